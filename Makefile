@@ -1,0 +1,74 @@
+# proptalk - build, test, demo.  See README.md.
+#
+#   make            build/proptalk (release, -O2)
+#   make test       the whole suite under ASan+UBSan (unit, black-box, short fuzz)
+#   make demo       install missing Debian packages, build, serve the demo tenants
+#   make fuzz       long libFuzzer runs (FUZZ_SECONDS each, default 300)
+#   make bench      the benchmarks of bench/ (see BENCHMARKS.md)
+
+CC      ?= cc
+PKGS    := libmicrohttpd sqlite3 jansson libsodium libutf8proc libjwt libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wvla
+CFLAGS_COMMON := -std=gnu11 -Isrc -include src/util/banned.h $(WARN) $(PKG_CFLAGS) -D_GNU_SOURCE -pthread
+CFLAGS_REL  := $(CFLAGS_COMMON) -O2 -g
+CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDLIBS  := $(PKG_LIBS) -lm -pthread
+
+SRC_ALL := $(shell find src -name '*.c' | sort)
+SRC_LIB := $(filter-out src/main.c,$(SRC_ALL))
+OBJ_REL := $(SRC_LIB:src/%.c=build/obj/%.o)
+OBJ_ASAN := $(SRC_LIB:src/%.c=build/asan/obj/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+
+.PHONY: all test unit blackbox demo fuzz fuzz-short bench eval clean deps
+
+all: build/proptalk
+
+build/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_REL) -MMD -MP -c $< -o $@
+
+build/asan/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ASAN) -MMD -MP -c $< -o $@
+
+build/libproptalk.a: $(OBJ_REL)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/asan/libproptalk.a: $(OBJ_ASAN)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/proptalk: src/main.c build/libproptalk.a
+	$(CC) $(CFLAGS_REL) $< build/libproptalk.a -o $@ $(LDLIBS)
+
+build/asan/proptalk: src/main.c build/asan/libproptalk.a
+	$(CC) $(CFLAGS_ASAN) $< build/asan/libproptalk.a -o $@ $(LDLIBS)
+
+build/asan/tests/%: tests/unit/%.c tests/unit/test.h build/asan/libproptalk.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ASAN) -Itests/unit $< build/asan/libproptalk.a -o $@ $(LDLIBS)
+
+unit: $(UNIT_BIN)
+	@tests/run_unit.sh $(UNIT_BIN)
+
+blackbox: build/asan/proptalk
+	@PROPTALK_BIN=$(CURDIR)/build/asan/proptalk python3 tests/blackbox/run.py
+
+test: build/proptalk build/asan/proptalk $(UNIT_BIN)
+	@tests/run_all.sh
+
+demo:
+	@tools/install-deps.sh
+	@$(MAKE) --no-print-directory all
+	./build/proptalk serve --demo --port 8080 --bind 127.0.0.1
+
+clean:
+	rm -rf build
+
+-include $(OBJ_REL:.o=.d) $(OBJ_ASAN:.o=.d)

@@ -1,0 +1,85 @@
+/*
+ * engine.h - the conversation engine: one buyer message in, one answer out.
+ *
+ * The engine owns what outlives a request: the store pool, the trained NLU
+ * model, each tenant's runtime (settings, pack, gazetteer) and the metrics.
+ * A turn is:  authenticate (API key -> tenant) -> lock the session ->
+ * load session + profile -> nlu -> dialog (-> search) -> reply -> one store
+ * transaction (session, transcript, profile, lead, booking) -> unlock.
+ * Messages of one session are handled one at a time, in arrival order.
+ *
+ * Channels (HTTP, terminal, later Telegram/WhatsApp) call engine_chat();
+ * they never touch the dialog or the store directly for a turn.
+ *
+ * Thread-safe: engine_chat may be called from many threads at once.
+ */
+#ifndef PT_ENGINE_H
+#define PT_ENGINE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "core/types.h"
+#include "store/store.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+typedef struct engine engine;
+
+typedef struct engine_config {
+    const char *db_url;      /* "sqlite:./data/proptalk.db" */
+    const char *packs_dir;   /* "./packs" */
+    const char *intents_file;/* NULL: train on packs; else an {"intents":...} file */
+    int store_handles;       /* size of the store pool (threads + 1) */
+} engine_config;
+
+/* Opens the store, trains the NLU model and loads every tenant.
+ * *out is freed with engine_close().  Errors: store and pack errors. */
+int engine_open(const engine_config *cfg, engine **out, pt_error *err);
+void engine_close(engine *e);
+
+/* Reloads one tenant's runtime (after an import or a pack edit).  Readers of
+ * the old runtime finish on it (reference counted). */
+int engine_reload_tenant(engine *e, const char *slug, pt_error *err);
+
+/* A buyer message (CONTRACT.md §5 request).  Strings are borrowed. */
+typedef struct chat_request {
+    const char *query;          /* may be "" when callback_data is set */
+    const char *session_id;     /* required */
+    const char *user_id;        /* required */
+    const char *callback_data;  /* a button's data, or NULL */
+    const char *channel;        /* "web", "cli", ... or NULL */
+    time_t now;                 /* 0: the current time */
+} chat_request;
+
+/* Handles one message for the tenant that owns api_key.  On success *json is
+ * the §5 answer object, allocated in arena a.  Errors: PT_ERR_UNAUTHORIZED
+ * (unknown key), PT_ERR_MISSING / PT_ERR_INVALID (request fields, message
+ * says which), PT_ERR_TOO_LARGE, PT_ERR_STORE, PT_ERR_NOMEM. */
+int engine_chat(engine *e, const char *api_key, const chat_request *req, arena *a,
+                char **json, pt_error *err);
+
+/* The same for a tenant named by slug (terminal chat, tests). */
+int engine_chat_slug(engine *e, const char *slug, const chat_request *req, arena *a,
+                     char **json, pt_error *err);
+
+/* /ready: 0 when the store answers. */
+int engine_ready(engine *e, pt_error *err);
+
+/* Appends the engine's Prometheus metrics (text format 0.0.4) to b. */
+int engine_metrics(engine *e, buf *b);
+
+/* Counts an HTTP request for /metrics (route label, status). */
+void engine_count_http(engine *e, const char *route, int status, double seconds);
+
+/* A store handle for admin work (import, CLI).  Return it with engine_store_put. */
+store *engine_store_get(engine *e);
+void engine_store_put(engine *e, store *s);
+
+/* API keys: "pt_" + 40 hex chars from libsodium randomness, and the hex
+ * SHA-256 the store keeps (hex buffer >= 65 bytes). */
+void engine_api_key_new(char key[48]);
+void engine_api_key_hash(const char *key, char hex[65]);
+
+#endif

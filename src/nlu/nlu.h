@@ -1,0 +1,134 @@
+/*
+ * nlu.h - understanding one buyer message: language, intent, entities and
+ * sentiment (CONTRACT.md §4).
+ *
+ * The module is offline and deterministic.  Three objects:
+ *   - nlu_model: the trained intent classifier.  Built once (from the packs'
+ *     intent examples or an --intents file), immutable afterwards, shared by
+ *     every thread and every tenant that uses the same training data.
+ *   - nlu_gazetteer: a tenant's localities (canonical names + aliases) for
+ *     fuzzy location matching.  Immutable after building; shared by threads.
+ *   - nlu_result: the analysis of one message, allocated in the caller's
+ *     per-request arena.
+ *
+ * This module knows nothing of sessions or dialog.  Conversation-level
+ * effects (frustration that builds up over turns) are the dialog's job; the
+ * nlu gives per-message signals.
+ */
+#ifndef PT_NLU_H
+#define PT_NLU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "core/types.h"
+#include "util/arena.h"
+#include "util/error.h"
+
+typedef struct nlu_model nlu_model;
+typedef struct nlu_gazetteer nlu_gazetteer;
+
+/* ---- training --------------------------------------------------------- */
+
+/* Builds a model from a JSON document {"intents": {"name": ["utt", ...]}}.
+ * json/len: the document text (not NUL-terminated necessarily).
+ * Several documents can be merged: pass them as an array of n texts (the
+ * built-in per-language files of packs/default/intents/ plus a tenant's own).
+ * *out receives a model the caller frees with nlu_model_free().
+ * Errors: PT_ERR_INVALID (bad JSON / shape, message names the file index),
+ * PT_ERR_NOMEM. */
+int nlu_model_train(const char *const *json_texts, const size_t *lens, int n,
+                    nlu_model **out, pt_error *err);
+
+/* Loads every packs/<dir>/intents/ *.json file under pack_dir and trains on them
+ * together.  Convenience over nlu_model_train. */
+int nlu_model_train_dir(const char *pack_dir, nlu_model **out, pt_error *err);
+
+void nlu_model_free(nlu_model *m);
+
+/* ---- gazetteer -------------------------------------------------------- */
+
+/* Builds a gazetteer from canonical locality names (e.g. every distinct
+ * listing locality of a tenant) plus alias lines.  aliases_text is the
+ * content of a packs/.../localities.tsv file: one "alias<TAB>Canonical Name"
+ * per line, '#' comments; may be NULL.  Names are copied. */
+int nlu_gazetteer_build(const char *const *canonical, int n_canonical,
+                        const char *aliases_text, nlu_gazetteer **out, pt_error *err);
+void nlu_gazetteer_free(nlu_gazetteer *g);
+
+/* ---- analysis --------------------------------------------------------- */
+
+/* Per-tenant context of an analysis.  All fields optional (NULL / 0). */
+typedef struct nlu_context {
+    const nlu_gazetteer *gazetteer;
+    const char *currency;     /* default currency when none is said, e.g. "AED" */
+    const char *region;       /* ISO 3166 alpha-2 for national phone numbers */
+    const char *timezone;     /* IANA tz for relative dates */
+    time_t now;               /* reference time for relative dates */
+} nlu_context;
+
+typedef enum nlu_sentiment_label {
+    SENT_NEUTRAL = 0, SENT_POSITIVE, SENT_NEGATIVE, SENT_FRUSTRATED, SENT_EXCITED
+} nlu_sentiment_label;
+const char *nlu_sentiment_name(nlu_sentiment_label l);
+
+/* Which entities were found (bit set in nlu_result.found). */
+enum {
+    NLU_BUDGET = 1 << 0, NLU_BEDROOMS = 1 << 1, NLU_PTYPE = 1 << 2, NLU_TX = 1 << 3,
+    NLU_PURPOSE = 1 << 4, NLU_LOCATIONS = 1 << 5, NLU_PHONE = 1 << 6, NLU_EMAIL = 1 << 7,
+    NLU_WHEN = 1 << 8,
+};
+
+#define NLU_MAX_LOCATIONS 4
+
+typedef struct nlu_result {
+    const char *text;            /* the input as given (arena copy) */
+    const char *language;        /* "en", "ar", "fa", "ru" or another ISO 639-1 */
+    const char *intent;          /* intent name, never NULL ("out_of_scope") */
+    double confidence;           /* calibrated, 0..1 */
+    unsigned found;              /* NLU_* bits */
+    /* budget */
+    bool has_budget_min, has_budget_max;
+    money budget_min, budget_max;
+    char currency[4];
+    int bedrooms;                /* valid when found & NLU_BEDROOMS; 0 = studio */
+    property_type type;
+    transaction tx;
+    purpose purpose;
+    int n_locations;
+    const char *locations[NLU_MAX_LOCATIONS];  /* canonical names (gazetteer-owned) */
+    char phone[20];              /* E.164, when found & NLU_PHONE */
+    /* When the message held something phone-like that failed §6, the reason
+     * ("too few distinct digits", "sequential digits", ...), else NULL. */
+    const char *phone_rejected;
+    const char *email;
+    char when[20];               /* "YYYY-MM-DDTHH:MM" local time of the tenant */
+    bool when_has_time;          /* false: only a day was said ("on Saturday") */
+    /* sentiment */
+    nlu_sentiment_label sentiment;
+    double sentiment_score;      /* -1..1 */
+    int frustration;             /* 0..10, this message alone */
+} nlu_result;
+
+/* Analyses text (UTF-8, len bytes; invalid UTF-8 is replaced, never fatal).
+ * m may be NULL (intent is then "out_of_scope" with confidence 0).
+ * Everything in *out lives in arena a (or in the gazetteer / static data).
+ * Errors: PT_ERR_NOMEM only. */
+int nlu_analyze(const nlu_model *m, const nlu_context *ctx, const char *text, size_t len,
+                arena *a, nlu_result *out);
+
+/* Writes the §4 JSON object for r (one line, no newline) into a malloc'd
+ * string the caller frees. */
+char *nlu_result_to_json(const nlu_result *r);
+
+/* ---- single parsers (public for the dialog, tests and fuzzers) -------- */
+
+/* §6: validates and normalises a phone number.  region: ISO 3166 alpha-2
+ * used for national numbers (may be NULL).  On success writes E.164 into
+ * e164 (size >= 20) and returns 0; otherwise returns -PT_ERR_UNPROCESSABLE and
+ * sets *reason to a static English reason. */
+int nlu_phone_parse(const char *text, size_t len, const char *region, char e164[20],
+                    const char **reason);
+
+#endif

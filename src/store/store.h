@@ -1,0 +1,198 @@
+/*
+ * store.h - the storage interface.  Every byte of SQL lives behind it.
+ *
+ * A backend is a table of function pointers (store_ops), after SQLite's VFS
+ * and redis' ConnectionType.  The engine holds a `store *` and never knows
+ * which backend answers.  Backends: "sqlite" (store_sqlite.c, the embedded
+ * default, WAL).  A PostgreSQL backend is one more file with one more ops
+ * table; nothing else changes.
+ *
+ * Threads: a `store` handle is one connection and is NOT thread-safe.  A
+ * server takes one handle per worker thread from a store_pool.  Handles of
+ * one database may be used concurrently from different threads.
+ *
+ * Tenancy: every call that touches tenant data takes the tenant_id, and the
+ * backend scopes every statement by it.
+ *
+ * Memory: results are allocated in the caller's arena; the store keeps no
+ * pointer into them.  Inputs are copied as needed.
+ *
+ * Turns: turn_begin() opens the write transaction of one conversation turn;
+ * session_put / message_append / profile_put / lead_put / appointment_book
+ * go into it, and turn_commit() makes them durable before the answer is
+ * sent.  turn_rollback() undoes all of them.
+ */
+#ifndef PT_STORE_H
+#define PT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/types.h"
+#include "util/arena.h"
+#include "util/error.h"
+
+typedef struct store store;
+
+/* Filters for listing retrieval.  Zero / NULL / -1 fields do not filter. */
+typedef struct store_listing_query {
+    transaction tx;               /* TX_NONE: any */
+    property_type type;           /* PTYPE_NONE: any */
+    int bedrooms;                 /* -1: any */
+    bool has_price_min, has_price_max;
+    money price_min, price_max;   /* inclusive; already widened by any tolerance */
+    const char *currency;         /* NULL: any */
+    const char *const *localities;/* exact canonical names, ORed; NULL/0: any */
+    int n_localities;
+    listing_status status;        /* LSTATUS_NONE: any */
+    int limit;                    /* max rows; <= 0 means 200 */
+} store_listing_query;
+
+/* Per-locality numbers from the inventory (for comparisons, relaxation). */
+typedef struct store_locality_stats {
+    const char *locality;
+    const char *city;
+    int listings;
+    money median_price;
+    double median_price_per_sqft;   /* -1 when unknown */
+    double avg_yield;               /* -1 when unknown */
+    double lat, lon;                /* centroid; has_geo false when unknown */
+    bool has_geo;
+} store_locality_stats;
+
+/* A bookable agent slot.  Times are UTC seconds since the epoch. */
+typedef struct store_slot {
+    int64_t id;
+    int64_t agent_id;
+    const char *agent_name;
+    int64_t starts_at, ends_at;
+} store_slot;
+
+typedef struct store_user {
+    int64_t id;
+    const char *email;
+    const char *role;               /* super_admin, tenant_admin, agent */
+    tenant_id tenant;               /* 0 for super_admin */
+    const char *password_hash;      /* libsodium crypto_pwhash_str */
+} store_user;
+
+/* A lead: one buyer (user_id) of one tenant, as the sales team sees it. */
+typedef struct store_lead {
+    const char *user_id;
+    const char *session_id;         /* the latest session */
+    const char *phone;              /* E.164 or NULL */
+    const char *language;
+    const char *state;              /* dialog state name */
+    const char *temperature;        /* hot, warm, cold */
+    double engagement_score, intent_to_buy_score;
+    const char *slots_json;         /* the qualification slots as JSON */
+} store_lead;
+
+typedef struct store_message {
+    const char *role;               /* "user" or "assistant" */
+    const char *text;
+    const char *meta_json;          /* intent, state, ... or NULL */
+    int64_t created_at;             /* UTC seconds */
+} store_message;
+
+typedef struct store_ops {
+    const char *name;   /* "sqlite" */
+
+    /* Opens url ("sqlite:PATH") and runs pending migrations. */
+    int (*open)(store *s, const char *url, pt_error *err);
+    void (*close)(store *s);
+
+    /* -- tenants and users -- */
+    /* t->id is set on success.  api_key_hash: hex SHA-256 of the API key.
+     * PT_ERR_CONFLICT when the slug exists. */
+    int (*tenant_create)(store *s, tenant *t, const char *api_key_hash, pt_error *err);
+    int (*tenant_by_slug)(store *s, const char *slug, tenant *out, pt_error *err);       /* NOT_FOUND */
+    int (*tenant_by_api_key)(store *s, const char *api_key_hash, tenant *out, pt_error *err);
+    /* All tenants, in id order, into an arena array. */
+    int (*tenant_list)(store *s, arena *a, tenant **out, int *n, pt_error *err);
+    /* PT_ERR_CONFLICT when the email exists. u->id set on success. */
+    int (*user_create)(store *s, store_user *u, pt_error *err);
+    int (*user_by_email)(store *s, const char *email, arena *a, store_user *out, pt_error *err);
+
+    /* -- listings -- */
+    /* A batch of upserts is one transaction: import_begin, listing_upsert..., import_commit
+     * (or import_rollback).  Re-upserting an id updates it in place. */
+    int (*import_begin)(store *s, pt_error *err);
+    int (*listing_upsert)(store *s, tenant_id t, const listing *l, pt_error *err);
+    int (*import_commit)(store *s, pt_error *err);
+    void (*import_rollback)(store *s);
+    int (*listing_get)(store *s, tenant_id t, const char *id, arena *a, listing *out, pt_error *err);
+    int (*listing_delete)(store *s, tenant_id t, const char *id, pt_error *err);
+    int (*listing_count)(store *s, tenant_id t, int64_t *out, pt_error *err);
+    /* Listings matching q, cheapest-fit order not guaranteed; ranking is the
+     * search module's job. */
+    int (*listing_search)(store *s, tenant_id t, const store_listing_query *q, arena *a,
+                          listing **out, int *n, pt_error *err);
+    /* Every distinct locality with its numbers, for the gazetteer and the
+     * market answers.  currency/tx narrow the figures (NULL/TX_NONE: all). */
+    int (*locality_stats)(store *s, tenant_id t, transaction tx, arena *a,
+                          store_locality_stats **out, int *n, pt_error *err);
+
+    /* -- agents and appointments -- */
+    int (*agent_create)(store *s, tenant_id t, const char *name, const char *email,
+                        int64_t *agent_id, pt_error *err);
+    int (*slot_add)(store *s, tenant_id t, int64_t agent_id, int64_t starts_at,
+                    int64_t ends_at, pt_error *err);
+    /* Free (unbooked) slots starting in [from, to), earliest first, at most
+     * limit, spread across agents when several share a start time. */
+    int (*slots_free)(store *s, tenant_id t, int64_t from, int64_t to, int limit, arena *a,
+                      store_slot **out, int *n, pt_error *err);
+    /* Books slot_id for the lead.  PT_ERR_CONFLICT when it is already booked,
+     * PT_ERR_NOT_FOUND when no such slot of this tenant.  *appointment_id set.
+     * Inside a turn it joins the turn's transaction. */
+    int (*appointment_book)(store *s, tenant_id t, int64_t slot_id, const char *user_id,
+                            const char *session_id, const char *phone,
+                            int64_t *appointment_id, pt_error *err);
+    int (*appointment_count)(store *s, tenant_id t, const char *session_id, int64_t *out,
+                             pt_error *err);
+
+    /* -- conversation turns -- */
+    int (*turn_begin)(store *s, pt_error *err);
+    int (*turn_commit)(store *s, pt_error *err);
+    void (*turn_rollback)(store *s);
+    /* The session's saved state (opaque JSON owned by the dialog).  *json is
+     * NULL (and 0 returned) when the session is new. */
+    int (*session_get)(store *s, tenant_id t, const char *session_id, arena *a,
+                       char **json, pt_error *err);
+    int (*session_put)(store *s, tenant_id t, const char *session_id, const char *user_id,
+                       const char *json, pt_error *err);
+    int (*message_append)(store *s, tenant_id t, const char *session_id, const char *role,
+                          const char *text, const char *meta_json, pt_error *err);
+    int (*messages_list)(store *s, tenant_id t, const char *session_id, int limit, arena *a,
+                         store_message **out, int *n, pt_error *err);
+    /* The buyer's profile across sessions (opaque JSON owned by the dialog). */
+    int (*profile_get)(store *s, tenant_id t, const char *user_id, arena *a, char **json,
+                       pt_error *err);
+    int (*profile_put)(store *s, tenant_id t, const char *user_id, const char *json,
+                       pt_error *err);
+    int (*lead_put)(store *s, tenant_id t, const store_lead *lead, pt_error *err);
+} store_ops;
+
+struct store {
+    const store_ops *ops;
+    void *impl;          /* backend state */
+};
+
+/* Opens a store for url: "sqlite:PATH" (or a plain path) picks the sqlite
+ * backend; "postgres://" reports PT_ERR_UNAVAILABLE until that backend exists.
+ * *out is freed with store_close(). */
+int store_open(const char *url, store **out, pt_error *err);
+void store_close(store *s);
+
+/* A fixed set of handles for worker threads.  store_pool_get blocks until a
+ * handle is free; store_pool_put returns it. */
+typedef struct store_pool store_pool;
+int store_pool_open(const char *url, int size, store_pool **out, pt_error *err);
+store *store_pool_get(store_pool *p);
+void store_pool_put(store_pool *p, store *s);
+void store_pool_close(store_pool *p);
+
+extern const store_ops store_sqlite_ops;
+
+#endif
