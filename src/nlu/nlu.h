@@ -85,6 +85,9 @@ enum {
 typedef struct nlu_result {
     const char *text;            /* the input as given (arena copy) */
     const char *language;        /* "en", "ar", "fa", "ru" or another ISO 639-1 */
+    bool language_sure;          /* false when the text has too few letters to tell
+                                    ("ok", "2M", a phone number): callers keep the
+                                    conversation's language then */
     const char *intent;          /* intent name, never NULL ("out_of_scope") */
     double confidence;           /* calibrated, 0..1 */
     unsigned found;              /* NLU_* bits */

@@ -7,6 +7,12 @@
 #ifndef PT_BANNED_H
 #define PT_BANNED_H
 
+/* The system headers come first so their own inline definitions are seen
+ * before the macros below. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #define BANNED(func) sorry_##func##_is_a_banned_function
 
 #undef strcpy

@@ -1,0 +1,90 @@
+/*
+ * pack.h - a tenant's pack: the data a tenant would change without touching
+ * code (reply templates per language, budget bands, coaching rules, locality
+ * aliases, dialog settings, intent examples).  Files live under packs/:
+ *
+ *   packs/default/replies/<lang>.json   {"key": {"text": "...", "buttons": [{"label","data"}]}}
+ *   packs/default/budgets.json          {"AED": {"buy": [[0,1000000],...], "rent": [...]}, ...}
+ *   packs/default/coaching.json         {"rules": [{"id","when":{...},"once","text":{"en":...}}]}
+ *   packs/default/settings.json         {"urgency_units_max": 5, ...}
+ *   packs/default/localities.tsv        alias<TAB>Canonical Name
+ *   packs/default/intents/<lang>.json   {"intents": {"name": ["utterance", ...]}}
+ *   packs/<tenant-slug>/...             the same files, overriding default key by key
+ *
+ * Layers merge explicitly (nginx merge_loc_conf): built-in defaults, then
+ * packs/default, then packs/<slug>.  A template missing in a language falls
+ * back to English.  A pack is immutable once loaded and shared by threads.
+ */
+#ifndef PT_PACK_H
+#define PT_PACK_H
+
+#include <stdbool.h>
+
+#include "core/types.h"
+#include "util/arena.h"
+#include "util/error.h"
+
+typedef struct pack pack;
+
+typedef struct pack_button {
+    const char *label;
+    const char *data;
+} pack_button;
+
+typedef struct pack_template {
+    const char *text;
+    int n_buttons;
+    const pack_button *buttons;
+} pack_template;
+
+/* A coaching rule.  Conditions not given are -1 / NULL (match anything). */
+typedef struct pack_coaching_rule {
+    const char *id;
+    int listings_seen_min;        /* listings shown in the session */
+    int family_homes_seen_min;    /* shown listings with >= 2 bedrooms (villa, townhouse, apartment) */
+    int turns_min;
+    const char *stage;            /* awareness, consideration, decision */
+    const char *purpose;          /* investment, living, residency */
+    const char *objection;        /* price, location, trust, timing */
+    bool once;
+    const char *text[LANG__COUNT];/* per language; NULL falls back to en */
+} pack_coaching_rule;
+
+typedef struct pack_settings {
+    int urgency_units_max;        /* "only N units left" when 0 < units <= this */
+    int human_requests_handoff;   /* requests for a human before HUMAN_HANDOFF */
+    int frustration_handoff;      /* accumulated frustration (0..10) that hands off */
+    int results_min, results_max; /* listings shown per answer */
+    int slots_offered;            /* agent slots offered as buttons */
+    int price_tolerance_pct;      /* a budget edge is widened by this much */
+    int zombie_repeats_max;       /* unrelated answers to one prompt before moving on */
+} pack_settings;
+
+/* Loads packs_dir/default and, if it exists, packs_dir/<slug> over it.
+ * slug may be NULL.  Errors: PT_ERR_INVALID (a file is malformed; the
+ * message names the file), PT_ERR_IO (packs_dir/default missing). */
+int pack_load(const char *packs_dir, const char *slug, pack **out, pt_error *err);
+void pack_free(pack *p);
+
+/* The template for key in language l (falling back to en), or NULL. */
+const pack_template *pack_template_get(const pack *p, lang l, const char *key);
+
+/* Budget bands for a currency and transaction: pairs [lo, hi) where hi == 0
+ * means no upper bound.  Returns the number of bands (0 if none). */
+int pack_budget_bands(const pack *p, const char *currency, transaction tx,
+                      const money (**bands)[2]);
+
+int pack_coaching_rules(const pack *p, const pack_coaching_rule **rules);
+const pack_settings *pack_settings_get(const pack *p);
+/* The merged localities.tsv text (default first, tenant after), or "". */
+const char *pack_aliases(const pack *p);
+/* The directory holding intent files to train on (tenant's if it has
+ * intents/, else default's). */
+const char *pack_intents_dir(const pack *p);
+
+/* Renders tmpl, replacing {name} with the value of the pair (name, value) in
+ * vars (a NULL-terminated list of alternating names and values).  Unknown
+ * names render as empty.  Result in arena a; NULL on out-of-memory. */
+char *pack_render(arena *a, const char *tmpl, const char *const *vars);
+
+#endif
