@@ -1,0 +1,35 @@
+/*
+ * dialog_int.h - private helpers shared by the dialog's files: reply
+ * building (reply.c), the director (director.c) and the state machine
+ * (fsm.c).
+ */
+#ifndef PT_DIALOG_INT_H
+#define PT_DIALOG_INT_H
+
+#include "dialog/dialog.h"
+
+/* reply.c */
+/* Renders the template key in the session language with vars (NULL-ended
+ * name/value list) and appends it as a paragraph.  Buttons of the template
+ * replace the reply's buttons when take_buttons.  Returns the rendered text
+ * (or NULL when the key is missing in every language). */
+const char *say(const dialog_env *env, const session *s, reply *r, const char *key,
+                const char *const *vars, bool take_buttons);
+/* The rendered text of key without appending it. */
+const char *word(const dialog_env *env, const session *s, const char *key,
+                 const char *const *vars);
+void add_button(const dialog_env *env, reply *r, const char *label, const char *data);
+void add_reason(reply *r, const char *reason);
+void add_action(reply *r, const char *action);
+/* "AED 1,850,000" / "₹1.85 Cr" in the arena; rent gets "per year". */
+const char *price_text(const dialog_env *env, const session *s, money amount, transaction tx);
+/* One listing as a numbered line. */
+const char *listing_text(const dialog_env *env, const session *s, const listing *l, int index);
+/* "budget AED 1.8M to AED 2.2M, villa, Dubai Marina" */
+const char *slots_summary(const dialog_env *env, const session *s);
+
+/* director.c */
+void director_update(const dialog_env *env, session *s, profile *p, const nlu_result *n, reply *r);
+void director_urgency(const dialog_env *env, const session *s, const listing *items, int n, reply *r);
+
+#endif

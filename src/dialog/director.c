@@ -1,0 +1,160 @@
+/*
+ * director.c - the conversation director: the buyer's stage, an engagement
+ * score, coaching prompts from the tenant's rules, and urgency that only
+ * ever repeats what the inventory says.
+ *
+ * Stage: awareness until listings are shown; consideration once they are;
+ * decision once the buyer gives a phone number, asks for a viewing or books.
+ *
+ * Engagement (0..10), recomputed every turn from the session:
+ *   0.5 per buyer message (at most 3), 1 per question about listings (at
+ *   most 3), 0.25 per listing shown (at most 1.5), 1.5 for a phone number,
+ *   1 for asking to visit, +0.5 when the last message was positive, minus
+ *   0.2 per point of accumulated frustration.
+ */
+#include "dialog/dialog_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static double clamp10(double v)
+{
+    return v < 0 ? 0 : v > 10 ? 10 : v;
+}
+
+static double capped(double v, double cap)
+{
+    return v > cap ? cap : v;
+}
+
+static bool coaching_shown(const session *s, const char *id)
+{
+    for (int i = 0; i < s->n_coaching; i++)
+        if (strcmp(s->coaching[i], id) == 0)
+            return true;
+    return false;
+}
+
+static bool rule_matches(const pack_coaching_rule *rule, const session *s)
+{
+    if (rule->listings_seen_min >= 0 && s->listings_seen < rule->listings_seen_min)
+        return false;
+    if (rule->family_homes_seen_min >= 0 && s->family_homes_seen < rule->family_homes_seen_min)
+        return false;
+    if (rule->turns_min >= 0 && s->turns < rule->turns_min)
+        return false;
+    if (rule->stage && strcmp(rule->stage, buyer_stage_name(s->stage)) != 0)
+        return false;
+    if (rule->purpose && (!purpose_name(s->slots.purpose) || strcmp(rule->purpose, purpose_name(s->slots.purpose)) != 0))
+        return false;
+    if (rule->objection) {
+        int n = strcmp(rule->objection, "price") == 0 ? s->objections_price
+                : strcmp(rule->objection, "location") == 0 ? s->objections_location
+                : strcmp(rule->objection, "trust") == 0 ? s->objections_trust : 0;
+        if (n == 0)
+            return false;
+    }
+    return true;
+}
+
+static void track_objections(session *s, profile *p, const nlu_result *n)
+{
+    if (n == NULL || n->text == NULL)
+        return;
+    static const char *const price_words[] = {"expensive", "too much", "costly", "overpriced", "cheaper",
+                                              "غالي", "گران", "дорого", NULL};
+    static const char *const location_words[] = {"too far", "far from", "bad area", "traffic",
+                                                  "بعيد", "دور", "далеко", NULL};
+    static const char *const trust_words[] = {"scam", "fraud", "trust", "fake", "احتيال", "کلاهبرداری",
+                                              "мошен", NULL};
+    for (int i = 0; price_words[i]; i++)
+        if (strcasestr(n->text, price_words[i])) {
+            s->objections_price++;
+            p->objections_price++;
+            break;
+        }
+    for (int i = 0; location_words[i]; i++)
+        if (strcasestr(n->text, location_words[i])) {
+            s->objections_location++;
+            p->objections_location++;
+            break;
+        }
+    for (int i = 0; trust_words[i]; i++)
+        if (strcasestr(n->text, trust_words[i])) {
+            s->objections_trust++;
+            p->objections_trust++;
+            break;
+        }
+}
+
+void director_update(const dialog_env *env, session *s, profile *p, const nlu_result *n, reply *r)
+{
+    track_objections(s, p, n);
+    if (s->phone[0] || s->want_visit || s->appointment_id > 0)
+        s->stage = STAGE_DECISION;
+    else if (s->listings_seen > 0 && s->stage < STAGE_CONSIDERATION)
+        s->stage = STAGE_CONSIDERATION;
+
+    double e = capped(0.5 * s->turns, 3) + capped(1.0 * s->questions, 3)
+               + capped(0.25 * s->listings_seen, 1.5) + (s->phone[0] ? 1.5 : 0)
+               + (s->want_visit || s->appointment_id > 0 ? 1 : 0)
+               + (n && (n->sentiment == SENT_POSITIVE || n->sentiment == SENT_EXCITED) ? 0.5 : 0)
+               - 0.2 * s->frustration;
+    s->engagement = clamp10(e);
+
+    if (n) {
+        if (p->n_sentiment >= PROFILE_MAX_SENTIMENT) {
+            memmove(p->sentiment, p->sentiment + 1, PROFILE_MAX_SENTIMENT - 1);
+            p->n_sentiment--;
+        }
+        p->sentiment[p->n_sentiment++] = (signed char)(n->sentiment_score > 0.2 ? 1 : n->sentiment_score < -0.2 ? -1 : 0);
+    }
+    p->preferences = s->slots;
+
+    /* coaching: the first matching rule not shown yet, once per turn, and
+     * never on top of a handoff or a booking */
+    if (s->state == ST_HUMAN_HANDOFF || r->book_slot > 0)
+        return;
+    const pack_coaching_rule *rules = NULL;
+    int nr = pack_coaching_rules(env->pack, &rules);
+    for (int i = 0; i < nr; i++) {
+        const pack_coaching_rule *rule = &rules[i];
+        if (coaching_shown(s, rule->id))
+            continue;
+        if (!rule_matches(rule, s))
+            continue;
+        const char *text = rule->text[s->language] ? rule->text[s->language] : rule->text[LANG_EN];
+        if (text == NULL)
+            continue;
+        /* the coaching prompt goes before the pending question's paragraph
+         * would be ideal; appending keeps the question's buttons intact */
+        r->text = r->text ? arena_printf(env->arena, "%s\n\n💡 %s", r->text, text)
+                          : arena_printf(env->arena, "💡 %s", text);
+        if (s->n_coaching < DIALOG_MAX_COACHING)
+            snprintf(s->coaching[s->n_coaching++], sizeof s->coaching[0], "%s", rule->id);
+        break;
+    }
+}
+
+void director_urgency(const dialog_env *env, const session *s, const listing *items, int n, reply *r)
+{
+    int max_units = pack_settings_get(env->pack)->urgency_units_max;
+    for (int i = 0; i < n; i++) {
+        const listing *l = &items[i];
+        if (l->units_available <= 0 || l->units_available > max_units)
+            continue;
+        /* one line per project */
+        bool seen = false;
+        for (int j = 0; j < i && !seen; j++)
+            seen = items[j].project && l->project && strcmp(items[j].project, l->project) == 0
+                   && items[j].units_available > 0 && items[j].units_available <= max_units;
+        if (seen)
+            continue;
+        char units[16];
+        snprintf(units, sizeof units, "%d", l->units_available);
+        const char *vars[] = {"units", units, "project", l->project && *l->project ? l->project : (l->title ? l->title : l->id), NULL};
+        const char *text = word(env, s, "urgency", vars);
+        if (text[0])
+            r->text = arena_printf(env->arena, "%s\n⚡ %s", r->text ? r->text : "", text);
+    }
+}

@@ -1,0 +1,1192 @@
+/*
+ * fsm.c - the nine-state sales conversation as a transition table.
+ *
+ * A turn: (1) absorb every slot the message carries, (2) turn the message
+ * into one event, (3) find the first row of `transitions` whose state set
+ * holds the current state and whose event matches, (4) run its handler,
+ * which writes the reply and sets the next state.  The table is the place
+ * to read the conversation's rules; handlers hold no routing of their own
+ * beyond the one decision each documents (for example: show results once
+ * enough is known, otherwise ask for the next missing slot).
+ *
+ * Slots are taken from any message at any time, so nothing the buyer said
+ * is asked again.  A question asked in the middle of qualification is
+ * answered, and the pending question is asked again with its buttons (FAQ
+ * tolerance).  An unrelated answer to a button prompt keeps the state and
+ * shows the buttons again (zombie protection).
+ */
+#include "dialog/dialog_int.h"
+#include "core/money.h"
+#include "search/search.h"
+#include "util/log.h"
+#include "util/tz.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+typedef enum event {
+    EV_SLOT_PICK,   /* a "slot:ID" button, or a typed time matching an offered slot */
+    EV_ACTION,      /* an "action:..." button */
+    EV_HUMAN,       /* asks for a person */
+    EV_PHONE,       /* a phone number, valid or not */
+    EV_SCHEDULE,    /* wants a viewing / a call */
+    EV_SLOTS,       /* the message filled or changed slots */
+    EV_QUESTION,    /* a question about listings, prices, areas */
+    EV_GREETING, EV_THANKS, EV_GOODBYE, EV_AFFIRM, EV_DENY, EV_COMPLAINT,
+    EV_OTHER,       /* nothing usable */
+    EV__COUNT
+} event;
+
+static const char *const event_names[EV__COUNT] = {
+    "slot_pick", "action", "human", "phone", "schedule", "slots", "question", "greeting",
+    "thanks", "goodbye", "affirm", "deny", "complaint", "other",
+};
+
+typedef struct turn {
+    const dialog_env *env;
+    session *s;
+    profile *p;
+    const nlu_result *n;
+    const char *cb;          /* callback data or NULL */
+    reply *r;
+    pt_error *err;
+    bool slots_changed;
+    bool currency_mismatch;
+    bool returning;          /* first turn of a returning buyer's new session */
+} turn;
+
+typedef int (*handler)(turn *t);
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static const pack_settings *settings(const turn *t)
+{
+    return pack_settings_get(t->env->pack);
+}
+
+static bool intent_is(const nlu_result *n, const char *name)
+{
+    return n && n->intent && strcmp(n->intent, name) == 0;
+}
+
+static bool cb_prefix(const char *cb, const char *prefix, const char **rest)
+{
+    size_t k = strlen(prefix);
+    if (cb == NULL || strncmp(cb, prefix, k) != 0)
+        return false;
+    *rest = cb + k;
+    return true;
+}
+
+/* A whole message that is only a small number ("2", " 3 "). */
+static int bare_int(const char *text, long long *out)
+{
+    if (text == NULL)
+        return 0;
+    while (isspace((unsigned char)*text))
+        text++;
+    if (!isdigit((unsigned char)*text))
+        return 0;
+    char *end = NULL;
+    long long v = strtoll(text, &end, 10);
+    while (end && isspace((unsigned char)*end))
+        end++;
+    if (end == NULL || *end != '\0' || v < 0)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static bool has_location(const session *s)
+{
+    return s->slots.n_locations > 0 || s->location_any;
+}
+
+static bool has_budget(const session *s)
+{
+    return s->slots.has_budget_max || s->slots.has_budget_min;
+}
+
+static bool pending_has_buttons(pending_slot p)
+{
+    return p == PEND_PURPOSE || p == PEND_TRANSACTION || p == PEND_BUDGET
+           || p == PEND_PROPERTY_TYPE || p == PEND_BEDROOMS || p == PEND_LOCATION
+           || p == PEND_APPOINTMENT;
+}
+
+static bool results_shown(const session *s)
+{
+    return s->n_shown > 0;
+}
+
+/* ---- slots ------------------------------------------------------------ */
+
+static void add_location(session *s, const char *name, bool *changed)
+{
+    slots *sl = &s->slots;
+    for (int i = 0; i < sl->n_locations; i++)
+        if (strcasecmp(sl->locations[i], name) == 0)
+            return;
+    if (sl->n_locations >= 4)
+        return;
+    snprintf(sl->locations[sl->n_locations++], sizeof sl->locations[0], "%s", name);
+    s->location_any = false;
+    *changed = true;
+}
+
+static void set_budget(session *s, bool has_min, money min, bool has_max, money max, bool *changed)
+{
+    slots *sl = &s->slots;
+    if (has_max && has_min && min > max) {
+        money tmp = min;
+        min = max;
+        max = tmp;
+    }
+    if (sl->has_budget_min != has_min || sl->budget_min != min || sl->has_budget_max != has_max
+        || sl->budget_max != max)
+        *changed = true;
+    sl->has_budget_min = has_min;
+    sl->budget_min = has_min ? min : 0;
+    sl->has_budget_max = has_max;
+    sl->budget_max = has_max ? max : 0;
+}
+
+/* Takes every slot value the message or the button carries. */
+static void absorb(turn *t)
+{
+    session *s = t->s;
+    slots *sl = &s->slots;
+    const nlu_result *n = t->n;
+    bool ch = false;
+    const char *rest;
+    const char *cb = t->cb;
+
+    if (cb_prefix(cb, "purpose:", &rest)) {
+        purpose p = purpose_from_name(rest);
+        if (p && p != sl->purpose) { sl->purpose = p; ch = true; }
+    } else if (cb_prefix(cb, "tx:", &rest)) {
+        transaction x = tx_from_name(rest);
+        if (x && x != sl->tx) { sl->tx = x; ch = true; }
+    } else if (cb_prefix(cb, "type:", &rest)) {
+        property_type x = ptype_from_name(rest);
+        if (x && x != sl->type) { sl->type = x; ch = true; }
+    } else if (cb_prefix(cb, "beds:", &rest)) {
+        long long b;
+        if (bare_int(rest, &b) && b <= 20 && b != sl->bedrooms) { sl->bedrooms = (int)b; ch = true; }
+    } else if (cb_prefix(cb, "budget:", &rest)) {
+        char *end = NULL;
+        long long lo = strtoll(rest, &end, 10);
+        long long hi = (end && *end == '-') ? strtoll(end + 1, NULL, 10) : 0;
+        if (lo >= 0 && hi >= 0)
+            set_budget(s, lo > 0, lo, hi > 0, hi, &ch);
+        snprintf(sl->currency, sizeof sl->currency, "%s", t->env->tenant->currency);
+    } else if (cb_prefix(cb, "loc:", &rest)) {
+        if (strcmp(rest, "any") == 0) {
+            if (!s->location_any || sl->n_locations) { s->location_any = true; sl->n_locations = 0; ch = true; }
+        } else if (*rest) {
+            add_location(s, rest, &ch);
+        }
+    }
+
+    if (n) {
+        if ((n->found & NLU_PURPOSE) && n->purpose && n->purpose != sl->purpose) {
+            sl->purpose = n->purpose;
+            ch = true;
+        }
+        if ((n->found & NLU_TX) && n->tx && n->tx != sl->tx) {
+            sl->tx = n->tx;
+            ch = true;
+        }
+        if ((n->found & NLU_PTYPE) && n->type && n->type != sl->type) {
+            sl->type = n->type;
+            ch = true;
+        }
+        if ((n->found & NLU_BEDROOMS) && n->bedrooms >= 0 && n->bedrooms != sl->bedrooms) {
+            sl->bedrooms = n->bedrooms;
+            ch = true;
+        }
+        if (n->found & NLU_LOCATIONS)
+            for (int i = 0; i < n->n_locations; i++)
+                add_location(s, n->locations[i], &ch);
+        if (n->found & NLU_BUDGET) {
+            if (n->currency[0] && strcasecmp(n->currency, t->env->tenant->currency) != 0) {
+                t->currency_mismatch = true;
+            } else {
+                set_budget(s, n->has_budget_min, n->budget_min, n->has_budget_max, n->budget_max, &ch);
+                snprintf(sl->currency, sizeof sl->currency, "%s", t->env->tenant->currency);
+            }
+        }
+        /* a bare number answers the question that was asked */
+        long long v;
+        if (!ch && cb == NULL && bare_int(n->text, &v)) {
+            if (s->pending == PEND_BEDROOMS && v <= 20) {
+                sl->bedrooms = (int)v;
+                ch = true;
+            } else if (s->pending == PEND_BUDGET && v >= 1000) {
+                set_budget(s, false, 0, true, (money)v, &ch);
+                snprintf(sl->currency, sizeof sl->currency, "%s", t->env->tenant->currency);
+            }
+        }
+    }
+    if (sl->type == PTYPE_STUDIO && sl->bedrooms < 0)
+        sl->bedrooms = 0;
+    /* investment and residency buyers buy */
+    if (sl->tx == TX_NONE && (sl->purpose == PURPOSE_INVESTMENT || sl->purpose == PURPOSE_RESIDENCY)) {
+        sl->tx = TX_BUY;
+        ch = true;
+    }
+    t->slots_changed = ch;
+}
+
+/* The next slot to ask for, in the order a sales agent would. */
+static pending_slot next_missing(const session *s)
+{
+    const slots *sl = &s->slots;
+    if (sl->purpose == PURPOSE_NONE)
+        return PEND_PURPOSE;
+    if (sl->tx == TX_NONE)
+        return PEND_TRANSACTION;
+    if (!has_budget(s))
+        return PEND_BUDGET;
+    if (sl->type == PTYPE_NONE && sl->bedrooms < 0)
+        return PEND_PROPERTY_TYPE;
+    if (!has_location(s))
+        return PEND_LOCATION;
+    return PEND_NONE;
+}
+
+/* Enough to show listings that really fit: everything, or a budget and an
+ * area and what kind of home (the buyer who opens with "2BHK in Whitefield
+ * under 2 Cr" goes straight to listings). */
+static bool ready_to_search(const session *s)
+{
+    if (next_missing(s) == PEND_NONE)
+        return true;
+    return has_budget(s) && has_location(s) && (s->slots.type != PTYPE_NONE || s->slots.bedrooms >= 0);
+}
+
+/* ---- questions and buttons ------------------------------------------- */
+
+static int budget_buttons(turn *t)
+{
+    const money (*bands)[2] = NULL;
+    transaction tx = t->s->slots.tx ? t->s->slots.tx : TX_BUY;
+    int nb = pack_budget_bands(t->env->pack, t->env->tenant->currency, tx, &bands);
+    for (int i = 0; i < nb; i++) {
+        char lo[48], hi[48], label[128], data[64];
+        money_format(lo, sizeof lo, bands[i][0], t->env->tenant->currency, 1);
+        money_format(hi, sizeof hi, bands[i][1], t->env->tenant->currency, 1);
+        const char *vars[] = {"min", lo, "max", hi, NULL};
+        const char *key = bands[i][0] <= 0 ? "budget_under" : bands[i][1] <= 0 ? "budget_over" : "budget_range";
+        snprintf(label, sizeof label, "%s", word(t->env, t->s, key, vars));
+        if (label[0])
+            label[0] = (char)toupper((unsigned char)label[0]);
+        snprintf(data, sizeof data, "budget:%lld-%lld", (long long)bands[i][0], (long long)bands[i][1]);
+        add_button(t->env, t->r, label, data);
+    }
+    return 0;
+}
+
+static int location_buttons(turn *t)
+{
+    store *st = t->env->store;
+    store_locality_stats *ls = NULL;
+    int n = 0;
+    int rc = st->ops->locality_stats(st, t->env->tenant->id, t->s->slots.tx, t->env->arena, &ls, &n, t->err);
+    if (rc)
+        return rc;
+    /* the four areas with the most listings */
+    for (int k = 0; k < 4; k++) {
+        int best = -1;
+        for (int i = 0; i < n; i++) {
+            if (ls[i].listings < 0)
+                continue;
+            if (best < 0 || ls[i].listings > ls[best].listings)
+                best = i;
+        }
+        if (best < 0)
+            break;
+        char data[96];
+        snprintf(data, sizeof data, "loc:%s", ls[best].locality);
+        add_button(t->env, t->r, ls[best].locality, data);
+        ls[best].listings = -1;
+    }
+    add_button(t->env, t->r, word(t->env, t->s, "any_area", NULL), "loc:any");
+    return 0;
+}
+
+/* Asks for slot p with its buttons and makes it the pending slot. */
+static int ask(turn *t, pending_slot p)
+{
+    const dialog_env *env = t->env;
+    session *s = t->s;
+    reply *r = t->r;
+    s->pending = p;
+    r->n_buttons = 0;
+    switch (p) {
+    case PEND_PURPOSE: say(env, s, r, "ask_purpose", NULL, true); break;
+    case PEND_TRANSACTION: say(env, s, r, "ask_transaction", NULL, true); break;
+    case PEND_PROPERTY_TYPE: say(env, s, r, "ask_property_type", NULL, true); break;
+    case PEND_BEDROOMS: say(env, s, r, "ask_bedrooms", NULL, true); break;
+    case PEND_BUDGET: {
+        const char *vars[] = {"currency", env->tenant->currency, NULL};
+        say(env, s, r, "ask_budget", vars, true);
+        return budget_buttons(t);
+    }
+    case PEND_LOCATION:
+        say(env, s, r, "ask_location", NULL, true);
+        return location_buttons(t);
+    case PEND_PHONE: say(env, s, r, "ask_phone", NULL, false); break;
+    default: break;
+    }
+    return 0;
+}
+
+static int offer_slots(turn *t, bool after_taken);
+
+/* Asks the pending question again, with its buttons. */
+static int reask(turn *t)
+{
+    if (t->s->pending == PEND_APPOINTMENT)
+        return offer_slots(t, false);
+    if (t->s->pending != PEND_NONE)
+        return ask(t, t->s->pending);
+    return 0;
+}
+
+/* ---- results ---------------------------------------------------------- */
+
+static int show_results(turn *t, bool more)
+{
+    const dialog_env *env = t->env;
+    session *s = t->s;
+    reply *r = t->r;
+    const pack_settings *cfg = settings(t);
+    const char *exclude[DIALOG_MAX_SHOWN];
+    int n_ex = 0;
+    if (more)
+        for (int i = 0; i < s->n_shown; i++)
+            exclude[n_ex++] = s->shown[i];
+    search_request req = {
+        .slots = &s->slots, .currency = env->tenant->currency,
+        .want_min = cfg->results_min, .want_max = cfg->results_max < DIALOG_MAX_SHOWN ? cfg->results_max : DIALOG_MAX_SHOWN,
+        .tolerance_pct = cfg->price_tolerance_pct, .exclude_ids = exclude, .n_exclude = n_ex,
+    };
+    search_result res;
+    int rc = search_listings(env->store, env->tenant->id, &req, env->arena, &res, t->err);
+    if (rc)
+        return rc;
+    if (res.n == 0) {
+        say(env, s, r, "results_none", NULL, false);
+        s->state = ST_SLOT_FILLING;
+        return ask(t, PEND_BUDGET);
+    }
+    char count[16];
+    snprintf(count, sizeof count, "%d", res.n);
+    if (res.n_exact == res.n) {
+        const char *vars[] = {"count", count, NULL};
+        say(env, s, r, "results_intro", vars, false);
+    } else {
+        /* say which constraints were relaxed, from the search's own record */
+        const char *what = "";
+        if (res.relaxed & SEARCH_RELAX_BUDGET) {
+            const char *pv[] = {"price", price_text(env, s, res.widened_max ? res.widened_max : res.widened_min, s->slots.tx), NULL};
+            what = word(env, s, "relax_budget", pv);
+        }
+        static const struct { unsigned bit; const char *key; } names[] = {
+            {SEARCH_RELAX_BEDROOMS, "relax_bedrooms"}, {SEARCH_RELAX_LOCATION, "relax_location"},
+            {SEARCH_RELAX_TYPE, "relax_type"},
+        };
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (res.relaxed & names[i].bit)
+                what = what[0] ? arena_printf(env->arena, "%s; %s", what, word(env, s, names[i].key, NULL))
+                               : word(env, s, names[i].key, NULL);
+        const char *vars[] = {"relaxed", what, "count", count, NULL};
+        say(env, s, r, "results_relaxed", vars, false);
+    }
+    const char *lines = "";
+    for (int i = 0; i < res.n; i++) {
+        const char *line = listing_text(env, s, &res.items[i], i + 1);
+        lines = i == 0 ? line : arena_printf(env->arena, "%s\n%s", lines, line);
+    }
+    r->text = arena_printf(env->arena, "%s\n%s", r->text ? r->text : "", lines);
+    director_urgency(env, s, res.items, res.n, r);
+
+    s->n_shown = 0;
+    for (int i = 0; i < res.n && i < DIALOG_MAX_SHOWN; i++) {
+        const listing *l = &res.items[i];
+        snprintf(s->shown[s->n_shown++], DIALOG_ID_LEN, "%s", l->id);
+        r->sources[r->n_sources++] = *l;
+        s->listings_seen++;
+        if (l->bedrooms >= 2 && (l->type == PTYPE_VILLA || l->type == PTYPE_TOWNHOUSE
+                                 || l->type == PTYPE_APARTMENT || l->type == PTYPE_PENTHOUSE))
+            s->family_homes_seen++;
+        /* the profile keeps the most recent first */
+        profile *p = t->p;
+        int k = p->n_viewed < PROFILE_MAX_VIEWED ? p->n_viewed : PROFILE_MAX_VIEWED - 1;
+        for (int j = 0; j < p->n_viewed; j++)
+            if (strcmp(p->viewed[j].id, l->id) == 0) {
+                k = j;
+                break;
+            }
+        memmove(&p->viewed[1], &p->viewed[0], sizeof p->viewed[0] * (size_t)k);
+        snprintf(p->viewed[0].id, sizeof p->viewed[0].id, "%s", l->id);
+        snprintf(p->viewed[0].title, sizeof p->viewed[0].title, "%s", l->title ? l->title : "");
+        snprintf(p->viewed[0].project, sizeof p->viewed[0].project, "%s", l->project ? l->project : "");
+        snprintf(p->viewed[0].locality, sizeof p->viewed[0].locality, "%s", l->locality ? l->locality : "");
+        if (k == p->n_viewed && p->n_viewed < PROFILE_MAX_VIEWED)
+            p->n_viewed++;
+    }
+    /* the best listing is what "it" means until the buyer picks another */
+    snprintf(s->focus, sizeof s->focus, "%s", s->shown[0]);
+    add_action(r, word(env, s, "action_schedule", NULL));
+    add_action(r, word(env, s, "action_brochure", NULL));
+    if (s->phone[0] == '\0') {
+        s->state = ST_VALUE_PROPOSITION;
+        return ask(t, PEND_PHONE);
+    }
+    s->state = ST_ENGAGEMENT;
+    s->pending = PEND_NONE;
+    r->n_buttons = 0;
+    add_button(env, r, word(env, s, "action_schedule", NULL), "action:schedule");
+    add_button(env, r, word(env, s, "action_more", NULL), "action:more");
+    return 0;
+}
+
+/* Shows results when enough is known, else asks for the next missing slot. */
+static int advance(turn *t)
+{
+    session *s = t->s;
+    if (t->currency_mismatch) {
+        const char *vars[] = {"currency", t->env->tenant->currency, NULL};
+        say(t->env, s, t->r, "currency_mismatch", vars, false);
+        if (s->state == ST_START)
+            s->state = ST_WARMUP;
+        return ask(t, PEND_BUDGET);
+    }
+    if (ready_to_search(s))
+        return show_results(t, false);
+    pending_slot next = next_missing(s);
+    if (t->slots_changed) {
+        const char *vars[] = {"summary", slots_summary(t->env, s), NULL};
+        say(t->env, s, t->r, "noted", vars, false);
+    }
+    bool anything = has_budget(s) || s->slots.type || s->slots.tx || s->slots.bedrooms >= 0
+                    || has_location(s) || s->slots.purpose;
+    s->state = (next == PEND_PURPOSE && !anything) ? ST_WARMUP : ST_SLOT_FILLING;
+    return ask(t, next);
+}
+
+/* ---- slots of agents -------------------------------------------------- */
+
+static void local_day_bounds(const turn *t, const char *when, time_t *from, time_t *to)
+{
+    struct tm tm = {0};
+    int y, mo, d, h = 0, mi = 0;
+    if (sscanf(when, "%d-%d-%dT%d:%d", &y, &mo, &d, &h, &mi) < 3) {
+        *from = t->env->now;
+        *to = t->env->now + 14 * 86400;
+        return;
+    }
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    const char *tzname = t->env->tenant->timezone;
+    if (t->s->want_when_has_time) {
+        tm.tm_hour = h;
+        tm.tm_min = mi;
+        time_t at = tz_mktime(tzname, &tm);
+        *from = at - 3600;
+        *to = at + 4 * 3600;
+    } else {
+        time_t day = tz_mktime(tzname, &tm);
+        *from = day;
+        *to = day + 86400;
+    }
+    if (*from < t->env->now)
+        *from = t->env->now;
+}
+
+static const char *slot_label(turn *t, const store_slot *sl)
+{
+    struct tm tm;
+    char key[16], hm[32];
+    tz_localtime(t->env->tenant->timezone, (time_t)sl->starts_at, &tm);
+    snprintf(key, sizeof key, "weekday_%d", tm.tm_wday);
+    strftime(hm, sizeof hm, "%d/%m %H:%M", &tm);
+    return arena_printf(t->env->arena, "%s %s, %s", word(t->env, t->s, key, NULL), hm,
+                        sl->agent_name ? sl->agent_name : "");
+}
+
+static const char *day_text(turn *t, time_t at)
+{
+    struct tm tm;
+    char key[16];
+    tz_localtime(t->env->tenant->timezone, at, &tm);
+    snprintf(key, sizeof key, "weekday_%d", tm.tm_wday);
+    const char *vars[] = {"day", word(t->env, t->s, key, NULL), NULL};
+    return word(t->env, t->s, "day_on", vars);
+}
+
+static int free_slots(turn *t, time_t from, time_t to, int limit, store_slot **out, int *n)
+{
+    store *st = t->env->store;
+    return st->ops->slots_free(st, t->env->tenant->id, from, to, limit, t->env->arena, out, n, t->err);
+}
+
+/* Offers 3-4 real free slots as buttons, on the day asked for when there is
+ * one, else the nearest ones. */
+static int offer_slots(turn *t, bool after_taken)
+{
+    const dialog_env *env = t->env;
+    session *s = t->s;
+    reply *r = t->r;
+    int want = settings(t)->slots_offered;
+    if (want > DIALOG_MAX_OFFERED)
+        want = DIALOG_MAX_OFFERED;
+    time_t from = env->now, to = env->now + 14 * 86400;
+    bool asked_day = s->want_when[0] != '\0';
+    if (asked_day)
+        local_day_bounds(t, s->want_when, &from, &to);
+    store_slot *sl = NULL;
+    int n = 0;
+    int rc = free_slots(t, from, to, want * 8, &sl, &n);
+    if (rc)
+        return rc;
+    const char *intro = after_taken ? "slot_taken" : "offer_slots";
+    const char *day = asked_day ? day_text(t, from) : "";
+    if (n == 0 && asked_day) {
+        rc = free_slots(t, env->now, env->now + 14 * 86400, want * 8, &sl, &n);
+        if (rc)
+            return rc;
+        if (!after_taken)
+            intro = "offer_slots_other_day";
+    }
+    if (n == 0) {
+        say(env, s, r, "no_slots", NULL, false);
+        s->state = ST_ENGAGEMENT;
+        s->pending = PEND_NONE;
+        s->n_offered = 0;
+        return 0;
+    }
+    const char *vars[] = {"day", day, NULL};
+    say(env, s, r, intro, vars, false);
+    /* distinct start times first, then the rest */
+    r->n_buttons = 0;
+    s->n_offered = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n && s->n_offered < want; i++) {
+            bool dup = false;
+            for (int j = 0; j < s->n_offered; j++) {
+                if (s->offered[j] == sl[i].id)
+                    dup = true;
+                for (int k = 0; pass == 0 && k < i; k++)
+                    if (sl[k].id == s->offered[j] && sl[k].starts_at == sl[i].starts_at)
+                        dup = true;
+            }
+            if (dup)
+                continue;
+            char data[32];
+            snprintf(data, sizeof data, "slot:%lld", (long long)sl[i].id);
+            add_button(env, r, slot_label(t, &sl[i]), data);
+            s->offered[s->n_offered++] = sl[i].id;
+        }
+    s->state = ST_HANDOFF_SCHEDULE;
+    s->pending = PEND_APPOINTMENT;
+    return 0;
+}
+
+/* ---- handlers --------------------------------------------------------- */
+
+static int on_welcome(turn *t)
+{
+    const char *vars[] = {"tenant", t->env->tenant->name, NULL};
+    if (t->returning)
+        say(t->env, t->s, t->r, "ask_purpose", NULL, true);
+    else
+        say(t->env, t->s, t->r, "welcome", vars, true);
+    t->s->state = ST_WARMUP;
+    t->s->pending = PEND_PURPOSE;
+    return 0;
+}
+
+static int on_slots(turn *t)
+{
+    session *s = t->s;
+    /* after listings were shown, new wishes mean a new search */
+    if (!t->currency_mismatch && results_shown(s) && s->state != ST_SLOT_FILLING && s->state != ST_WARMUP)
+        return show_results(t, false);
+    return advance(t);
+}
+
+static int handoff(turn *t)
+{
+    session *s = t->s;
+    store_slot *sl = NULL;
+    int n = 0;
+    int rc = free_slots(t, t->env->now, t->env->now + 14 * 86400, 1, &sl, &n);
+    if (rc)
+        return rc;
+    s->state = ST_HUMAN_HANDOFF;
+    add_reason(t->r, "handed to a human agent");
+    if (s->phone[0] == '\0') {
+        say(t->env, s, t->r, "human_handoff_phone", NULL, false);
+        s->pending = PEND_PHONE;
+        return 0;
+    }
+    const char *vars[] = {"agent", n > 0 && sl[0].agent_name ? sl[0].agent_name : t->env->tenant->name, NULL};
+    say(t->env, s, t->r, "human_handoff", vars, false);
+    s->pending = PEND_NONE;
+    return 0;
+}
+
+static int on_human(turn *t)
+{
+    session *s = t->s;
+    s->human_requests++;
+    if (s->human_requests >= settings(t)->human_requests_handoff || s->pending == PEND_NONE
+        || s->pending == PEND_PHONE)
+        return handoff(t);
+    say(t->env, s, t->r, "human_faq", NULL, false);
+    return reask(t);
+}
+
+static int on_human_waiting(turn *t)
+{
+    say(t->env, t->s, t->r, "human_waiting", NULL, false);
+    if (t->s->phone[0] == '\0')
+        return ask(t, PEND_PHONE);
+    return 0;
+}
+
+static const char *phone_reason_key(const char *reason)
+{
+    if (reason == NULL)
+        return "reason_other";
+    if (strstr(reason, "long"))
+        return "reason_too_long";
+    if (strstr(reason, "distinct") || strstr(reason, "different") || strstr(reason, "few"))
+        return "reason_few_digits";
+    if (strstr(reason, "sequen") || strstr(reason, "run"))
+        return "reason_sequence";
+    if (strstr(reason, "repeat") || strstr(reason, "same"))
+        return "reason_repeated";
+    if (strstr(reason, "digit") || strstr(reason, "format") || strstr(reason, "short")
+        || strstr(reason, "country") || strstr(reason, "length"))
+        return "reason_format";
+    return "reason_other";
+}
+
+static int on_phone(turn *t)
+{
+    const dialog_env *env = t->env;
+    session *s = t->s;
+    const nlu_result *n = t->n;
+    if (!(n->found & NLU_PHONE)) {
+        const char *example = strcmp(env->tenant->region, "IN") == 0 ? "+91 98450 12345" : "+971 50 123 4567";
+        const char *vars[] = {"reason", word(env, s, phone_reason_key(n->phone_rejected), NULL),
+                              "example", example, NULL};
+        say(env, s, t->r, "phone_invalid", vars, false);
+        add_reason(t->r, arena_printf(env->arena, "phone rejected: %s", n->phone_rejected ? n->phone_rejected : "invalid"));
+        if (s->pending == PEND_PHONE || s->state == ST_VALUE_PROPOSITION || s->state == ST_HARD_GATE) {
+            if (s->state != ST_HUMAN_HANDOFF)
+                s->state = ST_HARD_GATE;
+            s->pending = PEND_PHONE;
+            return 0;
+        }
+        return reask(t);
+    }
+    snprintf(s->phone, sizeof s->phone, "%s", n->phone);
+    snprintf(t->p->phone, sizeof t->p->phone, "%s", n->phone);
+    const char *vars[] = {"phone", s->phone, NULL};
+    if (s->state == ST_HUMAN_HANDOFF) {
+        s->pending = PEND_NONE;
+        return handoff(t);
+    }
+    if (s->want_visit) {
+        say(env, s, t->r, "phone_ok", vars, false);
+        t->r->n_buttons = 0;
+        return offer_slots(t, false);
+    }
+    if (results_shown(s)) {
+        say(env, s, t->r, "phone_ok", vars, true);
+        s->state = ST_ENGAGEMENT;
+        s->pending = PEND_NONE;
+        return 0;
+    }
+    /* volunteered before any listing: keep qualifying */
+    s->pending = PEND_NONE;
+    return advance(t);
+}
+
+static int on_schedule(turn *t)
+{
+    session *s = t->s;
+    const nlu_result *n = t->n;
+    if (n && (n->found & NLU_WHEN)) {
+        snprintf(s->want_when, sizeof s->want_when, "%s", n->when);
+        s->want_when_has_time = n->when_has_time;
+    }
+    if (s->appointment_id > 0) {
+        const char *vars[] = {"when", s->appointment_when, "agent", s->appointment_agent, NULL};
+        say(t->env, s, t->r, "already_booked", vars, false);
+        return 0;
+    }
+    s->want_visit = true;
+    if (s->phone[0] == '\0') {
+        say(t->env, s, t->r, "phone_needed_first", NULL, false);
+        if (s->state != ST_HUMAN_HANDOFF)
+            s->state = ST_HARD_GATE;
+        s->pending = PEND_PHONE;
+        return 0;
+    }
+    return offer_slots(t, false);
+}
+
+static const char *focus_title(turn *t, listing *l)
+{
+    (void)t;
+    return l->title ? l->title : l->id;
+}
+
+/* The listing the buyer talks about: one whose project or title the
+ * message names, else the one in focus. */
+static int resolve_listing(turn *t, listing *out, bool *found)
+{
+    store *st = t->env->store;
+    session *s = t->s;
+    *found = false;
+    const char *norm = t->n ? t->n->text : NULL;
+    for (int i = 0; norm && i < s->n_shown; i++) {
+        listing l;
+        pt_error e = {0};
+        if (st->ops->listing_get(st, t->env->tenant->id, s->shown[i], t->env->arena, &l, &e))
+            continue;
+        if ((l.project && *l.project && strcasestr(norm, l.project))
+            || (l.title && *l.title && strcasestr(norm, l.title))) {
+            *out = l;
+            *found = true;
+            snprintf(s->focus, sizeof s->focus, "%s", l.id);
+            return 0;
+        }
+    }
+    if (s->focus[0]) {
+        pt_error e = {0};
+        if (st->ops->listing_get(st, t->env->tenant->id, s->focus, t->env->arena, out, &e) == 0)
+            *found = true;
+    }
+    return 0;
+}
+
+static int answer_about(turn *t, const listing *l)
+{
+    const dialog_env *env = t->env;
+    session *s = t->s;
+    const nlu_result *n = t->n;
+    char yield[16], baths[16], area[32];
+    snprintf(yield, sizeof yield, "%.1f", l->rental_yield);
+    snprintf(baths, sizeof baths, "%g", l->bathrooms >= 0 ? l->bathrooms : 0);
+    snprintf(area, sizeof area, "%.0f", l->area_sqft);
+    char nb[16];
+    snprintf(nb, sizeof nb, "%d", l->bedrooms);
+    const char *bv[] = {"n", nb, NULL};
+    char tkey[32];
+    snprintf(tkey, sizeof tkey, "type_%s", ptype_name(l->type) ? ptype_name(l->type) : "apartment");
+    const char *vars[] = {
+        "title", focus_title(t, (listing *)l), "price", price_text(env, s, l->price, l->tx),
+        "area", area, "bedrooms", l->bedrooms == 0 ? word(env, s, "bedrooms_studio", NULL) : word(env, s, "bedrooms_n", bv),
+        "type", word(env, s, tkey, NULL), "bathrooms", baths,
+        "amenities", l->amenities ? l->amenities : "", "locality", l->locality ? l->locality : "",
+        "city", l->city ? l->city : "", "completion", l->completion_date ? l->completion_date : "",
+        "yield", yield, "developer", l->developer ? l->developer : "", "project", l->project ? l->project : "",
+        "status", lstatus_name(l->status) ? lstatus_name(l->status) : "", NULL,
+    };
+    const char *text = n && n->text ? n->text : "";
+    const char *key = "answer_price";
+    if (intent_is(n, "amenities_inquiry"))
+        key = l->amenities && *l->amenities ? "answer_amenities" : "answer_amenities_none";
+    else if (intent_is(n, "location_inquiry"))
+        key = "answer_location";
+    else if (intent_is(n, "payment_plan"))
+        key = l->status == LSTATUS_OFF_PLAN ? "answer_payment_plan_offplan" : "answer_payment_plan_ready";
+    else if (intent_is(n, "investment_inquiry"))
+        key = l->rental_yield > 0 ? "answer_yield" : "answer_yield_none";
+    else if (intent_is(n, "project_info"))
+        key = "answer_project";
+    else if (intent_is(n, "brochure_request"))
+        key = "answer_brochure";
+    else if (strcasestr(text, "size") || strcasestr(text, "sq") || strcasestr(text, "big")
+             || strcasestr(text, "area") || strcasestr(text, "bath"))
+        key = "answer_size";
+    say(env, s, t->r, key, vars, false);
+    return 0;
+}
+
+static int on_question(turn *t)
+{
+    const dialog_env *env = t->env;
+    session *s = t->s;
+    s->questions++;
+    /* the same question again counts towards frustration */
+    char fp[64];
+    snprintf(fp, sizeof fp, "%s|%s", t->n && t->n->intent ? t->n->intent : "", s->focus);
+    if (s->last_question[0] && strcmp(fp, s->last_question) == 0) {
+        s->frustration += 2;
+        add_reason(t->r, "question asked again");
+    }
+    snprintf(s->last_question, sizeof s->last_question, "%s", fp);
+
+    listing l;
+    bool found = false;
+    int rc = resolve_listing(t, &l, &found);
+    if (rc)
+        return rc;
+    if (found) {
+        answer_about(t, &l);
+        if (intent_is(t->n, "brochure_request"))
+            add_action(t->r, word(env, s, "action_brochure", NULL));
+    } else {
+        say(env, s, t->r, "answer_no_listing", NULL, false);
+    }
+    if (s->state == ST_START)
+        return on_welcome(t);
+    if (s->pending == PEND_PHONE && s->state == ST_VALUE_PROPOSITION)
+        s->state = ST_HARD_GATE;
+    if (s->pending != PEND_NONE)
+        return reask(t);
+    if (s->state == ST_ENGAGEMENT || s->state == ST_COMPLETED) {
+        t->r->n_buttons = 0;
+        if (s->appointment_id == 0)
+            add_button(env, t->r, word(env, s, "action_schedule", NULL), "action:schedule");
+        add_button(env, t->r, word(env, s, "action_more", NULL), "action:more");
+    }
+    return 0;
+}
+
+static int find_offered_slot(turn *t, int64_t id, store_slot *out)
+{
+    store_slot *sl = NULL;
+    int n = 0;
+    int rc = free_slots(t, t->env->now, t->env->now + 15 * 86400, 1000, &sl, &n);
+    if (rc)
+        return rc;
+    for (int i = 0; i < n; i++)
+        if (sl[i].id == id) {
+            *out = sl[i];
+            return 0;
+        }
+    return -PT_ERR_NOT_FOUND;
+}
+
+static int book(turn *t, int64_t id)
+{
+    const dialog_env *env = t->env;
+    session *s = t->s;
+    reply *r = t->r;
+    if (s->appointment_id > 0) {
+        const char *vars[] = {"when", s->appointment_when, "agent", s->appointment_agent, NULL};
+        say(env, s, r, "already_booked", vars, false);
+        return 0;
+    }
+    if (s->phone[0] == '\0') {
+        s->want_visit = true;
+        say(env, s, r, "phone_needed_first", NULL, false);
+        s->state = ST_HARD_GATE;
+        s->pending = PEND_PHONE;
+        return 0;
+    }
+    bool offered = false;
+    for (int i = 0; i < s->n_offered; i++)
+        offered |= s->offered[i] == id;
+    store_slot sl;
+    if (!offered || find_offered_slot(t, id, &sl) != 0)
+        return offer_slots(t, true);
+    const char *when = slot_label(t, &sl);
+    listing l;
+    bool found = false;
+    resolve_listing(t, &l, &found);
+    const char *for_listing = found ? arena_printf(env->arena, " (%s)", focus_title(t, &l)) : "";
+    const char *vars[] = {"when", when, "agent", sl.agent_name ? sl.agent_name : "", "listing", for_listing,
+                          "phone", s->phone, NULL};
+    r->n_buttons = 0;
+    say(env, s, r, "booked", vars, false);
+    r->book_slot = id;
+    r->book_listing = found ? arena_strdup(env->arena, l.id) : NULL;
+    r->book_when = when;
+    r->book_agent = sl.agent_name;
+    s->state = ST_COMPLETED;
+    s->pending = PEND_NONE;
+    return 0;
+}
+
+static int on_slot_pick(turn *t)
+{
+    const char *rest;
+    if (cb_prefix(t->cb, "slot:", &rest)) {
+        long long id;
+        if (bare_int(rest, &id))
+            return book(t, id);
+        return offer_slots(t, false);
+    }
+    /* a typed time that matches an offered slot */
+    store_slot sl;
+    for (int i = 0; i < t->s->n_offered; i++) {
+        if (find_offered_slot(t, t->s->offered[i], &sl) != 0)
+            continue;
+        struct tm tm;
+        tz_localtime(t->env->tenant->timezone, (time_t)sl.starts_at, &tm);
+        char hm[8];
+        snprintf(hm, sizeof hm, "%02d:%02d", tm.tm_hour, tm.tm_min);
+        if (strlen(t->n->when) >= 16 && strcmp(t->n->when + 11, hm) == 0)
+            return book(t, sl.id);
+    }
+    return offer_slots(t, false);
+}
+
+static int on_action(turn *t)
+{
+    const char *rest;
+    cb_prefix(t->cb, "action:", &rest);
+    if (strcmp(rest, "schedule") == 0)
+        return on_schedule(t);
+    if (strcmp(rest, "more") == 0)
+        return results_shown(t->s) || ready_to_search(t->s) ? show_results(t, true) : advance(t);
+    if (strcmp(rest, "human") == 0) {
+        t->s->human_requests = settings(t)->human_requests_handoff;
+        return handoff(t);
+    }
+    return reask(t);
+}
+
+static int on_other(turn *t)
+{
+    session *s = t->s;
+    if (pending_has_buttons(s->pending)) {
+        s->zombie_repeats++;
+        say(t->env, s, t->r, "zombie", NULL, false);
+        return reask(t);
+    }
+    if (s->pending == PEND_PHONE)
+        return ask(t, PEND_PHONE);
+    say(t->env, s, t->r, s->state == ST_COMPLETED ? "completed_more" : "out_of_scope", NULL, false);
+    if (s->state == ST_COMPLETED || s->state == ST_ENGAGEMENT) {
+        if (s->appointment_id == 0)
+            add_button(t->env, t->r, word(t->env, s, "action_schedule", NULL), "action:schedule");
+        add_button(t->env, t->r, word(t->env, s, "action_more", NULL), "action:more");
+    }
+    return 0;
+}
+
+static int on_greeting(turn *t)
+{
+    if (t->s->pending == PEND_NONE)
+        return on_other(t);
+    return reask(t);
+}
+
+static int on_thanks(turn *t)
+{
+    say(t->env, t->s, t->r, "thanks", NULL, false);
+    return reask(t);
+}
+
+static int on_goodbye(turn *t)
+{
+    say(t->env, t->s, t->r, "goodbye", NULL, false);
+    return 0;
+}
+
+static int on_affirm(turn *t)
+{
+    session *s = t->s;
+    if (s->state == ST_ENGAGEMENT && s->phone[0])
+        return on_schedule(t);
+    if (s->pending == PEND_NONE) {
+        say(t->env, s, t->r, "affirm_generic", NULL, false);
+        return on_other(t);
+    }
+    return reask(t);
+}
+
+static int on_deny(turn *t)
+{
+    return on_other(t);
+}
+
+static int on_complaint(turn *t)
+{
+    say(t->env, t->s, t->r, "complaint", NULL, false);
+    add_reason(t->r, "complaint");
+    return reask(t);
+}
+
+/* ---- the table -------------------------------------------------------- */
+
+#define S(x) (1u << (x))
+#define ANY_STATE ((1u << ST__COUNT) - 1)
+#define NOT(x) (ANY_STATE & ~S(x))
+
+/* First match wins.  Read top to bottom. */
+static const struct transition {
+    unsigned states;
+    event ev;
+    handler fn;
+    const char *rule;
+} transitions[] = {
+    {ANY_STATE, EV_SLOT_PICK, on_slot_pick, "a slot button books that slot (phone first)"},
+    {ANY_STATE, EV_ACTION, on_action, "action buttons: schedule, more, human"},
+    {S(ST_HUMAN_HANDOFF), EV_HUMAN, on_human_waiting, "already handed off: reassure"},
+    {ANY_STATE, EV_HUMAN, on_human, "first request answered then back to the question; repeated -> HUMAN_HANDOFF"},
+    {ANY_STATE, EV_PHONE, on_phone, "hard gate: valid phone -> ENGAGEMENT, invalid -> HARD_GATE with reason"},
+    {ANY_STATE, EV_SCHEDULE, on_schedule, "viewing wanted: phone first, then 3-4 free agent slots"},
+    {ANY_STATE, EV_SLOTS, on_slots, "new slot values: results when enough is known, else the next question"},
+    {S(ST_START), EV_QUESTION, on_question, "answer, then welcome"},
+    {S(ST_START), EV_GOODBYE, on_goodbye, "goodbye"},
+    {S(ST_START), ANY_STATE, on_welcome, "anything else at START: welcome and ask the goal"},
+    {ANY_STATE, EV_QUESTION, on_question, "FAQ tolerance: answer from the data, ask the pending question again"},
+    {S(ST_HUMAN_HANDOFF), ANY_STATE, on_human_waiting, "handed off: an agent will call"},
+    {ANY_STATE, EV_GREETING, on_greeting, "greeting mid-conversation: back to the question"},
+    {ANY_STATE, EV_THANKS, on_thanks, "thanks"},
+    {ANY_STATE, EV_GOODBYE, on_goodbye, "goodbye"},
+    {ANY_STATE, EV_AFFIRM, on_affirm, "yes: to the offer on the table"},
+    {ANY_STATE, EV_DENY, on_deny, "no: keep the state, offer options"},
+    {ANY_STATE, EV_COMPLAINT, on_complaint, "complaint: apologise, frustration builds"},
+    {ANY_STATE, EV_OTHER, on_other, "zombie protection: same state, same buttons"},
+};
+
+/* ANY_STATE in the event column is a wildcard (no event has that value). */
+static bool row_matches(const struct transition *row, dialog_state st, event ev)
+{
+    return (row->states & S(st)) && ((unsigned)row->ev == ANY_STATE || row->ev == ev);
+}
+
+static event classify(turn *t)
+{
+    const nlu_result *n = t->n;
+    const session *s = t->s;
+    const char *rest;
+    if (cb_prefix(t->cb, "slot:", &rest))
+        return EV_SLOT_PICK;
+    if (cb_prefix(t->cb, "action:", &rest))
+        return EV_ACTION;
+    if (t->cb && t->slots_changed)
+        return EV_SLOTS;
+    if (n == NULL)
+        return EV_OTHER;
+    if (intent_is(n, "human_agent"))
+        return EV_HUMAN;
+    if ((n->found & NLU_PHONE) || n->phone_rejected)
+        return EV_PHONE;
+    if (s->state == ST_HANDOFF_SCHEDULE && (n->found & NLU_WHEN) && n->when_has_time
+        && !intent_is(n, "schedule_visit"))
+        return EV_SLOT_PICK;
+    if (intent_is(n, "schedule_visit") || intent_is(n, "request_callback"))
+        return EV_SCHEDULE;
+    if ((n->found & NLU_WHEN) && (s->state == ST_ENGAGEMENT || s->state == ST_HANDOFF_SCHEDULE
+                                  || s->state == ST_COMPLETED))
+        return EV_SCHEDULE;
+    if (t->slots_changed || t->currency_mismatch)
+        return EV_SLOTS;
+    if (intent_is(n, "price_inquiry") || intent_is(n, "location_inquiry")
+        || intent_is(n, "amenities_inquiry") || intent_is(n, "payment_plan")
+        || intent_is(n, "investment_inquiry") || intent_is(n, "project_info")
+        || intent_is(n, "brochure_request"))
+        return EV_QUESTION;
+    if (intent_is(n, "greeting"))
+        return EV_GREETING;
+    if (intent_is(n, "thanks"))
+        return EV_THANKS;
+    if (intent_is(n, "goodbye"))
+        return EV_GOODBYE;
+    if (intent_is(n, "affirm"))
+        return EV_AFFIRM;
+    if (intent_is(n, "deny"))
+        return EV_DENY;
+    if (intent_is(n, "complaint"))
+        return EV_COMPLAINT;
+    if (intent_is(n, "property_search") && s->state != ST_START)
+        return s->pending != PEND_NONE ? EV_OTHER : EV_SLOTS;
+    return EV_OTHER;
+}
+
+int dialog_turn(const dialog_env *env, session *s, profile *p, const nlu_result *n,
+                const char *callback_data, reply *r, pt_error *err)
+{
+    int rc = 0;
+    memset(r, 0, sizeof *r);
+    turn t = {.env = env, .s = s, .p = p, .n = n, .cb = callback_data, .r = r, .err = err};
+    if (n && n->language_sure) {
+        int l = lang_from_name(n->language);
+        if (l >= 0)
+            s->language = (lang)l;
+    }
+    if (s->turns == 0) {
+        t.returning = p->sessions > 0 && strcmp(p->last_session, env->session_id) != 0;
+        p->sessions++;
+        snprintf(p->last_session, sizeof p->last_session, "%s", env->session_id);
+        if (t.returning && (p->n_viewed > 0 || p->preferences.n_locations > 0)) {
+            const char *last = p->n_viewed > 0
+                ? (p->viewed[0].project[0]
+                   ? arena_printf(env->arena, "%s in %s", p->viewed[0].project, p->viewed[0].locality)
+                   : p->viewed[0].title)
+                : p->preferences.locations[0];
+            const char *vars[] = {"last", last, NULL};
+            say(env, s, r, "welcome_back", vars, false);
+            s->welcomed_back = true;
+        } else {
+            t.returning = false;
+        }
+    }
+    s->turns++;
+    absorb(&t);
+    /* frustration builds over the conversation and fades slowly */
+    if (n) {
+        int f = s->frustration * 7 / 10 + n->frustration + (intent_is(n, "complaint") ? 2 : 0);
+        s->frustration = f > 10 ? 10 : f;
+    }
+    event ev = classify(&t);
+    if (ev != EV_OTHER)
+        s->zombie_repeats = 0;
+    if (s->frustration >= pack_settings_get(env->pack)->frustration_handoff && s->state != ST_HUMAN_HANDOFF
+        && ev != EV_PHONE) {
+        add_reason(r, "high frustration");
+        rc = handoff(&t);
+    } else {
+        for (size_t i = 0; i < sizeof transitions / sizeof transitions[0]; i++)
+            if (row_matches(&transitions[i], s->state, ev)) {
+                log_debug("dialog: state %s event %s rule \"%s\"", dialog_state_name(s->state),
+                          event_names[ev], transitions[i].rule);
+                rc = transitions[i].fn(&t);
+                break;
+            }
+    }
+    if (rc)
+        return rc;
+    director_update(env, s, p, n, r);
+    lead_score(s, p, r);
+    return 0;
+}
+
+int dialog_booking_failed(const dialog_env *env, session *s, reply *r, pt_error *err)
+{
+    profile dummy;
+    profile_init(&dummy);
+    turn t = {.env = env, .s = s, .p = &dummy, .r = r, .err = err};
+    r->text = NULL;
+    r->n_buttons = 0;
+    r->book_slot = 0;
+    return offer_slots(&t, true);
+}
+
+void dialog_booking_done(session *s, profile *p, const reply *r, int64_t appointment_id)
+{
+    s->appointment_id = appointment_id;
+    snprintf(s->appointment_when, sizeof s->appointment_when, "%s", r->book_when ? r->book_when : "");
+    snprintf(s->appointment_agent, sizeof s->appointment_agent, "%s", r->book_agent ? r->book_agent : "");
+    s->n_offered = 0;
+    s->want_visit = false;
+    s->stage = STAGE_DECISION;
+    p->appointments++;
+}

@@ -1,0 +1,160 @@
+/*
+ * reply.c - building the answer: templates in the buyer's language,
+ * buttons, listing lines and prices.  Every number in a reply comes from a
+ * listing or a slot; nothing is made up here.
+ */
+#include "dialog/dialog_int.h"
+#include "core/money.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void append_paragraph(const dialog_env *env, reply *r, const char *text)
+{
+    if (text == NULL || *text == '\0')
+        return;
+    if (r->text == NULL || r->text[0] == '\0')
+        r->text = arena_strdup(env->arena, text);
+    else
+        r->text = arena_printf(env->arena, "%s\n\n%s", r->text, text);
+}
+
+const char *word(const dialog_env *env, const session *s, const char *key,
+                 const char *const *vars)
+{
+    static const char *const none[] = {NULL};
+    const pack_template *t = pack_template_get(env->pack, s->language, key);
+    if (t == NULL || t->text == NULL)
+        return "";
+    return pack_render(env->arena, t->text, vars ? vars : none);
+}
+
+const char *say(const dialog_env *env, const session *s, reply *r, const char *key,
+                const char *const *vars, bool take_buttons)
+{
+    static const char *const none[] = {NULL};
+    const pack_template *t = pack_template_get(env->pack, s->language, key);
+    if (t == NULL)
+        return NULL;
+    const char *text = t->text ? pack_render(env->arena, t->text, vars ? vars : none) : "";
+    append_paragraph(env, r, text);
+    if (take_buttons && t->n_buttons > 0) {
+        r->n_buttons = 0;
+        for (int i = 0; i < t->n_buttons && r->n_buttons < REPLY_MAX_BUTTONS; i++)
+            r->buttons[r->n_buttons++] = t->buttons[i];
+    }
+    return text;
+}
+
+void add_button(const dialog_env *env, reply *r, const char *label, const char *data)
+{
+    if (r->n_buttons >= REPLY_MAX_BUTTONS)
+        return;
+    r->buttons[r->n_buttons].label = arena_strdup(env->arena, label);
+    r->buttons[r->n_buttons].data = arena_strdup(env->arena, data);
+    r->n_buttons++;
+}
+
+void add_reason(reply *r, const char *reason)
+{
+    if (r && r->n_reasons < REPLY_MAX_REASONS)
+        r->reasons[r->n_reasons++] = reason;
+}
+
+void add_action(reply *r, const char *action)
+{
+    for (int i = 0; i < r->n_actions; i++)
+        if (strcmp(r->actions[i], action) == 0)
+            return;
+    if (r->n_actions < 4)
+        r->actions[r->n_actions++] = action;
+}
+
+const char *price_text(const dialog_env *env, const session *s, money amount, transaction tx)
+{
+    char buf[64];
+    money_format(buf, sizeof buf, amount, env->tenant->currency, 0);
+    if (tx == TX_RENT)
+        return arena_printf(env->arena, "%s %s", buf, word(env, s, "per_year", NULL));
+    return arena_strdup(env->arena, buf);
+}
+
+static const char *type_word(const dialog_env *env, const session *s, property_type t)
+{
+    char key[32];
+    snprintf(key, sizeof key, "type_%s", ptype_name(t) ? ptype_name(t) : "apartment");
+    return word(env, s, key, NULL);
+}
+
+static const char *grouped(arena *a, double v)
+{
+    char out[48];
+    money_format(out, sizeof out, (money)(v + 0.5), "", 0);
+    /* money_format puts the (empty) currency and a space first */
+    return arena_strdup(a, out[0] == ' ' ? out + 1 : out);
+}
+
+const char *listing_text(const dialog_env *env, const session *s, const listing *l, int index)
+{
+    char idx[16], n[16], units[16];
+    snprintf(idx, sizeof idx, "%d", index);
+    snprintf(n, sizeof n, "%d", l->bedrooms);
+    snprintf(units, sizeof units, "%d", l->units_available);
+    const char *nv[] = {"n", n, NULL};
+    const char *beds = l->bedrooms == 0 ? word(env, s, "bedrooms_studio", NULL)
+                       : l->bedrooms > 0 ? word(env, s, "bedrooms_n", nv) : "";
+    const char *uv[] = {"units", units, NULL};
+    const char *units_text = l->units_available >= 0 ? word(env, s, "units_left", uv)
+                                                     : word(env, s, "units_unknown", NULL);
+    const char *vars[] = {
+        "index", idx,
+        "title", l->title ? l->title : l->id,
+        "project", l->project ? l->project : "",
+        "locality", l->locality ? l->locality : "",
+        "bedrooms", beds,
+        "type", type_word(env, s, l->type),
+        "area", l->area_sqft > 0 ? grouped(env->arena, l->area_sqft) : "?",
+        "price", price_text(env, s, l->price, l->tx),
+        "units", units_text,
+        NULL,
+    };
+    return word(env, s, "listing_line", vars);
+}
+
+const char *slots_summary(const dialog_env *env, const session *s)
+{
+    const slots *sl = &s->slots;
+    const char *parts[8];
+    int n = 0;
+    char key[32];
+    if (sl->purpose) {
+        snprintf(key, sizeof key, "purpose_%s", purpose_name(sl->purpose));
+        parts[n++] = word(env, s, key, NULL);
+    }
+    if (sl->tx) {
+        snprintf(key, sizeof key, "tx_%s", tx_name(sl->tx));
+        parts[n++] = word(env, s, key, NULL);
+    }
+    if (sl->has_budget_min || sl->has_budget_max) {
+        char lo[48], hi[48];
+        money_format(lo, sizeof lo, sl->budget_min, env->tenant->currency, 1);
+        money_format(hi, sizeof hi, sl->budget_max, env->tenant->currency, 1);
+        const char *vars[] = {"min", lo, "max", hi, NULL};
+        parts[n++] = word(env, s, sl->has_budget_min && sl->has_budget_max ? "budget_range"
+                                  : sl->has_budget_max ? "budget_under" : "budget_over", vars);
+    }
+    if (sl->bedrooms >= 0 && sl->type != PTYPE_STUDIO) {
+        char b[16];
+        snprintf(b, sizeof b, "%d", sl->bedrooms);
+        const char *vars[] = {"n", b, NULL};
+        parts[n++] = word(env, s, sl->bedrooms == 0 ? "bedrooms_studio" : "bedrooms_n", vars);
+    }
+    if (sl->type)
+        parts[n++] = type_word(env, s, sl->type);
+    for (int i = 0; i < sl->n_locations && n < 8; i++)
+        parts[n++] = sl->locations[i];
+    const char *out = "";
+    for (int i = 0; i < n; i++)
+        out = i == 0 ? parts[i] : arena_printf(env->arena, "%s, %s", out, parts[i]);
+    return out;
+}

@@ -1,0 +1,330 @@
+/*
+ * session.c - the session and profile records and their JSON form.
+ *
+ * The JSON is the dialog's own format; the store keeps it as an opaque
+ * text.  Reading is forgiving by design: a missing or malformed field keeps
+ * its default, so an old or damaged row never crashes a turn.
+ */
+#include "dialog/dialog.h"
+
+#include <jansson.h>
+#include <string.h>
+
+static const char *const state_names[] = {
+#define X(e, s) s,
+    DIALOG_STATES(X)
+#undef X
+};
+static const char *const pending_names[] = {
+#define X(e, s) s,
+    DIALOG_PENDING(X)
+#undef X
+};
+static const char *const stage_names[] = {"awareness", "consideration", "decision"};
+
+const char *dialog_state_name(dialog_state s)
+{
+    return (s >= 0 && s < ST__COUNT) ? state_names[s] : "START";
+}
+
+int dialog_state_from_name(const char *s)
+{
+    for (int i = 0; s && i < ST__COUNT; i++)
+        if (strcmp(state_names[i], s) == 0)
+            return i;
+    return -1;
+}
+
+const char *pending_slot_name(pending_slot p)
+{
+    return (p > 0 && p < PEND__COUNT) ? pending_names[p] : NULL;
+}
+
+int pending_slot_from_name(const char *s)
+{
+    for (int i = 1; s && i < PEND__COUNT; i++)
+        if (strcmp(pending_names[i], s) == 0)
+            return i;
+    return PEND_NONE;
+}
+
+const char *buyer_stage_name(buyer_stage s)
+{
+    return (s >= 0 && s <= STAGE_DECISION) ? stage_names[s] : "awareness";
+}
+
+void session_init(session *s, lang default_lang)
+{
+    memset(s, 0, sizeof *s);
+    slots_init(&s->slots);
+    s->state = ST_START;
+    s->language = default_lang;
+}
+
+void profile_init(profile *p)
+{
+    memset(p, 0, sizeof *p);
+    slots_init(&p->preferences);
+    snprintf(p->temperature, sizeof p->temperature, "cold");
+}
+
+/* ---- slots ------------------------------------------------------------ */
+
+static json_t *slots_to_json(const slots *sl)
+{
+    json_t *o = json_object();
+    json_t *locs = json_array();
+    for (int i = 0; i < sl->n_locations; i++)
+        json_array_append_new(locs, json_string(sl->locations[i]));
+    json_object_set_new(o, "purpose", purpose_name(sl->purpose) ? json_string(purpose_name(sl->purpose)) : json_null());
+    json_object_set_new(o, "budget_min", sl->has_budget_min ? json_integer(sl->budget_min) : json_null());
+    json_object_set_new(o, "budget_max", sl->has_budget_max ? json_integer(sl->budget_max) : json_null());
+    json_object_set_new(o, "currency", sl->currency[0] ? json_string(sl->currency) : json_null());
+    json_object_set_new(o, "property_type", ptype_name(sl->type) ? json_string(ptype_name(sl->type)) : json_null());
+    json_object_set_new(o, "transaction", tx_name(sl->tx) ? json_string(tx_name(sl->tx)) : json_null());
+    json_object_set_new(o, "bedrooms", sl->bedrooms >= 0 ? json_integer(sl->bedrooms) : json_null());
+    json_object_set_new(o, "locations", locs);
+    return o;
+}
+
+static void copy_str(char *dst, size_t size, json_t *v)
+{
+    const char *s = json_string_value(v);
+    if (s)
+        snprintf(dst, size, "%s", s);
+}
+
+static void slots_from_json(slots *sl, json_t *o)
+{
+    slots_init(sl);
+    if (!json_is_object(o))
+        return;
+    sl->purpose = purpose_from_name(json_string_value(json_object_get(o, "purpose")));
+    json_t *v = json_object_get(o, "budget_min");
+    if (json_is_integer(v)) {
+        sl->has_budget_min = true;
+        sl->budget_min = json_integer_value(v);
+    }
+    v = json_object_get(o, "budget_max");
+    if (json_is_integer(v)) {
+        sl->has_budget_max = true;
+        sl->budget_max = json_integer_value(v);
+    }
+    copy_str(sl->currency, sizeof sl->currency, json_object_get(o, "currency"));
+    sl->type = ptype_from_name(json_string_value(json_object_get(o, "property_type")));
+    sl->tx = tx_from_name(json_string_value(json_object_get(o, "transaction")));
+    v = json_object_get(o, "bedrooms");
+    if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < 50)
+        sl->bedrooms = (int)json_integer_value(v);
+    json_t *locs = json_object_get(o, "locations");
+    size_t i;
+    json_t *it;
+    json_array_foreach(locs, i, it) {
+        if (sl->n_locations >= 4 || !json_is_string(it))
+            break;
+        copy_str(sl->locations[sl->n_locations++], sizeof sl->locations[0], it);
+    }
+}
+
+/* Public so the engine can print "slots" in the answer. */
+json_t *dialog_slots_json(const slots *sl);
+json_t *dialog_slots_json(const slots *sl)
+{
+    return slots_to_json(sl);
+}
+
+static char *dump_to_arena(json_t *o, arena *a)
+{
+    char *s = json_dumps(o, JSON_COMPACT);
+    char *out = s ? arena_strdup(a, s) : NULL;
+    free(s);
+    json_decref(o);
+    return out;
+}
+
+static int geti(json_t *o, const char *k, int def)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_integer(v) ? (int)json_integer_value(v) : def;
+}
+
+static double getd(json_t *o, const char *k, double def)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : def;
+}
+
+/* ---- session ---------------------------------------------------------- */
+
+char *session_to_json(const session *s, arena *a)
+{
+    json_t *o = json_object();
+    json_t *shown = json_array(), *offered = json_array(), *coaching = json_array();
+    for (int i = 0; i < s->n_shown; i++)
+        json_array_append_new(shown, json_string(s->shown[i]));
+    for (int i = 0; i < s->n_offered; i++)
+        json_array_append_new(offered, json_integer(s->offered[i]));
+    for (int i = 0; i < s->n_coaching; i++)
+        json_array_append_new(coaching, json_string(s->coaching[i]));
+    json_object_set_new(o, "v", json_integer(1));
+    json_object_set_new(o, "state", json_string(dialog_state_name(s->state)));
+    json_object_set_new(o, "pending", pending_slot_name(s->pending) ? json_string(pending_slot_name(s->pending)) : json_null());
+    json_object_set_new(o, "slots", slots_to_json(&s->slots));
+    json_object_set_new(o, "language", json_string(lang_name(s->language)));
+    json_object_set_new(o, "turns", json_integer(s->turns));
+    json_object_set_new(o, "human_requests", json_integer(s->human_requests));
+    json_object_set_new(o, "frustration", json_integer(s->frustration));
+    json_object_set_new(o, "zombie_repeats", json_integer(s->zombie_repeats));
+    json_object_set_new(o, "listings_seen", json_integer(s->listings_seen));
+    json_object_set_new(o, "family_homes_seen", json_integer(s->family_homes_seen));
+    json_object_set_new(o, "questions", json_integer(s->questions));
+    json_object_set_new(o, "shown", shown);
+    json_object_set_new(o, "focus", json_string(s->focus));
+    json_object_set_new(o, "phone", json_string(s->phone));
+    json_object_set_new(o, "want_when", json_string(s->want_when));
+    json_object_set_new(o, "want_when_has_time", json_boolean(s->want_when_has_time));
+    json_object_set_new(o, "want_visit", json_boolean(s->want_visit));
+    json_object_set_new(o, "location_any", json_boolean(s->location_any));
+    json_object_set_new(o, "offered", offered);
+    json_object_set_new(o, "appointment_id", json_integer(s->appointment_id));
+    json_object_set_new(o, "appointment_when", json_string(s->appointment_when));
+    json_object_set_new(o, "appointment_agent", json_string(s->appointment_agent));
+    json_object_set_new(o, "coaching", coaching);
+    json_object_set_new(o, "last_question", json_string(s->last_question));
+    json_object_set_new(o, "objections_price", json_integer(s->objections_price));
+    json_object_set_new(o, "objections_location", json_integer(s->objections_location));
+    json_object_set_new(o, "objections_trust", json_integer(s->objections_trust));
+    json_object_set_new(o, "stage", json_string(buyer_stage_name(s->stage)));
+    json_object_set_new(o, "engagement", json_real(s->engagement));
+    json_object_set_new(o, "welcomed_back", json_boolean(s->welcomed_back));
+    return dump_to_arena(o, a);
+}
+
+void session_from_json(session *s, const char *text)
+{
+    lang keep = s->language;
+    session_init(s, keep);
+    json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+    if (!json_is_object(o))
+        goto done;
+    int st = dialog_state_from_name(json_string_value(json_object_get(o, "state")));
+    s->state = st >= 0 ? (dialog_state)st : ST_START;
+    s->pending = (pending_slot)pending_slot_from_name(json_string_value(json_object_get(o, "pending")));
+    slots_from_json(&s->slots, json_object_get(o, "slots"));
+    int l = lang_from_name(json_string_value(json_object_get(o, "language")));
+    if (l >= 0)
+        s->language = (lang)l;
+    s->turns = geti(o, "turns", 0);
+    s->human_requests = geti(o, "human_requests", 0);
+    s->frustration = geti(o, "frustration", 0);
+    s->zombie_repeats = geti(o, "zombie_repeats", 0);
+    s->listings_seen = geti(o, "listings_seen", 0);
+    s->family_homes_seen = geti(o, "family_homes_seen", 0);
+    s->questions = geti(o, "questions", 0);
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(o, "shown"), i, it) {
+        if (s->n_shown >= DIALOG_MAX_SHOWN)
+            break;
+        copy_str(s->shown[s->n_shown++], DIALOG_ID_LEN, it);
+    }
+    copy_str(s->focus, sizeof s->focus, json_object_get(o, "focus"));
+    copy_str(s->phone, sizeof s->phone, json_object_get(o, "phone"));
+    copy_str(s->want_when, sizeof s->want_when, json_object_get(o, "want_when"));
+    s->want_when_has_time = json_is_true(json_object_get(o, "want_when_has_time"));
+    s->want_visit = json_is_true(json_object_get(o, "want_visit"));
+    s->location_any = json_is_true(json_object_get(o, "location_any"));
+    json_array_foreach(json_object_get(o, "offered"), i, it) {
+        if (s->n_offered >= DIALOG_MAX_OFFERED || !json_is_integer(it))
+            break;
+        s->offered[s->n_offered++] = json_integer_value(it);
+    }
+    json_t *v = json_object_get(o, "appointment_id");
+    s->appointment_id = json_is_integer(v) ? json_integer_value(v) : 0;
+    copy_str(s->appointment_when, sizeof s->appointment_when, json_object_get(o, "appointment_when"));
+    copy_str(s->appointment_agent, sizeof s->appointment_agent, json_object_get(o, "appointment_agent"));
+    json_array_foreach(json_object_get(o, "coaching"), i, it) {
+        if (s->n_coaching >= DIALOG_MAX_COACHING)
+            break;
+        copy_str(s->coaching[s->n_coaching++], sizeof s->coaching[0], it);
+    }
+    copy_str(s->last_question, sizeof s->last_question, json_object_get(o, "last_question"));
+    s->objections_price = geti(o, "objections_price", 0);
+    s->objections_location = geti(o, "objections_location", 0);
+    s->objections_trust = geti(o, "objections_trust", 0);
+    const char *stage = json_string_value(json_object_get(o, "stage"));
+    for (int k = 0; stage && k <= STAGE_DECISION; k++)
+        if (strcmp(stage, stage_names[k]) == 0)
+            s->stage = (buyer_stage)k;
+    s->engagement = getd(o, "engagement", 0);
+    s->welcomed_back = json_is_true(json_object_get(o, "welcomed_back"));
+done:
+    json_decref(o);
+}
+
+/* ---- profile ---------------------------------------------------------- */
+
+char *profile_to_json(const profile *p, arena *a)
+{
+    json_t *o = json_object();
+    json_t *viewed = json_array(), *sent = json_array();
+    for (int i = 0; i < p->n_viewed; i++)
+        json_array_append_new(viewed, json_pack("{s:s,s:s,s:s,s:s}", "id", p->viewed[i].id,
+                                                "title", p->viewed[i].title, "project",
+                                                p->viewed[i].project, "locality", p->viewed[i].locality));
+    for (int i = 0; i < p->n_sentiment; i++)
+        json_array_append_new(sent, json_integer(p->sentiment[i]));
+    json_object_set_new(o, "v", json_integer(1));
+    json_object_set_new(o, "sessions", json_integer(p->sessions));
+    json_object_set_new(o, "last_session", json_string(p->last_session));
+    json_object_set_new(o, "preferences", slots_to_json(&p->preferences));
+    json_object_set_new(o, "viewed", viewed);
+    json_object_set_new(o, "objections", json_pack("{s:i,s:i,s:i}", "price", p->objections_price,
+                                                   "location", p->objections_location, "trust",
+                                                   p->objections_trust));
+    json_object_set_new(o, "sentiment_history", sent);
+    json_object_set_new(o, "phone", json_string(p->phone));
+    json_object_set_new(o, "engagement_score", json_real(p->engagement_score));
+    json_object_set_new(o, "intent_to_buy_score", json_real(p->intent_to_buy_score));
+    json_object_set_new(o, "temperature", json_string(p->temperature));
+    json_object_set_new(o, "appointments", json_integer(p->appointments));
+    return dump_to_arena(o, a);
+}
+
+void profile_from_json(profile *p, const char *text)
+{
+    profile_init(p);
+    json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+    if (!json_is_object(o))
+        goto done;
+    p->sessions = geti(o, "sessions", 0);
+    copy_str(p->last_session, sizeof p->last_session, json_object_get(o, "last_session"));
+    slots_from_json(&p->preferences, json_object_get(o, "preferences"));
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(o, "viewed"), i, it) {
+        if (p->n_viewed >= PROFILE_MAX_VIEWED)
+            break;
+        copy_str(p->viewed[p->n_viewed].id, sizeof p->viewed[0].id, json_object_get(it, "id"));
+        copy_str(p->viewed[p->n_viewed].title, sizeof p->viewed[0].title, json_object_get(it, "title"));
+        copy_str(p->viewed[p->n_viewed].project, sizeof p->viewed[0].project, json_object_get(it, "project"));
+        copy_str(p->viewed[p->n_viewed].locality, sizeof p->viewed[0].locality, json_object_get(it, "locality"));
+        p->n_viewed++;
+    }
+    json_t *obj = json_object_get(o, "objections");
+    p->objections_price = geti(obj, "price", 0);
+    p->objections_location = geti(obj, "location", 0);
+    p->objections_trust = geti(obj, "trust", 0);
+    json_array_foreach(json_object_get(o, "sentiment_history"), i, it) {
+        if (p->n_sentiment >= PROFILE_MAX_SENTIMENT || !json_is_integer(it))
+            break;
+        p->sentiment[p->n_sentiment++] = (signed char)(json_integer_value(it) > 0 ? 1 : json_integer_value(it) < 0 ? -1 : 0);
+    }
+    copy_str(p->phone, sizeof p->phone, json_object_get(o, "phone"));
+    p->engagement_score = getd(o, "engagement_score", 0);
+    p->intent_to_buy_score = getd(o, "intent_to_buy_score", 0);
+    copy_str(p->temperature, sizeof p->temperature, json_object_get(o, "temperature"));
+    p->appointments = geti(o, "appointments", 0);
+done:
+    json_decref(o);
+}

@@ -1,0 +1,34 @@
+/*
+ * lock.h - per-conversation locks, behind a table of function pointers so a
+ * Redis backend (locks shared by many instances) is one more file.
+ *
+ * "local" is an array of mutexes striped by a hash of (tenant, session):
+ * messages of one session are handled one at a time; two sessions may share
+ * a stripe, which only serialises them, never mixes them.
+ */
+#ifndef PT_LOCK_H
+#define PT_LOCK_H
+
+#include <stdint.h>
+
+#include "util/error.h"
+
+typedef struct lock_backend lock_backend;
+
+typedef struct lock_ops {
+    const char *name;   /* "local" */
+    int (*open)(lock_backend *b, const char *url, pt_error *err);
+    void (*close)(lock_backend *b);
+    /* Blocks until the lock of key is held.  Returns a token for release. */
+    int (*acquire)(lock_backend *b, const char *key, uint64_t *token, pt_error *err);
+    void (*release)(lock_backend *b, const char *key, uint64_t token);
+} lock_ops;
+
+struct lock_backend {
+    const lock_ops *ops;
+    void *impl;
+};
+
+extern const lock_ops lock_local_ops;
+
+#endif
