@@ -21,10 +21,14 @@ SRC_ALL := $(shell find src -name '*.c' | sort)
 SRC_LIB := $(filter-out src/main.c,$(SRC_ALL))
 OBJ_REL := $(SRC_LIB:src/%.c=build/obj/%.o)
 OBJ_ASAN := $(SRC_LIB:src/%.c=build/asan/obj/%.o)
+OBJ_FUZZ := $(SRC_LIB:src/%.c=build/fuzz/obj/%.o)
+CFLAGS_FUZZ := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all test unit blackbox demo fuzz fuzz-short bench eval clean deps
+.PHONY: all test unit blackbox demo fuzz fuzz-build bench eval clean
 
 all: build/proptalk
 
@@ -54,13 +58,29 @@ build/asan/tests/%: tests/unit/%.c tests/unit/test.h build/asan/libproptalk.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ASAN) -Itests/unit $< build/asan/libproptalk.a -o $@ $(LDLIBS)
 
+build/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	clang $(CFLAGS_FUZZ) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+
+build/fuzz/libproptalk.a: $(OBJ_FUZZ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/%: fuzz/%.c build/fuzz/libproptalk.a
+	clang $(CFLAGS_FUZZ) -fsanitize=fuzzer,address,undefined $< build/fuzz/libproptalk.a -o $@ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/run_fuzz.sh
+
 unit: $(UNIT_BIN)
 	@tests/run_unit.sh $(UNIT_BIN)
 
 blackbox: build/asan/proptalk
 	@PROPTALK_BIN=$(CURDIR)/build/asan/proptalk python3 tests/blackbox/run.py
 
-test: build/proptalk build/asan/proptalk $(UNIT_BIN)
+test: build/proptalk build/asan/proptalk $(UNIT_BIN) $(FUZZ_BIN)
 	@tests/run_all.sh
 
 demo:
@@ -71,4 +91,4 @@ demo:
 clean:
 	rm -rf build
 
--include $(OBJ_REL:.o=.d) $(OBJ_ASAN:.o=.d)
+-include $(OBJ_REL:.o=.d) $(OBJ_ASAN:.o=.d) $(OBJ_FUZZ:.o=.d)

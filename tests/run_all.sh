@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole suite (make test): unit tests, black-box tests against the real
+# server, and a short libFuzzer run of every target, all under ASan+UBSan.
+# Closes with one "N passed, N failed" line summing every layer.
+set -u
+cd "$(dirname "$0")/.."
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+total_p=0; total_f=0
+tally() {  # reads "...: N passed, M failed" from the last such line of $1
+    local line p f
+    line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
+    if [ -z "$line" ]; then total_f=$((total_f+1)); return; fi
+    p=$(printf '%s' "$line" | sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/')
+    f=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+    total_p=$((total_p+p)); total_f=$((total_f+f))
+}
+log=$(mktemp -d)
+echo "== unit tests"
+tests/run_unit.sh build/asan/tests/test_* 2>&1 | tee "$log/unit" | grep -E 'FAIL|unit:|crashed' ; tally "$log/unit"
+echo "== black-box tests"
+PROPTALK_BIN="$PWD/build/asan/proptalk" python3 tests/blackbox/run.py 2>&1 | tee "$log/bb" | grep -E '^(ok|FAIL|blackbox)' ; tally "$log/bb"
+echo "== fuzz (short)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-10} tests/run_fuzz.sh 2>&1 | tee "$log/fuzz" | grep -E 'fuzz' ; tally "$log/fuzz"
+rm -rf "$log"
+echo "${total_p} passed, ${total_f} failed"
+[ "$total_f" -eq 0 ]
