@@ -101,15 +101,16 @@ typedef struct session {
     int n_offered;
     int64_t offered[DIALOG_MAX_OFFERED];   /* slot ids offered as buttons */
     int64_t appointment_id;
-    char appointment_when[32];
+    char appointment_when[64];
     char appointment_agent[64];
     int n_coaching;
     char coaching[DIALOG_MAX_COACHING][32];  /* rule ids already shown */
-    char last_question[64];       /* normalised fingerprint of the last question */
+    char last_question[160];       /* normalised fingerprint of the last question */
     int objections_price, objections_location, objections_trust;
     buyer_stage stage;
     double engagement;            /* 0..10 */
     bool welcomed_back;
+    int last_coaching_turn;       /* turn of the last coaching prompt */
 } session;
 
 /* The buyer across sessions (persisted as JSON). */

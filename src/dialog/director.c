@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#define DIRECTOR_COACHING_GAP 3
+
 static double clamp10(double v)
 {
     return v < 0 ? 0 : v > 10 ? 10 : v;
@@ -111,9 +113,11 @@ void director_update(const dialog_env *env, session *s, profile *p, const nlu_re
     }
     p->preferences = s->slots;
 
-    /* coaching: the first matching rule not shown yet, once per turn, and
-     * never on top of a handoff or a booking */
-    if (s->state == ST_HUMAN_HANDOFF || r->book_slot > 0)
+    /* coaching: the first matching rule not shown yet, at most one every
+     * DIRECTOR_COACHING_GAP turns, and never on top of a refusal, a slot
+     * offer, a handoff or a booking */
+    if (s->state == ST_HUMAN_HANDOFF || s->state == ST_HARD_GATE || s->state == ST_HANDOFF_SCHEDULE
+        || r->book_slot > 0 || (s->last_coaching_turn > 0 && s->turns - s->last_coaching_turn < DIRECTOR_COACHING_GAP))
         return;
     const pack_coaching_rule *rules = NULL;
     int nr = pack_coaching_rules(env->pack, &rules);
@@ -130,6 +134,7 @@ void director_update(const dialog_env *env, session *s, profile *p, const nlu_re
          * would be ideal; appending keeps the question's buttons intact */
         r->text = r->text ? arena_printf(env->arena, "%s\n\n💡 %s", r->text, text)
                           : arena_printf(env->arena, "💡 %s", text);
+        s->last_coaching_turn = s->turns;
         if (s->n_coaching < DIALOG_MAX_COACHING)
             snprintf(s->coaching[s->n_coaching++], sizeof s->coaching[0], "%s", rule->id);
         break;

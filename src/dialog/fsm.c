@@ -160,7 +160,7 @@ static void absorb(turn *t)
     slots *sl = &s->slots;
     const nlu_result *n = t->n;
     bool ch = false;
-    const char *rest;
+    const char *rest = NULL;
     const char *cb = t->cb;
 
     if (cb_prefix(cb, "purpose:", &rest)) {
@@ -509,15 +509,21 @@ static void local_day_bounds(const turn *t, const char *when, time_t *from, time
         *from = t->env->now;
 }
 
-static const char *slot_label(turn *t, const store_slot *sl)
+/* "Saturday 21/11 10:00" in the tenant's time zone. */
+static const char *slot_when(turn *t, const store_slot *sl)
 {
     struct tm tm;
     char key[16], hm[32];
     tz_localtime(t->env->tenant->timezone, (time_t)sl->starts_at, &tm);
     snprintf(key, sizeof key, "weekday_%d", tm.tm_wday);
     strftime(hm, sizeof hm, "%d/%m %H:%M", &tm);
-    return arena_printf(t->env->arena, "%s %s, %s", word(t->env, t->s, key, NULL), hm,
-                        sl->agent_name ? sl->agent_name : "");
+    return arena_printf(t->env->arena, "%s %s", word(t->env, t->s, key, NULL), hm);
+}
+
+/* The button label: when, and with whom. */
+static const char *slot_label(turn *t, const store_slot *sl)
+{
+    return arena_printf(t->env->arena, "%s, %s", slot_when(t, sl), sl->agent_name ? sl->agent_name : "");
 }
 
 static const char *day_text(turn *t, time_t at)
@@ -830,7 +836,7 @@ static int on_question(turn *t)
     session *s = t->s;
     s->questions++;
     /* the same question again counts towards frustration */
-    char fp[64];
+    char fp[160];
     snprintf(fp, sizeof fp, "%s|%s", t->n && t->n->intent ? t->n->intent : "", s->focus);
     if (s->last_question[0] && strcmp(fp, s->last_question) == 0) {
         s->frustration += 2;
@@ -903,7 +909,7 @@ static int book(turn *t, int64_t id)
     store_slot sl;
     if (!offered || find_offered_slot(t, id, &sl) != 0)
         return offer_slots(t, true);
-    const char *when = slot_label(t, &sl);
+    const char *when = slot_when(t, &sl);
     listing l;
     bool found = false;
     resolve_listing(t, &l, &found);
@@ -923,7 +929,7 @@ static int book(turn *t, int64_t id)
 
 static int on_slot_pick(turn *t)
 {
-    const char *rest;
+    const char *rest = NULL;
     if (cb_prefix(t->cb, "slot:", &rest)) {
         long long id;
         if (bare_int(rest, &id))
@@ -937,7 +943,7 @@ static int on_slot_pick(turn *t)
             continue;
         struct tm tm;
         tz_localtime(t->env->tenant->timezone, (time_t)sl.starts_at, &tm);
-        char hm[8];
+        char hm[16];
         snprintf(hm, sizeof hm, "%02d:%02d", tm.tm_hour, tm.tm_min);
         if (strlen(t->n->when) >= 16 && strcmp(t->n->when + 11, hm) == 0)
             return book(t, sl.id);
@@ -947,8 +953,9 @@ static int on_slot_pick(turn *t)
 
 static int on_action(turn *t)
 {
-    const char *rest;
-    cb_prefix(t->cb, "action:", &rest);
+    const char *rest = NULL;
+    if (!cb_prefix(t->cb, "action:", &rest))
+        return reask(t);
     if (strcmp(rest, "schedule") == 0)
         return on_schedule(t);
     if (strcmp(rest, "more") == 0)
@@ -1066,7 +1073,7 @@ static event classify(turn *t)
 {
     const nlu_result *n = t->n;
     const session *s = t->s;
-    const char *rest;
+    const char *rest = NULL;
     if (cb_prefix(t->cb, "slot:", &rest))
         return EV_SLOT_PICK;
     if (cb_prefix(t->cb, "action:", &rest))

@@ -197,6 +197,7 @@ char *session_to_json(const session *s, arena *a)
     json_object_set_new(o, "stage", json_string(buyer_stage_name(s->stage)));
     json_object_set_new(o, "engagement", json_real(s->engagement));
     json_object_set_new(o, "welcomed_back", json_boolean(s->welcomed_back));
+    json_object_set_new(o, "last_coaching_turn", json_integer(s->last_coaching_turn));
     return dump_to_arena(o, a);
 }
 
@@ -258,6 +259,7 @@ void session_from_json(session *s, const char *text)
             s->stage = (buyer_stage)k;
     s->engagement = getd(o, "engagement", 0);
     s->welcomed_back = json_is_true(json_object_get(o, "welcomed_back"));
+    s->last_coaching_turn = geti(o, "last_coaching_turn", 0);
 done:
     json_decref(o);
 }

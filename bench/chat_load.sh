@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Chat load test (issue 2): the release build serves the demo tenants from a
+# fresh data folder; wrk drives /health (baseline) and then /api/chat/query
+# at 100 connections with whole conversations.  Reports req/s, p50/p99, the
+# chat/health ratio, and resident memory after the run.
+#   bench/chat_load.sh [seconds] [sync]      sync: full (default) or normal
+set -eu
+cd "$(dirname "$0")/.."
+secs=${1:-15}
+sync=${2:-full}
+[ -x build/proptalk ] || make -s
+data=$(mktemp -d)
+port=$((20000 + RANDOM % 20000))
+PROPTALK_DATA=$data PROPTALK_LOG=error PROPTALK_SQLITE_SYNC=$sync ./build/proptalk serve --demo --port $port \
+    --bind 127.0.0.1 > "$data/out" 2>"$data/err" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 1 600); do grep -q listening "$data/out" 2>/dev/null && break; sleep 0.1; done
+key=$(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    o=json.loads(l)
+    if "demo" in o: print([t["api_key"] for t in o["demo"]["tenants"] if t["slug"]=="dubai-demo"][0])' "$data/out")
+rss() { awk '/VmRSS/ {print $2}' /proc/$pid/status; }
+echo "rss_kb_before $(rss)"
+health=$(wrk -t2 -c100 -d${secs}s -s bench/health.lua http://127.0.0.1:$port/health | grep '^JSON' | sed 's/^JSON //')
+echo "health $health"
+chat=$(API_KEY=$key wrk -t2 -c100 -d${secs}s --timeout 10s -s bench/chat.lua http://127.0.0.1:$port/ | grep '^JSON' | sed 's/^JSON //')
+echo "chat $chat"
+convs=$(python3 -c 'import json,sys; print(int(json.loads(sys.argv[1])["requests"]/8))' "$chat")
+echo "conversations $convs"
+echo "rss_kb_after $(rss)"
+python3 -c 'import json,sys; h=json.loads(sys.argv[1]); c=json.loads(sys.argv[2]); print("ratio_chat_over_health %.3f" % (c["rps"]/h["rps"]))' "$health" "$chat"

@@ -1,0 +1,498 @@
+/*
+ * server.c - the HTTP channel on libmicrohttpd; see server.h.
+ *
+ * libmicrohttpd calls access_handler() several times per request: once
+ * when the headers are in (we allocate the request state and route it),
+ * once per piece of body, and once more with no data (we answer).  The
+ * request state (http_req) holds the body buffer (capped), the per-request
+ * arena and the start time; request_completed() frees it.
+ *
+ * Routing is the table `routes` (after git's commands[] and nginx's
+ * directive tables): the dispatcher finds the row, answers 404/405, checks
+ * the row's authentication, and only then calls the handler.  Handlers fill
+ * an http_reply or return -PT_ERR_* with a message; the dispatcher turns
+ * that into the {"error": {...}} body.
+ *
+ * The listening socket is created here (not by libmicrohttpd) so that bind
+ * errors name the address and the reason, and port 0 can report its port.
+ */
+#include "http/server.h"
+#include "http/chat_request.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#define BODY_DISCARD_MAX (16u << 20)  /* body bytes read past the cap before hanging up */
+#define METRICS_MAX (4u << 20)
+
+struct http_server {
+    struct MHD_Daemon *d;
+    engine *e;
+    int port;
+};
+
+typedef enum route_auth { AUTH_NONE = 0, AUTH_API_KEY } route_auth;
+
+typedef struct http_req http_req;
+
+/* What a handler answers.  body lives in the request arena (or is static). */
+typedef struct http_reply {
+    int status;
+    const char *content_type;
+    const char *body;
+    size_t len;
+} http_reply;
+
+typedef int (*route_fn)(http_req *r, http_reply *out, pt_error *err);
+
+typedef struct route {
+    const char *method;
+    const char *path;
+    route_fn handler;
+    route_auth auth;
+} route;
+
+struct http_req {
+    http_server *srv;
+    struct MHD_Connection *conn;
+    const route *rt;          /* the matched row, or NULL */
+    int route_error;          /* PT_ERR_NOT_FOUND / PT_ERR_METHOD when no row matched */
+    const char *label;        /* route label for metrics */
+    const char *api_key;      /* for AUTH_API_KEY rows */
+    buf body;
+    bool too_large;
+    bool responded;
+    size_t discarded;
+    struct timespec start;
+    char allow[64];           /* methods of the path, for 405 */
+    arena a;
+};
+
+#define JSON_TYPE "application/json; charset=utf-8"
+
+/* ---- handlers ------------------------------------------------------------ */
+
+static int h_health(http_req *r, http_reply *out, pt_error *err)
+{
+    static const char body[] = "{\"status\":\"ok\"}";
+    out->status = 200;
+    out->content_type = JSON_TYPE;
+    out->body = body;
+    out->len = sizeof body - 1;
+    return 0;
+}
+
+static int h_ready(http_req *r, http_reply *out, pt_error *err)
+{
+    static const char body[] = "{\"status\":\"ready\"}";
+    pt_error e2 = {0};
+    int rc = engine_ready(r->srv->e, &e2);
+    if (rc)
+        return pt_fail(err, PT_ERR_UNAVAILABLE, "not ready: %s",
+                       e2.msg[0] ? e2.msg : pt_err_name(rc));
+    out->status = 200;
+    out->content_type = JSON_TYPE;
+    out->body = body;
+    out->len = sizeof body - 1;
+    return 0;
+}
+
+static int h_metrics(http_req *r, http_reply *out, pt_error *err)
+{
+    int rc = 0;
+    buf b = BUF_INIT(METRICS_MAX);
+    rc = engine_metrics(r->srv->e, &b);
+    if (rc) {
+        rc = pt_fail(err, rc, "metrics could not be rendered");
+        goto done;
+    }
+    out->body = arena_strndup(&r->a, buf_cstr(&b), b.len);
+    if (out->body == NULL) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "metrics: out of memory");
+        goto done;
+    }
+    out->len = b.len;
+    out->status = 200;
+    out->content_type = "text/plain; version=0.0.4; charset=utf-8";
+done:
+    buf_free(&b);
+    return rc;
+}
+
+static int h_chat(http_req *r, http_reply *out, pt_error *err)
+{
+    int rc = 0;
+    chat_request req;
+    char *json = NULL;
+
+    rc = chat_request_parse(r->body.data, r->body.len, &r->a, &req, err);
+    if (rc)
+        goto done;
+    rc = engine_chat(r->srv->e, r->api_key, &req, &r->a, &json, err);
+    if (rc)
+        goto done;
+    out->status = 200;
+    out->content_type = JSON_TYPE;
+    out->body = json;
+    out->len = strlen(json);
+done:
+    return rc;
+}
+
+/* The routing table.  Paths match exactly; HEAD is served by GET rows. */
+static const route routes[] = {
+    {"GET", "/health", h_health, AUTH_NONE},
+    {"GET", "/ready", h_ready, AUTH_NONE},
+    {"GET", "/metrics", h_metrics, AUTH_NONE},
+    {"POST", "/api/chat/query", h_chat, AUTH_API_KEY},
+};
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Finds the row for method + url; sets r->rt, or r->route_error and
+ * r->allow.  The metrics label is always a table path or "unmatched", so
+ * hostile URLs cannot grow the label set. */
+static void route_find(http_req *r, const char *method, const char *url)
+{
+    size_t o = 0;
+    if (strcmp(method, "HEAD") == 0)
+        method = "GET";
+    r->rt = NULL;
+    r->allow[0] = '\0';
+    r->label = "unmatched";
+    r->route_error = PT_ERR_NOT_FOUND;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (strcmp(routes[i].path, url) != 0)
+            continue;
+        r->label = routes[i].path;
+        if (strcmp(routes[i].method, method) == 0) {
+            r->rt = &routes[i];
+            return;
+        }
+        r->route_error = PT_ERR_METHOD;
+        int n = snprintf(r->allow + o, sizeof r->allow - o, "%s%s", o ? ", " : "",
+                         routes[i].method);
+        if (n > 0 && (size_t)n < sizeof r->allow - o)
+            o += (size_t)n;
+    }
+}
+
+/* Queues a response.  Returns MHD_YES/MHD_NO for the access handler. */
+static enum MHD_Result respond(http_req *r, int status, const char *ctype, const char *body,
+                               size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (status == 405 && r->allow[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (status == 401)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "ApiKey");
+    enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    if (ok == MHD_YES) {
+        r->responded = true;
+        engine_count_http(r->srv->e, r->label, status, seconds_since(&r->start));
+    }
+    return ok;
+}
+
+/* Answers with the error envelope for code and message. */
+static enum MHD_Result respond_error(http_req *r, int code, const char *message)
+{
+    char *text = NULL;
+    int status = pt_err_http_status(code);
+    json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", pt_err_name(code), "message",
+                          message && message[0] ? message : pt_err_name(code));
+    if (o == NULL)   /* a message that is not valid UTF-8 */
+        o = json_pack("{s:{s:s,s:s}}", "error", "code", pt_err_name(code), "message",
+                      pt_err_name(code));
+    if (o)
+        text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    static const char oom[] =
+        "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\"}}";
+    enum MHD_Result ok = text ? respond(r, status, JSON_TYPE, text, strlen(text))
+                              : respond(r, 503, JSON_TYPE, oom, sizeof oom - 1);
+    free(text);
+    return ok;
+}
+
+/* Runs the matched route (or answers the routing error). */
+static enum MHD_Result dispatch(http_req *r)
+{
+    pt_error err = {0};
+    http_reply out = {0};
+
+    if (r->too_large)
+        return respond_error(r, PT_ERR_TOO_LARGE, "request body is larger than 65536 bytes");
+    if (r->rt == NULL)
+        return respond_error(r, r->route_error, r->route_error == PT_ERR_METHOD
+                                                    ? "method not allowed for this path"
+                                                    : "no such path");
+    if (r->rt->auth == AUTH_API_KEY) {
+        r->api_key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-API-Key");
+        if (r->api_key == NULL || r->api_key[0] == '\0')
+            return respond_error(r, PT_ERR_UNAUTHORIZED, "missing X-API-Key header");
+    }
+    int rc = r->rt->handler(r, &out, &err);
+    if (rc) {
+        if (err.code == PT_OK)
+            pt_fail(&err, rc, "%s", pt_err_name(rc));
+        int status = pt_err_http_status(rc);
+        if (status >= 500)
+            log_warn("http %s %s: %d %s", r->rt->method, r->rt->path, status, err.msg);
+        return respond_error(r, rc, err.msg);
+    }
+    return respond(r, out.status, out.content_type, out.body, out.len);
+}
+
+/* Content-Length over the cap?  (A chunked upload is checked as it comes.) */
+static bool declared_too_large(struct MHD_Connection *c)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl == NULL)
+        return false;
+    uint64_t n = 0;
+    for (const char *p = cl; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;   /* libmicrohttpd rejects a malformed length itself */
+        if (n > CHAT_BODY_MAX)
+            return true;
+        n = n * 10 + (uint64_t)(*p - '0');
+    }
+    return n > CHAT_BODY_MAX;
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload_data, size_t *upload_data_size,
+                                      void **con_cls)
+{
+    http_server *srv = cls;
+    http_req *r = *con_cls;
+
+    if (r == NULL) {
+        r = calloc(1, sizeof *r);
+        if (r == NULL)
+            return MHD_NO;
+        r->srv = srv;
+        r->conn = conn;
+        clock_gettime(CLOCK_MONOTONIC, &r->start);
+        arena_init(&r->a, HTTP_REQUEST_ARENA_CAP);
+        r->body.cap = CHAT_BODY_MAX;
+        *con_cls = r;
+        route_find(r, method, url);
+        if (declared_too_large(conn)) {
+            r->too_large = true;
+            return dispatch(r);   /* early answer; the body is never read */
+        }
+        return MHD_YES;
+    }
+    r->conn = conn;
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (r->responded || r->too_large) {
+            r->discarded += n;
+            return r->discarded > BODY_DISCARD_MAX ? MHD_NO : MHD_YES;
+        }
+        if (r->rt == NULL || strcmp(r->rt->method, "POST") != 0) {
+            r->discarded += n;   /* a body nobody reads; still capped */
+            if (r->discarded > CHAT_BODY_MAX)
+                r->too_large = true;
+            return MHD_YES;
+        }
+        if (buf_append(&r->body, upload_data, n) != 0) {
+            r->too_large = true;
+            /* answer now if libmicrohttpd allows it mid-upload; else at the end */
+            (void)dispatch(r);
+        }
+        return MHD_YES;
+    }
+    if (r->responded)
+        return MHD_YES;
+    return dispatch(r);
+}
+
+static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    http_req *r = *con_cls;
+    if (r == NULL)
+        return;
+    buf_free(&r->body);
+    arena_release(&r->a);
+    free(r);
+    *con_cls = NULL;
+}
+
+__attribute__((format(printf, 2, 0)))
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    log_debug("http: %s", line);
+}
+
+/* ---- start and stop ------------------------------------------------------ */
+
+/* Resolves bind_addr:port and returns a listening socket, or -1 with err. */
+static int listen_on(const char *bind_addr, int port, int *is_v6, pt_error *err)
+{
+    struct addrinfo hints, *res = NULL;
+    char portstr[16];
+    int fd = -1, last_errno = 0;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(portstr, sizeof portstr, "%d", port);
+    if (bind_addr && bind_addr[0] == '\0')
+        bind_addr = NULL;
+    int g = getaddrinfo(bind_addr, portstr, &hints, &res);
+    if (g != 0) {
+        pt_fail(err, PT_ERR_IO, "bind address \"%s\": %s", bind_addr ? bind_addr : "*",
+                gai_strerror(g));
+        return -1;
+    }
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                    ai->ai_protocol);
+        if (fd < 0) {
+            last_errno = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0) {
+            *is_v6 = ai->ai_family == AF_INET6;
+            break;
+        }
+        last_errno = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        pt_fail(err, PT_ERR_IO, "listen on %s:%d: %s", bind_addr ? bind_addr : "*", port,
+                strerror(last_errno));
+    return fd;
+}
+
+static int bound_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return -1;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return -1;
+}
+
+int http_server_start(engine *e, const char *bind_addr, int port, int threads,
+                      http_server **out, pt_error *err)
+{
+    int rc = 0, fd = -1, is_v6 = 0;
+    http_server *s = NULL;
+
+    *out = NULL;
+    if (port < 0 || port > 65535) {
+        rc = pt_fail(err, PT_ERR_INVALID, "port %d is not from 0 to 65535", port);
+        goto done;
+    }
+    if (threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (int)n : 1;
+    }
+    if (threads > 256)
+        threads = 256;
+    s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "http server: out of memory");
+        goto done;
+    }
+    s->e = e;
+    fd = listen_on(bind_addr, port, &is_v6, err);
+    if (fd < 0) {
+        rc = -PT_ERR_IO;
+        goto done;
+    }
+    s->port = bound_port(fd);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    if (is_v6)
+        flags |= MHD_USE_IPv6;
+    s->d = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, s,
+                            MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT,
+                            MHD_OPTION_NOTIFY_COMPLETED, request_completed, s,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                            MHD_OPTION_END);
+    if (s->d == NULL) {
+        rc = pt_fail(err, PT_ERR_INTERNAL, "http server on port %d: libmicrohttpd did not start",
+                     s->port);
+        goto done;
+    }
+    fd = -1;   /* the daemon owns it now */
+    log_info("http: listening on %s:%d with %d threads", bind_addr ? bind_addr : "*", s->port,
+             threads);
+    *out = s;
+    s = NULL;
+done:
+    if (fd >= 0)
+        close(fd);
+    free(s);
+    return rc;
+}
+
+int http_server_port(const http_server *s)
+{
+    return s ? s->port : -1;
+}
+
+void http_server_stop(http_server *s)
+{
+    if (s == NULL)
+        return;
+    if (s->d)
+        MHD_stop_daemon(s->d);
+    free(s);
+}

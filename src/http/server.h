@@ -1,0 +1,46 @@
+/*
+ * server.h - the HTTP channel (CONTRACT.md §5) on libmicrohttpd.
+ *
+ * A thread pool (one epoll loop per thread) accepts keep-alive connections
+ * and dispatches each request through one routing table of
+ * {method, path, handler, auth} rows.  The dispatcher answers unknown paths
+ * (404) and wrong methods (405), enforces the body cap (64 KiB, 413 as soon
+ * as it is exceeded), checks authentication once, gives each request an
+ * arena freed when it completes, and counts every request for /metrics.
+ * Handlers never see the socket; conversation work is engine_chat()'s.
+ *
+ * Routes: GET /health, GET /ready, GET /metrics, POST /api/chat/query
+ * (X-API-Key).  Every error is {"error": {"code", "message"}} with the
+ * status of pt_err_http_status().
+ *
+ * Not here: signal handling (the `serve` command), TLS (put a proxy in front).
+ */
+#ifndef PT_HTTP_SERVER_H
+#define PT_HTTP_SERVER_H
+
+#include "engine/engine.h"
+#include "util/error.h"
+
+#define HTTP_CONNECTION_LIMIT 4096     /* open connections at once */
+#define HTTP_CONNECTION_TIMEOUT 30     /* seconds a connection may idle */
+#define HTTP_REQUEST_ARENA_CAP (16u << 20)
+
+typedef struct http_server http_server;
+
+/* Starts serving on bind_addr:port ("127.0.0.1", "0.0.0.0", "::1", a host
+ * name; port 0 picks a free port, see http_server_port).  threads: size of
+ * the thread pool, <= 0 for the number of CPUs.  e is borrowed and must
+ * outlive the server.  *out is stopped and freed with http_server_stop().
+ * Errors: PT_ERR_IO (cannot resolve, bind or listen; the message says which
+ * and why), PT_ERR_INTERNAL (libmicrohttpd refused to start), PT_ERR_NOMEM. */
+int http_server_start(engine *e, const char *bind_addr, int port, int threads,
+                      http_server **out, pt_error *err);
+
+/* The port actually bound (useful after port 0). */
+int http_server_port(const http_server *s);
+
+/* Stops accepting, waits for requests in flight to finish, frees s.
+ * NULL is ignored. */
+void http_server_stop(http_server *s);
+
+#endif

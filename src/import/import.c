@@ -1,0 +1,1653 @@
+/*
+ * import.c - turning CSV, JSON and RESO rows into listings; see import.h.
+ *
+ * Every format is reduced to one shape, an import_row: the §3 column values
+ * as trimmed strings (NULL when absent), the display name of each column
+ * (the CSV header, or the RESO field it came from) for messages, and the
+ * extra fields as a JSON object text.  One validator (row_to_listing) turns
+ * a row into a listing or rejects it with a message naming the field and the
+ * value; emit() upserts it in the open batch.
+ *
+ * JSON documents are read whole (capped) and cut into elements by a small
+ * scanner that knows where each element starts (for line numbers); each
+ * element is then parsed on its own with jansson, so a malformed element is
+ * one rejected row, not a lost file.  CSV streams through csv.c.
+ *
+ * Not here: SQL (store), reloading the engine (callers).
+ */
+#include "import/import.h"
+#include "import/csv.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "util/arena.h"
+
+#define READ_CHUNK (64u << 10)
+#define ROW_ARENA_CAP (8u << 20)
+#define RESO_ATTRIBUTES_MAX (32u << 10)
+#define JSON_SCAN_DEPTH 256
+
+/* ---- columns ---------------------------------------------------------- */
+
+#define IMPORT_COLUMNS(X)                                                      \
+    X(COL_ID, "id") X(COL_TITLE, "title") X(COL_PROJECT, "project")            \
+    X(COL_DEVELOPER, "developer") X(COL_CITY, "city") X(COL_LOCALITY, "locality") \
+    X(COL_PTYPE, "property_type") X(COL_TX, "transaction")                     \
+    X(COL_BEDROOMS, "bedrooms") X(COL_BATHROOMS, "bathrooms")                  \
+    X(COL_AREA, "area_sqft") X(COL_PRICE, "price") X(COL_CURRENCY, "currency") \
+    X(COL_UNITS, "units_available") X(COL_STATUS, "status")                    \
+    X(COL_COMPLETION, "completion_date") X(COL_AMENITIES, "amenities")         \
+    X(COL_LAT, "latitude") X(COL_LON, "longitude")                             \
+    X(COL_YIELD, "rental_yield") X(COL_DESCRIPTION, "description")
+
+enum {
+#define X(e, n) e,
+    IMPORT_COLUMNS(X)
+#undef X
+    COL__COUNT
+};
+
+static const char *const col_names[COL__COUNT] = {
+#define X(e, n) n,
+    IMPORT_COLUMNS(X)
+#undef X
+};
+
+/* Longest accepted text per column, in bytes (0: not a free-text column). */
+static size_t col_max_len(int col)
+{
+    switch (col) {
+    case COL_ID: return 128;
+    case COL_TITLE: return 300;
+    case COL_PROJECT: case COL_DEVELOPER: return 200;
+    case COL_CITY: case COL_LOCALITY: return 120;
+    case COL_AMENITIES: return 4000;
+    case COL_DESCRIPTION: return 16000;
+    default: return 200;
+    }
+}
+
+/* One row in the common shape. */
+typedef struct import_row {
+    long line;
+    const char *v[COL__COUNT];        /* trimmed, NULL when absent or empty */
+    const char *names[COL__COUNT];    /* field names for messages */
+    const char *attributes_json;      /* extra fields as a JSON object, or NULL */
+    bool off_market;                  /* RESO: remove the listing instead */
+} import_row;
+
+typedef struct importer {
+    store *s;
+    const tenant *t;
+    import_report *rep;
+    pt_error *err;
+    arena a;                 /* the current row's strings */
+    int pending;             /* rows upserted in the open batch */
+    bool in_batch;
+    /* CSV header */
+    bool have_header;
+    int n_header;
+    int *col_of;             /* header field -> column, or -1 (attribute) */
+    char **header_names;     /* normalised names (NULL for an empty header cell) */
+} importer;
+
+/* ---- small text helpers ---------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 when the
+ * bytes there are not one (overlong forms and surrogates are invalid). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned min;
+    unsigned cp;
+    if (c >= 0xC2 && c <= 0xDF) { len = 2; min = 0x80; cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { len = 3; min = 0x800; cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { len = 4; min = 0x10000; cp = c & 0x07; }
+    else return 0;
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+static bool utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq(p + i, n - i);
+        if (k == 0)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+/* Copies src into dst (size > 0) as valid UTF-8: invalid bytes become '?',
+ * control characters become spaces, and a cut never splits a character. */
+static void utf8_clean(char *dst, size_t size, const char *src)
+{
+    const unsigned char *p = (const unsigned char *)src;
+    size_t n = strlen(src), o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq(p + i, n - i);
+        if (k == 0) {
+            if (o + 1 >= size)
+                break;
+            dst[o++] = '?';
+            i++;
+            continue;
+        }
+        if (o + k >= size)
+            break;
+        if (k == 1 && p[i] < 0x20)
+            dst[o++] = ' ';
+        else
+            memcpy(dst + o, p + i, k), o += k;
+        i += k;
+    }
+    dst[o] = '\0';
+}
+
+/* A short printable form of a value for messages (arena copy). */
+static const char *quote_value(arena *a, const char *s)
+{
+    char tmp[64];
+    utf8_clean(tmp, sizeof tmp, s ? s : "");
+    if (strlen(s ? s : "") > strlen(tmp))
+        return arena_printf(a, "%s...", tmp);
+    return arena_strdup(a, tmp);
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+/* A trimmed arena copy of s[0..n); NULL when nothing is left. */
+static const char *trim_dup(arena *a, const char *s, size_t n)
+{
+    while (n > 0 && is_space(s[0]))
+        s++, n--;
+    while (n > 0 && is_space(s[n - 1]))
+        n--;
+    if (n == 0)
+        return NULL;
+    return arena_strndup(a, s, n);
+}
+
+/* Header or JSON key -> canonical form: trimmed, ASCII lower case, spaces
+ * and dashes as underscores. */
+static char *normalise_name(arena *a, const char *s, size_t n)
+{
+    const char *t = trim_dup(a, s, n);
+    if (t == NULL)
+        return NULL;
+    char *out = (char *)t;
+    for (char *p = out; *p; p++) {
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+        else if (*p == ' ' || *p == '-')
+            *p = '_';
+    }
+    return out;
+}
+
+static int column_by_name(const char *name)
+{
+    if (name == NULL)
+        return -1;
+    for (int c = 0; c < COL__COUNT; c++)
+        if (strcmp(col_names[c], name) == 0)
+            return c;
+    return -1;
+}
+
+/* ---- the report -------------------------------------------------------- */
+
+static void reject(importer *im, long line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void reject(importer *im, long line, const char *fmt, ...)
+{
+    import_report *r = im->rep;
+    r->rejected++;
+    if (r->n_errors >= IMPORT_MAX_ERRORS)
+        return;
+    char raw[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
+    import_error *e = &r->errors[r->n_errors++];
+    e->line = line;
+    utf8_clean(e->message, sizeof e->message, raw);
+}
+
+char *import_report_json(const import_report *r)
+{
+    char *out = NULL;
+    json_t *o = json_object(), *errs = json_array();
+    if (o == NULL || errs == NULL)
+        goto done;
+    json_object_set_new(o, "imported", json_integer(r->imported));
+    json_object_set_new(o, "rejected", json_integer(r->rejected));
+    if (r->removed)
+        json_object_set_new(o, "removed", json_integer(r->removed));
+    for (int i = 0; i < r->n_errors && i < IMPORT_MAX_ERRORS; i++) {
+        json_t *e = json_object();
+        if (e == NULL)
+            goto done;
+        json_object_set_new(e, "line", json_integer(r->errors[i].line));
+        json_object_set_new(e, "message", json_string(r->errors[i].message));
+        json_array_append_new(errs, e);
+    }
+    json_object_set(o, "errors", errs);
+    out = json_dumps(o, JSON_COMPACT);
+done:
+    json_decref(errs);
+    json_decref(o);
+    return out;
+}
+
+/* ---- numbers and dates ------------------------------------------------- */
+
+/* Parses a decimal number: optional sign, digits with optional thousands
+ * commas between digits ("1,500,000", "15,00,000"), optional fraction and
+ * exponent.  Returns 0 or -1 when s is not such a number. */
+static int parse_decimal(const char *s, double *out)
+{
+    char tmp[64];
+    size_t o = 0;
+    int digits = 0;
+    const char *p = s;
+    if (*p == '+' || *p == '-') {
+        if (*p == '-')
+            tmp[o++] = '-';
+        p++;
+    }
+    for (; *p; p++) {
+        char c = *p;
+        if (c >= '0' && c <= '9') {
+            digits++;
+        } else if (c == ',') {
+            if (p == s || !(p[-1] >= '0' && p[-1] <= '9') || !(p[1] >= '0' && p[1] <= '9'))
+                return -1;
+            continue;
+        } else if (c == '.' || c == 'e' || c == 'E' || ((c == '+' || c == '-') &&
+                                                        (p[-1] == 'e' || p[-1] == 'E'))) {
+            /* checked by strtod below */
+        } else {
+            return -1;
+        }
+        if (o + 1 >= sizeof tmp)
+            return -1;
+        tmp[o++] = c;
+    }
+    tmp[o] = '\0';
+    if (digits == 0)
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(tmp, &end);
+    if (end == tmp || *end != '\0' || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Values that mean "not given" in an optional numeric column. */
+static bool is_blank_word(const char *s)
+{
+    static const char *const words[] = {"-", "n/a", "na", "null", "none", "nil"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcasecmp(s, words[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool days_ok(int y, int m, int d)
+{
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12 || d < 1)
+        return false;
+    int max = mdays[m - 1];
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        max = 29;
+    return d <= max;
+}
+
+static int digits_at(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* ISO date "YYYY-MM-DD", "YYYY-MM" or a datetime whose date part is kept.
+ * Returns the date text (arena) or NULL when s is not one. */
+static const char *parse_iso_date(arena *a, const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 7 || s[4] != '-')
+        return NULL;
+    int y = digits_at(s, 4), m = digits_at(s + 5, 2);
+    if (y < 1900 || y > 2200 || m < 1 || m > 12)
+        return NULL;
+    if (n == 7)
+        return arena_strndup(a, s, 7);
+    if (n < 10 || s[7] != '-')
+        return NULL;
+    int d = digits_at(s + 8, 2);
+    if (d < 0 || !days_ok(y, m, d))
+        return NULL;
+    if (n > 10 && s[10] != 'T' && s[10] != ' ')
+        return NULL;
+    return arena_strndup(a, s, 10);
+}
+
+/* ---- the validator ----------------------------------------------------- */
+
+#define BAD(...) do { snprintf(msg, sizeof msg, __VA_ARGS__); goto bad; } while (0)
+
+/* An optional number: 0 absent (*has false), 0 present, -1 not a number. */
+static int opt_number(const char *v, bool *has, double *out)
+{
+    *has = false;
+    if (v == NULL || is_blank_word(v))
+        return 0;
+    if (parse_decimal(v, out) != 0)
+        return -1;
+    *has = true;
+    return 0;
+}
+
+/* Fills l from r.  Returns 0, or -1 after rejecting the row. */
+static int row_to_listing(importer *im, const import_row *r, listing *l)
+{
+    char msg[400];
+    arena *a = &im->a;
+    const char *const *v = r->v;
+    const char *const *nm = r->names;
+    double x;
+    bool has;
+
+    memset(l, 0, sizeof *l);
+    l->bedrooms = -1;
+    l->bathrooms = -1;
+    l->area_sqft = -1;
+    l->units_available = -1;
+    l->rental_yield = -1;
+
+    for (int c = 0; c < COL__COUNT; c++) {
+        if (v[c] == NULL)
+            continue;
+        size_t n = strlen(v[c]);
+        if (!utf8_valid(v[c], n))
+            BAD("%s is not valid UTF-8 (save the file as UTF-8)", nm[c]);
+        if (n > col_max_len(c))
+            BAD("%s is longer than %zu bytes", nm[c], col_max_len(c));
+    }
+
+    /* id */
+    if (v[COL_ID] == NULL)
+        BAD("%s is missing", nm[COL_ID]);
+    for (const char *p = v[COL_ID]; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            BAD("%s \"%s\" contains a control character", nm[COL_ID], quote_value(a, v[COL_ID]));
+    l->id = v[COL_ID];
+
+    /* title / project */
+    if (v[COL_TITLE] == NULL && v[COL_PROJECT] == NULL)
+        BAD("%s and %s are both empty (one is required)", nm[COL_TITLE], nm[COL_PROJECT]);
+    l->title = v[COL_TITLE];
+    l->project = v[COL_PROJECT];
+    l->developer = v[COL_DEVELOPER];
+    l->city = v[COL_CITY];
+    l->locality = v[COL_LOCALITY];
+    l->description = v[COL_DESCRIPTION];
+
+    /* property_type */
+    if (v[COL_PTYPE] == NULL)
+        BAD("%s is missing", nm[COL_PTYPE]);
+    l->type = ptype_from_name(v[COL_PTYPE]);
+    if (l->type == PTYPE_NONE)
+        BAD("%s \"%s\" is not one of apartment, villa, townhouse, penthouse, studio, plot, "
+            "office, shop", nm[COL_PTYPE], quote_value(a, v[COL_PTYPE]));
+
+    /* transaction */
+    if (v[COL_TX] == NULL)
+        BAD("%s is missing", nm[COL_TX]);
+    l->tx = tx_from_name(v[COL_TX]);
+    if (l->tx == TX_NONE)
+        BAD("%s \"%s\" is not sale or rent", nm[COL_TX], quote_value(a, v[COL_TX]));
+
+    /* price */
+    if (v[COL_PRICE] == NULL)
+        BAD("%s is missing", nm[COL_PRICE]);
+    if (parse_decimal(v[COL_PRICE], &x) != 0)
+        BAD("%s \"%s\" is not a number", nm[COL_PRICE], quote_value(a, v[COL_PRICE]));
+    if (x < 0)
+        BAD("%s \"%s\" is negative", nm[COL_PRICE], quote_value(a, v[COL_PRICE]));
+    if (x > 1e15)
+        BAD("%s \"%s\" is too large", nm[COL_PRICE], quote_value(a, v[COL_PRICE]));
+    l->price = (money)llround(x);
+
+    /* bedrooms: "studio" is 0 */
+    if (v[COL_BEDROOMS] && strcasecmp(v[COL_BEDROOMS], "studio") == 0) {
+        l->bedrooms = 0;
+    } else {
+        if (opt_number(v[COL_BEDROOMS], &has, &x) != 0)
+            BAD("%s \"%s\" is not a number", nm[COL_BEDROOMS], quote_value(a, v[COL_BEDROOMS]));
+        if (has) {
+            if (x < 0 || x > 100 || x != floor(x))
+                BAD("%s \"%s\" is not a whole number from 0 to 100", nm[COL_BEDROOMS],
+                    quote_value(a, v[COL_BEDROOMS]));
+            l->bedrooms = (int)x;
+        } else if (l->type == PTYPE_STUDIO) {
+            l->bedrooms = 0;
+        }
+    }
+
+    if (opt_number(v[COL_BATHROOMS], &has, &x) != 0)
+        BAD("%s \"%s\" is not a number", nm[COL_BATHROOMS], quote_value(a, v[COL_BATHROOMS]));
+    if (has) {
+        if (x < 0 || x > 100)
+            BAD("%s \"%s\" is not from 0 to 100", nm[COL_BATHROOMS],
+                quote_value(a, v[COL_BATHROOMS]));
+        l->bathrooms = x;
+    }
+
+    if (opt_number(v[COL_AREA], &has, &x) != 0)
+        BAD("%s \"%s\" is not a number", nm[COL_AREA], quote_value(a, v[COL_AREA]));
+    if (has) {
+        if (x < 0 || x > 1e9)
+            BAD("%s \"%s\" is not a plausible area", nm[COL_AREA], quote_value(a, v[COL_AREA]));
+        l->area_sqft = x > 0 ? x : -1;
+    }
+
+    /* currency: the tenant's by default */
+    if (v[COL_CURRENCY]) {
+        const char *c = v[COL_CURRENCY];
+        if (strlen(c) != 3)
+            BAD("%s \"%s\" is not an ISO 4217 code", nm[COL_CURRENCY], quote_value(a, c));
+        for (int i = 0; i < 3; i++) {
+            char ch = c[i];
+            if (ch >= 'a' && ch <= 'z')
+                ch = (char)(ch - 'a' + 'A');
+            if (ch < 'A' || ch > 'Z')
+                BAD("%s \"%s\" is not an ISO 4217 code", nm[COL_CURRENCY], quote_value(a, c));
+            l->currency[i] = ch;
+        }
+    } else {
+        memcpy(l->currency, im->t->currency, 3);
+    }
+    l->currency[3] = '\0';
+
+    if (opt_number(v[COL_UNITS], &has, &x) != 0)
+        BAD("%s \"%s\" is not a number", nm[COL_UNITS], quote_value(a, v[COL_UNITS]));
+    if (has) {
+        if (x < 0 || x > 1e6 || x != floor(x))
+            BAD("%s \"%s\" is not a whole number of units", nm[COL_UNITS],
+                quote_value(a, v[COL_UNITS]));
+        l->units_available = (int)x;
+    }
+
+    if (v[COL_STATUS]) {
+        l->status = lstatus_from_name(v[COL_STATUS]);
+        if (l->status == LSTATUS_NONE)
+            BAD("%s \"%s\" is not ready or off_plan", nm[COL_STATUS],
+                quote_value(a, v[COL_STATUS]));
+    }
+
+    if (v[COL_COMPLETION]) {
+        l->completion_date = parse_iso_date(a, v[COL_COMPLETION]);
+        if (l->completion_date == NULL)
+            BAD("%s \"%s\" is not an ISO date (YYYY-MM-DD)", nm[COL_COMPLETION],
+                quote_value(a, v[COL_COMPLETION]));
+    }
+
+    /* amenities: ';'-separated, trimmed, empty items dropped */
+    if (v[COL_AMENITIES]) {
+        const char *s = v[COL_AMENITIES];
+        char *out = arena_alloc(a, strlen(s) + 1);
+        size_t o = 0;
+        if (out == NULL)
+            BAD("out of memory");
+        while (*s) {
+            const char *e = strchr(s, ';');
+            size_t n = e ? (size_t)(e - s) : strlen(s);
+            const char *item = s;
+            while (n > 0 && is_space(item[0]))
+                item++, n--;
+            while (n > 0 && is_space(item[n - 1]))
+                n--;
+            if (n > 0) {
+                if (o)
+                    out[o++] = ';';
+                memcpy(out + o, item, n);
+                o += n;
+            }
+            s = e ? e + 1 : s + strlen(s);
+        }
+        out[o] = '\0';
+        l->amenities = o ? out : NULL;
+    }
+
+    /* latitude / longitude: both or neither */
+    {
+        bool has_lat, has_lon;
+        double lat = 0, lon = 0;
+        if (opt_number(v[COL_LAT], &has_lat, &lat) != 0)
+            BAD("%s \"%s\" is not a number", nm[COL_LAT], quote_value(a, v[COL_LAT]));
+        if (opt_number(v[COL_LON], &has_lon, &lon) != 0)
+            BAD("%s \"%s\" is not a number", nm[COL_LON], quote_value(a, v[COL_LON]));
+        if (has_lat != has_lon)
+            BAD("%s is given without %s", has_lat ? nm[COL_LAT] : nm[COL_LON],
+                has_lat ? nm[COL_LON] : nm[COL_LAT]);
+        if (has_lat) {
+            if (lat < -90 || lat > 90)
+                BAD("%s \"%s\" is not from -90 to 90", nm[COL_LAT], quote_value(a, v[COL_LAT]));
+            if (lon < -180 || lon > 180)
+                BAD("%s \"%s\" is not from -180 to 180", nm[COL_LON],
+                    quote_value(a, v[COL_LON]));
+            l->has_geo = true;
+            l->latitude = lat;
+            l->longitude = lon;
+        }
+    }
+
+    /* rental_yield: percent, "6.5" or "6.5%" */
+    if (v[COL_YIELD] && !is_blank_word(v[COL_YIELD])) {
+        const char *y = v[COL_YIELD];
+        size_t n = strlen(y);
+        if (n > 1 && y[n - 1] == '%')
+            y = arena_strndup(a, y, n - 1);
+        if (y == NULL || parse_decimal(y, &x) != 0)
+            BAD("%s \"%s\" is not a number", nm[COL_YIELD], quote_value(a, v[COL_YIELD]));
+        if (x < 0 || x > 100)
+            BAD("%s \"%s\" is not a percentage from 0 to 100", nm[COL_YIELD],
+                quote_value(a, v[COL_YIELD]));
+        l->rental_yield = x;
+    }
+
+    l->attributes_json = r->attributes_json;
+    return 0;
+bad:
+    reject(im, r->line, "%s", msg);
+    return -1;
+}
+
+#undef BAD
+
+/* ---- batches ------------------------------------------------------------ */
+
+static int batch_begin(importer *im)
+{
+    if (im->in_batch)
+        return 0;
+    int rc = im->s->ops->import_begin(im->s, im->err);
+    if (rc == 0)
+        im->in_batch = true;
+    return rc;
+}
+
+static int batch_commit(importer *im)
+{
+    int rc = 0;
+    if (!im->in_batch)
+        return 0;
+    rc = im->s->ops->import_commit(im->s, im->err);
+    im->in_batch = false;
+    if (rc == 0)
+        im->rep->imported += im->pending;
+    else
+        im->s->ops->import_rollback(im->s);
+    im->pending = 0;
+    return rc;
+}
+
+static void batch_rollback(importer *im)
+{
+    if (im->in_batch)
+        im->s->ops->import_rollback(im->s);
+    im->in_batch = false;
+    im->pending = 0;
+}
+
+/* A store error about the row itself rejects the row; others end the import. */
+static bool row_level_error(int rc)
+{
+    int code = rc < 0 ? -rc : rc;
+    return code == PT_ERR_INVALID || code == PT_ERR_MISSING || code == PT_ERR_UNPROCESSABLE ||
+           code == PT_ERR_CONFLICT || code == PT_ERR_TOO_LARGE;
+}
+
+/* Validates r and upserts it (or removes it, for an off-market RESO record).
+ * Returns 0 (also when the row was rejected) or a fatal error. */
+static int import_row_emit(importer *im, const import_row *r)
+{
+    int rc = 0;
+    pt_error e = {0};
+    listing l;
+
+    if (r->off_market) {
+        if (r->v[COL_ID] == NULL) {
+            reject(im, r->line, "%s is missing", r->names[COL_ID]);
+            goto done;
+        }
+        rc = batch_begin(im);
+        if (rc)
+            goto done;
+        rc = im->s->ops->listing_delete(im->s, im->t->id, r->v[COL_ID], &e);
+        if (rc == 0)
+            im->rep->removed++;
+        else if (rc == -PT_ERR_NOT_FOUND)
+            rc = 0;
+        else
+            rc = pt_fail(im->err, rc, "line %ld: %s", r->line, e.msg);
+        goto done;
+    }
+    if (row_to_listing(im, r, &l) != 0)
+        goto done;
+    rc = batch_begin(im);
+    if (rc)
+        goto done;
+    rc = im->s->ops->listing_upsert(im->s, im->t->id, &l, &e);
+    if (rc) {
+        if (row_level_error(rc)) {
+            reject(im, r->line, "%s", e.msg[0] ? e.msg : pt_err_name(rc));
+            rc = 0;
+        } else {
+            rc = pt_fail(im->err, rc, "line %ld: %s", r->line, e.msg);
+        }
+        goto done;
+    }
+    if (++im->pending >= IMPORT_BATCH)
+        rc = batch_commit(im);
+done:
+    return rc;
+}
+
+static void row_init(import_row *r, long line)
+{
+    memset(r, 0, sizeof *r);
+    r->line = line;
+    for (int c = 0; c < COL__COUNT; c++)
+        r->names[c] = col_names[c];
+}
+
+/* Dumps attrs (if it has members) into the arena. */
+static const char *attributes_text(arena *a, json_t *attrs, size_t max)
+{
+    const char *out = NULL;
+    if (attrs == NULL || json_object_size(attrs) == 0)
+        return NULL;
+    char *s = json_dumps(attrs, JSON_COMPACT);
+    if (s && (max == 0 || strlen(s) <= max))
+        out = arena_strdup(a, s);
+    free(s);
+    return out;
+}
+
+/* ---- CSV ----------------------------------------------------------------- */
+
+static int csv_header(importer *im, const csv_record *rec)
+{
+    int rc = 0;
+    bool seen[COL__COUNT] = {false};
+    char missing[200] = "";
+
+    if (rec->error) {
+        rc = pt_fail(im->err, PT_ERR_INVALID, "header (line %ld): %s", rec->line, rec->error);
+        goto done;
+    }
+    im->n_header = rec->n_fields;
+    im->col_of = calloc((size_t)rec->n_fields, sizeof *im->col_of);
+    im->header_names = calloc((size_t)rec->n_fields, sizeof *im->header_names);
+    if (im->col_of == NULL || im->header_names == NULL) {
+        rc = pt_fail(im->err, PT_ERR_NOMEM, "out of memory reading the header");
+        goto done;
+    }
+    arena ha;
+    arena_init(&ha, 0);
+    for (int i = 0; i < rec->n_fields; i++) {
+        if (!utf8_valid(rec->fields[i], rec->lens[i]) || strlen(rec->fields[i]) != rec->lens[i]) {
+            arena_release(&ha);
+            rc = pt_fail(im->err, PT_ERR_INVALID,
+                         "header: column %d is not valid UTF-8 (save the file as UTF-8)", i + 1);
+            goto done;
+        }
+        char *name = normalise_name(&ha, rec->fields[i], rec->lens[i]);
+        int col = column_by_name(name);
+        if (col >= 0 && seen[col]) {
+            rc = pt_fail(im->err, PT_ERR_INVALID, "header: column \"%s\" appears twice",
+                         col_names[col]);
+            arena_release(&ha);
+            goto done;
+        }
+        if (col >= 0)
+            seen[col] = true;
+        im->col_of[i] = col;
+        if (col < 0 && name)
+            im->header_names[i] = strdup(name);
+        if (col < 0 && name && im->header_names[i] == NULL) {
+            arena_release(&ha);
+            rc = pt_fail(im->err, PT_ERR_NOMEM, "out of memory reading the header");
+            goto done;
+        }
+    }
+    arena_release(&ha);
+    {
+        static const int req[] = {COL_ID, COL_PTYPE, COL_TX, COL_PRICE};
+        size_t o = 0;
+        int n_missing = 0;
+        for (size_t k = 0; k < sizeof req / sizeof req[0]; k++) {
+            if (seen[req[k]])
+                continue;
+            int w = snprintf(missing + o, sizeof missing - o, "%s\"%s\"", n_missing ? ", " : "",
+                             col_names[req[k]]);
+            if (w > 0 && (size_t)w < sizeof missing - o)
+                o += (size_t)w;
+            n_missing++;
+        }
+        if (!seen[COL_TITLE] && !seen[COL_PROJECT]) {
+            int w = snprintf(missing + o, sizeof missing - o, "%s\"title\" or \"project\"",
+                             n_missing ? ", " : "");
+            if (w > 0 && (size_t)w < sizeof missing - o)
+                o += (size_t)w;
+            n_missing++;
+        }
+        if (n_missing) {
+            rc = pt_fail(im->err, PT_ERR_INVALID, "header (line %ld): missing column%s %s",
+                         rec->line, n_missing > 1 ? "s" : "", missing);
+            goto done;
+        }
+    }
+    im->have_header = true;
+done:
+    return rc;
+}
+
+static int csv_on_record(void *ctx, const csv_record *rec)
+{
+    importer *im = ctx;
+    int rc = 0;
+    json_t *attrs = NULL;
+    import_row r;
+
+    if (!im->have_header)
+        return csv_header(im, rec);
+    arena_release(&im->a);
+    if (rec->error) {
+        reject(im, rec->line, "%s", rec->error);
+        goto done;
+    }
+    if (rec->n_fields != im->n_header) {
+        reject(im, rec->line, "row has %d field%s, the header has %d", rec->n_fields,
+               rec->n_fields == 1 ? "" : "s", im->n_header);
+        goto done;
+    }
+    row_init(&r, rec->line);
+    for (int i = 0; i < rec->n_fields; i++) {
+        const char *name = im->col_of[i] >= 0 ? col_names[im->col_of[i]] : im->header_names[i];
+        if (strlen(rec->fields[i]) != rec->lens[i]) {
+            reject(im, rec->line, "%s contains a NUL byte", name ? name : "a column");
+            goto done;
+        }
+        const char *val = trim_dup(&im->a, rec->fields[i], rec->lens[i]);
+        if (im->col_of[i] >= 0) {
+            r.v[im->col_of[i]] = val;
+            continue;
+        }
+        if (name == NULL || val == NULL)
+            continue;
+        if (!utf8_valid(val, strlen(val))) {
+            reject(im, rec->line, "%s is not valid UTF-8 (save the file as UTF-8)", name);
+            goto done;
+        }
+        if (attrs == NULL && (attrs = json_object()) == NULL) {
+            rc = pt_fail(im->err, PT_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        json_object_set_new(attrs, name, json_string(val));
+    }
+    r.attributes_json = attributes_text(&im->a, attrs, 0);
+    rc = import_row_emit(im, &r);
+done:
+    json_decref(attrs);
+    return rc;
+}
+
+static int csv_import(importer *im, FILE *f, const char *data, size_t len, const char *name)
+{
+    int rc = 0;
+    csv_parser p;
+    char *chunk = NULL;
+    size_t n;
+
+    if (f) {
+        chunk = malloc(READ_CHUNK);
+        if (chunk == NULL)
+            return pt_fail(im->err, PT_ERR_NOMEM, "out of memory");
+        n = fread(chunk, 1, READ_CHUNK, f);
+        csv_init(&p, csv_sniff_delimiter(chunk, n), csv_on_record, im);
+        for (;;) {
+            rc = csv_feed(&p, chunk, n);
+            if (rc)
+                goto done;
+            if (n < READ_CHUNK) {
+                if (ferror(f)) {
+                    rc = pt_fail(im->err, PT_ERR_IO, "\"%s\": %s", name, strerror(errno));
+                    goto done;
+                }
+                if (feof(f))
+                    break;
+            }
+            n = fread(chunk, 1, READ_CHUNK, f);
+        }
+    } else {
+        csv_init(&p, csv_sniff_delimiter(data, len < READ_CHUNK ? len : READ_CHUNK),
+                 csv_on_record, im);
+        rc = csv_feed(&p, data, len);
+        if (rc)
+            goto done;
+    }
+    rc = csv_finish(&p);
+    if (rc == 0 && !im->have_header)
+        rc = pt_fail(im->err, PT_ERR_INVALID, "\"%s\": no header line", name);
+done:
+    if (rc == -PT_ERR_NOMEM)
+        pt_fail(im->err, PT_ERR_NOMEM, "out of memory");
+    csv_release(&p);
+    free(chunk);
+    return rc;
+}
+
+/* ---- JSON values to column strings -------------------------------------- */
+
+/* A scalar JSON value as text (arena).  *text NULL for null.  Returns 0, or
+ * -1 when the value is an object or array. */
+static int json_scalar_text(arena *a, json_t *v, const char **text)
+{
+    *text = NULL;
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        *text = trim_dup(a, json_string_value(v), json_string_length(v));
+        return 0;
+    case JSON_INTEGER:
+        *text = arena_printf(a, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return 0;
+    case JSON_REAL:
+        *text = arena_printf(a, "%.17g", json_real_value(v));
+        return 0;
+    case JSON_TRUE:
+        *text = "true";
+        return 0;
+    case JSON_FALSE:
+        *text = "false";
+        return 0;
+    case JSON_NULL:
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* Joins an array of strings with sep (arena).  NULL + *bad when an element
+ * is not a string. */
+static const char *json_join(arena *a, json_t *arr, char sep, bool *bad)
+{
+    size_t i, total = 1;
+    json_t *e;
+    *bad = false;
+    json_array_foreach(arr, i, e) {
+        if (!json_is_string(e)) {
+            *bad = true;
+            return NULL;
+        }
+        total += json_string_length(e) + 1;
+    }
+    char *out = arena_alloc(a, total);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    json_array_foreach(arr, i, e) {
+        size_t n = json_string_length(e);
+        if (n == 0)
+            continue;
+        if (o)
+            out[o++] = sep;
+        memcpy(out + o, json_string_value(e), n);
+        o += n;
+    }
+    out[o] = '\0';
+    return o ? out : NULL;
+}
+
+/* The string-valued members must not hide NUL characters. */
+static bool has_nul(json_t *v)
+{
+    return json_is_string(v) && strlen(json_string_value(v)) != json_string_length(v);
+}
+
+static int native_row(importer *im, json_t *obj, import_row *r)
+{
+    int rc = 0;
+    const char *key;
+    json_t *val, *attrs = NULL;
+
+    json_object_foreach(obj, key, val) {
+        const char *norm = normalise_name(&im->a, key, strlen(key));
+        int col = column_by_name(norm);
+        if (has_nul(val)) {
+            reject(im, r->line, "%s contains a NUL character", norm ? norm : "a key");
+            rc = 1;
+            goto done;
+        }
+        if (col < 0) {
+            if (json_is_null(val) || key[0] == '\0')
+                continue;
+            if (attrs == NULL && (attrs = json_object()) == NULL) {
+                rc = pt_fail(im->err, PT_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+            json_object_set(attrs, key, val);
+            continue;
+        }
+        if (col == COL_AMENITIES && json_is_array(val)) {
+            bool bad;
+            r->v[col] = json_join(&im->a, val, ';', &bad);
+            if (bad) {
+                reject(im, r->line, "amenities must be a list of strings");
+                rc = 1;
+                goto done;
+            }
+            continue;
+        }
+        if (json_scalar_text(&im->a, val, &r->v[col]) != 0) {
+            reject(im, r->line, "%s must be a string or a number, not %s", col_names[col],
+                   json_is_array(val) ? "an array" : "an object");
+            rc = 1;
+            goto done;
+        }
+    }
+    r->attributes_json = attributes_text(&im->a, attrs, 0);
+done:
+    json_decref(attrs);
+    return rc;
+}
+
+/* ---- RESO ----------------------------------------------------------------- */
+
+/* Lower case with spaces, dashes and underscores removed, for matching
+ * RESO enumeration values written as codes or display strings. */
+static void squash(char *dst, size_t size, const char *s)
+{
+    size_t o = 0;
+    for (; *s && o + 1 < size; s++) {
+        char c = *s;
+        if (c == ' ' || c == '-' || c == '_' || c == '/')
+            continue;
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        dst[o++] = c;
+    }
+    dst[o] = '\0';
+}
+
+static const struct {
+    const char *name;        /* squashed */
+    const char *ptype;
+} reso_types[] = {
+    {"apartment", "apartment"}, {"condominium", "apartment"}, {"condo", "apartment"},
+    {"residential", "apartment"}, {"residentiallease", "apartment"},
+    {"residentialincome", "apartment"}, {"stockcooperative", "apartment"},
+    {"cooperative", "apartment"}, {"flat", "apartment"}, {"loft", "apartment"},
+    {"duplex", "apartment"}, {"triplex", "apartment"}, {"quadruplex", "apartment"},
+    {"multifamily", "apartment"},
+    {"singlefamilyresidence", "villa"}, {"singlefamily", "villa"},
+    {"singlefamilydetached", "villa"}, {"villa", "villa"}, {"house", "villa"},
+    {"detached", "villa"}, {"bungalow", "villa"}, {"cabin", "villa"},
+    {"manufacturedhome", "villa"}, {"manufacturedonland", "villa"}, {"mobilehome", "villa"},
+    {"townhouse", "townhouse"}, {"townhome", "townhouse"}, {"rowhouse", "townhouse"},
+    {"semidetached", "townhouse"}, {"twinhome", "townhouse"},
+    {"penthouse", "penthouse"}, {"studio", "studio"},
+    {"land", "plot"}, {"lot", "plot"}, {"lots", "plot"}, {"plot", "plot"},
+    {"unimprovedland", "plot"}, {"farm", "plot"}, {"ranch", "plot"},
+    {"office", "office"}, {"commercial", "office"}, {"commercialsale", "office"},
+    {"commerciallease", "office"}, {"industrial", "office"}, {"warehouse", "office"},
+    {"mixeduse", "office"},
+    {"retail", "shop"}, {"shop", "shop"}, {"store", "shop"},
+    {"businessopportunity", "shop"}, {"restaurant", "shop"},
+};
+
+static const char *reso_ptype(const char *s)
+{
+    char key[64];
+    if (s == NULL)
+        return NULL;
+    squash(key, sizeof key, s);
+    for (size_t i = 0; i < sizeof reso_types / sizeof reso_types[0]; i++)
+        if (strcmp(reso_types[i].name, key) == 0)
+            return reso_types[i].ptype;
+    return NULL;
+}
+
+/* Fields mapped to columns; everything else becomes an attribute. */
+static const char *const reso_mapped[] = {
+    "ListingKey", "ListingId", "ListPrice", "BedroomsTotal", "BathroomsTotalInteger",
+    "BathroomsTotalDecimal", "BathroomsFull", "LivingArea", "LivingAreaUnits",
+    "BuildingAreaTotal", "LotSizeSquareFeet", "City", "SubdivisionName", "MLSAreaMajor",
+    "PropertyType", "PropertySubType", "StandardStatus", "Latitude", "Longitude",
+    "PublicRemarks", "ListingContractDate", "UnparsedAddress", "StreetNumber", "StreetName",
+    "StreetSuffix", "BuildingName", "BuilderName", "AssociationAmenities",
+    "LeaseAmountFrequency", "PropertyCondition",
+};
+
+static bool reso_is_mapped(const char *key)
+{
+    if (key[0] == '@')     /* @odata.* annotations */
+        return true;
+    for (size_t i = 0; i < sizeof reso_mapped / sizeof reso_mapped[0]; i++)
+        if (strcmp(reso_mapped[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* The text of a scalar RESO field, or NULL.  Sets *bad on an object/array. */
+static const char *reso_text(importer *im, json_t *o, const char *field, bool *bad)
+{
+    const char *t = NULL;
+    json_t *v = json_object_get(o, field);
+    if (v == NULL)
+        return NULL;
+    if (has_nul(v) || json_scalar_text(&im->a, v, &t) != 0)
+        *bad = true;
+    return t;
+}
+
+/* Sets column col from the first present field of a NULL-terminated list.
+ * Returns 0, or 1 after rejecting the row. */
+static int reso_take(importer *im, json_t *o, import_row *r, int col, ...)
+{
+    va_list ap;
+    const char *field;
+    int rc = 0;
+    va_start(ap, col);
+    while ((field = va_arg(ap, const char *)) != NULL) {
+        bool bad = false;
+        const char *t = reso_text(im, o, field, &bad);
+        if (bad) {
+            reject(im, r->line, "%s must be a string or a number", field);
+            rc = 1;
+            break;
+        }
+        if (t) {
+            r->v[col] = t;
+            r->names[col] = field;
+            break;
+        }
+    }
+    va_end(ap);
+    return rc;
+}
+
+/* Case-insensitive "does the value (string or array of strings) mention w". */
+static bool reso_mentions(json_t *v, const char *w)
+{
+    if (json_is_string(v))
+        return strcasestr(json_string_value(v), w) != NULL;
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e)
+            if (json_is_string(e) && strcasestr(json_string_value(e), w))
+                return true;
+    }
+    return false;
+}
+
+static int reso_row(importer *im, json_t *o, import_row *r)
+{
+    int rc = 0;
+    bool bad = false;
+    json_t *attrs = NULL;
+    arena *a = &im->a;
+
+    if (reso_take(im, o, r, COL_ID, "ListingKey", "ListingId", (char *)NULL) ||
+        reso_take(im, o, r, COL_PRICE, "ListPrice", (char *)NULL) ||
+        reso_take(im, o, r, COL_BEDROOMS, "BedroomsTotal", (char *)NULL) ||
+        reso_take(im, o, r, COL_BATHROOMS, "BathroomsTotalInteger", "BathroomsTotalDecimal",
+                  "BathroomsFull", (char *)NULL) ||
+        reso_take(im, o, r, COL_CITY, "City", (char *)NULL) ||
+        reso_take(im, o, r, COL_LOCALITY, "SubdivisionName", "MLSAreaMajor", (char *)NULL) ||
+        reso_take(im, o, r, COL_LAT, "Latitude", (char *)NULL) ||
+        reso_take(im, o, r, COL_LON, "Longitude", (char *)NULL) ||
+        reso_take(im, o, r, COL_DESCRIPTION, "PublicRemarks", (char *)NULL) ||
+        reso_take(im, o, r, COL_PROJECT, "BuildingName", (char *)NULL) ||
+        reso_take(im, o, r, COL_DEVELOPER, "BuilderName", (char *)NULL)) {
+        rc = 1;
+        goto done;
+    }
+
+    /* status: off-market records remove the listing */
+    const char *status = reso_text(im, o, "StandardStatus", &bad);
+    if (status) {
+        char st[48];
+        squash(st, sizeof st, status);
+        if (!strcmp(st, "closed") || !strcmp(st, "expired") || !strcmp(st, "withdrawn") ||
+            !strcmp(st, "canceled") || !strcmp(st, "cancelled") || !strcmp(st, "delete") ||
+            !strcmp(st, "deleted")) {
+            r->off_market = true;
+            goto done;
+        }
+    }
+
+    /* property type and transaction */
+    const char *ptype_field = "PropertySubType";
+    const char *sub = reso_text(im, o, "PropertySubType", &bad);
+    const char *type = reso_text(im, o, "PropertyType", &bad);
+    const char *pt = reso_ptype(sub);
+    if (pt == NULL) {
+        pt = reso_ptype(type);
+        ptype_field = "PropertyType";
+    }
+    if (pt == NULL) {
+        if (type == NULL && sub == NULL)
+            reject(im, r->line, "PropertyType is missing");
+        else
+            reject(im, r->line, "%s \"%s\" has no matching property_type",
+                   sub && !type ? "PropertySubType" : "PropertyType",
+                   quote_value(a, type ? type : sub));
+        rc = 1;
+        goto done;
+    }
+    r->v[COL_PTYPE] = pt;
+    r->names[COL_PTYPE] = ptype_field;
+    bool lease = type && strcasestr(type, "lease") != NULL;
+    r->v[COL_TX] = lease ? "rent" : "sale";
+    r->names[COL_TX] = "PropertyType";
+
+    /* a lease price is per year in proptalk; convert a stated frequency */
+    const char *freq = reso_text(im, o, "LeaseAmountFrequency", &bad);
+    if (lease && freq && r->v[COL_PRICE]) {
+        static const struct { const char *f; double k; } freqs[] = {
+            {"monthly", 12}, {"weekly", 52}, {"daily", 365}, {"quarterly", 4},
+            {"semimonthly", 24}, {"biweekly", 26}, {"semiannually", 2},
+        };
+        char fk[32];
+        double price;
+        squash(fk, sizeof fk, freq);
+        for (size_t i = 0; i < sizeof freqs / sizeof freqs[0]; i++)
+            if (strcmp(fk, freqs[i].f) == 0 && parse_decimal(r->v[COL_PRICE], &price) == 0)
+                r->v[COL_PRICE] = arena_printf(a, "%.2f", price * freqs[i].k);
+    }
+
+    /* area: living area (square metres converted), else building, else lot */
+    if (reso_take(im, o, r, COL_AREA, "LivingArea", "BuildingAreaTotal", (char *)NULL)) {
+        rc = 1;
+        goto done;
+    }
+    if (r->v[COL_AREA] == NULL && strcmp(pt, "plot") == 0 &&
+        reso_take(im, o, r, COL_AREA, "LotSizeSquareFeet", (char *)NULL)) {
+        rc = 1;
+        goto done;
+    }
+    const char *units = reso_text(im, o, "LivingAreaUnits", &bad);
+    if (units && r->v[COL_AREA] && strcasestr(units, "met")) {
+        double m2;
+        if (parse_decimal(r->v[COL_AREA], &m2) == 0)
+            r->v[COL_AREA] = arena_printf(a, "%.1f", m2 * 10.7639);
+    }
+
+    if (reso_mentions(json_object_get(o, "PropertyCondition"), "under construction") ||
+        reso_mentions(json_object_get(o, "PropertyCondition"), "to be built"))
+        r->v[COL_STATUS] = "off_plan";
+    else if (status)
+        r->v[COL_STATUS] = "ready";
+
+    /* amenities: an array, or a comma-separated string */
+    json_t *am = json_object_get(o, "AssociationAmenities");
+    if (json_is_array(am)) {
+        r->v[COL_AMENITIES] = json_join(a, am, ';', &bad);
+    } else if (json_is_string(am)) {
+        char *s = arena_strdup(a, json_string_value(am));
+        for (char *p = s; p && *p; p++)
+            if (*p == ',')
+                *p = ';';
+        r->v[COL_AMENITIES] = s;
+    }
+    r->names[COL_AMENITIES] = "AssociationAmenities";
+
+    /* title: the address, else a description of the home */
+    const char *title = reso_text(im, o, "UnparsedAddress", &bad);
+    if (title == NULL) {
+        const char *num = reso_text(im, o, "StreetNumber", &bad);
+        const char *street = reso_text(im, o, "StreetName", &bad);
+        const char *suffix = reso_text(im, o, "StreetSuffix", &bad);
+        if (street)
+            title = arena_printf(a, "%s%s%s%s%s", num ? num : "", num ? " " : "", street,
+                                 suffix ? " " : "", suffix ? suffix : "");
+    }
+    if (title == NULL) {
+        const char *where = r->v[COL_LOCALITY] ? r->v[COL_LOCALITY] : r->v[COL_CITY];
+        const char *beds = r->v[COL_BEDROOMS];
+        title = arena_printf(a, "%s%s%c%s%s%s", beds ? beds : "", beds ? " BR " : "",
+                             pt[0] - 'a' + 'A', pt + 1, where ? " in " : "", where ? where : "");
+    }
+    r->v[COL_TITLE] = title;
+    r->names[COL_TITLE] = "UnparsedAddress";
+    if (bad) {
+        reject(im, r->line, "a RESO field that must be a string or a number is not");
+        rc = 1;
+        goto done;
+    }
+
+    /* the rest as attributes */
+    const char *key;
+    json_t *val;
+    json_object_foreach(o, key, val) {
+        if (reso_is_mapped(key) || json_is_null(val))
+            continue;
+        if (attrs == NULL && (attrs = json_object()) == NULL)
+            break;
+        json_object_set(attrs, key, val);
+    }
+    r->attributes_json = attributes_text(a, attrs, RESO_ATTRIBUTES_MAX);
+done:
+    json_decref(attrs);
+    return rc;
+}
+
+/* ---- JSON documents ------------------------------------------------------ */
+
+typedef struct jscan {
+    const char *s;
+    size_t n, i;
+    long line;
+    char msg[160];
+} jscan;
+
+static void js_ws(jscan *j)
+{
+    while (j->i < j->n) {
+        char c = j->s[j->i];
+        if (c == '\n')
+            j->line++;
+        else if (c != ' ' && c != '\t' && c != '\r')
+            break;
+        j->i++;
+    }
+}
+
+static int js_fail(jscan *j, const char *what)
+{
+    snprintf(j->msg, sizeof j->msg, "line %ld: %s", j->line, what);
+    return -1;
+}
+
+/* Skips the string at j->i (which is '"'). */
+static int js_string(jscan *j)
+{
+    j->i++;
+    while (j->i < j->n) {
+        char c = j->s[j->i++];
+        if (c == '\\') {
+            if (j->i >= j->n)
+                break;
+            j->i++;
+        } else if (c == '"') {
+            return 0;
+        } else if (c == '\n') {
+            j->line++;
+        }
+    }
+    return js_fail(j, "a string is never closed");
+}
+
+/* Skips one value (scalar or container) checking that brackets match.
+ * The inside of an element is validated later by jansson. */
+static int js_value(jscan *j)
+{
+    char stack[JSON_SCAN_DEPTH];
+    int depth = 0;
+    if (j->i >= j->n)
+        return js_fail(j, "a value is missing");
+    char c = j->s[j->i];
+    if (c != '{' && c != '[') {
+        if (c == '"')
+            return js_string(j);
+        size_t start = j->i;
+        while (j->i < j->n && !strchr(",]}: \t\r\n", j->s[j->i]))
+            j->i++;
+        return j->i > start ? 0 : js_fail(j, "a value is missing");
+    }
+    while (j->i < j->n) {
+        c = j->s[j->i];
+        if (c == '"') {
+            if (js_string(j))
+                return -1;
+            continue;
+        }
+        if (c == '{' || c == '[') {
+            if (depth == JSON_SCAN_DEPTH)
+                return js_fail(j, "nested too deeply");
+            stack[depth++] = c == '{' ? '}' : ']';
+        } else if (c == '}' || c == ']') {
+            if (depth == 0 || stack[depth - 1] != c)
+                return js_fail(j, "brackets do not match");
+            if (--depth == 0) {
+                j->i++;
+                return 0;
+            }
+        } else if (c == '\n') {
+            j->line++;
+        }
+        j->i++;
+    }
+    return js_fail(j, "the document ends inside a value");
+}
+
+/* Processes one array element (when im is not NULL). */
+static int json_element(importer *im, const char *text, size_t n, long line)
+{
+    int rc = 0;
+    json_error_t jerr;
+    import_row r;
+    json_t *o = json_loadb(text, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+
+    arena_release(&im->a);
+    row_init(&r, line);
+    if (o == NULL) {
+        reject(im, line + (jerr.line > 0 ? jerr.line - 1 : 0), "malformed JSON: %s", jerr.text);
+        goto done;
+    }
+    if (!json_is_object(o)) {
+        reject(im, line, "element is not a JSON object");
+        goto done;
+    }
+    bool reso = json_object_get(o, "ListingKey") && !json_object_get(o, "id");
+    rc = reso ? reso_row(im, o, &r) : native_row(im, o, &r);
+    if (rc == 0)
+        rc = import_row_emit(im, &r);
+    else if (rc > 0)
+        rc = 0;     /* the row was rejected */
+done:
+    json_decref(o);
+    return rc;
+}
+
+/* The elements of the array at j->i.  With im NULL only checks the shape. */
+static int js_array(jscan *j, importer *im)
+{
+    j->i++;
+    js_ws(j);
+    if (j->i < j->n && j->s[j->i] == ']') {
+        j->i++;
+        return 0;
+    }
+    for (;;) {
+        js_ws(j);
+        if (j->i < j->n && j->s[j->i] == ']')
+            return js_fail(j, "a comma before ']'");
+        size_t start = j->i;
+        long line = j->line;
+        if (js_value(j))
+            return -1;
+        if (im) {
+            int rc = json_element(im, j->s + start, j->i - start, line);
+            if (rc)
+                return rc;
+        }
+        js_ws(j);
+        if (j->i >= j->n)
+            return js_fail(j, "the document ends inside an array");
+        if (j->s[j->i] == ']') {
+            j->i++;
+            return 0;
+        }
+        if (j->s[j->i] != ',')
+            return js_fail(j, "expected ',' or ']' between elements");
+        j->i++;
+    }
+}
+
+/* A RESO payload: the top-level object's "value" array. */
+static int js_reso(jscan *j, importer *im)
+{
+    bool found = false;
+    j->i++;
+    js_ws(j);
+    if (j->i < j->n && j->s[j->i] == '}') {
+        j->i++;
+        goto end;
+    }
+    for (;;) {
+        js_ws(j);
+        if (j->i >= j->n || j->s[j->i] != '"')
+            return js_fail(j, "expected a key");
+        size_t k = j->i;
+        if (js_string(j))
+            return -1;
+        bool is_value = j->i - k == 7 && memcmp(j->s + k, "\"value\"", 7) == 0;
+        js_ws(j);
+        if (j->i >= j->n || j->s[j->i] != ':')
+            return js_fail(j, "expected ':' after a key");
+        j->i++;
+        js_ws(j);
+        if (is_value && j->i < j->n && j->s[j->i] == '[') {
+            found = true;
+            int rc = js_array(j, im);
+            if (rc)
+                return rc;
+        } else if (js_value(j)) {
+            return -1;
+        }
+        js_ws(j);
+        if (j->i < j->n && j->s[j->i] == '}') {
+            j->i++;
+            break;
+        }
+        if (j->i >= j->n || j->s[j->i] != ',')
+            return js_fail(j, "expected ',' or '}' between members");
+        j->i++;
+    }
+end:
+    if (!found)
+        return js_fail(j, "a JSON object must be a RESO payload {\"value\": [...]}");
+    return 0;
+}
+
+/* Checks the shape (im NULL) or imports (im set) the document s.  A shape
+ * error returns -PT_ERR_INVALID with its message in msg. */
+static int js_document(importer *im, const char *s, size_t n, char *msg, size_t msg_size)
+{
+    jscan j = {.s = s, .n = n, .i = 0, .line = 1};
+    int rc;
+    if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+        j.i = 3;
+    js_ws(&j);
+    if (j.i < n && s[j.i] == '[')
+        rc = js_array(&j, im);
+    else
+        rc = js_reso(&j, im);
+    if (rc == 0) {
+        js_ws(&j);
+        if (j.i < n)
+            rc = js_fail(&j, "unexpected text after the JSON document");
+    }
+    if (rc == -1) {
+        snprintf(msg, msg_size, "%s", j.msg);
+        rc = -PT_ERR_INVALID;
+    }
+    return rc;
+}
+
+/* Checks the whole document first, so a malformed file imports nothing. */
+static int json_import(importer *im, const char *data, size_t len, const char *name)
+{
+    char msg[200] = "";
+    int rc = js_document(NULL, data, len, msg, sizeof msg);
+    if (rc)
+        return pt_fail(im->err, PT_ERR_INVALID, "\"%s\": malformed JSON: %s", name, msg);
+    return js_document(im, data, len, msg, sizeof msg);
+}
+
+/* ---- entry points -------------------------------------------------------- */
+
+/* Offset of the first byte that is not whitespace or a BOM, or len. */
+static size_t first_content(const char *s, size_t len)
+{
+    size_t i = 0;
+    if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+        i = 3;
+    while (i < len && is_space(s[i]))
+        i++;
+    return i;
+}
+
+static void importer_init(importer *im, store *s, const tenant *t, import_report *out,
+                          pt_error *err)
+{
+    memset(im, 0, sizeof *im);
+    memset(out, 0, sizeof *out);
+    im->s = s;
+    im->t = t;
+    im->rep = out;
+    im->err = err;
+    arena_init(&im->a, ROW_ARENA_CAP);
+}
+
+/* Commits the open batch on success, rolls it back on failure, frees. */
+static int importer_finish(importer *im, int rc)
+{
+    if (rc == 0)
+        rc = batch_commit(im);
+    else
+        batch_rollback(im);
+    arena_release(&im->a);
+    for (int i = 0; i < im->n_header; i++)
+        free(im->header_names ? im->header_names[i] : NULL);
+    free(im->header_names);
+    free(im->col_of);
+    return rc;
+}
+
+int import_buffer(store *s, const tenant *t, const char *data, size_t len,
+                  import_report *out, pt_error *err)
+{
+    importer im;
+    int rc = 0;
+    importer_init(&im, s, t, out, err);
+    size_t i = first_content(data, len);
+    if (i == len)
+        rc = pt_fail(err, PT_ERR_INVALID, "the upload is empty");
+    else if (data[i] == '[' || data[i] == '{')
+        rc = json_import(&im, data, len, "upload");
+    else
+        rc = csv_import(&im, NULL, data, len, "upload");
+    return importer_finish(&im, rc);
+}
+
+int import_file(store *s, const tenant *t, const char *path, import_report *out,
+                pt_error *err)
+{
+    importer im;
+    int rc = 0;
+    FILE *f = NULL;
+    char *doc = NULL;
+    size_t len = 0, alloc = 0;
+
+    importer_init(&im, s, t, out, err);
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        rc = pt_fail(err, PT_ERR_IO, "\"%s\": %s", path, strerror(errno));
+        goto done;
+    }
+    /* peek at the first bytes to tell CSV from JSON */
+    char head[512];
+    size_t n = fread(head, 1, sizeof head, f);
+    size_t i = first_content(head, n);
+    while (i == n && n == sizeof head) {          /* a long run of blanks */
+        n = fread(head, 1, sizeof head, f);
+        i = first_content(head, n);
+    }
+    if (ferror(f)) {
+        rc = pt_fail(err, PT_ERR_IO, "\"%s\": %s", path, strerror(errno));
+        goto done;
+    }
+    if (i == n) {
+        rc = pt_fail(err, PT_ERR_INVALID, "\"%s\": the file is empty", path);
+        goto done;
+    }
+    if (head[i] != '[' && head[i] != '{') {
+        if (fseek(f, 0, SEEK_SET) != 0) {
+            rc = pt_fail(err, PT_ERR_IO, "\"%s\": cannot rewind: %s", path, strerror(errno));
+            goto done;
+        }
+        rc = csv_import(&im, f, NULL, 0, path);
+        goto done;
+    }
+    /* JSON: read it whole (capped) */
+    if (fseek(f, 0, SEEK_SET) != 0) {
+        rc = pt_fail(err, PT_ERR_IO, "\"%s\": cannot rewind: %s", path, strerror(errno));
+        goto done;
+    }
+    for (;;) {
+        if (len + READ_CHUNK > alloc) {
+            size_t na = alloc ? alloc * 2 : 4 * READ_CHUNK;
+            if (na > IMPORT_JSON_MAX_BYTES + READ_CHUNK)
+                na = IMPORT_JSON_MAX_BYTES + READ_CHUNK;
+            char *d = realloc(doc, na);
+            if (d == NULL) {
+                rc = pt_fail(err, PT_ERR_NOMEM, "\"%s\": out of memory", path);
+                goto done;
+            }
+            doc = d;
+            alloc = na;
+        }
+        size_t r = fread(doc + len, 1, READ_CHUNK, f);
+        len += r;
+        if (len > IMPORT_JSON_MAX_BYTES) {
+            rc = pt_fail(err, PT_ERR_TOO_LARGE, "\"%s\": JSON over %u MiB (use CSV for "
+                         "larger files)", path, IMPORT_JSON_MAX_BYTES >> 20);
+            goto done;
+        }
+        if (r < READ_CHUNK) {
+            if (ferror(f)) {
+                rc = pt_fail(err, PT_ERR_IO, "\"%s\": %s", path, strerror(errno));
+                goto done;
+            }
+            break;
+        }
+    }
+    rc = json_import(&im, doc, len, path);
+done:
+    rc = importer_finish(&im, rc);
+    free(doc);
+    if (f)
+        fclose(f);
+    return rc;
+}

@@ -1,0 +1,711 @@
+/*
+ * budget.c - the buyer's budget in a normalised message: amounts in whole
+ * currency units (money, int64), the currency and which side of a range was
+ * said (CONTRACT.md §4 "budget").
+ *
+ * An amount is a number ("2", "1.5", "1,5", "2,000,000", "1,20,00,000",
+ * "2 000 000") or a number word ("two", "a", "half", "полтора", "دو"),
+ * optionally followed by a multiplier (K, lakh/lac/L, crore/cr, M/mn/million,
+ * bn and their Arabic, Persian and Russian words) and with a currency before
+ * or after (AED, ₹, rupees, $, درهم, دلار, рупий...).  A few words carry both
+ * ("مليونين" = 2 million, "الفين" = 2000, "полмиллиона").
+ *
+ * Only money-like amounts count: a multiplier or a currency must be said, or
+ * a budget keyword ("under", "budget", "between", "до", "حدود"...) must come
+ * right before a number of at least 1000 that is not a year.  A number
+ * followed by a non-money word (bhk, bedrooms, sqft, years, pm, غرف, خوابه,
+ * комнат...) or attached to any other word ("2bhk", "21st") is never money;
+ * phone and e-mail tokens are skipped.
+ *
+ * Ranges: "under/below/max/up to/less than/within/budget (of) X" and a bare
+ * amount give max only; "above/over/at least/min/more than/from X" and
+ * "X+"/"X or more" give min only; "between X and Y", "from X to Y", "X-Y",
+ * "X to Y" give both, the multiplier and currency of one side carrying over
+ * to the other ("1-2 Cr").  "around/about/approx/~ X" gives
+ * min = X * 0.9 and max = X * 1.1 (rounded to whole units).  A later amount
+ * can fill the side still empty ("at least 1M but under 2M").
+ *
+ * Currency: the first one said; else ctx_currency; else INR when lakh or
+ * crore was used; else "".
+ *
+ * Not for: prices of listings (import), formatting money (core/money.c).
+ */
+#include "nlu/entities_int.h"
+
+#include <pthread.h>
+#include <string.h>
+
+/* ---- lexicon ------------------------------------------------------------ */
+
+enum {
+    B_UNIT = 0,     /* val: multiplier code | UF_* flags */
+    B_WORDAMT,      /* val: index in word_amounts[] */
+    B_NUMWORD,      /* val: the number in tenths */
+    B_HALF,         /* "and a half" after a unit: +0.5 */
+    B_CUR,          /* val: index in currencies[] */
+    B_QMAX, B_QMIN, B_QAROUND, B_QBETWEEN, B_QFROM, B_QBUDGET,   /* before */
+    B_SEP, B_SEPAND,                                             /* between */
+    B_SUFMAX, B_SUFMIN,                                          /* after */
+    B_NOTMONEY,     /* a non-money word after a number */
+    B_DISTANCE,     /* "from"/"away"/"walk" after "500 m": meters */
+};
+
+enum { M_NONE = 0, M_K, M_LAKH, M_CRORE, M_MILLION, M_BILLION };
+#define UF_STANDALONE 0x100   /* "million" alone is 1 million */
+#define UF_ATTACHED 0x200     /* only directly after digits ("2b") */
+
+static const int64_t mult_value[] = {1, 1000, 100000, 10000000, 1000000, 1000000000};
+
+static const char *const currencies[] = {"AED", "INR", "USD", "EUR", "GBP", "SAR", "RUB"};
+enum { C_AED, C_INR, C_USD, C_EUR, C_GBP, C_SAR, C_RUB };
+
+static const int64_t word_amounts[] = {2000000, 2000, 500000, 2000000000, 1500000};
+
+static const lex_item budget_items[] = {
+    /* multipliers */
+    {"k", B_UNIT, M_K}, {"thousand", B_UNIT, M_K}, {"thousands", B_UNIT, M_K},
+    {"grand", B_UNIT, M_K}, {"lakh", B_UNIT, M_LAKH}, {"lakhs", B_UNIT, M_LAKH},
+    {"lac", B_UNIT, M_LAKH}, {"lacs", B_UNIT, M_LAKH}, {"lacks", B_UNIT, M_LAKH},
+    {"lk", B_UNIT, M_LAKH}, {"lkh", B_UNIT, M_LAKH}, {"lks", B_UNIT, M_LAKH},
+    {"l", B_UNIT, M_LAKH}, {"crore", B_UNIT, M_CRORE},
+    {"crores", B_UNIT, M_CRORE}, {"cr", B_UNIT, M_CRORE}, {"crs", B_UNIT, M_CRORE},
+    {"cror", B_UNIT, M_CRORE}, {"m", B_UNIT, M_MILLION}, {"mn", B_UNIT, M_MILLION},
+    {"mil", B_UNIT, M_MILLION}, {"mill", B_UNIT, M_MILLION}, {"mln", B_UNIT, M_MILLION},
+    {"million", B_UNIT, M_MILLION}, {"millions", B_UNIT, M_MILLION},
+    {"b", B_UNIT, M_BILLION | UF_ATTACHED}, {"bn", B_UNIT, M_BILLION},
+    {"billion", B_UNIT, M_BILLION}, {"billions", B_UNIT, M_BILLION},
+    /* ar */
+    {"الف", B_UNIT, M_K}, {"الاف", B_UNIT, M_K}, {"مليون", B_UNIT, M_MILLION | UF_STANDALONE},
+    {"ملايين", B_UNIT, M_MILLION}, {"مليار", B_UNIT, M_BILLION | UF_STANDALONE},
+    {"مليارات", B_UNIT, M_BILLION}, {"لك", B_UNIT, M_LAKH}, {"كرور", B_UNIT, M_CRORE},
+    /* fa */
+    {"هزار", B_UNIT, M_K}, {"ميليون", B_UNIT, M_MILLION | UF_STANDALONE},
+    {"ميليارد", B_UNIT, M_BILLION | UF_STANDALONE}, {"مليارد", B_UNIT, M_BILLION | UF_STANDALONE},
+    /* ru */
+    {"к", B_UNIT, M_K}, {"тыс", B_UNIT, M_K}, {"тысяч", B_UNIT, M_K}, {"тысячи", B_UNIT, M_K},
+    {"тысяча", B_UNIT, M_K}, {"тысячу", B_UNIT, M_K},
+    {"млн", B_UNIT, M_MILLION}, {"миллион", B_UNIT, M_MILLION | UF_STANDALONE},
+    {"миллиона", B_UNIT, M_MILLION}, {"миллионов", B_UNIT, M_MILLION},
+    {"лям", B_UNIT, M_MILLION | UF_STANDALONE}, {"ляма", B_UNIT, M_MILLION},
+    {"лямов", B_UNIT, M_MILLION}, {"млрд", B_UNIT, M_BILLION},
+    {"миллиард", B_UNIT, M_BILLION | UF_STANDALONE}, {"миллиарда", B_UNIT, M_BILLION},
+    {"миллиардов", B_UNIT, M_BILLION}, {"лакх", B_UNIT, M_LAKH}, {"крор", B_UNIT, M_CRORE},
+    /* words that are whole amounts */
+    {"مليونين", B_WORDAMT, 0}, {"الفين", B_WORDAMT, 1}, {"полмиллиона", B_WORDAMT, 2},
+    {"مليارين", B_WORDAMT, 3}, {"полтора миллиона", B_WORDAMT, 4},
+    {"half a million", B_WORDAMT, 2}, {"half million", B_WORDAMT, 2},
+    /* number words (tenths), valid only right before a multiplier */
+    {"a", B_NUMWORD, 10}, {"one", B_NUMWORD, 10}, {"two", B_NUMWORD, 20},
+    {"three", B_NUMWORD, 30}, {"four", B_NUMWORD, 40}, {"five", B_NUMWORD, 50},
+    {"six", B_NUMWORD, 60}, {"seven", B_NUMWORD, 70}, {"eight", B_NUMWORD, 80},
+    {"nine", B_NUMWORD, 90}, {"ten", B_NUMWORD, 100}, {"twenty", B_NUMWORD, 200},
+    {"fifty", B_NUMWORD, 500}, {"hundred", B_NUMWORD, 1000}, {"half", B_NUMWORD, 5},
+    {"one and a half", B_NUMWORD, 15},
+    {"واحد", B_NUMWORD, 10}, {"اثنين", B_NUMWORD, 20}, {"اثنان", B_NUMWORD, 20},
+    {"اتنين", B_NUMWORD, 20}, {"ثلاث", B_NUMWORD, 30}, {"ثلاثه", B_NUMWORD, 30},
+    {"تلاته", B_NUMWORD, 30}, {"اربع", B_NUMWORD, 40}, {"اربعه", B_NUMWORD, 40},
+    {"خمس", B_NUMWORD, 50}, {"خمسه", B_NUMWORD, 50}, {"سته", B_NUMWORD, 60},
+    {"سبعه", B_NUMWORD, 70}, {"ثمانيه", B_NUMWORD, 80}, {"تسعه", B_NUMWORD, 90},
+    {"عشره", B_NUMWORD, 100}, {"نص", B_NUMWORD, 5}, {"نصف", B_NUMWORD, 5},
+    {"يك", B_NUMWORD, 10}, {"دو", B_NUMWORD, 20}, {"سه", B_NUMWORD, 30},
+    {"چهار", B_NUMWORD, 40}, {"پنج", B_NUMWORD, 50}, {"شش", B_NUMWORD, 60},
+    {"هفت", B_NUMWORD, 70}, {"هشت", B_NUMWORD, 80}, {"نه", B_NUMWORD, 90},
+    {"ده", B_NUMWORD, 100}, {"نيم", B_NUMWORD, 5},
+    {"один", B_NUMWORD, 10}, {"одна", B_NUMWORD, 10}, {"два", B_NUMWORD, 20},
+    {"две", B_NUMWORD, 20}, {"три", B_NUMWORD, 30}, {"четыре", B_NUMWORD, 40},
+    {"пять", B_NUMWORD, 50}, {"шесть", B_NUMWORD, 60}, {"семь", B_NUMWORD, 70},
+    {"восемь", B_NUMWORD, 80}, {"девять", B_NUMWORD, 90}, {"десять", B_NUMWORD, 100},
+    {"полтора", B_NUMWORD, 15}, {"полторы", B_NUMWORD, 15}, {"пол", B_NUMWORD, 5},
+    {"and a half", B_HALF, 5}, {"ونص", B_HALF, 5}, {"و نص", B_HALF, 5}, {"ونصف", B_HALF, 5},
+    {"و نصف", B_HALF, 5}, {"و نيم", B_HALF, 5}, {"ونيم", B_HALF, 5},
+    /* currencies */
+    {"aed", B_CUR, C_AED}, {"dirham", B_CUR, C_AED}, {"dirhams", B_CUR, C_AED},
+    {"dhs", B_CUR, C_AED}, {"dh", B_CUR, C_AED}, {"درهم", B_CUR, C_AED}, {"دراهم", B_CUR, C_AED},
+    {"дирхам*", B_CUR, C_AED},
+    {"inr", B_CUR, C_INR}, {"rupee", B_CUR, C_INR}, {"rupees", B_CUR, C_INR},
+    {"rs", B_CUR, C_INR}, {"₹", B_CUR, C_INR}, {"روپيه", B_CUR, C_INR}, {"روبيه", B_CUR, C_INR},
+    {"рупи*", B_CUR, C_INR},
+    {"usd", B_CUR, C_USD}, {"$", B_CUR, C_USD}, {"dollar", B_CUR, C_USD},
+    {"dollars", B_CUR, C_USD}, {"bucks", B_CUR, C_USD}, {"دلار", B_CUR, C_USD},
+    {"دولار", B_CUR, C_USD}, {"доллар*", B_CUR, C_USD}, {"бакс*", B_CUR, C_USD},
+    {"eur", B_CUR, C_EUR}, {"€", B_CUR, C_EUR}, {"euro", B_CUR, C_EUR}, {"euros", B_CUR, C_EUR},
+    {"евро", B_CUR, C_EUR}, {"يورو", B_CUR, C_EUR},
+    {"gbp", B_CUR, C_GBP}, {"£", B_CUR, C_GBP}, {"pounds", B_CUR, C_GBP},
+    {"sar", B_CUR, C_SAR}, {"riyal", B_CUR, C_SAR}, {"riyals", B_CUR, C_SAR},
+    {"ريال", B_CUR, C_SAR},
+    {"rub", B_CUR, C_RUB}, {"руб*", B_CUR, C_RUB}, {"рубл*", B_CUR, C_RUB},
+    /* qualifiers before an amount */
+    {"under", B_QMAX, 0}, {"below", B_QMAX, 0}, {"max", B_QMAX, 0}, {"maximum", B_QMAX, 0},
+    {"up to", B_QMAX, 0}, {"upto", B_QMAX, 0}, {"less than", B_QMAX, 0},
+    {"lesser than", B_QMAX, 0}, {"within", B_QMAX, 0}, {"not more than", B_QMAX, 0},
+    {"no more than", B_QMAX, 0}, {"not exceeding", B_QMAX, 0}, {"at most", B_QMAX, 0},
+    {"till", B_QMAX, 0}, {"<", B_QMAX, 0}, {"cheaper than", B_QMAX, 0},
+    {"budget", B_QBUDGET, 0}, {"budget of", B_QBUDGET, 0}, {"budget is", B_QBUDGET, 0},
+    {"my budget", B_QBUDGET, 0}, {"afford", B_QBUDGET, 0}, {"spend", B_QBUDGET, 0},
+    {"above", B_QMIN, 0}, {"over", B_QMIN, 0}, {"at least", B_QMIN, 0},
+    {"atleast", B_QMIN, 0}, {"minimum", B_QMIN, 0}, {"min", B_QMIN, 0},
+    {"more than", B_QMIN, 0}, {"greater than", B_QMIN, 0}, {"starting", B_QMIN, 0},
+    {"starting from", B_QMIN, 0}, {"starting at", B_QMIN, 0}, {">", B_QMIN, 0},
+    {"from", B_QFROM, 0}, {"between", B_QBETWEEN, 0}, {"btw", B_QBETWEEN, 0},
+    {"around", B_QAROUND, 0}, {"about", B_QAROUND, 0}, {"approx", B_QAROUND, 0},
+    {"approximately", B_QAROUND, 0}, {"roughly", B_QAROUND, 0}, {"~", B_QAROUND, 0},
+    {"close to", B_QAROUND, 0}, {"nearly", B_QAROUND, 0}, {"circa", B_QAROUND, 0},
+    {"somewhere around", B_QAROUND, 0}, {"in the range of", B_QAROUND, 0},
+    /* ar */
+    {"اقل من", B_QMAX, 0}, {"حتي", B_QMAX, 0}, {"لحد", B_QMAX, 0}, {"الي حد", B_QMAX, 0},
+    {"لا يزيد عن", B_QMAX, 0}, {"لا يتجاوز", B_QMAX, 0}, {"بحد اقصي", B_QMAX, 0},
+    {"كحد اقصي", B_QMAX, 0}, {"اقصي", B_QMAX, 0}, {"تحت", B_QMAX, 0}, {"في حدود", B_QAROUND, 0},
+    {"ميزانيه", B_QBUDGET, 0}, {"ميزانيتي", B_QBUDGET, 0}, {"الميزانيه", B_QBUDGET, 0},
+    {"اكثر من", B_QMIN, 0}, {"فوق", B_QMIN, 0}, {"علي الاقل", B_QMIN, 0},
+    {"بحد ادني", B_QMIN, 0}, {"من", B_QFROM, 0}, {"بين", B_QBETWEEN, 0},
+    {"حوالي", B_QAROUND, 0}, {"تقريبا", B_QAROUND, 0}, {"حدود", B_QAROUND, 0},
+    /* fa */
+    {"زير", B_QMAX, 0}, {"كمتر از", B_QMAX, 0}, {"حداكثر", B_QMAX, 0}, {"تا", B_QMAX, 0},
+    {"بودجه", B_QBUDGET, 0}, {"بودجه ام", B_QBUDGET, 0}, {"بودجم", B_QBUDGET, 0},
+    {"بالاي", B_QMIN, 0}, {"بيشتر از", B_QMIN, 0}, {"حداقل", B_QMIN, 0}, {"از", B_QFROM, 0},
+    {"حدود", B_QAROUND, 0}, {"حدودا", B_QAROUND, 0}, {"در حدود", B_QAROUND, 0},
+    /* ru */
+    {"до", B_QMAX, 0}, {"не более", B_QMAX, 0}, {"не больше", B_QMAX, 0},
+    {"максимум", B_QMAX, 0}, {"меньше", B_QMAX, 0}, {"менее", B_QMAX, 0},
+    {"в пределах", B_QMAX, 0}, {"не дороже", B_QMAX, 0}, {"дешевле", B_QMAX, 0},
+    {"бюджет", B_QBUDGET, 0}, {"бюджет до", B_QMAX, 0},
+    {"от", B_QFROM, 0}, {"больше", B_QMIN, 0}, {"более", B_QMIN, 0}, {"минимум", B_QMIN, 0},
+    {"не менее", B_QMIN, 0}, {"свыше", B_QMIN, 0}, {"дороже", B_QMIN, 0},
+    {"между", B_QBETWEEN, 0}, {"около", B_QAROUND, 0}, {"примерно", B_QAROUND, 0},
+    {"приблизительно", B_QAROUND, 0}, {"порядка", B_QAROUND, 0}, {"где-то", B_QAROUND, 0},
+    {"в районе", B_QAROUND, 0},
+    /* range separators */
+    {"-", B_SEP, 0}, {"–", B_SEP, 0}, {"—", B_SEP, 0}, {"to", B_SEP, 0}, {"till", B_SEP, 0},
+    {"until", B_SEP, 0}, {"الي", B_SEP, 0}, {"حتي", B_SEP, 0}, {"لين", B_SEP, 0},
+    {"تا", B_SEP, 0}, {"до", B_SEP, 0}, {"по", B_SEP, 0},
+    {"and", B_SEPAND, 0}, {"و", B_SEPAND, 0}, {"и", B_SEPAND, 0},
+    /* qualifiers after an amount */
+    {"max", B_SUFMAX, 0}, {"maximum", B_SUFMAX, 0}, {"or less", B_SUFMAX, 0},
+    {"or below", B_SUFMAX, 0}, {"and below", B_SUFMAX, 0}, {"tops", B_SUFMAX, 0},
+    {"at most", B_SUFMAX, 0}, {"максимум", B_SUFMAX, 0}, {"макс", B_SUFMAX, 0},
+    {"كحد اقصي", B_SUFMAX, 0}, {"بحد اقصي", B_SUFMAX, 0}, {"حداكثر", B_SUFMAX, 0},
+    {"او اقل", B_SUFMAX, 0},
+    {"+", B_SUFMIN, 0}, {"plus", B_SUFMIN, 0}, {"or more", B_SUFMIN, 0},
+    {"and above", B_SUFMIN, 0}, {"or above", B_SUFMIN, 0}, {"onwards", B_SUFMIN, 0},
+    {"and up", B_SUFMIN, 0}, {"minimum", B_SUFMIN, 0}, {"at least", B_SUFMIN, 0},
+    {"и выше", B_SUFMIN, 0}, {"и более", B_SUFMIN, 0}, {"минимум", B_SUFMIN, 0},
+    {"او اكثر", B_SUFMIN, 0}, {"وما فوق", B_SUFMIN, 0}, {"و ما فوق", B_SUFMIN, 0},
+    {"به بالا", B_SUFMIN, 0}, {"به بالاتر", B_SUFMIN, 0}, {"حداقل", B_SUFMIN, 0},
+    /* words that make the number before them not money */
+    {"bhk", B_NOTMONEY, 0}, {"bk", B_NOTMONEY, 0}, {"rk", B_NOTMONEY, 0},
+    {"br", B_NOTMONEY, 0}, {"bed", B_NOTMONEY, 0}, {"beds", B_NOTMONEY, 0},
+    {"bedroom", B_NOTMONEY, 0}, {"bedrooms", B_NOTMONEY, 0}, {"bedroomed", B_NOTMONEY, 0},
+    {"bdr", B_NOTMONEY, 0}, {"bdrm", B_NOTMONEY, 0}, {"bath", B_NOTMONEY, 0},
+    {"baths", B_NOTMONEY, 0}, {"bathroom", B_NOTMONEY, 0}, {"bathrooms", B_NOTMONEY, 0},
+    {"room", B_NOTMONEY, 0}, {"rooms", B_NOTMONEY, 0}, {"sqft", B_NOTMONEY, 0},
+    {"sq", B_NOTMONEY, 0}, {"sft", B_NOTMONEY, 0}, {"sqm", B_NOTMONEY, 0},
+    {"ft", B_NOTMONEY, 0}, {"feet", B_NOTMONEY, 0}, {"square", B_NOTMONEY, 0},
+    {"meters", B_NOTMONEY, 0}, {"metres", B_NOTMONEY, 0}, {"km", B_NOTMONEY, 0},
+    {"kms", B_NOTMONEY, 0}, {"acre", B_NOTMONEY, 0}, {"acres", B_NOTMONEY, 0},
+    {"cents", B_NOTMONEY, 0}, {"yards", B_NOTMONEY, 0}, {"gaj", B_NOTMONEY, 0},
+    {"year", B_NOTMONEY, 0}, {"years", B_NOTMONEY, 0}, {"yr", B_NOTMONEY, 0},
+    {"month", B_NOTMONEY, 0}, {"months", B_NOTMONEY, 0}, {"day", B_NOTMONEY, 0},
+    {"days", B_NOTMONEY, 0}, {"week", B_NOTMONEY, 0}, {"weeks", B_NOTMONEY, 0},
+    {"hour", B_NOTMONEY, 0}, {"hours", B_NOTMONEY, 0}, {"hrs", B_NOTMONEY, 0},
+    {"minutes", B_NOTMONEY, 0}, {"mins", B_NOTMONEY, 0}, {"min", B_NOTMONEY, 0},
+    {"am", B_NOTMONEY, 0}, {"pm", B_NOTMONEY, 0}, {"o'clock", B_NOTMONEY, 0},
+    {"floor", B_NOTMONEY, 0}, {"floors", B_NOTMONEY, 0}, {"people", B_NOTMONEY, 0},
+    {"kids", B_NOTMONEY, 0}, {"children", B_NOTMONEY, 0}, {"units", B_NOTMONEY, 0},
+    {"percent", B_NOTMONEY, 0}, {"%", B_NOTMONEY, 0}, {"x", B_NOTMONEY, 0},
+    {"st", B_NOTMONEY, 0}, {"nd", B_NOTMONEY, 0}, {"rd", B_NOTMONEY, 0},
+    {"th", B_NOTMONEY, 0}, {"bhks", B_NOTMONEY, 0}, {"parking", B_NOTMONEY, 0},
+    {"غرف", B_NOTMONEY, 0}, {"غرفه", B_NOTMONEY, 0}, {"غرفتين", B_NOTMONEY, 0},
+    {"نوم", B_NOTMONEY, 0}, {"سنه", B_NOTMONEY, 0}, {"سنوات", B_NOTMONEY, 0},
+    {"متر", B_NOTMONEY, 0}, {"قدم", B_NOTMONEY, 0}, {"ايام", B_NOTMONEY, 0},
+    {"خوابه", B_NOTMONEY, 0}, {"خواب", B_NOTMONEY, 0}, {"اتاق", B_NOTMONEY, 0},
+    {"سال", B_NOTMONEY, 0}, {"روز", B_NOTMONEY, 0}, {"ساعت", B_NOTMONEY, 0},
+    {"комнат*", B_NOTMONEY, 0}, {"спал*", B_NOTMONEY, 0}, {"кв", B_NOTMONEY, 0},
+    {"метр*", B_NOTMONEY, 0}, {"год*", B_NOTMONEY, 0}, {"лет", B_NOTMONEY, 0},
+    {"этаж*", B_NOTMONEY, 0}, {"дн*", B_NOTMONEY, 0}, {"час*", B_NOTMONEY, 0},
+    {"утра", B_NOTMONEY, 0}, {"вечера", B_NOTMONEY, 0}, {"санузл*", B_NOTMONEY, 0},
+    /* "500 m from the beach" is a distance */
+    {"from", B_DISTANCE, 0}, {"away", B_DISTANCE, 0}, {"walk*", B_DISTANCE, 0},
+    {"of", B_DISTANCE, 0}, {"to the", B_DISTANCE, 0}, {"distance", B_DISTANCE, 0},
+};
+
+static lex_table budget_lex;
+static pthread_once_t budget_once = PTHREAD_ONCE_INIT;
+
+static void budget_init(void)
+{
+    lex_build(&budget_lex, budget_items, (int)(sizeof budget_items / sizeof budget_items[0]));
+}
+
+static int match(const nlu_toks *tk, int i, unsigned cats, const lex_item **it)
+{
+    return lex_match_cat(&budget_lex, tk, i, cats, it);
+}
+
+#define CAT(c) (1u << (c))
+#define QUAL_CATS (CAT(B_QMAX) | CAT(B_QMIN) | CAT(B_QAROUND) | CAT(B_QBETWEEN) | CAT(B_QFROM) \
+                   | CAT(B_QBUDGET))
+
+/* ---- amounts -------------------------------------------------------------- */
+
+typedef struct amount {
+    int start, end;     /* tokens [start, end) incl. currency and multiplier */
+    int64_t mant;       /* the number is mant / 10^dec */
+    int dec;
+    int mult;           /* M_* */
+    int cur;            /* index in currencies[], -1 */
+    int suffix;         /* B_SUFMIN / B_SUFMAX / -1 */
+    bool bare_ok;       /* numeric, >= 1000, not a year: a keyword may make it money */
+    bool grouped;       /* written with digit grouping: "2,000,000", "1,20,00,000" */
+    bool word;          /* a word that is an amount ("مليونين") */
+    bool notmoney;
+} amount;
+
+#define MAX_AMOUNTS 16
+#define MAX_MANT 1000000000000000LL   /* 1e15 */
+
+static bool skip_tok(const nlu_toks *tk, int i)
+{
+    return i < 0 || i >= tk->n || (tk->t[i].flags & (TF_PHONE | TF_EMAIL | TF_USED));
+}
+
+static bool append_digits(int64_t *m, const nlu_toks *tk, int i)
+{
+    const char *s = tk->s + tk->t[i].off;
+    for (int k = 0; k < tk->t[i].len; k++) {
+        if (*m > MAX_MANT / 10)
+            return false;
+        *m = *m * 10 + (s[k] - '0');
+    }
+    return true;
+}
+
+/* Parses the number starting at NUM token i.  Sets *next to the first token
+ * after it.  Returns false when it overflows. */
+static bool parse_number(const nlu_toks *tk, int i, int64_t *mant, int *dec, int *next,
+                         bool *was_grouped)
+{
+    int64_t m = 0;
+    int d = 0, j = i + 1;
+    if (!append_digits(&m, tk, i))
+        return false;
+    int first_len = tk->t[i].len;
+    bool grouped = false;
+
+    /* comma groups: "2,000,000", "1,20,00,000" or the decimal comma "1,5" */
+    int k = j, ngroups = 0, lastlen = 0;
+    bool mid_ok = true;
+    while (nlu_tok_punct(tk, k, ',') && nlu_tok_attached(tk, k) && k + 1 < tk->n
+           && tk->t[k + 1].kind == TK_NUM && nlu_tok_attached(tk, k + 1)) {
+        if (ngroups > 0 && lastlen != 2 && lastlen != 3)
+            mid_ok = false;
+        lastlen = tk->t[k + 1].len;
+        ngroups++;
+        k += 2;
+    }
+    if (ngroups > 0) {
+        if (first_len <= 3 && lastlen == 3 && mid_ok) {
+            for (int g = 0; g < ngroups; g++)
+                if (!append_digits(&m, tk, j + 2 * g + 1))
+                    return false;
+            grouped = true;
+            j = k;
+        } else if (ngroups == 1 && lastlen <= 2) {
+            if (!append_digits(&m, tk, j + 1))
+                return false;
+            d = lastlen;
+            j = k;
+            goto out;
+        }
+    }
+    /* dot groups: "2.000.000" or a decimal point "1.5" */
+    k = j;
+    ngroups = 0;
+    bool all3 = true;
+    while (nlu_tok_punct(tk, k, '.') && nlu_tok_attached(tk, k) && k + 1 < tk->n
+           && tk->t[k + 1].kind == TK_NUM && nlu_tok_attached(tk, k + 1)) {
+        if (tk->t[k + 1].len != 3)
+            all3 = false;
+        ngroups++;
+        k += 2;
+    }
+    if (ngroups >= 2 && all3 && !grouped && first_len <= 3) {
+        for (int g = 0; g < ngroups; g++)
+            if (!append_digits(&m, tk, j + 2 * g + 1))
+                return false;
+        j = k;
+        grouped = true;
+    } else if (ngroups >= 1) {
+        int len = tk->t[j + 1].len;
+        if (len > 6)
+            return false;
+        if (!append_digits(&m, tk, j + 1))
+            return false;
+        d = len;
+        j += 2;
+    } else if (!grouped && first_len <= 3 && tk->s[tk->t[i].off] != '0') {
+        /* space groups: "2 000 000" */
+        while (j < tk->n && tk->t[j].kind == TK_NUM && tk->t[j].len == 3
+               && (tk->t[j].flags & TF_SPACE) && !(tk->t[j].flags & (TF_PHONE | TF_EMAIL))) {
+            if (!append_digits(&m, tk, j))
+                return false;
+            j++;
+            grouped = true;
+        }
+    }
+out:
+    *was_grouped = grouped;
+    *mant = m;
+    *dec = d;
+    *next = j;
+    return true;
+}
+
+/* Value of an amount in whole units (mult applied), or -1 on overflow. */
+static int64_t amount_value(const amount *a, int mult)
+{
+    int64_t mv = mult_value[mult], v;
+    if (__builtin_mul_overflow(a->mant, mv, &v))
+        return -1;
+    int64_t p = 1;
+    for (int k = 0; k < a->dec; k++)
+        p *= 10;
+    return (v + p / 2) / p;
+}
+
+static int is_currency_at(const nlu_toks *tk, int i)
+{
+    const lex_item *it;
+    if (skip_tok(tk, i))
+        return -1;
+    if (match(tk, i, CAT(B_CUR), &it) == 1)
+        return it->val;
+    return -1;
+}
+
+/* A multiplier at token j right after a number (attached says whether the
+ * number touches it).  Returns M_* or 0. */
+static int unit_at(const nlu_toks *tk, int j, bool attached, const lex_item **it)
+{
+    if (skip_tok(tk, j) || tk->t[j].kind != TK_WORD)
+        return 0;
+    if (match(tk, j, CAT(B_UNIT), it) != 1)
+        return 0;
+    if (((*it)->val & UF_ATTACHED) && !attached)
+        return 0;
+    return (*it)->val & 0xFF;
+}
+
+/* Parses what follows the number part of an amount at token j: multiplier,
+ * "and a half", currency, suffix qualifiers and non-money words. */
+static void amount_tail(const nlu_toks *tk, int j, bool num_attached_ok, amount *a)
+{
+    const lex_item *it;
+    int c;
+    if (a->mult == M_NONE) {
+        int u = unit_at(tk, j, nlu_tok_attached(tk, j), &it);
+        if (u) {
+            /* "500 m from the beach" */
+            if (u == M_MILLION && tk->t[j].len == 1 && match(tk, j + 1, CAT(B_DISTANCE), &it) > 0) {
+                a->notmoney = true;
+                a->end = j + 1;
+                return;
+            }
+            a->mult = u;
+            j++;
+        }
+    }
+    if (a->mult != M_NONE && (c = match(tk, j, CAT(B_HALF), &it)) > 0) {
+        if (a->dec == 0) {   /* "مليون ونص" = 1.5 million */
+            a->mant = a->mant * 10 + 5;
+            a->dec = 1;
+        }
+        j += c;
+    }
+    if (a->cur < 0) {
+        int cur = is_currency_at(tk, j);
+        if (cur >= 0) {
+            a->cur = cur;
+            j++;
+        }
+    }
+    a->suffix = -1;
+    if (!skip_tok(tk, j)) {
+        if ((c = match(tk, j, CAT(B_SUFMIN) | CAT(B_SUFMAX), &it)) > 0) {
+            a->suffix = it->cat;
+            j += c;
+        } else if (a->mult == M_NONE && a->cur < 0) {
+            if (match(tk, j, CAT(B_NOTMONEY), &it) > 0)
+                a->notmoney = true;
+            else if (!num_attached_ok && nlu_tok_attached(tk, j) && tk->t[j].kind == TK_WORD)
+                a->notmoney = true;   /* "2bhk", "21st", "5pm" */
+            else if (nlu_tok_punct(tk, j, ':') && j + 1 < tk->n && tk->t[j + 1].kind == TK_NUM)
+                a->notmoney = true;   /* a time */
+        }
+    }
+    a->end = j;
+}
+
+/* Reads an amount that starts at token i, if any.  Returns true and fills
+ * *a. */
+static bool amount_at(const nlu_toks *tk, int i, amount *a)
+{
+    const lex_item *it;
+    int c;
+    memset(a, 0, sizeof *a);
+    a->cur = -1;
+    a->suffix = -1;
+    a->start = i;
+    int j = i;
+    /* a currency first: "AED 2M", "₹90L", "rs. 50 lakh" */
+    int cur = is_currency_at(tk, j);
+    if (cur >= 0) {
+        int k = j + 1;
+        if (nlu_tok_punct(tk, k, '.'))
+            k++;
+        if (!skip_tok(tk, k) && (tk->t[k].kind == TK_NUM
+                                 || match(tk, k, CAT(B_NUMWORD) | CAT(B_WORDAMT) | CAT(B_UNIT), &it) > 0)) {
+            a->cur = cur;
+            j = k;
+        } else {
+            return false;
+        }
+    }
+    if (skip_tok(tk, j))
+        return false;
+    if (tk->t[j].kind == TK_NUM) {
+        int next;
+        if (!parse_number(tk, j, &a->mant, &a->dec, &next, &a->grouped))
+            return false;
+        /* a leading zero without a decimal part is an id or a phone */
+        if (tk->t[j].len > 1 && tk->s[tk->t[j].off] == '0' && a->dec == 0)
+            a->notmoney = true;
+        int64_t whole = a->mant;
+        for (int k = 0; k < a->dec; k++)
+            whole /= 10;
+        a->bare_ok = whole >= 1000 && !(a->dec == 0 && whole >= 1900 && whole <= 2100);
+        /* "2026-11-21" */
+        if (nlu_tok_punct(tk, next, '-') && nlu_tok_attached(tk, next) && next + 1 < tk->n
+            && tk->t[next + 1].kind == TK_NUM && nlu_tok_punct(tk, next + 2, '-'))
+            a->notmoney = true;
+        amount_tail(tk, next, false, a);
+        return true;
+    }
+    if ((c = match(tk, j, CAT(B_WORDAMT), &it)) > 0) {
+        a->mant = word_amounts[it->val];
+        a->mult = M_NONE;
+        a->word = true;
+        amount_tail(tk, j + c, true, a);
+        a->bare_ok = false;
+        return true;
+    }
+    if ((c = match(tk, j, CAT(B_NUMWORD), &it)) > 0) {
+        int tenths = it->val, k = j + c;
+        if (nlu_tok_is(tk, k, "a") && tenths == 5)
+            k++;   /* "half a million" */
+        const lex_item *u;
+        int m = unit_at(tk, k, false, &u);
+        if (!m || tk->t[k].len == 1)
+            return false;   /* "two thousand" is fine, but "a m" is not */
+        a->mant = tenths;
+        a->dec = 1;
+        a->mult = m;
+        amount_tail(tk, k + 1, true, a);
+        return true;
+    }
+    if (match(tk, j, CAT(B_UNIT), &it) > 0 && (it->val & UF_STANDALONE)) {
+        /* "مليون درهم", "under a million" handled above; a lone "million" */
+        a->mant = 1;
+        a->mult = it->val & 0xFF;
+        amount_tail(tk, j + 1, true, a);
+        return true;
+    }
+    return false;
+}
+
+/* The qualifier that governs an amount starting at token s: among the
+ * qualifiers that end at most 3 tokens before s (not crossing prev_end), the
+ * one ending nearest, the longest on a tie ("not more than" over "more
+ * than"); a budget keyword yields to any other ("budget is around 2M"). */
+static int qualifier_before(const nlu_toks *tk, int s, int prev_end)
+{
+    int best = -1, best_end = -1, best_q = 0, other = -1, other_end = -1;
+    for (int q = s - 1; q >= 0 && q >= s - 6 && q >= prev_end; q--) {
+        const lex_item *it;
+        int c = match(tk, q, QUAL_CATS, &it);
+        if (c <= 0 || q + c > s || q + c < s - 3)
+            continue;
+        int e = q + c;
+        if (e > best_end || (e == best_end && q < best_q)) {
+            best = it->cat;
+            best_end = e;
+            best_q = q;
+        }
+        if (it->cat != B_QBUDGET && e > other_end) {
+            other = it->cat;
+            other_end = e;
+        }
+    }
+    if (best == B_QBUDGET && other >= 0)
+        best = other;
+    return best;
+}
+
+static bool money_like(const amount *a)
+{
+    return !a->notmoney
+           && (a->mult != M_NONE || a->cur >= 0 || a->word || (a->grouped && a->bare_ok));
+}
+
+/* ---- the scan ---------------------------------------------------------- */
+
+bool nlu_budget_scan(const nlu_toks *tk, const char *ctx_currency, nlu_budget *out)
+{
+    pthread_once(&budget_once, budget_init);
+    memset(out, 0, sizeof *out);
+
+    amount am[MAX_AMOUNTS];
+    int na = 0;
+    for (int i = 0; i < tk->n && na < MAX_AMOUNTS;) {
+        if (skip_tok(tk, i)) {
+            i++;
+            continue;
+        }
+        if (amount_at(tk, i, &am[na]) && am[na].end > i) {
+            i = am[na].end;
+            na++;
+        } else {
+            i++;
+        }
+    }
+
+    int cur = -1;
+    bool lakh_crore = false;
+    int prev_end = 0;
+    for (int k = 0; k < na && !(out->has_min && out->has_max); k++) {
+        amount *a = &am[k], *b = NULL;
+        const lex_item *it;
+        int q = qualifier_before(tk, a->start, prev_end);
+        /* a range: a SEP b, or a AND b after "between" */
+        if (k + 1 < na) {
+            int sep = a->end, c = match(tk, sep, CAT(B_SEP) | CAT(B_SEPAND), &it);
+            if (c > 0 && am[k + 1].start == sep + c
+                && (it->cat == B_SEP || q == B_QBETWEEN))
+                b = &am[k + 1];
+            /* "from X to Y" with "to" read as a separator, not "up to" */
+        }
+        if (b) {
+            if (a->notmoney || b->notmoney) {
+                prev_end = b->end;
+                k++;
+                continue;
+            }
+            amount ra = *a, rb = *b;
+            if (ra.cur < 0)
+                ra.cur = rb.cur;
+            if (rb.cur < 0)
+                rb.cur = ra.cur;
+            if (ra.mult == M_NONE && rb.mult != M_NONE) {
+                amount t = ra;
+                t.mult = rb.mult;
+                int64_t vt = amount_value(&t, t.mult), vb = amount_value(&rb, rb.mult);
+                if (vt >= 0 && vb >= 0 && (vt <= vb || !ra.bare_ok))
+                    ra.mult = rb.mult;
+            } else if (rb.mult == M_NONE && ra.mult != M_NONE) {
+                rb.mult = ra.mult;
+            }
+            bool ok = money_like(&ra) || money_like(&rb)
+                      || (q >= 0 && ra.bare_ok && rb.bare_ok);
+            if (ok) {
+                int64_t v1 = amount_value(&ra, ra.mult), v2 = amount_value(&rb, rb.mult);
+                if (v1 >= 0 && v2 >= 0) {
+                    if (v1 > v2) {
+                        int64_t t = v1;
+                        v1 = v2;
+                        v2 = t;
+                    }
+                    out->has_min = out->has_max = true;
+                    out->min = v1;
+                    out->max = v2;
+                    if (cur < 0)
+                        cur = ra.cur;
+                    lakh_crore |= ra.mult == M_LAKH || ra.mult == M_CRORE
+                                  || rb.mult == M_LAKH || rb.mult == M_CRORE;
+                    break;
+                }
+            }
+            prev_end = b->end;
+            k++;
+            continue;
+        }
+        prev_end = a->end;
+        if (a->notmoney)
+            continue;
+        if (!money_like(a) && !(q >= 0 && a->bare_ok))
+            continue;
+        int64_t v = amount_value(a, a->mult);
+        if (v < 0)
+            continue;
+        int side = a->suffix == B_SUFMIN ? B_QMIN : a->suffix == B_SUFMAX ? B_QMAX : q;
+        bool used = false;
+        switch (side) {
+        case B_QMIN:
+        case B_QFROM:
+            if (!out->has_min && (!out->has_max || v <= out->max)) {
+                out->has_min = true;
+                out->min = v;
+                used = true;
+            }
+            break;
+        case B_QAROUND:
+            if (!out->has_min && !out->has_max) {
+                out->has_min = out->has_max = true;
+                out->min = (v / 10) * 9 + ((v % 10) * 9 + 5) / 10;
+                out->max = (v / 10) * 11 + ((v % 10) * 11 + 5) / 10;
+                used = true;
+            }
+            break;
+        default:   /* max, budget, between without a pair, none */
+            if (!out->has_max && (!out->has_min || v >= out->min)) {
+                out->has_max = true;
+                out->max = v;
+                used = true;
+            }
+            break;
+        }
+        if (used) {
+            if (cur < 0)
+                cur = a->cur;
+            lakh_crore |= a->mult == M_LAKH || a->mult == M_CRORE;
+        }
+    }
+    if (!out->has_min && !out->has_max)
+        return false;
+    const char *code = cur >= 0 ? currencies[cur]
+                       : (ctx_currency && ctx_currency[0]) ? ctx_currency
+                       : lakh_crore ? "INR" : "";
+    snprintf(out->currency, sizeof out->currency, "%s", code);
+    return true;
+}
+
+bool nlu_parse_budget(const char *norm, size_t len, const char *ctx_currency, nlu_budget *out)
+{
+    nlu_toks tk;
+    nlu_tokenize(&tk, norm, len);
+    return nlu_budget_scan(&tk, ctx_currency, out);
+}
+
+bool nlu_budget_money_context(const nlu_toks *tk, int i, int j)
+{
+    const lex_item *it;
+    pthread_once(&budget_once, budget_init);
+    if (j < tk->n && (match(tk, j, CAT(B_UNIT) | CAT(B_CUR), &it) > 0))
+        return true;
+    if (i > 0 && match(tk, i - 1, CAT(B_CUR), &it) > 0)
+        return true;
+    if (i > 1 && nlu_tok_punct(tk, i - 1, '.') && match(tk, i - 2, CAT(B_CUR), &it) > 0)
+        return true;
+    for (int q = i - 1; q >= 0 && q >= i - 3; q--)
+        if (match(tk, q, QUAL_CATS, &it) > 0)
+            return true;
+    return false;
+}

@@ -1,0 +1,1023 @@
+/*
+ * pack.c - loading and merging tenant packs; see pack.h.
+ *
+ * A pack is read once (at start or on a tenant reload) from plain files
+ * under packs/: reply templates, budget bands, coaching rules, dialog
+ * settings, locality aliases and the location of the intent examples.  The
+ * layers are merged explicitly, after nginx's merge_loc_conf: the built-in
+ * settings first, then packs/default, then packs/<slug> when that folder
+ * exists.  Templates merge key by key per language, coaching rules by id,
+ * budget bands per currency, and alias files are concatenated.
+ *
+ * This file is not for deciding what to say: it only loads, validates and
+ * looks up.  Every string a pack hands out lives in the pack's own arena;
+ * the lookup tables are heap arrays owned by the pack.  Both are released
+ * by pack_free().  Once pack_load() returns, nothing writes to the pack, so
+ * any number of threads may read it at once.
+ */
+#include "pack/pack.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#define PACK_FILE_MAX (8u << 20)   /* no pack file may be larger than this */
+#define PACK_NAME_MAX 63           /* longest {placeholder} name */
+
+typedef struct tmpl_entry {
+    const char *key;               /* arena */
+    pack_template t;               /* strings and buttons in the arena */
+} tmpl_entry;
+
+typedef struct tmpl_table {
+    tmpl_entry *v;                 /* heap; sorted by key after loading */
+    int n, cap;
+} tmpl_table;
+
+typedef struct budget_entry {
+    char currency[4];
+    transaction tx;
+    int n;
+    money (*bands)[2];             /* arena */
+} budget_entry;
+
+struct pack {
+    arena mem;                     /* owns every string and band array */
+    tmpl_table tmpl[LANG__COUNT];
+    budget_entry *budgets;         /* heap */
+    int n_budgets, cap_budgets;
+    pack_coaching_rule *rules;     /* heap; strings in the arena */
+    int n_rules, cap_rules;
+    pack_settings settings;
+    char *aliases;                 /* arena; "" when no file */
+    char *intents_dir;             /* arena */
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+/* Makes room for one more element of size elsz in *v (capacity *cap).
+ * 0 or -PT_ERR_NOMEM. */
+static int grow(void **v, int n, int *cap, size_t elsz)
+{
+    if (n < *cap)
+        return 0;
+    int ncap = *cap ? *cap * 2 : 16;
+    if (ncap > INT_MAX / 2 || (size_t)ncap > SIZE_MAX / elsz)
+        return -PT_ERR_NOMEM;
+    void *p = realloc(*v, (size_t)ncap * elsz);
+    if (p == NULL)
+        return -PT_ERR_NOMEM;
+    *v = p;
+    *cap = ncap;
+    return 0;
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Reads the whole file at path into a heap buffer (*out, NUL-terminated,
+ * freed by the caller).  A missing file is not an error: *out is NULL and 0
+ * is returned.  Errors: PT_ERR_IO, PT_ERR_TOO_LARGE, PT_ERR_NOMEM. */
+static int read_whole(const char *path, char **out, size_t *len, pt_error *err)
+{
+    int rc = 0;
+    FILE *f = NULL;
+    char *data = NULL;
+
+    *out = NULL;
+    *len = 0;
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        if (errno != ENOENT)
+            rc = pt_fail(err, PT_ERR_IO, "pack file \"%s\": %s", path, strerror(errno));
+        goto done;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = pt_fail(err, PT_ERR_IO, "pack file \"%s\": not a regular file", path);
+        goto done;
+    }
+    if ((uintmax_t)st.st_size > PACK_FILE_MAX) {
+        rc = pt_fail(err, PT_ERR_TOO_LARGE, "pack file \"%s\": larger than %u bytes", path,
+                     PACK_FILE_MAX);
+        goto done;
+    }
+    size_t size = (size_t)st.st_size;
+    data = malloc(size + 1);
+    if (data == NULL) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "pack file \"%s\": out of memory", path);
+        goto done;
+    }
+    size_t got = fread(data, 1, size, f);
+    if (got != size || ferror(f)) {
+        rc = pt_fail(err, PT_ERR_IO, "pack file \"%s\": short read", path);
+        goto done;
+    }
+    data[size] = '\0';
+    *out = data;
+    *len = size;
+    data = NULL;
+done:
+    free(data);
+    if (f)
+        fclose(f);
+    return rc;
+}
+
+/* Parses the JSON file at path.  *root is NULL (and 0 returned) when the
+ * file is missing.  Errors: PT_ERR_INVALID naming the file and the line,
+ * plus read_whole's errors.  *root is owned by the caller (json_decref). */
+static int load_json(const char *path, json_t **root, pt_error *err)
+{
+    int rc = 0;
+    char *text = NULL;
+    size_t len = 0;
+
+    *root = NULL;
+    rc = read_whole(path, &text, &len, err);
+    if (rc || text == NULL)
+        goto done;
+    json_error_t jerr;
+    *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (*root == NULL) {
+        rc = pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": line %d: %s", path, jerr.line,
+                     jerr.text);
+        goto done;
+    }
+    if (!json_is_object(*root)) {
+        rc = pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": the top level must be an object",
+                     path);
+        json_decref(*root);
+        *root = NULL;
+        goto done;
+    }
+done:
+    free(text);
+    return rc;
+}
+
+/* Checks that s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t k;
+        unsigned min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            k = 1; min = 0x80; c &= 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            k = 2; min = 0x800; c &= 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            k = 3; min = 0x10000; c &= 0x07;
+        } else {
+            return false;
+        }
+        if (n - i <= k)
+            return false;
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xC0) != 0x80)
+                return false;
+            c = (c << 6) | (s[i + j] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            return false;
+        i += k + 1;
+    }
+    return true;
+}
+
+static char *pstrdup(pack *p, const char *s, const char *path, pt_error *err)
+{
+    char *r = arena_strdup(&p->mem, s);
+    if (r == NULL)
+        pt_fail(err, PT_ERR_NOMEM, "pack file \"%s\": out of memory", path);
+    return r;
+}
+
+/* ---- reply templates -------------------------------------------------- */
+
+static tmpl_entry *tmpl_find(tmpl_table *t, const char *key)
+{
+    for (int i = 0; i < t->n; i++)
+        if (strcmp(t->v[i].key, key) == 0)
+            return &t->v[i];
+    return NULL;
+}
+
+/* Converts one template value ({"text": ..., "buttons": [...]} or a bare
+ * string) into *out, strings copied into the pack arena. */
+static int tmpl_parse(pack *p, const char *path, const char *key, json_t *val,
+                      pack_template *out, pt_error *err)
+{
+    int rc = 0;
+    json_t *text = NULL, *buttons = NULL;
+
+    memset(out, 0, sizeof *out);
+    if (json_is_string(val)) {
+        text = val;
+    } else if (json_is_object(val)) {
+        text = json_object_get(val, "text");
+        buttons = json_object_get(val, "buttons");
+        const char *k;
+        json_t *v;
+        json_object_foreach(val, k, v) {
+            if (strcmp(k, "text") != 0 && strcmp(k, "buttons") != 0) {
+                rc = pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": \"%s\": unknown field \"%s\"",
+                             path, key, k);
+                goto done;
+            }
+        }
+    }
+    if (!json_is_string(text)) {
+        rc = pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": \"%s\": needs a \"text\" string",
+                     path, key);
+        goto done;
+    }
+    out->text = pstrdup(p, json_string_value(text), path, err);
+    if (out->text == NULL) {
+        rc = -PT_ERR_NOMEM;
+        goto done;
+    }
+    if (buttons == NULL || json_is_null(buttons))
+        goto done;
+    if (!json_is_array(buttons) || json_array_size(buttons) > 64) {
+        rc = pt_fail(err, PT_ERR_INVALID,
+                     "pack file \"%s\": \"%s\": \"buttons\" must be an array (at most 64)", path, key);
+        goto done;
+    }
+    int n = (int)json_array_size(buttons);
+    pack_button *b = arena_zalloc(&p->mem, sizeof *b * (size_t)(n ? n : 1));
+    if (b == NULL) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "pack file \"%s\": out of memory", path);
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        json_t *bt = json_array_get(buttons, (size_t)i);
+        json_t *label = json_object_get(bt, "label");
+        json_t *data = json_object_get(bt, "data");
+        if (!json_is_object(bt) || !json_is_string(label) || !json_is_string(data)) {
+            rc = pt_fail(err, PT_ERR_INVALID,
+                         "pack file \"%s\": \"%s\": button %d needs \"label\" and \"data\" strings",
+                         path, key, i + 1);
+            goto done;
+        }
+        b[i].label = pstrdup(p, json_string_value(label), path, err);
+        b[i].data = pstrdup(p, json_string_value(data), path, err);
+        if (b[i].label == NULL || b[i].data == NULL) {
+            rc = -PT_ERR_NOMEM;
+            goto done;
+        }
+    }
+    out->n_buttons = n;
+    out->buttons = b;
+done:
+    return rc;
+}
+
+/* Merges dir/replies/<lang>.json for every language into the tables. */
+static int load_replies(pack *p, const char *dir, pt_error *err)
+{
+    int rc = 0;
+    json_t *root = NULL;
+    char path[PATH_MAX];
+
+    for (int l = 0; l < LANG__COUNT; l++) {
+        json_decref(root);
+        root = NULL;
+        if ((size_t)snprintf(path, sizeof path, "%s/replies/%s.json", dir,
+                             lang_name((lang)l)) >= sizeof path) {
+            rc = pt_fail(err, PT_ERR_INVALID, "pack folder \"%s\": path too long", dir);
+            goto done;
+        }
+        rc = load_json(path, &root, err);
+        if (rc)
+            goto done;
+        if (root == NULL)
+            continue;
+        tmpl_table *t = &p->tmpl[l];
+        const char *key;
+        json_t *val;
+        json_object_foreach(root, key, val) {
+            pack_template tp;
+            rc = tmpl_parse(p, path, key, val, &tp, err);
+            if (rc)
+                goto done;
+            tmpl_entry *e = tmpl_find(t, key);
+            if (e == NULL) {
+                rc = grow((void **)&t->v, t->n, &t->cap, sizeof *t->v);
+                if (rc) {
+                    rc = pt_fail(err, PT_ERR_NOMEM, "pack file \"%s\": out of memory", path);
+                    goto done;
+                }
+                e = &t->v[t->n++];
+                e->key = pstrdup(p, key, path, err);
+                if (e->key == NULL) {
+                    t->n--;
+                    rc = -PT_ERR_NOMEM;
+                    goto done;
+                }
+            }
+            e->t = tp;
+        }
+    }
+done:
+    json_decref(root);
+    return rc;
+}
+
+static int tmpl_cmp(const void *a, const void *b)
+{
+    return strcmp(((const tmpl_entry *)a)->key, ((const tmpl_entry *)b)->key);
+}
+
+/* ---- budget bands ----------------------------------------------------- */
+
+static budget_entry *budget_find(pack *p, const char *currency, transaction tx)
+{
+    for (int i = 0; i < p->n_budgets; i++)
+        if (p->budgets[i].tx == tx && strcasecmp(p->budgets[i].currency, currency) == 0)
+            return &p->budgets[i];
+    return NULL;
+}
+
+static bool currency_ok(const char *c)
+{
+    if (strlen(c) != 3)
+        return false;
+    for (int i = 0; i < 3; i++)
+        if (c[i] < 'A' || c[i] > 'Z')
+            return false;
+    return true;
+}
+
+/* Parses the bands of one currency and transaction into e. */
+static int budget_parse(pack *p, const char *path, const char *cur, const char *txs,
+                        json_t *arr, budget_entry *e, pt_error *err)
+{
+    int rc = 0;
+    if (!json_is_array(arr) || json_array_size(arr) > 64) {
+        rc = pt_fail(err, PT_ERR_INVALID,
+                     "pack file \"%s\": \"%s\".\"%s\": must be an array of [lo, hi] pairs (at most 64)",
+                     path, cur, txs);
+        goto done;
+    }
+    int n = (int)json_array_size(arr);
+    e->bands = arena_zalloc(&p->mem, sizeof *e->bands * (size_t)(n ? n : 1));
+    if (e->bands == NULL) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "pack file \"%s\": out of memory", path);
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        json_t *pair = json_array_get(arr, (size_t)i);
+        json_t *lo = json_array_get(pair, 0), *hi = json_array_get(pair, 1);
+        if (!json_is_array(pair) || json_array_size(pair) != 2 || !json_is_integer(lo) ||
+            !json_is_integer(hi) || json_integer_value(lo) < 0 || json_integer_value(hi) < 0 ||
+            (json_integer_value(hi) != 0 && json_integer_value(hi) <= json_integer_value(lo))) {
+            rc = pt_fail(err, PT_ERR_INVALID,
+                         "pack file \"%s\": \"%s\".\"%s\" band %d: want [lo, hi] with 0 <= lo < hi "
+                         "(hi 0: no upper bound)", path, cur, txs, i + 1);
+            goto done;
+        }
+        e->bands[i][0] = (money)json_integer_value(lo);
+        e->bands[i][1] = (money)json_integer_value(hi);
+    }
+    e->n = n;
+done:
+    return rc;
+}
+
+/* Merges dir/budgets.json: a currency given there replaces every band of
+ * that currency loaded before. */
+static int load_budgets(pack *p, const char *dir, pt_error *err)
+{
+    int rc = 0;
+    json_t *root = NULL;
+    char path[PATH_MAX];
+
+    if ((size_t)snprintf(path, sizeof path, "%s/budgets.json", dir) >= sizeof path) {
+        rc = pt_fail(err, PT_ERR_INVALID, "pack folder \"%s\": path too long", dir);
+        goto done;
+    }
+    rc = load_json(path, &root, err);
+    if (rc || root == NULL)
+        goto done;
+    const char *cur;
+    json_t *byTx;
+    json_object_foreach(root, cur, byTx) {
+        if (!currency_ok(cur) || !json_is_object(byTx)) {
+            rc = pt_fail(err, PT_ERR_INVALID,
+                         "pack file \"%s\": \"%s\": want an ISO 4217 code (upper case) mapping to "
+                         "{\"buy\": [...], \"rent\": [...]}", path, cur);
+            goto done;
+        }
+        /* the tenant's currency replaces the default's: drop the old entries */
+        int w = 0;
+        for (int i = 0; i < p->n_budgets; i++)
+            if (strcmp(p->budgets[i].currency, cur) != 0)
+                p->budgets[w++] = p->budgets[i];
+        p->n_budgets = w;
+        const char *txs;
+        json_t *arr;
+        json_object_foreach(byTx, txs, arr) {
+            transaction tx = tx_from_name(txs);
+            if (tx == TX_NONE) {
+                rc = pt_fail(err, PT_ERR_INVALID,
+                             "pack file \"%s\": \"%s\": unknown transaction \"%s\" (buy or rent)",
+                             path, cur, txs);
+                goto done;
+            }
+            if (budget_find(p, cur, tx)) {
+                rc = pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": \"%s\": \"%s\" given twice",
+                             path, cur, txs);
+                goto done;
+            }
+            budget_entry e;
+            memset(&e, 0, sizeof e);
+            memcpy(e.currency, cur, 4);
+            e.tx = tx;
+            rc = budget_parse(p, path, cur, txs, arr, &e, err);
+            if (rc)
+                goto done;
+            rc = grow((void **)&p->budgets, p->n_budgets, &p->cap_budgets, sizeof *p->budgets);
+            if (rc) {
+                rc = pt_fail(err, PT_ERR_NOMEM, "pack file \"%s\": out of memory", path);
+                goto done;
+            }
+            p->budgets[p->n_budgets++] = e;
+        }
+    }
+done:
+    json_decref(root);
+    return rc;
+}
+
+/* ---- coaching rules --------------------------------------------------- */
+
+static const char *const stage_names[] = {"awareness", "consideration", "decision", NULL};
+static const char *const objection_names[] = {"price", "location", "trust", "timing", NULL};
+
+static bool in_list(const char *const *names, const char *s)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], s) == 0)
+            return true;
+    return false;
+}
+
+/* Reads an optional non-negative integer condition; -1 when absent. */
+static int cond_int(const char *path, const char *id, json_t *when, const char *name, int *out,
+                    pt_error *err)
+{
+    json_t *v = json_object_get(when, name);
+    *out = -1;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 100000)
+        return pt_fail(err, PT_ERR_INVALID,
+                       "pack file \"%s\": rule \"%s\": \"%s\" must be a non-negative integer",
+                       path, id, name);
+    *out = (int)json_integer_value(v);
+    return 0;
+}
+
+/* Reads an optional string condition from a closed list; NULL when absent. */
+static int cond_str(pack *p, const char *path, const char *id, json_t *when, const char *name,
+                    const char *const *allowed, const char **out, pt_error *err)
+{
+    json_t *v = json_object_get(when, name);
+    *out = NULL;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_string(v) || !in_list(allowed, json_string_value(v)))
+        return pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": rule \"%s\": unknown %s \"%s\"",
+                       path, id, name, json_is_string(v) ? json_string_value(v) : "(not a string)");
+    *out = pstrdup(p, json_string_value(v), path, err);
+    return *out ? 0 : -PT_ERR_NOMEM;
+}
+
+static int rule_parse(pack *p, const char *path, json_t *r, int index, pack_coaching_rule *out,
+                      pt_error *err)
+{
+    static const char *const purposes[] = {"investment", "living", "residency", NULL};
+    static const char *const when_keys[] = {"listings_seen_min", "family_homes_seen_min",
+                                            "turns_min", "stage", "purpose", "objection",
+                                            "once", NULL};
+    int rc = 0;
+    memset(out, 0, sizeof *out);
+    json_t *id = json_object_get(r, "id");
+    if (!json_is_object(r) || !json_is_string(id) || json_string_length(id) == 0) {
+        rc = pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": rule %d needs an \"id\" string",
+                     path, index + 1);
+        goto done;
+    }
+    const char *ids = json_string_value(id);
+    json_t *when = json_object_get(r, "when");
+    if (when == NULL)
+        when = r;   /* conditions may also sit beside "id" */
+    else if (!json_is_object(when)) {
+        rc = pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": rule \"%s\": \"when\" must be an object",
+                     path, ids);
+        goto done;
+    } else {
+        const char *k;
+        json_t *v;
+        json_object_foreach(when, k, v) {
+            if (!in_list(when_keys, k)) {
+                rc = pt_fail(err, PT_ERR_INVALID,
+                             "pack file \"%s\": rule \"%s\": unknown condition \"%s\"", path, ids, k);
+                goto done;
+            }
+        }
+    }
+    out->id = pstrdup(p, ids, path, err);
+    if (out->id == NULL) {
+        rc = -PT_ERR_NOMEM;
+        goto done;
+    }
+    if ((rc = cond_int(path, ids, when, "listings_seen_min", &out->listings_seen_min, err)) ||
+        (rc = cond_int(path, ids, when, "family_homes_seen_min", &out->family_homes_seen_min, err)) ||
+        (rc = cond_int(path, ids, when, "turns_min", &out->turns_min, err)) ||
+        (rc = cond_str(p, path, ids, when, "stage", stage_names, &out->stage, err)) ||
+        (rc = cond_str(p, path, ids, when, "purpose", purposes, &out->purpose, err)) ||
+        (rc = cond_str(p, path, ids, when, "objection", objection_names, &out->objection, err)))
+        goto done;
+    json_t *once = json_object_get(r, "once");
+    if (once == NULL)
+        once = json_object_get(when, "once");
+    if (once != NULL && !json_is_boolean(once)) {
+        rc = pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": rule \"%s\": \"once\" must be true or false",
+                     path, ids);
+        goto done;
+    }
+    out->once = once != NULL && json_is_true(once);
+    json_t *text = json_object_get(r, "text");
+    if (json_is_string(text)) {
+        out->text[LANG_EN] = pstrdup(p, json_string_value(text), path, err);
+        if (out->text[LANG_EN] == NULL) {
+            rc = -PT_ERR_NOMEM;
+            goto done;
+        }
+    } else if (json_is_object(text)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(text, k, v) {
+            int l = lang_from_name(k);
+            if (!json_is_string(v)) {
+                rc = pt_fail(err, PT_ERR_INVALID,
+                             "pack file \"%s\": rule \"%s\": text \"%s\" must be a string", path, ids, k);
+                goto done;
+            }
+            if (l < 0)
+                continue;   /* a language proptalk does not speak yet */
+            out->text[l] = pstrdup(p, json_string_value(v), path, err);
+            if (out->text[l] == NULL) {
+                rc = -PT_ERR_NOMEM;
+                goto done;
+            }
+        }
+    }
+    if (out->text[LANG_EN] == NULL) {
+        rc = pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": rule \"%s\": needs an English text",
+                     path, ids);
+        goto done;
+    }
+done:
+    return rc;
+}
+
+/* Merges dir/coaching.json: a rule replaces a loaded rule of the same id. */
+static int load_coaching(pack *p, const char *dir, pt_error *err)
+{
+    int rc = 0;
+    json_t *root = NULL;
+    char path[PATH_MAX];
+
+    if ((size_t)snprintf(path, sizeof path, "%s/coaching.json", dir) >= sizeof path) {
+        rc = pt_fail(err, PT_ERR_INVALID, "pack folder \"%s\": path too long", dir);
+        goto done;
+    }
+    rc = load_json(path, &root, err);
+    if (rc || root == NULL)
+        goto done;
+    json_t *rules = json_object_get(root, "rules");
+    if (!json_is_array(rules)) {
+        rc = pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": needs a \"rules\" array", path);
+        goto done;
+    }
+    int first_new = p->n_rules;
+    for (size_t i = 0; i < json_array_size(rules); i++) {
+        pack_coaching_rule r;
+        rc = rule_parse(p, path, json_array_get(rules, i), (int)i, &r, err);
+        if (rc)
+            goto done;
+        int at = -1;
+        for (int j = 0; j < p->n_rules; j++) {
+            if (strcmp(p->rules[j].id, r.id) == 0) {
+                if (j >= first_new) {
+                    rc = pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": rule \"%s\" given twice",
+                                 path, r.id);
+                    goto done;
+                }
+                at = j;
+            }
+        }
+        if (at < 0) {
+            rc = grow((void **)&p->rules, p->n_rules, &p->cap_rules, sizeof *p->rules);
+            if (rc) {
+                rc = pt_fail(err, PT_ERR_NOMEM, "pack file \"%s\": out of memory", path);
+                goto done;
+            }
+            at = p->n_rules++;
+        }
+        p->rules[at] = r;
+    }
+done:
+    json_decref(root);
+    return rc;
+}
+
+/* ---- settings --------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    size_t off;
+    int min, max;
+} setting_fields[] = {
+#define PT_SETTING(f, lo, hi) {#f, offsetof(pack_settings, f), lo, hi}
+    PT_SETTING(urgency_units_max, 0, 1000),
+    PT_SETTING(human_requests_handoff, 1, 100),
+    PT_SETTING(frustration_handoff, 1, 10),
+    PT_SETTING(results_min, 1, 50),
+    PT_SETTING(results_max, 1, 50),
+    PT_SETTING(slots_offered, 1, 20),
+    PT_SETTING(price_tolerance_pct, 0, 100),
+    PT_SETTING(zombie_repeats_max, 1, 100),
+#undef PT_SETTING
+};
+
+static const pack_settings builtin_settings = {
+    .urgency_units_max = 5,
+    .human_requests_handoff = 2,
+    .frustration_handoff = 7,
+    .results_min = 3,
+    .results_max = 5,
+    .slots_offered = 4,
+    .price_tolerance_pct = 10,
+    .zombie_repeats_max = 2,
+};
+
+/* Merges dir/settings.json over p->settings.  An unknown key is an error
+ * (a misspelt setting must not be ignored silently). */
+static int load_settings(pack *p, const char *dir, pt_error *err)
+{
+    int rc = 0;
+    json_t *root = NULL;
+    char path[PATH_MAX];
+
+    if ((size_t)snprintf(path, sizeof path, "%s/settings.json", dir) >= sizeof path) {
+        rc = pt_fail(err, PT_ERR_INVALID, "pack folder \"%s\": path too long", dir);
+        goto done;
+    }
+    rc = load_json(path, &root, err);
+    if (rc || root == NULL)
+        goto done;
+    const char *k;
+    json_t *v;
+    json_object_foreach(root, k, v) {
+        size_t i, n = sizeof setting_fields / sizeof setting_fields[0];
+        for (i = 0; i < n; i++)
+            if (strcmp(setting_fields[i].name, k) == 0)
+                break;
+        if (i == n) {
+            rc = pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": unknown setting \"%s\"", path, k);
+            goto done;
+        }
+        if (!json_is_integer(v) || json_integer_value(v) < setting_fields[i].min ||
+            json_integer_value(v) > setting_fields[i].max) {
+            rc = pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": \"%s\" must be an integer from %d to %d",
+                         path, k, setting_fields[i].min, setting_fields[i].max);
+            goto done;
+        }
+        *(int *)((char *)&p->settings + setting_fields[i].off) = (int)json_integer_value(v);
+    }
+    if (p->settings.results_min > p->settings.results_max) {
+        rc = pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": results_min %d is above results_max %d",
+                     path, p->settings.results_min, p->settings.results_max);
+        goto done;
+    }
+done:
+    json_decref(root);
+    return rc;
+}
+
+/* ---- locality aliases ------------------------------------------------- */
+
+/* Checks every line of a localities.tsv text: '#' comments and blank lines,
+ * else "alias<TAB>Canonical" with both sides non-empty. */
+static int aliases_check(const char *path, const char *text, size_t len, pt_error *err)
+{
+    int rc = 0;
+    if (!utf8_valid((const unsigned char *)text, len)) {
+        rc = pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": not valid UTF-8", path);
+        goto done;
+    }
+    if (memchr(text, '\0', len)) {
+        rc = pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": contains a NUL byte", path);
+        goto done;
+    }
+    int line = 0;
+    const char *s = text, *end = text + len;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *e = nl ? nl : end;
+        line++;
+        const char *le = e;
+        if (le > s && le[-1] == '\r')
+            le--;
+        const char *q = s;
+        while (q < le && (*q == ' ' || *q == '\t'))
+            q++;
+        if (q < le && *q != '#') {
+            const char *tab = memchr(s, '\t', (size_t)(le - s));
+            if (tab == NULL || tab == s || tab + 1 >= le ||
+                memchr(tab + 1, '\t', (size_t)(le - tab - 1))) {
+                rc = pt_fail(err, PT_ERR_INVALID,
+                             "pack file \"%s\": line %d: want \"alias<TAB>Canonical Name\"", path, line);
+                goto done;
+            }
+        }
+        s = nl ? nl + 1 : end;
+    }
+done:
+    return rc;
+}
+
+/* Appends dir/localities.tsv to p->aliases. */
+static int load_aliases(pack *p, const char *dir, pt_error *err)
+{
+    int rc = 0;
+    char *text = NULL;
+    size_t len = 0;
+    char path[PATH_MAX];
+
+    if ((size_t)snprintf(path, sizeof path, "%s/localities.tsv", dir) >= sizeof path) {
+        rc = pt_fail(err, PT_ERR_INVALID, "pack folder \"%s\": path too long", dir);
+        goto done;
+    }
+    rc = read_whole(path, &text, &len, err);
+    if (rc || text == NULL)
+        goto done;
+    rc = aliases_check(path, text, len, err);
+    if (rc)
+        goto done;
+    size_t old = strlen(p->aliases);
+    bool sep = old > 0 && p->aliases[old - 1] != '\n';
+    char *joined = arena_alloc(&p->mem, old + sep + len + 1);
+    if (joined == NULL) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "pack file \"%s\": out of memory", path);
+        goto done;
+    }
+    memcpy(joined, p->aliases, old);
+    if (sep)
+        joined[old] = '\n';
+    memcpy(joined + old + sep, text, len);
+    joined[old + sep + len] = '\0';
+    p->aliases = joined;
+done:
+    free(text);
+    return rc;
+}
+
+/* ---- public ----------------------------------------------------------- */
+
+/* A slug names a folder under packs_dir: it must not climb out of it. */
+static bool slug_ok(const char *slug)
+{
+    size_t n = strlen(slug);
+    return n > 0 && n <= 63 && strcmp(slug, ".") != 0 && strcmp(slug, "..") != 0 &&
+           strchr(slug, '/') == NULL && strchr(slug, '\\') == NULL;
+}
+
+static int load_layer(pack *p, const char *dir, pt_error *err)
+{
+    int rc;
+    if ((rc = load_settings(p, dir, err)) || (rc = load_replies(p, dir, err)) ||
+        (rc = load_budgets(p, dir, err)) || (rc = load_coaching(p, dir, err)) ||
+        (rc = load_aliases(p, dir, err)))
+        return rc;
+    return 0;
+}
+
+int pack_load(const char *packs_dir, const char *slug, pack **out, pt_error *err)
+{
+    int rc = 0;
+    pack *p = NULL;
+    char dir[PATH_MAX], tdir[PATH_MAX], idir[PATH_MAX];
+
+    *out = NULL;
+    if (packs_dir == NULL || *packs_dir == '\0')
+        packs_dir = "packs";
+    if (slug != NULL && (*slug == '\0' || strcmp(slug, "default") == 0))
+        slug = NULL;   /* the default layer alone */
+    if (slug != NULL && !slug_ok(slug)) {
+        rc = pt_fail(err, PT_ERR_INVALID, "pack \"%s\": not a valid tenant slug", slug);
+        goto done;
+    }
+    if ((size_t)snprintf(dir, sizeof dir, "%s/default", packs_dir) >= sizeof dir ||
+        (size_t)snprintf(tdir, sizeof tdir, "%s/%s", packs_dir, slug ? slug : "") >= sizeof tdir) {
+        rc = pt_fail(err, PT_ERR_INVALID, "packs folder \"%s\": path too long", packs_dir);
+        goto done;
+    }
+    if (!is_dir(dir)) {
+        rc = pt_fail(err, PT_ERR_IO, "pack folder \"%s\": missing", dir);
+        goto done;
+    }
+    p = calloc(1, sizeof *p);
+    if (p == NULL) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "pack: out of memory");
+        goto done;
+    }
+    arena_init(&p->mem, 0);
+    p->settings = builtin_settings;
+    p->aliases = "";
+    rc = load_layer(p, dir, err);
+    if (rc)
+        goto done;
+    bool tenant_layer = slug != NULL && is_dir(tdir);
+    if (tenant_layer) {
+        rc = load_layer(p, tdir, err);
+        if (rc)
+            goto done;
+    }
+    for (int l = 0; l < LANG__COUNT; l++)
+        if (p->tmpl[l].n > 1)
+            qsort(p->tmpl[l].v, (size_t)p->tmpl[l].n, sizeof *p->tmpl[l].v, tmpl_cmp);
+    if ((size_t)snprintf(idir, sizeof idir, "%s/intents", tdir) >= sizeof idir ||
+        !tenant_layer || !is_dir(idir)) {
+        if ((size_t)snprintf(idir, sizeof idir, "%s/intents", dir) >= sizeof idir) {
+            rc = pt_fail(err, PT_ERR_INVALID, "packs folder \"%s\": path too long", packs_dir);
+            goto done;
+        }
+    }
+    p->intents_dir = arena_strdup(&p->mem, idir);
+    if (p->intents_dir == NULL) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "pack: out of memory");
+        goto done;
+    }
+    *out = p;
+    p = NULL;
+done:
+    pack_free(p);
+    return rc;
+}
+
+void pack_free(pack *p)
+{
+    if (p == NULL)
+        return;
+    for (int l = 0; l < LANG__COUNT; l++)
+        free(p->tmpl[l].v);
+    free(p->budgets);
+    free(p->rules);
+    arena_release(&p->mem);
+    free(p);
+}
+
+static const pack_template *tmpl_lookup(const tmpl_table *t, const char *key)
+{
+    if (t->n == 0)
+        return NULL;
+    tmpl_entry probe = {.key = key};
+    const tmpl_entry *e = bsearch(&probe, t->v, (size_t)t->n, sizeof *t->v, tmpl_cmp);
+    return e ? &e->t : NULL;
+}
+
+const pack_template *pack_template_get(const pack *p, lang l, const char *key)
+{
+    if (p == NULL || key == NULL)
+        return NULL;
+    const pack_template *t = NULL;
+    if ((int)l > 0 && (int)l < LANG__COUNT)
+        t = tmpl_lookup(&p->tmpl[l], key);
+    if (t == NULL)
+        t = tmpl_lookup(&p->tmpl[LANG_EN], key);
+    return t;
+}
+
+int pack_budget_bands(const pack *p, const char *currency, transaction tx,
+                      const money (**bands)[2])
+{
+    *bands = NULL;
+    if (p == NULL || currency == NULL)
+        return 0;
+    for (int i = 0; i < p->n_budgets; i++) {
+        const budget_entry *e = &p->budgets[i];
+        if (e->tx == tx && strcasecmp(e->currency, currency) == 0) {
+            *bands = (const money (*)[2])e->bands;
+            return e->n;
+        }
+    }
+    return 0;
+}
+
+int pack_coaching_rules(const pack *p, const pack_coaching_rule **rules)
+{
+    *rules = p ? p->rules : NULL;
+    return p ? p->n_rules : 0;
+}
+
+const pack_settings *pack_settings_get(const pack *p)
+{
+    return p ? &p->settings : &builtin_settings;
+}
+
+const char *pack_aliases(const pack *p)
+{
+    return p ? p->aliases : "";
+}
+
+const char *pack_intents_dir(const pack *p)
+{
+    return p ? p->intents_dir : "packs/default/intents";
+}
+
+/* ---- rendering -------------------------------------------------------- */
+
+static bool name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Length of the placeholder name at s (after '{') when it closes with '}',
+ * else 0. */
+static size_t placeholder_len(const char *s)
+{
+    size_t n = 0;
+    while (n <= PACK_NAME_MAX && name_char(s[n]))
+        n++;
+    return (n > 0 && n <= PACK_NAME_MAX && s[n] == '}') ? n : 0;
+}
+
+static const char *var_value(const char *const *vars, const char *name, size_t n)
+{
+    if (vars == NULL)
+        return "";
+    /* pairs until a NULL name; a NULL value renders as empty (callers pass
+     * expressions such as `l->project` that may be NULL) */
+    for (size_t i = 0; vars[i] != NULL; i += 2)
+        if (strlen(vars[i]) == n && memcmp(vars[i], name, n) == 0)
+            return vars[i + 1] ? vars[i + 1] : "";
+    return "";
+}
+
+char *pack_render(arena *a, const char *tmpl, const char *const *vars)
+{
+    if (tmpl == NULL)
+        tmpl = "";
+    /* pass 0 measures, pass 1 writes */
+    size_t total = 0;
+    char *out = NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t o = 0;
+        for (const char *s = tmpl; *s;) {
+            size_t n;
+            if (*s == '{' && (n = placeholder_len(s + 1)) > 0) {
+                const char *v = var_value(vars, s + 1, n);
+                size_t vl = strlen(v);
+                if (pass)
+                    memcpy(out + o, v, vl);
+                o += vl;
+                s += n + 2;
+            } else {
+                if (pass)
+                    out[o] = *s;
+                o++;
+                s++;
+            }
+        }
+        if (pass == 0) {
+            total = o;
+            out = arena_alloc(a, total + 1);
+            if (out == NULL)
+                return NULL;
+        } else {
+            out[o] = '\0';
+        }
+    }
+    return out;
+}

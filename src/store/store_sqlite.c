@@ -1,0 +1,1957 @@
+/*
+ * store_sqlite.c - the embedded SQLite backend of store.h (the default).
+ *
+ * One `store` handle is one sqlite3 connection in WAL mode, opened with
+ * SQLITE_OPEN_NOMUTEX: a handle is used by one thread at a time (store.h).
+ * Every statement is prepared once per handle (SQLITE_PREPARE_PERSISTENT),
+ * bound with parameters, stepped and reset; the dynamic listing search keeps
+ * a small per-handle cache of prepared statements keyed by which filters are
+ * set.  Results are copied into the caller's arena before the reset, since
+ * sqlite's column pointers die with it.
+ *
+ * Durability: PRAGMA synchronous=FULL, so a committed turn survives a power
+ * cut before its answer leaves.  PROPTALK_SQLITE_SYNC=normal switches to
+ * synchronous=NORMAL (WAL: a commit is atomic and consistent but the last
+ * turns may roll back on power loss) for benchmarks and throwaway data.
+ *
+ * Writers: SQLite admits one writer per database.  Each write transaction
+ * (a turn, an import batch, or a single write made outside both) takes a
+ * process-wide mutex kept per database path before BEGIN IMMEDIATE and
+ * releases it at COMMIT/ROLLBACK, so the threads of one process queue on a
+ * mutex rather than in SQLite's sleeping busy handler; other processes
+ * (the CLI importing while the server runs) meet busy_timeout=5000.  Reads
+ * take no lock (WAL readers never block).  A thread must not open a second
+ * write transaction on another handle of the same database while it holds
+ * one: that would wait on itself.
+ *
+ * Schema: an ordered array of migrations, each applied in its own
+ * BEGIN IMMEDIATE transaction that first re-reads schema_migrations, so
+ * concurrent openers (threads or processes) apply each exactly once and an
+ * old database is upgraded on open.  Append new migrations; never edit one
+ * that has shipped.
+ *
+ * Not for: ranking (search/), JSON shapes of sessions and profiles (dialog
+ * owns them), or anything outside SQL.
+ */
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------ */
+/* Schema                                                                    */
+
+/* Version 1: the tables.  listings keeps an INTEGER PRIMARY KEY `rid` (so
+ * VACUUM can never renumber the rows the FTS index points at) and its
+ * natural key UNIQUE(tenant_id, id) NOT NULL, which is what PRIMARY
+ * KEY(tenant_id, id) means in SQLite and what the upsert targets.
+ * Unknown numbers and enums are NULL, so aggregates skip them. */
+static const char migration_1[] =
+    "CREATE TABLE tenants ("
+    "  id INTEGER PRIMARY KEY,"
+    "  slug TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL,"
+    "  currency TEXT NOT NULL,"
+    "  region TEXT NOT NULL,"
+    "  language TEXT NOT NULL,"
+    "  timezone TEXT NOT NULL,"
+    "  api_key_hash TEXT UNIQUE,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    "  role TEXT NOT NULL,"
+    "  tenant_id INTEGER REFERENCES tenants(id),"
+    "  password_hash TEXT,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX users_tenant ON users(tenant_id);"
+    "CREATE TABLE listings ("
+    "  rid INTEGER PRIMARY KEY,"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  id TEXT NOT NULL,"
+    "  title TEXT, project TEXT, developer TEXT, city TEXT, locality TEXT,"
+    "  property_type TEXT, \"transaction\" TEXT,"
+    "  bedrooms INTEGER, bathrooms REAL, area_sqft REAL,"
+    "  price INTEGER NOT NULL, currency TEXT NOT NULL, units_available INTEGER,"
+    "  status TEXT, completion_date TEXT, amenities TEXT,"
+    "  latitude REAL, longitude REAL, rental_yield REAL,"
+    "  description TEXT, attributes_json TEXT,"
+    "  updated_at INTEGER NOT NULL,"
+    "  UNIQUE (tenant_id, id));"
+    "CREATE INDEX listings_search ON listings"
+    "  (tenant_id, \"transaction\", property_type, bedrooms, price);"
+    "CREATE INDEX listings_locality ON listings(tenant_id, locality);"
+    /* price order with every filter column inside: a search walks it
+     * cheapest first, tests filters without touching the table, and
+     * stops at the limit, with no sort */
+    "CREATE INDEX listings_price ON listings (tenant_id, price, \"transaction\","
+    "  property_type, bedrooms, status, currency, locality);"
+    "CREATE TABLE agents ("
+    "  id INTEGER PRIMARY KEY,"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  name TEXT NOT NULL,"
+    "  email TEXT,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX agents_tenant ON agents(tenant_id);"
+    "CREATE TABLE agent_slots ("
+    "  id INTEGER PRIMARY KEY,"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  agent_id INTEGER NOT NULL REFERENCES agents(id),"
+    "  starts_at INTEGER NOT NULL,"
+    "  ends_at INTEGER NOT NULL,"
+    "  CHECK (ends_at > starts_at));"
+    "CREATE INDEX agent_slots_time ON agent_slots(tenant_id, starts_at);"
+    "CREATE INDEX agent_slots_agent ON agent_slots(agent_id);"
+    "CREATE TABLE appointments ("
+    "  id INTEGER PRIMARY KEY,"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  slot_id INTEGER NOT NULL UNIQUE REFERENCES agent_slots(id),"
+    "  user_id TEXT, session_id TEXT, phone TEXT,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX appointments_session ON appointments(tenant_id, session_id);"
+    "CREATE TABLE sessions ("
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  session_id TEXT NOT NULL,"
+    "  user_id TEXT,"
+    "  state_json TEXT,"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (tenant_id, session_id));"
+    "CREATE TABLE messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  session_id TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  meta_json TEXT,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX messages_session ON messages(tenant_id, session_id, id);"
+    "CREATE TABLE profiles ("
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  user_id TEXT NOT NULL,"
+    "  json TEXT,"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (tenant_id, user_id));"
+    "CREATE TABLE leads ("
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  user_id TEXT NOT NULL,"
+    "  session_id TEXT, phone TEXT, language TEXT, state TEXT, temperature TEXT,"
+    "  engagement_score REAL NOT NULL DEFAULT 0,"
+    "  intent_to_buy_score REAL NOT NULL DEFAULT 0,"
+    "  slots_json TEXT,"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (tenant_id, user_id));"
+    "CREATE INDEX leads_updated ON leads(tenant_id, updated_at);";
+
+/* Version 2: full-text search over the listing texts for BM25 ranking.
+ * External content (the text lives once, in listings); triggers keep the
+ * index in step, and 'rebuild' indexes what an older database already
+ * holds.  Queries join listings_fts.rowid = listings.rid and filter
+ * listings.tenant_id. */
+static const char migration_2[] =
+    "CREATE VIRTUAL TABLE listings_fts USING fts5("
+    "  title, project, developer, description, amenities,"
+    "  content='listings', content_rowid='rid',"
+    "  tokenize='unicode61 remove_diacritics 2');"
+    "CREATE TRIGGER listings_fts_ai AFTER INSERT ON listings BEGIN"
+    "  INSERT INTO listings_fts(rowid, title, project, developer, description, amenities)"
+    "  VALUES (new.rid, new.title, new.project, new.developer, new.description, new.amenities);"
+    "END;"
+    "CREATE TRIGGER listings_fts_ad AFTER DELETE ON listings BEGIN"
+    "  INSERT INTO listings_fts(listings_fts, rowid, title, project, developer, description,"
+    "    amenities)"
+    "  VALUES ('delete', old.rid, old.title, old.project, old.developer, old.description,"
+    "    old.amenities);"
+    "END;"
+    "CREATE TRIGGER listings_fts_au"
+    "  AFTER UPDATE OF title, project, developer, description, amenities ON listings BEGIN"
+    "  INSERT INTO listings_fts(listings_fts, rowid, title, project, developer, description,"
+    "    amenities)"
+    "  VALUES ('delete', old.rid, old.title, old.project, old.developer, old.description,"
+    "    old.amenities);"
+    "  INSERT INTO listings_fts(rowid, title, project, developer, description, amenities)"
+    "  VALUES (new.rid, new.title, new.project, new.developer, new.description, new.amenities);"
+    "END;"
+    "INSERT INTO listings_fts(listings_fts) VALUES ('rebuild');";
+
+/* migrations[i] brings the schema to version i + 1. */
+static const char *const migrations[] = {migration_1, migration_2};
+#define SQ_SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* ------------------------------------------------------------------------ */
+/* Statements                                                                */
+
+#define TENANT_COLS "id, slug, name, currency, region, language, timezone"
+
+/* The order read by sq_read_listing() and bound by listing_upsert. */
+#define LISTING_COLS                                                          \
+    "id, title, project, developer, city, locality, property_type,"           \
+    " \"transaction\", bedrooms, bathrooms, area_sqft, price, currency,"      \
+    " units_available, status, completion_date, amenities, latitude,"         \
+    " longitude, rental_yield, description, attributes_json"
+
+#define SQ_STMT_MAP(X)                                                        \
+    X(ST_BEGIN, "BEGIN IMMEDIATE")                                            \
+    X(ST_COMMIT, "COMMIT")                                                    \
+    X(ST_ROLLBACK, "ROLLBACK")                                                \
+    X(ST_TENANT_INSERT,                                                       \
+      "INSERT INTO tenants (slug, name, currency, region, language, timezone," \
+      " api_key_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")   \
+    X(ST_TENANT_BY_SLUG, "SELECT " TENANT_COLS " FROM tenants WHERE slug = ?1") \
+    X(ST_TENANT_BY_KEY,                                                       \
+      "SELECT " TENANT_COLS " FROM tenants WHERE api_key_hash = ?1")          \
+    X(ST_TENANT_LIST, "SELECT " TENANT_COLS " FROM tenants ORDER BY id")      \
+    X(ST_USER_INSERT,                                                         \
+      "INSERT INTO users (email, role, tenant_id, password_hash, created_at)" \
+      " VALUES (?1, ?2, ?3, ?4, ?5)")                                         \
+    X(ST_USER_BY_EMAIL,                                                       \
+      "SELECT id, email, role, tenant_id, password_hash FROM users"            \
+      " WHERE email = ?1")                                                    \
+    X(ST_LISTING_UPSERT,                                                      \
+      "INSERT INTO listings (tenant_id, " LISTING_COLS ", updated_at) VALUES" \
+      " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"   \
+      " ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"                         \
+      " ON CONFLICT (tenant_id, id) DO UPDATE SET title = excluded.title,"    \
+      " project = excluded.project, developer = excluded.developer,"          \
+      " city = excluded.city, locality = excluded.locality,"                  \
+      " property_type = excluded.property_type,"                              \
+      " \"transaction\" = excluded.\"transaction\","                          \
+      " bedrooms = excluded.bedrooms, bathrooms = excluded.bathrooms,"        \
+      " area_sqft = excluded.area_sqft, price = excluded.price,"              \
+      " currency = excluded.currency,"                                        \
+      " units_available = excluded.units_available,"                          \
+      " status = excluded.status, completion_date = excluded.completion_date," \
+      " amenities = excluded.amenities, latitude = excluded.latitude,"        \
+      " longitude = excluded.longitude, rental_yield = excluded.rental_yield," \
+      " description = excluded.description,"                                  \
+      " attributes_json = excluded.attributes_json,"                          \
+      " updated_at = excluded.updated_at")                                    \
+    X(ST_LISTING_GET,                                                         \
+      "SELECT " LISTING_COLS " FROM listings WHERE tenant_id = ?1 AND id = ?2") \
+    X(ST_LISTING_DELETE, "DELETE FROM listings WHERE tenant_id = ?1 AND id = ?2") \
+    X(ST_LISTING_COUNT, "SELECT count(*) FROM listings WHERE tenant_id = ?1") \
+    X(ST_LOCALITY_ROWS,                                                       \
+      "SELECT locality, city, price, area_sqft, rental_yield, latitude,"      \
+      " longitude FROM listings WHERE tenant_id = ?1"                         \
+      " AND locality IS NOT NULL AND locality <> ''"                          \
+      " AND (?2 IS NULL OR \"transaction\" = ?2)"                             \
+      " ORDER BY locality, price")                                            \
+    X(ST_AGENT_INSERT,                                                        \
+      "INSERT INTO agents (tenant_id, name, email, created_at)"               \
+      " VALUES (?1, ?2, ?3, ?4)")                                             \
+    X(ST_SLOT_INSERT,                                                         \
+      "INSERT INTO agent_slots (tenant_id, agent_id, starts_at, ends_at)"     \
+      " SELECT ?1, id, ?3, ?4 FROM agents WHERE id = ?2 AND tenant_id = ?1")  \
+    /* Free slots in [?2, ?3): earliest first; at one start time each     */ \
+    /* agent's first slot before anyone's second (rn), and the agent with */ \
+    /* fewer bookings within a week of the window first (load), so visits */ \
+    /* spread across the team.                                            */ \
+    X(ST_SLOTS_FREE,                                                          \
+      "WITH load AS (SELECT s2.agent_id, count(*) AS n FROM agent_slots s2"   \
+      "   JOIN appointments a2 ON a2.slot_id = s2.id"                         \
+      "   WHERE s2.tenant_id = ?1 AND s2.starts_at >= ?2 - 604800"            \
+      "   AND s2.starts_at < ?3 + 604800 GROUP BY s2.agent_id),"                       \
+      " free AS (SELECT s.id, s.agent_id, g.name, s.starts_at, s.ends_at,"    \
+      "   row_number() OVER (PARTITION BY s.starts_at, s.agent_id"            \
+      "     ORDER BY s.id) AS rn,"                                            \
+      "   coalesce(l.n, 0) AS busy"                                           \
+      "   FROM agent_slots s JOIN agents g ON g.id = s.agent_id"              \
+      "   LEFT JOIN appointments a ON a.slot_id = s.id"                       \
+      "   LEFT JOIN load l ON l.agent_id = s.agent_id"                        \
+      "   WHERE s.tenant_id = ?1 AND s.starts_at >= ?2 AND s.starts_at < ?3"  \
+      "   AND a.id IS NULL)"                                                  \
+      " SELECT id, agent_id, name, starts_at, ends_at FROM free"              \
+      " ORDER BY starts_at, rn, busy, agent_id, id LIMIT ?4")                 \
+    X(ST_SLOT_EXISTS, "SELECT 1 FROM agent_slots WHERE id = ?1 AND tenant_id = ?2") \
+    X(ST_APPT_INSERT,                                                         \
+      "INSERT INTO appointments (tenant_id, slot_id, user_id, session_id,"    \
+      " phone, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"                   \
+      " ON CONFLICT (slot_id) DO NOTHING")                                    \
+    X(ST_APPT_COUNT_SESSION,                                                  \
+      "SELECT count(*) FROM appointments WHERE tenant_id = ?1"                \
+      " AND session_id = ?2")                                                 \
+    X(ST_APPT_COUNT_ALL, "SELECT count(*) FROM appointments WHERE tenant_id = ?1") \
+    X(ST_SESSION_GET,                                                         \
+      "SELECT state_json FROM sessions WHERE tenant_id = ?1 AND session_id = ?2") \
+    X(ST_SESSION_PUT,                                                         \
+      "INSERT INTO sessions (tenant_id, session_id, user_id, state_json,"     \
+      " updated_at) VALUES (?1, ?2, ?3, ?4, ?5)"                              \
+      " ON CONFLICT (tenant_id, session_id) DO UPDATE SET"                    \
+      " user_id = coalesce(excluded.user_id, sessions.user_id),"              \
+      " state_json = excluded.state_json, updated_at = excluded.updated_at")  \
+    X(ST_MESSAGE_INSERT,                                                      \
+      "INSERT INTO messages (tenant_id, session_id, role, text, meta_json,"   \
+      " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                         \
+    X(ST_MESSAGES_LIST,                                                       \
+      "SELECT role, text, meta_json, created_at FROM messages"                \
+      " WHERE tenant_id = ?1 AND session_id = ?2 ORDER BY id DESC LIMIT ?3")  \
+    X(ST_PROFILE_GET,                                                         \
+      "SELECT json FROM profiles WHERE tenant_id = ?1 AND user_id = ?2")      \
+    X(ST_PROFILE_PUT,                                                         \
+      "INSERT INTO profiles (tenant_id, user_id, json, updated_at)"           \
+      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant_id, user_id) DO UPDATE"   \
+      " SET json = excluded.json, updated_at = excluded.updated_at")          \
+    X(ST_LEAD_PUT,                                                            \
+      "INSERT INTO leads (tenant_id, user_id, session_id, phone, language,"   \
+      " state, temperature, engagement_score, intent_to_buy_score,"           \
+      " slots_json, updated_at)"                                              \
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"                \
+      " ON CONFLICT (tenant_id, user_id) DO UPDATE SET"                       \
+      " session_id = coalesce(excluded.session_id, leads.session_id),"        \
+      " phone = coalesce(excluded.phone, leads.phone),"                       \
+      " language = coalesce(excluded.language, leads.language),"              \
+      " state = coalesce(excluded.state, leads.state),"                       \
+      " temperature = coalesce(excluded.temperature, leads.temperature),"     \
+      " engagement_score = excluded.engagement_score,"                        \
+      " intent_to_buy_score = excluded.intent_to_buy_score,"                  \
+      " slots_json = coalesce(excluded.slots_json, leads.slots_json),"        \
+      " updated_at = excluded.updated_at")
+
+enum sq_stmt_id {
+#define SQ_X_ENUM(id, sql) id,
+    SQ_STMT_MAP(SQ_X_ENUM)
+#undef SQ_X_ENUM
+    ST__COUNT
+};
+
+static const char *const sq_stmt_sql[ST__COUNT] = {
+#define SQ_X_SQL(id, sql) sql,
+    SQ_STMT_MAP(SQ_X_SQL)
+#undef SQ_X_SQL
+};
+
+/* ------------------------------------------------------------------------ */
+/* Handle state                                                              */
+
+/* The write lock of one database file, shared by every handle of this
+ * process that opened it (keyed by canonical path, reference counted). */
+typedef struct sq_writer {
+    struct sq_writer *next;
+    char *path;
+    int refs;
+    pthread_mutex_t mu;
+} sq_writer;
+
+static pthread_mutex_t sq_writers_mu = PTHREAD_MUTEX_INITIALIZER;
+static sq_writer *sq_writers;
+
+/* What write transaction a handle has open. */
+enum sq_tx { SQ_IDLE = 0, SQ_TURN, SQ_IMPORT, SQ_OWN };
+
+/* listing_search statements, one per combination of set filters. */
+#define SQ_SEARCH_CACHE 24
+#define SQ_MAX_LOCALITIES 16
+enum {
+    SF_TX = 1 << 0, SF_TYPE = 1 << 1, SF_BEDS = 1 << 2, SF_PMIN = 1 << 3,
+    SF_PMAX = 1 << 4, SF_CURRENCY = 1 << 5, SF_STATUS = 1 << 6,
+};
+typedef struct sq_search_stmt {
+    unsigned key;              /* SF_* bits | n_localities << 8 */
+    sqlite3_stmt *st;          /* NULL: empty entry */
+    unsigned long long used;   /* for least-recently-used eviction */
+} sq_search_stmt;
+
+typedef struct sq {
+    sqlite3 *db;
+    sq_writer *writer;
+    enum sq_tx tx;
+    sqlite3_stmt *st[ST__COUNT];
+    sq_search_stmt search[SQ_SEARCH_CACHE];
+    unsigned long long search_clock;
+} sq;
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                   */
+
+static int64_t now_utc(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* Fails with the pt_err matching sqlite result rc and "<what>: <errmsg>".
+ * Call before the statement is reset (the reset keeps the message, but a
+ * later call on the connection replaces it). */
+__attribute__((format(printf, 4, 5)))
+static int sq_fail(sq *q, pt_error *err, int rc, const char *fmt, ...)
+{
+    char what[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    int code = PT_ERR_STORE;
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM: code = PT_ERR_NOMEM; break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: code = PT_ERR_UNAVAILABLE; break;
+    default: break;
+    }
+    return pt_fail(err, code, "%s: %s", what, q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+/* A number that means "unknown" when negative is stored as NULL. */
+static int bind_int_or_null(sqlite3_stmt *st, int i, int64_t v)
+{
+    return v < 0 ? sqlite3_bind_null(st, i) : sqlite3_bind_int64(st, i, v);
+}
+
+static int bind_double_or_null(sqlite3_stmt *st, int i, double v)
+{
+    return v < 0 ? sqlite3_bind_null(st, i) : sqlite3_bind_double(st, i, v);
+}
+
+/* Steps a statement that returns no row (or whose row is ignored) and
+ * resets it.  0 or the failure. */
+__attribute__((format(printf, 4, 5)))
+static int sq_run(sq *q, sqlite3_stmt *st, pt_error *err, const char *fmt, ...)
+{
+    int rc = sqlite3_step(st);
+    int out = 0;
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        char what[160];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof what, fmt, ap);
+        va_end(ap);
+        out = sq_fail(q, err, rc, "%s", what);
+    }
+    sqlite3_reset(st);
+    return out;
+}
+
+/* Reads text columns into an arena and remembers whether one failed. */
+typedef struct sq_reader {
+    arena *a;
+    sqlite3_stmt *st;
+    int oom;
+} sq_reader;
+
+static const char *rd_str(sq_reader *r, int i)
+{
+    const unsigned char *p = sqlite3_column_text(r->st, i);
+    if (p == NULL) {
+        /* SQL NULL, or sqlite could not allocate the text */
+        if (sqlite3_column_type(r->st, i) != SQLITE_NULL)
+            r->oom = 1;
+        return NULL;
+    }
+    char *s = arena_strndup(r->a, (const char *)p, (size_t)sqlite3_column_bytes(r->st, i));
+    if (s == NULL)
+        r->oom = 1;
+    return s;
+}
+
+static int64_t col_int_or(sqlite3_stmt *st, int i, int64_t unknown)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? unknown : sqlite3_column_int64(st, i);
+}
+
+static double col_double_or(sqlite3_stmt *st, int i, double unknown)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? unknown : sqlite3_column_double(st, i);
+}
+
+/* Copies a text column into a fixed buffer (truncating; "" for NULL). */
+static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t n)
+{
+    const unsigned char *p = sqlite3_column_text(st, i);
+    snprintf(dst, n, "%s", p ? (const char *)p : "");
+}
+
+/* Grows an arena array of n used items of size sz to hold one more:
+ * doubles into a new block (the old one stays in the arena). */
+static void *arena_grow(arena *a, void *items, int n, int *cap, size_t sz)
+{
+    if (n < *cap)
+        return items;
+    int ncap = *cap ? *cap * 2 : 16;
+    void *p = arena_alloc(a, (size_t)ncap * sz);
+    if (p == NULL)
+        return NULL;
+    if (n)
+        memcpy(p, items, (size_t)n * sz);
+    *cap = ncap;
+    return p;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writers and transactions                                                  */
+
+/* The writer of path, created on first use.  NULL when out of memory. */
+static sq_writer *writer_acquire(const char *path)
+{
+    sq_writer *w = NULL;
+    pthread_mutex_lock(&sq_writers_mu);
+    for (w = sq_writers; w; w = w->next)
+        if (strcmp(w->path, path) == 0)
+            break;
+    if (w == NULL) {
+        w = calloc(1, sizeof *w);
+        char *p = strdup(path);
+        if (w == NULL || p == NULL) {
+            free(w);
+            free(p);
+            w = NULL;
+            goto done;
+        }
+        w->path = p;
+        pthread_mutex_init(&w->mu, NULL);
+        w->next = sq_writers;
+        sq_writers = w;
+    }
+    w->refs++;
+done:
+    pthread_mutex_unlock(&sq_writers_mu);
+    return w;
+}
+
+static void writer_release(sq_writer *w)
+{
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&sq_writers_mu);
+    if (--w->refs == 0) {
+        sq_writer **pp = &sq_writers;
+        while (*pp != w)
+            pp = &(*pp)->next;
+        *pp = w->next;
+        pthread_mutex_destroy(&w->mu);
+        free(w->path);
+        free(w);
+    }
+    pthread_mutex_unlock(&sq_writers_mu);
+}
+
+/* Takes the writer mutex and opens a write transaction of the given kind. */
+static int sq_write_open(sq *q, enum sq_tx kind, pt_error *err)
+{
+    int rc = 0;
+    if (q->tx != SQ_IDLE)
+        return pt_fail(err, PT_ERR_INTERNAL, "store handle already has a transaction open");
+    pthread_mutex_lock(&q->writer->mu);
+    if (!sqlite3_get_autocommit(q->db)) {
+        /* a transaction a failed rollback left behind (out of memory) */
+        sqlite3_step(q->st[ST_ROLLBACK]);
+        sqlite3_reset(q->st[ST_ROLLBACK]);
+    }
+    rc = sq_run(q, q->st[ST_BEGIN], err, "begin transaction");
+    if (rc) {
+        pthread_mutex_unlock(&q->writer->mu);
+        return rc;
+    }
+    q->tx = kind;
+    return 0;
+}
+
+/* Undoes the open write transaction (if any) and releases the writer. */
+static void sq_write_rollback(sq *q)
+{
+    if (q->tx == SQ_IDLE)
+        return;
+    /* sqlite may already have rolled back on its own (after NOMEM or an
+     * I/O error); ROLLBACK is tried a few times since it can itself fail
+     * to allocate. */
+    for (int i = 0; i < 3 && !sqlite3_get_autocommit(q->db); i++) {
+        sqlite3_step(q->st[ST_ROLLBACK]);
+        sqlite3_reset(q->st[ST_ROLLBACK]);
+    }
+    if (!sqlite3_get_autocommit(q->db))
+        log_error("store: rollback failed: %s", sqlite3_errmsg(q->db));
+    q->tx = SQ_IDLE;
+    pthread_mutex_unlock(&q->writer->mu);
+}
+
+/* Commits the open write transaction and releases the writer.  On failure
+ * nothing of it is kept. */
+static int sq_write_commit(sq *q, pt_error *err)
+{
+    int rc = 0;
+    if (q->tx == SQ_IDLE)
+        return pt_fail(err, PT_ERR_INTERNAL, "store handle has no transaction to commit");
+    if (sqlite3_get_autocommit(q->db)) {
+        /* an earlier error made sqlite roll the transaction back */
+        rc = pt_fail(err, PT_ERR_STORE, "commit: the transaction was rolled back by an "
+                     "earlier error");
+        sq_write_rollback(q);
+        return rc;
+    }
+    rc = sq_run(q, q->st[ST_COMMIT], err, "commit");
+    if (rc) {
+        sq_write_rollback(q);
+        return rc;
+    }
+    q->tx = SQ_IDLE;
+    pthread_mutex_unlock(&q->writer->mu);
+    return 0;
+}
+
+/* Opens the write scope of one store call: joins the handle's open turn or
+ * import, or opens a transaction of its own (*own set). */
+static int sq_scope_begin(sq *q, bool *own, pt_error *err)
+{
+    *own = false;
+    if (q->tx != SQ_IDLE) {
+        if (sqlite3_get_autocommit(q->db))
+            return pt_fail(err, PT_ERR_STORE, "the transaction was rolled back by an "
+                           "earlier error");
+        return 0;
+    }
+    int rc = sq_write_open(q, SQ_OWN, err);
+    if (rc == 0)
+        *own = true;
+    return rc;
+}
+
+/* Closes a scope opened by sq_scope_begin: an own transaction is committed
+ * when rc is 0 and rolled back otherwise.  Returns the outcome. */
+static int sq_scope_end(sq *q, bool own, int rc, pt_error *err)
+{
+    if (!own)
+        return rc;
+    if (rc == 0)
+        return sq_write_commit(q, err);
+    sq_write_rollback(q);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Open and close                                                            */
+
+/* mkdir -p dir (mode 0700 for what it creates). */
+static int make_dirs(const char *dir, pt_error *err)
+{
+    char path[PATH_MAX];
+    char eb[128];
+    int n = snprintf(path, sizeof path, "%s", dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return pt_fail(err, PT_ERR_INVALID, "data folder \"%.64s\": path too long", dir);
+    for (char *p = path + 1; ; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST)
+            return pt_fail(err, PT_ERR_IO, "data folder \"%s\": %s", path,
+                           strerror_r(errno, eb, sizeof eb));
+        *p = c;
+        if (c == '\0')
+            break;
+    }
+    return 0;
+}
+
+/* The database path of url ("sqlite:PATH", "sqlite://PATH" or PATH) into
+ * path; creates its folder; key gets the canonical absolute path, which
+ * names the writer mutex. */
+static int sq_path(const char *url, char *path, size_t pathsz, char *key, size_t keysz,
+                   pt_error *err)
+{
+    int rc = 0;
+    char dir[PATH_MAX], real[PATH_MAX];
+    const char *p = url;
+
+    if (strncmp(p, "sqlite:", 7) == 0) {
+        p += 7;
+        if (strncmp(p, "//", 2) == 0)
+            p += 2;
+    }
+    if (*p == '\0')
+        return pt_fail(err, PT_ERR_INVALID, "database url \"%.64s\": no path", url);
+    int n = snprintf(path, pathsz, "%s", p);
+    if (n < 0 || (size_t)n >= pathsz)
+        return pt_fail(err, PT_ERR_INVALID, "database path \"%.64s\": too long", p);
+    if (strcmp(path, ":memory:") == 0) {
+        snprintf(key, keysz, "%s", path);
+        return 0;
+    }
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (*base == '\0')
+        return pt_fail(err, PT_ERR_INVALID, "database path \"%.64s\": names a folder", path);
+    if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else if (slash)
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    else
+        snprintf(dir, sizeof dir, ".");
+    rc = make_dirs(dir, err);
+    if (rc)
+        return rc;
+    if (realpath(dir, real) == NULL)
+        snprintf(real, sizeof real, "%s", dir);
+    n = snprintf(key, keysz, "%s/%s", strcmp(real, "/") == 0 ? "" : real, base);
+    if (n < 0 || (size_t)n >= keysz)
+        return pt_fail(err, PT_ERR_INVALID, "database path \"%.64s\": too long", path);
+    return 0;
+}
+
+/* Runs one-statement SQL that yields at most one text row; the row into
+ * out (may be NULL). */
+static int sq_exec_text(sq *q, const char *sql, char *out, size_t outsz, pt_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        rc = sq_fail(q, err, rc, "\"%s\"", sql);
+        goto done;
+    }
+    if (out && outsz)
+        out[0] = '\0';
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        if (out)
+            col_copy(st, 0, out, outsz);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = 0;
+    } else {
+        rc = sq_fail(q, err, rc, "\"%s\"", sql);
+    }
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The applied schema version (0 for a fresh database). */
+static int sq_schema_version(sq *q, int *version, pt_error *err)
+{
+    char v[32];
+    int rc = sq_exec_text(q, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                          " AND name = 'schema_migrations'", v, sizeof v, err);
+    if (rc)
+        return rc;
+    *version = 0;
+    if (strcmp(v, "0") == 0)
+        return 0;
+    rc = sq_exec_text(q, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                      v, sizeof v, err);
+    if (rc == 0)
+        *version = (int)strtol(v, NULL, 10);
+    return rc;
+}
+
+/* Applies pending migrations, one transaction each.  Caller holds the
+ * writer mutex; other processes are kept out by BEGIN IMMEDIATE, after
+ * which the version is read again. */
+static int sq_migrate(sq *q, pt_error *err)
+{
+    int rc = 0, version = 0;
+    char *msg = NULL;
+
+    rc = sq_schema_version(q, &version, err);
+    if (rc)
+        goto done;
+    while (version < SQ_SCHEMA_VERSION) {
+        rc = sqlite3_exec(q->db, "BEGIN IMMEDIATE;"
+                          "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                          " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+                          NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            rc = sq_fail(q, err, rc, "migration: begin");
+            goto fail;
+        }
+        rc = sq_schema_version(q, &version, err);
+        if (rc)
+            goto fail;
+        if (version >= SQ_SCHEMA_VERSION) {
+            rc = sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
+            if (rc != SQLITE_OK) {
+                rc = sq_fail(q, err, rc, "migration: commit");
+                goto fail;
+            }
+            break;
+        }
+        rc = sqlite3_exec(q->db, migrations[version], NULL, NULL, &msg);
+        if (rc != SQLITE_OK) {
+            rc = pt_fail(err, (rc & 0xff) == SQLITE_NOMEM ? PT_ERR_NOMEM : PT_ERR_STORE,
+                         "migration %d: %s", version + 1, msg ? msg : sqlite3_errstr(rc));
+            goto fail;
+        }
+        char sql[128];
+        snprintf(sql, sizeof sql, "INSERT INTO schema_migrations (version, applied_at)"
+                 " VALUES (%d, %lld); COMMIT", version + 1, (long long)now_utc());
+        rc = sqlite3_exec(q->db, sql, NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            rc = sq_fail(q, err, rc, "migration %d: commit", version + 1);
+            goto fail;
+        }
+        log_info("store: schema migrated to version %d", version + 1);
+        version++;
+    }
+    if (version > SQ_SCHEMA_VERSION)
+        rc = pt_fail(err, PT_ERR_STORE, "database schema version %d is newer than this "
+                     "proptalk knows (%d)", version, SQ_SCHEMA_VERSION);
+    goto done;
+fail:
+    if (!sqlite3_get_autocommit(q->db))
+        sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+done:
+    sqlite3_free(msg);
+    return rc;
+}
+
+/* Switches to WAL.  A fresh file opened by several processes at once may
+ * answer busy to the switch; it is retried for a while. */
+static int sq_wal(sq *q, const char *path, pt_error *err)
+{
+    char mode[16] = "";
+    int rc = 0;
+    for (int i = 0; i < 200; i++) {
+        pt_error e = {0};
+        rc = sq_exec_text(q, "PRAGMA journal_mode=WAL", mode, sizeof mode, &e);
+        if (rc == 0)
+            break;   /* answered: "wal", or a mode the file cannot leave */
+        if (rc != -PT_ERR_UNAVAILABLE) {
+            pt_fail(err, e.code, "%s", e.msg);
+            return rc;
+        }
+        usleep(10000);
+    }
+    if (rc)
+        return sq_fail(q, err, SQLITE_BUSY, "database \"%s\": journal_mode=WAL", path);
+    if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0)
+        log_warn("store: database \"%s\" stays in journal mode %s", path, mode);
+    return 0;
+}
+
+static void sq_free(sq *q)
+{
+    if (q == NULL)
+        return;
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(q->st[i]);
+    for (int i = 0; i < SQ_SEARCH_CACHE; i++)
+        sqlite3_finalize(q->search[i].st);
+    sqlite3_close_v2(q->db);
+    writer_release(q->writer);
+    free(q);
+}
+
+static pthread_once_t sq_once = PTHREAD_ONCE_INIT;
+
+/* Process-wide settings, before sqlite initialises (afterwards sqlite
+ * refuses them and they stay as they were, which is harmless). */
+static void sq_global_init(void)
+{
+    /* memory statistics take a global mutex on every allocation, which
+     * worker threads would contend on; nothing here reads them */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+static int sq_open(store *s, const char *url, pt_error *err)
+{
+    int rc = 0;
+    sq *q = NULL;
+    bool locked = false;
+    char path[PATH_MAX], key[PATH_MAX + 8], sql[256];
+
+    pthread_once(&sq_once, sq_global_init);
+    rc = sq_path(url, path, sizeof path, key, sizeof key, err);
+    if (rc)
+        goto done;
+    q = calloc(1, sizeof *q);
+    if (q == NULL) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "database \"%s\": out of memory", path);
+        goto done;
+    }
+    q->writer = writer_acquire(key);
+    if (q->writer == NULL) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "database \"%s\": out of memory", path);
+        goto done;
+    }
+    rc = sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                         SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
+    if (rc != SQLITE_OK) {
+        rc = sq_fail(q, err, rc, "database \"%s\"", path);
+        goto done;
+    }
+    sqlite3_busy_timeout(q->db, 5000);
+
+    const char *sync = getenv("PROPTALK_SQLITE_SYNC");
+    bool normal = sync && strcasecmp(sync, "normal") == 0;
+    snprintf(sql, sizeof sql, "PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
+             " PRAGMA cache_size=-4096; PRAGMA temp_store=MEMORY;"
+             " PRAGMA journal_size_limit=67108864", normal ? "NORMAL" : "FULL");
+    rc = sqlite3_exec(q->db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        rc = sq_fail(q, err, rc, "database \"%s\": pragmas", path);
+        goto done;
+    }
+
+    /* Journal mode and migrations change the file: one opener of this
+     * process at a time. */
+    pthread_mutex_lock(&q->writer->mu);
+    locked = true;
+    rc = sq_wal(q, path, err);
+    if (rc)
+        goto done;
+    rc = sq_migrate(q, err);
+    if (rc)
+        goto done;
+    pthread_mutex_unlock(&q->writer->mu);
+    locked = false;
+
+    for (int i = 0; i < ST__COUNT; i++) {
+        rc = sqlite3_prepare_v3(q->db, sq_stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                &q->st[i], NULL);
+        if (rc != SQLITE_OK) {
+            rc = sq_fail(q, err, rc, "database \"%s\": prepare statement %d", path, i);
+            goto done;
+        }
+    }
+    s->impl = q;
+    q = NULL;
+done:
+    if (locked)
+        pthread_mutex_unlock(&q->writer->mu);
+    sq_free(q);
+    return rc;
+}
+
+static void sq_close(store *s)
+{
+    sq *q = s->impl;
+    if (q == NULL)
+        return;
+    sq_write_rollback(q);
+    sq_free(q);
+    s->impl = NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tenants and users                                                         */
+
+static void sq_read_tenant(sqlite3_stmt *st, tenant *t)
+{
+    char lname[8];
+    memset(t, 0, sizeof *t);
+    t->id = sqlite3_column_int64(st, 0);
+    col_copy(st, 1, t->slug, sizeof t->slug);
+    col_copy(st, 2, t->name, sizeof t->name);
+    col_copy(st, 3, t->currency, sizeof t->currency);
+    col_copy(st, 4, t->region, sizeof t->region);
+    col_copy(st, 5, lname, sizeof lname);
+    int l = lang_from_name(lname);
+    t->language = l < 0 ? LANG_EN : (lang)l;
+    col_copy(st, 6, t->timezone, sizeof t->timezone);
+}
+
+static int sq_tenant_create(store *s, tenant *t, const char *api_key_hash, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_TENANT_INSERT];
+    bool own = false;
+    int rc = 0;
+
+    if (t->slug[0] == '\0')
+        return pt_fail(err, PT_ERR_INVALID, "tenant slug is empty");
+    rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        return rc;
+    const char *lname = lang_name(t->language);
+    int b = bind_text(st, 1, t->slug) | bind_text(st, 2, t->name[0] ? t->name : t->slug) |
+            bind_text(st, 3, t->currency) | bind_text(st, 4, t->region) |
+            bind_text(st, 5, lname ? lname : "en") | bind_text(st, 6, t->timezone) |
+            bind_text(st, 7, api_key_hash) | sqlite3_bind_int64(st, 8, now_utc());
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "tenant \"%s\": bind", t->slug);
+        goto done;
+    }
+    int r = sqlite3_step(st);
+    if (r == SQLITE_DONE) {
+        t->id = sqlite3_last_insert_rowid(q->db);
+    } else if (r == SQLITE_CONSTRAINT_UNIQUE) {
+        if (strstr(sqlite3_errmsg(q->db), "tenants.slug"))
+            rc = pt_fail(err, PT_ERR_CONFLICT, "tenant \"%s\": already exists", t->slug);
+        else
+            rc = pt_fail(err, PT_ERR_CONFLICT, "tenant \"%s\": api key already in use",
+                         t->slug);
+    } else {
+        rc = sq_fail(q, err, r, "tenant \"%s\": create", t->slug);
+    }
+    sqlite3_reset(st);
+done:
+    return sq_scope_end(q, own, rc, err);
+}
+
+static int sq_tenant_one(sq *q, sqlite3_stmt *st, const char *what, const char *v,
+                         tenant *out, pt_error *err)
+{
+    int rc = 0;
+    int b = bind_text(st, 1, v);
+    if (b != SQLITE_OK)
+        return sq_fail(q, err, b, "%s: bind", what);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        sq_read_tenant(st, out);
+    else if (r == SQLITE_DONE)
+        rc = pt_fail(err, PT_ERR_NOT_FOUND, "%s: no such tenant", what);
+    else
+        rc = sq_fail(q, err, r, "%s", what);
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_tenant_by_slug(store *s, const char *slug, tenant *out, pt_error *err)
+{
+    sq *q = s->impl;
+    char what[96];
+    snprintf(what, sizeof what, "tenant \"%.64s\"", slug ? slug : "");
+    return sq_tenant_one(q, q->st[ST_TENANT_BY_SLUG], what, slug, out, err);
+}
+
+static int sq_tenant_by_api_key(store *s, const char *api_key_hash, tenant *out,
+                                pt_error *err)
+{
+    sq *q = s->impl;
+    if (api_key_hash == NULL)
+        return pt_fail(err, PT_ERR_NOT_FOUND, "api key: no such tenant");
+    return sq_tenant_one(q, q->st[ST_TENANT_BY_KEY], "api key", api_key_hash, out, err);
+}
+
+static int sq_tenant_list(store *s, arena *a, tenant **out, int *n, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_TENANT_LIST];
+    tenant *items = NULL;
+    int count = 0, cap = 0, rc = 0, r;
+
+    *out = NULL;
+    *n = 0;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        items = arena_grow(a, items, count, &cap, sizeof *items);
+        if (items == NULL) {
+            rc = pt_fail(err, PT_ERR_NOMEM, "tenant list: out of memory");
+            goto done;
+        }
+        sq_read_tenant(st, &items[count++]);
+    }
+    if (r != SQLITE_DONE) {
+        rc = sq_fail(q, err, r, "tenant list");
+        goto done;
+    }
+    *out = items;
+    *n = count;
+done:
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_user_create(store *s, store_user *u, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_USER_INSERT];
+    bool own = false;
+    int rc = 0;
+
+    if (u->email == NULL || u->email[0] == '\0' || u->role == NULL)
+        return pt_fail(err, PT_ERR_INVALID, "user: email and role are required");
+    rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        return rc;
+    int b = bind_text(st, 1, u->email) | bind_text(st, 2, u->role) |
+            (u->tenant > 0 ? sqlite3_bind_int64(st, 3, u->tenant) : sqlite3_bind_null(st, 3)) |
+            bind_text(st, 4, u->password_hash) | sqlite3_bind_int64(st, 5, now_utc());
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "user \"%s\": bind", u->email);
+        goto done;
+    }
+    int r = sqlite3_step(st);
+    if (r == SQLITE_DONE)
+        u->id = sqlite3_last_insert_rowid(q->db);
+    else if (r == SQLITE_CONSTRAINT_UNIQUE)
+        rc = pt_fail(err, PT_ERR_CONFLICT, "user \"%s\": already exists", u->email);
+    else if (r == SQLITE_CONSTRAINT_FOREIGNKEY)
+        rc = pt_fail(err, PT_ERR_NOT_FOUND, "user \"%s\": tenant %lld does not exist",
+                     u->email, (long long)u->tenant);
+    else
+        rc = sq_fail(q, err, r, "user \"%s\": create", u->email);
+    sqlite3_reset(st);
+done:
+    return sq_scope_end(q, own, rc, err);
+}
+
+static int sq_user_by_email(store *s, const char *email, arena *a, store_user *out,
+                            pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_USER_BY_EMAIL];
+    sq_reader r = {a, st, 0};
+    int rc = 0;
+
+    memset(out, 0, sizeof *out);
+    int b = bind_text(st, 1, email);
+    if (b != SQLITE_OK)
+        return sq_fail(q, err, b, "user: bind");
+    int x = sqlite3_step(st);
+    if (x == SQLITE_ROW) {
+        out->id = sqlite3_column_int64(st, 0);
+        out->email = rd_str(&r, 1);
+        out->role = rd_str(&r, 2);
+        out->tenant = col_int_or(st, 3, 0);
+        out->password_hash = rd_str(&r, 4);
+        if (r.oom)
+            rc = pt_fail(err, PT_ERR_NOMEM, "user: out of memory");
+    } else if (x == SQLITE_DONE) {
+        rc = pt_fail(err, PT_ERR_NOT_FOUND, "user \"%.64s\": no such user", email ? email : "");
+    } else {
+        rc = sq_fail(q, err, x, "user \"%.64s\"", email ? email : "");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Listings                                                                  */
+
+static int sq_import_begin(store *s, pt_error *err)
+{
+    return sq_write_open(s->impl, SQ_IMPORT, err);
+}
+
+static int sq_import_commit(store *s, pt_error *err)
+{
+    sq *q = s->impl;
+    if (q->tx != SQ_IMPORT)
+        return pt_fail(err, PT_ERR_INTERNAL, "import commit: no import is open");
+    return sq_write_commit(q, err);
+}
+
+static void sq_import_rollback(store *s)
+{
+    sq_write_rollback(s->impl);
+}
+
+static int sq_listing_upsert(store *s, tenant_id t, const listing *l, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_LISTING_UPSERT];
+    bool own = false;
+    int rc = 0;
+
+    if (l->id == NULL || l->id[0] == '\0')
+        return pt_fail(err, PT_ERR_INVALID, "listing: id is empty");
+    rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        return rc;
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, l->id) |
+            bind_text(st, 3, l->title) | bind_text(st, 4, l->project) |
+            bind_text(st, 5, l->developer) | bind_text(st, 6, l->city) |
+            bind_text(st, 7, l->locality) | bind_text(st, 8, ptype_name(l->type)) |
+            bind_text(st, 9, listing_tx_name(l->tx)) |
+            bind_int_or_null(st, 10, l->bedrooms) |
+            bind_double_or_null(st, 11, l->bathrooms) |
+            bind_double_or_null(st, 12, l->area_sqft) |
+            sqlite3_bind_int64(st, 13, l->price) |
+            sqlite3_bind_text(st, 14, l->currency, (int)strnlen(l->currency, 3),
+                              SQLITE_STATIC) |
+            bind_int_or_null(st, 15, l->units_available) |
+            bind_text(st, 16, lstatus_name(l->status)) |
+            bind_text(st, 17, l->completion_date) | bind_text(st, 18, l->amenities) |
+            (l->has_geo ? sqlite3_bind_double(st, 19, l->latitude) : sqlite3_bind_null(st, 19)) |
+            (l->has_geo ? sqlite3_bind_double(st, 20, l->longitude) : sqlite3_bind_null(st, 20)) |
+            bind_double_or_null(st, 21, l->rental_yield) |
+            bind_text(st, 22, l->description) | bind_text(st, 23, l->attributes_json) |
+            sqlite3_bind_int64(st, 24, now_utc());
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "listing \"%.64s\": bind", l->id);
+        goto done;
+    }
+    int r = sqlite3_step(st);
+    if (r == SQLITE_CONSTRAINT_FOREIGNKEY)
+        rc = pt_fail(err, PT_ERR_NOT_FOUND, "listing \"%.64s\": tenant %lld does not exist",
+                     l->id, (long long)t);
+    else if (r != SQLITE_DONE)
+        rc = sq_fail(q, err, r, "listing \"%.64s\": upsert", l->id);
+    sqlite3_reset(st);
+done:
+    return sq_scope_end(q, own, rc, err);
+}
+
+/* Reads a LISTING_COLS row into *l, strings into r's arena. */
+static void sq_read_listing(sq_reader *r, listing *l)
+{
+    sqlite3_stmt *st = r->st;
+    memset(l, 0, sizeof *l);
+    l->id = rd_str(r, 0);
+    l->title = rd_str(r, 1);
+    l->project = rd_str(r, 2);
+    l->developer = rd_str(r, 3);
+    l->city = rd_str(r, 4);
+    l->locality = rd_str(r, 5);
+    l->type = ptype_from_name((const char *)sqlite3_column_text(st, 6));
+    l->tx = tx_from_name((const char *)sqlite3_column_text(st, 7));
+    l->bedrooms = (int)col_int_or(st, 8, -1);
+    l->bathrooms = col_double_or(st, 9, -1);
+    l->area_sqft = col_double_or(st, 10, -1);
+    l->price = sqlite3_column_int64(st, 11);
+    col_copy(st, 12, l->currency, sizeof l->currency);
+    l->units_available = (int)col_int_or(st, 13, -1);
+    l->status = lstatus_from_name((const char *)sqlite3_column_text(st, 14));
+    l->completion_date = rd_str(r, 15);
+    l->amenities = rd_str(r, 16);
+    l->has_geo = sqlite3_column_type(st, 17) != SQLITE_NULL &&
+                 sqlite3_column_type(st, 18) != SQLITE_NULL;
+    l->latitude = l->has_geo ? sqlite3_column_double(st, 17) : 0;
+    l->longitude = l->has_geo ? sqlite3_column_double(st, 18) : 0;
+    l->rental_yield = col_double_or(st, 19, -1);
+    l->description = rd_str(r, 20);
+    l->attributes_json = rd_str(r, 21);
+}
+
+static int sq_listing_get(store *s, tenant_id t, const char *id, arena *a, listing *out,
+                          pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_LISTING_GET];
+    sq_reader r = {a, st, 0};
+    int rc = 0;
+
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, id);
+    if (b != SQLITE_OK)
+        return sq_fail(q, err, b, "listing: bind");
+    int x = sqlite3_step(st);
+    if (x == SQLITE_ROW) {
+        sq_read_listing(&r, out);
+        if (r.oom)
+            rc = pt_fail(err, PT_ERR_NOMEM, "listing \"%.64s\": out of memory", id);
+    } else if (x == SQLITE_DONE) {
+        rc = pt_fail(err, PT_ERR_NOT_FOUND, "listing \"%.64s\": no such listing",
+                     id ? id : "");
+    } else {
+        rc = sq_fail(q, err, x, "listing \"%.64s\"", id ? id : "");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_listing_delete(store *s, tenant_id t, const char *id, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_LISTING_DELETE];
+    bool own = false;
+    int rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        return rc;
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, id);
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "listing: bind");
+        goto done;
+    }
+    rc = sq_run(q, st, err, "listing \"%.64s\": delete", id ? id : "");
+    if (rc == 0 && sqlite3_changes(q->db) == 0)
+        rc = pt_fail(err, PT_ERR_NOT_FOUND, "listing \"%.64s\": no such listing",
+                     id ? id : "");
+done:
+    return sq_scope_end(q, own, rc, err);
+}
+
+/* Steps a "SELECT count(*) ..." whose parameters are bound. */
+static int sq_count(sq *q, sqlite3_stmt *st, int64_t *out, const char *what, pt_error *err)
+{
+    int rc = 0;
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else
+        rc = sq_fail(q, err, r, "%s", what);
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_listing_count(store *s, tenant_id t, int64_t *out, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_LISTING_COUNT];
+    *out = 0;
+    sqlite3_bind_int64(st, 1, t);
+    return sq_count(q, st, out, "listing count", err);
+}
+
+/* The prepared search statement for a filter combination, built and cached
+ * on first use.  Parameters: ?1 tenant, then one per set filter in SF_*
+ * order, then the localities, then the limit. */
+static int sq_search_stmt_get(sq *q, unsigned key, sqlite3_stmt **out, pt_error *err)
+{
+    int rc = 0, victim = 0;
+    buf sql = BUF_INIT(4096);
+
+    *out = NULL;
+    for (int i = 0; i < SQ_SEARCH_CACHE; i++) {
+        sq_search_stmt *e = &q->search[i];
+        if (e->st && e->key == key) {
+            e->used = ++q->search_clock;
+            *out = e->st;
+            goto done;
+        }
+        if (e->st == NULL || (q->search[victim].st && e->used < q->search[victim].used))
+            victim = i;
+    }
+    int p = 2;
+    rc = buf_puts(&sql, "SELECT " LISTING_COLS " FROM listings WHERE tenant_id = ?1");
+    static const struct { unsigned bit; const char *cond; } conds[] = {
+        {SF_TX, " AND \"transaction\" = ?"},
+        {SF_TYPE, " AND property_type = ?"},
+        {SF_BEDS, " AND bedrooms = ?"},
+        {SF_PMIN, " AND price >= ?"},
+        {SF_PMAX, " AND price <= ?"},
+        {SF_CURRENCY, " AND currency = ?"},
+        {SF_STATUS, " AND status = ?"},
+    };
+    for (size_t i = 0; rc == 0 && i < sizeof conds / sizeof conds[0]; i++)
+        if (key & conds[i].bit)
+            rc = buf_printf(&sql, "%s%d", conds[i].cond, p++);
+    int nloc = (int)(key >> 8);
+    for (int i = 0; rc == 0 && i < nloc; i++)
+        rc = buf_printf(&sql, "%s?%d", i == 0 ? " AND locality IN (" : ", ", p++);
+    if (rc == 0 && nloc)
+        rc = buf_puts(&sql, ")");
+    if (rc == 0)
+        rc = buf_printf(&sql, " ORDER BY price LIMIT ?%d", p);
+    if (rc) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
+        goto done;
+    }
+    sqlite3_stmt *st = NULL;
+    int r = sqlite3_prepare_v3(q->db, buf_cstr(&sql), (int)sql.len, SQLITE_PREPARE_PERSISTENT,
+                               &st, NULL);
+    if (r != SQLITE_OK) {
+        rc = sq_fail(q, err, r, "listing search: prepare");
+        goto done;
+    }
+    sq_search_stmt *e = &q->search[victim];
+    sqlite3_finalize(e->st);
+    e->st = st;
+    e->key = key;
+    e->used = ++q->search_clock;
+    *out = st;
+done:
+    buf_free(&sql);
+    return rc;
+}
+
+static int sq_listing_search(store *s, tenant_id t, const store_listing_query *qy, arena *a,
+                             listing **out, int *n, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = NULL;
+    sq_reader rd = {a, NULL, 0};
+    listing *items = NULL;
+    int count = 0, cap = 0, rc = 0, r;
+
+    *out = NULL;
+    *n = 0;
+    const char *tx = listing_tx_name(qy->tx);
+    const char *type = ptype_name(qy->type);
+    const char *status = lstatus_name(qy->status);
+    const char *cur = qy->currency && qy->currency[0] ? qy->currency : NULL;
+    int nloc = qy->localities ? qy->n_localities : 0;
+    if (nloc < 0)
+        nloc = 0;
+    if (nloc > SQ_MAX_LOCALITIES)
+        nloc = SQ_MAX_LOCALITIES;
+    int limit = qy->limit > 0 ? qy->limit : 200;
+    if (limit > 10000)
+        limit = 10000;
+    unsigned key = (tx ? SF_TX : 0) | (type ? SF_TYPE : 0) |
+                   (qy->bedrooms >= 0 ? SF_BEDS : 0) | (qy->has_price_min ? SF_PMIN : 0) |
+                   (qy->has_price_max ? SF_PMAX : 0) | (cur ? SF_CURRENCY : 0) |
+                   (status ? SF_STATUS : 0) | (unsigned)nloc << 8;
+
+    rc = sq_search_stmt_get(q, key, &st, err);
+    if (rc)
+        return rc;
+    rd.st = st;
+    int p = 1, b = sqlite3_bind_int64(st, p++, t);
+    if (key & SF_TX)
+        b |= bind_text(st, p++, tx);
+    if (key & SF_TYPE)
+        b |= bind_text(st, p++, type);
+    if (key & SF_BEDS)
+        b |= sqlite3_bind_int(st, p++, qy->bedrooms);
+    if (key & SF_PMIN)
+        b |= sqlite3_bind_int64(st, p++, qy->price_min);
+    if (key & SF_PMAX)
+        b |= sqlite3_bind_int64(st, p++, qy->price_max);
+    if (key & SF_CURRENCY)
+        b |= bind_text(st, p++, cur);
+    if (key & SF_STATUS)
+        b |= bind_text(st, p++, status);
+    for (int i = 0; i < nloc; i++)
+        b |= bind_text(st, p++, qy->localities[i]);
+    b |= sqlite3_bind_int(st, p, limit);
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "listing search: bind");
+        goto done;
+    }
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        items = arena_grow(a, items, count, &cap, sizeof *items);
+        if (items == NULL) {
+            rc = pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
+            goto done;
+        }
+        sq_read_listing(&rd, &items[count++]);
+        if (rd.oom) {
+            rc = pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
+            goto done;
+        }
+    }
+    if (r != SQLITE_DONE) {
+        rc = sq_fail(q, err, r, "listing search");
+        goto done;
+    }
+    *out = items;
+    *n = count;
+done:
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* Accumulates the rows of one locality (prices arrive sorted). */
+typedef struct loc_acc {
+    money *prices;
+    double *ppsf;
+    int n, n_ppsf, cap;
+    double yield_sum;
+    int n_yield;
+    double lat_sum, lon_sum;
+    int n_geo;
+} loc_acc;
+
+static int loc_acc_push(loc_acc *acc, money price, double area, double yield, bool geo,
+                        double lat, double lon)
+{
+    if (acc->n == acc->cap) {
+        int ncap = acc->cap ? acc->cap * 2 : 64;
+        money *p = realloc(acc->prices, (size_t)ncap * sizeof *p);
+        if (p == NULL)
+            return -PT_ERR_NOMEM;
+        acc->prices = p;
+        double *d = realloc(acc->ppsf, (size_t)ncap * sizeof *d);
+        if (d == NULL)
+            return -PT_ERR_NOMEM;
+        acc->ppsf = d;
+        acc->cap = ncap;
+    }
+    acc->prices[acc->n++] = price;
+    if (area > 0)
+        acc->ppsf[acc->n_ppsf++] = (double)price / area;
+    if (yield >= 0) {
+        acc->yield_sum += yield;
+        acc->n_yield++;
+    }
+    if (geo) {
+        acc->lat_sum += lat;
+        acc->lon_sum += lon;
+        acc->n_geo++;
+    }
+    return 0;
+}
+
+/* Writes the figures of the accumulated locality into *o and empties acc. */
+static void loc_acc_flush(loc_acc *acc, store_locality_stats *o)
+{
+    int n = acc->n;
+    o->listings = n;
+    o->median_price = n == 0 ? 0 : (n % 2) ? acc->prices[n / 2]
+                      : acc->prices[n / 2 - 1] + (acc->prices[n / 2] - acc->prices[n / 2 - 1]) / 2;
+    if (acc->n_ppsf) {
+        int m = acc->n_ppsf;
+        qsort(acc->ppsf, (size_t)m, sizeof *acc->ppsf, cmp_double);
+        o->median_price_per_sqft = (m % 2) ? acc->ppsf[m / 2]
+                                   : (acc->ppsf[m / 2 - 1] + acc->ppsf[m / 2]) / 2;
+    } else {
+        o->median_price_per_sqft = -1;
+    }
+    o->avg_yield = acc->n_yield ? acc->yield_sum / acc->n_yield : -1;
+    o->has_geo = acc->n_geo > 0;
+    o->lat = o->has_geo ? acc->lat_sum / acc->n_geo : 0;
+    o->lon = o->has_geo ? acc->lon_sum / acc->n_geo : 0;
+    acc->n = acc->n_ppsf = acc->n_yield = acc->n_geo = 0;
+    acc->yield_sum = acc->lat_sum = acc->lon_sum = 0;
+}
+
+static int sq_locality_stats(store *s, tenant_id t, transaction tx, arena *a,
+                             store_locality_stats **out, int *n, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_LOCALITY_ROWS];
+    sq_reader rd = {a, st, 0};
+    loc_acc acc = {0};
+    store_locality_stats *items = NULL;
+    int count = 0, cap = 0, rc = 0, r;
+
+    *out = NULL;
+    *n = 0;
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, listing_tx_name(tx));
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "locality stats: bind");
+        goto done;
+    }
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *loc = (const char *)sqlite3_column_text(st, 0);
+        if (loc == NULL) {
+            rc = pt_fail(err, PT_ERR_NOMEM, "locality stats: out of memory");
+            goto done;
+        }
+        if (count == 0 || strcmp(items[count - 1].locality, loc) != 0) {
+            if (count)
+                loc_acc_flush(&acc, &items[count - 1]);
+            items = arena_grow(a, items, count, &cap, sizeof *items);
+            if (items == NULL) {
+                rc = pt_fail(err, PT_ERR_NOMEM, "locality stats: out of memory");
+                goto done;
+            }
+            store_locality_stats *o = &items[count++];
+            memset(o, 0, sizeof *o);
+            o->locality = rd_str(&rd, 0);
+            o->city = rd_str(&rd, 1);
+            if (rd.oom) {
+                rc = pt_fail(err, PT_ERR_NOMEM, "locality stats: out of memory");
+                goto done;
+            }
+        } else if (items[count - 1].city == NULL) {
+            items[count - 1].city = rd_str(&rd, 1);
+        }
+        bool geo = sqlite3_column_type(st, 5) != SQLITE_NULL &&
+                   sqlite3_column_type(st, 6) != SQLITE_NULL;
+        if (loc_acc_push(&acc, sqlite3_column_int64(st, 2), col_double_or(st, 3, -1),
+                         col_double_or(st, 4, -1), geo, sqlite3_column_double(st, 5),
+                         sqlite3_column_double(st, 6))) {
+            rc = pt_fail(err, PT_ERR_NOMEM, "locality stats: out of memory");
+            goto done;
+        }
+    }
+    if (r != SQLITE_DONE) {
+        rc = sq_fail(q, err, r, "locality stats");
+        goto done;
+    }
+    if (count)
+        loc_acc_flush(&acc, &items[count - 1]);
+    *out = items;
+    *n = count;
+done:
+    sqlite3_reset(st);
+    free(acc.prices);
+    free(acc.ppsf);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Agents and appointments                                                   */
+
+static int sq_agent_create(store *s, tenant_id t, const char *name, const char *email,
+                           int64_t *agent_id, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_AGENT_INSERT];
+    bool own = false;
+    int rc = 0;
+
+    if (name == NULL || name[0] == '\0')
+        return pt_fail(err, PT_ERR_INVALID, "agent: name is empty");
+    rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        return rc;
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, name) | bind_text(st, 3, email) |
+            sqlite3_bind_int64(st, 4, now_utc());
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "agent \"%.64s\": bind", name);
+        goto done;
+    }
+    int r = sqlite3_step(st);
+    if (r == SQLITE_DONE) {
+        if (agent_id)
+            *agent_id = sqlite3_last_insert_rowid(q->db);
+    } else if (r == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        rc = pt_fail(err, PT_ERR_NOT_FOUND, "agent \"%.64s\": tenant %lld does not exist",
+                     name, (long long)t);
+    } else {
+        rc = sq_fail(q, err, r, "agent \"%.64s\": create", name);
+    }
+    sqlite3_reset(st);
+done:
+    return sq_scope_end(q, own, rc, err);
+}
+
+static int sq_slot_add(store *s, tenant_id t, int64_t agent_id, int64_t starts_at,
+                       int64_t ends_at, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_SLOT_INSERT];
+    bool own = false;
+    int rc = 0;
+
+    if (ends_at <= starts_at)
+        return pt_fail(err, PT_ERR_INVALID, "slot of agent %lld: ends before it starts",
+                       (long long)agent_id);
+    rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        return rc;
+    int b = sqlite3_bind_int64(st, 1, t) | sqlite3_bind_int64(st, 2, agent_id) |
+            sqlite3_bind_int64(st, 3, starts_at) | sqlite3_bind_int64(st, 4, ends_at);
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "slot: bind");
+        goto done;
+    }
+    rc = sq_run(q, st, err, "slot of agent %lld: add", (long long)agent_id);
+    if (rc == 0 && sqlite3_changes(q->db) == 0)
+        rc = pt_fail(err, PT_ERR_NOT_FOUND, "agent %lld: no such agent", (long long)agent_id);
+done:
+    return sq_scope_end(q, own, rc, err);
+}
+
+static int sq_slots_free(store *s, tenant_id t, int64_t from, int64_t to, int limit, arena *a,
+                         store_slot **out, int *n, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_SLOTS_FREE];
+    sq_reader rd = {a, st, 0};
+    store_slot *items = NULL;
+    int count = 0, cap = 0, rc = 0, r;
+
+    *out = NULL;
+    *n = 0;
+    if (limit <= 0)
+        limit = 20;
+    int b = sqlite3_bind_int64(st, 1, t) | sqlite3_bind_int64(st, 2, from) |
+            sqlite3_bind_int64(st, 3, to) | sqlite3_bind_int(st, 4, limit);
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "free slots: bind");
+        goto done;
+    }
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        items = arena_grow(a, items, count, &cap, sizeof *items);
+        if (items == NULL) {
+            rc = pt_fail(err, PT_ERR_NOMEM, "free slots: out of memory");
+            goto done;
+        }
+        store_slot *o = &items[count++];
+        o->id = sqlite3_column_int64(st, 0);
+        o->agent_id = sqlite3_column_int64(st, 1);
+        o->agent_name = rd_str(&rd, 2);
+        o->starts_at = sqlite3_column_int64(st, 3);
+        o->ends_at = sqlite3_column_int64(st, 4);
+        if (rd.oom) {
+            rc = pt_fail(err, PT_ERR_NOMEM, "free slots: out of memory");
+            goto done;
+        }
+    }
+    if (r != SQLITE_DONE) {
+        rc = sq_fail(q, err, r, "free slots");
+        goto done;
+    }
+    *out = items;
+    *n = count;
+done:
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_appointment_book(store *s, tenant_id t, int64_t slot_id, const char *user_id,
+                               const char *session_id, const char *phone,
+                               int64_t *appointment_id, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *ex = q->st[ST_SLOT_EXISTS], *st = q->st[ST_APPT_INSERT];
+    bool own = false;
+    int rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        return rc;
+
+    /* Inside the write transaction, so nobody books between the two. */
+    int b = sqlite3_bind_int64(ex, 1, slot_id) | sqlite3_bind_int64(ex, 2, t);
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "slot %lld: bind", (long long)slot_id);
+        goto done;
+    }
+    int r = sqlite3_step(ex);
+    if (r == SQLITE_DONE)
+        rc = pt_fail(err, PT_ERR_NOT_FOUND, "slot %lld: no such slot", (long long)slot_id);
+    else if (r != SQLITE_ROW)
+        rc = sq_fail(q, err, r, "slot %lld", (long long)slot_id);
+    sqlite3_reset(ex);
+    if (rc)
+        goto done;
+
+    b = sqlite3_bind_int64(st, 1, t) | sqlite3_bind_int64(st, 2, slot_id) |
+        bind_text(st, 3, user_id) | bind_text(st, 4, session_id) | bind_text(st, 5, phone) |
+        sqlite3_bind_int64(st, 6, now_utc());
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "slot %lld: bind", (long long)slot_id);
+        goto done;
+    }
+    rc = sq_run(q, st, err, "slot %lld: book", (long long)slot_id);
+    if (rc)
+        goto done;
+    if (sqlite3_changes(q->db) == 0) {
+        rc = pt_fail(err, PT_ERR_CONFLICT, "slot %lld is already booked", (long long)slot_id);
+        goto done;
+    }
+    if (appointment_id)
+        *appointment_id = sqlite3_last_insert_rowid(q->db);
+done:
+    return sq_scope_end(q, own, rc, err);
+}
+
+static int sq_appointment_count(store *s, tenant_id t, const char *session_id, int64_t *out,
+                                pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[session_id ? ST_APPT_COUNT_SESSION : ST_APPT_COUNT_ALL];
+    *out = 0;
+    int b = sqlite3_bind_int64(st, 1, t);
+    if (session_id)
+        b |= bind_text(st, 2, session_id);
+    if (b != SQLITE_OK)
+        return sq_fail(q, err, b, "appointment count: bind");
+    return sq_count(q, st, out, "appointment count", err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Conversation turns                                                        */
+
+static int sq_turn_begin(store *s, pt_error *err)
+{
+    return sq_write_open(s->impl, SQ_TURN, err);
+}
+
+static int sq_turn_commit(store *s, pt_error *err)
+{
+    sq *q = s->impl;
+    if (q->tx != SQ_TURN)
+        return pt_fail(err, PT_ERR_INTERNAL, "turn commit: no turn is open");
+    return sq_write_commit(q, err);
+}
+
+static void sq_turn_rollback(store *s)
+{
+    sq_write_rollback(s->impl);
+}
+
+/* Reads the one text column of a keyed lookup into the arena; *json NULL
+ * when there is no row. */
+static int sq_get_text(sq *q, sqlite3_stmt *st, tenant_id t, const char *k, arena *a,
+                       char **json, const char *what, pt_error *err)
+{
+    int rc = 0;
+    *json = NULL;
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, k);
+    if (b != SQLITE_OK)
+        return sq_fail(q, err, b, "%s: bind", what);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        sq_reader rd = {a, st, 0};
+        *json = (char *)rd_str(&rd, 0);
+        if (rd.oom)
+            rc = pt_fail(err, PT_ERR_NOMEM, "%s \"%.64s\": out of memory", what, k ? k : "");
+    } else if (r != SQLITE_DONE) {
+        rc = sq_fail(q, err, r, "%s \"%.64s\"", what, k ? k : "");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_session_get(store *s, tenant_id t, const char *session_id, arena *a,
+                          char **json, pt_error *err)
+{
+    sq *q = s->impl;
+    return sq_get_text(q, q->st[ST_SESSION_GET], t, session_id, a, json, "session", err);
+}
+
+/* Runs a bound write statement inside the handle's turn or its own
+ * transaction. */
+static int sq_put(sq *q, sqlite3_stmt *st, int bind_rc, tenant_id t, const char *what,
+                  const char *k, pt_error *err)
+{
+    bool own = false;
+    int rc = 0;
+    if (bind_rc != SQLITE_OK) {
+        rc = sq_fail(q, err, bind_rc, "%s: bind", what);
+        sqlite3_reset(st);
+        return rc;
+    }
+    rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        return rc;
+    int r = sqlite3_step(st);
+    if (r == SQLITE_CONSTRAINT_FOREIGNKEY)
+        rc = pt_fail(err, PT_ERR_NOT_FOUND, "%s \"%.64s\": tenant %lld does not exist", what,
+                     k ? k : "", (long long)t);
+    else if (r != SQLITE_DONE)
+        rc = sq_fail(q, err, r, "%s \"%.64s\": write", what, k ? k : "");
+    sqlite3_reset(st);
+    return sq_scope_end(q, own, rc, err);
+}
+
+static int sq_session_put(store *s, tenant_id t, const char *session_id, const char *user_id,
+                          const char *json, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_SESSION_PUT];
+    if (session_id == NULL || session_id[0] == '\0')
+        return pt_fail(err, PT_ERR_INVALID, "session: id is empty");
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
+            bind_text(st, 3, user_id) | bind_text(st, 4, json) |
+            sqlite3_bind_int64(st, 5, now_utc());
+    return sq_put(q, st, b, t, "session", session_id, err);
+}
+
+static int sq_message_append(store *s, tenant_id t, const char *session_id, const char *role,
+                             const char *text, const char *meta_json, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_MESSAGE_INSERT];
+    if (session_id == NULL || session_id[0] == '\0' || role == NULL)
+        return pt_fail(err, PT_ERR_INVALID, "message: session and role are required");
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
+            bind_text(st, 3, role) | bind_text(st, 4, text ? text : "") |
+            bind_text(st, 5, meta_json) | sqlite3_bind_int64(st, 6, now_utc());
+    return sq_put(q, st, b, t, "message of session", session_id, err);
+}
+
+static int sq_messages_list(store *s, tenant_id t, const char *session_id, int limit,
+                            arena *a, store_message **out, int *n, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_MESSAGES_LIST];
+    sq_reader rd = {a, st, 0};
+    store_message *items = NULL;
+    int count = 0, cap = 0, rc = 0, r;
+
+    *out = NULL;
+    *n = 0;
+    if (limit <= 0)
+        limit = 100;
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
+            sqlite3_bind_int(st, 3, limit);
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "messages: bind");
+        goto done;
+    }
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        items = arena_grow(a, items, count, &cap, sizeof *items);
+        if (items == NULL) {
+            rc = pt_fail(err, PT_ERR_NOMEM, "messages: out of memory");
+            goto done;
+        }
+        store_message *m = &items[count++];
+        m->role = rd_str(&rd, 0);
+        m->text = rd_str(&rd, 1);
+        m->meta_json = rd_str(&rd, 2);
+        m->created_at = sqlite3_column_int64(st, 3);
+        if (rd.oom) {
+            rc = pt_fail(err, PT_ERR_NOMEM, "messages: out of memory");
+            goto done;
+        }
+    }
+    if (r != SQLITE_DONE) {
+        rc = sq_fail(q, err, r, "messages of session \"%.64s\"", session_id ? session_id : "");
+        goto done;
+    }
+    /* newest first from the index; the caller wants them in order */
+    for (int i = 0, j = count - 1; i < j; i++, j--) {
+        store_message tmp = items[i];
+        items[i] = items[j];
+        items[j] = tmp;
+    }
+    *out = items;
+    *n = count;
+done:
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_profile_get(store *s, tenant_id t, const char *user_id, arena *a, char **json,
+                          pt_error *err)
+{
+    sq *q = s->impl;
+    return sq_get_text(q, q->st[ST_PROFILE_GET], t, user_id, a, json, "profile", err);
+}
+
+static int sq_profile_put(store *s, tenant_id t, const char *user_id, const char *json,
+                          pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_PROFILE_PUT];
+    if (user_id == NULL || user_id[0] == '\0')
+        return pt_fail(err, PT_ERR_INVALID, "profile: user id is empty");
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, user_id) | bind_text(st, 3, json) |
+            sqlite3_bind_int64(st, 4, now_utc());
+    return sq_put(q, st, b, t, "profile", user_id, err);
+}
+
+static int sq_lead_put(store *s, tenant_id t, const store_lead *l, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_LEAD_PUT];
+    if (l->user_id == NULL || l->user_id[0] == '\0')
+        return pt_fail(err, PT_ERR_INVALID, "lead: user id is empty");
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, l->user_id) |
+            bind_text(st, 3, l->session_id) | bind_text(st, 4, l->phone) |
+            bind_text(st, 5, l->language) | bind_text(st, 6, l->state) |
+            bind_text(st, 7, l->temperature) | sqlite3_bind_double(st, 8, l->engagement_score) |
+            sqlite3_bind_double(st, 9, l->intent_to_buy_score) |
+            bind_text(st, 10, l->slots_json) | sqlite3_bind_int64(st, 11, now_utc());
+    return sq_put(q, st, b, t, "lead", l->user_id, err);
+}
+
+/* ------------------------------------------------------------------------ */
+
+const store_ops store_sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .tenant_create = sq_tenant_create,
+    .tenant_by_slug = sq_tenant_by_slug,
+    .tenant_by_api_key = sq_tenant_by_api_key,
+    .tenant_list = sq_tenant_list,
+    .user_create = sq_user_create,
+    .user_by_email = sq_user_by_email,
+    .import_begin = sq_import_begin,
+    .listing_upsert = sq_listing_upsert,
+    .import_commit = sq_import_commit,
+    .import_rollback = sq_import_rollback,
+    .listing_get = sq_listing_get,
+    .listing_delete = sq_listing_delete,
+    .listing_count = sq_listing_count,
+    .listing_search = sq_listing_search,
+    .locality_stats = sq_locality_stats,
+    .agent_create = sq_agent_create,
+    .slot_add = sq_slot_add,
+    .slots_free = sq_slots_free,
+    .appointment_book = sq_appointment_book,
+    .appointment_count = sq_appointment_count,
+    .turn_begin = sq_turn_begin,
+    .turn_commit = sq_turn_commit,
+    .turn_rollback = sq_turn_rollback,
+    .session_get = sq_session_get,
+    .session_put = sq_session_put,
+    .message_append = sq_message_append,
+    .messages_list = sq_messages_list,
+    .profile_get = sq_profile_get,
+    .profile_put = sq_profile_put,
+    .lead_put = sq_lead_put,
+};

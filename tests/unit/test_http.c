@@ -1,0 +1,414 @@
+/*
+ * test_http.c - the HTTP channel end to end: a real engine on a temporary
+ * sqlite store and a temporary pack folder, the server on a free loopback
+ * port, and a raw-socket client (so malformed requests can be sent as
+ * bytes).  Also the chat request validation on its own.
+ */
+#include "test.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "engine/engine.h"
+#include "http/chat_request.h"
+#include "http/server.h"
+#include "store/store.h"
+
+static char dir[64];
+static char api_key[48];
+static engine *eng;
+static http_server *srv;
+static int port;
+
+typedef struct reply {
+    int status;
+    char head[4096];
+    char *body;       /* malloc'd, NUL-terminated */
+} reply;
+
+static int run(const char *cmd)
+{
+    int rc = system(cmd);
+    if (rc != 0)
+        fprintf(stderr, "command failed: %s\n", cmd);
+    return rc;
+}
+
+static void setup(void)
+{
+    pt_error err = {0};
+    char cmd[512], url[128], packs[128];
+    snprintf(dir, sizeof dir, "/tmp/pt_http_XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        exit(1);
+    /* a pack folder of our own: the repository's default pack plus a tiny
+     * intents file, so the test does not depend on the shipped examples */
+    snprintf(packs, sizeof packs, "%s/packs", dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/default/intents && cp -r packs/default/. %s/default/ "
+             "&& rm -f %s/default/intents/*.json", packs, packs, packs);
+    if (run(cmd))
+        exit(1);
+    snprintf(cmd, sizeof cmd, "%s/default/intents/en.json", packs);
+    FILE *f = fopen(cmd, "w");
+    if (f == NULL)
+        exit(1);
+    fputs("{\"intents\": {\"greeting\": [\"hello\", \"hi there\", \"good morning\"],"
+          " \"property_search\": [\"2 bedroom apartment\", \"looking for a villa\","
+          " \"flat under 2 million\"]}}\n", f);
+    fclose(f);
+
+    snprintf(url, sizeof url, "sqlite:%s/t.db", dir);
+    store *s = NULL;
+    if (store_open(url, &s, &err) != 0) {
+        fprintf(stderr, "store_open: %s\n", err.msg);
+        exit(1);
+    }
+    tenant t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.slug, sizeof t.slug, "acme");
+    memcpy(t.currency, "AED", 4);
+    memcpy(t.region, "AE", 3);
+    snprintf(t.timezone, sizeof t.timezone, "Asia/Dubai");
+    char hash[65];
+    engine_api_key_new(api_key);
+    engine_api_key_hash(api_key, hash);
+    if (s->ops->tenant_create(s, &t, hash, &err) != 0) {
+        fprintf(stderr, "tenant_create: %s\n", err.msg);
+        exit(1);
+    }
+    store_close(s);
+
+    engine_config cfg = {0};
+    cfg.db_url = url;
+    cfg.packs_dir = packs;
+    cfg.store_handles = 3;
+    if (engine_open(&cfg, &eng, &err) != 0) {
+        fprintf(stderr, "engine_open: %s\n", err.msg);
+        exit(1);
+    }
+    if (http_server_start(eng, "127.0.0.1", 0, 2, &srv, &err) != 0) {
+        fprintf(stderr, "http_server_start: %s\n", err.msg);
+        exit(1);
+    }
+    port = http_server_port(srv);
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    http_server_stop(srv);
+    engine_close(eng);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    run(cmd);
+}
+
+static int connect_local(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    struct timeval tv = {10, 0};
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void send_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            return;   /* the server may hang up early (413) */
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Reads one response (Content-Length framed) from fd. */
+static int read_reply(int fd, reply *out)
+{
+    char in[1 << 16];
+    size_t len = 0;
+    memset(out, 0, sizeof *out);
+    for (;;) {
+        char *end = len ? memmem(in, len, "\r\n\r\n", 4) : NULL;
+        if (end) {
+            size_t hl = (size_t)(end - in) + 4;
+            const char *cl = strcasestr(in, "\r\nContent-Length:");
+            size_t blen = cl ? strtoul(cl + 17, NULL, 10) : 0;
+            if (len >= hl + blen) {
+                snprintf(out->head, sizeof out->head, "%.*s", (int)hl, in);
+                out->body = malloc(blen + 1);
+                memcpy(out->body, in + hl, blen);
+                out->body[blen] = '\0';
+                sscanf(in, "HTTP/1.%*d %d", &out->status);
+                return 0;
+            }
+        }
+        if (len == sizeof in - 1)
+            return -1;
+        ssize_t r = recv(fd, in + len, sizeof in - 1 - len, 0);
+        if (r <= 0)
+            return -1;
+        len += (size_t)r;
+        in[len] = '\0';
+    }
+}
+
+/* One request on a new connection. */
+static int request(const char *raw, size_t n, reply *out)
+{
+    int fd = connect_local();
+    if (fd < 0)
+        return -1;
+    send_all(fd, raw, n);
+    int rc = read_reply(fd, out);
+    close(fd);
+    return rc;
+}
+
+static int post_chat(const char *key, const char *body, reply *out)
+{
+    char raw[1 << 17];
+    int n = snprintf(raw, sizeof raw,
+                     "POST /api/chat/query HTTP/1.1\r\nHost: x\r\n%s%s%s"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                     key ? "X-API-Key: " : "", key ? key : "", key ? "\r\n" : "",
+                     strlen(body), body);
+    return request(raw, (size_t)n, out);
+}
+
+/* The error code of an error envelope, or "" (static buffer). */
+static const char *error_code(const reply *r)
+{
+    static char code[64];
+    json_t *o = json_loads(r->body ? r->body : "", 0, NULL);
+    const char *c = json_string_value(json_object_get(json_object_get(o, "error"), "code"));
+    const char *m = json_string_value(json_object_get(json_object_get(o, "error"), "message"));
+    snprintf(code, sizeof code, "%s", c && m ? c : "");
+    json_decref(o);
+    return code;
+}
+
+TEST(test_health_ready_metrics)
+{
+    reply r;
+    const char *get = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+    CHECK_INT(request(get, strlen(get), &r), 0);
+    CHECK_INT(r.status, 200);
+    CHECK_STR(r.body, "{\"status\":\"ok\"}");
+    CHECK(strcasestr(r.head, "Content-Type: application/json; charset=utf-8") != NULL, "ctype");
+    free(r.body);
+
+    get = "GET /ready HTTP/1.1\r\nHost: x\r\n\r\n";
+    CHECK_INT(request(get, strlen(get), &r), 0);
+    CHECK_INT(r.status, 200);
+    CHECK_STR(r.body, "{\"status\":\"ready\"}");
+    free(r.body);
+
+    get = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+    CHECK_INT(request(get, strlen(get), &r), 0);
+    CHECK_INT(r.status, 200);
+    CHECK(strcasestr(r.head, "text/plain; version=0.0.4") != NULL, "metrics ctype");
+    CHECK(strstr(r.body, "route=\"/health\"") != NULL, "health counted: %.200s", r.body);
+    free(r.body);
+}
+
+TEST(test_routing_errors)
+{
+    reply r;
+    const char *raw = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+    CHECK_INT(request(raw, strlen(raw), &r), 0);
+    CHECK_INT(r.status, 404);
+    CHECK_STR(error_code(&r), "not_found");
+    free(r.body);
+
+    raw = "DELETE /health HTTP/1.1\r\nHost: x\r\n\r\n";
+    CHECK_INT(request(raw, strlen(raw), &r), 0);
+    CHECK_INT(r.status, 405);
+    CHECK(strcasestr(r.head, "Allow: GET") != NULL, "allow header");
+    CHECK_STR(error_code(&r), "method_not_allowed");
+    free(r.body);
+
+    raw = "GET /api/chat/query HTTP/1.1\r\nHost: x\r\n\r\n";
+    CHECK_INT(request(raw, strlen(raw), &r), 0);
+    CHECK_INT(r.status, 405);
+    free(r.body);
+}
+
+TEST(test_chat)
+{
+    reply r;
+    CHECK_INT(post_chat(NULL, "{\"query\":\"hi\",\"session_id\":\"s\",\"user_id\":\"u\"}", &r), 0);
+    CHECK_INT(r.status, 401);
+    CHECK_STR(error_code(&r), "unauthorized");
+    free(r.body);
+
+    CHECK_INT(post_chat("pt_wrong", "{\"query\":\"hi\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+                        &r), 0);
+    CHECK_INT(r.status, 401);
+    free(r.body);
+
+    CHECK_INT(post_chat(api_key, "{\"query\":\"hello\",\"session_id\":\"s1\",\"user_id\":\"u1\"}",
+                        &r), 0);
+    CHECK_INT(r.status, 200);
+    json_t *o = json_loads(r.body, 0, NULL);
+    CHECK(json_is_string(json_object_get(o, "answer")), "answer: %.300s", r.body);
+    CHECK_STR(json_string_value(json_object_get(o, "session_id")), "s1");
+    json_decref(o);
+    free(r.body);
+}
+
+TEST(test_chat_bad_bodies)
+{
+    static const struct {
+        const char *body;
+        int status;
+        const char *code;
+        const char *words;
+    } cases[] = {
+        {"{bad", 400, "invalid_request", "not valid JSON"},
+        {"[1,2]", 400, "invalid_request", "JSON object"},
+        {"", 400, "invalid_request", "empty"},
+        {"{\"query\":\"x\",\"user_id\":\"u\"}", 422, "missing_field", "session_id"},
+        {"{\"query\":\"x\",\"session_id\":\"\",\"user_id\":\"u\"}", 422, "missing_field",
+         "session_id"},
+        {"{\"query\":\"x\",\"session_id\":\"s\"}", 422, "missing_field", "user_id"},
+        {"{\"session_id\":\"s\",\"user_id\":\"u\"}", 422, "missing_field", "query"},
+        {"{\"session_id\":\"s\",\"user_id\":\"u\",\"query\":7}", 422, "unprocessable", "query"},
+        {"{\"session_id\":[],\"user_id\":\"u\",\"query\":\"x\"}", 422, "unprocessable",
+         "session_id"},
+        {"{\"session_id\":\"s\",\"user_id\":\"u\",\"query\":\"x\",\"query\":\"y\"}", 400,
+         "invalid_request", "JSON"},
+        {"{\"session_id\":\"s\",\"user_id\":\"u\",\"query\":\"\xff\xfe\"}", 400, "invalid_request",
+         "JSON"},
+        {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", 400,
+         "invalid_request", "nested"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        reply r;
+        CHECK_INT(post_chat(api_key, cases[i].body, &r), 0);
+        CHECK(r.status == cases[i].status, "case %zu: status %d, want %d", i, r.status,
+              cases[i].status);
+        CHECK_STR(error_code(&r), cases[i].code);
+        CHECK(r.body && strstr(r.body, cases[i].words), "case %zu: %s", i, r.body);
+        free(r.body);
+    }
+
+    /* a query over 4 KiB is 413 */
+    char body[8000];
+    char q[5000];
+    memset(q, 'a', sizeof q - 1);
+    q[sizeof q - 1] = '\0';
+    snprintf(body, sizeof body, "{\"query\":\"%s\",\"session_id\":\"s\",\"user_id\":\"u\"}", q);
+    reply r;
+    CHECK_INT(post_chat(api_key, body, &r), 0);
+    CHECK_INT(r.status, 413);
+    CHECK(strstr(r.body, "query"), "names query: %s", r.body);
+    free(r.body);
+}
+
+TEST(test_body_cap)
+{
+    reply r;
+    /* declared too large: answered before the body is sent */
+    const char *raw = "POST /api/chat/query HTTP/1.1\r\nHost: x\r\nX-API-Key: k\r\n"
+                      "Content-Length: 10000000\r\n\r\n";
+    CHECK_INT(request(raw, strlen(raw), &r), 0);
+    CHECK_INT(r.status, 413);
+    CHECK_STR(error_code(&r), "payload_too_large");
+    free(r.body);
+
+    /* chunked past the cap */
+    size_t n = 200000;
+    char *big = malloc(n + 512);
+    int h = snprintf(big, 512, "POST /api/chat/query HTTP/1.1\r\nHost: x\r\nX-API-Key: k\r\n"
+                               "Transfer-Encoding: chunked\r\n\r\n%zx\r\n", n);
+    size_t total = (size_t)h;
+    memset(big + total, 'a', n);
+    total += n;
+    memcpy(big + total, "\r\n0\r\n\r\n", 7);
+    total += 7;
+    int fd = connect_local();
+    send_all(fd, big, total);
+    CHECK_INT(read_reply(fd, &r), 0);
+    CHECK_INT(r.status, 413);
+    close(fd);
+    free(r.body);
+    free(big);
+}
+
+TEST(test_keep_alive)
+{
+    reply r1, r2;
+    const char *raw = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fd = connect_local();
+    send_all(fd, raw, strlen(raw));
+    CHECK_INT(read_reply(fd, &r1), 0);
+    send_all(fd, raw, strlen(raw));
+    CHECK_INT(read_reply(fd, &r2), 0);
+    CHECK_INT(r1.status, 200);
+    CHECK_INT(r2.status, 200);
+    close(fd);
+    free(r1.body);
+    free(r2.body);
+}
+
+TEST(test_chat_request_parse)
+{
+    arena a;
+    chat_request q;
+    pt_error err = {0};
+    arena_init(&a, 0);
+    const char *ok = "{\"query\":\"  \",\"session_id\":\"s\",\"user_id\":\"u\","
+                     "\"callback_data\":\"purpose:investment\",\"channel\":\"web\",\"extra\":1}";
+    CHECK_INT(chat_request_parse(ok, strlen(ok), &a, &q, &err), 0);
+    CHECK_STR(q.callback_data, "purpose:investment");
+    CHECK_STR(q.channel, "web");
+    CHECK_STR(q.query, "  ");
+
+    pt_error_clear(&err);
+    const char *nul = "{\"query\":\"a\\u0000b\",\"session_id\":\"s\",\"user_id\":\"u\"}";
+    CHECK(chat_request_parse(nul, strlen(nul), &a, &q, &err) < 0, "NUL rejected");
+
+    pt_error_clear(&err);
+    const char *ctl = "{\"query\":\"a\",\"session_id\":\"s\\n1\",\"user_id\":\"u\"}";
+    CHECK_INT(chat_request_parse(ctl, strlen(ctl), &a, &q, &err), -PT_ERR_UNPROCESSABLE);
+
+    pt_error_clear(&err);
+    const char *cb_only = "{\"session_id\":\"s\",\"user_id\":\"u\",\"callback_data\":\"x\","
+                          "\"query\":null}";
+    CHECK_INT(chat_request_parse(cb_only, strlen(cb_only), &a, &q, &err), 0);
+    CHECK_STR(q.query, "");
+
+    pt_error_clear(&err);
+    CHECK_INT(chat_request_parse("{}", 2, &a, &q, &err), -PT_ERR_MISSING);
+    CHECK_STR(err.msg, "session_id is missing");
+    arena_release(&a);
+}
+
+TEST_MAIN(
+    setup();
+    RUN(test_health_ready_metrics);
+    RUN(test_routing_errors);
+    RUN(test_chat);
+    RUN(test_chat_bad_bodies);
+    RUN(test_body_cap);
+    RUN(test_keep_alive);
+    RUN(test_chat_request_parse);
+    teardown();
+)

@@ -1,0 +1,455 @@
+/*
+ * test_pack.c - unit tests of src/pack: loading the shipped default pack,
+ * the English fallback, a tenant folder overriding the default (in a
+ * temporary packs folder), {placeholder} rendering, malformed files, and
+ * the consistency of the shipped translations with en.json (same keys, same
+ * placeholders, same button data).  Run from the repository root.
+ */
+#include "pack/pack.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "test.h"
+
+static char tmpdir[64];
+
+static void write_file(const char *rel, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, rel);
+    /* create parent folders */
+    for (char *s = path + strlen(tmpdir) + 1; *s; s++) {
+        if (*s == '/') {
+            *s = '\0';
+            mkdir(path, 0700);
+            *s = '/';
+        }
+    }
+    FILE *f = fopen(path, "wb");
+    if (f == NULL) {
+        perror(path);
+        exit(2);
+    }
+    fputs(text, f);
+    fclose(f);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st; (void)flag; (void)ftw;
+    return remove(path);
+}
+
+static void make_tmp_packs(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/pt_pack_XXXXXX");
+    if (mkdtemp(tmpdir) == NULL) {
+        perror("mkdtemp");
+        exit(2);
+    }
+}
+
+static void remove_tmp_packs(void)
+{
+    nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- the shipped default pack ----------------------------------------- */
+
+TEST(test_default_pack)
+{
+    pack *p = NULL;
+    pt_error err = {0};
+    int rc = pack_load("packs", NULL, &p, &err);
+    CHECK(rc == 0, "pack_load(packs): %s", err.msg);
+    if (rc)
+        return;
+
+    const pack_template *t = pack_template_get(p, LANG_EN, "welcome");
+    CHECK(t != NULL && t->n_buttons == 3, "en welcome has 3 buttons");
+    if (t && t->n_buttons == 3)
+        CHECK_STR(t->buttons[0].data, "purpose:investment");
+    for (int l = LANG_AR; l < LANG__COUNT; l++) {
+        const pack_template *tl = pack_template_get(p, (lang)l, "welcome");
+        CHECK(tl != NULL && t != NULL && tl != t && strcmp(tl->text, t->text) != 0,
+              "welcome translated into %s", lang_name((lang)l));
+        CHECK(tl != NULL && strstr(tl->text, "{tenant}") != NULL, "%s keeps {tenant}",
+              lang_name((lang)l));
+    }
+    CHECK(pack_template_get(p, LANG_RU, "no_such_key") == NULL, "unknown key is NULL");
+    CHECK(pack_template_get(p, (lang)99, "welcome") == t, "bad language falls back to en");
+
+    const pack_settings *s = pack_settings_get(p);
+    CHECK_INT(s->urgency_units_max, 5);
+    CHECK_INT(s->human_requests_handoff, 2);
+    CHECK_INT(s->frustration_handoff, 7);
+    CHECK_INT(s->results_min, 3);
+    CHECK_INT(s->results_max, 5);
+    CHECK_INT(s->slots_offered, 4);
+    CHECK_INT(s->price_tolerance_pct, 10);
+    CHECK_INT(s->zombie_repeats_max, 2);
+
+    const money (*b)[2] = NULL;
+    int n = pack_budget_bands(p, "AED", TX_BUY, &b);
+    CHECK(n >= 3 && b != NULL, "AED buy bands: %d", n);
+    if (n >= 3 && b) {
+        CHECK_INT(b[0][0], 0);
+        CHECK_INT(b[n - 1][1], 0);
+        for (int i = 1; i < n; i++)
+            CHECK(b[i][0] == b[i - 1][1], "AED buy bands are contiguous at %d", i);
+    }
+    CHECK(pack_budget_bands(p, "aed", TX_RENT, &b) >= 3, "AED rent bands (case-insensitive)");
+    CHECK(pack_budget_bands(p, "INR", TX_BUY, &b) >= 3, "INR buy bands");
+    CHECK(pack_budget_bands(p, "INR", TX_RENT, &b) >= 3, "INR rent bands");
+    CHECK(pack_budget_bands(p, "USD", TX_BUY, &b) >= 3, "USD buy bands");
+    CHECK(pack_budget_bands(p, "USD", TX_RENT, &b) >= 3, "USD rent bands");
+    CHECK(pack_budget_bands(p, "XYZ", TX_BUY, &b) == 0 && b == NULL, "unknown currency: none");
+
+    const pack_coaching_rule *r = NULL;
+    n = pack_coaching_rules(p, &r);
+    CHECK(n >= 6 && n <= 10, "6-10 coaching rules, got %d", n);
+    for (int i = 0; i < n; i++) {
+        CHECK(strlen(r[i].id) < 32, "rule id \"%s\" fits the dialog's 32 bytes", r[i].id);
+        for (int l = 0; l < LANG__COUNT; l++)
+            CHECK(r[i].text[l] != NULL && r[i].text[l][0], "rule %s has %s text", r[i].id,
+                  lang_name((lang)l));
+    }
+
+    const char *al = pack_aliases(p);
+    CHECK(strstr(al, "jvc\tJumeirah Village Circle") != NULL, "JVC alias");
+    CHECK(strstr(al, "\tWhitefield") != NULL, "Whitefield aliases");
+    CHECK(strstr(al, "دبي مارينا\tDubai Marina") != NULL, "Arabic Dubai Marina alias");
+    CHECK_STR(pack_intents_dir(p), "packs/default/intents");
+
+    /* a slug without a folder is just the default */
+    pack *q = NULL;
+    rc = pack_load("packs", "no-such-tenant", &q, &err);
+    CHECK(rc == 0 && q != NULL, "missing tenant folder is fine: %s", err.msg);
+    if (q)
+        CHECK_STR(pack_template_get(q, LANG_EN, "thanks")->text,
+                  pack_template_get(p, LANG_EN, "thanks")->text);
+    pack_free(q);
+    pack_free(p);
+}
+
+/* ---- translations match en.json --------------------------------------- */
+
+/* Collects the {placeholders} of s, sorted, joined by ',' into out. */
+static void placeholders(const char *s, char *out, size_t size)
+{
+    char names[32][64];
+    int n = 0;
+    for (const char *c = s; *c && n < 32; c++) {
+        if (*c != '{')
+            continue;
+        const char *e = c + 1;
+        while ((*e >= 'a' && *e <= 'z') || (*e >= 'A' && *e <= 'Z') || (*e >= '0' && *e <= '9') ||
+               *e == '_')
+            e++;
+        if (*e == '}' && e > c + 1 && e - c - 1 < 64) {
+            memcpy(names[n], c + 1, (size_t)(e - c - 1));
+            names[n][e - c - 1] = '\0';
+            n++;
+        }
+    }
+    qsort(names, (size_t)n, sizeof names[0], (int (*)(const void *, const void *))strcmp);
+    out[0] = '\0';
+    size_t o = 0;
+    for (int i = 0; i < n; i++)
+        o += (size_t)snprintf(out + o, o < size ? size - o : 0, "%s,", names[i]);
+}
+
+TEST(test_translations_complete)
+{
+    json_error_t je;
+    json_t *en = json_load_file("packs/default/replies/en.json", 0, &je);
+    CHECK(en != NULL, "en.json: line %d: %s", je.line, je.text);
+    if (en == NULL)
+        return;
+    const char *langs[] = {"ar", "fa", "ru"};
+    for (int i = 0; i < 3; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "packs/default/replies/%s.json", langs[i]);
+        json_t *tr = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+        CHECK(tr != NULL, "%s: line %d: %s", path, je.line, je.text);
+        if (tr == NULL)
+            continue;
+        CHECK_INT(json_object_size(tr), json_object_size(en));
+        const char *k;
+        json_t *v;
+        int bad = 0;
+        json_object_foreach(en, k, v) {
+            json_t *w = json_object_get(tr, k);
+            if (w == NULL) {
+                fprintf(stderr, "  %s: missing key %s\n", path, k);
+                bad++;
+                continue;
+            }
+            char pe[1024], pw[1024];
+            const char *te = json_string_value(json_object_get(v, "text"));
+            const char *tw = json_string_value(json_object_get(w, "text"));
+            if (te == NULL || tw == NULL) {
+                fprintf(stderr, "  %s: %s has no text\n", path, k);
+                bad++;
+                continue;
+            }
+            placeholders(te, pe, sizeof pe);
+            placeholders(tw, pw, sizeof pw);
+            if (strcmp(pe, pw) != 0) {
+                fprintf(stderr, "  %s: %s placeholders \"%s\" vs en \"%s\"\n", path, k, pw, pe);
+                bad++;
+            }
+            /* a leading space (as in day_on) matters for concatenation */
+            if ((te[0] == ' ') != (tw[0] == ' ')) {
+                fprintf(stderr, "  %s: %s leading space differs\n", path, k);
+                bad++;
+            }
+            json_t *be = json_object_get(v, "buttons"), *bw = json_object_get(w, "buttons");
+            if (json_array_size(be) != json_array_size(bw)) {
+                fprintf(stderr, "  %s: %s button count differs\n", path, k);
+                bad++;
+                continue;
+            }
+            for (size_t j = 0; j < json_array_size(be); j++) {
+                const char *de = json_string_value(json_object_get(json_array_get(be, j), "data"));
+                const char *dw = json_string_value(json_object_get(json_array_get(bw, j), "data"));
+                const char *lw = json_string_value(json_object_get(json_array_get(bw, j), "label"));
+                if (de == NULL || dw == NULL || strcmp(de, dw) != 0 || lw == NULL || !*lw) {
+                    fprintf(stderr, "  %s: %s button %zu differs\n", path, k, j);
+                    bad++;
+                }
+            }
+        }
+        json_object_foreach(tr, k, v) {
+            if (json_object_get(en, k) == NULL) {
+                fprintf(stderr, "  %s: extra key %s\n", path, k);
+                bad++;
+            }
+        }
+        CHECK(bad == 0, "%s matches en.json (%d problems)", path, bad);
+        json_decref(tr);
+    }
+    json_decref(en);
+}
+
+/* ---- a tenant folder over the default ---------------------------------- */
+
+TEST(test_tenant_override)
+{
+    make_tmp_packs();
+    write_file("default/replies/en.json",
+               "{\"hello\": {\"text\": \"Hello {name}\"},"
+               " \"bye\": {\"text\": \"Bye\", \"buttons\": [{\"label\": \"Again\", \"data\": \"x:1\"}]},"
+               " \"only_en\": {\"text\": \"English only\"}}");
+    write_file("default/replies/ar.json", "{\"hello\": {\"text\": \"مرحبا {name}\"}}");
+    write_file("default/settings.json", "{\"results_max\": 6}");
+    write_file("default/budgets.json",
+               "{\"AED\": {\"buy\": [[0, 1000000], [1000000, 0]], \"rent\": [[0, 50000], [50000, 0]]},"
+               " \"INR\": {\"buy\": [[0, 5000000], [5000000, 0]]}}");
+    write_file("default/coaching.json",
+               "{\"rules\": [{\"id\": \"a\", \"when\": {\"turns_min\": 3}, \"once\": true,"
+               " \"text\": {\"en\": \"A\", \"ru\": \"А\"}},"
+               " {\"id\": \"b\", \"when\": {\"purpose\": \"investment\"}, \"text\": {\"en\": \"B\"}}]}");
+    write_file("default/localities.tsv", "# comment\nJVC\tJumeirah Village Circle");
+    write_file("acme/replies/en.json", "{\"bye\": {\"text\": \"See you\"}, \"extra\": {\"text\": \"E\"}}");
+    write_file("acme/settings.json", "{\"urgency_units_max\": 3}");
+    write_file("acme/budgets.json", "{\"AED\": {\"buy\": [[0, 2000000], [2000000, 5000000], [5000000, 0]]}}");
+    write_file("acme/coaching.json",
+               "{\"rules\": [{\"id\": \"b\", \"when\": {\"stage\": \"decision\"}, \"text\": {\"en\": \"B2\"}},"
+               " {\"id\": \"c\", \"when\": {\"objection\": \"price\"}, \"text\": \"C\"}]}");
+    write_file("acme/localities.tsv", "marina\tDubai Marina\n");
+    write_file("acme/intents/en.json", "{\"intents\": {}}");
+
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s", tmpdir);
+    pack *d = NULL, *p = NULL;
+    pt_error err = {0};
+    int rc = pack_load(dir, NULL, &d, &err);
+    CHECK(rc == 0, "default only: %s", err.msg);
+    rc = pack_load(dir, "acme", &p, &err);
+    CHECK(rc == 0, "with acme: %s", err.msg);
+    if (d == NULL || p == NULL)
+        goto done;
+
+    /* templates: key by key, per language, English fallback */
+    CHECK_STR(pack_template_get(p, LANG_EN, "bye")->text, "See you");
+    CHECK_INT(pack_template_get(p, LANG_EN, "bye")->n_buttons, 0);
+    CHECK_STR(pack_template_get(d, LANG_EN, "bye")->text, "Bye");
+    CHECK_INT(pack_template_get(d, LANG_EN, "bye")->n_buttons, 1);
+    CHECK_STR(pack_template_get(p, LANG_EN, "extra")->text, "E");
+    CHECK(pack_template_get(d, LANG_EN, "extra") == NULL, "extra only in acme");
+    CHECK_STR(pack_template_get(p, LANG_AR, "hello")->text, "مرحبا {name}");
+    CHECK_STR(pack_template_get(p, LANG_AR, "only_en")->text, "English only");
+    CHECK_STR(pack_template_get(p, LANG_FA, "hello")->text, "Hello {name}");
+
+    /* settings: built-in, then default, then tenant */
+    CHECK_INT(pack_settings_get(d)->urgency_units_max, 5);
+    CHECK_INT(pack_settings_get(p)->urgency_units_max, 3);
+    CHECK_INT(pack_settings_get(p)->results_max, 6);
+    CHECK_INT(pack_settings_get(p)->results_min, 3);
+
+    /* budgets: the tenant's AED replaces every AED band (rent too) */
+    const money (*b)[2] = NULL;
+    CHECK_INT(pack_budget_bands(d, "AED", TX_BUY, &b), 2);
+    CHECK_INT(pack_budget_bands(p, "AED", TX_BUY, &b), 3);
+    if (b)
+        CHECK_INT(b[1][1], 5000000);
+    CHECK_INT(pack_budget_bands(p, "AED", TX_RENT, &b), 0);
+    CHECK_INT(pack_budget_bands(p, "INR", TX_BUY, &b), 2);
+
+    /* coaching: same id replaced, new ids added */
+    const pack_coaching_rule *r = NULL;
+    int n = pack_coaching_rules(p, &r);
+    CHECK_INT(n, 3);
+    if (n == 3) {
+        CHECK_STR(r[0].id, "a");
+        CHECK(r[0].once && r[0].turns_min == 3 && r[0].listings_seen_min == -1 &&
+              r[0].stage == NULL, "rule a conditions");
+        CHECK_STR(r[0].text[LANG_RU], "А");
+        CHECK(r[0].text[LANG_AR] == NULL, "missing language is NULL");
+        CHECK_STR(r[1].id, "b");
+        CHECK_STR(r[1].text[LANG_EN], "B2");
+        CHECK_STR(r[1].stage, "decision");
+        CHECK(r[1].purpose == NULL && !r[1].once, "rule b replaced entirely");
+        CHECK_STR(r[2].id, "c");
+        CHECK_STR(r[2].objection, "price");
+        CHECK_STR(r[2].text[LANG_EN], "C");
+    }
+
+    /* aliases concatenated, intents dir from the tenant */
+    CHECK_STR(pack_aliases(p), "# comment\nJVC\tJumeirah Village Circle\nmarina\tDubai Marina\n");
+    CHECK_STR(pack_aliases(d), "# comment\nJVC\tJumeirah Village Circle");
+    char want[256];
+    snprintf(want, sizeof want, "%s/acme/intents", tmpdir);
+    CHECK_STR(pack_intents_dir(p), want);
+    snprintf(want, sizeof want, "%s/default/intents", tmpdir);
+    CHECK_STR(pack_intents_dir(d), want);
+
+done:
+    pack_free(d);
+    pack_free(p);
+    remove_tmp_packs();
+}
+
+/* ---- errors ----------------------------------------------------------- */
+
+static void expect_invalid(const char *rel, const char *text, const char *want_in_msg)
+{
+    make_tmp_packs();
+    write_file("default/replies/en.json", "{\"x\": {\"text\": \"X\"}}");
+    write_file(rel, text);
+    pack *p = NULL;
+    pt_error err = {0};
+    int rc = pack_load(tmpdir, "t1", &p, &err);
+    CHECK(rc == -PT_ERR_INVALID && p == NULL, "%s rejected (rc %d)", rel, rc);
+    CHECK(strstr(err.msg, rel) != NULL, "message names %s: %s", rel, err.msg);
+    CHECK(strstr(err.msg, want_in_msg) != NULL, "message has \"%s\": %s", want_in_msg, err.msg);
+    pack_free(p);
+    remove_tmp_packs();
+}
+
+TEST(test_malformed)
+{
+    expect_invalid("default/replies/ru.json", "{\"a\": {\"text\": \"A\"},\n \"b\": }", "line 2");
+    expect_invalid("t1/replies/en.json", "{\"a\": {\"text\": \"A\"},\n\n \"a\": {\"text\": \"B\"}}",
+                   "line 3");
+    expect_invalid("default/replies/fa.json", "{\"a\": {\"txt\": \"A\"}}", "\"a\"");
+    expect_invalid("default/replies/ar.json", "{\"a\": {\"text\": \"A\", \"buttons\": [{\"label\": \"L\"}]}}",
+                   "button 1");
+    expect_invalid("default/settings.json", "{\"results_mx\": 4}", "results_mx");
+    expect_invalid("t1/settings.json", "{\"results_min\": 9, \"results_max\": 4}", "results_min");
+    expect_invalid("default/budgets.json", "{\"AED\": {\"buy\": [[5, 1]]}}", "band 1");
+    expect_invalid("default/budgets.json", "{\"AED\": {\"lease\": []}}", "lease");
+    expect_invalid("default/coaching.json", "{\"rules\": [{\"id\": \"x\", \"text\": {\"ar\": \"ا\"}}]}",
+                   "English");
+    expect_invalid("default/coaching.json",
+                   "{\"rules\": [{\"id\": \"x\", \"when\": {\"stage\": \"late\"}, \"text\": \"X\"}]}",
+                   "late");
+    expect_invalid("t1/coaching.json", "[1, 2]", "top level");
+    expect_invalid("default/localities.tsv", "JVC\tJumeirah Village Circle\nmarina Dubai Marina\n",
+                   "line 2");
+    expect_invalid("t1/localities.tsv", "bad\xff\tX\n", "UTF-8");
+
+    /* a missing default folder is an I/O error */
+    pack *p = NULL;
+    pt_error err = {0};
+    CHECK(pack_load("/nonexistent-proptalk-packs", NULL, &p, &err) == -PT_ERR_IO && p == NULL,
+          "missing packs folder: %s", err.msg);
+    pt_error_clear(&err);
+    CHECK(pack_load("packs", "../etc", &p, &err) == -PT_ERR_INVALID && p == NULL,
+          "slug with a path is rejected: %s", err.msg);
+    pt_error_clear(&err);
+    CHECK(pack_load("packs", "..", &p, &err) == -PT_ERR_INVALID && p == NULL,
+          "slug \"..\" is rejected: %s", err.msg);
+    pt_error_clear(&err);
+    CHECK(pack_load("packs", "default", &p, &err) == 0 && p != NULL, "slug \"default\": %s", err.msg);
+    pack_free(p);
+}
+
+/* ---- rendering -------------------------------------------------------- */
+
+TEST(test_render)
+{
+    arena a;
+    arena_init(&a, 0);
+    const char *vars[] = {"count", "3", "name", "Whitefield", "empty", "", NULL};
+    CHECK_STR(pack_render(&a, "Here are {count} listings in {name}.", vars),
+              "Here are 3 listings in Whitefield.");
+    CHECK_STR(pack_render(&a, "{unknown}x{empty}y", vars), "xy");
+    CHECK_STR(pack_render(&a, "{count}{count}", vars), "33");
+    CHECK_STR(pack_render(&a, "braces { stay }, {} and {open", vars), "braces { stay }, {} and {open");
+    CHECK_STR(pack_render(&a, "{{count}}", vars), "{3}");
+    CHECK_STR(pack_render(&a, "no vars {x}", NULL), "no vars ");
+    CHECK_STR(pack_render(&a, NULL, vars), "");
+    CHECK_STR(pack_render(&a, "مرحبا {name}!", vars), "مرحبا Whitefield!");
+    const char *v2[] = {"a", "{b}", "b", "B", NULL};
+    CHECK_STR(pack_render(&a, "{a}", v2), "{b}");   /* values are not re-expanded */
+    const char *v3[] = {"a", NULL, "b", "B", NULL};
+    CHECK_STR(pack_render(&a, "{a}|{b}", v3), "|B");   /* a NULL value is empty */
+    arena_release(&a);
+
+    /* a failing arena gives NULL */
+    arena small;
+    arena_init(&small, 8);
+    CHECK(pack_render(&small, "a long text that will not fit", NULL) == NULL, "NULL past the cap");
+    arena_release(&small);
+}
+
+/* ---- shared between threads: reads only ------------------------------- */
+
+TEST(test_render_real_template)
+{
+    pack *p = NULL;
+    pt_error err = {0};
+    if (pack_load("packs", "dubai-demo", &p, &err) != 0) {
+        CHECK(0, "load: %s", err.msg);
+        return;
+    }
+    arena a;
+    arena_init(&a, 0);
+    const char *vars[] = {"count", "4", NULL};
+    for (int l = 0; l < LANG__COUNT; l++) {
+        const pack_template *t = pack_template_get(p, (lang)l, "results_intro");
+        char *s = t ? pack_render(&a, t->text, vars) : NULL;
+        CHECK(s != NULL && strstr(s, "4") != NULL && strchr(s, '{') == NULL,
+              "results_intro in %s: %s", lang_name((lang)l), s ? s : "(null)");
+    }
+    arena_release(&a);
+    pack_free(p);
+}
+
+TEST_MAIN(
+    RUN(test_default_pack);
+    RUN(test_translations_complete);
+    RUN(test_tenant_override);
+    RUN(test_malformed);
+    RUN(test_render);
+    RUN(test_render_real_template);
+)

@@ -1,0 +1,1307 @@
+/*
+ * test_store.c - the storage interface against a real SQLite file in a
+ * temporary folder: migrations (fresh, reopen, upgrade of an old file,
+ * concurrent openers), tenants, users, listing import and search, locality
+ * figures, agents and slots, booking (also from 8 racing threads), turn
+ * commit and rollback, the handle pool and tenant isolation.
+ *
+ * The engine only ever talks to store.h; this file also opens the database
+ * file with sqlite3 directly to look at what the backend wrote (schema
+ * versions, the FTS index, leads), since those have no read call yet.
+ */
+#include "store/store.h"
+#include "util/log.h"
+#include "test.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char tmpdir[256];
+
+/* "sqlite:<tmpdir>/<name>" into out. */
+static const char *db_url(char *out, size_t n, const char *name)
+{
+    snprintf(out, n, "sqlite:%s/%s", tmpdir, name);
+    return out;
+}
+
+static void rm_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char p[512];
+            snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+            rm_tree(p);
+        }
+        closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static store *open_or_die(const char *url)
+{
+    store *s = NULL;
+    pt_error err = {0};
+    int rc = store_open(url, &s, &err);
+    CHECK(rc == 0, "open %s: %s", url, err.msg);
+    if (rc) {
+        fprintf(stderr, "cannot continue\n");
+        exit(1);
+    }
+    return s;
+}
+
+/* One integer from raw SQL on the file at url (white-box checks). */
+static long long raw_int(const char *url, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long long v = -999;
+    if (sqlite3_open_v2(url + 7, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    else
+        fprintf(stderr, "raw \"%s\": %s\n", sql, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static int raw_exec(const char *url, const char *sql)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(url + 7, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "raw \"%s\": %s\n", sql, sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return rc;
+}
+
+static tenant_id make_tenant(store *s, const char *slug, const char *key)
+{
+    tenant t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.slug, sizeof t.slug, "%s", slug);
+    snprintf(t.name, sizeof t.name, "Tenant %s", slug);
+    snprintf(t.currency, sizeof t.currency, "INR");
+    snprintf(t.region, sizeof t.region, "IN");
+    snprintf(t.timezone, sizeof t.timezone, "Asia/Kolkata");
+    t.language = LANG_EN;
+    pt_error err = {0};
+    int rc = s->ops->tenant_create(s, &t, key, &err);
+    CHECK(rc == 0, "tenant_create %s: %s", slug, err.msg);
+    return t.id;
+}
+
+/* ---- generated inventory ---- */
+
+#define N_LISTINGS 60
+static const char *const localities[] = {"Whitefield", "Indiranagar", "Koramangala",
+                                         "HSR Layout"};
+static const property_type types[] = {PTYPE_APARTMENT, PTYPE_VILLA, PTYPE_STUDIO};
+
+typedef struct gen_listing {
+    char id[16], title[64], desc[96];
+    listing l;
+} gen_listing;
+static gen_listing inv[N_LISTINGS];
+
+static void gen_inventory(int price_bump)
+{
+    for (int i = 0; i < N_LISTINGS; i++) {
+        gen_listing *g = &inv[i];
+        listing *l = &g->l;
+        memset(l, 0, sizeof *l);
+        snprintf(g->id, sizeof g->id, "L%03d", i);
+        snprintf(g->title, sizeof g->title, "%d BHK in %s", i % 4, localities[i % 4]);
+        snprintf(g->desc, sizeof g->desc, "Sunny home number %d near the lake", i);
+        l->id = g->id;
+        l->title = g->title;
+        l->project = i % 2 ? "Prestige Lakeside" : "Brigade Orchards";
+        l->developer = i % 2 ? "Prestige" : NULL;
+        l->city = "Bangalore";
+        l->locality = localities[i % 4];
+        l->type = types[i % 3];
+        l->tx = i % 5 == 0 ? TX_RENT : TX_BUY;
+        l->bedrooms = i % 4;
+        l->bathrooms = i % 7 == 0 ? -1 : 1 + i % 3;
+        l->area_sqft = i % 11 == 0 ? -1 : 500 + 10 * i;
+        l->price = 1000000 + (money)((i * 37) % 60) * 100000 + price_bump;
+        snprintf(l->currency, sizeof l->currency, "%s", i % 13 == 0 ? "AED" : "INR");
+        l->units_available = i % 9 == 0 ? -1 : i % 5;
+        l->status = i % 2 ? LSTATUS_READY : LSTATUS_OFF_PLAN;
+        l->completion_date = i % 2 ? NULL : "2027-06-30";
+        l->amenities = i % 3 ? "pool;gym;clubhouse" : NULL;
+        l->has_geo = i % 6 != 0;
+        l->latitude = 12.9 + i * 0.001;
+        l->longitude = 77.6 + i * 0.001;
+        l->rental_yield = i % 3 == 0 ? -1 : 5 + i % 4;
+        l->description = g->desc;
+        l->attributes_json = i == 7 ? "{\"facing\":\"east\"}" : NULL;
+    }
+}
+
+static int import_inventory(store *s, tenant_id t)
+{
+    pt_error err = {0};
+    int rc = s->ops->import_begin(s, &err);
+    for (int i = 0; rc == 0 && i < N_LISTINGS; i++)
+        rc = s->ops->listing_upsert(s, t, &inv[i].l, &err);
+    if (rc == 0)
+        rc = s->ops->import_commit(s, &err);
+    else
+        s->ops->import_rollback(s);
+    CHECK(rc == 0, "import: %s", err.msg);
+    return rc;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+/* ======================================================================== */
+
+TEST(test_open_and_migrations)
+{
+    char url[512];
+    store *s = NULL;
+    pt_error err = {0};
+
+    /* parent folders are created */
+    db_url(url, sizeof url, "deep/er/a.db");
+    s = open_or_die(url);
+    CHECK_STR(s->ops->name, "sqlite");
+    store_close(s);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), 2);
+    CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), 2);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM sqlite_master WHERE name = 'listings_fts'"), 1);
+
+    /* reopen: nothing applied twice */
+    s = open_or_die(url);
+    store_close(s);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), 2);
+
+    /* a plain path works too */
+    char plain[512];
+    snprintf(plain, sizeof plain, "%s/plain.db", tmpdir);
+    CHECK(store_open(plain, &s, &err) == 0, "plain path: %s", err.msg);
+    store_close(s);
+
+    /* unknown and unbuilt backends */
+    pt_error_clear(&err);
+    CHECK_INT(store_open("postgres://u@localhost/db", &s, &err), -PT_ERR_UNAVAILABLE);
+    CHECK(strstr(err.msg, "postgres backend not built yet") != NULL, "msg %s", err.msg);
+    CHECK(s == NULL, "no handle");
+    pt_error_clear(&err);
+    CHECK_INT(store_open("mysql://x/y", &s, &err), -PT_ERR_INVALID);
+    pt_error_clear(&err);
+    CHECK_INT(store_open("", &s, &err), -PT_ERR_INVALID);
+}
+
+TEST(test_upgrade_old_database)
+{
+    char url[512];
+    db_url(url, sizeof url, "old.db");
+    store *s = open_or_die(url);
+    tenant_id t = make_tenant(s, "old", "k-old");
+    gen_inventory(0);
+    import_inventory(s, t);
+    store_close(s);
+
+    /* roll the file back to schema version 1: no FTS yet */
+    CHECK_INT(raw_exec(url, "DROP TRIGGER listings_fts_ai; DROP TRIGGER listings_fts_ad;"
+                       "DROP TRIGGER listings_fts_au; DROP TABLE listings_fts;"
+                       "DELETE FROM schema_migrations WHERE version = 2"), SQLITE_OK);
+    CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), 1);
+
+    s = open_or_die(url);
+    CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), 2);
+    /* the index was rebuilt from what the old file held */
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'lake'"),
+              N_LISTINGS);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'gym'"),
+              40);
+
+    /* triggers keep it in step: update a text, delete a row */
+    listing l = inv[1].l;
+    l.description = "penthouse with skyline view";
+    pt_error err = {0};
+    CHECK(s->ops->listing_upsert(s, t, &l, &err) == 0, "upsert: %s", err.msg);
+    CHECK(s->ops->listing_delete(s, t, "L002", &err) == 0, "delete: %s", err.msg);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'lake'"),
+              N_LISTINGS - 2);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'skyline'"),
+              1);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts f JOIN listings l ON"
+                      " l.rid = f.rowid WHERE listings_fts MATCH 'skyline' AND l.id = 'L001'"), 1);
+    CHECK_INT(raw_exec(url, "INSERT INTO listings_fts(listings_fts) VALUES('integrity-check')"),
+              SQLITE_OK);
+    store_close(s);
+
+    /* a file from a newer proptalk is refused */
+    CHECK_INT(raw_exec(url, "INSERT INTO schema_migrations VALUES (99, 0)"), SQLITE_OK);
+    s = NULL;
+    pt_error_clear(&err);
+    CHECK_INT(store_open(url, &s, &err), -PT_ERR_STORE);
+    CHECK(strstr(err.msg, "newer") != NULL, "msg %s", err.msg);
+}
+
+static void *open_close_thread(void *arg)
+{
+    store *s = NULL;
+    pt_error err = {0};
+    int rc = store_open(arg, &s, &err);
+    if (rc == 0)
+        store_close(s);
+    else
+        fprintf(stderr, "thread open: %s\n", err.msg);
+    return (void *)(intptr_t)rc;
+}
+
+TEST(test_concurrent_openers)
+{
+    char url[512];
+    pthread_t th[8];
+
+    /* threads of one process */
+    db_url(url, sizeof url, "race-threads.db");
+    for (int i = 0; i < 8; i++)
+        pthread_create(&th[i], NULL, open_close_thread, url);
+    int fails = 0;
+    for (int i = 0; i < 8; i++) {
+        void *r;
+        pthread_join(th[i], &r);
+        fails += r != NULL;
+    }
+    CHECK_INT(fails, 0);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), 2);
+
+    /* separate processes: only BEGIN IMMEDIATE keeps them apart */
+    db_url(url, sizeof url, "race-procs.db");
+    pid_t pids[4];
+    for (int i = 0; i < 4; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            store *s = NULL;
+            pt_error err = {0};
+            int rc = store_open(url, &s, &err);
+            if (rc)
+                fprintf(stderr, "child open: %s\n", err.msg);
+            else
+                store_close(s);
+            _exit(rc ? 1 : 0);
+        }
+    }
+    fails = 0;
+    for (int i = 0; i < 4; i++) {
+        int status = 0;
+        waitpid(pids[i], &status, 0);
+        fails += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    CHECK_INT(fails, 0);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), 2);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM sqlite_master WHERE name = 'listings_fts'"), 1);
+}
+
+TEST(test_tenants)
+{
+    char url[512];
+    pt_error err = {0};
+    store *s = open_or_die(db_url(url, sizeof url, "tenants.db"));
+
+    tenant t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.slug, sizeof t.slug, "dubai-demo");
+    snprintf(t.name, sizeof t.name, "Dubai Demo");
+    snprintf(t.currency, sizeof t.currency, "AED");
+    snprintf(t.region, sizeof t.region, "AE");
+    snprintf(t.timezone, sizeof t.timezone, "Asia/Dubai");
+    t.language = LANG_AR;
+    CHECK(s->ops->tenant_create(s, &t, "hash-dubai", &err) == 0, "create: %s", err.msg);
+    CHECK(t.id > 0, "id %lld", (long long)t.id);
+    tenant_id b = make_tenant(s, "bangalore-demo", "hash-blr");
+    CHECK(b > t.id, "ids grow");
+
+    tenant got;
+    CHECK(s->ops->tenant_by_slug(s, "dubai-demo", &got, &err) == 0, "by slug: %s", err.msg);
+    CHECK_INT(got.id, t.id);
+    CHECK_STR(got.name, "Dubai Demo");
+    CHECK_STR(got.currency, "AED");
+    CHECK_STR(got.region, "AE");
+    CHECK_STR(got.timezone, "Asia/Dubai");
+    CHECK_INT(got.language, LANG_AR);
+    CHECK(s->ops->tenant_by_api_key(s, "hash-blr", &got, &err) == 0, "by key: %s", err.msg);
+    CHECK_STR(got.slug, "bangalore-demo");
+
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->tenant_by_slug(s, "nope", &got, &err), -PT_ERR_NOT_FOUND);
+    CHECK(strstr(err.msg, "\"nope\"") != NULL, "msg %s", err.msg);
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->tenant_by_api_key(s, "wrong", &got, &err), -PT_ERR_NOT_FOUND);
+
+    /* conflicts: the slug, and the key */
+    tenant dup = t;
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->tenant_create(s, &dup, "another-hash", &err), -PT_ERR_CONFLICT);
+    CHECK(strstr(err.msg, "already exists") != NULL, "msg %s", err.msg);
+    snprintf(dup.slug, sizeof dup.slug, "fresh");
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->tenant_create(s, &dup, "hash-blr", &err), -PT_ERR_CONFLICT);
+    memset(&dup, 0, sizeof dup);
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->tenant_create(s, &dup, "x", &err), -PT_ERR_INVALID);
+
+    arena a;
+    arena_init(&a, 0);
+    tenant *list = NULL;
+    int n = 0;
+    CHECK(s->ops->tenant_list(s, &a, &list, &n, &err) == 0, "list: %s", err.msg);
+    CHECK_INT(n, 2);
+    if (n == 2) {
+        CHECK_STR(list[0].slug, "dubai-demo");
+        CHECK_STR(list[1].slug, "bangalore-demo");
+    }
+    arena_release(&a);
+    store_close(s);
+}
+
+TEST(test_users)
+{
+    char url[512];
+    pt_error err = {0};
+    store *s = open_or_die(db_url(url, sizeof url, "users.db"));
+    tenant_id t = make_tenant(s, "acme", "k1");
+
+    store_user u = {.email = "Admin@Example.com", .role = "super_admin", .tenant = 0,
+                    .password_hash = "$argon2id$xyz"};
+    CHECK(s->ops->user_create(s, &u, &err) == 0, "create: %s", err.msg);
+    CHECK(u.id > 0, "id set");
+    store_user ag = {.email = "agent@acme.com", .role = "agent", .tenant = t,
+                     .password_hash = "$argon2id$abc"};
+    CHECK(s->ops->user_create(s, &ag, &err) == 0, "create agent: %s", err.msg);
+
+    store_user dup = {.email = "admin@example.com", .role = "agent", .tenant = t};
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->user_create(s, &dup, &err), -PT_ERR_CONFLICT);
+    store_user orphan = {.email = "x@y.z", .role = "agent", .tenant = 12345};
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->user_create(s, &orphan, &err), -PT_ERR_NOT_FOUND);
+
+    arena a;
+    arena_init(&a, 0);
+    store_user got;
+    CHECK(s->ops->user_by_email(s, "admin@EXAMPLE.com", &a, &got, &err) == 0, "get: %s",
+          err.msg);
+    CHECK_INT(got.id, u.id);
+    CHECK_STR(got.role, "super_admin");
+    CHECK_INT(got.tenant, 0);
+    CHECK_STR(got.password_hash, "$argon2id$xyz");
+    CHECK(s->ops->user_by_email(s, "agent@acme.com", &a, &got, &err) == 0, "get: %s", err.msg);
+    CHECK_INT(got.tenant, t);
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->user_by_email(s, "ghost@acme.com", &a, &got, &err), -PT_ERR_NOT_FOUND);
+    arena_release(&a);
+    store_close(s);
+}
+
+TEST(test_import_and_get)
+{
+    char url[512];
+    pt_error err = {0};
+    store *s = open_or_die(db_url(url, sizeof url, "import.db"));
+    tenant_id t = make_tenant(s, "blr", "k");
+    int64_t count = 0;
+
+    gen_inventory(0);
+    import_inventory(s, t);
+    CHECK(s->ops->listing_count(s, t, &count, &err) == 0, "count: %s", err.msg);
+    CHECK_INT(count, N_LISTINGS);
+
+    /* re-import updates in place */
+    gen_inventory(5);
+    import_inventory(s, t);
+    s->ops->listing_count(s, t, &count, &err);
+    CHECK_INT(count, N_LISTINGS);
+
+    arena a;
+    arena_init(&a, 0);
+    for (int i = 0; i < N_LISTINGS; i++) {
+        listing got;
+        const listing *w = &inv[i].l;
+        int rc = s->ops->listing_get(s, t, w->id, &a, &got, &err);
+        CHECK(rc == 0, "get %s: %s", w->id, err.msg);
+        if (rc)
+            continue;
+        bool same = str_eq(got.id, w->id) && str_eq(got.title, w->title) &&
+                    str_eq(got.project, w->project) && str_eq(got.developer, w->developer) &&
+                    str_eq(got.city, w->city) && str_eq(got.locality, w->locality) &&
+                    got.type == w->type && got.tx == w->tx && got.bedrooms == w->bedrooms &&
+                    got.bathrooms == w->bathrooms && got.area_sqft == w->area_sqft &&
+                    got.price == w->price && strcmp(got.currency, w->currency) == 0 &&
+                    got.units_available == w->units_available && got.status == w->status &&
+                    str_eq(got.completion_date, w->completion_date) &&
+                    str_eq(got.amenities, w->amenities) && got.has_geo == w->has_geo &&
+                    (!w->has_geo || (got.latitude == w->latitude &&
+                                     got.longitude == w->longitude)) &&
+                    got.rental_yield == w->rental_yield &&
+                    str_eq(got.description, w->description) &&
+                    str_eq(got.attributes_json, w->attributes_json);
+        CHECK(same, "listing %s round-trips every field", w->id);
+    }
+
+    /* a rolled back import leaves nothing */
+    listing extra = inv[0].l;
+    extra.id = "NEW-1";
+    CHECK(s->ops->import_begin(s, &err) == 0, "begin: %s", err.msg);
+    CHECK(s->ops->listing_upsert(s, t, &extra, &err) == 0, "upsert: %s", err.msg);
+    s->ops->import_rollback(s);
+    s->ops->listing_count(s, t, &count, &err);
+    CHECK_INT(count, N_LISTINGS);
+
+    /* outside an import an upsert is its own transaction */
+    CHECK(s->ops->listing_upsert(s, t, &extra, &err) == 0, "upsert: %s", err.msg);
+    s->ops->listing_count(s, t, &count, &err);
+    CHECK_INT(count, N_LISTINGS + 1);
+    CHECK(s->ops->listing_delete(s, t, "NEW-1", &err) == 0, "delete: %s", err.msg);
+    listing got;
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->listing_get(s, t, "NEW-1", &a, &got, &err), -PT_ERR_NOT_FOUND);
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->listing_delete(s, t, "NEW-1", &err), -PT_ERR_NOT_FOUND);
+
+    /* bad input */
+    extra.id = "";
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->listing_upsert(s, t, &extra, &err), -PT_ERR_INVALID);
+    extra.id = "X";
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->listing_upsert(s, 9999, &extra, &err), -PT_ERR_NOT_FOUND);
+
+    arena_release(&a);
+    store_close(s);
+}
+
+/* Does l satisfy q?  (the brute-force oracle) */
+static bool matches(const listing *l, const store_listing_query *q)
+{
+    if (q->tx && l->tx != q->tx)
+        return false;
+    if (q->type && l->type != q->type)
+        return false;
+    if (q->bedrooms >= 0 && l->bedrooms != q->bedrooms)
+        return false;
+    if (q->has_price_min && l->price < q->price_min)
+        return false;
+    if (q->has_price_max && l->price > q->price_max)
+        return false;
+    if (q->currency && strcmp(l->currency, q->currency) != 0)
+        return false;
+    if (q->status && l->status != q->status)
+        return false;
+    if (q->n_localities > 0) {
+        bool any = false;
+        for (int i = 0; i < q->n_localities && i < 16; i++)
+            any |= str_eq(l->locality, q->localities[i]);
+        if (!any)
+            return false;
+    }
+    return true;
+}
+
+static void check_search(store *s, tenant_id t, const store_listing_query *q, const char *what)
+{
+    arena a;
+    arena_init(&a, 0);
+    listing *rows = NULL;
+    int n = 0;
+    pt_error err = {0};
+    int rc = s->ops->listing_search(s, t, q, &a, &rows, &n, &err);
+    CHECK(rc == 0, "%s: %s", what, err.msg);
+    int want = 0;
+    for (int i = 0; i < N_LISTINGS; i++)
+        want += matches(&inv[i].l, q);
+    int limit = q->limit > 0 ? q->limit : 200;
+    CHECK_INT(n, want < limit ? want : limit);
+    bool all = true, ordered = true;
+    for (int i = 0; i < n; i++) {
+        all &= matches(&rows[i], q);
+        if (i)
+            ordered &= rows[i - 1].price <= rows[i].price;
+    }
+    CHECK(all, "%s: every row satisfies the filters", what);
+    CHECK(ordered, "%s: rows by price", what);
+    printf("    %-28s %d rows\n", what, n);
+    arena_release(&a);
+}
+
+static store_listing_query any_query(void)
+{
+    store_listing_query q;
+    memset(&q, 0, sizeof q);
+    q.bedrooms = -1;
+    return q;
+}
+
+TEST(test_search)
+{
+    char url[512];
+    store *s = open_or_die(db_url(url, sizeof url, "search.db"));
+    tenant_id t = make_tenant(s, "blr", "k");
+    gen_inventory(0);
+    import_inventory(s, t);
+
+    store_listing_query q = any_query();
+    check_search(s, t, &q, "no filter");
+    q.limit = 7;
+    check_search(s, t, &q, "limit 7");
+    q = any_query();
+    q.tx = TX_RENT;
+    check_search(s, t, &q, "tx rent");
+    q = any_query();
+    q.type = PTYPE_VILLA;
+    check_search(s, t, &q, "type villa");
+    q = any_query();
+    q.bedrooms = 0;
+    check_search(s, t, &q, "bedrooms 0");
+    q = any_query();
+    q.has_price_min = true;
+    q.price_min = 3000000;
+    check_search(s, t, &q, "price min");
+    q = any_query();
+    q.has_price_max = true;
+    q.price_max = 2500000;
+    check_search(s, t, &q, "price max");
+    q = any_query();
+    q.currency = "AED";
+    check_search(s, t, &q, "currency AED");
+    q = any_query();
+    q.status = LSTATUS_OFF_PLAN;
+    check_search(s, t, &q, "status off_plan");
+    const char *locs[] = {"Whitefield", "HSR Layout"};
+    q = any_query();
+    q.localities = locs;
+    q.n_localities = 2;
+    check_search(s, t, &q, "two localities");
+
+    q = any_query();
+    q.tx = TX_BUY;
+    q.type = PTYPE_APARTMENT;
+    q.bedrooms = 2;
+    q.has_price_min = q.has_price_max = true;
+    q.price_min = 1000000;
+    q.price_max = 5000000;
+    q.currency = "INR";
+    q.status = LSTATUS_OFF_PLAN;
+    const char *locs2[] = {"Koramangala", "Whitefield"};
+    q.localities = locs2;
+    q.n_localities = 2;
+    check_search(s, t, &q, "every filter");
+
+    /* values are bound, never pasted into SQL */
+    const char *evil[] = {"x' OR '1'='1", "Whitefield"};
+    q = any_query();
+    q.localities = evil;
+    q.n_localities = 2;
+    check_search(s, t, &q, "quote in locality");
+
+    /* more localities than the cap: the first 16 count, no crash */
+    const char *many[20];
+    for (int i = 0; i < 20; i++)
+        many[i] = i == 3 ? "Koramangala" : "Nowhere";
+    q = any_query();
+    q.localities = many;
+    q.n_localities = 20;
+    check_search(s, t, &q, "20 localities");
+
+    /* many distinct filter combinations exercise the statement cache */
+    int bad = 0;
+    for (int round = 0; round < 2; round++)
+        for (int mask = 0; mask < 64; mask++) {
+            q = any_query();
+            if (mask & 1) q.tx = TX_BUY;
+            if (mask & 2) q.type = PTYPE_STUDIO;
+            if (mask & 4) q.bedrooms = 1;
+            if (mask & 8) { q.has_price_max = true; q.price_max = 4000000; }
+            if (mask & 16) q.status = LSTATUS_READY;
+            if (mask & 32) { q.localities = locs; q.n_localities = 1 + round; }
+            arena a;
+            arena_init(&a, 0);
+            listing *rows = NULL;
+            int n = 0, want = 0;
+            pt_error err = {0};
+            if (s->ops->listing_search(s, t, &q, &a, &rows, &n, &err) != 0)
+                bad++;
+            for (int i = 0; i < N_LISTINGS; i++)
+                want += matches(&inv[i].l, &q);
+            bad += n != want;
+            for (int i = 0; i < n; i++)
+                bad += !matches(&rows[i], &q);
+            arena_release(&a);
+        }
+    CHECK_INT(bad, 0);
+    store_close(s);
+}
+
+TEST(test_locality_stats)
+{
+    char url[512];
+    pt_error err = {0};
+    store *s = open_or_die(db_url(url, sizeof url, "stats.db"));
+    tenant_id t = make_tenant(s, "blr", "k");
+    gen_inventory(0);
+    import_inventory(s, t);
+
+    for (int pass = 0; pass < 2; pass++) {
+        transaction tx = pass ? TX_BUY : TX_NONE;
+        arena a;
+        arena_init(&a, 0);
+        store_locality_stats *st = NULL;
+        int n = 0;
+        CHECK(s->ops->locality_stats(s, t, tx, &a, &st, &n, &err) == 0, "stats: %s", err.msg);
+        CHECK_INT(n, 4);
+        for (int k = 0; k < n; k++) {
+            /* the oracle */
+            money prices[N_LISTINGS];
+            double ppsf[N_LISTINGS], ysum = 0, lat = 0;
+            int np = 0, nq = 0, ny = 0, ng = 0;
+            for (int i = 0; i < N_LISTINGS; i++) {
+                const listing *l = &inv[i].l;
+                if (strcmp(l->locality, st[k].locality) != 0 || (tx && l->tx != tx))
+                    continue;
+                prices[np++] = l->price;
+                if (l->area_sqft > 0)
+                    ppsf[nq++] = (double)l->price / l->area_sqft;
+                if (l->rental_yield >= 0) {
+                    ysum += l->rental_yield;
+                    ny++;
+                }
+                if (l->has_geo) {
+                    lat += l->latitude;
+                    ng++;
+                }
+            }
+            for (int i = 0; i < np; i++)      /* insertion sorts */
+                for (int j = i; j > 0 && prices[j - 1] > prices[j]; j--) {
+                    money x = prices[j]; prices[j] = prices[j - 1]; prices[j - 1] = x;
+                }
+            for (int i = 0; i < nq; i++)
+                for (int j = i; j > 0 && ppsf[j - 1] > ppsf[j]; j--) {
+                    double x = ppsf[j]; ppsf[j] = ppsf[j - 1]; ppsf[j - 1] = x;
+                }
+            money med = np % 2 ? prices[np / 2] : (prices[np / 2 - 1] + prices[np / 2]) / 2;
+            double medq = nq % 2 ? ppsf[nq / 2] : (ppsf[nq / 2 - 1] + ppsf[nq / 2]) / 2;
+            CHECK_INT(st[k].listings, np);
+            CHECK_INT(st[k].median_price, med);
+            CHECK(st[k].median_price_per_sqft > medq - 1e-6 &&
+                  st[k].median_price_per_sqft < medq + 1e-6, "ppsf %f want %f",
+                  st[k].median_price_per_sqft, medq);
+            double y = ny ? ysum / ny : -1;
+            CHECK(st[k].avg_yield > y - 1e-9 && st[k].avg_yield < y + 1e-9, "yield");
+            CHECK(st[k].has_geo == (ng > 0), "geo");
+            CHECK(!ng || (st[k].lat > lat / ng - 1e-9 && st[k].lat < lat / ng + 1e-9), "lat");
+            CHECK_STR(st[k].city, "Bangalore");
+        }
+        arena_release(&a);
+    }
+    store_close(s);
+}
+
+TEST(test_agents_and_slots)
+{
+    char url[512];
+    pt_error err = {0};
+    store *s = open_or_die(db_url(url, sizeof url, "slots.db"));
+    tenant_id t = make_tenant(s, "blr", "k");
+    int64_t ann = 0, bob = 0, cat = 0;
+    const int64_t T = 1800000000;   /* 2027-01-15 */
+
+    CHECK(s->ops->agent_create(s, t, "Ann", "ann@x.com", &ann, &err) == 0, "%s", err.msg);
+    CHECK(s->ops->agent_create(s, t, "Bob", NULL, &bob, &err) == 0, "%s", err.msg);
+    CHECK(s->ops->agent_create(s, t, "Cat", NULL, &cat, &err) == 0, "%s", err.msg);
+    /* Ann: T, T (a duplicate), T+1h, T+3h;  Bob: T, T+1h;  Cat: T+2h */
+    int rc = s->ops->slot_add(s, t, ann, T, T + 3600, &err) |
+             s->ops->slot_add(s, t, ann, T, T + 3600, &err) |
+             s->ops->slot_add(s, t, bob, T, T + 3600, &err) |
+             s->ops->slot_add(s, t, ann, T + 3600, T + 7200, &err) |
+             s->ops->slot_add(s, t, bob, T + 3600, T + 7200, &err) |
+             s->ops->slot_add(s, t, cat, T + 7200, T + 10800, &err) |
+             s->ops->slot_add(s, t, ann, T + 10800, T + 14400, &err);
+    CHECK(rc == 0, "slots: %s", err.msg);
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->slot_add(s, t, 4242, T, T + 60, &err), -PT_ERR_NOT_FOUND);
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->slot_add(s, t, ann, T, T, &err), -PT_ERR_INVALID);
+
+    arena a;
+    arena_init(&a, 0);
+    store_slot *sl = NULL;
+    int n = 0;
+    CHECK(s->ops->slots_free(s, t, T, T + 86400, 10, &a, &sl, &n, &err) == 0, "%s", err.msg);
+    CHECK_INT(n, 7);
+    if (n == 7) {
+        /* at T: Ann and Bob before Ann's second slot */
+        CHECK_INT(sl[0].starts_at, T);
+        CHECK_INT(sl[1].starts_at, T);
+        CHECK(sl[0].agent_id != sl[1].agent_id, "two agents first at T");
+        CHECK_INT(sl[2].agent_id, ann);
+        CHECK_INT(sl[3].starts_at, T + 3600);
+        CHECK_INT(sl[5].agent_id, cat);
+        CHECK_STR(sl[5].agent_name, "Cat");
+        CHECK_INT(sl[6].starts_at, T + 10800);
+        bool sorted = true;
+        for (int i = 1; i < n; i++)
+            sorted &= sl[i - 1].starts_at <= sl[i].starts_at;
+        CHECK(sorted, "earliest first");
+    }
+    /* the window is [from, to) and the limit holds */
+    CHECK(s->ops->slots_free(s, t, T + 1, T + 10800, 10, &a, &sl, &n, &err) == 0, "%s",
+          err.msg);
+    CHECK_INT(n, 3);
+    CHECK(s->ops->slots_free(s, t, T, T + 86400, 2, &a, &sl, &n, &err) == 0, "%s", err.msg);
+    CHECK_INT(n, 2);
+
+    /* book Ann at T+3h: at T+1h Bob (no bookings) now comes before Ann */
+    CHECK(s->ops->slots_free(s, t, T + 10800, T + 10801, 1, &a, &sl, &n, &err) == 0, "%s",
+          err.msg);
+    int64_t appt = 0;
+    CHECK(n == 1 && s->ops->appointment_book(s, t, sl[0].id, "u1", "s1", "+971501234567",
+                                             &appt, &err) == 0, "book: %s", err.msg);
+    CHECK(appt > 0, "appointment id");
+    CHECK(s->ops->slots_free(s, t, T + 3600, T + 7200, 5, &a, &sl, &n, &err) == 0, "%s",
+          err.msg);
+    CHECK_INT(n, 2);
+    if (n == 2)
+        CHECK_INT(sl[0].agent_id, bob);
+    CHECK(s->ops->slots_free(s, t, T, T + 86400, 10, &a, &sl, &n, &err) == 0, "%s", err.msg);
+    CHECK_INT(n, 6);   /* the booked one is gone */
+    arena_release(&a);
+    store_close(s);
+}
+
+TEST(test_booking)
+{
+    char url[512];
+    pt_error err = {0};
+    store *s = open_or_die(db_url(url, sizeof url, "book.db"));
+    tenant_id t = make_tenant(s, "blr", "k");
+    tenant_id u = make_tenant(s, "other", "k2");
+    int64_t ag = 0, ag2 = 0, id1 = 0, id2 = 0, count = 0;
+    s->ops->agent_create(s, t, "Ann", NULL, &ag, &err);
+    s->ops->agent_create(s, u, "Zed", NULL, &ag2, &err);
+    s->ops->slot_add(s, t, ag, 1000, 2000, &err);
+    s->ops->slot_add(s, u, ag2, 1000, 2000, &err);
+    /* an agent of tenant u is not tenant t's */
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->slot_add(s, t, ag2, 3000, 4000, &err), -PT_ERR_NOT_FOUND);
+
+    arena a;
+    arena_init(&a, 0);
+    store_slot *sl = NULL, *sl2 = NULL;
+    int n = 0, n2 = 0;
+    s->ops->slots_free(s, t, 0, 10000, 10, &a, &sl, &n, &err);
+    s->ops->slots_free(s, u, 0, 10000, 10, &a, &sl2, &n2, &err);
+    CHECK(n == 1 && n2 == 1, "one slot each");
+    if (n != 1 || n2 != 1)
+        goto done;
+
+    pt_error_clear(&err);
+    CHECK(s->ops->appointment_book(s, t, sl[0].id, "u1", "sess-1", NULL, &id1, &err) == 0,
+          "book: %s", err.msg);
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->appointment_book(s, t, sl[0].id, "u2", "sess-2", NULL, &id2, &err),
+              -PT_ERR_CONFLICT);
+    char want[64];
+    snprintf(want, sizeof want, "slot %lld is already booked", (long long)sl[0].id);
+    CHECK_STR(err.msg, want);
+    s->ops->appointment_count(s, t, NULL, &count, &err);
+    CHECK_INT(count, 1);
+    s->ops->appointment_count(s, t, "sess-1", &count, &err);
+    CHECK_INT(count, 1);
+    s->ops->appointment_count(s, t, "sess-2", &count, &err);
+    CHECK_INT(count, 0);
+
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->appointment_book(s, t, 99999, "u1", "sess-1", NULL, &id2, &err),
+              -PT_ERR_NOT_FOUND);
+    /* tenant t cannot book tenant u's slot */
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->appointment_book(s, t, sl2[0].id, "u1", "sess-1", NULL, &id2, &err),
+              -PT_ERR_NOT_FOUND);
+    s->ops->appointment_count(s, u, NULL, &count, &err);
+    CHECK_INT(count, 0);
+
+    /* inside a turn a conflict leaves the turn usable */
+    pt_error_clear(&err);
+    CHECK(s->ops->turn_begin(s, &err) == 0, "begin: %s", err.msg);
+    CHECK_INT(s->ops->appointment_book(s, t, sl[0].id, "u3", "sess-3", NULL, &id2, &err),
+              -PT_ERR_CONFLICT);
+    pt_error_clear(&err);
+    CHECK(s->ops->session_put(s, t, "sess-3", "u3", "{\"s\":1}", &err) == 0, "put: %s",
+          err.msg);
+    CHECK(s->ops->turn_commit(s, &err) == 0, "commit: %s", err.msg);
+    char *json = NULL;
+    s->ops->session_get(s, t, "sess-3", &a, &json, &err);
+    CHECK_STR(json, "{\"s\":1}");
+done:
+    arena_release(&a);
+    store_close(s);
+}
+
+/* ---- 8 threads, 8 handles, 5 slots ---- */
+
+typedef struct race_arg {
+    const char *url;
+    tenant_id t;
+    int64_t *slots;
+    int thread;
+    int booked, conflicts, other;
+} race_arg;
+
+static void *race_thread(void *p)
+{
+    race_arg *r = p;
+    store *s = NULL;
+    pt_error err = {0};
+    if (store_open(r->url, &s, &err) != 0) {
+        r->other = 100;
+        return NULL;
+    }
+    for (int i = 0; i < 5; i++) {
+        int64_t id = 0;
+        char sess[32];
+        snprintf(sess, sizeof sess, "t%d", r->thread);
+        pt_error_clear(&err);
+        int rc;
+        if ((r->thread + i) % 2) {   /* half of them inside a turn */
+            rc = s->ops->turn_begin(s, &err);
+            if (rc == 0) {
+                rc = s->ops->appointment_book(s, r->t, r->slots[i], "u", sess, NULL, &id, &err);
+                int rc2 = s->ops->session_put(s, r->t, sess, "u", "{}", &err);
+                if (rc2 == 0)
+                    rc2 = s->ops->turn_commit(s, &err);
+                else
+                    s->ops->turn_rollback(s);
+                if (rc2)
+                    rc = rc2;
+            }
+        } else {
+            rc = s->ops->appointment_book(s, r->t, r->slots[i], "u", sess, NULL, &id, &err);
+        }
+        if (rc == 0)
+            r->booked++;
+        else if (rc == -PT_ERR_CONFLICT)
+            r->conflicts++;
+        else {
+            fprintf(stderr, "race: %s\n", err.msg);
+            r->other++;
+        }
+    }
+    store_close(s);
+    return NULL;
+}
+
+TEST(test_booking_race)
+{
+    char url[512];
+    pt_error err = {0};
+    db_url(url, sizeof url, "race.db");
+    store *s = open_or_die(url);
+    tenant_id t = make_tenant(s, "blr", "k");
+    int64_t ag = 0, slot_ids[5];
+    s->ops->agent_create(s, t, "Ann", NULL, &ag, &err);
+    for (int i = 0; i < 5; i++)
+        s->ops->slot_add(s, t, ag, 1000 + i * 100, 1050 + i * 100, &err);
+    arena a;
+    arena_init(&a, 0);
+    store_slot *sl = NULL;
+    int n = 0;
+    s->ops->slots_free(s, t, 0, 10000, 10, &a, &sl, &n, &err);
+    CHECK_INT(n, 5);
+    for (int i = 0; i < 5 && i < n; i++)
+        slot_ids[i] = sl[i].id;
+
+    pthread_t th[8];
+    race_arg args[8];
+    for (int i = 0; i < 8; i++) {
+        args[i] = (race_arg){.url = url, .t = t, .slots = slot_ids, .thread = i};
+        pthread_create(&th[i], NULL, race_thread, &args[i]);
+    }
+    int booked = 0, conflicts = 0, other = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        booked += args[i].booked;
+        conflicts += args[i].conflicts;
+        other += args[i].other;
+    }
+    CHECK_INT(booked, 5);
+    CHECK_INT(conflicts, 35);
+    CHECK_INT(other, 0);
+    int64_t count = 0;
+    s->ops->appointment_count(s, t, NULL, &count, &err);
+    CHECK_INT(count, 5);
+    s->ops->slots_free(s, t, 0, 10000, 10, &a, &sl, &n, &err);
+    CHECK_INT(n, 0);
+    arena_release(&a);
+    store_close(s);
+}
+
+/* ---- turns ---- */
+
+static int run_turn(store *s, tenant_id t, const char *sess, const char *user, int k,
+                    pt_error *err)
+{
+    char state[64], text[64];
+    snprintf(state, sizeof state, "{\"turn\":%d}", k);
+    snprintf(text, sizeof text, "hello %d", k);
+    store_lead lead = {.user_id = user, .session_id = sess, .phone = k == 0 ? "+919812345678"
+                       : NULL, .language = "en", .state = "SLOT_FILLING",
+                       .temperature = "warm", .engagement_score = 4.5,
+                       .intent_to_buy_score = 6.0, .slots_json = "{\"bedrooms\":2}"};
+    int rc = s->ops->turn_begin(s, err);
+    if (rc)
+        return rc;
+    rc = s->ops->session_put(s, t, sess, user, state, err);
+    if (rc == 0)
+        rc = s->ops->message_append(s, t, sess, "user", text, NULL, err);
+    if (rc == 0)
+        rc = s->ops->message_append(s, t, sess, "assistant", "answer",
+                                    "{\"intent\":\"greeting\"}", err);
+    if (rc == 0)
+        rc = s->ops->profile_put(s, t, user, "{\"name\":\"Ravi\"}", err);
+    if (rc == 0)
+        rc = s->ops->lead_put(s, t, &lead, err);
+    if (rc == 0)
+        rc = s->ops->turn_commit(s, err);
+    else
+        s->ops->turn_rollback(s);
+    return rc;
+}
+
+TEST(test_turns)
+{
+    char url[512];
+    pt_error err = {0};
+    db_url(url, sizeof url, "turns.db");
+    store *s = open_or_die(url);
+    tenant_id t = make_tenant(s, "blr", "k");
+    arena a;
+    arena_init(&a, 0);
+    char *json = NULL;
+    store_message *msgs = NULL;
+    int n = 0;
+    int64_t ag = 0, appt = 0, count = 0;
+    store_slot *sl = NULL;
+
+    /* misuse is reported, not obeyed */
+    CHECK_INT(s->ops->turn_commit(s, &err), -PT_ERR_INTERNAL);
+    pt_error_clear(&err);
+    CHECK(s->ops->turn_begin(s, &err) == 0, "begin: %s", err.msg);
+    CHECK_INT(s->ops->turn_begin(s, &err), -PT_ERR_INTERNAL);
+    CHECK_INT(s->ops->import_begin(s, &err), -PT_ERR_INTERNAL);
+    s->ops->turn_rollback(s);
+    s->ops->turn_rollback(s);   /* a second rollback is a no-op */
+
+    /* rollback leaves nothing */
+    s->ops->agent_create(s, t, "Ann", NULL, &ag, &err);
+    s->ops->slot_add(s, t, ag, 5000, 6000, &err);
+    s->ops->slots_free(s, t, 0, 10000, 1, &a, &sl, &n, &err);
+    pt_error_clear(&err);
+    CHECK(s->ops->turn_begin(s, &err) == 0, "begin: %s", err.msg);
+    CHECK(s->ops->session_put(s, t, "s1", "u1", "{\"x\":1}", &err) == 0, "%s", err.msg);
+    CHECK(s->ops->message_append(s, t, "s1", "user", "hi", NULL, &err) == 0, "%s", err.msg);
+    CHECK(s->ops->profile_put(s, t, "u1", "{}", &err) == 0, "%s", err.msg);
+    CHECK(n == 1 && s->ops->appointment_book(s, t, sl[0].id, "u1", "s1", NULL, &appt,
+                                             &err) == 0, "%s", err.msg);
+    s->ops->turn_rollback(s);
+    CHECK(s->ops->session_get(s, t, "s1", &a, &json, &err) == 0 && json == NULL,
+          "no session after rollback");
+    CHECK(s->ops->profile_get(s, t, "u1", &a, &json, &err) == 0 && json == NULL,
+          "no profile after rollback");
+    s->ops->messages_list(s, t, "s1", 10, &a, &msgs, &n, &err);
+    CHECK_INT(n, 0);
+    s->ops->appointment_count(s, t, NULL, &count, &err);
+    CHECK_INT(count, 0);
+
+    /* commit persists and survives close/reopen */
+    for (int k = 0; k < 3; k++)
+        CHECK(run_turn(s, t, "s1", "u1", k, &err) == 0, "turn %d: %s", k, err.msg);
+    store_close(s);
+    s = open_or_die(url);
+    CHECK(s->ops->session_get(s, t, "s1", &a, &json, &err) == 0, "%s", err.msg);
+    CHECK_STR(json, "{\"turn\":2}");
+    CHECK(s->ops->profile_get(s, t, "u1", &a, &json, &err) == 0, "%s", err.msg);
+    CHECK_STR(json, "{\"name\":\"Ravi\"}");
+    CHECK(s->ops->messages_list(s, t, "s1", 100, &a, &msgs, &n, &err) == 0, "%s", err.msg);
+    CHECK_INT(n, 6);
+    if (n == 6) {
+        CHECK_STR(msgs[0].role, "user");
+        CHECK_STR(msgs[0].text, "hello 0");
+        CHECK(msgs[0].meta_json == NULL, "no meta");
+        CHECK_STR(msgs[5].role, "assistant");
+        CHECK_STR(msgs[5].meta_json, "{\"intent\":\"greeting\"}");
+        CHECK(msgs[0].created_at > 1700000000, "timestamp");
+    }
+    /* the latest 3, still oldest first */
+    CHECK(s->ops->messages_list(s, t, "s1", 3, &a, &msgs, &n, &err) == 0, "%s", err.msg);
+    CHECK_INT(n, 3);
+    if (n == 3) {
+        CHECK_STR(msgs[0].text, "answer");
+        CHECK_STR(msgs[1].text, "hello 2");
+    }
+    /* the lead kept the phone given in the first turn */
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM leads WHERE user_id = 'u1' AND"
+                      " phone = '+919812345678' AND temperature = 'warm'"), 1);
+
+    /* outside a turn every write is its own transaction */
+    CHECK(s->ops->session_put(s, t, "s2", NULL, "{}", &err) == 0, "%s", err.msg);
+    CHECK(s->ops->session_get(s, t, "s2", &a, &json, &err) == 0, "%s", err.msg);
+    CHECK_STR(json, "{}");
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->session_put(s, 777, "s9", NULL, "{}", &err), -PT_ERR_NOT_FOUND);
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->session_put(s, t, "", NULL, "{}", &err), -PT_ERR_INVALID);
+
+    /* a handle closed in the middle of a turn loses the turn, not the lock */
+    pt_error_clear(&err);
+    CHECK(s->ops->turn_begin(s, &err) == 0, "%s", err.msg);
+    s->ops->session_put(s, t, "s-dropped", NULL, "{}", &err);
+    store_close(s);
+    s = open_or_die(url);
+    CHECK(run_turn(s, t, "s3", "u3", 0, &err) == 0, "after dropped turn: %s", err.msg);
+    CHECK(s->ops->session_get(s, t, "s-dropped", &a, &json, &err) == 0 && json == NULL,
+          "dropped turn left nothing");
+    arena_release(&a);
+    store_close(s);
+}
+
+/* ---- the pool ---- */
+
+#define POOL_THREADS 8
+#define POOL_TURNS 30
+static atomic_int pool_in_use[64];
+static store *pool_handles[4];
+static atomic_int pool_violations, pool_errors;
+
+static int pool_index(store *s)
+{
+    for (int i = 0; i < 4; i++)
+        if (pool_handles[i] == s)
+            return i;
+    return 63;   /* not one of the pool's: counted as a violation below */
+}
+
+typedef struct pool_arg {
+    store_pool *p;
+    tenant_id t;
+    int thread;
+} pool_arg;
+
+static void *pool_thread(void *v)
+{
+    pool_arg *pa = v;
+    char sess[32], user[32];
+    snprintf(sess, sizeof sess, "pool-%d", pa->thread);
+    snprintf(user, sizeof user, "user-%d", pa->thread);
+    for (int k = 0; k < POOL_TURNS; k++) {
+        store *s = store_pool_get(pa->p);
+        int idx = pool_index(s);
+        if (idx == 63 || atomic_fetch_add(&pool_in_use[idx], 1) != 0)
+            atomic_fetch_add(&pool_violations, 1);
+        pt_error err = {0};
+        if (run_turn(s, pa->t, sess, user, k, &err) != 0) {
+            fprintf(stderr, "pool turn: %s\n", err.msg);
+            atomic_fetch_add(&pool_errors, 1);
+        }
+        atomic_fetch_sub(&pool_in_use[idx], 1);
+        store_pool_put(pa->p, s);
+    }
+    return NULL;
+}
+
+TEST(test_pool)
+{
+    char url[512];
+    pt_error err = {0};
+    store_pool *p = NULL;
+    db_url(url, sizeof url, "pool.db");
+    CHECK_INT(store_pool_open(url, 0, &p, &err), -PT_ERR_INVALID);
+    pt_error_clear(&err);
+    CHECK(store_pool_open(url, 4, &p, &err) == 0, "pool: %s", err.msg);
+    if (p == NULL)
+        return;
+    /* learn the four handles */
+    store *hs[4];
+    for (int i = 0; i < 4; i++)
+        hs[i] = store_pool_get(p);
+    for (int i = 0; i < 4; i++) {
+        pool_handles[i] = hs[i];
+        CHECK(i == 0 || hs[i] != hs[i - 1], "distinct handles");
+    }
+    tenant_id t = make_tenant(hs[0], "blr", "k");
+    /* a handle given back mid-turn is cleaned up */
+    hs[1]->ops->turn_begin(hs[1], &err);
+    for (int i = 0; i < 4; i++)
+        store_pool_put(p, hs[i]);
+
+    pthread_t th[POOL_THREADS];
+    pool_arg args[POOL_THREADS];
+    for (int i = 0; i < POOL_THREADS; i++) {
+        args[i] = (pool_arg){p, t, i};
+        pthread_create(&th[i], NULL, pool_thread, &args[i]);
+    }
+    for (int i = 0; i < POOL_THREADS; i++)
+        pthread_join(th[i], NULL);
+    CHECK_INT(atomic_load(&pool_violations), 0);
+    CHECK_INT(atomic_load(&pool_errors), 0);
+
+    store *s = store_pool_get(p);
+    arena a;
+    arena_init(&a, 0);
+    int bad = 0;
+    for (int i = 0; i < POOL_THREADS; i++) {
+        char sess[32];
+        store_message *m = NULL;
+        int n = 0;
+        snprintf(sess, sizeof sess, "pool-%d", i);
+        s->ops->messages_list(s, t, sess, 1000, &a, &m, &n, &err);
+        bad += n != 2 * POOL_TURNS;
+    }
+    CHECK_INT(bad, 0);
+    arena_release(&a);
+    store_pool_put(p, s);
+    store_pool_close(p);
+}
+
+TEST(test_isolation)
+{
+    char url[512];
+    pt_error err = {0};
+    store *s = open_or_die(db_url(url, sizeof url, "iso.db"));
+    tenant_id ta = make_tenant(s, "a", "ka");
+    tenant_id tb = make_tenant(s, "b", "kb");
+    gen_inventory(0);
+    import_inventory(s, ta);
+    run_turn(s, ta, "shared-session", "shared-user", 0, &err);
+    int64_t ag = 0, count = -1;
+    s->ops->agent_create(s, ta, "Ann", NULL, &ag, &err);
+    s->ops->slot_add(s, ta, ag, 1000, 2000, &err);
+
+    arena a;
+    arena_init(&a, 0);
+    listing *rows = NULL, one;
+    int n = -1;
+    store_listing_query q = any_query();
+    s->ops->listing_search(s, tb, &q, &a, &rows, &n, &err);
+    CHECK_INT(n, 0);
+    s->ops->listing_count(s, tb, &count, &err);
+    CHECK_INT(count, 0);
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->listing_get(s, tb, "L001", &a, &one, &err), -PT_ERR_NOT_FOUND);
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->listing_delete(s, tb, "L001", &err), -PT_ERR_NOT_FOUND);
+    store_locality_stats *st = NULL;
+    s->ops->locality_stats(s, tb, TX_NONE, &a, &st, &n, &err);
+    CHECK_INT(n, 0);
+
+    char *json = (char *)"sentinel";
+    s->ops->session_get(s, tb, "shared-session", &a, &json, &err);
+    CHECK(json == NULL, "B does not see A's session");
+    json = (char *)"sentinel";
+    s->ops->profile_get(s, tb, "shared-user", &a, &json, &err);
+    CHECK(json == NULL, "B does not see A's profile");
+    store_message *m = NULL;
+    s->ops->messages_list(s, tb, "shared-session", 10, &a, &m, &n, &err);
+    CHECK_INT(n, 0);
+    store_slot *sl = NULL;
+    s->ops->slots_free(s, tb, 0, 10000, 10, &a, &sl, &n, &err);
+    CHECK_INT(n, 0);
+
+    /* B writing the same ids lands beside A's, not over them */
+    CHECK(run_turn(s, tb, "shared-session", "shared-user", 5, &err) == 0, "%s", err.msg);
+    s->ops->session_get(s, ta, "shared-session", &a, &json, &err);
+    CHECK_STR(json, "{\"turn\":0}");
+    s->ops->session_get(s, tb, "shared-session", &a, &json, &err);
+    CHECK_STR(json, "{\"turn\":5}");
+    listing mine = inv[1].l;
+    mine.price = 1;
+    s->ops->listing_upsert(s, tb, &mine, &err);
+    CHECK(s->ops->listing_get(s, ta, "L001", &a, &one, &err) == 0 && one.price == inv[1].l.price,
+          "A's listing untouched");
+    s->ops->listing_count(s, ta, &count, &err);
+    CHECK_INT(count, N_LISTINGS);
+    arena_release(&a);
+    store_close(s);
+}
+
+TEST(test_arena_cap)
+{
+    /* a tiny arena: the search reports out of memory instead of crashing */
+    char url[512];
+    pt_error err = {0};
+    store *s = open_or_die(db_url(url, sizeof url, "cap.db"));
+    tenant_id t = make_tenant(s, "blr", "k");
+    gen_inventory(0);
+    import_inventory(s, t);
+    arena a;
+    arena_init(&a, 600);
+    listing *rows = NULL;
+    int n = 0;
+    store_listing_query q = any_query();
+    CHECK_INT(s->ops->listing_search(s, t, &q, &a, &rows, &n, &err), -PT_ERR_NOMEM);
+    arena_release(&a);
+    /* and the handle is still fine */
+    arena_init(&a, 0);
+    pt_error_clear(&err);
+    CHECK(s->ops->listing_search(s, t, &q, &a, &rows, &n, &err) == 0 && n == N_LISTINGS,
+          "after nomem: %s", err.msg);
+    CHECK(run_turn(s, t, "s", "u", 0, &err) == 0, "turn after nomem: %s", err.msg);
+    arena_release(&a);
+    store_close(s);
+}
+
+static void setup(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/proptalk-store-XXXXXX");
+    if (mkdtemp(tmpdir) == NULL) {
+        perror("mkdtemp");
+        exit(1);
+    }
+    setenv("PROPTALK_LOG", "warn", 1);
+    log_init();
+}
+
+TEST_MAIN(
+    setup();
+    RUN(test_open_and_migrations);
+    RUN(test_upgrade_old_database);
+    RUN(test_concurrent_openers);
+    RUN(test_tenants);
+    RUN(test_users);
+    RUN(test_import_and_get);
+    RUN(test_search);
+    RUN(test_locality_stats);
+    RUN(test_agents_and_slots);
+    RUN(test_booking);
+    RUN(test_booking_race);
+    RUN(test_turns);
+    RUN(test_pool);
+    RUN(test_isolation);
+    RUN(test_arena_cap);
+    rm_tree(tmpdir);
+)
