@@ -1124,7 +1124,9 @@ int dialog_turn(const dialog_env *env, session *s, profile *p, const nlu_result 
     int rc = 0;
     memset(r, 0, sizeof *r);
     turn t = {.env = env, .s = s, .p = p, .n = n, .cb = callback_data, .r = r, .err = err};
-    if (n && n->language_sure) {
+    /* the buyer's language: when the text says so clearly, or on the first
+     * message when it is our best guess */
+    if (n && (n->language_sure || s->turns == 0)) {
         int l = lang_from_name(n->language);
         if (l >= 0)
             s->language = (lang)l;

@@ -290,6 +290,11 @@ HOT_LOOP static void rows_sum(vf *restrict acc, const vf *restrict w, int stride
 {
     for (int i = 0; i < n; i++) {
         const vf *row = w + (size_t)rows[i] * (size_t)stride;
+        if (i + 2 < n) {        /* rows are scattered: fetch ahead */
+            const char *next = (const char *)(w + (size_t)rows[i + 2] * (size_t)stride);
+            for (size_t b = 0; b < (size_t)stride * sizeof(vf); b += 64)
+                __builtin_prefetch(next + b);
+        }
         for (int k = 0; k < stride; k++)
             acc[k] += row[k];
     }
@@ -645,6 +650,11 @@ HOT_LOOP static void rows_dot(vf *restrict acc, const vf *restrict w, int stride
     for (uint32_t i = 0; i < n; i++) {
         const vf *row = w + (size_t)rows[i] * (size_t)stride;
         float v = vals[i];
+        if (i + 2 < n) {        /* rows are scattered: fetch ahead */
+            const char *next = (const char *)(w + (size_t)rows[i + 2] * (size_t)stride);
+            for (size_t b = 0; b < (size_t)stride * sizeof(vf); b += 64)
+                __builtin_prefetch(next + b);
+        }
         for (int k = 0; k < stride; k++)
             acc[k] += v * row[k];
     }

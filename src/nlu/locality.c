@@ -351,6 +351,8 @@ static int entry_cmp(const void *pa, const void *pb)
     const gz_entry *a = pa, *b = pb;
     if (a->cp[0] != b->cp[0])
         return a->cp[0] < b->cp[0] ? -1 : 1;
+    if (a->nwords != b->nwords)
+        return a->nwords < b->nwords ? -1 : 1;
     if (a->ncp != b->ncp)
         return a->ncp < b->ncp ? -1 : 1;
     int c = memcmp(a->cp, b->cp, a->ncp * sizeof *a->cp);
@@ -450,14 +452,16 @@ typedef struct mword {
     bool stop;            /* a common word */
 } mword;
 
-/* First entry whose (first code point, length) is >= (c, len). */
-static int lower_bound(const nlu_gazetteer *g, uint32_t c, int len)
+/* First entry whose (first code point, words, length) is >= (c, nwords, len);
+ * the entries are sorted that way. */
+static int lower_bound(const nlu_gazetteer *g, uint32_t c, int nwords, int len)
 {
     int lo = 0, hi = g->n;
     while (lo < hi) {
         int mid = (lo + hi) / 2;
         const gz_entry *e = &g->e[mid];
-        if (e->cp[0] < c || (e->cp[0] == c && (int)e->ncp < len))
+        if (e->cp[0] < c
+            || (e->cp[0] == c && (e->nwords < nwords || (e->nwords == nwords && (int)e->ncp < len))))
             lo = mid + 1;
         else
             hi = mid;
@@ -508,10 +512,15 @@ int nlu_gazetteer_scan(const nlu_gazetteer *g, const nlu_toks *tk, const char **
                 continue;
             const uint32_t *gs = cps + w[i].cps;   /* words i..i+k-1, glued */
             uint64_t msig = bigram_sig(gs, glen);
-            int win = 2 * k;
-            for (int x = lower_bound(g, c0, glen - win); x < g->n; x++) {
+            /* entries of k words (word by word), and of k-1 or k+1 words
+             * (glued: one word boundary typed differently) */
+            for (int ew = k - 1; ew <= k + 1; ew++) {
+            if (ew < 1 || ew > GZ_MAX_WORDS)
+                continue;
+            int win = ew == k ? 2 * k : 2;
+            for (int x = lower_bound(g, c0, ew, glen - win); x < g->n; x++) {
                 const gz_entry *e = &g->e[x];
-                if (e->cp[0] != c0 || e->ncp > glen + win)
+                if (e->cp[0] != c0 || e->nwords != ew || e->ncp > glen + win)
                     break;
                 int diff = glen > e->ncp ? glen - e->ncp : e->ncp - glen;
                 int dist = 0;
@@ -552,6 +561,7 @@ int nlu_gazetteer_scan(const nlu_gazetteer *g, const nlu_toks *tk, const char **
                     best_cov = k;
                     best_dist = dist;
                 }
+            }
             }
         }
         if (best == NULL) {

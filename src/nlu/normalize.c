@@ -55,7 +55,7 @@ static const chat_word chat_words[] = {
     {"hiii", "hi"},          {"hlo", "hello"},        {"hv", "have"},
     {"hw", "how"},           {"im", "i'm"},           {"isnt", "isn't"},
     {"ive", "i've"},         {"kk", "ok"},            {"lemme", "let me"},
-    {"luv", "love"},         {"msg", "message"},      {"nd", "and"},
+    {"luv", "love"},         {"msg", "message"},      
     {"nxt", "next"},         {"okk", "ok"},           {"pls", "please"},
     {"plss", "please"},      {"plz", "please"},       {"plzz", "please"},
     {"ppl", "people"},       {"r", "are"},            {"shud", "should"},

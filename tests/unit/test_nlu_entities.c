@@ -471,6 +471,7 @@ static const char *const aliases =
     "مارينا\tDubai Marina\n"
     "Дубай Марина\tDubai Marina\n"
     "марина\tDubai Marina\n"
+    "marina\tDubai Marina\n"
     "downtown\tDowntown Dubai\n"
     "hsr\tHSR Layout\r\n"
     "ecity\tElectronic City\n"
@@ -514,7 +515,9 @@ TEST(test_locality)
         {"بزنس باي", {"Business Bay"}},
         {"arabian ranches", {"Arabian Ranches"}},
         {"what is the price", {NULL}},
-        {"herbal tea", {NULL}},
+        {"hebal", {"Hebbal"}},
+        {"call me later", {NULL}},
+        {"the villa is near the market", {NULL}},
         {"i like marina", {"Dubai Marina"}},
         {"whitefield koramangala hebbal marathahalli indiranagar",
          {"Whitefield", "Koramangala", "Hebbal", "Marathahalli"}},
@@ -921,6 +924,30 @@ TEST(test_sentiment)
     CHECK_INT(r.sentiment, SENT_NEUTRAL);
 }
 
+/* ---- lexicons are written in normalised form ---------------------------- */
+
+static void check_phrase(const char *phrase, void *ud)
+{
+    int *count = ud;
+    char buf[256];
+    size_t n = 0;
+    /* drop the '*' of stems before normalising */
+    for (const char *p = phrase; *p && n + 1 < sizeof buf; p++)
+        if (*p != '*')
+            buf[n++] = *p;
+    buf[n] = '\0';
+    const char *got = norm_of(buf);
+    (*count)++;
+    CHECK(strcmp(got, buf) == 0, "lexicon phrase \"%s\" normalises to \"%s\"", buf, got);
+}
+
+TEST(test_lexicons_normalised)
+{
+    int count = 0;
+    lex_each_phrase(check_phrase, &count);
+    CHECK(count > 500, "only %d phrases checked", count);
+}
+
 /* ---- a whole message ------------------------------------------------------ */
 
 TEST(test_combined)
@@ -1016,6 +1043,7 @@ TEST_MAIN({
     RUN(test_attrs);
     RUN(test_when);
     RUN(test_sentiment);
+    RUN(test_lexicons_normalised);
     RUN(test_combined);
     RUN(test_robust);
     arena_release(&A);
