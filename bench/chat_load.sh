@@ -8,10 +8,11 @@ set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-15}
 sync=${2:-full}
+threads=${3:-0}
 [ -x build/proptalk ] || make -s
 data=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
-PROPTALK_DATA=$data PROPTALK_LOG=error PROPTALK_SQLITE_SYNC=$sync ./build/proptalk serve --demo --port $port \
+PROPTALK_DATA=$data PROPTALK_LOG=error PROPTALK_SQLITE_SYNC=$sync ./build/proptalk serve --demo --port $port $( [ "$threads" -gt 0 ] && echo --threads $threads ) \
     --bind 127.0.0.1 > "$data/out" 2>"$data/err" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT

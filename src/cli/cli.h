@@ -23,6 +23,9 @@
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
+/* The commands.  argv[0] is the command name, argv[1..argc) its arguments;
+ * the result is the exit status (CLI_OK, CLI_FAIL, CLI_USAGE).  Each writes
+ * its JSON lines to stdout and its messages to stderr. */
 int cmd_serve(int argc, char **argv);
 int cmd_tenant(int argc, char **argv);
 int cmd_user(int argc, char **argv);

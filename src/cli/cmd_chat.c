@@ -1,8 +1,8 @@
 /*
  * cmd_chat.c - `proptalk chat --tenant SLUG [--user ID]`: a conversation
  * with the assistant in the terminal, through the same engine turn as the
- * HTTP channel (engine_chat_slug).  Prints the answer, the listings it cites
- * and its buttons numbered "[1] Investment"; typing a button's number
+ * HTTP channel (engine_chat_slug).  Prints the answer (which names the
+ * listings it shows) and its buttons numbered "[1] Investment"; typing a button's number
  * presses it (sends its data as callback_data).  /quit or end of input
  * leaves.  The session id is new for every run; the user id defaults to
  * "cli-<login name>" so a returning user is recognised.
@@ -26,7 +26,6 @@ const char cli_usage_chat[] = "chat --tenant SLUG [--user ID]";
 
 #define CHAT_LINE_MAX 4096
 #define CHAT_BUTTONS_MAX 16
-#define CHAT_SOURCES_SHOWN 5
 
 typedef struct buttons {
     int n;
@@ -45,20 +44,7 @@ static void show_answer(const char *json, buttons *bt)
     }
     const char *answer = json_string_value(json_object_get(o, "answer"));
     printf("\n%s\n", answer ? answer : "");
-    json_t *sources = json_object_get(o, "sources"), *src;
     size_t i;
-    json_array_foreach(sources, i, src) {
-        if (i >= CHAT_SOURCES_SHOWN)
-            break;
-        const char *title = json_string_value(json_object_get(src, "title"));
-        const char *loc = json_string_value(json_object_get(src, "locality"));
-        const char *cur = json_string_value(json_object_get(src, "currency"));
-        json_t *price = json_object_get(src, "price");
-        printf("  - %s%s%s", title ? title : "(untitled)", loc ? ", " : "", loc ? loc : "");
-        if (json_is_integer(price))
-            printf(": %" JSON_INTEGER_FORMAT " %s", json_integer_value(price), cur ? cur : "");
-        printf("\n");
-    }
     json_t *btns = json_object_get(o, "buttons"), *b;
     json_array_foreach(btns, i, b) {
         const char *label = json_string_value(json_object_get(b, "label"));

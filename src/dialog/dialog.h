@@ -154,6 +154,9 @@ typedef struct dialog_env {
     const char *user_id;
     time_t now;
     arena *arena;
+    /* the tenant's localities with their numbers, as loaded (read-only) */
+    const store_locality_stats *localities;
+    int n_localities;
 } dialog_env;
 
 #define REPLY_MAX_BUTTONS 8

@@ -291,27 +291,26 @@ static int budget_buttons(turn *t)
 
 static int location_buttons(turn *t)
 {
-    store *st = t->env->store;
-    store_locality_stats *ls = NULL;
-    int n = 0;
-    int rc = st->ops->locality_stats(st, t->env->tenant->id, t->s->slots.tx, t->env->arena, &ls, &n, t->err);
-    if (rc)
-        return rc;
+    const store_locality_stats *ls = t->env->localities;
+    int n = t->env->n_localities;
     /* the four areas with the most listings */
+    int picked[4];
+    int n_picked = 0;
     for (int k = 0; k < 4; k++) {
         int best = -1;
         for (int i = 0; i < n; i++) {
-            if (ls[i].listings < 0)
-                continue;
-            if (best < 0 || ls[i].listings > ls[best].listings)
+            bool used = false;
+            for (int j = 0; j < n_picked; j++)
+                used |= picked[j] == i;
+            if (!used && (best < 0 || ls[i].listings > ls[best].listings))
                 best = i;
         }
         if (best < 0)
             break;
+        picked[n_picked++] = best;
         char data[96];
         snprintf(data, sizeof data, "loc:%s", ls[best].locality);
         add_button(t->env, t->r, ls[best].locality, data);
-        ls[best].listings = -1;
     }
     add_button(t->env, t->r, word(t->env, t->s, "any_area", NULL), "loc:any");
     return 0;
@@ -493,15 +492,15 @@ static void local_day_bounds(const turn *t, const char *when, time_t *from, time
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;
     tm.tm_mday = d;
-    const char *tzname = t->env->tenant->timezone;
+    const char *zone = t->env->tenant->timezone;
     if (t->s->want_when_has_time) {
         tm.tm_hour = h;
         tm.tm_min = mi;
-        time_t at = tz_mktime(tzname, &tm);
+        time_t at = tz_mktime(zone, &tm);
         *from = at - 3600;
         *to = at + 4 * 3600;
     } else {
-        time_t day = tz_mktime(tzname, &tm);
+        time_t day = tz_mktime(zone, &tm);
         *from = day;
         *to = day + 86400;
     }

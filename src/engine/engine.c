@@ -43,6 +43,9 @@ typedef struct tenant_rt {
     pack *pack;
     nlu_gazetteer *gazetteer;
     nlu_model *own_model;     /* when the tenant's pack has its own intents */
+    arena mem;                /* owns localities */
+    store_locality_stats *localities;   /* every locality with its numbers, at load */
+    int n_localities;
 } tenant_rt;
 
 /* ---- metrics ------------------------------------------------------------ */
@@ -84,6 +87,7 @@ static void rt_release(tenant_rt *rt)
     pack_free(rt->pack);
     nlu_gazetteer_free(rt->gazetteer);
     nlu_model_free(rt->own_model);
+    arena_release(&rt->mem);
     free(rt);
 }
 
@@ -100,16 +104,17 @@ static int rt_build(engine *e, store *st, const tenant *t, const char *key_hash,
         goto done;
     }
     atomic_init(&rt->refs, 1);
+    arena_init(&rt->mem, 0);
     rt->t = *t;
     snprintf(rt->key_hash, sizeof rt->key_hash, "%s", key_hash ? key_hash : "");
     rc = pack_load(e->packs_dir, t->slug, &rt->pack, err);
     if (rc)
         goto done;
-    store_locality_stats *ls = NULL;
-    int n = 0;
-    rc = st->ops->locality_stats(st, t->id, TX_NONE, &a, &ls, &n, err);
+    rc = st->ops->locality_stats(st, t->id, TX_NONE, &rt->mem, &rt->localities, &rt->n_localities, err);
     if (rc)
         goto done;
+    store_locality_stats *ls = rt->localities;
+    int n = rt->n_localities;
     const char **names = arena_alloc(&a, sizeof *names * (size_t)(n ? n : 1));
     if (names == NULL) {
         rc = pt_fail(err, PT_ERR_NOMEM, "tenant \"%s\": out of memory", t->slug);
@@ -547,7 +552,8 @@ static int chat_turn(engine *e, tenant_rt *rt, const chat_request *req, arena *a
         n = &nres;
     }
     dialog_env env = {.tenant = &rt->t, .pack = rt->pack, .store = st, .session_id = req->session_id,
-                      .user_id = req->user_id, .now = now, .arena = a};
+                      .user_id = req->user_id, .now = now, .arena = a,
+                      .localities = rt->localities, .n_localities = rt->n_localities};
     const char *cb = req->callback_data && req->callback_data[0] ? req->callback_data : NULL;
     rc = dialog_turn(&env, &s, &p, n, cb, &r, err);
     if (rc)

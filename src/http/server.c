@@ -252,8 +252,11 @@ static enum MHD_Result dispatch(http_req *r)
     pt_error err = {0};
     http_reply out = {0};
 
-    if (r->too_large)
-        return respond_error(r, PT_ERR_TOO_LARGE, "request body is larger than 65536 bytes");
+    if (r->too_large) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "request body is larger than %u bytes", CHAT_BODY_MAX);
+        return respond_error(r, PT_ERR_TOO_LARGE, msg);
+    }
     if (r->rt == NULL)
         return respond_error(r, r->route_error, r->route_error == PT_ERR_METHOD
                                                     ? "method not allowed for this path"
@@ -275,22 +278,28 @@ static enum MHD_Result dispatch(http_req *r)
     return respond(r, out.status, out.content_type, out.body, out.len);
 }
 
-/* Content-Length over the cap?  (A chunked upload is checked as it comes.) */
-static bool declared_too_large(struct MHD_Connection *c)
+/* The declared Content-Length, or -1 when there is none (chunked). */
+static int64_t declared_length(struct MHD_Connection *c)
 {
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl == NULL)
-        return false;
-    uint64_t n = 0;
+    int64_t n = 0;
+    if (cl == NULL || cl[0] == '\0')
+        return -1;
     for (const char *p = cl; *p; p++) {
         if (*p < '0' || *p > '9')
-            return false;   /* libmicrohttpd rejects a malformed length itself */
-        if (n > CHAT_BODY_MAX)
-            return true;
-        n = n * 10 + (uint64_t)(*p - '0');
+            return -1;   /* libmicrohttpd rejects a malformed length itself */
+        if (n > (int64_t)BODY_DISCARD_MAX)
+            return n;
+        n = n * 10 + (*p - '0');
     }
-    return n > CHAT_BODY_MAX;
+    return n;
+}
+
+static bool expects_continue(struct MHD_Connection *c)
+{
+    const char *e = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    return e && strcasecmp(e, "100-continue") == 0;
 }
 
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -312,9 +321,16 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         r->body.cap = CHAT_BODY_MAX;
         *con_cls = r;
         route_find(r, method, url);
-        if (declared_too_large(conn)) {
+        int64_t declared = declared_length(conn);
+        if (declared > (int64_t)CHAT_BODY_MAX) {
+            /* Too large, known up front.  A client waiting for 100-continue
+             * (or one sending absurd sizes) is answered now, before any of
+             * the body.  One that sends without waiting would be reset while
+             * writing and never read an early answer, so its body is read
+             * and dropped (never stored) and the 413 follows. */
             r->too_large = true;
-            return dispatch(r);   /* early answer; the body is never read */
+            if (expects_continue(conn) || declared > (int64_t)BODY_DISCARD_MAX)
+                return dispatch(r);
         }
         return MHD_YES;
     }
@@ -333,9 +349,10 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
             return MHD_YES;
         }
         if (buf_append(&r->body, upload_data, n) != 0) {
+            /* past the cap: stop keeping it (libmicrohttpd 0.9.75 cannot
+             * answer in the middle of an upload; the 413 goes at its end) */
             r->too_large = true;
-            /* answer now if libmicrohttpd allows it mid-upload; else at the end */
-            (void)dispatch(r);
+            buf_free(&r->body);
         }
         return MHD_YES;
     }

@@ -4,9 +4,12 @@
  * A thread pool (one epoll loop per thread) accepts keep-alive connections
  * and dispatches each request through one routing table of
  * {method, path, handler, auth} rows.  The dispatcher answers unknown paths
- * (404) and wrong methods (405), enforces the body cap (64 KiB, 413 as soon
- * as it is exceeded), checks authentication once, gives each request an
- * arena freed when it completes, and counts every request for /metrics.
+ * (404) and wrong methods (405), enforces the body cap (64 KiB: a body is
+ * never kept past it; a Content-Length over it is refused up front, at once
+ * when the client waits for 100-continue, else after its body is drained so
+ * the client can read the 413), checks authentication once, gives each
+ * request an arena freed when it completes, and counts every request for
+ * /metrics.
  * Handlers never see the socket; conversation work is engine_chat()'s.
  *
  * Routes: GET /health, GET /ready, GET /metrics, POST /api/chat/query

@@ -92,6 +92,7 @@ typedef struct importer {
     pt_error *err;
     arena a;                 /* the current row's strings */
     int pending;             /* rows upserted in the open batch */
+    int batch_ops;           /* upserts and deletes in the open batch */
     bool in_batch;
     /* CSV header */
     bool have_header;
@@ -625,6 +626,7 @@ static int batch_commit(importer *im)
     else
         im->s->ops->import_rollback(im->s);
     im->pending = 0;
+    im->batch_ops = 0;
     return rc;
 }
 
@@ -634,6 +636,7 @@ static void batch_rollback(importer *im)
         im->s->ops->import_rollback(im->s);
     im->in_batch = false;
     im->pending = 0;
+    im->batch_ops = 0;
 }
 
 /* A store error about the row itself rejects the row; others end the import. */
@@ -667,6 +670,8 @@ static int import_row_emit(importer *im, const import_row *r)
             rc = 0;
         else
             rc = pt_fail(im->err, rc, "line %ld: %s", r->line, e.msg);
+        if (rc == 0 && ++im->batch_ops >= IMPORT_BATCH)
+            rc = batch_commit(im);
         goto done;
     }
     if (row_to_listing(im, r, &l) != 0)
@@ -684,7 +689,8 @@ static int import_row_emit(importer *im, const import_row *r)
         }
         goto done;
     }
-    if (++im->pending >= IMPORT_BATCH)
+    im->pending++;
+    if (++im->batch_ops >= IMPORT_BATCH)
         rc = batch_commit(im);
 done:
     return rc;
@@ -713,12 +719,24 @@ static const char *attributes_text(arena *a, json_t *attrs, size_t max)
 
 /* ---- CSV ----------------------------------------------------------------- */
 
+/* Appends ", \"name\"" to a list of missing columns. */
+static void list_add(char *list, size_t size, int *n, const char *item)
+{
+    size_t o = strlen(list);
+    snprintf(list + o, size - o, "%s%s", *n ? ", " : "", item);
+    (*n)++;
+}
+
+/* The first record: maps each header cell to a column (or an attribute
+ * name) and checks that the required columns are there. */
 static int csv_header(importer *im, const csv_record *rec)
 {
-    int rc = 0;
+    int rc = 0, n_missing = 0;
     bool seen[COL__COUNT] = {false};
     char missing[200] = "";
+    arena ha;
 
+    arena_init(&ha, 0);
     if (rec->error) {
         rc = pt_fail(im->err, PT_ERR_INVALID, "header (line %ld): %s", rec->line, rec->error);
         goto done;
@@ -730,63 +748,44 @@ static int csv_header(importer *im, const csv_record *rec)
         rc = pt_fail(im->err, PT_ERR_NOMEM, "out of memory reading the header");
         goto done;
     }
-    arena ha;
-    arena_init(&ha, 0);
     for (int i = 0; i < rec->n_fields; i++) {
         if (!utf8_valid(rec->fields[i], rec->lens[i]) || strlen(rec->fields[i]) != rec->lens[i]) {
-            arena_release(&ha);
             rc = pt_fail(im->err, PT_ERR_INVALID,
                          "header: column %d is not valid UTF-8 (save the file as UTF-8)", i + 1);
             goto done;
         }
-        char *name = normalise_name(&ha, rec->fields[i], rec->lens[i]);
+        const char *name = normalise_name(&ha, rec->fields[i], rec->lens[i]);
         int col = column_by_name(name);
+        im->col_of[i] = col;
         if (col >= 0 && seen[col]) {
             rc = pt_fail(im->err, PT_ERR_INVALID, "header: column \"%s\" appears twice",
                          col_names[col]);
-            arena_release(&ha);
             goto done;
         }
-        if (col >= 0)
+        if (col >= 0) {
             seen[col] = true;
-        im->col_of[i] = col;
-        if (col < 0 && name)
-            im->header_names[i] = strdup(name);
-        if (col < 0 && name && im->header_names[i] == NULL) {
-            arena_release(&ha);
+        } else if (name && (im->header_names[i] = strdup(name)) == NULL) {
             rc = pt_fail(im->err, PT_ERR_NOMEM, "out of memory reading the header");
             goto done;
         }
     }
-    arena_release(&ha);
-    {
-        static const int req[] = {COL_ID, COL_PTYPE, COL_TX, COL_PRICE};
-        size_t o = 0;
-        int n_missing = 0;
-        for (size_t k = 0; k < sizeof req / sizeof req[0]; k++) {
-            if (seen[req[k]])
-                continue;
-            int w = snprintf(missing + o, sizeof missing - o, "%s\"%s\"", n_missing ? ", " : "",
-                             col_names[req[k]]);
-            if (w > 0 && (size_t)w < sizeof missing - o)
-                o += (size_t)w;
-            n_missing++;
-        }
-        if (!seen[COL_TITLE] && !seen[COL_PROJECT]) {
-            int w = snprintf(missing + o, sizeof missing - o, "%s\"title\" or \"project\"",
-                             n_missing ? ", " : "");
-            if (w > 0 && (size_t)w < sizeof missing - o)
-                o += (size_t)w;
-            n_missing++;
-        }
-        if (n_missing) {
-            rc = pt_fail(im->err, PT_ERR_INVALID, "header (line %ld): missing column%s %s",
-                         rec->line, n_missing > 1 ? "s" : "", missing);
-            goto done;
-        }
+    static const int required[] = {COL_ID, COL_PTYPE, COL_TX, COL_PRICE};
+    for (size_t k = 0; k < sizeof required / sizeof required[0]; k++) {
+        char item[40];
+        snprintf(item, sizeof item, "\"%s\"", col_names[required[k]]);
+        if (!seen[required[k]])
+            list_add(missing, sizeof missing, &n_missing, item);
+    }
+    if (!seen[COL_TITLE] && !seen[COL_PROJECT])
+        list_add(missing, sizeof missing, &n_missing, "\"title\" or \"project\"");
+    if (n_missing) {
+        rc = pt_fail(im->err, PT_ERR_INVALID, "header (line %ld): missing column%s %s",
+                     rec->line, n_missing > 1 ? "s" : "", missing);
+        goto done;
     }
     im->have_header = true;
 done:
+    arena_release(&ha);
     return rc;
 }
 

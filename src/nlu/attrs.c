@@ -206,21 +206,25 @@ static bool skip_tok(const nlu_toks *tk, int i)
 
 /* A bedroom unit at token j, after an optional '-', '+' or the Russian
  * "-х".  Returns the number of tokens from j through the unit, or 0. */
-static int bedunit_after(const nlu_toks *tk, int j)
+static int bedunit_after(lex_cache *lc, int j)
 {
+    const nlu_toks *tk = lc->tk;
     const lex_item *it;
     int k = j;
     if (nlu_tok_punct(tk, k, '-') || nlu_tok_punct(tk, k, '+'))
         k++;
-    if (k > j && lex_match_cat(&attr_lex, tk, k, CAT(A_SKIP), &it) > 0 && nlu_tok_attached(tk, k))
+    if (k > j && lex_cmatch(lc, k, CAT(A_SKIP), &it) > 0 && nlu_tok_attached(tk, k))
         k++;
-    int c = lex_match_cat(&attr_lex, tk, k, CAT(A_BEDUNIT), &it);
+    int c = lex_cmatch(lc, k, CAT(A_BEDUNIT), &it);
     return c > 0 ? k + c - j : 0;
 }
 
 void nlu_attrs_scan(const nlu_toks *tk, nlu_attrs *out)
 {
     pthread_once(&attr_once, attr_init);
+    lex_cache cache;
+    lex_cache *lc = &cache;
+    lex_cache_init(lc, &attr_lex, tk);
     out->bedrooms = -1;
     out->type = PTYPE_NONE;
     out->tx = TX_NONE;
@@ -241,7 +245,7 @@ void nlu_attrs_scan(const nlu_toks *tk, nlu_attrs *out)
             /* "2-3 bhk": the first number */
             if (nlu_tok_punct(tk, j, '-') && j + 1 < tk->n && tk->t[j + 1].kind == TK_NUM)
                 j += 2;
-            int c = bedunit_after(tk, j);
+            int c = bedunit_after(lc, j);
             if (!frac && c > 0 && n >= 0 && n <= 20) {
                 if (out->bedrooms < 0) {
                     out->bedrooms = (int)n;
@@ -253,7 +257,7 @@ void nlu_attrs_scan(const nlu_toks *tk, nlu_attrs *out)
             continue;
         }
         const lex_item *it;
-        int c = lex_match_cat(&attr_lex, tk, i, ~(CAT(A_BEDUNIT) | CAT(A_SKIP)), &it);
+        int c = lex_cmatch(lc, i, ~(CAT(A_BEDUNIT) | CAT(A_SKIP)), &it);
         if (c == 0) {
             i++;
             continue;
@@ -283,7 +287,7 @@ void nlu_attrs_scan(const nlu_toks *tk, nlu_attrs *out)
             }
             break;
         case A_NUMWORD: {
-            int u = bedunit_after(tk, i + c);
+            int u = bedunit_after(lc, i + c);
             if (u > 0) {
                 if (out->bedrooms < 0) {
                     out->bedrooms = it->val;

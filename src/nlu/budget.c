@@ -236,9 +236,9 @@ static void budget_init(void)
     lex_build(&budget_lex, budget_items, (int)(sizeof budget_items / sizeof budget_items[0]));
 }
 
-static int match(const nlu_toks *tk, int i, unsigned cats, const lex_item **it)
+static int match(lex_cache *lc, int i, unsigned cats, const lex_item **it)
 {
-    return lex_match_cat(&budget_lex, tk, i, cats, it);
+    return lex_cmatch(lc, i, cats, it);
 }
 
 #define CAT(c) (1u << (c))
@@ -372,23 +372,25 @@ static int64_t amount_value(const amount *a, int mult)
     return (v + p / 2) / p;
 }
 
-static int is_currency_at(const nlu_toks *tk, int i)
+static int is_currency_at(lex_cache *lc, int i)
 {
+    const nlu_toks *tk = lc->tk;
     const lex_item *it;
     if (skip_tok(tk, i))
         return -1;
-    if (match(tk, i, CAT(B_CUR), &it) == 1)
+    if (match(lc, i, CAT(B_CUR), &it) == 1)
         return it->val;
     return -1;
 }
 
 /* A multiplier at token j right after a number (attached says whether the
  * number touches it).  Returns M_* or 0. */
-static int unit_at(const nlu_toks *tk, int j, bool attached, const lex_item **it)
+static int unit_at(lex_cache *lc, int j, bool attached, const lex_item **it)
 {
+    const nlu_toks *tk = lc->tk;
     if (skip_tok(tk, j) || tk->t[j].kind != TK_WORD)
         return 0;
-    if (match(tk, j, CAT(B_UNIT), it) != 1)
+    if (match(lc, j, CAT(B_UNIT), it) != 1)
         return 0;
     if (((*it)->val & UF_ATTACHED) && !attached)
         return 0;
@@ -397,15 +399,16 @@ static int unit_at(const nlu_toks *tk, int j, bool attached, const lex_item **it
 
 /* Parses what follows the number part of an amount at token j: multiplier,
  * "and a half", currency, suffix qualifiers and non-money words. */
-static void amount_tail(const nlu_toks *tk, int j, bool num_attached_ok, amount *a)
+static void amount_tail(lex_cache *lc, int j, bool num_attached_ok, amount *a)
 {
+    const nlu_toks *tk = lc->tk;
     const lex_item *it;
     int c;
     if (a->mult == M_NONE) {
-        int u = unit_at(tk, j, nlu_tok_attached(tk, j), &it);
+        int u = unit_at(lc, j, nlu_tok_attached(tk, j), &it);
         if (u) {
             /* "500 m from the beach" */
-            if (u == M_MILLION && tk->t[j].len == 1 && match(tk, j + 1, CAT(B_DISTANCE), &it) > 0) {
+            if (u == M_MILLION && tk->t[j].len == 1 && match(lc, j + 1, CAT(B_DISTANCE), &it) > 0) {
                 a->notmoney = true;
                 a->end = j + 1;
                 return;
@@ -414,7 +417,7 @@ static void amount_tail(const nlu_toks *tk, int j, bool num_attached_ok, amount 
             j++;
         }
     }
-    if (a->mult != M_NONE && (c = match(tk, j, CAT(B_HALF), &it)) > 0) {
+    if (a->mult != M_NONE && (c = match(lc, j, CAT(B_HALF), &it)) > 0) {
         if (a->dec == 0) {   /* "مليون ونص" = 1.5 million */
             a->mant = a->mant * 10 + 5;
             a->dec = 1;
@@ -422,7 +425,7 @@ static void amount_tail(const nlu_toks *tk, int j, bool num_attached_ok, amount 
         j += c;
     }
     if (a->cur < 0) {
-        int cur = is_currency_at(tk, j);
+        int cur = is_currency_at(lc, j);
         if (cur >= 0) {
             a->cur = cur;
             j++;
@@ -430,11 +433,11 @@ static void amount_tail(const nlu_toks *tk, int j, bool num_attached_ok, amount 
     }
     a->suffix = -1;
     if (!skip_tok(tk, j)) {
-        if ((c = match(tk, j, CAT(B_SUFMIN) | CAT(B_SUFMAX), &it)) > 0) {
+        if ((c = match(lc, j, CAT(B_SUFMIN) | CAT(B_SUFMAX), &it)) > 0) {
             a->suffix = it->cat;
             j += c;
         } else if (a->mult == M_NONE && a->cur < 0) {
-            if (match(tk, j, CAT(B_NOTMONEY), &it) > 0)
+            if (match(lc, j, CAT(B_NOTMONEY), &it) > 0)
                 a->notmoney = true;
             else if (!num_attached_ok && nlu_tok_attached(tk, j) && tk->t[j].kind == TK_WORD)
                 a->notmoney = true;   /* "2bhk", "21st", "5pm" */
@@ -447,8 +450,9 @@ static void amount_tail(const nlu_toks *tk, int j, bool num_attached_ok, amount 
 
 /* Reads an amount that starts at token i, if any.  Returns true and fills
  * *a. */
-static bool amount_at(const nlu_toks *tk, int i, amount *a)
+static bool amount_at(lex_cache *lc, int i, amount *a)
 {
+    const nlu_toks *tk = lc->tk;
     const lex_item *it;
     int c;
     memset(a, 0, sizeof *a);
@@ -457,13 +461,13 @@ static bool amount_at(const nlu_toks *tk, int i, amount *a)
     a->start = i;
     int j = i;
     /* a currency first: "AED 2M", "₹90L", "rs. 50 lakh" */
-    int cur = is_currency_at(tk, j);
+    int cur = is_currency_at(lc, j);
     if (cur >= 0) {
         int k = j + 1;
         if (nlu_tok_punct(tk, k, '.'))
             k++;
         if (!skip_tok(tk, k) && (tk->t[k].kind == TK_NUM
-                                 || match(tk, k, CAT(B_NUMWORD) | CAT(B_WORDAMT) | CAT(B_UNIT), &it) > 0)) {
+                                 || match(lc, k, CAT(B_NUMWORD) | CAT(B_WORDAMT) | CAT(B_UNIT), &it) > 0)) {
             a->cur = cur;
             j = k;
         } else {
@@ -487,36 +491,36 @@ static bool amount_at(const nlu_toks *tk, int i, amount *a)
         if (nlu_tok_punct(tk, next, '-') && nlu_tok_attached(tk, next) && next + 1 < tk->n
             && tk->t[next + 1].kind == TK_NUM && nlu_tok_punct(tk, next + 2, '-'))
             a->notmoney = true;
-        amount_tail(tk, next, false, a);
+        amount_tail(lc, next, false, a);
         return true;
     }
-    if ((c = match(tk, j, CAT(B_WORDAMT), &it)) > 0) {
+    if ((c = match(lc, j, CAT(B_WORDAMT), &it)) > 0) {
         a->mant = word_amounts[it->val];
         a->mult = M_NONE;
         a->word = true;
-        amount_tail(tk, j + c, true, a);
+        amount_tail(lc, j + c, true, a);
         a->bare_ok = false;
         return true;
     }
-    if ((c = match(tk, j, CAT(B_NUMWORD), &it)) > 0) {
+    if ((c = match(lc, j, CAT(B_NUMWORD), &it)) > 0) {
         int tenths = it->val, k = j + c;
         if (nlu_tok_is(tk, k, "a") && tenths == 5)
             k++;   /* "half a million" */
         const lex_item *u;
-        int m = unit_at(tk, k, false, &u);
+        int m = unit_at(lc, k, false, &u);
         if (!m || tk->t[k].len == 1)
             return false;   /* "two thousand" is fine, but "a m" is not */
         a->mant = tenths;
         a->dec = 1;
         a->mult = m;
-        amount_tail(tk, k + 1, true, a);
+        amount_tail(lc, k + 1, true, a);
         return true;
     }
-    if (match(tk, j, CAT(B_UNIT), &it) > 0 && (it->val & UF_STANDALONE)) {
+    if (match(lc, j, CAT(B_UNIT), &it) > 0 && (it->val & UF_STANDALONE)) {
         /* "مليون درهم", "under a million" handled above; a lone "million" */
         a->mant = 1;
         a->mult = it->val & 0xFF;
-        amount_tail(tk, j + 1, true, a);
+        amount_tail(lc, j + 1, true, a);
         return true;
     }
     return false;
@@ -526,12 +530,12 @@ static bool amount_at(const nlu_toks *tk, int i, amount *a)
  * qualifiers that end at most 3 tokens before s (not crossing prev_end), the
  * one ending nearest, the longest on a tie ("not more than" over "more
  * than"); a budget keyword yields to any other ("budget is around 2M"). */
-static int qualifier_before(const nlu_toks *tk, int s, int prev_end)
+static int qualifier_before(lex_cache *lc, int s, int prev_end)
 {
     int best = -1, best_end = -1, best_q = 0, other = -1, other_end = -1;
     for (int q = s - 1; q >= 0 && q >= s - 6 && q >= prev_end; q--) {
         const lex_item *it;
-        int c = match(tk, q, QUAL_CATS, &it);
+        int c = match(lc, q, QUAL_CATS, &it);
         if (c <= 0 || q + c > s || q + c < s - 3)
             continue;
         int e = q + c;
@@ -562,6 +566,9 @@ bool nlu_budget_scan(const nlu_toks *tk, const char *ctx_currency, nlu_budget *o
 {
     pthread_once(&budget_once, budget_init);
     memset(out, 0, sizeof *out);
+    lex_cache cache;
+    lex_cache *lc = &cache;
+    lex_cache_init(lc, &budget_lex, tk);
 
     amount am[MAX_AMOUNTS];
     int na = 0;
@@ -570,7 +577,7 @@ bool nlu_budget_scan(const nlu_toks *tk, const char *ctx_currency, nlu_budget *o
             i++;
             continue;
         }
-        if (amount_at(tk, i, &am[na]) && am[na].end > i) {
+        if (amount_at(lc, i, &am[na]) && am[na].end > i) {
             i = am[na].end;
             na++;
         } else {
@@ -584,10 +591,10 @@ bool nlu_budget_scan(const nlu_toks *tk, const char *ctx_currency, nlu_budget *o
     for (int k = 0; k < na && !(out->has_min && out->has_max); k++) {
         amount *a = &am[k], *b = NULL;
         const lex_item *it;
-        int q = qualifier_before(tk, a->start, prev_end);
+        int q = qualifier_before(lc, a->start, prev_end);
         /* a range: a SEP b, or a AND b after "between" */
         if (k + 1 < na) {
-            int sep = a->end, c = match(tk, sep, CAT(B_SEP) | CAT(B_SEPAND), &it);
+            int sep = a->end, c = match(lc, sep, CAT(B_SEP) | CAT(B_SEPAND), &it);
             if (c > 0 && am[k + 1].start == sep + c
                 && (it->cat == B_SEP || q == B_QBETWEEN))
                 b = &am[k + 1];
@@ -698,14 +705,17 @@ bool nlu_budget_money_context(const nlu_toks *tk, int i, int j)
 {
     const lex_item *it;
     pthread_once(&budget_once, budget_init);
-    if (j < tk->n && (match(tk, j, CAT(B_UNIT) | CAT(B_CUR), &it) > 0))
+    lex_cache cache;
+    lex_cache *lc = &cache;
+    lex_cache_init(lc, &budget_lex, tk);
+    if (j < tk->n && (match(lc, j, CAT(B_UNIT) | CAT(B_CUR), &it) > 0))
         return true;
-    if (i > 0 && match(tk, i - 1, CAT(B_CUR), &it) > 0)
+    if (i > 0 && match(lc, i - 1, CAT(B_CUR), &it) > 0)
         return true;
-    if (i > 1 && nlu_tok_punct(tk, i - 1, '.') && match(tk, i - 2, CAT(B_CUR), &it) > 0)
+    if (i > 1 && nlu_tok_punct(tk, i - 1, '.') && match(lc, i - 2, CAT(B_CUR), &it) > 0)
         return true;
     for (int q = i - 1; q >= 0 && q >= i - 3; q--)
-        if (match(tk, q, QUAL_CATS, &it) > 0)
+        if (match(lc, q, QUAL_CATS, &it) > 0)
             return true;
     return false;
 }

@@ -7,20 +7,22 @@
  * 2- to 5-grams of each word padded as "<word>", and whether the message
  * asks a question.  Digits are read as '0' so "2bhk" and "3bhk", or two phone
  * numbers, look alike; apostrophes inside a word are dropped ("what's" is
- * "whats").  Each feature is hashed (FNV-1a, then a 64-bit finaliser) into
- * one of NLU_BUCKETS buckets, and a message's vector is its bucket counts
- * divided by the square root of the number of features, so long and short
- * messages score on one scale.  Only buckets seen in training get a weight
- * row; the others weigh nothing.
+ * "whats"); emoji are words of their own.  Each feature is hashed to a
+ * 64-bit id (FNV-1a, then a 64-bit finaliser); the ids seen in training
+ * index their weight rows through an open-addressing table, so unlike a
+ * fixed 2^18-bucket array there are no bucket collisions, the table is
+ * sized to the data, and a message with nothing known can be told.  A
+ * message's vector is its feature counts divided by the square root of the
+ * number of features, so long and short messages score on one scale.
  *
  * Training: every utterance is normalised with nlu_normalize(); the model
- * is a softmax over the intents, trained for NLU_EPOCHS passes of SGD with a
- * per-row AdaGrad step (one accumulator per feature row, one per class
- * bias) over a shuffle with a fixed seed, so training is deterministic.
- * Confidence is the softmax probability at a temperature fitted on held-out
- * data: the model is first trained on 4/5 of the examples, the temperature
- * that minimises the log-loss of the other fifth is kept, and the model is
- * then trained again on everything.
+ * is a softmax over the intents trained by SGD with a per-row AdaGrad step
+ * (one accumulator per feature row, one per class bias) over shuffles with
+ * a fixed seed, so training is deterministic.  Epochs: about
+ * NLU_STEPS_TARGET steps in all, 4 to 20 epochs.  On large sets (from
+ * NLU_PRUNE_FROM utterances) features seen in one utterance only are
+ * dropped.  Confidence is the softmax probability at a temperature fitted
+ * on held-out data (see fit_model()).
  *
  * Out of scope: when the training data has an "out_of_scope" intent it is a
  * class like the others.  When it has none, a message whose best calibrated
@@ -46,8 +48,6 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#define NLU_BUCKET_BITS   18
-#define NLU_BUCKETS       (1u << NLU_BUCKET_BITS)
 #define NLU_MAX_CLASSES   512          /* intents in one model */
 #define NLU_MAX_NAME      64           /* bytes of an intent name */
 #define NLU_MAX_EXAMPLES  500000       /* utterances in one training run */
@@ -86,13 +86,27 @@ typedef float vf __attribute__((vector_size(VL * sizeof(float))));
 #endif
 #define LANE(v, k) ((v)[(k) / VL][(k) % VL])
 
+/* Feature id -> weight row, open addressing with linear probing, at most
+ * half full.  A slot keeps the high 32 bits of the id as a tag beside the
+ * row + 1 (0: free slot), so a probe reads 8 bytes; the low bits of the id
+ * chose the slot, so ids that differ in either half are told apart. */
+typedef struct ft_slot {
+    uint32_t tag;
+    uint32_t row1;
+} ft_slot;
+
+typedef struct feat_table {
+    ft_slot *slots;
+    size_t mask;            /* number of slots - 1, a power of two minus 1 */
+} feat_table;
+
 struct nlu_model {
     int n_classes;
     int stride;             /* vectors per weight row: ceil(n_classes / VL) */
     char **names;           /* n_classes intent names, owned */
     int oos;                /* index of an "out_of_scope" class, or -1 */
     uint32_t n_rows;
-    uint32_t *row_of;       /* NLU_BUCKETS entries: row + 1, 0 = never seen */
+    feat_table table;       /* feature id -> weight row */
     vf *w;                  /* n_rows * stride, row-major; aligned */
     vf *bias;               /* stride; aligned */
     double inv_temp;        /* 1 / fitted temperature */
@@ -113,18 +127,71 @@ static inline uint64_t fnv_tag(unsigned char tag)
     return fnv_byte(FNV_OFFSET, tag);
 }
 
-static inline uint32_t bucket_of(uint64_t h)
+/* The id of a feature: its FNV hash through a 64-bit finaliser (never 0,
+ * which marks an empty slot of a feat_table). */
+static inline uint64_t feat_id(uint64_t h)
 {
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 33;
     h *= 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 33;
-    return (uint32_t)(h & (NLU_BUCKETS - 1));
+    return h ? h : 1;
 }
 
-/* Receives the bucket of each feature of a message. */
-typedef void (*emit_fn)(void *ctx, uint32_t bucket);
+static inline uint32_t id_tag(uint64_t id)
+{
+    return (uint32_t)(id >> 32);
+}
+
+/* Builds t for the n ids ids[0..n) (row r has id ids[r]), with at least
+ * twice as many slots as ids.  Returns 0 or -PT_ERR_NOMEM (t untouched). */
+static int ft_build(feat_table *t, const uint64_t *ids, size_t n)
+{
+    size_t n_slots = 1024;
+    while (n_slots < n * 2 + 2)
+        n_slots *= 2;
+    ft_slot *sl = calloc(n_slots, sizeof *sl);
+    if (sl == NULL)
+        return -PT_ERR_NOMEM;
+    for (size_t r = 0; r < n; r++) {
+        size_t i = (size_t)ids[r] & (n_slots - 1);
+        while (sl[i].row1 != 0)
+            i = (i + 1) & (n_slots - 1);
+        sl[i].tag = id_tag(ids[r]);
+        sl[i].row1 = (uint32_t)r + 1;
+    }
+    free(t->slots);
+    t->slots = sl;
+    t->mask = n_slots - 1;
+    return 0;
+}
+
+/* The row + 1 of feature id, or 0 when the table does not have it. */
+static inline uint32_t ft_get(const feat_table *t, uint64_t id)
+{
+    size_t i = (size_t)id & t->mask;
+    uint32_t tag = id_tag(id);
+    for (;;) {
+        const ft_slot *sl = &t->slots[i];
+        if (sl->row1 == 0 || sl->tag == tag)
+            return sl->row1;
+        i = (i + 1) & t->mask;
+    }
+}
+
+/* Adds row row1 - 1 for id (not in t yet) to a table that has room. */
+static void ft_add(feat_table *t, uint64_t id, uint32_t row1)
+{
+    size_t i = (size_t)id & t->mask;
+    while (t->slots[i].row1 != 0)
+        i = (i + 1) & t->mask;
+    t->slots[i].tag = id_tag(id);
+    t->slots[i].row1 = row1;
+}
+
+/* Receives the id of each feature of a message. */
+typedef void (*emit_fn)(void *ctx, uint64_t id);
 
 /* One word being collected: its bytes padded as "<word>" and where each of
  * its characters starts. */
@@ -185,8 +252,8 @@ static int token_emit(token *t, uint64_t *prev, emit_fn emit, void *ctx)
     uint64_t hw = fnv_tag('W');
     for (size_t i = 1; i < end; i++)
         hw = fnv_byte(hw, t->pad[i]);
-    emit(ctx, bucket_of(hw));
-    emit(ctx, bucket_of((*prev * 0x100000001b3ull) ^ hw ^ 0xB16A4Dull));
+    emit(ctx, feat_id(hw));
+    emit(ctx, feat_id((*prev * 0x100000001b3ull) ^ hw ^ 0xB16A4Dull));
     n += 2;
     *prev = hw;
     if (t->symbol)
@@ -199,7 +266,7 @@ static int token_emit(token *t, uint64_t *prev, emit_fn emit, void *ctx)
             for (size_t b = t->start[j]; b < t->start[j + 1]; b++)
                 h = fnv_byte(h, t->pad[b]);
             if (j > i) {
-                emit(ctx, bucket_of(h));
+                emit(ctx, feat_id(h));
                 n++;
             }
         }
@@ -261,10 +328,10 @@ static int extract_features(const char *text, size_t len, emit_fn emit, void *ct
         i += (size_t)k;
     }
     n += token_emit(&tok, &prev, emit, ctx);
-    emit(ctx, bucket_of((prev * 0x100000001b3ull) ^ fnv_tag('E') ^ 0xB16A4Dull));
+    emit(ctx, feat_id((prev * 0x100000001b3ull) ^ fnv_tag('E') ^ 0xB16A4Dull));
     n++;
     if (question) {
-        emit(ctx, bucket_of(fnv_tag('Q')));
+        emit(ctx, feat_id(fnv_tag('Q')));
         n++;
     }
     return n;
@@ -272,15 +339,17 @@ static int extract_features(const char *text, size_t len, emit_fn emit, void *ct
 
 /* ---- scoring ---------------------------------------------------------------- */
 
-#define SCORE_CHUNK 128
+#define SCORE_CHUNK 64
 
-/* Accumulates weight rows for one message at classification time: known
- * rows are gathered in chunks and summed by rows_sum(). */
+/* Accumulates weight rows for one message at classification time.  Ids
+ * are gathered in chunks: their table slots are fetched ahead together,
+ * then the known rows are summed by rows_sum(). */
 typedef struct score_ctx {
     const nlu_model *m;
     vf *acc;
     int known;
     int n;
+    uint64_t ids[SCORE_CHUNK];
     uint32_t rows[SCORE_CHUNK];
 } score_ctx;
 
@@ -300,18 +369,28 @@ HOT_LOOP static void rows_sum(vf *restrict acc, const vf *restrict w, int stride
     }
 }
 
-static void score_emit(void *vctx, uint32_t bucket)
+static void score_flush(score_ctx *c)
+{
+    const feat_table *t = &c->m->table;
+    int nr = 0;
+    for (int i = 0; i < c->n; i++)
+        __builtin_prefetch(&t->slots[(size_t)c->ids[i] & t->mask]);
+    for (int i = 0; i < c->n; i++) {
+        uint32_t r = ft_get(t, c->ids[i]);
+        if (r)
+            c->rows[nr++] = r - 1;
+    }
+    c->known += nr;
+    rows_sum(c->acc, c->m->w, c->m->stride, c->rows, nr);
+    c->n = 0;
+}
+
+static void score_emit(void *vctx, uint64_t id)
 {
     score_ctx *c = vctx;
-    uint32_t r = c->m->row_of[bucket];
-    if (r == 0)
-        return;
-    c->rows[c->n++] = r - 1;
-    c->known++;
-    if (c->n == SCORE_CHUNK) {
-        rows_sum(c->acc, c->m->w, c->m->stride, c->rows, c->n);
-        c->n = 0;
-    }
+    c->ids[c->n++] = id;
+    if (c->n == SCORE_CHUNK)
+        score_flush(c);
 }
 
 /* Softmax of z[0..n) at temperature 1 / inv_temp into p.  Returns the
@@ -371,7 +450,7 @@ void nlu_classify(const nlu_model *m, const char *norm, size_t len, const char *
     c.known = 0;
     c.n = 0;
     int n = extract_features(norm, len, score_emit, &c);
-    rows_sum(acc, m->w, m->stride, c.rows, c.n);
+    score_flush(&c);
     double scale = n > 0 ? 1.0 / sqrt((double)n) : 0.0;
     for (int k = 0; k < m->n_classes; k++)
         z[k] = (double)LANE(m->bias, k) + scale * (double)LANE(acc, k);
@@ -405,20 +484,22 @@ typedef struct train_set {
     uint32_t *feat_row;     /* row index per (example, feature) */
     float *feat_val;
     size_t n_feat, cap_feat;
-    uint32_t *row_of;       /* NLU_BUCKETS: row + 1 */
+    feat_table table;       /* feature id -> row */
+    uint64_t *row_id;       /* n_rows ids, for growing the table */
+    size_t cap_rows;
     uint32_t n_rows;
     /* scratch for one utterance */
-    uint32_t *tmp;
+    uint64_t *tmp;
     size_t n_tmp, cap_tmp;
     int tmp_nomem;
 } train_set;
 
-static void tmp_emit(void *vctx, uint32_t bucket)
+static void tmp_emit(void *vctx, uint64_t id)
 {
     train_set *ts = vctx;
     if (ts->n_tmp == ts->cap_tmp) {
         size_t cap = ts->cap_tmp ? ts->cap_tmp * 2 : 1024;
-        uint32_t *p = realloc(ts->tmp, cap * sizeof *p);
+        uint64_t *p = realloc(ts->tmp, cap * sizeof *p);
         if (p == NULL) {
             ts->tmp_nomem = 1;
             return;
@@ -426,12 +507,12 @@ static void tmp_emit(void *vctx, uint32_t bucket)
         ts->tmp = p;
         ts->cap_tmp = cap;
     }
-    ts->tmp[ts->n_tmp++] = bucket;
+    ts->tmp[ts->n_tmp++] = id;
 }
 
-static int cmp_u32(const void *a, const void *b)
+static int cmp_u64(const void *a, const void *b)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -446,6 +527,31 @@ static int class_index(train_set *ts, const char *name, pt_error *err, const cha
     if (ts->names[ts->n_classes] == NULL)
         return pt_fail(err, PT_ERR_NOMEM, "%s: out of memory", where);
     return ts->n_classes++;
+}
+
+/* Gives feature id a new row; *row1 receives its row + 1.  Grows the
+ * table (rebuilt from row_id) before it gets more than half full. */
+static int new_row(train_set *ts, uint64_t id, uint32_t *row1)
+{
+    if (ts->n_rows == UINT32_MAX - 1)
+        return -PT_ERR_NOMEM;
+    if (ts->n_rows == ts->cap_rows) {
+        size_t cap = ts->cap_rows ? ts->cap_rows * 2 : 4096;
+        uint64_t *p = realloc(ts->row_id, cap * sizeof *p);
+        if (p == NULL)
+            return -PT_ERR_NOMEM;
+        ts->row_id = p;
+        ts->cap_rows = cap;
+    }
+    ts->row_id[ts->n_rows] = id;
+    if (((size_t)ts->n_rows + 1) * 2 > ts->table.mask + 1) {
+        if (ft_build(&ts->table, ts->row_id, (size_t)ts->n_rows + 1) < 0)
+            return -PT_ERR_NOMEM;
+    } else {
+        ft_add(&ts->table, id, ts->n_rows + 1);
+    }
+    *row1 = ++ts->n_rows;
+    return 0;
 }
 
 /* Normalises one utterance and appends it as an example of class cls. */
@@ -475,7 +581,7 @@ static int add_example(train_set *ts, int cls, const char *text, size_t len, are
         rc = pt_fail(err, PT_ERR_NOMEM, "%s: out of memory", where);
         goto done;
     }
-    qsort(ts->tmp, ts->n_tmp, sizeof *ts->tmp, cmp_u32);
+    qsort(ts->tmp, ts->n_tmp, sizeof *ts->tmp, cmp_u64);
 
     if (ts->n_ex == ts->cap_ex) {
         size_t cap = ts->cap_ex ? ts->cap_ex * 2 : 1024;
@@ -512,13 +618,19 @@ static int add_example(train_set *ts, int cls, const char *text, size_t len, are
     e->n = 0;
     float scale = total > 0 ? (float)(1.0 / sqrt((double)total)) : 0.0f;
     for (size_t i = 0; i < ts->n_tmp;) {
-        uint32_t b = ts->tmp[i];
+        uint64_t id = ts->tmp[i];
         size_t j = i;
-        while (j < ts->n_tmp && ts->tmp[j] == b)
+        while (j < ts->n_tmp && ts->tmp[j] == id)
             j++;
-        if (ts->row_of[b] == 0)
-            ts->row_of[b] = ++ts->n_rows;
-        ts->feat_row[ts->n_feat] = ts->row_of[b] - 1;
+        uint32_t row1 = ft_get(&ts->table, id);
+        if (row1 == 0) {
+            rc = new_row(ts, id, &row1);
+            if (rc < 0) {
+                rc = pt_fail(err, PT_ERR_NOMEM, "%s: out of memory", where);
+                goto done;
+            }
+        }
+        ts->feat_row[ts->n_feat] = row1 - 1;
         ts->feat_val[ts->n_feat] = (float)(j - i) * scale;
         ts->n_feat++;
         e->n++;
@@ -603,7 +715,8 @@ static void train_set_release(train_set *ts)
     free(ts->ex);
     free(ts->feat_row);
     free(ts->feat_val);
-    free(ts->row_of);
+    free(ts->table.slots);
+    free(ts->row_id);
     free(ts->tmp);
     memset(ts, 0, sizeof *ts);
 }
@@ -855,9 +968,12 @@ static int prune_rows(train_set *ts)
         e->n = (uint32_t)o - off;
     }
     ts->n_feat = o;
-    for (uint32_t b = 0; b < NLU_BUCKETS; b++)
-        if (ts->row_of[b])
-            ts->row_of[b] = df[ts->row_of[b] - 1];
+    for (uint32_t r = 0; r < ts->n_rows; r++)
+        if (df[r])
+            ts->row_id[df[r] - 1] = ts->row_id[r];   /* df[r] - 1 <= r */
+    rc = ft_build(&ts->table, ts->row_id, n_rows);
+    if (rc < 0)
+        goto done;
     ts->n_rows = n_rows;
 done:
     free(df);
@@ -936,7 +1052,7 @@ void nlu_model_free(nlu_model *m)
     for (int i = 0; i < m->n_classes; i++)
         free(m->names[i]);
     free(m->names);
-    free(m->row_of);
+    free(m->table.slots);
     free(m->w);
     free(m->bias);
     free(m);
@@ -960,8 +1076,7 @@ static int train_docs(const char *const *texts, const size_t *lens, int n,
         rc = pt_fail(err, PT_ERR_INVALID, "no intents files");
         goto done;
     }
-    ts.row_of = calloc(NLU_BUCKETS, sizeof *ts.row_of);
-    if (ts.row_of == NULL) {
+    if (ft_build(&ts.table, NULL, 0) < 0) {
         rc = pt_fail(err, PT_ERR_NOMEM, "intents: out of memory");
         goto done;
     }
@@ -1016,8 +1131,8 @@ static int train_docs(const char *const *texts, const size_t *lens, int n,
         rc = pt_fail(err, -rc, "intents: out of memory");
         goto done;
     }
-    m->row_of = ts.row_of;             /* moved */
-    ts.row_of = NULL;
+    m->table = ts.table;               /* moved */
+    ts.table.slots = NULL;
     m->n_rows = ts.n_rows;
     *out = m;
     m = NULL;

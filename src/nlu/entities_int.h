@@ -93,6 +93,8 @@ typedef struct lex_table {
     const lex_item *items;
     int n;
     uint64_t stem_lens;            /* bit L set: some first token is an L-byte stem */
+    int stem_max;                  /* longest stem, bytes */
+    uint64_t stem_first[4];        /* bit b: some stem starts with byte b */
     int16_t head[LEX_SLOTS];
     int16_t next[LEX_MAX_ITEMS];
     uint32_t key[LEX_MAX_ITEMS];
@@ -113,6 +115,24 @@ int lex_match(const lex_table *t, const nlu_toks *tk, int i, const lex_item **ou
  * (1 << cat). */
 int lex_match_cat(const lex_table *t, const nlu_toks *tk, int i, unsigned catmask,
                   const lex_item **out);
+
+/* A memo of first-token lookups for one table over one token array: each
+ * parser asks about the same tokens many times with different category
+ * masks.  Lives on the caller's stack (about 6 KiB); no allocation. */
+#define LEX_CACHE_PER_TOK 8
+typedef struct lex_cache {
+    const lex_table *t;
+    const nlu_toks *tk;
+    uint8_t done[NLU_MAX_TOKS];        /* 1: cnt/start filled, 2: too many, no memo */
+    uint8_t cnt[NLU_MAX_TOKS];
+    uint16_t start[NLU_MAX_TOKS];
+    int16_t pool[NLU_MAX_TOKS * 2];
+    int npool;
+} lex_cache;
+
+void lex_cache_init(lex_cache *c, const lex_table *t, const nlu_toks *tk);
+/* lex_match_cat through the memo. */
+int lex_cmatch(lex_cache *c, int i, unsigned catmask, const lex_item **out);
 
 /* ---- single parsers -------------------------------------------------- */
 

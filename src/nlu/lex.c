@@ -220,6 +220,8 @@ void lex_build(lex_table *t, const lex_item *items, int n)
     t->items = items;
     t->n = n;
     t->stem_lens = 0;
+    t->stem_max = 0;
+    memset(t->stem_first, 0, sizeof t->stem_first);
     for (int s = 0; s < LEX_SLOTS; s++)
         t->head[s] = -1;
     /* insert in reverse so each chain lists items in table order */
@@ -228,8 +230,13 @@ void lex_build(lex_table *t, const lex_item *items, int n)
         size_t fl = first_len(ph);
         if (fl > 0 && ph[fl - 1] == '*') {
             fl--;
-            if (fl < 64)
+            if (fl > 0 && fl < 64) {
+                unsigned char b0 = (unsigned char)ph[0];
                 t->stem_lens |= (uint64_t)1 << fl;
+                t->stem_first[b0 >> 6] |= (uint64_t)1 << (b0 & 63);
+                if ((int)fl > t->stem_max)
+                    t->stem_max = (int)fl;
+            }
         }
         uint32_t h = nlu_fnv1a(ph, fl);
         t->key[k] = h;
@@ -294,10 +301,12 @@ int lex_match_cat(const lex_table *t, const nlu_toks *tk, int i, unsigned catmas
         return 0;
     const nlu_tok *tok = &tk->t[i];
     probe(t, tok->hash, tk, i, catmask, &best, out);
-    if (t->stem_lens && tok->kind == TK_WORD) {
+    const char *s = tk->s + tok->off;
+    unsigned char b0 = (unsigned char)s[0];
+    if (t->stem_lens && tok->kind == TK_WORD
+        && (t->stem_first[b0 >> 6] & ((uint64_t)1 << (b0 & 63)))) {
         uint32_t h = FNV_OFFSET;
-        const char *s = tk->s + tok->off;
-        size_t lim = tok->len < 63 ? tok->len : 63;
+        size_t lim = tok->len < (size_t)t->stem_max ? tok->len : (size_t)t->stem_max;
         for (size_t l = 1; l <= lim; l++) {
             h ^= (unsigned char)s[l - 1];
             h *= FNV_PRIME;
@@ -311,4 +320,80 @@ int lex_match_cat(const lex_table *t, const nlu_toks *tk, int i, unsigned catmas
 int lex_match(const lex_table *t, const nlu_toks *tk, int i, const lex_item **out)
 {
     return lex_match_cat(t, tk, i, ~0u, out);
+}
+
+/* ---- memoised lookups ---------------------------------------------------- */
+
+void lex_cache_init(lex_cache *c, const lex_table *t, const nlu_toks *tk)
+{
+    c->t = t;
+    c->tk = tk;
+    c->npool = 0;
+    memset(c->done, 0, (size_t)tk->n);
+}
+
+/* Collects the items whose first token (or stem) matches token i. */
+static void collect(lex_cache *c, int i)
+{
+    const lex_table *t = c->t;
+    const nlu_toks *tk = c->tk;
+    const nlu_tok *tok = &tk->t[i];
+    int n = 0, base = c->npool;
+    int cap = (int)(sizeof c->pool / sizeof c->pool[0]) - base;
+    if (cap > LEX_CACHE_PER_TOK)
+        cap = LEX_CACHE_PER_TOK;
+    uint32_t hs[65];
+    int nh = 0;
+    hs[nh++] = tok->hash;
+    const char *s = tk->s + tok->off;
+    unsigned char b0 = (unsigned char)s[0];
+    if (t->stem_lens && tok->kind == TK_WORD
+        && (t->stem_first[b0 >> 6] & ((uint64_t)1 << (b0 & 63)))) {
+        uint32_t h = FNV_OFFSET;
+        size_t lim = tok->len < (size_t)t->stem_max ? tok->len : (size_t)t->stem_max;
+        for (size_t l = 1; l <= lim; l++) {
+            h ^= (unsigned char)s[l - 1];
+            h *= FNV_PRIME;
+            if ((t->stem_lens & ((uint64_t)1 << l)) && h != tok->hash)
+                hs[nh++] = h;
+        }
+    }
+    for (int q = 0; q < nh; q++)
+        for (int k = t->head[hs[q] % LEX_SLOTS]; k >= 0; k = t->next[k]) {
+            if (t->key[k] != hs[q])
+                continue;
+            if (n >= cap) {
+                c->done[i] = 2;
+                return;
+            }
+            c->pool[base + n++] = (int16_t)k;
+        }
+    c->start[i] = (uint16_t)base;
+    c->cnt[i] = (uint8_t)n;
+    c->npool += n;
+    c->done[i] = 1;
+}
+
+int lex_cmatch(lex_cache *c, int i, unsigned catmask, const lex_item **out)
+{
+    const nlu_toks *tk = c->tk;
+    *out = NULL;
+    if (i < 0 || i >= tk->n || (tk->t[i].flags & (TF_PHONE | TF_EMAIL)))
+        return 0;
+    if (c->done[i] == 0)
+        collect(c, i);
+    if (c->done[i] == 2)
+        return lex_match_cat(c->t, tk, i, catmask, out);
+    int best = 0;
+    for (int q = 0; q < c->cnt[i]; q++) {
+        const lex_item *it = &c->t->items[c->pool[c->start[i] + q]];
+        if (it->cat < 0 || it->cat >= 32 || !(catmask & (1u << it->cat)))
+            continue;
+        int m = phrase_at(it->phrase, tk, i);
+        if (m > best || (m == best && m > 0 && it < *out)) {
+            best = m;
+            *out = it;
+        }
+    }
+    return best;
 }

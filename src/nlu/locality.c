@@ -32,6 +32,7 @@
  */
 #include "nlu/entities_int.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,7 @@
 #define GZ_MSG_CPS 4096       /* code points of a message considered */
 
 typedef struct gz_entry {
+    uint32_t first;           /* first code point (the bucket) */
     const char *canonical;    /* interned, owned by the gazetteer */
     const uint32_t *cp;       /* the words' code points, glued */
     uint16_t ncp;
@@ -59,10 +61,15 @@ typedef struct gz_canon {
     const char *name;         /* as first given */
 } gz_canon;
 
+/* Entries are sorted by (first, nwords, first word's length, ncp): the
+ * word-by-word search narrows to the first word's length.  byg lists them
+ * by (first, nwords, ncp) for the glued search. */
 struct nlu_gazetteer {
     arena mem;
     gz_entry *e;
     int n, cap;
+    uint32_t *byg;
+    uint64_t *kw, *kg;        /* compact search keys of e and of byg */
     gz_canon *canon;          /* open addressing on key, size ccap (power of 2) */
     int ncanon, ccap;
 };
@@ -176,41 +183,46 @@ static uint64_t bigram_sig(const uint32_t *c, int n)
     return sig;
 }
 
+/* Portable popcount (the build targets baseline x86-64, where
+ * __builtin_popcountll is a library call). */
+static int popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (int)((x * 0x0101010101010101ULL) >> 56);
+}
+
 static bool sig_ok(uint64_t a, uint64_t b, int thr)
 {
-    return __builtin_popcountll(a & ~b) <= 3 * thr && __builtin_popcountll(b & ~a) <= 3 * thr;
+    return popcount64(a & ~b) <= 3 * thr && popcount64(b & ~a) <= 3 * thr;
 }
 
 /* Common words that must not fuzzily become a one-word locality. */
-static const char *const stopwords[] = {
-    "about", "above", "after", "again", "agent", "along", "amenities", "apartment",
-    "apartments", "around", "available", "before", "below", "between", "bigger", "budget",
-    "building", "call", "center", "centre", "cheap", "cheaper", "close", "could", "evening",
-    "flats", "garden", "great", "hello", "house", "large", "later", "living", "location",
-    "looking", "market", "metro", "million", "month", "morning", "near", "nearby", "other",
-    "place", "please", "price", "prices", "property", "rental", "schools", "should", "small",
-    "thanks", "there", "these", "thing", "think", "those", "today", "tower", "towers", "under",
-    "villa", "villas", "where", "which", "would", "years",
+static const lex_item stopwords[] = {
+    {"about", 0, 0}, {"above", 0, 0}, {"after", 0, 0}, {"again", 0, 0}, {"agent", 0, 0},
+    {"along", 0, 0}, {"amenities", 0, 0}, {"apartment", 0, 0}, {"apartments", 0, 0},
+    {"around", 0, 0}, {"available", 0, 0}, {"before", 0, 0}, {"below", 0, 0},
+    {"between", 0, 0}, {"bigger", 0, 0}, {"budget", 0, 0}, {"building", 0, 0}, {"call", 0, 0},
+    {"center", 0, 0}, {"centre", 0, 0}, {"cheap", 0, 0}, {"cheaper", 0, 0}, {"close", 0, 0},
+    {"could", 0, 0}, {"evening", 0, 0}, {"flats", 0, 0}, {"garden", 0, 0}, {"great", 0, 0},
+    {"hello", 0, 0}, {"house", 0, 0}, {"large", 0, 0}, {"later", 0, 0}, {"living", 0, 0},
+    {"location", 0, 0}, {"looking", 0, 0}, {"market", 0, 0}, {"metro", 0, 0},
+    {"million", 0, 0}, {"month", 0, 0}, {"morning", 0, 0}, {"near", 0, 0}, {"nearby", 0, 0},
+    {"other", 0, 0}, {"place", 0, 0}, {"please", 0, 0}, {"price", 0, 0}, {"prices", 0, 0},
+    {"property", 0, 0}, {"rental", 0, 0}, {"schools", 0, 0}, {"should", 0, 0},
+    {"small", 0, 0}, {"thanks", 0, 0}, {"there", 0, 0}, {"these", 0, 0}, {"thing", 0, 0},
+    {"think", 0, 0}, {"those", 0, 0}, {"today", 0, 0}, {"tower", 0, 0}, {"towers", 0, 0},
+    {"under", 0, 0}, {"villa", 0, 0}, {"villas", 0, 0}, {"where", 0, 0}, {"which", 0, 0},
+    {"would", 0, 0}, {"years", 0, 0}, {"herbal", 0, 0}, {"marine", 0, 0},
 };
 
-static bool is_stopword(const char *s, size_t n)
+static lex_table stop_lex;
+static pthread_once_t stop_once = PTHREAD_ONCE_INIT;
+
+static void stop_init(void)
 {
-    size_t lo = 0, hi = sizeof stopwords / sizeof stopwords[0];
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const char *w = stopwords[mid];
-        size_t wl = strlen(w);
-        int c = memcmp(s, w, n < wl ? n : wl);
-        if (c == 0)
-            c = n < wl ? -1 : n > wl ? 1 : 0;
-        if (c == 0)
-            return true;
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return false;
+    lex_build(&stop_lex, stopwords, (int)(sizeof stopwords / sizeof stopwords[0]));
 }
 
 static bool joiner(const nlu_toks *tk, int i)
@@ -329,6 +341,7 @@ static int gz_add(nlu_gazetteer *g, const char *alias, size_t alen, const char *
     if (e.nwords == 1)
         e.thr_joined = (uint8_t)tj;
     e.thr_sum = (uint8_t)thr;
+    e.first = copy[0];
     e.sig = bigram_sig(copy, ncp);
     if (g->n == g->cap) {
         int ncap = g->cap ? g->cap * 2 : 64;
@@ -349,18 +362,45 @@ done:
 static int entry_cmp(const void *pa, const void *pb)
 {
     const gz_entry *a = pa, *b = pb;
-    if (a->cp[0] != b->cp[0])
-        return a->cp[0] < b->cp[0] ? -1 : 1;
+    if (a->first != b->first)
+        return a->first < b->first ? -1 : 1;
     if (a->nwords != b->nwords)
         return a->nwords < b->nwords ? -1 : 1;
+    if (a->wlen[0] != b->wlen[0])
+        return a->wlen[0] < b->wlen[0] ? -1 : 1;
     if (a->ncp != b->ncp)
         return a->ncp < b->ncp ? -1 : 1;
     int c = memcmp(a->cp, b->cp, a->ncp * sizeof *a->cp);
     if (c)
         return c;
+    return a->order < b->order ? -1 : a->order > b->order ? 1 : 0;
+}
+
+static const gz_entry *sort_base;
+static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int glued_cmp(const void *pa, const void *pb)
+{
+    const gz_entry *a = &sort_base[*(const uint32_t *)pa], *b = &sort_base[*(const uint32_t *)pb];
+    if (a->first != b->first)
+        return a->first < b->first ? -1 : 1;
     if (a->nwords != b->nwords)
         return a->nwords < b->nwords ? -1 : 1;
-    return a->order < b->order ? -1 : a->order > b->order ? 1 : 0;
+    if (a->ncp != b->ncp)
+        return a->ncp < b->ncp ? -1 : 1;
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/* Search keys: the sort orders packed into one integer, so a binary search
+ * touches 8 bytes per step instead of a whole entry. */
+static uint64_t key_words(uint32_t first, int nwords, int w0)
+{
+    return (uint64_t)first << 24 | (uint64_t)(nwords & 0xFF) << 16 | (uint64_t)(w0 < 0 ? 0 : w0);
+}
+
+static uint64_t key_glued(uint32_t first, int nwords, int ncp)
+{
+    return (uint64_t)first << 24 | (uint64_t)(nwords & 0xFF) << 16 | (uint64_t)(ncp < 0 ? 0 : ncp);
 }
 
 void nlu_gazetteer_free(nlu_gazetteer *g)
@@ -368,6 +408,9 @@ void nlu_gazetteer_free(nlu_gazetteer *g)
     if (g == NULL)
         return;
     free(g->e);
+    free(g->byg);
+    free(g->kw);
+    free(g->kg);
     free(g->canon);
     arena_release(&g->mem);
     free(g);
@@ -431,6 +474,30 @@ int nlu_gazetteer_build(const char *const *canonical, int n_canonical, const cha
         }
         g->n = w;
     }
+    /* the glued order; qsort has no context argument, hence the lock */
+    g->byg = malloc(((size_t)g->n + 1) * sizeof *g->byg);
+    if (g->byg == NULL) {
+        rc = -PT_ERR_NOMEM;
+        goto fail;
+    }
+    for (int i = 0; i < g->n; i++)
+        g->byg[i] = (uint32_t)i;
+    pthread_mutex_lock(&sort_lock);
+    sort_base = g->e;
+    qsort(g->byg, (size_t)g->n, sizeof *g->byg, glued_cmp);
+    sort_base = NULL;
+    pthread_mutex_unlock(&sort_lock);
+    g->kw = malloc(((size_t)g->n + 1) * sizeof *g->kw);
+    g->kg = malloc(((size_t)g->n + 1) * sizeof *g->kg);
+    if (g->kw == NULL || g->kg == NULL) {
+        rc = -PT_ERR_NOMEM;
+        goto fail;
+    }
+    for (int i = 0; i < g->n; i++) {
+        const gz_entry *e = &g->e[i], *f = &g->e[g->byg[i]];
+        g->kw[i] = key_words(e->first, e->nwords, e->wlen[0]);
+        g->kg[i] = key_glued(f->first, f->nwords, f->ncp);
+    }
     *out = g;
     g = NULL;
     goto done;
@@ -452,16 +519,13 @@ typedef struct mword {
     bool stop;            /* a common word */
 } mword;
 
-/* First entry whose (first code point, words, length) is >= (c, nwords, len);
- * the entries are sorted that way. */
-static int lower_bound(const nlu_gazetteer *g, uint32_t c, int nwords, int len)
+/* First index whose key is >= key (keys sorted ascending). */
+static int lower_key(const uint64_t *keys, int n, uint64_t key)
 {
-    int lo = 0, hi = g->n;
+    int lo = 0, hi = n;
     while (lo < hi) {
         int mid = (lo + hi) / 2;
-        const gz_entry *e = &g->e[mid];
-        if (e->cp[0] < c
-            || (e->cp[0] == c && (e->nwords < nwords || (e->nwords == nwords && (int)e->ncp < len))))
+        if (keys[mid] < key)
             lo = mid + 1;
         else
             hi = mid;
@@ -469,11 +533,27 @@ static int lower_bound(const nlu_gazetteer *g, uint32_t c, int nwords, int len)
     return lo;
 }
 
+typedef struct best_match {
+    const gz_entry *e;
+    int cov, dist;
+} best_match;
+
+static void consider(best_match *b, const gz_entry *e, int cov, int dist)
+{
+    if (cov > b->cov || (cov == b->cov && dist < b->dist)
+        || (cov == b->cov && dist == b->dist && e->order < b->e->order)) {
+        b->e = e;
+        b->cov = cov;
+        b->dist = dist;
+    }
+}
+
 int nlu_gazetteer_scan(const nlu_gazetteer *g, const nlu_toks *tk, const char **names, int max)
 {
     int found = 0;
     if (g == NULL || g->n == 0 || max <= 0)
         return 0;
+    pthread_once(&stop_once, stop_init);
     uint32_t cps[GZ_MSG_CPS];
     mword w[NLU_MAX_TOKS];
     int nw = 0, ncps = 0;
@@ -492,89 +572,90 @@ int nlu_gazetteer_scan(const nlu_gazetteer *g, const nlu_toks *tk, const char **
         w[nw].cps = ncps;
         w[nw].ncp = k;
         w[nw].brk = brk;
-        w[nw].stop = is_stopword(tk->s + t->off, t->len);
+        const lex_item *sw;
+        w[nw].stop = lex_match(&stop_lex, tk, i, &sw) == 1;
         nw++;
         ncps += k;
         brk = false;
     }
 
     for (int i = 0; i < nw && found < max;) {
-        const gz_entry *best = NULL;
-        int best_cov = 0, best_dist = 0;
+        best_match best = {NULL, 0, 0};
         uint32_t c0 = cps[w[i].cps];
+        /* no entry starts with this letter: next word */
+        int b0 = lower_key(g->kg, g->n, key_glued(c0, 0, 0));
+        if (b0 >= g->n || (g->kg[b0] >> 24) != c0) {
+            i++;
+            continue;
+        }
         int glen = 0;
         for (int k = 1; k <= GZ_MAX_JOIN && i + k - 1 < nw; k++) {
             const mword *last = &w[i + k - 1];
             if ((k > 1 && last->brk) || last->ncp > GZ_MAX_WORD_CPS)
                 break;
             glen += last->ncp;
-            if (k < best_cov)
+            if (k < best.cov)
                 continue;
             const uint32_t *gs = cps + w[i].cps;   /* words i..i+k-1, glued */
-            uint64_t msig = bigram_sig(gs, glen);
-            /* entries of k words (word by word), and of k-1 or k+1 words
-             * (glued: one word boundary typed differently) */
-            for (int ew = k - 1; ew <= k + 1; ew++) {
-            if (ew < 1 || ew > GZ_MAX_WORDS)
-                continue;
-            int win = ew == k ? 2 * k : 2;
-            for (int x = lower_bound(g, c0, ew, glen - win); x < g->n; x++) {
-                const gz_entry *e = &g->e[x];
-                if (e->cp[0] != c0 || e->nwords != ew || e->ncp > glen + win)
+            uint64_t msig = 0;   /* computed when a candidate needs it */
+            bool have_sig = false;
+#define MSIG() (have_sig ? msig : (have_sig = true, msig = bigram_sig(gs, glen)))
+            /* word by word against entries of k words */
+            int m0 = w[i].ncp;
+            uint64_t kend = key_words(c0, k, m0 + 2);
+            for (int x = lower_key(g->kw, g->n, key_words(c0, k, m0 - 2)); x < g->n; x++) {
+                if (g->kw[x] > kend)
                     break;
+                const gz_entry *e = &g->e[x];
                 int diff = glen > e->ncp ? glen - e->ncp : e->ncp - glen;
+                int tot = (k == 1 && w[i].stop) ? 0 : e->thr_sum;
+                if (diff > tot || !sig_ok(MSIG(), e->sig, tot))
+                    continue;
                 int dist = 0;
-                if (e->nwords == k) {
-                    /* word by word */
-                    int tot = e->thr_sum;
-                    if (k == 1 && w[i].stop)
-                        tot = 0;
-                    if (diff > tot || !sig_ok(msig, e->sig, tot))
-                        continue;
-                    bool ok = true;
-                    for (int q = 0; q < k && ok; q++) {
-                        const mword *m = &w[i + q];
-                        int thr = thr_for(e->wlen[q]);
-                        if (k == 1 && m->stop)
-                            thr = 0;
-                        int d = nlu_edit_distance(cps + m->cps, m->ncp, e->cp + e->wstart[q],
-                                                  e->wlen[q], thr);
-                        if (d > thr)
-                            ok = false;
-                        dist += d;
-                    }
-                    if (!ok)
-                        continue;
-                } else {
-                    /* glued */
-                    int thr = e->thr_joined;
-                    if (k == 1 && w[i].stop)
-                        thr = 0;
-                    if (diff > thr || !sig_ok(msig, e->sig, thr))
-                        continue;
-                    dist = nlu_edit_distance(gs, glen, e->cp, e->ncp, thr);
-                    if (dist > thr)
-                        continue;
+                bool ok = true;
+                for (int q = 0; q < k && ok; q++) {
+                    const mword *m = &w[i + q];
+                    int thr = (k == 1 && m->stop) ? 0 : thr_for(e->wlen[q]);
+                    int d = nlu_edit_distance(cps + m->cps, m->ncp, e->cp + e->wstart[q],
+                                              e->wlen[q], thr);
+                    ok = d <= thr;
+                    dist += d;
                 }
-                if (k > best_cov || (k == best_cov && dist < best_dist)) {
-                    best = e;
-                    best_cov = k;
-                    best_dist = dist;
-                }
+                if (ok)
+                    consider(&best, e, k, dist);
             }
+            /* glued against entries of k-1 or k+1 words: one word boundary
+             * typed differently ("white field", "dubaimarina") */
+            for (int ew = k - 1; ew <= k + 1; ew += 2) {
+                if (ew < 1 || ew > GZ_MAX_WORDS)
+                    continue;
+                uint64_t gend = key_glued(c0, ew, glen + 2);
+                for (int x = lower_key(g->kg, g->n, key_glued(c0, ew, glen - 2)); x < g->n; x++) {
+                    if (g->kg[x] > gend)
+                        break;
+                    const gz_entry *e = &g->e[g->byg[x]];
+                    int diff = glen > e->ncp ? glen - e->ncp : e->ncp - glen;
+                    int thr = (k == 1 && w[i].stop) ? 0 : e->thr_joined;
+                    if (diff > thr || !sig_ok(MSIG(), e->sig, thr))
+                        continue;
+                    int dist = nlu_edit_distance(gs, glen, e->cp, e->ncp, thr);
+                    if (dist <= thr)
+                        consider(&best, e, k, dist);
+                }
             }
         }
-        if (best == NULL) {
+#undef MSIG
+        if (best.e == NULL) {
             i++;
             continue;
         }
         bool dup = false;
         for (int k = 0; k < found; k++)
-            if (names[k] == best->canonical)
+            if (names[k] == best.e->canonical)
                 dup = true;
         if (!dup)
-            names[found++] = best->canonical;
-        i += best_cov;
+            names[found++] = best.e->canonical;
+        i += best.cov;
     }
     return found;
 }

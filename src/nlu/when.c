@@ -198,9 +198,9 @@ static void when_init(void)
 
 #define CAT(c) (1u << (c))
 
-static int wmatch(const nlu_toks *tk, int i, unsigned cats, const lex_item **it)
+static int wmatch(lex_cache *lc, int i, unsigned cats, const lex_item **it)
 {
-    return lex_match_cat(&when_lex, tk, i, cats, it);
+    return lex_cmatch(lc, i, cats, it);
 }
 
 /* ---- time zones ----------------------------------------------------------- */
@@ -310,10 +310,11 @@ static void set_date(when_parse *w, int y, int m, int d)
 }
 
 /* am/pm or a day part after an hour at token j; returns tokens used. */
-static int hour_suffix(const nlu_toks *tk, int j, when_parse *w)
+static int hour_suffix(lex_cache *lc, int j, when_parse *w)
 {
+    const nlu_toks *tk = lc->tk;
     const lex_item *it;
-    int c = wmatch(tk, j, CAT(W_AM) | CAT(W_PM) | CAT(W_OCLOCK), &it);
+    int c = wmatch(lc, j, CAT(W_AM) | CAT(W_PM) | CAT(W_OCLOCK), &it);
     if (c > 0) {
         if (it->cat == W_AM)
             w->ampm = 1;
@@ -322,7 +323,7 @@ static int hour_suffix(const nlu_toks *tk, int j, when_parse *w)
         /* "a.m." / "p.m." leave a final '.' */
         if (nlu_tok_punct(tk, j + c, '.') && it->cat != W_OCLOCK)
             c++;
-        int c2 = wmatch(tk, j + c, CAT(W_AM) | CAT(W_PM), &it);
+        int c2 = wmatch(lc, j + c, CAT(W_AM) | CAT(W_PM), &it);
         if (c2 > 0) {
             w->ampm = it->cat == W_AM ? 1 : 2;
             c += c2;
@@ -341,8 +342,9 @@ static void set_time(when_parse *w, int h, int min)
 }
 
 /* Tries the number forms at NUM token i; returns tokens consumed or 0. */
-static int at_number(const nlu_toks *tk, int i, bool after_at, bool after_in, when_parse *w)
+static int at_number(lex_cache *lc, int i, bool after_at, bool after_in, when_parse *w)
 {
+    const nlu_toks *tk = lc->tk;
     const lex_item *it;
     int64_t a = nlu_tok_num(tk, i);
     int c;
@@ -367,7 +369,7 @@ static int at_number(const nlu_toks *tk, int i, bool after_at, bool after_in, wh
                 set_date(w, y, m, d);
                 return 5;
             }
-            if (sep == '/' && wmatch(tk, i + 3, CAT(W_NOTTIME), &it) == 0) {
+            if (sep == '/' && wmatch(lc, i + 3, CAT(W_NOTTIME), &it) == 0) {
                 set_date(w, 0, m, d);
                 return 3;
             }
@@ -378,7 +380,7 @@ static int at_number(const nlu_toks *tk, int i, bool after_at, bool after_in, wh
         && num_len(tk, i + 2, 2, 2) && nlu_tok_attached(tk, i + 2)) {
         bool colon = nlu_tok_punct(tk, i + 1, ':');
         when_parse tmp = *w;
-        int s = hour_suffix(tk, i + 3, &tmp);
+        int s = hour_suffix(lc, i + 3, &tmp);
         if (colon || tmp.ampm) {
             int h = (int)a, mi = (int)nlu_tok_num(tk, i + 2);
             if (h <= 24 && mi <= 59) {
@@ -391,11 +393,11 @@ static int at_number(const nlu_toks *tk, int i, bool after_at, bool after_in, wh
     /* 21 nov, 21st of november */
     if (num_len(tk, i, 1, 2)) {
         int j = i + 1;
-        if (wmatch(tk, j, CAT(W_ORD), &it) > 0 && nlu_tok_attached(tk, j))
+        if (wmatch(lc, j, CAT(W_ORD), &it) > 0 && nlu_tok_attached(tk, j))
             j++;
-        if (wmatch(tk, j, CAT(W_OF), &it) > 0)
+        if (wmatch(lc, j, CAT(W_OF), &it) > 0)
             j++;
-        if ((c = wmatch(tk, j, CAT(W_MONTH), &it)) > 0) {
+        if ((c = wmatch(lc, j, CAT(W_MONTH), &it)) > 0) {
             int y = 0, k = j + c;
             if (num_len(tk, k, 4, 4)) {
                 y = (int)nlu_tok_num(tk, k);
@@ -407,11 +409,11 @@ static int at_number(const nlu_toks *tk, int i, bool after_at, bool after_in, wh
     }
     /* in 3 days / через 2 дня / 3 روز ديگه / in 2 hours */
     if (num_len(tk, i, 1, 3)) {
-        int u = wmatch(tk, i + 1, CAT(W_UNIT_DAY) | CAT(W_UNIT_WEEK) | CAT(W_UNIT_HOUR), &it);
+        int u = wmatch(lc, i + 1, CAT(W_UNIT_DAY) | CAT(W_UNIT_WEEK) | CAT(W_UNIT_HOUR), &it);
         if (u > 0) {
-            int later = wmatch(tk, i + 1 + u, CAT(W_LATER) | CAT(W_NEXT), &it);
+            int later = wmatch(lc, i + 1 + u, CAT(W_LATER) | CAT(W_NEXT), &it);
             const lex_item *unit;
-            wmatch(tk, i + 1, CAT(W_UNIT_DAY) | CAT(W_UNIT_WEEK) | CAT(W_UNIT_HOUR), &unit);
+            wmatch(lc, i + 1, CAT(W_UNIT_DAY) | CAT(W_UNIT_WEEK) | CAT(W_UNIT_HOUR), &unit);
             if (after_in || later > 0) {
                 if (unit->cat == W_UNIT_HOUR) {
                     if (w->plus_hours < 0 && a <= 72)
@@ -426,20 +428,20 @@ static int at_number(const nlu_toks *tk, int i, bool after_at, bool after_in, wh
     /* 5pm, 10 am, 5 o'clock, 5 вечера, 5 مساء */
     if (num_len(tk, i, 1, 2) && a <= 24) {
         when_parse tmp = *w;
-        int s = hour_suffix(tk, i + 1, &tmp);
+        int s = hour_suffix(lc, i + 1, &tmp);
         if (s > 0) {
             w->ampm = tmp.ampm ? tmp.ampm : w->ampm;
             set_time(w, (int)a, 0);
             return 1 + s;
         }
-        if ((c = wmatch(tk, i + 1, CAT(W_DAYPART), &it)) > 0 && !nlu_tok_attached(tk, i + 1)) {
+        if ((c = wmatch(lc, i + 1, CAT(W_DAYPART), &it)) > 0 && !nlu_tok_attached(tk, i + 1)) {
             set_time(w, (int)a, 0);
             if (w->daypart == DP_NONE)
                 w->daypart = it->val;
             return 1 + c;
         }
         if (after_at && !(i + 1 < tk->n && nlu_tok_attached(tk, i + 1) && tk->t[i + 1].kind == TK_WORD)
-            && wmatch(tk, i + 1, CAT(W_NOTTIME), &it) == 0) {
+            && wmatch(lc, i + 1, CAT(W_NOTTIME), &it) == 0) {
             set_time(w, (int)a, 0);
             return 1;
         }
@@ -447,8 +449,9 @@ static int at_number(const nlu_toks *tk, int i, bool after_at, bool after_in, wh
     return 0;
 }
 
-static void parse(const nlu_toks *tk, when_parse *w)
+static void parse(lex_cache *lc, when_parse *w)
 {
+    const nlu_toks *tk = lc->tk;
     const lex_item *it;
     bool after_at = false, after_in = false, pending_next = false, pending_this = false;
     for (int i = 0; i < tk->n;) {
@@ -459,12 +462,12 @@ static void parse(const nlu_toks *tk, when_parse *w)
             continue;
         }
         if (t->kind == TK_NUM) {
-            int c = at_number(tk, i, after_at, after_in, w);
+            int c = at_number(lc, i, after_at, after_in, w);
             after_at = after_in = pending_next = pending_this = false;
             i += c > 0 ? c : 1;
             continue;
         }
-        int c = wmatch(tk, i, ~0u, &it);
+        int c = wmatch(lc, i, ~0u, &it);
         if (c == 0) {
             after_at = after_in = pending_next = pending_this = false;
             i++;
@@ -491,7 +494,7 @@ static void parse(const nlu_toks *tk, when_parse *w)
                 if (nlu_tok_is(tk, k, "ي"))
                     k++;
                 const lex_item *nx;
-                if (wmatch(tk, k, CAT(W_NEXT), &nx) > 0 && !pending_this)
+                if (wmatch(lc, k, CAT(W_NEXT), &nx) > 0 && !pending_this)
                     w->wd_next = true;
             }
             break;
@@ -501,7 +504,7 @@ static void parse(const nlu_toks *tk, when_parse *w)
             if (num_len(tk, k, 1, 2) && !(k + 1 < tk->n && nlu_tok_punct(tk, k + 1, ':'))) {
                 int d = (int)nlu_tok_num(tk, k), y = 0;
                 k++;
-                if (wmatch(tk, k, CAT(W_ORD), &it) > 0 && nlu_tok_attached(tk, k))
+                if (wmatch(lc, k, CAT(W_ORD), &it) > 0 && nlu_tok_attached(tk, k))
                     k++;
                 if (nlu_tok_punct(tk, k, ','))
                     k++;
@@ -512,8 +515,8 @@ static void parse(const nlu_toks *tk, when_parse *w)
                 /* "may 3 villas" is not a date: only the end, punctuation
                  * or another time word may follow */
                 const lex_item *mo, *nx;
-                if (k >= tk->n || tk->t[k].kind == TK_PUNCT || wmatch(tk, k, ~0u & ~CAT(W_NOTTIME), &nx) > 0) {
-                    wmatch(tk, i, CAT(W_MONTH), &mo);
+                if (k >= tk->n || tk->t[k].kind == TK_PUNCT || wmatch(lc, k, ~0u & ~CAT(W_NOTTIME), &nx) > 0) {
+                    wmatch(lc, i, CAT(W_MONTH), &mo);
                     set_date(w, y, mo->val, d);
                     c = k - i;
                 }
@@ -575,7 +578,9 @@ bool nlu_when_scan(const nlu_toks *tk, time_t now, const char *tz, char out[20],
     when_parse w = {.day_off = -1, .weekday = -1, .hour = -1, .minute = -1, .plus_hours = -1};
     out[0] = '\0';
     *has_time = false;
-    parse(tk, &w);
+    lex_cache cache;
+    lex_cache_init(&cache, &when_lex, tk);
+    parse(&cache, &w);
 
     bool any_day = w.day_off >= 0 || w.weekday >= 0 || w.has_date || w.next_week || w.weekend;
     bool any_time = w.hour >= 0 || w.daypart != DP_NONE;

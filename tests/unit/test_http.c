@@ -325,13 +325,25 @@ TEST(test_chat_bad_bodies)
 TEST(test_body_cap)
 {
     reply r;
-    /* declared too large: answered before the body is sent */
+    /* declared too large, client waiting for 100-continue: answered before
+     * the body is sent */
     const char *raw = "POST /api/chat/query HTTP/1.1\r\nHost: x\r\nX-API-Key: k\r\n"
-                      "Content-Length: 10000000\r\n\r\n";
+                      "Expect: 100-continue\r\nContent-Length: 10000000\r\n\r\n";
     CHECK_INT(request(raw, strlen(raw), &r), 0);
     CHECK_INT(r.status, 413);
     CHECK_STR(error_code(&r), "payload_too_large");
     free(r.body);
+
+    /* declared too large, body sent at once: drained, then 413 */
+    size_t m = 100000;
+    char *body = malloc(m + 256);
+    int hl = snprintf(body, 256, "POST /api/chat/query HTTP/1.1\r\nHost: x\r\nX-API-Key: k\r\n"
+                                 "Content-Length: %zu\r\n\r\n", m);
+    memset(body + hl, 'a', m);
+    CHECK_INT(request(body, (size_t)hl + m, &r), 0);
+    CHECK_INT(r.status, 413);
+    free(r.body);
+    free(body);
 
     /* chunked past the cap */
     size_t n = 200000;
