@@ -34,19 +34,21 @@ all: build/proptalk
 
 build/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_REL) -MMD -MP -c $< -o $@
+	@echo "CC $<"
+	@$(CC) $(CFLAGS_REL) -MMD -MP -c $< -o $@
 
 build/asan/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ASAN) -MMD -MP -c $< -o $@
+	@echo "CC [asan] $<"
+	@$(CC) $(CFLAGS_ASAN) -MMD -MP -c $< -o $@
 
 build/libproptalk.a: $(OBJ_REL)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 build/asan/libproptalk.a: $(OBJ_ASAN)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 build/proptalk: src/main.c build/libproptalk.a
 	$(CC) $(CFLAGS_REL) $< build/libproptalk.a -o $@ $(LDLIBS)
@@ -60,11 +62,12 @@ build/asan/tests/%: tests/unit/%.c tests/unit/test.h build/asan/libproptalk.a
 
 build/fuzz/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	clang $(CFLAGS_FUZZ) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+	@echo "CC [fuzz] $<"
+	@clang $(CFLAGS_FUZZ) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
 
 build/fuzz/libproptalk.a: $(OBJ_FUZZ)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 build/fuzz/%: fuzz/%.c build/fuzz/libproptalk.a
 	clang $(CFLAGS_FUZZ) -fsanitize=fuzzer,address,undefined $< build/fuzz/libproptalk.a -o $@ $(LDLIBS)

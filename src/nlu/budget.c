@@ -690,7 +690,11 @@ bool nlu_budget_scan(const nlu_toks *tk, const char *ctx_currency, nlu_budget *o
     const char *code = cur >= 0 ? currencies[cur]
                        : (ctx_currency && ctx_currency[0]) ? ctx_currency
                        : lakh_crore ? "INR" : "";
-    snprintf(out->currency, sizeof out->currency, "%s", code);
+    size_t cl = strlen(code);
+    if (cl > 3)
+        cl = 3;
+    memcpy(out->currency, code, cl);
+    out->currency[cl] = '\0';
     return true;
 }
 

@@ -88,8 +88,9 @@ typedef float vf __attribute__((vector_size(VL * sizeof(float))));
 
 /* Feature id -> weight row, open addressing with linear probing, at most
  * half full.  A slot keeps the high 32 bits of the id as a tag beside the
- * row + 1 (0: free slot), so a probe reads 8 bytes; the low bits of the id
- * chose the slot, so ids that differ in either half are told apart. */
+ * row + 1 (0: free slot), so a probe reads 8 bytes.  The low bits of the id
+ * choose the slot, so two ids are confused only when they probe the same
+ * run of slots and share the tag: about 2^-32 per lookup. */
 typedef struct ft_slot {
     uint32_t tag;
     uint32_t row1;

@@ -39,8 +39,10 @@ static bool email_domain(unsigned char c)
 size_t nlu_find_email(const char *s, size_t len, size_t *start)
 {
     for (size_t k = 0; k < len; k++) {
-        if (s[k] != '@')
-            continue;
+        const char *at = memchr(s + k, '@', len - k);
+        if (at == NULL)
+            break;
+        k = (size_t)(at - s);
         size_t a = k;
         while (a > 0 && k - a < 64 && email_local((unsigned char)s[a - 1]))
             a--;
@@ -175,7 +177,7 @@ static void scan_phones(const nlu_context *ctx, nlu_toks *tk, nlu_result *out)
                 break;
             }
             if (!have) {
-                snprintf(out->phone, sizeof out->phone, "%s", num);
+                memcpy(out->phone, num, sizeof out->phone);
                 have = true;
             }
             cur = ok_end;

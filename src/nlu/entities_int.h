@@ -125,14 +125,28 @@ typedef struct lex_cache {
     const nlu_toks *tk;
     uint8_t done[NLU_MAX_TOKS];        /* 1: cnt/start filled, 2: too many, no memo */
     uint8_t cnt[NLU_MAX_TOKS];
+    uint32_t cats[NLU_MAX_TOKS];       /* categories among the candidates */
     uint16_t start[NLU_MAX_TOKS];
     int16_t pool[NLU_MAX_TOKS * 2];
     int npool;
 } lex_cache;
 
 void lex_cache_init(lex_cache *c, const lex_table *t, const nlu_toks *tk);
-/* lex_match_cat through the memo. */
-int lex_cmatch(lex_cache *c, int i, unsigned catmask, const lex_item **out);
+void lex_cache_fill(lex_cache *c, int i);
+int lex_cmatch_slow(lex_cache *c, int i, unsigned catmask, const lex_item **out);
+
+/* lex_match_cat through the memo; most calls end at the category test. */
+static inline int lex_cmatch(lex_cache *c, int i, unsigned catmask, const lex_item **out)
+{
+    *out = NULL;
+    if (i < 0 || i >= c->tk->n)
+        return 0;
+    if (c->done[i] == 0)
+        lex_cache_fill(c, i);
+    if (!(c->cats[i] & catmask))
+        return 0;
+    return lex_cmatch_slow(c, i, catmask, out);
+}
 
 /* ---- single parsers -------------------------------------------------- */
 

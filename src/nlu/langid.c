@@ -21,11 +21,14 @@
  * links and chat-universal words (ok, bhk, aed, lakh, ...) do not count.
  *
  * Not for: normalisation (normalize.c) or anything that needs a model.
- * Pure functions of their input; thread-safe; no allocation.
+ * Pure functions of their input; thread-safe (the word lists are indexed
+ * once, under pthread_once); no allocation.
  */
 #include "nlu/nlu_int.h"
 
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LANGID_SCAN_MAX 4096  /* bytes of a message looked at */
@@ -167,15 +170,6 @@ static int is_word_char(uint32_t c)
 
 /* ---- word lists ---------------------------------------------------------- */
 
-/* Compares a folded word with a NULL-terminated list. */
-static int in_list(const char *w, const char *const *list)
-{
-    for (; *list; list++)
-        if (strcmp(w, *list) == 0)
-            return 1;
-    return 0;
-}
-
 /* Arabic-script words, spelt after the folding of fold_arabic() (ی -> ي,
  * ک -> ك, alef forms -> ا, ة -> ه, ى -> ي).  A word common to both languages
  * (سلام، وقت، تمام، ممکن، کم ...) is in neither list. */
@@ -251,6 +245,69 @@ static const char *const universal_words[] = {
     "sobha", "prestige", "brigade", "pm", "am", "hmm", "hm", "lol", "wow", "pls", "plz",
     "thx", "ty", "yo", "ya", "no", "sms", "whatsapp", "villa", "studio", NULL
 };
+
+/* ---- the word index: every list above in one sorted table per script,
+ * built once (pthread_once), searched with bsearch ---- */
+
+/* Bits of a Latin word: the universal list, English, and W_LATIN0 << i for
+ * latin_langs[i]. */
+enum { W_UNIVERSAL = 1u << 0, W_EN = 1u << 1, W_LATIN0 = 1u << 2 };
+/* Bits of an Arabic-script word. */
+enum { W_PERSIAN = 1u << 0, W_ARABIC = 1u << 1, W_PERSIAN_AL = 1u << 2 };
+
+typedef struct word_entry {
+    const char *word;
+    unsigned mask;          /* W_* bits of the lists that hold the word */
+} word_entry;
+
+#define WORD_INDEX_MAX 512
+
+static word_entry latin_index[WORD_INDEX_MAX], arabic_index[WORD_INDEX_MAX];
+static size_t n_latin_index, n_arabic_index;
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static void index_add(word_entry *ix, size_t *n, const char *const *list, unsigned bit)
+{
+    for (; *list; list++) {
+        size_t i;
+        for (i = 0; i < *n; i++)
+            if (strcmp(ix[i].word, *list) == 0) {
+                ix[i].mask |= bit;
+                break;
+            }
+        if (i == *n && *n < WORD_INDEX_MAX) {
+            ix[*n].word = *list;
+            ix[*n].mask = bit;
+            (*n)++;
+        }
+    }
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const word_entry *)a)->word, ((const word_entry *)b)->word);
+}
+
+static void index_build(void)
+{
+    index_add(latin_index, &n_latin_index, universal_words, W_UNIVERSAL);
+    index_add(latin_index, &n_latin_index, en_words, W_EN);
+    for (size_t i = 0; i < N_LATIN_LANGS; i++)
+        index_add(latin_index, &n_latin_index, latin_langs[i].words, W_LATIN0 << i);
+    qsort(latin_index, n_latin_index, sizeof latin_index[0], cmp_entry);
+    index_add(arabic_index, &n_arabic_index, persian_words, W_PERSIAN);
+    index_add(arabic_index, &n_arabic_index, arabic_words, W_ARABIC);
+    index_add(arabic_index, &n_arabic_index, persian_al_words, W_PERSIAN_AL);
+    qsort(arabic_index, n_arabic_index, sizeof arabic_index[0], cmp_entry);
+}
+
+/* The W_* mask of word w in an index (0 when it is in no list). */
+static unsigned index_find(const word_entry *ix, size_t n, const char *w)
+{
+    word_entry key = {w, 0};
+    const word_entry *e = bsearch(&key, ix, n, sizeof *ix, cmp_entry);
+    return e ? e->mask : 0;
+}
 
 /* Folds a word of Arabic script to one spelling of its letters, in place.
  * Counts the Persian-only and Arabic-only letters on the way. */
@@ -353,21 +410,23 @@ static void score_word(langid_state *st, char *w, size_t n, enum script sc, int 
         lower_ascii(w);
         if (has_digit || has_at || strncmp(w, "http", 4) == 0 || strncmp(w, "www.", 4) == 0)
             return;
-        if (in_list(w, universal_words))
+        unsigned mask = index_find(latin_index, n_latin_index, w);
+        if (mask & W_UNIVERSAL)
             return;
         st->latin_content += word_letters;
-        if (in_list(w, en_words))
+        if (mask & W_EN)
             st->en_hits++;
         for (size_t i = 0; i < N_LATIN_LANGS; i++)
-            if (in_list(w, latin_langs[i].words))
+            if (mask & (W_LATIN0 << i))
                 st->latin_hits[i]++;
     } else if (sc == SC_ARABIC) {
         fold_arabic(w, &st->persian_letters, &st->arabic_letters, &st->urdu_letters);
-        if (in_list(w, persian_words))
+        unsigned mask = index_find(arabic_index, n_arabic_index, w);
+        if (mask & W_PERSIAN)
             st->persian_hits++;
-        if (in_list(w, arabic_words))
+        if (mask & W_ARABIC)
             st->arabic_hits++;
-        else if (strncmp(w, "ال", 4) == 0 && strlen(w) >= 8 && !in_list(w, persian_al_words))
+        else if (strncmp(w, "ال", 4) == 0 && strlen(w) >= 8 && !(mask & W_PERSIAN_AL))
             st->al_words++;
     }
 }
@@ -386,6 +445,7 @@ const char *nlu_detect_language_ex(const char *raw, size_t len, bool *sure)
     const char *code = "en";
     bool ok = false;
 
+    pthread_once(&index_once, index_build);
     memset(&st, 0, sizeof st);
     memset(word_sc, 0, sizeof word_sc);
     if (raw == NULL)

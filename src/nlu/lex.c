@@ -36,7 +36,7 @@ uint32_t nlu_fnv1a(const char *s, size_t n)
 
 /* Length of the UTF-8 sequence at p (n bytes left) and its code point, or
  * 0 when it is not valid UTF-8. */
-static size_t dec(const unsigned char *p, size_t n, uint32_t *cp)
+static inline size_t dec(const unsigned char *p, size_t n, uint32_t *cp)
 {
     unsigned b = p[0];
     size_t need;
@@ -44,6 +44,10 @@ static size_t dec(const unsigned char *p, size_t n, uint32_t *cp)
     if (b < 0x80) {
         *cp = b;
         return 1;
+    }
+    if (b >= 0xC2 && b <= 0xDF && n >= 2 && (p[1] & 0xC0) == 0x80) {
+        *cp = (uint32_t)(b & 0x1F) << 6 | (p[1] & 0x3F);
+        return 2;
     }
     if (b >= 0xC2 && b <= 0xDF) {
         need = 1; c = b & 0x1F; min = 0x80;
@@ -68,14 +72,17 @@ static size_t dec(const unsigned char *p, size_t n, uint32_t *cp)
 }
 
 /* Punctuation and symbols outside ASCII: each is a token of its own. */
-static bool is_symbol_cp(uint32_t c)
+static inline bool is_symbol_cp(uint32_t c)
 {
-    return (c >= 0x80 && c <= 0xBF) || c == 0xD7 || c == 0xF7 || c == 0x060C || c == 0x061B
-           || c == 0x061F || (c >= 0x066A && c <= 0x066D) || c == 0x06D4
-           || (c >= 0x2000 && c <= 0x2BFF) || (c >= 0x3000 && c <= 0x303F)
+    if (c < 0x600)
+        return c <= 0xBF || c == 0xD7 || c == 0xF7;
+    if (c < 0x800)
+        return c == 0x060C || c == 0x061B || c == 0x061F || (c >= 0x066A && c <= 0x066D)
+               || c == 0x06D4;
+    return (c >= 0x2000 && c <= 0x2BFF) || (c >= 0x3000 && c <= 0x303F)
            || (c >= 0xE000 && c <= 0xF8FF) || (c >= 0xFE00 && c <= 0xFE0F)
-           || (c >= 0xFE10 && c <= 0xFE6F && c != 0xFE70) || (c >= 0xFF01 && c <= 0xFF0F)
-           || c == 0xFFFD || (c >= 0x1F000 && c <= 0x1FAFF);
+           || (c >= 0xFE10 && c <= 0xFE6F) || (c >= 0xFF01 && c <= 0xFF0F) || c == 0xFFFD
+           || (c >= 0x1F000 && c <= 0x1FAFF);
 }
 
 static bool is_ascii_letter(unsigned c)
@@ -333,12 +340,13 @@ void lex_cache_init(lex_cache *c, const lex_table *t, const nlu_toks *tk)
 }
 
 /* Collects the items whose first token (or stem) matches token i. */
-static void collect(lex_cache *c, int i)
+void lex_cache_fill(lex_cache *c, int i)
 {
     const lex_table *t = c->t;
     const nlu_toks *tk = c->tk;
     const nlu_tok *tok = &tk->t[i];
     int n = 0, base = c->npool;
+    c->cats[i] = 0;
     int cap = (int)(sizeof c->pool / sizeof c->pool[0]) - base;
     if (cap > LEX_CACHE_PER_TOK)
         cap = LEX_CACHE_PER_TOK;
@@ -364,9 +372,13 @@ static void collect(lex_cache *c, int i)
                 continue;
             if (n >= cap) {
                 c->done[i] = 2;
+                c->cats[i] = ~0u;
                 return;
             }
             c->pool[base + n++] = (int16_t)k;
+            int cat = t->items[k].cat;
+            if (cat >= 0 && cat < 32)
+                c->cats[i] |= 1u << cat;
         }
     c->start[i] = (uint16_t)base;
     c->cnt[i] = (uint8_t)n;
@@ -374,14 +386,12 @@ static void collect(lex_cache *c, int i)
     c->done[i] = 1;
 }
 
-int lex_cmatch(lex_cache *c, int i, unsigned catmask, const lex_item **out)
+int lex_cmatch_slow(lex_cache *c, int i, unsigned catmask, const lex_item **out)
 {
     const nlu_toks *tk = c->tk;
     *out = NULL;
-    if (i < 0 || i >= tk->n || (tk->t[i].flags & (TF_PHONE | TF_EMAIL)))
+    if (tk->t[i].flags & (TF_PHONE | TF_EMAIL))
         return 0;
-    if (c->done[i] == 0)
-        collect(c, i);
     if (c->done[i] == 2)
         return lex_match_cat(c->t, tk, i, catmask, out);
     int best = 0;

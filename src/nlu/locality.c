@@ -70,6 +70,7 @@ struct nlu_gazetteer {
     int n, cap;
     uint32_t *byg;
     uint64_t *kw, *kg;        /* compact search keys of e and of byg */
+    int aw[129], ag[129];     /* ASCII first letter c: kw[aw[c]..aw[c+1]), kg likewise */
     gz_canon *canon;          /* open addressing on key, size ccap (power of 2) */
     int ncanon, ccap;
 };
@@ -403,6 +404,19 @@ static uint64_t key_glued(uint32_t first, int nwords, int ncp)
     return (uint64_t)first << 24 | (uint64_t)(nwords & 0xFF) << 16 | (uint64_t)(ncp < 0 ? 0 : ncp);
 }
 
+/* First index in [lo, hi) whose key is >= key (keys sorted ascending). */
+static int lower_key(const uint64_t *keys, int lo, int hi, uint64_t key)
+{
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (keys[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 void nlu_gazetteer_free(nlu_gazetteer *g)
 {
     if (g == NULL)
@@ -498,6 +512,10 @@ int nlu_gazetteer_build(const char *const *canonical, int n_canonical, const cha
         g->kw[i] = key_words(e->first, e->nwords, e->wlen[0]);
         g->kg[i] = key_glued(f->first, f->nwords, f->ncp);
     }
+    for (int c = 0; c <= 128; c++) {
+        g->aw[c] = lower_key(g->kw, 0, g->n, key_words((uint32_t)c, 0, 0));
+        g->ag[c] = lower_key(g->kg, 0, g->n, key_glued((uint32_t)c, 0, 0));
+    }
     *out = g;
     g = NULL;
     goto done;
@@ -516,21 +534,16 @@ typedef struct mword {
     int tok;              /* token index */
     int cps, ncp;         /* offset and length in the code point buffer */
     bool brk;             /* a punctuation mark separates it from the previous word */
-    bool stop;            /* a common word */
+    int8_t stop;          /* a common word (1), not (0), not looked up yet (-1) */
 } mword;
 
-/* First index whose key is >= key (keys sorted ascending). */
-static int lower_key(const uint64_t *keys, int n, uint64_t key)
+static bool is_stop(mword *m, const nlu_toks *tk)
 {
-    int lo = 0, hi = n;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (keys[mid] < key)
-            lo = mid + 1;
-        else
-            hi = mid;
+    if (m->stop < 0) {
+        const lex_item *sw;
+        m->stop = lex_match(&stop_lex, tk, m->tok, &sw) == 1;
     }
-    return lo;
+    return m->stop;
 }
 
 typedef struct best_match {
@@ -572,8 +585,7 @@ int nlu_gazetteer_scan(const nlu_gazetteer *g, const nlu_toks *tk, const char **
         w[nw].cps = ncps;
         w[nw].ncp = k;
         w[nw].brk = brk;
-        const lex_item *sw;
-        w[nw].stop = lex_match(&stop_lex, tk, i, &sw) == 1;
+        w[nw].stop = -1;
         nw++;
         ncps += k;
         brk = false;
@@ -582,9 +594,20 @@ int nlu_gazetteer_scan(const nlu_gazetteer *g, const nlu_toks *tk, const char **
     for (int i = 0; i < nw && found < max;) {
         best_match best = {NULL, 0, 0};
         uint32_t c0 = cps[w[i].cps];
-        /* no entry starts with this letter: next word */
-        int b0 = lower_key(g->kg, g->n, key_glued(c0, 0, 0));
-        if (b0 >= g->n || (g->kg[b0] >> 24) != c0) {
+        /* the entries starting with this letter, in both orders */
+        int wlo, whi, glo, ghi;
+        if (c0 < 128) {
+            wlo = g->aw[c0];
+            whi = g->aw[c0 + 1];
+            glo = g->ag[c0];
+            ghi = g->ag[c0 + 1];
+        } else {
+            wlo = lower_key(g->kw, 0, g->n, key_words(c0, 0, 0));
+            whi = lower_key(g->kw, wlo, g->n, key_words(c0 + 1, 0, 0));
+            glo = lower_key(g->kg, 0, g->n, key_glued(c0, 0, 0));
+            ghi = lower_key(g->kg, glo, g->n, key_glued(c0 + 1, 0, 0));
+        }
+        if (wlo >= whi) {
             i++;
             continue;
         }
@@ -603,19 +626,19 @@ int nlu_gazetteer_scan(const nlu_gazetteer *g, const nlu_toks *tk, const char **
             /* word by word against entries of k words */
             int m0 = w[i].ncp;
             uint64_t kend = key_words(c0, k, m0 + 2);
-            for (int x = lower_key(g->kw, g->n, key_words(c0, k, m0 - 2)); x < g->n; x++) {
+            for (int x = lower_key(g->kw, wlo, whi, key_words(c0, k, m0 - 2)); x < whi; x++) {
                 if (g->kw[x] > kend)
                     break;
                 const gz_entry *e = &g->e[x];
                 int diff = glen > e->ncp ? glen - e->ncp : e->ncp - glen;
-                int tot = (k == 1 && w[i].stop) ? 0 : e->thr_sum;
+                int tot = (k == 1 && is_stop(&w[i], tk)) ? 0 : e->thr_sum;
                 if (diff > tot || !sig_ok(MSIG(), e->sig, tot))
                     continue;
                 int dist = 0;
                 bool ok = true;
                 for (int q = 0; q < k && ok; q++) {
                     const mword *m = &w[i + q];
-                    int thr = (k == 1 && m->stop) ? 0 : thr_for(e->wlen[q]);
+                    int thr = (k == 1 && is_stop(&w[i + q], tk)) ? 0 : thr_for(e->wlen[q]);
                     int d = nlu_edit_distance(cps + m->cps, m->ncp, e->cp + e->wstart[q],
                                               e->wlen[q], thr);
                     ok = d <= thr;
@@ -630,12 +653,12 @@ int nlu_gazetteer_scan(const nlu_gazetteer *g, const nlu_toks *tk, const char **
                 if (ew < 1 || ew > GZ_MAX_WORDS)
                     continue;
                 uint64_t gend = key_glued(c0, ew, glen + 2);
-                for (int x = lower_key(g->kg, g->n, key_glued(c0, ew, glen - 2)); x < g->n; x++) {
+                for (int x = lower_key(g->kg, glo, ghi, key_glued(c0, ew, glen - 2)); x < ghi; x++) {
                     if (g->kg[x] > gend)
                         break;
                     const gz_entry *e = &g->e[g->byg[x]];
                     int diff = glen > e->ncp ? glen - e->ncp : e->ncp - glen;
-                    int thr = (k == 1 && w[i].stop) ? 0 : e->thr_joined;
+                    int thr = (k == 1 && is_stop(&w[i], tk)) ? 0 : e->thr_joined;
                     if (diff > thr || !sig_ok(MSIG(), e->sig, thr))
                         continue;
                     int dist = nlu_edit_distance(gs, glen, e->cp, e->ncp, thr);

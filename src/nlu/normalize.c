@@ -23,6 +23,7 @@
  */
 #include "nlu/nlu_int.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -75,22 +76,41 @@ static const chat_word chat_words[] = {
     {"плз", "пожалуйста"},   {"спс", "спасибо"},
 };
 
+#define CHAT_SLOTS 512
+#define CHAT_MAX_KEY 10   /* longest key, bytes */
+static int16_t chat_slot[CHAT_SLOTS];   /* index + 1 into chat_words, 0 empty */
+static pthread_once_t chat_once = PTHREAD_ONCE_INIT;
+
+static uint32_t chat_hash(const char *w, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)w[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static void chat_init(void)
+{
+    for (size_t k = 0; k < sizeof chat_words / sizeof chat_words[0]; k++) {
+        const char *f = chat_words[k].from;
+        uint32_t h = chat_hash(f, strlen(f)) % CHAT_SLOTS;
+        while (chat_slot[h])
+            h = (h + 1) % CHAT_SLOTS;
+        chat_slot[h] = (int16_t)(k + 1);
+    }
+}
+
 static const char *chat_lookup(const char *w, size_t n)
 {
-    size_t lo = 0, hi = sizeof chat_words / sizeof chat_words[0];
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const char *f = chat_words[mid].from;
-        size_t fl = strlen(f);
-        int c = memcmp(w, f, n < fl ? n : fl);
-        if (c == 0)
-            c = n < fl ? -1 : n > fl ? 1 : 0;
-        if (c == 0)
-            return chat_words[mid].to;
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
+    if (n > CHAT_MAX_KEY)
+        return NULL;
+    uint32_t h = chat_hash(w, n) % CHAT_SLOTS;
+    for (int k; (k = chat_slot[h]) != 0; h = (h + 1) % CHAT_SLOTS) {
+        const char *f = chat_words[k - 1].from;
+        if (strncmp(f, w, n) == 0 && f[n] == '\0')
+            return chat_words[k - 1].to;
     }
     return NULL;
 }
@@ -135,9 +155,11 @@ static int32_t fold_cp(int32_t c)
     return c;
 }
 
-static int is_space_cp(int32_t c)
+static inline int is_space_cp(int32_t c)
 {
-    return c <= 0x20 || c == 0x7F || (c >= 0x80 && c <= 0xA0) || c == 0x1680
+    if (c < 0x7F)
+        return c <= 0x20;
+    return c == 0x7F || (c >= 0x80 && c <= 0xA0) || c == 0x1680
            || (c >= 0x2000 && c <= 0x200B) || c == 0x2028 || c == 0x2029 || c == 0x202F
            || c == 0x205F || c == 0x3000;
 }
@@ -278,6 +300,13 @@ static void write_token(const int32_t *w, size_t n, char *out, size_t *o, size_t
     char word[CHAT_MAX_WORD * 4 + 1];
     size_t wl = 0;
     int ascii_letters = 1, has_letter = 0, ok = e > b && e - b <= CHAT_MAX_WORD;
+    if (ok && e - b > CHAT_MAX_KEY) {
+        /* too long for the table: only a run of 3 letters could change it */
+        int run = 0;
+        for (size_t i = b + 2; i < e && !run; i++)
+            run = w[i] == w[i - 1] && w[i] == w[i - 2];
+        ok = run;
+    }
     for (size_t i = b; ok && i < e; i++) {
         int32_t c = w[i];
         if (c < 0x80) {
@@ -345,7 +374,11 @@ int nlu_normalize(arena *a, const char *in, size_t len, char **out, size_t *out_
     if (len > NORM_MAX_IN)
         len = NORM_MAX_IN;
 
-    /* pass 1: decode, fold, decompose */
+    /* pass 1: decode, fold, decompose.  Invariant: room for one code
+     * point per input byte still to read. */
+    pthread_once(&chat_once, chat_init);
+    if ((rc = cpbuf_reserve(&b, len)) < 0)
+        goto done;
     const unsigned char *p = (const unsigned char *)in;
     size_t i = 0;
     while (i < len) {
@@ -354,8 +387,6 @@ int nlu_normalize(arena *a, const char *in, size_t len, char **out, size_t *out_
             c = p[i++];
             if (c >= 'A' && c <= 'Z')
                 c += 'a' - 'A';
-            if ((rc = cpbuf_reserve(&b, 1)) < 0)
-                goto done;
             b.p[b.n++] = c;
             continue;
         }
@@ -364,8 +395,6 @@ int nlu_normalize(arena *a, const char *in, size_t len, char **out, size_t *out_
         if (c == DROP)
             continue;
         if (c < 0x80) {
-            if ((rc = cpbuf_reserve(&b, 1)) < 0)
-                goto done;
             b.p[b.n++] = c;
             continue;
         }
@@ -377,7 +406,7 @@ int nlu_normalize(arena *a, const char *in, size_t len, char **out, size_t *out_
             tmp[0] = c;
             k = 1;
         }
-        if ((rc = cpbuf_reserve(&b, (size_t)k)) < 0)
+        if ((rc = cpbuf_reserve(&b, (size_t)k + (len - i))) < 0)
             goto done;
         for (utf8proc_ssize_t j = 0; j < k; j++)
             b.p[b.n++] = tmp[j];

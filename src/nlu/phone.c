@@ -264,7 +264,9 @@ int nlu_phone_parse(const char *text, size_t len, const char *region, char e164[
 
     /* plausibility */
     char whole[PHONE_MAX_DIGITS + 4];
-    int nw = snprintf(whole, sizeof whole, "%s%s", cc, nsn);
+    int ncc = (int)strlen(cc), nw = ncc + nn;
+    memcpy(whole, cc, (size_t)ncc);
+    memcpy(whole + ncc, nsn, (size_t)nn + 1);
     unsigned seen = 0;
     for (int i = 0; i < nn; i++)
         seen |= 1u << (nsn[i] - '0');

@@ -161,34 +161,35 @@ static void query_from_slots(const search_request *req, unsigned relax, store_li
 int search_listings(store *s, tenant_id t, const search_request *req, arena *a,
                     search_result *out, pt_error *err)
 {
-    /* Relaxation ladder: each step keeps the ones before it. */
-    static const unsigned ladder[] = {
-        0,
-        SEARCH_RELAX_BUDGET,
-        SEARCH_RELAX_BUDGET | SEARCH_RELAX_BEDROOMS,
-        SEARCH_RELAX_BUDGET | SEARCH_RELAX_BEDROOMS | SEARCH_RELAX_LOCATION,
-        SEARCH_RELAX_BUDGET | SEARCH_RELAX_BEDROOMS | SEARCH_RELAX_LOCATION | SEARCH_RELAX_TYPE,
+    /* Relaxation ladder, tried in order until enough fits.  `open_budget`
+     * drops the price cap: the store returns the cheapest listings above the
+     * budget, so the buyer learns what a little more buys. */
+    static const struct { unsigned relax; bool open_budget; } ladder[] = {
+        {0, false},
+        {SEARCH_RELAX_BUDGET, false},
+        {SEARCH_RELAX_BUDGET | SEARCH_RELAX_BEDROOMS, false},
+        {SEARCH_RELAX_BUDGET | SEARCH_RELAX_BEDROOMS | SEARCH_RELAX_LOCATION, false},
+        {SEARCH_RELAX_BUDGET, true},
+        {SEARCH_RELAX_BUDGET | SEARCH_RELAX_BEDROOMS | SEARCH_RELAX_LOCATION | SEARCH_RELAX_TYPE, false},
     };
     int rc = 0;
     int want_max = req->want_max > 0 ? req->want_max : 5;
     int want_min = req->want_min > 0 ? req->want_min : 3;
+    const slots *sl = req->slots;
     memset(out, 0, sizeof *out);
     out->items = arena_zalloc(a, sizeof *out->items * (size_t)want_max);
     if (out->items == NULL)
         return pt_fail(err, PT_ERR_NOMEM, "search: out of memory");
     for (size_t step = 0; step < sizeof ladder / sizeof ladder[0]; step++) {
-        unsigned relax = ladder[step];
-        const slots *sl = req->slots;
+        unsigned relax = ladder[step].relax;
         /* skip steps that relax nothing the buyer asked for */
-        if (step > 0) {
-            unsigned added = relax & ~ladder[step - 1];
-            if ((added & SEARCH_RELAX_BUDGET) && !sl->has_budget_max && !sl->has_budget_min)
-                continue;
+        if ((relax & SEARCH_RELAX_BUDGET) && !sl->has_budget_max && !sl->has_budget_min)
+            continue;
+        if (step > 0 && step < 4) {
+            unsigned added = relax & ~ladder[step - 1].relax;
             if ((added & SEARCH_RELAX_BEDROOMS) && sl->bedrooms < 0)
                 continue;
             if ((added & SEARCH_RELAX_LOCATION) && sl->n_locations == 0)
-                continue;
-            if ((added & SEARCH_RELAX_TYPE) && sl->type == PTYPE_NONE)
                 continue;
         }
         store_listing_query q;
@@ -197,17 +198,25 @@ int search_listings(store *s, tenant_id t, const search_request *req, arena *a,
         int n = 0;
         search_result tmp = {0};
         query_from_slots(req, relax, &q, locs, &tmp);
+        if (ladder[step].open_budget) {
+            q.has_price_max = false;
+            q.has_price_min = false;
+        }
         rc = s->ops->listing_search(s, t, &q, a, &cands, &n, err);
         if (rc)
             return rc;
         int before = out->n;
         take_ranked(req, cands, n, out, want_max - out->n, a);
-        if (step == 0)
+        if (step == 0) {
             out->n_exact = out->n;
-        else if (out->n > before) {
-            out->relaxed = relax;
+        } else if (out->n > before) {
+            out->relaxed |= relax;
             out->widened_max = tmp.widened_max;
             out->widened_min = tmp.widened_min;
+            if (ladder[step].open_budget)
+                for (int i = before; i < out->n; i++)
+                    if (out->items[i].price > out->widened_max)
+                        out->widened_max = out->items[i].price;
         }
         if (out->n >= want_min)
             break;

@@ -1,0 +1,394 @@
+/*
+ * test_dialog.c - the dialog, search and director on a real SQLite store
+ * with a seeded inventory, driven by hand-made NLU results so the state
+ * machine is tested apart from the language model.  Also money formatting
+ * and the session/profile JSON round trip.
+ */
+#include "test.h"
+
+#include "core/money.h"
+#include "dialog/dialog.h"
+#include "search/search.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[128];
+static store *st;
+static pack *pk;
+static tenant ten;
+static store_locality_stats *locs;
+static int n_locs;
+static arena mem;
+
+static const char *const localities[] = {"Whitefield", "Hebbal", "Marathahalli"};
+static const char *const projects[] = {"Alpha Residency", "Beta Heights", "Gamma Greens", "Delta Towers"};
+
+static uint64_t rng = 42;
+static uint64_t next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static void setup(void)
+{
+    pt_error err = {0};
+    snprintf(dir, sizeof dir, "/tmp/pt-dialog-XXXXXX");
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char url[256];
+    snprintf(url, sizeof url, "sqlite:%s/t.db", dir);
+    CHECK(store_open(url, &st, &err) == 0, "open: %s", err.msg);
+    memset(&ten, 0, sizeof ten);
+    snprintf(ten.slug, sizeof ten.slug, "blr");
+    snprintf(ten.name, sizeof ten.name, "Bangalore Test");
+    snprintf(ten.currency, sizeof ten.currency, "INR");
+    snprintf(ten.region, sizeof ten.region, "IN");
+    snprintf(ten.timezone, sizeof ten.timezone, "Asia/Kolkata");
+    CHECK(st->ops->tenant_create(st, &ten, "00", &err) == 0, "tenant: %s", err.msg);
+    CHECK(st->ops->import_begin(st, &err) == 0, "import begin");
+    char ids[400][16];
+    int k = 0;
+    for (int l = 0; l < 3; l++)
+        for (int p = 0; p < 4; p++)
+            for (int i = 0; i < 30; i++, k++) {
+                listing x = {0};
+                snprintf(ids[k], sizeof ids[k], "L%03d", k);
+                x.id = ids[k];
+                x.title = projects[p];
+                x.project = projects[p];
+                x.locality = localities[l];
+                x.city = "Bangalore";
+                x.type = i % 10 == 0 ? PTYPE_VILLA : PTYPE_APARTMENT;
+                x.tx = i % 15 == 0 ? TX_RENT : TX_BUY;
+                x.bedrooms = 1 + (int)(next_rand() % 4);
+                x.bathrooms = x.bedrooms;
+                x.area_sqft = 500 + 400 * x.bedrooms;
+                x.price = x.tx == TX_RENT ? 400000 : (money)(4000000 + (next_rand() % 300) * 100000);
+                snprintf(x.currency, sizeof x.currency, "INR");
+                x.units_available = (int)(next_rand() % 12);
+                x.status = i % 3 ? LSTATUS_READY : LSTATUS_OFF_PLAN;
+                x.rental_yield = 3 + (double)(next_rand() % 50) / 10;
+                x.amenities = "pool;gym;parking";
+                CHECK(st->ops->listing_upsert(st, ten.id, &x, &err) == 0, "upsert: %s", err.msg);
+            }
+    CHECK(st->ops->import_commit(st, &err) == 0, "import commit");
+    int64_t agent = 0;
+    CHECK(st->ops->agent_create(st, ten.id, "Asha Rao", "asha@x", &agent, &err) == 0, "agent");
+    time_t now = time(NULL);
+    for (int d = 0; d < 10; d++)
+        for (int h = 0; h < 8; h++) {
+            int64_t start = now + 86400 * d + 3600 * h + 3600;
+            st->ops->slot_add(st, ten.id, agent, start, start + 3600, &err);
+        }
+    CHECK(pack_load("packs", NULL, &pk, &err) == 0, "pack: %s", err.msg);
+    arena_init(&mem, 0);
+    CHECK(st->ops->locality_stats(st, ten.id, TX_NONE, &mem, &locs, &n_locs, &err) == 0, "stats");
+}
+
+static void teardown(void)
+{
+    pack_free(pk);
+    store_close(st);
+    arena_release(&mem);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
+TEST(test_money)
+{
+    char b[64];
+    CHECK_STR(money_format(b, sizeof b, 18500000, "INR", 0), "₹1.85 Cr");
+    CHECK_STR(money_format(b, sizeof b, 9500000, "INR", 0), "₹95 L");
+    CHECK_STR(money_format(b, sizeof b, 20000000, "INR", 0), "₹2 Cr");
+    CHECK_STR(money_format(b, sizeof b, 1850000, "AED", 0), "AED 1,850,000");
+    CHECK_STR(money_format(b, sizeof b, 1850000, "AED", 1), "AED 1.85M");
+    CHECK_STR(money_format(b, sizeof b, 450000, "AED", 1), "AED 450K");
+    CHECK_STR(money_format(b, sizeof b, 999, "AED", 0), "AED 999");
+}
+
+TEST(test_session_json)
+{
+    arena a;
+    arena_init(&a, 0);
+    session s, back;
+    session_init(&s, LANG_AR);
+    s.state = ST_HARD_GATE;
+    s.pending = PEND_PHONE;
+    s.slots.purpose = PURPOSE_INVESTMENT;
+    s.slots.has_budget_max = true;
+    s.slots.budget_max = 20000000;
+    s.slots.bedrooms = 2;
+    s.slots.n_locations = 1;
+    snprintf(s.slots.locations[0], sizeof s.slots.locations[0], "Whitefield");
+    s.n_offered = 2;
+    s.offered[0] = 7;
+    s.offered[1] = 9;
+    snprintf(s.phone, sizeof s.phone, "+919845012345");
+    char *j = session_to_json(&s, &a);
+    CHECK(j != NULL, "dump");
+    session_init(&back, LANG_EN);
+    session_from_json(&back, j);
+    CHECK_INT(back.state, ST_HARD_GATE);
+    CHECK_INT(back.pending, PEND_PHONE);
+    CHECK_INT(back.language, LANG_AR);
+    CHECK_INT(back.slots.budget_max, 20000000);
+    CHECK(!back.slots.has_budget_min, "min stays unset");
+    CHECK_INT(back.slots.bedrooms, 2);
+    CHECK_STR(back.slots.locations[0], "Whitefield");
+    CHECK_INT(back.offered[1], 9);
+    CHECK_STR(back.phone, "+919845012345");
+    /* damaged rows give a fresh conversation, never a crash */
+    session_from_json(&back, "{\"state\": 42, \"slots\": [1,2], \"shown\": {\"x\":1}}");
+    CHECK_INT(back.state, ST_START);
+    CHECK_INT(back.slots.bedrooms, -1);
+    session_from_json(&back, "not json at all");
+    CHECK_INT(back.state, ST_START);
+    profile p, pb;
+    profile_init(&p);
+    p.sessions = 3;
+    p.n_viewed = 1;
+    snprintf(p.viewed[0].project, sizeof p.viewed[0].project, "Alpha Residency");
+    profile_from_json(&pb, profile_to_json(&p, &a));
+    CHECK_INT(pb.sessions, 3);
+    CHECK_STR(pb.viewed[0].project, "Alpha Residency");
+    arena_release(&a);
+}
+
+static int search(const slots *sl, int n_ex, const char *const *ex, search_result *res, arena *a)
+{
+    pt_error err = {0};
+    search_request req = {.slots = sl, .currency = "INR", .want_min = 3, .want_max = 5,
+                          .tolerance_pct = 10, .exclude_ids = ex, .n_exclude = n_ex};
+    int rc = search_listings(st, ten.id, &req, a, res, &err);
+    CHECK(rc == 0, "search: %s", err.msg);
+    return rc;
+}
+
+TEST(test_search_constraints_and_diversity)
+{
+    arena a;
+    arena_init(&a, 0);
+    slots sl;
+    slots_init(&sl);
+    sl.tx = TX_BUY;
+    sl.bedrooms = 2;
+    sl.has_budget_max = true;
+    sl.budget_max = 20000000;
+    sl.n_locations = 1;
+    snprintf(sl.locations[0], sizeof sl.locations[0], "Whitefield");
+    search_result r;
+    search(&sl, 0, NULL, &r, &a);
+    CHECK(r.n >= 3 && r.n <= 5, "3-5 results, got %d", r.n);
+    CHECK_INT(r.n_exact, r.n);
+    int per_project[4] = {0};
+    for (int i = 0; i < r.n; i++) {
+        CHECK(r.items[i].bedrooms == 2 && r.items[i].price <= 20000000 && r.items[i].tx == TX_BUY
+              && strcmp(r.items[i].locality, "Whitefield") == 0, "hard constraints on %s", r.items[i].id);
+        for (int p = 0; p < 4; p++)
+            per_project[p] += strcmp(r.items[i].project, projects[p]) == 0;
+    }
+    for (int p = 0; p < 4; p++)
+        CHECK(per_project[p] <= 2, "no three units of %s when others fit", projects[p]);
+    /* "show me more" never repeats */
+    const char *ex[5];
+    for (int i = 0; i < r.n; i++)
+        ex[i] = r.items[i].id;
+    search_result more;
+    search(&sl, r.n, ex, &more, &a);
+    for (int i = 0; i < more.n; i++)
+        for (int j = 0; j < r.n; j++)
+            CHECK(strcmp(more.items[i].id, r.items[j].id) != 0, "more excludes %s", r.items[j].id);
+    arena_release(&a);
+}
+
+TEST(test_search_relaxation)
+{
+    arena a;
+    arena_init(&a, 0);
+    slots sl;
+    slots_init(&sl);
+    sl.tx = TX_BUY;
+    sl.bedrooms = 3;
+    sl.has_budget_max = true;
+    sl.budget_max = 3000000;   /* below every sale price */
+    sl.n_locations = 1;
+    snprintf(sl.locations[0], sizeof sl.locations[0], "Hebbal");
+    search_result r;
+    search(&sl, 0, NULL, &r, &a);
+    CHECK_INT(r.n_exact, 0);
+    CHECK(r.n >= 1, "relaxed results instead of none");
+    CHECK(r.relaxed & SEARCH_RELAX_BUDGET, "the budget was relaxed");
+    for (int i = r.n_exact; i < r.n; i++)
+        CHECK(r.items[i].tx == TX_BUY, "transaction is never relaxed");
+    arena_release(&a);
+}
+
+/* A hand-made NLU result. */
+static nlu_result nlu(const char *text, const char *intent)
+{
+    nlu_result n;
+    memset(&n, 0, sizeof n);
+    n.text = text;
+    n.language = "en";
+    n.language_sure = true;
+    n.intent = intent;
+    n.confidence = 0.9;
+    n.bedrooms = -1;
+    return n;
+}
+
+typedef struct convo {
+    session s;
+    profile p;
+    reply r;
+    arena a;
+    dialog_env env;
+} convo;
+
+static void convo_init(convo *c, const char *sid)
+{
+    memset(c, 0, sizeof *c);
+    session_init(&c->s, LANG_EN);
+    profile_init(&c->p);
+    arena_init(&c->a, 0);
+    c->env = (dialog_env){.tenant = &ten, .pack = pk, .store = st, .session_id = sid, .user_id = "u",
+                          .now = time(NULL), .arena = &c->a, .localities = locs, .n_localities = n_locs};
+}
+
+static void turn(convo *c, const nlu_result *n, const char *cb)
+{
+    pt_error err = {0};
+    int rc = dialog_turn(&c->env, &c->s, &c->p, n, cb, &c->r, &err);
+    CHECK(rc == 0, "turn: %s", err.msg);
+}
+
+static bool has_button(const reply *r, const char *data)
+{
+    for (int i = 0; i < r->n_buttons; i++)
+        if (strcmp(r->buttons[i].data, data) == 0)
+            return true;
+    return false;
+}
+
+TEST(test_dialog_flow)
+{
+    convo c;
+    convo_init(&c, "flow");
+    nlu_result n = nlu("hi", "greeting");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.state, ST_WARMUP);
+    CHECK_INT(c.s.pending, PEND_PURPOSE);
+    CHECK(has_button(&c.r, "purpose:living"), "purpose buttons");
+
+    n = nlu("can I talk to a human?", "human_agent");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.state, ST_WARMUP);
+    CHECK_INT(c.s.pending, PEND_PURPOSE);
+    CHECK(has_button(&c.r, "purpose:investment"), "buttons shown again after the FAQ");
+
+    n = nlu("tell me a joke", "out_of_scope");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.state, ST_WARMUP);
+    CHECK(has_button(&c.r, "purpose:investment"), "zombie: same buttons");
+
+    turn(&c, NULL, "purpose:living");
+    CHECK_INT(c.s.slots.purpose, PURPOSE_LIVING);
+    CHECK_INT(c.s.pending, PEND_TRANSACTION);   /* living buyers may rent */
+
+    n = nlu("2bhk in whitefield under 2 cr to buy", "property_search");
+    n.found = NLU_BEDROOMS | NLU_LOCATIONS | NLU_BUDGET | NLU_TX;
+    n.bedrooms = 2;
+    n.tx = TX_BUY;
+    n.n_locations = 1;
+    n.locations[0] = "Whitefield";
+    n.has_budget_max = true;
+    n.budget_max = 20000000;
+    snprintf(n.currency, sizeof n.currency, "INR");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.state, ST_VALUE_PROPOSITION);
+    CHECK_INT(c.s.pending, PEND_PHONE);
+    CHECK(c.r.n_sources >= 3, "listings shown: %d", c.r.n_sources);
+
+    n = nlu("123456789", "inform");
+    n.phone_rejected = "sequential digits";
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.state, ST_HARD_GATE);
+    CHECK(strstr(c.r.text, "sequence") != NULL, "reason given: %s", c.r.text);
+
+    n = nlu("does it have a pool", "amenities_inquiry");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.state, ST_HARD_GATE);
+    CHECK(strstr(c.r.text, "pool") != NULL, "amenities from the data: %s", c.r.text);
+
+    n = nlu("+91 98450 12345", "inform");
+    n.found = NLU_PHONE;
+    snprintf(n.phone, sizeof n.phone, "+919845012345");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.state, ST_ENGAGEMENT);
+
+    n = nlu("can I see it", "schedule_visit");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.state, ST_HANDOFF_SCHEDULE);
+    CHECK(c.r.n_buttons >= 3 && c.r.n_buttons <= 4, "3-4 slots offered: %d", c.r.n_buttons);
+    char pick[32];
+    snprintf(pick, sizeof pick, "%s", c.r.buttons[0].data);
+    turn(&c, NULL, pick);
+    CHECK_INT(c.s.state, ST_COMPLETED);
+    CHECK(c.r.book_slot > 0, "booking requested");
+    dialog_booking_done(&c.s, &c.p, &c.r, 1);
+    lead_score(&c.s, &c.p, NULL);
+    CHECK_STR(c.p.temperature, "hot");
+    turn(&c, NULL, pick);
+    CHECK(c.r.book_slot == 0, "a second press books nothing");
+    arena_release(&c.a);
+}
+
+TEST(test_dialog_handoff_and_frustration)
+{
+    convo c;
+    convo_init(&c, "angry");
+    nlu_result n = nlu("hi", "greeting");
+    turn(&c, &n, NULL);
+    n = nlu("this is useless!!", "complaint");
+    n.frustration = 4;
+    turn(&c, &n, NULL);
+    CHECK(c.s.state != ST_HUMAN_HANDOFF, "one complaint does not hand off");
+    n.frustration = 6;
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.state, ST_HUMAN_HANDOFF);
+    CHECK_INT(c.s.pending, PEND_PHONE);
+    arena_release(&c.a);
+}
+
+TEST(test_lead_reasons)
+{
+    session s;
+    profile p;
+    reply r;
+    memset(&r, 0, sizeof r);
+    session_init(&s, LANG_EN);
+    profile_init(&p);
+    lead_score(&s, &p, &r);
+    CHECK_STR(p.temperature, "cold");
+    CHECK_INT(r.n_reasons, 0);
+    s.slots.has_budget_max = true;
+    s.slots.type = PTYPE_VILLA;
+    s.slots.n_locations = 1;
+    snprintf(s.phone, sizeof s.phone, "+971504127789");
+    lead_score(&s, &p, &r);
+    CHECK(p.intent_to_buy_score == 5.5, "budget+type+area+phone = 5.5, got %g", p.intent_to_buy_score);
+    CHECK_STR(p.temperature, "warm");
+    CHECK_INT(r.n_reasons, 4);
+}
+
+TEST_MAIN(setup(); RUN(test_money); RUN(test_session_json); RUN(test_search_constraints_and_diversity);
+          RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
+          RUN(test_lead_reasons); teardown();)
