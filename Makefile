@@ -51,14 +51,17 @@ build/asan/libproptalk.a: $(OBJ_ASAN)
 	@ar rcs $@ $^
 
 build/proptalk: src/main.c build/libproptalk.a
-	$(CC) $(CFLAGS_REL) $< build/libproptalk.a -o $@ $(LDLIBS)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS_REL) $< build/libproptalk.a -o $@ $(LDLIBS)
 
 build/asan/proptalk: src/main.c build/asan/libproptalk.a
-	$(CC) $(CFLAGS_ASAN) $< build/asan/libproptalk.a -o $@ $(LDLIBS)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS_ASAN) $< build/asan/libproptalk.a -o $@ $(LDLIBS)
 
 build/asan/tests/%: tests/unit/%.c tests/unit/test.h build/asan/libproptalk.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ASAN) -Itests/unit $< build/asan/libproptalk.a -o $@ $(LDLIBS)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS_ASAN) -Itests/unit $< build/asan/libproptalk.a -o $@ $(LDLIBS)
 
 build/fuzz/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -70,7 +73,8 @@ build/fuzz/libproptalk.a: $(OBJ_FUZZ)
 	@ar rcs $@ $^
 
 build/fuzz/%: fuzz/%.c build/fuzz/libproptalk.a
-	clang $(CFLAGS_FUZZ) -fsanitize=fuzzer,address,undefined $< build/fuzz/libproptalk.a -o $@ $(LDLIBS)
+	@echo "LD $@"
+	@clang $(CFLAGS_FUZZ) -fsanitize=fuzzer,address,undefined $< build/fuzz/libproptalk.a -o $@ $(LDLIBS)
 
 fuzz-build: $(FUZZ_BIN)
 

@@ -28,7 +28,8 @@
  * class like the others.  When it has none, a message whose best calibrated
  * probability is below NLU_OOS_THRESHOLD (0.2) is answered "out_of_scope",
  * with confidence 1 - p(best).  A message with no feature known to the model
- * is "out_of_scope" either way.
+ * is "out_of_scope" either way (confidence 1 - p(best) too), and an empty one
+ * is "out_of_scope" with confidence 0.
  *
  * Threads: a trained model is immutable; nlu_classify() only reads it and
  * allocates nothing (its buffers are on the stack), so any number of threads
@@ -440,8 +441,12 @@ void nlu_classify(const nlu_model *m, const char *norm, size_t len, const char *
     double z[NLU_MAX_CLASSES], p[NLU_MAX_CLASSES];
     score_ctx c;
 
-    if (m == NULL || norm == NULL) {
-        *intent = "out_of_scope";
+    size_t blank = 0;
+    while (norm && blank < len && (norm[blank] == ' ' || norm[blank] == '\t'))
+        blank++;
+    if (m == NULL || norm == NULL || blank == len) {
+        /* no model or nothing said: no evidence for anything */
+        *intent = m && m->oos >= 0 ? m->names[m->oos] : "out_of_scope";
         *confidence = 0.0;
         return;
     }

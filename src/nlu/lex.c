@@ -90,17 +90,18 @@ static bool is_ascii_letter(unsigned c)
     return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
 }
 
-static void push(nlu_toks *tk, size_t off, size_t len, int kind, unsigned flags)
+static inline void push(nlu_toks *tk, size_t off, size_t len, int kind, unsigned flags,
+                        uint32_t hash)
 {
-    if (tk->n >= NLU_MAX_TOKS)
-        return;
     nlu_tok *t = &tk->t[tk->n++];
     t->off = (uint32_t)off;
     t->len = (uint16_t)len;
     t->kind = (uint8_t)kind;
     t->flags = (uint8_t)flags;
-    t->hash = nlu_fnv1a(tk->s + off, len);
+    t->hash = hash;
 }
+
+#define FNV_STEP(h, b) ((h) = ((h) ^ (unsigned char)(b)) * FNV_PRIME)
 
 void nlu_tokenize(nlu_toks *tk, const char *s, size_t len)
 {
@@ -121,11 +122,12 @@ void nlu_tokenize(nlu_toks *tk, const char *s, size_t len)
             i++;
             continue;
         }
+        uint32_t h = FNV_OFFSET;
         if (c >= '0' && c <= '9') {
             size_t st = i;
             while (i < len && p[i] >= '0' && p[i] <= '9' && i - st < 0xFFFF)
-                i++;
-            push(tk, st, i - st, TK_NUM, flags);
+                FNV_STEP(h, p[i++]);
+            push(tk, st, i - st, TK_NUM, flags, h);
             flags = 0;
             continue;
         }
@@ -138,7 +140,9 @@ void nlu_tokenize(nlu_toks *tk, const char *s, size_t len)
                       || cp == 0x3000)) {
                 flags = TF_SPACE;   /* raw-text spaces (fuzzers, sentiment) */
             } else {
-                push(tk, i, w, TK_PUNCT, flags);
+                for (size_t k = 0; k < w; k++)
+                    FNV_STEP(h, p[i + k]);
+                push(tk, i, w, TK_PUNCT, flags, h);
                 flags = 0;
             }
             i += w;
@@ -149,11 +153,9 @@ void nlu_tokenize(nlu_toks *tk, const char *s, size_t len)
         while (i < len && i - st < 0xFF00) {
             unsigned d = p[i];
             if (d < 0x80) {
-                if (is_ascii_letter(d)) {
-                    i++;
-                    continue;
-                }
-                if (d == '\'' && i + 1 < len && i > st && is_ascii_letter(p[i + 1])) {
+                if (is_ascii_letter(d)
+                    || (d == '\'' && i + 1 < len && i > st && is_ascii_letter(p[i + 1]))) {
+                    FNV_STEP(h, d);
                     i++;
                     continue;
                 }
@@ -162,9 +164,11 @@ void nlu_tokenize(nlu_toks *tk, const char *s, size_t len)
             size_t m = dec(p + i, len - i, &cp);
             if (m == 0 || is_symbol_cp(cp))
                 break;
+            for (size_t k = 0; k < m; k++)
+                FNV_STEP(h, p[i + k]);
             i += m;
         }
-        push(tk, st, i - st, TK_WORD, flags);
+        push(tk, st, i - st, TK_WORD, flags, h);
         flags = 0;
     }
 }

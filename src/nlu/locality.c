@@ -71,6 +71,7 @@ struct nlu_gazetteer {
     uint32_t *byg;
     uint64_t *kw, *kg;        /* compact search keys of e and of byg */
     int aw[129], ag[129];     /* ASCII first letter c: kw[aw[c]..aw[c+1]), kg likewise */
+    int maxw;                 /* most words in an entry */
     gz_canon *canon;          /* open addressing on key, size ccap (power of 2) */
     int ncanon, ccap;
 };
@@ -133,6 +134,8 @@ int nlu_edit_distance(const uint32_t *a, int na, const uint32_t *b, int nb, int 
         return max + 1;
     if (na == 0 || nb == 0)
         return na + nb;
+    if (na == nb && memcmp(a, b, (size_t)na * sizeof *a) == 0)
+        return 0;
     /* three rows: i-2, i-1, i */
     int r0[GZ_MAX_CPS + 1], r1[GZ_MAX_CPS + 1], r2[GZ_MAX_CPS + 1];
     int *pp = r0, *prev = r1, *cur = r2;
@@ -512,6 +515,10 @@ int nlu_gazetteer_build(const char *const *canonical, int n_canonical, const cha
         g->kw[i] = key_words(e->first, e->nwords, e->wlen[0]);
         g->kg[i] = key_glued(f->first, f->nwords, f->ncp);
     }
+    g->maxw = 0;
+    for (int i = 0; i < g->n; i++)
+        if (g->e[i].nwords > g->maxw)
+            g->maxw = g->e[i].nwords;
     for (int c = 0; c <= 128; c++) {
         g->aw[c] = lower_key(g->kw, 0, g->n, key_words((uint32_t)c, 0, 0));
         g->ag[c] = lower_key(g->kg, 0, g->n, key_glued((uint32_t)c, 0, 0));
@@ -612,7 +619,8 @@ int nlu_gazetteer_scan(const nlu_gazetteer *g, const nlu_toks *tk, const char **
             continue;
         }
         int glen = 0;
-        for (int k = 1; k <= GZ_MAX_JOIN && i + k - 1 < nw; k++) {
+        int kmax = g->maxw + 1 < GZ_MAX_JOIN ? g->maxw + 1 : GZ_MAX_JOIN;
+        for (int k = 1; k <= kmax && i + k - 1 < nw; k++) {
             const mword *last = &w[i + k - 1];
             if ((k > 1 && last->brk) || last->ncp > GZ_MAX_WORD_CPS)
                 break;

@@ -37,7 +37,6 @@
 
 /* langid.c; the language and whether there was enough text to tell.
  * (Declared here until nlu_int.h carries it.) */
-const char *nlu_detect_language_ex(const char *raw, size_t len, bool *sure);
 
 /* ---- UTF-8 hygiene ------------------------------------------------------- */
 

@@ -29,6 +29,9 @@ int nlu_normalize(arena *a, const char *in, size_t len, char **out, size_t *out_
 /* langid.c: "en", "ar", "fa", "ru" or another ISO 639-1 code, from the RAW
  * text (Persian-only letters such as پ چ ژ گ ک ی decide fa vs ar). */
 const char *nlu_detect_language(const char *raw, size_t len);
+/* The same, and *sure (may be NULL) is set false when the text has too few
+ * letters to tell. */
+const char *nlu_detect_language_ex(const char *raw, size_t len, bool *sure);
 
 /* classifier.c: intent and calibrated confidence for normalised text. */
 void nlu_classify(const nlu_model *m, const char *norm, size_t len, const char **intent,

@@ -232,6 +232,24 @@ static size_t utf8_encode(int32_t c, char *o)
     return 4;
 }
 
+/* The NFKC + case-folded form of c when it is a single code point that
+ * needs no decomposition (most Arabic, Persian and Cyrillic letters), else
+ * -1.  c has been through fold_cp. */
+static inline int32_t stable_cp(int32_t c)
+{
+    if (c >= 0x0621 && c <= 0x064A)
+        return (c >= 0x0622 && c <= 0x0626) ? -1 : c;   /* hamza forms compose */
+    if (c >= 0x066E && c <= 0x06D3)
+        return (c >= 0x0675 && c <= 0x0678) || c == 0x06C0 || c == 0x06C2 || c == 0x06D3 ? -1 : c;
+    if (c >= 0x0430 && c <= 0x045F)
+        return c;
+    if (c >= 0x0410 && c <= 0x042F)
+        return c + 0x20;
+    if (c >= 0x0400 && c <= 0x040F)
+        return c + 0x50;
+    return -1;
+}
+
 /* ---- the UTF-32 scratch buffer ----------------------------------------- */
 
 typedef struct cpbuf {
@@ -365,7 +383,8 @@ int nlu_normalize(arena *a, const char *in, size_t len, char **out, size_t *out_
     int32_t stack[NORM_STACK_CPS];
     cpbuf b = {stack, 0, NORM_STACK_CPS, a};
     char *o = NULL;
-    int nonascii = 0;
+    int nonascii = 0;          /* utf8proc was used: compose afterwards */
+    int folded_nonascii = 0;   /* the fast path was used: fold again */
 
     *out = NULL;
     *out_len = 0;
@@ -398,6 +417,13 @@ int nlu_normalize(arena *a, const char *in, size_t len, char **out, size_t *out_
             b.p[b.n++] = c;
             continue;
         }
+        /* Arabic and Cyrillic letters that NFKC leaves alone: no utf8proc */
+        int32_t fast = stable_cp(c);
+        if (fast >= 0) {
+            b.p[b.n++] = fast;
+            folded_nonascii = 1;
+            continue;
+        }
         nonascii = 1;
         utf8proc_int32_t tmp[32];
         int last_bound = 0;
@@ -428,7 +454,7 @@ int nlu_normalize(arena *a, const char *in, size_t len, char **out, size_t *out_
         goto done;
     }
     size_t olen = 0, w = 0;   /* w: write index of the folded code points */
-    if (nonascii) {
+    if (nonascii || folded_nonascii) {
         for (size_t r = 0; r < b.n; r++) {
             int32_t c = fold_cp(b.p[r]);
             if (c != DROP)

@@ -225,43 +225,59 @@ static void scan_raw(const char *raw, size_t len, raw_signals *r)
         if (upper || lower) {
             wl++;
             wup += upper;
-        } else {
-            if (wl > 0) {
-                r->words++;
-                if (wl >= 4 && wup == wl)
-                    r->caps_words++;
-            }
+            prev_punct = 0;
+            if (run_e || run_q)
+                goto end_runs;
+            i += k;
+            continue;
+        }
+        if (wl > 0) {
+            r->words++;
+            if (wl >= 4 && wup == wl)
+                r->caps_words++;
             wl = wup = 0;
         }
         if (c == '!') {
             run_e++;
             r->excl_total++;
+            r->any_q_or_excl = true;
             if (prev_punct == '?')
                 r->q_excl = true;
-        } else {
-            if (run_e > r->excl_run)
-                r->excl_run = run_e;
-            run_e = 0;
-        }
-        if (c == '?' || c == 0x061F) {
-            run_q++;
-            if (prev_punct == '!')
-                r->q_excl = true;
-        } else {
+            prev_punct = '!';
             if (run_q > r->q_run)
                 r->q_run = run_q;
             run_q = 0;
+            i += k;
+            continue;
         }
-        if (c == '!' || c == '?' || c == 0x061F)
+        if (c == '?' || c == 0x061F) {
+            run_q++;
             r->any_q_or_excl = true;
-        prev_punct = c == '!' ? '!' : (c == '?' || c == 0x061F) ? '?' : 0;
-        switch (emoji_kind(c)) {
-        case 1: r->emo_pos++; break;
-        case 2: r->emo_neg++; break;
-        case 3: r->emo_angry++; break;
-        case 4: r->emo_excited++; break;
-        default: break;
+            if (prev_punct == '!')
+                r->q_excl = true;
+            prev_punct = '?';
+            if (run_e > r->excl_run)
+                r->excl_run = run_e;
+            run_e = 0;
+            i += k;
+            continue;
         }
+        prev_punct = 0;
+        if (c >= 0x2600) {
+            switch (emoji_kind(c)) {
+            case 1: r->emo_pos++; break;
+            case 2: r->emo_neg++; break;
+            case 3: r->emo_angry++; break;
+            case 4: r->emo_excited++; break;
+            default: break;
+            }
+        }
+    end_runs:
+        if (run_e > r->excl_run)
+            r->excl_run = run_e;
+        if (run_q > r->q_run)
+            r->q_run = run_q;
+        run_e = run_q = 0;
         i += k;
     }
 }

@@ -7,6 +7,11 @@
  * default, WAL).  A PostgreSQL backend is one more file with one more ops
  * table; nothing else changes.
  *
+ * SQLite durability: synchronous=FULL, so a committed turn survives power
+ * loss.  PROPTALK_SQLITE_SYNC=normal (read at open) trades that for speed
+ * (the last turns may roll back on power loss; the file stays consistent),
+ * for benchmarks and throwaway data.
+ *
  * Threads: a `store` handle is one connection and is NOT thread-safe.  A
  * server takes one handle per worker thread from a store_pool.  Handles of
  * one database may be used concurrently from different threads.
@@ -20,7 +25,12 @@
  * Turns: turn_begin() opens the write transaction of one conversation turn;
  * session_put / message_append / profile_put / lead_put / appointment_book
  * go into it, and turn_commit() makes them durable before the answer is
- * sent.  turn_rollback() undoes all of them.
+ * sent.  turn_rollback() undoes all of them (and is a no-op when no turn is
+ * open).  The same writes made outside a turn are each their own
+ * transaction.  After a failed write the caller rolls the turn back.  A
+ * thread keeps at most one turn or import open at a time: writers of one
+ * database queue on one lock, so opening a second on another handle would
+ * wait on itself.
  */
 #ifndef PT_STORE_H
 #define PT_STORE_H
@@ -126,7 +136,8 @@ typedef struct store_ops {
     int (*listing_delete)(store *s, tenant_id t, const char *id, pt_error *err);
     int (*listing_count)(store *s, tenant_id t, int64_t *out, pt_error *err);
     /* Listings matching q, cheapest-fit order not guaranteed; ranking is the
-     * search module's job. */
+     * search module's job.  (sqlite: cheapest first, ties in no set order;
+     * more than 16 localities: the first 16 count.) */
     int (*listing_search)(store *s, tenant_id t, const store_listing_query *q, arena *a,
                           listing **out, int *n, pt_error *err);
     /* Every distinct locality with its numbers, for the gazetteer and the
@@ -149,6 +160,7 @@ typedef struct store_ops {
     int (*appointment_book)(store *s, tenant_id t, int64_t slot_id, const char *user_id,
                             const char *session_id, const char *phone,
                             int64_t *appointment_id, pt_error *err);
+    /* Appointments of the session; session_id NULL: of the whole tenant. */
     int (*appointment_count)(store *s, tenant_id t, const char *session_id, int64_t *out,
                              pt_error *err);
 
@@ -160,10 +172,12 @@ typedef struct store_ops {
      * NULL (and 0 returned) when the session is new. */
     int (*session_get)(store *s, tenant_id t, const char *session_id, arena *a,
                        char **json, pt_error *err);
+    /* Creates or replaces the session's state; user_id NULL keeps the stored one. */
     int (*session_put)(store *s, tenant_id t, const char *session_id, const char *user_id,
                        const char *json, pt_error *err);
     int (*message_append)(store *s, tenant_id t, const char *session_id, const char *role,
                           const char *text, const char *meta_json, pt_error *err);
+    /* The latest `limit` messages (<= 0: 100), oldest first. */
     int (*messages_list)(store *s, tenant_id t, const char *session_id, int limit, arena *a,
                          store_message **out, int *n, pt_error *err);
     /* The buyer's profile across sessions (opaque JSON owned by the dialog). */
@@ -171,6 +185,8 @@ typedef struct store_ops {
                        pt_error *err);
     int (*profile_put)(store *s, tenant_id t, const char *user_id, const char *json,
                        pt_error *err);
+    /* Creates or updates the lead of lead->user_id.  NULL text fields keep
+     * what is stored (a phone given once stays); the scores are replaced. */
     int (*lead_put)(store *s, tenant_id t, const store_lead *lead, pt_error *err);
 } store_ops;
 
@@ -186,7 +202,8 @@ int store_open(const char *url, store **out, pt_error *err);
 void store_close(store *s);
 
 /* A fixed set of handles for worker threads.  store_pool_get blocks until a
- * handle is free; store_pool_put returns it. */
+ * handle is free; store_pool_put returns it (rolling back any turn or import
+ * its user left open). */
 typedef struct store_pool store_pool;
 int store_pool_open(const char *url, int size, store_pool **out, pt_error *err);
 store *store_pool_get(store_pool *p);

@@ -17,7 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *nlu_detect_language_ex(const char *raw, size_t len, bool *sure);
 
 static nlu_model *pack_model;
 static char *pack_text;   /* all training files, concatenated (for leak checks) */
