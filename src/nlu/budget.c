@@ -82,7 +82,7 @@ static const lex_item budget_items[] = {
     {"هزار", B_UNIT, M_K}, {"ميليون", B_UNIT, M_MILLION | UF_STANDALONE},
     {"ميليارد", B_UNIT, M_BILLION | UF_STANDALONE}, {"مليارد", B_UNIT, M_BILLION | UF_STANDALONE},
     /* ru */
-    {"к", B_UNIT, M_K}, {"тыс", B_UNIT, M_K}, {"тысяч", B_UNIT, M_K}, {"тысячи", B_UNIT, M_K},
+    {"к", B_UNIT, M_K | UF_ATTACHED}, {"тыс", B_UNIT, M_K}, {"тысяч", B_UNIT, M_K}, {"тысячи", B_UNIT, M_K},
     {"тысяча", B_UNIT, M_K}, {"тысячу", B_UNIT, M_K},
     {"млн", B_UNIT, M_MILLION}, {"миллион", B_UNIT, M_MILLION | UF_STANDALONE},
     {"миллиона", B_UNIT, M_MILLION}, {"миллионов", B_UNIT, M_MILLION},
@@ -360,7 +360,10 @@ out:
     return true;
 }
 
-/* Value of an amount in whole units (mult applied), or -1 on overflow. */
+/* Value of an amount in whole units (mult applied), or -1 when it is
+ * beyond MAX_MONEY (no budget is a quadrillion; this also keeps the range
+ * arithmetic below far from overflow). */
+#define MAX_MONEY 1000000000000000LL   /* 1e15 */
 static int64_t amount_value(const amount *a, int mult)
 {
     int64_t mv = mult_value[mult], v;
@@ -369,7 +372,8 @@ static int64_t amount_value(const amount *a, int mult)
     int64_t p = 1;
     for (int k = 0; k < a->dec; k++)
         p *= 10;
-    return (v + p / 2) / p;
+    v = v / p + ((v % p) * 2 >= p ? 1 : 0);
+    return v > MAX_MONEY || v <= 0 ? -1 : v;
 }
 
 static int is_currency_at(lex_cache *lc, int i)

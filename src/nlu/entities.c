@@ -139,7 +139,11 @@ static void scan_phones(const nlu_context *ctx, nlu_toks *tk, nlu_result *out)
         int digits = count_digits(tk, s, e);
         bool glued = (s > 0 && nlu_tok_attached(tk, s) && tk->t[s - 1].kind == TK_WORD)
                      || (e < tk->n && nlu_tok_attached(tk, e) && tk->t[e].kind == TK_WORD);
-        if (digits < 7 || glued || date_shape(tk, s, e) || nlu_budget_money_context(tk, s, e)) {
+        /* "+..." and "0..." are never amounts; other digits may be */
+        bool phone_start = nlu_tok_punct(tk, s, '+') || nlu_tok_punct(tk, s, '(')
+                           || tk->s[tk->t[s].off] == '0';
+        if (digits < 7 || glued || date_shape(tk, s, e)
+            || (!phone_start && nlu_budget_money_context(tk, s, e))) {
             i = e;
             continue;
         }

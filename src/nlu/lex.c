@@ -17,6 +17,7 @@
 #include "nlu/entities_int.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define FNV_OFFSET 2166136261u
@@ -227,7 +228,7 @@ void lex_each_phrase(void (*fn)(const char *phrase, void *ud), void *ud)
 void lex_build(lex_table *t, const lex_item *items, int n)
 {
     if (n > LEX_MAX_ITEMS)
-        n = LEX_MAX_ITEMS;
+        abort();   /* a table outgrew LEX_MAX_ITEMS: a programming error */
     t->items = items;
     t->n = n;
     t->stem_lens = 0;

@@ -54,7 +54,7 @@ static const lex_item sent_items[] = {
     {"impressive", S_POS, 20}, {"glad", S_POS, 10}, {"pleased", S_POS, 10},
     {"lovely", S_POS, 15}, {"stunning", S_POS, 20}, {"appreciate", S_POS, 10},
     {"yay", S_POS, 20}, {"wow", S_POS, 20}, {"outstanding", S_POS, 20},
-    {"no problem", S_POS, 5}, {"no worries", S_POS, 5}, {"sounds good", S_POS, 10},
+    {"no problem", S_POS, 5}, {"no thanks", S_POS, 0}, {"no thank you", S_POS, 0}, {"no worries", S_POS, 5}, {"sounds good", S_POS, 10},
     {"works for me", S_POS, 10}, {"dream", S_POS, 15},
     /* en negative */
     {"bad", S_NEG, 10}, {"poor", S_NEG, 10}, {"terrible", S_NEG, 20}, {"awful", S_NEG, 20},

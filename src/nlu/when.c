@@ -282,6 +282,7 @@ typedef struct when_parse {
     int ampm;             /* 0, 1 am, 2 pm */
     int daypart;
     int64_t plus_hours;   /* "in 2 hours": -1 */
+    int dom;              /* "the 25th": day of month alone, 0 none */
 } when_parse;
 
 static bool num_len(const nlu_toks *tk, int i, int lo, int hi)
@@ -406,6 +407,15 @@ static int at_number(lex_cache *lc, int i, bool after_at, bool after_in, when_pa
             set_date(w, y, it->val, (int)a);
             return k - i;
         }
+    }
+    /* "on the 25th": a day of this month, or of the next once it has passed */
+    const lex_item *nx;
+    if (num_len(tk, i, 1, 2) && a >= 1 && a <= 31 && wmatch(lc, i + 1, CAT(W_ORD), &it) > 0
+        && nlu_tok_attached(tk, i + 1) && !w->has_date
+        && (i + 2 >= tk->n || tk->t[i + 2].kind == TK_PUNCT
+            || wmatch(lc, i + 2, ~0u & ~CAT(W_NOTTIME), &nx) > 0)) {
+        w->dom = (int)a;
+        return 2;
     }
     /* in 3 days / через 2 дня / 3 روز ديگه / in 2 hours */
     if (num_len(tk, i, 1, 3)) {
@@ -582,13 +592,16 @@ bool nlu_when_scan(const nlu_toks *tk, time_t now, const char *tz, char out[20],
     lex_cache_init(&cache, &when_lex, tk);
     parse(&cache, &w);
 
-    bool any_day = w.day_off >= 0 || w.weekday >= 0 || w.has_date || w.next_week || w.weekend;
+    bool any_day = w.day_off >= 0 || w.weekday >= 0 || w.has_date || w.next_week || w.weekend
+                   || w.dom > 0;
     bool any_time = w.hour >= 0 || w.daypart != DP_NONE;
     if (!any_day && !any_time && w.plus_hours < 0)
         return false;
 
     if (now == 0)
         now = time(NULL);
+    if (now < 0 || now > (time_t)253402300799LL)   /* 9999-12-31 */
+        return false;
     int64_t local = (int64_t)now + nlu_tz_offset(tz, now);
     int64_t today = floordiv(local, 86400);
     int64_t sod = local - today * 86400;
@@ -616,6 +629,18 @@ bool nlu_when_scan(const nlu_toks *tk, time_t now, const char *tz, char out[20],
                     return false;
                 day = days_from_civil(y, w.m, w.d);
             }
+        } else if (w.dom > 0) {
+            int y = cy, mo = cm;
+            if (w.dom < cd) {
+                mo++;
+                if (mo > 12) {
+                    mo = 1;
+                    y++;
+                }
+            }
+            if (w.dom > days_in_month(y, mo))
+                return false;
+            day = days_from_civil(y, mo, w.dom);
         } else if (w.day_off >= 0) {
             day = today + w.day_off;
         } else if (w.weekday >= 0) {

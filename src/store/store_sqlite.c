@@ -57,7 +57,9 @@
  * VACUUM can never renumber the rows the FTS index points at) and its
  * natural key UNIQUE(tenant_id, id) NOT NULL, which is what PRIMARY
  * KEY(tenant_id, id) means in SQLite and what the upsert targets.
- * Unknown numbers and enums are NULL, so aggregates skip them. */
+ * Unknown numbers and enums are NULL, so aggregates skip them.  The
+ * per-turn keyed rows (sessions, profiles, leads) are WITHOUT ROWID: one
+ * b-tree to write instead of a table and its key index. */
 static const char migration_1[] =
     "CREATE TABLE tenants ("
     "  id INTEGER PRIMARY KEY,"
@@ -127,7 +129,7 @@ static const char migration_1[] =
     "  user_id TEXT,"
     "  state_json TEXT,"
     "  updated_at INTEGER NOT NULL,"
-    "  PRIMARY KEY (tenant_id, session_id));"
+    "  PRIMARY KEY (tenant_id, session_id)) WITHOUT ROWID;"
     "CREATE TABLE messages ("
     "  id INTEGER PRIMARY KEY,"
     "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
@@ -142,7 +144,7 @@ static const char migration_1[] =
     "  user_id TEXT NOT NULL,"
     "  json TEXT,"
     "  updated_at INTEGER NOT NULL,"
-    "  PRIMARY KEY (tenant_id, user_id));"
+    "  PRIMARY KEY (tenant_id, user_id)) WITHOUT ROWID;"
     "CREATE TABLE leads ("
     "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
     "  user_id TEXT NOT NULL,"
@@ -151,8 +153,7 @@ static const char migration_1[] =
     "  intent_to_buy_score REAL NOT NULL DEFAULT 0,"
     "  slots_json TEXT,"
     "  updated_at INTEGER NOT NULL,"
-    "  PRIMARY KEY (tenant_id, user_id));"
-    "CREATE INDEX leads_updated ON leads(tenant_id, updated_at);";
+    "  PRIMARY KEY (tenant_id, user_id)) WITHOUT ROWID;";
 
 /* Version 2: full-text search over the listing texts for BM25 ranking.
  * External content (the text lives once, in listings); triggers keep the

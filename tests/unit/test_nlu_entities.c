@@ -241,6 +241,13 @@ static const budget_case budget_cases[] = {
     {"полтора миллиона", "AED", NONE, 1500000, "AED"},
     {"два миллиона", "AED", NONE, 2000000, "AED"},
     {"за миллион", "AED", NONE, 1000000, "AED"},
+    {"500к", "AED", NONE, 500000, "AED"},
+    {"1.5-2M", "AED", 1500000, 2000000, "AED"},
+    {"AED 1.2M to 1.5M", "INR", 1200000, 1500000, "AED"},
+    {"budget: 3 crore", "INR", NONE, 30000000, "INR"},
+    {"price 2 000 000 AED", NULL, NONE, 2000000, "AED"},
+    {"3 ملايين", "AED", NONE, 3000000, "AED"},
+    {"۲ میلیارد تومان", "AED", NONE, 2000000000, "AED"},
     /* not budgets */
     {"2BHK in Whitefield", "INR", NONE, NONE, NULL},
     {"3 bedrooms", "AED", NONE, NONE, NULL},
@@ -264,6 +271,11 @@ static const budget_case budget_cases[] = {
     {"from 2027", "AED", NONE, NONE, NULL},
     {"ألف شكر", "AED", NONE, NONE, NULL},
     {"millions of options", "AED", NONE, NONE, NULL},
+    {"близко к метро", "AED", NONE, NONE, NULL},
+    {"0 aed", "AED", NONE, NONE, NULL},
+    {"99999999999 crore", "INR", NONE, NONE, NULL},
+    {"2 to 3 bedrooms", "AED", NONE, NONE, NULL},
+    {"from 10:00 to 12:00", "AED", NONE, NONE, NULL},
 };
 
 TEST(test_budget)
@@ -400,6 +412,9 @@ TEST(test_phone_in_message)
         {"رقمي ٠٥٠٤١٢٧٧٨٩", "AE", "+971504127789", false},
         {"мой номер +7 916 123-45-67", "RU", "+79161234567", false},
         {"(050) 412-7789", "AE", "+971504127789", false},
+        {"من فضلك اتصل على 0504127789", "AE", "+971504127789", false},
+        {"под 2 млн, звоните +971 50 412 7789", "AE", "+971504127789", false},
+        {"budget 0504127789", "AE", "+971504127789", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         nlu_context ctx = {.region = cases[i].region, .currency = "AED"};
@@ -769,6 +784,10 @@ static const when_case when_cases[] = {
     {"25th of november at 4pm", DXB, "2026-11-25T16:00", true},
     {"5 jan", DXB, "2027-01-05T00:00", false},
     {"in 3 days", DXB, "2026-11-22T00:00", false},
+    {"on the 25th", DXB, "2026-11-25T00:00", false},
+    {"the 5th at 4pm", DXB, "2026-12-05T16:00", true},
+    {"2nd floor", DXB, NULL, false},
+    {"no thanks", DXB, NULL, false},
     {"in 2 hours", DXB, "2026-11-19T15:00", true},
     /* ar */
     {"غدا", DXB, "2026-11-20T00:00", false},
@@ -874,6 +893,7 @@ static const sent_case sent_cases[] = {
     {"I want a 2BHK in Whitefield", SENT_NEUTRAL, 0, 0},
     {"what is the price of this villa?", SENT_NEUTRAL, 0, 0},
     {"ok", SENT_NEUTRAL, 0, 0},
+    {"no thanks", SENT_NEUTRAL, 0, 0},
     {"hello???", SENT_NEGATIVE, 1, 4},
     /* ar */
     {"ممتاز شكرا", SENT_POSITIVE, 0, 0},

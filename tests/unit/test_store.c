@@ -1077,6 +1077,17 @@ TEST(test_turns)
     pt_error_clear(&err);
     CHECK_INT(s->ops->session_put(s, t, "", NULL, "{}", &err), -PT_ERR_INVALID);
 
+    /* PROPTALK_SQLITE_SYNC=normal opens and works the same */
+    store *fast = NULL;
+    setenv("PROPTALK_SQLITE_SYNC", "normal", 1);
+    pt_error_clear(&err);
+    CHECK(store_open(url, &fast, &err) == 0, "open with sync normal: %s", err.msg);
+    unsetenv("PROPTALK_SQLITE_SYNC");
+    if (fast) {
+        CHECK(run_turn(fast, t, "s-fast", "u-fast", 0, &err) == 0, "%s", err.msg);
+        store_close(fast);
+    }
+
     /* a handle closed in the middle of a turn loses the turn, not the lock */
     pt_error_clear(&err);
     CHECK(s->ops->turn_begin(s, &err) == 0, "%s", err.msg);
