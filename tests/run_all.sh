@@ -9,10 +9,10 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 total_p=0; total_f=0
 tally() {  # reads "...: N passed, M failed" from the last such line of $1
     local line p f
-    line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
+    line=$(grep -oE '[0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
     if [ -z "$line" ]; then total_f=$((total_f+1)); return; fi
-    p=$(printf '%s' "$line" | sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/')
-    f=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+    p=${line%% passed*}
+    f=${line#*passed, }; f=${f%% failed*}
     total_p=$((total_p+p)); total_f=$((total_f+f))
 }
 log=$(mktemp -d)

@@ -593,11 +593,6 @@ static int chat_turn(engine *e, tenant_rt *rt, const chat_request *req, arena *a
         rc = st->ops->message_append(st, rt->t.id, req->session_id, "user", user_text, user_meta, err);
     if (rc)
         goto done;
-    *json = answer_json(e, rt, req, &s, &p, n, &r, started, a);
-    if (*json == NULL) {
-        rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
-        goto done;
-    }
     char *assistant_meta = arena_printf(a, "{\"state\":\"%s\",\"pending_slot\":%s%s%s}", dialog_state_name(s.state),
                                         pending_slot_name(s.pending) ? "\"" : "",
                                         pending_slot_name(s.pending) ? pending_slot_name(s.pending) : "null",
@@ -621,6 +616,13 @@ static int chat_turn(engine *e, tenant_rt *rt, const chat_request *req, arena *a
         goto done;
     rc = st->ops->turn_commit(st, err);
     in_turn = false;
+    if (rc)
+        goto done;
+    /* built after the commit: the write lock is not held for it, and the
+     * reported time includes the commit */
+    *json = answer_json(e, rt, req, &s, &p, n, &r, started, a);
+    if (*json == NULL)
+        rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
 done:
     if (in_turn)
         st->ops->turn_rollback(st);

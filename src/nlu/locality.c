@@ -285,8 +285,8 @@ static void trim(const char **s, size_t *n)
 
 /* Adds an entry: the words of alias (any text) for canonical (any text).
  * Names too long or without words are skipped silently. */
-static int gz_add(nlu_gazetteer *g, const char *alias, size_t alen, const char *canon, size_t clen,
-                  nlu_toks *tk)
+static int gz_add_one(nlu_gazetteer *g, const char *alias, size_t alen, const char *canon,
+                      size_t clen, nlu_toks *tk)
 {
     int rc = 0;
     char *anorm = NULL, *cnorm = NULL;
@@ -359,6 +359,50 @@ static int gz_add(nlu_gazetteer *g, const char *alias, size_t alen, const char *
     }
     e.order = (uint32_t)g->n;
     g->e[g->n++] = e;
+done:
+    return rc;
+}
+
+/* Street-word abbreviations: "Sarjapur Road" is also "sarjapur rd". */
+static const struct {
+    const char *full, *abbr;
+} abbrevs[] = {
+    {"road", "rd"}, {"street", "st"}, {"avenue", "ave"}, {"boulevard", "blvd"},
+    {"sector", "sec"}, {"main road", "main rd"},
+};
+
+/* gz_add_one, plus one variant per abbreviable word of the alias. */
+static int gz_add(nlu_gazetteer *g, const char *alias, size_t alen, const char *canon, size_t clen,
+                  nlu_toks *tk)
+{
+    int rc = 0;
+    char *anorm = NULL;
+    size_t anl = 0;
+    if ((rc = gz_add_one(g, alias, alen, canon, clen, tk)) < 0)
+        goto done;
+    if (alen > 512 || (rc = nlu_normalize(&g->mem, alias, alen, &anorm, &anl)) < 0)
+        goto done;
+    for (size_t k = 0; k < sizeof abbrevs / sizeof abbrevs[0]; k++) {
+        size_t fl = strlen(abbrevs[k].full), al = strlen(abbrevs[k].abbr);
+        for (size_t at = 0; at + fl <= anl; at++) {
+            if (memcmp(anorm + at, abbrevs[k].full, fl) != 0)
+                continue;
+            bool left = at == 0 || anorm[at - 1] == ' ';
+            bool right = at + fl == anl || !((anorm[at + fl] >= 'a' && anorm[at + fl] <= 'z')
+                                             || (unsigned char)anorm[at + fl] >= 0x80);
+            if (!left || !right)
+                continue;
+            char v[600];
+            if (anl - fl + al >= sizeof v)
+                break;
+            memcpy(v, anorm, at);
+            memcpy(v + at, abbrevs[k].abbr, al);
+            memcpy(v + at + al, anorm + at + fl, anl - at - fl);
+            if ((rc = gz_add_one(g, v, anl - fl + al, canon, clen, tk)) < 0)
+                goto done;
+            break;
+        }
+    }
 done:
     return rc;
 }

@@ -54,6 +54,10 @@ static const lex_item sent_items[] = {
     {"impressive", S_POS, 20}, {"glad", S_POS, 10}, {"pleased", S_POS, 10},
     {"lovely", S_POS, 15}, {"stunning", S_POS, 20}, {"appreciate", S_POS, 10},
     {"yay", S_POS, 20}, {"wow", S_POS, 20}, {"outstanding", S_POS, 20},
+    {"good morning", S_POS, 0}, {"good afternoon", S_POS, 0}, {"good evening", S_POS, 0},
+    {"good night", S_POS, 0}, {"good day", S_POS, 0}, {"صباح الخير", S_POS, 0},
+    {"مساء الخير", S_POS, 0}, {"доброе утро", S_POS, 0}, {"добрый день", S_POS, 0},
+    {"добрый вечер", S_POS, 0}, {"روز بخير", S_POS, 0},
     {"no problem", S_POS, 5}, {"no thanks", S_POS, 0}, {"no thank you", S_POS, 0}, {"no worries", S_POS, 5}, {"sounds good", S_POS, 10},
     {"works for me", S_POS, 10}, {"dream", S_POS, 15},
     /* en negative */

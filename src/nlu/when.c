@@ -450,8 +450,13 @@ static int at_number(lex_cache *lc, int i, bool after_at, bool after_in, when_pa
                 w->daypart = it->val;
             return 1 + c;
         }
-        if (after_at && !(i + 1 < tk->n && nlu_tok_attached(tk, i + 1) && tk->t[i + 1].kind == TK_WORD)
-            && wmatch(lc, i + 1, CAT(W_NOTTIME), &it) == 0) {
+        /* "at 5", but not "at 5bhk", "around 1.2M", "в 2 спальни" */
+        bool glued = i + 1 < tk->n && nlu_tok_attached(tk, i + 1)
+                     && (tk->t[i + 1].kind == TK_WORD
+                         || ((nlu_tok_punct(tk, i + 1, '.') || nlu_tok_punct(tk, i + 1, ',')
+                              || nlu_tok_punct(tk, i + 1, '-'))
+                             && num_len(tk, i + 2, 1, 18) && nlu_tok_attached(tk, i + 2)));
+        if (after_at && !glued && wmatch(lc, i + 1, CAT(W_NOTTIME), &it) == 0) {
             set_time(w, (int)a, 0);
             return 1;
         }

@@ -527,6 +527,8 @@ TEST(test_locality)
         {"jvc or jumeirah village circle", {"Jumeirah Village Circle"}},
         {"jlt, JBR or Palm", {"Jumeirah Lake Towers"}},
         {"ecity", {"Electronic City"}},
+        {"sarjapur rd", {"Sarjapur Road"}},
+        {"Sarjapur Road", {"Sarjapur Road"}},
         {"بزنس باي", {"Business Bay"}},
         {"arabian ranches", {"Arabian Ranches"}},
         {"what is the price", {NULL}},
@@ -835,6 +837,9 @@ static const when_case when_cases[] = {
     {"в 2 спальни", DXB, NULL, false},
     {"1/2 bhk", DXB, NULL, false},
     {"2 crore budget", DXB, NULL, false},
+    {"budget around 1.2M", DXB, NULL, false},
+    {"around 2-3M", DXB, NULL, false},
+    {"at 5.", DXB, "2026-11-19T17:00", true},
 };
 
 TEST(test_when)
@@ -894,6 +899,8 @@ static const sent_case sent_cases[] = {
     {"what is the price of this villa?", SENT_NEUTRAL, 0, 0},
     {"ok", SENT_NEUTRAL, 0, 0},
     {"no thanks", SENT_NEUTRAL, 0, 0},
+    {"hi there, good morning", SENT_NEUTRAL, 0, 0},
+    {"good morning, the villa looks great", SENT_POSITIVE, 0, 0},
     {"hello???", SENT_NEGATIVE, 1, 4},
     /* ar */
     {"ممتاز شكرا", SENT_POSITIVE, 0, 0},
