@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/engine.h"
 #include "nlu/nlu.h"
 #include "pack/pack.h"
 #include "util/arena.h"
@@ -167,57 +168,6 @@ done:
     return rc;
 }
 
-/* The tenant's localities, and the alias lines (of the pack) whose
- * canonical name is one of them. */
-static int build_gazetteer(store *s, const tenant *t, const pack *pk, nlu_gazetteer **out,
-                           pt_error *err)
-{
-    int rc = 0;
-    arena a;
-    buf aliases = BUF_INIT(0);
-    store_locality_stats *ls = NULL;
-    int n = 0;
-
-    arena_init(&a, 0);
-    rc = s->ops->locality_stats(s, t->id, TX_NONE, &a, &ls, &n, err);
-    if (rc)
-        goto done;
-    const char **names = arena_alloc(&a, sizeof *names * (size_t)(n ? n : 1));
-    if (names == NULL) {
-        rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    for (int i = 0; i < n; i++)
-        names[i] = ls[i].locality;
-    const char *line = pk ? pack_aliases(pk) : NULL;
-    while (line && *line) {
-        const char *eol = strchr(line, '\n');
-        size_t len = eol ? (size_t)(eol - line) : strlen(line);
-        const char *tab = memchr(line, '\t', len);
-        if (tab && line[0] != '#') {
-            const char *canon = tab + 1;
-            size_t clen = len - (size_t)(canon - line);
-            while (clen > 0 && (canon[clen - 1] == '\r' || canon[clen - 1] == ' '))
-                clen--;
-            for (int i = 0; i < n; i++)
-                if (names[i] && strlen(names[i]) == clen &&
-                    strncasecmp(names[i], canon, clen) == 0) {
-                    if (buf_append(&aliases, line, len) || buf_putc(&aliases, '\n')) {
-                        rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
-                        goto done;
-                    }
-                    break;
-                }
-        }
-        line = eol ? eol + 1 : NULL;
-    }
-    rc = nlu_gazetteer_build(names, n, buf_cstr(&aliases), out, err);
-done:
-    buf_free(&aliases);
-    arena_release(&a);
-    return rc;
-}
-
 /* ---- the loop ---------------------------------------------------------------- */
 
 /* Cuts a truncated line back to the last whole UTF-8 character. */
@@ -355,7 +305,7 @@ int cmd_nlu(int argc, char **argv)
         rc = pack_load(packs, t.slug, &pk, &err);
         if (rc)
             goto fail;
-        rc = build_gazetteer(s, &t, pk, &gz, &err);
+        rc = engine_build_gazetteer(s, &t, pk, NULL, NULL, NULL, &gz, &err);
         if (rc)
             goto fail;
         store_close(s);   /* not needed while reading stdin */

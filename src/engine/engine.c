@@ -91,13 +91,65 @@ static void rt_release(tenant_rt *rt)
     free(rt);
 }
 
+int engine_build_gazetteer(store *s, const tenant *t, const pack *pk, arena *keep,
+                           store_locality_stats **localities, int *n_localities,
+                           nlu_gazetteer **out, pt_error *err)
+{
+    int rc = 0;
+    arena tmp;
+    arena *a = keep ? keep : &tmp;
+    buf aliases = BUF_INIT(0);
+    store_locality_stats *ls = NULL;
+    int n = 0;
+
+    arena_init(&tmp, 0);
+    rc = s->ops->locality_stats(s, t->id, TX_NONE, a, &ls, &n, err);
+    if (rc)
+        goto done;
+    const char **names = arena_alloc(&tmp, sizeof *names * (size_t)(n ? n : 1));
+    if (names == NULL) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n; i++)
+        names[i] = ls[i].locality;
+    const char *line = pk ? pack_aliases(pk) : NULL;
+    while (line && *line) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        const char *tab = memchr(line, '\t', len);
+        if (tab && line[0] != '#') {
+            const char *canon = tab + 1;
+            size_t clen = len - (size_t)(canon - line);
+            while (clen > 0 && (canon[clen - 1] == '\r' || canon[clen - 1] == ' '))
+                clen--;
+            for (int i = 0; i < n; i++)
+                if (names[i] && strlen(names[i]) == clen && strncasecmp(names[i], canon, clen) == 0) {
+                    if (buf_append(&aliases, line, len) || buf_putc(&aliases, '\n')) {
+                        rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
+                        goto done;
+                    }
+                    break;
+                }
+        }
+        line = eol ? eol + 1 : NULL;
+    }
+    rc = nlu_gazetteer_build(names, n, buf_cstr(&aliases), out, err);
+    if (rc == 0 && localities) {
+        *localities = ls;
+        *n_localities = n;
+    }
+done:
+    buf_free(&aliases);
+    arena_release(&tmp);
+    return rc;
+}
+
 /* Builds the runtime of tenant t. */
 static int rt_build(engine *e, store *st, const tenant *t, const char *key_hash, tenant_rt **out,
                     pt_error *err)
 {
     int rc = 0;
-    arena a;
-    arena_init(&a, 0);
     tenant_rt *rt = calloc(1, sizeof *rt);
     if (rt == NULL) {
         rc = pt_fail(err, PT_ERR_NOMEM, "tenant \"%s\": out of memory", t->slug);
@@ -110,40 +162,8 @@ static int rt_build(engine *e, store *st, const tenant *t, const char *key_hash,
     rc = pack_load(e->packs_dir, t->slug, &rt->pack, err);
     if (rc)
         goto done;
-    rc = st->ops->locality_stats(st, t->id, TX_NONE, &rt->mem, &rt->localities, &rt->n_localities, err);
-    if (rc)
-        goto done;
-    store_locality_stats *ls = rt->localities;
-    int n = rt->n_localities;
-    const char **names = arena_alloc(&a, sizeof *names * (size_t)(n ? n : 1));
-    if (names == NULL) {
-        rc = pt_fail(err, PT_ERR_NOMEM, "tenant \"%s\": out of memory", t->slug);
-        goto done;
-    }
-    for (int i = 0; i < n; i++)
-        names[i] = ls[i].locality;
-    /* keep only aliases of localities this tenant has */
-    buf aliases = BUF_INIT(0);
-    const char *line = pack_aliases(rt->pack);
-    while (line && *line) {
-        const char *eol = strchr(line, '\n');
-        size_t len = eol ? (size_t)(eol - line) : strlen(line);
-        const char *tab = memchr(line, '\t', len);
-        if (tab && line[0] != '#') {
-            size_t clen = len - (size_t)(tab + 1 - line);
-            while (clen > 0 && (tab[clen] == '\r' || tab[clen] == ' '))
-                clen--;
-            for (int i = 0; i < n; i++)
-                if (strlen(names[i]) == clen && strncasecmp(names[i], tab + 1, clen) == 0) {
-                    buf_append(&aliases, line, len);
-                    buf_putc(&aliases, '\n');
-                    break;
-                }
-        }
-        line = eol ? eol + 1 : NULL;
-    }
-    rc = nlu_gazetteer_build(names, n, buf_cstr(&aliases), &rt->gazetteer, err);
-    buf_free(&aliases);
+    rc = engine_build_gazetteer(st, t, rt->pack, &rt->mem, &rt->localities, &rt->n_localities,
+                                &rt->gazetteer, err);
     if (rc)
         goto done;
     const char *own = pack_intents_dir(rt->pack);
@@ -163,7 +183,6 @@ static int rt_build(engine *e, store *st, const tenant *t, const char *key_hash,
 done:
     if (rt)
         rt_release(rt);
-    arena_release(&a);
     return rc;
 }
 

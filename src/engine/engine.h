@@ -77,6 +77,16 @@ void engine_count_http(engine *e, const char *route, int status, double seconds)
 store *engine_store_get(engine *e);
 void engine_store_put(engine *e, store *s);
 
+/* A tenant's gazetteer: the localities of its listings plus the pack's alias
+ * lines whose canonical name is one of them.  The locality figures are
+ * allocated in a and returned through *localities / *n (both may be NULL).
+ * *out is freed with nlu_gazetteer_free().  Errors: store errors, NOMEM. */
+struct pack;
+struct nlu_gazetteer;
+int engine_build_gazetteer(store *s, const tenant *t, const struct pack *pk, arena *a,
+                           store_locality_stats **localities, int *n,
+                           struct nlu_gazetteer **out, pt_error *err);
+
 /* API keys: "pt_" + 40 hex chars from libsodium randomness, and the hex
  * SHA-256 the store keeps (hex buffer >= 65 bytes). */
 void engine_api_key_new(char key[48]);
