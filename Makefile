@@ -7,6 +7,10 @@
 #   make bench      the benchmarks of bench/ (see BENCHMARKS.md)
 
 CC      ?= cc
+# build in parallel on every core unless the caller chose -j
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
 PKGS    := libmicrohttpd sqlite3 jansson libsodium libutf8proc libjwt libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
