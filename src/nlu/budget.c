@@ -10,9 +10,11 @@
  * or after (AED, ₹, rupees, $, درهم, دلار, рупий...).  A few words carry both
  * ("مليونين" = 2 million, "الفين" = 2000, "полмиллиона").
  *
- * Only money-like amounts count: a multiplier or a currency must be said, or
- * a budget keyword ("under", "budget", "between", "до", "حدود"...) must come
- * right before a number of at least 1000 that is not a year.  A number
+ * Only money-like amounts count: a multiplier or a currency must be said,
+ * or the number is written with digit grouping ("2,000,000", "1,20,00,000",
+ * "2 000 000"), or a budget keyword ("under", "budget", "between", "до",
+ * "حدود"...) comes right before a number of at least 1000 that is not a
+ * year.  Amounts of 0 or above 10^15 are ignored.  A number
  * followed by a non-money word (bhk, bedrooms, sqft, years, pm, غرف, خوابه,
  * комнат...) or attached to any other word ("2bhk", "21st") is never money;
  * phone and e-mail tokens are skipped.

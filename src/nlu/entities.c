@@ -11,7 +11,8 @@
  * Phone-like spans: runs of digits, '+', spaces, dashes, dots and brackets
  * holding at least 7 digits, not glued to letters, not an ISO or dotted
  * date, and not money (a multiplier or currency right after, a currency or
- * budget keyword right before: "AED 2500000", "budget 2 000 000").  Each
+ * budget keyword right before: "AED 2500000", "budget 2 000 000"; a span
+ * that starts with '+', '(' or 0 is never money).  Each
  * span goes through nlu_phone_parse (§6) in the tenant's region; a span of
  * two numbers side by side is split.  The first valid number is the phone;
  * when none is valid, phone_rejected says why the first one failed.

@@ -5,10 +5,8 @@
  * Every canonical name and every alias ("jvc\tJumeirah Village Circle",
  * "دبي مارينا\tDubai Marina", "Дубай Марина\tDubai Marina") becomes an entry:
  * its words after nlu_normalize, as code points, pointing at the interned
- * canonical name.  Entries are sorted by their first code point, so the
- * candidates for a message word are one binary search away and a length
- * filter discards most of them before any edit distance is computed: no
- * scan of the whole gazetteer per token.
+ * canonical name.  "Road", "street", "avenue"... also get an entry with
+ * their abbreviation ("sarjapur rd").
  *
  * Matching at each message word, longest first:
  *   - word by word: the next n message words against an n-word entry, each
@@ -16,13 +14,23 @@
  *     entry word's length: up to 4 code points exact, 5-8 one edit, more
  *     than 8 two edits ("whitfield" -> Whitefield, "marthahalli" ->
  *     Marathahalli, "дубай марине" -> Dubai Marina);
- *   - joined: k message words glued together against the entry glued
- *     together, for names split or merged differently ("white field",
- *     "dubaimarina"), within the distance allowed for the glued length.
+ *   - glued: k message words glued together against an entry of k-1 or k+1
+ *     words glued together, for one word boundary typed differently
+ *     ("white field", "dubaimarina"), within the distance allowed for the
+ *     glued length.
  * Hyphens and apostrophes between words are ignored ("al-barsha").  The
- * longest match wins, then the smallest distance.  A common word (price,
- * villa, please...) matches a one-word entry only exactly.  Results come in
- * order of appearance, without duplicates, at most `max`.
+ * longest match wins, then the smallest distance, then the earliest entry.
+ * A common word (price, villa, please...) matches a one-word entry only
+ * exactly.  Results come in order of appearance, without duplicates, at
+ * most `max`.
+ *
+ * Speed (thousands of names): entries are sorted by (first code point,
+ * words, first word's length) and, in a second index, by (first code point,
+ * words, glued length), with the sort keys packed into 64-bit integers.  A
+ * message word whose first letter starts no entry costs one table lookup;
+ * otherwise a binary search finds the few entries whose lengths fit, and a
+ * 64-bit bigram signature rejects most of those before any edit distance
+ * is computed.  No scan of the whole gazetteer per token.
  *
  * Memory: the gazetteer owns everything (an arena for strings and code
  * points, one heap array of entries).  Immutable after building, so any
@@ -136,15 +144,22 @@ int nlu_edit_distance(const uint32_t *a, int na, const uint32_t *b, int nb, int 
         return na + nb;
     if (na == nb && memcmp(a, b, (size_t)na * sizeof *a) == 0)
         return 0;
-    /* three rows: i-2, i-1, i */
-    int r0[GZ_MAX_CPS + 1], r1[GZ_MAX_CPS + 1], r2[GZ_MAX_CPS + 1];
+    /* three rows (i-2, i-1, i), banded: only cells with |i - j| <= max can
+     * stay within max, the others are clamped to max + 1 */
+    int big = max + 1;
+    int r0[GZ_MAX_CPS + 2], r1[GZ_MAX_CPS + 2], r2[GZ_MAX_CPS + 2];
     int *pp = r0, *prev = r1, *cur = r2;
-    for (int j = 0; j <= nb; j++)
-        prev[j] = j;
+    for (int j = 0; j <= nb + 1; j++) {
+        r0[j] = r2[j] = big;
+        r1[j] = j <= max ? j : big;
+    }
     for (int i = 1; i <= na; i++) {
-        cur[0] = i;
-        int rowmin = cur[0];
-        for (int j = 1; j <= nb; j++) {
+        int lo = i - max > 1 ? i - max : 1, hi = i + max < nb ? i + max : nb;
+        cur[0] = i <= max ? i : big;
+        if (lo > 1)
+            cur[lo - 1] = big;
+        int rowmin = lo == 1 ? cur[0] : big;
+        for (int j = lo; j <= hi; j++) {
             int cost = a[i - 1] == b[j - 1] ? 0 : 1;
             int v = prev[j] + 1;
             if (cur[j - 1] + 1 < v)
@@ -154,18 +169,21 @@ int nlu_edit_distance(const uint32_t *a, int na, const uint32_t *b, int nb, int 
             if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]
                 && pp[j - 2] + 1 < v)
                 v = pp[j - 2] + 1;
+            if (v > big)
+                v = big;
             cur[j] = v;
             if (v < rowmin)
                 rowmin = v;
         }
+        cur[hi + 1] = big;
         if (rowmin > max)
-            return max + 1;
+            return big;
         int *t = pp;
         pp = prev;
         prev = cur;
         cur = t;
     }
-    return prev[nb] > max ? max + 1 : prev[nb];
+    return prev[nb] > max ? big : prev[nb];
 }
 
 /* A 64-bit set of the (hashed) bigrams of c[0..n), with the string's start

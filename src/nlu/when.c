@@ -131,7 +131,7 @@ static const lex_item when_items[] = {
     {"утра", W_AM, 0}, {"ночи", W_AM, 0}, {"дня", W_PM, 0}, {"вечера", W_PM, 0},
     {"ص", W_AM, 0}, {"م", W_PM, 0},
     {"at", W_AT, 0}, {"@", W_AT, 0}, {"around", W_AT, 0}, {"by", W_AT, 0},
-    {"الساعه", W_AT, 0}, {"ساعه", W_AT, 0}, {"الساعه", W_AT, 0}, {"ساعت", W_AT, 0},
+    {"الساعه", W_AT, 0}, {"ساعه", W_AT, 0}, {"ساعت", W_AT, 0},
     {"в", W_AT, 0}, {"к", W_AT, 0}, {"около", W_AT, 0},
     {"o'clock", W_OCLOCK, 0}, {"oclock", W_OCLOCK, 0}, {"hrs", W_OCLOCK, 0},
     {"h", W_OCLOCK, 0}, {"час", W_OCLOCK, 0}, {"часа", W_OCLOCK, 0}, {"часов", W_OCLOCK, 0},
