@@ -750,9 +750,8 @@ static int on_schedule(turn *t)
     return offer_slots(t, false);
 }
 
-static const char *focus_title(turn *t, listing *l)
+static const char *listing_title(const listing *l)
 {
-    (void)t;
     return l->title ? l->title : l->id;
 }
 
@@ -800,7 +799,7 @@ static int answer_about(turn *t, const listing *l)
     char tkey[32];
     snprintf(tkey, sizeof tkey, "type_%s", ptype_name(l->type) ? ptype_name(l->type) : "apartment");
     const char *vars[] = {
-        "title", focus_title(t, (listing *)l), "price", price_text(env, s, l->price, l->tx),
+        "title", listing_title(l), "price", price_text(env, s, l->price, l->tx),
         "area", area, "bedrooms", l->bedrooms == 0 ? word(env, s, "bedrooms_studio", NULL) : word(env, s, "bedrooms_n", bv),
         "type", word(env, s, tkey, NULL), "bathrooms", baths,
         "amenities", l->amenities ? l->amenities : "", "locality", l->locality ? l->locality : "",
@@ -912,7 +911,7 @@ static int book(turn *t, int64_t id)
     listing l;
     bool found = false;
     resolve_listing(t, &l, &found);
-    const char *for_listing = found ? arena_printf(env->arena, " (%s)", focus_title(t, &l)) : "";
+    const char *for_listing = found ? arena_printf(env->arena, " (%s)", listing_title(&l)) : "";
     const char *vars[] = {"when", when, "agent", sl.agent_name ? sl.agent_name : "", "listing", for_listing,
                           "phone", s->phone, NULL};
     r->n_buttons = 0;

@@ -475,7 +475,7 @@ static double now_seconds(void)
     return (double)tv.tv_sec + tv.tv_usec / 1e6;
 }
 
-static char *answer_json(engine *e, const tenant_rt *rt, const chat_request *req, const session *s,
+static char *answer_json(const chat_request *req, const session *s,
                          const profile *p, const nlu_result *n, const reply *r, double started,
                          arena *a)
 {
@@ -516,8 +516,6 @@ static char *answer_json(engine *e, const tenant_rt *rt, const chat_request *req
         json_object_set_new(o, "appointment", json_pack("{s:I,s:s,s:s}", "id", (json_int_t)s->appointment_id,
                                                         "when", s->appointment_when, "agent", s->appointment_agent));
     json_object_set_new(o, "response_time_ms", json_integer((json_int_t)((now_seconds() - started) * 1000 + 0.5)));
-    (void)e;
-    (void)rt;
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     char *out = text ? arena_strdup(a, text) : NULL;
@@ -639,7 +637,7 @@ static int chat_turn(engine *e, tenant_rt *rt, const chat_request *req, arena *a
         goto done;
     /* built after the commit: the write lock is not held for it, and the
      * reported time includes the commit */
-    *json = answer_json(e, rt, req, &s, &p, n, &r, started, a);
+    *json = answer_json(req, &s, &p, n, &r, started, a);
     if (*json == NULL)
         rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
 done:
