@@ -34,6 +34,7 @@
  * owns them), or anything outside SQL.
  */
 #include "store/store.h"
+#include "util/fs.h"
 #include "util/buf.h"
 #include "util/log.h"
 
@@ -634,29 +635,6 @@ static int sq_scope_end(sq *q, bool own, int rc, pt_error *err)
 /* ------------------------------------------------------------------------ */
 /* Open and close                                                            */
 
-/* mkdir -p dir (mode 0700 for what it creates). */
-static int make_dirs(const char *dir, pt_error *err)
-{
-    char path[PATH_MAX];
-    char eb[128];
-    int n = snprintf(path, sizeof path, "%s", dir);
-    if (n < 0 || (size_t)n >= sizeof path)
-        return pt_fail(err, PT_ERR_INVALID, "data folder \"%.64s\": path too long", dir);
-    for (char *p = path + 1; ; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(path, 0700) != 0 && errno != EEXIST)
-            return pt_fail(err, PT_ERR_IO, "data folder \"%s\": %s", path,
-                           strerror_r(errno, eb, sizeof eb));
-        *p = c;
-        if (c == '\0')
-            break;
-    }
-    return 0;
-}
-
 /* The database path of url ("sqlite:PATH", "sqlite://PATH" or PATH) into
  * path; creates its folder; key gets the canonical absolute path, which
  * names the writer mutex. */
@@ -691,7 +669,7 @@ static int sq_path(const char *url, char *path, size_t pathsz, char *key, size_t
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     else
         snprintf(dir, sizeof dir, ".");
-    rc = make_dirs(dir, err);
+    rc = fs_mkdirs(dir, err);
     if (rc)
         return rc;
     if (realpath(dir, real) == NULL)

@@ -9,6 +9,7 @@
  * agree on one secret.  This file does not derive keys; callers do.
  */
 #include "util/secret.h"
+#include "util/fs.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -23,29 +24,6 @@
 
 #define SECRET_BYTES 32
 #define SECRET_FILE_MAX 4096
-
-/* mkdir -p for dir with mode 0700 for the folders it creates. */
-static int make_dirs(const char *dir, pt_error *err)
-{
-    char path[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof path)
-        return pt_fail(err, PT_ERR_IO, "data folder \"%.200s\": bad path", dir);
-    memcpy(path, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != '\0')
-            continue;
-        char c = path[i];
-        path[i] = '\0';
-        if (mkdir(path, 0700) != 0 && errno != EEXIST)
-            return pt_fail(err, PT_ERR_IO, "data folder \"%.200s\": %s", path, strerror(errno));
-        path[i] = c;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return pt_fail(err, PT_ERR_IO, "data folder \"%.200s\": not a directory", dir);
-    return 0;
-}
 
 /* Reads the secret file into out, trimming whitespace.  Returns 0,
  * -PT_ERR_NOT_FOUND when the file does not exist, or another error. */
@@ -163,7 +141,7 @@ int secret_load(const char *data_dir, char *out, size_t size, pt_error *err)
     }
     if (data_dir == NULL || data_dir[0] == '\0')
         data_dir = "./data";
-    rc = make_dirs(data_dir, err);
+    rc = fs_mkdirs(data_dir, err);
     if (rc)
         goto done;
     if (snprintf(path, sizeof path, "%s/secret", data_dir) >= (int)sizeof path) {
