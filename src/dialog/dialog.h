@@ -141,6 +141,9 @@ void profile_init(profile *p);
 /* JSON round trip.  *_from_json leaves defaults for missing/invalid fields
  * (a corrupted row gives a fresh conversation, never a crash). */
 char *session_to_json(const session *s, arena *a);
+/* The qualification slots as a JSON object (the "slots" of the answer). */
+struct jsonw;
+void dialog_slots_write(struct jsonw *w, const slots *sl);
 void session_from_json(session *s, const char *json);
 char *profile_to_json(const profile *p, arena *a);
 void profile_from_json(profile *p, const char *json);

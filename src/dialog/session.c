@@ -7,6 +7,9 @@
  */
 #include "dialog/dialog.h"
 
+#include "util/buf.h"
+#include "util/jsonw.h"
+
 #include <jansson.h>
 #include <string.h>
 
@@ -70,21 +73,34 @@ void profile_init(profile *p)
 
 /* ---- slots ------------------------------------------------------------ */
 
-static json_t *slots_to_json(const slots *sl)
+void dialog_slots_write(jsonw *w, const slots *sl)
 {
-    json_t *o = json_object();
-    json_t *locs = json_array();
+    jw_obj(w);
+    jw_kstr(w, "purpose", purpose_name(sl->purpose));
+    jw_key(w, "budget_min");
+    if (sl->has_budget_min)
+        jw_int(w, sl->budget_min);
+    else
+        jw_null(w);
+    jw_key(w, "budget_max");
+    if (sl->has_budget_max)
+        jw_int(w, sl->budget_max);
+    else
+        jw_null(w);
+    jw_kstr(w, "currency", sl->currency[0] ? sl->currency : NULL);
+    jw_kstr(w, "property_type", ptype_name(sl->type));
+    jw_kstr(w, "transaction", tx_name(sl->tx));
+    jw_key(w, "bedrooms");
+    if (sl->bedrooms >= 0)
+        jw_int(w, sl->bedrooms);
+    else
+        jw_null(w);
+    jw_key(w, "locations");
+    jw_arr(w);
     for (int i = 0; i < sl->n_locations; i++)
-        json_array_append_new(locs, json_string(sl->locations[i]));
-    json_object_set_new(o, "purpose", purpose_name(sl->purpose) ? json_string(purpose_name(sl->purpose)) : json_null());
-    json_object_set_new(o, "budget_min", sl->has_budget_min ? json_integer(sl->budget_min) : json_null());
-    json_object_set_new(o, "budget_max", sl->has_budget_max ? json_integer(sl->budget_max) : json_null());
-    json_object_set_new(o, "currency", sl->currency[0] ? json_string(sl->currency) : json_null());
-    json_object_set_new(o, "property_type", ptype_name(sl->type) ? json_string(ptype_name(sl->type)) : json_null());
-    json_object_set_new(o, "transaction", tx_name(sl->tx) ? json_string(tx_name(sl->tx)) : json_null());
-    json_object_set_new(o, "bedrooms", sl->bedrooms >= 0 ? json_integer(sl->bedrooms) : json_null());
-    json_object_set_new(o, "locations", locs);
-    return o;
+        jw_str(w, sl->locations[i]);
+    jw_end(w);
+    jw_end(w);
 }
 
 static void copy_str(char *dst, size_t size, json_t *v)
@@ -126,19 +142,11 @@ static void slots_from_json(slots *sl, json_t *o)
     }
 }
 
-/* Public so the engine can print "slots" in the answer. */
-json_t *dialog_slots_json(const slots *sl);
-json_t *dialog_slots_json(const slots *sl)
+/* Finishes a record written with w into a's copy; NULL when out of memory. */
+static char *finish_to_arena(jsonw *w, buf *b, arena *a)
 {
-    return slots_to_json(sl);
-}
-
-static char *dump_to_arena(json_t *o, arena *a)
-{
-    char *s = json_dumps(o, JSON_COMPACT);
-    char *out = s ? arena_strdup(a, s) : NULL;
-    free(s);
-    json_decref(o);
+    char *out = jw_finish(w) == 0 ? arena_strdup(a, buf_cstr(b)) : NULL;
+    buf_free(b);
     return out;
 }
 
@@ -158,47 +166,57 @@ static double getd(json_t *o, const char *k, double def)
 
 char *session_to_json(const session *s, arena *a)
 {
-    json_t *o = json_object();
-    json_t *shown = json_array(), *offered = json_array(), *coaching = json_array();
+    buf b = BUF_INIT(0);
+    jsonw w;
+    jw_init(&w, &b);
+    jw_obj(&w);
+    jw_kint(&w, "v", 1);
+    jw_kstr(&w, "state", dialog_state_name(s->state));
+    jw_kstr(&w, "pending", pending_slot_name(s->pending));
+    jw_key(&w, "slots");
+    dialog_slots_write(&w, &s->slots);
+    jw_kstr(&w, "language", lang_name(s->language));
+    jw_kint(&w, "turns", s->turns);
+    jw_kint(&w, "human_requests", s->human_requests);
+    jw_kint(&w, "frustration", s->frustration);
+    jw_kint(&w, "zombie_repeats", s->zombie_repeats);
+    jw_kint(&w, "listings_seen", s->listings_seen);
+    jw_kint(&w, "family_homes_seen", s->family_homes_seen);
+    jw_kint(&w, "questions", s->questions);
+    jw_key(&w, "shown");
+    jw_arr(&w);
     for (int i = 0; i < s->n_shown; i++)
-        json_array_append_new(shown, json_string(s->shown[i]));
+        jw_str(&w, s->shown[i]);
+    jw_end(&w);
+    jw_kstr(&w, "focus", s->focus);
+    jw_kstr(&w, "phone", s->phone);
+    jw_kstr(&w, "want_when", s->want_when);
+    jw_kbool(&w, "want_when_has_time", s->want_when_has_time);
+    jw_kbool(&w, "want_visit", s->want_visit);
+    jw_kbool(&w, "location_any", s->location_any);
+    jw_key(&w, "offered");
+    jw_arr(&w);
     for (int i = 0; i < s->n_offered; i++)
-        json_array_append_new(offered, json_integer(s->offered[i]));
+        jw_int(&w, s->offered[i]);
+    jw_end(&w);
+    jw_kint(&w, "appointment_id", s->appointment_id);
+    jw_kstr(&w, "appointment_when", s->appointment_when);
+    jw_kstr(&w, "appointment_agent", s->appointment_agent);
+    jw_key(&w, "coaching");
+    jw_arr(&w);
     for (int i = 0; i < s->n_coaching; i++)
-        json_array_append_new(coaching, json_string(s->coaching[i]));
-    json_object_set_new(o, "v", json_integer(1));
-    json_object_set_new(o, "state", json_string(dialog_state_name(s->state)));
-    json_object_set_new(o, "pending", pending_slot_name(s->pending) ? json_string(pending_slot_name(s->pending)) : json_null());
-    json_object_set_new(o, "slots", slots_to_json(&s->slots));
-    json_object_set_new(o, "language", json_string(lang_name(s->language)));
-    json_object_set_new(o, "turns", json_integer(s->turns));
-    json_object_set_new(o, "human_requests", json_integer(s->human_requests));
-    json_object_set_new(o, "frustration", json_integer(s->frustration));
-    json_object_set_new(o, "zombie_repeats", json_integer(s->zombie_repeats));
-    json_object_set_new(o, "listings_seen", json_integer(s->listings_seen));
-    json_object_set_new(o, "family_homes_seen", json_integer(s->family_homes_seen));
-    json_object_set_new(o, "questions", json_integer(s->questions));
-    json_object_set_new(o, "shown", shown);
-    json_object_set_new(o, "focus", json_string(s->focus));
-    json_object_set_new(o, "phone", json_string(s->phone));
-    json_object_set_new(o, "want_when", json_string(s->want_when));
-    json_object_set_new(o, "want_when_has_time", json_boolean(s->want_when_has_time));
-    json_object_set_new(o, "want_visit", json_boolean(s->want_visit));
-    json_object_set_new(o, "location_any", json_boolean(s->location_any));
-    json_object_set_new(o, "offered", offered);
-    json_object_set_new(o, "appointment_id", json_integer(s->appointment_id));
-    json_object_set_new(o, "appointment_when", json_string(s->appointment_when));
-    json_object_set_new(o, "appointment_agent", json_string(s->appointment_agent));
-    json_object_set_new(o, "coaching", coaching);
-    json_object_set_new(o, "last_question", json_string(s->last_question));
-    json_object_set_new(o, "objections_price", json_integer(s->objections_price));
-    json_object_set_new(o, "objections_location", json_integer(s->objections_location));
-    json_object_set_new(o, "objections_trust", json_integer(s->objections_trust));
-    json_object_set_new(o, "stage", json_string(buyer_stage_name(s->stage)));
-    json_object_set_new(o, "engagement", json_real(s->engagement));
-    json_object_set_new(o, "welcomed_back", json_boolean(s->welcomed_back));
-    json_object_set_new(o, "last_coaching_turn", json_integer(s->last_coaching_turn));
-    return dump_to_arena(o, a);
+        jw_str(&w, s->coaching[i]);
+    jw_end(&w);
+    jw_kstr(&w, "last_question", s->last_question);
+    jw_kint(&w, "objections_price", s->objections_price);
+    jw_kint(&w, "objections_location", s->objections_location);
+    jw_kint(&w, "objections_trust", s->objections_trust);
+    jw_kstr(&w, "stage", buyer_stage_name(s->stage));
+    jw_kreal(&w, "engagement", s->engagement);
+    jw_kbool(&w, "welcomed_back", s->welcomed_back);
+    jw_kint(&w, "last_coaching_turn", s->last_coaching_turn);
+    jw_end(&w);
+    return finish_to_arena(&w, &b, a);
 }
 
 void session_from_json(session *s, const char *text)
@@ -268,29 +286,44 @@ done:
 
 char *profile_to_json(const profile *p, arena *a)
 {
-    json_t *o = json_object();
-    json_t *viewed = json_array(), *sent = json_array();
-    for (int i = 0; i < p->n_viewed; i++)
-        json_array_append_new(viewed, json_pack("{s:s,s:s,s:s,s:s}", "id", p->viewed[i].id,
-                                                "title", p->viewed[i].title, "project",
-                                                p->viewed[i].project, "locality", p->viewed[i].locality));
+    buf b = BUF_INIT(0);
+    jsonw w;
+    jw_init(&w, &b);
+    jw_obj(&w);
+    jw_kint(&w, "v", 1);
+    jw_kint(&w, "sessions", p->sessions);
+    jw_kstr(&w, "last_session", p->last_session);
+    jw_key(&w, "preferences");
+    dialog_slots_write(&w, &p->preferences);
+    jw_key(&w, "viewed");
+    jw_arr(&w);
+    for (int i = 0; i < p->n_viewed; i++) {
+        jw_obj(&w);
+        jw_kstr(&w, "id", p->viewed[i].id);
+        jw_kstr(&w, "title", p->viewed[i].title);
+        jw_kstr(&w, "project", p->viewed[i].project);
+        jw_kstr(&w, "locality", p->viewed[i].locality);
+        jw_end(&w);
+    }
+    jw_end(&w);
+    jw_key(&w, "objections");
+    jw_obj(&w);
+    jw_kint(&w, "price", p->objections_price);
+    jw_kint(&w, "location", p->objections_location);
+    jw_kint(&w, "trust", p->objections_trust);
+    jw_end(&w);
+    jw_key(&w, "sentiment_history");
+    jw_arr(&w);
     for (int i = 0; i < p->n_sentiment; i++)
-        json_array_append_new(sent, json_integer(p->sentiment[i]));
-    json_object_set_new(o, "v", json_integer(1));
-    json_object_set_new(o, "sessions", json_integer(p->sessions));
-    json_object_set_new(o, "last_session", json_string(p->last_session));
-    json_object_set_new(o, "preferences", slots_to_json(&p->preferences));
-    json_object_set_new(o, "viewed", viewed);
-    json_object_set_new(o, "objections", json_pack("{s:i,s:i,s:i}", "price", p->objections_price,
-                                                   "location", p->objections_location, "trust",
-                                                   p->objections_trust));
-    json_object_set_new(o, "sentiment_history", sent);
-    json_object_set_new(o, "phone", json_string(p->phone));
-    json_object_set_new(o, "engagement_score", json_real(p->engagement_score));
-    json_object_set_new(o, "intent_to_buy_score", json_real(p->intent_to_buy_score));
-    json_object_set_new(o, "temperature", json_string(p->temperature));
-    json_object_set_new(o, "appointments", json_integer(p->appointments));
-    return dump_to_arena(o, a);
+        jw_int(&w, p->sentiment[i]);
+    jw_end(&w);
+    jw_kstr(&w, "phone", p->phone);
+    jw_kreal(&w, "engagement_score", p->engagement_score);
+    jw_kreal(&w, "intent_to_buy_score", p->intent_to_buy_score);
+    jw_kstr(&w, "temperature", p->temperature);
+    jw_kint(&w, "appointments", p->appointments);
+    jw_end(&w);
+    return finish_to_arena(&w, &b, a);
 }
 
 void profile_from_json(profile *p, const char *text)

@@ -13,13 +13,15 @@
  * store transaction, committed before the answer is returned.
  */
 #include "engine/engine.h"
+#include "engine/commit.h"
 #include "engine/lock.h"
+#include "engine/state_cache.h"
 #include "dialog/dialog.h"
 #include "nlu/nlu.h"
 #include "pack/pack.h"
+#include "util/jsonw.h"
 #include "util/log.h"
 
-#include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -32,7 +34,6 @@
 #define MAX_ID_BYTES 128
 #define MAX_CALLBACK_BYTES 256
 
-json_t *dialog_slots_json(const slots *sl);   /* session.c */
 
 /* ---- tenant runtimes --------------------------------------------------- */
 
@@ -65,6 +66,8 @@ struct engine {
     engine_config cfg;
     char db_url[512], packs_dir[512], intents_file[512];
     store_pool *pool;
+    committer *committer;     /* group commit of turns; owns its own handle */
+    state_cache *cache;       /* decoded sessions and profiles of recent turns */
     lock_backend locks;
     nlu_model *model;
     pthread_mutex_t reg_lock;
@@ -313,6 +316,19 @@ int engine_open(const engine_config *cfg, engine **out, pt_error *err)
     rc = store_pool_open(e->db_url, cfg->store_handles > 0 ? cfg->store_handles : 4, &e->pool, err);
     if (rc)
         goto done;
+    e->cache = state_cache_open(cfg->state_cache_bytes < 0 ? 0
+                                : cfg->state_cache_bytes > 0 ? (size_t)cfg->state_cache_bytes
+                                : ENGINE_STATE_CACHE_DEFAULT);
+    if (e->cache == NULL) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "engine: out of memory");
+        goto done;
+    }
+    store *cs = NULL;
+    rc = store_open(e->db_url, &cs, err);
+    if (rc == 0)
+        rc = committer_start(cs, 0, &e->committer, err);
+    if (rc)
+        goto done;
     if (e->cfg.intents_file) {
         FILE *f = fopen(e->intents_file, "rb");
         if (f == NULL) {
@@ -372,6 +388,8 @@ void engine_close(engine *e)
         rt_release(e->tenants[i]);
     free(e->tenants);
     nlu_model_free(e->model);
+    committer_stop(e->committer);
+    state_cache_close(e->cache);
     if (e->pool)
         store_pool_close(e->pool);
     if (e->locks.ops)
@@ -446,26 +464,46 @@ static int validate(const chat_request *req, pt_error *err)
     return 0;
 }
 
-static json_t *listing_json(const listing *l)
+static void listing_write(jsonw *w, const listing *l)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(l->id));
-    json_object_set_new(o, "title", l->title ? json_string(l->title) : json_null());
-    json_object_set_new(o, "project", l->project ? json_string(l->project) : json_null());
-    json_object_set_new(o, "locality", l->locality ? json_string(l->locality) : json_null());
-    json_object_set_new(o, "city", l->city ? json_string(l->city) : json_null());
-    json_object_set_new(o, "property_type", ptype_name(l->type) ? json_string(ptype_name(l->type)) : json_null());
-    json_object_set_new(o, "transaction", listing_tx_name(l->tx) ? json_string(listing_tx_name(l->tx)) : json_null());
-    json_object_set_new(o, "bedrooms", l->bedrooms >= 0 ? json_integer(l->bedrooms) : json_null());
-    json_object_set_new(o, "bathrooms", l->bathrooms >= 0 ? json_real(l->bathrooms) : json_null());
-    json_object_set_new(o, "area_sqft", l->area_sqft > 0 ? json_real(l->area_sqft) : json_null());
-    json_object_set_new(o, "price", json_integer(l->price));
-    json_object_set_new(o, "currency", json_string(l->currency));
-    json_object_set_new(o, "units_available", l->units_available >= 0 ? json_integer(l->units_available) : json_null());
-    json_object_set_new(o, "status", lstatus_name(l->status) ? json_string(lstatus_name(l->status)) : json_null());
-    json_object_set_new(o, "rental_yield", l->rental_yield > 0 ? json_real(l->rental_yield) : json_null());
-    json_object_set_new(o, "completion_date", l->completion_date ? json_string(l->completion_date) : json_null());
-    return o;
+    jw_obj(w);
+    jw_kstr(w, "id", l->id);
+    jw_kstr(w, "title", l->title);
+    jw_kstr(w, "project", l->project);
+    jw_kstr(w, "locality", l->locality);
+    jw_kstr(w, "city", l->city);
+    jw_kstr(w, "property_type", ptype_name(l->type));
+    jw_kstr(w, "transaction", listing_tx_name(l->tx));
+    jw_key(w, "bedrooms");
+    if (l->bedrooms >= 0)
+        jw_int(w, l->bedrooms);
+    else
+        jw_null(w);
+    jw_key(w, "bathrooms");
+    if (l->bathrooms >= 0)
+        jw_real(w, l->bathrooms);
+    else
+        jw_null(w);
+    jw_key(w, "area_sqft");
+    if (l->area_sqft > 0)
+        jw_real(w, l->area_sqft);
+    else
+        jw_null(w);
+    jw_kint(w, "price", l->price);
+    jw_kstr(w, "currency", l->currency);
+    jw_key(w, "units_available");
+    if (l->units_available >= 0)
+        jw_int(w, l->units_available);
+    else
+        jw_null(w);
+    jw_kstr(w, "status", lstatus_name(l->status));
+    jw_key(w, "rental_yield");
+    if (l->rental_yield > 0)
+        jw_real(w, l->rental_yield);
+    else
+        jw_null(w);
+    jw_kstr(w, "completion_date", l->completion_date);
+    jw_end(w);
 }
 
 static double now_seconds(void)
@@ -479,47 +517,84 @@ static char *answer_json(const chat_request *req, const session *s,
                          const profile *p, const nlu_result *n, const reply *r, double started,
                          arena *a)
 {
-    json_t *o = json_object();
-    json_t *buttons = json_array(), *sources = json_array(), *actions = json_array(), *reasons = json_array();
-    for (int i = 0; i < r->n_buttons; i++)
-        json_array_append_new(buttons, json_pack("{s:s,s:s}", "label", r->buttons[i].label ? r->buttons[i].label : "",
-                                                 "data", r->buttons[i].data ? r->buttons[i].data : ""));
-    for (int i = 0; i < r->n_sources; i++)
-        json_array_append_new(sources, listing_json(&r->sources[i]));
-    for (int i = 0; i < r->n_actions; i++)
-        json_array_append_new(actions, json_string(r->actions[i]));
-    for (int i = 0; i < r->n_reasons; i++)
-        json_array_append_new(reasons, json_string(r->reasons[i]));
     const char *intent = n ? n->intent : (req->callback_data && strncmp(req->callback_data, "slot:", 5) == 0 ? "schedule_visit" : "inform");
-    double confidence = n ? n->confidence : 1.0;
     int frustration = s->frustration;
     if (n && n->frustration > frustration)
         frustration = n->frustration;
-    json_object_set_new(o, "answer", json_string(r->text ? r->text : ""));
-    json_object_set_new(o, "buttons", buttons);
-    json_object_set_new(o, "sources", sources);
-    json_object_set_new(o, "intent", json_string(intent));
-    json_object_set_new(o, "confidence", json_real(confidence));
-    json_object_set_new(o, "state", json_string(dialog_state_name(s->state)));
-    json_object_set_new(o, "pending_slot", pending_slot_name(s->pending) ? json_string(pending_slot_name(s->pending)) : json_null());
-    json_object_set_new(o, "slots", dialog_slots_json(&s->slots));
-    json_object_set_new(o, "sentiment", json_pack("{s:s,s:f,s:i}", "label", n ? nlu_sentiment_name(n->sentiment) : "neutral",
-                                                  "score", n ? n->sentiment_score : 0.0, "frustration", frustration));
-    json_object_set_new(o, "lead", json_pack("{s:s,s:f,s:f,s:o}", "temperature", p->temperature,
-                                             "engagement_score", p->engagement_score,
-                                             "intent_to_buy_score", p->intent_to_buy_score, "reasons", reasons));
-    json_object_set_new(o, "stage", json_string(buyer_stage_name(s->stage)));
-    json_object_set_new(o, "language", json_string(lang_name(s->language)));
-    json_object_set_new(o, "session_id", json_string(req->session_id));
-    json_object_set_new(o, "suggested_actions", actions);
-    if (s->appointment_id > 0)
-        json_object_set_new(o, "appointment", json_pack("{s:I,s:s,s:s}", "id", (json_int_t)s->appointment_id,
-                                                        "when", s->appointment_when, "agent", s->appointment_agent));
-    json_object_set_new(o, "response_time_ms", json_integer((json_int_t)((now_seconds() - started) * 1000 + 0.5)));
-    char *text = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    char *out = text ? arena_strdup(a, text) : NULL;
-    free(text);
+    buf b = BUF_INIT(0);
+    jsonw w;
+    jw_init(&w, &b);
+    jw_obj(&w);
+    jw_kstr(&w, "answer", r->text ? r->text : "");
+    jw_key(&w, "buttons");
+    jw_arr(&w);
+    for (int i = 0; i < r->n_buttons; i++) {
+        jw_obj(&w);
+        jw_kstr(&w, "label", r->buttons[i].label ? r->buttons[i].label : "");
+        jw_kstr(&w, "data", r->buttons[i].data ? r->buttons[i].data : "");
+        jw_end(&w);
+    }
+    jw_end(&w);
+    jw_key(&w, "sources");
+    jw_arr(&w);
+    for (int i = 0; i < r->n_sources; i++)
+        listing_write(&w, &r->sources[i]);
+    jw_end(&w);
+    jw_kstr(&w, "intent", intent);
+    jw_kreal(&w, "confidence", n ? n->confidence : 1.0);
+    jw_kstr(&w, "state", dialog_state_name(s->state));
+    jw_kstr(&w, "pending_slot", pending_slot_name(s->pending));
+    jw_key(&w, "slots");
+    dialog_slots_write(&w, &s->slots);
+    jw_key(&w, "sentiment");
+    jw_obj(&w);
+    jw_kstr(&w, "label", n ? nlu_sentiment_name(n->sentiment) : "neutral");
+    jw_kreal(&w, "score", n ? n->sentiment_score : 0.0);
+    jw_kint(&w, "frustration", frustration);
+    jw_end(&w);
+    jw_key(&w, "lead");
+    jw_obj(&w);
+    jw_kstr(&w, "temperature", p->temperature);
+    jw_kreal(&w, "engagement_score", p->engagement_score);
+    jw_kreal(&w, "intent_to_buy_score", p->intent_to_buy_score);
+    jw_key(&w, "reasons");
+    jw_arr(&w);
+    for (int i = 0; i < r->n_reasons; i++)
+        jw_str(&w, r->reasons[i]);
+    jw_end(&w);
+    jw_end(&w);
+    jw_kstr(&w, "stage", buyer_stage_name(s->stage));
+    jw_kstr(&w, "language", lang_name(s->language));
+    jw_kstr(&w, "session_id", req->session_id);
+    jw_key(&w, "suggested_actions");
+    jw_arr(&w);
+    for (int i = 0; i < r->n_actions; i++)
+        jw_str(&w, r->actions[i]);
+    jw_end(&w);
+    if (s->appointment_id > 0) {
+        jw_key(&w, "appointment");
+        jw_obj(&w);
+        jw_kint(&w, "id", s->appointment_id);
+        jw_kstr(&w, "when", s->appointment_when);
+        jw_kstr(&w, "agent", s->appointment_agent);
+        jw_end(&w);
+    }
+    jw_kint(&w, "response_time_ms", (int64_t)((now_seconds() - started) * 1000 + 0.5));
+    jw_end(&w);
+    char *out = jw_finish(&w) == 0 ? arena_strdup(a, buf_cstr(&b)) : NULL;
+    buf_free(&b);
+    return out;
+}
+
+/* The slots as JSON text in a (the lead's copy). */
+static char *slots_text(const slots *sl, arena *a)
+{
+    buf b = BUF_INIT(0);
+    jsonw w;
+    jw_init(&w, &b);
+    dialog_slots_write(&w, sl);
+    char *out = jw_finish(&w) == 0 ? arena_strdup(a, buf_cstr(&b)) : NULL;
+    buf_free(&b);
     return out;
 }
 
@@ -546,17 +621,23 @@ static int chat_turn(engine *e, tenant_rt *rt, const chat_request *req, arena *a
     locked = true;
     st = store_pool_get(e->pool);
 
-    char *sjson = NULL, *pjson = NULL;
-    rc = st->ops->session_get(st, rt->t.id, req->session_id, a, &sjson, err);
-    if (rc)
-        goto done;
-    rc = st->ops->profile_get(st, rt->t.id, req->user_id, a, &pjson, err);
-    if (rc)
-        goto done;
+    /* the state the last committed turn left: from memory, else the store */
     session_init(&s, rt->t.language);
-    if (sjson)
-        session_from_json(&s, sjson);
-    profile_from_json(&p, pjson);
+    if (!state_cache_get(e->cache, STATE_SESSION, rt->t.id, req->session_id, &s, sizeof s)) {
+        char *sjson = NULL;
+        rc = st->ops->session_get(st, rt->t.id, req->session_id, a, &sjson, err);
+        if (rc)
+            goto done;
+        if (sjson)
+            session_from_json(&s, sjson);
+    }
+    if (!state_cache_get(e->cache, STATE_PROFILE, rt->t.id, req->user_id, &p, sizeof p)) {
+        char *pjson = NULL;
+        rc = st->ops->profile_get(st, rt->t.id, req->user_id, a, &pjson, err);
+        if (rc)
+            goto done;
+        profile_from_json(&p, pjson);
+    }
 
     if (req->query && req->query[0]) {
         nlu_context ctx = {.gazetteer = rt->gazetteer, .currency = rt->t.currency, .region = rt->t.region,
@@ -576,11 +657,14 @@ static int chat_turn(engine *e, tenant_rt *rt, const chat_request *req, arena *a
     if (rc)
         goto done;
 
-    rc = st->ops->turn_begin(st, err);
-    if (rc)
-        goto done;
-    in_turn = true;
     if (r.book_slot > 0) {
+        /* A booking is decided inside the write transaction (the slot may
+         * have been taken since it was offered), and what the session keeps
+         * depends on the outcome, so this turn is written on its own. */
+        rc = st->ops->turn_begin(st, err);
+        if (rc)
+            goto done;
+        in_turn = true;
         int64_t appt = 0;
         pt_error berr = {0};
         int brc = st->ops->appointment_book(st, rt->t.id, r.book_slot, req->user_id, req->session_id,
@@ -602,39 +686,48 @@ static int chat_turn(engine *e, tenant_rt *rt, const chat_request *req, arena *a
     if (s.state == ST_HUMAN_HANDOFF)
         atomic_fetch_add(&e->handoffs, 1);
 
-    char *user_meta = arena_printf(a, "{\"intent\":\"%s\",\"callback_data\":%s}", n ? n->intent : "inform",
-                                   cb ? "true" : "false");
-    const char *user_text = req->query && req->query[0] ? req->query : arena_printf(a, "[button] %s", cb);
-    rc = st->ops->session_put(st, rt->t.id, req->session_id, req->user_id, session_to_json(&s, a), err);
-    if (rc == 0)
-        rc = st->ops->message_append(st, rt->t.id, req->session_id, "user", user_text, user_meta, err);
-    if (rc)
-        goto done;
-    char *assistant_meta = arena_printf(a, "{\"state\":\"%s\",\"pending_slot\":%s%s%s}", dialog_state_name(s.state),
-                                        pending_slot_name(s.pending) ? "\"" : "",
-                                        pending_slot_name(s.pending) ? pending_slot_name(s.pending) : "null",
-                                        pending_slot_name(s.pending) ? "\"" : "");
-    rc = st->ops->message_append(st, rt->t.id, req->session_id, "assistant", r.text ? r.text : "", assistant_meta, err);
-    if (rc)
-        goto done;
-    rc = st->ops->profile_put(st, rt->t.id, req->user_id, profile_to_json(&p, a), err);
-    if (rc)
-        goto done;
-    json_t *sl = dialog_slots_json(&s.slots);
-    char *slots_text = json_dumps(sl, JSON_COMPACT);
-    json_decref(sl);
+    const char *lead_slots = slots_text(&s.slots, a);
     store_lead lead = {.user_id = req->user_id, .session_id = req->session_id, .phone = s.phone[0] ? s.phone : NULL,
                        .language = lang_name(s.language), .state = dialog_state_name(s.state),
                        .temperature = p.temperature, .engagement_score = p.engagement_score,
-                       .intent_to_buy_score = p.intent_to_buy_score, .slots_json = slots_text};
-    rc = st->ops->lead_put(st, rt->t.id, &lead, err);
-    free(slots_text);
-    if (rc)
+                       .intent_to_buy_score = p.intent_to_buy_score, .slots_json = lead_slots};
+    const char *pend = pending_slot_name(s.pending);
+    store_turn tw = {
+        .tenant = rt->t.id, .session_id = req->session_id, .user_id = req->user_id,
+        .session_json = session_to_json(&s, a),
+        .user_text = req->query && req->query[0] ? req->query : arena_printf(a, "[button] %s", cb),
+        .user_meta = arena_printf(a, "{\"intent\":\"%s\",\"callback_data\":%s}", n ? n->intent : "inform",
+                                  cb ? "true" : "false"),
+        .assistant_text = r.text ? r.text : "",
+        .assistant_meta = arena_printf(a, "{\"state\":\"%s\",\"pending_slot\":%s%s%s}", dialog_state_name(s.state),
+                                       pend ? "\"" : "", pend ? pend : "null", pend ? "\"" : ""),
+        .profile_json = profile_to_json(&p, a),
+        .lead = &lead,
+    };
+    if (lead_slots == NULL || tw.session_json == NULL || tw.user_text == NULL || tw.user_meta == NULL ||
+        tw.assistant_meta == NULL || tw.profile_json == NULL) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
         goto done;
-    rc = st->ops->turn_commit(st, err);
-    in_turn = false;
-    if (rc)
+    }
+    store_turn *one = &tw;
+    if (in_turn) {
+        rc = st->ops->turns_write(st, &one, 1, err);
+        if (rc == 0 && tw.rc)
+            rc = pt_fail(err, -tw.rc, "%s", tw.err.msg);
+        if (rc == 0) {
+            in_turn = false;      /* a failed commit rolls back by itself */
+            rc = st->ops->turn_commit(st, err);
+        }
+    } else if (committer_submit(e->committer, &tw)) {
+        rc = pt_fail(err, -tw.rc, "%s", tw.err.msg);
+    }
+    if (rc) {
+        state_cache_drop(e->cache, STATE_SESSION, rt->t.id, req->session_id);
+        state_cache_drop(e->cache, STATE_PROFILE, rt->t.id, req->user_id);
         goto done;
+    }
+    state_cache_put(e->cache, STATE_SESSION, rt->t.id, req->session_id, &s, sizeof s);
+    state_cache_put(e->cache, STATE_PROFILE, rt->t.id, req->user_id, &p, sizeof p);
     /* built after the commit: the write lock is not held for it, and the
      * reported time includes the commit */
     *json = answer_json(req, &s, &p, n, &r, started, a);
@@ -755,6 +848,25 @@ int engine_metrics(engine *e, buf *b)
     rc |= buf_printf(b, "# HELP proptalk_booking_conflicts_total Bookings refused because the slot was taken.\n"
                         "# TYPE proptalk_booking_conflicts_total counter\nproptalk_booking_conflicts_total %lu\n",
                      atomic_load(&e->booking_conflicts));
+    size_t c_entries = 0, c_bytes = 0;
+    unsigned long c_hits = 0, c_misses = 0;
+    state_cache_stats(e->cache, &c_entries, &c_bytes, &c_hits, &c_misses);
+    rc |= buf_printf(b, "# HELP proptalk_state_cache_entries Sessions and profiles held in memory.\n"
+                        "# TYPE proptalk_state_cache_entries gauge\nproptalk_state_cache_entries %zu\n"
+                        "# HELP proptalk_state_cache_bytes Memory held by the state cache.\n"
+                        "# TYPE proptalk_state_cache_bytes gauge\nproptalk_state_cache_bytes %zu\n"
+                        "# HELP proptalk_state_cache_hits_total State reads served from memory.\n"
+                        "# TYPE proptalk_state_cache_hits_total counter\nproptalk_state_cache_hits_total %lu\n"
+                        "# HELP proptalk_state_cache_misses_total State reads that went to the store.\n"
+                        "# TYPE proptalk_state_cache_misses_total counter\nproptalk_state_cache_misses_total %lu\n",
+                     c_entries, c_bytes, c_hits, c_misses);
+    unsigned long batches = 0, turns = 0;
+    committer_stats(e->committer, &batches, &turns);
+    rc |= buf_printf(b, "# HELP proptalk_commit_batches_total Group commits of conversation turns.\n"
+                        "# TYPE proptalk_commit_batches_total counter\nproptalk_commit_batches_total %lu\n"
+                        "# HELP proptalk_commit_turns_total Turns written by group commits.\n"
+                        "# TYPE proptalk_commit_turns_total counter\nproptalk_commit_turns_total %lu\n",
+                     batches, turns);
     rc |= buf_printf(b, "# HELP proptalk_chat_seconds Time to answer a buyer message.\n"
                         "# TYPE proptalk_chat_seconds histogram\n");
     unsigned long cum = 0;

@@ -27,11 +27,14 @@
 
 typedef struct engine engine;
 
+#define ENGINE_STATE_CACHE_DEFAULT (16u << 20)
+
 typedef struct engine_config {
     const char *db_url;      /* "sqlite:./data/proptalk.db" */
     const char *packs_dir;   /* "./packs" */
     const char *intents_file;/* NULL: train on packs; else an {"intents":...} file */
     int store_handles;       /* size of the store pool (threads + 1) */
+    long state_cache_bytes;  /* memory for recent sessions/profiles; 0: default, < 0: off */
 } engine_config;
 
 /* Opens the store, trains the NLU model and loads every tenant.

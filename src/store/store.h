@@ -106,6 +106,23 @@ typedef struct store_message {
     int64_t created_at;             /* UTC seconds */
 } store_message;
 
+/* All the writes of one conversation turn except a booking, for
+ * turns_write().  Strings are borrowed for the call.  NULL fields write
+ * nothing. */
+typedef struct store_turn {
+    tenant_id tenant;
+    const char *session_id;
+    const char *user_id;
+    const char *session_json;                 /* session_put */
+    const char *user_text, *user_meta;        /* the buyer's transcript line */
+    const char *assistant_text, *assistant_meta;
+    const char *profile_json;                 /* profile_put of user_id */
+    const store_lead *lead;                   /* lead_put */
+    /* out */
+    int rc;                                   /* 0 or -PT_ERR_* of this turn */
+    pt_error err;
+} store_turn;
+
 typedef struct store_ops {
     const char *name;   /* "sqlite" */
 
@@ -188,6 +205,13 @@ typedef struct store_ops {
     /* Creates or updates the lead of lead->user_id.  NULL text fields keep
      * what is stored (a phone given once stays); the scores are replaced. */
     int (*lead_put)(store *s, tenant_id t, const store_lead *lead, pt_error *err);
+    /* Group commit: writes n turns in one transaction with one commit (one
+     * fsync).  Each turn is applied under a savepoint, so a turn whose writes
+     * fail is undone alone (its rc and err say why) and the others are kept.
+     * Returns 0 when the commit succeeded; otherwise nothing of any turn is
+     * kept, every turn's rc is the error, and it is returned.  Inside an open
+     * turn (turn_begin) it joins that transaction and does not commit. */
+    int (*turns_write)(store *s, store_turn *const *turns, int n, pt_error *err);
 } store_ops;
 
 struct store {

@@ -207,6 +207,9 @@ static const char *const migrations[] = {migration_1, migration_2};
     X(ST_BEGIN, "BEGIN IMMEDIATE")                                            \
     X(ST_COMMIT, "COMMIT")                                                    \
     X(ST_ROLLBACK, "ROLLBACK")                                                \
+    X(ST_SAVEPOINT, "SAVEPOINT turn")                                         \
+    X(ST_RELEASE, "RELEASE turn")                                             \
+    X(ST_ROLLBACK_TO, "ROLLBACK TO turn")                                     \
     X(ST_TENANT_INSERT,                                                       \
       "INSERT INTO tenants (slug, name, currency, region, language, timezone," \
       " api_key_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")   \
@@ -1897,6 +1900,71 @@ static int sq_lead_put(store *s, tenant_id t, const store_lead *l, pt_error *err
     return sq_put(q, st, b, t, "lead", l->user_id, err);
 }
 
+/* The writes of one turn, in the open transaction. */
+static int sq_turn_apply(store *s, const store_turn *t, pt_error *err)
+{
+    int rc = 0;
+    if (t->session_json)
+        rc = sq_session_put(s, t->tenant, t->session_id, t->user_id, t->session_json, err);
+    if (rc == 0 && t->user_text)
+        rc = sq_message_append(s, t->tenant, t->session_id, "user", t->user_text, t->user_meta, err);
+    if (rc == 0 && t->assistant_text)
+        rc = sq_message_append(s, t->tenant, t->session_id, "assistant", t->assistant_text,
+                               t->assistant_meta, err);
+    if (rc == 0 && t->profile_json)
+        rc = sq_profile_put(s, t->tenant, t->user_id, t->profile_json, err);
+    if (rc == 0 && t->lead)
+        rc = sq_lead_put(s, t->tenant, t->lead, err);
+    return rc;
+}
+
+static int sq_turns_write(store *s, store_turn *const *turns, int n, pt_error *err)
+{
+    sq *q = s->impl;
+    bool own = false;
+    int rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        goto fail;
+    for (int i = 0; i < n; i++) {
+        store_turn *t = turns[i];
+        t->rc = 0;
+        t->err = (pt_error){0};
+        rc = sq_run(q, q->st[ST_SAVEPOINT], err, "turn savepoint");
+        if (rc)
+            goto fail;
+        t->rc = sq_turn_apply(s, t, &t->err);
+        if (t->rc) {
+            if (sqlite3_get_autocommit(q->db)) {
+                /* sqlite rolled the whole transaction back (I/O error, out
+                 * of memory): the turns before this one are gone too */
+                rc = pt_fail(err, -t->rc, "%s", t->err.msg);
+                goto fail;
+            }
+            rc = sq_run(q, q->st[ST_ROLLBACK_TO], err, "turn rollback");
+            if (rc)
+                goto fail;
+        }
+        rc = sq_run(q, q->st[ST_RELEASE], err, "turn release");
+        if (rc)
+            goto fail;
+    }
+    if (own) {
+        own = false;
+        rc = sq_write_commit(q, err);
+        if (rc)
+            goto fail;
+    }
+    return 0;
+fail:
+    if (own)
+        sq_write_rollback(q);
+    for (int i = 0; i < n; i++) {
+        turns[i]->rc = rc;
+        turns[i]->err = *err;
+    }
+    return rc;
+}
+
 /* ------------------------------------------------------------------------ */
 
 const store_ops store_sqlite_ops = {
@@ -1933,4 +2001,5 @@ const store_ops store_sqlite_ops = {
     .profile_get = sq_profile_get,
     .profile_put = sq_profile_put,
     .lead_put = sq_lead_put,
+    .turns_write = sq_turns_write,
 };

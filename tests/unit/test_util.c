@@ -2,6 +2,10 @@
  * test_util.c - arena, buf, error table and time zone tests.
  */
 #include "test.h"
+#include "util/jsonw.h"
+
+#include <jansson.h>
+#include <stdbool.h>
 
 #include "util/arena.h"
 #include "util/buf.h"
@@ -73,4 +77,69 @@ TEST(test_tz)
     CHECK_INT((long)tz_mktime("Asia/Kolkata", &tm), 0);
 }
 
-TEST_MAIN(RUN(test_arena); RUN(test_buf); RUN(test_errors); RUN(test_tz);)
+/* Writes with jsonw and reads back with jansson. */
+TEST(test_jsonw)
+{
+    buf b = BUF_INIT(0);
+    jsonw w;
+    jw_init(&w, &b);
+    jw_obj(&w);
+    jw_kstr(&w, "s", "a\"b\\c\n\t\x01 \xD8\xB9\xD8\xB1\xD8\xA8\xDB\x8C");  /* escapes, Arabic */
+    jw_kstr(&w, "bad", "x\xFFy\xC3(z\xED\xA0\x80");    /* invalid UTF-8, surrogate */
+    jw_knull(&w, "n");
+    jw_kstr(&w, "nul", NULL);
+    jw_kint(&w, "i", -9007199254740993LL);
+    jw_kreal(&w, "r", 0.1);
+    jw_kreal(&w, "whole", 3.0);
+    jw_kreal(&w, "nan", 0.0 / 0.0);
+    jw_kbool(&w, "t", true);
+    jw_key(&w, "a");
+    jw_arr(&w);
+    jw_int(&w, 1);
+    jw_obj(&w);
+    jw_end(&w);
+    jw_arr(&w);
+    jw_end(&w);
+    jw_str(&w, "");
+    jw_end(&w);
+    jw_end(&w);
+    CHECK_INT(jw_finish(&w), 0);
+    json_error_t je;
+    json_t *o = json_loads(buf_cstr(&b), 0, &je);
+    CHECK(o != NULL, "parse: %s in %s", je.text, buf_cstr(&b));
+    CHECK_STR(json_string_value(json_object_get(o, "s")), "a\"b\\c\n\t\x01 \xD8\xB9\xD8\xB1\xD8\xA8\xDB\x8C");
+    CHECK_STR(json_string_value(json_object_get(o, "bad")),
+              "x\xEF\xBF\xBDy\xEF\xBF\xBD(z\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    CHECK(json_is_null(json_object_get(o, "n")) && json_is_null(json_object_get(o, "nul")), "nulls");
+    CHECK_INT(json_integer_value(json_object_get(o, "i")), -9007199254740993LL);
+    CHECK(json_is_real(json_object_get(o, "r")) && json_real_value(json_object_get(o, "r")) == 0.1, "0.1 exact");
+    CHECK(json_is_real(json_object_get(o, "whole")), "3.0 stays a real: %s", buf_cstr(&b));
+    CHECK(json_is_null(json_object_get(o, "nan")), "NaN is null");
+    CHECK(json_is_true(json_object_get(o, "t")), "true");
+    CHECK_INT(json_array_size(json_object_get(o, "a")), 4);
+    json_decref(o);
+
+    /* misuse is an error, never bad output */
+    buf_reset(&b);
+    jw_init(&w, &b);
+    jw_arr(&w);
+    jw_key(&w, "k");                   /* a key in an array */
+    CHECK(jw_finish(&w) != 0, "key in array");
+    jw_init(&w, &b);
+    jw_obj(&w);
+    CHECK(jw_finish(&w) != 0, "left open");
+    jw_init(&w, &b);
+    for (int i = 0; i < JSONW_MAX_DEPTH + 2; i++)
+        jw_arr(&w);
+    CHECK(jw_finish(&w) != 0, "too deep");
+    buf capped = BUF_INIT(8);
+    jw_init(&w, &capped);
+    jw_obj(&w);
+    jw_kstr(&w, "long", "more than eight bytes");
+    jw_end(&w);
+    CHECK_INT(jw_finish(&w), -PT_ERR_TOO_LARGE);
+    buf_free(&capped);
+    buf_free(&b);
+}
+
+TEST_MAIN(RUN(test_arena); RUN(test_buf); RUN(test_errors); RUN(test_tz); RUN(test_jsonw);)

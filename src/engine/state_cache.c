@@ -1,0 +1,228 @@
+/*
+ * state_cache.c - see state_cache.h.
+ *
+ * A chained hash table (power-of-two buckets, FNV-1a over kind, tenant and
+ * id) with an intrusive doubly linked LRU list.  Each entry is one malloc:
+ * the header, then the id, then the record.  The bucket array is sized at
+ * open for the budget and never resized.
+ */
+#include "engine/state_cache.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct entry {
+    struct entry *chain;            /* next in bucket */
+    struct entry *prev, *next;      /* LRU list; head is the most recent */
+    uint64_t hash;
+    state_kind kind;
+    tenant_id tenant;
+    size_t id_len, size;
+    char *id;                       /* points into this allocation */
+    unsigned char *rec;             /* likewise */
+} entry;
+
+struct state_cache {
+    pthread_mutex_t mu;
+    entry **buckets;
+    size_t mask;
+    entry *head, *tail;
+    size_t budget, bytes, entries;
+    unsigned long hits, misses;
+};
+
+static uint64_t hash_key(state_kind kind, tenant_id t, const char *id, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+    unsigned char pre[9];
+    pre[0] = (unsigned char)kind;
+    for (int i = 0; i < 8; i++)
+        pre[1 + i] = (unsigned char)((uint64_t)t >> (8 * i));
+    for (size_t i = 0; i < sizeof pre; i++)
+        h = (h ^ pre[i]) * 1099511628211ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)id[i]) * 1099511628211ULL;
+    return h;
+}
+
+state_cache *state_cache_open(size_t budget_bytes)
+{
+    state_cache *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    size_t n = 64;
+    while (n < budget_bytes / 2048 && n < ((size_t)1 << 24))
+        n <<= 1;
+    c->buckets = calloc(n, sizeof *c->buckets);
+    if (c->buckets == NULL) {
+        free(c);
+        return NULL;
+    }
+    c->mask = n - 1;
+    c->budget = budget_bytes;
+    pthread_mutex_init(&c->mu, NULL);
+    return c;
+}
+
+void state_cache_close(state_cache *c)
+{
+    if (c == NULL)
+        return;
+    for (entry *e = c->head, *next; e; e = next) {
+        next = e->next;
+        free(e);
+    }
+    free(c->buckets);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+static entry **find(state_cache *c, uint64_t h, state_kind kind, tenant_id t, const char *id,
+                    size_t len)
+{
+    entry **pp = &c->buckets[h & c->mask];
+    for (; *pp; pp = &(*pp)->chain) {
+        entry *e = *pp;
+        if (e->hash == h && e->kind == kind && e->tenant == t && e->id_len == len &&
+            memcmp(e->id, id, len) == 0)
+            break;
+    }
+    return pp;
+}
+
+static void lru_unlink(state_cache *c, entry *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        c->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        c->tail = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void lru_push(state_cache *c, entry *e)
+{
+    e->prev = NULL;
+    e->next = c->head;
+    if (c->head)
+        c->head->prev = e;
+    c->head = e;
+    if (c->tail == NULL)
+        c->tail = e;
+}
+
+static size_t entry_bytes(const entry *e)
+{
+    return sizeof *e + e->id_len + 1 + e->size;
+}
+
+/* Unlinks *pp (from its bucket and the LRU) and frees it. */
+static void remove_at(state_cache *c, entry **pp)
+{
+    entry *e = *pp;
+    *pp = e->chain;
+    lru_unlink(c, e);
+    c->bytes -= entry_bytes(e);
+    c->entries--;
+    free(e);
+}
+
+bool state_cache_get(state_cache *c, state_kind kind, tenant_id t, const char *id, void *out,
+                     size_t size)
+{
+    if (c == NULL || id == NULL)
+        return false;
+    size_t len = strlen(id);
+    uint64_t h = hash_key(kind, t, id, len);
+    bool found = false;
+    pthread_mutex_lock(&c->mu);
+    entry *e = *find(c, h, kind, t, id, len);
+    if (e && e->size == size) {
+        memcpy(out, e->rec, size);
+        lru_unlink(c, e);
+        lru_push(c, e);
+        found = true;
+        c->hits++;
+    } else {
+        c->misses++;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return found;
+}
+
+void state_cache_put(state_cache *c, state_kind kind, tenant_id t, const char *id,
+                     const void *rec, size_t size)
+{
+    if (c == NULL || id == NULL || c->budget == 0)
+        return;
+    size_t len = strlen(id);
+    uint64_t h = hash_key(kind, t, id, len);
+    pthread_mutex_lock(&c->mu);
+    entry **pp = find(c, h, kind, t, id, len);
+    if (*pp && (*pp)->size == size) {
+        /* same shape: overwrite in place */
+        memcpy((*pp)->rec, rec, size);
+        lru_unlink(c, *pp);
+        lru_push(c, *pp);
+        goto done;
+    }
+    if (*pp)
+        remove_at(c, pp);
+    size_t need = sizeof(entry) + len + 1 + size;
+    if (need > c->budget)
+        goto done;
+    while (c->bytes + need > c->budget && c->tail) {
+        entry *old = c->tail;
+        remove_at(c, find(c, old->hash, old->kind, old->tenant, old->id, old->id_len));
+    }
+    entry *e = malloc(need);
+    if (e == NULL)
+        goto done;
+    memset(e, 0, sizeof *e);
+    e->hash = h;
+    e->kind = kind;
+    e->tenant = t;
+    e->id_len = len;
+    e->size = size;
+    e->id = (char *)(e + 1);
+    memcpy(e->id, id, len + 1);
+    e->rec = (unsigned char *)e->id + len + 1;
+    memcpy(e->rec, rec, size);
+    pp = &c->buckets[h & c->mask];
+    e->chain = *pp;
+    *pp = e;
+    lru_push(c, e);
+    c->bytes += need;
+    c->entries++;
+done:
+    pthread_mutex_unlock(&c->mu);
+}
+
+void state_cache_drop(state_cache *c, state_kind kind, tenant_id t, const char *id)
+{
+    if (c == NULL || id == NULL)
+        return;
+    size_t len = strlen(id);
+    uint64_t h = hash_key(kind, t, id, len);
+    pthread_mutex_lock(&c->mu);
+    entry **pp = find(c, h, kind, t, id, len);
+    if (*pp)
+        remove_at(c, pp);
+    pthread_mutex_unlock(&c->mu);
+}
+
+void state_cache_stats(state_cache *c, size_t *entries, size_t *bytes, unsigned long *hits,
+                       unsigned long *misses)
+{
+    pthread_mutex_lock(&c->mu);
+    *entries = c->entries;
+    *bytes = c->bytes;
+    *hits = c->hits;
+    *misses = c->misses;
+    pthread_mutex_unlock(&c->mu);
+}

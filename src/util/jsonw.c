@@ -1,0 +1,254 @@
+/*
+ * jsonw.c - the streaming JSON writer; see jsonw.h.
+ */
+#include "util/jsonw.h"
+#include "util/error.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void jw_init(jsonw *w, buf *b)
+{
+    memset(w, 0, sizeof *w);
+    w->b = b;
+}
+
+int jw_finish(const jsonw *w)
+{
+    if (w->err)
+        return w->err;
+    return w->depth == 0 ? 0 : -PT_ERR_INTERNAL;
+}
+
+static void put(jsonw *w, const char *p, size_t n)
+{
+    if (w->err == 0)
+        w->err = buf_append(w->b, p, n);
+}
+
+/* Separates a value from what came before it at this level. */
+static bool begin_value(jsonw *w)
+{
+    if (w->err)
+        return false;
+    if (w->after_key) {
+        w->after_key = false;
+        return true;
+    }
+    if (w->need_comma[w->depth])
+        put(w, ",", 1);
+    w->need_comma[w->depth] = true;
+    return w->err == 0;
+}
+
+static void open_level(jsonw *w, char open, char close)
+{
+    if (!begin_value(w))
+        return;
+    if (w->depth >= JSONW_MAX_DEPTH) {
+        w->err = -PT_ERR_INTERNAL;
+        return;
+    }
+    put(w, &open, 1);
+    w->depth++;
+    w->need_comma[w->depth] = false;
+    w->close[w->depth] = close;
+}
+
+void jw_obj(jsonw *w)
+{
+    open_level(w, '{', '}');
+}
+
+void jw_arr(jsonw *w)
+{
+    open_level(w, '[', ']');
+}
+
+void jw_end(jsonw *w)
+{
+    if (w->err)
+        return;
+    if (w->depth == 0 || w->after_key) {
+        w->err = -PT_ERR_INTERNAL;
+        return;
+    }
+    put(w, &w->close[w->depth], 1);
+    w->depth--;
+}
+
+/* Length of the valid UTF-8 sequence at p (of n bytes left), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    size_t len;
+    unsigned min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, min = 0x10000;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    unsigned cp = c & (0xFF >> (len + 1));
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+static void put_escaped(jsonw *w, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+    put(w, "\"", 1);
+    while (p < end && w->err == 0) {
+        unsigned c = *p;
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            p++;
+            continue;
+        }
+        size_t len = c < 0x80 ? 1 : utf8_len(p, (size_t)(end - p));
+        if (c >= 0x80 && len > 1) {
+            p += len;
+            continue;
+        }
+        put(w, (const char *)run, (size_t)(p - run));
+        char esc[8];
+        size_t elen = 2;
+        esc[0] = '\\';
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            if (c < 0x20) {
+                memcpy(esc, "\\u00", 4);
+                esc[4] = hex[c >> 4];
+                esc[5] = hex[c & 15];
+                elen = 6;
+            } else {   /* not valid UTF-8: U+FFFD */
+                memcpy(esc, "\xEF\xBF\xBD", 3);
+                elen = 3;
+            }
+        }
+        put(w, esc, elen);
+        p++;
+        run = p;
+    }
+    put(w, (const char *)run, (size_t)(p - run));
+    put(w, "\"", 1);
+}
+
+void jw_key(jsonw *w, const char *key)
+{
+    if (w->err)
+        return;
+    if (w->depth == 0 || w->close[w->depth] != '}' || w->after_key) {
+        w->err = -PT_ERR_INTERNAL;
+        return;
+    }
+    if (w->need_comma[w->depth])
+        put(w, ",", 1);
+    w->need_comma[w->depth] = true;
+    put_escaped(w, key, strlen(key));
+    put(w, ":", 1);
+    w->after_key = true;
+}
+
+void jw_strn(jsonw *w, const char *s, size_t n)
+{
+    if (begin_value(w))
+        put_escaped(w, s, n);
+}
+
+void jw_str(jsonw *w, const char *s)
+{
+    if (s == NULL)
+        jw_null(w);
+    else
+        jw_strn(w, s, strlen(s));
+}
+
+void jw_int(jsonw *w, int64_t v)
+{
+    char tmp[24];
+    if (begin_value(w))
+        put(w, tmp, (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v));
+}
+
+void jw_real(jsonw *w, double v)
+{
+    char tmp[40];
+    if (!isfinite(v)) {
+        jw_null(w);
+        return;
+    }
+    if (!begin_value(w))
+        return;
+    int n = snprintf(tmp, sizeof tmp, "%.15g", v);
+    if (strtod(tmp, NULL) != v)
+        n = snprintf(tmp, sizeof tmp, "%.17g", v);
+    if (strpbrk(tmp, ".eEn") == NULL && n + 2 < (int)sizeof tmp) {
+        memcpy(tmp + n, ".0", 3);
+        n += 2;
+    }
+    put(w, tmp, (size_t)n);
+}
+
+void jw_bool(jsonw *w, bool v)
+{
+    if (begin_value(w))
+        put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+void jw_null(jsonw *w)
+{
+    if (begin_value(w))
+        put(w, "null", 4);
+}
+
+void jw_kstr(jsonw *w, const char *key, const char *s)
+{
+    jw_key(w, key);
+    jw_str(w, s);
+}
+
+void jw_kint(jsonw *w, const char *key, int64_t v)
+{
+    jw_key(w, key);
+    jw_int(w, v);
+}
+
+void jw_kreal(jsonw *w, const char *key, double v)
+{
+    jw_key(w, key);
+    jw_real(w, v);
+}
+
+void jw_kbool(jsonw *w, const char *key, bool v)
+{
+    jw_key(w, key);
+    jw_bool(w, v);
+}
+
+void jw_knull(jsonw *w, const char *key)
+{
+    jw_key(w, key);
+    jw_null(w);
+}
