@@ -22,12 +22,23 @@ for l in open(sys.argv[1]):
     o=json.loads(l)
     if "demo" in o: print([t["api_key"] for t in o["demo"]["tenants"] if t["slug"]=="dubai-demo"][0])' "$data/out")
 rss() { awk '/VmRSS/ {print $2}' /proc/$pid/status; }
+# server CPU time (user + system) in clock ticks: with other work on the
+# machine, CPU per request is steadier than requests per second
+ticks() { awk '{print $14 + $15}' /proc/$pid/stat; }
+hz=$(getconf CLK_TCK)
 echo "rss_kb_before $(rss)"
+t0=$(ticks)
 health=$(wrk -t2 -c100 -d${secs}s -s bench/health.lua http://127.0.0.1:$port/health | grep '^JSON' | sed 's/^JSON //')
+t1=$(ticks)
 echo "health $health"
 chat=$(API_KEY=$key wrk -t2 -c100 -d${secs}s --timeout 10s -s bench/chat.lua http://127.0.0.1:$port/ | grep '^JSON' | sed 's/^JSON //')
+t2=$(ticks)
 echo "chat $chat"
 convs=$(python3 -c 'import json,sys; print(int(json.loads(sys.argv[1])["requests"]/8))' "$chat")
 echo "conversations $convs"
 echo "rss_kb_after $(rss)"
-python3 -c 'import json,sys; h=json.loads(sys.argv[1]); c=json.loads(sys.argv[2]); print("ratio_chat_over_health %.3f" % (c["rps"]/h["rps"]))' "$health" "$chat"
+python3 -c 'import json,sys
+h=json.loads(sys.argv[1]); c=json.loads(sys.argv[2]); t0,t1,t2,hz=map(int,sys.argv[3:7])
+print("ratio_chat_over_health %.3f" % (c["rps"]/h["rps"]))
+hu=(t1-t0)/hz*1e6/max(h["requests"],1); cu=(t2-t1)/hz*1e6/max(c["requests"],1)
+print("server_cpu_us_per_request health %.1f chat %.1f (ratio %.3f)" % (hu, cu, hu/cu if cu else 0))' "$health" "$chat" $t0 $t1 $t2 $hz

@@ -195,6 +195,74 @@ static void fault_turns(bool sticky)
     store_close(s);
 }
 
+/* Group commit under faults: three turns in one turns_write.  When the
+ * call fails none of them may be there; when it succeeds each turn is whole
+ * or absent, and present exactly when its own rc is 0. */
+static void fault_batch(bool sticky)
+{
+    char url[600], path[512];
+    pt_error err = {0};
+    store *s = NULL;
+    snprintf(path, sizeof path, "%s/batch-%d.db", tmpdir, sticky);
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    CHECK(store_open(url, &s, &err) == 0, "open: %s", err.msg);
+    if (s == NULL)
+        return;
+    tenant t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.slug, sizeof t.slug, "fault");
+    CHECK(s->ops->tenant_create(s, &t, NULL, &err) == 0, "tenant: %s", err.msg);
+
+    int runs = 0, wrong = 0, unusable = 0;
+    for (int n = 1; n < 5000; n++) {
+        char sess[3][32], user[3][32];
+        store_lead lead[3];
+        store_turn tw[3], *batch[3];
+        for (int i = 0; i < 3; i++) {
+            snprintf(sess[i], sizeof sess[i], "b%d-%d", n, i);
+            snprintf(user[i], sizeof user[i], "bu%d-%d", n, i);
+            lead[i] = (store_lead){.user_id = user[i], .session_id = sess[i], .language = "en",
+                                   .state = "WARMUP", .temperature = "cold"};
+            tw[i] = (store_turn){.tenant = t.id, .session_id = sess[i], .user_id = user[i],
+                                 .session_json = "{\"state\":\"WARMUP\"}", .user_text = "hi",
+                                 .assistant_text = "hello", .assistant_meta = "{}",
+                                 .profile_json = "{}", .lead = &lead[i]};
+            batch[i] = &tw[i];
+        }
+        pt_error_clear(&err);
+        fault_arm(n, sticky);
+        int rc = s->ops->turns_write(s, batch, 3, &err);
+        fault_disarm();
+        runs++;
+        for (int i = 0; i < 3; i++) {
+            int state = turn_state(path, sess[i], user[i]);
+            bool want = rc == 0 && tw[i].rc == 0;
+            if (state != (want ? 1 : 0)) {
+                fprintf(stderr, "fault %d turn %d: rc %d turn rc %d state %d\n", n, i, rc,
+                        tw[i].rc, state);
+                wrong++;
+            }
+            if (rc && tw[i].rc != rc)
+                wrong++;
+        }
+        char sess2[40], user2[40];
+        snprintf(sess2, sizeof sess2, "bafter-%d", n);
+        snprintf(user2, sizeof user2, "bafter-u%d", n);
+        pt_error_clear(&err);
+        if (run_turn(s, t.id, sess2, user2, &err) != 0) {
+            fprintf(stderr, "after batch fault %d: %s\n", n, err.msg);
+            unusable++;
+        }
+        if (!fault_fired)
+            break;
+    }
+    printf("    batch %s: %d runs\n", sticky ? "sticky" : "one-shot", runs);
+    CHECK(runs > 5, "faults were injected (%d runs)", runs);
+    CHECK_INT(wrong, 0);
+    CHECK_INT(unusable, 0);
+    store_close(s);
+}
+
 static void fault_open(bool sticky)
 {
     int runs = 0, broken = 0;
@@ -307,6 +375,12 @@ TEST(test_fault_turns)
     fault_turns(true);
 }
 
+TEST(test_fault_batch)
+{
+    fault_batch(false);
+    fault_batch(true);
+}
+
 TEST(test_fault_open)
 {
     fault_open(false);
@@ -343,7 +417,7 @@ static void setup(void)
 
 TEST_MAIN(
     setup();
-    RUN(test_fault_turns);
+    RUN(test_fault_turns); RUN(test_fault_batch);
     RUN(test_fault_open);
     RUN(test_fault_reads);
     rm_tree(tmpdir);

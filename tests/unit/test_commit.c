@@ -1,0 +1,222 @@
+/*
+ * test_commit.c - group commit and the state cache, against a real SQLite
+ * file: store_ops.turns_write isolates a failing turn under its savepoint
+ * and keeps the others (a failed commit keeping none is in
+ * test_store_fault.c); the committer writes
+ * what many threads submit at once, every turn exactly once and in order
+ * per session; the state cache copies, replaces, evicts by its byte budget
+ * and forgets.
+ */
+#include "engine/commit.h"
+#include "engine/state_cache.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "test.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char tmpdir[256];
+static char dbpath[300], dburl[320];
+
+static long long raw_int(const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long long v = -1;
+    if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static tenant_id make_tenant(store *s)
+{
+    tenant t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.slug, sizeof t.slug, "commit-test");
+    snprintf(t.name, sizeof t.name, "Commit test");
+    snprintf(t.currency, sizeof t.currency, "AED");
+    snprintf(t.region, sizeof t.region, "AE");
+    snprintf(t.timezone, sizeof t.timezone, "Asia/Dubai");
+    pt_error err = {0};
+    CHECK(s->ops->tenant_create(s, &t, "commit-key", &err) == 0, "tenant: %s", err.msg);
+    return t.id;
+}
+
+static store_turn turn_of(tenant_id t, const char *sid, const char *text)
+{
+    store_turn tw = {.tenant = t, .session_id = sid, .user_id = sid, .session_json = text,
+                     .user_text = text, .assistant_text = "ok", .profile_json = "{}"};
+    return tw;
+}
+
+TEST(test_turns_write_isolates_a_failed_turn)
+{
+    store *s = NULL;
+    pt_error err = {0};
+    CHECK(store_open(dburl, &s, &err) == 0, "open: %s", err.msg);
+    if (s == NULL)
+        return;
+    tenant_id t = make_tenant(s);
+    store_turn a = turn_of(t, "s-a", "{\"n\":1}"), bad = turn_of(t + 999, "s-bad", "{}"),
+               c = turn_of(t, "s-c", "{\"n\":3}");
+    store_turn *batch[] = {&a, &bad, &c};
+    CHECK_INT(s->ops->turns_write(s, batch, 3, &err), 0);
+    CHECK_INT(a.rc, 0);
+    CHECK_INT(bad.rc, -PT_ERR_NOT_FOUND);   /* no such tenant: the foreign key */
+    CHECK(strstr(bad.err.msg, "tenant") != NULL, "says why: %s", bad.err.msg);
+    CHECK_INT(c.rc, 0);
+    CHECK_INT(raw_int("SELECT count(*) FROM sessions"), 2);
+    CHECK_INT(raw_int("SELECT count(*) FROM messages"), 4);
+    CHECK_INT(raw_int("SELECT count(*) FROM messages WHERE session_id = 's-bad'"), 0);
+    CHECK_INT(raw_int("SELECT count(*) FROM profiles"), 2);
+
+    /* inside an open turn it joins the transaction: a rollback undoes it */
+    store_turn d = turn_of(t, "s-d", "{}");
+    store_turn *one[] = {&d};
+    CHECK_INT(s->ops->turn_begin(s, &err), 0);
+    CHECK_INT(s->ops->turns_write(s, one, 1, &err), 0);
+    s->ops->turn_rollback(s);
+    CHECK_INT(raw_int("SELECT count(*) FROM sessions WHERE session_id = 's-d'"), 0);
+    CHECK_INT(s->ops->turn_begin(s, &err), 0);
+    CHECK_INT(s->ops->turns_write(s, one, 1, &err), 0);
+    CHECK_INT(s->ops->turn_commit(s, &err), 0);
+    CHECK_INT(raw_int("SELECT count(*) FROM sessions WHERE session_id = 's-d'"), 1);
+
+    store_close(s);
+}
+
+typedef struct submitter {
+    committer *c;
+    tenant_id t;
+    int id, turns, failures;
+} submitter;
+
+static void *submit_many(void *arg)
+{
+    submitter *sb = arg;
+    char sid[32], text[64];
+    snprintf(sid, sizeof sid, "th-%d", sb->id);
+    for (int i = 0; i < sb->turns; i++) {
+        snprintf(text, sizeof text, "{\"turn\":%d}", i);
+        store_turn tw = turn_of(sb->t, sid, text);
+        if (committer_submit(sb->c, &tw) != 0)
+            sb->failures++;
+    }
+    return NULL;
+}
+
+TEST(test_committer_many_threads)
+{
+    store *s = NULL, *cs = NULL;
+    pt_error err = {0};
+    CHECK(store_open(dburl, &s, &err) == 0, "open: %s", err.msg);
+    CHECK(store_open(dburl, &cs, &err) == 0, "open: %s", err.msg);
+    if (s == NULL || cs == NULL)
+        return;
+    tenant_id t = 0;
+    tenant tt;
+    CHECK_INT(s->ops->tenant_by_slug(s, "commit-test", &tt, &err), 0);
+    t = tt.id;
+    long long before = raw_int("SELECT count(*) FROM messages");
+    committer *c = NULL;
+    CHECK_INT(committer_start(cs, 4, &c, &err), 0);   /* small batches: the cap is exercised */
+    if (c == NULL) {
+        store_close(s);
+        return;
+    }
+    enum { THREADS = 8, TURNS = 40 };
+    submitter sb[THREADS];
+    pthread_t th[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        sb[i] = (submitter){.c = c, .t = t, .id = i, .turns = TURNS};
+        pthread_create(&th[i], NULL, submit_many, &sb[i]);
+    }
+    int failures = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        failures += sb[i].failures;
+    }
+    CHECK_INT(failures, 0);
+    unsigned long batches = 0, turns = 0;
+    committer_stats(c, &batches, &turns);
+    CHECK_INT(turns, THREADS * TURNS);
+    CHECK(batches >= (unsigned long)(THREADS * TURNS / 4), "max_batch 4 holds: %lu batches", batches);
+    committer_stop(c);
+    /* every turn once: two transcript lines each */
+    CHECK_INT(raw_int("SELECT count(*) FROM messages") - before, 2 * THREADS * TURNS);
+    /* in order per session: the last state is the last turn's */
+    CHECK_INT(raw_int("SELECT count(*) FROM sessions WHERE session_id LIKE 'th-%'"
+                      " AND state_json = '{\"turn\":39}'"), THREADS);
+    CHECK_INT(raw_int("SELECT count(*) FROM messages a JOIN messages b ON a.session_id = b.session_id"
+                      " AND a.role = 'user' AND b.role = 'user' AND a.id < b.id"
+                      " WHERE a.session_id LIKE 'th-%'"
+                      " AND CAST(substr(a.text, 9) AS INTEGER) > CAST(substr(b.text, 9) AS INTEGER)"), 0);
+    store_close(s);
+}
+
+TEST(test_state_cache)
+{
+    struct rec { int a; char name[100]; } r1 = {1, "one"}, r2 = {2, "two"}, out;
+    state_cache *c = state_cache_open(4096);
+    CHECK(c != NULL, "open");
+    if (c == NULL)
+        return;
+    CHECK(!state_cache_get(c, STATE_SESSION, 1, "s1", &out, sizeof out), "empty");
+    state_cache_put(c, STATE_SESSION, 1, "s1", &r1, sizeof r1);
+    CHECK(state_cache_get(c, STATE_SESSION, 1, "s1", &out, sizeof out) && out.a == 1, "hit");
+    CHECK(!state_cache_get(c, STATE_PROFILE, 1, "s1", &out, sizeof out), "kind is part of the key");
+    CHECK(!state_cache_get(c, STATE_SESSION, 2, "s1", &out, sizeof out), "tenant is part of the key");
+    CHECK(!state_cache_get(c, STATE_SESSION, 1, "s1", &out, sizeof out - 1), "size must match");
+    state_cache_put(c, STATE_SESSION, 1, "s1", &r2, sizeof r2);
+    CHECK(state_cache_get(c, STATE_SESSION, 1, "s1", &out, sizeof out) && out.a == 2, "replaced");
+    /* the budget: 4096 bytes hold fewer than 40 records of ~170 bytes */
+    char id[16];
+    for (int i = 0; i < 40; i++) {
+        snprintf(id, sizeof id, "k%d", i);
+        r1.a = i;
+        state_cache_put(c, STATE_SESSION, 1, id, &r1, sizeof r1);
+    }
+    size_t entries = 0, bytes = 0;
+    unsigned long hits = 0, misses = 0;
+    state_cache_stats(c, &entries, &bytes, &hits, &misses);
+    CHECK(bytes <= 4096 && entries > 5 && entries < 40, "bounded: %zu entries, %zu bytes", entries, bytes);
+    CHECK(state_cache_get(c, STATE_SESSION, 1, "k39", &out, sizeof out) && out.a == 39, "newest kept");
+    CHECK(!state_cache_get(c, STATE_SESSION, 1, "k0", &out, sizeof out), "oldest evicted");
+    state_cache_drop(c, STATE_SESSION, 1, "k39");
+    CHECK(!state_cache_get(c, STATE_SESSION, 1, "k39", &out, sizeof out), "dropped");
+    state_cache_close(c);
+
+    state_cache *off = state_cache_open(0);
+    state_cache_put(off, STATE_SESSION, 1, "s1", &r1, sizeof r1);
+    CHECK(!state_cache_get(off, STATE_SESSION, 1, "s1", &out, sizeof out), "budget 0: off");
+    state_cache_close(off);
+}
+
+int main(void)
+{
+    printf("%s\n", __FILE__);
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/pt-commit-XXXXXX");
+    if (mkdtemp(tmpdir) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    snprintf(dbpath, sizeof dbpath, "%s/t.db", tmpdir);
+    snprintf(dburl, sizeof dburl, "sqlite:%s", dbpath);
+    RUN(test_turns_write_isolates_a_failed_turn);
+    RUN(test_committer_many_threads);
+    RUN(test_state_cache);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tmpdir);
+    printf("%d passed, %d failed\n", test_passed, test_failed);
+    return test_failed ? 1 : 0;
+}
