@@ -168,6 +168,7 @@ char *session_to_json(const session *s, arena *a)
 {
     buf b = BUF_INIT(0);
     jsonw w;
+    buf_reserve(&b, 2048);   /* a typical record: no regrowth */
     jw_init(&w, &b);
     jw_obj(&w);
     jw_kint(&w, "v", 1);
@@ -288,6 +289,7 @@ char *profile_to_json(const profile *p, arena *a)
 {
     buf b = BUF_INIT(0);
     jsonw w;
+    buf_reserve(&b, 2048);   /* a typical record: no regrowth */
     jw_init(&w, &b);
     jw_obj(&w);
     jw_kint(&w, "v", 1);

@@ -523,6 +523,7 @@ static char *answer_json(const chat_request *req, const session *s,
         frustration = n->frustration;
     buf b = BUF_INIT(0);
     jsonw w;
+    buf_reserve(&b, 4096);   /* a typical answer: no regrowth */
     jw_init(&w, &b);
     jw_obj(&w);
     jw_kstr(&w, "answer", r->text ? r->text : "");

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int buf_reserve(buf *b, size_t extra)
+int buf_reserve(buf *b, size_t extra)
 {
     if (b->cap && (extra > b->cap || b->len > b->cap - extra))
         return -PT_ERR_TOO_LARGE;

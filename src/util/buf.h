@@ -21,6 +21,8 @@ typedef struct buf {
 #define BUF_INIT(capacity) {NULL, 0, 0, (capacity)}
 
 int buf_append(buf *b, const void *p, size_t n);      /* 0 or -PT_ERR_* */
+/* Makes room for extra more bytes (and the NUL) without changing len. */
+int buf_reserve(buf *b, size_t extra);
 int buf_puts(buf *b, const char *s);
 int buf_putc(buf *b, char c);
 int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

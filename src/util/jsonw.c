@@ -112,6 +112,21 @@ static void put_escaped(jsonw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+    /* the common case: printable ASCII only, copied in one go */
+    size_t plain = 0;
+    while (plain < n && p[plain] >= 0x20 && p[plain] < 0x80 && p[plain] != '"' && p[plain] != '\\')
+        plain++;
+    if (plain == n) {
+        if (w->err == 0 && (w->err = buf_reserve(w->b, n + 2)) == 0) {
+            char *o = w->b->data + w->b->len;
+            o[0] = '"';
+            memcpy(o + 1, s, n);
+            o[n + 1] = '"';
+            w->b->len += n + 2;
+            w->b->data[w->b->len] = '\0';
+        }
+        return;
+    }
     put(w, "\"", 1);
     while (p < end && w->err == 0) {
         unsigned c = *p;
@@ -185,11 +200,27 @@ void jw_str(jsonw *w, const char *s)
         jw_strn(w, s, strlen(s));
 }
 
+/* Decimal digits of v into the end of tmp[24]; returns the first. */
+static char *format_int(char tmp[24], int64_t v)
+{
+    char *o = tmp + 24;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--o = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--o = '-';
+    return o;
+}
+
 void jw_int(jsonw *w, int64_t v)
 {
     char tmp[24];
-    if (begin_value(w))
-        put(w, tmp, (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v));
+    if (!begin_value(w))
+        return;
+    char *o = format_int(tmp, v);
+    put(w, o, (size_t)(tmp + 24 - o));
 }
 
 void jw_real(jsonw *w, double v)
@@ -201,6 +232,43 @@ void jw_real(jsonw *w, double v)
     }
     if (!begin_value(w))
         return;
+    /* Scores, yields, areas: a few decimals.  When ll / 10^k (an exact
+     * integer over an exact power of ten, so one correctly rounded division)
+     * equals v, the decimal text of ll reads back as v. */
+    static const double pow10[] = {1, 10, 100, 1000, 10000};
+    if (fabs(v) < 1e12) {
+        for (int k = 0; k <= 4; k++) {
+            double m = v * pow10[k];
+            long long ll = llround(m);
+            if ((double)ll / pow10[k] != v)
+                continue;
+            char ibuf[24];
+            char *digits = format_int(ibuf, ll < 0 ? -ll : ll);
+            size_t nd = (size_t)(ibuf + 24 - digits), pos = 0;
+            if (ll < 0)
+                tmp[pos++] = '-';
+            if (nd <= (size_t)k) {              /* 0.05: leading zeros */
+                tmp[pos++] = '0';
+                tmp[pos++] = '.';
+                for (size_t z = nd; z < (size_t)k; z++)
+                    tmp[pos++] = '0';
+                memcpy(tmp + pos, digits, nd);
+                pos += nd;
+            } else {
+                memcpy(tmp + pos, digits, nd - (size_t)k);
+                pos += nd - (size_t)k;
+                tmp[pos++] = '.';
+                if (k == 0) {
+                    tmp[pos++] = '0';
+                } else {
+                    memcpy(tmp + pos, digits + nd - k, (size_t)k);
+                    pos += (size_t)k;
+                }
+            }
+            put(w, tmp, pos);
+            return;
+        }
+    }
     int n = snprintf(tmp, sizeof tmp, "%.15g", v);
     if (strtod(tmp, NULL) != v)
         n = snprintf(tmp, sizeof tmp, "%.17g", v);

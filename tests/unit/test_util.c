@@ -119,6 +119,33 @@ TEST(test_jsonw)
     CHECK_INT(json_array_size(json_object_get(o, "a")), 4);
     json_decref(o);
 
+    /* reals: short where exact, always read back as the same double */
+    static const struct { double v; const char *text; } reals[] = {
+        {4.5, "4.5"}, {0.05, "0.05"}, {-0.5, "-0.5"}, {1234.5678, "1234.5678"}, {3.0, "3.0"},
+        {-12.0, "-12.0"}, {0.0, "0.0"}, {1e-7, NULL}, {1e20, NULL}, {0.1 + 0.2, NULL},
+        {123456.00001, NULL}, {2.0 / 3.0, NULL}, {-1e300, NULL},
+    };
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+        buf_reset(&b);
+        jw_init(&w, &b);
+        jw_real(&w, reals[i].v);
+        CHECK_INT(jw_finish(&w), 0);
+        if (reals[i].text)
+            CHECK_STR(buf_cstr(&b), reals[i].text);
+        json_t *r = json_loads(buf_cstr(&b), JSON_DECODE_ANY, NULL);
+        CHECK(json_is_real(r) && json_real_value(r) == reals[i].v, "%s reads back as %.17g",
+              buf_cstr(&b), reals[i].v);
+        json_decref(r);
+    }
+    buf_reset(&b);
+    jw_init(&w, &b);
+    jw_arr(&w);
+    jw_int(&w, INT64_MIN);
+    jw_int(&w, INT64_MAX);
+    jw_int(&w, 0);
+    jw_end(&w);
+    CHECK_STR(buf_cstr(&b), "[-9223372036854775808,9223372036854775807,0]");
+
     /* misuse is an error, never bad output */
     buf_reset(&b);
     jw_init(&w, &b);
