@@ -9,8 +9,13 @@
  * A turn holds its session's lock from the moment the session is read until
  * the answer is committed, so messages of one conversation are handled one
  * at a time and each sees the state the previous one left.  All writes of a
- * turn (session, both transcript lines, profile, lead, booking) are one
- * store transaction, committed before the answer is returned.
+ * turn (session, both transcript lines, profile, lead) go to the group
+ * committer (commit.h), which writes the turns of many conversations in one
+ * transaction with one fsync, each under its own savepoint, and returns
+ * only once they are durable: no answer leaves before its data.  A turn that
+ * books a viewing is written on its own instead, in the transaction that
+ * decides the booking.  The session and profile of recent turns are kept
+ * decoded in memory (state_cache.h), put there only after their commit.
  */
 #include "engine/engine.h"
 #include "engine/commit.h"

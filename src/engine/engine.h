@@ -4,8 +4,9 @@
  * The engine owns what outlives a request: the store pool, the trained NLU
  * model, each tenant's runtime (settings, pack, gazetteer) and the metrics.
  * A turn is:  authenticate (API key -> tenant) -> lock the session ->
- * load session + profile -> nlu -> dialog (-> search) -> reply -> one store
- * transaction (session, transcript, profile, lead, booking) -> unlock.
+ * load session + profile (memory, else store) -> nlu -> dialog (-> search)
+ * -> reply -> the turn's writes (session, transcript, profile, lead) durable
+ * through the group committer, or one transaction with a booking -> unlock.
  * Messages of one session are handled one at a time, in arrival order.
  *
  * Channels (HTTP, terminal, later Telegram/WhatsApp) call engine_chat();

@@ -30,7 +30,8 @@
  * transaction.  After a failed write the caller rolls the turn back.  A
  * thread keeps at most one turn or import open at a time: writers of one
  * database queue on one lock, so opening a second on another handle would
- * wait on itself.
+ * wait on itself.  turns_write() writes the turns of many conversations in
+ * one transaction, each under a savepoint (the engine's group commit).
  */
 #ifndef PT_STORE_H
 #define PT_STORE_H
