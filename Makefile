@@ -103,3 +103,15 @@ clean:
 	rm -rf build
 
 -include $(OBJ_REL:.o=.d) $(OBJ_ASAN:.o=.d) $(OBJ_FUZZ:.o=.d)
+
+# ---- benchmarks (see BENCHMARKS.md; never part of `make test`) ----
+build/bench/%: bench/%.c build/libproptalk.a
+	@mkdir -p $(dir $@)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS_REL) $< build/libproptalk.a -o $@ $(LDLIBS)
+
+bench: build/proptalk build/bench/turn_write
+	@echo "== store: turns written per commit (1, 4, 16, 64)"
+	@for b in 1 4 16 64; do build/bench/turn_write 4000 $$b 1000 2>/dev/null; done
+	@echo "== chat over HTTP against /health (bench/chat_load.sh)"
+	@bench/chat_load.sh 10 full

@@ -151,13 +151,19 @@ int cmd_serve(int argc, char **argv)
     if (demo && (rc = load_demo(db_url, secret, &info, &err)))
         goto fail;
 
+    /* Threads mostly wait: a chat turn waits for its group commit (an fsync)
+     * while it holds its HTTP worker, and the more turns wait together, the
+     * more each commit carries.  So many workers, few store handles (a turn
+     * gives its handle back before it waits). */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncpu <= 0)
+        ncpu = 1;
     if (threads <= 0)
-        threads = ncpu > 0 ? ncpu : 1;
+        threads = ncpu * 16 < 256 ? ncpu * 16 : 256;
     engine_config cfg = {0};
     cfg.db_url = db_url;
     cfg.packs_dir = packs;
-    cfg.store_handles = (int)threads + 1;
+    cfg.store_handles = (int)(threads < ncpu * 2 + 1 ? threads : ncpu * 2 + 1) + 1;
     rc = engine_open(&cfg, &e, &err);
     if (rc)
         goto fail;

@@ -724,8 +724,13 @@ static int chat_turn(engine *e, tenant_rt *rt, const chat_request *req, arena *a
             in_turn = false;      /* a failed commit rolls back by itself */
             rc = st->ops->turn_commit(st, err);
         }
-    } else if (committer_submit(e->committer, &tw)) {
-        rc = pt_fail(err, -tw.rc, "%s", tw.err.msg);
+    } else {
+        /* the handle is not needed while the commit is awaited: others may
+         * read with it, so the pool need not be as large as the thread count */
+        store_pool_put(e->pool, st);
+        st = NULL;
+        if (committer_submit(e->committer, &tw))
+            rc = pt_fail(err, -tw.rc, "%s", tw.err.msg);
     }
     if (rc) {
         state_cache_drop(e->cache, STATE_SESSION, rt->t.id, req->session_id);
