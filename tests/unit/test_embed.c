@@ -13,6 +13,7 @@
 #include "import/import.h"
 #include "store/store.h"
 #include "test.h"
+#include "fake_embed.h"
 
 #include <curl/curl.h>
 #include <math.h>
@@ -24,90 +25,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static pid_t fake_pid;
-static int fake_port;
 static char dir[64];
 static store *st;
 static tenant ta, tb, tc;
-
-/* ---- the fake server ------------------------------------------------------ */
-
-static void fake_start(void)
-{
-    int fds[2];
-    if (pipe(fds) != 0)
-        exit(1);
-    fake_pid = fork();
-    if (fake_pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        execlp("python3", "python3", "tests/fake/embed_server.py", "--key", "test-key",
-               (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *f = fdopen(fds[0], "r");
-    char line[64] = "";
-    if (f == NULL || fgets(line, sizeof line, f) == NULL || sscanf(line, "PORT %d", &fake_port) != 1) {
-        fprintf(stderr, "fake embeddings server did not start\n");
-        exit(1);
-    }
-    fclose(f);
-}
-
-static void fake_stop(void)
-{
-    if (fake_pid > 0) {
-        kill(fake_pid, SIGTERM);
-        waitpid(fake_pid, NULL, 0);
-    }
-}
-
-static size_t sink(char *d, size_t s, size_t n, void *ctx)
-{
-    buf *b = ctx;
-    buf_append(b, d, s * n);
-    return s * n;
-}
-
-/* GET /stats -> requests and inputs counted by the fake since the last reset. */
-static void fake_stats(long *requests, long *inputs)
-{
-    char url[96];
-    buf b = BUF_INIT(0);
-    *requests = *inputs = -1;
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/stats", fake_port);
-    CURL *c = curl_easy_init();
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    if (curl_easy_perform(c) == CURLE_OK) {
-        const char *s = buf_cstr(&b);
-        const char *r = strstr(s, "\"requests\": "), *i = strstr(s, "\"inputs\": ");
-        if (r && i) {
-            *requests = strtol(r + 12, NULL, 10);
-            *inputs = strtol(i + 10, NULL, 10);
-        }
-    }
-    curl_easy_cleanup(c);
-    buf_free(&b);
-}
-
-static void fake_reset(void)
-{
-    char url[96];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/reset", fake_port);
-    CURL *c = curl_easy_init();
-    buf b = BUF_INIT(0);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_perform(c);
-    curl_easy_cleanup(c);
-    buf_free(&b);
-}
 
 /* A provider on the fake with the given mode ("" for normal). */
 static embed_provider *provider(const char *mode, int batch, int query_timeout_ms,
