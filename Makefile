@@ -94,6 +94,12 @@ blackbox: build/asan/proptalk
 test: build/proptalk build/asan/proptalk $(UNIT_BIN) $(FUZZ_BIN)
 	@tests/run_all.sh
 
+# bench/*.c programs (see BENCHMARKS.md), against the release library
+build/bench/%: bench/%.c build/libproptalk.a
+	@mkdir -p $(dir $@)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS_REL) -Wno-unused-function $< build/libproptalk.a -o $@ $(LDLIBS)
+
 demo:
 	@tools/install-deps.sh
 	@$(MAKE) --no-print-directory all

@@ -1018,6 +1018,26 @@ static void sift_down(const vec_cache *c, scored *h, int n, int i)
     }
 }
 
+/* The best m (1..c->n) rows of c for the unit query qv, as a min-heap in
+ * heap (its root is the worst of them).  Returns m. */
+static int rank_top(const vec_cache *c, const float *qv, int m, scored *heap)
+{
+    int used = 0, dim = c->dim;
+    for (int i = 0; i < c->n; i++) {
+        scored x = {dot(qv, c->v + (size_t)i * (size_t)dim, dim), i};
+        if (used < m) {
+            heap[used++] = x;
+            if (used == m)
+                for (int j = m / 2 - 1; j >= 0; j--)
+                    sift_down(c, heap, m, j);
+        } else if (worse(c, heap[0], x)) {
+            heap[0] = x;
+            sift_down(c, heap, m, 0);
+        }
+    }
+    return used;
+}
+
 int embed_rank(embed_provider *p, store *s, tenant_id t, const char *query, int k, arena *a,
                const char ***ids, int *n, pt_error *err)
 {
@@ -1059,25 +1079,13 @@ int embed_rank(embed_provider *p, store *s, tenant_id t, const char *query, int 
     for (int j = 0; j < dim; j++)
         qv[j] = norm > 0 ? (float)(qv[j] / norm) : 0.0f;
 
-    int m = k < c->n ? k : c->n, used = 0;
+    int m = k < c->n ? k : c->n;
     heap = malloc(sizeof *heap * (size_t)m);
     if (heap == NULL) {
         rc = pt_fail(err, PT_ERR_NOMEM, "embeddings: out of memory");
         goto done;
     }
-    /* a min-heap of the best m so far: its root is the worst of them */
-    for (int i = 0; i < c->n; i++) {
-        scored x = {dot(qv, c->v + (size_t)i * (size_t)dim, dim), i};
-        if (used < m) {
-            heap[used++] = x;
-            if (used == m)
-                for (int j = m / 2 - 1; j >= 0; j--)
-                    sift_down(c, heap, m, j);
-        } else if (worse(c, heap[0], x)) {
-            heap[0] = x;
-            sift_down(c, heap, m, 0);
-        }
-    }
+    int used = rank_top(c, qv, m, heap);
     const char **out = arena_alloc(a, sizeof *out * (size_t)(used ? used : 1));
     if (out == NULL) {
         rc = pt_fail(err, PT_ERR_NOMEM, "embeddings: out of memory");
