@@ -22,6 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <jansson.h>
 #include <sodium.h>
 
@@ -741,6 +746,69 @@ TEST(test_login_limit)
     admin_setup(NULL, 0);
 }
 
+static int connect_local(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    struct timeval tv = {10, 0};
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Sends the headers of an import of len bytes (no body yet). */
+static int import_headers(bool expect)
+{
+    char head[2048];
+    int fd = connect_local();
+    int n = snprintf(head, sizeof head, "POST /api/listings/import HTTP/1.1\r\nHost: x\r\n"
+                     "Authorization: Bearer %s\r\nContent-Length: 1048576\r\n%s\r\n", tok_boss,
+                     expect ? "Expect: 100-continue\r\n" : "");
+    if (fd >= 0 && send(fd, head, (size_t)n, MSG_NOSIGNAL) != n) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+static int read_status(int fd)
+{
+    char in[4096];
+    ssize_t r = recv(fd, in, sizeof in - 1, 0);
+    int status = 0;
+    if (r > 0) {
+        in[r] = '\0';
+        sscanf(in, "HTTP/1.%*d %d", &status);
+    }
+    return status;
+}
+
+TEST(test_upload_slots)
+{
+    /* two imports read their bodies at once; a third waits its turn (429) */
+    int a = import_headers(false), b = import_headers(false);
+    CHECK(a >= 0 && b >= 0, "two uploads started");
+    usleep(200000);
+    int c = import_headers(true);
+    int st = read_status(c);
+    CHECK(st == 429, "a third concurrent upload is 429 (got %d)", st);
+    close(c);
+    close(a);
+    close(b);
+    usleep(300000);   /* the server notices the closed connections */
+    c = import_headers(true);
+    st = read_status(c);
+    CHECK(st == 100, "after they end, an upload is let in (100 Continue, got %d)", st);
+    close(c);
+}
+
 TEST(test_not_configured)
 {
     resp r;
@@ -770,6 +838,7 @@ TEST_MAIN(
     RUN(test_chat_sees_writes);
     RUN(test_embeddings);
     RUN(test_login_limit);
+    RUN(test_upload_slots);
     RUN(test_not_configured);
     http_server_stop(srv);
     admin_shutdown();
