@@ -34,7 +34,7 @@ static void import_embed(store *s, const tenant *t, char **line)
             fprintf(stderr, "proptalk import: embeddings: %s\n", err.msg);
         return;
     }
-    if (embed_sync_tenant(p, s, t->id, &rep, &err) != 0) {
+    if (embed_sync_tenant(p, s, t->id, 0, &rep, &err) != 0) {
         fprintf(stderr, "proptalk import: embeddings: %s\n", err.msg);
         goto done;
     }

@@ -710,7 +710,7 @@ static int h_import(const admin_request *q, admin_reply *out, pt_error *err)
         goto done;
     }
     if (G.embed && rep->imported > 0) {
-        rc = embed_sync_tenant(G.embed, s, q->who->t.id, &er, err);
+        rc = embed_sync_tenant(G.embed, s, q->who->t.id, ADMIN_EMBED_BUDGET_MS, &er, err);
         if (rc)
             goto done;
     }

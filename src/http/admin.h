@@ -50,6 +50,7 @@ struct MHD_Connection;
 #define ADMIN_PAGE_MAX 200
 #define ADMIN_LOGIN_FAILURES 10            /* per client address ... */
 #define ADMIN_LOGIN_WINDOW 900             /* ... in this many seconds */
+#define ADMIN_EMBED_BUDGET_MS 20000        /* embedding time an HTTP import may spend */
 
 typedef struct admin_config {
     const char *secret;          /* the instance secret (util/secret.h); required */

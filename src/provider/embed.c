@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -733,9 +734,17 @@ static const char *hash_of(const store_vector_hash *hs, int n, const char *id)
     return NULL;
 }
 
-int embed_sync_tenant(embed_provider *p, store *s, tenant_id t, embed_report *rep,
-                      pt_error *err)
+static double mono_ms(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int embed_sync_tenant(embed_provider *p, store *s, tenant_id t, int budget_ms,
+                      embed_report *rep, pt_error *err)
+{
+    double started = mono_ms();
     int rc = 0, n_hashes = 0;
     arena keep, page;
     pending pd = {0};
@@ -784,6 +793,14 @@ int embed_sync_tenant(embed_provider *p, store *s, tenant_id t, embed_report *re
                 goto done;
             }
             if (pd.n >= p->batch_size) {
+                /* at least one batch per pass, so every pass makes progress */
+                if (budget_ms > 0 && !stopped && rep->embedded > 0 &&
+                    mono_ms() - started > budget_ms) {
+                    snprintf(rep->error, sizeof rep->error, "the embedding time budget of %d ms "
+                             "was used up; the rest waits for the next import", budget_ms);
+                    log_info("embeddings: tenant %lld: %s", (long long)t, rep->error);
+                    stopped = true;
+                }
                 rc = pending_flush(p, s, t, &pd, rep, &stopped, err);
                 if (rc)
                     goto done;

@@ -123,10 +123,13 @@ int embed_listings(embed_provider *p, store *s, tenant_id t, const listing *ls, 
  * without a vector of the current model, or whose text changed, are
  * embedded in batches; vectors of listings that are gone are removed.  The
  * first provider failure stops the embedding (the rest stay pending, for
- * the next pass) and is reported as in embed_listings.  Errors: store
- * failures, PT_ERR_NOMEM. */
-int embed_sync_tenant(embed_provider *p, store *s, tenant_id t, embed_report *rep,
-                      pt_error *err);
+ * the next pass) and is reported as in embed_listings.  budget_ms > 0
+ * stops starting new batches after that long, once one batch is done (an
+ * HTTP import must answer; the rest stay pending, rep->error says so);
+ * <= 0: no limit.  Errors:
+ * store failures, PT_ERR_NOMEM. */
+int embed_sync_tenant(embed_provider *p, store *s, tenant_id t, int budget_ms,
+                      embed_report *rep, pt_error *err);
 
 /* The ids of tenant t's k listings (k in 1..EMBED_RANK_MAX) most similar to
  * query, best first (cosine similarity; ties by id).  *ids and the strings

@@ -445,13 +445,13 @@ TEST(test_sync_and_rank)
     arena_init(&a, 0);
     embed_provider *p = provider("", 64, 0, 0);
 
-    CHECK(embed_sync_tenant(p, st, ta.id, &rep, &err) == 0, "sync: %s", err.msg);
+    CHECK(embed_sync_tenant(p, st, ta.id, 0, &rep, &err) == 0, "sync: %s", err.msg);
     CHECK_INT(rep.embedded, 5);
     CHECK_INT(rep.pending, 0);
     CHECK_STR(rep.error, "");
-    CHECK(embed_sync_tenant(p, st, tb.id, &rep, &err) == 0 && rep.embedded == 1, "sync b");
+    CHECK(embed_sync_tenant(p, st, tb.id, 0, &rep, &err) == 0 && rep.embedded == 1, "sync b");
     fake_reset();
-    CHECK(embed_sync_tenant(p, st, ta.id, &rep, &err) == 0, "again");
+    CHECK(embed_sync_tenant(p, st, ta.id, 0, &rep, &err) == 0, "again");
     CHECK(rep.embedded == 0 && rep.skipped == 5, "up to date: %ld %ld", rep.embedded, rep.skipped);
     long req, in;
     fake_stats(&req, &in);
@@ -496,7 +496,7 @@ TEST(test_sync_and_rank)
     l.description = "Office converted into a villa with private pool and garden and beach access";
     l.title = "Palm villa with private pool and garden";
     CHECK(st->ops->listing_upsert(st, ta.id, &l, &err) == 0, "update A3");
-    CHECK(embed_sync_tenant(p, st, ta.id, &rep, &err) == 0 && rep.embedded == 1 &&
+    CHECK(embed_sync_tenant(p, st, ta.id, 0, &rep, &err) == 0 && rep.embedded == 1 &&
           rep.skipped == 4, "one re-embedded: %ld %ld", rep.embedded, rep.skipped);
     CHECK(embed_rank(p, st, ta.id, "converted into a villa", 1, &a, &ids, &n, &err) == 0 &&
           n == 1, "rank");
@@ -518,7 +518,7 @@ TEST(test_sync_and_rank)
     for (int i = 0; i < n; i++)
         CHECK(strcmp(ids[i], "A1") != 0, "A1 gone");
     CHECK(st->ops->listing_upsert(st, ta.id, &l, &err) == 0, "A1 back");
-    CHECK(embed_sync_tenant(p, st, ta.id, &rep, &err) == 0 && rep.embedded == 1, "A1 again");
+    CHECK(embed_sync_tenant(p, st, ta.id, 0, &rep, &err) == 0 && rep.embedded == 1, "A1 again");
 
     /* the cache cap */
     embed_provider *tiny = provider("", 64, 0, 1024);
@@ -545,7 +545,7 @@ TEST(test_sync_provider_down)
     CHECK(st->ops->listing_get(st, ta.id, "A2", &a, &l, &err) == 0, "get");
     l.description = "Now with a balcony";
     CHECK(st->ops->listing_upsert(st, ta.id, &l, &err) == 0, "update");
-    CHECK(embed_sync_tenant(bad, st, ta.id, &rep, &err) == 0, "sync still succeeds: %s", err.msg);
+    CHECK(embed_sync_tenant(bad, st, ta.id, 0, &rep, &err) == 0, "sync still succeeds: %s", err.msg);
     CHECK(rep.embedded == 0 && rep.pending == 1 && rep.skipped == 4, "pending %ld skipped %ld",
           rep.pending, rep.skipped);
     CHECK(strstr(rep.error, "HTTP 500") != NULL, "error %s", rep.error);
@@ -554,7 +554,7 @@ TEST(test_sync_provider_down)
     embed_provider_close(bad);
     /* the next pass with a working provider catches up */
     embed_provider *p = provider("", 64, 0, 0);
-    CHECK(embed_sync_tenant(p, st, ta.id, &rep, &err) == 0 && rep.embedded == 1 &&
+    CHECK(embed_sync_tenant(p, st, ta.id, 0, &rep, &err) == 0 && rep.embedded == 1 &&
           rep.pending == 0, "caught up: %ld", rep.embedded);
     embed_provider_close(p);
     arena_release(&a);
@@ -617,13 +617,18 @@ TEST(test_many)
     buf_free(&csv);
     embed_provider *p = provider("", 100, 0, 0);
     embed_report rep;
+    /* a time budget: one batch, then the rest waits */
+    CHECK(embed_sync_tenant(p, st, tm.id, 1, &rep, &err) == 0, "budget sync: %s", err.msg);
+    CHECK(rep.embedded == 100 && rep.pending == 1000 && strstr(rep.error, "budget"),
+          "budget: embedded %ld pending %ld (%s)", rep.embedded, rep.pending, rep.error);
     fake_reset();
-    CHECK(embed_sync_tenant(p, st, tm.id, &rep, &err) == 0, "sync: %s", err.msg);
-    CHECK_INT(rep.embedded, 1100);
+    CHECK(embed_sync_tenant(p, st, tm.id, 0, &rep, &err) == 0, "sync: %s", err.msg);
+    CHECK_INT(rep.embedded, 1000);
+    CHECK_INT(rep.skipped, 100);
     long req, in;
     fake_stats(&req, &in);
-    CHECK_INT(req, 11);
-    CHECK_INT(in, 1100);
+    CHECK_INT(req, 10);
+    CHECK_INT(in, 1000);
 
     all_vecs *A = calloc(1, sizeof *A);
     A->v = malloc(sizeof(float) * 1200 * 256);
