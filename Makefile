@@ -94,6 +94,12 @@ blackbox: build/asan/proptalk
 test: build/proptalk build/asan/proptalk $(UNIT_BIN) $(FUZZ_BIN)
 	@tests/run_all.sh
 
+# bench/*.c programs (see BENCHMARKS.md), against the release library
+build/bench/%: bench/%.c build/libproptalk.a
+	@mkdir -p $(dir $@)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS_REL) -Wno-unused-function $< build/libproptalk.a -o $@ $(LDLIBS)
+
 demo:
 	@tools/install-deps.sh
 	@$(MAKE) --no-print-directory all
@@ -105,11 +111,6 @@ clean:
 -include $(OBJ_REL:.o=.d) $(OBJ_ASAN:.o=.d) $(OBJ_FUZZ:.o=.d)
 
 # ---- benchmarks (see BENCHMARKS.md; never part of `make test`) ----
-build/bench/%: bench/%.c build/libproptalk.a
-	@mkdir -p $(dir $@)
-	@echo "LD $@"
-	@$(CC) $(CFLAGS_REL) $< build/libproptalk.a -o $@ $(LDLIBS)
-
 bench: build/proptalk build/bench/turn_write
 	@echo "== store: turns written per commit (1, 4, 16, 64)"
 	@for b in 1 4 16 64; do build/bench/turn_write 4000 $$b 1000 2>/dev/null; done

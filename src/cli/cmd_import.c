@@ -13,7 +13,49 @@
 #include <string.h>
 
 #include "import/import.h"
+#include "provider/embed.h"
 #include "util/buf.h"
+
+#include <jansson.h>
+
+/* With an embeddings provider (PROPTALK_LLM_URL), brings the tenant's
+ * listing vectors up to date and adds "embedded" (and "embed_error" when
+ * the provider failed; the import stands) to the report line.  *line is
+ * replaced.  A provider that cannot be set up or a store failure is
+ * reported on stderr and leaves the line as it was. */
+static void import_embed(store *s, const tenant *t, char **line)
+{
+    embed_provider *p = NULL;
+    pt_error err = {0};
+    embed_report rep;
+    json_t *o = NULL;
+    if (embed_provider_from_env(&p, &err) != 0 || p == NULL) {
+        if (err.msg[0])
+            fprintf(stderr, "proptalk import: embeddings: %s\n", err.msg);
+        return;
+    }
+    if (embed_sync_tenant(p, s, t->id, 0, &rep, &err) != 0) {
+        fprintf(stderr, "proptalk import: embeddings: %s\n", err.msg);
+        goto done;
+    }
+    o = json_loads(*line, 0, NULL);
+    if (o == NULL)
+        goto done;
+    json_object_set_new(o, "embedded", json_integer(rep.embedded));
+    if (rep.error[0]) {
+        json_object_set_new(o, "embed_error", json_string(rep.error));
+        fprintf(stderr, "proptalk import: %ld listings left without vectors: %s\n", rep.pending,
+                rep.error);
+    }
+    char *text = json_dumps(o, JSON_COMPACT);
+    if (text) {
+        free(*line);
+        *line = text;
+    }
+done:
+    json_decref(o);
+    embed_provider_close(p);
+}
 
 const char cli_usage_import[] = "import --tenant SLUG FILE";
 
@@ -73,6 +115,8 @@ int cmd_import(int argc, char **argv)
     /* the report is printed even after a failure: it says what was committed */
     if (rc == 0 || rep->imported > 0) {
         line = import_report_json(rep);
+        if (line && rep->imported > 0)
+            import_embed(s, &t, &line);
         if (line == NULL || cli_print_line(line) != 0)
             status = CLI_FAIL;
     }

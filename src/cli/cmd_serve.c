@@ -24,7 +24,9 @@
 
 #include "demo/demo.h"
 #include "engine/engine.h"
+#include "http/admin.h"
 #include "http/server.h"
+#include "provider/embed.h"
 #include "util/log.h"
 #include "util/secret.h"
 
@@ -112,6 +114,7 @@ int cmd_serve(int argc, char **argv)
     pt_error err = {0};
     engine *e = NULL;
     http_server *srv = NULL;
+    embed_provider *embed = NULL;
     const char *port_s = NULL, *bind = DEFAULT_BIND, *threads_s = NULL;
     bool demo = false;
     const char *pos[1];
@@ -167,6 +170,18 @@ int cmd_serve(int argc, char **argv)
     rc = engine_open(&cfg, &e, &err);
     if (rc)
         goto fail;
+    /* the admin API: tokens signed with a key from the secret; listing
+     * vectors when PROPTALK_LLM_URL names an embeddings provider */
+    rc = embed_provider_from_env(&embed, &err);
+    if (rc)
+        goto fail;
+    if (embed)
+        log_info("embeddings: model %s at the PROPTALK_LLM_URL provider",
+                 embed_provider_model(embed));
+    admin_config acfg = {.secret = secret, .embed = embed};
+    rc = admin_init(&acfg, &err);
+    if (rc)
+        goto fail;
     rc = http_server_start(e, bind, (int)port, (int)threads, &srv, &err);
     if (rc)
         goto fail;
@@ -199,6 +214,8 @@ fail:
     status = cli_fail("serve", &err);
 done:
     http_server_stop(srv);
+    admin_shutdown();
+    embed_provider_close(embed);
     engine_close(e);
     memset(secret, 0, sizeof secret);
     return status;

@@ -17,10 +17,12 @@
  * errors name the address and the reason, and port 0 can report its port.
  */
 #include "http/server.h"
+#include "http/admin.h"
 #include "http/chat_request.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <netdb.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -42,6 +44,9 @@
 
 #define BODY_DISCARD_MAX (16u << 20)  /* body bytes read past the cap before hanging up */
 #define METRICS_MAX (4u << 20)
+#define LARGE_UPLOADS_MAX 2           /* bodies over CHAT_BODY_MAX read at once (imports) */
+
+static atomic_int large_uploads;      /* requests holding a large-upload slot */
 
 struct http_server {
     struct MHD_Daemon *d;
@@ -49,7 +54,9 @@ struct http_server {
     int port;
 };
 
-typedef enum route_auth { AUTH_NONE = 0, AUTH_API_KEY } route_auth;
+/* AUTH_JWT: a Bearer token (http/admin.c), checked with the headers,
+ * before any of the body is read. */
+typedef enum route_auth { AUTH_NONE = 0, AUTH_API_KEY, AUTH_JWT } route_auth;
 
 typedef struct http_req http_req;
 
@@ -65,7 +72,7 @@ typedef int (*route_fn)(http_req *r, http_reply *out, pt_error *err);
 
 typedef struct route {
     const char *method;
-    const char *path;
+    const char *path;         /* exact; a final star matches any non-empty rest */
     route_fn handler;
     route_auth auth;
 } route;
@@ -84,6 +91,11 @@ struct http_req {
     struct timespec start;
     char allow[64];           /* methods of the path, for 405 */
     arena a;
+    /* admin API */
+    const char *url;          /* the request path, in the arena */
+    admin_principal who;      /* AUTH_JWT rows, once authenticated */
+    pt_error auth_err;        /* why AUTH_JWT failed (code 0: it did not) */
+    bool large_slot;          /* holds one of LARGE_UPLOADS_MAX */
 };
 
 #define JSON_TYPE "application/json; charset=utf-8"
@@ -157,13 +169,67 @@ done:
     return rc;
 }
 
-/* The routing table.  Paths match exactly; HEAD is served by GET rows. */
+/* The admin API's rows all come here; http/admin.c picks the handler by
+ * the row's method and path. */
+static int h_admin(http_req *r, http_reply *out, pt_error *err)
+{
+    admin_request q = {.e = r->srv->e, .conn = r->conn, .method = r->rt->method,
+                       .route = r->rt->path, .url = r->url, .body = r->body.data,
+                       .len = r->body.len, .who = r->rt->auth == AUTH_JWT ? &r->who : NULL,
+                       .a = &r->a};
+    admin_reply rep = {0};
+    int rc = admin_handle(&q, &rep, err);
+    if (rc)
+        return rc;
+    out->status = rep.status;
+    out->content_type = JSON_TYPE;
+    out->body = rep.body;
+    out->len = rep.len;
+    return 0;
+}
+
+/* The routing table.  Paths match exactly (a final star: any non-empty rest);
+ * the first row matching path and method wins; HEAD is served by GET rows. */
 static const route routes[] = {
     {"GET", "/health", h_health, AUTH_NONE},
     {"GET", "/ready", h_ready, AUTH_NONE},
     {"GET", "/metrics", h_metrics, AUTH_NONE},
     {"POST", "/api/chat/query", h_chat, AUTH_API_KEY},
+    /* the admin API (http/admin.c) */
+    {"POST", "/api/auth/login", h_admin, AUTH_NONE},
+    {"GET", "/api/auth/me", h_admin, AUTH_JWT},
+    {"GET", "/api/listings", h_admin, AUTH_JWT},
+    {"POST", "/api/listings", h_admin, AUTH_JWT},
+    {"POST", "/api/listings/import", h_admin, AUTH_JWT},
+    {"GET", "/api/listings/*", h_admin, AUTH_JWT},
+    {"PUT", "/api/listings/*", h_admin, AUTH_JWT},
+    {"PATCH", "/api/listings/*", h_admin, AUTH_JWT},
+    {"DELETE", "/api/listings/*", h_admin, AUTH_JWT},
 };
+
+/* url is the row's path, or starts with its prefix and has more. */
+static bool path_matches(const char *path, const char *url)
+{
+    size_t n = strlen(path);
+    if (n >= 2 && path[n - 1] == '*' && path[n - 2] == '/')
+        return strncmp(path, url, n - 1) == 0 && url[n - 1] != '\0';
+    return strcmp(path, url) == 0;
+}
+
+/* The body cap of the request's row: CHAT_BODY_MAX, or the admin API's
+ * own (the bulk import). */
+static size_t body_cap(const http_req *r)
+{
+    size_t n = r->rt && r->rt->auth == AUTH_JWT ? admin_body_max(r->rt->method, r->rt->path) : 0;
+    return n ? n : CHAT_BODY_MAX;
+}
+
+/* Rows whose method carries a body. */
+static bool takes_body(const route *rt)
+{
+    return rt && (strcmp(rt->method, "POST") == 0 || strcmp(rt->method, "PUT") == 0 ||
+                  strcmp(rt->method, "PATCH") == 0);
+}
 
 /* ---- dispatch ------------------------------------------------------------ */
 
@@ -187,7 +253,7 @@ static void route_find(http_req *r, const char *method, const char *url)
     r->label = "unmatched";
     r->route_error = PT_ERR_NOT_FOUND;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        if (strcmp(routes[i].path, url) != 0)
+        if (!path_matches(routes[i].path, url))
             continue;
         r->label = routes[i].path;
         if (strcmp(routes[i].method, method) == 0) {
@@ -215,7 +281,8 @@ static enum MHD_Result respond(http_req *r, int status, const char *ctype, const
     if (status == 405 && r->allow[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
     if (status == 401)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "ApiKey");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                r->rt && r->rt->auth == AUTH_JWT ? "Bearer" : "ApiKey");
     enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     if (ok == MHD_YES) {
@@ -252,9 +319,11 @@ static enum MHD_Result dispatch(http_req *r)
     pt_error err = {0};
     http_reply out = {0};
 
+    if (r->auth_err.code != PT_OK)   /* AUTH_JWT, refused with the headers */
+        return respond_error(r, r->auth_err.code, r->auth_err.msg);
     if (r->too_large) {
         char msg[64];
-        snprintf(msg, sizeof msg, "request body is larger than %u bytes", CHAT_BODY_MAX);
+        snprintf(msg, sizeof msg, "request body is larger than %zu bytes", body_cap(r));
         return respond_error(r, PT_ERR_TOO_LARGE, msg);
     }
     if (r->rt == NULL)
@@ -289,7 +358,7 @@ static int64_t declared_length(struct MHD_Connection *c)
     for (const char *p = cl; *p; p++) {
         if (*p < '0' || *p > '9')
             return -1;   /* libmicrohttpd rejects a malformed length itself */
-        if (n > (int64_t)BODY_DISCARD_MAX)
+        if (n > ((int64_t)1 << 40))
             return n;
         n = n * 10 + (*p - '0');
     }
@@ -318,11 +387,35 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         r->conn = conn;
         clock_gettime(CLOCK_MONOTONIC, &r->start);
         arena_init(&r->a, HTTP_REQUEST_ARENA_CAP);
-        r->body.cap = CHAT_BODY_MAX;
         *con_cls = r;
         route_find(r, method, url);
+        r->body.cap = body_cap(r);
+        r->url = arena_strdup(&r->a, url);
+        if (r->rt && r->rt->auth == AUTH_JWT) {
+            /* authenticated before any body is read: only a valid token
+             * may upload, and a refused one is answered like too_large */
+            pt_error aerr = {0};
+            if (admin_authenticate(srv->e, conn, &r->who, &aerr) != 0) {
+                r->auth_err = aerr;
+                if (r->auth_err.code == PT_OK)
+                    r->auth_err.code = PT_ERR_UNAUTHORIZED;
+            } else if (body_cap(r) > CHAT_BODY_MAX) {
+                if (atomic_fetch_add(&large_uploads, 1) >= LARGE_UPLOADS_MAX) {
+                    atomic_fetch_sub(&large_uploads, 1);
+                    pt_fail(&r->auth_err, PT_ERR_RATE_LIMITED, "%d uploads are already in "
+                            "progress; try again when one has finished", LARGE_UPLOADS_MAX);
+                } else {
+                    r->large_slot = true;
+                }
+            }
+            if (r->auth_err.code != PT_OK) {
+                if (expects_continue(conn) || declared_length(conn) > (int64_t)BODY_DISCARD_MAX)
+                    return dispatch(r);
+                return MHD_YES;
+            }
+        }
         int64_t declared = declared_length(conn);
-        if (declared > (int64_t)CHAT_BODY_MAX) {
+        if (declared > (int64_t)r->body.cap) {
             /* Too large, known up front.  A client waiting for 100-continue
              * (or one sending absurd sizes) is answered now, before any of
              * the body.  One that sends without waiting would be reset while
@@ -338,11 +431,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (r->responded || r->too_large) {
+        if (r->responded || r->too_large || r->auth_err.code != PT_OK) {
             r->discarded += n;
             return r->discarded > BODY_DISCARD_MAX ? MHD_NO : MHD_YES;
         }
-        if (r->rt == NULL || strcmp(r->rt->method, "POST") != 0) {
+        if (!takes_body(r->rt)) {
             r->discarded += n;   /* a body nobody reads; still capped */
             if (r->discarded > CHAT_BODY_MAX)
                 r->too_large = true;
@@ -367,6 +460,8 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     http_req *r = *con_cls;
     if (r == NULL)
         return;
+    if (r->large_slot)
+        atomic_fetch_sub(&large_uploads, 1);
     buf_free(&r->body);
     arena_release(&r->a);
     free(r);

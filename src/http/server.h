@@ -13,7 +13,10 @@
  * Handlers never see the socket; conversation work is engine_chat()'s.
  *
  * Routes: GET /health, GET /ready, GET /metrics, POST /api/chat/query
- * (X-API-Key).  Every error is {"error": {"code", "message"}} with the
+ * (X-API-Key), and the admin API of http/admin.h (POST /api/auth/login;
+ * the /api/listings routes with Authorization: Bearer JWT, checked before
+ * the body is read; the bulk import takes bodies up to 64 MiB, at most two
+ * at once).  Every error is {"error": {"code", "message"}} with the
  * status of pt_err_http_status().
  *
  * Not here: signal handling (the `serve` command), TLS (put a proxy in front).

@@ -124,6 +124,14 @@ typedef struct store_turn {
     pt_error err;
 } store_turn;
 
+/* An embedding's key and the hash of the text it was made from. */
+typedef struct store_vector_hash {
+    const char *listing_id;
+    const char *text_hash;
+} store_vector_hash;
+
+#define STORE_PAGE_MAX 1000
+
 typedef struct store_ops {
     const char *name;   /* "sqlite" */
 
@@ -213,6 +221,35 @@ typedef struct store_ops {
      * kept, every turn's rc is the error, and it is returned.  Inside an open
      * turn (turn_begin) it joins that transaction and does not commit. */
     int (*turns_write)(store *s, store_turn *const *turns, int n, pt_error *err);
+
+    /* -- admin API and listing vectors (http/admin.c, provider/embed.c) -- */
+    int (*tenant_by_id)(store *s, tenant_id id, tenant *out, pt_error *err);   /* NOT_FOUND */
+    /* A page of t's listings in id order (byte order): those with an id
+     * after `after` (NULL: from the first), skipping `offset` of them, at
+     * most `limit` (1..STORE_PAGE_MAX).  *out in arena a. */
+    int (*listing_page)(store *s, tenant_id t, const char *after, int64_t offset, int limit,
+                        arena *a, listing **out, int *n, pt_error *err);
+    /* Creates or replaces the embedding of listing_id: the model that made
+     * it, a hash of the text it was made from, dim float32 values.  Joins an
+     * open import transaction.  A vector goes when its listing is deleted. */
+    int (*vector_put)(store *s, tenant_id t, const char *listing_id, const char *model,
+                      const char *text_hash, const float *v, int dim, pt_error *err);
+    /* Removes it (0 also when there was none). */
+    int (*vector_delete)(store *s, tenant_id t, const char *listing_id, pt_error *err);
+    /* id and text hash of every vector of t made by model, in id order. */
+    int (*vector_hashes)(store *s, tenant_id t, const char *model, arena *a,
+                         store_vector_hash **out, int *n, pt_error *err);
+    /* Calls fn for every vector of t made by model whose listing exists;
+     * v points to dim floats valid during the call only.  A non-zero
+     * return of fn stops the walk and is returned. */
+    int (*vector_each)(store *s, tenant_id t, const char *model,
+                       int (*fn)(void *ctx, const char *listing_id, const float *v, int dim),
+                       void *ctx, pt_error *err);
+    /* A number that changes whenever a vector of t is written or removed
+     * (by any process), for caches.  0 when t never had one. */
+    int (*vector_version)(store *s, tenant_id t, int64_t *out, pt_error *err);
+    /* Removes vectors whose listing no longer exists; *removed may be NULL. */
+    int (*vector_purge)(store *s, tenant_id t, int64_t *removed, pt_error *err);
 } store_ops;
 
 struct store {

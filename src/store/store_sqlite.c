@@ -187,8 +187,43 @@ static const char migration_2[] =
     "END;"
     "INSERT INTO listings_fts(listings_fts) VALUES ('rebuild');";
 
+/* Version 3: listing embeddings (provider/embed.c).  One float32 vector
+ * per listing (little-endian BLOB) with the model that made it and a hash
+ * of its text, so a changed listing or model is seen as stale.
+ * vector_state.version is bumped by triggers on every change, so a cache
+ * in any process can tell cheaply whether it is current; a deleted listing
+ * takes its vector with it. */
+static const char migration_3[] =
+    "CREATE TABLE listing_vectors ("
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  listing_id TEXT NOT NULL,"
+    "  model TEXT NOT NULL,"
+    "  text_hash TEXT NOT NULL,"
+    "  dim INTEGER NOT NULL,"
+    "  vec BLOB NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  UNIQUE (tenant_id, listing_id));"
+    "CREATE TABLE vector_state ("
+    "  tenant_id INTEGER PRIMARY KEY, version INTEGER NOT NULL);"
+    "CREATE TRIGGER listing_vectors_ai AFTER INSERT ON listing_vectors BEGIN"
+    "  INSERT INTO vector_state (tenant_id, version) VALUES (new.tenant_id, 1)"
+    "  ON CONFLICT (tenant_id) DO UPDATE SET version = version + 1;"
+    "END;"
+    "CREATE TRIGGER listing_vectors_au AFTER UPDATE ON listing_vectors BEGIN"
+    "  INSERT INTO vector_state (tenant_id, version) VALUES (new.tenant_id, 1)"
+    "  ON CONFLICT (tenant_id) DO UPDATE SET version = version + 1;"
+    "END;"
+    "CREATE TRIGGER listing_vectors_ad AFTER DELETE ON listing_vectors BEGIN"
+    "  INSERT INTO vector_state (tenant_id, version) VALUES (old.tenant_id, 1)"
+    "  ON CONFLICT (tenant_id) DO UPDATE SET version = version + 1;"
+    "END;"
+    "CREATE TRIGGER listings_vector_ad AFTER DELETE ON listings BEGIN"
+    "  DELETE FROM listing_vectors WHERE tenant_id = old.tenant_id"
+    "  AND listing_id = old.id;"
+    "END;";
+
 /* migrations[i] brings the schema to version i + 1. */
-static const char *const migrations[] = {migration_1, migration_2};
+static const char *const migrations[] = {migration_1, migration_2, migration_3};
 #define SQ_SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ------------------------------------------------------------------------ */
@@ -367,6 +402,7 @@ typedef struct sq_search_stmt {
     unsigned long long used;   /* for least-recently-used eviction */
 } sq_search_stmt;
 
+#define SQ_EXT_STMTS 16
 typedef struct sq {
     sqlite3 *db;
     sq_writer *writer;
@@ -374,6 +410,7 @@ typedef struct sq {
     sqlite3_stmt *st[ST__COUNT];
     sq_search_stmt search[SQ_SEARCH_CACHE];
     unsigned long long search_clock;
+    sqlite3_stmt *ext[SQ_EXT_STMTS];   /* admin/vector statements, prepared on first use */
 } sq;
 
 /* ------------------------------------------------------------------------ */
@@ -820,6 +857,8 @@ static void sq_free(sq *q)
         sqlite3_finalize(q->st[i]);
     for (int i = 0; i < SQ_SEARCH_CACHE; i++)
         sqlite3_finalize(q->search[i].st);
+    for (int i = 0; i < SQ_EXT_STMTS; i++)
+        sqlite3_finalize(q->ext[i]);
     sqlite3_close_v2(q->db);
     writer_release(q->writer);
     free(q);
@@ -1966,6 +2005,372 @@ fail:
 }
 
 /* ------------------------------------------------------------------------ */
+/* Admin API and listing vectors                                             */
+/*
+ * The statements of this block are prepared on first use into q->ext, so
+ * the block stays apart from the table above.  Vectors are float32
+ * little-endian BLOBs of dim values; on a big-endian host they are swapped
+ * on the way in and out.
+ */
+
+#define SX_STMT_MAP(X)                                                        \
+    X(SX_TENANT_BY_ID, "SELECT " TENANT_COLS " FROM tenants WHERE id = ?1")   \
+    X(SX_PAGE_FIRST,                                                          \
+      "SELECT " LISTING_COLS " FROM listings WHERE tenant_id = ?1"            \
+      " ORDER BY id LIMIT ?3 OFFSET ?2")                                      \
+    X(SX_PAGE_AFTER,                                                          \
+      "SELECT " LISTING_COLS " FROM listings WHERE tenant_id = ?1"            \
+      " AND id > ?4 ORDER BY id LIMIT ?3 OFFSET ?2")                          \
+    X(SX_VECTOR_PUT,                                                          \
+      "INSERT INTO listing_vectors (tenant_id, listing_id, model, text_hash," \
+      " dim, vec, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"            \
+      " ON CONFLICT (tenant_id, listing_id) DO UPDATE SET"                    \
+      " model = excluded.model, text_hash = excluded.text_hash,"              \
+      " dim = excluded.dim, vec = excluded.vec, updated_at = excluded.updated_at") \
+    X(SX_VECTOR_DELETE,                                                       \
+      "DELETE FROM listing_vectors WHERE tenant_id = ?1 AND listing_id = ?2") \
+    X(SX_VECTOR_HASHES,                                                       \
+      "SELECT listing_id, text_hash FROM listing_vectors"                     \
+      " WHERE tenant_id = ?1 AND model = ?2 ORDER BY listing_id")             \
+    X(SX_VECTOR_EACH,                                                         \
+      "SELECT v.listing_id, v.dim, v.vec FROM listing_vectors v"              \
+      " WHERE v.tenant_id = ?1 AND v.model = ?2 AND EXISTS (SELECT 1 FROM"    \
+      " listings l WHERE l.tenant_id = v.tenant_id AND l.id = v.listing_id)"  \
+      " ORDER BY v.listing_id")                                               \
+    X(SX_VECTOR_VERSION, "SELECT version FROM vector_state WHERE tenant_id = ?1") \
+    X(SX_VECTOR_PURGE,                                                        \
+      "DELETE FROM listing_vectors WHERE tenant_id = ?1 AND NOT EXISTS"       \
+      " (SELECT 1 FROM listings l WHERE l.tenant_id = ?1"                     \
+      " AND l.id = listing_vectors.listing_id)")
+
+enum sx_stmt_id {
+#define SX_X_ENUM(id, sql) id,
+    SX_STMT_MAP(SX_X_ENUM)
+#undef SX_X_ENUM
+    SX__COUNT
+};
+
+static const char *const sx_stmt_sql[SX__COUNT] = {
+#define SX_X_SQL(id, sql) sql,
+    SX_STMT_MAP(SX_X_SQL)
+#undef SX_X_SQL
+};
+
+_Static_assert(SX__COUNT <= SQ_EXT_STMTS, "raise SQ_EXT_STMTS");
+
+#define SX_VECTOR_DIM_MAX 65536
+
+/* The statement id of this block, prepared on first use. */
+static int sx_stmt(sq *q, int id, sqlite3_stmt **out, pt_error *err)
+{
+    if (q->ext[id] == NULL) {
+        int rc = sqlite3_prepare_v3(q->db, sx_stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &q->ext[id], NULL);
+        if (rc != SQLITE_OK) {
+            q->ext[id] = NULL;
+            return sq_fail(q, err, rc, "prepare statement x%d", id);
+        }
+    }
+    *out = q->ext[id];
+    return 0;
+}
+
+static bool sx_big_endian(void)
+{
+    const uint16_t one = 1;
+    return *(const unsigned char *)&one == 0;
+}
+
+/* Copies n floats between host order and the stored little-endian order
+ * (the same operation both ways). */
+static void sx_floats_le(void *dst, const void *src, size_t n)
+{
+    memcpy(dst, src, n * 4);
+    if (!sx_big_endian())
+        return;
+    unsigned char *p = dst;
+    for (size_t i = 0; i < n; i++, p += 4) {
+        unsigned char t = p[0];
+        p[0] = p[3];
+        p[3] = t;
+        t = p[1];
+        p[1] = p[2];
+        p[2] = t;
+    }
+}
+
+static int sq_tenant_by_id(store *s, tenant_id id, tenant *out, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = NULL;
+    int rc = sx_stmt(q, SX_TENANT_BY_ID, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        sq_read_tenant(st, out);
+    else if (r == SQLITE_DONE)
+        rc = pt_fail(err, PT_ERR_NOT_FOUND, "tenant %lld: no such tenant", (long long)id);
+    else
+        rc = sq_fail(q, err, r, "tenant %lld", (long long)id);
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_listing_page(store *s, tenant_id t, const char *after, int64_t offset,
+                           int limit, arena *a, listing **out, int *n, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = NULL;
+    listing *items = NULL;
+    int count = 0, rc = 0, r = SQLITE_DONE;
+
+    *out = NULL;
+    *n = 0;
+    if (limit < 1 || limit > STORE_PAGE_MAX || offset < 0)
+        return pt_fail(err, PT_ERR_INVALID, "listing page: limit %d / offset %lld out of range",
+                       limit, (long long)offset);
+    rc = sx_stmt(q, after ? SX_PAGE_AFTER : SX_PAGE_FIRST, &st, err);
+    if (rc)
+        return rc;
+    sq_reader rd = {a, st, 0};
+    int b = sqlite3_bind_int64(st, 1, t) | sqlite3_bind_int64(st, 2, offset) |
+            sqlite3_bind_int(st, 3, limit) | (after ? bind_text(st, 4, after) : SQLITE_OK);
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "listing page: bind");
+        goto done;
+    }
+    items = arena_alloc(a, sizeof *items * (size_t)limit);
+    if (items == NULL) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "listing page: out of memory");
+        goto done;
+    }
+    while (count < limit && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        sq_read_listing(&rd, &items[count++]);
+        if (rd.oom) {
+            rc = pt_fail(err, PT_ERR_NOMEM, "listing page: out of memory");
+            goto done;
+        }
+    }
+    if (count < limit && r != SQLITE_DONE) {
+        rc = sq_fail(q, err, r, "listing page");
+        goto done;
+    }
+    *out = items;
+    *n = count;
+done:
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static int sq_vector_put(store *s, tenant_id t, const char *listing_id, const char *model,
+                         const char *text_hash, const float *v, int dim, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = NULL;
+    bool own = false;
+    void *blob = NULL;
+    int rc = 0;
+
+    if (listing_id == NULL || listing_id[0] == '\0' || model == NULL || text_hash == NULL)
+        return pt_fail(err, PT_ERR_INVALID, "vector: listing id, model and hash are required");
+    if (dim < 1 || dim > SX_VECTOR_DIM_MAX)
+        return pt_fail(err, PT_ERR_INVALID, "vector of \"%.64s\": dimension %d out of range",
+                       listing_id, dim);
+    rc = sx_stmt(q, SX_VECTOR_PUT, &st, err);
+    if (rc)
+        return rc;
+    blob = malloc((size_t)dim * 4);
+    if (blob == NULL)
+        return pt_fail(err, PT_ERR_NOMEM, "vector: out of memory");
+    sx_floats_le(blob, v, (size_t)dim);
+    rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        goto out;
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, listing_id) |
+            bind_text(st, 3, model) | bind_text(st, 4, text_hash) |
+            sqlite3_bind_int(st, 5, dim) |
+            sqlite3_bind_blob(st, 6, blob, dim * 4, SQLITE_STATIC) |
+            sqlite3_bind_int64(st, 7, now_utc());
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "vector of \"%.64s\": bind", listing_id);
+        goto done;
+    }
+    int r = sqlite3_step(st);
+    if (r == SQLITE_CONSTRAINT_FOREIGNKEY)
+        rc = pt_fail(err, PT_ERR_NOT_FOUND, "vector of \"%.64s\": tenant %lld does not exist",
+                     listing_id, (long long)t);
+    else if (r != SQLITE_DONE)
+        rc = sq_fail(q, err, r, "vector of \"%.64s\": put", listing_id);
+    sqlite3_reset(st);
+done:
+    sqlite3_clear_bindings(st);
+    rc = sq_scope_end(q, own, rc, err);
+out:
+    free(blob);
+    return rc;
+}
+
+static int sq_vector_delete(store *s, tenant_id t, const char *listing_id, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = NULL;
+    bool own = false;
+    int rc = sx_stmt(q, SX_VECTOR_DELETE, &st, err);
+    if (rc)
+        return rc;
+    rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        return rc;
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, listing_id);
+    if (b != SQLITE_OK)
+        rc = sq_fail(q, err, b, "vector: bind");
+    else
+        rc = sq_run(q, st, err, "vector of \"%.64s\": delete", listing_id ? listing_id : "");
+    return sq_scope_end(q, own, rc, err);
+}
+
+static int sq_vector_hashes(store *s, tenant_id t, const char *model, arena *a,
+                            store_vector_hash **out, int *n, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = NULL;
+    store_vector_hash *items = NULL;
+    int count = 0, cap = 0, r;
+
+    *out = NULL;
+    *n = 0;
+    int rc = sx_stmt(q, SX_VECTOR_HASHES, &st, err);
+    if (rc)
+        return rc;
+    sq_reader rd = {a, st, 0};
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, model);
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "vector hashes: bind");
+        goto done;
+    }
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == INT_MAX / 2) {
+            rc = pt_fail(err, PT_ERR_TOO_LARGE, "vector hashes: too many vectors");
+            goto done;
+        }
+        items = arena_grow(a, items, count, &cap, sizeof *items);
+        if (items == NULL) {
+            rc = pt_fail(err, PT_ERR_NOMEM, "vector hashes: out of memory");
+            goto done;
+        }
+        items[count].listing_id = rd_str(&rd, 0);
+        items[count].text_hash = rd_str(&rd, 1);
+        count++;
+        if (rd.oom) {
+            rc = pt_fail(err, PT_ERR_NOMEM, "vector hashes: out of memory");
+            goto done;
+        }
+    }
+    if (r != SQLITE_DONE) {
+        rc = sq_fail(q, err, r, "vector hashes");
+        goto done;
+    }
+    *out = items;
+    *n = count;
+done:
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static int sq_vector_each(store *s, tenant_id t, const char *model,
+                          int (*fn)(void *ctx, const char *listing_id, const float *v, int dim),
+                          void *ctx, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = NULL;
+    float *v = NULL;
+    int v_dim = 0, r;
+
+    int rc = sx_stmt(q, SX_VECTOR_EACH, &st, err);
+    if (rc)
+        return rc;
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, model);
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "vectors: bind");
+        goto done;
+    }
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        int dim = sqlite3_column_int(st, 1);
+        const void *blob = sqlite3_column_blob(st, 2);
+        int bytes = sqlite3_column_bytes(st, 2);
+        if (id == NULL || dim < 1 || dim > SX_VECTOR_DIM_MAX || blob == NULL ||
+            bytes != dim * 4) {
+            log_warn("store: vector of \"%.64s\" (tenant %lld) is malformed; skipped",
+                     id ? id : "?", (long long)t);
+            continue;
+        }
+        if (dim > v_dim) {
+            float *nv = realloc(v, (size_t)dim * sizeof *nv);
+            if (nv == NULL) {
+                rc = pt_fail(err, PT_ERR_NOMEM, "vectors: out of memory");
+                goto done;
+            }
+            v = nv;
+            v_dim = dim;
+        }
+        sx_floats_le(v, blob, (size_t)dim);
+        rc = fn(ctx, id, v, dim);
+        if (rc)
+            goto done;
+    }
+    if (r != SQLITE_DONE)
+        rc = sq_fail(q, err, r, "vectors");
+done:
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    free(v);
+    return rc;
+}
+
+static int sq_vector_version(store *s, tenant_id t, int64_t *out, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = NULL;
+    *out = 0;
+    int rc = sx_stmt(q, SX_VECTOR_VERSION, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, t);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else if (r != SQLITE_DONE)
+        rc = sq_fail(q, err, r, "vector version");
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_vector_purge(store *s, tenant_id t, int64_t *removed, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = NULL;
+    bool own = false;
+    if (removed)
+        *removed = 0;
+    int rc = sx_stmt(q, SX_VECTOR_PURGE, &st, err);
+    if (rc)
+        return rc;
+    rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, t);
+    rc = sq_run(q, st, err, "vector purge");
+    if (rc == 0 && removed)
+        *removed = sqlite3_changes(q->db);
+    return sq_scope_end(q, own, rc, err);
+}
+
+/* ------------------------------------------------------------------------ */
 
 const store_ops store_sqlite_ops = {
     .name = "sqlite",
@@ -2002,4 +2407,12 @@ const store_ops store_sqlite_ops = {
     .profile_put = sq_profile_put,
     .lead_put = sq_lead_put,
     .turns_write = sq_turns_write,
+    .tenant_by_id = sq_tenant_by_id,
+    .listing_page = sq_listing_page,
+    .vector_put = sq_vector_put,
+    .vector_delete = sq_vector_delete,
+    .vector_hashes = sq_vector_hashes,
+    .vector_each = sq_vector_each,
+    .vector_version = sq_vector_version,
+    .vector_purge = sq_vector_purge,
 };

@@ -13,6 +13,7 @@ import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Chat, Server, check, request, summary  # noqa: E402
+import test_admin  # noqa: E402
 
 
 def db(server):
@@ -302,6 +303,8 @@ def main():
                 t(srv)
             except Exception as e:  # a crash of the test is a failure, not an abort
                 check(False, f"{t.__name__} ran", repr(e))
+        # ---- the admin API (test_admin.py); last: it ends with the login limiter
+        test_admin.run(srv)
     finally:
         rc = srv.stop()
         check(rc == 0, "server exits 0 on SIGTERM (no leaks under ASan)", f"rc={rc} {srv.stderr_text()[-3000:]}")
@@ -310,6 +313,10 @@ def main():
         test_restart_continue()
     except Exception as e:
         check(False, "test_restart_continue ran", repr(e))
+    try:
+        test_admin.run_embeddings()
+    except Exception as e:
+        check(False, "test_admin.run_embeddings ran", repr(e))
     return summary()
 
 

@@ -25,6 +25,8 @@
 
 static char tmpdir[256];
 
+#define SCHEMA_LATEST 3   /* migrations in store_sqlite.c */
+
 /* "sqlite:<tmpdir>/<name>" into out. */
 static const char *db_url(char *out, size_t n, const char *name)
 {
@@ -188,14 +190,14 @@ TEST(test_open_and_migrations)
     s = open_or_die(url);
     CHECK_STR(s->ops->name, "sqlite");
     store_close(s);
-    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), 2);
-    CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), 2);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), SCHEMA_LATEST);
+    CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), SCHEMA_LATEST);
     CHECK_INT(raw_int(url, "SELECT count(*) FROM sqlite_master WHERE name = 'listings_fts'"), 1);
 
     /* reopen: nothing applied twice */
     s = open_or_die(url);
     store_close(s);
-    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), 2);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), SCHEMA_LATEST);
 
     /* a plain path works too */
     char plain[512];
@@ -224,14 +226,16 @@ TEST(test_upgrade_old_database)
     import_inventory(s, t);
     store_close(s);
 
-    /* roll the file back to schema version 1: no FTS yet */
+    /* roll the file back to schema version 1: no FTS (v2), no vectors (v3) yet */
     CHECK_INT(raw_exec(url, "DROP TRIGGER listings_fts_ai; DROP TRIGGER listings_fts_ad;"
                        "DROP TRIGGER listings_fts_au; DROP TABLE listings_fts;"
-                       "DELETE FROM schema_migrations WHERE version = 2"), SQLITE_OK);
+                       "DROP TRIGGER listings_vector_ad; DROP TABLE listing_vectors;"
+                       "DROP TABLE vector_state;"
+                       "DELETE FROM schema_migrations WHERE version >= 2"), SQLITE_OK);
     CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), 1);
 
     s = open_or_die(url);
-    CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), 2);
+    CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), SCHEMA_LATEST);
     /* the index was rebuilt from what the old file held */
     CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'lake'"),
               N_LISTINGS);
@@ -290,7 +294,7 @@ TEST(test_concurrent_openers)
         fails += r != NULL;
     }
     CHECK_INT(fails, 0);
-    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), 2);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), SCHEMA_LATEST);
 
     /* separate processes: only BEGIN IMMEDIATE keeps them apart */
     db_url(url, sizeof url, "race-procs.db");
@@ -315,7 +319,7 @@ TEST(test_concurrent_openers)
         fails += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
     CHECK_INT(fails, 0);
-    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), 2);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), SCHEMA_LATEST);
     CHECK_INT(raw_int(url, "SELECT count(*) FROM sqlite_master WHERE name = 'listings_fts'"), 1);
 }
 
