@@ -42,13 +42,29 @@
 
 /* ---- tenant runtimes --------------------------------------------------- */
 
+/* A trained model shared by the runtimes of one tenant (a listing refresh
+ * keeps the model; only a pack reload retrains it). */
+typedef struct model_ref {
+    atomic_int refs;
+    nlu_model *model;
+} model_ref;
+
+static void model_ref_release(model_ref *m)
+{
+    if (m == NULL || atomic_fetch_sub(&m->refs, 1) != 1)
+        return;
+    nlu_model_free(m->model);
+    free(m);
+}
+
 typedef struct tenant_rt {
     atomic_int refs;
     tenant t;
     char key_hash[65];
     pack *pack;
     nlu_gazetteer *gazetteer;
-    nlu_model *own_model;     /* when the tenant's pack has its own intents */
+    struct model_ref *own;    /* when the tenant's pack has its own intents; shared with
+                                 the runtime it was refreshed from */
     arena mem;                /* owns localities */
     store_locality_stats *localities;   /* every locality with its numbers, at load */
     int n_localities;
@@ -94,7 +110,7 @@ static void rt_release(tenant_rt *rt)
         return;
     pack_free(rt->pack);
     nlu_gazetteer_free(rt->gazetteer);
-    nlu_model_free(rt->own_model);
+    model_ref_release(rt->own);
     arena_release(&rt->mem);
     free(rt);
 }
@@ -153,9 +169,11 @@ done:
     return rc;
 }
 
-/* Builds the runtime of tenant t. */
-static int rt_build(engine *e, store *st, const tenant *t, const char *key_hash, tenant_rt **out,
-                    pt_error *err)
+/* Builds the runtime of tenant t.  With prev (a runtime of the same tenant)
+ * its pack's trained model is shared instead of trained again: a refresh
+ * after listing changes. */
+static int rt_build(engine *e, store *st, const tenant *t, const char *key_hash,
+                    const tenant_rt *prev, tenant_rt **out, pt_error *err)
 {
     int rc = 0;
     tenant_rt *rt = calloc(1, sizeof *rt);
@@ -175,14 +193,23 @@ static int rt_build(engine *e, store *st, const tenant *t, const char *key_hash,
     if (rc)
         goto done;
     const char *own = pack_intents_dir(rt->pack);
-    if (own && strstr(own, "/default") == NULL && e->cfg.intents_file == NULL) {
+    if (prev && prev->own) {
+        atomic_fetch_add(&prev->own->refs, 1);
+        rt->own = prev->own;
+    } else if (own && strstr(own, "/default") == NULL && e->cfg.intents_file == NULL) {
         /* the tenant's intents replace the default examples: train its model */
         char dir[600];
         snprintf(dir, sizeof dir, "%s", own);
         char *slash = strrchr(dir, '/');
         if (slash && strcmp(slash, "/intents") == 0)
             *slash = '\0';
-        rc = nlu_model_train_dir(dir, &rt->own_model, err);
+        rt->own = calloc(1, sizeof *rt->own);
+        if (rt->own == NULL) {
+            rc = pt_fail(err, PT_ERR_NOMEM, "tenant \"%s\": out of memory", t->slug);
+            goto done;
+        }
+        atomic_init(&rt->own->refs, 1);
+        rc = nlu_model_train_dir(dir, &rt->own->model, err);
         if (rc)
             goto done;
     }
@@ -272,7 +299,7 @@ static int tenant_acquire(engine *e, const char *slug, const char *api_key, tena
         rc = pt_fail(err, -rc, "%s", lookup.msg);
         goto done;
     }
-    rc = rt_build(e, st, &t, api_key ? hash : NULL, &rt, err);
+    rc = rt_build(e, st, &t, api_key ? hash : NULL, NULL, &rt, err);
     if (rc)
         goto done;
     atomic_fetch_add(&rt->refs, 1);   /* one for the registry, one for the caller */
@@ -365,7 +392,7 @@ int engine_open(const engine_config *cfg, engine **out, pt_error *err)
         goto done;
     for (int i = 0; i < nt; i++) {
         tenant_rt *rt = NULL;
-        rc = rt_build(e, st, &ts[i], NULL, &rt, err);
+        rc = rt_build(e, st, &ts[i], NULL, NULL, &rt, err);
         if (rc)
             goto done;
         rc = registry_put(e, rt);
@@ -411,8 +438,23 @@ int engine_reload_tenant(engine *e, const char *slug, pt_error *err)
     tenant_rt *rt = NULL;
     int rc = st->ops->tenant_by_slug(st, slug, &t, err);
     if (rc == 0)
-        rc = rt_build(e, st, &t, NULL, &rt, err);
+        rc = rt_build(e, st, &t, NULL, NULL, &rt, err);
     store_pool_put(e->pool, st);
+    if (rc)
+        return rc;
+    return registry_put(e, rt);
+}
+
+int engine_refresh_listings(engine *e, const char *slug, pt_error *err)
+{
+    tenant_rt *prev = registry_find(e, slug, NULL);
+    if (prev == NULL)
+        return engine_reload_tenant(e, slug, err);
+    store *st = store_pool_get(e->pool);
+    tenant_rt *rt = NULL;
+    int rc = rt_build(e, st, &prev->t, NULL, prev, &rt, err);
+    store_pool_put(e->pool, st);
+    rt_release(prev);
     if (rc)
         return rc;
     return registry_put(e, rt);
@@ -648,7 +690,7 @@ static int chat_turn(engine *e, tenant_rt *rt, const chat_request *req, arena *a
     if (req->query && req->query[0]) {
         nlu_context ctx = {.gazetteer = rt->gazetteer, .currency = rt->t.currency, .region = rt->t.region,
                            .timezone = rt->t.timezone, .now = now};
-        rc = nlu_analyze(rt->own_model ? rt->own_model : e->model, &ctx, req->query, strlen(req->query), a, &nres);
+        rc = nlu_analyze(rt->own ? rt->own->model : e->model, &ctx, req->query, strlen(req->query), a, &nres);
         if (rc) {
             rc = pt_fail(err, -rc, "nlu failed");
             goto done;

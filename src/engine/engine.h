@@ -47,6 +47,10 @@ void engine_close(engine *e);
  * the old runtime finish on it (reference counted). */
 int engine_reload_tenant(engine *e, const char *slug, pt_error *err);
 
+/* After listing changes: rebuilds the tenant's localities and gazetteer
+ * but keeps its pack and trained model (cheaper than a reload). */
+int engine_refresh_listings(engine *e, const char *slug, pt_error *err);
+
 /* A buyer message (CONTRACT.md §5 request).  Strings are borrowed. */
 typedef struct chat_request {
     const char *query;          /* may be "" when callback_data is set */

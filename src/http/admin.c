@@ -257,12 +257,13 @@ static json_t *listing_to_json(const listing *l)
     return o;
 }
 
-/* Reloads the tenant's runtime in the engine (new localities, figures). */
+/* Refreshes the tenant's runtime in the engine (new localities, figures;
+ * the pack and its trained model are kept). */
 static void reload_tenant(engine *e, const char *slug)
 {
     pt_error err = {0};
     pthread_mutex_lock(&G.reload_mu);
-    if (engine_reload_tenant(e, slug, &err) != 0)
+    if (engine_refresh_listings(e, slug, &err) != 0)
         log_warn("admin: reload of tenant \"%s\" after a write failed: %s", slug, err.msg);
     pthread_mutex_unlock(&G.reload_mu);
 }
