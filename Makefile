@@ -103,3 +103,17 @@ clean:
 	rm -rf build
 
 -include $(OBJ_REL:.o=.d) $(OBJ_ASAN:.o=.d) $(OBJ_FUZZ:.o=.d)
+
+# ---- NLU evaluation and benchmark (issue 3; see docs/nlu.md) ----
+# `make eval` scores the held-out sets of tests/data (test split) and, when
+# the public intent benchmarks are present, BANKING77 / HWU64 / CLINC150.
+DATASETS ?= /work/shared/datasets
+EVAL_SPLIT ?= test
+
+build/eval/nlu_eval: tests/eval/eval.c tests/eval/nlu_eval.c tests/eval/nlu_eval.h build/libproptalk.a
+	@mkdir -p $(dir $@)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS_REL) -Itests/eval tests/eval/eval.c tests/eval/nlu_eval.c build/libproptalk.a -o $@ $(LDLIBS)
+
+eval: build/eval/nlu_eval
+	@build/eval/nlu_eval --split $(EVAL_SPLIT) $(if $(wildcard $(DATASETS)/banking77_train.json),--public $(DATASETS),)
