@@ -67,7 +67,7 @@
 #define NLU_GRAD_EPS      1e-2f        /* smaller gradients are not applied */
 /* From NLU_PRUNE_FROM examples on, features seen in only one example are
  * dropped (speed and memory on large sets; small packs keep them all). */
-#define NLU_PRUNE_FROM    5000
+#define NLU_PRUNE_FROM    1
 #define NLU_HOLDOUT_MIN   40           /* fewer held-out examples: temperature 1 */
 #define NLU_OOS_THRESHOLD 0.2
 #define NLU_SEED          0x9E3779B97F4A7C15ull
@@ -473,6 +473,15 @@ void nlu_classify(const nlu_model *m, const char *norm, size_t len, const char *
         *intent = m->names[best];
         *confidence = p[best];
     }
+}
+
+/* See nlu_int.h. */
+bool nlu_model_has_intent(const nlu_model *m, const char *name)
+{
+    for (int k = 0; m && name && k < m->n_classes; k++)
+        if (strcmp(m->names[k], name) == 0)
+            return true;
+    return false;
 }
 
 /* ---- training data -------------------------------------------------------- */

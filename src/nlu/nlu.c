@@ -10,10 +10,13 @@
  *     "15,00,000") is the buyer giving a value: "inform";
  *   - a message that is a single e-mail address is "inform" too;
  *   - a short message (at most NLU_SHORT_WORDS words) that holds a slot
- *     value (budget, bedrooms, type, locality, phone ...) and that the
- *     classifier could not place (confidence below NLU_RULE_UNSURE)
- *     answers a question: "inform".
- * Rule answers carry the confidence NLU_RULE_CONFIDENCE.
+ *     value (budget, bedrooms, type, locality, phone ...), that is not a
+ *     question (no "?" or "؟": "any studios under 500k?" asks for
+ *     listings) and that the classifier could not place (confidence below
+ *     NLU_RULE_UNSURE) answers a question: "inform".
+ * Rule answers carry the confidence NLU_RULE_CONFIDENCE.  The rules apply
+ * only to a model that knows "inform" (a model trained on other data, such
+ * as a public benchmark through --intents, keeps its own answers).
  *
  * Input hygiene: at most NLU_INPUT_MAX bytes of a message are analysed (cut
  * at a character boundary); invalid UTF-8 and NUL bytes become U+FFFD, so
@@ -127,12 +130,13 @@ static void *malloc_cb(void *ctx, size_t n)
 /* Counts the letters, digits and words of normalised text, and tells
  * whether it is one e-mail-like token. */
 static void text_shape(const char *s, size_t len, int *letters, int *digits, int *words,
-                       bool *one_email)
+                       bool *one_email, bool *question)
 {
     const unsigned char *u = (const unsigned char *)s;
     int at = 0, dot_after_at = 0, spaces = 0, in_word = 0;
     size_t i = 0;
     *letters = *digits = *words = 0;
+    *question = false;
     while (i < len) {
         int32_t cp;
         utf8proc_ssize_t k = utf8proc_iterate(u + i, (utf8proc_ssize_t)(len - i), &cp);
@@ -146,6 +150,8 @@ static void text_shape(const char *s, size_t len, int *letters, int *digits, int
             (*digits)++;
         else if (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO)
             (*letters)++;
+        if (cp == '?' || cp == 0x061F)
+            *question = true;
         if (cp == '@')
             at++;
         else if (cp == '.' && at)
@@ -165,14 +171,15 @@ static void text_shape(const char *s, size_t len, int *letters, int *digits, int
 static void apply_rules(const char *norm, size_t len, nlu_result *out)
 {
     int letters, digits, words;
-    bool one_email;
-    text_shape(norm, len, &letters, &digits, &words, &one_email);
+    bool one_email, question;
+    text_shape(norm, len, &letters, &digits, &words, &one_email, &question);
 
     const unsigned slot_bits = NLU_BUDGET | NLU_BEDROOMS | NLU_PTYPE | NLU_TX | NLU_PURPOSE |
                                NLU_LOCATIONS | NLU_PHONE | NLU_EMAIL;
     bool value_only = (letters == 0 && digits > 0) || one_email;
     bool unplaced = out->confidence < NLU_RULE_UNSURE;
-    bool short_answer = words <= NLU_SHORT_WORDS && (out->found & slot_bits) && unplaced;
+    bool short_answer = words <= NLU_SHORT_WORDS && (out->found & slot_bits) && unplaced &&
+                        !question;
     if (value_only || short_answer) {
         out->intent = "inform";
         out->confidence = NLU_RULE_CONFIDENCE;
@@ -218,7 +225,7 @@ int nlu_analyze(const nlu_model *m, const nlu_context *ctx, const char *text, si
     if (rc < 0)
         goto done;
     nlu_sentiment(clean, clean_len, norm, norm_len, out);
-    if (m != NULL)
+    if (m != NULL && nlu_model_has_intent(m, "inform"))
         apply_rules(norm, norm_len, out);
 done:
     return rc;

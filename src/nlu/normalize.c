@@ -40,7 +40,7 @@ typedef struct chat_word {
     const char *from, *to;
 } chat_word;
 
-/* Sorted by `from` (strcmp order) for bsearch.  Only whole words are
+/* Looked up through a hash table built once (chat_init).  Only whole words are
  * rewritten.  "bhk", "k", "m", "l", "cr" are deliberately absent: they are
  * units ("2 bhk", "500 k"). */
 static const chat_word chat_words[] = {
@@ -71,6 +71,11 @@ static const chat_word chat_words[] = {
     {"whr", "where"},        {"wht", "what"},         {"wid", "with"},
     {"wk", "week"},          {"wkend", "weekend"},    {"wknd", "weekend"},
     {"yrs", "years"},
+    {"gn", "good night"},    {"hru", "how are you"},  {"msgs", "messages"},
+    {"n", "and"},            {"pic", "picture"},      {"pics", "pictures"},
+    {"sory", "sorry"},       {"sry", "sorry"},        {"thanku", "thank you"},
+    {"thankyou", "thank you"}, {"thnku", "thank you"}, {"tq", "thank you"},
+    {"tqsm", "thank you so much"}, {"tysm", "thank you so much"},
     /* Russian chat forms (UTF-8, sorted after ASCII by byte order) */
     {"пж", "пожалуйста"},    {"пжл", "пожалуйста"},   {"пжлст", "пожалуйста"},
     {"плз", "пожалуйста"},   {"спс", "спасибо"},

@@ -33,6 +33,13 @@ double ev_now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+double ev_cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* ---- files --------------------------------------------------------------- */
 
 /* The whole file at path, NUL-terminated, malloc'd; NULL on error. */
@@ -526,7 +533,7 @@ void ev_prf(const ev_scores *sc, int k, double *p, double *r, double *f1, int *s
 /* ---- public benchmarks -------------------------------------------------------- */
 
 int ev_public(const char *dir, const char *name, const char *split, double *accuracy,
-              double *train_seconds, int *n_test)
+              double *train_seconds, double *train_cpu, int *n_test)
 {
     char path[1024];
     int rc = -1, n = 0, ok = 0;
@@ -538,7 +545,7 @@ int ev_public(const char *dir, const char *name, const char *split, double *accu
 
     arena_init(&a, 0);
     snprintf(path, sizeof path, "%s/%s_train.json", dir, name);
-    double t0 = ev_now_seconds();
+    double t0 = ev_now_seconds(), c0 = ev_cpu_seconds();
     train = slurp(path, &train_len);
     if (train == NULL) {
         rc = 1;
@@ -550,6 +557,7 @@ int ev_public(const char *dir, const char *name, const char *split, double *accu
         goto done;
     }
     *train_seconds = ev_now_seconds() - t0;
+    *train_cpu = ev_cpu_seconds() - c0;
     snprintf(path, sizeof path, "%s/%s_%s.jsonl", dir, name, split);
     test = slurp(path, NULL);
     if (test == NULL) {

@@ -115,16 +115,20 @@ void ev_prf(const ev_scores *sc, int k, double *p, double *r, double *f1, int *s
 
 /* A public benchmark: trains on <dir>/<name>_train.json, scores
  * <dir>/<name>_<split>.jsonl ("test" or "valid").  Out-params: accuracy,
- * training seconds (wall clock, JSON reading included), and the number of
- * test lines.  Returns 0, 1 when the files are missing, -1 on error. */
+ * training seconds (wall clock and CPU time of this thread, reading the
+ * file included), and the number of test lines.  Returns 0, 1 when the
+ * files are missing, -1 on error. */
 int ev_public(const char *dir, const char *name, const char *split, double *accuracy,
-              double *train_seconds, int *n_test);
+              double *train_seconds, double *train_cpu, int *n_test);
 
 /* Lines of set s whose normalised text, without ASCII punctuation and
  * spaces, equals a training utterance of pack_dir/intents (should be 0:
  * the sets are held out).  report (may be NULL) receives each such line. */
 int ev_overlap_with_pack(const ev_set *s, const char *pack_dir, FILE *report);
 
+/* Monotonic wall clock, and the CPU time of the calling thread (what a
+ * single-threaded job costs, whatever else the machine runs). */
 double ev_now_seconds(void);
+double ev_cpu_seconds(void);
 
 #endif
