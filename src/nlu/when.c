@@ -164,6 +164,7 @@ static const lex_item when_items[] = {
     {"ديسمبر", W_MONTH, 12},
     /* "in 3 days" */
     {"in", W_IN, 0}, {"after", W_IN, 0}, {"через", W_IN, 0}, {"بعد", W_IN, 0},
+    {"после", W_IN, 0},
     {"day", W_UNIT_DAY, 0}, {"days", W_UNIT_DAY, 0}, {"ايام", W_UNIT_DAY, 0},
     {"يوم", W_UNIT_DAY, 0}, {"روز", W_UNIT_DAY, 0}, {"день", W_UNIT_DAY, 0},
     {"дня", W_UNIT_DAY, 0}, {"дней", W_UNIT_DAY, 0},
@@ -360,6 +361,10 @@ static int at_number(lex_cache *lc, int i, bool after_at, bool after_in, when_pa
     if (num_len(tk, i, 1, 2)) {
         char sep = punct_att(tk, i + 1, '/') ? '/' : punct_att(tk, i + 1, '.') ? '.'
                    : punct_att(tk, i + 1, '-') ? '-' : 0;
+        /* "24/7" (round the clock) is not the 24th of July */
+        if (sep == '/' && a == 24 && num_len(tk, i + 2, 1, 1) && nlu_tok_num(tk, i + 2) == 7 &&
+            !punct_att(tk, i + 3, '/'))
+            return 3;
         if (sep && num_len(tk, i + 2, 1, 2) && nlu_tok_attached(tk, i + 2)) {
             int d = (int)a, m = (int)nlu_tok_num(tk, i + 2);
             if (punct_att(tk, i + 3, sep) && (num_len(tk, i + 4, 4, 4) || num_len(tk, i + 4, 2, 2))
@@ -564,6 +569,10 @@ static void parse(lex_cache *lc, when_parse *w)
             break;
         case W_IN:
             keep_in = true;
+            /* "after 5" is a time as "at 5" is ("after 3 days" stays a
+             * delay: the unit decides in at_number) */
+            if (nlu_tok_is(tk, i, "after") || nlu_tok_is(tk, i, "после"))
+                keep_at = true;
             break;
         case W_TWO_DAYS:
             if (after_in && w->day_off < 0)
