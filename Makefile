@@ -32,7 +32,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all test unit blackbox demo fuzz fuzz-build bench eval clean
+.PHONY: all test unit blackbox demo fuzz fuzz-build bench eval bench-nlu clean
 
 all: build/proptalk
 
@@ -117,3 +117,12 @@ build/eval/nlu_eval: tests/eval/eval.c tests/eval/nlu_eval.c tests/eval/nlu_eval
 
 eval: build/eval/nlu_eval
 	@build/eval/nlu_eval --split $(EVAL_SPLIT) $(if $(wildcard $(DATASETS)/banking77_train.json),--public $(DATASETS),)
+
+build/bench/nlu_bench: bench/nlu_bench.c tests/eval/nlu_eval.c tests/eval/nlu_eval.h build/libproptalk.a
+	@mkdir -p $(dir $@)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS_REL) -Itests/eval bench/nlu_bench.c tests/eval/nlu_eval.c build/libproptalk.a -o $@ $(LDLIBS)
+
+# one core, as BENCHMARKS.md reports it
+bench-nlu: build/bench/nlu_bench
+	@taskset -c 0 build/bench/nlu_bench
