@@ -246,8 +246,8 @@ static const char *const universal_words[] = {
     "thx", "ty", "yo", "ya", "no", "sms", "whatsapp", "villa", "studio", NULL
 };
 
-/* ---- the word index: every list above in one sorted table per script,
- * built once (pthread_once), searched with bsearch ---- */
+/* ---- the word index: every list above in one hash table per script,
+ * built once (pthread_once) ---- */
 
 /* Bits of a Latin word: the universal list, English, and W_LATIN0 << i for
  * latin_langs[i]. */
@@ -256,57 +256,56 @@ enum { W_UNIVERSAL = 1u << 0, W_EN = 1u << 1, W_LATIN0 = 1u << 2 };
 enum { W_PERSIAN = 1u << 0, W_ARABIC = 1u << 1, W_PERSIAN_AL = 1u << 2 };
 
 typedef struct word_entry {
-    const char *word;
+    const char *word;       /* NULL: free slot */
+    unsigned len;
     unsigned mask;          /* W_* bits of the lists that hold the word */
 } word_entry;
 
-#define WORD_INDEX_MAX 512
+#define WORD_INDEX_SLOTS 1024   /* power of two, more than twice the words */
 
-static word_entry latin_index[WORD_INDEX_MAX], arabic_index[WORD_INDEX_MAX];
-static size_t n_latin_index, n_arabic_index;
+static word_entry latin_index[WORD_INDEX_SLOTS], arabic_index[WORD_INDEX_SLOTS];
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
-static void index_add(word_entry *ix, size_t *n, const char *const *list, unsigned bit)
+static uint32_t word_hash(const char *w, size_t n)
 {
-    for (; *list; list++) {
-        size_t i;
-        for (i = 0; i < *n; i++)
-            if (strcmp(ix[i].word, *list) == 0) {
-                ix[i].mask |= bit;
-                break;
-            }
-        if (i == *n && *n < WORD_INDEX_MAX) {
-            ix[*n].word = *list;
-            ix[*n].mask = bit;
-            (*n)++;
-        }
-    }
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)w[i]) * 16777619u;
+    return h;
 }
 
-static int cmp_entry(const void *a, const void *b)
+static void index_add(word_entry *ix, const char *const *list, unsigned bit)
 {
-    return strcmp(((const word_entry *)a)->word, ((const word_entry *)b)->word);
+    for (; *list; list++) {
+        size_t n = strlen(*list);
+        uint32_t i = word_hash(*list, n) & (WORD_INDEX_SLOTS - 1);
+        while (ix[i].word && !(ix[i].len == n && memcmp(ix[i].word, *list, n) == 0))
+            i = (i + 1) & (WORD_INDEX_SLOTS - 1);
+        ix[i].word = *list;
+        ix[i].len = (unsigned)n;
+        ix[i].mask |= bit;
+    }
 }
 
 static void index_build(void)
 {
-    index_add(latin_index, &n_latin_index, universal_words, W_UNIVERSAL);
-    index_add(latin_index, &n_latin_index, en_words, W_EN);
+    index_add(latin_index, universal_words, W_UNIVERSAL);
+    index_add(latin_index, en_words, W_EN);
     for (size_t i = 0; i < N_LATIN_LANGS; i++)
-        index_add(latin_index, &n_latin_index, latin_langs[i].words, W_LATIN0 << i);
-    qsort(latin_index, n_latin_index, sizeof latin_index[0], cmp_entry);
-    index_add(arabic_index, &n_arabic_index, persian_words, W_PERSIAN);
-    index_add(arabic_index, &n_arabic_index, arabic_words, W_ARABIC);
-    index_add(arabic_index, &n_arabic_index, persian_al_words, W_PERSIAN_AL);
-    qsort(arabic_index, n_arabic_index, sizeof arabic_index[0], cmp_entry);
+        index_add(latin_index, latin_langs[i].words, W_LATIN0 << i);
+    index_add(arabic_index, persian_words, W_PERSIAN);
+    index_add(arabic_index, arabic_words, W_ARABIC);
+    index_add(arabic_index, persian_al_words, W_PERSIAN_AL);
 }
 
-/* The W_* mask of word w in an index (0 when it is in no list). */
-static unsigned index_find(const word_entry *ix, size_t n, const char *w)
+/* The W_* mask of word w (n bytes) in an index (0 when it is in no list). */
+static unsigned index_find(const word_entry *ix, const char *w, size_t n)
 {
-    word_entry key = {w, 0};
-    const word_entry *e = bsearch(&key, ix, n, sizeof *ix, cmp_entry);
-    return e ? e->mask : 0;
+    uint32_t i = word_hash(w, n) & (WORD_INDEX_SLOTS - 1);
+    for (; ix[i].word; i = (i + 1) & (WORD_INDEX_SLOTS - 1))
+        if (ix[i].len == n && memcmp(ix[i].word, w, n) == 0)
+            return ix[i].mask;
+    return 0;
 }
 
 /* Folds a word of Arabic script to one spelling of its letters, in place.
@@ -410,7 +409,7 @@ static void score_word(langid_state *st, char *w, size_t n, enum script sc, int 
         lower_ascii(w);
         if (has_digit || has_at || strncmp(w, "http", 4) == 0 || strncmp(w, "www.", 4) == 0)
             return;
-        unsigned mask = index_find(latin_index, n_latin_index, w);
+        unsigned mask = index_find(latin_index, w, n);
         if (mask & W_UNIVERSAL)
             return;
         st->latin_content += word_letters;
@@ -421,7 +420,7 @@ static void score_word(langid_state *st, char *w, size_t n, enum script sc, int 
                 st->latin_hits[i]++;
     } else if (sc == SC_ARABIC) {
         fold_arabic(w, &st->persian_letters, &st->arabic_letters, &st->urdu_letters);
-        unsigned mask = index_find(arabic_index, n_arabic_index, w);
+        unsigned mask = index_find(arabic_index, w, strlen(w));
         if (mask & W_PERSIAN)
             st->persian_hits++;
         if (mask & W_ARABIC)
@@ -454,16 +453,22 @@ const char *nlu_detect_language_ex(const char *raw, size_t len, bool *sure)
         len = LANGID_SCAN_MAX;
 
     size_t i = 0;
+    unsigned touched = 0;       /* scripts counted in word_sc for this word */
     while (i <= len) {
         uint32_t c = ' ';
         size_t k = 1;
-        if (i < len)
-            k = utf8_next(s + i, len - i, &c);
-        if (i < len && is_word_char(c)) {
-            enum script sc = letter_script(c);
+        if (i < len) {
+            if (s[i] < 0x80)
+                c = s[i];
+            else
+                k = utf8_next(s + i, len - i, &c);
+        }
+        enum script sc = i < len ? letter_script(c) : SC_NONE;
+        if (i < len && (sc != SC_NONE || is_word_char(c))) {
             if (sc != SC_NONE) {
                 st.letters[sc]++;
                 word_sc[sc]++;
+                touched |= 1u << sc;
                 word_letters++;
                 if (sc == SC_LATIN)
                     latin_letter_hint(&st, c);
@@ -490,13 +495,15 @@ const char *nlu_detect_language_ex(const char *raw, size_t len, bool *sure)
             }
         } else if (wn > 0 || word_letters > 0) {
             enum script best = SC_NONE;
-            for (int sc = 1; sc < SC__COUNT; sc++)
-                if (word_sc[sc] > word_sc[best])
-                    best = (enum script)sc;
+            for (int x = 1; touched >> x; x++)
+                if (((touched >> x) & 1) && word_sc[x] > word_sc[best])
+                    best = (enum script)x;
             score_word(&st, word, wn, best, word_letters, word_digit, word_at);
             wn = 0;
             word_letters = word_digit = word_at = 0;
-            memset(word_sc, 0, sizeof word_sc);
+            for (int x = 1; touched >> x; x++)
+                word_sc[x] = 0;
+            touched = 0;
         }
         i += k;
     }
