@@ -92,11 +92,23 @@ static const char *const script_lang[SC__COUNT] = {
     [SC_THAI] = "th", [SC_HAN] = "zh", [SC_KANA] = "ja", [SC_HANGUL] = "ko",
 };
 
-/* The script of a letter, or SC_NONE for digits, punctuation, marks, emoji. */
-static enum script letter_script(uint32_t c)
+static enum script letter_script_slow(uint32_t c);
+
+/* The script of a letter, or SC_NONE for digits, punctuation, marks, emoji
+ * (inline for ASCII, a call for the rest). */
+static inline enum script letter_script(uint32_t c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return SC_LATIN;
+    if (c < 0x80)
+        return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ? SC_LATIN : SC_NONE;
+    if (c >= 0x400 && c <= 0x44F)
+        return SC_CYRILLIC;             /* the Russian alphabet */
+    if ((c >= 0x621 && c <= 0x63A) || (c >= 0x641 && c <= 0x64A))
+        return SC_ARABIC;               /* the Arabic letters proper */
+    return letter_script_slow(c);
+}
+
+static enum script letter_script_slow(uint32_t c)
+{
     if (c < 0xC0)
         return SC_NONE;
     if (c <= 0x24F)
@@ -389,6 +401,11 @@ static void latin_letter_hint(langid_state *st, uint32_t c)
     }
 }
 
+static inline bool is_joiner(char c)
+{
+    return c == '.' || c == '-' || c == ':' || c == '/' || c == '\'' || c == '_';
+}
+
 /* Scores one finished word (bytes w[0..n), its dominant script sc). */
 static void score_word(langid_state *st, char *w, size_t n, enum script sc, int word_letters,
                        int has_digit, int has_at)
@@ -397,9 +414,9 @@ static void score_word(langid_state *st, char *w, size_t n, enum script sc, int 
         return;
     w[n] = '\0';
     /* joiners at the ends ("etc.", "-ok-") are not part of the word */
-    while (n > 0 && strchr(".-:/'_", w[n - 1]))
+    while (n > 0 && is_joiner(w[n - 1]))
         w[--n] = '\0';
-    while (*w && strchr(".-:/'_", *w)) {
+    while (*w && is_joiner(*w)) {
         w++;
         n--;
     }
@@ -407,7 +424,8 @@ static void score_word(langid_state *st, char *w, size_t n, enum script sc, int 
         return;
     if (sc == SC_LATIN) {
         lower_ascii(w);
-        if (has_digit || has_at || strncmp(w, "http", 4) == 0 || strncmp(w, "www.", 4) == 0)
+        if (has_digit || has_at || (w[0] == 'h' && strncmp(w, "http", 4) == 0) ||
+            (w[0] == 'w' && strncmp(w, "www.", 4) == 0))
             return;
         unsigned mask = index_find(latin_index, w, n);
         if (mask & W_UNIVERSAL)
@@ -458,10 +476,14 @@ const char *nlu_detect_language_ex(const char *raw, size_t len, bool *sure)
         uint32_t c = ' ';
         size_t k = 1;
         if (i < len) {
-            if (s[i] < 0x80)
+            if (s[i] < 0x80) {
                 c = s[i];
-            else
+            } else if (s[i] >= 0xC2 && s[i] <= 0xDF && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+                c = (uint32_t)(s[i] & 0x1F) << 6 | (s[i + 1] & 0x3F);   /* 2 bytes, inline */
+                k = 2;
+            } else {
                 k = utf8_next(s + i, len - i, &c);
+            }
         }
         enum script sc = i < len ? letter_script(c) : SC_NONE;
         if (i < len && (sc != SC_NONE || is_word_char(c))) {
@@ -488,8 +510,8 @@ const char *nlu_detect_language_ex(const char *raw, size_t len, bool *sure)
                 word_at = 1;
             }
             if (wn + k <= LANGID_WORD_MAX) {
-                memcpy(word + wn, s + i, k);
-                wn += k;
+                for (size_t b = 0; b < k; b++)   /* 1-4 bytes: no memcpy call */
+                    word[wn++] = (char)s[i + b];
             } else {
                 wn = LANGID_WORD_MAX;   /* too long to be a list word */
             }

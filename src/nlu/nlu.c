@@ -24,7 +24,7 @@
  *
  * Not for: conversation state, replies, or the CLI (which calls these).
  */
-#include "nlu/nlu_int.h"
+#include "nlu/entities_int.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -97,6 +97,10 @@ static char *utf8_clean(const char *s, size_t len, size_t max_in, void *(*alloc)
     if (out == NULL)
         return NULL;
     while (i < len) {
+        if (in[i] > 0 && in[i] < 0x80) {   /* ASCII, the common case */
+            out[o++] = (char)in[i++];
+            continue;
+        }
         size_t k = utf8_valid_len(in + i, len - i);
         if (k == 0) {
             memcpy(out + o, "\xEF\xBF\xBD", 3);
@@ -139,17 +143,25 @@ static void text_shape(const char *s, size_t len, int *letters, int *digits, int
     *question = false;
     while (i < len) {
         int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate(u + i, (utf8proc_ssize_t)(len - i), &cp);
-        if (k <= 0) {
-            i++;
-            continue;
+        if (u[i] < 0x80) {   /* ASCII without a table lookup */
+            cp = u[i++];
+            if (cp >= '0' && cp <= '9')
+                (*digits)++;
+            else if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z'))
+                (*letters)++;
+        } else {
+            utf8proc_ssize_t k = utf8proc_iterate(u + i, (utf8proc_ssize_t)(len - i), &cp);
+            if (k <= 0) {
+                i++;
+                continue;
+            }
+            i += (size_t)k;
+            utf8proc_category_t cat = utf8proc_category(cp);
+            if (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO)
+                (*digits)++;
+            else if (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO)
+                (*letters)++;
         }
-        i += (size_t)k;
-        utf8proc_category_t cat = utf8proc_category(cp);
-        if (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO)
-            (*digits)++;
-        else if (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO)
-            (*letters)++;
         if (cp == '?' || cp == 0x061F)
             *question = true;
         if (cp == '@')
@@ -196,6 +208,7 @@ int nlu_analyze(const nlu_model *m, const nlu_context *ctx, const char *text, si
     nlu_context empty;
     char *clean = NULL, *norm = NULL;
     size_t clean_len = 0, norm_len = 0;
+    nlu_toks toks;   /* ~12 KiB on the stack */
 
     memset(out, 0, sizeof *out);
     out->bedrooms = -1;
@@ -221,10 +234,12 @@ int nlu_analyze(const nlu_model *m, const nlu_context *ctx, const char *text, si
 
     out->language = nlu_detect_language_ex(clean, clean_len, &out->language_sure);
     nlu_classify(m, norm, norm_len, &out->intent, &out->confidence);
-    rc = nlu_extract_entities(ctx, norm, norm_len, a, out);
+    /* one token array for sentiment (reads it) and entities (flags it) */
+    nlu_tokenize(&toks, norm, norm_len);
+    nlu_sentiment_toks(clean, clean_len, &toks, out);
+    rc = nlu_extract_entities_toks(ctx, &toks, a, out);
     if (rc < 0)
         goto done;
-    nlu_sentiment(clean, clean_len, norm, norm_len, out);
     if (m != NULL && nlu_model_has_intent(m, "inform"))
         apply_rules(norm, norm_len, out);
 done:

@@ -321,6 +321,14 @@ static void scan_raw(const char *raw, size_t len, raw_signals *r)
 void nlu_sentiment(const char *raw, size_t raw_len, const char *norm, size_t norm_len,
                    nlu_result *out)
 {
+    nlu_toks tk;
+    nlu_tokenize(&tk, norm, norm ? norm_len : 0);
+    nlu_sentiment_toks(raw, raw_len, &tk, out);
+}
+
+/* See entities_int.h. */
+void nlu_sentiment_toks(const char *raw, size_t raw_len, const nlu_toks *tk, nlu_result *out)
+{
     pthread_once(&sent_once, sent_init);
     raw_signals r;
     if (raw == NULL)
@@ -329,8 +337,6 @@ void nlu_sentiment(const char *raw, size_t raw_len, const char *norm, size_t nor
         raw_len = 16384;
     scan_raw(raw ? raw : "", raw_len, &r);
 
-    nlu_toks tk;
-    nlu_tokenize(&tk, norm, norm ? norm_len : 0);
     double pos = 0, neg = 0, frust = 0;
     bool strong = false;
     int negate = 0;            /* tokens left under a negator */
@@ -340,9 +346,9 @@ void nlu_sentiment(const char *raw, size_t raw_len, const char *norm, size_t nor
     double last_pos = 0, last_neg = 0;
     int again = 0;
 
-    for (int i = 0; i < tk.n;) {
+    for (int i = 0; i < tk->n;) {
         const lex_item *it;
-        int c = lex_match(&sent_lex, &tk, i, &it);
+        int c = lex_match(&sent_lex, tk, i, &it);
         if (c == 0) {
             i++;
             if (negate > 0)
