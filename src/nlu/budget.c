@@ -707,13 +707,15 @@ bool nlu_budget_scan(const nlu_toks *tk, const char *ctx_currency, nlu_budget *o
                 ra.cur = rb.cur;
             if (rb.cur < 0)
                 rb.cur = ra.cur;
-            if (ra.mult == M_NONE && rb.mult != M_NONE) {
+            /* a word amount ("مليونين", "half a million") is whole: it
+             * neither lends nor borrows a multiplier */
+            if (ra.mult == M_NONE && rb.mult != M_NONE && !ra.word && !rb.word) {
                 amount t = ra;
                 t.mult = rb.mult;
                 int64_t vt = amount_value(&t, t.mult), vb = amount_value(&rb, rb.mult);
                 if (vt >= 0 && vb >= 0 && (vt <= vb || !ra.bare_ok))
                     ra.mult = rb.mult;
-            } else if (rb.mult == M_NONE && ra.mult != M_NONE) {
+            } else if (rb.mult == M_NONE && ra.mult != M_NONE && !rb.word && !ra.word) {
                 rb.mult = ra.mult;
             }
             bool ok = money_like(&ra) || money_like(&rb)

@@ -289,6 +289,8 @@ static const budget_case budget_cases[] = {
     {"two to three million", "AED", 2000000, 3000000, "AED"},
     {"بین یک تا یک و نیم میلیون درهم", "AED", 1000000, 1500000, "AED"},
     {"one to one meeting", "AED", NONE, NONE, NULL},
+    {"من مليون الى مليونين", "AED", 1000000, 2000000, "AED"},
+    {"between half a million and 1M", "AED", 500000, 1000000, "AED"},
     /* Russian case forms, abbreviations with a dot */
     {"до двух миллионов", "AED", NONE, 2000000, "AED"},
     {"около полутора миллионов", "AED", 1350000, 1650000, "AED"},
