@@ -149,6 +149,38 @@ TEST(slot_filling_convention)
     }
 }
 
+/* The three examples of issue 3, entity for entity. */
+TEST(issue_examples)
+{
+    static const struct {
+        const char *tenant, *text, *intent, *entities;
+    } cases[] = {
+        {"bangalore-demo", "need 2bhk in whitfield max 90 lakhs", "property_search",
+         "\"entities\": {\"budget\": {\"min\": null, \"max\": 9000000, \"currency\": \"INR\"}, "
+         "\"bedrooms\": 2, \"locations\": [\"Whitefield\"]}"},
+        {"dubai-demo", "ابحث عن شقة في دبي مارينا بميزانية 2 مليون درهم", "property_search",
+         "\"entities\": {\"budget\": {\"min\": null, \"max\": 2000000, \"currency\": \"AED\"}, "
+         "\"property_type\": \"apartment\", \"locations\": [\"Dubai Marina\"]}"},
+        {"dubai-demo", "до 1,5 млн дирхамов", "inform",
+         "\"entities\": {\"budget\": {\"min\": null, \"max\": 1500000, \"currency\": \"AED\"}}"},
+    };
+    arena a;
+    arena_init(&a, 0);
+    for (size_t i = 0; model && i < sizeof cases / sizeof cases[0]; i++) {
+        nlu_result r;
+        const ev_tenant *t = ev_env_find(&env, cases[i].tenant);
+        CHECK(t && nlu_analyze(model, &t->ctx, cases[i].text, strlen(cases[i].text), &a, &r) == 0,
+              "analyze");
+        char *js = nlu_result_to_json(&r);
+        CHECK(js && strstr(js, cases[i].entities) != NULL, "\"%s\": %s", cases[i].text,
+              js ? js : "(null)");
+        CHECK_STR(r.intent, cases[i].intent);
+        CHECK_STR(r.language, i == 0 ? "en" : i == 1 ? "ar" : "ru");
+        free(js);
+        arena_release(&a);
+    }
+}
+
 /* ---- the JSON writer against jansson ------------------------------------------ */
 
 /* Length of the valid UTF-8 sequence at s[0..n), 0 when invalid (RFC 3629;
@@ -364,6 +396,7 @@ TEST_MAIN(
     RUN(heldout_guard);
     RUN(budget_guard);
     RUN(slot_filling_convention);
+    RUN(issue_examples);
     RUN(json_writer_matches_jansson);
     RUN(lexicons_normalised);
     RUN(cleanup);
