@@ -24,7 +24,8 @@
  * negative word, 2 for ??/?!, 1 for !! or capitals when the message is
  * negative, 3 per angry emoji; capped at 10.
  *
- * Not for: frustration across turns (the dialog accumulates it).
+ * Frustration across turns: nlu_frustration_carry() (used by `proptalk nlu
+ * --conversation`; the dialog keeps its own count per session).
  */
 #include "nlu/entities_int.h"
 
@@ -443,8 +444,8 @@ void nlu_sentiment_toks(const char *raw, size_t raw_len, const nlu_toks *tk, nlu
     /* emphasis */
     bool emphasis = r.excl_run >= 2 || r.excl_total >= 2 || r.caps_words > 0 || ex > 0;
     bool negative_mood = neg > pos || frust > 0;
-    if (again)
-        frust += r.any_q_or_excl ? 3 : 1;
+    if (again)   /* "again?!" is frustration, "hi again" is not */
+        frust += r.any_q_or_excl ? 3 : negative_mood ? 1 : 0;
     if (r.q_excl)
         frust += 2;
     else if (r.q_run >= 3)
@@ -484,4 +485,20 @@ void nlu_sentiment_toks(const char *raw, size_t raw_len, const nlu_toks *tk, nlu
     out->sentiment = l;
     out->sentiment_score = round(score * 100) / 100;
     out->frustration = f;
+}
+
+/* See nlu.h. */
+int nlu_frustration_carry(int before, const nlu_result *r)
+{
+    if (before < 0)
+        before = 0;
+    if (before > 10)
+        before = 10;
+    int f = before * 7 / 10;
+    if (r) {
+        f += r->frustration > 0 ? r->frustration : 0;
+        if (r->intent && strcmp(r->intent, "complaint") == 0)
+            f += 2;
+    }
+    return f > 10 ? 10 : f;
 }

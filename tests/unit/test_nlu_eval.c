@@ -181,6 +181,44 @@ TEST(issue_examples)
     }
 }
 
+/* Frustration builds over the turns of a conversation and fades. */
+TEST(frustration_builds)
+{
+    static const char *const turns[] = {
+        "show me 2 bed in JVC", "this is not what i asked", "why do you keep asking the same thing??",
+        "THIS IS USELESS!!!", "ok", "fine",
+    };
+    int level = 0, seen[6];
+    arena a;
+    arena_init(&a, 0);
+    const ev_tenant *t = ev_env_find(&env, "dubai-demo");
+    for (int i = 0; model && t && i < 6; i++) {
+        nlu_result r;
+        CHECK(nlu_analyze(model, &t->ctx, turns[i], strlen(turns[i]), &a, &r) == 0, "analyze");
+        level = seen[i] = nlu_frustration_carry(level, &r);
+        arena_release(&a);
+    }
+    if (model && t) {
+        CHECK(seen[0] == 0, "a search is not frustrated: %d", seen[0]);
+        CHECK(seen[1] > 0 && seen[2] > seen[1] && seen[3] >= 7, "builds: %d %d %d", seen[1],
+              seen[2], seen[3]);
+        CHECK(seen[5] < seen[4] && seen[4] < seen[3], "fades: %d %d %d", seen[3], seen[4], seen[5]);
+    }
+    nlu_result r;
+    memset(&r, 0, sizeof r);
+    r.intent = "complaint";
+    r.frustration = 9;
+    CHECK_INT(nlu_frustration_carry(10, &r), 10);
+    CHECK_INT(nlu_frustration_carry(-3, NULL), 0);
+    CHECK_INT(nlu_frustration_carry(10, NULL), 7);
+
+    /* "again" alone is not frustration */
+    CHECK(t && nlu_analyze(model, &t->ctx, "hi again", 8, &a, &r) == 0, "analyze");
+    CHECK(r.frustration == 0 && r.sentiment != SENT_NEGATIVE, "hi again: %d %s", r.frustration,
+          nlu_sentiment_name(r.sentiment));
+    arena_release(&a);
+}
+
 /* ---- the JSON writer against jansson ------------------------------------------ */
 
 /* Length of the valid UTF-8 sequence at s[0..n), 0 when invalid (RFC 3629;
@@ -397,6 +435,7 @@ TEST_MAIN(
     RUN(budget_guard);
     RUN(slot_filling_convention);
     RUN(issue_examples);
+    RUN(frustration_builds);
     RUN(json_writer_matches_jansson);
     RUN(lexicons_normalised);
     RUN(cleanup);
