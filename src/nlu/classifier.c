@@ -4,11 +4,12 @@
  *
  * Features (of normalised text, see nlu_int.h): every word, every pair of
  * neighbouring words (with sentence start and end marks), the character
- * 2- to 5-grams of each word padded as "<word>", and whether the message
- * asks a question.  Digits are read as '0' so "2bhk" and "3bhk", or two phone
- * numbers, look alike; apostrophes inside a word are dropped ("what's" is
- * "whats"); emoji are words of their own.  Each feature is hashed to a
- * 64-bit id (FNV-1a, then a 64-bit finaliser); the ids seen in training
+ * NLU_NGRAM_MIN- (3) to 5-grams of each word padded as "<word>", and whether
+ * the message asks a question.  Digits are read as '0' so "2bhk" and "3bhk",
+ * or two phone numbers, look alike; apostrophes inside a word are dropped
+ * ("what's" is "whats"); emoji are words of their own.  Each feature is
+ * hashed to a 64-bit id (FNV-1a over bytes for words, over whole characters
+ * for n-grams, then a 64-bit finaliser); the ids seen in training
  * index their weight rows through an open-addressing table, so unlike a
  * fixed 2^18-bucket array there are no bucket collisions, the table is
  * sized to the data, and a message with nothing known can be told.  A
@@ -19,9 +20,10 @@
  * is a softmax over the intents trained by SGD with a per-row AdaGrad step
  * (one accumulator per feature row, one per class bias) over shuffles with
  * a fixed seed, so training is deterministic.  Epochs: about
- * NLU_STEPS_TARGET steps in all, 4 to 20 epochs.  On large sets (from
- * NLU_PRUNE_FROM utterances) features seen in one utterance only are
- * dropped.  Confidence is the softmax probability at a temperature fitted
+ * NLU_STEPS_TARGET steps in all, 4 to 20 epochs.  From NLU_PRUNE_FROM
+ * utterances on, features seen in one utterance only are dropped (half the
+ * rows of the pack model, no loss of accuracy; a handful of examples keeps
+ * them all).  Confidence is the softmax probability at a temperature fitted
  * on held-out data (see fit_model()).
  *
  * Out of scope: when the training data has an "out_of_scope" intent it is a
@@ -30,6 +32,9 @@
  * with confidence 1 - p(best).  A message with no feature known to the model
  * is "out_of_scope" either way (confidence 1 - p(best) too), and an empty one
  * is "out_of_scope" with confidence 0.
+ *
+ * Classification computes only the winner's calibrated probability
+ * (1 / sum of exp(z_k - z_best)), in float.
  *
  * Threads: a trained model is immutable; nlu_classify() only reads it and
  * allocates nothing (its buffers are on the stack), so any number of threads
