@@ -416,6 +416,27 @@ static void check_phrase(const char *phrase, void *ud)
     arena_release(&a);
 }
 
+/* Chat spellings are written out however many a message has, and the
+ * result is a fixed point (found by fuzz_normalize: "пж пж" once kept the
+ * second "пж" for want of room). */
+TEST(normalise_growth)
+{
+    static const char *const texts[] = {"\xd0\x9f\xd0\x96 \xd0\x9f\xd0\x96", "u u u u u u u u u u",
+                                        "пж пж пж пж пж пж пж", "ty tq gn hru n u"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        arena a;
+        char *n1 = NULL, *n2 = NULL;
+        size_t l1 = 0, l2 = 0;
+        arena_init(&a, 0);
+        CHECK(nlu_normalize(&a, texts[i], strlen(texts[i]), &n1, &l1) == 0 &&
+              nlu_normalize(&a, n1, l1, &n2, &l2) == 0, "normalise");
+        CHECK(n1 && n2 && strcmp(n1, n2) == 0, "not a fixed point: \"%s\" -> \"%s\"", n1, n2);
+        CHECK(n1 && strstr(n1, "пж") == NULL && strstr(n1, " u ") == NULL, "left unexpanded: %s",
+              n1);
+        arena_release(&a);
+    }
+}
+
 TEST(lexicons_normalised)
 {
     int count = 0;
@@ -437,6 +458,7 @@ TEST_MAIN(
     RUN(issue_examples);
     RUN(frustration_builds);
     RUN(json_writer_matches_jansson);
+    RUN(normalise_growth);
     RUN(lexicons_normalised);
     RUN(cleanup);
 )
