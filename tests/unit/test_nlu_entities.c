@@ -783,6 +783,16 @@ typedef struct when_case {
 
 static const when_case when_cases[] = {
     {"today", DXB, "2026-11-19T00:00", false},
+    {"24/7 security", DXB, NULL, false},
+    {"24/7/2027", DXB, "2027-07-24T00:00", false},
+    {"call me after 10 minutes", DXB, "2026-11-19T13:10", true},
+    {"in 2 hours", DXB, "2026-11-19T15:00", true},
+    {"call me in an hour", DXB, "2026-11-19T14:00", true},
+    {"call me after 5", DXB, "2026-11-19T17:00", true},
+    {"после 6", DXB, "2026-11-19T18:00", true},
+    {"через 15 минут", DXB, "2026-11-19T13:15", true},
+    {"visit after 3 days", DXB, "2026-11-22T00:00", false},
+    {"10 mins from the metro", DXB, NULL, false},
     {"tomorrow", DXB, "2026-11-20T00:00", false},
     {"day after tomorrow", DXB, "2026-11-21T00:00", false},
     {"tomorrow at 5pm", DXB, "2026-11-20T17:00", true},
