@@ -32,7 +32,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all test unit blackbox demo fuzz fuzz-build bench eval clean
+.PHONY: all test unit blackbox demo fuzz fuzz-build bench eval bench-nlu clean
 
 all: build/proptalk
 
@@ -110,9 +110,34 @@ clean:
 
 -include $(OBJ_REL:.o=.d) $(OBJ_ASAN:.o=.d) $(OBJ_FUZZ:.o=.d)
 
+# ---- NLU evaluation and benchmark (issue 3; see docs/nlu.md) ----
+# `make eval` scores the held-out sets of tests/data (test split) and, when
+# the public intent benchmarks are present, BANKING77 / HWU64 / CLINC150.
+DATASETS ?= $(CURDIR)/../shared/datasets
+EVAL_SPLIT ?= test
+
+build/eval/nlu_eval: tests/eval/eval.c tests/eval/nlu_eval.c tests/eval/nlu_eval.h build/libproptalk.a
+	@mkdir -p $(dir $@)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS_REL) -Itests/eval tests/eval/eval.c tests/eval/nlu_eval.c build/libproptalk.a -o $@ $(LDLIBS)
+
+eval: build/eval/nlu_eval
+	@build/eval/nlu_eval --split $(EVAL_SPLIT) $(if $(wildcard $(DATASETS)/banking77_train.json),--public $(DATASETS),)
+
+build/bench/nlu_bench: bench/nlu_bench.c tests/eval/nlu_eval.c tests/eval/nlu_eval.h build/libproptalk.a
+	@mkdir -p $(dir $@)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS_REL) -Itests/eval bench/nlu_bench.c tests/eval/nlu_eval.c build/libproptalk.a -o $@ $(LDLIBS)
+
+# one core, as BENCHMARKS.md reports it
+bench-nlu: build/bench/nlu_bench
+	@taskset -c 0 build/bench/nlu_bench
+
 # ---- benchmarks (see BENCHMARKS.md; never part of `make test`) ----
-bench: build/proptalk build/bench/turn_write
+bench: build/proptalk build/bench/turn_write build/bench/nlu_bench
 	@echo "== store: turns written per commit (1, 4, 16, 64)"
 	@for b in 1 4 16 64; do build/bench/turn_write 4000 $$b 1000 2>/dev/null; done
+	@echo "== nlu, one core"
+	@taskset -c 0 build/bench/nlu_bench
 	@echo "== chat over HTTP against /health (bench/chat_load.sh)"
 	@bench/chat_load.sh 10 full

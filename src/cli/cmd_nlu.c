@@ -9,6 +9,10 @@
  * those localities (as the engine builds it), and the tenant's currency,
  * region and time zone apply.
  *
+ * --conversation: the lines are the turns of one conversation (an empty
+ * line starts a new one), and "frustration" is the level carried over the
+ * turns (nlu_frustration_carry) instead of the message's own.
+ *
  * Fast path: stdin is read in large blocks and split with memchr; a line is
  * capped at NLU_LINE_MAX bytes (the rest is skipped, the kept part cut at a
  * UTF-8 boundary, and still answered); one arena serves every line and is
@@ -34,7 +38,8 @@
 #include "util/buf.h"
 #include "util/tz.h"
 
-const char cli_usage_nlu[] = "nlu [--tenant SLUG] [--intents FILE] [--now ISO8601]";
+const char cli_usage_nlu[] =
+    "nlu [--tenant SLUG] [--intents FILE] [--now ISO8601] [--conversation]";
 
 #define NLU_LINE_MAX 4096
 #define NLU_IN_BLOCK (64u << 10)
@@ -187,6 +192,8 @@ typedef struct nlu_run {
     const nlu_model *model;
     nlu_context ctx;
     arena a;
+    bool conversation;      /* --conversation */
+    int frustration;        /* carried over the turns */
 } nlu_run;
 
 /* Analyses one line and writes its JSON line. */
@@ -198,6 +205,12 @@ static int answer(nlu_run *r, char *line, size_t len, bool truncated)
     if (len > 0 && line[len - 1] == '\r')
         len--;
     int rc = nlu_analyze(r->model, &r->ctx, line, len, &r->a, &res);
+    if (rc == 0 && r->conversation) {
+        if (len == 0)
+            r->frustration = 0;   /* an empty line: a new conversation */
+        else
+            r->frustration = res.frustration = nlu_frustration_carry(r->frustration, &res);
+    }
     char *json = rc == 0 ? nlu_result_to_json(&res) : NULL;
     arena_release(&r->a);
     if (json == NULL) {
@@ -273,8 +286,9 @@ int cmd_nlu(int argc, char **argv)
     const char *slug = NULL, *intents = NULL, *now_s = NULL;
     const char *pos[1];
     int n_pos = 0;
+    bool conversation = false;
     const cli_opt opts[] = {{"tenant", &slug, NULL}, {"intents", &intents, NULL},
-                            {"now", &now_s, NULL}};
+                            {"now", &now_s, NULL}, {"conversation", NULL, &conversation}};
     char packs[PATH_MAX] = "";
     store *s = NULL;
     pack *pk = NULL;
@@ -285,7 +299,7 @@ int cmd_nlu(int argc, char **argv)
 
     memset(&run, 0, sizeof run);
     arena_init(&run.a, 0);
-    rc = cli_parse(argc, argv, opts, 3, pos, 0, &n_pos, &err);
+    rc = cli_parse(argc, argv, opts, 4, pos, 0, &n_pos, &err);
     if (rc) {
         status = cli_usage("nlu", &err, cli_usage_nlu);
         goto done;
@@ -327,6 +341,7 @@ int cmd_nlu(int argc, char **argv)
     if (rc)
         goto fail;
     run.model = model;
+    run.conversation = conversation;
     rc = run_lines(&run, &err);
     if (rc)
         goto fail;

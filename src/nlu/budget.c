@@ -61,7 +61,8 @@ static const int64_t mult_value[] = {1, 1000, 100000, 10000000, 1000000, 1000000
 static const char *const currencies[] = {"AED", "INR", "USD", "EUR", "GBP", "SAR", "RUB"};
 enum { C_AED, C_INR, C_USD, C_EUR, C_GBP, C_SAR, C_RUB };
 
-static const int64_t word_amounts[] = {2000000, 2000, 500000, 2000000000, 1500000};
+static const int64_t word_amounts[] = {2000000, 2000, 500000, 2000000000, 1500000, 1000000,
+                                        5000000};
 
 static const lex_item budget_items[] = {
     /* multipliers */
@@ -82,12 +83,11 @@ static const lex_item budget_items[] = {
     {"مليارات", B_UNIT, M_BILLION}, {"لك", B_UNIT, M_LAKH}, {"كرور", B_UNIT, M_CRORE},
     /* fa */
     {"هزار", B_UNIT, M_K}, {"ميليون", B_UNIT, M_MILLION | UF_STANDALONE},
+    {"ميليونه", B_UNIT, M_MILLION}, {"هزاره", B_UNIT, M_K}, {"لاك", B_UNIT, M_LAKH},
     {"ميليارد", B_UNIT, M_BILLION | UF_STANDALONE}, {"مليارد", B_UNIT, M_BILLION | UF_STANDALONE},
     /* ru */
-    {"к", B_UNIT, M_K | UF_ATTACHED}, {"тыс", B_UNIT, M_K}, {"тысяч", B_UNIT, M_K}, {"тысячи", B_UNIT, M_K},
-    {"тысяча", B_UNIT, M_K}, {"тысячу", B_UNIT, M_K},
-    {"млн", B_UNIT, M_MILLION}, {"миллион", B_UNIT, M_MILLION | UF_STANDALONE},
-    {"миллиона", B_UNIT, M_MILLION}, {"миллионов", B_UNIT, M_MILLION},
+    {"к", B_UNIT, M_K | UF_ATTACHED}, {"тыс", B_UNIT, M_K}, {"тысяч*", B_UNIT, M_K},
+    {"млн", B_UNIT, M_MILLION}, {"миллион*", B_UNIT, M_MILLION | UF_STANDALONE},
     {"лям", B_UNIT, M_MILLION | UF_STANDALONE}, {"ляма", B_UNIT, M_MILLION},
     {"лямов", B_UNIT, M_MILLION}, {"млрд", B_UNIT, M_BILLION},
     {"миллиард", B_UNIT, M_BILLION | UF_STANDALONE}, {"миллиарда", B_UNIT, M_BILLION},
@@ -96,6 +96,9 @@ static const lex_item budget_items[] = {
     {"مليونين", B_WORDAMT, 0}, {"الفين", B_WORDAMT, 1}, {"полмиллиона", B_WORDAMT, 2},
     {"مليارين", B_WORDAMT, 3}, {"полтора миллиона", B_WORDAMT, 4},
     {"half a million", B_WORDAMT, 2}, {"half million", B_WORDAMT, 2},
+    {"مليونان", B_WORDAMT, 0}, {"المليونين", B_WORDAMT, 0}, {"المليون", B_WORDAMT, 5},
+    {"الفان", B_WORDAMT, 1}, {"نص مليون", B_WORDAMT, 2}, {"نصف مليون", B_WORDAMT, 2},
+    {"half a crore", B_WORDAMT, 6}, {"half crore", B_WORDAMT, 6},
     /* number words (tenths), valid only right before a multiplier */
     {"a", B_NUMWORD, 10}, {"one", B_NUMWORD, 10}, {"two", B_NUMWORD, 20},
     {"three", B_NUMWORD, 30}, {"four", B_NUMWORD, 40}, {"five", B_NUMWORD, 50},
@@ -103,7 +106,23 @@ static const lex_item budget_items[] = {
     {"nine", B_NUMWORD, 90}, {"ten", B_NUMWORD, 100}, {"twenty", B_NUMWORD, 200},
     {"fifty", B_NUMWORD, 500}, {"hundred", B_NUMWORD, 1000}, {"half", B_NUMWORD, 5},
     {"one and a half", B_NUMWORD, 15},
+    {"thirty", B_NUMWORD, 300}, {"forty", B_NUMWORD, 400}, {"sixty", B_NUMWORD, 600},
+    {"seventy", B_NUMWORD, 700}, {"eighty", B_NUMWORD, 800}, {"ninety", B_NUMWORD, 900},
+    {"five hundred", B_NUMWORD, 5000},
     {"واحد", B_NUMWORD, 10}, {"اثنين", B_NUMWORD, 20}, {"اثنان", B_NUMWORD, 20},
+    {"ست", B_NUMWORD, 60}, {"سبع", B_NUMWORD, 70}, {"ثمان", B_NUMWORD, 80},
+    {"تسع", B_NUMWORD, 90}, {"عشر", B_NUMWORD, 100}, {"عشرين", B_NUMWORD, 200},
+    {"ثلاثين", B_NUMWORD, 300}, {"اربعين", B_NUMWORD, 400}, {"خمسين", B_NUMWORD, 500},
+    {"ستين", B_NUMWORD, 600}, {"سبعين", B_NUMWORD, 700}, {"ثمانين", B_NUMWORD, 800},
+    {"تسعين", B_NUMWORD, 900}, {"ميه", B_NUMWORD, 1000}, {"مئه", B_NUMWORD, 1000},
+    {"مائه", B_NUMWORD, 1000}, {"ميتين", B_NUMWORD, 2000}, {"مئتين", B_NUMWORD, 2000},
+    {"ثلاثمائه", B_NUMWORD, 3000}, {"ثلاثميه", B_NUMWORD, 3000},
+    {"اربعمائه", B_NUMWORD, 4000}, {"اربعميه", B_NUMWORD, 4000},
+    {"خمسمائه", B_NUMWORD, 5000}, {"خمسميه", B_NUMWORD, 5000},
+    {"ستمائه", B_NUMWORD, 6000}, {"ستميه", B_NUMWORD, 6000},
+    {"سبعمائه", B_NUMWORD, 7000}, {"سبعميه", B_NUMWORD, 7000},
+    {"ثمانمائه", B_NUMWORD, 8000}, {"ثمنميه", B_NUMWORD, 8000},
+    {"تسعمائه", B_NUMWORD, 9000}, {"تسعميه", B_NUMWORD, 9000},
     {"اتنين", B_NUMWORD, 20}, {"ثلاث", B_NUMWORD, 30}, {"ثلاثه", B_NUMWORD, 30},
     {"تلاته", B_NUMWORD, 30}, {"اربع", B_NUMWORD, 40}, {"اربعه", B_NUMWORD, 40},
     {"خمس", B_NUMWORD, 50}, {"خمسه", B_NUMWORD, 50}, {"سته", B_NUMWORD, 60},
@@ -112,17 +131,36 @@ static const lex_item budget_items[] = {
     {"يك", B_NUMWORD, 10}, {"دو", B_NUMWORD, 20}, {"سه", B_NUMWORD, 30},
     {"چهار", B_NUMWORD, 40}, {"پنج", B_NUMWORD, 50}, {"شش", B_NUMWORD, 60},
     {"هفت", B_NUMWORD, 70}, {"هشت", B_NUMWORD, 80}, {"نه", B_NUMWORD, 90},
-    {"ده", B_NUMWORD, 100}, {"نيم", B_NUMWORD, 5},
+    {"ده", B_NUMWORD, 100}, {"نيم", B_NUMWORD, 5}, {"بيست", B_NUMWORD, 200},
+    {"چهل", B_NUMWORD, 400}, {"پنجاه", B_NUMWORD, 500}, {"شصت", B_NUMWORD, 600},
+    {"هفتاد", B_NUMWORD, 700}, {"هشتاد", B_NUMWORD, 800}, {"نود", B_NUMWORD, 900},
+    {"صد", B_NUMWORD, 1000}, {"دويست", B_NUMWORD, 2000}, {"سيصد", B_NUMWORD, 3000},
+    {"چهارصد", B_NUMWORD, 4000}, {"پانصد", B_NUMWORD, 5000}, {"پونصد", B_NUMWORD, 5000},
+    {"ششصد", B_NUMWORD, 6000}, {"هفتصد", B_NUMWORD, 7000}, {"هشتصد", B_NUMWORD, 8000},
+    {"نهصد", B_NUMWORD, 9000},
     {"один", B_NUMWORD, 10}, {"одна", B_NUMWORD, 10}, {"два", B_NUMWORD, 20},
     {"две", B_NUMWORD, 20}, {"три", B_NUMWORD, 30}, {"четыре", B_NUMWORD, 40},
     {"пять", B_NUMWORD, 50}, {"шесть", B_NUMWORD, 60}, {"семь", B_NUMWORD, 70},
     {"восемь", B_NUMWORD, 80}, {"девять", B_NUMWORD, 90}, {"десять", B_NUMWORD, 100},
     {"полтора", B_NUMWORD, 15}, {"полторы", B_NUMWORD, 15}, {"пол", B_NUMWORD, 5},
+    {"полутора", B_NUMWORD, 15}, {"одного", B_NUMWORD, 10}, {"одной", B_NUMWORD, 10},
+    {"двух", B_NUMWORD, 20}, {"двумя", B_NUMWORD, 20}, {"трех", B_NUMWORD, 30},
+    {"тремя", B_NUMWORD, 30}, {"четырех", B_NUMWORD, 40}, {"пяти", B_NUMWORD, 50},
+    {"шести", B_NUMWORD, 60}, {"семи", B_NUMWORD, 70}, {"восьми", B_NUMWORD, 80},
+    {"девяти", B_NUMWORD, 90}, {"десяти", B_NUMWORD, 100}, {"двадцать", B_NUMWORD, 200},
+    {"тридцать", B_NUMWORD, 300}, {"сорок", B_NUMWORD, 400}, {"пятьдесят", B_NUMWORD, 500},
+    {"шестьдесят", B_NUMWORD, 600}, {"семьдесят", B_NUMWORD, 700},
+    {"восемьдесят", B_NUMWORD, 800}, {"девяносто", B_NUMWORD, 900}, {"сто", B_NUMWORD, 1000},
+    {"двести", B_NUMWORD, 2000}, {"триста", B_NUMWORD, 3000}, {"четыреста", B_NUMWORD, 4000},
+    {"пятьсот", B_NUMWORD, 5000}, {"шестьсот", B_NUMWORD, 6000},
+    {"семьсот", B_NUMWORD, 7000}, {"восемьсот", B_NUMWORD, 8000},
+    {"девятьсот", B_NUMWORD, 9000},
     {"and a half", B_HALF, 5}, {"ونص", B_HALF, 5}, {"و نص", B_HALF, 5}, {"ونصف", B_HALF, 5},
     {"و نصف", B_HALF, 5}, {"و نيم", B_HALF, 5}, {"ونيم", B_HALF, 5},
     /* currencies */
     {"aed", B_CUR, C_AED}, {"dirham", B_CUR, C_AED}, {"dirhams", B_CUR, C_AED},
     {"dhs", B_CUR, C_AED}, {"dh", B_CUR, C_AED}, {"درهم", B_CUR, C_AED}, {"دراهم", B_CUR, C_AED},
+    {"درهمه", B_CUR, C_AED},
     {"дирхам*", B_CUR, C_AED},
     {"inr", B_CUR, C_INR}, {"rupee", B_CUR, C_INR}, {"rupees", B_CUR, C_INR},
     {"rs", B_CUR, C_INR}, {"₹", B_CUR, C_INR}, {"روپيه", B_CUR, C_INR}, {"روبيه", B_CUR, C_INR},
@@ -161,6 +199,7 @@ static const lex_item budget_items[] = {
     {"اكثر من", B_QMIN, 0}, {"فوق", B_QMIN, 0}, {"علي الاقل", B_QMIN, 0},
     {"بحد ادني", B_QMIN, 0}, {"من", B_QFROM, 0}, {"بين", B_QBETWEEN, 0},
     {"حوالي", B_QAROUND, 0}, {"تقريبا", B_QAROUND, 0}, {"حدود", B_QAROUND, 0},
+    {"بحدود", B_QAROUND, 0}, {"بحوالي", B_QAROUND, 0},
     /* fa */
     {"زير", B_QMAX, 0}, {"كمتر از", B_QMAX, 0}, {"حداكثر", B_QMAX, 0}, {"تا", B_QMAX, 0},
     {"بودجه", B_QBUDGET, 0}, {"بودجه ام", B_QBUDGET, 0}, {"بودجم", B_QBUDGET, 0},
@@ -260,6 +299,7 @@ typedef struct amount {
     bool grouped;       /* written with digit grouping: "2,000,000", "1,20,00,000" */
     bool word;          /* a word that is an amount ("مليونين") */
     bool notmoney;
+    int64_t plus;       /* a smaller amount said after it: "2 million 500 thousand" */
 } amount;
 
 #define MAX_AMOUNTS 16
@@ -375,6 +415,8 @@ static int64_t amount_value(const amount *a, int mult)
     for (int k = 0; k < a->dec; k++)
         p *= 10;
     v = v / p + ((v % p) * 2 >= p ? 1 : 0);
+    if (a->plus > 0 && v <= MAX_MONEY)
+        v += a->plus;
     return v > MAX_MONEY || v <= 0 ? -1 : v;
 }
 
@@ -410,6 +452,13 @@ static void amount_tail(lex_cache *lc, int j, bool num_attached_ok, amount *a)
     const nlu_toks *tk = lc->tk;
     const lex_item *it;
     int c;
+    if (a->mult == M_NONE && a->dec == 0 && (c = match(lc, j, CAT(B_HALF), &it)) > 0 &&
+        unit_at(lc, j + c, false, &it)) {
+        /* "1 and a half million", "۲ و نیم میلیون" */
+        a->mant = a->mant * 10 + 5;
+        a->dec = 1;
+        j += c;
+    }
     if (a->mult == M_NONE) {
         int u = unit_at(lc, j, nlu_tok_attached(tk, j), &it);
         if (u) {
@@ -421,6 +470,9 @@ static void amount_tail(lex_cache *lc, int j, bool num_attached_ok, amount *a)
             }
             a->mult = u;
             j++;
+            /* "800 тыс. дирхамов", "2 mn. AED": the abbreviation's dot */
+            if (nlu_tok_punct(tk, j, '.') && nlu_tok_attached(tk, j) && is_currency_at(lc, j + 1) >= 0)
+                j++;
         }
     }
     if (a->mult != M_NONE && (c = match(lc, j, CAT(B_HALF), &it)) > 0) {
@@ -513,7 +565,22 @@ static bool amount_at(lex_cache *lc, int i, amount *a)
         if (nlu_tok_is(tk, k, "a") && tenths == 5)
             k++;   /* "half a million" */
         const lex_item *u;
+        int h = tenths % 10 == 0 ? match(lc, k, CAT(B_HALF), &u) : 0;
+        if (h > 0 && unit_at(lc, k + h, false, &u)) {
+            tenths += 5;   /* "یک و نیم میلیون", "one and a half million" */
+            k += h;
+        }
         int m = unit_at(lc, k, false, &u);
+        if (!m && ((j > 0 && match(lc, j - 1, CAT(B_SEP) | CAT(B_SEPAND), &u) > 0) ||
+                   match(lc, k, CAT(B_SEP) | CAT(B_SEPAND), &u) > 0)) {
+            /* one side of a range takes the other side's unit:
+             * "от миллиона до полутора", "two to three million"; alone it
+             * is not money (money_like() is false) */
+            a->mant = tenths;
+            a->dec = 1;
+            a->end = k;
+            return true;
+        }
         if (!m || tk->t[k].len == 1)
             return false;   /* "two thousand" is fine, but "a m" is not */
         a->mant = tenths;
@@ -598,6 +665,29 @@ bool nlu_budget_scan(const nlu_toks *tk, const char *ctx_currency, nlu_budget *o
         amount *a = &am[k], *b = NULL;
         const lex_item *it;
         int q = qualifier_before(lc, a->start, prev_end);
+        /* a compound amount: "2 million 500 thousand", "مليون و ٢٠٠ الف",
+         * "دو میلیون و پانصد هزار" (a whole number of the larger unit,
+         * then less than one of it; "between X and Y" stays a range) */
+        int64_t p10 = 1;
+        for (int d = 0; d < a->dec; d++)
+            p10 *= 10;
+        if (k + 1 < na && a->mant % p10 == 0 && a->mult >= M_CRORE && !a->notmoney) {
+            amount *n2 = &am[k + 1];
+            int c = n2->start == a->end ? 0 : match(lc, a->end, CAT(B_SEPAND), &it);
+            int64_t v2 = amount_value(n2, n2->mult);
+            if ((n2->start == a->end || (c > 0 && n2->start == a->end + c && q != B_QBETWEEN)) &&
+                !n2->notmoney && n2->mult != M_NONE && v2 > 0 && v2 < mult_value[a->mult] &&
+                (n2->cur < 0 || a->cur < 0 || n2->cur == a->cur)) {
+                a->plus += v2;
+                a->end = n2->end;
+                if (a->cur < 0)
+                    a->cur = n2->cur;
+                if (n2->suffix >= 0)
+                    a->suffix = n2->suffix;
+                memmove(n2, n2 + 1, sizeof *n2 * (size_t)(na - k - 2));
+                na--;
+            }
+        }
         /* a range: a SEP b, or a AND b after "between" */
         if (k + 1 < na) {
             int sep = a->end, c = match(lc, sep, CAT(B_SEP) | CAT(B_SEPAND), &it);
@@ -617,13 +707,15 @@ bool nlu_budget_scan(const nlu_toks *tk, const char *ctx_currency, nlu_budget *o
                 ra.cur = rb.cur;
             if (rb.cur < 0)
                 rb.cur = ra.cur;
-            if (ra.mult == M_NONE && rb.mult != M_NONE) {
+            /* a word amount ("مليونين", "half a million") is whole: it
+             * neither lends nor borrows a multiplier */
+            if (ra.mult == M_NONE && rb.mult != M_NONE && !ra.word && !rb.word) {
                 amount t = ra;
                 t.mult = rb.mult;
                 int64_t vt = amount_value(&t, t.mult), vb = amount_value(&rb, rb.mult);
                 if (vt >= 0 && vb >= 0 && (vt <= vb || !ra.bare_ok))
                     ra.mult = rb.mult;
-            } else if (rb.mult == M_NONE && ra.mult != M_NONE) {
+            } else if (rb.mult == M_NONE && ra.mult != M_NONE && !rb.word && !ra.word) {
                 rb.mult = ra.mult;
             }
             bool ok = money_like(&ra) || money_like(&rb)

@@ -4,11 +4,12 @@
  *
  * Features (of normalised text, see nlu_int.h): every word, every pair of
  * neighbouring words (with sentence start and end marks), the character
- * 2- to 5-grams of each word padded as "<word>", and whether the message
- * asks a question.  Digits are read as '0' so "2bhk" and "3bhk", or two phone
- * numbers, look alike; apostrophes inside a word are dropped ("what's" is
- * "whats"); emoji are words of their own.  Each feature is hashed to a
- * 64-bit id (FNV-1a, then a 64-bit finaliser); the ids seen in training
+ * NLU_NGRAM_MIN- (3) to 5-grams of each word padded as "<word>", and whether
+ * the message asks a question.  Digits are read as '0' so "2bhk" and "3bhk",
+ * or two phone numbers, look alike; apostrophes inside a word are dropped
+ * ("what's" is "whats"); emoji are words of their own.  Each feature is
+ * hashed to a 64-bit id (FNV-1a over bytes for words, over whole characters
+ * for n-grams, then a 64-bit finaliser); the ids seen in training
  * index their weight rows through an open-addressing table, so unlike a
  * fixed 2^18-bucket array there are no bucket collisions, the table is
  * sized to the data, and a message with nothing known can be told.  A
@@ -19,9 +20,10 @@
  * is a softmax over the intents trained by SGD with a per-row AdaGrad step
  * (one accumulator per feature row, one per class bias) over shuffles with
  * a fixed seed, so training is deterministic.  Epochs: about
- * NLU_STEPS_TARGET steps in all, 4 to 20 epochs.  On large sets (from
- * NLU_PRUNE_FROM utterances) features seen in one utterance only are
- * dropped.  Confidence is the softmax probability at a temperature fitted
+ * NLU_STEPS_TARGET steps in all, 4 to 20 epochs.  From NLU_PRUNE_FROM
+ * utterances on, features seen in one utterance only are dropped (half the
+ * rows of the pack model, no loss of accuracy; a handful of examples keeps
+ * them all).  Confidence is the softmax probability at a temperature fitted
  * on held-out data (see fit_model()).
  *
  * Out of scope: when the training data has an "out_of_scope" intent it is a
@@ -30,6 +32,9 @@
  * with confidence 1 - p(best).  A message with no feature known to the model
  * is "out_of_scope" either way (confidence 1 - p(best) too), and an empty one
  * is "out_of_scope" with confidence 0.
+ *
+ * Classification computes only the winner's calibrated probability
+ * (1 / sum of exp(z_k - z_best)), in float.
  *
  * Threads: a trained model is immutable; nlu_classify() only reads it and
  * allocates nothing (its buffers are on the stack), so any number of threads
@@ -55,6 +60,7 @@
 #define NLU_MAX_FILE      (64u << 20)  /* bytes of one intents file */
 #define NLU_MAX_FILES     256          /* intents files in one pack */
 #define NLU_TEXT_MAX      2048         /* bytes of a message that are read */
+#define NLU_NGRAM_MIN     3            /* shortest character n-gram */
 #define NLU_TOKEN_CHARS   24           /* characters of a word used for n-grams */
 /* Epochs: enough for about NLU_STEPS_TARGET SGD steps, within
  * [NLU_EPOCHS_MIN, NLU_EPOCHS_MAX] (small packs get more passes). */
@@ -67,7 +73,7 @@
 #define NLU_GRAD_EPS      1e-2f        /* smaller gradients are not applied */
 /* From NLU_PRUNE_FROM examples on, features seen in only one example are
  * dropped (speed and memory on large sets; small packs keep them all). */
-#define NLU_PRUNE_FROM    5000
+#define NLU_PRUNE_FROM    1000
 #define NLU_HOLDOUT_MIN   40           /* fewer held-out examples: temperature 1 */
 #define NLU_OOS_THRESHOLD 0.2
 #define NLU_SEED          0x9E3779B97F4A7C15ull
@@ -192,14 +198,28 @@ static void ft_add(feat_table *t, uint64_t id, uint32_t row1)
     t->slots[i].row1 = row1;
 }
 
-/* Receives the id of each feature of a message. */
-typedef void (*emit_fn)(void *ctx, uint64_t id);
+/* Receives the ids of the features of a message, SINK_CHUNK at a time:
+ * emit() is an inlined store, flush() an indirect call per chunk. */
+#define SINK_CHUNK 64
+typedef struct feat_sink {
+    uint64_t ids[SINK_CHUNK];
+    int n;
+    void (*flush)(struct feat_sink *s);   /* consumes ids[0..n) and sets n = 0 */
+} feat_sink;
+
+static inline void emit(feat_sink *s, uint64_t id)
+{
+    s->ids[s->n++] = id;
+    if (s->n == SINK_CHUNK)
+        s->flush(s);
+}
 
 /* One word being collected: its bytes padded as "<word>" and where each of
  * its characters starts. */
 typedef struct token {
     unsigned char pad[NLU_TOKEN_CHARS * 4 + 2];
     uint16_t start[NLU_TOKEN_CHARS + 3];
+    uint32_t code[NLU_TOKEN_CHARS + 3];   /* each character's bytes, packed */
     int chars;              /* characters in pad, the marks included */
     int word_chars;         /* characters of the word (may exceed the kept ones) */
     int symbol;             /* an emoji or other symbol, a token on its own */
@@ -208,6 +228,7 @@ typedef struct token {
 static void token_reset(token *t)
 {
     t->pad[0] = '<';
+    t->code[0] = '<';
     t->start[0] = 0;
     t->start[1] = 1;
     t->chars = 1;
@@ -224,22 +245,30 @@ static void token_add(token *t, const unsigned char *p, size_t n, int32_t cp)
         return;
     size_t at = t->start[t->chars];
     unsigned char *o = t->pad + at;
+    uint32_t code;
     if (cp >= '0' && cp <= '9') {
         *o = '0';
+        code = '0';
         n = 1;
     } else if (cp >= 'A' && cp <= 'Z') {
         *o = (unsigned char)(cp - 'A' + 'a');
+        code = *o;
         n = 1;
     } else {
-        memcpy(o, p, n);
+        code = 0;
+        for (size_t b = 0; b < n; b++) {
+            o[b] = p[b];
+            code = code << 8 | p[b];
+        }
     }
+    t->code[t->chars] = code;
     t->chars++;
     t->start[t->chars] = (uint16_t)(at + n);
 }
 
 /* Emits the features of one finished token; returns how many and updates
  * *prev (the hash of the previous word, for bigrams). */
-static int token_emit(token *t, uint64_t *prev, emit_fn emit, void *ctx)
+static int token_emit(token *t, uint64_t *prev, feat_sink *sink)
 {
     int n = 0;
     if (t->chars <= 1)
@@ -247,6 +276,7 @@ static int token_emit(token *t, uint64_t *prev, emit_fn emit, void *ctx)
     /* close the padding */
     size_t end = t->start[t->chars];
     t->pad[end] = '>';
+    t->code[t->chars] = '>';
     t->start[t->chars + 1] = (uint16_t)(end + 1);
     int chars = t->chars + 1;
 
@@ -254,21 +284,21 @@ static int token_emit(token *t, uint64_t *prev, emit_fn emit, void *ctx)
     uint64_t hw = fnv_tag('W');
     for (size_t i = 1; i < end; i++)
         hw = fnv_byte(hw, t->pad[i]);
-    emit(ctx, feat_id(hw));
-    emit(ctx, feat_id((*prev * 0x100000001b3ull) ^ hw ^ 0xB16A4Dull));
+    emit(sink, feat_id(hw));
+    emit(sink, feat_id((*prev * 0x100000001b3ull) ^ hw ^ 0xB16A4Dull));
     n += 2;
     *prev = hw;
     if (t->symbol)
         return n;
 
-    /* character 2- to 5-grams of "<word>" */
-    for (int i = 0; i + 1 < chars; i++) {
+    /* character NLU_NGRAM_MIN- to 5-grams of "<word>", hashed a character
+     * (not a byte) at a time */
+    for (int i = 0; i + NLU_NGRAM_MIN <= chars; i++) {
         uint64_t h = fnv_tag('C');
         for (int j = i; j < chars && j < i + 5; j++) {
-            for (size_t b = t->start[j]; b < t->start[j + 1]; b++)
-                h = fnv_byte(h, t->pad[b]);
-            if (j > i) {
-                emit(ctx, feat_id(h));
+            h = (h ^ t->code[j]) * FNV_PRIME;
+            if (j >= i + NLU_NGRAM_MIN - 1) {
+                emit(sink, feat_id(h));
                 n++;
             }
         }
@@ -286,9 +316,10 @@ static int word_char(int32_t cp)
     return cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_NO;
 }
 
-/* Calls emit for every feature of text[0..len) (at most NLU_TEXT_MAX bytes
- * are read); returns the number of features. */
-static int extract_features(const char *text, size_t len, emit_fn emit, void *ctx)
+/* Emits every feature of text[0..len) into sink (at most NLU_TEXT_MAX bytes
+ * are read; the last chunk is left in the sink for the caller to flush);
+ * returns the number of features. */
+static int extract_features(const char *text, size_t len, feat_sink *sink)
 {
     const unsigned char *s = (const unsigned char *)text;
     token tok;
@@ -303,7 +334,7 @@ static int extract_features(const char *text, size_t len, emit_fn emit, void *ct
         int32_t cp;
         utf8proc_ssize_t k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
         if (k <= 0) {           /* invalid byte: a separator */
-            n += token_emit(&tok, &prev, emit, ctx);
+            n += token_emit(&tok, &prev, sink);
             token_reset(&tok);
             i++;
             continue;
@@ -314,7 +345,7 @@ static int extract_features(const char *text, size_t len, emit_fn emit, void *ct
                    (cp >= 0x1F3FB && cp <= 0x1F3FF)) {
             /* apostrophes inside words, emoji joiners and modifiers: dropped */
         } else {
-            n += token_emit(&tok, &prev, emit, ctx);
+            n += token_emit(&tok, &prev, sink);
             token_reset(&tok);
             if (cp == '?' || cp == 0x061F)
                 question = 1;
@@ -323,17 +354,17 @@ static int extract_features(const char *text, size_t len, emit_fn emit, void *ct
                 cat == UTF8PROC_CATEGORY_SM || cat == UTF8PROC_CATEGORY_SC) {
                 token_add(&tok, s + i, (size_t)k, cp);
                 tok.symbol = 1;
-                n += token_emit(&tok, &prev, emit, ctx);
+                n += token_emit(&tok, &prev, sink);
                 token_reset(&tok);
             }
         }
         i += (size_t)k;
     }
-    n += token_emit(&tok, &prev, emit, ctx);
-    emit(ctx, feat_id((prev * 0x100000001b3ull) ^ fnv_tag('E') ^ 0xB16A4Dull));
+    n += token_emit(&tok, &prev, sink);
+    emit(sink, feat_id((prev * 0x100000001b3ull) ^ fnv_tag('E') ^ 0xB16A4Dull));
     n++;
     if (question) {
-        emit(ctx, feat_id(fnv_tag('Q')));
+        emit(sink, feat_id(fnv_tag('Q')));
         n++;
     }
     return n;
@@ -341,18 +372,15 @@ static int extract_features(const char *text, size_t len, emit_fn emit, void *ct
 
 /* ---- scoring ---------------------------------------------------------------- */
 
-#define SCORE_CHUNK 64
-
-/* Accumulates weight rows for one message at classification time.  Ids
- * are gathered in chunks: their table slots are fetched ahead together,
- * then the known rows are summed by rows_sum(). */
+/* Accumulates weight rows for one message at classification time.  The
+ * sink hands over ids a chunk at a time: their table slots are fetched
+ * ahead together, then the known rows are summed by rows_sum(). */
 typedef struct score_ctx {
+    feat_sink sink;         /* first: score_flush() casts back */
     const nlu_model *m;
     vf *acc;
     int known;
-    int n;
-    uint64_t ids[SCORE_CHUNK];
-    uint32_t rows[SCORE_CHUNK];
+    uint32_t rows[SINK_CHUNK];
 } score_ctx;
 
 /* acc[0..stride) += the rows rows[0..n) of w. */
@@ -371,28 +399,21 @@ HOT_LOOP static void rows_sum(vf *restrict acc, const vf *restrict w, int stride
     }
 }
 
-static void score_flush(score_ctx *c)
+static void score_flush(feat_sink *sink)
 {
+    score_ctx *c = (score_ctx *)sink;
     const feat_table *t = &c->m->table;
     int nr = 0;
-    for (int i = 0; i < c->n; i++)
-        __builtin_prefetch(&t->slots[(size_t)c->ids[i] & t->mask]);
-    for (int i = 0; i < c->n; i++) {
-        uint32_t r = ft_get(t, c->ids[i]);
+    for (int i = 0; i < sink->n; i++)
+        __builtin_prefetch(&t->slots[(size_t)sink->ids[i] & t->mask]);
+    for (int i = 0; i < sink->n; i++) {
+        uint32_t r = ft_get(t, sink->ids[i]);
         if (r)
             c->rows[nr++] = r - 1;
     }
     c->known += nr;
     rows_sum(c->acc, c->m->w, c->m->stride, c->rows, nr);
-    c->n = 0;
-}
-
-static void score_emit(void *vctx, uint64_t id)
-{
-    score_ctx *c = vctx;
-    c->ids[c->n++] = id;
-    if (c->n == SCORE_CHUNK)
-        score_flush(c);
+    sink->n = 0;
 }
 
 /* Softmax of z[0..n) at temperature 1 / inv_temp into p.  Returns the
@@ -438,7 +459,7 @@ void nlu_classify(const nlu_model *m, const char *norm, size_t len, const char *
                   double *confidence)
 {
     vf acc[NLU_MAX_CLASSES / VL];
-    double z[NLU_MAX_CLASSES], p[NLU_MAX_CLASSES];
+    float z[NLU_MAX_CLASSES];
     score_ctx c;
 
     size_t blank = 0;
@@ -454,25 +475,43 @@ void nlu_classify(const nlu_model *m, const char *norm, size_t len, const char *
     c.m = m;
     c.acc = acc;
     c.known = 0;
-    c.n = 0;
-    int n = extract_features(norm, len, score_emit, &c);
-    score_flush(&c);
-    double scale = n > 0 ? 1.0 / sqrt((double)n) : 0.0;
+    c.sink.n = 0;
+    c.sink.flush = score_flush;
+    int n = extract_features(norm, len, &c.sink);
+    score_flush(&c.sink);
+    /* only the winner's probability is needed: 1 / sum exp(z_k - z_best) */
+    float scale = n > 0 ? 1.0f / sqrtf((float)n) : 0.0f, inv_t = (float)m->inv_temp;
+    int best = 0;
+    for (int k = 0; k < m->n_classes; k++) {
+        z[k] = LANE(m->bias, k) + scale * LANE(acc, k);
+        if (z[k] > z[best])
+            best = k;
+    }
+    float sum = 0;
     for (int k = 0; k < m->n_classes; k++)
-        z[k] = (double)LANE(m->bias, k) + scale * (double)LANE(acc, k);
-    int best = softmax(z, m->n_classes, m->inv_temp, p);
+        sum += expf((z[k] - z[best]) * inv_t);
+    double p_best = 1.0 / sum;
 
     if (best == m->oos) {
         *intent = m->names[best];
-        *confidence = p[best];
-    } else if (c.known == 0 || (m->oos < 0 && p[best] < NLU_OOS_THRESHOLD)) {
+        *confidence = p_best;
+    } else if (c.known == 0 || (m->oos < 0 && p_best < NLU_OOS_THRESHOLD)) {
         /* nothing known, or no intent likely enough */
         *intent = m->oos >= 0 ? m->names[m->oos] : "out_of_scope";
-        *confidence = 1.0 - p[best];
+        *confidence = 1.0 - p_best;
     } else {
         *intent = m->names[best];
-        *confidence = p[best];
+        *confidence = p_best;
     }
+}
+
+/* See nlu_int.h. */
+bool nlu_model_has_intent(const nlu_model *m, const char *name)
+{
+    for (int k = 0; m && name && k < m->n_classes; k++)
+        if (strcmp(m->names[k], name) == 0)
+            return true;
+    return false;
 }
 
 /* ---- training data -------------------------------------------------------- */
@@ -482,7 +521,8 @@ typedef struct example {
     uint32_t off, n;        /* its features: feat_row/feat_val[off .. off+n) */
 } example;
 
-typedef struct train_set {
+typedef struct train_set train_set;
+struct train_set {
     int n_classes;
     char *names[NLU_MAX_CLASSES];
     example *ex;
@@ -498,22 +538,33 @@ typedef struct train_set {
     uint64_t *tmp;
     size_t n_tmp, cap_tmp;
     int tmp_nomem;
-} train_set;
+};
 
-static void tmp_emit(void *vctx, uint64_t id)
+/* The sink of training: appends a chunk of ids to the train set's scratch. */
+typedef struct tmp_sink {
+    feat_sink sink;         /* first: tmp_flush() casts back */
+    train_set *ts;
+} tmp_sink;
+
+static void tmp_flush(feat_sink *sink)
 {
-    train_set *ts = vctx;
-    if (ts->n_tmp == ts->cap_tmp) {
+    train_set *ts = ((tmp_sink *)sink)->ts;
+    if (ts->n_tmp + (size_t)sink->n > ts->cap_tmp) {
         size_t cap = ts->cap_tmp ? ts->cap_tmp * 2 : 1024;
+        while (cap < ts->n_tmp + (size_t)sink->n)
+            cap *= 2;
         uint64_t *p = realloc(ts->tmp, cap * sizeof *p);
         if (p == NULL) {
             ts->tmp_nomem = 1;
+            sink->n = 0;
             return;
         }
         ts->tmp = p;
         ts->cap_tmp = cap;
     }
-    ts->tmp[ts->n_tmp++] = id;
+    memcpy(ts->tmp + ts->n_tmp, sink->ids, (size_t)sink->n * sizeof *sink->ids);
+    ts->n_tmp += (size_t)sink->n;
+    sink->n = 0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -582,7 +633,12 @@ static int add_example(train_set *ts, int cls, const char *text, size_t len, are
     }
     ts->n_tmp = 0;
     ts->tmp_nomem = 0;
-    int total = extract_features(norm, norm_len, tmp_emit, ts);
+    tmp_sink sk;
+    sk.sink.n = 0;
+    sk.sink.flush = tmp_flush;
+    sk.ts = ts;
+    int total = extract_features(norm, norm_len, &sk.sink);
+    tmp_flush(&sk.sink);
     if (ts->tmp_nomem) {
         rc = pt_fail(err, PT_ERR_NOMEM, "%s: out of memory", where);
         goto done;

@@ -204,9 +204,19 @@ static void scan_phones(const nlu_context *ctx, nlu_toks *tk, nlu_result *out)
 int nlu_extract_entities(const nlu_context *ctx, const char *norm, size_t len, arena *a,
                          nlu_result *out)
 {
-    int rc = 0;
     nlu_toks toks;   /* ~12 KiB on the stack: no allocation per message */
-    nlu_toks *tk = &toks;
+    if (norm == NULL)
+        len = 0;
+    nlu_tokenize(&toks, norm, len);
+    return nlu_extract_entities_toks(ctx, &toks, a, out);
+}
+
+/* See entities_int.h. */
+int nlu_extract_entities_toks(const nlu_context *ctx, nlu_toks *tk, arena *a, nlu_result *out)
+{
+    int rc = 0;
+    const char *norm = tk->s;
+    size_t len = tk->len;
     out->found &= ~(unsigned)(NLU_BUDGET | NLU_BEDROOMS | NLU_PTYPE | NLU_TX | NLU_PURPOSE
                               | NLU_LOCATIONS | NLU_PHONE | NLU_EMAIL | NLU_WHEN);
     out->has_budget_min = out->has_budget_max = false;
@@ -222,9 +232,6 @@ int nlu_extract_entities(const nlu_context *ctx, const char *norm, size_t len, a
     out->email = NULL;
     out->when[0] = '\0';
     out->when_has_time = false;
-    if (norm == NULL)
-        len = 0;
-    nlu_tokenize(tk, norm, len);
 
     /* e-mail */
     size_t es = 0, el = nlu_find_email(norm ? norm : "", len, &es);

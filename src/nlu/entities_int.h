@@ -195,6 +195,15 @@ bool nlu_parse_when(const char *norm, size_t len, time_t now, const char *tz, ch
  * zones when the system has no zoneinfo. */
 int nlu_tz_offset(const char *tz, time_t t);
 
+/* entities.c: nlu_extract_entities on text already cut into tokens (tk
+ * borrows the normalised text; its tokens get TF_EMAIL / TF_PHONE / TF_USED
+ * flags).  The same errors. */
+int nlu_extract_entities_toks(const nlu_context *ctx, nlu_toks *tk, arena *a, nlu_result *out);
+
+/* sentiment.c: nlu_sentiment on tokens of the normalised text (read
+ * only). */
+void nlu_sentiment_toks(const char *raw, size_t raw_len, const nlu_toks *tk, nlu_result *out);
+
 /* entities.c: e-mail and phone scans. */
 /* Finds the first e-mail address in s; returns its length and sets *start, or 0. */
 size_t nlu_find_email(const char *s, size_t len, size_t *start);

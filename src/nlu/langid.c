@@ -92,11 +92,23 @@ static const char *const script_lang[SC__COUNT] = {
     [SC_THAI] = "th", [SC_HAN] = "zh", [SC_KANA] = "ja", [SC_HANGUL] = "ko",
 };
 
-/* The script of a letter, or SC_NONE for digits, punctuation, marks, emoji. */
-static enum script letter_script(uint32_t c)
+static enum script letter_script_slow(uint32_t c);
+
+/* The script of a letter, or SC_NONE for digits, punctuation, marks, emoji
+ * (inline for ASCII, a call for the rest). */
+static inline enum script letter_script(uint32_t c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return SC_LATIN;
+    if (c < 0x80)
+        return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ? SC_LATIN : SC_NONE;
+    if (c >= 0x400 && c <= 0x44F)
+        return SC_CYRILLIC;             /* the Russian alphabet */
+    if ((c >= 0x621 && c <= 0x63A) || (c >= 0x641 && c <= 0x64A))
+        return SC_ARABIC;               /* the Arabic letters proper */
+    return letter_script_slow(c);
+}
+
+static enum script letter_script_slow(uint32_t c)
+{
     if (c < 0xC0)
         return SC_NONE;
     if (c <= 0x24F)
@@ -246,8 +258,8 @@ static const char *const universal_words[] = {
     "thx", "ty", "yo", "ya", "no", "sms", "whatsapp", "villa", "studio", NULL
 };
 
-/* ---- the word index: every list above in one sorted table per script,
- * built once (pthread_once), searched with bsearch ---- */
+/* ---- the word index: every list above in one hash table per script,
+ * built once (pthread_once) ---- */
 
 /* Bits of a Latin word: the universal list, English, and W_LATIN0 << i for
  * latin_langs[i]. */
@@ -256,57 +268,56 @@ enum { W_UNIVERSAL = 1u << 0, W_EN = 1u << 1, W_LATIN0 = 1u << 2 };
 enum { W_PERSIAN = 1u << 0, W_ARABIC = 1u << 1, W_PERSIAN_AL = 1u << 2 };
 
 typedef struct word_entry {
-    const char *word;
+    const char *word;       /* NULL: free slot */
+    unsigned len;
     unsigned mask;          /* W_* bits of the lists that hold the word */
 } word_entry;
 
-#define WORD_INDEX_MAX 512
+#define WORD_INDEX_SLOTS 1024   /* power of two, more than twice the words */
 
-static word_entry latin_index[WORD_INDEX_MAX], arabic_index[WORD_INDEX_MAX];
-static size_t n_latin_index, n_arabic_index;
+static word_entry latin_index[WORD_INDEX_SLOTS], arabic_index[WORD_INDEX_SLOTS];
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
-static void index_add(word_entry *ix, size_t *n, const char *const *list, unsigned bit)
+static uint32_t word_hash(const char *w, size_t n)
 {
-    for (; *list; list++) {
-        size_t i;
-        for (i = 0; i < *n; i++)
-            if (strcmp(ix[i].word, *list) == 0) {
-                ix[i].mask |= bit;
-                break;
-            }
-        if (i == *n && *n < WORD_INDEX_MAX) {
-            ix[*n].word = *list;
-            ix[*n].mask = bit;
-            (*n)++;
-        }
-    }
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)w[i]) * 16777619u;
+    return h;
 }
 
-static int cmp_entry(const void *a, const void *b)
+static void index_add(word_entry *ix, const char *const *list, unsigned bit)
 {
-    return strcmp(((const word_entry *)a)->word, ((const word_entry *)b)->word);
+    for (; *list; list++) {
+        size_t n = strlen(*list);
+        uint32_t i = word_hash(*list, n) & (WORD_INDEX_SLOTS - 1);
+        while (ix[i].word && !(ix[i].len == n && memcmp(ix[i].word, *list, n) == 0))
+            i = (i + 1) & (WORD_INDEX_SLOTS - 1);
+        ix[i].word = *list;
+        ix[i].len = (unsigned)n;
+        ix[i].mask |= bit;
+    }
 }
 
 static void index_build(void)
 {
-    index_add(latin_index, &n_latin_index, universal_words, W_UNIVERSAL);
-    index_add(latin_index, &n_latin_index, en_words, W_EN);
+    index_add(latin_index, universal_words, W_UNIVERSAL);
+    index_add(latin_index, en_words, W_EN);
     for (size_t i = 0; i < N_LATIN_LANGS; i++)
-        index_add(latin_index, &n_latin_index, latin_langs[i].words, W_LATIN0 << i);
-    qsort(latin_index, n_latin_index, sizeof latin_index[0], cmp_entry);
-    index_add(arabic_index, &n_arabic_index, persian_words, W_PERSIAN);
-    index_add(arabic_index, &n_arabic_index, arabic_words, W_ARABIC);
-    index_add(arabic_index, &n_arabic_index, persian_al_words, W_PERSIAN_AL);
-    qsort(arabic_index, n_arabic_index, sizeof arabic_index[0], cmp_entry);
+        index_add(latin_index, latin_langs[i].words, W_LATIN0 << i);
+    index_add(arabic_index, persian_words, W_PERSIAN);
+    index_add(arabic_index, arabic_words, W_ARABIC);
+    index_add(arabic_index, persian_al_words, W_PERSIAN_AL);
 }
 
-/* The W_* mask of word w in an index (0 when it is in no list). */
-static unsigned index_find(const word_entry *ix, size_t n, const char *w)
+/* The W_* mask of word w (n bytes) in an index (0 when it is in no list). */
+static unsigned index_find(const word_entry *ix, const char *w, size_t n)
 {
-    word_entry key = {w, 0};
-    const word_entry *e = bsearch(&key, ix, n, sizeof *ix, cmp_entry);
-    return e ? e->mask : 0;
+    uint32_t i = word_hash(w, n) & (WORD_INDEX_SLOTS - 1);
+    for (; ix[i].word; i = (i + 1) & (WORD_INDEX_SLOTS - 1))
+        if (ix[i].len == n && memcmp(ix[i].word, w, n) == 0)
+            return ix[i].mask;
+    return 0;
 }
 
 /* Folds a word of Arabic script to one spelling of its letters, in place.
@@ -390,6 +401,11 @@ static void latin_letter_hint(langid_state *st, uint32_t c)
     }
 }
 
+static inline bool is_joiner(char c)
+{
+    return c == '.' || c == '-' || c == ':' || c == '/' || c == '\'' || c == '_';
+}
+
 /* Scores one finished word (bytes w[0..n), its dominant script sc). */
 static void score_word(langid_state *st, char *w, size_t n, enum script sc, int word_letters,
                        int has_digit, int has_at)
@@ -398,9 +414,9 @@ static void score_word(langid_state *st, char *w, size_t n, enum script sc, int 
         return;
     w[n] = '\0';
     /* joiners at the ends ("etc.", "-ok-") are not part of the word */
-    while (n > 0 && strchr(".-:/'_", w[n - 1]))
+    while (n > 0 && is_joiner(w[n - 1]))
         w[--n] = '\0';
-    while (*w && strchr(".-:/'_", *w)) {
+    while (*w && is_joiner(*w)) {
         w++;
         n--;
     }
@@ -408,9 +424,10 @@ static void score_word(langid_state *st, char *w, size_t n, enum script sc, int 
         return;
     if (sc == SC_LATIN) {
         lower_ascii(w);
-        if (has_digit || has_at || strncmp(w, "http", 4) == 0 || strncmp(w, "www.", 4) == 0)
+        if (has_digit || has_at || (w[0] == 'h' && strncmp(w, "http", 4) == 0) ||
+            (w[0] == 'w' && strncmp(w, "www.", 4) == 0))
             return;
-        unsigned mask = index_find(latin_index, n_latin_index, w);
+        unsigned mask = index_find(latin_index, w, n);
         if (mask & W_UNIVERSAL)
             return;
         st->latin_content += word_letters;
@@ -421,7 +438,7 @@ static void score_word(langid_state *st, char *w, size_t n, enum script sc, int 
                 st->latin_hits[i]++;
     } else if (sc == SC_ARABIC) {
         fold_arabic(w, &st->persian_letters, &st->arabic_letters, &st->urdu_letters);
-        unsigned mask = index_find(arabic_index, n_arabic_index, w);
+        unsigned mask = index_find(arabic_index, w, strlen(w));
         if (mask & W_PERSIAN)
             st->persian_hits++;
         if (mask & W_ARABIC)
@@ -454,16 +471,26 @@ const char *nlu_detect_language_ex(const char *raw, size_t len, bool *sure)
         len = LANGID_SCAN_MAX;
 
     size_t i = 0;
+    unsigned touched = 0;       /* scripts counted in word_sc for this word */
     while (i <= len) {
         uint32_t c = ' ';
         size_t k = 1;
-        if (i < len)
-            k = utf8_next(s + i, len - i, &c);
-        if (i < len && is_word_char(c)) {
-            enum script sc = letter_script(c);
+        if (i < len) {
+            if (s[i] < 0x80) {
+                c = s[i];
+            } else if (s[i] >= 0xC2 && s[i] <= 0xDF && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+                c = (uint32_t)(s[i] & 0x1F) << 6 | (s[i + 1] & 0x3F);   /* 2 bytes, inline */
+                k = 2;
+            } else {
+                k = utf8_next(s + i, len - i, &c);
+            }
+        }
+        enum script sc = i < len ? letter_script(c) : SC_NONE;
+        if (i < len && (sc != SC_NONE || is_word_char(c))) {
             if (sc != SC_NONE) {
                 st.letters[sc]++;
                 word_sc[sc]++;
+                touched |= 1u << sc;
                 word_letters++;
                 if (sc == SC_LATIN)
                     latin_letter_hint(&st, c);
@@ -483,20 +510,22 @@ const char *nlu_detect_language_ex(const char *raw, size_t len, bool *sure)
                 word_at = 1;
             }
             if (wn + k <= LANGID_WORD_MAX) {
-                memcpy(word + wn, s + i, k);
-                wn += k;
+                for (size_t b = 0; b < k; b++)   /* 1-4 bytes: no memcpy call */
+                    word[wn++] = (char)s[i + b];
             } else {
                 wn = LANGID_WORD_MAX;   /* too long to be a list word */
             }
         } else if (wn > 0 || word_letters > 0) {
             enum script best = SC_NONE;
-            for (int sc = 1; sc < SC__COUNT; sc++)
-                if (word_sc[sc] > word_sc[best])
-                    best = (enum script)sc;
+            for (int x = 1; touched >> x; x++)
+                if (((touched >> x) & 1) && word_sc[x] > word_sc[best])
+                    best = (enum script)x;
             score_word(&st, word, wn, best, word_letters, word_digit, word_at);
             wn = 0;
             word_letters = word_digit = word_at = 0;
-            memset(word_sc, 0, sizeof word_sc);
+            for (int x = 1; touched >> x; x++)
+                word_sc[x] = 0;
+            touched = 0;
         }
         i += k;
     }

@@ -121,6 +121,12 @@ typedef struct nlu_result {
 int nlu_analyze(const nlu_model *m, const nlu_context *ctx, const char *text, size_t len,
                 arena *a, nlu_result *out);
 
+/* Frustration carried over a conversation: the level after message r when
+ * it was `before` (0..10) before it.  It fades by 30 % a turn, grows by the
+ * message's own frustration and by 2 for a complaint, and stays within
+ * 0..10 ("why so slow" once is 3; the same twice more, 6 and then 7). */
+int nlu_frustration_carry(int before, const nlu_result *r);
+
 /* Writes the §4 JSON object for r (one line, no newline) into a malloc'd
  * string the caller frees. */
 char *nlu_result_to_json(const nlu_result *r);

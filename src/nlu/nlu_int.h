@@ -37,6 +37,9 @@ const char *nlu_detect_language_ex(const char *raw, size_t len, bool *sure);
 void nlu_classify(const nlu_model *m, const char *norm, size_t len, const char **intent,
                   double *confidence);
 
+/* classifier.c: whether the model was trained on an intent of that name. */
+bool nlu_model_has_intent(const nlu_model *m, const char *name);
+
 /* entities.c (budget.c, phone.c, locality.c, when.c ...): fills the entity
  * fields and `found` bits of out from normalised text. */
 int nlu_extract_entities(const nlu_context *ctx, const char *norm, size_t len, arena *a,

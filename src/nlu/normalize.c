@@ -25,6 +25,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -40,7 +41,7 @@ typedef struct chat_word {
     const char *from, *to;
 } chat_word;
 
-/* Sorted by `from` (strcmp order) for bsearch.  Only whole words are
+/* Looked up through a hash table built once (chat_init).  Only whole words are
  * rewritten.  "bhk", "k", "m", "l", "cr" are deliberately absent: they are
  * units ("2 bhk", "500 k"). */
 static const chat_word chat_words[] = {
@@ -71,6 +72,11 @@ static const chat_word chat_words[] = {
     {"whr", "where"},        {"wht", "what"},         {"wid", "with"},
     {"wk", "week"},          {"wkend", "weekend"},    {"wknd", "weekend"},
     {"yrs", "years"},
+    {"gn", "good night"},    {"hru", "how are you"},  {"msgs", "messages"},
+    {"n", "and"},            {"pic", "picture"},      {"pics", "pictures"},
+    {"sory", "sorry"},       {"sry", "sorry"},        {"thanku", "thank you"},
+    {"thankyou", "thank you"}, {"thnku", "thank you"}, {"tq", "thank you"},
+    {"tqsm", "thank you so much"}, {"tysm", "thank you so much"},
     /* Russian chat forms (UTF-8, sorted after ASCII by byte order) */
     {"пж", "пожалуйста"},    {"пжл", "пожалуйста"},   {"пжлст", "пожалуйста"},
     {"плз", "пожалуйста"},   {"спс", "спасибо"},
@@ -78,6 +84,11 @@ static const chat_word chat_words[] = {
 
 #define CHAT_SLOTS 512
 #define CHAT_MAX_KEY 10   /* longest key, bytes */
+/* Bytes of output per code point of a key at most ("пж" -> "пожалуйста":
+ * 20 bytes for 2): the output buffer is sized with it, so every chat
+ * spelling is written out however many a message has (and normalised text
+ * is a fixed point of nlu_normalize). */
+#define CHAT_MAX_GROWTH 10
 static int16_t chat_slot[CHAT_SLOTS];   /* index + 1 into chat_words, 0 empty */
 static pthread_once_t chat_once = PTHREAD_ONCE_INIT;
 
@@ -95,6 +106,11 @@ static void chat_init(void)
 {
     for (size_t k = 0; k < sizeof chat_words / sizeof chat_words[0]; k++) {
         const char *f = chat_words[k].from;
+        size_t cps = 0;
+        for (const char *q = f; *q; q++)
+            cps += ((unsigned char)*q & 0xC0) != 0x80;
+        if (strlen(chat_words[k].to) > CHAT_MAX_GROWTH * cps)
+            abort();   /* the output buffer of nlu_normalize would be too small */
         uint32_t h = chat_hash(f, strlen(f)) % CHAT_SLOTS;
         while (chat_slot[h])
             h = (h + 1) % CHAT_SLOTS;
@@ -447,7 +463,7 @@ int nlu_normalize(arena *a, const char *in, size_t len, char **out, size_t *out_
     }
 
     /* pass 3: fold again, collapse whitespace, chat spellings, encode */
-    size_t cap = 4 * b.n + 16;
+    size_t cap = CHAT_MAX_GROWTH * b.n + 16;
     o = arena_alloc(a, cap);
     if (o == NULL) {
         rc = -PT_ERR_NOMEM;

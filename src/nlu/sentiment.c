@@ -24,7 +24,8 @@
  * negative word, 2 for ??/?!, 1 for !! or capitals when the message is
  * negative, 3 per angry emoji; capped at 10.
  *
- * Not for: frustration across turns (the dialog accumulates it).
+ * Frustration across turns: nlu_frustration_carry() (used by `proptalk nlu
+ * --conversation`; the dialog keeps its own count per session).
  */
 #include "nlu/entities_int.h"
 
@@ -68,6 +69,8 @@ static const lex_item sent_items[] = {
     {"wrong", S_NEG, 10}, {"unhappy", S_NEG, 10}, {"sad", S_NEG, 10}, {"confusing", S_NEG, 10},
     {"unfortunately", S_NEG, 5}, {"not interested", S_NEG, 10}, {"upset", S_NEG, 15},
     {"complaint", S_NEG, 10}, {"unacceptable", S_NEG, 20},
+    {"not happy", S_NEG, 15}, {"delayed", S_NEG, 10}, {"late", S_NEG, 5}, {"noisy", S_NEG, 10},
+    {"dirty", S_NEG, 10}, {"lousy", S_NEG, 15}, {"mediocre", S_NEG, 10},
     /* en frustration */
     {"useless", S_FRUST, 6}, {"scam", S_FRUST, 7}, {"scammer", S_FRUST, 7},
     {"scammers", S_FRUST, 7}, {"fraud", S_FRUST, 7}, {"stupid", S_FRUST, 5},
@@ -88,6 +91,14 @@ static const lex_item sent_items[] = {
     {"anyone there", S_FRUST, 2}, {"is anyone", S_FRUST, 2}, {"ugh", S_FRUST, 3},
     {"again", S_AGAIN, 0}, {"repeat", S_AGAIN, 0}, {"repeating", S_AGAIN, 0},
     {"not helpful", S_FRUST, 4}, {"unhelpful", S_FRUST, 4},
+    {"keep asking", S_FRUST, 5}, {"keep repeating", S_FRUST, 5}, {"same thing", S_FRUST, 3},
+    {"same question", S_FRUST, 4}, {"same questions", S_FRUST, 4},
+    {"again and again", S_FRUST, 5}, {"nobody replied", S_FRUST, 3},
+    {"no one replied", S_FRUST, 3}, {"nobody called", S_FRUST, 3}, {"no one called", S_FRUST, 3},
+    {"never called", S_FRUST, 3}, {"never replied", S_FRUST, 3}, {"not replying", S_FRUST, 3},
+    {"rude", S_FRUST, 3}, {"unprofessional", S_FRUST, 4}, {"worthless", S_FRUST, 5},
+    {"bullshit", S_FRUST, 6}, {"disgusting", S_FRUST, 5}, {"fed up", S_FRUST, 6},
+    {"had enough", S_FRUST, 5}, {"sick and tired", S_FRUST, 6}, {"are you even", S_FRUST, 3},
     /* en modifiers */
     {"not", S_NEGATOR, 0}, {"no", S_NEGATOR, 0}, {"never", S_NEGATOR, 0},
     {"don't", S_NEGATOR, 0}, {"doesn't", S_NEGATOR, 0}, {"didn't", S_NEGATOR, 0},
@@ -111,6 +122,14 @@ static const lex_item sent_items[] = {
     {"مضيعه للوقت", S_FRUST, 6}, {"مضيعه وقت", S_FRUST, 6}, {"زهقت", S_FRUST, 5},
     {"تعبت", S_FRUST, 3}, {"مافي فايده", S_FRUST, 5}, {"بدون فايده", S_FRUST, 5},
     {"كذاب", S_FRUST, 6}, {"كذب", S_FRUST, 4}, {"كم مره", S_FRUST, 4}, {"قلت لك", S_FRUST, 3},
+    {"زفت", S_NEG, 20}, {"خايس", S_NEG, 20}, {"مو زين", S_NEG, 10}, {"مب زين", S_NEG, 10},
+    {"مزعج", S_NEG, 10}, {"وقح", S_NEG, 15}, {"ما عجبني", S_NEG, 10}, {"سيئه جدا", S_NEG, 20},
+    {"نفس الكلام", S_FRUST, 4}, {"نفس السوال", S_FRUST, 4}, {"كل مره", S_FRUST, 3},
+    {"ما تردون", S_FRUST, 3}, {"محد رد", S_FRUST, 3}, {"ما احد رد", S_FRUST, 3},
+    {"ضيعتوا وقتي", S_FRUST, 6}, {"ضيعت وقتي", S_FRUST, 6}, {"حرامي", S_FRUST, 6},
+    {"حراميه", S_FRUST, 6}, {"سخيفه", S_FRUST, 5}, {"خلاص زهقت", S_FRUST, 6},
+    {"زين", S_POS, 10}, {"عجبني", S_POS, 15}, {"يجنن", S_POS, 20}, {"ماشاء الله", S_POS, 15},
+    {"ما شاء الله", S_POS, 15},
     {"مره ثانيه", S_AGAIN, 0}, {"مجددا", S_AGAIN, 0}, {"مره اخري", S_AGAIN, 0},
     {"لا", S_NEGATOR, 0}, {"مش", S_NEGATOR, 0}, {"ما", S_NEGATOR, 0}, {"ليس", S_NEGATOR, 0},
     {"مو", S_NEGATOR, 0}, {"غير", S_NEGATOR, 0}, {"لم", S_NEGATOR, 0}, {"لن", S_NEGATOR, 0},
@@ -126,6 +145,12 @@ static const lex_item sent_items[] = {
     {"مسخره", S_FRUST, 5}, {"بيخود", S_FRUST, 4}, {"وقتم تلف شد", S_FRUST, 6},
     {"اتلاف وقت", S_FRUST, 6}, {"خسته شدم", S_FRUST, 4}, {"چند بار", S_FRUST, 4},
     {"دروغ", S_FRUST, 5}, {"دروغگو", S_FRUST, 6}, {"دوباره", S_AGAIN, 0},
+    {"افتضاحه", S_NEG, 20}, {"خيلي بده", S_NEG, 20}, {"ضعيفه", S_NEG, 10}, {"بي ادب", S_NEG, 15},
+    {"همون حرف", S_FRUST, 4}, {"همين حرف", S_FRUST, 4}, {"هر دفعه", S_FRUST, 3},
+    {"هر بار", S_FRUST, 3}, {"جواب نميديد", S_FRUST, 3}, {"جواب نداد", S_FRUST, 3},
+    {"جوابمو نداد", S_FRUST, 3}, {"تلف كرديد", S_FRUST, 6}, {"هدر داديد", S_FRUST, 6},
+    {"كلاهبرداريه", S_FRUST, 7}, {"كلاهبرداريد", S_FRUST, 7}, {"خسته شدم", S_FRUST, 4},
+    {"عالي", S_POS, 20}, {"محشره", S_POS, 20}, {"دمت گرم", S_POS, 15}, {"قشنگه", S_POS, 10},
     {"نه", S_NEGATOR, 0}, {"نمي", S_NEGATOR, 0}, {"هيچ", S_NEGATOR, 0},
     {"نيست", S_POSTNEG, 0}, {"نبود", S_POSTNEG, 0},
     {"خيلي", S_INTENS, 15}, {"واقعا", S_INTENS, 15},
@@ -143,6 +168,12 @@ static const lex_item sent_items[] = {
     {"бред", S_FRUST, 5}, {"надоело", S_FRUST, 5}, {"достали", S_FRUST, 5},
     {"задолбали", S_FRUST, 6}, {"трата времени", S_FRUST, 6}, {"сколько можно", S_FRUST, 5},
     {"издеваетесь", S_FRUST, 5}, {"не понимаете", S_FRUST, 4}, {"опять", S_AGAIN, 0},
+    {"отвратительн*", S_NEG, 20}, {"груб*", S_NEG, 15}, {"хамство", S_NEG, 20},
+    {"неверн*", S_NEG, 5}, {"каждый раз", S_FRUST, 3}, {"одно и то же", S_FRUST, 4},
+    {"то же самое", S_FRUST, 3}, {"не отвечаете", S_FRUST, 3}, {"не отвечает", S_FRUST, 3},
+    {"никто не ответил", S_FRUST, 3}, {"никто не перезвонил", S_FRUST, 3},
+    {"тратите", S_FRUST, 5}, {"надоели", S_FRUST, 5}, {"достал*", S_FRUST, 5},
+    {"бесит", S_FRUST, 6}, {"хватит", S_FRUST, 3},
     {"снова", S_AGAIN, 0},
     {"не", S_NEGATOR, 0}, {"нет", S_NEGATOR, 0}, {"ни", S_NEGATOR, 0},
     {"очень", S_INTENS, 15}, {"действительно", S_INTENS, 15}, {"так", S_INTENS, 13},
@@ -291,6 +322,14 @@ static void scan_raw(const char *raw, size_t len, raw_signals *r)
 void nlu_sentiment(const char *raw, size_t raw_len, const char *norm, size_t norm_len,
                    nlu_result *out)
 {
+    nlu_toks tk;
+    nlu_tokenize(&tk, norm, norm ? norm_len : 0);
+    nlu_sentiment_toks(raw, raw_len, &tk, out);
+}
+
+/* See entities_int.h. */
+void nlu_sentiment_toks(const char *raw, size_t raw_len, const nlu_toks *tk, nlu_result *out)
+{
     pthread_once(&sent_once, sent_init);
     raw_signals r;
     if (raw == NULL)
@@ -299,8 +338,6 @@ void nlu_sentiment(const char *raw, size_t raw_len, const char *norm, size_t nor
         raw_len = 16384;
     scan_raw(raw ? raw : "", raw_len, &r);
 
-    nlu_toks tk;
-    nlu_tokenize(&tk, norm, norm ? norm_len : 0);
     double pos = 0, neg = 0, frust = 0;
     bool strong = false;
     int negate = 0;            /* tokens left under a negator */
@@ -310,9 +347,9 @@ void nlu_sentiment(const char *raw, size_t raw_len, const char *norm, size_t nor
     double last_pos = 0, last_neg = 0;
     int again = 0;
 
-    for (int i = 0; i < tk.n;) {
+    for (int i = 0; i < tk->n;) {
         const lex_item *it;
-        int c = lex_match(&sent_lex, &tk, i, &it);
+        int c = lex_match(&sent_lex, tk, i, &it);
         if (c == 0) {
             i++;
             if (negate > 0)
@@ -407,8 +444,8 @@ void nlu_sentiment(const char *raw, size_t raw_len, const char *norm, size_t nor
     /* emphasis */
     bool emphasis = r.excl_run >= 2 || r.excl_total >= 2 || r.caps_words > 0 || ex > 0;
     bool negative_mood = neg > pos || frust > 0;
-    if (again)
-        frust += r.any_q_or_excl ? 3 : 1;
+    if (again)   /* "again?!" is frustration, "hi again" is not */
+        frust += r.any_q_or_excl ? 3 : negative_mood ? 1 : 0;
     if (r.q_excl)
         frust += 2;
     else if (r.q_run >= 3)
@@ -448,4 +485,20 @@ void nlu_sentiment(const char *raw, size_t raw_len, const char *norm, size_t nor
     out->sentiment = l;
     out->sentiment_score = round(score * 100) / 100;
     out->frustration = f;
+}
+
+/* See nlu.h. */
+int nlu_frustration_carry(int before, const nlu_result *r)
+{
+    if (before < 0)
+        before = 0;
+    if (before > 10)
+        before = 10;
+    int f = before * 7 / 10;
+    if (r) {
+        f += r->frustration > 0 ? r->frustration : 0;
+        if (r->intent && strcmp(r->intent, "complaint") == 0)
+            f += 2;
+    }
+    return f > 10 ? 10 : f;
 }

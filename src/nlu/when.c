@@ -13,7 +13,8 @@
  * (امروز فردا پس فردا شنبه ... بعد) and Russian (сегодня завтра послезавтра
  * в субботу в следующий понедельник) forms.
  * Times: "5pm", "5:30 pm", "17:00", "at 5", "10am", "noon", "5 o'clock",
- * الساعه 5، ساعت 5، в 5 вечера, "in 2 hours"; day parts morning 10:00,
+ * الساعه 5، ساعت 5، в 5 вечера, "in 2 hours", "in an hour", "after 10 minutes",
+ * "через 15 минут", "after 5" (as "at 5"); day parts morning 10:00,
  * noon 12:00, afternoon 15:00, evening 18:00, night 20:00 (صباحا/الصبح،
  * الظهر، العصر، مساء، بالليل; صبح، ظهر، بعد از ظهر، عصر، شب; утром, днем,
  * вечером, ночью).  An hour without am/pm is read in business hours: 1-7
@@ -48,7 +49,7 @@ enum {
     W_GREETING,
     W_MONTH,        /* val: 1..12 */
     W_IN,           /* "in", "через", "بعد" (+ N unit) */
-    W_UNIT_DAY, W_UNIT_WEEK, W_UNIT_HOUR,
+    W_UNIT_DAY, W_UNIT_WEEK, W_UNIT_HOUR, W_UNIT_MIN,
     W_TWO_DAYS,     /* "يومين" */
     W_LATER,        /* "ديگه" in "3 روز ديگه" */
     W_NOTTIME,      /* a word after a number that is not a time */
@@ -164,6 +165,7 @@ static const lex_item when_items[] = {
     {"ديسمبر", W_MONTH, 12},
     /* "in 3 days" */
     {"in", W_IN, 0}, {"after", W_IN, 0}, {"через", W_IN, 0}, {"بعد", W_IN, 0},
+    {"после", W_IN, 0},
     {"day", W_UNIT_DAY, 0}, {"days", W_UNIT_DAY, 0}, {"ايام", W_UNIT_DAY, 0},
     {"يوم", W_UNIT_DAY, 0}, {"روز", W_UNIT_DAY, 0}, {"день", W_UNIT_DAY, 0},
     {"дня", W_UNIT_DAY, 0}, {"дней", W_UNIT_DAY, 0},
@@ -172,6 +174,9 @@ static const lex_item when_items[] = {
     {"недели", W_UNIT_WEEK, 0}, {"недель", W_UNIT_WEEK, 0},
     {"hour", W_UNIT_HOUR, 0}, {"hours", W_UNIT_HOUR, 0}, {"ساعات", W_UNIT_HOUR, 0},
     {"час", W_UNIT_HOUR, 0}, {"часа", W_UNIT_HOUR, 0}, {"часов", W_UNIT_HOUR, 0},
+    {"min", W_UNIT_MIN, 0}, {"mins", W_UNIT_MIN, 0}, {"minute", W_UNIT_MIN, 0},
+    {"minutes", W_UNIT_MIN, 0}, {"минут*", W_UNIT_MIN, 0}, {"دقيقه", W_UNIT_MIN, 0},
+    {"دقايق", W_UNIT_MIN, 0}, {"دقائق", W_UNIT_MIN, 0},
     {"يومين", W_TWO_DAYS, 0},
     {"ديگه", W_LATER, 0}, {"ديگر", W_LATER, 0}, {"later", W_LATER, 0},
     /* not a time after "at N" */
@@ -281,7 +286,7 @@ typedef struct when_parse {
     int hour, minute;     /* -1 */
     int ampm;             /* 0, 1 am, 2 pm */
     int daypart;
-    int64_t plus_hours;   /* "in 2 hours": -1 */
+    int64_t plus_min;     /* "in 2 hours", "after 10 minutes": minutes, -1 */
     int dom;              /* "the 25th": day of month alone, 0 none */
 } when_parse;
 
@@ -360,6 +365,10 @@ static int at_number(lex_cache *lc, int i, bool after_at, bool after_in, when_pa
     if (num_len(tk, i, 1, 2)) {
         char sep = punct_att(tk, i + 1, '/') ? '/' : punct_att(tk, i + 1, '.') ? '.'
                    : punct_att(tk, i + 1, '-') ? '-' : 0;
+        /* "24/7" (round the clock) is not the 24th of July */
+        if (sep == '/' && a == 24 && num_len(tk, i + 2, 1, 1) && nlu_tok_num(tk, i + 2) == 7 &&
+            !punct_att(tk, i + 3, '/'))
+            return 3;
         if (sep && num_len(tk, i + 2, 1, 2) && nlu_tok_attached(tk, i + 2)) {
             int d = (int)a, m = (int)nlu_tok_num(tk, i + 2);
             if (punct_att(tk, i + 3, sep) && (num_len(tk, i + 4, 4, 4) || num_len(tk, i + 4, 2, 2))
@@ -419,15 +428,19 @@ static int at_number(lex_cache *lc, int i, bool after_at, bool after_in, when_pa
     }
     /* in 3 days / через 2 дня / 3 روز ديگه / in 2 hours */
     if (num_len(tk, i, 1, 3)) {
-        int u = wmatch(lc, i + 1, CAT(W_UNIT_DAY) | CAT(W_UNIT_WEEK) | CAT(W_UNIT_HOUR), &it);
+        const unsigned units = CAT(W_UNIT_DAY) | CAT(W_UNIT_WEEK) | CAT(W_UNIT_HOUR) | CAT(W_UNIT_MIN);
+        int u = wmatch(lc, i + 1, units, &it);
         if (u > 0) {
             int later = wmatch(lc, i + 1 + u, CAT(W_LATER) | CAT(W_NEXT), &it);
             const lex_item *unit;
-            wmatch(lc, i + 1, CAT(W_UNIT_DAY) | CAT(W_UNIT_WEEK) | CAT(W_UNIT_HOUR), &unit);
+            wmatch(lc, i + 1, units, &unit);
             if (after_in || later > 0) {
                 if (unit->cat == W_UNIT_HOUR) {
-                    if (w->plus_hours < 0 && a <= 72)
-                        w->plus_hours = a;
+                    if (w->plus_min < 0 && a <= 72)
+                        w->plus_min = a * 60;
+                } else if (unit->cat == W_UNIT_MIN) {
+                    if (w->plus_min < 0 && a <= 600)
+                        w->plus_min = a;
                 } else if (w->day_off < 0 && a <= 366) {
                     w->day_off = (int)(unit->cat == W_UNIT_WEEK ? a * 7 : a);
                 }
@@ -484,7 +497,10 @@ static void parse(lex_cache *lc, when_parse *w)
         }
         int c = wmatch(lc, i, ~0u, &it);
         if (c == 0) {
-            after_at = after_in = pending_next = pending_this = false;
+            /* "in a week", "in an hour": the article does not break "in" */
+            bool article = after_in && (nlu_tok_is(tk, i, "a") || nlu_tok_is(tk, i, "an"));
+            after_at = pending_next = pending_this = false;
+            after_in = article;
             i++;
             continue;
         }
@@ -564,6 +580,10 @@ static void parse(lex_cache *lc, when_parse *w)
             break;
         case W_IN:
             keep_in = true;
+            /* "after 5" is a time as "at 5" is ("after 3 days" stays a
+             * delay: the unit decides in at_number) */
+            if (nlu_tok_is(tk, i, "after") || nlu_tok_is(tk, i, "после"))
+                keep_at = true;
             break;
         case W_TWO_DAYS:
             if (after_in && w->day_off < 0)
@@ -573,11 +593,15 @@ static void parse(lex_cache *lc, when_parse *w)
             if (after_in && w->day_off < 0)
                 w->day_off = 7;   /* "in a week", "بعد اسبوع" */
             break;
+        case W_UNIT_HOUR:
+            if (after_in && w->plus_min < 0)
+                w->plus_min = 60;   /* "in an hour", "через час" */
+            break;
         default:
             break;
         }
         /* "in a week": the article does not break "in" */
-        if (after_in && nlu_tok_is(tk, i, "a"))
+        if (after_in && (nlu_tok_is(tk, i, "a") || nlu_tok_is(tk, i, "an")))
             keep_in = true;
         after_at = keep_at;
         after_in = keep_in;
@@ -590,7 +614,7 @@ static void parse(lex_cache *lc, when_parse *w)
 bool nlu_when_scan(const nlu_toks *tk, time_t now, const char *tz, char out[20], bool *has_time)
 {
     pthread_once(&when_once, when_init);
-    when_parse w = {.day_off = -1, .weekday = -1, .hour = -1, .minute = -1, .plus_hours = -1};
+    when_parse w = {.day_off = -1, .weekday = -1, .hour = -1, .minute = -1, .plus_min = -1};
     out[0] = '\0';
     *has_time = false;
     lex_cache cache;
@@ -600,7 +624,7 @@ bool nlu_when_scan(const nlu_toks *tk, time_t now, const char *tz, char out[20],
     bool any_day = w.day_off >= 0 || w.weekday >= 0 || w.has_date || w.next_week || w.weekend
                    || w.dom > 0;
     bool any_time = w.hour >= 0 || w.daypart != DP_NONE;
-    if (!any_day && !any_time && w.plus_hours < 0)
+    if (!any_day && !any_time && w.plus_min < 0)
         return false;
 
     if (now == 0)
@@ -616,8 +640,8 @@ bool nlu_when_scan(const nlu_toks *tk, time_t now, const char *tz, char out[20],
 
     int64_t day = today;
     int hour = -1, minute = 0;
-    if (w.plus_hours >= 0 && !any_day && w.hour < 0) {
-        int64_t t = local + w.plus_hours * 3600;
+    if (w.plus_min >= 0 && !any_day && w.hour < 0) {
+        int64_t t = local + w.plus_min * 60;
         day = floordiv(t, 86400);
         int64_t s = t - day * 86400;
         hour = (int)(s / 3600);

@@ -276,6 +276,35 @@ static const budget_case budget_cases[] = {
     {"99999999999 crore", "INR", NONE, NONE, NULL},
     {"2 to 3 bedrooms", "AED", NONE, NONE, NULL},
     {"from 10:00 to 12:00", "AED", NONE, NONE, NULL},
+    /* compound amounts, a half before the unit, number-word ranges */
+    {"2 million 500 thousand", "AED", NONE, 2500000, "AED"},
+    {"1 cr 20 lakh", "INR", NONE, 12000000, "INR"},
+    {"مليون و ٢٠٠ الف", "AED", NONE, 1200000, "AED"},
+    {"دو میلیون و پانصد هزار", "AED", NONE, 2500000, "AED"},
+    {"between 1 million and 500k", "AED", 500000, 1000000, "AED"},
+    {"1.5M and 800k", "AED", NONE, 1500000, "AED"},
+    {"یک و نیم میلیون", "AED", NONE, 1500000, "AED"},
+    {"حدود ۲ و نیم میلیون", "AED", 2250000, 2750000, "AED"},
+    {"1 and a half million", "AED", NONE, 1500000, "AED"},
+    {"two to three million", "AED", 2000000, 3000000, "AED"},
+    {"بین یک تا یک و نیم میلیون درهم", "AED", 1000000, 1500000, "AED"},
+    {"one to one meeting", "AED", NONE, NONE, NULL},
+    {"من مليون الى مليونين", "AED", 1000000, 2000000, "AED"},
+    {"between half a million and 1M", "AED", 500000, 1000000, "AED"},
+    /* Russian case forms, abbreviations with a dot */
+    {"до двух миллионов", "AED", NONE, 2000000, "AED"},
+    {"около полутора миллионов", "AED", 1350000, 1650000, "AED"},
+    {"от миллиона до полутора", "AED", 1000000, 1500000, "AED"},
+    {"между 2 и 3 миллионами", "AED", 2000000, 3000000, "AED"},
+    {"800 тыс. дирхамов", "INR", NONE, 800000, "AED"},
+    {"пятьсот тысяч", "AED", NONE, 500000, "AED"},
+    /* Arabic and Persian forms */
+    {"فوق المليون", "AED", 1000000, NONE, "AED"},
+    {"بحدود المليونين", "AED", 1800000, 2200000, "AED"},
+    {"خمسمية الف", "AED", NONE, 500000, "AED"},
+    {"بودجم ۱.۸ میلیونه", "AED", NONE, 1800000, "AED"},
+    {"۸۰ لاک روپیه", "AED", NONE, 8000000, "INR"},
+    {"half a crore", "INR", NONE, 5000000, "INR"},
 };
 
 TEST(test_budget)
@@ -754,6 +783,16 @@ typedef struct when_case {
 
 static const when_case when_cases[] = {
     {"today", DXB, "2026-11-19T00:00", false},
+    {"24/7 security", DXB, NULL, false},
+    {"24/7/2027", DXB, "2027-07-24T00:00", false},
+    {"call me after 10 minutes", DXB, "2026-11-19T13:10", true},
+    {"in 2 hours", DXB, "2026-11-19T15:00", true},
+    {"call me in an hour", DXB, "2026-11-19T14:00", true},
+    {"call me after 5", DXB, "2026-11-19T17:00", true},
+    {"после 6", DXB, "2026-11-19T18:00", true},
+    {"через 15 минут", DXB, "2026-11-19T13:15", true},
+    {"visit after 3 days", DXB, "2026-11-22T00:00", false},
+    {"10 mins from the metro", DXB, NULL, false},
     {"tomorrow", DXB, "2026-11-20T00:00", false},
     {"day after tomorrow", DXB, "2026-11-21T00:00", false},
     {"tomorrow at 5pm", DXB, "2026-11-20T17:00", true},
@@ -1007,7 +1046,9 @@ TEST(test_combined)
     CHECK_INT(r.bedrooms, 2);
     CHECK_INT(r.type, PTYPE_APARTMENT);
     CHECK(r.n_locations == 1 && strcmp(r.locations[0], "Dubai Marina") == 0, "ar location");
-    CHECK(r.has_budget_max && r.budget_max == 2000000, "ar budget max %lld",
+    /* "بحدود" is "around", as "حدود" and "في حدود" */
+    CHECK(r.has_budget_min && r.budget_min == 1800000 && r.has_budget_max &&
+          r.budget_max == 2200000, "ar budget %lld-%lld", (long long)r.budget_min,
           (long long)r.budget_max);
     CHECK_STR(r.phone, "+971504127789");
 
