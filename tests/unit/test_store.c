@@ -188,14 +188,14 @@ TEST(test_open_and_migrations)
     s = open_or_die(url);
     CHECK_STR(s->ops->name, "sqlite");
     store_close(s);
-    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), 2);
-    CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), 2);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), 3);
+    CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), 3);
     CHECK_INT(raw_int(url, "SELECT count(*) FROM sqlite_master WHERE name = 'listings_fts'"), 1);
 
     /* reopen: nothing applied twice */
     s = open_or_die(url);
     store_close(s);
-    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), 2);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), 3);
 
     /* a plain path works too */
     char plain[512];
@@ -224,14 +224,23 @@ TEST(test_upgrade_old_database)
     import_inventory(s, t);
     store_close(s);
 
-    /* roll the file back to schema version 1: no FTS yet */
-    CHECK_INT(raw_exec(url, "DROP TRIGGER listings_fts_ai; DROP TRIGGER listings_fts_ad;"
-                       "DROP TRIGGER listings_fts_au; DROP TABLE listings_fts;"
-                       "DELETE FROM schema_migrations WHERE version = 2"), SQLITE_OK);
+    /* roll the file back to schema version 1: no FTS yet, the version 1
+     * indexes */
+    CHECK_INT(raw_exec(url, "DROP TRIGGER listings_fts_ad; DROP TRIGGER listings_fts_au;"
+                       "DROP TRIGGER listings_fts_ad_deferred;"
+                       "DROP TRIGGER listings_fts_au_deferred; DROP TABLE listings_fts;"
+                       "DROP TABLE listings_fts_defer; DROP TABLE listings_fts_pending;"
+                       "DROP INDEX listings_loc; DROP INDEX listings_tx_price;"
+                       "CREATE INDEX listings_search ON listings"
+                       "  (tenant_id, \"transaction\", property_type, bedrooms, price);"
+                       "CREATE INDEX listings_locality ON listings(tenant_id, locality);"
+                       "CREATE INDEX listings_price ON listings (tenant_id, price,"
+                       "  \"transaction\", property_type, bedrooms, status, currency, locality);"
+                       "DELETE FROM schema_migrations WHERE version >= 2"), SQLITE_OK);
     CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), 1);
 
     s = open_or_die(url);
-    CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), 2);
+    CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), 3);
     /* the index was rebuilt from what the old file held */
     CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'lake'"),
               N_LISTINGS);
@@ -290,7 +299,7 @@ TEST(test_concurrent_openers)
         fails += r != NULL;
     }
     CHECK_INT(fails, 0);
-    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), 2);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), 3);
 
     /* separate processes: only BEGIN IMMEDIATE keeps them apart */
     db_url(url, sizeof url, "race-procs.db");
@@ -315,7 +324,7 @@ TEST(test_concurrent_openers)
         fails += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
     CHECK_INT(fails, 0);
-    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), 2);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), 3);
     CHECK_INT(raw_int(url, "SELECT count(*) FROM sqlite_master WHERE name = 'listings_fts'"), 1);
 }
 
