@@ -209,10 +209,12 @@ static const char migration_2[] =
  *  - The update triggers fire only when a text column really changed, so a
  *    re-import of the same texts does not rewrite the index.
  *  - Two covering indexes serve every filter combination in price order:
- *    listings_loc when localities are named, listings_tx_price otherwise.
- *    Each filter column is inside them, so a search tests filters without
- *    touching the table and stops at its limit.  They replace the three
- *    indexes of version 1. */
+ *    listings_loc (locality, transaction, price) when localities are named,
+ *    listings_tx_price (transaction, type, price) otherwise; a search over
+ *    every type merges one walk per type (sq_listing_search).  Each filter
+ *    column is inside them, so a search tests filters without touching the
+ *    table and stops at its limit.  They replace the three indexes of
+ *    version 1. */
 #define FTS_COLS "title, project, developer, description, amenities"
 #define FTS_NEW "new.title, new.project, new.developer, new.description, new.amenities"
 #define FTS_OLD "old.title, old.project, old.developer, old.description, old.amenities"
@@ -257,8 +259,8 @@ static const char migration_3[] =
     "DROP INDEX listings_price;"
     "CREATE INDEX listings_loc ON listings (tenant_id, locality, \"transaction\", price,"
     "  property_type, bedrooms, status, currency);"
-    "CREATE INDEX listings_tx_price ON listings (tenant_id, \"transaction\", price,"
-    "  property_type, bedrooms, status, currency, locality);";
+    "CREATE INDEX listings_tx_price ON listings (tenant_id, \"transaction\", property_type,"
+    "  price, bedrooms, status, currency, locality);";
 
 /* migrations[i] brings the schema to version i + 1. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3};
@@ -446,7 +448,7 @@ static sq_writer *sq_writers;
 enum sq_tx { SQ_IDLE = 0, SQ_TURN, SQ_IMPORT, SQ_OWN };
 
 /* listing_search statements, one per combination of set filters. */
-#define SQ_SEARCH_CACHE 24
+#define SQ_SEARCH_CACHE 48
 #define SQ_MAX_LOCALITIES 16
 enum {
     SF_TX = 1 << 0, SF_TYPE = 1 << 1, SF_BEDS = 1 << 2, SF_PMIN = 1 << 3,
@@ -454,6 +456,8 @@ enum {
     SF_TEXT = 1 << 8,
 };
 #define SF_LOC_SHIFT 12
+#define SF_FAN_SHIFT 20        /* 1 + type slot of a per-type walk (same SQL, own statement) */
+#define SQ_FAN_TYPES PTYPE__COUNT   /* every type name, and NULL */
 typedef struct sq_search_stmt {
     unsigned key;              /* SF_* bits | n_localities << SF_LOC_SHIFT */
     sqlite3_stmt *st;          /* NULL: empty entry */
@@ -1448,7 +1452,7 @@ static int sq_search_stmt_get(sq *q, unsigned key, sqlite3_stmt **out, pt_error 
             victim = i;
     }
     int p = 2;
-    int nloc = (int)(key >> SF_LOC_SHIFT);
+    int nloc = (int)((key >> SF_LOC_SHIFT) & 0xff);
     const char *indexed = "";
     if (key & SF_TEXT)
         indexed = "";
@@ -1460,7 +1464,7 @@ static int sq_search_stmt_get(sq *q, unsigned key, sqlite3_stmt **out, pt_error 
                     indexed);
     static const struct { unsigned bit; const char *cond; } conds[] = {
         {SF_TX, " AND \"transaction\" = ?"},
-        {SF_TYPE, " AND property_type = ?"},
+        {SF_TYPE, " AND property_type IS ?"},
         {SF_BEDS, " AND bedrooms = ?"},
         {SF_PMIN, " AND price >= ?"},
         {SF_PMAX, " AND price <= ?"},
@@ -1514,43 +1518,21 @@ static int sq_text_fail(sq *q, pt_error *err, int rc, const char *what)
     return sq_fail(q, err, rc, "%s", what);
 }
 
-static int sq_listing_search(store *s, tenant_id t, const store_listing_query *qy, arena *a,
-                             listing **out, int *n, pt_error *err)
+/* The filters of one listing_search call, resolved. */
+typedef struct sq_search_args {
+    tenant_id t;
+    const store_listing_query *qy;
+    const char *tx, *type, *status, *cur, *text;
+    int nloc, limit;
+} sq_search_args;
+
+static int sq_search_bind(sqlite3_stmt *st, unsigned key, const sq_search_args *g,
+                          const char *type)
 {
-    sq *q = s->impl;
-    sqlite3_stmt *st = NULL;
-    sq_reader rd = {a, NULL, 0};
-    listing *items = NULL;
-    int count = 0, cap = 0, rc = 0, r;
-
-    *out = NULL;
-    *n = 0;
-    const char *tx = listing_tx_name(qy->tx);
-    const char *type = ptype_name(qy->type);
-    const char *status = lstatus_name(qy->status);
-    const char *cur = qy->currency && qy->currency[0] ? qy->currency : NULL;
-    const char *text = qy->text_match && qy->text_match[0] ? qy->text_match : NULL;
-    int nloc = qy->localities ? qy->n_localities : 0;
-    if (nloc < 0)
-        nloc = 0;
-    if (nloc > SQ_MAX_LOCALITIES)
-        nloc = SQ_MAX_LOCALITIES;
-    int limit = qy->limit > 0 ? qy->limit : 200;
-    if (limit > 10000)
-        limit = 10000;
-    unsigned key = (tx ? SF_TX : 0) | (type ? SF_TYPE : 0) |
-                   (qy->bedrooms >= 0 ? SF_BEDS : 0) | (qy->has_price_min ? SF_PMIN : 0) |
-                   (qy->has_price_max ? SF_PMAX : 0) | (cur ? SF_CURRENCY : 0) |
-                   (status ? SF_STATUS : 0) | (qy->price_desc ? SF_DESC : 0) |
-                   (text ? SF_TEXT : 0) | (unsigned)nloc << SF_LOC_SHIFT;
-
-    rc = sq_search_stmt_get(q, key, &st, err);
-    if (rc)
-        return rc;
-    rd.st = st;
-    int p = 1, b = sqlite3_bind_int64(st, p++, t);
+    const store_listing_query *qy = g->qy;
+    int p = 1, b = sqlite3_bind_int64(st, p++, g->t);
     if (key & SF_TX)
-        b |= bind_text(st, p++, tx);
+        b |= bind_text(st, p++, g->tx);
     if (key & SF_TYPE)
         b |= bind_text(st, p++, type);
     if (key & SF_BEDS)
@@ -1560,34 +1542,149 @@ static int sq_listing_search(store *s, tenant_id t, const store_listing_query *q
     if (key & SF_PMAX)
         b |= sqlite3_bind_int64(st, p++, qy->price_max);
     if (key & SF_CURRENCY)
-        b |= bind_text(st, p++, cur);
+        b |= bind_text(st, p++, g->cur);
     if (key & SF_STATUS)
-        b |= bind_text(st, p++, status);
-    for (int i = 0; i < nloc; i++)
+        b |= bind_text(st, p++, g->status);
+    for (int i = 0; i < g->nloc; i++)
         b |= bind_text(st, p++, qy->localities[i]);
     if (key & SF_TEXT) {
-        b |= bind_text(st, p++, text);
+        b |= bind_text(st, p++, g->text);
         b |= sqlite3_bind_int(st, p++, qy->text_scan > 0 ? qy->text_scan : 1000);
     }
-    b |= sqlite3_bind_int(st, p, limit);
+    b |= sqlite3_bind_int(st, p, g->limit);
+    return b;
+}
+
+/* Appends the current row of st to the result array. */
+static int sq_search_take(sq_reader *rd, sqlite3_stmt *st, listing **items, int *count,
+                          int *cap, pt_error *err)
+{
+    *items = arena_grow(rd->a, *items, *count, cap, sizeof **items);
+    if (*items == NULL)
+        return pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
+    rd->st = st;
+    sq_read_listing(rd, &(*items)[(*count)++]);
+    if (rd->oom)
+        return pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
+    return 0;
+}
+
+/* Any type, no locality, one transaction: listings_tx_price holds each
+ * type's listings in price order, so one walk per type (and one for rows
+ * without a type) runs side by side and the cheapest (or dearest) head is
+ * taken until the limit: a rare type never makes a scan wade through the
+ * common ones, and only the rows returned are read. */
+static int sq_search_fanout(sq *q, unsigned key, const sq_search_args *g, arena *a,
+                            listing **out, int *n, pt_error *err)
+{
+    sqlite3_stmt *st[SQ_FAN_TYPES];
+    bool live[SQ_FAN_TYPES];
+    sq_reader rd = {a, NULL, 0};
+    listing *items = NULL;
+    int count = 0, cap = 0, rc = 0, opened = 0;
+    bool desc = (key & SF_DESC) != 0;
+
+    for (int k = 0; k < SQ_FAN_TYPES; k++) {
+        unsigned fkey = key | SF_TYPE | (unsigned)(k + 1) << SF_FAN_SHIFT;
+        rc = sq_search_stmt_get(q, fkey, &st[k], err);
+        if (rc)
+            goto done;
+        opened = k + 1;
+        const char *type = k == 0 ? NULL : ptype_name((property_type)k);
+        int b = sq_search_bind(st[k], fkey, g, type);
+        if (b != SQLITE_OK) {
+            rc = sq_fail(q, err, b, "listing search: bind");
+            goto done;
+        }
+        int r = sqlite3_step(st[k]);
+        if (r != SQLITE_ROW && r != SQLITE_DONE) {
+            rc = sq_fail(q, err, r, "listing search");
+            goto done;
+        }
+        live[k] = r == SQLITE_ROW;
+    }
+    while (count < g->limit) {
+        int best = -1;
+        sqlite3_int64 bp = 0;
+        for (int k = 0; k < SQ_FAN_TYPES; k++) {
+            if (!live[k])
+                continue;
+            sqlite3_int64 p = sqlite3_column_int64(st[k], 11);   /* price */
+            if (best < 0 || (desc ? p > bp : p < bp)) {
+                best = k;
+                bp = p;
+            }
+        }
+        if (best < 0)
+            break;
+        rc = sq_search_take(&rd, st[best], &items, &count, &cap, err);
+        if (rc)
+            goto done;
+        int r = sqlite3_step(st[best]);
+        if (r != SQLITE_ROW && r != SQLITE_DONE) {
+            rc = sq_fail(q, err, r, "listing search");
+            goto done;
+        }
+        live[best] = r == SQLITE_ROW;
+    }
+    *out = items;
+    *n = count;
+done:
+    for (int k = 0; k < opened; k++)
+        sqlite3_reset(st[k]);
+    return rc;
+}
+
+static int sq_listing_search(store *s, tenant_id t, const store_listing_query *qy, arena *a,
+                             listing **out, int *n, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = NULL;
+    sq_reader rd = {a, NULL, 0};
+    listing *items = NULL;
+    int count = 0, cap = 0, rc = 0, r;
+    sq_search_args g;
+
+    *out = NULL;
+    *n = 0;
+    g.t = t;
+    g.qy = qy;
+    g.tx = listing_tx_name(qy->tx);
+    g.type = ptype_name(qy->type);
+    g.status = lstatus_name(qy->status);
+    g.cur = qy->currency && qy->currency[0] ? qy->currency : NULL;
+    g.text = qy->text_match && qy->text_match[0] ? qy->text_match : NULL;
+    g.nloc = qy->localities ? qy->n_localities : 0;
+    if (g.nloc < 0)
+        g.nloc = 0;
+    if (g.nloc > SQ_MAX_LOCALITIES)
+        g.nloc = SQ_MAX_LOCALITIES;
+    g.limit = qy->limit > 0 ? qy->limit : 200;
+    if (g.limit > 10000)
+        g.limit = 10000;
+    unsigned key = (g.tx ? SF_TX : 0) | (g.type ? SF_TYPE : 0) |
+                   (qy->bedrooms >= 0 ? SF_BEDS : 0) | (qy->has_price_min ? SF_PMIN : 0) |
+                   (qy->has_price_max ? SF_PMAX : 0) | (g.cur ? SF_CURRENCY : 0) |
+                   (g.status ? SF_STATUS : 0) | (qy->price_desc ? SF_DESC : 0) |
+                   (g.text ? SF_TEXT : 0) | (unsigned)g.nloc << SF_LOC_SHIFT;
+
+    if (g.tx && !g.type && g.nloc == 0 && !g.text)
+        return sq_search_fanout(q, key, &g, a, out, n, err);
+    rc = sq_search_stmt_get(q, key, &st, err);
+    if (rc)
+        return rc;
+    int b = sq_search_bind(st, key, &g, g.type);
     if (b != SQLITE_OK) {
         rc = sq_fail(q, err, b, "listing search: bind");
         goto done;
     }
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        items = arena_grow(a, items, count, &cap, sizeof *items);
-        if (items == NULL) {
-            rc = pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
+        rc = sq_search_take(&rd, st, &items, &count, &cap, err);
+        if (rc)
             goto done;
-        }
-        sq_read_listing(&rd, &items[count++]);
-        if (rd.oom) {
-            rc = pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
-            goto done;
-        }
     }
     if (r != SQLITE_DONE) {
-        rc = text ? sq_text_fail(q, err, r, "listing search") : sq_fail(q, err, r, "listing search");
+        rc = g.text ? sq_text_fail(q, err, r, "listing search") : sq_fail(q, err, r, "listing search");
         goto done;
     }
     *out = items;
