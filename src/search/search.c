@@ -232,6 +232,11 @@ static int run_query(ctx *c, const step *st, store_listing_query *q)
     }
     for (int i = 0; rc == 0 && i < n; i++)
         rc = cand_add(c, st, &rows[i]);
+    /* where what was asked starts above the budget (a fact of the
+     * inventory, whichever of these listings the pick shows) */
+    if (rc == 0 && st->above_only && n > 0 && !q->price_desc && q->text_match == NULL &&
+        (c->out->above_from == 0 || rows[0].price < c->out->above_from))
+        c->out->above_from = rows[0].price;
     return rc;
 }
 
@@ -712,8 +717,9 @@ int search_listings(store *s, tenant_id t, const search_request *req, arena *a,
                                  .has_target = true, .target = lo - 1, .locs = locs,
                                  .n_locs = c.n_named, .type = type, .bedrooms = beds};
         }
+        int pool = k > 0 ? 1 : 0;
         if (n_neigh)
-            st[k++] = (step){.relax = SEARCH_RELAX_NEIGHBOUR, .pool = k > 0 ? 1 : 0,
+            st[k++] = (step){.relax = SEARCH_RELAX_NEIGHBOUR, .pool = pool,
                              .has_lo = has_lo, .has_hi = has_hi, .lo = lo, .hi = hi,
                              .has_target = target > 0, .target = target, .locs = neigh,
                              .n_locs = n_neigh, .type = type, .bedrooms = beds};
@@ -731,9 +737,10 @@ int search_listings(store *s, tenant_id t, const search_request *req, arena *a,
             st[k++] = (step){.relax = SEARCH_RELAX_BUDGET, .pool = 0, .has_lo = true,
                              .lo = whi > hi ? whi + 1 : hi + 1, .above_only = true,
                              .locs = locs, .n_locs = c.n_named, .type = type, .bedrooms = beds};
+        int pool = k;
         if (beds >= 0 && type != PTYPE_STUDIO)
             st[k++] = (step){.relax = SEARCH_RELAX_BEDROOMS | (budget ? SEARCH_RELAX_BUDGET : 0),
-                             .pool = k, .has_lo = has_lo, .has_hi = has_hi, .lo = wlo,
+                             .pool = pool, .has_lo = has_lo, .has_hi = has_hi, .lo = wlo,
                              .hi = whi, .has_target = target > 0, .target = target,
                              .locs = locs, .n_locs = c.n_named, .type = type, .bedrooms = -1};
         if (k) {
@@ -766,8 +773,6 @@ int search_listings(store *s, tenant_id t, const search_request *req, arena *a,
             money p = out->items[i].price;
             if (p > hi && (out->widened_max == 0 || p > out->widened_max))
                 out->widened_max = p;
-            if (p > hi && (out->above_from == 0 || p < out->above_from))
-                out->above_from = p;
             if (p > whi)
                 out->beyond_tolerance = true;
             if (has_lo && p < lo && (out->widened_min == 0 || p < out->widened_min))

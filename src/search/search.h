@@ -102,7 +102,8 @@ typedef struct search_result {
     bool has_band;                /* CHEAPER/BETTER: the band searched */
     money band_min, band_max;
     money band_base;              /* ... and the price it is 10-20% under / over */
-    money above_from;             /* the cheapest shown item above the budget (0: none) */
+    money above_from;             /* the cheapest listing of the wish above the budget
+                                     that the store returned (0: none looked for) */
     bool beyond_tolerance;        /* some item costs more than the budget widened by
                                      the tolerance (the open-budget step) */
     int candidates;               /* listings scored, over every step */

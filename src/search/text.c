@@ -2,9 +2,9 @@
  * text.c - the buyer's words as search terms, and BM25 over the candidates.
  *
  * Words are folded like SQLite's unicode61 tokenizer with
- * remove_diacritics 2 folds them (lower case, combining marks dropped after
- * canonical decomposition), so a term found here is the token the store's
- * FTS5 index holds.  ASCII takes a fast path; other scripts go through
+ * remove_diacritics 2 folds them (lower case; accents dropped from Latin
+ * letters), so a term found here is the token the store's FTS5 index
+ * holds.  ASCII takes a fast path; other scripts go through
  * utf8proc one code point at a time.
  *
  * Why BM25 is computed here and not by FTS5's bm25(): FTS5 counts, for each
@@ -104,6 +104,10 @@ size_t search_fold_word(const char *w, size_t n, char *out, size_t size)
     for (size_t i = 0; i < n;) {
         unsigned char b = p[i];
         if (b < 0x80) {
+            if (b < 0x20) {     /* control bytes (and NUL) are never part of a word */
+                i++;
+                continue;
+            }
             if (o + 1 >= size)
                 break;
             out[o++] = (char)(b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b);
@@ -119,8 +123,12 @@ size_t search_fold_word(const char *w, size_t n, char *out, size_t size)
         i += (size_t)k;
         utf8proc_int32_t dec[8];
         int last = 0;
+        /* like unicode61's remove_diacritics: accents come off Latin
+         * letters only (й stays й, as the index keeps it) */
+        bool latin = (c >= 0xC0 && c < 0x250) || (c >= 0x1E00 && c < 0x1F00);
         utf8proc_ssize_t m = utf8proc_decompose_char(
-            c, dec, 8, UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK, &last);
+            c, dec, 8, latin ? UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK
+                             : UTF8PROC_CASEFOLD, &last);
         if (m < 0 || m > 8) {
             dec[0] = c;
             m = 1;

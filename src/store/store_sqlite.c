@@ -1507,14 +1507,15 @@ done:
     return rc;
 }
 
-/* A failed step of a statement whose FTS5 query came from the caller: a
- * syntax error in the query is the caller's (INVALID), anything else the
- * store's. */
+/* A failed step of a statement whose FTS5 query came from the caller: the
+ * statement itself was prepared, so a plain SQLITE_ERROR is the query's
+ * (FTS5 parses it at the first step: "fts5: syntax error", "unterminated
+ * string", an unknown column) and INVALID; anything else is the store's. */
 static int sq_text_fail(sq *q, pt_error *err, int rc, const char *what)
 {
     const char *msg = sqlite3_errmsg(q->db);
-    if ((rc & 0xff) == SQLITE_ERROR && msg && (strstr(msg, "fts5") || strstr(msg, "syntax")))
-        return pt_fail(err, PT_ERR_INVALID, "%s: text query: %s", what, msg);
+    if ((rc & 0xff) == SQLITE_ERROR)
+        return pt_fail(err, PT_ERR_INVALID, "%s: text query: %s", what, msg ? msg : "malformed");
     return sq_fail(q, err, rc, "%s", what);
 }
 
