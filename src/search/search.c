@@ -763,6 +763,17 @@ int search_listings(store *s, tenant_id t, const search_request *req, arena *a,
             return rc;
     }
 
+    /* round 5: still short (a minimum above everything, say): the same
+     * wish at the nearest prices on either side of the budget */
+    if (out->n < want_min && budget) {
+        step st = {.relax = SEARCH_RELAX_BUDGET, .has_target = true,
+                   .target = has_hi ? hi : lo, .locs = locs, .n_locs = c.n_named,
+                   .type = type, .bedrooms = beds};
+        rc = round_run(&c, &st, 1);
+        if (rc)
+            return rc;
+    }
+
     /* what the relaxed part shows: what really differs from the wish */
     for (int i = out->n_exact; i < out->n; i++) {
         unsigned r = actual_relax(&c, &out->items[i], has_lo, lo, has_hi, hi, type, beds,

@@ -281,8 +281,9 @@ static void add_term(void *ctx, const char *w, size_t len)
         if (strcmp(t->term[i], term) == 0)
             return;
     memcpy(t->term[t->n], term, len + 1);
-    /* short words match whole words only; longer ones (English) their
-     * plurals in the index and their extensions when scored here */
+    /* short words match whole words only; longer ones their extensions
+     * when scored here ("бассейн" finds "бассейном"), and English ones
+     * their plurals in the index */
     t->prefix[t->n] = len >= 4;
     t->rare[t->n] = false;
     t->n++;
@@ -305,8 +306,11 @@ void search_terms_from_text(search_terms *t, const char *text,
 static size_t term_query(const search_terms *t, int i, char *q, size_t size)
 {
     const char *w = t->term[i];
-    int n = t->prefix[i] ? snprintf(q, size, "\"%s\" OR \"%ss\"", w, w)
-                         : snprintf(q, size, "\"%s\"", w);
+    bool ascii = true;
+    for (const char *p = w; *p; p++)
+        ascii &= (unsigned char)*p < 0x80;
+    int n = t->prefix[i] && ascii ? snprintf(q, size, "\"%s\" OR \"%ss\"", w, w)
+                                  : snprintf(q, size, "\"%s\"", w);
     return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
 }
 

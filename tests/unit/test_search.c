@@ -353,7 +353,22 @@ TEST(test_relaxation_budget_and_neighbour)
     for (int i = 0; i < r.n; i++)
         CHECK_INT(r.items[i].tx, TX_BUY);
 
-    /* 4. rent with an absurd budget: still rent */
+    /* 4. a minimum above every price: the dearest there are, said so */
+    slots_init(&sl);
+    sl.tx = TX_BUY;
+    sl.type = PTYPE_VILLA;
+    sl.has_budget_min = true;
+    sl.budget_min = 100000000000LL;
+    snprintf(sl.locations[0], sizeof sl.locations[0], "Hebbal");
+    sl.n_locations = 1;
+    run(&sl, SEARCH_FIT, NULL, NULL, 0, NULL, 0, &r, &a);
+    CHECK(r.n >= 3 && r.n_exact == 0 && (r.relaxed & SEARCH_RELAX_BUDGET), "closest prices: %d",
+          r.n);
+    for (int i = 0; i < r.n; i++)
+        CHECK(r.items[i].type == PTYPE_VILLA && strcmp(r.items[i].locality, "Hebbal") == 0 &&
+              r.item_relax[i] == SEARCH_RELAX_BUDGET, "only the budget differs");
+
+    /* 5. rent with an absurd budget: still rent */
     slots_init(&sl);
     sl.tx = TX_RENT;
     sl.has_budget_max = true;
