@@ -32,4 +32,20 @@ const char *slots_summary(const dialog_env *env, const session *s);
 void director_update(const dialog_env *env, session *s, profile *p, const nlu_result *n, reply *r);
 void director_urgency(const dialog_env *env, const session *s, const listing *items, int n, reply *r);
 
+/* market.c: market questions, answered from env->localities */
+typedef enum market_kind {
+    MK_NONE = 0, MK_CHEAPER, MK_BETTER, MK_COMPARE, MK_AREA, MK_EMERGING
+} market_kind;
+/* The market question of the message (or of a "market:..." button). */
+market_kind market_kind_of(const dialog_env *env, const session *s, const nlu_result *n,
+                           const char *callback_data);
+/* Appends the answers (text and "loc:" buttons) to r.  tx: the figures of
+ * which transaction.  0, or NOMEM. */
+int market_answer_compare(const dialog_env *env, const session *s, reply *r, transaction tx,
+                          const char *a, const char *b);
+int market_answer_area(const dialog_env *env, const session *s, reply *r, transaction tx,
+                       const char *locality);
+int market_answer_emerging(const dialog_env *env, const session *s, reply *r, transaction tx,
+                           money budget);
+
 #endif

@@ -32,6 +32,8 @@ typedef enum event {
     EV_HUMAN,       /* asks for a person */
     EV_PHONE,       /* a phone number, valid or not */
     EV_SCHEDULE,    /* wants a viewing / a call */
+    EV_MARKET,      /* cheaper / better options, compare areas, an area as an
+                       investment, emerging areas (market.c) */
     EV_SLOTS,       /* the message filled or changed slots */
     EV_QUESTION,    /* a question about listings, prices, areas */
     EV_GREETING, EV_THANKS, EV_GOODBYE, EV_AFFIRM, EV_DENY, EV_COMPLAINT,
@@ -40,7 +42,7 @@ typedef enum event {
 } event;
 
 static const char *const event_names[EV__COUNT] = {
-    "slot_pick", "action", "human", "phone", "schedule", "slots", "question", "greeting",
+    "slot_pick", "action", "human", "phone", "schedule", "market", "slots", "question", "greeting",
     "thanks", "goodbye", "affirm", "deny", "complaint", "other",
 };
 
@@ -55,6 +57,7 @@ typedef struct turn {
     bool slots_changed;
     bool currency_mismatch;
     bool returning;          /* first turn of a returning buyer's new session */
+    market_kind market;      /* the market question the message asks, if any */
 } turn;
 
 typedef int (*handler)(turn *t);
@@ -207,7 +210,9 @@ static void absorb(turn *t)
             sl->bedrooms = n->bedrooms;
             ch = true;
         }
-        if (n->found & NLU_LOCATIONS)
+        /* the areas of a comparison or an outlook question are its subject,
+         * not where the buyer wants to live */
+        if ((n->found & NLU_LOCATIONS) && t->market != MK_COMPARE && t->market != MK_AREA)
             for (int i = 0; i < n->n_locations; i++)
                 add_location(s, n->locations[i], &ch);
         if (n->found & NLU_BUDGET) {
@@ -357,7 +362,63 @@ static int reask(turn *t)
 
 /* ---- results ---------------------------------------------------------- */
 
-static int show_results(turn *t, bool more)
+/* What the relaxed part of the answer is, in words: "what ₹2.2 Cr buys;
+ * Whitefield's neighbour Marathahalli (5.8 km) at your budget". */
+static const char *relaxed_text(turn *t, const search_result *res)
+{
+    const dialog_env *env = t->env;
+    session *s = t->s;
+    const char *parts[6];
+    int n = 0;
+    if (res->relaxed & SEARCH_RELAX_BUDGET) {
+        /* within the tolerance: what the widened budget buys; beyond it:
+         * where what was asked for starts */
+        money p = res->beyond_tolerance && res->above_from ? res->above_from
+                  : res->widened_max ? res->widened_max : res->widened_min;
+        const char *pv[] = {"price", price_text(env, s, p, res->items[0].tx), NULL};
+        parts[n++] = word(env, s, res->beyond_tolerance ? "relax_budget_from" : "relax_budget", pv);
+    }
+    if ((res->relaxed & SEARCH_RELAX_NEIGHBOUR) && res->neighbour && res->neighbour_of) {
+        const char *nv[] = {"neighbour", res->neighbour, "locality", res->neighbour_of,
+                            "km", arena_printf(env->arena, "%.1f", res->neighbour_km), NULL};
+        parts[n++] = word(env, s, "relax_neighbour", nv);
+    }
+    static const struct { unsigned bit; const char *key; } names[] = {
+        {SEARCH_RELAX_BEDROOMS, "relax_bedrooms"}, {SEARCH_RELAX_LOCATION, "relax_location"},
+        {SEARCH_RELAX_TYPE, "relax_type"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (res->relaxed & names[i].bit)
+            parts[n++] = word(env, s, names[i].key, NULL);
+    const char *out = "";
+    for (int i = 0; i < n; i++)
+        out = i ? arena_printf(env->arena, "%s; %s", out, parts[i]) : parts[i];
+    return out;
+}
+
+/* The median price of the listings shown last: what "cheaper" and "better"
+ * mean when the buyer gave no budget.  0 when none can be read. */
+static money shown_reference(turn *t)
+{
+    store *st = t->env->store;
+    money p[DIALOG_MAX_SHOWN];
+    int n = 0;
+    for (int i = 0; i < t->s->n_shown; i++) {
+        listing l;
+        pt_error e = {0};
+        if (st->ops->listing_get(st, t->env->tenant->id, t->s->shown[i], t->env->arena, &l, &e) == 0)
+            p[n++] = l.price;
+    }
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && p[j - 1] > p[j]; j--) {
+            money x = p[j];
+            p[j] = p[j - 1];
+            p[j - 1] = x;
+        }
+    return n ? p[n / 2] : 0;
+}
+
+static int show_results_mode(turn *t, bool more, search_mode mode)
 {
     const dialog_env *env = t->env;
     session *s = t->s;
@@ -365,13 +426,16 @@ static int show_results(turn *t, bool more)
     const pack_settings *cfg = settings(t);
     const char *exclude[DIALOG_MAX_SHOWN];
     int n_ex = 0;
-    if (more)
+    if (more || mode != SEARCH_FIT)
         for (int i = 0; i < s->n_shown; i++)
             exclude[n_ex++] = s->shown[i];
     search_request req = {
         .slots = &s->slots, .currency = env->tenant->currency,
         .want_min = cfg->results_min, .want_max = cfg->results_max < DIALOG_MAX_SHOWN ? cfg->results_max : DIALOG_MAX_SHOWN,
         .tolerance_pct = cfg->price_tolerance_pct, .exclude_ids = exclude, .n_exclude = n_ex,
+        .text = t->n ? t->n->text : NULL, .localities = env->localities,
+        .n_localities = env->n_localities, .mode = mode,
+        .reference = mode != SEARCH_FIT ? shown_reference(t) : 0,
     };
     search_result res;
     int rc = search_listings(env->store, env->tenant->id, &req, env->arena, &res, t->err);
@@ -382,28 +446,29 @@ static int show_results(turn *t, bool more)
         s->state = ST_SLOT_FILLING;
         return ask(t, PEND_BUDGET);
     }
-    char count[16];
+    char count[16], exact[16];
     snprintf(count, sizeof count, "%d", res.n);
-    if (res.n_exact == res.n) {
+    snprintf(exact, sizeof exact, "%d", res.n_exact);
+    const char *wanted = slots_summary(env, s);
+    if (res.has_band) {
+        const char *bv[] = {"min", price_text(env, s, res.band_min, res.tx),
+                            "max", price_text(env, s, res.band_max, res.tx),
+                            "base", price_text(env, s, res.band_base, res.tx), NULL};
+        wanted = word(env, s, mode == SEARCH_CHEAPER ? "cheaper_wanted" : "better_wanted", bv);
+        if (res.n_exact == res.n) {
+            const char *vars[] = {"count", count, "min", bv[1], "max", bv[3], "base", bv[5], NULL};
+            say(env, s, r, mode == SEARCH_CHEAPER ? "cheaper_intro" : "better_intro", vars, false);
+        }
+    } else if (res.n_exact == res.n) {
         const char *vars[] = {"count", count, NULL};
         say(env, s, r, "results_intro", vars, false);
-    } else {
+    }
+    if (res.n_exact < res.n) {
         /* say which constraints were relaxed, from the search's own record */
-        const char *what = "";
-        if (res.relaxed & SEARCH_RELAX_BUDGET) {
-            const char *pv[] = {"price", price_text(env, s, res.widened_max ? res.widened_max : res.widened_min, s->slots.tx), NULL};
-            what = word(env, s, "relax_budget", pv);
-        }
-        static const struct { unsigned bit; const char *key; } names[] = {
-            {SEARCH_RELAX_BEDROOMS, "relax_bedrooms"}, {SEARCH_RELAX_LOCATION, "relax_location"},
-            {SEARCH_RELAX_TYPE, "relax_type"},
-        };
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-            if (res.relaxed & names[i].bit)
-                what = what[0] ? arena_printf(env->arena, "%s; %s", what, word(env, s, names[i].key, NULL))
-                               : word(env, s, names[i].key, NULL);
-        const char *vars[] = {"relaxed", what, "count", count, NULL};
-        say(env, s, r, "results_relaxed", vars, false);
+        const char *vars[] = {"relaxed", relaxed_text(t, &res), "count", count, "exact", exact,
+                              "wanted", wanted, NULL};
+        say(env, s, r, res.n_exact ? "results_partial" : "results_relaxed", vars, false);
+        add_reason(r, arena_printf(env->arena, "search relaxed (0x%x)", res.relaxed));
     }
     const char *lines = "";
     for (int i = 0; i < res.n; i++) {
@@ -452,6 +517,11 @@ static int show_results(turn *t, bool more)
     add_button(env, r, word(env, s, "action_schedule", NULL), "action:schedule");
     add_button(env, r, word(env, s, "action_more", NULL), "action:more");
     return 0;
+}
+
+static int show_results(turn *t, bool more)
+{
+    return show_results_mode(t, more, SEARCH_FIT);
 }
 
 /* Shows results when enough is known, else asks for the next missing slot. */
@@ -624,6 +694,72 @@ static int on_slots(turn *t)
     if (!t->currency_mismatch && results_shown(s) && s->state != ST_SLOT_FILLING && s->state != ST_WARMUP)
         return show_results(t, false);
     return advance(t);
+}
+
+/* A market question: cheaper or better options are searches in a price band
+ * around the budget (or around what was shown); comparisons, an area's
+ * outlook and emerging areas come from the tenant's locality figures.
+ * Afterwards the conversation goes on where it was. */
+static int on_market(turn *t)
+{
+    const dialog_env *env = t->env;
+    session *s = t->s;
+    const nlu_result *n = t->n;
+    transaction tx = s->slots.tx ? s->slots.tx : TX_BUY;
+    int rc = 0;
+    switch (t->market) {
+    case MK_CHEAPER:
+    case MK_BETTER:
+        if (!has_budget(s) && !results_shown(s)) {
+            say(env, s, t->r, "market_need_budget", NULL, false);
+            if (s->state == ST_START)
+                s->state = ST_WARMUP;
+            return ask(t, PEND_BUDGET);
+        }
+        if (!results_shown(s) && !ready_to_search(s))
+            return advance(t);
+        return show_results_mode(t, false, t->market == MK_CHEAPER ? SEARCH_CHEAPER : SEARCH_BETTER);
+    case MK_COMPARE: {
+        const char *a = NULL, *b = NULL;
+        if (n && n->n_locations >= 2) {
+            a = n->locations[0];
+            b = n->locations[1];
+        } else if (n && n->n_locations == 1 && s->slots.n_locations > 0) {
+            a = s->slots.locations[0];
+            b = n->locations[0];
+        }
+        if (a == NULL || b == NULL || strcasecmp(a, b) == 0)
+            say(env, s, t->r, "compare_need_two", NULL, false);
+        else
+            rc = market_answer_compare(env, s, t->r, tx, a, b);
+        break;
+    }
+    case MK_AREA:
+        rc = market_answer_area(env, s, t->r, tx, n->locations[0]);
+        break;
+    case MK_EMERGING:
+        rc = market_answer_emerging(env, s, t->r, tx,
+                                    s->slots.has_budget_max ? s->slots.budget_max
+                                    : s->slots.has_budget_min ? s->slots.budget_min : 0);
+        break;
+    default:
+        return advance(t);
+    }
+    if (rc)
+        return rc;
+    add_reason(t->r, "market question answered from the inventory's figures");
+    /* then back to where the conversation was */
+    if (s->state == ST_START || s->state == ST_WARMUP || s->state == ST_SLOT_FILLING) {
+        if (s->state == ST_START)
+            s->state = ST_WARMUP;
+        pending_slot next = next_missing(s);
+        if (next != PEND_NONE)
+            return ask(t, next);
+        return 0;
+    }
+    if (s->pending != PEND_NONE)
+        return reask(t);
+    return 0;
 }
 
 static int handoff(turn *t)
@@ -1046,6 +1182,7 @@ static const struct transition {
     {ANY_STATE, EV_HUMAN, on_human, "first request answered then back to the question; repeated -> HUMAN_HANDOFF"},
     {ANY_STATE, EV_PHONE, on_phone, "hard gate: valid phone -> ENGAGEMENT, invalid -> HARD_GATE with reason"},
     {ANY_STATE, EV_SCHEDULE, on_schedule, "viewing wanted: phone first, then 3-4 free agent slots"},
+    {ANY_STATE, EV_MARKET, on_market, "market questions (cheaper, better for a bit more, compare areas, an area as an investment, emerging areas): from the inventory's numbers, then back to the question"},
     {ANY_STATE, EV_SLOTS, on_slots, "new slot values: results when enough is known, else the next question"},
     {S(ST_START), EV_QUESTION, on_question, "answer, then welcome"},
     {S(ST_START), EV_GOODBYE, on_goodbye, "goodbye"},
@@ -1078,6 +1215,8 @@ static event classify(turn *t)
         return EV_ACTION;
     if (t->cb && t->slots_changed)
         return EV_SLOTS;
+    if (t->cb && t->market != MK_NONE)
+        return EV_MARKET;
     if (n == NULL)
         return EV_OTHER;
     if (intent_is(n, "human_agent"))
@@ -1092,6 +1231,8 @@ static event classify(turn *t)
     if ((n->found & NLU_WHEN) && (s->state == ST_ENGAGEMENT || s->state == ST_HANDOFF_SCHEDULE
                                   || s->state == ST_COMPLETED))
         return EV_SCHEDULE;
+    if (t->market != MK_NONE && !t->currency_mismatch)
+        return EV_MARKET;
     if (t->slots_changed || t->currency_mismatch)
         return EV_SLOTS;
     if (intent_is(n, "price_inquiry") || intent_is(n, "location_inquiry")
@@ -1147,6 +1288,7 @@ int dialog_turn(const dialog_env *env, session *s, profile *p, const nlu_result 
         }
     }
     s->turns++;
+    t.market = market_kind_of(env, s, n, callback_data);
     absorb(&t);
     /* frustration builds over the conversation and fades slowly */
     if (n) {

@@ -27,7 +27,9 @@
 typedef struct csv_record {
     long line;                    /* 1-based line where the record starts */
     int n_fields;
-    const char *const *fields;    /* each NUL-terminated (may hold NUL bytes: see lens) */
+    const char *const *fields;    /* each NUL-terminated (may hold NUL bytes: see lens);
+                                     the parser's scratch: the callback may change the
+                                     bytes in place (up to lens[i]) and must not keep them */
     const size_t *lens;
     const char *error;            /* non-NULL: malformed record, fields not given */
 } csv_record;

@@ -8,10 +8,11 @@
  * a row into a listing or rejects it with a message naming the field and the
  * value; emit() upserts it in the open batch.
  *
- * JSON documents are read whole (capped) and cut into elements by a small
- * scanner that knows where each element starts (for line numbers); each
- * element is then parsed on its own with jansson, so a malformed element is
- * one rejected row, not a lost file.  CSV streams through csv.c.
+ * JSON documents are mapped (or, from a pipe, read whole up to a cap) and cut
+ * into elements by a small scanner that knows where each element starts (for
+ * line numbers); each element is then parsed on its own with jansson, so a
+ * malformed element is one rejected row, not a lost file.  CSV streams
+ * through csv.c.
  *
  * Not here: SQL (store), reloading the engine (callers).
  */
@@ -22,12 +23,15 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <jansson.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "util/arena.h"
 
@@ -94,6 +98,7 @@ typedef struct importer {
     int pending;             /* rows upserted in the open batch */
     int batch_ops;           /* upserts and deletes in the open batch */
     bool in_batch;
+    bool bulk;               /* the store is in bulk-load mode */
     /* CSV header */
     bool have_header;
     int n_header;
@@ -133,6 +138,15 @@ static bool utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
+        /* ASCII eight bytes at a time */
+        if (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if ((w & 0x8080808080808080ULL) == 0) {
+                i += 8;
+                continue;
+            }
+        }
         size_t k = utf8_seq(p + i, n - i);
         if (k == 0)
             return false;
@@ -192,6 +206,21 @@ static const char *trim_dup(arena *a, const char *s, size_t n)
     if (n == 0)
         return NULL;
     return arena_strndup(a, s, n);
+}
+
+/* s[0..n) trimmed where it lies (a NUL written after the last kept byte);
+ * NULL when nothing is left.  For the CSV reader's fields, which are the
+ * parser's scratch until the record callback returns (csv.h). */
+static const char *trim_in_place(char *s, size_t n)
+{
+    while (n > 0 && is_space(s[0]))
+        s++, n--;
+    while (n > 0 && is_space(s[n - 1]))
+        n--;
+    if (n == 0)
+        return NULL;
+    s[n] = '\0';
+    return s;
 }
 
 /* Header or JSON key -> canonical form: trimmed, ASCII lower case, spaces
@@ -273,9 +302,45 @@ done:
 /* Parses a decimal number: optional sign, digits with optional thousands
  * commas between digits ("1,500,000", "15,00,000"), optional fraction and
  * exponent.  Returns 0 or -1 when s is not such a number. */
+/* The common case of parse_decimal: [-]digits[.digits] with at most 15
+ * digits in all, which (digits / 10^k, both exact in a double) rounds the
+ * same as strtod.  Returns 0, or -1 to leave the text to the general path. */
+static int parse_decimal_fast(const char *s, double *out)
+{
+    static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+                                   1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    const char *p = s;
+    bool neg = *p == '-';
+    if (neg)
+        p++;
+    uint64_t m = 0;
+    int digits = 0, frac = -1;
+    for (; *p; p++) {
+        if (*p >= '0' && *p <= '9') {
+            m = m * 10 + (uint64_t)(*p - '0');
+            digits++;
+            if (frac >= 0)
+                frac++;
+        } else if (*p == '.' && frac < 0) {
+            frac = 0;
+        } else {
+            return -1;
+        }
+    }
+    if (digits == 0 || digits > 15 || frac == 0)
+        return -1;
+    double v = (double)m;
+    if (frac > 0)
+        v /= pow10[frac];
+    *out = neg ? -v : v;
+    return 0;
+}
+
 static int parse_decimal(const char *s, double *out)
 {
     char tmp[64];
+    if (parse_decimal_fast(s, out) == 0)
+        return 0;
     size_t o = 0;
     int digits = 0;
     const char *p = s;
@@ -318,6 +383,8 @@ static int parse_decimal(const char *s, double *out)
 static bool is_blank_word(const char *s)
 {
     static const char *const words[] = {"-", "n/a", "na", "null", "none", "nil"};
+    if ((s[0] >= '0' && s[0] <= '9') || s[0] == '.' || s[0] == '+' || (s[0] == '-' && s[1]))
+        return false;     /* a number, the usual case */
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if (strcasecmp(s, words[i]) == 0)
             return true;
@@ -815,7 +882,7 @@ static int csv_on_record(void *ctx, const csv_record *rec)
             reject(im, rec->line, "%s contains a NUL byte", name ? name : "a column");
             goto done;
         }
-        const char *val = trim_dup(&im->a, rec->fields[i], rec->lens[i]);
+        const char *val = trim_in_place((char *)rec->fields[i], rec->lens[i]);
         if (im->col_of[i] >= 0) {
             r.v[im->col_of[i]] = val;
             continue;
@@ -1537,6 +1604,12 @@ static void importer_init(importer *im, store *s, const tenant *t, import_report
     im->rep = out;
     im->err = err;
     arena_init(&im->a, ROW_ARENA_CAP);
+    /* bulk-load settings of the store, for this import only; a store
+     * without them (or refusing them) imports the same, more slowly */
+    if (s->ops->import_bulk_begin) {
+        pt_error e = {0};
+        im->bulk = s->ops->import_bulk_begin(s, t->id, &e) == 0;
+    }
 }
 
 /* Commits the open batch on success, rolls it back on failure, frees. */
@@ -1546,6 +1619,8 @@ static int importer_finish(importer *im, int rc)
         rc = batch_commit(im);
     else
         batch_rollback(im);
+    if (im->bulk && im->s->ops->import_bulk_end)
+        im->s->ops->import_bulk_end(im->s);
     arena_release(&im->a);
     for (int i = 0; i < im->n_header; i++)
         free(im->header_names ? im->header_names[i] : NULL);
@@ -1578,6 +1653,8 @@ int import_file(store *s, const tenant *t, const char *path, import_report *out,
     FILE *f = NULL;
     char *doc = NULL;
     size_t len = 0, alloc = 0;
+    void *map = NULL;
+    size_t map_len = 0;
 
     importer_init(&im, s, t, out, err);
     f = fopen(path, "rb");
@@ -1609,7 +1686,21 @@ int import_file(store *s, const tenant *t, const char *path, import_report *out,
         rc = csv_import(&im, f, NULL, 0, path);
         goto done;
     }
-    /* JSON: read it whole (capped) */
+    /* JSON: a regular file is mapped, so a large one takes no heap and
+     * the kernel may drop pages already read; anything else is read whole
+     * (capped) */
+    struct stat stt;
+    if (fstat(fileno(f), &stt) == 0 && S_ISREG(stt.st_mode) && stt.st_size > 0 &&
+        (uint64_t)stt.st_size < ((uint64_t)1 << 40)) {
+        map_len = (size_t)stt.st_size;
+        map = mmap(NULL, map_len, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+        if (map != MAP_FAILED) {
+            madvise(map, map_len, MADV_SEQUENTIAL);
+            rc = json_import(&im, map, map_len, path);
+            goto done;
+        }
+        map = NULL;
+    }
     if (fseek(f, 0, SEEK_SET) != 0) {
         rc = pt_fail(err, PT_ERR_IO, "\"%s\": cannot rewind: %s", path, strerror(errno));
         goto done;
@@ -1646,6 +1737,8 @@ int import_file(store *s, const tenant *t, const char *path, import_report *out,
 done:
     rc = importer_finish(&im, rc);
     free(doc);
+    if (map)
+        munmap(map, map_len);
     if (f)
         fclose(f);
     return rc;

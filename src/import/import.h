@@ -16,8 +16,19 @@
  * Every row is validated on its own: a bad row is rejected with its line
  * number and a message naming the field and the value; good rows load.
  * Rows are upserted in batches of IMPORT_BATCH per store transaction, so a
- * re-import of an id updates it.  This module does not reload a running
- * engine; the caller does (engine_reload_tenant).
+ * re-import of an id updates it in place; a committed batch is durable and a
+ * failure loses at most the batch in flight.  The batch is large because a
+ * bulk load costs per batch (each batch rewrites the index pages it touches
+ * and re-indexes its text in one pass); the price is that other writers of
+ * the database (chat turns) wait for the batch in flight, about a second.
+ * The store is put in its bulk-load mode for the import (store.h).
+ *
+ * Files stream: CSV through a bounded record buffer; a JSON file is mapped
+ * (mmap) rather than read into memory, so its pages are the kernel's to
+ * drop, and cut into elements one by one.
+ *
+ * This module does not reload a running engine; the caller does
+ * (engine_reload_tenant).
  */
 #ifndef PT_IMPORT_H
 #define PT_IMPORT_H
@@ -29,7 +40,7 @@
 #include "util/error.h"
 
 #define IMPORT_MAX_ERRORS 100
-#define IMPORT_BATCH 1000
+#define IMPORT_BATCH 50000
 #define IMPORT_JSON_MAX_BYTES (256u << 20)
 
 typedef struct import_error {
@@ -51,7 +62,8 @@ typedef struct import_report {
  * Returns 0 when the file could be read, even if rows were rejected.
  * Errors: PT_ERR_IO (unreadable), PT_ERR_INVALID (empty file, malformed JSON,
  * a CSV header without a required column), PT_ERR_TOO_LARGE (JSON over
- * IMPORT_JSON_MAX_BYTES), PT_ERR_STORE / PT_ERR_NOMEM (the batch in flight
+ * IMPORT_JSON_MAX_BYTES from something that is not a regular file, which is
+ * read into memory), PT_ERR_STORE / PT_ERR_NOMEM (the batch in flight
  * is rolled back). */
 int import_file(store *s, const tenant *t, const char *path, import_report *out,
                 pt_error *err);

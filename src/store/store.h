@@ -58,7 +58,25 @@ typedef struct store_listing_query {
     int n_localities;
     listing_status status;        /* LSTATUS_NONE: any */
     int limit;                    /* max rows; <= 0 means 200 */
+    /* Order and text (issue 4). */
+    bool price_desc;              /* dearest first instead of cheapest first */
+    const char *text_match;       /* an FTS5 query over title, project, developer,
+                                     description and amenities: only listings whose
+                                     text matches; NULL: any.  Malformed: INVALID */
+    int text_scan;                /* with text_match: the first this many text
+                                     matches are filtered (<= 0: 1000), so a common
+                                     word costs no more than a rare one */
 } store_listing_query;
+
+/* Market figures of one transaction type in one locality. */
+typedef struct store_market_figures {
+    int listings;
+    int64_t units;                  /* units available, where known */
+    money median_price;             /* 0 when listings is 0 */
+    double median_price_per_sqft;   /* -1 when unknown */
+    double avg_yield;               /* -1 when unknown */
+    int off_plan;                   /* listings off plan (the rest are ready or unknown) */
+} store_market_figures;
 
 /* Per-locality numbers from the inventory (for comparisons, relaxation). */
 typedef struct store_locality_stats {
@@ -70,6 +88,9 @@ typedef struct store_locality_stats {
     double avg_yield;               /* -1 when unknown */
     double lat, lon;                /* centroid; has_geo false when unknown */
     bool has_geo;
+    /* The same per transaction, whatever tx the stats were asked for (a
+     * TX_RENT query leaves sale zeroed and the other way round). */
+    store_market_figures sale, rent;
 } store_locality_stats;
 
 /* A bookable agent slot.  Times are UTC seconds since the epoch. */
@@ -250,6 +271,24 @@ typedef struct store_ops {
     int (*vector_version)(store *s, tenant_id t, int64_t *out, pt_error *err);
     /* Removes vectors whose listing no longer exists; *removed may be NULL. */
     int (*vector_purge)(store *s, tenant_id t, int64_t *removed, pt_error *err);
+
+    /* -- listings: bulk import and text (issue 4; NULL in a backend that
+     * lacks them: callers then do without) -- */
+    /* Bulk-load mode on this handle for an import into tenant t, until
+     * import_bulk_end: a large page cache, WAL checkpoints deferred while
+     * batches are written, and the tenant checked once instead of by a
+     * foreign key per row.  Each committed batch stays as durable as any
+     * commit.  Call outside a transaction.  NOT_FOUND: no such tenant. */
+    int (*import_bulk_begin)(store *s, tenant_id t, pt_error *err);
+    /* Leaves bulk-load mode: the usual settings again, a checkpoint. */
+    void (*import_bulk_end)(store *s);
+    /* How many listings' texts match the FTS5 query `match`, counting at
+     * most cap.  The text index is shared by the tenants, so the count is
+     * over all of them: it only tells a search whether a word is rare
+     * enough to look listings up by it (the lookup, listing_search with
+     * text_match, is scoped to the tenant).  Malformed query: INVALID. */
+    int (*listing_text_count)(store *s, const char *match, int cap, int *out,
+                              pt_error *err);
 } store_ops;
 
 struct store {

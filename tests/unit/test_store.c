@@ -25,7 +25,7 @@
 
 static char tmpdir[256];
 
-#define SCHEMA_LATEST 3   /* migrations in store_sqlite.c */
+#define SCHEMA_LATEST 4   /* migrations in store_sqlite.c */
 
 /* "sqlite:<tmpdir>/<name>" into out. */
 static const char *db_url(char *out, size_t n, const char *name)
@@ -226,11 +226,20 @@ TEST(test_upgrade_old_database)
     import_inventory(s, t);
     store_close(s);
 
-    /* roll the file back to schema version 1: no FTS (v2), no vectors (v3) yet */
-    CHECK_INT(raw_exec(url, "DROP TRIGGER listings_fts_ai; DROP TRIGGER listings_fts_ad;"
-                       "DROP TRIGGER listings_fts_au; DROP TABLE listings_fts;"
+    /* roll the file back to schema version 1: no FTS (v2), no vectors (v3),
+     * the version 1 indexes (v4) */
+    CHECK_INT(raw_exec(url, "DROP TRIGGER listings_fts_ad; DROP TRIGGER listings_fts_au;"
+                       "DROP TRIGGER listings_fts_ad_deferred;"
+                       "DROP TRIGGER listings_fts_au_deferred; DROP TABLE listings_fts;"
+                       "DROP TABLE listings_fts_defer; DROP TABLE listings_fts_pending;"
                        "DROP TRIGGER listings_vector_ad; DROP TABLE listing_vectors;"
                        "DROP TABLE vector_state;"
+                       "DROP INDEX listings_loc; DROP INDEX listings_tx_price;"
+                       "CREATE INDEX listings_search ON listings"
+                       "  (tenant_id, \"transaction\", property_type, bedrooms, price);"
+                       "CREATE INDEX listings_locality ON listings(tenant_id, locality);"
+                       "CREATE INDEX listings_price ON listings (tenant_id, price,"
+                       "  \"transaction\", property_type, bedrooms, status, currency, locality);"
                        "DELETE FROM schema_migrations WHERE version >= 2"), SQLITE_OK);
     CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), 1);
 

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Search benchmark (issue 4): generates N listings (bench/search_inventory.c,
+# seed 1), imports them with `proptalk import` on one core, reports the
+# import rate and the database size, then measures search_listings alone
+# over a mix of realistic buyer messages (bench/search_bench.c query), and
+# the same messages as first chat messages through POST /api/chat/query,
+# with PROPTALK_SQLITE_SYNC=full (the default) and =normal.  See
+# BENCHMARKS.md, "Search (issue 4)".
+#
+#   bench/search_bench.sh [N] [QUERIES]        defaults: 1000000 2000
+#
+# SEARCH_BENCH_DIR=/path keeps the generated CSV (and data) there between
+# runs; otherwise a temporary folder is used and removed.
+set -eu
+cd "$(dirname "$0")/.."
+n=${1:-1000000}
+nq=${2:-2000}
+make -s build/proptalk build/libproptalk.a
+mkdir -p build/bench
+PKGS="libmicrohttpd sqlite3 jansson libsodium libutf8proc libjwt libcurl"
+cc -std=gnu11 -O2 -g -Isrc -Ibench -include src/util/banned.h -Wall -Wextra -Werror -Wshadow \
+    -Wno-unused-parameter -D_GNU_SOURCE -pthread $(pkg-config --cflags $PKGS) \
+    bench/search_bench.c bench/search_inventory.c build/libproptalk.a \
+    $(pkg-config --libs $PKGS) -lm -pthread -o build/bench/search_bench
+
+keep=${SEARCH_BENCH_DIR:-}
+work=${keep:-$(mktemp -d /tmp/pt-search-bench.XXXXXX)}
+mkdir -p "$work"
+pid=
+cleanup() {
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    [ -z "$keep" ] && rm -rf "$work"
+    return 0
+}
+trap cleanup EXIT
+
+csv=$work/inventory-$n.csv
+if [ ! -s "$csv" ]; then
+    echo "== generating $n listings"
+    build/bench/search_bench gen "$n" 1 "$csv"
+fi
+echo "csv: $(du -m "$csv" | cut -f1) MB"
+
+data=$work/data
+rm -rf "$data"
+mkdir -p "$data"
+export PROPTALK_DATA=$data PROPTALK_LOG=error
+key=$(./build/proptalk tenant create bench --currency INR --region IN --language en \
+      --timezone Asia/Kolkata | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
+
+echo "== import (one core, synchronous=FULL: every committed batch is on disk)"
+/usr/bin/time -f "import: %e s wall, %U s user, %S s sys, max RSS %M KB" \
+    taskset -c 0 ./build/proptalk import --tenant bench "$csv" > "$work/import.json" 2> "$work/import.time"
+cat "$work/import.time"
+python3 - "$work/import.json" "$work/import.time" "$n" <<'EOF'
+import json, re, sys
+rep = json.load(open(sys.argv[1]))
+t = open(sys.argv[2]).read()
+wall = float(re.search(r"import: ([0-9.]+) s wall", t).group(1))
+user = float(re.search(r"([0-9.]+) s user", t).group(1))
+sys_ = float(re.search(r"([0-9.]+) s sys", t).group(1))
+print("imported %d rejected %d: %.0f rows/s wall, %.0f rows/s per CPU second"
+      % (rep["imported"], rep["rejected"], rep["imported"] / wall, rep["imported"] / (user + sys_)))
+EOF
+db=$data/proptalk.db
+ls -l "$db"* | awk '{s += $5} END {printf "database: %.0f MB (with WAL and shm)\n", s / 1048576}'
+sqlite3 "$db" "SELECT name, round(sum(pgsize) / 1048576.0) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 6" \
+    2>/dev/null | sed 's/^/  MB /' || true
+
+echo "== search_listings alone (one core)"
+taskset -c 0 build/bench/search_bench query "sqlite:$db" bench "$nq" 1 "$work/queries.txt"
+
+for sync in full normal; do
+    echo "== the same messages through POST /api/chat/query (PROPTALK_SQLITE_SYNC=$sync)"
+    port=$((20000 + RANDOM % 20000))
+    PROPTALK_SQLITE_SYNC=$sync taskset -c 0 ./build/proptalk serve --port $port --bind 127.0.0.1 \
+        --threads 1 > "$work/serve.out" 2> "$work/serve.err" &
+    pid=$!
+    for _ in $(seq 1 600); do grep -q listening "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
+    grep -q listening "$work/serve.out" || { cat "$work/serve.err"; exit 1; }
+    taskset -c 1 build/bench/search_bench chat "http://127.0.0.1:$port" "$key" "$work/queries.txt"
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    pid=
+done

@@ -1,0 +1,416 @@
+/*
+ * text.c - the buyer's words as search terms, and BM25 over the candidates.
+ *
+ * Words are folded like SQLite's unicode61 tokenizer with
+ * remove_diacritics 2 folds them (lower case; accents dropped from Latin
+ * letters), so a term found here is the token the store's FTS5 index
+ * holds.  ASCII takes a fast path; other scripts go through
+ * utf8proc one code point at a time.
+ *
+ * Why BM25 is computed here and not by FTS5's bm25(): FTS5 counts, for each
+ * query phrase, every row that holds it before it can rank one row, so at a
+ * million listings a common word ("pool") costs about a second per query
+ * (measured: 1.08 s for MATCH 'pool' ORDER BY rank LIMIT 50).  Instead the
+ * store's index finds the listings holding the rarer words, and the
+ * candidates of a search step (a few hundred at most, already within the
+ * hard constraints) are scored here with the same formula, the term
+ * statistics taken from those candidates.  Only the order matters: the
+ * text list is one of the lists that reciprocal rank fusion combines.
+ *
+ * Not here: which listings are candidates (search.c), fusion (rank.c).
+ */
+#include "search/search_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+/* Words that are never search terms: function words of the four reply
+ * languages, and what the structured filters already carry. */
+static const char *const stop_words[] = {
+    /* English */
+    "a", "about", "all", "also", "am", "an", "and", "any", "anything", "are", "around",
+    "as", "at", "be", "best", "but", "buy", "by", "can", "could", "do", "does", "find",
+    "for", "from", "get", "give", "good", "great", "has", "have", "hi", "hello", "i",
+    "i'm", "im", "in", "is", "it", "its", "just", "like", "looking", "me", "max",
+    "maximum", "min", "minimum", "more", "most", "my", "near", "nearby", "need", "new",
+    "nice", "of", "on", "one", "options", "or", "our", "over", "please", "plus", "show",
+    "so", "some", "something", "than", "that", "the", "them", "there", "these", "this",
+    "to", "under", "up", "upto", "us", "very", "want", "wanted", "we", "what", "which",
+    "with", "within", "would", "you", "your", "below", "above", "between", "less",
+    "budget", "price", "priced", "cost", "costs", "range", "around", "approx",
+    "approximately", "about", "lakh", "lakhs", "lac", "lacs", "crore", "crores", "cr",
+    "million", "millions", "mn", "thousand", "k", "aed", "inr", "usd", "eur", "rs",
+    "rupees", "dirham", "dirhams", "bhk", "bed", "beds", "bedroom", "bedrooms", "br",
+    "room", "rooms", "bath", "baths", "bathroom", "bathrooms", "rent", "rental", "renting",
+    "lease", "sale", "sell", "buying", "purchase", "invest", "investment", "investing",
+    "living", "live", "stay", "family", "apartment", "apartments", "flat", "flats",
+    "villa", "villas", "house", "houses", "home", "homes", "townhouse", "townhouses",
+    "penthouse", "penthouses", "studio", "studios", "plot", "plots", "land", "office",
+    "offices", "shop", "shops", "property", "properties", "unit", "units", "area",
+    "areas", "place", "location", "locality", "city", "sq", "ft", "sqft", "feet",
+    "square", "per", "year", "month", "yearly", "monthly", "cheaper", "cheap",
+    "affordable", "better", "bit", "little", "compare", "vs", "versus",
+    /* Arabic */
+    "في", "من", "على", "الى", "إلى", "عن", "مع", "او", "أو", "و", "ان", "أن", "هل",
+    "ما", "هذا", "هذه", "اريد", "أريد", "ابحث", "أبحث", "شقة", "شقق", "فيلا", "فلل",
+    "بيت", "منزل", "استوديو", "مكتب", "محل", "للبيع", "للإيجار", "للايجار", "بيع",
+    "ايجار", "إيجار", "غرفة", "غرف", "نوم", "مليون", "الف", "ألف", "درهم", "حتى",
+    "اقل", "أقل", "حوالي", "بسعر", "سعر", "ميزانية", "قرب", "بالقرب",
+    /* Persian */
+    "در", "از", "به", "با", "که", "این", "آن", "را", "و", "یا", "برای", "تا", "می",
+    "خواهم", "میخواهم", "دنبال", "آپارتمان", "ویلا", "خانه", "استودیو", "دفتر",
+    "مغازه", "فروش", "اجاره", "خرید", "اتاق", "خواب", "میلیون", "هزار", "درهم",
+    "قیمت", "بودجه", "زیر", "حدود", "کمتر", "نزدیک",
+    /* Russian */
+    "в", "во", "на", "с", "со", "и", "или", "для", "до", "от", "по", "у", "к", "за",
+    "не", "я", "мне", "хочу", "ищу", "нужна", "нужен", "нужно", "квартира", "квартиру",
+    "квартиры", "вилла", "виллу", "виллы", "дом", "студия", "студию", "офис", "магазин",
+    "купить", "покупка", "аренда", "аренду", "снять", "продажа", "комната", "комнаты",
+    "спальни", "спальнями", "спальня", "миллион", "миллиона", "миллионов", "млн",
+    "тысяч", "тыс", "дирхам", "дирхамов", "бюджет", "цена", "около", "примерно",
+    "рядом", "меньше", "дешевле",
+};
+
+/* UTF-8 encoding of code point c into out (>= 4 bytes); its length. */
+static size_t put_cp(utf8proc_int32_t c, char *out)
+{
+    return (size_t)utf8proc_encode_char(c, (utf8proc_uint8_t *)out);
+}
+
+/* Does code point c belong to a word?  Letters, numbers, private use and
+ * combining marks (which folding drops), as unicode61 counts them. */
+static bool word_cp(utf8proc_int32_t c)
+{
+    if (c < 0x80)
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    switch (utf8proc_category(c)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO: case UTF8PROC_CATEGORY_CO:
+    case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+        return true;
+    default:
+        return false;
+    }
+}
+
+size_t search_fold_word(const char *w, size_t n, char *out, size_t size)
+{
+    size_t o = 0;
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)w;
+    for (size_t i = 0; i < n;) {
+        unsigned char b = p[i];
+        if (b < 0x80) {
+            if (b < 0x20) {     /* control bytes (and NUL) are never part of a word */
+                i++;
+                continue;
+            }
+            if (o + 1 >= size)
+                break;
+            out[o++] = (char)(b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b);
+            i++;
+            continue;
+        }
+        utf8proc_int32_t c;
+        utf8proc_ssize_t k = utf8proc_iterate(p + i, (utf8proc_ssize_t)(n - i), &c);
+        if (k <= 0) {
+            i++;
+            continue;
+        }
+        i += (size_t)k;
+        utf8proc_int32_t dec[8];
+        int last = 0;
+        /* like unicode61's remove_diacritics: accents come off Latin
+         * letters only (й stays й, as the index keeps it) */
+        bool latin = (c >= 0xC0 && c < 0x250) || (c >= 0x1E00 && c < 0x1F00);
+        utf8proc_ssize_t m = utf8proc_decompose_char(
+            c, dec, 8, latin ? UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK
+                             : UTF8PROC_CASEFOLD, &last);
+        if (m < 0 || m > 8) {
+            dec[0] = c;
+            m = 1;
+        }
+        for (utf8proc_ssize_t j = 0; j < m; j++) {
+            char enc[4];
+            size_t e = put_cp(dec[j], enc);
+            if (o + e >= size)
+                goto done;
+            memcpy(out + o, enc, e);
+            o += e;
+        }
+    }
+done:
+    out[o] = '\0';
+    return o;
+}
+
+/* Calls fn for each word of s[0..n) (folded into a SEARCH_TERM_LEN buffer;
+ * longer words are cut). */
+typedef void (*word_fn)(void *ctx, const char *w, size_t len);
+
+static void each_word(const char *s, size_t n, word_fn fn, void *ctx)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    size_t i = 0;
+    char buf[SEARCH_TERM_LEN * 2];
+    while (i < n) {
+        /* skip separators */
+        size_t start = i;
+        bool in_word = false;
+        while (i < n) {
+            unsigned char b = p[i];
+            if (b < 0x80) {
+                if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')) {
+                    in_word = true;
+                    break;
+                }
+                i++;
+                continue;
+            }
+            utf8proc_int32_t c;
+            utf8proc_ssize_t k = utf8proc_iterate(p + i, (utf8proc_ssize_t)(n - i), &c);
+            if (k <= 0) {
+                i++;
+                continue;
+            }
+            if (word_cp(c)) {
+                in_word = true;
+                break;
+            }
+            i += (size_t)k;
+        }
+        if (!in_word)
+            break;
+        start = i;
+        bool ascii = true;
+        while (i < n) {
+            unsigned char b = p[i];
+            if (b < 0x80) {
+                if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')) {
+                    i++;
+                    continue;
+                }
+                break;
+            }
+            utf8proc_int32_t c;
+            utf8proc_ssize_t k = utf8proc_iterate(p + i, (utf8proc_ssize_t)(n - i), &c);
+            if (k <= 0 || !word_cp(c))
+                break;
+            ascii = false;
+            i += (size_t)k;
+        }
+        size_t len = i - start;
+        if (ascii) {
+            size_t m = len < sizeof buf - 1 ? len : sizeof buf - 1;
+            for (size_t j = 0; j < m; j++) {
+                unsigned char b = p[start + j];
+                buf[j] = (char)(b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b);
+            }
+            buf[m] = '\0';
+            fn(ctx, buf, m);
+        } else {
+            size_t m = search_fold_word(s + start, len, buf, sizeof buf);
+            if (m)
+                fn(ctx, buf, m);
+        }
+    }
+}
+
+/* ---- query terms ------------------------------------------------------ */
+
+typedef struct term_ctx {
+    search_terms *t;
+    const store_locality_stats *ls;
+    int n_ls;
+} term_ctx;
+
+typedef struct loc_word_ctx {
+    const char *w;
+    bool found;
+} loc_word_ctx;
+
+static void loc_word(void *ctx, const char *w, size_t len)
+{
+    loc_word_ctx *c = ctx;
+    if (!c->found && strlen(c->w) == len && memcmp(c->w, w, len) == 0)
+        c->found = true;
+}
+
+static bool is_stop(const char *w)
+{
+    for (size_t i = 0; i < sizeof stop_words / sizeof stop_words[0]; i++)
+        if (strcmp(stop_words[i], w) == 0)
+            return true;
+    return false;
+}
+
+static void add_term(void *ctx, const char *w, size_t len)
+{
+    term_ctx *c = ctx;
+    search_terms *t = c->t;
+    if (t->n >= SEARCH_MAX_TERMS || len < 2 || len >= SEARCH_TERM_LEN)
+        return;
+    for (size_t i = 0; i < len; i++)
+        if (w[i] >= '0' && w[i] <= '9')
+            return;          /* "2bhk", "5m", "1500": numbers are filters */
+    if (is_stop(w))
+        return;
+    for (int i = 0; i < c->n_ls; i++) {
+        const char *name = c->ls[i].locality;
+        if (name == NULL)
+            continue;
+        loc_word_ctx lc = {w, false};
+        each_word(name, strlen(name), loc_word, &lc);
+        if (lc.found)
+            return;          /* an area is a filter, not a word to match */
+    }
+    char term[SEARCH_TERM_LEN];
+    memcpy(term, w, len);
+    term[len] = '\0';
+    /* an English plural matches its singular and more: "schools" -> school* */
+    bool ascii = true;
+    for (size_t i = 0; i < len; i++)
+        ascii &= (unsigned char)term[i] < 0x80;
+    if (ascii && len >= 5 && term[len - 1] == 's' && term[len - 2] != 's') {
+        term[--len] = '\0';
+    }
+    for (int i = 0; i < t->n; i++)
+        if (strcmp(t->term[i], term) == 0)
+            return;
+    memcpy(t->term[t->n], term, len + 1);
+    /* short words match whole words only; longer ones their extensions
+     * when scored here ("бассейн" finds "бассейном"), and English ones
+     * their plurals in the index */
+    t->prefix[t->n] = len >= 4;
+    t->rare[t->n] = false;
+    t->n++;
+}
+
+void search_terms_from_text(search_terms *t, const char *text,
+                            const store_locality_stats *localities, int n_localities)
+{
+    memset(t, 0, sizeof *t);
+    if (text == NULL)
+        return;
+    term_ctx c = {t, localities, localities ? n_localities : 0};
+    each_word(text, strlen(text), add_term, &c);
+}
+
+/* Appends term i as FTS5 query text: the word, and for an English word its
+ * plural, as whole tokens.  (Not a prefix query: FTS5 merges the whole
+ * doclist of every token with the prefix before it returns one row, 100 ms
+ * and more for a common prefix at a million listings.) */
+static size_t term_query(const search_terms *t, int i, char *q, size_t size)
+{
+    const char *w = t->term[i];
+    bool ascii = true;
+    for (const char *p = w; *p; p++)
+        ascii &= (unsigned char)*p < 0x80;
+    int n = t->prefix[i] && ascii ? snprintf(q, size, "\"%s\" OR \"%ss\"", w, w)
+                                  : snprintf(q, size, "\"%s\"", w);
+    return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
+}
+
+const char *search_term_query(const search_terms *t, int i, arena *a)
+{
+    char q[2 * SEARCH_TERM_LEN + 16];
+    return term_query(t, i, q, sizeof q) ? arena_strdup(a, q) : NULL;
+}
+
+const char *search_terms_match(const search_terms *t, bool rare_only, arena *a)
+{
+    char q[SEARCH_MAX_TERMS * (2 * SEARCH_TERM_LEN + 24) + 1];
+    size_t o = 0;
+    int k = 0;
+    q[0] = '\0';
+    for (int i = 0; i < t->n; i++) {
+        if (rare_only && !t->rare[i])
+            continue;
+        if (k) {
+            if (o + 4 >= sizeof q)
+                break;
+            memcpy(q + o, " OR ", 5);
+            o += 4;
+        }
+        size_t w = term_query(t, i, q + o, sizeof q - o);
+        if (w == 0)
+            break;
+        o += w;
+        k++;
+    }
+    return k ? arena_strdup(a, q) : NULL;
+}
+
+/* ---- BM25 over the candidates ---------------------------------------- */
+
+#define BM25_K1 1.2
+#define BM25_B 0.75
+
+typedef struct doc_ctx {
+    const search_terms *t;
+    double w;               /* weight of the field being read */
+    double len;             /* weighted length of the document */
+    double *tf;             /* per term */
+} doc_ctx;
+
+static void doc_word(void *ctx, const char *w, size_t len)
+{
+    doc_ctx *d = ctx;
+    d->len += d->w;
+    for (int i = 0; i < d->t->n; i++) {
+        const char *term = d->t->term[i];
+        size_t tl = strlen(term);
+        if (d->t->prefix[i] ? (len >= tl && memcmp(w, term, tl) == 0)
+                            : (len == tl && memcmp(w, term, tl) == 0))
+            d->tf[i] += d->w;
+    }
+}
+
+void search_text_scores(const search_terms *t, const listing *const *ls, int n, double *out,
+                        arena *a)
+{
+    for (int i = 0; i < n; i++)
+        out[i] = 0;
+    if (t->n == 0 || n == 0)
+        return;
+    double *tf = arena_zalloc(a, sizeof *tf * (size_t)n * SEARCH_MAX_TERMS);
+    double *dl = arena_zalloc(a, sizeof *dl * (size_t)n);
+    if (tf == NULL || dl == NULL)
+        return;             /* no text order: the other lists still rank */
+    double total = 0;
+    int df[SEARCH_MAX_TERMS] = {0};
+    for (int i = 0; i < n; i++) {
+        const listing *l = ls[i];
+        doc_ctx d = {t, 0, 0, tf + (size_t)i * SEARCH_MAX_TERMS};
+        const struct { const char *s; double w; } fields[] = {
+            {l->project, 3}, {l->title, 2}, {l->developer, 2}, {l->amenities, 2},
+            {l->description, 1},
+        };
+        for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+            if (fields[f].s == NULL)
+                continue;
+            d.w = fields[f].w;
+            each_word(fields[f].s, strlen(fields[f].s), doc_word, &d);
+        }
+        dl[i] = d.len;
+        total += d.len;
+        for (int k = 0; k < t->n; k++)
+            df[k] += d.tf[k] > 0;
+    }
+    double avgdl = total / n > 0 ? total / n : 1;
+    for (int k = 0; k < t->n; k++) {
+        if (df[k] == 0)
+            continue;
+        double idf = log(1 + (n - df[k] + 0.5) / (df[k] + 0.5));
+        for (int i = 0; i < n; i++) {
+            double f = tf[(size_t)i * SEARCH_MAX_TERMS + k];
+            if (f <= 0)
+                continue;
+            out[i] += idf * f * (BM25_K1 + 1) /
+                      (f + BM25_K1 * (1 - BM25_B + BM25_B * dl[i] / avgdl));
+        }
+    }
+}
