@@ -178,6 +178,7 @@ int cmd_serve(int argc, char **argv)
     if (embed)
         log_info("embeddings: model %s at the PROPTALK_LLM_URL provider",
                  embed_provider_model(embed));
+    engine_set_embed(e, embed);
     admin_config acfg = {.secret = secret, .embed = embed};
     rc = admin_init(&acfg, &err);
     if (rc)

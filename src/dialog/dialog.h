@@ -160,6 +160,10 @@ typedef struct dialog_env {
     /* the tenant's localities with their numbers, as loaded (read-only) */
     const store_locality_stats *localities;
     int n_localities;
+    /* listing ids most similar to the buyer's words (embeddings provider),
+     * best first, fused into the search ranking; NULL: none */
+    const char *const *semantic_ids;
+    int n_semantic;
 } dialog_env;
 
 #define REPLY_MAX_BUTTONS 8

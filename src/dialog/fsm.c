@@ -436,6 +436,7 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
         .text = t->n ? t->n->text : NULL, .localities = env->localities,
         .n_localities = env->n_localities, .mode = mode,
         .reference = mode != SEARCH_FIT ? shown_reference(t) : 0,
+        .semantic_ids = env->semantic_ids, .n_semantic = env->n_semantic,
     };
     search_result res;
     int rc = search_listings(env->store, env->tenant->id, &req, env->arena, &res, t->err);

@@ -21,6 +21,7 @@
 #include "engine/commit.h"
 #include "engine/lock.h"
 #include "engine/state_cache.h"
+#include "provider/embed.h"
 #include "dialog/dialog.h"
 #include "nlu/nlu.h"
 #include "pack/pack.h"
@@ -36,6 +37,7 @@
 #include <sys/time.h>
 
 #define MAX_QUERY_BYTES 4096
+#define ENGINE_SEMANTIC_K 50      /* nearest listings fused into a search */
 #define MAX_ID_BYTES 128
 #define MAX_CALLBACK_BYTES 256
 
@@ -89,6 +91,7 @@ struct engine {
     store_pool *pool;
     committer *committer;     /* group commit of turns; owns its own handle */
     state_cache *cache;       /* decoded sessions and profiles of recent turns */
+    embed_provider *embed;    /* borrowed; NULL: no semantic ranking */
     lock_backend locks;
     nlu_model *model;
     pthread_mutex_t reg_lock;
@@ -445,6 +448,11 @@ int engine_reload_tenant(engine *e, const char *slug, pt_error *err)
     return registry_put(e, rt);
 }
 
+void engine_set_embed(engine *e, embed_provider *p)
+{
+    e->embed = p;
+}
+
 int engine_refresh_listings(engine *e, const char *slug, pt_error *err)
 {
     tenant_rt *prev = registry_find(e, slug, NULL);
@@ -700,6 +708,17 @@ static int chat_turn(engine *e, tenant_rt *rt, const chat_request *req, arena *a
     dialog_env env = {.tenant = &rt->t, .pack = rt->pack, .store = st, .session_id = req->session_id,
                       .user_id = req->user_id, .now = now, .arena = a,
                       .localities = rt->localities, .n_localities = rt->n_localities};
+    if (e->embed && n && (strcmp(n->intent, "property_search") == 0 || strcmp(n->intent, "inform") == 0)) {
+        const char **ids = NULL;
+        int n_ids = 0;
+        pt_error eerr = {0};
+        if (embed_rank(e->embed, st, rt->t.id, req->query, ENGINE_SEMANTIC_K, a, &ids, &n_ids, &eerr) == 0) {
+            env.semantic_ids = ids;
+            env.n_semantic = n_ids;
+        } else {
+            log_warn("embeddings: ranking for tenant %s skipped: %s", rt->t.slug, eerr.msg);
+        }
+    }
     const char *cb = req->callback_data && req->callback_data[0] ? req->callback_data : NULL;
     rc = dialog_turn(&env, &s, &p, n, cb, &r, err);
     if (rc)

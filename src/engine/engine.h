@@ -47,6 +47,12 @@ void engine_close(engine *e);
  * the old runtime finish on it (reference counted). */
 int engine_reload_tenant(engine *e, const char *slug, pt_error *err);
 
+/* The embeddings provider for the chat path (borrowed; NULL: none).  With
+ * one, a buyer message that searches is embedded and the nearest listings
+ * are fused into the search ranking; a provider error only logs. */
+struct embed_provider;
+void engine_set_embed(engine *e, struct embed_provider *p);
+
 /* After listing changes: rebuilds the tenant's localities and gazetteer
  * but keeps its pack and trained model (cheaper than a reload). */
 int engine_refresh_listings(engine *e, const char *slug, pt_error *err);

@@ -315,6 +315,16 @@ def run_embeddings():
         os.unlink(f.name)
         rep = json.loads(out.stdout.strip().splitlines()[-1]) if out.stdout.strip() else {}
         check(rep.get("imported") == 1 and rep.get("embedded") == 1, "CLI import embeds the new listing", str(rep))
+        # the chat path: a search message is embedded and its nearest listings
+        # join the ranking (EMB-1 shares the buyer's words)
+        before = fake_stats(fport)["requests"]
+        c = Chat(srv, "dubai-demo", "bb-semantic")
+        a = c.say("I want to buy a villa with an infinity pool over the sea in Palm Jumeirah, "
+                  "budget around 15 million AED")
+        after = fake_stats(fport)["requests"]
+        check(after == before + 1, "the buyer's words were embedded once", f"{before} -> {after}")
+        ids = [x["id"] for x in a.get("sources", [])]
+        check("EMB-1" in ids, "the semantically nearest fitting villa is shown", str(ids))
         # the provider goes away: writes still succeed, and say so
         fake.terminate()
         fake.wait()
@@ -328,6 +338,8 @@ def run_embeddings():
                               raw=b"id,title,property_type,transaction,price\nEMB-5,x,shop,rent,1\n", headers=h)
         check(st == 200 and body.get("imported") == 1 and body.get("embedded") == 0 and body.get("embed_error"),
               "provider down: the import succeeds with embedded 0", str(body)[:300])
+        a = Chat(srv, "dubai-demo", "bb-semantic-down").say("a villa with a sea view around 15 million AED")
+        check(a.get("state") is not None, "provider down: chat still answers", str(a)[:200])
     finally:
         if fake:
             fake.terminate()
