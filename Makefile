@@ -32,7 +32,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all test unit blackbox demo fuzz fuzz-build bench eval bench-nlu clean
+.PHONY: all test unit blackbox demo fuzz fuzz-build bench eval clean
 
 all: build/proptalk
 
@@ -130,6 +130,7 @@ build/bench/nlu_bench: bench/nlu_bench.c tests/eval/nlu_eval.c tests/eval/nlu_ev
 	@$(CC) $(CFLAGS_REL) -Itests/eval bench/nlu_bench.c tests/eval/nlu_eval.c build/libproptalk.a -o $@ $(LDLIBS)
 
 # one core, as BENCHMARKS.md reports it
+.PHONY: bench-nlu
 bench-nlu: build/bench/nlu_bench
 	@taskset -c 0 build/bench/nlu_bench
 
