@@ -21,7 +21,7 @@ key=$(python3 -c 'import json,sys
 for l in open(sys.argv[1]):
     o=json.loads(l)
     if "demo" in o: print([t["api_key"] for t in o["demo"]["tenants"] if t["slug"]=="dubai-demo"][0])' "$data/out")
-rss() { awk '/VmRSS/ {print $2}' /proc/$pid/status; }
+rss() { awk '/VmRSS/ {r=$2} /RssAnon/ {a=$2} /RssFile/ {f=$2} END {print r " (anon " a ", file " f ")"}' /proc/$pid/status; }
 # server CPU time (user + system) in clock ticks: with other work on the
 # machine, CPU per request is steadier than requests per second
 ticks() { awk '{print $14 + $15}' /proc/$pid/stat; }

@@ -469,8 +469,12 @@ static const char *const sq_stmt_sql[ST__COUNT] = {
 };
 
 /* The memory map of a handle's database (PRAGMA mmap_size): the file of a
- * million listings fits. */
+ * million listings fits.  Only for a database file of at least
+ * SQ_MMAP_MIN_FILE bytes at open: below that the page caches hold what a
+ * search reads, and a map would only add every page a conversation
+ * touched to the server's resident size. */
 #define SQ_MMAP_BYTES "2147418112"
+#define SQ_MMAP_MIN_FILE (256LL << 20)
 
 /* ------------------------------------------------------------------------ */
 /* Handle state                                                              */
@@ -1026,8 +1030,11 @@ static int sq_open(store *s, const char *url, pt_error *err)
      * file far larger than the page cache) go through a memory map: pages
      * come from the OS page cache, shared by every handle, without a copy.
      * Writes still go through the WAL.  Where mapping fails sqlite reads
-     * as before, so the result is not checked. */
-    sqlite3_exec(q->db, "PRAGMA mmap_size=" SQ_MMAP_BYTES, NULL, NULL, NULL);
+     * as before, so the result is not checked.  Small files: no map
+     * (SQ_MMAP_MIN_FILE). */
+    struct stat fst;
+    if (stat(path, &fst) == 0 && (long long)fst.st_size >= SQ_MMAP_MIN_FILE)
+        sqlite3_exec(q->db, "PRAGMA mmap_size=" SQ_MMAP_BYTES, NULL, NULL, NULL);
 
     /* Journal mode and migrations change the file: one opener of this
      * process at a time. */
