@@ -369,6 +369,8 @@ static int cmd_query(int argc, char **argv)
     }
     double cpu = cpu_s() - cpu0;
     report("search_listings, all messages", ms, n);
+    printf("search_listings CPU: %.3f ms per search (user+sys of the timed loop, NLU included)\n",
+           cpu * 1000 / n);
     if (n_full)
         report("search_listings, messages with every criterion (replayed as chat)", ms_full, n_full);
     report("nlu_analyze (for reference)", ms_nlu, n);
@@ -423,8 +425,8 @@ static int cmd_chat(int argc, char **argv)
     double *ms = malloc(sizeof *ms * (size_t)cap);
     char line[512];
     long seq = 0, bad = 0;
-    /* one untimed request first: the server builds the tenant's runtime for
-     * an API key it has not seen yet (engine.c) */
+    /* one untimed request first (the server may build the tenant's runtime
+     * for an API key it has not seen yet: engine.c) */
     {
         char body[256];
         snprintf(body, sizeof body, "{\"query\": \"hello\", \"session_id\": \"warm-%ld\","
@@ -432,7 +434,7 @@ static int cmd_chat(int argc, char **argv)
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         double w0 = now_s();
         curl_easy_perform(c);
-        printf("first request (untimed warm-up): %.0f ms\n", (now_s() - w0) * 1000);
+        printf("untimed warm-up request: %.0f ms\n", (now_s() - w0) * 1000);
     }
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = '\0';

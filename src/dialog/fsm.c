@@ -396,8 +396,9 @@ static const char *relaxed_text(turn *t, const search_result *res)
     return out;
 }
 
-/* The median price of the listings shown last: what "cheaper" and "better"
- * mean when the buyer gave no budget.  0 when none can be read. */
+/* The median price of the listings shown last: "cheaper" and "better" are
+ * around it when the buyer gave no budget or what was shown is well under
+ * the budget (search.h, reference).  0 when none can be read. */
 static money shown_reference(turn *t)
 {
     store *st = t->env->store;
