@@ -4,7 +4,9 @@
 # import rate and the database size, then measures search_listings alone
 # over a mix of realistic buyer messages (bench/search_bench.c query), and
 # the same messages as first chat messages through POST /api/chat/query,
-# with PROPTALK_SQLITE_SYNC=full (the default) and =normal.  See
+# with PROPTALK_SQLITE_SYNC=full (the default) and =normal, each message
+# searched alone and sent as chat back to back (search_bench pair), server
+# and client on the same core.  See
 # BENCHMARKS.md, "Search (issue 4)".
 #
 #   bench/search_bench.sh [N] [QUERIES]        defaults: 1000000 2000
@@ -84,13 +86,13 @@ for sync in full normal; do
         -H "X-API-Key: $key" -d '{"query": "hi", "session_id": "warm0", "user_id": "warm0"}' \
         "http://127.0.0.1:$port/api/chat/query"
     cpu0=$(awk '{print $14 + $15}' /proc/$pid/stat)
-    taskset -c 1 build/bench/search_bench chat "http://127.0.0.1:$port" "$key" "$work/queries.txt" \
-        | tee "$work/chat.out"
+    taskset -c 0 build/bench/search_bench pair "sqlite:$db" bench "http://127.0.0.1:$port" "$key" \
+        "$work/queries.txt" | tee "$work/chat.out"
     cpu1=$(awk '{print $14 + $15}' /proc/$pid/stat)
     python3 - "$cpu0" "$cpu1" "$(getconf CLK_TCK)" "$work/chat.out" <<'EOF'
 import re, sys
 c0, c1, hz = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-n = int(re.search(r"n=(\d+)", open(sys.argv[4]).read()).group(1)) + 1
+n = int(re.search(r"n=(\d+)", open(sys.argv[4]).read()).group(1))
 print("server CPU: %.3f ms per chat request (user+sys of the server over the run)"
       % ((c1 - c0) * 1000.0 / hz / n))
 EOF
