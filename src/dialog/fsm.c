@@ -517,6 +517,8 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
     r->n_buttons = 0;
     add_button(env, r, word(env, s, "action_schedule", NULL), "action:schedule");
     add_button(env, r, word(env, s, "action_more", NULL), "action:more");
+    add_button(env, r, word(env, s, "action_cheaper", NULL), "market:cheaper");
+    add_button(env, r, word(env, s, "action_better", NULL), "market:better");
     return 0;
 }
 
