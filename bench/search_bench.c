@@ -143,7 +143,7 @@ static void make_query(char *out, size_t n)
     inr(r, sizeof r, rent);
     static const char *const devs[] = {"Prestige", "Sobha", "Brigade", "Godrej", "Lodha",
                                        "Embassy", "Assetz"};
-    switch (qrand() % 12) {
+    switch (qrand() % 13) {
     case 0: snprintf(out, n, "%d BHK in %s under %s", beds, L->name, p); break;
     case 1: snprintf(out, n, "%d bedroom apartment in %s for rent under %s a year", beds,
                      L->name, r); break;
@@ -160,7 +160,9 @@ static void make_query(char *out, size_t n)
                      devs[qrand() % 7], L->name, beds, p2); break;
     case 10: snprintf(out, n, "cheap %d BHK in %s under %.0f lakh to buy", beds, L->name,
                       price / 4e5); break;
-    default: snprintf(out, n, "4 BHK villa in %s under %.0f lakh", L->name, price / 3e5); break;
+    case 11: snprintf(out, n, "4 BHK villa in %s under %.0f lakh", L->name, price / 3e5); break;
+    default: snprintf(out, n, "%d BHK with a %s in %s under %s", beds,
+                      inv_rare_features[qrand() % INV_N_RARE], L->name, p2); break;
     }
 }
 
