@@ -10,6 +10,9 @@
  *       (tenant gazetteer, currency), then searched with search_listings
  *       alone, as the dialog calls it; prints latency percentiles.  OUT gets
  *       the messages, one per line, for the chat measurement.
+ *   search_bench pair DB SLUG URL API_KEY FILE
+ *       each message of FILE searched alone in process, then sent as a chat
+ *       first message: both distributions and the per-message difference
  *   search_bench turn DB SLUG FILE
  *       the same as chat, in process (engine_chat_slug, no HTTP)
  *   search_bench show DB SLUG MESSAGE [cheaper|better]
@@ -140,7 +143,7 @@ static void make_query(char *out, size_t n)
     inr(r, sizeof r, rent);
     static const char *const devs[] = {"Prestige", "Sobha", "Brigade", "Godrej", "Lodha",
                                        "Embassy", "Assetz"};
-    switch (qrand() % 12) {
+    switch (qrand() % 13) {
     case 0: snprintf(out, n, "%d BHK in %s under %s", beds, L->name, p); break;
     case 1: snprintf(out, n, "%d bedroom apartment in %s for rent under %s a year", beds,
                      L->name, r); break;
@@ -157,7 +160,9 @@ static void make_query(char *out, size_t n)
                      devs[qrand() % 7], L->name, beds, p2); break;
     case 10: snprintf(out, n, "cheap %d BHK in %s under %.0f lakh to buy", beds, L->name,
                       price / 4e5); break;
-    default: snprintf(out, n, "4 BHK villa in %s under %.0f lakh", L->name, price / 3e5); break;
+    case 11: snprintf(out, n, "4 BHK villa in %s under %.0f lakh", L->name, price / 3e5); break;
+    default: snprintf(out, n, "%d BHK with a %s in %s under %s", beds,
+                      inv_rare_features[qrand() % INV_N_RARE], L->name, p2); break;
     }
 }
 
@@ -369,6 +374,8 @@ static int cmd_query(int argc, char **argv)
     }
     double cpu = cpu_s() - cpu0;
     report("search_listings, all messages", ms, n);
+    printf("search_listings CPU: %.3f ms per search (user+sys of the timed loop, NLU included)\n",
+           cpu * 1000 / n);
     if (n_full)
         report("search_listings, messages with every criterion (replayed as chat)", ms_full, n_full);
     report("nlu_analyze (for reference)", ms_nlu, n);
@@ -423,8 +430,8 @@ static int cmd_chat(int argc, char **argv)
     double *ms = malloc(sizeof *ms * (size_t)cap);
     char line[512];
     long seq = 0, bad = 0;
-    /* one untimed request first: the server builds the tenant's runtime for
-     * an API key it has not seen yet (engine.c) */
+    /* one untimed request first (the server may build the tenant's runtime
+     * for an API key it has not seen yet: engine.c) */
     {
         char body[256];
         snprintf(body, sizeof body, "{\"query\": \"hello\", \"session_id\": \"warm-%ld\","
@@ -432,7 +439,7 @@ static int cmd_chat(int argc, char **argv)
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         double w0 = now_s();
         curl_easy_perform(c);
-        printf("first request (untimed warm-up): %.0f ms\n", (now_s() - w0) * 1000);
+        printf("untimed warm-up request: %.0f ms\n", (now_s() - w0) * 1000);
     }
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = '\0';
@@ -465,6 +472,130 @@ static int cmd_chat(int argc, char **argv)
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     curl_global_cleanup();
+    return bad ? 1 : 0;
+}
+
+/* ---- search alone and chat, paired ------------------------------------ */
+
+/* For each message of FILE: the NLU and search_listings in this process
+ * (exactly what the query command times), then the same message as the
+ * first message of a fresh session to POST /api/chat/query.  Both run in
+ * the same moment, so the noise of a shared machine hits both alike; the
+ * per-message difference is reported beside both distributions. */
+static int cmd_pair(int argc, char **argv)
+{
+    if (argc != 7) {
+        fprintf(stderr, "usage: search_bench pair DB SLUG URL API_KEY FILE\n");
+        return 2;
+    }
+    pt_error err = {0};
+    store *s = NULL;
+    pack *pk = NULL;
+    nlu_model *model = NULL;
+    nlu_gazetteer *gz = NULL;
+    tenant t;
+    arena keep;
+    arena_init(&keep, 0);
+    store_locality_stats *ls = NULL;
+    int nls = 0;
+    if (store_open(argv[2], &s, &err) || s->ops->tenant_by_slug(s, argv[3], &t, &err) ||
+        pack_load("packs", argv[3], &pk, &err) ||
+        nlu_model_train_dir("packs/default", &model, &err) ||
+        engine_build_gazetteer(s, &t, pk, &keep, &ls, &nls, &gz, &err)) {
+        fprintf(stderr, "setup: %s\n", err.msg);
+        return 1;
+    }
+    const pack_settings *cfg = pack_settings_get(pk);
+    FILE *f = fopen(argv[6], "r");
+    if (f == NULL) {
+        perror(argv[6]);
+        return 1;
+    }
+    char url[512], hdr[256];
+    snprintf(url, sizeof url, "%s/api/chat/query", argv[4]);
+    snprintf(hdr, sizeof hdr, "X-API-Key: %s", argv[5]);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, hdr);
+    h = curl_slist_append(h, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+    int cap = 4096, n = 0, bad = 0;
+    double *ms_s = malloc(sizeof *ms_s * (size_t)cap), *ms_c = malloc(sizeof *ms_c * (size_t)cap);
+    double *diff = malloc(sizeof *diff * (size_t)cap);
+    char line[512];
+    long seq = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        arena a;
+        arena_init(&a, 0);
+        double a0 = now_s();
+        nlu_result r;
+        nlu_context ctx = {.gazetteer = gz, .currency = t.currency, .region = t.region,
+                           .timezone = t.timezone, .now = time(NULL)};
+        nlu_analyze(model, &ctx, line, strlen(line), &a, &r);
+        slots sl;
+        slots_from(&r, t.currency, &sl);
+        search_request req = {
+            .slots = &sl, .currency = t.currency, .want_min = cfg->results_min,
+            .want_max = cfg->results_max < DIALOG_MAX_SHOWN ? cfg->results_max : DIALOG_MAX_SHOWN,
+            .tolerance_pct = cfg->price_tolerance_pct, .text = line, .localities = ls,
+            .n_localities = nls,
+        };
+        search_result res;
+        int rc = search_listings(s, t.id, &req, &a, &res, &err);
+        double a1 = now_s();
+        arena_release(&a);
+        if (rc) {
+            fprintf(stderr, "search: %s\n", err.msg);
+            return 1;
+        }
+        char body[1024];
+        snprintf(body, sizeof body, "{\"query\": \"%s\", \"session_id\": \"pair-%ld-%ld\","
+                 " \"user_id\": \"p%ld\"}", line, (long)time(NULL), seq, seq);
+        seq++;
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        double b0 = now_s();
+        CURLcode cr = curl_easy_perform(c);
+        double b1 = now_s();
+        long code = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        if (cr != CURLE_OK || code != 200) {
+            bad++;
+            continue;
+        }
+        if (n == cap) {
+            cap *= 2;
+            ms_s = realloc(ms_s, sizeof *ms_s * (size_t)cap);
+            ms_c = realloc(ms_c, sizeof *ms_c * (size_t)cap);
+            diff = realloc(diff, sizeof *diff * (size_t)cap);
+        }
+        ms_s[n] = (a1 - a0) * 1000;
+        ms_c[n] = (b1 - b0) * 1000;
+        diff[n] = ms_c[n] - ms_s[n];
+        n++;
+    }
+    fclose(f);
+    if (n) {
+        report("search alone (NLU + search_listings, in process)", ms_s, n);
+        report("POST /api/chat/query, same message, first of a session", ms_c, n);
+        report("chat minus search, per message", diff, n);
+    }
+    if (bad)
+        printf("failed requests: %d\n", bad);
+    free(ms_s);
+    free(ms_c);
+    free(diff);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    curl_global_cleanup();
+    nlu_gazetteer_free(gz);
+    nlu_model_free(model);
+    pack_free(pk);
+    store_close(s);
+    arena_release(&keep);
     return bad ? 1 : 0;
 }
 
@@ -537,6 +668,8 @@ int main(int argc, char **argv)
         return cmd_show(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "turn") == 0)
         return cmd_turn(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "pair") == 0)
+        return cmd_pair(argc, argv);
     fprintf(stderr, "usage: search_bench gen|query|chat ...\n");
     return 2;
 }

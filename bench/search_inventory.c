@@ -110,6 +110,10 @@ static const char *const schools[] = {
 };
 #define N_SCHOOLS ((int)(sizeof schools / sizeof schools[0]))
 
+const char *const inv_rare_features[INV_N_RARE] = {
+    "helipad", "wine cellar", "private cinema", "observatory deck", "squash court",
+};
+
 static const char *const features[] = {
     "East facing", "Vaastu compliant", "Corner unit", "High floor with open views",
     "Semi-furnished", "Fully furnished", "Newly renovated", "Lake view", "Park facing",
@@ -301,8 +305,15 @@ int inv_next(inv_gen *g, listing *l)
     const char *f1 = features[pick(g, N_FEATURES)];
     const char *f2 = features[pick(g, N_FEATURES)];
     int near_school = unif(g) < 0.35;
+    /* one listing in about 4,000 has a rare feature (decided by a hash of
+     * its number, so the other rows do not change): the words a text index
+     * finds where price order would not */
+    uint64_t hsh = (uint64_t)(g->i + 1) * 0x9E3779B97F4A7C15ULL;
+    hsh ^= hsh >> 31;
+    const char *rare = (hsh % 4000) == 0 ? inv_rare_features[(hsh >> 20) % INV_N_RARE] : NULL;
     snprintf(g->description, sizeof g->description,
-             "%s %s in %s, %s, by %s. %s. %s.%s%s%s %s",
+             "%s%s%s%s %s in %s, %s, by %s. %s. %s.%s%s%s %s",
+             rare ? "With a " : "", rare ? rare : "", rare ? ". " : "",
              l->area_sqft > 0 ? "Spacious" : "Well located", type_word(l->type),
              g->project_name, L->name, developers[g->dev], f1, f2,
              near_school ? " Near " : "", near_school ? schools[pick(g, N_SCHOOLS)] : "",

@@ -35,6 +35,10 @@ typedef struct inv_locality {
 extern const inv_locality inv_localities[];
 extern const int inv_n_localities;
 
+/* Features one listing in about 4,000 has, in its description. */
+#define INV_N_RARE 5
+extern const char *const inv_rare_features[INV_N_RARE];
+
 typedef struct inv_gen {
     uint64_t rng;
     long n, i;                 /* rows wanted, rows made */

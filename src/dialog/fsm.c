@@ -396,8 +396,9 @@ static const char *relaxed_text(turn *t, const search_result *res)
     return out;
 }
 
-/* The median price of the listings shown last: what "cheaper" and "better"
- * mean when the buyer gave no budget.  0 when none can be read. */
+/* The median price of the listings shown last: "cheaper" and "better" are
+ * around it when the buyer gave no budget or what was shown is well under
+ * the budget (search.h, reference).  0 when none can be read. */
 static money shown_reference(turn *t)
 {
     store *st = t->env->store;
@@ -517,6 +518,8 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
     r->n_buttons = 0;
     add_button(env, r, word(env, s, "action_schedule", NULL), "action:schedule");
     add_button(env, r, word(env, s, "action_more", NULL), "action:more");
+    add_button(env, r, word(env, s, "action_cheaper", NULL), "market:cheaper");
+    add_button(env, r, word(env, s, "action_better", NULL), "market:better");
     return 0;
 }
 

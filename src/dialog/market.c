@@ -7,8 +7,8 @@
  *
  * The question is told by cue phrases of the reply pack (cue_cheaper,
  * cue_better, cue_compare, cue_emerging, cue_investment: '|'-separated,
- * matched case- and accent-insensitively inside the message), in the
- * conversation's language and in English, together with the localities the
+ * matched case- and accent-insensitively inside the message), in every
+ * reply language (the conversation's first), together with the localities the
  * NLU found: two areas and a comparing word make a comparison, one area and
  * an investment word (or the investment_inquiry intent) an area outlook.
  * A tenant can add its own phrasing in its pack.
@@ -66,9 +66,16 @@ static bool cue_in(const dialog_env *env, lang l, const char *key, const char *m
     return false;
 }
 
+/* In any of the reply languages: buyers mix scripts ("сравни Dubai Marina и
+ * JVC" reads as English to the language guesser). */
 static bool cue(const dialog_env *env, const session *s, const char *key, const char *msg)
 {
-    return cue_in(env, s->language, key, msg) || (s->language != LANG_EN && cue_in(env, LANG_EN, key, msg));
+    if (cue_in(env, s->language, key, msg))
+        return true;
+    for (int l = 0; l < LANG__COUNT; l++)
+        if ((lang)l != s->language && cue_in(env, (lang)l, key, msg))
+            return true;
+    return false;
 }
 
 market_kind market_kind_of(const dialog_env *env, const session *s, const nlu_result *n,

@@ -906,7 +906,10 @@ done:
     return rc;
 }
 
-static int csv_import(importer *im, FILE *f, const char *data, size_t len, const char *name)
+/* CSV from f (after the npre bytes already read from it, when it cannot be
+ * rewound) or from data[0..len). */
+static int csv_import(importer *im, FILE *f, const char *pre, size_t npre, const char *data,
+                      size_t len, const char *name)
 {
     int rc = 0;
     csv_parser p;
@@ -917,7 +920,11 @@ static int csv_import(importer *im, FILE *f, const char *data, size_t len, const
         chunk = malloc(READ_CHUNK);
         if (chunk == NULL)
             return pt_fail(im->err, PT_ERR_NOMEM, "out of memory");
-        n = fread(chunk, 1, READ_CHUNK, f);
+        if (npre > READ_CHUNK)
+            npre = READ_CHUNK;
+        if (npre)
+            memcpy(chunk, pre, npre);
+        n = npre ? npre : fread(chunk, 1, READ_CHUNK, f);
         csv_init(&p, csv_sniff_delimiter(chunk, n), csv_on_record, im);
         for (;;) {
             rc = csv_feed(&p, chunk, n);
@@ -1641,7 +1648,7 @@ int import_buffer(store *s, const tenant *t, const char *data, size_t len,
     else if (data[i] == '[' || data[i] == '{')
         rc = json_import(&im, data, len, "upload");
     else
-        rc = csv_import(&im, NULL, data, len, "upload");
+        rc = csv_import(&im, NULL, NULL, 0, data, len, "upload");
     return importer_finish(&im, rc);
 }
 
@@ -1678,12 +1685,11 @@ int import_file(store *s, const tenant *t, const char *path, import_report *out,
         rc = pt_fail(err, PT_ERR_INVALID, "\"%s\": the file is empty", path);
         goto done;
     }
+    /* a pipe cannot be rewound: what was peeked is fed first (line numbers
+     * then start after any run of blank 512-byte chunks skipped above) */
+    bool rewound = fseek(f, 0, SEEK_SET) == 0;
     if (head[i] != '[' && head[i] != '{') {
-        if (fseek(f, 0, SEEK_SET) != 0) {
-            rc = pt_fail(err, PT_ERR_IO, "\"%s\": cannot rewind: %s", path, strerror(errno));
-            goto done;
-        }
-        rc = csv_import(&im, f, NULL, 0, path);
+        rc = csv_import(&im, f, rewound ? NULL : head, rewound ? 0 : n, NULL, 0, path);
         goto done;
     }
     /* JSON: a regular file is mapped, so a large one takes no heap and
@@ -1701,9 +1707,15 @@ int import_file(store *s, const tenant *t, const char *path, import_report *out,
         }
         map = NULL;
     }
-    if (fseek(f, 0, SEEK_SET) != 0) {
-        rc = pt_fail(err, PT_ERR_IO, "\"%s\": cannot rewind: %s", path, strerror(errno));
-        goto done;
+    if (!rewound) {
+        doc = malloc(4 * READ_CHUNK);
+        if (doc == NULL) {
+            rc = pt_fail(err, PT_ERR_NOMEM, "\"%s\": out of memory", path);
+            goto done;
+        }
+        alloc = 4 * READ_CHUNK;
+        memcpy(doc, head, n);
+        len = n;
     }
     for (;;) {
         if (len + READ_CHUNK > alloc) {

@@ -25,7 +25,8 @@
  *
  * Files stream: CSV through a bounded record buffer; a JSON file is mapped
  * (mmap) rather than read into memory, so its pages are the kernel's to
- * drop, and cut into elements one by one.
+ * drop, and cut into elements one by one.  A pipe works too (CSV streams;
+ * JSON is read whole, up to IMPORT_JSON_MAX_BYTES).
  *
  * This module does not reload a running engine; the caller does
  * (engine_reload_tenant).
@@ -40,7 +41,9 @@
 #include "util/error.h"
 
 #define IMPORT_MAX_ERRORS 100
+#ifndef IMPORT_BATCH            /* a test may build import.c with small batches */
 #define IMPORT_BATCH 50000
+#endif
 #define IMPORT_JSON_MAX_BYTES (256u << 20)
 
 typedef struct import_error {

@@ -1494,7 +1494,9 @@ static int sq_listing_count(store *s, tenant_id t, int64_t *out, pt_error *err)
  * (locality, transaction) prefix leaves the rows in price order; else with
  * a transaction listings_tx_price, walked in price order from the bound.
  * Both hold every filter column, so the table is read only for rows that
- * pass.  A text query drives the search from the text index instead. */
+ * pass.  A text query drives the search from the text index instead: at
+ * most text_scan matches, each looked up by rowid (NOT INDEXED keeps the
+ * planner from walking a locality's rows and testing each against them). */
 static int sq_search_stmt_get(sq *q, unsigned key, sqlite3_stmt **out, pt_error *err)
 {
     int rc = 0, victim = 0;
@@ -1515,7 +1517,7 @@ static int sq_search_stmt_get(sq *q, unsigned key, sqlite3_stmt **out, pt_error 
     int nloc = (int)((key >> SF_LOC_SHIFT) & 0xff);
     const char *indexed = "";
     if (key & SF_TEXT)
-        indexed = "";
+        indexed = " NOT INDEXED";   /* by rowid from the text matches, not a walk */
     else if (nloc)
         indexed = " INDEXED BY listings_loc";
     else if (key & SF_TX)

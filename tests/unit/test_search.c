@@ -498,6 +498,26 @@ TEST(test_text_relevance)
     CHECK(r.n >= 1 && strcmp(r.items[0].developer, dev) == 0, "first is by %s: %s", dev,
           r.n ? r.items[0].developer : "-");
     printf("    \"%s\" -> %s\n", text, r.n ? r.items[0].project : "-");
+    /* a rare feature: found through the text index and put first */
+    const listing *rare = NULL;
+    for (int i = 0; i < n_all && !rare; i++)
+        if (strncmp(all[i].description, "With a ", 7) == 0)
+            rare = &all[i];
+    CHECK(rare != NULL, "the inventory has a listing with a rare feature");
+    if (rare) {
+        char feature[64];
+        snprintf(feature, sizeof feature, "%.*s", (int)strcspn(rare->description + 7, "."),
+                 rare->description + 7);
+        slots_init(&sl);
+        sl.tx = rare->tx;
+        snprintf(sl.locations[0], sizeof sl.locations[0], "%s", rare->locality);
+        sl.n_locations = 1;
+        snprintf(text, sizeof text, "something with a %s in %s", feature, rare->locality);
+        run(&sl, SEARCH_FIT, text, NULL, 0, NULL, 0, &r, &a);
+        CHECK(r.n >= 1 && strcmp(r.items[0].id, rare->id) == 0, "\"%s\" first: %s", text,
+              r.n ? r.items[0].id : "-");
+        printf("    \"%s\" -> %s\n", text, r.n ? r.items[0].description : "-");
+    }
     /* words found in the text index are those of the tenant only */
     int c = 0;
     pt_error err = {0};

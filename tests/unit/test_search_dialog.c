@@ -194,6 +194,20 @@ TEST(test_cheaper_and_better_options)
     printf("    %s\n", c.r.text);
     CHECK(strstr(c.r.text, "10–15%") != NULL, "the better band is said");
 
+    /* with a phone, the results offer both as buttons, and the buttons work */
+    n = nlu("+91 98450 12345", "inform", "en");
+    n.found = NLU_PHONE;
+    snprintf(n.phone, sizeof n.phone, "+919845012345");
+    turn(&c, &n);
+    pt_error err = {0};
+    CHECK(dialog_turn(&c.env, &c.s, &c.p, NULL, "action:more", &c.r, &err) == 0, "more");
+    bool cheaper_button = false;
+    for (int i = 0; i < c.r.n_buttons; i++)
+        cheaper_button |= strcmp(c.r.buttons[i].data, "market:cheaper") == 0;
+    CHECK(cheaper_button, "a cheaper-options button after results");
+    CHECK(dialog_turn(&c.env, &c.s, &c.p, NULL, "market:cheaper", &c.r, &err) == 0, "press");
+    CHECK(strstr(c.r.text, "10–20%") != NULL, "the button shows cheaper options: %s", c.r.text);
+
     /* "cheaper than 2 Cr" states a budget: a normal search */
     convo d;
     convo_init(&d, "notcheaper", LANG_EN);

@@ -1,0 +1,281 @@
+/*
+ * test_search_import.c - loading an inventory the way issue 4 asks, on a
+ * real SQLite store: a generated CSV file (bench/search_inventory.c) with
+ * bad rows at known lines streams in over several batches (this file
+ * builds the importer with batches of 700 rows), every good row arrives
+ * with its values, bad rows are rejected with their line numbers;
+ * re-importing updates in place (same count, new prices, the text index
+ * in step); a RESO payload file (mapped, not read) with codes and display
+ * strings; the same JSON, and a CSV, through a pipe; and a store failure in the
+ * middle keeps every batch committed before it, and nothing of the batch in
+ * flight.
+ */
+#define IMPORT_BATCH 700
+#include "test.h"
+
+#include "../../bench/search_inventory.c"
+#include "../../src/import/csv.c"
+#include "../../src/import/import.c"
+
+#include <pthread.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define N_ROWS 5000
+
+static char dir[64];
+static store *st;
+static tenant ten;
+
+static void setup(void)
+{
+    pt_error err = {0};
+    char url[128];
+    snprintf(dir, sizeof dir, "/tmp/pt_simport_XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        exit(1);
+    snprintf(url, sizeof url, "sqlite:%s/i.db", dir);
+    if (store_open(url, &st, &err) != 0) {
+        fprintf(stderr, "open: %s\n", err.msg);
+        exit(1);
+    }
+    memset(&ten, 0, sizeof ten);
+    snprintf(ten.slug, sizeof ten.slug, "imp");
+    memcpy(ten.currency, "INR", 4);
+    memcpy(ten.region, "IN", 3);
+    snprintf(ten.timezone, sizeof ten.timezone, "Asia/Kolkata");
+    CHECK(st->ops->tenant_create(st, &ten, "k", &err) == 0, "tenant: %s", err.msg);
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    store_close(st);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+static int64_t count(void)
+{
+    int64_t n = -1;
+    pt_error err = {0};
+    st->ops->listing_count(st, ten.id, &n, &err);
+    return n;
+}
+
+/* The generated CSV with a bad row after every 997th; returns the file
+ * lines of the bad rows in bad[] (how many in *n_bad). */
+static void write_csv(const char *path, money bump, long *bad, int *n_bad)
+{
+    FILE *f = fopen(path, "w");
+    inv_gen g;
+    listing l;
+    long line = 1;
+    *n_bad = 0;
+    inv_init(&g, 3, N_ROWS);
+    inv_csv_header(f);
+    while (inv_next(&g, &l) == 0) {
+        l.price += bump;
+        inv_csv_row(f, &l);
+        line++;
+        if (g.i % 997 == 0) {
+            fprintf(f, "BAD%ld,Bad row,P,D,C,L,castle,sale,2,,,12,INR,,,,,,,,\n", g.i);
+            bad[(*n_bad)++] = ++line;
+        }
+    }
+    fclose(f);
+}
+
+TEST(test_csv_file_batches_and_reimport)
+{
+    char path[128];
+    long bad[16];
+    int n_bad = 0;
+    snprintf(path, sizeof path, "%s/inv.csv", dir);
+    write_csv(path, 0, bad, &n_bad);
+    import_report rep;
+    pt_error err = {0};
+    CHECK_INT(import_file(st, &ten, path, &rep, &err), 0);
+    CHECK_INT(rep.imported, N_ROWS);
+    CHECK_INT(rep.rejected, n_bad);
+    CHECK_INT(rep.n_errors, n_bad);
+    for (int i = 0; i < n_bad && i < rep.n_errors; i++) {
+        CHECK_INT(rep.errors[i].line, bad[i]);
+        CHECK(strstr(rep.errors[i].message, "castle") != NULL, "names the value: %s",
+              rep.errors[i].message);
+    }
+    CHECK_INT(count(), N_ROWS);
+
+    /* every row as generated */
+    inv_gen g;
+    listing l, got;
+    inv_init(&g, 3, N_ROWS);
+    arena a;
+    arena_init(&a, 0);
+    int wrong = 0;
+    while (inv_next(&g, &l) == 0) {
+        if (g.i % 250)
+            continue;
+        if (st->ops->listing_get(st, ten.id, l.id, &a, &got, &err) != 0) {
+            wrong++;
+            continue;
+        }
+        wrong += got.price != l.price || got.type != l.type || got.tx != l.tx ||
+                 got.bedrooms != l.bedrooms || strcmp(got.locality, l.locality) != 0 ||
+                 strcmp(got.project, l.project) != 0 || got.status != l.status ||
+                 fabs(got.latitude - l.latitude) > 1e-5 ||
+                 (l.amenities && strcmp(got.amenities, l.amenities) != 0);
+    }
+    CHECK_INT(wrong, 0);
+
+    /* again, 1,000 more on every price: updated in place */
+    write_csv(path, 1000, bad, &n_bad);
+    CHECK_INT(import_file(st, &ten, path, &rep, &err), 0);
+    CHECK_INT(rep.imported, N_ROWS);
+    CHECK_INT(count(), N_ROWS);
+    inv_init(&g, 3, N_ROWS);
+    inv_next(&g, &l);
+    CHECK(st->ops->listing_get(st, ten.id, l.id, &a, &got, &err) == 0 &&
+          got.price == l.price + 1000, "price updated in place");
+    int n = 0;
+    CHECK(st->ops->listing_text_count(st, "\"lakeside\"", 1000000, &n, &err) == 0, "count");
+    int want = 0;
+    inv_init(&g, 3, N_ROWS);
+    while (inv_next(&g, &l) == 0) {
+        char buf[1200];
+        snprintf(buf, sizeof buf, "%s %s %s %s %s", l.title, l.project, l.developer,
+                 l.description, l.amenities ? l.amenities : "");
+        for (char *p = buf; *p; p++)
+            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+        want += strstr(buf, "lakeside") != NULL;
+    }
+    CHECK_INT(n, want);     /* re-importing the same texts left the index as it was */
+    arena_release(&a);
+}
+
+TEST(test_reso_file_mapped_and_piped)
+{
+    const char *doc =
+        "{\"@odata.context\": \"x\", \"value\": [\n"
+        "  {\"ListingKey\": \"RESO-1\", \"ListPrice\": 25000000, \"BedroomsTotal\": 4,\n"
+        "   \"BathroomsTotalInteger\": 4, \"LivingArea\": 3200, \"City\": \"Bangalore\",\n"
+        "   \"SubdivisionName\": \"Whitefield\", \"PropertyType\": \"Residential\",\n"
+        "   \"PropertySubType\": \"Single Family Residence\", \"StandardStatus\": \"Active\",\n"
+        "   \"Latitude\": 12.97, \"Longitude\": 77.75},\n"
+        "  {\"ListingKey\": \"RESO-2\", \"ListPrice\": 40000, \"PropertyType\": \"ResidentialLease\",\n"
+        "   \"PropertySubType\": \"Apartment\", \"LeaseAmountFrequency\": \"Monthly\",\n"
+        "   \"StandardStatus\": \"ActiveUnderContract\", \"BedroomsTotal\": 2},\n"
+        "  {\"ListingKey\": \"RESO-3\", \"ListPrice\": \"lots\", \"PropertyType\": \"Land\"}\n"
+        "]}\n";
+    char path[128];
+    snprintf(path, sizeof path, "%s/reso.json", dir);
+    FILE *f = fopen(path, "w");
+    fputs(doc, f);
+    fclose(f);
+    import_report rep;
+    pt_error err = {0};
+    CHECK_INT(import_file(st, &ten, path, &rep, &err), 0);
+    CHECK_INT(rep.imported, 2);
+    CHECK_INT(rep.rejected, 1);
+    CHECK_INT(rep.errors[0].line, 10);
+    arena a;
+    arena_init(&a, 0);
+    listing l;
+    CHECK(st->ops->listing_get(st, ten.id, "RESO-1", &a, &l, &err) == 0, "reso 1");
+    CHECK_INT(l.type, PTYPE_VILLA);
+    CHECK_INT(l.tx, TX_BUY);
+    CHECK_INT(l.bedrooms, 4);
+    CHECK_STR(l.locality, "Whitefield");
+    CHECK(st->ops->listing_get(st, ten.id, "RESO-2", &a, &l, &err) == 0, "reso 2");
+    CHECK_INT(l.tx, TX_RENT);
+    CHECK_INT(l.price, 480000);    /* a monthly lease is stored per year */
+
+    /* the same through a pipe: read, not mapped */
+    char fifo[128];
+    snprintf(fifo, sizeof fifo, "%s/pipe.json", dir);
+    CHECK(mkfifo(fifo, 0600) == 0, "mkfifo");
+    pid_t pid = fork();
+    if (pid == 0) {
+        FILE *w = fopen(fifo, "w");
+        if (w) {
+            fputs(doc, w);
+            fclose(w);
+        }
+        _exit(0);
+    }
+    CHECK_INT(import_file(st, &ten, fifo, &rep, &err), 0);
+    CHECK_INT(rep.imported, 2);
+    CHECK_INT(rep.rejected, 1);
+    int status = 0;
+    waitpid(pid, &status, 0);
+
+    /* CSV through a pipe streams too, with its line numbers */
+    const char *csv = "id,title,price,property_type,transaction\nP1,Piped,100,villa,sale\n"
+                      "P2,Bad,100,castle,sale\nP3,Piped three,300,plot,sale\n";
+    char fifo2[128];
+    snprintf(fifo2, sizeof fifo2, "%s/pipe.csv", dir);
+    CHECK(mkfifo(fifo2, 0600) == 0, "mkfifo");
+    pid = fork();
+    if (pid == 0) {
+        FILE *w = fopen(fifo2, "w");
+        if (w) {
+            fputs(csv, w);
+            fclose(w);
+        }
+        _exit(0);
+    }
+    CHECK_INT(import_file(st, &ten, fifo2, &rep, &err), 0);
+    CHECK_INT(rep.imported, 2);
+    CHECK_INT(rep.rejected, 1);
+    CHECK_INT(rep.errors[0].line, 3);
+    waitpid(pid, &status, 0);
+    arena_release(&a);
+}
+
+/* A store that fails the 2,000th upsert: batches of 700 before it stay. */
+static int upserts;
+static int failing_upsert(store *s, tenant_id t, const listing *l, pt_error *err)
+{
+    if (++upserts == 2000)
+        return pt_fail(err, PT_ERR_STORE, "disk on fire");
+    return store_sqlite_ops.listing_upsert(s, t, l, err);
+}
+
+TEST(test_failure_keeps_committed_batches)
+{
+    pt_error err = {0};
+    tenant t2 = ten;
+    snprintf(t2.slug, sizeof t2.slug, "imp2");
+    CHECK(st->ops->tenant_create(st, &t2, "k2", &err) == 0, "tenant 2");
+    char path[128];
+    long bad[16];
+    int n_bad;
+    snprintf(path, sizeof path, "%s/inv2.csv", dir);
+    write_csv(path, 0, bad, &n_bad);
+    store_ops ops = store_sqlite_ops;
+    ops.listing_upsert = failing_upsert;
+    store s2 = {&ops, st->impl};
+    upserts = 0;
+    import_report rep;
+    CHECK_INT(import_file(&s2, &t2, path, &rep, &err), -PT_ERR_STORE);
+    CHECK(strstr(err.msg, "disk on fire") != NULL, "the store's message: %s", err.msg);
+    CHECK_INT(rep.imported, 1400);         /* two whole batches of 700 */
+    int64_t n = -1;
+    CHECK(st->ops->listing_count(st, t2.id, &n, &err) == 0, "count");
+    CHECK_INT(n, 1400);
+    /* and the store is usable again, out of bulk mode */
+    pt_error_clear(&err);
+    listing z;
+    memset(&z, 0, sizeof z);
+    z.id = "Z";
+    z.title = "z";
+    z.bedrooms = z.units_available = -1;
+    z.bathrooms = z.area_sqft = z.rental_yield = -1;
+    memcpy(z.currency, "INR", 4);
+    CHECK_INT(st->ops->listing_upsert(st, 987654, &z, &err), -PT_ERR_NOT_FOUND);
+}
+
+TEST_MAIN(setup(); RUN(test_csv_file_batches_and_reimport); RUN(test_reso_file_mapped_and_piped);
+          RUN(test_failure_keeps_committed_batches); teardown();)
