@@ -33,6 +33,8 @@
  * Not for: conversation state, replies, or the CLI (which calls these).
  */
 #include "nlu/entities_int.h"
+#include "util/buf.h"
+#include "util/jsonw.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -318,146 +320,19 @@ const char *nlu_sentiment_name(nlu_sentiment_label l)
     return names[l];
 }
 
-/* ---- the JSON writer ------------------------------------------------------------
+/* ---- the JSON line ---------------------------------------------------------------
  *
- * Writes the same bytes as jansson's json_dumps(JSON_PRESERVE_ORDER |
+ * The same bytes as jansson's json_dumps(JSON_PRESERVE_ORDER |
  * JSON_REAL_PRECISION(6)) of the object (", " and ": " separators, "\uXXXX"
- * in capitals for control characters, reals with "%.6g" and a ".0" when
- * they look like integers), without building a tree: the CLI prints one
- * line per message and the tree cost more than the analysis.
- * tests/unit/test_nlu_eval.c compares the two on every labelled message. */
+ * in capitals for control characters), written with util/jsonw instead of a
+ * tree: the CLI prints one line per message and the tree cost more than the
+ * analysis.  tests/unit/test_nlu_eval.c compares the two on every labelled
+ * message. */
 
-typedef struct jw {
-    char *p;
-    size_t n, cap;
-    bool oom;
-} jw;
-
-static void jw_put(jw *w, const char *s, size_t n)
+/* x rounded to 4 decimals (confidences and scores are not more precise). */
+static double round4(double x)
 {
-    if (w->oom)
-        return;
-    if (w->n + n + 1 > w->cap) {
-        size_t cap = w->cap * 2;
-        while (cap < w->n + n + 1)
-            cap *= 2;
-        char *p = realloc(w->p, cap);
-        if (p == NULL) {
-            w->oom = true;
-            return;
-        }
-        w->p = p;
-        w->cap = cap;
-    }
-    memcpy(w->p + w->n, s, n);
-    w->n += n;
-}
-
-static void jw_lit(jw *w, const char *s)
-{
-    jw_put(w, s, strlen(s));
-}
-
-/* A JSON string of s; invalid UTF-8 becomes U+FFFD. */
-static void jw_str(jw *w, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *u = (const unsigned char *)(s ? s : "");
-    size_t len = strlen((const char *)u), i = 0, run = 0;
-    jw_put(w, "\"", 1);
-    while (i < len) {
-        unsigned char c = u[i];
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            i++;
-            run++;
-            continue;
-        }
-        jw_put(w, (const char *)u + i - run, run);
-        run = 0;
-        if (c >= 0x80) {
-            size_t k = utf8_valid_len(u + i, len - i);
-            if (k == 0) {
-                jw_put(w, "\xEF\xBF\xBD", 3);
-                i++;
-            } else {
-                jw_put(w, (const char *)u + i, k);
-                i += k;
-            }
-            continue;
-        }
-        char e[7] = {'\\', 0, 0, 0, 0, 0, 0};
-        size_t el = 2;
-        switch (c) {
-        case '"': e[1] = '"'; break;
-        case '\\': e[1] = '\\'; break;
-        case '\b': e[1] = 'b'; break;
-        case '\f': e[1] = 'f'; break;
-        case '\n': e[1] = 'n'; break;
-        case '\r': e[1] = 'r'; break;
-        case '\t': e[1] = 't'; break;
-        default:
-            e[1] = 'u';
-            e[2] = '0';
-            e[3] = '0';
-            e[4] = hex[c >> 4];
-            e[5] = hex[c & 15];
-            el = 6;
-            break;
-        }
-        jw_put(w, e, el);
-        i++;
-    }
-    jw_put(w, (const char *)u + i - run, run);
-    jw_put(w, "\"", 1);
-}
-
-/* x rounded to 4 decimals (confidences and scores are not more precise),
- * as jansson prints a real at precision 6. */
-static void jw_real4(jw *w, double x)
-{
-    char b[40];
-    if (!isfinite(x))
-        x = 0;
-    x = round(x * 10000.0) / 10000.0;
-    int n = snprintf(b, sizeof b, "%.6g", x);
-    if (n < 0 || n >= (int)sizeof b - 3)
-        n = snprintf(b, sizeof b, "0.0");
-    if (strchr(b, '.') == NULL && strchr(b, 'e') == NULL) {
-        b[n++] = '.';
-        b[n++] = '0';
-        b[n] = '\0';
-    }
-    /* "1e-05" -> "1e-5", "1e+20" -> "1e20" (jansson's exponent form) */
-    char *e = strchr(b, 'e');
-    if (e) {
-        char *d = e + 1, *q = e + 1;
-        if (*q == '+')
-            q++;
-        else if (*q == '-')
-            *d++ = *q++;
-        while (*q == '0' && q[1] != '\0')
-            q++;
-        memmove(d, q, strlen(q) + 1);
-        n = (int)strlen(b);
-    }
-    jw_put(w, b, (size_t)n);
-}
-
-static void jw_int(jw *w, long long v)
-{
-    char b[24];
-    int n = snprintf(b, sizeof b, "%lld", v);
-    jw_put(w, b, (size_t)n);
-}
-
-/* ", "key": " (or "key": at the start of an object). */
-static void jw_key(jw *w, bool *first, const char *key)
-{
-    if (!*first)
-        jw_put(w, ", ", 2);
-    *first = false;
-    jw_str(w, key);
-    jw_put(w, ": ", 2);
+    return isfinite(x) ? round(x * 10000.0) / 10000.0 : 0;
 }
 
 /* See nlu.h.  The caller frees the string; NULL when out of memory. */
@@ -465,102 +340,66 @@ char *nlu_result_to_json(const nlu_result *r)
 {
     if (r == NULL)
         return NULL;
-    jw w = {NULL, 0, 256 + (r->text ? strlen(r->text) * 6 : 0), false};
-    w.p = malloc(w.cap);
-    if (w.p == NULL)
-        return NULL;
-    bool top = true, f;
+    buf b = BUF_INIT(0);
+    jsonw w;
+    jw_init_spaced(&w, &b);
+    buf_reserve(&b, 256 + (r->text ? strlen(r->text) * 6 : 0));
+    jw_obj(&w);
+    jw_kstr(&w, "text", r->text ? r->text : "");
+    jw_kstr(&w, "language", r->language ? r->language : "en");
+    jw_key(&w, "intent");
+    jw_obj(&w);
+    jw_kstr(&w, "name", r->intent ? r->intent : "out_of_scope");
+    jw_key(&w, "confidence");
+    jw_real_prec(&w, round4(r->confidence), 6);
+    jw_end(&w);
 
-    jw_put(&w, "{", 1);
-    jw_key(&w, &top, "text");
-    jw_str(&w, r->text);
-    jw_key(&w, &top, "language");
-    jw_str(&w, r->language ? r->language : "en");
-    jw_key(&w, &top, "intent");
-    jw_lit(&w, "{\"name\": ");
-    jw_str(&w, r->intent ? r->intent : "out_of_scope");
-    jw_lit(&w, ", \"confidence\": ");
-    jw_real4(&w, r->confidence);
-    jw_put(&w, "}", 1);
-
-    jw_key(&w, &top, "entities");
-    jw_put(&w, "{", 1);
-    f = true;
+    jw_key(&w, "entities");
+    jw_obj(&w);
     if (r->found & NLU_BUDGET) {
-        jw_key(&w, &f, "budget");
-        jw_lit(&w, "{\"min\": ");
-        if (r->has_budget_min)
-            jw_int(&w, (long long)r->budget_min);
-        else
-            jw_lit(&w, "null");
-        jw_lit(&w, ", \"max\": ");
-        if (r->has_budget_max)
-            jw_int(&w, (long long)r->budget_max);
-        else
-            jw_lit(&w, "null");
-        jw_lit(&w, ", \"currency\": ");
-        if (r->currency[0])
-            jw_str(&w, r->currency);
-        else
-            jw_lit(&w, "null");
-        jw_put(&w, "}", 1);
+        jw_key(&w, "budget");
+        jw_obj(&w);
+        jw_kint_or_null(&w, "min", r->has_budget_min, (int64_t)r->budget_min);
+        jw_kint_or_null(&w, "max", r->has_budget_max, (int64_t)r->budget_max);
+        jw_kstr(&w, "currency", r->currency[0] ? r->currency : NULL);
+        jw_end(&w);
     }
-    if ((r->found & NLU_BEDROOMS) && r->bedrooms >= 0) {
-        jw_key(&w, &f, "bedrooms");
-        jw_int(&w, r->bedrooms);
-    }
-    if ((r->found & NLU_PTYPE) && ptype_name(r->type)) {
-        jw_key(&w, &f, "property_type");
-        jw_str(&w, ptype_name(r->type));
-    }
-    if ((r->found & NLU_TX) && tx_name(r->tx)) {
-        jw_key(&w, &f, "transaction");
-        jw_str(&w, tx_name(r->tx));
-    }
-    if ((r->found & NLU_PURPOSE) && purpose_name(r->purpose)) {
-        jw_key(&w, &f, "purpose");
-        jw_str(&w, purpose_name(r->purpose));
-    }
+    if ((r->found & NLU_BEDROOMS) && r->bedrooms >= 0)
+        jw_kint(&w, "bedrooms", r->bedrooms);
+    if ((r->found & NLU_PTYPE) && ptype_name(r->type))
+        jw_kstr(&w, "property_type", ptype_name(r->type));
+    if ((r->found & NLU_TX) && tx_name(r->tx))
+        jw_kstr(&w, "transaction", tx_name(r->tx));
+    if ((r->found & NLU_PURPOSE) && purpose_name(r->purpose))
+        jw_kstr(&w, "purpose", purpose_name(r->purpose));
     if ((r->found & NLU_LOCATIONS) && r->n_locations > 0) {
         int n = r->n_locations < NLU_MAX_LOCATIONS ? r->n_locations : NLU_MAX_LOCATIONS;
-        bool fl = true;
-        jw_key(&w, &f, "locations");
-        jw_put(&w, "[", 1);
+        jw_key(&w, "locations");
+        jw_arr(&w);
         for (int i = 0; i < n; i++)
-            if (r->locations[i]) {
-                if (!fl)
-                    jw_put(&w, ", ", 2);
-                fl = false;
+            if (r->locations[i])
                 jw_str(&w, r->locations[i]);
-            }
-        jw_put(&w, "]", 1);
+        jw_end(&w);
     }
-    if ((r->found & NLU_PHONE) && r->phone[0]) {
-        jw_key(&w, &f, "phone");
-        jw_str(&w, r->phone);
-    }
-    if ((r->found & NLU_EMAIL) && r->email && r->email[0]) {
-        jw_key(&w, &f, "email");
-        jw_str(&w, r->email);
-    }
-    if ((r->found & NLU_WHEN) && r->when[0]) {
-        jw_key(&w, &f, "when");
-        jw_str(&w, r->when);
-    }
-    jw_put(&w, "}", 1);
+    if ((r->found & NLU_PHONE) && r->phone[0])
+        jw_kstr(&w, "phone", r->phone);
+    if ((r->found & NLU_EMAIL) && r->email && r->email[0])
+        jw_kstr(&w, "email", r->email);
+    if ((r->found & NLU_WHEN) && r->when[0])
+        jw_kstr(&w, "when", r->when);
+    jw_end(&w);
 
-    jw_key(&w, &top, "sentiment");
-    jw_lit(&w, "{\"label\": ");
-    jw_str(&w, nlu_sentiment_name(r->sentiment));
-    jw_lit(&w, ", \"score\": ");
-    jw_real4(&w, r->sentiment_score);
-    jw_lit(&w, ", \"frustration\": ");
-    jw_int(&w, r->frustration);
-    jw_lit(&w, "}}");
-    if (w.oom) {
-        free(w.p);
+    jw_key(&w, "sentiment");
+    jw_obj(&w);
+    jw_kstr(&w, "label", nlu_sentiment_name(r->sentiment));
+    jw_key(&w, "score");
+    jw_real_prec(&w, round4(r->sentiment_score), 6);
+    jw_kint(&w, "frustration", r->frustration);
+    jw_end(&w);
+    jw_end(&w);
+    if (jw_finish(&w)) {
+        buf_free(&b);
         return NULL;
     }
-    w.p[w.n] = '\0';
-    return w.p;
+    return buf_detach(&b, NULL);
 }

@@ -2,6 +2,7 @@
  * jsonw.c - the streaming JSON writer; see jsonw.h.
  */
 #include "util/jsonw.h"
+#include "util/arena.h"
 #include "util/error.h"
 
 #include <math.h>
@@ -13,6 +14,19 @@ void jw_init(jsonw *w, buf *b)
 {
     memset(w, 0, sizeof *w);
     w->b = b;
+}
+
+void jw_init_spaced(jsonw *w, buf *b)
+{
+    jw_init(w, b);
+    w->spaced = true;
+}
+
+char *jw_finish_to_arena(jsonw *w, arena *a)
+{
+    char *out = jw_finish(w) == 0 ? arena_strdup(a, buf_cstr(w->b)) : NULL;
+    buf_free(w->b);
+    return out;
 }
 
 int jw_finish(const jsonw *w)
@@ -38,7 +52,7 @@ static bool begin_value(jsonw *w)
         return true;
     }
     if (w->need_comma[w->depth])
-        put(w, ",", 1);
+        put(w, ", ", w->spaced ? 2 : 1);
     w->need_comma[w->depth] = true;
     return w->err == 0;
 }
@@ -110,7 +124,7 @@ static size_t utf8_len(const unsigned char *p, size_t n)
 
 static void put_escaped(jsonw *w, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
+    static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
     /* the common case: printable ASCII only, copied in one go */
     size_t plain = 0;
@@ -179,10 +193,10 @@ void jw_key(jsonw *w, const char *key)
         return;
     }
     if (w->need_comma[w->depth])
-        put(w, ",", 1);
+        put(w, ", ", w->spaced ? 2 : 1);
     w->need_comma[w->depth] = true;
     put_escaped(w, key, strlen(key));
-    put(w, ":", 1);
+    put(w, ": ", w->spaced ? 2 : 1);
     w->after_key = true;
 }
 
@@ -245,7 +259,7 @@ void jw_real(jsonw *w, double v)
             char ibuf[24];
             char *digits = format_int(ibuf, ll < 0 ? -ll : ll);
             size_t nd = (size_t)(ibuf + 24 - digits), pos = 0;
-            if (ll < 0)
+            if (signbit(v))                     /* -0.0 keeps its sign */
                 tmp[pos++] = '-';
             if (nd <= (size_t)k) {              /* 0.05: leading zeros */
                 tmp[pos++] = '0';
@@ -275,6 +289,38 @@ void jw_real(jsonw *w, double v)
     if (strpbrk(tmp, ".eEn") == NULL && n + 2 < (int)sizeof tmp) {
         memcpy(tmp + n, ".0", 3);
         n += 2;
+    }
+    put(w, tmp, (size_t)n);
+}
+
+void jw_real_prec(jsonw *w, double v, int precision)
+{
+    char tmp[48];
+    if (!isfinite(v)) {
+        jw_null(w);
+        return;
+    }
+    if (!begin_value(w))
+        return;
+    if (precision < 1 || precision > 17)
+        precision = 17;
+    int n = snprintf(tmp, sizeof tmp - 3, "%.*g", precision, v);
+    if (strchr(tmp, '.') == NULL && strchr(tmp, 'e') == NULL) {
+        tmp[n++] = '.';
+        tmp[n++] = '0';
+        tmp[n] = '\0';
+    }
+    char *e = strchr(tmp, 'e');
+    if (e) {   /* "1e+21" -> "1e21", "1e-05" -> "1e-5" */
+        char *d = e + 1, *q = e + 1;
+        if (*q == '+')
+            q++;
+        else if (*q == '-')
+            *d++ = *q++;
+        while (*q == '0' && q[1] != '\0')
+            q++;
+        memmove(d, q, strlen(q) + 1);
+        n = (int)strlen(tmp);
     }
     put(w, tmp, (size_t)n);
 }
@@ -319,4 +365,22 @@ void jw_knull(jsonw *w, const char *key)
 {
     jw_key(w, key);
     jw_null(w);
+}
+
+void jw_kint_or_null(jsonw *w, const char *key, bool has, int64_t v)
+{
+    jw_key(w, key);
+    if (has)
+        jw_int(w, v);
+    else
+        jw_null(w);
+}
+
+void jw_kreal_or_null(jsonw *w, const char *key, bool has, double v)
+{
+    jw_key(w, key);
+    if (has)
+        jw_real(w, v);
+    else
+        jw_null(w);
 }

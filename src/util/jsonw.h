@@ -10,6 +10,9 @@
  * that reads back exactly, always with a '.' or exponent so they read back
  * as reals; NaN and infinities as null.
  *
+ * Style: compact by default; jw_init_spaced() writes ", " and ": " between
+ * members, as jansson does without JSON_COMPACT (the `proptalk nlu` lines).
+ *
  * Errors are sticky: after an allocation failure or a cap hit every call is
  * a no-op and jw_finish() returns the error.  Nesting deeper than
  * JSONW_MAX_DEPTH is an error too.
@@ -34,11 +37,16 @@ typedef struct jsonw {
     int err;                             /* 0 or -PT_ERR_* */
     bool need_comma[JSONW_MAX_DEPTH + 1];
     bool after_key;
+    bool spaced;                         /* ", " and ": " separators */
     char close[JSONW_MAX_DEPTH + 1];     /* '}' or ']' per open level */
 } jsonw;
 
 void jw_init(jsonw *w, buf *b);
+void jw_init_spaced(jsonw *w, buf *b);
 int jw_finish(const jsonw *w);           /* 0, or the first error; also when left open */
+/* The finished text copied into a, and w's buf freed; NULL on any error. */
+struct arena;
+char *jw_finish_to_arena(jsonw *w, struct arena *a);
 
 void jw_obj(jsonw *w);
 void jw_arr(jsonw *w);
@@ -49,6 +57,9 @@ void jw_str(jsonw *w, const char *s);    /* NULL writes null */
 void jw_strn(jsonw *w, const char *s, size_t n);
 void jw_int(jsonw *w, int64_t v);
 void jw_real(jsonw *w, double v);
+/* v with `precision` significant digits, as jansson's JSON_REAL_PRECISION
+ * prints it ("%.*g", a ".0" on integers, exponents as "1e21", "1e-5"). */
+void jw_real_prec(jsonw *w, double v, int precision);
 void jw_bool(jsonw *w, bool v);
 void jw_null(jsonw *w);
 
@@ -58,5 +69,8 @@ void jw_kint(jsonw *w, const char *key, int64_t v);
 void jw_kreal(jsonw *w, const char *key, double v);
 void jw_kbool(jsonw *w, const char *key, bool v);
 void jw_knull(jsonw *w, const char *key);
+/* key + value, or key + null when !has */
+void jw_kint_or_null(jsonw *w, const char *key, bool has, int64_t v);
+void jw_kreal_or_null(jsonw *w, const char *key, bool has, double v);
 
 #endif
