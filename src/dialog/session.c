@@ -77,24 +77,12 @@ void dialog_slots_write(jsonw *w, const slots *sl)
 {
     jw_obj(w);
     jw_kstr(w, "purpose", purpose_name(sl->purpose));
-    jw_key(w, "budget_min");
-    if (sl->has_budget_min)
-        jw_int(w, sl->budget_min);
-    else
-        jw_null(w);
-    jw_key(w, "budget_max");
-    if (sl->has_budget_max)
-        jw_int(w, sl->budget_max);
-    else
-        jw_null(w);
+    jw_kint_or_null(w, "budget_min", sl->has_budget_min, sl->budget_min);
+    jw_kint_or_null(w, "budget_max", sl->has_budget_max, sl->budget_max);
     jw_kstr(w, "currency", sl->currency[0] ? sl->currency : NULL);
     jw_kstr(w, "property_type", ptype_name(sl->type));
     jw_kstr(w, "transaction", tx_name(sl->tx));
-    jw_key(w, "bedrooms");
-    if (sl->bedrooms >= 0)
-        jw_int(w, sl->bedrooms);
-    else
-        jw_null(w);
+    jw_kint_or_null(w, "bedrooms", sl->bedrooms >= 0, sl->bedrooms);
     jw_key(w, "locations");
     jw_arr(w);
     for (int i = 0; i < sl->n_locations; i++)
@@ -140,14 +128,6 @@ static void slots_from_json(slots *sl, json_t *o)
             break;
         copy_str(sl->locations[sl->n_locations++], sizeof sl->locations[0], it);
     }
-}
-
-/* Finishes a record written with w into a's copy; NULL when out of memory. */
-static char *finish_to_arena(jsonw *w, buf *b, arena *a)
-{
-    char *out = jw_finish(w) == 0 ? arena_strdup(a, buf_cstr(b)) : NULL;
-    buf_free(b);
-    return out;
 }
 
 static int geti(json_t *o, const char *k, int def)
@@ -217,7 +197,7 @@ char *session_to_json(const session *s, arena *a)
     jw_kbool(&w, "welcomed_back", s->welcomed_back);
     jw_kint(&w, "last_coaching_turn", s->last_coaching_turn);
     jw_end(&w);
-    return finish_to_arena(&w, &b, a);
+    return jw_finish_to_arena(&w, a);
 }
 
 void session_from_json(session *s, const char *text)
@@ -325,7 +305,7 @@ char *profile_to_json(const profile *p, arena *a)
     jw_kstr(&w, "temperature", p->temperature);
     jw_kint(&w, "appointments", p->appointments);
     jw_end(&w);
-    return finish_to_arena(&w, &b, a);
+    return jw_finish_to_arena(&w, a);
 }
 
 void profile_from_json(profile *p, const char *text)

@@ -543,34 +543,14 @@ static void listing_write(jsonw *w, const listing *l)
     jw_kstr(w, "city", l->city);
     jw_kstr(w, "property_type", ptype_name(l->type));
     jw_kstr(w, "transaction", listing_tx_name(l->tx));
-    jw_key(w, "bedrooms");
-    if (l->bedrooms >= 0)
-        jw_int(w, l->bedrooms);
-    else
-        jw_null(w);
-    jw_key(w, "bathrooms");
-    if (l->bathrooms >= 0)
-        jw_real(w, l->bathrooms);
-    else
-        jw_null(w);
-    jw_key(w, "area_sqft");
-    if (l->area_sqft > 0)
-        jw_real(w, l->area_sqft);
-    else
-        jw_null(w);
+    jw_kint_or_null(w, "bedrooms", l->bedrooms >= 0, l->bedrooms);
+    jw_kreal_or_null(w, "bathrooms", l->bathrooms >= 0, l->bathrooms);
+    jw_kreal_or_null(w, "area_sqft", l->area_sqft > 0, l->area_sqft);
     jw_kint(w, "price", l->price);
     jw_kstr(w, "currency", l->currency);
-    jw_key(w, "units_available");
-    if (l->units_available >= 0)
-        jw_int(w, l->units_available);
-    else
-        jw_null(w);
+    jw_kint_or_null(w, "units_available", l->units_available >= 0, l->units_available);
     jw_kstr(w, "status", lstatus_name(l->status));
-    jw_key(w, "rental_yield");
-    if (l->rental_yield > 0)
-        jw_real(w, l->rental_yield);
-    else
-        jw_null(w);
+    jw_kreal_or_null(w, "rental_yield", l->rental_yield > 0, l->rental_yield);
     jw_kstr(w, "completion_date", l->completion_date);
     jw_end(w);
 }
@@ -651,9 +631,7 @@ static char *answer_json(const chat_request *req, const session *s,
     }
     jw_kint(&w, "response_time_ms", (int64_t)((now_seconds() - started) * 1000 + 0.5));
     jw_end(&w);
-    char *out = jw_finish(&w) == 0 ? arena_strdup(a, buf_cstr(&b)) : NULL;
-    buf_free(&b);
-    return out;
+    return jw_finish_to_arena(&w, a);
 }
 
 /* The slots as JSON text in a (the lead's copy). */
@@ -663,9 +641,7 @@ static char *slots_text(const slots *sl, arena *a)
     jsonw w;
     jw_init(&w, &b);
     dialog_slots_write(&w, sl);
-    char *out = jw_finish(&w) == 0 ? arena_strdup(a, buf_cstr(&b)) : NULL;
-    buf_free(&b);
-    return out;
+    return jw_finish_to_arena(&w, a);
 }
 
 static int chat_turn(engine *e, tenant_rt *rt, const chat_request *req, arena *a, char **json,
