@@ -127,6 +127,20 @@ static int run_turn(store *s, tenant_id t, const char *sess, const char *user, p
     return rc;
 }
 
+/* Whether a whole turn commits on s once faults are off again (after
+ * fault n; prefix keeps the sessions of different tests apart). */
+static bool turn_after_fault(store *s, tenant_id t, const char *prefix, int n)
+{
+    char sess[40], user[40];
+    pt_error err = {0};
+    snprintf(sess, sizeof sess, "%s-%d", prefix, n);
+    snprintf(user, sizeof user, "%s-u%d", prefix, n);
+    if (run_turn(s, t, sess, user, &err) == 0)
+        return true;
+    fprintf(stderr, "%s fault %d: %s\n", prefix, n, err.msg);
+    return false;
+}
+
 /* 0: nothing of the turn, 1: all of it, -1: a part (the failure). */
 static int turn_state(const char *path, const char *sess, const char *user)
 {
@@ -175,14 +189,7 @@ static void fault_turns(bool sticky)
         if (rc && err.code != PT_ERR_NOMEM && err.code != PT_ERR_STORE)
             fprintf(stderr, "unexpected error %d: %s\n", err.code, err.msg);
         /* the handle recovers once memory is back */
-        char sess2[40], user2[40];
-        snprintf(sess2, sizeof sess2, "after-%d", n);
-        snprintf(user2, sizeof user2, "after-u%d", n);
-        pt_error_clear(&err);
-        if (run_turn(s, t.id, sess2, user2, &err) != 0) {
-            fprintf(stderr, "after fault %d: %s\n", n, err.msg);
-            unusable++;
-        }
+        unusable += !turn_after_fault(s, t.id, "after", n);
         if (!fault_fired)
             break;
     }
@@ -245,14 +252,7 @@ static void fault_batch(bool sticky)
             if (rc && tw[i].rc != rc)
                 wrong++;
         }
-        char sess2[40], user2[40];
-        snprintf(sess2, sizeof sess2, "bafter-%d", n);
-        snprintf(user2, sizeof user2, "bafter-u%d", n);
-        pt_error_clear(&err);
-        if (run_turn(s, t.id, sess2, user2, &err) != 0) {
-            fprintf(stderr, "after batch fault %d: %s\n", n, err.msg);
-            unusable++;
-        }
+        unusable += !turn_after_fault(s, t.id, "bafter", n);
         if (!fault_fired)
             break;
     }
