@@ -45,7 +45,7 @@ static bool cue_in(const dialog_env *env, lang l, const char *key, const char *m
     const pack_template *t = pack_template_get(env->pack, l, key);
     if (t == NULL || t->text == NULL)
         return false;
-    const char *list = fold(env->arena, t->text);
+    const char *list = t->folded ? t->folded : fold(env->arena, t->text);
     while (*list) {
         const char *bar = strchr(list, '|');
         size_t n = bar ? (size_t)(bar - list) : strlen(list);

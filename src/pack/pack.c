@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 
 #include <jansson.h>
+#include <utf8proc.h>
 
 #define PACK_FILE_MAX (8u << 20)   /* no pack file may be larger than this */
 #define PACK_NAME_MAX 63           /* longest {placeholder} name */
@@ -252,6 +253,25 @@ static int tmpl_parse(pack *p, const char *path, const char *key, json_t *val,
     if (out->text == NULL) {
         rc = -PT_ERR_NOMEM;
         goto done;
+    }
+    if (strncmp(key, "cue_", 4) == 0) {
+        /* folded once here, not on every message that is matched against it */
+        utf8proc_uint8_t *f = NULL;
+        utf8proc_ssize_t fn = utf8proc_map((const utf8proc_uint8_t *)out->text, 0, &f,
+                                           UTF8PROC_NULLTERM | UTF8PROC_STABLE |
+                                           UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD |
+                                           UTF8PROC_STRIPMARK);
+        out->folded = fn >= 0 && f ? pstrdup(p, (const char *)f, path, err) : NULL;
+        free(f);
+        if (fn < 0) {
+            rc = pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": \"%s\": text is not UTF-8",
+                         path, key);
+            goto done;
+        }
+        if (out->folded == NULL) {
+            rc = -PT_ERR_NOMEM;
+            goto done;
+        }
     }
     if (buttons == NULL || json_is_null(buttons))
         goto done;

@@ -33,6 +33,8 @@ typedef struct pack_button {
 
 typedef struct pack_template {
     const char *text;
+    const char *folded;           /* cue_* keys only: text case-folded without
+                                     accents, for matching inside messages */
     int n_buttons;
     const pack_button *buttons;
 } pack_template;
