@@ -46,6 +46,7 @@ static bool cue_in(const dialog_env *env, lang l, const char *key, const char *m
     if (t == NULL || t->text == NULL)
         return false;
     const char *list = t->folded ? t->folded : fold(env->arena, t->text);
+    size_t msg_len = strlen(msg);
     while (*list) {
         const char *bar = strchr(list, '|');
         size_t n = bar ? (size_t)(bar - list) : strlen(list);
@@ -53,12 +54,8 @@ static bool cue_in(const dialog_env *env, lang l, const char *key, const char *m
             list++, n--;
         while (n > 0 && list[n - 1] == ' ')
             n--;
-        if (n > 0) {
-            char phrase[128];
-            snprintf(phrase, sizeof phrase, "%.*s", (int)n, list);
-            if (strstr(msg, phrase))
-                return true;
-        }
+        if (n > 0 && memmem(msg, msg_len, list, n))
+            return true;
         if (bar == NULL)
             break;
         list = bar + 1;
