@@ -1,12 +1,13 @@
 /*
  * commit.c - the group committer; see commit.h.
  *
- * The queue is an intrusive singly linked list of waiters, each on its
- * caller's stack: submitting allocates nothing.  The thread swaps the whole
- * list out under the mutex (at most max_batch turns), writes it with the
- * mutex released, and then marks each waiter done and wakes it.  Each waiter
- * has its own condition variable, so a commit wakes exactly the threads
- * whose turns it carried.
+ * The queue is an intrusive singly linked list of commit_req, each owned by
+ * its submitter (on the stack of a blocking committer_submit, in the request
+ * arena of an asynchronous one): submitting allocates nothing.  The thread
+ * swaps the whole list out under the mutex (at most max_batch turns), writes
+ * it with the mutex released, and then calls each request's done callback,
+ * still without the mutex.  A blocking submitter's callback wakes exactly
+ * that thread (its own condition variable).
  */
 #include "engine/commit.h"
 #include "util/log.h"
@@ -15,24 +16,17 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-typedef struct waiter {
-    struct waiter *next;
-    store_turn *turn;
-    bool done;
-    pthread_cond_t cv;
-} waiter;
-
 struct committer {
     store *store;               /* owned */
     int max_batch;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t work;        /* signalled when the queue becomes non-empty or on stop */
-    waiter *head, *tail;        /* the queue, oldest first */
+    commit_req *head, *tail;    /* the queue, oldest first */
     bool stopping;
     unsigned long batches, turns;
     store_turn **batch;         /* max_batch slots, used by the thread only */
-    waiter **batch_w;
+    commit_req **batch_q;
 };
 
 static void *committer_main(void *arg)
@@ -46,27 +40,27 @@ static void *committer_main(void *arg)
             break;
         int n = 0;
         while (c->head && n < c->max_batch) {
-            waiter *w = c->head;
-            c->head = w->next;
-            c->batch_w[n] = w;
-            c->batch[n++] = w->turn;
+            commit_req *q = c->head;
+            c->head = q->next;
+            c->batch_q[n] = q;
+            c->batch[n++] = q->turn;
         }
         if (c->head == NULL)
             c->tail = NULL;
+        c->batches++;
+        c->turns += (unsigned long)n;
         pthread_mutex_unlock(&c->mu);
 
         pt_error err = {0};
         int rc = c->store->ops->turns_write(c->store, c->batch, n, &err);
         if (rc)
             log_error("group commit of %d turns failed: %s", n, err.msg);
-
-        pthread_mutex_lock(&c->mu);
-        c->batches++;
-        c->turns += (unsigned long)n;
+        /* a request may be freed by its callback: nothing of it is read after */
         for (int i = 0; i < n; i++) {
-            c->batch_w[i]->done = true;
-            pthread_cond_signal(&c->batch_w[i]->cv);
+            commit_req *q = c->batch_q[i];
+            q->done(q->turn, q->ctx);
         }
+        pthread_mutex_lock(&c->mu);
     }
     pthread_mutex_unlock(&c->mu);
     return NULL;
@@ -84,8 +78,8 @@ int committer_start(store *s, int max_batch, committer **out, pt_error *err)
     c->store = s;
     c->max_batch = max_batch > 0 ? max_batch : 256;
     c->batch = calloc((size_t)c->max_batch, sizeof *c->batch);
-    c->batch_w = calloc((size_t)c->max_batch, sizeof *c->batch_w);
-    if (c->batch == NULL || c->batch_w == NULL) {
+    c->batch_q = calloc((size_t)c->max_batch, sizeof *c->batch_q);
+    if (c->batch == NULL || c->batch_q == NULL) {
         rc = pt_fail(err, PT_ERR_NOMEM, "committer: out of memory");
         goto fail;
     }
@@ -101,32 +95,60 @@ int committer_start(store *s, int max_batch, committer **out, pt_error *err)
     return 0;
 fail:
     free(c->batch);
-    free(c->batch_w);
+    free(c->batch_q);
     store_close(c->store);
     free(c);
     return rc;
 }
 
-int committer_submit(committer *c, store_turn *t)
+void committer_submit_async(committer *c, commit_req *q)
 {
-    waiter w = {.turn = t};
-    pthread_cond_init(&w.cv, NULL);
+    q->next = NULL;
     pthread_mutex_lock(&c->mu);
     if (c->stopping) {
         pthread_mutex_unlock(&c->mu);
-        pthread_cond_destroy(&w.cv);
-        return t->rc = pt_fail(&t->err, PT_ERR_UNAVAILABLE, "the server is shutting down");
+        q->turn->rc = pt_fail(&q->turn->err, PT_ERR_UNAVAILABLE, "the server is shutting down");
+        q->done(q->turn, q->ctx);
+        return;
     }
     if (c->tail)
-        c->tail->next = &w;
+        c->tail->next = q;
     else
-        c->head = &w;
-    c->tail = &w;
+        c->head = q;
+    c->tail = q;
     pthread_cond_signal(&c->work);
-    while (!w.done)
-        pthread_cond_wait(&w.cv, &c->mu);
     pthread_mutex_unlock(&c->mu);
+}
+
+/* A blocking submitter, waiting on its own condition variable. */
+typedef struct sync_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+} sync_wait;
+
+static void sync_done(store_turn *t, void *ctx)
+{
+    sync_wait *w = ctx;
+    pthread_mutex_lock(&w->mu);
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+int committer_submit(committer *c, store_turn *t)
+{
+    sync_wait w = {.done = false};
+    commit_req q = {.turn = t, .done = sync_done, .ctx = &w};
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    committer_submit_async(c, &q);
+    pthread_mutex_lock(&w.mu);
+    while (!w.done)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
     pthread_cond_destroy(&w.cv);
+    pthread_mutex_destroy(&w.mu);
     return t->rc;
 }
 
@@ -143,7 +165,7 @@ void committer_stop(committer *c)
     pthread_mutex_destroy(&c->mu);
     store_close(c->store);
     free(c->batch);
-    free(c->batch_w);
+    free(c->batch_q);
     free(c);
 }
 

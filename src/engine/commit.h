@@ -12,6 +12,11 @@
  * of its data.  Under light load a batch is one turn and nothing waits;
  * under heavy load the batch grows and the cost per turn falls.
  *
+ * committer_submit_async does not wait: the committer calls back once the
+ * turn is durable, so an event-driven channel (the HTTP server suspends the
+ * connection) needs no thread per turn in flight, and every connection's
+ * turn can ride in the same batch.
+ *
  * Order: turns are written in the order they were submitted.  A session's
  * next turn is only submitted after its previous one returned (the session
  * lock), so a conversation's writes never overtake each other.
@@ -33,6 +38,26 @@ int committer_start(store *s, int max_batch, committer **out, pt_error *err);
 /* Queues t, waits until it is committed or has failed, and returns t->rc
  * (t->err holds the message).  After committer_stop began: PT_ERR_UNAVAILABLE. */
 int committer_submit(committer *c, store_turn *t);
+
+/* Called once per submitted turn, when t is durable (t->rc == 0) or has
+ * failed (t->rc and t->err).  It runs on the committer's thread (or on the
+ * submitter's, when the committer is stopping), so it must be short and
+ * must not block on anything a committed turn waits for. */
+typedef void (*commit_done_fn)(store_turn *t, void *ctx);
+
+/* A queued turn.  The caller owns the memory and keeps it, and the turn,
+ * alive until done has been called; next is the committer's. */
+typedef struct commit_req {
+    struct commit_req *next;
+    store_turn *turn;
+    commit_done_fn done;
+    void *ctx;
+} commit_req;
+
+/* Queues q->turn and returns at once; q->done(q->turn, q->ctx) follows
+ * exactly once.  After committer_stop began, done is called before this
+ * returns, with PT_ERR_UNAVAILABLE. */
+void committer_submit_async(committer *c, commit_req *q);
 
 /* Writes what is queued, stops the thread, closes the store.  NULL is a no-op. */
 void committer_stop(committer *c);

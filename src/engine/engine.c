@@ -644,57 +644,131 @@ static char *slots_text(const slots *sl, arena *a)
     return jw_finish_to_arena(&w, a);
 }
 
-static int chat_turn(engine *e, tenant_rt *rt, const chat_request *req, arena *a, char **json,
-                     pt_error *err)
-{
-    int rc = 0;
-    double started = now_seconds();
-    store *st = NULL;
-    bool locked = false, in_turn = false;
-    uint64_t token = 0;
-    char *lock_key = arena_printf(a, "%lld:%s", (long long)rt->t.id, req->session_id);
-    time_t now = req->now ? req->now : time(NULL);
+/* A turn between its dialog and its answer: what the commit callback and
+ * engine_chat_finish need, in the request arena.  The session lock is held
+ * from chat_start until the turn is durable (or failed); rt until finish. */
+struct chat_async {
+    engine *e;
+    tenant_rt *rt;
+    chat_request req;           /* a copy; its strings are the caller's */
+    arena *a;
+    double started;
+    char *lock_key;
+    uint64_t token;
     session s;
     profile p;
     reply r;
-    nlu_result nres, *n = NULL;
+    nlu_result nres;
+    const nlu_result *n;        /* &nres, or NULL for a button press */
+    store_lead lead;
+    store_turn tw;
+    commit_req q;
+    chat_done_fn done;
+    void *ctx;
+};
 
-    if (lock_key == NULL)
+/* Counts a finished turn for /metrics. */
+static void turn_account(engine *e, double started, int rc)
+{
+    double secs = now_seconds() - started;
+    atomic_fetch_add(&e->chat_total, 1);
+    if (rc)
+        atomic_fetch_add(&e->chat_errors, 1);
+    int b = 0;
+    while (b < LAT_BUCKETS && secs > lat_bounds[b])
+        b++;
+    atomic_fetch_add(&e->lat_bucket[b], 1);
+    atomic_fetch_add(&e->lat_sum_us, (unsigned long)(secs * 1e6));
+}
+
+/* The committer's callback: the turn is durable (or failed).  The decoded
+ * state is remembered (or forgotten) before the session lock is given back,
+ * so the session's next turn starts from it; then the channel is told. */
+static void turn_durable(store_turn *t, void *ctx)
+{
+    chat_async *ca = ctx;
+    engine *e = ca->e;
+    tenant_id tid = ca->rt->t.id;
+    if (t->rc) {
+        state_cache_drop(e->cache, STATE_SESSION, tid, ca->req.session_id);
+        state_cache_drop(e->cache, STATE_PROFILE, tid, ca->req.user_id);
+    } else {
+        state_cache_put(e->cache, STATE_SESSION, tid, ca->req.session_id, &ca->s, sizeof ca->s);
+        state_cache_put(e->cache, STATE_PROFILE, tid, ca->req.user_id, &ca->p, sizeof ca->p);
+    }
+    e->locks.ops->release(&e->locks, ca->lock_key, ca->token);
+    ca->done(ca->ctx);   /* ca may be gone after this */
+}
+
+/* Runs one turn up to its commit.  With a booking, or on an error, the turn
+ * ends here: *json (or the error) is the outcome and *pending stays NULL.
+ * Otherwise the turn goes to the committer and *pending is set; done(ctx)
+ * follows, then engine_chat_finish gives the answer.  On return without
+ * *pending, rt is the caller's to release. */
+static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *a,
+                      chat_done_fn done, void *ctx, chat_async **pending, char **json,
+                      pt_error *err)
+{
+    int rc = 0;
+    store *st = NULL;
+    bool locked = false, in_turn = false;
+    time_t now = req->now ? req->now : time(NULL);
+    chat_async *ca = arena_zalloc(a, sizeof *ca);
+
+    *pending = NULL;
+    if (ca == NULL)
         return pt_fail(err, PT_ERR_NOMEM, "out of memory");
-    rc = e->locks.ops->acquire(&e->locks, lock_key, &token, err);
+    ca->e = e;
+    ca->rt = rt;
+    ca->req = *req;
+    ca->a = a;
+    ca->started = now_seconds();
+    ca->done = done;
+    ca->ctx = ctx;
+    ca->lock_key = arena_printf(a, "%lld:%s", (long long)rt->t.id, req->session_id);
+    session *s = &ca->s;
+    profile *p = &ca->p;
+    reply *r = &ca->r;
+    if (ca->lock_key == NULL) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    rc = e->locks.ops->acquire(&e->locks, ca->lock_key, &ca->token, err);
     if (rc)
         goto done;
     locked = true;
     st = store_pool_get(e->pool);
 
     /* the state the last committed turn left: from memory, else the store */
-    session_init(&s, rt->t.language);
-    if (!state_cache_get(e->cache, STATE_SESSION, rt->t.id, req->session_id, &s, sizeof s)) {
+    session_init(s, rt->t.language);
+    if (!state_cache_get(e->cache, STATE_SESSION, rt->t.id, req->session_id, s, sizeof *s)) {
         char *sjson = NULL;
         rc = st->ops->session_get(st, rt->t.id, req->session_id, a, &sjson, err);
         if (rc)
             goto done;
         if (sjson)
-            session_from_json(&s, sjson);
+            session_from_json(s, sjson);
     }
-    if (!state_cache_get(e->cache, STATE_PROFILE, rt->t.id, req->user_id, &p, sizeof p)) {
+    if (!state_cache_get(e->cache, STATE_PROFILE, rt->t.id, req->user_id, p, sizeof *p)) {
         char *pjson = NULL;
         rc = st->ops->profile_get(st, rt->t.id, req->user_id, a, &pjson, err);
         if (rc)
             goto done;
-        profile_from_json(&p, pjson);
+        profile_from_json(p, pjson);
     }
 
     if (req->query && req->query[0]) {
-        nlu_context ctx = {.gazetteer = rt->gazetteer, .currency = rt->t.currency, .region = rt->t.region,
-                           .timezone = rt->t.timezone, .now = now};
-        rc = nlu_analyze(rt->own ? rt->own->model : e->model, &ctx, req->query, strlen(req->query), a, &nres);
+        nlu_context nctx = {.gazetteer = rt->gazetteer, .currency = rt->t.currency,
+                            .region = rt->t.region, .timezone = rt->t.timezone, .now = now};
+        rc = nlu_analyze(rt->own ? rt->own->model : e->model, &nctx, req->query,
+                         strlen(req->query), a, &ca->nres);
         if (rc) {
             rc = pt_fail(err, -rc, "nlu failed");
             goto done;
         }
-        n = &nres;
+        ca->n = &ca->nres;
     }
+    const nlu_result *n = ca->n;
     dialog_env env = {.tenant = &rt->t, .pack = rt->pack, .store = st, .session_id = req->session_id,
                       .user_id = req->user_id, .now = now, .arena = a,
                       .localities = rt->localities, .n_localities = rt->n_localities};
@@ -710,11 +784,11 @@ static int chat_turn(engine *e, tenant_rt *rt, const chat_request *req, arena *a
         }
     }
     const char *cb = req->callback_data && req->callback_data[0] ? req->callback_data : NULL;
-    rc = dialog_turn(&env, &s, &p, n, cb, &r, err);
+    rc = dialog_turn(&env, s, p, n, cb, r, err);
     if (rc)
         goto done;
 
-    if (r.book_slot > 0) {
+    if (r->book_slot > 0) {
         /* A booking is decided inside the write transaction (the slot may
          * have been taken since it was offered), and what the session keeps
          * depends on the outcome, so this turn is written on its own. */
@@ -724,11 +798,11 @@ static int chat_turn(engine *e, tenant_rt *rt, const chat_request *req, arena *a
         in_turn = true;
         int64_t appt = 0;
         pt_error berr = {0};
-        int brc = st->ops->appointment_book(st, rt->t.id, r.book_slot, req->user_id, req->session_id,
-                                            s.phone, &appt, &berr);
+        int brc = st->ops->appointment_book(st, rt->t.id, r->book_slot, req->user_id, req->session_id,
+                                            s->phone, &appt, &berr);
         if (brc == -PT_ERR_CONFLICT || brc == -PT_ERR_NOT_FOUND) {
             atomic_fetch_add(&e->booking_conflicts, 1);
-            rc = dialog_booking_failed(&env, &s, &r, err);
+            rc = dialog_booking_failed(&env, s, r, err);
             if (rc)
                 goto done;
         } else if (brc) {
@@ -736,63 +810,63 @@ static int chat_turn(engine *e, tenant_rt *rt, const chat_request *req, arena *a
             goto done;
         } else {
             atomic_fetch_add(&e->bookings, 1);
-            dialog_booking_done(&s, &p, &r, appt);
-            lead_score(&s, &p, NULL);
+            dialog_booking_done(s, p, r, appt);
+            lead_score(s, p, NULL);
         }
     }
-    if (s.state == ST_HUMAN_HANDOFF)
+    if (s->state == ST_HUMAN_HANDOFF)
         atomic_fetch_add(&e->handoffs, 1);
 
-    const char *lead_slots = slots_text(&s.slots, a);
-    store_lead lead = {.user_id = req->user_id, .session_id = req->session_id, .phone = s.phone[0] ? s.phone : NULL,
-                       .language = lang_name(s.language), .state = dialog_state_name(s.state),
-                       .temperature = p.temperature, .engagement_score = p.engagement_score,
-                       .intent_to_buy_score = p.intent_to_buy_score, .slots_json = lead_slots};
-    const char *pend = pending_slot_name(s.pending);
-    store_turn tw = {
+    const char *lead_slots = slots_text(&s->slots, a);
+    ca->lead = (store_lead){.user_id = req->user_id, .session_id = req->session_id,
+                            .phone = s->phone[0] ? s->phone : NULL,
+                            .language = lang_name(s->language), .state = dialog_state_name(s->state),
+                            .temperature = p->temperature, .engagement_score = p->engagement_score,
+                            .intent_to_buy_score = p->intent_to_buy_score, .slots_json = lead_slots};
+    const char *pend = pending_slot_name(s->pending);
+    store_turn *tw = &ca->tw;
+    *tw = (store_turn){
         .tenant = rt->t.id, .session_id = req->session_id, .user_id = req->user_id,
-        .session_json = session_to_json(&s, a),
+        .session_json = session_to_json(s, a),
         .user_text = req->query && req->query[0] ? req->query : arena_printf(a, "[button] %s", cb),
         .user_meta = arena_printf(a, "{\"intent\":\"%s\",\"callback_data\":%s}", n ? n->intent : "inform",
                                   cb ? "true" : "false"),
-        .assistant_text = r.text ? r.text : "",
-        .assistant_meta = arena_printf(a, "{\"state\":\"%s\",\"pending_slot\":%s%s%s}", dialog_state_name(s.state),
+        .assistant_text = r->text ? r->text : "",
+        .assistant_meta = arena_printf(a, "{\"state\":\"%s\",\"pending_slot\":%s%s%s}", dialog_state_name(s->state),
                                        pend ? "\"" : "", pend ? pend : "null", pend ? "\"" : ""),
-        .profile_json = profile_to_json(&p, a),
-        .lead = &lead,
+        .profile_json = profile_to_json(p, a),
+        .lead = &ca->lead,
     };
-    if (lead_slots == NULL || tw.session_json == NULL || tw.user_text == NULL || tw.user_meta == NULL ||
-        tw.assistant_meta == NULL || tw.profile_json == NULL) {
+    if (lead_slots == NULL || tw->session_json == NULL || tw->user_text == NULL || tw->user_meta == NULL ||
+        tw->assistant_meta == NULL || tw->profile_json == NULL) {
         rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
         goto done;
     }
-    store_turn *one = &tw;
-    if (in_turn) {
-        rc = st->ops->turns_write(st, &one, 1, err);
-        if (rc == 0 && tw.rc)
-            rc = pt_fail(err, -tw.rc, "%s", tw.err.msg);
-        if (rc == 0) {
-            in_turn = false;      /* a failed commit rolls back by itself */
-            rc = st->ops->turn_commit(st, err);
-        }
-    } else {
+    if (!in_turn) {
         /* the handle is not needed while the commit is awaited: others may
          * read with it, so the pool need not be as large as the thread count */
         store_pool_put(e->pool, st);
         st = NULL;
-        if (committer_submit(e->committer, &tw))
-            rc = pt_fail(err, -tw.rc, "%s", tw.err.msg);
+        ca->q = (commit_req){.turn = tw, .done = turn_durable, .ctx = ca};
+        *pending = ca;
+        committer_submit_async(e->committer, &ca->q);
+        return 0;   /* the lock is the committer's to give back now */
+    }
+    rc = st->ops->turns_write(st, &tw, 1, err);
+    if (rc == 0 && tw->rc)
+        rc = pt_fail(err, -tw->rc, "%s", tw->err.msg);
+    if (rc == 0) {
+        in_turn = false;      /* a failed commit rolls back by itself */
+        rc = st->ops->turn_commit(st, err);
     }
     if (rc) {
         state_cache_drop(e->cache, STATE_SESSION, rt->t.id, req->session_id);
         state_cache_drop(e->cache, STATE_PROFILE, rt->t.id, req->user_id);
         goto done;
     }
-    state_cache_put(e->cache, STATE_SESSION, rt->t.id, req->session_id, &s, sizeof s);
-    state_cache_put(e->cache, STATE_PROFILE, rt->t.id, req->user_id, &p, sizeof p);
-    /* built after the commit: the write lock is not held for it, and the
-     * reported time includes the commit */
-    *json = answer_json(req, &s, &p, n, &r, started, a);
+    state_cache_put(e->cache, STATE_SESSION, rt->t.id, req->session_id, s, sizeof *s);
+    state_cache_put(e->cache, STATE_PROFILE, rt->t.id, req->user_id, p, sizeof *p);
+    *json = answer_json(req, s, p, n, r, ca->started, a);
     if (*json == NULL)
         rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
 done:
@@ -801,22 +875,34 @@ done:
     if (st)
         store_pool_put(e->pool, st);
     if (locked)
-        e->locks.ops->release(&e->locks, lock_key, token);
-    double secs = now_seconds() - started;
-    atomic_fetch_add(&e->chat_total, 1);
-    if (rc)
-        atomic_fetch_add(&e->chat_errors, 1);
-    int b = 0;
-    while (b < LAT_BUCKETS && secs > lat_bounds[b])
-        b++;
-    atomic_fetch_add(&e->lat_bucket[b], 1);
-    atomic_fetch_add(&e->lat_sum_us, (unsigned long)(secs * 1e6));
+        e->locks.ops->release(&e->locks, ca->lock_key, ca->token);
+    turn_account(e, ca->started, rc);
     return rc;
 }
 
-int engine_chat(engine *e, const char *api_key, const chat_request *req, arena *a, char **json,
-                pt_error *err)
+int engine_chat_finish(engine *e, chat_async *ca, char **json, pt_error *err)
 {
+    int rc = 0;
+    *json = NULL;
+    if (ca->tw.rc) {
+        rc = pt_fail(err, -ca->tw.rc, "%s", ca->tw.err.msg);
+    } else {
+        /* built after the commit, so the reported time includes it */
+        *json = answer_json(&ca->req, &ca->s, &ca->p, ca->n, &ca->r, ca->started, ca->a);
+        if (*json == NULL)
+            rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
+    }
+    turn_account(e, ca->started, rc);
+    rt_release(ca->rt);
+    return rc;
+}
+
+int engine_chat_start(engine *e, const char *api_key, const chat_request *req, arena *a,
+                      chat_done_fn done, void *ctx, chat_async **pending, char **json,
+                      pt_error *err)
+{
+    *pending = NULL;
+    *json = NULL;
     if (api_key == NULL || api_key[0] == '\0')
         return pt_fail(err, PT_ERR_UNAUTHORIZED, "the X-API-Key header is required");
     if (strlen(api_key) > 256)
@@ -828,14 +914,72 @@ int engine_chat(engine *e, const char *api_key, const chat_request *req, arena *
     rc = tenant_acquire(e, NULL, api_key, &rt, err);
     if (rc)
         return rc;
-    rc = chat_turn(e, rt, req, a, json, err);
-    rt_release(rt);
+    rc = chat_start(e, rt, req, a, done, ctx, pending, json, err);
+    if (*pending == NULL)
+        rt_release(rt);
     return rc;
+}
+
+/* The blocking form: the calling thread waits for the commit. */
+typedef struct chat_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+} chat_wait;
+
+static void chat_wait_done(void *ctx)
+{
+    chat_wait *w = ctx;
+    pthread_mutex_lock(&w->mu);
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static int chat_blocking(engine *e, tenant_rt *rt, const chat_request *req, arena *a,
+                         char **json, pt_error *err)
+{
+    chat_wait w = {.done = false};
+    chat_async *ca = NULL;
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    int rc = chat_start(e, rt, req, a, chat_wait_done, &w, &ca, json, err);
+    if (ca) {
+        pthread_mutex_lock(&w.mu);
+        while (!w.done)
+            pthread_cond_wait(&w.cv, &w.mu);
+        pthread_mutex_unlock(&w.mu);
+        rc = engine_chat_finish(e, ca, json, err);   /* releases rt */
+    } else {
+        rt_release(rt);
+    }
+    pthread_cond_destroy(&w.cv);
+    pthread_mutex_destroy(&w.mu);
+    return rc;
+}
+
+int engine_chat(engine *e, const char *api_key, const chat_request *req, arena *a, char **json,
+                pt_error *err)
+{
+    *json = NULL;
+    if (api_key == NULL || api_key[0] == '\0')
+        return pt_fail(err, PT_ERR_UNAUTHORIZED, "the X-API-Key header is required");
+    if (strlen(api_key) > 256)
+        return pt_fail(err, PT_ERR_UNAUTHORIZED, "unknown API key");
+    int rc = validate(req, err);
+    if (rc)
+        return rc;
+    tenant_rt *rt = NULL;
+    rc = tenant_acquire(e, NULL, api_key, &rt, err);
+    if (rc)
+        return rc;
+    return chat_blocking(e, rt, req, a, json, err);
 }
 
 int engine_chat_slug(engine *e, const char *slug, const chat_request *req, arena *a, char **json,
                      pt_error *err)
 {
+    *json = NULL;
     int rc = validate(req, err);
     if (rc)
         return rc;
@@ -843,9 +987,7 @@ int engine_chat_slug(engine *e, const char *slug, const chat_request *req, arena
     rc = tenant_acquire(e, slug, NULL, &rt, err);
     if (rc)
         return rc;
-    rc = chat_turn(e, rt, req, a, json, err);
-    rt_release(rt);
-    return rc;
+    return chat_blocking(e, rt, req, a, json, err);
 }
 
 int engine_ready(engine *e, pt_error *err)

@@ -9,8 +9,10 @@
  * through the group committer, or one transaction with a booking -> unlock.
  * Messages of one session are handled one at a time, in arrival order.
  *
- * Channels (HTTP, terminal, later Telegram/WhatsApp) call engine_chat();
- * they never touch the dialog or the store directly for a turn.
+ * Channels (HTTP, terminal, later Telegram/WhatsApp) call engine_chat(), or
+ * engine_chat_start() + engine_chat_finish() when they would rather not hold
+ * a thread while the commit is awaited; they never touch the dialog or the
+ * store directly for a turn.
  *
  * Thread-safe: engine_chat may be called from many threads at once.
  */
@@ -77,6 +79,24 @@ int engine_chat(engine *e, const char *api_key, const chat_request *req, arena *
 /* The same for a tenant named by slug (terminal chat, tests). */
 int engine_chat_slug(engine *e, const char *slug, const chat_request *req, arena *a,
                      char **json, pt_error *err);
+
+/* engine_chat without a thread waiting for the commit, for event-driven
+ * channels.  The turn runs up to its commit; then either it has ended (an
+ * error, or a booking, which commits on its own): the return value and
+ * *json are the outcome and *pending is NULL; or *pending is set, and
+ * done(ctx) is called exactly once when the turn is durable or has failed,
+ * on the committer's thread (it must only wake the channel up), after which
+ * the channel calls engine_chat_finish(*pending) for the answer.  The arena
+ * a and the request's strings must live until then. */
+typedef struct chat_async chat_async;
+typedef void (*chat_done_fn)(void *ctx);
+int engine_chat_start(engine *e, const char *api_key, const chat_request *req, arena *a,
+                      chat_done_fn done, void *ctx, chat_async **pending, char **json,
+                      pt_error *err);
+
+/* The answer of a pending turn, once its done callback has run: *json in
+ * the turn's arena, or the error of its commit. */
+int engine_chat_finish(engine *e, chat_async *pending, char **json, pt_error *err);
 
 /* /ready: 0 when the store answers. */
 int engine_ready(engine *e, pt_error *err);

@@ -2,9 +2,12 @@
  * lock.h - per-conversation locks, behind a table of function pointers so a
  * Redis backend (locks shared by many instances) is one more file.
  *
- * "local" is an array of mutexes striped by a hash of (tenant, session):
+ * "local" is an array of locks striped by a hash of (tenant, session):
  * messages of one session are handled one at a time; two sessions may share
  * a stripe, which only serialises them, never mixes them.
+ *
+ * A lock is not owned by a thread: the thread that handles a turn takes it,
+ * and the committer's thread gives it back once the turn is durable.
  */
 #ifndef PT_LOCK_H
 #define PT_LOCK_H
@@ -21,6 +24,7 @@ typedef struct lock_ops {
     void (*close)(lock_backend *b);
     /* Blocks until the lock of key is held.  Returns a token for release. */
     int (*acquire)(lock_backend *b, const char *key, uint64_t *token, pt_error *err);
+    /* From any thread (see above). */
     void (*release)(lock_backend *b, const char *key, uint64_t token);
 } lock_ops;
 

@@ -52,6 +52,7 @@ struct http_server {
     struct MHD_Daemon *d;
     engine *e;
     int port;
+    atomic_int suspended;     /* connections suspended while their turn commits */
 };
 
 /* AUTH_JWT: a Bearer token (http/admin.c), checked with the headers,
@@ -96,6 +97,10 @@ struct http_req {
     admin_principal who;      /* AUTH_JWT rows, once authenticated */
     pt_error auth_err;        /* why AUTH_JWT failed (code 0: it did not) */
     bool large_slot;          /* holds one of LARGE_UPLOADS_MAX */
+    /* chat: the turn waiting for its commit, with the connection suspended */
+    chat_async *pending;
+    atomic_int durable;       /* see h_chat: 0, DURABLE_DONE, DURABLE_SUSPENDED */
+    bool suspended;
 };
 
 #define JSON_TYPE "application/json; charset=utf-8"
@@ -149,24 +154,76 @@ done:
     return rc;
 }
 
+/* The chat route does not hold its thread while the turn's commit is
+ * awaited.  engine_chat_start runs the turn up to the commit; the connection
+ * is suspended, and the committer's callback (chat_durable) resumes it;
+ * libmicrohttpd then calls the handler again, and engine_chat_finish gives
+ * the answer.  Either side may come first: r->durable is a two-party
+ * handshake, and whoever is second resumes (the callback, if the connection
+ * is already suspended) or does not suspend at all (the handler, if the
+ * turn is already durable).  So a connection is resumed exactly once, and
+ * only after it was suspended. */
+#define DURABLE_DONE 1
+#define DURABLE_SUSPENDED 2
+#define ROUTE_SUSPENDED 1   /* a handler's "answered later" */
+
+static void chat_durable(void *ctx)
+{
+    http_req *r = ctx;
+    if (atomic_exchange(&r->durable, DURABLE_DONE) == DURABLE_SUSPENDED)
+        MHD_resume_connection(r->conn);
+}
+
+static int chat_answer(http_req *r, http_reply *out, pt_error *err)
+{
+    char *json = NULL;
+    chat_async *ca = r->pending;
+    r->pending = NULL;
+    int rc = engine_chat_finish(r->srv->e, ca, &json, err);
+    if (rc)
+        return rc;
+    out->status = 200;
+    out->content_type = JSON_TYPE;
+    out->body = json;
+    out->len = strlen(json);
+    return 0;
+}
+
 static int h_chat(http_req *r, http_reply *out, pt_error *err)
 {
     int rc = 0;
     chat_request req;
     char *json = NULL;
 
+    if (r->pending) {   /* called again after the resume */
+        if (r->suspended) {
+            r->suspended = false;
+            atomic_fetch_sub(&r->srv->suspended, 1);
+        }
+        return chat_answer(r, out, err);
+    }
     rc = chat_request_parse(r->body.data, r->body.len, &r->a, &req, err);
     if (rc)
-        goto done;
-    rc = engine_chat(r->srv->e, r->api_key, &req, &r->a, &json, err);
+        return rc;
+    rc = engine_chat_start(r->srv->e, r->api_key, &req, &r->a, chat_durable, r, &r->pending,
+                           &json, err);
+    if (r->pending) {
+        if (atomic_load(&r->durable) == DURABLE_DONE)
+            return chat_answer(r, out, err);   /* committed already */
+        MHD_suspend_connection(r->conn);
+        r->suspended = true;
+        atomic_fetch_add(&r->srv->suspended, 1);
+        if (atomic_exchange(&r->durable, DURABLE_SUSPENDED) == DURABLE_DONE)
+            MHD_resume_connection(r->conn);    /* committed in between */
+        return ROUTE_SUSPENDED;
+    }
     if (rc)
-        goto done;
+        return rc;
     out->status = 200;
     out->content_type = JSON_TYPE;
     out->body = json;
     out->len = strlen(json);
-done:
-    return rc;
+    return 0;
 }
 
 /* The admin API's rows all come here; http/admin.c picks the handler by
@@ -336,6 +393,8 @@ static enum MHD_Result dispatch(http_req *r)
             return respond_error(r, PT_ERR_UNAUTHORIZED, "missing X-API-Key header");
     }
     int rc = r->rt->handler(r, &out, &err);
+    if (rc == ROUTE_SUSPENDED)
+        return MHD_YES;   /* the handler is called again when resumed */
     if (rc) {
         if (err.code == PT_OK)
             pt_fail(&err, rc, "%s", pt_err_name(rc));
@@ -462,6 +521,14 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
         return;
     if (r->large_slot)
         atomic_fetch_sub(&large_uploads, 1);
+    if (r->suspended)
+        atomic_fetch_sub(&r->srv->suspended, 1);
+    if (r->pending) {
+        /* resumed (so durable), but the client went away before its answer */
+        char *json = NULL;
+        pt_error err = {0};
+        engine_chat_finish(r->srv->e, r->pending, &json, &err);
+    }
     buf_free(&r->body);
     arena_release(&r->a);
     free(r);
@@ -567,7 +634,8 @@ int http_server_start(engine *e, const char *bind_addr, int port, int threads,
         goto done;
     }
     s->port = bound_port(fd);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
     if (is_v6)
         flags |= MHD_USE_IPv6;
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, s,
@@ -604,7 +672,21 @@ void http_server_stop(http_server *s)
 {
     if (s == NULL)
         return;
-    if (s->d)
+    if (s->d) {
+        /* libmicrohttpd must not be stopped with suspended connections:
+         * stop accepting, then let the turns in flight commit (the
+         * committer runs until the engine closes, after this) */
+        MHD_socket fd = MHD_quiesce_daemon(s->d);
+        for (int i = 1; atomic_load(&s->suspended) > 0; i++) {
+            struct timespec ms = {0, 1000000};
+            nanosleep(&ms, NULL);
+            if (i % 5000 == 0)
+                log_warn("http: %d connections still wait for their commit",
+                         atomic_load(&s->suspended));
+        }
         MHD_stop_daemon(s->d);
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd);
+    }
     free(s);
 }
