@@ -38,39 +38,15 @@ static const char *fold(arena *a, const char *text)
     return r ? r : "";
 }
 
-/* Does the folded message hold one of the '|'-separated phrases of key in
- * language l? */
-static bool cue_in(const dialog_env *env, lang l, const char *key, const char *msg)
+/* Does the folded message hold one of the phrases of cue list key, in any
+ * of the reply languages?  Buyers mix scripts ("сравни Dubai Marina и JVC"
+ * reads as English to the language guesser). */
+static bool cue(const dialog_env *env, const char *key, const char *msg, size_t msg_len)
 {
-    const pack_template *t = pack_template_get(env->pack, l, key);
-    if (t == NULL || t->text == NULL)
-        return false;
-    const char *list = t->folded ? t->folded : fold(env->arena, t->text);
-    size_t msg_len = strlen(msg);
-    while (*list) {
-        const char *bar = strchr(list, '|');
-        size_t n = bar ? (size_t)(bar - list) : strlen(list);
-        while (n > 0 && *list == ' ')
-            list++, n--;
-        while (n > 0 && list[n - 1] == ' ')
-            n--;
-        if (n > 0 && memmem(msg, msg_len, list, n))
-            return true;
-        if (bar == NULL)
-            break;
-        list = bar + 1;
-    }
-    return false;
-}
-
-/* In any of the reply languages: buyers mix scripts ("сравни Dubai Marina и
- * JVC" reads as English to the language guesser). */
-static bool cue(const dialog_env *env, const session *s, const char *key, const char *msg)
-{
-    if (cue_in(env, s->language, key, msg))
-        return true;
-    for (int l = 0; l < LANG__COUNT; l++)
-        if ((lang)l != s->language && cue_in(env, (lang)l, key, msg))
+    const pack_phrase *ph = NULL;
+    int n = pack_cue_phrases(env->pack, key, &ph);
+    for (int i = 0; i < n; i++)
+        if (ph[i].n <= msg_len && memmem(msg, msg_len, ph[i].s, ph[i].n))
             return true;
     return false;
 }
@@ -90,15 +66,16 @@ market_kind market_kind_of(const dialog_env *env, const session *s, const nlu_re
     if (n == NULL || n->text == NULL)
         return MK_NONE;
     const char *msg = fold(env->arena, n->text);
+    size_t ml = strlen(msg);
     int locs = (n->found & NLU_LOCATIONS) ? n->n_locations : 0;
-    bool cheaper = cue(env, s, "cue_cheaper", msg), better = cue(env, s, "cue_better", msg);
-    if (locs >= 2 && (cue(env, s, "cue_compare", msg) || cheaper || better))
+    bool cheaper = cue(env, "cue_cheaper", msg, ml), better = cue(env, "cue_better", msg, ml);
+    if (locs >= 2 && (cue(env, "cue_compare", msg, ml) || cheaper || better))
         return MK_COMPARE;
-    if (locs == 1 && cue(env, s, "cue_compare", msg) && s->slots.n_locations > 0)
+    if (locs == 1 && cue(env, "cue_compare", msg, ml) && s->slots.n_locations > 0)
         return MK_COMPARE;   /* "compare it with Hebbal": with the area asked for */
-    if (cue(env, s, "cue_emerging", msg))
+    if (cue(env, "cue_emerging", msg, ml))
         return MK_EMERGING;
-    if (locs >= 1 && (cue(env, s, "cue_investment", msg) ||
+    if (locs >= 1 && (cue(env, "cue_investment", msg, ml) ||
                       (n->intent && strcmp(n->intent, "investment_inquiry") == 0)))
         return MK_AREA;
     /* "something cheaper than 2 Cr" states a budget: that is the wish */
@@ -263,13 +240,13 @@ int market_answer_emerging(const dialog_env *env, const session *s, reply *r, tr
                             "figures", figures_text(env, s, &best[i]),
                             "pct", pct0(env, best[i].ppsf_vs_city_pct), NULL};
         const char *line = word(env, s, "emerging_line", lv);
-        lines = i ? arena_printf(env->arena, "%s\n%s", lines, line) : line;
+        lines = i ? arena_join(env->arena, lines, "\n", line) : line;
         char data[96];
         snprintf(data, sizeof data, "loc:%s", best[i].loc->locality);
         const char *va[] = {"locality", best[i].loc->locality, NULL};
         add_button(env, r, word(env, s, "action_show_area", va), data);
     }
-    r->text = arena_printf(env->arena, "%s\n%s", r->text ? r->text : "", lines);
+    r->text = arena_join(env->arena, r->text, "\n", lines);
     note(env, s, r);
     return 0;
 }

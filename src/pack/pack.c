@@ -50,6 +50,12 @@ typedef struct budget_entry {
     money (*bands)[2];             /* arena */
 } budget_entry;
 
+typedef struct cue_list {
+    const char *key;               /* arena */
+    pack_phrase *v;                /* heap */
+    int n, cap;
+} cue_list;
+
 struct pack {
     arena mem;                     /* owns every string and band array */
     tmpl_table tmpl[LANG__COUNT];
@@ -58,6 +64,8 @@ struct pack {
     pack_coaching_rule *rules;     /* heap; strings in the arena */
     int n_rules, cap_rules;
     pack_settings settings;
+    cue_list *cues;                /* heap; phrases in the arena */
+    int n_cues, cap_cues;
     char *aliases;                 /* arena; "" when no file */
     char *intents_dir;             /* arena */
 };
@@ -843,6 +851,65 @@ static int load_layer(pack *p, const char *dir, pt_error *err)
     return 0;
 }
 
+/* Adds the phrases of one folded cue text to its list, each once. */
+static int cue_add(pack *p, const char *key, const char *folded)
+{
+    cue_list *c = NULL;
+    for (int i = 0; i < p->n_cues; i++)
+        if (strcmp(p->cues[i].key, key) == 0)
+            c = &p->cues[i];
+    if (c == NULL) {
+        if (grow((void **)&p->cues, p->n_cues, &p->cap_cues, sizeof *p->cues))
+            return -PT_ERR_NOMEM;
+        c = &p->cues[p->n_cues++];
+        *c = (cue_list){.key = key};
+    }
+    for (const char *list = folded; *list;) {
+        const char *bar = strchr(list, '|');
+        size_t n = bar ? (size_t)(bar - list) : strlen(list);
+        const char *ph = list;
+        while (n > 0 && *ph == ' ')
+            ph++, n--;
+        while (n > 0 && ph[n - 1] == ' ')
+            n--;
+        bool seen = n == 0;
+        for (int i = 0; i < c->n && !seen; i++)
+            seen = c->v[i].n == n && memcmp(c->v[i].s, ph, n) == 0;
+        if (!seen) {
+            if (grow((void **)&c->v, c->n, &c->cap, sizeof *c->v))
+                return -PT_ERR_NOMEM;
+            c->v[c->n++] = (pack_phrase){ph, n};
+        }
+        if (bar == NULL)
+            break;
+        list = bar + 1;
+    }
+    return 0;
+}
+
+/* The cue lists of every language merged, after all layers are loaded. */
+static int cues_build(pack *p)
+{
+    for (int l = 0; l < LANG__COUNT; l++)
+        for (int i = 0; i < p->tmpl[l].n; i++) {
+            const tmpl_entry *e = &p->tmpl[l].v[i];
+            if (e->t.folded && cue_add(p, e->key, e->t.folded))
+                return -PT_ERR_NOMEM;
+        }
+    return 0;
+}
+
+int pack_cue_phrases(const pack *p, const char *key, const pack_phrase **out)
+{
+    *out = NULL;
+    for (int i = 0; p && key && i < p->n_cues; i++)
+        if (strcmp(p->cues[i].key, key) == 0) {
+            *out = p->cues[i].v;
+            return p->cues[i].n;
+        }
+    return 0;
+}
+
 int pack_load(const char *packs_dir, const char *slug, pack **out, pt_error *err)
 {
     int rc = 0;
@@ -887,6 +954,10 @@ int pack_load(const char *packs_dir, const char *slug, pack **out, pt_error *err
     for (int l = 0; l < LANG__COUNT; l++)
         if (p->tmpl[l].n > 1)
             qsort(p->tmpl[l].v, (size_t)p->tmpl[l].n, sizeof *p->tmpl[l].v, tmpl_cmp);
+    if (cues_build(p)) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "pack: out of memory");
+        goto done;
+    }
     if ((size_t)snprintf(idir, sizeof idir, "%s/intents", tdir) >= sizeof idir ||
         !tenant_layer || !is_dir(idir)) {
         if ((size_t)snprintf(idir, sizeof idir, "%s/intents", dir) >= sizeof idir) {
@@ -914,6 +985,9 @@ void pack_free(pack *p)
         free(p->tmpl[l].v);
     free(p->budgets);
     free(p->rules);
+    for (int i = 0; i < p->n_cues; i++)
+        free(p->cues[i].v);
+    free(p->cues);
     arena_release(&p->mem);
     free(p);
 }

@@ -39,6 +39,12 @@ typedef struct pack_template {
     const pack_button *buttons;
 } pack_template;
 
+/* One phrase of a cue list (not NUL-terminated). */
+typedef struct pack_phrase {
+    const char *s;
+    size_t n;
+} pack_phrase;
+
 /* A coaching rule.  Conditions not given are -1 / NULL (match anything). */
 typedef struct pack_coaching_rule {
     const char *id;
@@ -70,6 +76,11 @@ void pack_free(pack *p);
 
 /* The template for key in language l (falling back to en), or NULL. */
 const pack_template *pack_template_get(const pack *p, lang l, const char *key);
+
+/* The phrases of cue list key (a cue_* template: '|'-separated phrases) in
+ * every language at once, folded (case and accents), trimmed, each once:
+ * what a message is searched for, built at load.  Returns the count. */
+int pack_cue_phrases(const pack *p, const char *key, const pack_phrase **out);
 
 /* Budget bands for a currency and transaction: pairs [lo, hi) where hi == 0
  * means no upper bound.  Returns the number of bands (0 if none). */
