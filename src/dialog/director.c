@@ -132,7 +132,7 @@ void director_update(const dialog_env *env, session *s, profile *p, const nlu_re
             continue;
         /* the coaching prompt goes before the pending question's paragraph
          * would be ideal; appending keeps the question's buttons intact */
-        r->text = r->text ? arena_printf(env->arena, "%s\n\n💡 %s", r->text, text)
+        r->text = r->text ? arena_join(env->arena, r->text, "\n\n💡 ", text)
                           : arena_printf(env->arena, "💡 %s", text);
         s->last_coaching_turn = s->turns;
         if (s->n_coaching < DIALOG_MAX_COACHING)
@@ -160,6 +160,6 @@ void director_urgency(const dialog_env *env, const session *s, const listing *it
         const char *vars[] = {"units", units, "project", l->project && *l->project ? l->project : (l->title ? l->title : l->id), NULL};
         const char *text = word(env, s, "urgency", vars);
         if (text[0])
-            r->text = arena_printf(env->arena, "%s\n⚡ %s", r->text ? r->text : "", text);
+            r->text = arena_join(env->arena, r->text, "\n⚡ ", text);
     }
 }

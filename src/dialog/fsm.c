@@ -475,9 +475,9 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
     const char *lines = "";
     for (int i = 0; i < res.n; i++) {
         const char *line = listing_text(env, s, &res.items[i], i + 1);
-        lines = i == 0 ? line : arena_printf(env->arena, "%s\n%s", lines, line);
+        lines = i == 0 ? line : arena_join(env->arena, lines, "\n", line);
     }
-    r->text = arena_printf(env->arena, "%s\n%s", r->text ? r->text : "", lines);
+    r->text = arena_join(env->arena, r->text, "\n", lines);
     director_urgency(env, s, res.items, res.n, r);
 
     s->n_shown = 0;
@@ -897,29 +897,50 @@ static const char *listing_title(const listing *l)
 
 /* The listing the buyer talks about: one whose project or title the
  * message names, else the one in focus. */
+_Static_assert(DIALOG_MAX_SHOWN + 1 <= STORE_GET_MANY, "the shown listings and the focus fit one read");
+
 static int resolve_listing(turn *t, listing *out, bool *found)
 {
     store *st = t->env->store;
     session *s = t->s;
-    *found = false;
     const char *norm = t->n ? t->n->text : NULL;
-    for (int i = 0; norm && i < s->n_shown; i++) {
-        listing l;
-        pt_error e = {0};
-        if (st->ops->listing_get(st, t->env->tenant->id, s->shown[i], t->env->arena, &l, &e))
-            continue;
-        if ((l.project && *l.project && strcasestr(norm, l.project))
-            || (l.title && *l.title && strcasestr(norm, l.title))) {
-            *out = l;
+    /* the shown listings (a name in the message picks one) and the one in
+     * focus, in one read */
+    const char *ids[DIALOG_MAX_SHOWN + 1];
+    listing got[DIALOG_MAX_SHOWN + 1];
+    bool have[DIALOG_MAX_SHOWN + 1];
+    int n = 0;
+    *found = false;
+    for (int i = 0; norm && i < s->n_shown && i < DIALOG_MAX_SHOWN; i++)
+        ids[n++] = s->shown[i];
+    int focus = -1;
+    if (s->focus[0]) {
+        for (int i = 0; i < n && focus < 0; i++)
+            if (strcmp(ids[i], s->focus) == 0)
+                focus = i;
+        if (focus < 0) {
+            focus = n;
+            ids[n++] = s->focus;
+        }
+    }
+    if (n == 0)
+        return 0;
+    pt_error e = {0};
+    if (st->ops->listings_get_many(st, t->env->tenant->id, ids, n, t->env->arena, got, have, &e))
+        return 0;   /* as if none were found: the question is asked again */
+    for (int i = 0; norm && i < s->n_shown && i < DIALOG_MAX_SHOWN; i++) {
+        const listing *l = &got[i];
+        if (have[i] && ((l->project && *l->project && strcasestr(norm, l->project))
+                        || (l->title && *l->title && strcasestr(norm, l->title)))) {
+            *out = *l;
             *found = true;
-            snprintf(s->focus, sizeof s->focus, "%s", l.id);
+            snprintf(s->focus, sizeof s->focus, "%s", l->id);
             return 0;
         }
     }
-    if (s->focus[0]) {
-        pt_error e = {0};
-        if (st->ops->listing_get(st, t->env->tenant->id, s->focus, t->env->arena, out, &e) == 0)
-            *found = true;
+    if (focus >= 0 && have[focus]) {
+        *out = got[focus];
+        *found = true;
     }
     return 0;
 }

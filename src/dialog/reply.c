@@ -16,7 +16,7 @@ static void append_paragraph(const dialog_env *env, reply *r, const char *text)
     if (r->text == NULL || r->text[0] == '\0')
         r->text = arena_strdup(env->arena, text);
     else
-        r->text = arena_printf(env->arena, "%s\n\n%s", r->text, text);
+        r->text = arena_join(env->arena, r->text, "\n\n", text);
 }
 
 const char *word(const dialog_env *env, const session *s, const char *key,

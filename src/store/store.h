@@ -153,6 +153,8 @@ typedef struct store_vector_hash {
 
 #define STORE_PAGE_MAX 1000
 
+#define STORE_GET_MANY 8   /* ids per listings_get_many */
+
 typedef struct store_ops {
     const char *name;   /* "sqlite" */
 
@@ -180,6 +182,10 @@ typedef struct store_ops {
     int (*import_commit)(store *s, pt_error *err);
     void (*import_rollback)(store *s);
     int (*listing_get)(store *s, tenant_id t, const char *id, arena *a, listing *out, pt_error *err);
+    /* Up to STORE_GET_MANY listings in one read: for each i, found[i] tells
+     * whether ids[i] exists, and out[i] holds it (strings in a). */
+    int (*listings_get_many)(store *s, tenant_id t, const char *const *ids, int n, arena *a,
+                             listing *out, bool *found, pt_error *err);
     int (*listing_delete)(store *s, tenant_id t, const char *id, pt_error *err);
     int (*listing_count)(store *s, tenant_id t, int64_t *out, pt_error *err);
     /* Listings matching q, cheapest-fit order not guaranteed; ranking is the

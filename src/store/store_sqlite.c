@@ -357,6 +357,9 @@ static const char *const migrations[] = {migration_1, migration_2, migration_3, 
       " WHERE tenant_id = ?1 AND id = ?2")                                    \
     X(ST_LISTING_GET,                                                         \
       "SELECT " LISTING_COLS " FROM listings WHERE tenant_id = ?1 AND id = ?2") \
+    X(ST_LISTING_GET_MANY,                                                    \
+      "SELECT " LISTING_COLS " FROM listings WHERE tenant_id = ?1"            \
+      " AND id IN (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                           \
     X(ST_LISTING_DELETE, "DELETE FROM listings WHERE tenant_id = ?1 AND id = ?2") \
     X(ST_LISTING_COUNT, "SELECT count(*) FROM listings WHERE tenant_id = ?1") \
     /* every row of the tenant, locality by locality (listings_loc order) */ \
@@ -1437,6 +1440,45 @@ static int sq_listing_get(store *s, tenant_id t, const char *id, arena *a, listi
     } else {
         rc = sq_fail(q, err, x, "listing \"%.64s\"", id ? id : "");
     }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_listings_get_many(store *s, tenant_id t, const char *const *ids, int n, arena *a,
+                                listing *out, bool *found, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_LISTING_GET_MANY];
+    sq_reader r = {a, st, 0};
+    int rc = 0, x;
+
+    if (n < 0 || n > STORE_GET_MANY)
+        return pt_fail(err, PT_ERR_INVALID, "listings: at most %d ids at once", STORE_GET_MANY);
+    for (int i = 0; i < n; i++)
+        found[i] = false;
+    int b = sqlite3_bind_int64(st, 1, t);
+    for (int i = 0; i < STORE_GET_MANY; i++)
+        b |= i < n ? bind_text(st, 2 + i, ids[i]) : sqlite3_bind_null(st, 2 + i);
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "listings: bind");
+        goto done;
+    }
+    while ((x = sqlite3_step(st)) == SQLITE_ROW) {
+        listing l;
+        sq_read_listing(&r, &l);
+        if (r.oom) {
+            rc = pt_fail(err, PT_ERR_NOMEM, "listings: out of memory");
+            goto done;
+        }
+        for (int i = 0; i < n; i++)   /* an id asked twice is filled twice */
+            if (!found[i] && ids[i] && l.id && strcmp(ids[i], l.id) == 0) {
+                out[i] = l;
+                found[i] = true;
+            }
+    }
+    if (x != SQLITE_DONE)
+        rc = sq_fail(q, err, x, "listings");
+done:
     sqlite3_reset(st);
     return rc;
 }
@@ -2832,6 +2874,7 @@ const store_ops store_sqlite_ops = {
     .import_commit = sq_import_commit,
     .import_rollback = sq_import_rollback,
     .listing_get = sq_listing_get,
+    .listings_get_many = sq_listings_get_many,
     .listing_delete = sq_listing_delete,
     .listing_count = sq_listing_count,
     .listing_search = sq_listing_search,

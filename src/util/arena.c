@@ -110,15 +110,32 @@ char *arena_strdup(arena *a, const char *s)
 
 char *arena_vprintf(arena *a, const char *fmt, va_list ap)
 {
+    /* most texts are short: formatted once, on the stack, then copied */
+    char tmp[512];
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap2);
     va_end(ap2);
     if (n < 0)
         return NULL;
+    if ((size_t)n < sizeof tmp)
+        return arena_strndup(a, tmp, (size_t)n);
     char *p = arena_alloc(a, (size_t)n + 1);
     if (p)
         vsnprintf(p, (size_t)n + 1, fmt, ap);
+    return p;
+}
+
+char *arena_join(arena *a, const char *x, const char *sep, const char *y)
+{
+    size_t nx = x ? strlen(x) : 0, ns = sep ? strlen(sep) : 0, ny = y ? strlen(y) : 0;
+    char *p = arena_alloc(a, nx + ns + ny + 1);
+    if (p == NULL)
+        return NULL;
+    memcpy(p, x ? x : "", nx);
+    memcpy(p + nx, sep ? sep : "", ns);
+    memcpy(p + nx + ns, y ? y : "", ny);
+    p[nx + ns + ny] = '\0';
     return p;
 }
 

@@ -45,4 +45,8 @@ char *arena_strndup(arena *a, const char *s, size_t n);
 char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *arena_vprintf(arena *a, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
+/* x + sep + y in a (what arena_printf("%s%s%s") gives, without printf's
+ * cost on long texts).  NULL parts count as "". */
+char *arena_join(arena *a, const char *x, const char *sep, const char *y);
+
 #endif

@@ -36,10 +36,19 @@ int jw_finish(const jsonw *w)
     return w->depth == 0 ? 0 : -PT_ERR_INTERNAL;
 }
 
-static void put(jsonw *w, const char *p, size_t n)
+static inline void put(jsonw *w, const char *p, size_t n)
 {
-    if (w->err == 0)
-        w->err = buf_append(w->b, p, n);
+    buf *b = w->b;
+    if (w->err)
+        return;
+    /* in room already (the usual case): no call, no checks beyond this */
+    if (b->len + n < b->alloc && (b->cap == 0 || b->len + n <= b->cap)) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    w->err = buf_append(b, p, n);
 }
 
 /* Separates a value from what came before it at this level. */
@@ -192,12 +201,37 @@ void jw_key(jsonw *w, const char *key)
         w->err = -PT_ERR_INTERNAL;
         return;
     }
-    if (w->need_comma[w->depth])
-        put(w, ", ", w->spaced ? 2 : 1);
+    bool comma = w->need_comma[w->depth];
     w->need_comma[w->depth] = true;
+    w->after_key = true;
+    /* keys are nearly always short plain ASCII: written in one piece */
+    size_t n = 0;
+    const unsigned char *k = (const unsigned char *)key;
+    while (k[n] >= 0x20 && k[n] < 0x80 && k[n] != '"' && k[n] != '\\')
+        n++;
+    if (k[n] == '\0' && w->err == 0 && (w->err = buf_reserve(w->b, n + 6)) == 0) {
+        char *o = w->b->data + w->b->len;
+        size_t i = 0;
+        if (comma) {
+            o[i++] = ',';
+            if (w->spaced)
+                o[i++] = ' ';
+        }
+        o[i++] = '"';
+        memcpy(o + i, key, n);
+        i += n;
+        o[i++] = '"';
+        o[i++] = ':';
+        if (w->spaced)
+            o[i++] = ' ';
+        w->b->len += i;
+        w->b->data[w->b->len] = '\0';
+        return;
+    }
+    if (comma)
+        put(w, ", ", w->spaced ? 2 : 1);
     put_escaped(w, key, strlen(key));
     put(w, ": ", w->spaced ? 2 : 1);
-    w->after_key = true;
 }
 
 void jw_strn(jsonw *w, const char *s, size_t n)

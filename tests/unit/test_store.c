@@ -478,6 +478,25 @@ TEST(test_import_and_get)
         CHECK(same, "listing %s round-trips every field", w->id);
     }
 
+    /* several in one read: in the order asked, a missing id not found, an
+     * id asked twice given twice, another tenant's never */
+    {
+        const char *ids[STORE_GET_MANY] = {inv[3].l.id, "NO-SUCH", inv[0].l.id, inv[3].l.id};
+        listing many[STORE_GET_MANY];
+        bool found[STORE_GET_MANY];
+        CHECK(s->ops->listings_get_many(s, t, ids, 4, &a, many, found, &err) == 0, "%s", err.msg);
+        CHECK(found[0] && !found[1] && found[2] && found[3], "found flags");
+        CHECK(found[0] && str_eq(many[0].id, inv[3].l.id) && many[0].price == inv[3].l.price &&
+              str_eq(many[0].description, inv[3].l.description), "first of many");
+        CHECK(found[2] && str_eq(many[2].id, inv[0].l.id), "third of many");
+        CHECK(found[3] && str_eq(many[3].id, inv[3].l.id), "an id asked twice");
+        CHECK(s->ops->listings_get_many(s, t + 1000, ids, 4, &a, many, found, &err) == 0 &&
+              !found[0] && !found[2], "another tenant sees none");
+        CHECK_INT(s->ops->listings_get_many(s, t, ids, STORE_GET_MANY + 1, &a, many, found, &err),
+                  -PT_ERR_INVALID);
+        pt_error_clear(&err);
+    }
+
     /* a rolled back import leaves nothing */
     listing extra = inv[0].l;
     extra.id = "NEW-1";
