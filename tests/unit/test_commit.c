@@ -162,6 +162,63 @@ TEST(test_committer_many_threads)
     store_close(s);
 }
 
+/* Asynchronous submitters: each turn's callback runs exactly once, after
+ * its turn is durable (another handle reads it from the callback), and
+ * committer_stop writes what is queued before it returns. */
+typedef struct async_turn {
+    store_turn tw;
+    commit_req q;
+    char sid[32], text[32];
+    int calls;
+    long long rows_seen;   /* the turn's transcript rows when its callback ran */
+} async_turn;
+
+static void async_done(store_turn *t, void *ctx)
+{
+    async_turn *at = ctx;
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM messages WHERE session_id = '%s'", at->sid);
+    at->rows_seen = t->rc == 0 ? raw_int(sql) : -1;
+    at->calls++;
+}
+
+TEST(test_committer_async)
+{
+    store *s = NULL, *cs = NULL;
+    pt_error err = {0};
+    CHECK(store_open(dburl, &s, &err) == 0, "open: %s", err.msg);
+    CHECK(store_open(dburl, &cs, &err) == 0, "open: %s", err.msg);
+    if (s == NULL || cs == NULL)
+        return;
+    tenant tt;
+    CHECK_INT(s->ops->tenant_by_slug(s, "commit-test", &tt, &err), 0);
+    committer *c = NULL;
+    CHECK_INT(committer_start(cs, 0, &c, &err), 0);
+    if (c == NULL) {
+        store_close(s);
+        return;
+    }
+    enum { N = 64 };
+    static async_turn at[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(at[i].sid, sizeof at[i].sid, "async-%d", i);
+        snprintf(at[i].text, sizeof at[i].text, "{\"turn\":%d}", i);
+        at[i].tw = turn_of(tt.id, at[i].sid, at[i].text);
+        at[i].q = (commit_req){.turn = &at[i].tw, .done = async_done, .ctx = &at[i]};
+        committer_submit_async(c, &at[i].q);   /* returns without waiting */
+    }
+    committer_stop(c);   /* writes what is queued first */
+    int once = 0, durable = 0;
+    for (int i = 0; i < N; i++) {
+        once += at[i].calls == 1;
+        durable += at[i].tw.rc == 0 && at[i].rows_seen == 2;
+    }
+    CHECK_INT(once, N);
+    CHECK_INT(durable, N);   /* both transcript lines were readable from another handle */
+
+    store_close(s);
+}
+
 TEST(test_state_cache)
 {
     struct rec { int a; char name[100]; } r1 = {1, "one"}, r2 = {2, "two"}, out;
@@ -212,6 +269,7 @@ int main(void)
     snprintf(dburl, sizeof dburl, "sqlite:%s", dbpath);
     RUN(test_turns_write_isolates_a_failed_turn);
     RUN(test_committer_many_threads);
+    RUN(test_committer_async);
     RUN(test_state_cache);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);

@@ -380,6 +380,63 @@ TEST(test_keep_alive)
     free(r2.body);
 }
 
+/* More chats in flight than the server has threads (2): a turn waiting for
+ * its commit holds no thread, so all are answered, including 16 at once in
+ * one session (each waits for the session's previous turn); then a second
+ * request on each connection (keep-alive after a suspended answer). */
+TEST(test_chat_many_in_flight)
+{
+    enum { CONNS = 32, SAME = 16 };
+    int fd[CONNS];
+    char raw[1024];
+    for (int i = 0; i < CONNS; i++) {
+        fd[i] = connect_local();
+        CHECK(fd[i] >= 0, "connect %d", i);
+    }
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < CONNS; i++) {
+            char body[160];
+            int bn = snprintf(body, sizeof body,
+                              "{\"query\":\"I want a 2 bedroom apartment, message %d\","
+                              "\"session_id\":\"%s-%d\",\"user_id\":\"u-flight\"}", i,
+                              i < SAME ? "flight-same" : "flight", i < SAME ? round : i * 2 + round);
+            int n = snprintf(raw, sizeof raw,
+                             "POST /api/chat/query HTTP/1.1\r\nHost: x\r\nX-API-Key: %s\r\n"
+                             "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+                             api_key, bn, body);
+            if (fd[i] >= 0)
+                send_all(fd[i], raw, (size_t)n);
+        }
+        int ok = 0;
+        for (int i = 0; i < CONNS; i++) {
+            reply r;
+            if (fd[i] >= 0 && read_reply(fd[i], &r) == 0) {
+                ok += r.status == 200 && strstr(r.body, "\"answer\"") != NULL;
+                free(r.body);
+            }
+        }
+        CHECK_INT(ok, CONNS);
+    }
+    for (int i = 0; i < CONNS; i++)
+        if (fd[i] >= 0)
+            close(fd[i]);
+    /* every turn of the shared sessions is in the transcript, none lost */
+    store *st = engine_store_get(eng);
+    arena a;
+    arena_init(&a, 0);
+    pt_error err = {0};
+    tenant t;
+    store_message *m = NULL;
+    int n = 0;
+    CHECK_INT(st->ops->tenant_by_slug(st, "acme", &t, &err), 0);
+    CHECK_INT(st->ops->messages_list(st, t.id, "flight-same-0", 1000, &a, &m, &n, &err), 0);
+    CHECK_INT(n, 2 * SAME);
+    CHECK_INT(st->ops->messages_list(st, t.id, "flight-same-1", 1000, &a, &m, &n, &err), 0);
+    CHECK_INT(n, 2 * SAME);
+    arena_release(&a);
+    engine_store_put(eng, st);
+}
+
 TEST(test_chat_request_parse)
 {
     arena a;
@@ -421,6 +478,7 @@ TEST_MAIN(
     RUN(test_chat_bad_bodies);
     RUN(test_body_cap);
     RUN(test_keep_alive);
+    RUN(test_chat_many_in_flight);
     RUN(test_chat_request_parse);
     teardown();
 )
