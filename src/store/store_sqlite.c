@@ -2444,43 +2444,81 @@ static int sq_turn_apply(store *s, const store_turn *t, pt_error *err)
     return rc;
 }
 
+/* Inside a caller's transaction (a booking): each turn under a savepoint,
+ * so a failed one is undone alone and the caller decides. */
+static int turns_in_caller_txn(sq *q, store *s, store_turn *const *turns, int n, pt_error *err)
+{
+    for (int i = 0; i < n; i++) {
+        store_turn *t = turns[i];
+        int rc = sq_run(q, q->st[ST_SAVEPOINT], err, "turn savepoint");
+        if (rc)
+            return rc;
+        t->rc = sq_turn_apply(s, t, &t->err);
+        if (t->rc) {
+            if (sqlite3_get_autocommit(q->db))
+                return pt_fail(err, -t->rc, "%s", t->err.msg);
+            rc = sq_run(q, q->st[ST_ROLLBACK_TO], err, "turn rollback");
+            if (rc)
+                return rc;
+        }
+        rc = sq_run(q, q->st[ST_RELEASE], err, "turn release");
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The committer's batches: one transaction, no statement per turn beyond its
+ * writes.  A turn that fails (rare: a constraint, a bad row) rolls the
+ * transaction back, is set aside with its error, and the batch is written
+ * again without it, so the others still commit together. */
 static int sq_turns_write(store *s, store_turn *const *turns, int n, pt_error *err)
 {
     sq *q = s->impl;
     bool own = false;
-    int rc = sq_scope_begin(q, &own, err);
-    if (rc)
-        goto fail;
+    int rc = 0;
     for (int i = 0; i < n; i++) {
-        store_turn *t = turns[i];
-        t->rc = 0;
-        t->err = (pt_error){0};
-        rc = sq_run(q, q->st[ST_SAVEPOINT], err, "turn savepoint");
+        turns[i]->rc = 0;
+        turns[i]->err = (pt_error){0};
+    }
+    for (int attempt = 0; attempt <= n; attempt++) {
+        rc = sq_scope_begin(q, &own, err);
         if (rc)
             goto fail;
-        t->rc = sq_turn_apply(s, t, &t->err);
-        if (t->rc) {
-            if (sqlite3_get_autocommit(q->db)) {
-                /* sqlite rolled the whole transaction back (I/O error, out
-                 * of memory): the turns before this one are gone too */
-                rc = pt_fail(err, -t->rc, "%s", t->err.msg);
-                goto fail;
-            }
-            rc = sq_run(q, q->st[ST_ROLLBACK_TO], err, "turn rollback");
+        if (!own) {
+            rc = turns_in_caller_txn(q, s, turns, n, err);
             if (rc)
                 goto fail;
+            return 0;
         }
-        rc = sq_run(q, q->st[ST_RELEASE], err, "turn release");
-        if (rc)
-            goto fail;
-    }
-    if (own) {
+        int bad = -1;
+        for (int i = 0; i < n && bad < 0; i++) {
+            store_turn *t = turns[i];
+            if (t->rc)
+                continue;   /* set aside by an earlier attempt */
+            t->rc = sq_turn_apply(s, t, &t->err);
+            if (t->rc)
+                bad = i;
+        }
+        if (bad >= 0) {
+            if (sqlite3_get_autocommit(q->db)) {
+                /* sqlite rolled the whole transaction back itself (I/O
+                 * error, out of memory): nothing of the batch is kept; the
+                 * handle's own state is released at fail */
+                rc = pt_fail(err, -turns[bad]->rc, "%s", turns[bad]->err.msg);
+                goto fail;
+            }
+            sq_write_rollback(q);
+            own = false;
+            continue;
+        }
         own = false;
         rc = sq_write_commit(q, err);
         if (rc)
             goto fail;
+        return 0;
     }
-    return 0;
+    rc = pt_fail(err, PT_ERR_INTERNAL, "turns: batch could not be written");
 fail:
     if (own)
         sq_write_rollback(q);
