@@ -489,6 +489,12 @@ typedef struct sq_writer {
     char *path;
     int refs;
     pthread_mutex_t mu;
+    /* the checkpointer (see sq_wal_hook): its own connection and thread */
+    pthread_mutex_t ckpt_mu;
+    pthread_cond_t ckpt_cv;
+    pthread_t ckpt_thread;
+    bool ckpt_started, ckpt_wanted, ckpt_stop;
+    unsigned long ckpt_runs;
 } sq_writer;
 
 static pthread_mutex_t sq_writers_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -649,6 +655,81 @@ static void *arena_grow(arena *a, void *items, int n, int *cap, size_t sz)
 /* ------------------------------------------------------------------------ */
 /* Writers and transactions                                                  */
 
+/*
+ * Checkpoints.  SQLite's automatic checkpoint runs inside the COMMIT that
+ * pushes the WAL past 1000 pages: that commit copies the WAL into the
+ * database and fsyncs it, tens of milliseconds during which every turn
+ * waiting for the committer waits too.  Instead each handle's WAL hook only
+ * wakes a checkpointer thread of the database (one per file per process,
+ * with its own connection) that runs PASSIVE checkpoints, which never block
+ * writers.  Should the WAL still reach SQ_WAL_HARD_PAGES (the checkpointer
+ * cannot keep up), the committing connection checkpoints itself as before.
+ */
+#define SQ_WAL_CKPT_PAGES 1000
+#define SQ_WAL_HARD_PAGES 16000
+
+static void *checkpointer_main(void *arg)
+{
+    sq_writer *w = arg;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(w->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        log_error("store: checkpointer for \"%s\": %s", w->path, db ? sqlite3_errmsg(db) : "no memory");
+        sqlite3_close(db);
+        db = NULL;
+    } else {
+        sqlite3_busy_timeout(db, 5000);
+        const char *sync = getenv("PROPTALK_SQLITE_SYNC");
+        sqlite3_exec(db, sync && strcasecmp(sync, "normal") == 0 ? "PRAGMA synchronous=NORMAL"
+                                                                   : "PRAGMA synchronous=FULL",
+                     NULL, NULL, NULL);
+    }
+    pthread_mutex_lock(&w->ckpt_mu);
+    for (;;) {
+        while (!w->ckpt_wanted && !w->ckpt_stop)
+            pthread_cond_wait(&w->ckpt_cv, &w->ckpt_mu);
+        if (w->ckpt_stop)
+            break;
+        w->ckpt_wanted = false;
+        pthread_mutex_unlock(&w->ckpt_mu);
+        int log_frames = 0, done_frames = 0;
+        int rc = db ? sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                                &done_frames)
+                    : SQLITE_CANTOPEN;
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            log_warn("store: checkpoint of \"%s\": %s", w->path, db ? sqlite3_errmsg(db) : "no connection");
+        pthread_mutex_lock(&w->ckpt_mu);
+        w->ckpt_runs++;
+    }
+    pthread_mutex_unlock(&w->ckpt_mu);
+    sqlite3_close(db);
+    return NULL;
+}
+
+/* sqlite3_wal_hook: after each commit, with the WAL's size in pages. */
+static int sq_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    sq_writer *w = arg;
+    if (pages >= SQ_WAL_HARD_PAGES) {
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        return SQLITE_OK;
+    }
+    if (pages < SQ_WAL_CKPT_PAGES)
+        return SQLITE_OK;
+    pthread_mutex_lock(&w->ckpt_mu);
+    if (!w->ckpt_started && !w->ckpt_stop) {
+        if (pthread_create(&w->ckpt_thread, NULL, checkpointer_main, w) == 0)
+            w->ckpt_started = true;
+    }
+    bool started = w->ckpt_started;
+    w->ckpt_wanted = true;
+    pthread_cond_signal(&w->ckpt_cv);
+    pthread_mutex_unlock(&w->ckpt_mu);
+    if (!started)   /* no thread to be had: as sqlite would */
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
 /* The writer of path, created on first use.  NULL when out of memory. */
 static sq_writer *writer_acquire(const char *path)
 {
@@ -668,6 +749,8 @@ static sq_writer *writer_acquire(const char *path)
         }
         w->path = p;
         pthread_mutex_init(&w->mu, NULL);
+        pthread_mutex_init(&w->ckpt_mu, NULL);
+        pthread_cond_init(&w->ckpt_cv, NULL);
         w->next = sq_writers;
         sq_writers = w;
     }
@@ -687,6 +770,15 @@ static void writer_release(sq_writer *w)
         while (*pp != w)
             pp = &(*pp)->next;
         *pp = w->next;
+        pthread_mutex_lock(&w->ckpt_mu);
+        bool started = w->ckpt_started;
+        w->ckpt_stop = true;
+        pthread_cond_signal(&w->ckpt_cv);
+        pthread_mutex_unlock(&w->ckpt_mu);
+        if (started)
+            pthread_join(w->ckpt_thread, NULL);
+        pthread_cond_destroy(&w->ckpt_cv);
+        pthread_mutex_destroy(&w->ckpt_mu);
         pthread_mutex_destroy(&w->mu);
         free(w->path);
         free(w);
@@ -1051,6 +1143,7 @@ static int sq_open(store *s, const char *url, pt_error *err)
         goto done;
     pthread_mutex_unlock(&q->writer->mu);
     locked = false;
+    sqlite3_wal_hook(q->db, sq_wal_hook, q->writer);   /* replaces the automatic checkpoint */
 
     for (int i = 0; i < ST__COUNT; i++) {
         rc = sqlite3_prepare_v3(q->db, sq_stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -2032,9 +2125,10 @@ static void sq_import_bulk_end(store *s)
     /* the batches are committed (and durable); this folds the WAL back
      * into the database without waiting for readers */
     if (sqlite3_exec(q->db, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-4096;"
-                     " PRAGMA wal_autocheckpoint=1000; PRAGMA wal_checkpoint(PASSIVE)",
+                     " PRAGMA wal_checkpoint(PASSIVE)",
                      NULL, NULL, NULL) != SQLITE_OK)
         log_warn("store: leaving bulk import: %s", sqlite3_errmsg(q->db));
+    sqlite3_wal_hook(q->db, sq_wal_hook, q->writer);   /* the checkpointer again */
 }
 
 static int sq_listing_text_count(store *s, const char *match, int cap, int *out, pt_error *err)

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char tmpdir[256];
@@ -219,6 +221,53 @@ TEST(test_committer_async)
     store_close(s);
 }
 
+static long long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* The WAL hook replaces SQLite's automatic checkpoint with the store's
+ * checkpointer thread: checkpoints must still happen, so the database file
+ * grows while turns are written one per commit (only a checkpoint writes
+ * it), and the WAL stays bounded. */
+TEST(test_background_checkpoint)
+{
+    char path[320], url[340], wal[340];
+    snprintf(path, sizeof path, "%s/ckpt.db", tmpdir);
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    store *s = NULL;
+    pt_error err = {0};
+    CHECK(store_open(url, &s, &err) == 0, "open: %s", err.msg);
+    if (s == NULL)
+        return;
+    tenant_id t = make_tenant(s);
+    long long before = file_size(path);
+    char sid[32], big[2048];
+    memset(big, 'x', sizeof big - 1);
+    big[0] = '{';
+    big[sizeof big - 2] = '}';
+    big[sizeof big - 1] = '\0';
+    int failed = 0;
+    for (int i = 0; i < 3000; i++) {   /* ~4 pages a turn: several checkpoints' worth */
+        snprintf(sid, sizeof sid, "ck-%d", i);
+        store_turn tw = turn_of(t, sid, big);
+        store_turn *one[] = {&tw};
+        failed += s->ops->turns_write(s, one, 1, &err) != 0;
+    }
+    CHECK_INT(failed, 0);
+    long long after = before;
+    for (int i = 0; i < 200 && (after = file_size(path)) < before + (4 << 20); i++) {
+        struct timespec ms = {0, 10000000};
+        nanosleep(&ms, NULL);
+    }
+    CHECK(after >= before + (4 << 20), "checkpointed into the database: %lld -> %lld bytes",
+          before, after);
+    CHECK(file_size(wal) < (80LL << 20), "WAL bounded: %lld bytes", file_size(wal));
+    store_close(s);
+}
+
 TEST(test_state_cache)
 {
     struct rec { int a; char name[100]; } r1 = {1, "one"}, r2 = {2, "two"}, out;
@@ -270,6 +319,7 @@ int main(void)
     RUN(test_turns_write_isolates_a_failed_turn);
     RUN(test_committer_many_threads);
     RUN(test_committer_async);
+    RUN(test_background_checkpoint);
     RUN(test_state_cache);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
