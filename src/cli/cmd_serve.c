@@ -34,6 +34,7 @@ const char cli_usage_serve[] = "serve [--port N] [--bind ADDR] [--demo] [--threa
 
 #define DEFAULT_PORT 8080
 #define DEFAULT_BIND "127.0.0.1"
+#define SERVE_THREADS_PER_CPU 4   /* HTTP workers per core (BENCHMARKS.md, chat load) */
 
 /* Loads the demo tenants and prints the {"demo": ...} line. */
 static int load_demo(const char *db_url, const char *secret, demo_info *info, pt_error *err)
@@ -154,15 +155,15 @@ int cmd_serve(int argc, char **argv)
     if (demo && (rc = load_demo(db_url, secret, &info, &err)))
         goto fail;
 
-    /* Threads mostly wait: a chat turn waits for its group commit (an fsync)
-     * while it holds its HTTP worker, and the more turns wait together, the
-     * more each commit carries.  So many workers, few store handles (a turn
-     * gives its handle back before it waits). */
+    /* A chat turn waiting for its group commit holds no HTTP worker (the
+     * connection is suspended), so workers are for CPU work plus the odd
+     * wait on a session lock or a store read: a few per core.  Store
+     * handles: a turn gives its handle back before its commit. */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if (ncpu <= 0)
         ncpu = 1;
     if (threads <= 0)
-        threads = ncpu * 16 < 256 ? ncpu * 16 : 256;
+        threads = ncpu * SERVE_THREADS_PER_CPU < 256 ? ncpu * SERVE_THREADS_PER_CPU : 256;
     engine_config cfg = {0};
     cfg.db_url = db_url;
     cfg.packs_dir = packs;

@@ -10,7 +10,11 @@
  * the client can read the 413), checks authentication once, gives each
  * request an arena freed when it completes, and counts every request for
  * /metrics.
- * Handlers never see the socket; conversation work is engine_chat()'s.
+ * Handlers never see the socket; conversation work is the engine's.  The
+ * chat route runs a turn with engine_chat_start() and suspends the
+ * connection while the turn's commit is awaited, so no worker is held by
+ * a waiting turn; the committer's callback resumes it and the answer is
+ * written by engine_chat_finish().
  *
  * Routes: GET /health, GET /ready, GET /metrics, POST /api/chat/query
  * (X-API-Key), and the admin API of http/admin.h (POST /api/auth/login;
