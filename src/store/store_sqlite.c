@@ -298,8 +298,38 @@ static const char migration_4[] =
     "CREATE INDEX listings_tx_price ON listings (tenant_id, \"transaction\", property_type,"
     "  price, bedrooms, status, currency, locality);";
 
+/* Version 5: a user's lead summary lives in the user's profile row.  Both
+ * are keyed by (tenant_id, user_id) and every turn rewrote both, so a turn
+ * now writes one b-tree row instead of two.  "leads" stays readable as a
+ * view (a row per profile that has lead columns, lead_updated_at set). */
+static const char migration_5[] =
+    "ALTER TABLE profiles ADD COLUMN session_id TEXT;"
+    "ALTER TABLE profiles ADD COLUMN phone TEXT;"
+    "ALTER TABLE profiles ADD COLUMN language TEXT;"
+    "ALTER TABLE profiles ADD COLUMN state TEXT;"
+    "ALTER TABLE profiles ADD COLUMN temperature TEXT;"
+    "ALTER TABLE profiles ADD COLUMN engagement_score REAL NOT NULL DEFAULT 0;"
+    "ALTER TABLE profiles ADD COLUMN intent_to_buy_score REAL NOT NULL DEFAULT 0;"
+    "ALTER TABLE profiles ADD COLUMN slots_json TEXT;"
+    "ALTER TABLE profiles ADD COLUMN lead_updated_at INTEGER;"
+    "INSERT INTO profiles (tenant_id, user_id, json, updated_at, session_id, phone, language,"
+    "  state, temperature, engagement_score, intent_to_buy_score, slots_json, lead_updated_at)"
+    "  SELECT tenant_id, user_id, NULL, updated_at, session_id, phone, language, state,"
+    "  temperature, engagement_score, intent_to_buy_score, slots_json, updated_at FROM leads"
+    "  WHERE true ON CONFLICT (tenant_id, user_id) DO UPDATE SET"
+    "  session_id = excluded.session_id, phone = excluded.phone, language = excluded.language,"
+    "  state = excluded.state, temperature = excluded.temperature,"
+    "  engagement_score = excluded.engagement_score,"
+    "  intent_to_buy_score = excluded.intent_to_buy_score, slots_json = excluded.slots_json,"
+    "  lead_updated_at = excluded.lead_updated_at;"
+    "DROP TABLE leads;"
+    "CREATE VIEW leads AS SELECT tenant_id, user_id, session_id, phone, language, state,"
+    "  temperature, engagement_score, intent_to_buy_score, slots_json,"
+    "  lead_updated_at AS updated_at FROM profiles WHERE lead_updated_at IS NOT NULL;";
+
 /* migrations[i] brings the schema to version i + 1. */
-static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4};
+static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
+                                         migration_5};
 #define SQ_SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ------------------------------------------------------------------------ */
@@ -313,6 +343,19 @@ static const char *const migrations[] = {migration_1, migration_2, migration_3, 
     " \"transaction\", bedrooms, bathrooms, area_sqft, price, currency,"      \
     " units_available, status, completion_date, amenities, latitude,"         \
     " longitude, rental_yield, description, attributes_json"
+
+/* What a lead write changes in its profile row (NULL fields keep theirs). */
+#define LEAD_SET                                                              \
+    " session_id = coalesce(excluded.session_id, profiles.session_id),"       \
+    " phone = coalesce(excluded.phone, profiles.phone),"                      \
+    " language = coalesce(excluded.language, profiles.language),"             \
+    " state = coalesce(excluded.state, profiles.state),"                      \
+    " temperature = coalesce(excluded.temperature, profiles.temperature),"    \
+    " engagement_score = excluded.engagement_score,"                          \
+    " intent_to_buy_score = excluded.intent_to_buy_score,"                    \
+    " slots_json = coalesce(excluded.slots_json, profiles.slots_json),"       \
+    " updated_at = excluded.updated_at,"                                      \
+    " lead_updated_at = excluded.lead_updated_at"
 
 #define SQ_STMT_MAP(X)                                                        \
     X(ST_BEGIN, "BEGIN IMMEDIATE")                                            \
@@ -443,20 +486,19 @@ static const char *const migrations[] = {migration_1, migration_2, migration_3, 
       " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant_id, user_id) DO UPDATE"   \
       " SET json = excluded.json, updated_at = excluded.updated_at")          \
     X(ST_LEAD_PUT,                                                            \
-      "INSERT INTO leads (tenant_id, user_id, session_id, phone, language,"   \
+      "INSERT INTO profiles (tenant_id, user_id, session_id, phone, language,"\
       " state, temperature, engagement_score, intent_to_buy_score,"           \
-      " slots_json, updated_at)"                                              \
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"                \
-      " ON CONFLICT (tenant_id, user_id) DO UPDATE SET"                       \
-      " session_id = coalesce(excluded.session_id, leads.session_id),"        \
-      " phone = coalesce(excluded.phone, leads.phone),"                       \
-      " language = coalesce(excluded.language, leads.language),"              \
-      " state = coalesce(excluded.state, leads.state),"                       \
-      " temperature = coalesce(excluded.temperature, leads.temperature),"     \
-      " engagement_score = excluded.engagement_score,"                        \
-      " intent_to_buy_score = excluded.intent_to_buy_score,"                  \
-      " slots_json = coalesce(excluded.slots_json, leads.slots_json),"        \
-      " updated_at = excluded.updated_at")
+      " slots_json, updated_at, lead_updated_at)"                             \
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)"           \
+      " ON CONFLICT (tenant_id, user_id) DO UPDATE SET" LEAD_SET)              \
+    /* a turn's profile and lead in one row write */                         \
+    X(ST_PROFILE_LEAD_PUT,                                                    \
+      "INSERT INTO profiles (tenant_id, user_id, session_id, phone, language,"\
+      " state, temperature, engagement_score, intent_to_buy_score,"           \
+      " slots_json, updated_at, lead_updated_at, json)"                       \
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)"      \
+      " ON CONFLICT (tenant_id, user_id) DO UPDATE SET json = excluded.json,"  \
+      LEAD_SET)
 
 enum sq_stmt_id {
 #define SQ_X_ENUM(id, sql) id,
@@ -667,6 +709,7 @@ static void *arena_grow(arena *a, void *items, int n, int *cap, size_t sz)
  */
 #define SQ_WAL_CKPT_PAGES 1000
 #define SQ_WAL_HARD_PAGES 16000
+#define SQ_CKPT_GAP_MS 50            /* least time between two checkpoints */
 
 static void *checkpointer_main(void *arg)
 {
@@ -700,6 +743,17 @@ static void *checkpointer_main(void *arg)
             log_warn("store: checkpoint of \"%s\": %s", w->path, db ? sqlite3_errmsg(db) : "no connection");
         pthread_mutex_lock(&w->ckpt_mu);
         w->ckpt_runs++;
+        /* a breather: under steady writes the WAL never stops growing and
+         * back-to-back checkpoints would each pay two fsyncs for a few pages */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += SQ_CKPT_GAP_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!w->ckpt_stop && pthread_cond_timedwait(&w->ckpt_cv, &w->ckpt_mu, &until) == 0)
+            ;
     }
     pthread_mutex_unlock(&w->ckpt_mu);
     sqlite3_close(db);
@@ -2520,6 +2574,25 @@ static int sq_lead_put(store *s, tenant_id t, const store_lead *l, pt_error *err
     return sq_put(q, st, b, t, "lead", l->user_id, err);
 }
 
+/* A turn's profile and lead: one row. */
+static int sq_profile_lead_put(store *s, tenant_id t, const char *user_id, const char *json,
+                               const store_lead *l, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_PROFILE_LEAD_PUT];
+    if (user_id == NULL || user_id[0] == '\0' || l->user_id == NULL ||
+        strcmp(user_id, l->user_id) != 0)
+        return pt_fail(err, PT_ERR_INVALID, "profile: user id is empty or not the lead's");
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, user_id) |
+            bind_text(st, 3, l->session_id) | bind_text(st, 4, l->phone) |
+            bind_text(st, 5, l->language) | bind_text(st, 6, l->state) |
+            bind_text(st, 7, l->temperature) | sqlite3_bind_double(st, 8, l->engagement_score) |
+            sqlite3_bind_double(st, 9, l->intent_to_buy_score) |
+            bind_text(st, 10, l->slots_json) | sqlite3_bind_int64(st, 11, now_utc()) |
+            bind_text(st, 12, json);
+    return sq_put(q, st, b, t, "profile", user_id, err);
+}
+
 /* The writes of one turn, in the open transaction. */
 static int sq_turn_apply(store *s, const store_turn *t, pt_error *err)
 {
@@ -2531,6 +2604,9 @@ static int sq_turn_apply(store *s, const store_turn *t, pt_error *err)
     if (rc == 0 && t->assistant_text)
         rc = sq_message_append(s, t->tenant, t->session_id, "assistant", t->assistant_text,
                                t->assistant_meta, err);
+    if (rc == 0 && t->profile_json && t->lead && t->lead->user_id && t->user_id &&
+        strcmp(t->lead->user_id, t->user_id) == 0)
+        return sq_profile_lead_put(s, t->tenant, t->user_id, t->profile_json, t->lead, err);
     if (rc == 0 && t->profile_json)
         rc = sq_profile_put(s, t->tenant, t->user_id, t->profile_json, err);
     if (rc == 0 && t->lead)

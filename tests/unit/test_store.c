@@ -25,7 +25,7 @@
 
 static char tmpdir[256];
 
-#define SCHEMA_LATEST 4   /* migrations in store_sqlite.c */
+#define SCHEMA_LATEST 5   /* migrations in store_sqlite.c */
 
 /* "sqlite:<tmpdir>/<name>" into out. */
 static const char *db_url(char *out, size_t n, const char *name)
@@ -240,11 +240,44 @@ TEST(test_upgrade_old_database)
                        "CREATE INDEX listings_locality ON listings(tenant_id, locality);"
                        "CREATE INDEX listings_price ON listings (tenant_id, price,"
                        "  \"transaction\", property_type, bedrooms, status, currency, locality);"
+                       "DROP VIEW leads;"
+                       "ALTER TABLE profiles DROP COLUMN session_id;"
+                       "ALTER TABLE profiles DROP COLUMN phone;"
+                       "ALTER TABLE profiles DROP COLUMN language;"
+                       "ALTER TABLE profiles DROP COLUMN state;"
+                       "ALTER TABLE profiles DROP COLUMN temperature;"
+                       "ALTER TABLE profiles DROP COLUMN engagement_score;"
+                       "ALTER TABLE profiles DROP COLUMN intent_to_buy_score;"
+                       "ALTER TABLE profiles DROP COLUMN slots_json;"
+                       "ALTER TABLE profiles DROP COLUMN lead_updated_at;"
+                       "CREATE TABLE leads ("
+                       "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+                       "  user_id TEXT NOT NULL,"
+                       "  session_id TEXT, phone TEXT, language TEXT, state TEXT, temperature TEXT,"
+                       "  engagement_score REAL NOT NULL DEFAULT 0,"
+                       "  intent_to_buy_score REAL NOT NULL DEFAULT 0,"
+                       "  slots_json TEXT,"
+                       "  updated_at INTEGER NOT NULL,"
+                       "  PRIMARY KEY (tenant_id, user_id)) WITHOUT ROWID;"
+                       "INSERT INTO profiles VALUES (1, 'old-user', '{\"v\":1}', 5);"
+                       "INSERT INTO leads VALUES (1, 'old-user', 'old-s', '+971501234567', 'en',"
+                       "  'HANDOFF', 'hot', 8.5, 9, '{}', 7);"
+                       "INSERT INTO leads VALUES (1, 'lead-only', 'old-s2', NULL, 'ar',"
+                       "  'QUALIFYING', 'cold', 1, 2, NULL, 8);"
                        "DELETE FROM schema_migrations WHERE version >= 2"), SQLITE_OK);
     CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), 1);
 
     s = open_or_die(url);
     CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), SCHEMA_LATEST);
+    /* v5: the leads moved into the profile rows, and read the same as before */
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM leads"), 2);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM leads WHERE user_id = 'old-user' AND"
+                      " phone = '+971501234567' AND temperature = 'hot' AND"
+                      " intent_to_buy_score = 9 AND updated_at = 7"), 1);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM profiles WHERE user_id = 'old-user' AND"
+                      " json = '{\"v\":1}' AND state = 'HANDOFF'"), 1);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM profiles WHERE user_id = 'lead-only' AND"
+                      " json IS NULL AND language = 'ar'"), 1);
     /* the index was rebuilt from what the old file held */
     CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'lake'"),
               N_LISTINGS);
