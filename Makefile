@@ -135,9 +135,11 @@ bench-nlu: build/bench/nlu_bench
 	@taskset -c 0 build/bench/nlu_bench
 
 # ---- benchmarks (see BENCHMARKS.md; never part of `make test`) ----
-bench: build/proptalk build/bench/turn_write build/bench/nlu_bench
+bench: build/proptalk build/bench/turn_write build/bench/nlu_bench build/bench/chat_turns
 	@echo "== store: turns written per commit (1, 4, 16, 64)"
 	@for b in 1 4 16 64; do build/bench/turn_write 4000 $$b 1000 2>/dev/null; done
+	@echo "== engine: CPU per turn without HTTP"
+	@build/bench/chat_turns 500 2>/dev/null
 	@echo "== nlu, one core"
 	@taskset -c 0 build/bench/nlu_bench
 	@echo "== chat over HTTP against /health (bench/chat_load.sh)"

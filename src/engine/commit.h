@@ -6,8 +6,8 @@
  * server at the disk's fsync rate, whatever the CPU.  The committer is the
  * way out, after PostgreSQL's commit_delay and the group commit of InnoDB:
  * a thread that owns one store handle takes every turn queued since its
- * last commit and writes them all with store_ops.turns_write (a savepoint
- * each, one COMMIT).  Callers block in committer_submit until the batch that
+ * last commit and writes them all with store_ops.turns_write (one
+ * transaction, one COMMIT).  Callers block in committer_submit until the batch that
  * holds their turn is durable or has failed, so no answer ever leaves ahead
  * of its data.  Under light load a batch is one turn and nothing waits;
  * under heavy load the batch grows and the cost per turn falls.

@@ -31,7 +31,7 @@
  * thread keeps at most one turn or import open at a time: writers of one
  * database queue on one lock, so opening a second on another handle would
  * wait on itself.  turns_write() writes the turns of many conversations in
- * one transaction, each under a savepoint (the engine's group commit).
+ * one transaction (the engine's group commit).
  */
 #ifndef PT_STORE_H
 #define PT_STORE_H
@@ -242,11 +242,13 @@ typedef struct store_ops {
      * what is stored (a phone given once stays); the scores are replaced. */
     int (*lead_put)(store *s, tenant_id t, const store_lead *lead, pt_error *err);
     /* Group commit: writes n turns in one transaction with one commit (one
-     * fsync).  Each turn is applied under a savepoint, so a turn whose writes
-     * fail is undone alone (its rc and err say why) and the others are kept.
-     * Returns 0 when the commit succeeded; otherwise nothing of any turn is
-     * kept, every turn's rc is the error, and it is returned.  Inside an open
-     * turn (turn_begin) it joins that transaction and does not commit. */
+     * fsync).  A turn whose writes fail is undone alone (its rc and err say
+     * why) and the others are kept (sqlite: the transaction is rolled back
+     * and written again without it).  Returns 0 when the commit succeeded;
+     * otherwise nothing of any turn is kept, every turn's rc is the error,
+     * and it is returned.  Inside an open turn (turn_begin) it joins that
+     * transaction, each turn under a savepoint, and does not commit.  A
+     * turn's profile and lead of the same user are one row (sqlite). */
     int (*turns_write)(store *s, store_turn *const *turns, int n, pt_error *err);
 
     /* -- admin API and listing vectors (http/admin.c, provider/embed.c) -- */
