@@ -16,6 +16,8 @@
 #include "demo/demo.h"
 #include "engine/engine.h"
 
+#include "clock.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,21 +36,6 @@ static const char *const script[] = {
     "does it have a pool?",
 };
 #define SCRIPT_LEN (int)(sizeof script / sizeof script[0])
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
-           ru.ru_stime.tv_usec / 1e6;
-}
 
 /* Plays conversations [from, to); returns the failed turns. */
 static int play(engine *e, const char *key, int from, int to)

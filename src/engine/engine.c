@@ -897,12 +897,10 @@ int engine_chat_finish(engine *e, chat_async *ca, char **json, pt_error *err)
     return rc;
 }
 
-int engine_chat_start(engine *e, const char *api_key, const chat_request *req, arena *a,
-                      chat_done_fn done, void *ctx, chat_async **pending, char **json,
-                      pt_error *err)
+/* The tenant of api_key, after the request is validated. */
+static int acquire_by_key(engine *e, const char *api_key, const chat_request *req,
+                          tenant_rt **rt, pt_error *err)
 {
-    *pending = NULL;
-    *json = NULL;
     if (api_key == NULL || api_key[0] == '\0')
         return pt_fail(err, PT_ERR_UNAUTHORIZED, "the X-API-Key header is required");
     if (strlen(api_key) > 256)
@@ -910,8 +908,17 @@ int engine_chat_start(engine *e, const char *api_key, const chat_request *req, a
     int rc = validate(req, err);
     if (rc)
         return rc;
+    return tenant_acquire(e, NULL, api_key, rt, err);
+}
+
+int engine_chat_start(engine *e, const char *api_key, const chat_request *req, arena *a,
+                      chat_done_fn done, void *ctx, chat_async **pending, char **json,
+                      pt_error *err)
+{
+    *pending = NULL;
+    *json = NULL;
     tenant_rt *rt = NULL;
-    rc = tenant_acquire(e, NULL, api_key, &rt, err);
+    int rc = acquire_by_key(e, api_key, req, &rt, err);
     if (rc)
         return rc;
     rc = chat_start(e, rt, req, a, done, ctx, pending, json, err);
@@ -962,15 +969,8 @@ int engine_chat(engine *e, const char *api_key, const chat_request *req, arena *
                 pt_error *err)
 {
     *json = NULL;
-    if (api_key == NULL || api_key[0] == '\0')
-        return pt_fail(err, PT_ERR_UNAUTHORIZED, "the X-API-Key header is required");
-    if (strlen(api_key) > 256)
-        return pt_fail(err, PT_ERR_UNAUTHORIZED, "unknown API key");
-    int rc = validate(req, err);
-    if (rc)
-        return rc;
     tenant_rt *rt = NULL;
-    rc = tenant_acquire(e, NULL, api_key, &rt, err);
+    int rc = acquire_by_key(e, api_key, req, &rt, err);
     if (rc)
         return rc;
     return chat_blocking(e, rt, req, a, json, err);

@@ -174,19 +174,23 @@ static void chat_durable(void *ctx)
         MHD_resume_connection(r->conn);
 }
 
+/* A 200 with the answer object. */
+static int chat_reply(http_reply *out, const char *json)
+{
+    out->status = 200;
+    out->content_type = JSON_TYPE;
+    out->body = json;
+    out->len = strlen(json);
+    return 0;
+}
+
 static int chat_answer(http_req *r, http_reply *out, pt_error *err)
 {
     char *json = NULL;
     chat_async *ca = r->pending;
     r->pending = NULL;
     int rc = engine_chat_finish(r->srv->e, ca, &json, err);
-    if (rc)
-        return rc;
-    out->status = 200;
-    out->content_type = JSON_TYPE;
-    out->body = json;
-    out->len = strlen(json);
-    return 0;
+    return rc ? rc : chat_reply(out, json);
 }
 
 static int h_chat(http_req *r, http_reply *out, pt_error *err)
@@ -217,13 +221,7 @@ static int h_chat(http_req *r, http_reply *out, pt_error *err)
             MHD_resume_connection(r->conn);    /* committed in between */
         return ROUTE_SUSPENDED;
     }
-    if (rc)
-        return rc;
-    out->status = 200;
-    out->content_type = JSON_TYPE;
-    out->body = json;
-    out->len = strlen(json);
-    return 0;
+    return rc ? rc : chat_reply(out, json);
 }
 
 /* The admin API's rows all come here; http/admin.c picks the handler by

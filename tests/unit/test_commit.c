@@ -115,18 +115,31 @@ static void *submit_many(void *arg)
     return NULL;
 }
 
+/* A handle for the test and one for a committer, and the test tenant's id
+ * (0 when something failed; the handles are closed then). */
+static tenant_id open_pair(store **s, store **cs)
+{
+    pt_error err = {0};
+    tenant tt;
+    *s = *cs = NULL;
+    CHECK(store_open(dburl, s, &err) == 0, "open: %s", err.msg);
+    CHECK(store_open(dburl, cs, &err) == 0, "open: %s", err.msg);
+    if (*s && *cs && (*s)->ops->tenant_by_slug(*s, "commit-test", &tt, &err) == 0)
+        return tt.id;
+    CHECK(0, "test tenant: %s", err.msg);
+    store_close(*s);
+    store_close(*cs);
+    *s = *cs = NULL;
+    return 0;
+}
+
 TEST(test_committer_many_threads)
 {
     store *s = NULL, *cs = NULL;
     pt_error err = {0};
-    CHECK(store_open(dburl, &s, &err) == 0, "open: %s", err.msg);
-    CHECK(store_open(dburl, &cs, &err) == 0, "open: %s", err.msg);
-    if (s == NULL || cs == NULL)
+    tenant_id t = open_pair(&s, &cs);
+    if (t == 0)
         return;
-    tenant_id t = 0;
-    tenant tt;
-    CHECK_INT(s->ops->tenant_by_slug(s, "commit-test", &tt, &err), 0);
-    t = tt.id;
     long long before = raw_int("SELECT count(*) FROM messages");
     committer *c = NULL;
     CHECK_INT(committer_start(cs, 4, &c, &err), 0);   /* small batches: the cap is exercised */
@@ -188,12 +201,9 @@ TEST(test_committer_async)
 {
     store *s = NULL, *cs = NULL;
     pt_error err = {0};
-    CHECK(store_open(dburl, &s, &err) == 0, "open: %s", err.msg);
-    CHECK(store_open(dburl, &cs, &err) == 0, "open: %s", err.msg);
-    if (s == NULL || cs == NULL)
+    tenant_id tid = open_pair(&s, &cs);
+    if (tid == 0)
         return;
-    tenant tt;
-    CHECK_INT(s->ops->tenant_by_slug(s, "commit-test", &tt, &err), 0);
     committer *c = NULL;
     CHECK_INT(committer_start(cs, 0, &c, &err), 0);
     if (c == NULL) {
@@ -205,7 +215,7 @@ TEST(test_committer_async)
     for (int i = 0; i < N; i++) {
         snprintf(at[i].sid, sizeof at[i].sid, "async-%d", i);
         snprintf(at[i].text, sizeof at[i].text, "{\"turn\":%d}", i);
-        at[i].tw = turn_of(tt.id, at[i].sid, at[i].text);
+        at[i].tw = turn_of(tid, at[i].sid, at[i].text);
         at[i].q = (commit_req){.turn = &at[i].tw, .done = async_done, .ctx = &at[i]};
         committer_submit_async(c, &at[i].q);   /* returns without waiting */
     }
