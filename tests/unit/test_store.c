@@ -1,7 +1,8 @@
 /*
  * test_store.c - the storage interface against a real SQLite file in a
  * temporary folder: migrations (fresh, reopen, upgrade of an old file,
- * concurrent openers), tenants, users, listing import and search, locality
+ * concurrent openers), tenants, users, listing import (and its bulk-load
+ * mode) and search, locality
  * figures, agents and slots, booking (also from 8 racing threads), turn
  * commit and rollback, the handle pool and tenant isolation.
  *
@@ -25,7 +26,7 @@
 
 static char tmpdir[256];
 
-#define SCHEMA_LATEST 4   /* migrations in store_sqlite.c */
+#define SCHEMA_LATEST 5   /* migrations in store_sqlite.c */
 
 /* "sqlite:<tmpdir>/<name>" into out. */
 static const char *db_url(char *out, size_t n, const char *name)
@@ -193,6 +194,8 @@ TEST(test_open_and_migrations)
     CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), SCHEMA_LATEST);
     CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), SCHEMA_LATEST);
     CHECK_INT(raw_int(url, "SELECT count(*) FROM sqlite_master WHERE name = 'listings_fts'"), 1);
+    /* migration 5: a batch's pending text terms make one FTS5 segment */
+    CHECK_INT(raw_int(url, "SELECT v FROM listings_fts_config WHERE k = 'hashsize'"), 67108864);
 
     /* reopen: nothing applied twice */
     s = open_or_die(url);
@@ -1299,6 +1302,49 @@ TEST(test_arena_cap)
     store_close(s);
 }
 
+/* Bulk-load mode: the text index's automerge is off during it and back
+ * after; batches committed in it (with the checkpointer beside them on a
+ * machine of two CPUs or more) are all there and the index is whole; a
+ * second handle reads them while the import goes on; closing a handle left
+ * in bulk mode stops its checkpointer. */
+TEST(test_bulk_mode)
+{
+    char url[512];
+    pt_error err = {0};
+    store *s = open_or_die(db_url(url, sizeof url, "bulk.db"));
+    store *r = open_or_die(url);
+    tenant_id t = make_tenant(s, "bulk", "k-bulk");
+    CHECK_INT(s->ops->import_bulk_begin(s, 987654, &err), -PT_ERR_NOT_FOUND);
+    pt_error_clear(&err);
+    CHECK(s->ops->import_bulk_begin(s, t, &err) == 0, "bulk begin: %s", err.msg);
+    CHECK_INT(raw_int(url, "SELECT v FROM listings_fts_config WHERE k = 'automerge'"), 0);
+    gen_inventory(0);
+    for (int b = 0; b < 4; b++) {
+        int rc = s->ops->import_begin(s, &err);
+        for (int i = b; rc == 0 && i < N_LISTINGS; i += 4)
+            rc = s->ops->listing_upsert(s, t, &inv[i].l, &err);
+        CHECK(rc == 0 && s->ops->import_commit(s, &err) == 0, "batch %d: %s", b, err.msg);
+        int64_t n = -1;
+        CHECK(r->ops->listing_count(r, t, &n, &err) == 0, "count: %s", err.msg);
+        CHECK(n > 0, "another handle sees the committed batches (%lld)", (long long)n);
+    }
+    s->ops->import_bulk_end(s);
+    CHECK_INT(raw_int(url, "SELECT v FROM listings_fts_config WHERE k = 'automerge'"), 4);
+    int64_t count = 0;
+    CHECK(s->ops->listing_count(s, t, &count, &err) == 0, "count: %s", err.msg);
+    CHECK_INT(count, N_LISTINGS);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'lake'"),
+              N_LISTINGS);
+    CHECK_INT(raw_exec(url, "INSERT INTO listings_fts(listings_fts) VALUES('integrity-check')"),
+              SQLITE_OK);
+    /* a handle closed in bulk mode */
+    CHECK(s->ops->import_bulk_begin(s, t, &err) == 0, "bulk begin: %s", err.msg);
+    CHECK(s->ops->import_begin(s, &err) == 0 && s->ops->listing_upsert(s, t, &inv[0].l, &err) == 0 &&
+          s->ops->import_commit(s, &err) == 0, "one more batch: %s", err.msg);
+    store_close(s);
+    store_close(r);
+}
+
 static void setup(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/proptalk-store-XXXXXX");
@@ -1318,6 +1364,7 @@ TEST_MAIN(
     RUN(test_tenants);
     RUN(test_users);
     RUN(test_import_and_get);
+    RUN(test_bulk_mode);
     RUN(test_search);
     RUN(test_locality_stats);
     RUN(test_agents_and_slots);
