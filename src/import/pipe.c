@@ -159,14 +159,55 @@ static int apply_op(import_pipe *p, const iop *op)
     return rc;
 }
 
+/* Upserts a run of n upsert ops within one batch through the store's
+ * listing_upsert_many: rows the store turns down on their own are
+ * rejected, the others go on. */
+static int apply_upserts(import_pipe *p, const iop *ops, const listing **run, int n)
+{
+    int rc = batch_begin(p);
+    int k = 0;
+    while (rc == 0 && k < n) {
+        pt_error e = {0};
+        int done = 0;
+        rc = p->s->ops->listing_upsert_many(p->s, p->t->id, run + k, n - k, &done, &e);
+        p->pending += done;
+        p->batch_ops += done;
+        k += done;
+        if (rc && row_level_error(rc) && k < n) {
+            report_reject(p->rep, ops[k].line, e.msg[0] ? e.msg : pt_err_name(rc));
+            k++;
+            rc = 0;
+        } else if (rc) {
+            rc = pt_fail(p->err, rc, "line %ld: %s", ops[k < n ? k : n - 1].line, e.msg);
+        }
+    }
+    if (rc == 0 && p->batch_ops >= IMPORT_BATCH)
+        rc = batch_commit(p);
+    return rc;
+}
+
+/* Applies a chunk: runs of upserts (cut where a batch ends) in one store
+ * call each when the store can, everything else op by op. */
 static int apply_chunk(import_pipe *p, const chunk *c)
 {
-    for (int i = 0; i < c->n; i++) {
-        int rc = apply_op(p, &c->ops[i]);
-        if (rc)
-            return rc;
+    const listing *run[IMPORT_CHUNK];
+    int rc = 0, i = 0;
+    while (rc == 0 && i < c->n) {
+        const iop *op = &c->ops[i];
+        if (op->kind != IOP_UPSERT || p->s->ops->listing_upsert_many == NULL) {
+            rc = apply_op(p, op);
+            i++;
+            continue;
+        }
+        int n = 0, room = IMPORT_BATCH - p->batch_ops;
+        while (i + n < c->n && n < room && c->ops[i + n].kind == IOP_UPSERT) {
+            run[n] = &c->ops[i + n].l;
+            n++;
+        }
+        rc = apply_upserts(p, op, run, n);
+        i += n;
     }
-    return 0;
+    return rc;
 }
 
 /* ---- the queue -------------------------------------------------------- */

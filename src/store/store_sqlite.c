@@ -534,6 +534,7 @@ typedef struct sq {
     unsigned long long search_clock;
     sqlite3_stmt *ext[SQ_EXT_STMTS];   /* admin/vector statements, prepared on first use */
     sqlite3_stmt *text_count;  /* listing_text_count, prepared on first use */
+    sqlite3_stmt *insert_many; /* listing_upsert_many's INSERT, prepared on first use */
     bool bulk;                 /* in import_bulk_begin mode */
     sq_ckpt *ckpt;             /* the checkpointer of a bulk import, or NULL */
 } sq;
@@ -988,6 +989,7 @@ static void sq_free(sq *q)
     for (int i = 0; i < SQ_EXT_STMTS; i++)
         sqlite3_finalize(q->ext[i]);
     sqlite3_finalize(q->text_count);
+    sqlite3_finalize(q->insert_many);
     sqlite3_close_v2(q->db);
     writer_release(q->writer);
     free(q);
@@ -1332,28 +1334,42 @@ static void sq_import_rollback(store *s)
     sq_write_rollback(s->impl);
 }
 
-/* Binds l to the parameters shared by ST_LISTING_INSERT and _UPDATE. */
+/* The parameters of one listing row: ?1 tenant, ?2..?23 LISTING_COLS,
+ * ?24 updated_at. */
+#define SQ_LISTING_PARAMS 24
+
+/* Binds l to the parameters shared by ST_LISTING_INSERT and _UPDATE, or
+ * (base > 0) to those of the row of a multi-row INSERT that starts after
+ * parameter base. */
+static int sq_bind_listing_at(sqlite3_stmt *st, int base, tenant_id t, const listing *l)
+{
+    int b = base;
+    return sqlite3_bind_int64(st, b + 1, t) | bind_text(st, b + 2, l->id) |
+           bind_text(st, b + 3, l->title) | bind_text(st, b + 4, l->project) |
+           bind_text(st, b + 5, l->developer) | bind_text(st, b + 6, l->city) |
+           bind_text(st, b + 7, l->locality) | bind_text(st, b + 8, ptype_name(l->type)) |
+           bind_text(st, b + 9, listing_tx_name(l->tx)) |
+           bind_int_or_null(st, b + 10, l->bedrooms) |
+           bind_double_or_null(st, b + 11, l->bathrooms) |
+           bind_double_or_null(st, b + 12, l->area_sqft) |
+           sqlite3_bind_int64(st, b + 13, l->price) |
+           sqlite3_bind_text(st, b + 14, l->currency, (int)strnlen(l->currency, 3),
+                             SQLITE_STATIC) |
+           bind_int_or_null(st, b + 15, l->units_available) |
+           bind_text(st, b + 16, lstatus_name(l->status)) |
+           bind_text(st, b + 17, l->completion_date) | bind_text(st, b + 18, l->amenities) |
+           (l->has_geo ? sqlite3_bind_double(st, b + 19, l->latitude)
+                       : sqlite3_bind_null(st, b + 19)) |
+           (l->has_geo ? sqlite3_bind_double(st, b + 20, l->longitude)
+                       : sqlite3_bind_null(st, b + 20)) |
+           bind_double_or_null(st, b + 21, l->rental_yield) |
+           bind_text(st, b + 22, l->description) | bind_text(st, b + 23, l->attributes_json) |
+           sqlite3_bind_int64(st, b + 24, now_utc());
+}
+
 static int sq_bind_listing(sqlite3_stmt *st, tenant_id t, const listing *l)
 {
-    return sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, l->id) |
-           bind_text(st, 3, l->title) | bind_text(st, 4, l->project) |
-           bind_text(st, 5, l->developer) | bind_text(st, 6, l->city) |
-           bind_text(st, 7, l->locality) | bind_text(st, 8, ptype_name(l->type)) |
-           bind_text(st, 9, listing_tx_name(l->tx)) |
-           bind_int_or_null(st, 10, l->bedrooms) |
-           bind_double_or_null(st, 11, l->bathrooms) |
-           bind_double_or_null(st, 12, l->area_sqft) |
-           sqlite3_bind_int64(st, 13, l->price) |
-           sqlite3_bind_text(st, 14, l->currency, (int)strnlen(l->currency, 3),
-                             SQLITE_STATIC) |
-           bind_int_or_null(st, 15, l->units_available) |
-           bind_text(st, 16, lstatus_name(l->status)) |
-           bind_text(st, 17, l->completion_date) | bind_text(st, 18, l->amenities) |
-           (l->has_geo ? sqlite3_bind_double(st, 19, l->latitude) : sqlite3_bind_null(st, 19)) |
-           (l->has_geo ? sqlite3_bind_double(st, 20, l->longitude) : sqlite3_bind_null(st, 20)) |
-           bind_double_or_null(st, 21, l->rental_yield) |
-           bind_text(st, 22, l->description) | bind_text(st, 23, l->attributes_json) |
-           sqlite3_bind_int64(st, 24, now_utc());
+    return sq_bind_listing_at(st, 0, t, l);
 }
 
 /* Steps one of the two upsert statements; 0 or the failure. */
@@ -1404,6 +1420,96 @@ static int sq_listing_upsert(store *s, tenant_id t, const listing *l, pt_error *
     }
 done:
     return sq_scope_end(q, own, rc, err);
+}
+
+/* Listings per multi-row INSERT of listing_upsert_many.  Each statement
+ * costs its own start, cursors and end whatever its rows; 32 rows to one
+ * statement halve SQLite's work per new listing outside the b-trees
+ * (callgrind: 35,700 -> 27,000 instructions per row, indexes included). */
+#define SQ_UPSERT_GROUP 32
+
+/* The multi-row form of ST_LISTING_INSERT, prepared on first use. */
+static int sq_insert_many_stmt(sq *q, pt_error *err)
+{
+    int rc = 0;
+    buf sql = BUF_INIT(64 << 10);
+    if (q->insert_many)
+        return 0;
+    rc = buf_printf(&sql, "INSERT OR ROLLBACK INTO listings (tenant_id, " LISTING_COLS
+                    ", updated_at) VALUES ");
+    for (int r = 0; rc == 0 && r < SQ_UPSERT_GROUP; r++)
+        for (int c = 1; rc == 0 && c <= SQ_LISTING_PARAMS; c++)
+            rc = buf_printf(&sql, "%s?%d%s", c == 1 ? (r ? ",(" : "(") : ",",
+                            r * SQ_LISTING_PARAMS + c, c == SQ_LISTING_PARAMS ? ")" : "");
+    if (rc == 0)
+        rc = buf_printf(&sql, " ON CONFLICT (tenant_id, id) DO NOTHING");
+    if (rc) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "listings: out of memory");
+        goto done;
+    }
+    int r = sqlite3_prepare_v3(q->db, buf_cstr(&sql), -1, SQLITE_PREPARE_PERSISTENT,
+                               &q->insert_many, NULL);
+    if (r != SQLITE_OK)
+        rc = sq_fail(q, err, r, "listings: prepare");
+done:
+    buf_free(&sql);
+    return rc;
+}
+
+/* One group of SQ_UPSERT_GROUP listings: a multi-row INSERT of the new
+ * ones; when some existed (or one id comes twice), every listing of the
+ * group is then updated in order, as one listing_upsert each would have
+ * (an update of a row just inserted writes the same values). */
+static int sq_upsert_group(sq *q, tenant_id t, const listing *const *ls, pt_error *err)
+{
+    int rc = 0, b = 0;
+    sqlite3_stmt *st = q->insert_many;
+    for (int i = 0; b == SQLITE_OK && i < SQ_UPSERT_GROUP; i++)
+        b = sq_bind_listing_at(st, i * SQ_LISTING_PARAMS, t, ls[i]);
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "listing \"%.64s\": bind", ls[0]->id);
+        goto done;
+    }
+    int r = sqlite3_step(st);
+    if (r != SQLITE_DONE) {
+        rc = r == SQLITE_CONSTRAINT_FOREIGNKEY
+                 ? pt_fail(err, PT_ERR_NOT_FOUND, "listings: tenant %lld does not exist",
+                           (long long)t)
+                 : sq_fail(q, err, r, "listing \"%.64s\": upsert", ls[0]->id);
+        goto done;
+    }
+    if (sqlite3_changes(q->db) < SQ_UPSERT_GROUP)
+        for (int i = 0; rc == 0 && i < SQ_UPSERT_GROUP; i++)
+            rc = sq_upsert_step(q, q->st[ST_LISTING_UPDATE], t, ls[i], err);
+done:
+    sqlite3_reset(st);      /* every parameter is bound again by the next group */
+    return rc;
+}
+
+static int sq_listing_upsert_many(store *s, tenant_id t, const listing *const *ls, int n,
+                                  int *done, pt_error *err)
+{
+    sq *q = s->impl;
+    int rc = 0, i = 0;
+    *done = 0;
+    if (q->tx != SQ_IMPORT)
+        return pt_fail(err, PT_ERR_INTERNAL, "listings: no import is open");
+    if (sqlite3_get_autocommit(q->db))
+        return pt_fail(err, PT_ERR_STORE, "the transaction was rolled back by an earlier error");
+    while (i < n && rc == 0) {
+        int g = n - i >= SQ_UPSERT_GROUP ? SQ_UPSERT_GROUP : 0;
+        for (int k = 0; k < g; k++)
+            if (ls[i + k]->id == NULL || ls[i + k]->id[0] == '\0')
+                g = 0;      /* the rows up to the empty id go one by one */
+        if (g && (rc = sq_insert_many_stmt(q, err)) == 0 &&
+            (rc = sq_upsert_group(q, t, ls + i, err)) == 0) {
+            i += g;
+        } else if (g == 0 && (rc = sq_listing_upsert(s, t, ls[i], err)) == 0) {
+            i++;
+        }
+    }
+    *done = i;
+    return rc;
 }
 
 /* Reads a LISTING_COLS row into *l, strings into r's arena. */
@@ -3030,4 +3136,5 @@ const store_ops store_sqlite_ops = {
     .import_bulk_begin = sq_import_bulk_begin,
     .import_bulk_end = sq_import_bulk_end,
     .listing_text_count = sq_listing_text_count,
+    .listing_upsert_many = sq_listing_upsert_many,
 };

@@ -239,7 +239,9 @@ TEST(test_reso_file_mapped_and_piped)
     arena_release(&a);
 }
 
-/* A store that fails the 2,000th upsert: batches of 700 before it stay. */
+/* A store that fails the 2,000th upsert: batches of 700 before it stay.
+ * Either upsert path: one row a call, or runs of rows (the importer's way
+ * with this store). */
 static int upserts;
 static int failing_upsert(store *s, tenant_id t, const listing *l, pt_error *err)
 {
@@ -248,12 +250,25 @@ static int failing_upsert(store *s, tenant_id t, const listing *l, pt_error *err
     return store_sqlite_ops.listing_upsert(s, t, l, err);
 }
 
-TEST(test_failure_keeps_committed_batches)
+static int failing_upsert_many(store *s, tenant_id t, const listing *const *ls, int n,
+                               int *done, pt_error *err)
+{
+    if (upserts + n < 2000) {
+        int rc = store_sqlite_ops.listing_upsert_many(s, t, ls, n, done, err);
+        upserts += *done;
+        return rc;
+    }
+    int rc = store_sqlite_ops.listing_upsert_many(s, t, ls, 1999 - upserts, done, err);
+    upserts += *done;
+    return rc ? rc : pt_fail(err, PT_ERR_STORE, "disk on fire");
+}
+
+static void failure_keeps_committed_batches(const char *slug, bool many)
 {
     pt_error err = {0};
     tenant t2 = ten;
-    snprintf(t2.slug, sizeof t2.slug, "imp2");
-    CHECK(st->ops->tenant_create(st, &t2, "k2", &err) == 0, "tenant 2");
+    snprintf(t2.slug, sizeof t2.slug, "%s", slug);
+    CHECK(st->ops->tenant_create(st, &t2, slug, &err) == 0, "tenant %s", slug);
     char path[128];
     long bad[16];
     int n_bad;
@@ -261,6 +276,7 @@ TEST(test_failure_keeps_committed_batches)
     write_csv(path, 0, bad, &n_bad);
     store_ops ops = store_sqlite_ops;
     ops.listing_upsert = failing_upsert;
+    ops.listing_upsert_many = many ? failing_upsert_many : NULL;
     store s2 = {&ops, st->impl};
     upserts = 0;
     import_report rep;
@@ -284,6 +300,12 @@ TEST(test_failure_keeps_committed_batches)
     z.bathrooms = z.area_sqft = z.rental_yield = -1;
     memcpy(z.currency, "INR", 4);
     CHECK_INT(st->ops->listing_upsert(st, 987654, &z, &err), -PT_ERR_NOT_FOUND);
+}
+
+TEST(test_failure_keeps_committed_batches)
+{
+    failure_keeps_committed_batches("imp2", false);
+    failure_keeps_committed_batches("imp2m", true);
 }
 
 /* The file as one buffer, imported with reading on its own thread or not. */

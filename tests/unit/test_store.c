@@ -11,6 +11,7 @@
  * versions, the FTS index, leads), since those have no read call yet.
  */
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/log.h"
 #include "test.h"
 
@@ -1302,6 +1303,113 @@ TEST(test_arena_cap)
     store_close(s);
 }
 
+/* Every listing of t as one text (id order), to compare two stores' rows. */
+static void dump_listings(store *s, tenant_id t, buf *out)
+{
+    pt_error err = {0};
+    arena a;
+    arena_init(&a, 0);
+    listing *rows = NULL;
+    int n = 0;
+    CHECK(s->ops->listing_page(s, t, NULL, 0, STORE_PAGE_MAX, &a, &rows, &n, &err) == 0,
+          "page: %s", err.msg);
+    for (int i = 0; i < n; i++) {
+        const listing *l = &rows[i];
+        buf_printf(out, "%s|%s|%s|%s|%s|%d|%d|%d|%lld|%s|%d|%s|%s|%s|%s\n", l->id,
+                   l->title ? l->title : "-", l->project ? l->project : "-",
+                   l->locality ? l->locality : "-", l->amenities ? l->amenities : "-", l->type,
+                   l->tx, l->bedrooms, (long long)l->price, l->currency, l->units_available,
+                   l->description ? l->description : "-",
+                   l->completion_date ? l->completion_date : "-",
+                   l->attributes_json ? l->attributes_json : "-",
+                   l->developer ? l->developer : "-");
+    }
+    arena_release(&a);
+}
+
+/* listing_upsert_many gives what one listing_upsert per row gives: new
+ * rows in groups of 32, a group with rows that exist or an id twice, an
+ * empty id (a row-level failure: *done points at it, nothing of it
+ * written, the rest goes on), and the text index in step. */
+TEST(test_upsert_many)
+{
+    char url[512], url2[512];
+    pt_error err = {0};
+    store *s = open_or_die(db_url(url, sizeof url, "many.db"));
+    store *o = open_or_die(db_url(url2, sizeof url2, "one.db"));
+    tenant_id t = make_tenant(s, "many", "k-many");
+    tenant_id t1 = make_tenant(o, "many", "k-many");
+    const listing *ls[3 * N_LISTINGS];
+    static gen_listing copies[N_LISTINGS];
+    int n = 0, done = -1;
+
+    CHECK_INT(s->ops->listing_upsert_many(s, t, ls, 0, &done, &err), -PT_ERR_INTERNAL);
+    pt_error_clear(&err);
+    gen_inventory(0);
+    for (int i = 0; i < N_LISTINGS; i++)
+        ls[n++] = &inv[i].l;
+    /* the same ids again with other prices and texts, twice, one empty id */
+    for (int i = 0; i < N_LISTINGS; i++) {
+        copies[i] = inv[(i * 7) % N_LISTINGS];
+        copies[i].l.id = copies[i].id;
+        copies[i].l.title = copies[i].title;
+        copies[i].l.description = "now with a rooftop skyline deck";
+        copies[i].l.price += 1000 * i;
+        ls[n++] = &copies[i].l;
+        if (i == 40)
+            ls[n++] = &inv[3].l;   /* back to the first version */
+    }
+    listing empty = inv[5].l;
+    empty.id = "";
+    int empty_at = n - 10;
+    memmove(&ls[empty_at + 1], &ls[empty_at], (size_t)(n - empty_at) * sizeof ls[0]);
+    ls[empty_at] = &empty;
+    n++;
+
+    CHECK(s->ops->import_begin(s, &err) == 0, "begin: %s", err.msg);
+    int k = 0, rejected = 0;
+    while (k < n) {
+        pt_error e = {0};
+        int rc = s->ops->listing_upsert_many(s, t, ls + k, n - k, &done, &e);
+        k += done;
+        if (rc == 0)
+            break;
+        CHECK_INT(rc, -PT_ERR_INVALID);
+        CHECK_INT(k, empty_at);
+        rejected++;
+        k++;
+    }
+    CHECK_INT(rejected, 1);
+    CHECK(s->ops->import_commit(s, &err) == 0, "commit: %s", err.msg);
+
+    CHECK(o->ops->import_begin(o, &err) == 0, "begin: %s", err.msg);
+    for (int i = 0; i < n; i++) {
+        pt_error e = {0};
+        int rc = o->ops->listing_upsert(o, t1, ls[i], &e);
+        CHECK(rc == 0 || (i == empty_at && rc == -PT_ERR_INVALID), "row %d: %s", i, e.msg);
+    }
+    CHECK(o->ops->import_commit(o, &err) == 0, "commit: %s", err.msg);
+
+    buf a = BUF_INIT(1 << 20), b = BUF_INIT(1 << 20);
+    dump_listings(s, t, &a);
+    dump_listings(o, t1, &b);
+    CHECK(a.len > 0 && a.len == b.len && memcmp(buf_cstr(&a), buf_cstr(&b), a.len) == 0,
+          "the same listings as one upsert per row (%zu and %zu bytes)", a.len, b.len);
+    buf_free(&a);
+    buf_free(&b);
+    long long sky = raw_int(url2, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH"
+                                  " 'skyline'");
+    CHECK(sky > 0, "some listings have the new text (%lld)", sky);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'skyline'"),
+              sky);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'lake'"),
+              raw_int(url2, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'lake'"));
+    CHECK_INT(raw_exec(url, "INSERT INTO listings_fts(listings_fts) VALUES('integrity-check')"),
+              SQLITE_OK);
+    store_close(s);
+    store_close(o);
+}
+
 /* Bulk-load mode: the text index's automerge is off during it and back
  * after; batches committed in it (with the checkpointer beside them on a
  * machine of two CPUs or more) are all there and the index is whole; a
@@ -1365,6 +1473,7 @@ TEST_MAIN(
     RUN(test_users);
     RUN(test_import_and_get);
     RUN(test_bulk_mode);
+    RUN(test_upsert_many);
     RUN(test_search);
     RUN(test_locality_stats);
     RUN(test_agents_and_slots);
