@@ -195,8 +195,12 @@ TEST(test_open_and_migrations)
     CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), SCHEMA_LATEST);
     CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), SCHEMA_LATEST);
     CHECK_INT(raw_int(url, "SELECT count(*) FROM sqlite_master WHERE name = 'listings_fts'"), 1);
-    /* migration 5: a batch's pending text terms make one FTS5 segment */
+    /* migration 5: a batch's pending text terms make one FTS5 segment;
+     * listings_tx_price without locality */
     CHECK_INT(raw_int(url, "SELECT v FROM listings_fts_config WHERE k = 'hashsize'"), 67108864);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_index_info('listings_tx_price')"), 7);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_index_info('listings_tx_price')"
+                      " WHERE name = 'locality'"), 0);
 
     /* reopen: nothing applied twice */
     s = open_or_die(url);
@@ -249,6 +253,7 @@ TEST(test_upgrade_old_database)
 
     s = open_or_die(url);
     CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), SCHEMA_LATEST);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_index_info('listings_tx_price')"), 7);
     /* the index was rebuilt from what the old file held */
     CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'lake'"),
               N_LISTINGS);
