@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Search benchmark (issue 4): generates N listings (bench/search_inventory.c,
-# seed 1), imports them with `proptalk import` on one core, reports the
-# import rate and the database size, then measures search_listings alone
+# seed 1), imports them with `proptalk import` into a fresh database on one
+# core (taskset -c 0) and again on two (taskset -c 0,1: the import reads on
+# one thread while it writes on another), reports both import rates, the
+# CPU seconds, the peak memory and the database size, then measures
+# search_listings alone
 # over a mix of realistic buyer messages (bench/search_bench.c query), and
 # the same messages as first chat messages through POST /api/chat/query,
 # with PROPTALK_SQLITE_SYNC=full (the default) and =normal, each message
@@ -44,26 +47,34 @@ fi
 echo "csv: $(du -m "$csv" | cut -f1) MB"
 
 data=$work/data
-rm -rf "$data"
-mkdir -p "$data"
-export PROPTALK_DATA=$data PROPTALK_LOG=error
-key=$(./build/proptalk tenant create bench --currency INR --region IN --language en \
-      --timezone Asia/Kolkata | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
-
-echo "== import (one core, synchronous=FULL: every committed batch is on disk)"
-/usr/bin/time -f "import: %e s wall, %U s user, %S s sys, max RSS %M KB" \
-    taskset -c 0 ./build/proptalk import --tenant bench "$csv" > "$work/import.json" 2> "$work/import.time"
-cat "$work/import.time"
-python3 - "$work/import.json" "$work/import.time" "$n" <<'EOF'
+export PROPTALK_LOG=error
+# a fresh database per import: core 0 (one core), then cores 0,1 (two);
+# the searches below run on the second
+for cores in 0 0,1; do
+    rm -rf "$data"
+    mkdir -p "$data"
+    export PROPTALK_DATA=$data
+    key=$(./build/proptalk tenant create bench --currency INR --region IN --language en \
+          --timezone Asia/Kolkata | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
+    echo "== import on cores $cores (synchronous=FULL: every committed batch is on disk)"
+    /usr/bin/time -f "import: %e s wall, %U s user, %S s sys, max RSS %M KB" \
+        taskset -c "$cores" ./build/proptalk import --tenant bench "$csv" > "$work/import.json" \
+        2> "$work/import.time"
+    cat "$work/import.time"
+    python3 - "$work/import.json" "$work/import.time" "$cores" <<'EOF'
 import json, re, sys
 rep = json.load(open(sys.argv[1]))
 t = open(sys.argv[2]).read()
 wall = float(re.search(r"import: ([0-9.]+) s wall", t).group(1))
 user = float(re.search(r"([0-9.]+) s user", t).group(1))
 sys_ = float(re.search(r"([0-9.]+) s sys", t).group(1))
-print("imported %d rejected %d: %.0f rows/s wall, %.0f rows/s per CPU second"
-      % (rep["imported"], rep["rejected"], rep["imported"] / wall, rep["imported"] / (user + sys_)))
+rss = int(re.search(r"max RSS ([0-9]+) KB", t).group(1))
+print("cores %s: imported %d rejected %d: %.0f rows/s wall, %.0f rows/s per CPU second "
+      "(%.1f CPU s), peak RSS %d MB"
+      % (sys.argv[3], rep["imported"], rep["rejected"], rep["imported"] / wall,
+         rep["imported"] / (user + sys_), user + sys_, rss // 1024))
 EOF
+done
 db=$data/proptalk.db
 ls -l "$db"* | awk '{s += $5} END {printf "database: %.0f MB (with WAL and shm)\n", s / 1048576}'
 sqlite3 "$db" "SELECT name, round(sum(pgsize) / 1048576.0) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 6" \

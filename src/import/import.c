@@ -6,7 +6,9 @@
  * (the CSV header, or the RESO field it came from) for messages, and the
  * extra fields as a JSON object text.  One validator (row_to_listing) turns
  * a row into a listing or rejects it with a message naming the field and the
- * value; emit() upserts it in the open batch.
+ * value; import_row_emit() hands it to the writer (pipe.c), which upserts it
+ * in the open batch, on this thread or, for files and large uploads, while
+ * this module reads on a thread of its own.
  *
  * JSON documents are mapped (or, from a pipe, read whole up to a cap) and cut
  * into elements by a small scanner that knows where each element starts (for
@@ -14,10 +16,12 @@
  * malformed element is one rejected row, not a lost file.  CSV streams
  * through csv.c.
  *
- * Not here: SQL (store), reloading the engine (callers).
+ * Not here: SQL (store), store batches and the report (pipe.c), reloading
+ * the engine (callers).
  */
 #include "import/import.h"
 #include "import/csv.h"
+#include "import/pipe.h"
 
 #include <errno.h>
 #include <math.h>
@@ -89,16 +93,13 @@ typedef struct import_row {
     bool off_market;                  /* RESO: remove the listing instead */
 } import_row;
 
+/* The reading side of one import (one thread). */
 typedef struct importer {
-    store *s;
     const tenant *t;
-    import_report *rep;
-    pt_error *err;
+    import_pipe *pipe;       /* where rows, removals and rejections go */
+    pt_error *err;           /* the reader's own error */
+    int stop;                /* non-zero: the pipe refused an op; stop reading */
     arena a;                 /* the current row's strings */
-    int pending;             /* rows upserted in the open batch */
-    int batch_ops;           /* upserts and deletes in the open batch */
-    bool in_batch;
-    bool bulk;               /* the store is in bulk-load mode */
     /* CSV header */
     bool have_header;
     int n_header;
@@ -155,9 +156,7 @@ static bool utf8_valid(const char *s, size_t n)
     return true;
 }
 
-/* Copies src into dst (size > 0) as valid UTF-8: invalid bytes become '?',
- * control characters become spaces, and a cut never splits a character. */
-static void utf8_clean(char *dst, size_t size, const char *src)
+void import_text_clean(char *dst, size_t size, const char *src)
 {
     const unsigned char *p = (const unsigned char *)src;
     size_t n = strlen(src), o = 0;
@@ -185,7 +184,7 @@ static void utf8_clean(char *dst, size_t size, const char *src)
 static const char *quote_value(arena *a, const char *s)
 {
     char tmp[64];
-    utf8_clean(tmp, sizeof tmp, s ? s : "");
+    import_text_clean(tmp, sizeof tmp, s ? s : "");
     if (strlen(s ? s : "") > strlen(tmp))
         return arena_printf(a, "%s...", tmp);
     return arena_strdup(a, tmp);
@@ -255,20 +254,19 @@ static int column_by_name(const char *name)
 static void reject(importer *im, long line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Hands the writer a rejection of line (which goes into the report in file
+ * order).  A refusal of the pipe is kept in im->stop. */
 static void reject(importer *im, long line, const char *fmt, ...)
 {
-    import_report *r = im->rep;
-    r->rejected++;
-    if (r->n_errors >= IMPORT_MAX_ERRORS)
-        return;
-    char raw[512];
+    char raw[512], msg[sizeof ((import_error *)0)->message];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    import_error *e = &r->errors[r->n_errors++];
-    e->line = line;
-    utf8_clean(e->message, sizeof e->message, raw);
+    import_text_clean(msg, sizeof msg, raw);
+    int rc = import_pipe_reject(im->pipe, line, msg);
+    if (rc && im->stop == 0)
+        im->stop = rc;
 }
 
 char *import_report_json(const import_report *r)
@@ -669,98 +667,25 @@ bad:
 
 #undef BAD
 
-/* ---- batches ------------------------------------------------------------ */
+/* ---- rows to the writer ---------------------------------------------------- */
 
-static int batch_begin(importer *im)
-{
-    if (im->in_batch)
-        return 0;
-    int rc = im->s->ops->import_begin(im->s, im->err);
-    if (rc == 0)
-        im->in_batch = true;
-    return rc;
-}
-
-static int batch_commit(importer *im)
-{
-    int rc = 0;
-    if (!im->in_batch)
-        return 0;
-    rc = im->s->ops->import_commit(im->s, im->err);
-    im->in_batch = false;
-    if (rc == 0)
-        im->rep->imported += im->pending;
-    else
-        im->s->ops->import_rollback(im->s);
-    im->pending = 0;
-    im->batch_ops = 0;
-    return rc;
-}
-
-static void batch_rollback(importer *im)
-{
-    if (im->in_batch)
-        im->s->ops->import_rollback(im->s);
-    im->in_batch = false;
-    im->pending = 0;
-    im->batch_ops = 0;
-}
-
-/* A store error about the row itself rejects the row; others end the import. */
-static bool row_level_error(int rc)
-{
-    int code = rc < 0 ? -rc : rc;
-    return code == PT_ERR_INVALID || code == PT_ERR_MISSING || code == PT_ERR_UNPROCESSABLE ||
-           code == PT_ERR_CONFLICT || code == PT_ERR_TOO_LARGE;
-}
-
-/* Validates r and upserts it (or removes it, for an off-market RESO record).
- * Returns 0 (also when the row was rejected) or a fatal error. */
+/* Validates r and hands it to the writer as an upsert (or a removal, for an
+ * off-market RESO record).  Returns 0 (also when the row was rejected), or
+ * non-zero when reading must stop (the pipe's refusal). */
 static int import_row_emit(importer *im, const import_row *r)
 {
-    int rc = 0;
-    pt_error e = {0};
     listing l;
 
     if (r->off_market) {
-        if (r->v[COL_ID] == NULL) {
+        if (r->v[COL_ID] == NULL)
             reject(im, r->line, "%s is missing", r->names[COL_ID]);
-            goto done;
-        }
-        rc = batch_begin(im);
-        if (rc)
-            goto done;
-        rc = im->s->ops->listing_delete(im->s, im->t->id, r->v[COL_ID], &e);
-        if (rc == 0)
-            im->rep->removed++;
-        else if (rc == -PT_ERR_NOT_FOUND)
-            rc = 0;
-        else
-            rc = pt_fail(im->err, rc, "line %ld: %s", r->line, e.msg);
-        if (rc == 0 && ++im->batch_ops >= IMPORT_BATCH)
-            rc = batch_commit(im);
-        goto done;
+        else if (im->stop == 0)
+            im->stop = import_pipe_remove(im->pipe, r->line, r->v[COL_ID]);
+        return im->stop;
     }
-    if (row_to_listing(im, r, &l) != 0)
-        goto done;
-    rc = batch_begin(im);
-    if (rc)
-        goto done;
-    rc = im->s->ops->listing_upsert(im->s, im->t->id, &l, &e);
-    if (rc) {
-        if (row_level_error(rc)) {
-            reject(im, r->line, "%s", e.msg[0] ? e.msg : pt_err_name(rc));
-            rc = 0;
-        } else {
-            rc = pt_fail(im->err, rc, "line %ld: %s", r->line, e.msg);
-        }
-        goto done;
-    }
-    im->pending++;
-    if (++im->batch_ops >= IMPORT_BATCH)
-        rc = batch_commit(im);
-done:
-    return rc;
+    if (row_to_listing(im, r, &l) == 0 && im->stop == 0)
+        im->stop = import_pipe_upsert(im->pipe, r->line, &l);
+    return im->stop;
 }
 
 static void row_init(import_row *r, long line)
@@ -903,7 +828,7 @@ static int csv_on_record(void *ctx, const csv_record *rec)
     rc = import_row_emit(im, &r);
 done:
     json_decref(attrs);
-    return rc;
+    return rc ? rc : im->stop;
 }
 
 /* CSV from f (after the npre bytes already read from it, when it cannot be
@@ -1469,7 +1394,7 @@ static int json_element(importer *im, const char *text, size_t n, long line)
         rc = 0;     /* the row was rejected */
 done:
     json_decref(o);
-    return rc;
+    return rc ? rc : im->stop;
 }
 
 /* The elements of the array at j->i.  With im NULL only checks the shape. */
@@ -1601,61 +1526,84 @@ static size_t first_content(const char *s, size_t len)
     return i;
 }
 
-static void importer_init(importer *im, store *s, const tenant *t, import_report *out,
-                          pt_error *err)
+/* What the reading side reads: CSV from a stream (after the npre bytes
+ * already read from it, when it cannot be rewound) or from memory, or a JSON
+ * document in memory. */
+typedef struct import_src {
+    importer im;
+    FILE *f;
+    const char *pre;
+    size_t npre;
+    const char *data;
+    size_t len;
+    bool json;
+    const char *name;
+} import_src;
+
+/* The reading side's whole run (import_pipe_run calls it, on a thread of
+ * its own when the pipe is threaded). */
+static int src_read(void *ctx, pt_error *err)
 {
-    memset(im, 0, sizeof *im);
-    memset(out, 0, sizeof *out);
-    im->s = s;
-    im->t = t;
-    im->rep = out;
+    import_src *src = ctx;
+    importer *im = &src->im;
     im->err = err;
-    arena_init(&im->a, ROW_ARENA_CAP);
-    /* bulk-load settings of the store, for this import only; a store
-     * without them (or refusing them) imports the same, more slowly */
-    if (s->ops->import_bulk_begin) {
-        pt_error e = {0};
-        im->bulk = s->ops->import_bulk_begin(s, t->id, &e) == 0;
-    }
+    if (src->json)
+        return json_import(im, src->data, src->len, src->name);
+    if (src->f)
+        return csv_import(im, src->f, src->pre, src->npre, NULL, 0, src->name);
+    return csv_import(im, NULL, NULL, 0, src->data, src->len, src->name);
 }
 
-/* Commits the open batch on success, rolls it back on failure, frees. */
-static int importer_finish(importer *im, int rc)
+static void src_init(import_src *src, const tenant *t, import_pipe *p, const char *name)
 {
-    if (rc == 0)
-        rc = batch_commit(im);
-    else
-        batch_rollback(im);
-    if (im->bulk && im->s->ops->import_bulk_end)
-        im->s->ops->import_bulk_end(im->s);
+    memset(src, 0, sizeof *src);
+    src->im.t = t;
+    src->im.pipe = p;
+    src->name = name;
+    arena_init(&src->im.a, ROW_ARENA_CAP);
+}
+
+static void src_release(import_src *src)
+{
+    importer *im = &src->im;
     arena_release(&im->a);
     for (int i = 0; i < im->n_header; i++)
         free(im->header_names ? im->header_names[i] : NULL);
     free(im->header_names);
     free(im->col_of);
-    return rc;
 }
+
+/* Uploads from this size on are read on a thread of their own. */
+#define IMPORT_THREADED_BYTES (1u << 20)
 
 int import_buffer(store *s, const tenant *t, const char *data, size_t len,
                   import_report *out, pt_error *err)
 {
-    importer im;
-    int rc = 0;
-    importer_init(&im, s, t, out, err);
+    import_pipe *p = NULL;
+    import_src src;
+    int rc = import_pipe_open(s, t, len >= IMPORT_THREADED_BYTES, out, err, &p);
+    if (rc)
+        return rc;
+    src_init(&src, t, p, "upload");
     size_t i = first_content(data, len);
-    if (i == len)
+    if (i == len) {
         rc = pt_fail(err, PT_ERR_INVALID, "the upload is empty");
-    else if (data[i] == '[' || data[i] == '{')
-        rc = json_import(&im, data, len, "upload");
-    else
-        rc = csv_import(&im, NULL, NULL, 0, data, len, "upload");
-    return importer_finish(&im, rc);
+    } else {
+        src.json = data[i] == '[' || data[i] == '{';
+        src.data = data;
+        src.len = len;
+        rc = import_pipe_run(p, src_read, &src);
+    }
+    rc = import_pipe_finish(p, rc);
+    src_release(&src);
+    return rc;
 }
 
 int import_file(store *s, const tenant *t, const char *path, import_report *out,
                 pt_error *err)
 {
-    importer im;
+    import_pipe *p = NULL;
+    import_src src;
     int rc = 0;
     FILE *f = NULL;
     char *doc = NULL;
@@ -1663,7 +1611,10 @@ int import_file(store *s, const tenant *t, const char *path, import_report *out,
     void *map = NULL;
     size_t map_len = 0;
 
-    importer_init(&im, s, t, out, err);
+    rc = import_pipe_open(s, t, true, out, err, &p);
+    if (rc)
+        return rc;
+    src_init(&src, t, p, path);
     f = fopen(path, "rb");
     if (f == NULL) {
         rc = pt_fail(err, PT_ERR_IO, "\"%s\": %s", path, strerror(errno));
@@ -1689,9 +1640,13 @@ int import_file(store *s, const tenant *t, const char *path, import_report *out,
      * then start after any run of blank 512-byte chunks skipped above) */
     bool rewound = fseek(f, 0, SEEK_SET) == 0;
     if (head[i] != '[' && head[i] != '{') {
-        rc = csv_import(&im, f, rewound ? NULL : head, rewound ? 0 : n, NULL, 0, path);
+        src.f = f;
+        src.pre = rewound ? NULL : head;
+        src.npre = rewound ? 0 : n;
+        rc = import_pipe_run(p, src_read, &src);
         goto done;
     }
+    src.json = true;
     /* JSON: a regular file is mapped, so a large one takes no heap and
      * the kernel may drop pages already read; anything else is read whole
      * (capped) */
@@ -1702,7 +1657,9 @@ int import_file(store *s, const tenant *t, const char *path, import_report *out,
         map = mmap(NULL, map_len, PROT_READ, MAP_PRIVATE, fileno(f), 0);
         if (map != MAP_FAILED) {
             madvise(map, map_len, MADV_SEQUENTIAL);
-            rc = json_import(&im, map, map_len, path);
+            src.data = map;
+            src.len = map_len;
+            rc = import_pipe_run(p, src_read, &src);
             goto done;
         }
         map = NULL;
@@ -1745,9 +1702,12 @@ int import_file(store *s, const tenant *t, const char *path, import_report *out,
             break;
         }
     }
-    rc = json_import(&im, doc, len, path);
+    src.data = doc;
+    src.len = len;
+    rc = import_pipe_run(p, src_read, &src);
 done:
-    rc = importer_finish(&im, rc);
+    rc = import_pipe_finish(p, rc);
+    src_release(&src);
     free(doc);
     if (map)
         munmap(map, map_len);

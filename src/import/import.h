@@ -28,6 +28,11 @@
  * drop, and cut into elements one by one.  A pipe works too (CSV streams;
  * JSON is read whole, up to IMPORT_JSON_MAX_BYTES).
  *
+ * Reading and validating a file (or an upload of a MiB or more) runs on a
+ * thread of its own, beside the store writes on the calling thread, at
+ * most a few chunks of rows ahead of them (pipe.h); the report is the same
+ * as when one thread does both.
+ *
  * This module does not reload a running engine; the caller does
  * (engine_reload_tenant).
  */

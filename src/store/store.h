@@ -297,6 +297,14 @@ typedef struct store_ops {
      * text_match, is scoped to the tenant).  Malformed query: INVALID. */
     int (*listing_text_count)(store *s, const char *match, int cap, int *out,
                               pt_error *err);
+    /* Upserts *ls[0..n) in order inside the open import batch, as n calls
+     * of listing_upsert would, in fewer statements.  *done (out): how many
+     * were upserted before a failure (n on success).  A row's own failure
+     * (INVALID: an empty id) is about *ls[*done], and nothing of it was
+     * written: the caller may reject it and go on with the rest.  Any
+     * other failure ends the batch.  INTERNAL outside an import batch. */
+    int (*listing_upsert_many)(store *s, tenant_id t, const listing *const *ls, int n,
+                               int *done, pt_error *err);
 } store_ops;
 
 struct store {

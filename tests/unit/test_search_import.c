@@ -6,18 +6,24 @@
  * with its values, bad rows are rejected with their line numbers;
  * re-importing updates in place (same count, new prices, the text index
  * in step); a RESO payload file (mapped, not read) with codes and display
- * strings; the same JSON, and a CSV, through a pipe; and a store failure in the
+ * strings; the same JSON, and a CSV, through a pipe; a store failure in the
  * middle keeps every batch committed before it, and nothing of the batch in
- * flight.
+ * flight, and reports the rejections read before it only; reading on a
+ * thread of its own gives the same report as reading on the writer's; a
+ * reading failure keeps the committed batches and says why.  Chunks of 37
+ * ops, so rows cross between the threads many times per batch.
  */
 #define IMPORT_BATCH 700
+#define IMPORT_CHUNK 37      /* many hand-offs between the reading thread and the writer */
 #include "test.h"
 
 #include "../../bench/search_inventory.c"
 #include "../../src/import/csv.c"
 #include "../../src/import/import.c"
+#include "../../src/import/pipe.c"
 
 #include <pthread.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -88,6 +94,45 @@ static void write_csv(const char *path, money bump, long *bad, int *n_bad)
     fclose(f);
 }
 
+/* Every term of the text index with how many listings hold it, as one text,
+ * into out; then (rebuild) the index rebuilt by FTS5 from the listings'
+ * own columns with its own tokenizer: both must be the same. */
+static void vocab(bool rebuild, char *out, size_t cap)
+{
+    char path[128];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    size_t o = 0;
+    out[0] = '\0';
+    snprintf(path, sizeof path, "%s/i.db", dir);
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        goto done;
+    sqlite3_busy_timeout(db, 5000);
+    if (rebuild)
+        CHECK_INT(sqlite3_exec(db, "INSERT INTO listings_fts(listings_fts) VALUES('rebuild')",
+                               NULL, NULL, NULL), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db, "INSERT INTO listings_fts(listings_fts) VALUES('integrity-check')",
+                           NULL, NULL, NULL), SQLITE_OK);
+    if (sqlite3_exec(db, "CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, listings_fts, 'row')",
+                     NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT term, doc FROM temp.v ORDER BY term", -1, &q, NULL))
+        goto done;
+    while (sqlite3_step(q) == SQLITE_ROW && o < cap)
+        o += (size_t)snprintf(out + o, cap - o, "%s:%d ", (const char *)sqlite3_column_text(q, 0),
+                              sqlite3_column_int(q, 1));
+done:
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+static void check_index_as_rebuilt(const char *when)
+{
+    static char a[1 << 20], b[1 << 20];
+    vocab(false, a, sizeof a);
+    vocab(true, b, sizeof b);
+    CHECK(a[0] && strcmp(a, b) == 0, "%s: the text index is the one FTS5 builds itself", when);
+}
+
 TEST(test_csv_file_batches_and_reimport)
 {
     char path[128];
@@ -107,6 +152,7 @@ TEST(test_csv_file_batches_and_reimport)
               rep.errors[i].message);
     }
     CHECK_INT(count(), N_ROWS);
+    check_index_as_rebuilt("first import");
 
     /* every row as generated */
     inv_gen g;
@@ -152,6 +198,7 @@ TEST(test_csv_file_batches_and_reimport)
         want += strstr(buf, "lakeside") != NULL;
     }
     CHECK_INT(n, want);     /* re-importing the same texts left the index as it was */
+    check_index_as_rebuilt("re-import");
     arena_release(&a);
 }
 
@@ -234,7 +281,9 @@ TEST(test_reso_file_mapped_and_piped)
     arena_release(&a);
 }
 
-/* A store that fails the 2,000th upsert: batches of 700 before it stay. */
+/* A store that fails the 2,000th upsert: batches of 700 before it stay.
+ * Either upsert path: one row a call, or runs of rows (the importer's way
+ * with this store). */
 static int upserts;
 static int failing_upsert(store *s, tenant_id t, const listing *l, pt_error *err)
 {
@@ -243,12 +292,25 @@ static int failing_upsert(store *s, tenant_id t, const listing *l, pt_error *err
     return store_sqlite_ops.listing_upsert(s, t, l, err);
 }
 
-TEST(test_failure_keeps_committed_batches)
+static int failing_upsert_many(store *s, tenant_id t, const listing *const *ls, int n,
+                               int *done, pt_error *err)
+{
+    if (upserts + n < 2000) {
+        int rc = store_sqlite_ops.listing_upsert_many(s, t, ls, n, done, err);
+        upserts += *done;
+        return rc;
+    }
+    int rc = store_sqlite_ops.listing_upsert_many(s, t, ls, 1999 - upserts, done, err);
+    upserts += *done;
+    return rc ? rc : pt_fail(err, PT_ERR_STORE, "disk on fire");
+}
+
+static void failure_keeps_committed_batches(const char *slug, bool many)
 {
     pt_error err = {0};
     tenant t2 = ten;
-    snprintf(t2.slug, sizeof t2.slug, "imp2");
-    CHECK(st->ops->tenant_create(st, &t2, "k2", &err) == 0, "tenant 2");
+    snprintf(t2.slug, sizeof t2.slug, "%s", slug);
+    CHECK(st->ops->tenant_create(st, &t2, slug, &err) == 0, "tenant %s", slug);
     char path[128];
     long bad[16];
     int n_bad;
@@ -256,12 +318,17 @@ TEST(test_failure_keeps_committed_batches)
     write_csv(path, 0, bad, &n_bad);
     store_ops ops = store_sqlite_ops;
     ops.listing_upsert = failing_upsert;
+    ops.listing_upsert_many = many ? failing_upsert_many : NULL;
     store s2 = {&ops, st->impl};
     upserts = 0;
     import_report rep;
     CHECK_INT(import_file(&s2, &t2, path, &rep, &err), -PT_ERR_STORE);
     CHECK(strstr(err.msg, "disk on fire") != NULL, "the store's message: %s", err.msg);
+    CHECK(strstr(err.msg, "line 2003") != NULL, "the failing row's line: %s", err.msg);
     CHECK_INT(rep.imported, 1400);         /* two whole batches of 700 */
+    /* the two bad rows before the failure, not those the reading thread
+     * had read ahead */
+    CHECK_INT(rep.rejected, 2);
     int64_t n = -1;
     CHECK(st->ops->listing_count(st, t2.id, &n, &err) == 0, "count");
     CHECK_INT(n, 1400);
@@ -277,5 +344,114 @@ TEST(test_failure_keeps_committed_batches)
     CHECK_INT(st->ops->listing_upsert(st, 987654, &z, &err), -PT_ERR_NOT_FOUND);
 }
 
+TEST(test_failure_keeps_committed_batches)
+{
+    failure_keeps_committed_batches("imp2", false);
+    failure_keeps_committed_batches("imp2m", true);
+}
+
+/* The file as one buffer, imported with reading on its own thread or not. */
+static int import_mem(const tenant *t, const char *data, size_t len, bool threaded,
+                      import_report *rep, pt_error *err)
+{
+    import_pipe *p = NULL;
+    import_src src;
+    int rc = import_pipe_open(st, t, threaded, rep, err, &p);
+    if (rc)
+        return rc;
+    src_init(&src, t, p, "mem");
+    src.data = data;
+    src.len = len;
+    rc = import_pipe_finish(p, import_pipe_run(p, src_read, &src));
+    src_release(&src);
+    return rc;
+}
+
+TEST(test_threaded_report_same_as_inline)
+{
+    char path[128];
+    long bad[16];
+    int n_bad;
+    snprintf(path, sizeof path, "%s/inv3.csv", dir);
+    write_csv(path, 7, bad, &n_bad);
+    FILE *f = fopen(path, "rb");
+    static char data[4 << 20];
+    size_t len = f ? fread(data, 1, sizeof data, f) : 0;
+    if (f)
+        fclose(f);
+    CHECK(len > 0 && len < sizeof data, "read the file (%zu bytes)", len);
+    static import_report a, b;
+    pt_error err = {0};
+    tenant t3 = ten, t4 = ten;
+    snprintf(t3.slug, sizeof t3.slug, "imp3");
+    snprintf(t4.slug, sizeof t4.slug, "imp4");
+    CHECK(st->ops->tenant_create(st, &t3, "k3", &err) == 0, "tenant 3");
+    CHECK(st->ops->tenant_create(st, &t4, "k4", &err) == 0, "tenant 4");
+    CHECK_INT(import_mem(&t3, data, len, false, &a, &err), 0);
+    CHECK_INT(import_mem(&t4, data, len, true, &b, &err), 0);
+    CHECK_INT(a.imported, N_ROWS);
+    CHECK_INT(b.imported, a.imported);
+    CHECK_INT(b.rejected, a.rejected);
+    CHECK_INT(b.n_errors, a.n_errors);
+    int same = 1;
+    for (int i = 0; i < a.n_errors; i++)
+        same &= a.errors[i].line == b.errors[i].line &&
+                strcmp(a.errors[i].message, b.errors[i].message) == 0;
+    CHECK(same, "the same rejections in the same order");
+    int64_t n3 = -1, n4 = -2;
+    st->ops->listing_count(st, t3.id, &n3, &err);
+    st->ops->listing_count(st, t4.id, &n4, &err);
+    CHECK_INT(n3, N_ROWS);
+    CHECK_INT(n4, N_ROWS);
+}
+
+/* A reader that sends 1,000 good rows, one rejection, then fails. */
+static int failing_read(void *ctx, pt_error *err)
+{
+    import_pipe *p = ctx;
+    char id[32];
+    listing l;
+    memset(&l, 0, sizeof l);
+    l.title = "Read then failed";
+    l.bedrooms = l.units_available = -1;
+    l.bathrooms = l.area_sqft = l.rental_yield = -1;
+    l.type = PTYPE_VILLA;
+    l.tx = TX_BUY;
+    memcpy(l.currency, "INR", 4);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(id, sizeof id, "F%d", i);
+        l.id = id;
+        l.price = 1000 + i;
+        if (import_pipe_upsert(p, i + 2, &l) != 0)
+            return pt_fail(err, PT_ERR_INTERNAL, "the pipe refused row %d", i);
+    }
+    import_pipe_reject(p, 1002, "a bad row before the failure");
+    return pt_fail(err, PT_ERR_IO, "\"f.csv\": input/output error");
+}
+
+TEST(test_reading_failure)
+{
+    pt_error err = {0};
+    tenant t5 = ten;
+    snprintf(t5.slug, sizeof t5.slug, "imp5");
+    CHECK(st->ops->tenant_create(st, &t5, "k5", &err) == 0, "tenant 5");
+    for (int threaded = 0; threaded < 2; threaded++) {
+        import_pipe *p = NULL;
+        import_report rep;
+        pt_error_clear(&err);
+        CHECK_INT(import_pipe_open(st, &t5, threaded, &rep, &err, &p), 0);
+        int rc = import_pipe_finish(p, import_pipe_run(p, failing_read, p));
+        CHECK_INT(rc, -PT_ERR_IO);
+        CHECK(strstr(err.msg, "input/output error") != NULL, "the reader's message: %s",
+              err.msg);
+        CHECK_INT(rep.imported, 700);      /* the whole batch; the rest rolled back */
+        CHECK_INT(rep.rejected, 1);
+        int64_t n = -1;
+        st->ops->listing_count(st, t5.id, &n, &err);
+        CHECK_INT(n, 700);
+    }
+}
+
 TEST_MAIN(setup(); RUN(test_csv_file_batches_and_reimport); RUN(test_reso_file_mapped_and_piped);
-          RUN(test_failure_keeps_committed_batches); teardown();)
+          RUN(test_failure_keeps_committed_batches); RUN(test_threaded_report_same_as_inline);
+          RUN(test_reading_failure); teardown();)

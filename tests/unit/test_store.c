@@ -1,7 +1,8 @@
 /*
  * test_store.c - the storage interface against a real SQLite file in a
  * temporary folder: migrations (fresh, reopen, upgrade of an old file,
- * concurrent openers), tenants, users, listing import and search, locality
+ * concurrent openers), tenants, users, listing import (and its bulk-load
+ * mode) and search, locality
  * figures, agents and slots, booking (also from 8 racing threads), turn
  * commit and rollback, the handle pool and tenant isolation.
  *
@@ -10,6 +11,7 @@
  * versions, the FTS index, leads), since those have no read call yet.
  */
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/log.h"
 #include "test.h"
 
@@ -25,7 +27,7 @@
 
 static char tmpdir[256];
 
-#define SCHEMA_LATEST 5   /* migrations in store_sqlite.c */
+#define SCHEMA_LATEST 6   /* migrations in store_sqlite.c */
 
 /* "sqlite:<tmpdir>/<name>" into out. */
 static const char *db_url(char *out, size_t n, const char *name)
@@ -193,6 +195,12 @@ TEST(test_open_and_migrations)
     CHECK_INT(raw_int(url, "SELECT count(*) FROM schema_migrations"), SCHEMA_LATEST);
     CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), SCHEMA_LATEST);
     CHECK_INT(raw_int(url, "SELECT count(*) FROM sqlite_master WHERE name = 'listings_fts'"), 1);
+    /* migration 5: a batch's pending text terms make one FTS5 segment;
+     * listings_tx_price without locality */
+    CHECK_INT(raw_int(url, "SELECT v FROM listings_fts_config WHERE k = 'hashsize'"), 67108864);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_index_info('listings_tx_price')"), 7);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_index_info('listings_tx_price')"
+                      " WHERE name = 'locality'"), 0);
 
     /* reopen: nothing applied twice */
     s = open_or_die(url);
@@ -278,6 +286,8 @@ TEST(test_upgrade_old_database)
                       " json = '{\"v\":1}' AND state = 'HANDOFF'"), 1);
     CHECK_INT(raw_int(url, "SELECT count(*) FROM profiles WHERE user_id = 'lead-only' AND"
                       " json IS NULL AND language = 'ar'"), 1);
+    /* v6: listings_tx_price without locality */
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_index_info('listings_tx_price')"), 7);
     /* the index was rebuilt from what the old file held */
     CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'lake'"),
               N_LISTINGS);
@@ -1351,6 +1361,156 @@ TEST(test_arena_cap)
     store_close(s);
 }
 
+/* Every listing of t as one text (id order), to compare two stores' rows. */
+static void dump_listings(store *s, tenant_id t, buf *out)
+{
+    pt_error err = {0};
+    arena a;
+    arena_init(&a, 0);
+    listing *rows = NULL;
+    int n = 0;
+    CHECK(s->ops->listing_page(s, t, NULL, 0, STORE_PAGE_MAX, &a, &rows, &n, &err) == 0,
+          "page: %s", err.msg);
+    for (int i = 0; i < n; i++) {
+        const listing *l = &rows[i];
+        buf_printf(out, "%s|%s|%s|%s|%s|%d|%d|%d|%lld|%s|%d|%s|%s|%s|%s\n", l->id,
+                   l->title ? l->title : "-", l->project ? l->project : "-",
+                   l->locality ? l->locality : "-", l->amenities ? l->amenities : "-", l->type,
+                   l->tx, l->bedrooms, (long long)l->price, l->currency, l->units_available,
+                   l->description ? l->description : "-",
+                   l->completion_date ? l->completion_date : "-",
+                   l->attributes_json ? l->attributes_json : "-",
+                   l->developer ? l->developer : "-");
+    }
+    arena_release(&a);
+}
+
+/* listing_upsert_many gives what one listing_upsert per row gives: new
+ * rows in groups of 32, a group with rows that exist or an id twice, an
+ * empty id (a row-level failure: *done points at it, nothing of it
+ * written, the rest goes on), and the text index in step. */
+TEST(test_upsert_many)
+{
+    char url[512], url2[512];
+    pt_error err = {0};
+    store *s = open_or_die(db_url(url, sizeof url, "many.db"));
+    store *o = open_or_die(db_url(url2, sizeof url2, "one.db"));
+    tenant_id t = make_tenant(s, "many", "k-many");
+    tenant_id t1 = make_tenant(o, "many", "k-many");
+    const listing *ls[3 * N_LISTINGS];
+    static gen_listing copies[N_LISTINGS];
+    int n = 0, done = -1;
+
+    CHECK_INT(s->ops->listing_upsert_many(s, t, ls, 0, &done, &err), -PT_ERR_INTERNAL);
+    pt_error_clear(&err);
+    gen_inventory(0);
+    for (int i = 0; i < N_LISTINGS; i++)
+        ls[n++] = &inv[i].l;
+    /* the same ids again with other prices and texts, twice, one empty id */
+    for (int i = 0; i < N_LISTINGS; i++) {
+        copies[i] = inv[(i * 7) % N_LISTINGS];
+        copies[i].l.id = copies[i].id;
+        copies[i].l.title = copies[i].title;
+        copies[i].l.description = "now with a rooftop skyline deck";
+        copies[i].l.price += 1000 * i;
+        ls[n++] = &copies[i].l;
+        if (i == 40)
+            ls[n++] = &inv[3].l;   /* back to the first version */
+    }
+    listing empty = inv[5].l;
+    empty.id = "";
+    int empty_at = n - 10;
+    memmove(&ls[empty_at + 1], &ls[empty_at], (size_t)(n - empty_at) * sizeof ls[0]);
+    ls[empty_at] = &empty;
+    n++;
+
+    CHECK(s->ops->import_begin(s, &err) == 0, "begin: %s", err.msg);
+    int k = 0, rejected = 0;
+    while (k < n) {
+        pt_error e = {0};
+        int rc = s->ops->listing_upsert_many(s, t, ls + k, n - k, &done, &e);
+        k += done;
+        if (rc == 0)
+            break;
+        CHECK_INT(rc, -PT_ERR_INVALID);
+        CHECK_INT(k, empty_at);
+        rejected++;
+        k++;
+    }
+    CHECK_INT(rejected, 1);
+    CHECK(s->ops->import_commit(s, &err) == 0, "commit: %s", err.msg);
+
+    CHECK(o->ops->import_begin(o, &err) == 0, "begin: %s", err.msg);
+    for (int i = 0; i < n; i++) {
+        pt_error e = {0};
+        int rc = o->ops->listing_upsert(o, t1, ls[i], &e);
+        CHECK(rc == 0 || (i == empty_at && rc == -PT_ERR_INVALID), "row %d: %s", i, e.msg);
+    }
+    CHECK(o->ops->import_commit(o, &err) == 0, "commit: %s", err.msg);
+
+    buf a = BUF_INIT(1 << 20), b = BUF_INIT(1 << 20);
+    dump_listings(s, t, &a);
+    dump_listings(o, t1, &b);
+    CHECK(a.len > 0 && a.len == b.len && memcmp(buf_cstr(&a), buf_cstr(&b), a.len) == 0,
+          "the same listings as one upsert per row (%zu and %zu bytes)", a.len, b.len);
+    buf_free(&a);
+    buf_free(&b);
+    long long sky = raw_int(url2, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH"
+                                  " 'skyline'");
+    CHECK(sky > 0, "some listings have the new text (%lld)", sky);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'skyline'"),
+              sky);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'lake'"),
+              raw_int(url2, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'lake'"));
+    CHECK_INT(raw_exec(url, "INSERT INTO listings_fts(listings_fts) VALUES('integrity-check')"),
+              SQLITE_OK);
+    store_close(s);
+    store_close(o);
+}
+
+/* Bulk-load mode: the text index's automerge is off during it and back
+ * after; batches committed in it (with the checkpointer beside them on a
+ * machine of two CPUs or more) are all there and the index is whole; a
+ * second handle reads them while the import goes on; closing a handle left
+ * in bulk mode stops its checkpointer. */
+TEST(test_bulk_mode)
+{
+    char url[512];
+    pt_error err = {0};
+    store *s = open_or_die(db_url(url, sizeof url, "bulk.db"));
+    store *r = open_or_die(url);
+    tenant_id t = make_tenant(s, "bulk", "k-bulk");
+    CHECK_INT(s->ops->import_bulk_begin(s, 987654, &err), -PT_ERR_NOT_FOUND);
+    pt_error_clear(&err);
+    CHECK(s->ops->import_bulk_begin(s, t, &err) == 0, "bulk begin: %s", err.msg);
+    CHECK_INT(raw_int(url, "SELECT v FROM listings_fts_config WHERE k = 'automerge'"), 0);
+    gen_inventory(0);
+    for (int b = 0; b < 4; b++) {
+        int rc = s->ops->import_begin(s, &err);
+        for (int i = b; rc == 0 && i < N_LISTINGS; i += 4)
+            rc = s->ops->listing_upsert(s, t, &inv[i].l, &err);
+        CHECK(rc == 0 && s->ops->import_commit(s, &err) == 0, "batch %d: %s", b, err.msg);
+        int64_t n = -1;
+        CHECK(r->ops->listing_count(r, t, &n, &err) == 0, "count: %s", err.msg);
+        CHECK(n > 0, "another handle sees the committed batches (%lld)", (long long)n);
+    }
+    s->ops->import_bulk_end(s);
+    CHECK_INT(raw_int(url, "SELECT v FROM listings_fts_config WHERE k = 'automerge'"), 4);
+    int64_t count = 0;
+    CHECK(s->ops->listing_count(s, t, &count, &err) == 0, "count: %s", err.msg);
+    CHECK_INT(count, N_LISTINGS);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'lake'"),
+              N_LISTINGS);
+    CHECK_INT(raw_exec(url, "INSERT INTO listings_fts(listings_fts) VALUES('integrity-check')"),
+              SQLITE_OK);
+    /* a handle closed in bulk mode */
+    CHECK(s->ops->import_bulk_begin(s, t, &err) == 0, "bulk begin: %s", err.msg);
+    CHECK(s->ops->import_begin(s, &err) == 0 && s->ops->listing_upsert(s, t, &inv[0].l, &err) == 0 &&
+          s->ops->import_commit(s, &err) == 0, "one more batch: %s", err.msg);
+    store_close(s);
+    store_close(r);
+}
+
 static void setup(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/proptalk-store-XXXXXX");
@@ -1370,6 +1530,8 @@ TEST_MAIN(
     RUN(test_tenants);
     RUN(test_users);
     RUN(test_import_and_get);
+    RUN(test_bulk_mode);
+    RUN(test_upsert_many);
     RUN(test_search);
     RUN(test_locality_stats);
     RUN(test_agents_and_slots);
