@@ -684,18 +684,34 @@ static void turn_account(engine *e, double started, int rc)
 /* The committer's callback: the turn is durable (or failed).  The decoded
  * state is remembered (or forgotten) before the session lock is given back,
  * so the session's next turn starts from it; then the channel is told. */
+/* After a turn's commit: its decoded state is remembered for the session's
+ * next turn, or forgotten when the commit failed (the store has the truth). */
+static void state_settle(const chat_async *ca, bool committed)
+{
+    state_cache *c = ca->e->cache;
+    tenant_id tid = ca->rt->t.id;
+    if (committed) {
+        state_cache_put(c, STATE_SESSION, tid, ca->req.session_id, &ca->s, sizeof ca->s);
+        state_cache_put(c, STATE_PROFILE, tid, ca->req.user_id, &ca->p, sizeof ca->p);
+    } else {
+        state_cache_drop(c, STATE_SESSION, tid, ca->req.session_id);
+        state_cache_drop(c, STATE_PROFILE, tid, ca->req.user_id);
+    }
+}
+
+/* The answer of a committed turn, in its arena; built after the commit, so
+ * the reported time includes it. */
+static int turn_answer(const chat_async *ca, char **json, pt_error *err)
+{
+    *json = answer_json(&ca->req, &ca->s, &ca->p, ca->n, &ca->r, ca->started, ca->a);
+    return *json ? 0 : pt_fail(err, PT_ERR_NOMEM, "out of memory");
+}
+
 static void turn_durable(store_turn *t, void *ctx)
 {
     chat_async *ca = ctx;
     engine *e = ca->e;
-    tenant_id tid = ca->rt->t.id;
-    if (t->rc) {
-        state_cache_drop(e->cache, STATE_SESSION, tid, ca->req.session_id);
-        state_cache_drop(e->cache, STATE_PROFILE, tid, ca->req.user_id);
-    } else {
-        state_cache_put(e->cache, STATE_SESSION, tid, ca->req.session_id, &ca->s, sizeof ca->s);
-        state_cache_put(e->cache, STATE_PROFILE, tid, ca->req.user_id, &ca->p, sizeof ca->p);
-    }
+    state_settle(ca, t->rc == 0);
     e->locks.ops->release(&e->locks, ca->lock_key, ca->token);
     ca->done(ca->ctx);   /* ca may be gone after this */
 }
@@ -859,16 +875,9 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
         in_turn = false;      /* a failed commit rolls back by itself */
         rc = st->ops->turn_commit(st, err);
     }
-    if (rc) {
-        state_cache_drop(e->cache, STATE_SESSION, rt->t.id, req->session_id);
-        state_cache_drop(e->cache, STATE_PROFILE, rt->t.id, req->user_id);
-        goto done;
-    }
-    state_cache_put(e->cache, STATE_SESSION, rt->t.id, req->session_id, s, sizeof *s);
-    state_cache_put(e->cache, STATE_PROFILE, rt->t.id, req->user_id, p, sizeof *p);
-    *json = answer_json(req, s, p, n, r, ca->started, a);
-    if (*json == NULL)
-        rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
+    state_settle(ca, rc == 0);
+    if (rc == 0)
+        rc = turn_answer(ca, json, err);
 done:
     if (in_turn)
         st->ops->turn_rollback(st);
@@ -884,14 +893,10 @@ int engine_chat_finish(engine *e, chat_async *ca, char **json, pt_error *err)
 {
     int rc = 0;
     *json = NULL;
-    if (ca->tw.rc) {
+    if (ca->tw.rc)
         rc = pt_fail(err, -ca->tw.rc, "%s", ca->tw.err.msg);
-    } else {
-        /* built after the commit, so the reported time includes it */
-        *json = answer_json(&ca->req, &ca->s, &ca->p, ca->n, &ca->r, ca->started, ca->a);
-        if (*json == NULL)
-            rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
-    }
+    else
+        rc = turn_answer(ca, json, err);
     turn_account(e, ca->started, rc);
     rt_release(ca->rt);
     return rc;
