@@ -2839,38 +2839,36 @@ static int sq_profile_put(store *s, tenant_id t, const char *user_id, const char
     return sq_put(q, st, b, t, "profile", user_id, err);
 }
 
+/* Binds ?1..?11 of the lead statements (ST_LEAD_PUT, ST_PROFILE_LEAD_PUT). */
+static int lead_bind(sqlite3_stmt *st, tenant_id t, const store_lead *l)
+{
+    return sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, l->user_id) |
+           bind_text(st, 3, l->session_id) | bind_text(st, 4, l->phone) |
+           bind_text(st, 5, l->language) | bind_text(st, 6, l->state) |
+           bind_text(st, 7, l->temperature) | sqlite3_bind_double(st, 8, l->engagement_score) |
+           sqlite3_bind_double(st, 9, l->intent_to_buy_score) |
+           bind_text(st, 10, l->slots_json) | sqlite3_bind_int64(st, 11, now_utc());
+}
+
 static int sq_lead_put(store *s, tenant_id t, const store_lead *l, pt_error *err)
 {
     sq *q = s->impl;
     sqlite3_stmt *st = q->st[ST_LEAD_PUT];
     if (l->user_id == NULL || l->user_id[0] == '\0')
         return pt_fail(err, PT_ERR_INVALID, "lead: user id is empty");
-    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, l->user_id) |
-            bind_text(st, 3, l->session_id) | bind_text(st, 4, l->phone) |
-            bind_text(st, 5, l->language) | bind_text(st, 6, l->state) |
-            bind_text(st, 7, l->temperature) | sqlite3_bind_double(st, 8, l->engagement_score) |
-            sqlite3_bind_double(st, 9, l->intent_to_buy_score) |
-            bind_text(st, 10, l->slots_json) | sqlite3_bind_int64(st, 11, now_utc());
-    return sq_put(q, st, b, t, "lead", l->user_id, err);
+    return sq_put(q, st, lead_bind(st, t, l), t, "lead", l->user_id, err);
 }
 
-/* A turn's profile and lead: one row. */
-static int sq_profile_lead_put(store *s, tenant_id t, const char *user_id, const char *json,
-                               const store_lead *l, pt_error *err)
+/* A turn's profile and lead (of the same user): one row. */
+static int sq_profile_lead_put(store *s, tenant_id t, const char *json, const store_lead *l,
+                               pt_error *err)
 {
     sq *q = s->impl;
     sqlite3_stmt *st = q->st[ST_PROFILE_LEAD_PUT];
-    if (user_id == NULL || user_id[0] == '\0' || l->user_id == NULL ||
-        strcmp(user_id, l->user_id) != 0)
-        return pt_fail(err, PT_ERR_INVALID, "profile: user id is empty or not the lead's");
-    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, user_id) |
-            bind_text(st, 3, l->session_id) | bind_text(st, 4, l->phone) |
-            bind_text(st, 5, l->language) | bind_text(st, 6, l->state) |
-            bind_text(st, 7, l->temperature) | sqlite3_bind_double(st, 8, l->engagement_score) |
-            sqlite3_bind_double(st, 9, l->intent_to_buy_score) |
-            bind_text(st, 10, l->slots_json) | sqlite3_bind_int64(st, 11, now_utc()) |
-            bind_text(st, 12, json);
-    return sq_put(q, st, b, t, "profile", user_id, err);
+    if (l->user_id == NULL || l->user_id[0] == '\0')
+        return pt_fail(err, PT_ERR_INVALID, "profile: user id is empty");
+    int b = lead_bind(st, t, l) | bind_text(st, 12, json);
+    return sq_put(q, st, b, t, "profile", l->user_id, err);
 }
 
 /* The writes of one turn, in the open transaction. */
@@ -2886,7 +2884,7 @@ static int sq_turn_apply(store *s, const store_turn *t, pt_error *err)
                                t->assistant_meta, err);
     if (rc == 0 && t->profile_json && t->lead && t->lead->user_id && t->user_id &&
         strcmp(t->lead->user_id, t->user_id) == 0)
-        return sq_profile_lead_put(s, t->tenant, t->user_id, t->profile_json, t->lead, err);
+        return sq_profile_lead_put(s, t->tenant, t->profile_json, t->lead, err);
     if (rc == 0 && t->profile_json)
         rc = sq_profile_put(s, t->tenant, t->user_id, t->profile_json, err);
     if (rc == 0 && t->lead)
