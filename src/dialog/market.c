@@ -22,22 +22,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <utf8proc.h>
-
-/* text case-folded without accents, in the arena ("" on failure). */
-static const char *fold(arena *a, const char *text)
-{
-    utf8proc_uint8_t *out = NULL;
-    if (text == NULL)
-        return "";
-    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)text, 0, &out,
-                                      UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-                                      UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK);
-    const char *r = n >= 0 && out ? arena_strdup(a, (const char *)out) : "";
-    free(out);
-    return r ? r : "";
-}
-
 /* Does the folded message hold one of the phrases of cue list key, in any
  * of the reply languages?  Buyers mix scripts ("сравни Dubai Marina и JVC"
  * reads as English to the language guesser). */
@@ -65,7 +49,9 @@ market_kind market_kind_of(const dialog_env *env, const session *s, const nlu_re
     }
     if (n == NULL || n->text == NULL)
         return MK_NONE;
-    const char *msg = fold(env->arena, n->text);
+    const char *msg = pack_fold(env->arena, n->text);
+    if (msg == NULL)
+        msg = "";
     size_t ml = strlen(msg);
     int locs = (n->found & NLU_LOCATIONS) ? n->n_locations : 0;
     bool cheaper = cue(env, "cue_cheaper", msg, ml), better = cue(env, "cue_better", msg, ml);

@@ -262,25 +262,6 @@ static int tmpl_parse(pack *p, const char *path, const char *key, json_t *val,
         rc = -PT_ERR_NOMEM;
         goto done;
     }
-    if (strncmp(key, "cue_", 4) == 0) {
-        /* folded once here, not on every message that is matched against it */
-        utf8proc_uint8_t *f = NULL;
-        utf8proc_ssize_t fn = utf8proc_map((const utf8proc_uint8_t *)out->text, 0, &f,
-                                           UTF8PROC_NULLTERM | UTF8PROC_STABLE |
-                                           UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD |
-                                           UTF8PROC_STRIPMARK);
-        out->folded = fn >= 0 && f ? pstrdup(p, (const char *)f, path, err) : NULL;
-        free(f);
-        if (fn < 0) {
-            rc = pt_fail(err, PT_ERR_INVALID, "pack file \"%s\": \"%s\": text is not UTF-8",
-                         path, key);
-            goto done;
-        }
-        if (out->folded == NULL) {
-            rc = -PT_ERR_NOMEM;
-            goto done;
-        }
-    }
     if (buttons == NULL || json_is_null(buttons))
         goto done;
     if (!json_is_array(buttons) || json_array_size(buttons) > 64) {
@@ -887,13 +868,31 @@ static int cue_add(pack *p, const char *key, const char *folded)
     return 0;
 }
 
-/* The cue lists of every language merged, after all layers are loaded. */
+char *pack_fold(arena *a, const char *text)
+{
+    utf8proc_uint8_t *f = NULL;
+    if (text == NULL)
+        return NULL;
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)text, 0, &f,
+                                      UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+                                      UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK);
+    char *r = n >= 0 && f ? arena_strdup(a, (const char *)f) : NULL;
+    free(f);
+    return r;
+}
+
+/* The cue lists (cue_* templates) of every language merged, after all
+ * layers are loaded: folded once here, not for every message matched. */
 static int cues_build(pack *p)
 {
     for (int l = 0; l < LANG__COUNT; l++)
         for (int i = 0; i < p->tmpl[l].n; i++) {
             const tmpl_entry *e = &p->tmpl[l].v[i];
-            if (e->t.folded && cue_add(p, e->key, e->t.folded))
+            if (strncmp(e->key, "cue_", 4) != 0)
+                continue;
+            /* jansson strings are valid UTF-8: a failure is out of memory */
+            char *folded = pack_fold(&p->mem, e->t.text);
+            if (folded == NULL || cue_add(p, e->key, folded))
                 return -PT_ERR_NOMEM;
         }
     return 0;

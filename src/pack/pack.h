@@ -33,8 +33,6 @@ typedef struct pack_button {
 
 typedef struct pack_template {
     const char *text;
-    const char *folded;           /* cue_* keys only: text case-folded without
-                                     accents, for matching inside messages */
     int n_buttons;
     const pack_button *buttons;
 } pack_template;
@@ -81,6 +79,10 @@ const pack_template *pack_template_get(const pack *p, lang l, const char *key);
  * every language at once, folded (case and accents), trimmed, each once:
  * what a message is searched for, built at load.  Returns the count. */
 int pack_cue_phrases(const pack *p, const char *key, const pack_phrase **out);
+
+/* text case-folded and without accents, the way cue phrases are, in a.
+ * NULL when text is NULL, not UTF-8, or memory runs out. */
+char *pack_fold(arena *a, const char *text);
 
 /* Budget bands for a currency and transaction: pairs [lo, hi) where hi == 0
  * means no upper bound.  Returns the number of bands (0 if none). */
