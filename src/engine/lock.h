@@ -2,9 +2,10 @@
  * lock.h - per-conversation locks, behind a table of function pointers so a
  * Redis backend (locks shared by many instances) is one more file.
  *
- * "local" is an array of locks striped by a hash of (tenant, session):
- * messages of one session are handled one at a time; two sessions may share
- * a stripe, which only serialises them, never mixes them.
+ * "local" keeps the locked keys of (tenant, session) in 1024 stripes:
+ * messages of one session are handled one at a time; two sessions wait for
+ * each other only if their 64-bit key hashes are equal (or a stripe already
+ * holds eight keys), which only serialises them, never mixes them.
  *
  * A lock is not owned by a thread: the thread that handles a turn takes it,
  * and the committer's thread gives it back once the turn is durable.

@@ -1,7 +1,8 @@
 /*
- * lock_local.c - the in-process lock backend: 1024 striped locks.  A stripe
- * is a flag under a mutex with a condition variable, not a bare mutex, so
- * that another thread may release it (lock.h).
+ * lock_local.c - the in-process lock backend: 1024 stripes, each a mutex,
+ * a condition variable and the set of keys locked in it.  A lock is an entry
+ * in that set, not a held mutex, so that another thread may release it
+ * (lock.h), and two sessions that share a stripe do not wait for each other.
  */
 #include "engine/lock.h"
 
@@ -10,11 +11,18 @@
 #include <stdlib.h>
 
 #define LOCK_STRIPES 1024
+#define STRIPE_SLOTS 8      /* keys held at once in one stripe */
 
+/* A stripe holds the 64-bit hashes of the keys currently locked in it, so
+ * two sessions that land in one stripe do not wait for each other; only the
+ * same key (or, once in 2^64, the same hash) does.  A stripe whose slots are
+ * all taken makes the next taker wait too, which only delays it. */
 typedef struct stripe {
     pthread_mutex_t mu;
     pthread_cond_t freed;
-    bool held;
+    int held;                       /* used slots of key */
+    int waiters;
+    uint64_t key[STRIPE_SLOTS];
 } stripe;
 
 typedef struct local_locks {
@@ -31,15 +39,27 @@ static uint64_t fnv1a(const char *s)
     return h;
 }
 
+static bool stripe_busy(const stripe *st, uint64_t h)
+{
+    if (st->held == STRIPE_SLOTS)
+        return true;
+    for (int i = 0; i < st->held; i++)
+        if (st->key[i] == h)
+            return true;
+    return false;
+}
+
 static int local_open(lock_backend *b, const char *url, pt_error *err)
 {
+    (void)url;
     local_locks *l = malloc(sizeof *l);
     if (l == NULL)
         return pt_fail(err, PT_ERR_NOMEM, "locks: out of memory");
     for (int i = 0; i < LOCK_STRIPES; i++) {
         pthread_mutex_init(&l->s[i].mu, NULL);
         pthread_cond_init(&l->s[i].freed, NULL);
-        l->s[i].held = false;
+        l->s[i].held = 0;
+        l->s[i].waiters = 0;
     }
     b->impl = l;
     return 0;
@@ -58,27 +78,41 @@ static void local_close(lock_backend *b)
     b->impl = NULL;
 }
 
+/* The token is the key's hash: release finds the stripe and the slot by it. */
 static int local_acquire(lock_backend *b, const char *key, uint64_t *token, pt_error *err)
 {
+    (void)err;
     local_locks *l = b->impl;
-    uint64_t i = fnv1a(key) % LOCK_STRIPES;
-    stripe *st = &l->s[i];
+    uint64_t h = fnv1a(key);
+    stripe *st = &l->s[h % LOCK_STRIPES];
     pthread_mutex_lock(&st->mu);
-    while (st->held)
+    while (stripe_busy(st, h)) {
+        st->waiters++;
         pthread_cond_wait(&st->freed, &st->mu);
-    st->held = true;
+        st->waiters--;
+    }
+    st->key[st->held++] = h;
     pthread_mutex_unlock(&st->mu);
-    *token = i;
+    *token = h;
     return 0;
 }
 
 static void local_release(lock_backend *b, const char *key, uint64_t token)
 {
+    (void)key;
     local_locks *l = b->impl;
     stripe *st = &l->s[token % LOCK_STRIPES];
     pthread_mutex_lock(&st->mu);
-    st->held = false;
-    pthread_cond_signal(&st->freed);
+    for (int i = 0; i < st->held; i++) {
+        if (st->key[i] == token) {
+            st->key[i] = st->key[--st->held];
+            break;
+        }
+    }
+    /* Waiters of different keys share the condition: wake them all, each
+     * checks its own key again. */
+    if (st->waiters > 0)
+        pthread_cond_broadcast(&st->freed);
     pthread_mutex_unlock(&st->mu);
 }
 

@@ -1,0 +1,163 @@
+/*
+ * test_lock.c - the local lock backend: one key is held by one taker at a
+ * time, a lock may be released by another thread, keys that share a stripe
+ * do not wait for each other, and a full stripe makes the next taker wait.
+ */
+#include "test.h"
+
+#include "../../src/engine/lock_local.c"
+
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
+
+static lock_backend locks;
+
+/* n keys ("k-<i>") whose hashes all fall into the stripe of "k-0" */
+static void same_stripe_keys(char keys[][32], int n)
+{
+    uint64_t want = fnv1a("k-0") % LOCK_STRIPES;
+    int found = 0;
+    for (int i = 0; found < n; i++) {
+        char k[32];
+        snprintf(k, sizeof k, "k-%d", i);
+        if (fnv1a(k) % LOCK_STRIPES == want)
+            memcpy(keys[found++], k, sizeof k);
+    }
+}
+
+typedef struct taker {
+    const char *key;
+    uint64_t token;
+    atomic_int got;
+    pthread_t th;
+} taker;
+
+static void *take(void *arg)
+{
+    taker *t = arg;
+    pt_error err = {0};
+    locks.ops->acquire(&locks, t->key, &t->token, &err);
+    atomic_store(&t->got, 1);
+    return NULL;
+}
+
+/* Waits up to ms for t to hold its lock. */
+static int got_within(taker *t, int ms)
+{
+    for (int i = 0; i < ms; i++) {
+        if (atomic_load(&t->got))
+            return 1;
+        usleep(1000);
+    }
+    return atomic_load(&t->got);
+}
+
+static void start(taker *t, const char *key)
+{
+    t->key = key;
+    atomic_store(&t->got, 0);
+    pthread_create(&t->th, NULL, take, t);
+}
+
+TEST(same_key_waits_for_release_from_another_thread)
+{
+    pt_error err = {0};
+    uint64_t tok;
+    CHECK_INT(locks.ops->acquire(&locks, "t1:s1", &tok, &err), 0);
+    taker t;
+    start(&t, "t1:s1");
+    CHECK(!got_within(&t, 100), "a second taker of a held key must wait");
+    locks.ops->release(&locks, "t1:s1", tok);
+    CHECK(got_within(&t, 2000), "the waiter must get the key once released");
+    pthread_join(t.th, NULL);
+    locks.ops->release(&locks, "t1:s1", t.token);
+}
+
+TEST(keys_of_one_stripe_do_not_wait_for_each_other)
+{
+    char keys[STRIPE_SLOTS + 1][32];
+    same_stripe_keys(keys, STRIPE_SLOTS + 1);
+    pt_error err = {0};
+    uint64_t tok[STRIPE_SLOTS];
+    CHECK_INT(locks.ops->acquire(&locks, keys[0], &tok[0], &err), 0);
+    /* every other key of the stripe, up to its slots, is taken at once */
+    for (int i = 1; i < STRIPE_SLOTS; i++) {
+        taker t;
+        start(&t, keys[i]);
+        CHECK(got_within(&t, 2000), "key %s shares a stripe with a held key and must not wait",
+              keys[i]);
+        pthread_join(t.th, NULL);
+        tok[i] = t.token;
+    }
+    /* a full stripe makes the next key wait until a slot is freed */
+    taker last;
+    start(&last, keys[STRIPE_SLOTS]);
+    CHECK(!got_within(&last, 100), "a full stripe must make the next taker wait");
+    locks.ops->release(&locks, keys[3], tok[3]);
+    CHECK(got_within(&last, 2000), "a freed slot must let the waiter in");
+    pthread_join(last.th, NULL);
+    tok[3] = last.token;
+    locks.ops->release(&locks, keys[STRIPE_SLOTS], tok[3]);
+    for (int i = 0; i < STRIPE_SLOTS; i++)
+        if (i != 3)
+            locks.ops->release(&locks, keys[i], tok[i]);
+    /* all free again: the first key is taken without waiting */
+    taker again;
+    start(&again, keys[0]);
+    CHECK(got_within(&again, 2000), "every slot must have been given back");
+    pthread_join(again.th, NULL);
+    locks.ops->release(&locks, keys[0], again.token);
+}
+
+/* Four threads increment per-key counters under the lock, the keys chosen
+ * to share a stripe: a lost update or two holders at once show up. */
+#define STRESS_KEYS 3
+#define STRESS_ROUNDS 20000
+static char stress_keys[STRESS_KEYS][32];
+static long stress_count[STRESS_KEYS];
+static atomic_int stress_inside[STRESS_KEYS];
+static atomic_int stress_overlap;
+
+static void *stress(void *arg)
+{
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    pt_error err = {0};
+    for (int i = 0; i < STRESS_ROUNDS; i++) {
+        int k = (int)(rand_r(&seed) % STRESS_KEYS);
+        uint64_t tok;
+        locks.ops->acquire(&locks, stress_keys[k], &tok, &err);
+        if (atomic_fetch_add(&stress_inside[k], 1) != 0)
+            atomic_fetch_add(&stress_overlap, 1);
+        stress_count[k]++;
+        atomic_fetch_sub(&stress_inside[k], 1);
+        locks.ops->release(&locks, stress_keys[k], tok);
+    }
+    return NULL;
+}
+
+TEST(many_threads_never_hold_one_key_together)
+{
+    same_stripe_keys(stress_keys, STRESS_KEYS);
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, stress, (void *)(uintptr_t)(i + 1));
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    long sum = 0;
+    for (int k = 0; k < STRESS_KEYS; k++)
+        sum += stress_count[k];
+    CHECK_INT(sum, 4L * STRESS_ROUNDS);
+    CHECK_INT(atomic_load(&stress_overlap), 0);
+}
+
+TEST_MAIN(
+    pt_error err = {0};
+    locks.ops = &lock_local_ops;
+    if (locks.ops->open(&locks, NULL, &err) != 0)
+        return 1;
+    RUN(same_key_waits_for_release_from_another_thread);
+    RUN(keys_of_one_stripe_do_not_wait_for_each_other);
+    RUN(many_threads_never_hold_one_key_together);
+    locks.ops->close(&locks);
+)
