@@ -18,6 +18,7 @@
 #include "dialog/dialog_int.h"
 #include "core/money.h"
 #include "search/search.h"
+#include "store/listing_cache.h"
 #include "util/log.h"
 #include "util/tz.h"
 
@@ -401,15 +402,19 @@ static const char *relaxed_text(turn *t, const search_result *res)
  * the budget (search.h, reference).  0 when none can be read. */
 static money shown_reference(turn *t)
 {
-    store *st = t->env->store;
     money p[DIALOG_MAX_SHOWN];
-    int n = 0;
-    for (int i = 0; i < t->s->n_shown; i++) {
-        listing l;
-        pt_error e = {0};
-        if (st->ops->listing_get(st, t->env->tenant->id, t->s->shown[i], t->env->arena, &l, &e) == 0)
-            p[n++] = l.price;
-    }
+    const char *ids[DIALOG_MAX_SHOWN];
+    listing got[DIALOG_MAX_SHOWN];
+    bool have[DIALOG_MAX_SHOWN];
+    int n = 0, n_ids = 0;
+    for (int i = 0; i < t->s->n_shown && i < DIALOG_MAX_SHOWN; i++)
+        ids[n_ids++] = t->s->shown[i];
+    pt_error e = {0};
+    if (n_ids > 0 && listing_cache_get_many(t->env->listings, t->env->store, t->env->tenant->id,
+                                            ids, n_ids, t->env->arena, got, have, &e) == 0)
+        for (int i = 0; i < n_ids; i++)
+            if (have[i])
+                p[n++] = got[i].price;
     for (int i = 1; i < n; i++)
         for (int j = i; j > 0 && p[j - 1] > p[j]; j--) {
             money x = p[j];
@@ -926,7 +931,8 @@ static int resolve_listing(turn *t, listing *out, bool *found)
     if (n == 0)
         return 0;
     pt_error e = {0};
-    if (st->ops->listings_get_many(st, t->env->tenant->id, ids, n, t->env->arena, got, have, &e))
+    if (listing_cache_get_many(t->env->listings, st, t->env->tenant->id, ids, n, t->env->arena, got,
+                               have, &e))
         return 0;   /* as if none were found: the question is asked again */
     for (int i = 0; norm && i < s->n_shown && i < DIALOG_MAX_SHOWN; i++) {
         const listing *l = &got[i];

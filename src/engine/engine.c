@@ -22,6 +22,7 @@
 #include "engine/lock.h"
 #include "engine/state_cache.h"
 #include "provider/embed.h"
+#include "store/listing_cache.h"
 #include "dialog/dialog.h"
 #include "nlu/nlu.h"
 #include "pack/pack.h"
@@ -91,6 +92,7 @@ struct engine {
     store_pool *pool;
     committer *committer;     /* group commit of turns; owns its own handle */
     state_cache *cache;       /* decoded sessions and profiles of recent turns */
+    listing_cache *listings;  /* decoded listings the dialog reads by id */
     embed_provider *embed;    /* borrowed; NULL: no semantic ranking */
     lock_backend locks;
     nlu_model *model;
@@ -368,7 +370,8 @@ int engine_open(const engine_config *cfg, engine **out, pt_error *err)
     e->cache = state_cache_open(cfg->state_cache_bytes < 0 ? 0
                                 : cfg->state_cache_bytes > 0 ? (size_t)cfg->state_cache_bytes
                                 : ENGINE_STATE_CACHE_DEFAULT);
-    if (e->cache == NULL) {
+    e->listings = listing_cache_open();
+    if (e->cache == NULL || e->listings == NULL) {
         rc = pt_fail(err, PT_ERR_NOMEM, "engine: out of memory");
         goto done;
     }
@@ -439,6 +442,7 @@ void engine_close(engine *e)
     nlu_model_free(e->model);
     committer_stop(e->committer);
     state_cache_close(e->cache);
+    listing_cache_close(e->listings);
     if (e->pool)
         store_pool_close(e->pool);
     if (e->locks.ops)
@@ -787,7 +791,8 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
     const nlu_result *n = ca->n;
     dialog_env env = {.tenant = &rt->t, .pack = rt->pack, .store = st, .session_id = req->session_id,
                       .user_id = req->user_id, .now = now, .arena = a,
-                      .localities = rt->localities, .n_localities = rt->n_localities};
+                      .localities = rt->localities, .n_localities = rt->n_localities,
+                      .listings = e->listings};
     if (e->embed && n && (strcmp(n->intent, "property_search") == 0 || strcmp(n->intent, "inform") == 0)) {
         const char **ids = NULL;
         int n_ids = 0;
