@@ -6,6 +6,7 @@
 #include "util/error.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,14 +132,47 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return len;
 }
 
+/* Bytes that a JSON string cannot hold as they are: controls, '"', '\\',
+ * and every byte of a multi-byte UTF-8 sequence (checked one by one). */
+static const unsigned char needs_care[256] = {
+    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+};
+
+/* Eight bytes at once: true when none needs care.  A byte below 0x20 or
+ * from 0x80 up, or one equal to '"' or '\\', sets the high bit of its lane
+ * (the has-less-than and has-zero-byte tests of Anderson's "Bit Twiddling
+ * Hacks", exact as yes/no answers). */
+static inline bool lanes_plain(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+    return ((((v - ones * 0x20) & ~v) | v | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) == 0;
+}
+
+/* How many of the first n bytes of p need no care: eight at a time over
+ * long texts, byte by byte over short ones (keys) and the rest. */
+static inline size_t plain_prefix(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    if (n >= 16) {
+        uint64_t v;
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&v, p + i, 8);
+            if (!lanes_plain(v))
+                break;
+        }
+    }
+    while (i < n && !needs_care[p[i]])
+        i++;
+    return i;
+}
+
 static void put_escaped(jsonw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
     /* the common case: printable ASCII only, copied in one go */
-    size_t plain = 0;
-    while (plain < n && p[plain] >= 0x20 && p[plain] < 0x80 && p[plain] != '"' && p[plain] != '\\')
-        plain++;
+    size_t plain = plain_prefix(p, n);
     if (plain == n) {
         if (w->err == 0 && (w->err = buf_reserve(w->b, n + 2)) == 0) {
             char *o = w->b->data + w->b->len;
@@ -151,6 +185,7 @@ static void put_escaped(jsonw *w, const char *s, size_t n)
         return;
     }
     put(w, "\"", 1);
+    p += plain;
     while (p < end && w->err == 0) {
         unsigned c = *p;
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
@@ -193,7 +228,7 @@ static void put_escaped(jsonw *w, const char *s, size_t n)
     put(w, "\"", 1);
 }
 
-void jw_key(jsonw *w, const char *key)
+void jw_key_n(jsonw *w, const char *key, size_t n)
 {
     if (w->err)
         return;
@@ -205,12 +240,11 @@ void jw_key(jsonw *w, const char *key)
     w->need_comma[w->depth] = true;
     w->after_key = true;
     /* keys are nearly always short plain ASCII: written in one piece */
-    size_t n = 0;
-    const unsigned char *k = (const unsigned char *)key;
-    while (k[n] >= 0x20 && k[n] < 0x80 && k[n] != '"' && k[n] != '\\')
-        n++;
-    if (k[n] == '\0' && w->err == 0 && (w->err = buf_reserve(w->b, n + 6)) == 0) {
-        char *o = w->b->data + w->b->len;
+    buf *b = w->b;
+    if (plain_prefix((const unsigned char *)key, n) == n &&
+        (b->len + n + 6 < b->alloc || (w->err = buf_reserve(b, n + 6)) == 0) &&
+        (b->cap == 0 || b->len + n + 6 <= b->cap)) {
+        char *o = b->data + b->len;
         size_t i = 0;
         if (comma) {
             o[i++] = ',';
@@ -224,13 +258,15 @@ void jw_key(jsonw *w, const char *key)
         o[i++] = ':';
         if (w->spaced)
             o[i++] = ' ';
-        w->b->len += i;
-        w->b->data[w->b->len] = '\0';
+        b->len += i;
+        b->data[b->len] = '\0';
         return;
     }
+    if (w->err)
+        return;
     if (comma)
         put(w, ", ", w->spaced ? 2 : 1);
-    put_escaped(w, key, strlen(key));
+    put_escaped(w, key, n);
     put(w, ": ", w->spaced ? 2 : 1);
 }
 
@@ -369,52 +405,4 @@ void jw_null(jsonw *w)
 {
     if (begin_value(w))
         put(w, "null", 4);
-}
-
-void jw_kstr(jsonw *w, const char *key, const char *s)
-{
-    jw_key(w, key);
-    jw_str(w, s);
-}
-
-void jw_kint(jsonw *w, const char *key, int64_t v)
-{
-    jw_key(w, key);
-    jw_int(w, v);
-}
-
-void jw_kreal(jsonw *w, const char *key, double v)
-{
-    jw_key(w, key);
-    jw_real(w, v);
-}
-
-void jw_kbool(jsonw *w, const char *key, bool v)
-{
-    jw_key(w, key);
-    jw_bool(w, v);
-}
-
-void jw_knull(jsonw *w, const char *key)
-{
-    jw_key(w, key);
-    jw_null(w);
-}
-
-void jw_kint_or_null(jsonw *w, const char *key, bool has, int64_t v)
-{
-    jw_key(w, key);
-    if (has)
-        jw_int(w, v);
-    else
-        jw_null(w);
-}
-
-void jw_kreal_or_null(jsonw *w, const char *key, bool has, double v)
-{
-    jw_key(w, key);
-    if (has)
-        jw_real(w, v);
-    else
-        jw_null(w);
 }

@@ -146,6 +146,52 @@ TEST(test_jsonw)
     jw_end(&w);
     CHECK_STR(buf_cstr(&b), "[-9223372036854775808,9223372036854775807,0]");
 
+    /* strings: a byte that needs escaping (or a UTF-8 sequence) at every
+     * position of a longer plain string, against a byte-by-byte escaper;
+     * keys the same way */
+    static const char *const specials[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f", " ", "\xC3\xA9",
+                                           "\xFF", "\xE2\x82\xAC", "\xED\xA0\x80", "\t"};
+    for (size_t k = 0; k < sizeof specials / sizeof specials[0]; k++)
+        for (int pos = 0; pos <= 24; pos++) {
+            char in[64], want[256];
+            snprintf(in, sizeof in, "%.*s%s%.*s", pos, "abcdefghijklmnopqrstuvwxyz", specials[k],
+                     24 - pos, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+            size_t wo = 0;
+            want[wo++] = '"';
+            for (const unsigned char *q = (const unsigned char *)in; *q; q++) {
+                if (*q == '"' || *q == '\\') {
+                    want[wo++] = '\\';
+                    want[wo++] = (char)*q;
+                } else if (*q == '\n' || *q == '\t') {
+                    want[wo++] = '\\';
+                    want[wo++] = *q == '\n' ? 'n' : 't';
+                } else if (*q < 0x20) {
+                    wo += (size_t)snprintf(want + wo, 8, "\\u%04X", *q);
+                } else if (*q >= 0x80 && (k == 8 || k == 10)) {   /* invalid: U+FFFD a byte */
+                    memcpy(want + wo, "\xEF\xBF\xBD", 3);
+                    wo += 3;
+                } else {
+                    want[wo++] = (char)*q;
+                }
+            }
+            want[wo++] = '"';
+            want[wo] = '\0';
+            buf_reset(&b);
+            jw_init(&w, &b);
+            jw_str(&w, in);
+            CHECK_INT(jw_finish(&w), 0);
+            CHECK_STR(buf_cstr(&b), want);
+            buf_reset(&b);
+            jw_init(&w, &b);
+            jw_obj(&w);
+            jw_key(&w, in);
+            jw_int(&w, 1);
+            jw_end(&w);
+            char wantk[300];
+            snprintf(wantk, sizeof wantk, "{%s:1}", want);
+            CHECK_STR(buf_cstr(&b), wantk);
+        }
+
     /* misuse is an error, never bad output */
     buf_reset(&b);
     jw_init(&w, &b);
