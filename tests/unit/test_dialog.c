@@ -389,6 +389,32 @@ TEST(test_lead_reasons)
     CHECK_INT(r.n_reasons, 4);
 }
 
+TEST(test_objections)
+{
+    /* each kind counts once per message, in any letter case, in every script */
+    static const struct { const char *text; int price, location, trust; } cases[] = {
+        {"This is TOO EXPENSIVE and Too Far from work", 1, 1, 0},
+        {"is it a Scam or a fake? too much", 1, 0, 1},
+        {"это дорого, но мошенники?", 1, 0, 1},
+        {"غالي وبعيد", 1, 1, 0},
+        {"a nice home", 0, 0, 0},
+        {"", 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        convo c;
+        convo_init(&c, "objections");
+        nlu_result n = nlu(cases[i].text, "inform");
+        turn(&c, &n, NULL);
+        CHECK(c.s.objections_price == cases[i].price && c.p.objections_price == cases[i].price,
+              "\"%s\": price %d", cases[i].text, c.s.objections_price);
+        CHECK(c.s.objections_location == cases[i].location, "\"%s\": location %d", cases[i].text,
+              c.s.objections_location);
+        CHECK(c.s.objections_trust == cases[i].trust, "\"%s\": trust %d", cases[i].text,
+              c.s.objections_trust);
+        arena_release(&c.a);
+    }
+}
+
 TEST_MAIN(setup(); RUN(test_money); RUN(test_session_json); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
-          RUN(test_lead_reasons); teardown();)
+          RUN(test_lead_reasons); RUN(test_objections); teardown();)
