@@ -42,6 +42,8 @@
 #define ENGINE_SEMANTIC_K 50      /* nearest listings fused into a search */
 #define MAX_ID_BYTES 128
 #define MAX_CALLBACK_BYTES 256
+#define MAX_API_KEY_BYTES 256
+#define KEY_MEMO_SLOTS 64          /* API keys whose hash is remembered */
 
 
 /* ---- tenant runtimes --------------------------------------------------- */
@@ -74,6 +76,14 @@ typedef struct tenant_rt {
     int n_localities;
 } tenant_rt;
 
+/* An API key and its SHA-256 (hex), so that a client's every request does
+ * not hash its key again.  The key is compared in constant time. */
+typedef struct key_memo {
+    size_t len;               /* 0: empty slot */
+    char key[MAX_API_KEY_BYTES];
+    char hash[65];
+} key_memo;
+
 /* ---- metrics ------------------------------------------------------------ */
 
 #define METRIC_ROUTES 16
@@ -98,6 +108,8 @@ struct engine {
     lock_backend locks;
     nlu_model *model;
     pthread_mutex_t reg_lock;
+    pthread_mutex_t memo_lock;
+    key_memo key_memo[KEY_MEMO_SLOTS];   /* direct-mapped by key */
     tenant_rt **tenants;
     int n_tenants, cap_tenants;
     time_t started;
@@ -277,6 +289,35 @@ done:
     return rc;
 }
 
+/* hex = engine_api_key_hash(key), remembered for the keys seen lately
+ * (a client sends its key with every message).  key: at most
+ * MAX_API_KEY_BYTES (longer ones are hashed every time). */
+static void api_key_hash_memo(engine *e, const char *key, char hex[65])
+{
+    size_t len = strlen(key);
+    if (len == 0 || len > MAX_API_KEY_BYTES) {
+        engine_api_key_hash(key, hex);
+        return;
+    }
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
+    key_memo *m = &e->key_memo[(h ^ (h >> 32)) % KEY_MEMO_SLOTS];
+    pthread_mutex_lock(&e->memo_lock);
+    bool hit = m->len == len && sodium_memcmp(m->key, key, len) == 0;
+    if (hit)
+        memcpy(hex, m->hash, 65);
+    pthread_mutex_unlock(&e->memo_lock);
+    if (hit)
+        return;
+    engine_api_key_hash(key, hex);
+    pthread_mutex_lock(&e->memo_lock);
+    memcpy(m->key, key, len);
+    m->len = len;
+    memcpy(m->hash, hex, 65);
+    pthread_mutex_unlock(&e->memo_lock);
+}
+
 /* The runtime for an API key or a slug, loading it from the store when the
  * tenant was created after start. */
 static int tenant_acquire(engine *e, const char *slug, const char *api_key, tenant_rt **out,
@@ -284,7 +325,7 @@ static int tenant_acquire(engine *e, const char *slug, const char *api_key, tena
 {
     char hash[65] = "";
     if (api_key)
-        engine_api_key_hash(api_key, hash);
+        api_key_hash_memo(e, api_key, hash);
     tenant_rt *rt = registry_find(e, slug, api_key ? hash : NULL);
     if (rt) {
         *out = rt;
@@ -359,6 +400,7 @@ int engine_open(const engine_config *cfg, engine **out, pt_error *err)
     e->cfg.packs_dir = e->packs_dir;
     e->cfg.intents_file = cfg->intents_file ? e->intents_file : NULL;
     pthread_mutex_init(&e->reg_lock, NULL);
+    pthread_mutex_init(&e->memo_lock, NULL);
     pthread_mutex_init(&e->metrics_lock, NULL);
     e->started = time(NULL);
     e->locks.ops = &lock_local_ops;
@@ -449,6 +491,8 @@ void engine_close(engine *e)
     if (e->locks.ops)
         e->locks.ops->close(&e->locks);
     pthread_mutex_destroy(&e->reg_lock);
+    pthread_mutex_destroy(&e->memo_lock);
+    sodium_memzero(e->key_memo, sizeof e->key_memo);   /* API keys are secrets */
     pthread_mutex_destroy(&e->metrics_lock);
     free(e);
 }
@@ -922,7 +966,7 @@ static int acquire_by_key(engine *e, const char *api_key, const chat_request *re
 {
     if (api_key == NULL || api_key[0] == '\0')
         return pt_fail(err, PT_ERR_UNAUTHORIZED, "the X-API-Key header is required");
-    if (strlen(api_key) > 256)
+    if (strlen(api_key) > MAX_API_KEY_BYTES)
         return pt_fail(err, PT_ERR_UNAUTHORIZED, "unknown API key");
     int rc = validate(req, err);
     if (rc)
