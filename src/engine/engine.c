@@ -683,6 +683,26 @@ static char *answer_json(const chat_request *req, const session *s,
     return jw_finish_to_arena(&w, a);
 }
 
+/* The concatenation of parts[0..n) in a (NULL parts count as ""): the
+ * per-turn texts without printf. */
+static char *arena_cat(arena *a, const char *const *parts, int n)
+{
+    size_t len[8], total = 0;
+    if (n > 8)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        total += len[i] = parts[i] ? strlen(parts[i]) : 0;
+    char *out = arena_alloc(a, total + 1), *o = out;
+    if (out == NULL)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        memcpy(o, parts[i] ? parts[i] : "", len[i]);
+        o += len[i];
+    }
+    *o = '\0';
+    return out;
+}
+
 /* The slots as JSON text in a (the lead's copy). */
 static char *slots_text(const slots *sl, arena *a)
 {
@@ -795,7 +815,16 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
     ca->started = now_seconds();
     ca->done = done;
     ca->ctx = ctx;
-    ca->lock_key = arena_printf(a, "%lld:%s", (long long)rt->t.id, req->session_id);
+    char idt[24], *id = idt + sizeof idt - 1;   /* "%lld" of the tenant id */
+    unsigned long long tid = rt->t.id < 0 ? 0 - (unsigned long long)rt->t.id : (unsigned long long)rt->t.id;
+    *id = '\0';
+    do {
+        *--id = (char)('0' + tid % 10);
+        tid /= 10;
+    } while (tid);
+    if (rt->t.id < 0)
+        *--id = '-';
+    ca->lock_key = arena_cat(a, (const char *[]){id, ":", req->session_id}, 3);
     _Static_assert(offsetof(chat_async, p) > offsetof(chat_async, s) &&
                    offsetof(chat_async, r) == offsetof(chat_async, p) + sizeof(profile),
                    "chat_async: s, then p, then r");
@@ -903,11 +932,13 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
         .tenant = rt->t.id, .session_id = req->session_id, .user_id = req->user_id,
         .session_json = session_to_json(s, a),
         .user_text = req->query && req->query[0] ? req->query : arena_printf(a, "[button] %s", cb),
-        .user_meta = arena_printf(a, "{\"intent\":\"%s\",\"callback_data\":%s}", n ? n->intent : "inform",
-                                  cb ? "true" : "false"),
+        .user_meta = arena_cat(a, (const char *[]){"{\"intent\":\"", n ? n->intent : "inform",
+                                                   cb ? "\",\"callback_data\":true}"
+                                                      : "\",\"callback_data\":false}"}, 3),
         .assistant_text = r->text ? r->text : "",
-        .assistant_meta = arena_printf(a, "{\"state\":\"%s\",\"pending_slot\":%s%s%s}", dialog_state_name(s->state),
-                                       pend ? "\"" : "", pend ? pend : "null", pend ? "\"" : ""),
+        .assistant_meta = arena_cat(a, (const char *[]){"{\"state\":\"", dialog_state_name(s->state),
+                                                        "\",\"pending_slot\":", pend ? "\"" : "",
+                                                        pend ? pend : "null", pend ? "\"}" : "}"}, 6),
         .profile_json = profile_to_json(p, a),
         .lead = &ca->lead,
     };
