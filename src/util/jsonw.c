@@ -307,6 +307,141 @@ void jw_int(jsonw *w, int64_t v)
     put(w, o, (size_t)(tmp + 24 - o));
 }
 
+/* ---- reals: the shortest of %.15g / %.17g that reads back, exactly ------ */
+
+typedef unsigned __int128 u128;
+
+/* 10^i as 128-bit integers, i = 0..20. */
+static const u128 pow10_128[21] = {
+    1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull, 100000000ull,
+    1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull,
+    100000000000000ull, 1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+    1000000000000000000ull, 10000000000000000000ull, (u128)10000000000000000000ull * 10,
+};
+#define pow10_u128(i) pow10_128[i]
+
+/* q (precision digits, 10^(P-1) <= q < 10^P) as "%.Pg" prints a value
+ * whose decimal exponent x has -4 <= x < P: fixed notation, trailing zeros
+ * and a bare '.' dropped.  Returns the length written to out. */
+static size_t fixed_g(char *out, bool neg, unsigned long long q, int precision, int x)
+{
+    char digits[24];
+    size_t o = 0;
+    for (int i = precision - 1; i >= 0; i--) {
+        digits[i] = (char)('0' + q % 10);
+        q /= 10;
+    }
+    int nd = precision;
+    int int_digits = x >= 0 ? x + 1 : 0;
+    while (nd > int_digits && digits[nd - 1] == '0')   /* trailing zeros of the fraction */
+        nd--;
+    if (neg)
+        out[o++] = '-';
+    if (x >= 0) {
+        memcpy(out + o, digits, (size_t)int_digits);
+        o += (size_t)int_digits;
+    } else {
+        out[o++] = '0';
+    }
+    if (nd > int_digits) {
+        out[o++] = '.';
+        for (int z = 0; x < 0 && z < -x - 1; z++)
+            out[o++] = '0';
+        memcpy(out + o, digits + int_digits, (size_t)(nd - int_digits));
+        o += (size_t)(nd - int_digits);
+    }
+    return o;
+}
+
+/* m / 2^s (exact) times 10^k, rounded to an integer half to even. */
+static u128 scaled_round(uint64_t m, int s, int k)
+{
+    u128 num = (u128)m * pow10_u128(k);
+    u128 q = num >> s, r = num & (((u128)1 << s) - 1), half = (u128)1 << (s - 1);
+    if (r > half || (r == half && (q & 1)))
+        q++;
+    return q;
+}
+
+/* What snprintf "%.15g" (or "%.17g" when that does not read back as v)
+ * writes for v, computed with 128-bit integers, for normal non-integral v
+ * with 1e-4 <= |v| < 1e15; returns 0 outside that (the caller prints).
+ * Exact: v = m / 2^s with m < 2^53 and s <= 70, so v * 10^k for k <= 20
+ * fits in 128 bits, and rounding it to an integer is what a correctly
+ * rounded printf does (glibc's); whether 15 digits read back is decided
+ * the way strtod rounds, to nearest and ties to even. */
+static size_t real_text_fast(char *out, double v)
+{
+    double av = fabs(v);
+    if (!(av >= 1e-4 && av < 1e15))
+        return 0;
+    uint64_t bits;
+    memcpy(&bits, &av, sizeof bits);
+    int be = (int)(bits >> 52);
+    if (be == 0)
+        return 0;                          /* subnormal */
+    uint64_t m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+    int s = 1075 - be;                     /* av = m / 2^s */
+    if (s <= 0 || s > 70)
+        return 0;                          /* an integer, or too small */
+    /* x = floor(log10(av)), checked exactly: 10^x <= av < 10^(x+1) */
+    int x = (int)floor(log10(av));
+    bool exact = false;
+    for (int tries = 0; tries < 3 && !exact && x >= -5 && x <= 15; tries++) {
+        /* av >= 10^y  <=>  m * 10^-y >= 2^s (y < 0), m >= 10^y * 2^s (y >= 0) */
+        bool ge_x = x >= 0 ? (u128)m >= pow10_u128(x) << s : (u128)m * pow10_u128(-x) >= (u128)1 << s;
+        bool ge_x1 = x + 1 >= 0 ? (u128)m >= pow10_u128(x + 1) << s
+                                : (u128)m * pow10_u128(-x - 1) >= (u128)1 << s;
+        if (!ge_x)
+            x--;
+        else if (ge_x1)
+            x++;
+        else
+            exact = true;
+    }
+    if (!exact || x < -4 || x > 14)
+        return 0;
+    bool neg = v < 0;
+    for (int precision = 15; precision <= 17; precision += 2) {
+        int k = precision - 1 - x, xp = x;
+        u128 q = scaled_round(m, s, k);
+        if (q == pow10_u128(precision)) {  /* 9.99..95 rounds up to 10.0 */
+            q /= 10;
+            xp++;
+            if (xp >= precision)
+                return 0;
+        }
+        if (precision == 15) {
+            /* does q * 10^(xp-14) read back as v?  In units of
+             * 1 / (2^s * 10^k'): d = q * 2^s - m * 10^k' against half a
+             * step to the neighbours (the one below is half as far when
+             * m is a power of two) */
+            int kk = 14 - xp;
+            if (kk < 0)
+                return 0;
+            __int128 d = (__int128)(q << s) - (__int128)((u128)m * pow10_u128(kk));
+            u128 ten = pow10_u128(kk);
+            bool back;
+            if (d >= 0) {
+                u128 d2 = (u128)d * 2;
+                back = d2 < ten || (d2 == ten && (m & 1) == 0);
+            } else {
+                u128 d2 = (u128)(-d) * (m == (1ull << 52) ? 4 : 2);
+                back = d2 < ten || (d2 == ten && ((m & 1) == 0 || m == (1ull << 52)));
+            }
+            if (!back)
+                continue;
+        }
+        size_t n = fixed_g(out, neg, (unsigned long long)q, precision, xp);
+        if (memchr(out, '.', n) == NULL) {
+            memcpy(out + n, ".0", 2);
+            n += 2;
+        }
+        return n;
+    }
+    return 0;
+}
+
 void jw_real(jsonw *w, double v)
 {
     char tmp[40];
@@ -352,6 +487,11 @@ void jw_real(jsonw *w, double v)
             put(w, tmp, pos);
             return;
         }
+    }
+    size_t fast = real_text_fast(tmp, v);
+    if (fast) {
+        put(w, tmp, fast);
+        return;
     }
     int n = snprintf(tmp, sizeof tmp, "%.15g", v);
     if (strtod(tmp, NULL) != v)

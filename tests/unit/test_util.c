@@ -12,7 +12,11 @@
 #include "util/error.h"
 #include "util/tz.h"
 
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 TEST(test_arena)
 {
@@ -215,4 +219,83 @@ TEST(test_jsonw)
     buf_free(&b);
 }
 
-TEST_MAIN(RUN(test_arena); RUN(test_buf); RUN(test_errors); RUN(test_tz); RUN(test_jsonw);)
+/* jw_real as it was written with printf (the short decimals, then the
+ * shortest of %.15g / %.17g that reads back), to check the exact integer
+ * formatting that replaced the printf part. */
+static void ref_real(char *tmp, size_t size, double v)
+{
+    static const double pow10[] = {1, 10, 100, 1000, 10000};
+    if (fabs(v) < 1e12)
+        for (int k = 0; k <= 4; k++) {
+            long long ll = llround(v * pow10[k]);
+            if ((double)ll / pow10[k] != v)
+                continue;
+            long long a = ll < 0 ? -ll : ll;
+            char digits[32];
+            snprintf(digits, sizeof digits, "%lld", a);
+            int nd = (int)strlen(digits);
+            const char *sign = signbit(v) ? "-" : "";
+            if (nd <= k)
+                snprintf(tmp, size, "%s0.%.*s%s", sign, k - nd, "0000", digits);
+            else if (k == 0)
+                snprintf(tmp, size, "%s%s.0", sign, digits);
+            else
+                snprintf(tmp, size, "%s%.*s.%s", sign, nd - k, digits, digits + nd - k);
+            return;
+        }
+    int n = snprintf(tmp, size, "%.15g", v);
+    if (strtod(tmp, NULL) != v)
+        n = snprintf(tmp, size, "%.17g", v);
+    if (strpbrk(tmp, ".eEn") == NULL && n + 2 < (int)size)
+        memcpy(tmp + n, ".0", 3);
+}
+
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+TEST(test_jsonw_reals)
+{
+    buf b = BUF_INIT(0);
+    jsonw w;
+    int bad = 0;
+    for (int i = 0; i < 400000; i++) {
+        double v;
+        uint64_t r = rng();
+        switch (i % 4) {
+        case 0: {   /* any bits with an exponent from 2^-20 to 2^52 */
+            uint64_t e = 1023 - 20 + r % 73;
+            uint64_t bits = (rng() & ((1ull << 52) - 1)) | (e << 52) | (r & (1ull << 63));
+            memcpy(&v, &bits, sizeof v);
+            break;
+        }
+        case 1:     /* sums and products of short decimals, as scores are */
+            v = (double)(r % 100000) / 1000.0 * ((double)(rng() % 1000) / 100.0) - 0.2 * (double)(r % 7);
+            break;
+        case 2:     /* next to a power of ten or of two */
+            v = nextafter(pow(10, (double)((int)(r % 20) - 5)), (r >> 8) & 1 ? 0 : 1e300);
+            if ((r >> 9) & 1)
+                v = ldexp(1.0, (int)(r % 60) - 20) * ((r >> 10) & 1 ? 1 : -1);
+            break;
+        default:    /* probabilities */
+            v = (double)(r >> 11) / 9007199254740992.0;
+            break;
+        }
+        char want[64];
+        ref_real(want, sizeof want, v);
+        buf_reset(&b);
+        jw_init(&w, &b);
+        jw_real(&w, v);
+        if (strcmp(buf_cstr(&b), want) != 0 && bad++ < 10)
+            CHECK(false, "%.17g: \"%s\", printf says \"%s\"", v, buf_cstr(&b), want);
+    }
+    CHECK_INT(bad, 0);
+    buf_free(&b);
+}
+
+TEST_MAIN(RUN(test_arena); RUN(test_buf); RUN(test_errors); RUN(test_tz); RUN(test_jsonw); RUN(test_jsonw_reals);)
