@@ -164,6 +164,9 @@ typedef struct dialog_env {
      * best first, fused into the search ranking; NULL: none */
     const char *const *semantic_ids;
     int n_semantic;
+    /* decoded listings kept across turns (store/listing_cache.h); NULL:
+     * every read goes to the store */
+    struct listing_cache *listings;
 } dialog_env;
 
 #define REPLY_MAX_BUTTONS 8

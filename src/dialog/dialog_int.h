@@ -28,6 +28,18 @@ const char *listing_text(const dialog_env *env, const session *s, const listing 
 /* "budget AED 1.8M to AED 2.2M, villa, Dubai Marina" */
 const char *slots_summary(const dialog_env *env, const session *s);
 
+/* What snprintf(dst, size, "%s%s", a, b) writes (cut at size - 1 bytes,
+ * NUL-terminated; size > 0), without printf: the dialog copies ids and
+ * names into fixed fields and builds template keys on every turn. */
+void dialog_cat(char *dst, size_t size, const char *a, const char *b);
+/* snprintf(dst, size, "%s", src) */
+static inline void dialog_copy(char *dst, size_t size, const char *src)
+{
+    dialog_cat(dst, size, src, "");
+}
+/* snprintf(buf, 16, "%d", v); returns buf */
+const char *dialog_int_text(char buf[16], int v);
+
 /* director.c */
 void director_update(const dialog_env *env, session *s, profile *p, const nlu_result *n, reply *r);
 void director_urgency(const dialog_env *env, const session *s, const listing *items, int n, reply *r);

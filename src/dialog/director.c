@@ -14,6 +14,7 @@
  */
 #include "dialog/dialog_int.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,7 +60,17 @@ static bool rule_matches(const pack_coaching_rule *rule, const session *s)
     return true;
 }
 
-static void track_objections(session *s, profile *p, const nlu_result *n)
+/* Does text (lower-cased ASCII, as strcasestr compares in the C locale)
+ * hold one of words (lower case, NULL-ended)? */
+static bool holds_any(const char *text, const char *const *words)
+{
+    for (int i = 0; words[i]; i++)
+        if (strstr(text, words[i]))
+            return true;
+    return false;
+}
+
+static void track_objections(const dialog_env *env, session *s, profile *p, const nlu_result *n)
 {
     if (n == NULL || n->text == NULL)
         return;
@@ -69,29 +80,30 @@ static void track_objections(session *s, profile *p, const nlu_result *n)
                                                   "بعيد", "دور", "далеко", NULL};
     static const char *const trust_words[] = {"scam", "fraud", "trust", "fake", "احتيال", "کلاهبرداری",
                                               "мошен", NULL};
-    for (int i = 0; price_words[i]; i++)
-        if (strcasestr(n->text, price_words[i])) {
-            s->objections_price++;
-            p->objections_price++;
-            break;
-        }
-    for (int i = 0; location_words[i]; i++)
-        if (strcasestr(n->text, location_words[i])) {
-            s->objections_location++;
-            p->objections_location++;
-            break;
-        }
-    for (int i = 0; trust_words[i]; i++)
-        if (strcasestr(n->text, trust_words[i])) {
-            s->objections_trust++;
-            p->objections_trust++;
-            break;
-        }
+    /* the message lower-cased once, then searched for every word */
+    size_t len = strlen(n->text);
+    char *low = arena_alloc(env->arena, len + 1);
+    if (low == NULL)
+        return;
+    for (size_t i = 0; i <= len; i++)
+        low[i] = (char)tolower((unsigned char)n->text[i]);
+    if (holds_any(low, price_words)) {
+        s->objections_price++;
+        p->objections_price++;
+    }
+    if (holds_any(low, location_words)) {
+        s->objections_location++;
+        p->objections_location++;
+    }
+    if (holds_any(low, trust_words)) {
+        s->objections_trust++;
+        p->objections_trust++;
+    }
 }
 
 void director_update(const dialog_env *env, session *s, profile *p, const nlu_result *n, reply *r)
 {
-    track_objections(s, p, n);
+    track_objections(env, s, p, n);
     if (s->phone[0] || s->want_visit || s->appointment_id > 0)
         s->stage = STAGE_DECISION;
     else if (s->listings_seen > 0 && s->stage < STAGE_CONSIDERATION)

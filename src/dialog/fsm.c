@@ -18,6 +18,7 @@
 #include "dialog/dialog_int.h"
 #include "core/money.h"
 #include "search/search.h"
+#include "store/listing_cache.h"
 #include "util/log.h"
 #include "util/tz.h"
 
@@ -401,15 +402,19 @@ static const char *relaxed_text(turn *t, const search_result *res)
  * the budget (search.h, reference).  0 when none can be read. */
 static money shown_reference(turn *t)
 {
-    store *st = t->env->store;
     money p[DIALOG_MAX_SHOWN];
-    int n = 0;
-    for (int i = 0; i < t->s->n_shown; i++) {
-        listing l;
-        pt_error e = {0};
-        if (st->ops->listing_get(st, t->env->tenant->id, t->s->shown[i], t->env->arena, &l, &e) == 0)
-            p[n++] = l.price;
-    }
+    const char *ids[DIALOG_MAX_SHOWN];
+    listing got[DIALOG_MAX_SHOWN];
+    bool have[DIALOG_MAX_SHOWN];
+    int n = 0, n_ids = 0;
+    for (int i = 0; i < t->s->n_shown && i < DIALOG_MAX_SHOWN; i++)
+        ids[n_ids++] = t->s->shown[i];
+    pt_error e = {0};
+    if (n_ids > 0 && listing_cache_get_many(t->env->listings, t->env->store, t->env->tenant->id,
+                                            ids, n_ids, t->env->arena, got, have, &e) == 0)
+        for (int i = 0; i < n_ids; i++)
+            if (have[i])
+                p[n++] = got[i].price;
     for (int i = 1; i < n; i++)
         for (int j = i; j > 0 && p[j - 1] > p[j]; j--) {
             money x = p[j];
@@ -449,8 +454,8 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
         return ask(t, PEND_BUDGET);
     }
     char count[16], exact[16];
-    snprintf(count, sizeof count, "%d", res.n);
-    snprintf(exact, sizeof exact, "%d", res.n_exact);
+    dialog_int_text(count, res.n);
+    dialog_int_text(exact, res.n_exact);
     const char *wanted = slots_summary(env, s);
     if (res.has_band) {
         const char *bv[] = {"min", price_text(env, s, res.band_min, res.tx),
@@ -483,7 +488,7 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
     s->n_shown = 0;
     for (int i = 0; i < res.n && i < DIALOG_MAX_SHOWN; i++) {
         const listing *l = &res.items[i];
-        snprintf(s->shown[s->n_shown++], DIALOG_ID_LEN, "%s", l->id);
+        dialog_copy(s->shown[s->n_shown++], DIALOG_ID_LEN, l->id);
         r->sources[r->n_sources++] = *l;
         s->listings_seen++;
         if (l->bedrooms >= 2 && (l->type == PTYPE_VILLA || l->type == PTYPE_TOWNHOUSE
@@ -498,15 +503,15 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
                 break;
             }
         memmove(&p->viewed[1], &p->viewed[0], sizeof p->viewed[0] * (size_t)k);
-        snprintf(p->viewed[0].id, sizeof p->viewed[0].id, "%s", l->id);
-        snprintf(p->viewed[0].title, sizeof p->viewed[0].title, "%s", l->title ? l->title : "");
-        snprintf(p->viewed[0].project, sizeof p->viewed[0].project, "%s", l->project ? l->project : "");
-        snprintf(p->viewed[0].locality, sizeof p->viewed[0].locality, "%s", l->locality ? l->locality : "");
+        dialog_copy(p->viewed[0].id, sizeof p->viewed[0].id, l->id);
+        dialog_copy(p->viewed[0].title, sizeof p->viewed[0].title, l->title ? l->title : "");
+        dialog_copy(p->viewed[0].project, sizeof p->viewed[0].project, l->project ? l->project : "");
+        dialog_copy(p->viewed[0].locality, sizeof p->viewed[0].locality, l->locality ? l->locality : "");
         if (k == p->n_viewed && p->n_viewed < PROFILE_MAX_VIEWED)
             p->n_viewed++;
     }
     /* the best listing is what "it" means until the buyer picks another */
-    snprintf(s->focus, sizeof s->focus, "%s", s->shown[0]);
+    dialog_copy(s->focus, sizeof s->focus, s->shown[0]);
     add_action(r, word(env, s, "action_schedule", NULL));
     add_action(r, word(env, s, "action_brochure", NULL));
     if (s->phone[0] == '\0') {
@@ -926,7 +931,8 @@ static int resolve_listing(turn *t, listing *out, bool *found)
     if (n == 0)
         return 0;
     pt_error e = {0};
-    if (st->ops->listings_get_many(st, t->env->tenant->id, ids, n, t->env->arena, got, have, &e))
+    if (listing_cache_get_many(t->env->listings, st, t->env->tenant->id, ids, n, t->env->arena, got,
+                               have, &e))
         return 0;   /* as if none were found: the question is asked again */
     for (int i = 0; norm && i < s->n_shown && i < DIALOG_MAX_SHOWN; i++) {
         const listing *l = &got[i];
@@ -934,7 +940,7 @@ static int resolve_listing(turn *t, listing *out, bool *found)
                         || (l->title && *l->title && strcasestr(norm, l->title)))) {
             *out = *l;
             *found = true;
-            snprintf(s->focus, sizeof s->focus, "%s", l->id);
+            dialog_copy(s->focus, sizeof s->focus, l->id);
             return 0;
         }
     }
@@ -955,10 +961,10 @@ static int answer_about(turn *t, const listing *l)
     snprintf(baths, sizeof baths, "%g", l->bathrooms >= 0 ? l->bathrooms : 0);
     snprintf(area, sizeof area, "%.0f", l->area_sqft);
     char nb[16];
-    snprintf(nb, sizeof nb, "%d", l->bedrooms);
+    dialog_int_text(nb, l->bedrooms);
     const char *bv[] = {"n", nb, NULL};
     char tkey[32];
-    snprintf(tkey, sizeof tkey, "type_%s", ptype_name(l->type) ? ptype_name(l->type) : "apartment");
+    dialog_cat(tkey, sizeof tkey, "type_", ptype_name(l->type) ? ptype_name(l->type) : "apartment");
     const char *vars[] = {
         "title", listing_title(l), "price", price_text(env, s, l->price, l->tx),
         "area", area, "bedrooms", l->bedrooms == 0 ? word(env, s, "bedrooms_studio", NULL) : word(env, s, "bedrooms_n", bv),
@@ -996,12 +1002,13 @@ static int on_question(turn *t)
     s->questions++;
     /* the same question again counts towards frustration */
     char fp[160];
-    snprintf(fp, sizeof fp, "%s|%s", t->n && t->n->intent ? t->n->intent : "", s->focus);
+    dialog_cat(fp, sizeof fp, t->n && t->n->intent ? t->n->intent : "", "|");
+    dialog_cat(fp, sizeof fp, fp, s->focus);
     if (s->last_question[0] && strcmp(fp, s->last_question) == 0) {
         s->frustration += 2;
         add_reason(t->r, "question asked again");
     }
-    snprintf(s->last_question, sizeof s->last_question, "%s", fp);
+    dialog_copy(s->last_question, sizeof s->last_question, fp);
 
     listing l;
     bool found = false;

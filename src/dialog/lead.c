@@ -33,5 +33,5 @@ void lead_score(const session *s, profile *p, reply *r)
     p->engagement_score = s->engagement;
     bool booked = s->appointment_id > 0 || (r && r->book_slot > 0);
     const char *t = (intent >= 7 || booked) ? "hot" : (intent >= 4 || s->engagement >= 6) ? "warm" : "cold";
-    snprintf(p->temperature, sizeof p->temperature, "%s", t);
+    dialog_copy(p->temperature, sizeof p->temperature, t);
 }

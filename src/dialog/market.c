@@ -24,9 +24,16 @@
 
 /* Does the folded message hold one of the phrases of cue list key, in any
  * of the reply languages?  Buyers mix scripts ("сравни Dubai Marina и JVC"
- * reads as English to the language guesser). */
-static bool cue(const dialog_env *env, const char *key, const char *msg, size_t msg_len)
+ * reads as English to the language guesser).  hits: pack_cue_scan of the
+ * message, which answers for the first PACK_CUE_BITS lists. */
+static bool cue(const dialog_env *env, uint64_t hits, const char *key, const char *msg,
+                size_t msg_len)
 {
+    int id = pack_cue_id(env->pack, key);
+    if (id < 0)
+        return false;
+    if (id < PACK_CUE_BITS)
+        return (hits >> id) & 1;
     const pack_phrase *ph = NULL;
     int n = pack_cue_phrases(env->pack, key, &ph);
     for (int i = 0; i < n; i++)
@@ -53,15 +60,17 @@ market_kind market_kind_of(const dialog_env *env, const session *s, const nlu_re
     if (msg == NULL)
         msg = "";
     size_t ml = strlen(msg);
+    uint64_t h = pack_cue_scan(env->pack, msg, ml);
     int locs = (n->found & NLU_LOCATIONS) ? n->n_locations : 0;
-    bool cheaper = cue(env, "cue_cheaper", msg, ml), better = cue(env, "cue_better", msg, ml);
-    if (locs >= 2 && (cue(env, "cue_compare", msg, ml) || cheaper || better))
+    bool cheaper = cue(env, h, "cue_cheaper", msg, ml), better = cue(env, h, "cue_better", msg, ml);
+    bool compare = cue(env, h, "cue_compare", msg, ml);
+    if (locs >= 2 && (compare || cheaper || better))
         return MK_COMPARE;
-    if (locs == 1 && cue(env, "cue_compare", msg, ml) && s->slots.n_locations > 0)
+    if (locs == 1 && compare && s->slots.n_locations > 0)
         return MK_COMPARE;   /* "compare it with Hebbal": with the area asked for */
-    if (cue(env, "cue_emerging", msg, ml))
+    if (cue(env, h, "cue_emerging", msg, ml))
         return MK_EMERGING;
-    if (locs >= 1 && (cue(env, "cue_investment", msg, ml) ||
+    if (locs >= 1 && (cue(env, h, "cue_investment", msg, ml) ||
                       (n->intent && strcmp(n->intent, "investment_inquiry") == 0)))
         return MK_AREA;
     /* "something cheaper than 2 Cr" states a budget: that is the wish */

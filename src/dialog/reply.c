@@ -79,10 +79,37 @@ const char *price_text(const dialog_env *env, const session *s, money amount, tr
     return arena_strdup(env->arena, buf);
 }
 
+void dialog_cat(char *dst, size_t size, const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (na > size - 1)
+        na = size - 1;
+    if (nb > size - 1 - na)
+        nb = size - 1 - na;
+    memmove(dst, a, na);
+    memmove(dst + na, b, nb);
+    dst[na + nb] = '\0';
+}
+
+const char *dialog_int_text(char buf[16], int v)
+{
+    char tmp[16], *o = tmp + sizeof tmp;
+    unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+    *--o = '\0';
+    do {
+        *--o = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--o = '-';
+    memcpy(buf, o, (size_t)(tmp + sizeof tmp - o));
+    return buf;
+}
+
 static const char *type_word(const dialog_env *env, const session *s, property_type t)
 {
     char key[32];
-    snprintf(key, sizeof key, "type_%s", ptype_name(t) ? ptype_name(t) : "apartment");
+    dialog_cat(key, sizeof key, "type_", ptype_name(t) ? ptype_name(t) : "apartment");
     return word(env, s, key, NULL);
 }
 
@@ -97,9 +124,9 @@ static const char *grouped(arena *a, double v)
 const char *listing_text(const dialog_env *env, const session *s, const listing *l, int index)
 {
     char idx[16], n[16], units[16];
-    snprintf(idx, sizeof idx, "%d", index);
-    snprintf(n, sizeof n, "%d", l->bedrooms);
-    snprintf(units, sizeof units, "%d", l->units_available);
+    dialog_int_text(idx, index);
+    dialog_int_text(n, l->bedrooms);
+    dialog_int_text(units, l->units_available);
     const char *nv[] = {"n", n, NULL};
     const char *beds = l->bedrooms == 0 ? word(env, s, "bedrooms_studio", NULL)
                        : l->bedrooms > 0 ? word(env, s, "bedrooms_n", nv) : "";
@@ -128,11 +155,11 @@ const char *slots_summary(const dialog_env *env, const session *s)
     int n = 0;
     char key[32];
     if (sl->purpose) {
-        snprintf(key, sizeof key, "purpose_%s", purpose_name(sl->purpose));
+        dialog_cat(key, sizeof key, "purpose_", purpose_name(sl->purpose));
         parts[n++] = word(env, s, key, NULL);
     }
     if (sl->tx) {
-        snprintf(key, sizeof key, "tx_%s", tx_name(sl->tx));
+        dialog_cat(key, sizeof key, "tx_", tx_name(sl->tx));
         parts[n++] = word(env, s, key, NULL);
     }
     if (sl->has_budget_min || sl->has_budget_max) {
@@ -145,7 +172,7 @@ const char *slots_summary(const dialog_env *env, const session *s)
     }
     if (sl->bedrooms >= 0 && sl->type != PTYPE_STUDIO) {
         char b[16];
-        snprintf(b, sizeof b, "%d", sl->bedrooms);
+        dialog_int_text(b, sl->bedrooms);
         const char *vars[] = {"n", b, NULL};
         parts[n++] = word(env, s, sl->bedrooms == 0 ? "bedrooms_studio" : "bedrooms_n", vars);
     }

@@ -22,6 +22,7 @@
 #include "engine/lock.h"
 #include "engine/state_cache.h"
 #include "provider/embed.h"
+#include "store/listing_cache.h"
 #include "dialog/dialog.h"
 #include "nlu/nlu.h"
 #include "pack/pack.h"
@@ -31,6 +32,7 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -40,6 +42,8 @@
 #define ENGINE_SEMANTIC_K 50      /* nearest listings fused into a search */
 #define MAX_ID_BYTES 128
 #define MAX_CALLBACK_BYTES 256
+#define MAX_API_KEY_BYTES 256
+#define KEY_MEMO_SLOTS 64          /* API keys whose hash is remembered */
 
 
 /* ---- tenant runtimes --------------------------------------------------- */
@@ -72,6 +76,14 @@ typedef struct tenant_rt {
     int n_localities;
 } tenant_rt;
 
+/* An API key and its SHA-256 (hex), so that a client's every request does
+ * not hash its key again.  The key is compared in constant time. */
+typedef struct key_memo {
+    size_t len;               /* 0: empty slot */
+    char key[MAX_API_KEY_BYTES];
+    char hash[65];
+} key_memo;
+
 /* ---- metrics ------------------------------------------------------------ */
 
 #define METRIC_ROUTES 16
@@ -91,10 +103,13 @@ struct engine {
     store_pool *pool;
     committer *committer;     /* group commit of turns; owns its own handle */
     state_cache *cache;       /* decoded sessions and profiles of recent turns */
+    listing_cache *listings;  /* decoded listings the dialog reads by id */
     embed_provider *embed;    /* borrowed; NULL: no semantic ranking */
     lock_backend locks;
     nlu_model *model;
     pthread_mutex_t reg_lock;
+    pthread_mutex_t memo_lock;
+    key_memo key_memo[KEY_MEMO_SLOTS];   /* direct-mapped by key */
     tenant_rt **tenants;
     int n_tenants, cap_tenants;
     time_t started;
@@ -274,6 +289,35 @@ done:
     return rc;
 }
 
+/* hex = engine_api_key_hash(key), remembered for the keys seen lately
+ * (a client sends its key with every message).  key: at most
+ * MAX_API_KEY_BYTES (longer ones are hashed every time). */
+static void api_key_hash_memo(engine *e, const char *key, char hex[65])
+{
+    size_t len = strlen(key);
+    if (len == 0 || len > MAX_API_KEY_BYTES) {
+        engine_api_key_hash(key, hex);
+        return;
+    }
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
+    key_memo *m = &e->key_memo[(h ^ (h >> 32)) % KEY_MEMO_SLOTS];
+    pthread_mutex_lock(&e->memo_lock);
+    bool hit = m->len == len && sodium_memcmp(m->key, key, len) == 0;
+    if (hit)
+        memcpy(hex, m->hash, 65);
+    pthread_mutex_unlock(&e->memo_lock);
+    if (hit)
+        return;
+    engine_api_key_hash(key, hex);
+    pthread_mutex_lock(&e->memo_lock);
+    memcpy(m->key, key, len);
+    m->len = len;
+    memcpy(m->hash, hex, 65);
+    pthread_mutex_unlock(&e->memo_lock);
+}
+
 /* The runtime for an API key or a slug, loading it from the store when the
  * tenant was created after start. */
 static int tenant_acquire(engine *e, const char *slug, const char *api_key, tenant_rt **out,
@@ -281,7 +325,7 @@ static int tenant_acquire(engine *e, const char *slug, const char *api_key, tena
 {
     char hash[65] = "";
     if (api_key)
-        engine_api_key_hash(api_key, hash);
+        api_key_hash_memo(e, api_key, hash);
     tenant_rt *rt = registry_find(e, slug, api_key ? hash : NULL);
     if (rt) {
         *out = rt;
@@ -356,6 +400,7 @@ int engine_open(const engine_config *cfg, engine **out, pt_error *err)
     e->cfg.packs_dir = e->packs_dir;
     e->cfg.intents_file = cfg->intents_file ? e->intents_file : NULL;
     pthread_mutex_init(&e->reg_lock, NULL);
+    pthread_mutex_init(&e->memo_lock, NULL);
     pthread_mutex_init(&e->metrics_lock, NULL);
     e->started = time(NULL);
     e->locks.ops = &lock_local_ops;
@@ -368,7 +413,8 @@ int engine_open(const engine_config *cfg, engine **out, pt_error *err)
     e->cache = state_cache_open(cfg->state_cache_bytes < 0 ? 0
                                 : cfg->state_cache_bytes > 0 ? (size_t)cfg->state_cache_bytes
                                 : ENGINE_STATE_CACHE_DEFAULT);
-    if (e->cache == NULL) {
+    e->listings = listing_cache_open();
+    if (e->cache == NULL || e->listings == NULL) {
         rc = pt_fail(err, PT_ERR_NOMEM, "engine: out of memory");
         goto done;
     }
@@ -439,11 +485,14 @@ void engine_close(engine *e)
     nlu_model_free(e->model);
     committer_stop(e->committer);
     state_cache_close(e->cache);
+    listing_cache_close(e->listings);
     if (e->pool)
         store_pool_close(e->pool);
     if (e->locks.ops)
         e->locks.ops->close(&e->locks);
     pthread_mutex_destroy(&e->reg_lock);
+    pthread_mutex_destroy(&e->memo_lock);
+    sodium_memzero(e->key_memo, sizeof e->key_memo);   /* API keys are secrets */
     pthread_mutex_destroy(&e->metrics_lock);
     free(e);
 }
@@ -634,6 +683,26 @@ static char *answer_json(const chat_request *req, const session *s,
     return jw_finish_to_arena(&w, a);
 }
 
+/* The concatenation of parts[0..n) in a (NULL parts count as ""): the
+ * per-turn texts without printf. */
+static char *arena_cat(arena *a, const char *const *parts, int n)
+{
+    size_t len[8], total = 0;
+    if (n > 8)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        total += len[i] = parts[i] ? strlen(parts[i]) : 0;
+    char *out = arena_alloc(a, total + 1), *o = out;
+    if (out == NULL)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        memcpy(o, parts[i] ? parts[i] : "", len[i]);
+        o += len[i];
+    }
+    *o = '\0';
+    return out;
+}
+
 /* The slots as JSON text in a (the lead's copy). */
 static char *slots_text(const slots *sl, arena *a)
 {
@@ -655,7 +724,7 @@ struct chat_async {
     double started;
     char *lock_key;
     uint64_t token;
-    session s;
+    session s;                  /* s, p, r in this order: see chat_start */
     profile p;
     reply r;
     nlu_result nres;
@@ -729,11 +798,16 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
     store *st = NULL;
     bool locked = false, in_turn = false;
     time_t now = req->now ? req->now : time(NULL);
-    chat_async *ca = arena_zalloc(a, sizeof *ca);
+    /* zeroed but for the session and profile (8 KB of the 10), which are
+     * written whole before they are read: session_init, then the state
+     * cache or the stored record (profile_from_json starts with profile_init) */
+    chat_async *ca = arena_alloc(a, sizeof *ca);
 
     *pending = NULL;
     if (ca == NULL)
         return pt_fail(err, PT_ERR_NOMEM, "out of memory");
+    memset(ca, 0, offsetof(chat_async, s));
+    memset(&ca->r, 0, sizeof *ca - offsetof(chat_async, r));
     ca->e = e;
     ca->rt = rt;
     ca->req = *req;
@@ -741,7 +815,19 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
     ca->started = now_seconds();
     ca->done = done;
     ca->ctx = ctx;
-    ca->lock_key = arena_printf(a, "%lld:%s", (long long)rt->t.id, req->session_id);
+    char idt[24], *id = idt + sizeof idt - 1;   /* "%lld" of the tenant id */
+    unsigned long long tid = rt->t.id < 0 ? 0 - (unsigned long long)rt->t.id : (unsigned long long)rt->t.id;
+    *id = '\0';
+    do {
+        *--id = (char)('0' + tid % 10);
+        tid /= 10;
+    } while (tid);
+    if (rt->t.id < 0)
+        *--id = '-';
+    ca->lock_key = arena_cat(a, (const char *[]){id, ":", req->session_id}, 3);
+    _Static_assert(offsetof(chat_async, p) > offsetof(chat_async, s) &&
+                   offsetof(chat_async, r) == offsetof(chat_async, p) + sizeof(profile),
+                   "chat_async: s, then p, then r");
     session *s = &ca->s;
     profile *p = &ca->p;
     reply *r = &ca->r;
@@ -787,7 +873,8 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
     const nlu_result *n = ca->n;
     dialog_env env = {.tenant = &rt->t, .pack = rt->pack, .store = st, .session_id = req->session_id,
                       .user_id = req->user_id, .now = now, .arena = a,
-                      .localities = rt->localities, .n_localities = rt->n_localities};
+                      .localities = rt->localities, .n_localities = rt->n_localities,
+                      .listings = e->listings};
     if (e->embed && n && (strcmp(n->intent, "property_search") == 0 || strcmp(n->intent, "inform") == 0)) {
         const char **ids = NULL;
         int n_ids = 0;
@@ -845,11 +932,13 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
         .tenant = rt->t.id, .session_id = req->session_id, .user_id = req->user_id,
         .session_json = session_to_json(s, a),
         .user_text = req->query && req->query[0] ? req->query : arena_printf(a, "[button] %s", cb),
-        .user_meta = arena_printf(a, "{\"intent\":\"%s\",\"callback_data\":%s}", n ? n->intent : "inform",
-                                  cb ? "true" : "false"),
+        .user_meta = arena_cat(a, (const char *[]){"{\"intent\":\"", n ? n->intent : "inform",
+                                                   cb ? "\",\"callback_data\":true}"
+                                                      : "\",\"callback_data\":false}"}, 3),
         .assistant_text = r->text ? r->text : "",
-        .assistant_meta = arena_printf(a, "{\"state\":\"%s\",\"pending_slot\":%s%s%s}", dialog_state_name(s->state),
-                                       pend ? "\"" : "", pend ? pend : "null", pend ? "\"" : ""),
+        .assistant_meta = arena_cat(a, (const char *[]){"{\"state\":\"", dialog_state_name(s->state),
+                                                        "\",\"pending_slot\":", pend ? "\"" : "",
+                                                        pend ? pend : "null", pend ? "\"}" : "}"}, 6),
         .profile_json = profile_to_json(p, a),
         .lead = &ca->lead,
     };
@@ -908,7 +997,7 @@ static int acquire_by_key(engine *e, const char *api_key, const chat_request *re
 {
     if (api_key == NULL || api_key[0] == '\0')
         return pt_fail(err, PT_ERR_UNAUTHORIZED, "the X-API-Key header is required");
-    if (strlen(api_key) > 256)
+    if (strlen(api_key) > MAX_API_KEY_BYTES)
         return pt_fail(err, PT_ERR_UNAUTHORIZED, "unknown API key");
     int rc = validate(req, err);
     if (rc)

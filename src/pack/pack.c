@@ -56,6 +56,13 @@ typedef struct cue_list {
     int n, cap;
 } cue_list;
 
+/* One phrase of the first PACK_CUE_BITS cue lists, for pack_cue_scan. */
+typedef struct cue_ref {
+    const char *s;
+    size_t n;
+    uint64_t bit;                  /* 1 << its list's index */
+} cue_ref;
+
 struct pack {
     arena mem;                     /* owns every string and band array */
     tmpl_table tmpl[LANG__COUNT];
@@ -66,6 +73,8 @@ struct pack {
     pack_settings settings;
     cue_list *cues;                /* heap; phrases in the arena */
     int n_cues, cap_cues;
+    cue_ref *cue_refs;             /* heap; the phrases by first byte */
+    uint32_t cue_first[257];       /* refs of first byte c: [cue_first[c], cue_first[c + 1]) */
     char *aliases;                 /* arena; "" when no file */
     char *intents_dir;             /* arena */
 };
@@ -873,6 +882,19 @@ char *pack_fold(arena *a, const char *text)
     utf8proc_uint8_t *f = NULL;
     if (text == NULL)
         return NULL;
+    /* plain ASCII (most messages): folding is lower-casing, nothing else of
+     * the map below changes an ASCII byte */
+    size_t len = 0;
+    while (text[len] && (unsigned char)text[len] < 0x80)
+        len++;
+    if (text[len] == '\0') {
+        char *r = arena_alloc(a, len + 1);
+        if (r == NULL)
+            return NULL;
+        for (size_t i = 0; i <= len; i++)
+            r[i] = text[i] >= 'A' && text[i] <= 'Z' ? (char)(text[i] + 32) : text[i];
+        return r;
+    }
     utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)text, 0, &f,
                                       UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
                                       UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK);
@@ -895,7 +917,54 @@ static int cues_build(pack *p)
             if (folded == NULL || cue_add(p, e->key, folded))
                 return -PT_ERR_NOMEM;
         }
+    /* the scan index: the phrases of the first PACK_CUE_BITS lists grouped
+     * by first byte (a counting sort) */
+    size_t total = 0;
+    for (int i = 0; i < p->n_cues && i < PACK_CUE_BITS; i++)
+        total += (size_t)p->cues[i].n;
+    p->cue_refs = malloc(sizeof *p->cue_refs * (total ? total : 1));
+    if (p->cue_refs == NULL)
+        return -PT_ERR_NOMEM;
+    uint32_t count[256] = {0};
+    for (int i = 0; i < p->n_cues && i < PACK_CUE_BITS; i++)
+        for (int k = 0; k < p->cues[i].n; k++)
+            count[(unsigned char)p->cues[i].v[k].s[0]]++;
+    p->cue_first[0] = 0;
+    for (int c = 0; c < 256; c++)
+        p->cue_first[c + 1] = p->cue_first[c] + count[c];
+    uint32_t at[256];
+    memcpy(at, p->cue_first, sizeof at);
+    for (int i = 0; i < p->n_cues && i < PACK_CUE_BITS; i++)
+        for (int k = 0; k < p->cues[i].n; k++) {
+            const pack_phrase *ph = &p->cues[i].v[k];
+            p->cue_refs[at[(unsigned char)ph->s[0]]++] = (cue_ref){ph->s, ph->n, (uint64_t)1 << i};
+        }
     return 0;
+}
+
+int pack_cue_id(const pack *p, const char *key)
+{
+    for (int i = 0; p && key && i < p->n_cues; i++)
+        if (strcmp(p->cues[i].key, key) == 0)
+            return i;
+    return -1;
+}
+
+uint64_t pack_cue_scan(const pack *p, const char *text, size_t n)
+{
+    uint64_t hits = 0;
+    if (p == NULL || p->cue_refs == NULL)
+        return 0;
+    const unsigned char *t = (const unsigned char *)text;
+    for (size_t i = 0; i < n; i++) {
+        for (uint32_t k = p->cue_first[t[i]], end = p->cue_first[t[i] + 1]; k < end; k++) {
+            const cue_ref *r = &p->cue_refs[k];
+            if ((hits & r->bit) == 0 && r->n <= n - i && (r->n == 1 || t[i + 1] == (unsigned char)r->s[1])
+                && memcmp(t + i, r->s, r->n) == 0)
+                hits |= r->bit;
+        }
+    }
+    return hits;
 }
 
 int pack_cue_phrases(const pack *p, const char *key, const pack_phrase **out)
@@ -987,6 +1056,7 @@ void pack_free(pack *p)
     for (int i = 0; i < p->n_cues; i++)
         free(p->cues[i].v);
     free(p->cues);
+    free(p->cue_refs);
     arena_release(&p->mem);
     free(p);
 }

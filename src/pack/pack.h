@@ -19,6 +19,8 @@
 #define PT_PACK_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "core/types.h"
 #include "util/arena.h"
@@ -79,6 +81,15 @@ const pack_template *pack_template_get(const pack *p, lang l, const char *key);
  * every language at once, folded (case and accents), trimmed, each once:
  * what a message is searched for, built at load.  Returns the count. */
 int pack_cue_phrases(const pack *p, const char *key, const pack_phrase **out);
+
+/* The cue lists a folded text holds a phrase of, in one pass over it: bit
+ * i is set when a phrase of list i (pack_cue_id) occurs in text[0..n), as
+ * a memmem of each phrase would find.  Lists from PACK_CUE_BITS on are not
+ * in it (search them with pack_cue_phrases). */
+#define PACK_CUE_BITS 64
+uint64_t pack_cue_scan(const pack *p, const char *text, size_t n);
+/* The index of cue list key, or -1 when the pack has none. */
+int pack_cue_id(const pack *p, const char *key);
 
 /* text case-folded and without accents, the way cue phrases are, in a.
  * NULL when text is NULL, not UTF-8, or memory runs out. */

@@ -305,6 +305,12 @@ typedef struct store_ops {
      * other failure ends the batch.  INTERNAL outside an import batch. */
     int (*listing_upsert_many)(store *s, tenant_id t, const listing *const *ls, int n,
                                int *done, pt_error *err);
+
+    /* A number that changes whenever a listing of t is updated or deleted
+     * (by any process), for caches of listings read by id; inserts leave it
+     * (a new row makes no kept listing stale).  NULL in a backend without
+     * it: callers then do not cache. */
+    int (*listing_version)(store *s, tenant_id t, int64_t *out, pt_error *err);
 } store_ops;
 
 struct store {

@@ -6,6 +6,7 @@
 #include "util/error.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,14 +132,47 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return len;
 }
 
+/* Bytes that a JSON string cannot hold as they are: controls, '"', '\\',
+ * and every byte of a multi-byte UTF-8 sequence (checked one by one). */
+static const unsigned char needs_care[256] = {
+    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+};
+
+/* Eight bytes at once: true when none needs care.  A byte below 0x20 or
+ * from 0x80 up, or one equal to '"' or '\\', sets the high bit of its lane
+ * (the has-less-than and has-zero-byte tests of Anderson's "Bit Twiddling
+ * Hacks", exact as yes/no answers). */
+static inline bool lanes_plain(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+    return ((((v - ones * 0x20) & ~v) | v | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) == 0;
+}
+
+/* How many of the first n bytes of p need no care: eight at a time over
+ * long texts, byte by byte over short ones (keys) and the rest. */
+static inline size_t plain_prefix(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    if (n >= 16) {
+        uint64_t v;
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&v, p + i, 8);
+            if (!lanes_plain(v))
+                break;
+        }
+    }
+    while (i < n && !needs_care[p[i]])
+        i++;
+    return i;
+}
+
 static void put_escaped(jsonw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
     /* the common case: printable ASCII only, copied in one go */
-    size_t plain = 0;
-    while (plain < n && p[plain] >= 0x20 && p[plain] < 0x80 && p[plain] != '"' && p[plain] != '\\')
-        plain++;
+    size_t plain = plain_prefix(p, n);
     if (plain == n) {
         if (w->err == 0 && (w->err = buf_reserve(w->b, n + 2)) == 0) {
             char *o = w->b->data + w->b->len;
@@ -151,6 +185,7 @@ static void put_escaped(jsonw *w, const char *s, size_t n)
         return;
     }
     put(w, "\"", 1);
+    p += plain;
     while (p < end && w->err == 0) {
         unsigned c = *p;
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
@@ -193,7 +228,7 @@ static void put_escaped(jsonw *w, const char *s, size_t n)
     put(w, "\"", 1);
 }
 
-void jw_key(jsonw *w, const char *key)
+void jw_key_n(jsonw *w, const char *key, size_t n)
 {
     if (w->err)
         return;
@@ -205,12 +240,11 @@ void jw_key(jsonw *w, const char *key)
     w->need_comma[w->depth] = true;
     w->after_key = true;
     /* keys are nearly always short plain ASCII: written in one piece */
-    size_t n = 0;
-    const unsigned char *k = (const unsigned char *)key;
-    while (k[n] >= 0x20 && k[n] < 0x80 && k[n] != '"' && k[n] != '\\')
-        n++;
-    if (k[n] == '\0' && w->err == 0 && (w->err = buf_reserve(w->b, n + 6)) == 0) {
-        char *o = w->b->data + w->b->len;
+    buf *b = w->b;
+    if (plain_prefix((const unsigned char *)key, n) == n &&
+        (b->len + n + 6 < b->alloc || (w->err = buf_reserve(b, n + 6)) == 0) &&
+        (b->cap == 0 || b->len + n + 6 <= b->cap)) {
+        char *o = b->data + b->len;
         size_t i = 0;
         if (comma) {
             o[i++] = ',';
@@ -224,13 +258,15 @@ void jw_key(jsonw *w, const char *key)
         o[i++] = ':';
         if (w->spaced)
             o[i++] = ' ';
-        w->b->len += i;
-        w->b->data[w->b->len] = '\0';
+        b->len += i;
+        b->data[b->len] = '\0';
         return;
     }
+    if (w->err)
+        return;
     if (comma)
         put(w, ", ", w->spaced ? 2 : 1);
-    put_escaped(w, key, strlen(key));
+    put_escaped(w, key, n);
     put(w, ": ", w->spaced ? 2 : 1);
 }
 
@@ -269,6 +305,141 @@ void jw_int(jsonw *w, int64_t v)
         return;
     char *o = format_int(tmp, v);
     put(w, o, (size_t)(tmp + 24 - o));
+}
+
+/* ---- reals: the shortest of %.15g / %.17g that reads back, exactly ------ */
+
+typedef unsigned __int128 u128;
+
+/* 10^i as 128-bit integers, i = 0..20. */
+static const u128 pow10_128[21] = {
+    1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull, 100000000ull,
+    1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull,
+    100000000000000ull, 1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+    1000000000000000000ull, 10000000000000000000ull, (u128)10000000000000000000ull * 10,
+};
+#define pow10_u128(i) pow10_128[i]
+
+/* q (precision digits, 10^(P-1) <= q < 10^P) as "%.Pg" prints a value
+ * whose decimal exponent x has -4 <= x < P: fixed notation, trailing zeros
+ * and a bare '.' dropped.  Returns the length written to out. */
+static size_t fixed_g(char *out, bool neg, unsigned long long q, int precision, int x)
+{
+    char digits[24];
+    size_t o = 0;
+    for (int i = precision - 1; i >= 0; i--) {
+        digits[i] = (char)('0' + q % 10);
+        q /= 10;
+    }
+    int nd = precision;
+    int int_digits = x >= 0 ? x + 1 : 0;
+    while (nd > int_digits && digits[nd - 1] == '0')   /* trailing zeros of the fraction */
+        nd--;
+    if (neg)
+        out[o++] = '-';
+    if (x >= 0) {
+        memcpy(out + o, digits, (size_t)int_digits);
+        o += (size_t)int_digits;
+    } else {
+        out[o++] = '0';
+    }
+    if (nd > int_digits) {
+        out[o++] = '.';
+        for (int z = 0; x < 0 && z < -x - 1; z++)
+            out[o++] = '0';
+        memcpy(out + o, digits + int_digits, (size_t)(nd - int_digits));
+        o += (size_t)(nd - int_digits);
+    }
+    return o;
+}
+
+/* m / 2^s (exact) times 10^k, rounded to an integer half to even. */
+static u128 scaled_round(uint64_t m, int s, int k)
+{
+    u128 num = (u128)m * pow10_u128(k);
+    u128 q = num >> s, r = num & (((u128)1 << s) - 1), half = (u128)1 << (s - 1);
+    if (r > half || (r == half && (q & 1)))
+        q++;
+    return q;
+}
+
+/* What snprintf "%.15g" (or "%.17g" when that does not read back as v)
+ * writes for v, computed with 128-bit integers, for normal non-integral v
+ * with 1e-4 <= |v| < 1e15; returns 0 outside that (the caller prints).
+ * Exact: v = m / 2^s with m < 2^53 and s <= 70, so v * 10^k for k <= 20
+ * fits in 128 bits, and rounding it to an integer is what a correctly
+ * rounded printf does (glibc's); whether 15 digits read back is decided
+ * the way strtod rounds, to nearest and ties to even. */
+static size_t real_text_fast(char *out, double v)
+{
+    double av = fabs(v);
+    if (!(av >= 1e-4 && av < 1e15))
+        return 0;
+    uint64_t bits;
+    memcpy(&bits, &av, sizeof bits);
+    int be = (int)(bits >> 52);
+    if (be == 0)
+        return 0;                          /* subnormal */
+    uint64_t m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+    int s = 1075 - be;                     /* av = m / 2^s */
+    if (s <= 0 || s > 70)
+        return 0;                          /* an integer, or too small */
+    /* x = floor(log10(av)), checked exactly: 10^x <= av < 10^(x+1) */
+    int x = (int)floor(log10(av));
+    bool exact = false;
+    for (int tries = 0; tries < 3 && !exact && x >= -5 && x <= 15; tries++) {
+        /* av >= 10^y  <=>  m * 10^-y >= 2^s (y < 0), m >= 10^y * 2^s (y >= 0) */
+        bool ge_x = x >= 0 ? (u128)m >= pow10_u128(x) << s : (u128)m * pow10_u128(-x) >= (u128)1 << s;
+        bool ge_x1 = x + 1 >= 0 ? (u128)m >= pow10_u128(x + 1) << s
+                                : (u128)m * pow10_u128(-x - 1) >= (u128)1 << s;
+        if (!ge_x)
+            x--;
+        else if (ge_x1)
+            x++;
+        else
+            exact = true;
+    }
+    if (!exact || x < -4 || x > 14)
+        return 0;
+    bool neg = v < 0;
+    for (int precision = 15; precision <= 17; precision += 2) {
+        int k = precision - 1 - x, xp = x;
+        u128 q = scaled_round(m, s, k);
+        if (q == pow10_u128(precision)) {  /* 9.99..95 rounds up to 10.0 */
+            q /= 10;
+            xp++;
+            if (xp >= precision)
+                return 0;
+        }
+        if (precision == 15) {
+            /* does q * 10^(xp-14) read back as v?  In units of
+             * 1 / (2^s * 10^k'): d = q * 2^s - m * 10^k' against half a
+             * step to the neighbours (the one below is half as far when
+             * m is a power of two) */
+            int kk = 14 - xp;
+            if (kk < 0)
+                return 0;
+            __int128 d = (__int128)(q << s) - (__int128)((u128)m * pow10_u128(kk));
+            u128 ten = pow10_u128(kk);
+            bool back;
+            if (d >= 0) {
+                u128 d2 = (u128)d * 2;
+                back = d2 < ten || (d2 == ten && (m & 1) == 0);
+            } else {
+                u128 d2 = (u128)(-d) * (m == (1ull << 52) ? 4 : 2);
+                back = d2 < ten || (d2 == ten && ((m & 1) == 0 || m == (1ull << 52)));
+            }
+            if (!back)
+                continue;
+        }
+        size_t n = fixed_g(out, neg, (unsigned long long)q, precision, xp);
+        if (memchr(out, '.', n) == NULL) {
+            memcpy(out + n, ".0", 2);
+            n += 2;
+        }
+        return n;
+    }
+    return 0;
 }
 
 void jw_real(jsonw *w, double v)
@@ -316,6 +487,11 @@ void jw_real(jsonw *w, double v)
             put(w, tmp, pos);
             return;
         }
+    }
+    size_t fast = real_text_fast(tmp, v);
+    if (fast) {
+        put(w, tmp, fast);
+        return;
     }
     int n = snprintf(tmp, sizeof tmp, "%.15g", v);
     if (strtod(tmp, NULL) != v)
@@ -369,52 +545,4 @@ void jw_null(jsonw *w)
 {
     if (begin_value(w))
         put(w, "null", 4);
-}
-
-void jw_kstr(jsonw *w, const char *key, const char *s)
-{
-    jw_key(w, key);
-    jw_str(w, s);
-}
-
-void jw_kint(jsonw *w, const char *key, int64_t v)
-{
-    jw_key(w, key);
-    jw_int(w, v);
-}
-
-void jw_kreal(jsonw *w, const char *key, double v)
-{
-    jw_key(w, key);
-    jw_real(w, v);
-}
-
-void jw_kbool(jsonw *w, const char *key, bool v)
-{
-    jw_key(w, key);
-    jw_bool(w, v);
-}
-
-void jw_knull(jsonw *w, const char *key)
-{
-    jw_key(w, key);
-    jw_null(w);
-}
-
-void jw_kint_or_null(jsonw *w, const char *key, bool has, int64_t v)
-{
-    jw_key(w, key);
-    if (has)
-        jw_int(w, v);
-    else
-        jw_null(w);
-}
-
-void jw_kreal_or_null(jsonw *w, const char *key, bool has, double v)
-{
-    jw_key(w, key);
-    if (has)
-        jw_real(w, v);
-    else
-        jw_null(w);
 }

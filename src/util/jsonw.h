@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "util/buf.h"
 
@@ -51,7 +52,8 @@ char *jw_finish_to_arena(jsonw *w, struct arena *a);
 void jw_obj(jsonw *w);
 void jw_arr(jsonw *w);
 void jw_end(jsonw *w);                   /* closes the innermost object or array */
-void jw_key(jsonw *w, const char *key);  /* key: plain ASCII, written as is after escaping */
+/* key (n bytes; written escaped when it is not plain ASCII) */
+void jw_key_n(jsonw *w, const char *key, size_t n);
 
 void jw_str(jsonw *w, const char *s);    /* NULL writes null */
 void jw_strn(jsonw *w, const char *s, size_t n);
@@ -63,14 +65,61 @@ void jw_real_prec(jsonw *w, double v, int precision);
 void jw_bool(jsonw *w, bool v);
 void jw_null(jsonw *w);
 
+/* The key functions are inline so that the length of a literal key is
+ * known where it is written. */
+static inline void jw_key(jsonw *w, const char *key)
+{
+    jw_key_n(w, key, strlen(key));
+}
+
 /* key + value */
-void jw_kstr(jsonw *w, const char *key, const char *s);
-void jw_kint(jsonw *w, const char *key, int64_t v);
-void jw_kreal(jsonw *w, const char *key, double v);
-void jw_kbool(jsonw *w, const char *key, bool v);
-void jw_knull(jsonw *w, const char *key);
+static inline void jw_kstr(jsonw *w, const char *key, const char *s)
+{
+    jw_key(w, key);
+    jw_str(w, s);
+}
+
+static inline void jw_kint(jsonw *w, const char *key, int64_t v)
+{
+    jw_key(w, key);
+    jw_int(w, v);
+}
+
+static inline void jw_kreal(jsonw *w, const char *key, double v)
+{
+    jw_key(w, key);
+    jw_real(w, v);
+}
+
+static inline void jw_kbool(jsonw *w, const char *key, bool v)
+{
+    jw_key(w, key);
+    jw_bool(w, v);
+}
+
+static inline void jw_knull(jsonw *w, const char *key)
+{
+    jw_key(w, key);
+    jw_null(w);
+}
+
 /* key + value, or key + null when !has */
-void jw_kint_or_null(jsonw *w, const char *key, bool has, int64_t v);
-void jw_kreal_or_null(jsonw *w, const char *key, bool has, double v);
+static inline void jw_kint_or_null(jsonw *w, const char *key, bool has, int64_t v)
+{
+    jw_key(w, key);
+    if (has)
+        jw_int(w, v);
+    else
+        jw_null(w);
+}
+
+static inline void jw_kreal_or_null(jsonw *w, const char *key, bool has, double v)
+{
+    jw_key(w, key);
+    if (has)
+        jw_real(w, v);
+    else
+        jw_null(w);
+}
 
 #endif

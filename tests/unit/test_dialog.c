@@ -8,9 +8,11 @@
 
 #include "core/money.h"
 #include "dialog/dialog.h"
+#include "dialog/dialog_int.h"
 #include "search/search.h"
 #include "store/store.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +114,88 @@ TEST(test_money)
     CHECK_STR(money_format(b, sizeof b, 1850000, "AED", 1), "AED 1.85M");
     CHECK_STR(money_format(b, sizeof b, 450000, "AED", 1), "AED 450K");
     CHECK_STR(money_format(b, sizeof b, 999, "AED", 0), "AED 999");
+    /* against the printf formulation it replaced, over amounts of every
+     * shape and buffers too small */
+    static const money amounts[] = {0, 5, 999, 1000, 1500, 45000, 99999, 100000, 101000, 250000,
+                                    999000, 1000000, 1010000, 1850000, 1855000, 9500000, 10000000,
+                                    18500000, 18550000, 20000000, 123456789, 1000000000000LL, -5,
+                                    -1850000};
+    static const char *const curs[] = {"INR", "AED", "", NULL};
+    static const size_t sizes[] = {1, 2, 5, 9, 13, 64};
+    for (size_t i = 0; i < sizeof amounts / sizeof amounts[0]; i++)
+        for (size_t c = 0; c < sizeof curs / sizeof curs[0]; c++)
+            for (int compact = 0; compact < 2; compact++)
+                for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+                    size_t size = sizes[z];
+                    char want[128], num[48], got[64], digits[32];
+                    money a = amounts[i];
+                    const char *cur = curs[c];
+                    /* the reference */
+                    long long h = 0;
+                    int kind = 0;   /* 1: hundredths; 2: thousands grouped */
+                    const char *pre = NULL, *suf = "";
+                    if (cur && strcmp(cur, "INR") == 0) {
+                        if (a >= 10000000 && a % 100000 == 0) h = a / 100000, kind = 1, pre = "₹", suf = " Cr";
+                        else if (a >= 100000 && a % 1000 == 0) h = a / 1000, kind = 1, pre = "₹", suf = " L";
+                        else kind = 2, pre = "₹";
+                    } else if (compact && a >= 1000000 && a % 10000 == 0) {
+                        h = a / 10000, kind = 1, suf = "M";
+                    } else if (compact && a >= 1000 && a < 1000000 && a % 1000 == 0) {
+                        kind = 3, suf = "K";
+                    } else {
+                        kind = 2;
+                    }
+                    if (kind == 1) {
+                        if (h % 100 == 0) snprintf(num, sizeof num, "%lld", h / 100);
+                        else if (h % 10 == 0) snprintf(num, sizeof num, "%lld.%lld", h / 100, (h % 100) / 10);
+                        else snprintf(num, sizeof num, "%lld.%02lld", h / 100, h % 100);
+                    } else if (kind == 2) {
+                        snprintf(digits, sizeof digits, "%lld", (long long)(a < 0 ? -a : a));
+                        size_t n = strlen(digits), o = 0;
+                        if (a < 0)
+                            num[o++] = '-';
+                        for (size_t k = 0; k < n; k++) {
+                            num[o++] = digits[k];
+                            if (n - k - 1 > 0 && (n - k - 1) % 3 == 0)
+                                num[o++] = ',';
+                        }
+                        num[o] = '\0';
+                    }
+                    if (kind == 3)
+                        snprintf(num, sizeof num, "%lld", (long long)(a / 1000));
+                    char pre2[16];
+                    snprintf(pre2, sizeof pre2, "%s ", cur && *cur ? cur : "");
+                    snprintf(want, size, "%s%s%s", pre ? pre : pre2, num, suf);
+                    money_format(got, size, a, cur, compact);
+                    CHECK(strcmp(got, want) == 0, "%lld %s %d (size %zu): \"%s\", want \"%s\"",
+                          (long long)a, cur ? cur : "NULL", compact, size, got, want);
+                }
+}
+
+TEST(test_text_helpers)
+{
+    /* dialog_cat / dialog_int_text write what the snprintf they replace wrote */
+    static const char *const parts[] = {"", "a", "type_", "apartment", "Marina Gate 2BR \xE2\x82\xB9"};
+    for (size_t size = 1; size <= 24; size++)
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+            for (size_t j = 0; j < sizeof parts / sizeof parts[0]; j++) {
+                char got[32], want[32];
+                memset(got, 'x', sizeof got);
+                dialog_cat(got, size, parts[i], parts[j]);
+                snprintf(want, size, "%s%s", parts[i], parts[j]);
+                CHECK(strcmp(got, want) == 0, "cat(%zu, \"%s\", \"%s\"): \"%s\"", size, parts[i],
+                      parts[j], got);
+            }
+    char a[32];
+    snprintf(a, sizeof a, "%s", "abc");
+    dialog_cat(a, sizeof a, a, "|def");   /* its own output as the first part */
+    CHECK_STR(a, "abc|def");
+    static const int ints[] = {0, 7, -7, 42, 1000000, INT_MAX, INT_MIN};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        char got[16], want[16];
+        snprintf(want, sizeof want, "%d", ints[i]);
+        CHECK_STR(dialog_int_text(got, ints[i]), want);
+    }
 }
 
 TEST(test_session_json)
@@ -389,6 +473,32 @@ TEST(test_lead_reasons)
     CHECK_INT(r.n_reasons, 4);
 }
 
-TEST_MAIN(setup(); RUN(test_money); RUN(test_session_json); RUN(test_search_constraints_and_diversity);
+TEST(test_objections)
+{
+    /* each kind counts once per message, in any letter case, in every script */
+    static const struct { const char *text; int price, location, trust; } cases[] = {
+        {"This is TOO EXPENSIVE and Too Far from work", 1, 1, 0},
+        {"is it a Scam or a fake? too much", 1, 0, 1},
+        {"это дорого, но мошенники?", 1, 0, 1},
+        {"غالي وبعيد", 1, 1, 0},
+        {"a nice home", 0, 0, 0},
+        {"", 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        convo c;
+        convo_init(&c, "objections");
+        nlu_result n = nlu(cases[i].text, "inform");
+        turn(&c, &n, NULL);
+        CHECK(c.s.objections_price == cases[i].price && c.p.objections_price == cases[i].price,
+              "\"%s\": price %d", cases[i].text, c.s.objections_price);
+        CHECK(c.s.objections_location == cases[i].location, "\"%s\": location %d", cases[i].text,
+              c.s.objections_location);
+        CHECK(c.s.objections_trust == cases[i].trust, "\"%s\": trust %d", cases[i].text,
+              c.s.objections_trust);
+        arena_release(&c.a);
+    }
+}
+
+TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
-          RUN(test_lead_reasons); teardown();)
+          RUN(test_lead_reasons); RUN(test_objections); teardown();)

@@ -445,6 +445,58 @@ TEST(test_render_real_template)
     pack_free(p);
 }
 
+/* ---- cue phrases -------------------------------------------------------- */
+
+/* pack_cue_scan finds, in one pass, what a memmem of every phrase finds;
+ * pack_fold of plain ASCII is utf8proc's fold (lower case). */
+TEST(test_cue_scan)
+{
+    pack *p = NULL;
+    pt_error err = {0};
+    int rc = pack_load("packs", NULL, &p, &err);
+    CHECK(rc == 0, "pack_load(packs): %s", err.msg);
+    if (rc)
+        return;
+    static const char *const keys[] = {"cue_cheaper", "cue_better", "cue_compare", "cue_emerging",
+                                       "cue_investment"};
+    static const char *const msgs[] = {
+        "", "a", "hi", "something CHEAPER please", "Compare JVC vs Marina", "which is better?",
+        "Is JVC an emerging area with good ROI?", "I can stretch my budget, upgrade me",
+        "canvas", "yield", "UPCOMING", "Дешевле", "сравни Dubai Marina и JVC", "أرخص",
+        "ارزان‌تر", "Résumé of the Investment", "up-and-coming? or up and coming", "vs",
+        "pay a little more for a better option", "ROI", "roi\tyield\ncheapest",
+    };
+    for (size_t m = 0; m < sizeof msgs / sizeof msgs[0]; m++) {
+        arena a;
+        arena_init(&a, 0);
+        const char *f = pack_fold(&a, msgs[m]);
+        CHECK(f != NULL, "fold \"%s\"", msgs[m]);
+        if (f == NULL)
+            f = "";
+        size_t n = strlen(f);
+        uint64_t hits = pack_cue_scan(p, f, n);
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            int id = pack_cue_id(p, keys[k]);
+            CHECK(id >= 0 && id < PACK_CUE_BITS, "%s has an id", keys[k]);
+            const pack_phrase *ph = NULL;
+            int np = pack_cue_phrases(p, keys[k], &ph);
+            bool want = false;
+            for (int i = 0; i < np; i++)
+                want |= ph[i].n <= n && memmem(f, n, ph[i].s, ph[i].n) != NULL;
+            CHECK(((hits >> id) & 1) == want, "\"%s\" %s: scan %d, memmem %d", msgs[m], keys[k],
+                  (int)((hits >> id) & 1), want);
+        }
+        arena_release(&a);
+    }
+    arena a;
+    arena_init(&a, 0);
+    CHECK_STR(pack_fold(&a, "Hello WORLD 123 [Z]@`{"), "hello world 123 [z]@`{");
+    CHECK_STR(pack_fold(&a, "ÉCOLE"), "ecole");
+    arena_release(&a);
+    CHECK_INT(pack_cue_id(p, "cue_nothing"), -1);
+    pack_free(p);
+}
+
 TEST_MAIN(
     RUN(test_default_pack);
     RUN(test_translations_complete);
@@ -452,4 +504,5 @@ TEST_MAIN(
     RUN(test_malformed);
     RUN(test_render);
     RUN(test_render_real_template);
+    RUN(test_cue_scan);
 )

@@ -27,7 +27,7 @@
 
 static char tmpdir[256];
 
-#define SCHEMA_LATEST 6   /* migrations in store_sqlite.c */
+#define SCHEMA_LATEST 7   /* migrations in store_sqlite.c */
 
 /* "sqlite:<tmpdir>/<name>" into out. */
 static const char *db_url(char *out, size_t n, const char *name)
@@ -235,13 +235,16 @@ TEST(test_upgrade_old_database)
     store_close(s);
 
     /* roll the file back to schema version 1: no FTS (v2), no vectors (v3),
-     * the version 1 indexes (v4) */
+     * the version 1 indexes (v4), no listing versions (v7) */
     CHECK_INT(raw_exec(url, "DROP TRIGGER listings_fts_ad; DROP TRIGGER listings_fts_au;"
                        "DROP TRIGGER listings_fts_ad_deferred;"
                        "DROP TRIGGER listings_fts_au_deferred; DROP TABLE listings_fts;"
                        "DROP TABLE listings_fts_defer; DROP TABLE listings_fts_pending;"
                        "DROP TRIGGER listings_vector_ad; DROP TABLE listing_vectors;"
                        "DROP TABLE vector_state;"
+                       "DROP TRIGGER listing_state_tenant; DROP TRIGGER listing_state_au;"
+                       "DROP TRIGGER listing_state_ad;"
+                       "DROP TABLE listing_state;"
                        "DROP INDEX listings_loc; DROP INDEX listings_tx_price;"
                        "CREATE INDEX listings_search ON listings"
                        "  (tenant_id, \"transaction\", property_type, bedrooms, price);"
@@ -300,6 +303,10 @@ TEST(test_upgrade_old_database)
     pt_error err = {0};
     CHECK(s->ops->listing_upsert(s, t, &l, &err) == 0, "upsert: %s", err.msg);
     CHECK(s->ops->listing_delete(s, t, "L002", &err) == 0, "delete: %s", err.msg);
+    /* v7: the two writes each bumped the tenant's listing version */
+    int64_t lv = 0;
+    CHECK(s->ops->listing_version(s, t, &lv, &err) == 0 && lv == 2, "listing version %lld",
+          (long long)lv);
     CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'lake'"),
               N_LISTINGS - 2);
     CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'skyline'"),

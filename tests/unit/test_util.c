@@ -12,7 +12,11 @@
 #include "util/error.h"
 #include "util/tz.h"
 
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 TEST(test_arena)
 {
@@ -146,6 +150,52 @@ TEST(test_jsonw)
     jw_end(&w);
     CHECK_STR(buf_cstr(&b), "[-9223372036854775808,9223372036854775807,0]");
 
+    /* strings: a byte that needs escaping (or a UTF-8 sequence) at every
+     * position of a longer plain string, against a byte-by-byte escaper;
+     * keys the same way */
+    static const char *const specials[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f", " ", "\xC3\xA9",
+                                           "\xFF", "\xE2\x82\xAC", "\xED\xA0\x80", "\t"};
+    for (size_t k = 0; k < sizeof specials / sizeof specials[0]; k++)
+        for (int pos = 0; pos <= 24; pos++) {
+            char in[64], want[256];
+            snprintf(in, sizeof in, "%.*s%s%.*s", pos, "abcdefghijklmnopqrstuvwxyz", specials[k],
+                     24 - pos, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+            size_t wo = 0;
+            want[wo++] = '"';
+            for (const unsigned char *q = (const unsigned char *)in; *q; q++) {
+                if (*q == '"' || *q == '\\') {
+                    want[wo++] = '\\';
+                    want[wo++] = (char)*q;
+                } else if (*q == '\n' || *q == '\t') {
+                    want[wo++] = '\\';
+                    want[wo++] = *q == '\n' ? 'n' : 't';
+                } else if (*q < 0x20) {
+                    wo += (size_t)snprintf(want + wo, 8, "\\u%04X", *q);
+                } else if (*q >= 0x80 && (k == 8 || k == 10)) {   /* invalid: U+FFFD a byte */
+                    memcpy(want + wo, "\xEF\xBF\xBD", 3);
+                    wo += 3;
+                } else {
+                    want[wo++] = (char)*q;
+                }
+            }
+            want[wo++] = '"';
+            want[wo] = '\0';
+            buf_reset(&b);
+            jw_init(&w, &b);
+            jw_str(&w, in);
+            CHECK_INT(jw_finish(&w), 0);
+            CHECK_STR(buf_cstr(&b), want);
+            buf_reset(&b);
+            jw_init(&w, &b);
+            jw_obj(&w);
+            jw_key(&w, in);
+            jw_int(&w, 1);
+            jw_end(&w);
+            char wantk[300];
+            snprintf(wantk, sizeof wantk, "{%s:1}", want);
+            CHECK_STR(buf_cstr(&b), wantk);
+        }
+
     /* misuse is an error, never bad output */
     buf_reset(&b);
     jw_init(&w, &b);
@@ -169,4 +219,83 @@ TEST(test_jsonw)
     buf_free(&b);
 }
 
-TEST_MAIN(RUN(test_arena); RUN(test_buf); RUN(test_errors); RUN(test_tz); RUN(test_jsonw);)
+/* jw_real as it was written with printf (the short decimals, then the
+ * shortest of %.15g / %.17g that reads back), to check the exact integer
+ * formatting that replaced the printf part. */
+static void ref_real(char *tmp, size_t size, double v)
+{
+    static const double pow10[] = {1, 10, 100, 1000, 10000};
+    if (fabs(v) < 1e12)
+        for (int k = 0; k <= 4; k++) {
+            long long ll = llround(v * pow10[k]);
+            if ((double)ll / pow10[k] != v)
+                continue;
+            long long a = ll < 0 ? -ll : ll;
+            char digits[32];
+            snprintf(digits, sizeof digits, "%lld", a);
+            int nd = (int)strlen(digits);
+            const char *sign = signbit(v) ? "-" : "";
+            if (nd <= k)
+                snprintf(tmp, size, "%s0.%.*s%s", sign, k - nd, "0000", digits);
+            else if (k == 0)
+                snprintf(tmp, size, "%s%s.0", sign, digits);
+            else
+                snprintf(tmp, size, "%s%.*s.%s", sign, nd - k, digits, digits + nd - k);
+            return;
+        }
+    int n = snprintf(tmp, size, "%.15g", v);
+    if (strtod(tmp, NULL) != v)
+        n = snprintf(tmp, size, "%.17g", v);
+    if (strpbrk(tmp, ".eEn") == NULL && n + 2 < (int)size)
+        memcpy(tmp + n, ".0", 3);
+}
+
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+TEST(test_jsonw_reals)
+{
+    buf b = BUF_INIT(0);
+    jsonw w;
+    int bad = 0;
+    for (int i = 0; i < 400000; i++) {
+        double v;
+        uint64_t r = rng();
+        switch (i % 4) {
+        case 0: {   /* any bits with an exponent from 2^-20 to 2^52 */
+            uint64_t e = 1023 - 20 + r % 73;
+            uint64_t bits = (rng() & ((1ull << 52) - 1)) | (e << 52) | (r & (1ull << 63));
+            memcpy(&v, &bits, sizeof v);
+            break;
+        }
+        case 1:     /* sums and products of short decimals, as scores are */
+            v = (double)(r % 100000) / 1000.0 * ((double)(rng() % 1000) / 100.0) - 0.2 * (double)(r % 7);
+            break;
+        case 2:     /* next to a power of ten or of two */
+            v = nextafter(pow(10, (double)((int)(r % 20) - 5)), (r >> 8) & 1 ? 0 : 1e300);
+            if ((r >> 9) & 1)
+                v = ldexp(1.0, (int)(r % 60) - 20) * ((r >> 10) & 1 ? 1 : -1);
+            break;
+        default:    /* probabilities */
+            v = (double)(r >> 11) / 9007199254740992.0;
+            break;
+        }
+        char want[64];
+        ref_real(want, sizeof want, v);
+        buf_reset(&b);
+        jw_init(&w, &b);
+        jw_real(&w, v);
+        if (strcmp(buf_cstr(&b), want) != 0 && bad++ < 10)
+            CHECK(false, "%.17g: \"%s\", printf says \"%s\"", v, buf_cstr(&b), want);
+    }
+    CHECK_INT(bad, 0);
+    buf_free(&b);
+}
+
+TEST_MAIN(RUN(test_arena); RUN(test_buf); RUN(test_errors); RUN(test_tz); RUN(test_jsonw); RUN(test_jsonw_reals);)
