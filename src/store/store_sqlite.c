@@ -3346,12 +3346,13 @@ done:
     return rc;
 }
 
-static int sq_vector_version(store *s, tenant_id t, int64_t *out, pt_error *err)
+/* One integer of a per-tenant version row (statement sx with ?1 the
+ * tenant); 0 when the tenant has none yet. */
+static int sx_version(sq *q, int sx, tenant_id t, int64_t *out, const char *what, pt_error *err)
 {
-    sq *q = s->impl;
     sqlite3_stmt *st = NULL;
     *out = 0;
-    int rc = sx_stmt(q, SX_VECTOR_VERSION, &st, err);
+    int rc = sx_stmt(q, sx, &st, err);
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, t);
@@ -3359,27 +3360,19 @@ static int sq_vector_version(store *s, tenant_id t, int64_t *out, pt_error *err)
     if (r == SQLITE_ROW)
         *out = sqlite3_column_int64(st, 0);
     else if (r != SQLITE_DONE)
-        rc = sq_fail(q, err, r, "vector version");
+        rc = sq_fail(q, err, r, "%s", what);
     sqlite3_reset(st);
     return rc;
 }
 
+static int sq_vector_version(store *s, tenant_id t, int64_t *out, pt_error *err)
+{
+    return sx_version(s->impl, SX_VECTOR_VERSION, t, out, "vector version", err);
+}
+
 static int sq_listing_version(store *s, tenant_id t, int64_t *out, pt_error *err)
 {
-    sq *q = s->impl;
-    sqlite3_stmt *st = NULL;
-    *out = 0;
-    int rc = sx_stmt(q, SX_LISTING_VERSION, &st, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, t);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
-    else if (r != SQLITE_DONE)
-        rc = sq_fail(q, err, r, "listing version");
-    sqlite3_reset(st);
-    return rc;
+    return sx_version(s->impl, SX_LISTING_VERSION, t, out, "listing version", err);
 }
 
 static int sq_vector_purge(store *s, tenant_id t, int64_t *removed, pt_error *err)
