@@ -1,6 +1,17 @@
--- wrk script: each connection plays whole buyer conversations against the
--- demo tenant, a new session every len(script) messages, so a run covers
--- thousands of conversations.  Set API_KEY in the environment.
+-- wrk script: buyer conversations against the demo tenant, 8 messages each,
+-- so a run covers thousands of conversations.  Set API_KEY in the
+-- environment.
+--
+-- A buyer waits for the answer before writing again, so one conversation
+-- has one message in flight.  wrk cannot tell which connection asks for the
+-- next request, so each wrk thread keeps LANES conversations (default 64,
+-- more than the 50 connections of a thread at -c100 -t2) and deals their
+-- messages round-robin: message k+1 of a conversation is sent LANES requests
+-- after message k, when nearly always its answer is back.  LANES=1 sends
+-- the 8 messages of one conversation back to back on different connections,
+-- several in flight at once (each then waits for the one before it): that
+-- is the burst of one impatient buyer, not a crowd of buyers, and was this
+-- script's only mode before session 5.
 local key = os.getenv("API_KEY") or ""
 local script = {
   "hi",
@@ -21,9 +32,10 @@ function setup(thread)
 end
 
 local n = 0
+local lanes = tonumber(os.getenv("LANES") or "64")
 function request()
-  local i = n % #script
-  local conv = math.floor(n / #script)
+  local i = math.floor(n / lanes) % #script
+  local conv = math.floor(n / (lanes * #script)) * lanes + n % lanes
   n = n + 1
   local sid = string.format("bench-%d-%d", thread_id, conv)
   local body = string.format('{"query":"%s","session_id":"%s","user_id":"u-%s"}', script[i + 1], sid, sid)

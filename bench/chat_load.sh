@@ -38,7 +38,8 @@ convs=$(python3 -c 'import json,sys; print(int(json.loads(sys.argv[1])["requests
 echo "conversations $convs"
 echo "rss_kb_after $(rss)"
 curl -s http://127.0.0.1:$port/metrics | awk '/^proptalk_commit_batches_total/ {b=$2} /^proptalk_commit_turns_total/ {t=$2}
-    END {if (b > 0) printf "commit_batches %d turns %d (%.1f turns per commit)\n", b, t, t / b}' 
+    /^proptalk_session_lock_waits_total/ {w=$2}
+    END {if (b > 0) printf "commit_batches %d turns %d (%.1f turns per commit); messages that waited for their conversation %d\n", b, t, t / b, w}' 
 python3 -c 'import json,sys
 h=json.loads(sys.argv[1]); c=json.loads(sys.argv[2]); t0,t1,t2,hz=map(int,sys.argv[3:7])
 print("ratio_chat_over_health %.3f" % (c["rps"]/h["rps"]))

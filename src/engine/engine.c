@@ -1165,6 +1165,9 @@ int engine_metrics(engine *e, buf *b)
                         "# HELP proptalk_commit_turns_total Turns written by group commits.\n"
                         "# TYPE proptalk_commit_turns_total counter\nproptalk_commit_turns_total %lu\n",
                      batches, turns);
+    rc |= buf_printf(b, "# HELP proptalk_session_lock_waits_total Messages that waited for an earlier message of their conversation.\n"
+                        "# TYPE proptalk_session_lock_waits_total counter\nproptalk_session_lock_waits_total %lu\n",
+                     e->locks.ops->waits(&e->locks));
     rc |= buf_printf(b, "# HELP proptalk_chat_seconds Time to answer a buyer message.\n"
                         "# TYPE proptalk_chat_seconds histogram\n");
     unsigned long cum = 0;

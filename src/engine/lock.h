@@ -27,6 +27,10 @@ typedef struct lock_ops {
     int (*acquire)(lock_backend *b, const char *key, uint64_t *token, pt_error *err);
     /* From any thread (see above). */
     void (*release)(lock_backend *b, const char *key, uint64_t token);
+    /* Acquires that had to wait for another turn of the same key (or a full
+     * stripe) since open: a load where one conversation has several messages
+     * in flight at once shows here. */
+    unsigned long (*waits)(lock_backend *b);
 } lock_ops;
 
 struct lock_backend {

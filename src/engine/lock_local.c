@@ -7,6 +7,7 @@
 #include "engine/lock.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -27,6 +28,7 @@ typedef struct stripe {
 
 typedef struct local_locks {
     stripe s[LOCK_STRIPES];
+    atomic_ulong waits;
 } local_locks;
 
 static uint64_t fnv1a(const char *s)
@@ -61,6 +63,7 @@ static int local_open(lock_backend *b, const char *url, pt_error *err)
         l->s[i].held = 0;
         l->s[i].waiters = 0;
     }
+    atomic_init(&l->waits, 0);
     b->impl = l;
     return 0;
 }
@@ -86,6 +89,8 @@ static int local_acquire(lock_backend *b, const char *key, uint64_t *token, pt_e
     uint64_t h = fnv1a(key);
     stripe *st = &l->s[h % LOCK_STRIPES];
     pthread_mutex_lock(&st->mu);
+    if (stripe_busy(st, h))
+        atomic_fetch_add_explicit(&l->waits, 1, memory_order_relaxed);
     while (stripe_busy(st, h)) {
         st->waiters++;
         pthread_cond_wait(&st->freed, &st->mu);
@@ -116,10 +121,17 @@ static void local_release(lock_backend *b, const char *key, uint64_t token)
     pthread_mutex_unlock(&st->mu);
 }
 
+static unsigned long local_waits(lock_backend *b)
+{
+    local_locks *l = b->impl;
+    return l ? atomic_load_explicit(&l->waits, memory_order_relaxed) : 0;
+}
+
 const lock_ops lock_local_ops = {
     .name = "local",
     .open = local_open,
     .close = local_close,
     .acquire = local_acquire,
     .release = local_release,
+    .waits = local_waits,
 };

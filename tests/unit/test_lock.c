@@ -64,10 +64,13 @@ TEST(same_key_waits_for_release_from_another_thread)
 {
     pt_error err = {0};
     uint64_t tok;
+    unsigned long waits = locks.ops->waits(&locks);
     CHECK_INT(locks.ops->acquire(&locks, "t1:s1", &tok, &err), 0);
+    CHECK_INT(locks.ops->waits(&locks), waits);
     taker t;
     start(&t, "t1:s1");
     CHECK(!got_within(&t, 100), "a second taker of a held key must wait");
+    CHECK_INT(locks.ops->waits(&locks), waits + 1);
     locks.ops->release(&locks, "t1:s1", tok);
     CHECK(got_within(&t, 2000), "the waiter must get the key once released");
     pthread_join(t.th, NULL);
@@ -80,6 +83,7 @@ TEST(keys_of_one_stripe_do_not_wait_for_each_other)
     same_stripe_keys(keys, STRIPE_SLOTS + 1);
     pt_error err = {0};
     uint64_t tok[STRIPE_SLOTS];
+    unsigned long waits = locks.ops->waits(&locks);
     CHECK_INT(locks.ops->acquire(&locks, keys[0], &tok[0], &err), 0);
     /* every other key of the stripe, up to its slots, is taken at once */
     for (int i = 1; i < STRIPE_SLOTS; i++) {
@@ -90,6 +94,7 @@ TEST(keys_of_one_stripe_do_not_wait_for_each_other)
         pthread_join(t.th, NULL);
         tok[i] = t.token;
     }
+    CHECK_INT(locks.ops->waits(&locks), waits);
     /* a full stripe makes the next key wait until a slot is freed */
     taker last;
     start(&last, keys[STRIPE_SLOTS]);
