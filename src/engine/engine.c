@@ -8,7 +8,10 @@
  *
  * A turn holds its session's lock from the moment the session is read until
  * the answer is committed, so messages of one conversation are handled one
- * at a time and each sees the state the previous one left.  All writes of a
+ * at a time and each sees the state the previous one left.  A message that
+ * finds its session in another turn waits in the lock's queue, without a
+ * thread when the channel is event-driven, and is handed the lock in the
+ * order the session's messages came (lock.h).  All writes of a
  * turn (session, both transcript lines, profile, lead) go to the group
  * committer (commit.h), which writes the turns of many conversations in one
  * transaction with one fsync, each under its own savepoint, and returns
@@ -713,9 +716,11 @@ static char *slots_text(const slots *sl, arena *a)
     return jw_finish_to_arena(&w, a);
 }
 
-/* A turn between its dialog and its answer: what the commit callback and
- * engine_chat_finish need, in the request arena.  The session lock is held
- * from chat_start until the turn is durable (or failed); rt until finish. */
+/* A turn that waits, for its session's lock or for its commit: what the
+ * callbacks and engine_chat_continue need, in the request arena.  The
+ * session lock is held from its grant until the turn is durable (or
+ * failed); rt until the answer. */
+enum chat_wait_for { WAIT_LOCK, WAIT_COMMIT };
 struct chat_async {
     engine *e;
     tenant_rt *rt;
@@ -724,6 +729,8 @@ struct chat_async {
     double started;
     char *lock_key;
     uint64_t token;
+    enum chat_wait_for waiting;
+    lock_waiter waiter;
     session s;                  /* s, p, r in this order: see chat_start */
     profile p;
     reply r;
@@ -785,19 +792,26 @@ static void turn_durable(store_turn *t, void *ctx)
     ca->done(ca->ctx);   /* ca may be gone after this */
 }
 
-/* Runs one turn up to its commit.  With a booking, or on an error, the turn
- * ends here: *json (or the error) is the outcome and *pending stays NULL.
- * Otherwise the turn goes to the committer and *pending is set; done(ctx)
- * follows, then engine_chat_finish gives the answer.  On return without
- * *pending, rt is the caller's to release. */
+static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error *err);
+
+/* The session's lock, handed over by the release of its previous turn (on
+ * that turn's thread, usually the committer's): the channel is woken up and
+ * calls engine_chat_continue, which runs the turn on its own thread. */
+static void lock_granted(lock_waiter *w, uint64_t token)
+{
+    chat_async *ca = w->ctx;
+    ca->token = token;
+    ca->done(ca->ctx);
+}
+
+/* Starts one turn: takes its session's lock, or queues for it without
+ * holding the thread (*pending set, waiting for the lock), and runs it
+ * (chat_run).  On return without *pending, rt is the caller's to release. */
 static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *a,
                       chat_done_fn done, void *ctx, chat_async **pending, char **json,
                       pt_error *err)
 {
     int rc = 0;
-    store *st = NULL;
-    bool locked = false, in_turn = false;
-    time_t now = req->now ? req->now : time(NULL);
     /* zeroed but for the session and profile (8 KB of the 10), which are
      * written whole before they are read: session_init, then the state
      * cache or the stored record (profile_from_json starts with profile_init) */
@@ -825,20 +839,47 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
     if (rt->t.id < 0)
         *--id = '-';
     ca->lock_key = arena_cat(a, (const char *[]){id, ":", req->session_id}, 3);
+    if (ca->lock_key == NULL) {
+        rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    ca->waiter = (lock_waiter){.grant = lock_granted, .ctx = ca};
+    rc = e->locks.ops->enqueue(&e->locks, ca->lock_key, &ca->waiter, &ca->token, err);
+    if (rc < 0)
+        goto done;
+    if (rc == 0) {   /* an earlier message of the session is in its turn */
+        ca->waiting = WAIT_LOCK;
+        *pending = ca;
+        return 0;
+    }
+    return chat_run(ca, pending, json, err);
+done:
+    turn_account(e, ca->started, rc);
+    return rc;
+}
+
+/* Runs a turn whose session lock is held, up to its commit.  With a
+ * booking, or on an error, the turn ends here: *json (or the error) is the
+ * outcome, the lock is given back and *pending stays NULL.  Otherwise the
+ * turn goes to the committer and *pending is set; done(ctx) follows, then
+ * engine_chat_continue gives the answer. */
+static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error *err)
+{
+    int rc = 0;
+    engine *e = ca->e;
+    tenant_rt *rt = ca->rt;
+    const chat_request *req = &ca->req;
+    arena *a = ca->a;
+    store *st = NULL;
+    bool in_turn = false;
+    time_t now = req->now ? req->now : time(NULL);
     _Static_assert(offsetof(chat_async, p) > offsetof(chat_async, s) &&
                    offsetof(chat_async, r) == offsetof(chat_async, p) + sizeof(profile),
                    "chat_async: s, then p, then r");
     session *s = &ca->s;
     profile *p = &ca->p;
     reply *r = &ca->r;
-    if (ca->lock_key == NULL) {
-        rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    rc = e->locks.ops->acquire(&e->locks, ca->lock_key, &ca->token, err);
-    if (rc)
-        goto done;
-    locked = true;
+    *pending = NULL;
     st = store_pool_get(e->pool);
 
     /* the state the last committed turn left: from memory, else the store */
@@ -953,6 +994,7 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
         store_pool_put(e->pool, st);
         st = NULL;
         ca->q = (commit_req){.turn = tw, .done = turn_durable, .ctx = ca};
+        ca->waiting = WAIT_COMMIT;
         *pending = ca;
         committer_submit_async(e->committer, &ca->q);
         return 0;   /* the lock is the committer's to give back now */
@@ -972,16 +1014,23 @@ done:
         st->ops->turn_rollback(st);
     if (st)
         store_pool_put(e->pool, st);
-    if (locked)
-        e->locks.ops->release(&e->locks, ca->lock_key, ca->token);
+    e->locks.ops->release(&e->locks, ca->lock_key, ca->token);
     turn_account(e, ca->started, rc);
     return rc;
 }
 
-int engine_chat_finish(engine *e, chat_async *ca, char **json, pt_error *err)
+int engine_chat_continue(engine *e, chat_async *ca, chat_async **pending, char **json,
+                         pt_error *err)
 {
     int rc = 0;
     *json = NULL;
+    *pending = NULL;
+    if (ca->waiting == WAIT_LOCK) {
+        rc = chat_run(ca, pending, json, err);
+        if (*pending == NULL)
+            rt_release(ca->rt);
+        return rc;
+    }
     if (ca->tw.rc)
         rc = pt_fail(err, -ca->tw.rc, "%s", ca->tw.err.msg);
     else
@@ -1037,6 +1086,26 @@ static void chat_wait_done(void *ctx)
     pthread_mutex_unlock(&w->mu);
 }
 
+/* Waits out a pending turn on this thread: each time its callback has run,
+ * engine_chat_continue takes it a step further (the lock granted: the turn
+ * runs; committed: the answer), until it ends.  ca's callback must be
+ * chat_wait_done on w. */
+static int chat_wait_out(engine *e, chat_async *ca, chat_wait *w, char **json, pt_error *err)
+{
+    int rc = 0;
+    while (ca) {
+        pthread_mutex_lock(&w->mu);
+        while (!w->done)
+            pthread_cond_wait(&w->cv, &w->mu);
+        w->done = false;   /* before the next step can call back */
+        pthread_mutex_unlock(&w->mu);
+        chat_async *next = NULL;
+        rc = engine_chat_continue(e, ca, &next, json, err);   /* the last releases rt */
+        ca = next;
+    }
+    return rc;
+}
+
 static int chat_blocking(engine *e, tenant_rt *rt, const chat_request *req, arena *a,
                          char **json, pt_error *err)
 {
@@ -1045,18 +1114,29 @@ static int chat_blocking(engine *e, tenant_rt *rt, const chat_request *req, aren
     pthread_mutex_init(&w.mu, NULL);
     pthread_cond_init(&w.cv, NULL);
     int rc = chat_start(e, rt, req, a, chat_wait_done, &w, &ca, json, err);
-    if (ca) {
-        pthread_mutex_lock(&w.mu);
-        while (!w.done)
-            pthread_cond_wait(&w.cv, &w.mu);
-        pthread_mutex_unlock(&w.mu);
-        rc = engine_chat_finish(e, ca, json, err);   /* releases rt */
-    } else {
+    if (ca)
+        rc = chat_wait_out(e, ca, &w, json, err);
+    else
         rt_release(rt);
-    }
     pthread_cond_destroy(&w.cv);
     pthread_mutex_destroy(&w.mu);
     return rc;
+}
+
+void engine_chat_abandon(engine *e, chat_async *ca)
+{
+    char *json = NULL;
+    pt_error err = {0};
+    chat_wait w = {.done = true};   /* ca's callback has run */
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    ca->done = chat_wait_done;
+    ca->ctx = &w;
+    if (chat_wait_out(e, ca, &w, &json, &err) != 0)
+        log_warn("a turn of session \"%.64s\" whose client went away failed: %s",
+                 ca->req.session_id, err.msg);
+    pthread_cond_destroy(&w.cv);
+    pthread_mutex_destroy(&w.mu);
 }
 
 int engine_chat(engine *e, const char *api_key, const chat_request *req, arena *a, char **json,

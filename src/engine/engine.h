@@ -10,8 +10,8 @@
  * Messages of one session are handled one at a time, in arrival order.
  *
  * Channels (HTTP, terminal, later Telegram/WhatsApp) call engine_chat(), or
- * engine_chat_start() + engine_chat_finish() when they would rather not hold
- * a thread while the commit is awaited; they never touch the dialog or the
+ * engine_chat_start() + engine_chat_continue() when they would rather not hold
+ * a thread while the turn waits (for its session or its commit); they never touch the dialog or the
  * store directly for a turn.
  *
  * Thread-safe: engine_chat may be called from many threads at once.
@@ -80,23 +80,32 @@ int engine_chat(engine *e, const char *api_key, const chat_request *req, arena *
 int engine_chat_slug(engine *e, const char *slug, const chat_request *req, arena *a,
                      char **json, pt_error *err);
 
-/* engine_chat without a thread waiting for the commit, for event-driven
- * channels.  The turn runs up to its commit; then either it has ended (an
- * error, or a booking, which commits on its own): the return value and
- * *json are the outcome and *pending is NULL; or *pending is set, and
- * done(ctx) is called exactly once when the turn is durable or has failed,
- * on the committer's thread (it must only wake the channel up), after which
- * the channel calls engine_chat_finish(*pending) for the answer.  The arena
- * a and the request's strings must live until then. */
+/* engine_chat without a thread waiting, for event-driven channels.  A turn
+ * may wait twice: for its session's lock (an earlier message of the session
+ * is in its turn) and for its commit.  Either it has ended (an error, or a
+ * booking, which commits on its own): the return value and *json are the
+ * outcome and *pending is NULL; or *pending is set, and done(ctx) is called
+ * exactly once when the wait is over, on another thread (it must only wake
+ * the channel up), after which the channel calls engine_chat_continue
+ * (*pending) on a thread of its own, which again either ends the turn or
+ * sets *pending for one more done(ctx).  The arena a and the request's
+ * strings must live until the turn ends. */
 typedef struct chat_async chat_async;
 typedef void (*chat_done_fn)(void *ctx);
 int engine_chat_start(engine *e, const char *api_key, const chat_request *req, arena *a,
                       chat_done_fn done, void *ctx, chat_async **pending, char **json,
                       pt_error *err);
 
-/* The answer of a pending turn, once its done callback has run: *json in
- * the turn's arena, or the error of its commit. */
-int engine_chat_finish(engine *e, chat_async *pending, char **json, pt_error *err);
+/* The next step of a pending turn, once its done callback has run: the turn
+ * itself when it waited for its lock, else the answer (*json in the turn's
+ * arena) or the error of its commit. */
+int engine_chat_continue(engine *e, chat_async *pending, chat_async **again, char **json,
+                         pt_error *err);
+
+/* For a channel whose client went away while the turn was pending, once
+ * done(ctx) has run: the turn still runs to its end on this thread (the
+ * buyer's message is not lost); its answer is dropped. */
+void engine_chat_abandon(engine *e, chat_async *pending);
 
 /* /ready: 0 when the store answers. */
 int engine_ready(engine *e, pt_error *err);

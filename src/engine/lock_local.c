@@ -1,8 +1,10 @@
 /*
  * lock_local.c - the in-process lock backend: 1024 stripes, each a mutex,
- * a condition variable and the set of keys locked in it.  A lock is an entry
- * in that set, not a held mutex, so that another thread may release it
- * (lock.h), and two sessions that share a stripe do not wait for each other.
+ * the set of keys locked in it and a queue of the takers waiting in it.  A
+ * lock is an entry in that set, not a held mutex, so that another thread
+ * may release it (lock.h), and two sessions that share a stripe do not wait
+ * for each other.  A release hands the lock straight to the first waiter
+ * that may have it, so takers of one key get it in the order they asked.
  */
 #include "engine/lock.h"
 
@@ -17,13 +19,16 @@
 /* A stripe holds the 64-bit hashes of the keys currently locked in it, so
  * two sessions that land in one stripe do not wait for each other; only the
  * same key (or, once in 2^64, the same hash) does.  A stripe whose slots are
- * all taken makes the next taker wait too, which only delays it. */
+ * all taken makes the next taker wait too, which only delays it.
+ *
+ * Invariant, under mu: a waiter is queued only while its key is held or the
+ * stripe is full, so a taker that finds its key free and a slot open may
+ * take it without looking at the queue. */
 typedef struct stripe {
     pthread_mutex_t mu;
-    pthread_cond_t freed;
     int held;                       /* used slots of key */
-    int waiters;
     uint64_t key[STRIPE_SLOTS];
+    lock_waiter *first, *last;      /* FIFO; each waiter is its taker's */
 } stripe;
 
 typedef struct local_locks {
@@ -59,9 +64,8 @@ static int local_open(lock_backend *b, const char *url, pt_error *err)
         return pt_fail(err, PT_ERR_NOMEM, "locks: out of memory");
     for (int i = 0; i < LOCK_STRIPES; i++) {
         pthread_mutex_init(&l->s[i].mu, NULL);
-        pthread_cond_init(&l->s[i].freed, NULL);
         l->s[i].held = 0;
-        l->s[i].waiters = 0;
+        l->s[i].first = l->s[i].last = NULL;
     }
     atomic_init(&l->waits, 0);
     b->impl = l;
@@ -73,33 +77,81 @@ static void local_close(lock_backend *b)
     local_locks *l = b->impl;
     if (l == NULL)
         return;
-    for (int i = 0; i < LOCK_STRIPES; i++) {
-        pthread_cond_destroy(&l->s[i].freed);
+    for (int i = 0; i < LOCK_STRIPES; i++)
         pthread_mutex_destroy(&l->s[i].mu);
-    }
     free(l);
     b->impl = NULL;
 }
 
 /* The token is the key's hash: release finds the stripe and the slot by it. */
-static int local_acquire(lock_backend *b, const char *key, uint64_t *token, pt_error *err)
+static int local_enqueue(lock_backend *b, const char *key, lock_waiter *w, uint64_t *token,
+                         pt_error *err)
 {
-    (void)err;
     local_locks *l = b->impl;
     uint64_t h = fnv1a(key);
     stripe *st = &l->s[h % LOCK_STRIPES];
     pthread_mutex_lock(&st->mu);
-    if (stripe_busy(st, h))
-        atomic_fetch_add_explicit(&l->waits, 1, memory_order_relaxed);
-    while (stripe_busy(st, h)) {
-        st->waiters++;
-        pthread_cond_wait(&st->freed, &st->mu);
-        st->waiters--;
+    if (!stripe_busy(st, h)) {
+        st->key[st->held++] = h;
+        pthread_mutex_unlock(&st->mu);
+        *token = h;
+        return 1;
     }
-    st->key[st->held++] = h;
+    int waiting = 0;
+    for (const lock_waiter *q = st->first; q; q = q->next)
+        waiting += q->hash == h;
+    if (waiting >= LOCK_MAX_WAITING) {
+        pthread_mutex_unlock(&st->mu);
+        return pt_fail(err, PT_ERR_RATE_LIMITED,
+                       "%d messages of this conversation are already waiting; send the next "
+                       "one after an answer", waiting);
+    }
+    w->hash = h;
+    w->next = NULL;
+    if (st->last)
+        st->last->next = w;
+    else
+        st->first = w;
+    st->last = w;
     pthread_mutex_unlock(&st->mu);
-    *token = h;
+    atomic_fetch_add_explicit(&l->waits, 1, memory_order_relaxed);
     return 0;
+}
+
+/* The blocking taker: a waiter with its own condition variable. */
+typedef struct blocked {
+    lock_waiter w;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool granted;
+} blocked;
+
+static void blocked_grant(lock_waiter *w, uint64_t token)
+{
+    (void)token;
+    blocked *k = w->ctx;
+    pthread_mutex_lock(&k->mu);
+    k->granted = true;
+    pthread_cond_signal(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+}
+
+static int local_acquire(lock_backend *b, const char *key, uint64_t *token, pt_error *err)
+{
+    blocked k = {.w = {.grant = blocked_grant, .ctx = &k}, .granted = false};
+    pthread_mutex_init(&k.mu, NULL);
+    pthread_cond_init(&k.cv, NULL);
+    int rc = local_enqueue(b, key, &k.w, token, err);
+    if (rc == 0) {
+        pthread_mutex_lock(&k.mu);
+        while (!k.granted)
+            pthread_cond_wait(&k.cv, &k.mu);
+        pthread_mutex_unlock(&k.mu);
+        *token = k.w.hash;
+    }
+    pthread_cond_destroy(&k.cv);
+    pthread_mutex_destroy(&k.mu);
+    return rc < 0 ? rc : 0;
 }
 
 static void local_release(lock_backend *b, const char *key, uint64_t token)
@@ -107,6 +159,7 @@ static void local_release(lock_backend *b, const char *key, uint64_t token)
     (void)key;
     local_locks *l = b->impl;
     stripe *st = &l->s[token % LOCK_STRIPES];
+    lock_waiter *next = NULL;
     pthread_mutex_lock(&st->mu);
     for (int i = 0; i < st->held; i++) {
         if (st->key[i] == token) {
@@ -114,11 +167,21 @@ static void local_release(lock_backend *b, const char *key, uint64_t token)
             break;
         }
     }
-    /* Waiters of different keys share the condition: wake them all, each
-     * checks its own key again. */
-    if (st->waiters > 0)
-        pthread_cond_broadcast(&st->freed);
+    /* One slot is free: the first waiter that may now have it gets it (the
+     * released key's next taker, or one that waited for a full stripe). */
+    for (lock_waiter **p = &st->first, *prev = NULL; *p; prev = *p, p = &(*p)->next) {
+        if (!stripe_busy(st, (*p)->hash)) {
+            next = *p;
+            *p = next->next;
+            if (st->last == next)
+                st->last = prev;
+            st->key[st->held++] = next->hash;
+            break;
+        }
+    }
     pthread_mutex_unlock(&st->mu);
+    if (next)
+        next->grant(next, next->hash);
 }
 
 static unsigned long local_waits(lock_backend *b)
@@ -132,6 +195,7 @@ const lock_ops lock_local_ops = {
     .open = local_open,
     .close = local_close,
     .acquire = local_acquire,
+    .enqueue = local_enqueue,
     .release = local_release,
     .waits = local_waits,
 };

@@ -97,9 +97,10 @@ struct http_req {
     admin_principal who;      /* AUTH_JWT rows, once authenticated */
     pt_error auth_err;        /* why AUTH_JWT failed (code 0: it did not) */
     bool large_slot;          /* holds one of LARGE_UPLOADS_MAX */
-    /* chat: the turn waiting for its commit, with the connection suspended */
+    /* chat: the turn waiting for its session's lock or its commit, with the
+     * connection suspended */
     chat_async *pending;
-    atomic_int durable;       /* see h_chat: 0, DURABLE_DONE, DURABLE_SUSPENDED */
+    atomic_int woken;         /* see h_chat: 0, WAIT_OVER, WAIT_SUSPENDED */
     bool suspended;
 };
 
@@ -154,23 +155,25 @@ done:
     return rc;
 }
 
-/* The chat route does not hold its thread while the turn's commit is
- * awaited.  engine_chat_start runs the turn up to the commit; the connection
- * is suspended, and the committer's callback (chat_durable) resumes it;
- * libmicrohttpd then calls the handler again, and engine_chat_finish gives
- * the answer.  Either side may come first: r->durable is a two-party
- * handshake, and whoever is second resumes (the callback, if the connection
- * is already suspended) or does not suspend at all (the handler, if the
- * turn is already durable).  So a connection is resumed exactly once, and
- * only after it was suspended. */
-#define DURABLE_DONE 1
-#define DURABLE_SUSPENDED 2
+/* The chat route does not hold its thread while a turn waits, for its
+ * session's lock or for its commit.  engine_chat_start runs the turn as far
+ * as it can; the connection is suspended, and the engine's callback
+ * (chat_woken, on the thread that ended the wait) resumes it;
+ * libmicrohttpd then calls the handler again, and engine_chat_continue
+ * takes the turn a step further (runs it, or gives the answer).  Either
+ * side may come first: r->woken is a two-party handshake per wait, and
+ * whoever is second resumes (the callback, if the connection is already
+ * suspended) or does not suspend at all (the handler, if the wait is
+ * already over).  So a connection is resumed exactly once per suspension,
+ * and only after it was suspended. */
+#define WAIT_OVER 1
+#define WAIT_SUSPENDED 2
 #define ROUTE_SUSPENDED 1   /* a handler's "answered later" */
 
-static void chat_durable(void *ctx)
+static void chat_woken(void *ctx)
 {
     http_req *r = ctx;
-    if (atomic_exchange(&r->durable, DURABLE_DONE) == DURABLE_SUSPENDED)
+    if (atomic_exchange(&r->woken, WAIT_OVER) == WAIT_SUSPENDED)
         MHD_resume_connection(r->conn);
 }
 
@@ -184,42 +187,39 @@ static int chat_reply(http_reply *out, const char *json)
     return 0;
 }
 
-static int chat_answer(http_req *r, http_reply *out, pt_error *err)
-{
-    char *json = NULL;
-    chat_async *ca = r->pending;
-    r->pending = NULL;
-    int rc = engine_chat_finish(r->srv->e, ca, &json, err);
-    return rc ? rc : chat_reply(out, json);
-}
-
 static int h_chat(http_req *r, http_reply *out, pt_error *err)
 {
     int rc = 0;
     chat_request req;
     char *json = NULL;
 
-    if (r->pending) {   /* called again after the resume */
+    if (r->pending) {   /* called again after the resume: the wait is over */
         if (r->suspended) {
             r->suspended = false;
             atomic_fetch_sub(&r->srv->suspended, 1);
         }
-        return chat_answer(r, out, err);
+        atomic_store(&r->woken, WAIT_OVER);   /* SUSPENDED if it ended in between */
+    } else {
+        rc = chat_request_parse(r->body.data, r->body.len, &r->a, &req, err);
+        if (rc)
+            return rc;
+        rc = engine_chat_start(r->srv->e, r->api_key, &req, &r->a, chat_woken, r, &r->pending,
+                               &json, err);
     }
-    rc = chat_request_parse(r->body.data, r->body.len, &r->a, &req, err);
-    if (rc)
-        return rc;
-    rc = engine_chat_start(r->srv->e, r->api_key, &req, &r->a, chat_durable, r, &r->pending,
-                           &json, err);
-    if (r->pending) {
-        if (atomic_load(&r->durable) == DURABLE_DONE)
-            return chat_answer(r, out, err);   /* committed already */
-        MHD_suspend_connection(r->conn);
-        r->suspended = true;
-        atomic_fetch_add(&r->srv->suspended, 1);
-        if (atomic_exchange(&r->durable, DURABLE_SUSPENDED) == DURABLE_DONE)
-            MHD_resume_connection(r->conn);    /* committed in between */
-        return ROUTE_SUSPENDED;
+    while (r->pending) {
+        if (atomic_load(&r->woken) != WAIT_OVER) {
+            MHD_suspend_connection(r->conn);
+            r->suspended = true;
+            atomic_fetch_add(&r->srv->suspended, 1);
+            if (atomic_exchange(&r->woken, WAIT_SUSPENDED) == WAIT_OVER)
+                MHD_resume_connection(r->conn);    /* over in between */
+            return ROUTE_SUSPENDED;
+        }
+        /* the wait is over: the next one, if any, starts with a new handshake */
+        atomic_store(&r->woken, 0);
+        chat_async *ca = r->pending;
+        r->pending = NULL;
+        rc = engine_chat_continue(r->srv->e, ca, &r->pending, &json, err);
     }
     return rc ? rc : chat_reply(out, json);
 }
@@ -522,10 +522,9 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     if (r->suspended)
         atomic_fetch_sub(&r->srv->suspended, 1);
     if (r->pending) {
-        /* resumed (so durable), but the client went away before its answer */
-        char *json = NULL;
-        pt_error err = {0};
-        engine_chat_finish(r->srv->e, r->pending, &json, &err);
+        /* resumed (its wait is over), but the client went away before its
+         * answer: the turn still ends, here */
+        engine_chat_abandon(r->srv->e, r->pending);
     }
     buf_free(&r->body);
     arena_release(&r->a);

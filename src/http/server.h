@@ -12,9 +12,9 @@
  * /metrics.
  * Handlers never see the socket; conversation work is the engine's.  The
  * chat route runs a turn with engine_chat_start() and suspends the
- * connection while the turn's commit is awaited, so no worker is held by
- * a waiting turn; the committer's callback resumes it and the answer is
- * written by engine_chat_finish().
+ * connection while the turn waits for its session's lock or its commit, so
+ * no worker is held by a waiting turn; the engine's callback resumes it and
+ * engine_chat_continue() runs the turn or writes the answer.
  *
  * Routes: GET /health, GET /ready, GET /metrics, POST /api/chat/query
  * (X-API-Key), and the admin API of http/admin.h (POST /api/auth/login;

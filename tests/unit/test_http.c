@@ -433,6 +433,20 @@ TEST(test_chat_many_in_flight)
     CHECK_INT(n, 2 * SAME);
     CHECK_INT(st->ops->messages_list(st, t.id, "flight-same-1", 1000, &a, &m, &n, &err), 0);
     CHECK_INT(n, 2 * SAME);
+    /* one turn at a time: each message's answer follows it, and every message
+     * of the burst is there once */
+    int seen[SAME] = {0};
+    for (int i = 0; i + 1 < n; i += 2) {
+        CHECK_STR(m[i].role, "user");
+        CHECK_STR(m[i + 1].role, "assistant");
+        const char *num = strstr(m[i].text, "message ");
+        int k = num ? (int)strtol(num + 8, NULL, 10) : -1;
+        CHECK(k >= 0 && k < SAME, "message text: %s", m[i].text);
+        if (k >= 0 && k < SAME)
+            seen[k]++;
+    }
+    for (int k = 0; k < SAME; k++)
+        CHECK_INT(seen[k], 1);
     arena_release(&a);
     engine_store_put(eng, st);
 }

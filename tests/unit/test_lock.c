@@ -1,7 +1,8 @@
 /*
  * test_lock.c - the local lock backend: one key is held by one taker at a
  * time, a lock may be released by another thread, keys that share a stripe
- * do not wait for each other, and a full stripe makes the next taker wait.
+ * do not wait for each other, a full stripe makes the next taker wait, and
+ * queued takers are handed the lock in the order they came, up to a cap.
  */
 #include "test.h"
 
@@ -115,6 +116,121 @@ TEST(keys_of_one_stripe_do_not_wait_for_each_other)
     locks.ops->release(&locks, keys[0], again.token);
 }
 
+/* Queued takers: a grant records its order; the lock is held for the
+ * waiter when its grant runs. */
+typedef struct queued {
+    lock_waiter w;
+    int order;
+    uint64_t token;
+} queued;
+static atomic_int grants;
+
+static void record_grant(lock_waiter *w, uint64_t token)
+{
+    queued *q = w->ctx;
+    q->token = token;
+    q->order = atomic_fetch_add(&grants, 1) + 1;
+}
+
+TEST(enqueue_hands_the_lock_over_in_order)
+{
+    pt_error err = {0};
+    uint64_t tok = 0;
+    atomic_store(&grants, 0);
+    queued first = {.w = {.grant = record_grant, .ctx = &first}}, q[3];
+    CHECK_INT(locks.ops->enqueue(&locks, "t2:s", &first.w, &tok, &err), 1);   /* free: taken */
+    for (int i = 0; i < 3; i++) {
+        q[i] = (queued){.w = {.grant = record_grant, .ctx = &q[i]}};
+        uint64_t t = 0;
+        CHECK_INT(locks.ops->enqueue(&locks, "t2:s", &q[i].w, &t, &err), 0);
+    }
+    CHECK_INT(atomic_load(&grants), 0);
+    /* another key is not held up by the queue */
+    uint64_t other;
+    queued o = {.w = {.grant = record_grant, .ctx = &o}};
+    CHECK_INT(locks.ops->enqueue(&locks, "t2:other", &o.w, &other, &err), 1);
+    locks.ops->release(&locks, "t2:other", other);
+    CHECK_INT(atomic_load(&grants), 0);
+    /* each release hands the key to the next waiter, in the order they came */
+    locks.ops->release(&locks, "t2:s", tok);
+    CHECK_INT(q[0].order, 1);
+    CHECK_INT(q[1].order, 0);
+    /* the holder is now q[0]: a blocking taker queues behind q[2] */
+    taker t;
+    start(&t, "t2:s");
+    CHECK(!got_within(&t, 50), "a blocking taker must wait behind the queue");
+    locks.ops->release(&locks, "t2:s", q[0].token);
+    CHECK_INT(q[1].order, 2);
+    locks.ops->release(&locks, "t2:s", q[1].token);
+    CHECK_INT(q[2].order, 3);
+    CHECK(!got_within(&t, 50), "still q[2]'s turn");
+    locks.ops->release(&locks, "t2:s", q[2].token);
+    CHECK(got_within(&t, 2000), "the blocking taker comes last");
+    pthread_join(t.th, NULL);
+    locks.ops->release(&locks, "t2:s", t.token);
+    /* free again */
+    CHECK_INT(locks.ops->enqueue(&locks, "t2:s", &o.w, &tok, &err), 1);
+    locks.ops->release(&locks, "t2:s", tok);
+}
+
+TEST(a_full_queue_refuses_the_next_taker)
+{
+    pt_error err = {0};
+    uint64_t tok = 0;
+    static queued q[LOCK_MAX_WAITING];
+    atomic_store(&grants, 0);
+    CHECK_INT(locks.ops->acquire(&locks, "t3:flood", &tok, &err), 0);
+    for (int i = 0; i < LOCK_MAX_WAITING; i++) {
+        q[i] = (queued){.w = {.grant = record_grant, .ctx = &q[i]}};
+        uint64_t t;
+        CHECK_INT(locks.ops->enqueue(&locks, "t3:flood", &q[i].w, &t, &err), 0);
+    }
+    queued extra = {.w = {.grant = record_grant, .ctx = &extra}};
+    uint64_t t;
+    CHECK_INT(locks.ops->enqueue(&locks, "t3:flood", &extra.w, &t, &err), -PT_ERR_RATE_LIMITED);
+    CHECK(strstr(err.msg, "already waiting") != NULL, "the reason: %s", err.msg);
+    CHECK_INT(locks.ops->acquire(&locks, "t3:flood", &t, &err), -PT_ERR_RATE_LIMITED);
+    /* another conversation is not refused */
+    CHECK_INT(locks.ops->acquire(&locks, "t3:calm", &t, &err), 0);
+    locks.ops->release(&locks, "t3:calm", t);
+    /* the queue drains in order, and then the key takes new takers again */
+    locks.ops->release(&locks, "t3:flood", tok);
+    for (int i = 0; i < LOCK_MAX_WAITING; i++) {
+        CHECK_INT(q[i].order, i + 1);
+        locks.ops->release(&locks, "t3:flood", q[i].token);
+    }
+    CHECK_INT(locks.ops->acquire(&locks, "t3:flood", &t, &err), 0);
+    locks.ops->release(&locks, "t3:flood", t);
+}
+
+/* A waiter for a full stripe gets the first slot a release of another key
+ * frees, ahead of the released key's own later taker. */
+TEST(a_full_stripe_queues_and_hands_over)
+{
+    char keys[STRIPE_SLOTS + 1][32];
+    same_stripe_keys(keys, STRIPE_SLOTS + 1);
+    pt_error err = {0};
+    uint64_t tok[STRIPE_SLOTS];
+    atomic_store(&grants, 0);
+    for (int i = 0; i < STRIPE_SLOTS; i++)
+        CHECK_INT(locks.ops->acquire(&locks, keys[i], &tok[i], &err), 0);
+    queued full = {.w = {.grant = record_grant, .ctx = &full}};
+    queued same = {.w = {.grant = record_grant, .ctx = &same}};
+    uint64_t t;
+    CHECK_INT(locks.ops->enqueue(&locks, keys[STRIPE_SLOTS], &full.w, &t, &err), 0);
+    CHECK_INT(locks.ops->enqueue(&locks, keys[2], &same.w, &t, &err), 0);
+    locks.ops->release(&locks, keys[2], tok[2]);
+    CHECK_INT(full.order, 1);
+    CHECK_INT(same.order, 0);
+    locks.ops->release(&locks, keys[5], tok[5]);
+    CHECK_INT(same.order, 2);
+    locks.ops->release(&locks, keys[STRIPE_SLOTS], full.token);
+    locks.ops->release(&locks, keys[2], same.token);
+    for (int i = 0; i < STRIPE_SLOTS; i++)
+        if (i != 2 && i != 5)
+            locks.ops->release(&locks, keys[i], tok[i]);
+}
+
 /* Four threads increment per-key counters under the lock, the keys chosen
  * to share a stripe: a lost update or two holders at once show up. */
 #define STRESS_KEYS 3
@@ -163,6 +279,9 @@ TEST_MAIN(
         return 1;
     RUN(same_key_waits_for_release_from_another_thread);
     RUN(keys_of_one_stripe_do_not_wait_for_each_other);
+    RUN(enqueue_hands_the_lock_over_in_order);
+    RUN(a_full_queue_refuses_the_next_taker);
+    RUN(a_full_stripe_queues_and_hands_over);
     RUN(many_threads_never_hold_one_key_together);
     locks.ops->close(&locks);
 )
