@@ -60,8 +60,9 @@
  * natural key UNIQUE(tenant_id, id) NOT NULL, which is what PRIMARY
  * KEY(tenant_id, id) means in SQLite and what the upsert targets.
  * Unknown numbers and enums are NULL, so aggregates skip them.  The
- * per-turn keyed rows (sessions, profiles, leads) are WITHOUT ROWID: one
- * b-tree to write instead of a table and its key index. */
+ * per-turn keyed rows (sessions, profiles, leads) were WITHOUT ROWID here,
+ * one b-tree to write instead of a table and its key index; version 8 took
+ * that back (their rows outgrew what such a b-tree keeps in a page). */
 static const char migration_1[] =
     "CREATE TABLE tenants ("
     "  id INTEGER PRIMARY KEY,"
@@ -385,9 +386,52 @@ static const char migration_7[] =
     "  UPDATE listing_state SET version = version + 1 WHERE tenant_id = old.tenant_id;"
     "END;";
 
+/* Version 8: sessions and profiles become rowid tables with their key as
+ * a UNIQUE index.  A WITHOUT ROWID row is an index entry, and SQLite keeps
+ * at most about a quarter of a 4 KiB page of one in its page: a profile
+ * (~1.5 KB with its lead columns) spilled every time into an overflow page,
+ * so each turn's update rewrote the leaf, freed and took again an overflow
+ * page, and touched the free list; a long session's state went the same way.
+ * A table row stays in its leaf up to ~4 KB, and an update that does not
+ * change the key (none does) leaves the key index alone: one page a row. */
+static const char migration_8[] =
+    "DROP VIEW leads;"
+    "CREATE TABLE sessions_8 ("
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  session_id TEXT NOT NULL,"
+    "  user_id TEXT,"
+    "  state_json TEXT,"
+    "  updated_at INTEGER NOT NULL,"
+    "  UNIQUE (tenant_id, session_id));"
+    "INSERT INTO sessions_8 (tenant_id, session_id, user_id, state_json, updated_at)"
+    "  SELECT tenant_id, session_id, user_id, state_json, updated_at FROM sessions;"
+    "DROP TABLE sessions;"
+    "ALTER TABLE sessions_8 RENAME TO sessions;"
+    "CREATE TABLE profiles_8 ("
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  user_id TEXT NOT NULL,"
+    "  json TEXT,"
+    "  updated_at INTEGER NOT NULL,"
+    "  session_id TEXT, phone TEXT, language TEXT, state TEXT, temperature TEXT,"
+    "  engagement_score REAL NOT NULL DEFAULT 0,"
+    "  intent_to_buy_score REAL NOT NULL DEFAULT 0,"
+    "  slots_json TEXT,"
+    "  lead_updated_at INTEGER,"
+    "  UNIQUE (tenant_id, user_id));"
+    "INSERT INTO profiles_8 (tenant_id, user_id, json, updated_at, session_id, phone, language,"
+    "  state, temperature, engagement_score, intent_to_buy_score, slots_json, lead_updated_at)"
+    "  SELECT tenant_id, user_id, json, updated_at, session_id, phone, language, state,"
+    "  temperature, engagement_score, intent_to_buy_score, slots_json, lead_updated_at"
+    "  FROM profiles;"
+    "DROP TABLE profiles;"
+    "ALTER TABLE profiles_8 RENAME TO profiles;"
+    "CREATE VIEW leads AS SELECT tenant_id, user_id, session_id, phone, language, state,"
+    "  temperature, engagement_score, intent_to_buy_score, slots_json,"
+    "  lead_updated_at AS updated_at FROM profiles WHERE lead_updated_at IS NOT NULL;";
+
 /* migrations[i] brings the schema to version i + 1. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                         migration_5, migration_6, migration_7};
+                                         migration_5, migration_6, migration_7, migration_8};
 #define SQ_SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ------------------------------------------------------------------------ */

@@ -27,7 +27,7 @@
 
 static char tmpdir[256];
 
-#define SCHEMA_LATEST 7   /* migrations in store_sqlite.c */
+#define SCHEMA_LATEST 8   /* migrations in store_sqlite.c */
 
 /* "sqlite:<tmpdir>/<name>" into out. */
 static const char *db_url(char *out, size_t n, const char *name)
@@ -201,6 +201,9 @@ TEST(test_open_and_migrations)
     CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_index_info('listings_tx_price')"), 7);
     CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_index_info('listings_tx_price')"
                       " WHERE name = 'locality'"), 0);
+    /* migration 8: sessions and profiles are rowid tables keyed by a unique index */
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_table_list"
+                      " WHERE name IN ('sessions', 'profiles') AND wr = 0"), 2);
 
     /* reopen: nothing applied twice */
     s = open_or_die(url);
@@ -261,6 +264,19 @@ TEST(test_upgrade_old_database)
                        "ALTER TABLE profiles DROP COLUMN intent_to_buy_score;"
                        "ALTER TABLE profiles DROP COLUMN slots_json;"
                        "ALTER TABLE profiles DROP COLUMN lead_updated_at;"
+                       "CREATE TABLE p1 (tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+                       "  user_id TEXT NOT NULL, json TEXT, updated_at INTEGER NOT NULL,"
+                       "  PRIMARY KEY (tenant_id, user_id)) WITHOUT ROWID;"
+                       "INSERT INTO p1 SELECT tenant_id, user_id, json, updated_at FROM profiles;"
+                       "DROP TABLE profiles; ALTER TABLE p1 RENAME TO profiles;"
+                       "CREATE TABLE s1 (tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+                       "  session_id TEXT NOT NULL, user_id TEXT, state_json TEXT,"
+                       "  updated_at INTEGER NOT NULL,"
+                       "  PRIMARY KEY (tenant_id, session_id)) WITHOUT ROWID;"
+                       "INSERT INTO s1 SELECT tenant_id, session_id, user_id, state_json, updated_at"
+                       "  FROM sessions;"
+                       "DROP TABLE sessions; ALTER TABLE s1 RENAME TO sessions;"
+                       "INSERT INTO sessions VALUES (1, 'old-s', 'old-user', '{\"state\":\"HANDOFF\"}', 6);"
                        "CREATE TABLE leads ("
                        "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
                        "  user_id TEXT NOT NULL,"
@@ -289,6 +305,13 @@ TEST(test_upgrade_old_database)
                       " json = '{\"v\":1}' AND state = 'HANDOFF'"), 1);
     CHECK_INT(raw_int(url, "SELECT count(*) FROM profiles WHERE user_id = 'lead-only' AND"
                       " json IS NULL AND language = 'ar'"), 1);
+    /* v8: the same rows in rowid tables, still one per key */
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_table_list"
+                      " WHERE name IN ('sessions', 'profiles') AND wr = 0"), 2);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM sessions WHERE session_id = 'old-s' AND"
+                      " user_id = 'old-user' AND state_json = '{\"state\":\"HANDOFF\"}'"), 1);
+    CHECK_INT(raw_exec(url, "INSERT INTO profiles (tenant_id, user_id, updated_at)"
+                       " VALUES (1, 'old-user', 9)"), SQLITE_CONSTRAINT);
     /* v6: listings_tx_price without locality */
     CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_index_info('listings_tx_price')"), 7);
     /* the index was rebuilt from what the old file held */
