@@ -155,9 +155,9 @@ int cmd_serve(int argc, char **argv)
     if (demo && (rc = load_demo(db_url, secret, &info, &err)))
         goto fail;
 
-    /* A chat turn waiting for its group commit holds no HTTP worker (the
-     * connection is suspended), so workers are for CPU work plus the odd
-     * wait on a session lock or a store read: a few per core.  Store
+    /* A chat turn waiting for its session's lock or its group commit holds
+     * no HTTP worker (the connection is suspended), so workers are for CPU
+     * work plus the odd store read: a few per core.  Store
      * handles: a turn gives its handle back before its commit. */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if (ncpu <= 0)
