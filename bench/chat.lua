@@ -2,16 +2,17 @@
 -- so a run covers thousands of conversations.  Set API_KEY in the
 -- environment.
 --
--- A buyer waits for the answer before writing again, so one conversation
--- has one message in flight.  wrk cannot tell which connection asks for the
--- next request, so each wrk thread keeps LANES conversations (default 64,
--- more than the 50 connections of a thread at -c100 -t2) and deals their
--- messages round-robin: message k+1 of a conversation is sent LANES requests
--- after message k, when nearly always its answer is back.  LANES=1 sends
--- the 8 messages of one conversation back to back on different connections,
--- several in flight at once (each then waits for the one before it): that
--- is the burst of one impatient buyer, not a crowd of buyers, and was this
+-- A buyer waits for the answer before writing again, so a conversation has
+-- one message in flight: a conversation's next message is sent only once
+-- response() has seen the answer to its last one (the answer names its
+-- session_id), on whichever connection asks next.  Each wrk thread keeps a
+-- queue of the conversations whose answer is back and starts a new one when
+-- the queue is empty, so about as many conversations are open as there are
+-- connections.  BURST=1 sends the 8 messages of a conversation back to back
+-- on different connections, all in flight at once (each then waits for the
+-- one before it): the burst of one impatient buyer, not a crowd, and this
 -- script's only mode before session 5.
+
 local key = os.getenv("API_KEY") or ""
 local script = {
   "hi",
@@ -24,23 +25,65 @@ local script = {
   "does it have a pool?",
 }
 local counter = 0
-local thread_id = 0
+-- a global, not a local: setup() below sets it in each thread's state after
+-- this file has run there (a local here hid it, so every wrk thread named
+-- its conversations bench-0-N and the two threads shared them)
+thread_id = 0
 
 function setup(thread)
   thread:set("thread_id", counter)
   counter = counter + 1
 end
 
-local n = 0
-local lanes = tonumber(os.getenv("LANES") or "64")
+local burst = os.getenv("BURST") == "1"
+local started = 0        -- conversations this thread has begun
+local turn = {}          -- session id -> index of its next message (0-based)
+local ready = {}         -- session ids whose last answer is back, oldest first
+local head, tail = 1, 0
+
+local function next_message()
+  if burst then
+    local i = started % #script
+    local sid = string.format("bench-%d-%d", thread_id, math.floor(started / #script))
+    started = started + 1
+    return sid, i
+  end
+  local sid
+  if head <= tail then
+    sid = ready[head]
+    ready[head] = nil
+    head = head + 1
+  else
+    sid = string.format("bench-%d-%d", thread_id, started)
+    started = started + 1
+    turn[sid] = 0
+  end
+  return sid, turn[sid]
+end
+
 function request()
-  local i = math.floor(n / lanes) % #script
-  local conv = math.floor(n / (lanes * #script)) * lanes + n % lanes
-  n = n + 1
-  local sid = string.format("bench-%d-%d", thread_id, conv)
+  local sid, i = next_message()
   local body = string.format('{"query":"%s","session_id":"%s","user_id":"u-%s"}', script[i + 1], sid, sid)
   return wrk.format("POST", "/api/chat/query",
     {["Content-Type"] = "application/json", ["X-API-Key"] = key}, body)
+end
+
+function response(status, headers, body)
+  if burst then
+    return
+  end
+  local sid = body and string.match(body, '"session_id":"([^"]+)"')
+  local i = sid and turn[sid]
+  if i == nil then
+    return                 -- an error answer: that conversation ends here
+  end
+  if i + 1 < #script then
+    turn[sid] = i + 1
+    tail = tail + 1
+    ready[tail] = sid
+  else
+    turn[sid] = nil
+  end
 end
 
 function done(summary, latency, requests)
