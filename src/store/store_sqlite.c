@@ -41,7 +41,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
-#include <sched.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -639,6 +638,7 @@ typedef struct sq_writer {
     pthread_t ckpt_thread;
     bool ckpt_started, ckpt_wanted, ckpt_stop;
     unsigned long ckpt_runs;
+    int bulk;                /* handles in bulk-load mode (guarded by ckpt_mu) */
 } sq_writer;
 
 static pthread_mutex_t sq_writers_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -665,7 +665,6 @@ typedef struct sq_search_stmt {
 } sq_search_stmt;
 
 #define SQ_EXT_STMTS 16
-typedef struct sq_ckpt sq_ckpt;
 typedef struct sq {
     sqlite3 *db;
     sq_writer *writer;
@@ -677,7 +676,6 @@ typedef struct sq {
     sqlite3_stmt *text_count;  /* listing_text_count, prepared on first use */
     sqlite3_stmt *insert_many; /* listing_upsert_many's INSERT, prepared on first use */
     bool bulk;                 /* in import_bulk_begin mode */
-    sq_ckpt *ckpt;             /* the checkpointer of a bulk import, or NULL */
 } sq;
 
 /* ------------------------------------------------------------------------ */
@@ -810,8 +808,14 @@ static void *arena_grow(arena *a, void *items, int n, int *cap, size_t sz)
  * wakes a checkpointer thread of the database (one per file per process,
  * with its own connection) that runs PASSIVE checkpoints, which never block
  * writers.  Should the WAL still reach SQ_WAL_HARD_PAGES (the checkpointer
- * cannot keep up), the committing connection checkpoints itself as before.
+ * cannot keep up), the committing connection checkpoints itself as before,
+ * except during a bulk import, whose batches are that large by design.
+ *
+ * This is the one checkpoint mechanism: turns and imports, bulk or not,
+ * all go through it.  A bulk import changes only the hard limit, and at
+ * its end wakes the checkpointer for the last batch.
  */
+
 #define SQ_WAL_CKPT_PAGES 1000
 #define SQ_WAL_HARD_PAGES 16000
 #define SQ_CKPT_GAP_MS 50            /* least time between two checkpoints */
@@ -865,16 +869,10 @@ static void *checkpointer_main(void *arg)
     return NULL;
 }
 
-/* sqlite3_wal_hook: after each commit, with the WAL's size in pages. */
-static int sq_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+/* Wakes w's checkpointer, starting it on first use.  false: no thread to
+ * be had (the caller checkpoints itself, as sqlite would). */
+static bool sq_ckpt_wake(sq_writer *w)
 {
-    sq_writer *w = arg;
-    if (pages >= SQ_WAL_HARD_PAGES) {
-        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-        return SQLITE_OK;
-    }
-    if (pages < SQ_WAL_CKPT_PAGES)
-        return SQLITE_OK;
     pthread_mutex_lock(&w->ckpt_mu);
     if (!w->ckpt_started && !w->ckpt_stop) {
         if (pthread_create(&w->ckpt_thread, NULL, checkpointer_main, w) == 0)
@@ -884,7 +882,23 @@ static int sq_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
     w->ckpt_wanted = true;
     pthread_cond_signal(&w->ckpt_cv);
     pthread_mutex_unlock(&w->ckpt_mu);
-    if (!started)   /* no thread to be had: as sqlite would */
+    return started;
+}
+
+/* sqlite3_wal_hook: after each commit, with the WAL's size in pages.  A
+ * bulk import (w->bulk) makes the WAL grow by a batch at a time, far past
+ * SQ_WAL_HARD_PAGES, while the checkpointer copies behind it: no
+ * checkpoint in the committing connection then, which is the import's
+ * only CPU for its writes. */
+static int sq_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    sq_writer *w = arg;
+    if (pages < SQ_WAL_CKPT_PAGES)
+        return SQLITE_OK;
+    pthread_mutex_lock(&w->ckpt_mu);
+    bool hard = pages >= SQ_WAL_HARD_PAGES && w->bulk == 0;
+    pthread_mutex_unlock(&w->ckpt_mu);
+    if (hard || !sq_ckpt_wake(w))
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return SQLITE_OK;
 }
@@ -1214,13 +1228,15 @@ static int sq_wal(sq *q, const char *path, pt_error *err)
     return 0;
 }
 
-static void sq_ckpt_stop(sq *q);
-
 static void sq_free(sq *q)
 {
     if (q == NULL)
         return;
-    sq_ckpt_stop(q);
+    if (q->bulk) {                 /* closed in bulk mode */
+        pthread_mutex_lock(&q->writer->ckpt_mu);
+        q->writer->bulk--;
+        pthread_mutex_unlock(&q->writer->ckpt_mu);
+    }
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(q->st[i]);
     for (int i = 0; i < SQ_SEARCH_CACHE; i++)
@@ -1549,8 +1565,6 @@ static int sq_fts_flush(sq *q, pt_error *err)
     return rc;
 }
 
-static void sq_ckpt_ask(sq *q);
-
 static int sq_import_commit(store *s, pt_error *err)
 {
     sq *q = s->impl;
@@ -1563,10 +1577,7 @@ static int sq_import_commit(store *s, pt_error *err)
         sq_write_rollback(q);
         return rc;
     }
-    rc = sq_write_commit(q, err);
-    if (rc == 0)
-        sq_ckpt_ask(q);
-    return rc;
+    return sq_write_commit(q, err);
 }
 
 static void sq_import_rollback(store *s)
@@ -2386,122 +2397,14 @@ static int sq_fts_automerge(sq *q, int value, pt_error *err)
     return sq_write_commit(q, err);
 }
 
-/*
- * The checkpointer of a bulk import.  With two CPUs or more, a thread with
- * a connection of its own copies the WAL into the database file after each
- * committed batch (a passive checkpoint: it never waits for or blocks the
- * import's writes), while the import goes on with the next batch.  The
- * import's end then has one batch left to copy instead of the whole load.
- * One CPU: no thread (the copying would only take turns with the import).
- */
-struct sq_ckpt {
-    sqlite3 *db;
-    pthread_t th;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    unsigned long asked, done;   /* batches committed / checkpointed up to */
-    bool quit;
-};
-
-static void *sq_ckpt_main(void *arg)
-{
-    sq_ckpt *c = arg;
-    pthread_mutex_lock(&c->mu);
-    for (;;) {
-        while (c->asked == c->done && !c->quit)
-            pthread_cond_wait(&c->cv, &c->mu);
-        if (c->quit)
-            break;
-        unsigned long want = c->asked;
-        pthread_mutex_unlock(&c->mu);
-        int r = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-        if (r != SQLITE_OK && r != SQLITE_BUSY)
-            log_warn("store: bulk import checkpoint: %s", sqlite3_errmsg(c->db));
-        pthread_mutex_lock(&c->mu);
-        c->done = want;
-    }
-    pthread_mutex_unlock(&c->mu);
-    return NULL;
-}
-
-static int sq_cpus(void)
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof set, &set) != 0)
-        return 1;
-    return CPU_COUNT(&set);
-}
-
-/* Starts q's checkpointer when it can help; without one the import is the
- * same, its end copies more. */
-static void sq_ckpt_start(sq *q)
-{
-    const char *path = sqlite3_db_filename(q->db, "main");
-    char sync[16] = "";
-    pt_error e = {0};
-    char sql[64];
-    if (q->ckpt || path == NULL || path[0] == '\0' || sq_cpus() < 2 ||
-        sq_exec_text(q, "PRAGMA synchronous", sync, sizeof sync, &e) != 0)
-        return;
-    sq_ckpt *c = calloc(1, sizeof *c);
-    if (c == NULL)
-        return;
-    snprintf(sql, sizeof sql, "PRAGMA synchronous=%ld", strtol(sync, NULL, 10));
-    if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-            SQLITE_OK ||
-        sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        goto fail;
-    pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->cv, NULL);
-    if (pthread_create(&c->th, NULL, sq_ckpt_main, c) != 0) {
-        pthread_mutex_destroy(&c->mu);
-        pthread_cond_destroy(&c->cv);
-        goto fail;
-    }
-    q->ckpt = c;
-    return;
-fail:
-    sqlite3_close_v2(c->db);
-    free(c);
-}
-
-/* A batch was committed: the checkpointer copies it when it is free. */
-static void sq_ckpt_ask(sq *q)
-{
-    sq_ckpt *c = q->ckpt;
-    if (c == NULL)
-        return;
-    pthread_mutex_lock(&c->mu);
-    c->asked++;
-    pthread_cond_signal(&c->cv);
-    pthread_mutex_unlock(&c->mu);
-}
-
-/* Stops q's checkpointer (after the checkpoint it is copying, if any). */
-static void sq_ckpt_stop(sq *q)
-{
-    sq_ckpt *c = q->ckpt;
-    if (c == NULL)
-        return;
-    pthread_mutex_lock(&c->mu);
-    c->quit = true;
-    pthread_cond_signal(&c->cv);
-    pthread_mutex_unlock(&c->mu);
-    pthread_join(c->th, NULL);
-    pthread_mutex_destroy(&c->mu);
-    pthread_cond_destroy(&c->cv);
-    sqlite3_close_v2(c->db);
-    free(c);
-    q->ckpt = NULL;
-}
-
 static int sq_import_bulk_begin(store *s, tenant_id t, pt_error *err)
 {
     sq *q = s->impl;
     char sql[160];
     if (q->tx != SQ_IDLE)
         return pt_fail(err, PT_ERR_INTERNAL, "bulk import: a transaction is open");
+    if (q->bulk)
+        return 0;
     /* foreign keys are checked once, here: an immediate foreign key makes
      * every insert keep a statement journal */
     sqlite3_stmt *st = q->st[ST_TENANT_EXISTS];
@@ -2513,12 +2416,17 @@ static int sq_import_bulk_begin(store *s, tenant_id t, pt_error *err)
                        (long long)t);
     if (x != SQLITE_ROW)
         return sq_fail(q, err, x, "bulk import: tenant");
-    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d; PRAGMA wal_autocheckpoint=0;"
-             " PRAGMA foreign_keys=OFF", SQ_BULK_CACHE_KIB);
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d; PRAGMA foreign_keys=OFF",
+             SQ_BULK_CACHE_KIB);
     int r = sqlite3_exec(q->db, sql, NULL, NULL, NULL);
     if (r != SQLITE_OK)
         return sq_fail(q, err, r, "bulk import: pragmas");
     q->bulk = true;
+    /* the batches' WAL is copied behind them by the checkpointer, never in
+     * the committing connection (sq_wal_hook) */
+    pthread_mutex_lock(&q->writer->ckpt_mu);
+    q->writer->bulk++;
+    pthread_mutex_unlock(&q->writer->ckpt_mu);
     /* FTS5 merges text segments after every batch, and redoes that work as
      * later batches come: automerge is off until import_bulk_end (FTS5
      * still merges when 16 segments pile up at one level).  An import that
@@ -2526,7 +2434,6 @@ static int sq_import_bulk_begin(store *s, tenant_id t, pt_error *err)
     pt_error e = {0};
     if (sq_fts_automerge(q, 0, &e) != 0)
         log_warn("store: bulk import: %s", e.msg);
-    sq_ckpt_start(q);
     return 0;
 }
 
@@ -2536,17 +2443,18 @@ static void sq_import_bulk_end(store *s)
     if (!q->bulk)
         return;
     q->bulk = false;
-    sq_ckpt_stop(q);
     pt_error e = {0};
     if (sq_fts_automerge(q, SQ_FTS_AUTOMERGE, &e) != 0)
         log_warn("store: leaving bulk import: %s", e.msg);
-    /* the batches are committed (and durable); this folds the WAL back
-     * into the database without waiting for readers */
-    if (sqlite3_exec(q->db, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-4096;"
-                     " PRAGMA wal_checkpoint(PASSIVE)",
+    if (sqlite3_exec(q->db, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-4096;",
                      NULL, NULL, NULL) != SQLITE_OK)
         log_warn("store: leaving bulk import: %s", sqlite3_errmsg(q->db));
-    sqlite3_wal_hook(q->db, sq_wal_hook, q->writer);   /* the checkpointer again */
+    pthread_mutex_lock(&q->writer->ckpt_mu);
+    q->writer->bulk--;
+    pthread_mutex_unlock(&q->writer->ckpt_mu);
+    /* the last batches: the checkpointer folds them into the database
+     * without waiting for readers, as it did the earlier ones */
+    sq_ckpt_wake(q->writer);
 }
 
 static int sq_listing_text_count(store *s, const char *match, int cap, int *out, pt_error *err)
