@@ -676,6 +676,7 @@ typedef struct sq {
     sqlite3_stmt *text_count;  /* listing_text_count, prepared on first use */
     sqlite3_stmt *insert_many; /* listing_upsert_many's INSERT, prepared on first use */
     bool bulk;                 /* in import_bulk_begin mode */
+    int secure_delete;         /* PRAGMA secure_delete before bulk mode */
 } sq;
 
 /* ------------------------------------------------------------------------ */
@@ -2416,8 +2417,17 @@ static int sq_import_bulk_begin(store *s, tenant_id t, pt_error *err)
                        (long long)t);
     if (x != SQLITE_ROW)
         return sq_fail(q, err, x, "bulk import: tenant");
-    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d; PRAGMA foreign_keys=OFF",
-             SQ_BULK_CACHE_KIB);
+    /* secure_delete (on in Debian's SQLite) zeroes every byte a b-tree
+     * frees, page splits included: 2% of the writer's instructions at
+     * 50,000 rows.  Off for the load; what an import overwrites is
+     * listing data anyway.  (Put back as it was at import_bulk_end.) */
+    char was[16] = "";
+    int x0 = sq_exec_text(q, "PRAGMA secure_delete", was, sizeof was, err);
+    if (x0)
+        return x0;
+    q->secure_delete = (int)strtol(was, NULL, 10);
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d; PRAGMA foreign_keys=OFF;"
+             " PRAGMA secure_delete=OFF", SQ_BULK_CACHE_KIB);
     int r = sqlite3_exec(q->db, sql, NULL, NULL, NULL);
     if (r != SQLITE_OK)
         return sq_fail(q, err, r, "bulk import: pragmas");
@@ -2446,8 +2456,10 @@ static void sq_import_bulk_end(store *s)
     pt_error e = {0};
     if (sq_fts_automerge(q, SQ_FTS_AUTOMERGE, &e) != 0)
         log_warn("store: leaving bulk import: %s", e.msg);
-    if (sqlite3_exec(q->db, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-4096;",
-                     NULL, NULL, NULL) != SQLITE_OK)
+    char sql[128];
+    snprintf(sql, sizeof sql, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-4096;"
+             " PRAGMA secure_delete=%d", q->secure_delete);
+    if (sqlite3_exec(q->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         log_warn("store: leaving bulk import: %s", sqlite3_errmsg(q->db));
     pthread_mutex_lock(&q->writer->ckpt_mu);
     q->writer->bulk--;
