@@ -4,10 +4,12 @@
  * change the records), and the whole importer (CSV, JSON arrays, RESO)
  * through import_buffer() against an in-memory store that accepts every
  * row, once row by row and once in runs of rows (listing_upsert_many).
- * Checks: no crash, no leak, records identical whatever the split, report
+ * Checks: no crash, no leak, records identical whatever the split, the
+ * record's has_nul and non_ascii flags true to its fields, report
  * counts consistent and the same either way, every error message valid for
  * JSON output.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,13 +25,19 @@
 static int record_to_buf(void *ctx, const csv_record *r)
 {
     buf *b = ctx;
+    bool nul = false, high = false;
     buf_printf(b, "%ld:%s:", r->line, r->error ? r->error : "");
     for (int i = 0; i < r->n_fields; i++) {
         if (r->fields[i][r->lens[i]] != '\0')
             abort();   /* every field is NUL-terminated */
+        nul |= strlen(r->fields[i]) != r->lens[i];
+        for (size_t k = 0; k < r->lens[i]; k++)
+            high |= (unsigned char)r->fields[i][k] >= 0x80;
         buf_printf(b, "%zu:", r->lens[i]);
         buf_append(b, r->fields[i], r->lens[i]);
     }
+    if (nul != r->has_nul || high != r->non_ascii)
+        abort();   /* the record's flags say what its fields hold */
     buf_putc(b, '\n');
     return 0;
 }

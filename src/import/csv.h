@@ -31,6 +31,8 @@ typedef struct csv_record {
                                      the parser's scratch: the callback may change the
                                      bytes in place (up to lens[i]) and must not keep them */
     const size_t *lens;
+    bool has_nul;                 /* some field holds a NUL byte (its strlen < its len) */
+    bool non_ascii;               /* some field holds a byte >= 0x80 (false: all ASCII) */
     const char *error;            /* non-NULL: malformed record, fields not given */
 } csv_record;
 
@@ -56,6 +58,7 @@ typedef struct csv_parser {
     int n_fields, alloc_fields;
     bool after_cr;                /* a CR ended the last record: skip one LF */
     bool any_data;                /* the record has a non-empty or quoted field */
+    bool has_nul;                 /* the record holds a NUL byte */
     const char *error;            /* the current record is malformed */
     char errbuf[96];
     int stopped;                  /* a callback's non-zero return */

@@ -91,6 +91,7 @@ typedef struct import_row {
     const char *names[COL__COUNT];    /* field names for messages */
     const char *attributes_json;      /* extra fields as a JSON object, or NULL */
     bool off_market;                  /* RESO: remove the listing instead */
+    bool ascii;                       /* every value is known to be ASCII (valid UTF-8) */
 } import_row;
 
 /* The reading side of one import (one thread). */
@@ -139,14 +140,17 @@ static bool utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
-        /* ASCII eight bytes at a time */
-        if (i + 8 <= n) {
-            uint64_t w;
+        /* ASCII eight bytes at a time, then one byte or one sequence */
+        for (uint64_t w; i + 8 <= n; i += 8) {
             memcpy(&w, p + i, 8);
-            if ((w & 0x8080808080808080ULL) == 0) {
-                i += 8;
-                continue;
-            }
+            if (w & 0x8080808080808080ULL)
+                break;
+        }
+        if (i == n)
+            break;
+        if (p[i] < 0x80) {
+            i++;
+            continue;
         }
         size_t k = utf8_seq(p + i, n - i);
         if (k == 0)
@@ -470,7 +474,7 @@ static int row_to_listing(importer *im, const import_row *r, listing *l)
         if (v[c] == NULL)
             continue;
         size_t n = strlen(v[c]);
-        if (!utf8_valid(v[c], n))
+        if (!r->ascii && !utf8_valid(v[c], n))
             BAD("%s is not valid UTF-8 (save the file as UTF-8)", nm[c]);
         if (n > col_max_len(c))
             BAD("%s is longer than %zu bytes", nm[c], col_max_len(c));
@@ -801,9 +805,10 @@ static int csv_on_record(void *ctx, const csv_record *rec)
         goto done;
     }
     row_init(&r, rec->line);
+    r.ascii = !rec->non_ascii;
     for (int i = 0; i < rec->n_fields; i++) {
         const char *name = im->col_of[i] >= 0 ? col_names[im->col_of[i]] : im->header_names[i];
-        if (strlen(rec->fields[i]) != rec->lens[i]) {
+        if (rec->has_nul && strlen(rec->fields[i]) != rec->lens[i]) {
             reject(im, rec->line, "%s contains a NUL byte", name ? name : "a column");
             goto done;
         }
@@ -814,7 +819,7 @@ static int csv_on_record(void *ctx, const csv_record *rec)
         }
         if (name == NULL || val == NULL)
             continue;
-        if (!utf8_valid(val, strlen(val))) {
+        if (!r.ascii && !utf8_valid(val, strlen(val))) {
             reject(im, rec->line, "%s is not valid UTF-8 (save the file as UTF-8)", name);
             goto done;
         }
