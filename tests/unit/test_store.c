@@ -28,7 +28,7 @@
 
 static char tmpdir[256];
 
-#define SCHEMA_LATEST 8   /* migrations in store_sqlite.c */
+#define SCHEMA_LATEST 9   /* migrations in store_sqlite.c */
 
 /* "sqlite:<tmpdir>/<name>" into out. */
 static const char *db_url(char *out, size_t n, const char *name)
@@ -250,6 +250,31 @@ TEST(test_upgrade_old_database)
                        "DROP TRIGGER listing_state_ad;"
                        "DROP TABLE listing_state;"
                        "DROP INDEX listings_loc; DROP INDEX listings_tx_price;"
+                       /* type, transaction and status as names (before v9) */
+                       "CREATE TABLE listings_text ("
+                       "  rid INTEGER PRIMARY KEY,"
+                       "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+                       "  id TEXT NOT NULL,"
+                       "  title TEXT, project TEXT, developer TEXT, city TEXT, locality TEXT,"
+                       "  property_type TEXT, \"transaction\" TEXT,"
+                       "  bedrooms INTEGER, bathrooms REAL, area_sqft REAL,"
+                       "  price INTEGER NOT NULL, currency TEXT NOT NULL, units_available INTEGER,"
+                       "  status TEXT, completion_date TEXT, amenities TEXT,"
+                       "  latitude REAL, longitude REAL, rental_yield REAL,"
+                       "  description TEXT, attributes_json TEXT,"
+                       "  updated_at INTEGER NOT NULL,"
+                       "  UNIQUE (tenant_id, id));"
+                       "INSERT INTO listings_text SELECT rid, tenant_id, id, title, project,"
+                       "  developer, city, locality,"
+                       "  CASE property_type WHEN 1 THEN 'apartment' WHEN 8 THEN 'villa'"
+                       "  WHEN 6 THEN 'studio' END,"
+                       "  CASE \"transaction\" WHEN 2 THEN 'sale' WHEN 1 THEN 'rent' END,"
+                       "  bedrooms, bathrooms, area_sqft, price, currency, units_available,"
+                       "  CASE status WHEN 2 THEN 'ready' WHEN 1 THEN 'off_plan' END,"
+                       "  completion_date, amenities, latitude, longitude, rental_yield,"
+                       "  description, attributes_json, updated_at FROM listings;"
+                       "DROP TABLE listings;"
+                       "ALTER TABLE listings_text RENAME TO listings;"
                        "CREATE INDEX listings_search ON listings"
                        "  (tenant_id, \"transaction\", property_type, bedrooms, price);"
                        "CREATE INDEX listings_locality ON listings(tenant_id, locality);"
@@ -320,6 +345,29 @@ TEST(test_upgrade_old_database)
               N_LISTINGS);
     CHECK_INT(raw_int(url, "SELECT count(*) FROM listings_fts WHERE listings_fts MATCH 'gym'"),
               40);
+    /* v9: type, transaction and status became codes, and read back as they were */
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM listings WHERE typeof(property_type) = 'integer'"
+                      " AND typeof(\"transaction\") = 'integer' AND typeof(status) = 'integer'"),
+              N_LISTINGS);
+    /* in the order of the names: apartment 1, studio 6, villa 8; rent 1; off plan 1 */
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM listings WHERE property_type = 6"), N_LISTINGS / 3);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM listings WHERE property_type = 8"), N_LISTINGS / 3);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM listings WHERE \"transaction\" = 1"), N_LISTINGS / 5);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM listings WHERE status = 1"), N_LISTINGS / 2);
+    {
+        arena a;
+        arena_init(&a, 0);
+        pt_error gerr = {0};
+        for (int i = 0; i < N_LISTINGS; i++) {
+            listing got;
+            const listing *w = &inv[i].l;
+            int rc = s->ops->listing_get(s, t, w->id, &a, &got, &gerr);
+            CHECK(rc == 0 && got.type == w->type && got.tx == w->tx && got.status == w->status &&
+                      got.price == w->price && str_eq(got.title, w->title),
+                  "upgraded listing %s: type, transaction, status", w->id);
+        }
+        arena_release(&a);
+    }
 
     /* triggers keep it in step: update a text, delete a row */
     listing l = inv[1].l;
@@ -761,6 +809,71 @@ TEST(test_search)
             arena_release(&a);
         }
     CHECK_INT(bad, 0);
+    store_close(s);
+}
+
+/* Listings of one price are walked in the order of their type, then
+ * status names (the index order): the codes of migration 9 keep that
+ * order, so a search meets ties as it did when the names were stored. */
+TEST(test_search_tie_order)
+{
+    char url[512];
+    store *s = open_or_die(db_url(url, sizeof url, "ties.db"));
+    tenant_id t = make_tenant(s, "ties", "k-ties");
+    static const struct { const char *id; property_type type; listing_status st; } w[] = {
+        {"T1", PTYPE_VILLA, LSTATUS_READY},     {"T2", PTYPE_APARTMENT, LSTATUS_READY},
+        {"T3", PTYPE_STUDIO, LSTATUS_OFF_PLAN}, {"T4", PTYPE_APARTMENT, LSTATUS_OFF_PLAN},
+        {"T5", PTYPE_OFFICE, LSTATUS_READY},    {"T6", PTYPE_PLOT, LSTATUS_NONE},
+    };
+    pt_error err = {0};
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+        listing l;
+        memset(&l, 0, sizeof l);
+        l.id = w[i].id;
+        l.title = "tie";
+        l.locality = "Hebbal";
+        l.type = w[i].type;
+        l.tx = TX_BUY;
+        l.bedrooms = 2;
+        l.bathrooms = l.area_sqft = l.rental_yield = -1;
+        l.units_available = -1;
+        l.price = 5000000;
+        memcpy(l.currency, "INR", 4);
+        l.status = w[i].st;
+        CHECK(s->ops->listing_upsert(s, t, &l, &err) == 0, "upsert %s: %s", l.id, err.msg);
+    }
+    /* without a transaction: one walk of listings_loc, sorted by price, ties
+     * in index order: type names (apartment, office, plot, studio, villa),
+     * then status names (off_plan before ready); with one: a walk per type
+     * merged by price, ties to the type first in core/types.h, each walk in
+     * status name order */
+    static const struct { transaction tx; const char *want; } cases[] = {
+        {TX_NONE, "T4 T2 T5 T6 T3 T1 "}, {TX_BUY, "T4 T2 T1 T3 T6 T5 "}};
+    const char *loc = "Hebbal";
+    arena a;
+    arena_init(&a, 0);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        store_listing_query q = any_query();
+        q.localities = &loc;
+        q.n_localities = 1;
+        q.tx = cases[c].tx;
+        listing *rows = NULL;
+        int n = 0;
+        CHECK(s->ops->listing_search(s, t, &q, &a, &rows, &n, &err) == 0, "search: %s",
+              err.msg);
+        char got[64] = "";
+        for (int i = 0; i < n; i++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s ", rows[i].id);
+        CHECK_STR(got, cases[c].want);
+        /* and the type, status and transaction read back */
+        for (int i = 0; i < n; i++) {
+            size_t k = (size_t)(rows[i].id[1] - '1');
+            CHECK(rows[i].type == w[k].type && rows[i].status == w[k].st &&
+                      rows[i].tx == TX_BUY,
+                  "%s: type, status, transaction", rows[i].id);
+        }
+    }
+    arena_release(&a);
     store_close(s);
 }
 
@@ -1576,6 +1689,7 @@ TEST_MAIN(
     RUN(test_bulk_mode);
     RUN(test_upsert_many);
     RUN(test_search);
+    RUN(test_search_tie_order);
     RUN(test_locality_stats);
     RUN(test_agents_and_slots);
     RUN(test_booking);
