@@ -579,6 +579,23 @@ static int cmd_pair(int argc, char **argv)
     }
     fclose(f);
     if (n) {
+        /* the slowest 1% of the differences, by message number: a stall
+         * that comes every so many turns (a checkpoint) shows as a period */
+        int top = n / 100 > 0 ? n / 100 : 1;
+        printf("largest chat minus search (message: ms):");
+        for (int k = 0; k < top; k++) {
+            int best = -1;
+            for (int i = 0; i < n; i++)
+                if (diff[i] >= 0 && (best < 0 || diff[i] > diff[best]))
+                    best = i;
+            if (best < 0)
+                break;
+            printf(" %d: %.2f", best, diff[best]);
+            diff[best] = -1;                 /* taken; restored below */
+        }
+        printf("\n");
+        for (int i = 0; i < n; i++)
+            diff[i] = ms_c[i] - ms_s[i];
         report("search alone (NLU + search_listings, in process)", ms_s, n);
         report("POST /api/chat/query, same message, first of a session", ms_c, n);
         report("chat minus search, per message", diff, n);
