@@ -34,6 +34,7 @@
  * owns them), or anything outside SQL.
  */
 #include "store/store.h"
+#include "store/sqlite_vfs.h"
 #include "util/fs.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -1266,8 +1267,10 @@ static int sq_open(store *s, const char *url, pt_error *err)
         rc = pt_fail(err, PT_ERR_NOMEM, "database \"%s\": out of memory", path);
         goto done;
     }
+    /* the VFS keeps the memory map (below) across other connections'
+     * commits instead of unmapping it at each (sqlite_vfs.h) */
     rc = sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                         SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
+                         SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, pt_sqlite_vfs());
     if (rc != SQLITE_OK) {
         rc = sq_fail(q, err, rc, "database \"%s\"", path);
         goto done;
