@@ -10,7 +10,7 @@
  *       (tenant gazetteer, currency), then searched with search_listings
  *       alone, as the dialog calls it; prints latency percentiles.  OUT gets
  *       the messages, one per line, for the chat measurement.
- *   search_bench pair DB SLUG URL API_KEY FILE
+ *   search_bench pair DB SLUG URL API_KEY FILE   (SEARCH_BENCH_PAIR_DUMP=PATH: per-message ms)
  *       each message of FILE searched alone in process, then sent as a chat
  *       first message: both distributions and the per-message difference
  *   search_bench turn DB SLUG FILE
@@ -599,6 +599,15 @@ static int cmd_pair(int argc, char **argv)
         n++;
     }
     fclose(f);
+    const char *dump = getenv("SEARCH_BENCH_PAIR_DUMP");
+    if (dump && *dump) {
+        /* per message, for lining up with a server's own timings */
+        FILE *d = fopen(dump, "w");
+        for (int i = 0; d && i < n; i++)
+            fprintf(d, "%d %.3f %.3f %.3f\n", i, ms_s[i], ms_c[i], ms_s[i] + again[i]);
+        if (d)
+            fclose(d);
+    }
     if (n) {
         /* the slowest 1% of the differences, by message number: a stall
          * that comes every so many turns (a checkpoint) shows as a period */
