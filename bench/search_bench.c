@@ -10,7 +10,7 @@
  *       (tenant gazetteer, currency), then searched with search_listings
  *       alone, as the dialog calls it; prints latency percentiles.  OUT gets
  *       the messages, one per line, for the chat measurement.
- *   search_bench pair DB SLUG URL API_KEY FILE
+ *   search_bench pair DB SLUG URL API_KEY FILE   (SEARCH_BENCH_PAIR_DUMP=PATH: per-message ms)
  *       each message of FILE searched alone in process, then sent as a chat
  *       first message: both distributions and the per-message difference
  *   search_bench turn DB SLUG FILE
@@ -479,9 +479,40 @@ static int cmd_chat(int argc, char **argv)
 
 /* For each message of FILE: the NLU and search_listings in this process
  * (exactly what the query command times), then the same message as the
- * first message of a fresh session to POST /api/chat/query.  Both run in
- * the same moment, so the noise of a shared machine hits both alike; the
- * per-message difference is reported beside both distributions. */
+ * first message of a fresh session to POST /api/chat/query, then the same
+ * search again.  All run in the same moment, so the noise of a shared
+ * machine hits them alike; the per-message difference chat minus search is
+ * reported beside both distributions, and so is the second search minus
+ * the first: what the same work measured twice differs by here, the floor
+ * under any paired difference on this machine at this moment. */
+/* The NLU and search_listings of one message, as the query command times
+ * them: milliseconds, or -1 with err set. */
+static double pair_search(store *s, const tenant *t, const pack_settings *cfg, nlu_model *model,
+                          nlu_gazetteer *gz, store_locality_stats *ls, int nls, const char *line,
+                          pt_error *err)
+{
+    arena a;
+    arena_init(&a, 0);
+    double a0 = now_s();
+    nlu_result r;
+    nlu_context ctx = {.gazetteer = gz, .currency = t->currency, .region = t->region,
+                       .timezone = t->timezone, .now = time(NULL)};
+    nlu_analyze(model, &ctx, line, strlen(line), &a, &r);
+    slots sl;
+    slots_from(&r, t->currency, &sl);
+    search_request req = {
+        .slots = &sl, .currency = t->currency, .want_min = cfg->results_min,
+        .want_max = cfg->results_max < DIALOG_MAX_SHOWN ? cfg->results_max : DIALOG_MAX_SHOWN,
+        .tolerance_pct = cfg->price_tolerance_pct, .text = line, .localities = ls,
+        .n_localities = nls,
+    };
+    search_result res;
+    int rc = search_listings(s, t->id, &req, &a, &res, err);
+    double a1 = now_s();
+    arena_release(&a);
+    return rc ? -1 : (a1 - a0) * 1000;
+}
+
 static int cmd_pair(int argc, char **argv)
 {
     if (argc != 7) {
@@ -525,30 +556,13 @@ static int cmd_pair(int argc, char **argv)
     int cap = 4096, n = 0, bad = 0;
     double *ms_s = malloc(sizeof *ms_s * (size_t)cap), *ms_c = malloc(sizeof *ms_c * (size_t)cap);
     double *diff = malloc(sizeof *diff * (size_t)cap);
+    double *again = malloc(sizeof *again * (size_t)cap);
     char line[512];
     long seq = 0;
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = '\0';
-        arena a;
-        arena_init(&a, 0);
-        double a0 = now_s();
-        nlu_result r;
-        nlu_context ctx = {.gazetteer = gz, .currency = t.currency, .region = t.region,
-                           .timezone = t.timezone, .now = time(NULL)};
-        nlu_analyze(model, &ctx, line, strlen(line), &a, &r);
-        slots sl;
-        slots_from(&r, t.currency, &sl);
-        search_request req = {
-            .slots = &sl, .currency = t.currency, .want_min = cfg->results_min,
-            .want_max = cfg->results_max < DIALOG_MAX_SHOWN ? cfg->results_max : DIALOG_MAX_SHOWN,
-            .tolerance_pct = cfg->price_tolerance_pct, .text = line, .localities = ls,
-            .n_localities = nls,
-        };
-        search_result res;
-        int rc = search_listings(s, t.id, &req, &a, &res, &err);
-        double a1 = now_s();
-        arena_release(&a);
-        if (rc) {
+        double s0 = pair_search(s, &t, cfg, model, gz, ls, nls, line, &err);
+        if (s0 < 0) {
             fprintf(stderr, "search: %s\n", err.msg);
             return 1;
         }
@@ -566,18 +580,34 @@ static int cmd_pair(int argc, char **argv)
             bad++;
             continue;
         }
+        double s1 = pair_search(s, &t, cfg, model, gz, ls, nls, line, &err);
+        if (s1 < 0) {
+            fprintf(stderr, "search: %s\n", err.msg);
+            return 1;
+        }
         if (n == cap) {
             cap *= 2;
             ms_s = realloc(ms_s, sizeof *ms_s * (size_t)cap);
             ms_c = realloc(ms_c, sizeof *ms_c * (size_t)cap);
             diff = realloc(diff, sizeof *diff * (size_t)cap);
+            again = realloc(again, sizeof *again * (size_t)cap);
         }
-        ms_s[n] = (a1 - a0) * 1000;
+        ms_s[n] = s0;
         ms_c[n] = (b1 - b0) * 1000;
         diff[n] = ms_c[n] - ms_s[n];
+        again[n] = s1 - s0;
         n++;
     }
     fclose(f);
+    const char *dump = getenv("SEARCH_BENCH_PAIR_DUMP");
+    if (dump && *dump) {
+        /* per message, for lining up with a server's own timings */
+        FILE *d = fopen(dump, "w");
+        for (int i = 0; d && i < n; i++)
+            fprintf(d, "%d %.3f %.3f %.3f\n", i, ms_s[i], ms_c[i], ms_s[i] + again[i]);
+        if (d)
+            fclose(d);
+    }
     if (n) {
         /* the slowest 1% of the differences, by message number: a stall
          * that comes every so many turns (a checkpoint) shows as a period */
@@ -596,15 +626,19 @@ static int cmd_pair(int argc, char **argv)
         printf("\n");
         for (int i = 0; i < n; i++)
             diff[i] = ms_c[i] - ms_s[i];
+        printf("message 0 (the server's first search): chat minus search %.2f ms\n", diff[0]);
         report("search alone (NLU + search_listings, in process)", ms_s, n);
         report("POST /api/chat/query, same message, first of a session", ms_c, n);
         report("chat minus search, per message", diff, n);
+        report("search again minus search, per message (the floor of a paired difference here)",
+               again, n);
     }
     if (bad)
         printf("failed requests: %d\n", bad);
     free(ms_s);
     free(ms_c);
     free(diff);
+    free(again);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     curl_global_cleanup();

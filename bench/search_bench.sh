@@ -9,7 +9,8 @@
 # the same messages as first chat messages through POST /api/chat/query,
 # with PROPTALK_SQLITE_SYNC=full (the default) and =normal, each message
 # searched alone and sent as chat back to back (search_bench pair), server
-# and client on the same core.  See
+# and client on the same core, then searched again (the same search twice:
+# what a paired difference varies by at that moment).  See
 # BENCHMARKS.md, "Search (issue 4)".
 #
 #   bench/search_bench.sh [N] [QUERIES]        defaults: 1000000 2000

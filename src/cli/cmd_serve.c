@@ -157,7 +157,8 @@ int cmd_serve(int argc, char **argv)
 
     /* A chat turn waiting for its session's lock or its group commit holds
      * no HTTP worker (the connection is suspended), so workers are for CPU
-     * work plus the odd store read: a few per core.  Store
+     * work plus the odd store read, and the write of a turn that found the
+     * committer idle (commit.h): a few per core.  Store
      * handles: a turn gives its handle back before its commit. */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if (ncpu <= 0)

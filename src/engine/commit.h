@@ -12,10 +12,14 @@
  * of its data.  Under light load a batch is one turn and nothing waits;
  * under heavy load the batch grows and the cost per turn falls.
  *
- * committer_submit_async does not wait: the committer calls back once the
- * turn is durable, so an event-driven channel (the HTTP server suspends the
- * connection) needs no thread per turn in flight, and every connection's
- * turn can ride in the same batch.
+ * committer_submit_async does not wait for a batch: the committer calls
+ * back once the turn is durable, so an event-driven channel (the HTTP
+ * server suspends the connection) needs no thread per turn in flight, and
+ * every connection's turn can ride in the same batch.  When the committer
+ * is idle (nothing queued, nothing being written), the turn is written on
+ * the submitter's thread instead, and the callback runs before
+ * committer_submit_async returns: the same batch of one, without waking
+ * the committer's thread and being woken by it.
  *
  * Order: turns are written in the order they were submitted.  A session's
  * next turn is only submitted after its previous one returned (the session
@@ -40,8 +44,9 @@ int committer_start(store *s, int max_batch, committer **out, pt_error *err);
 int committer_submit(committer *c, store_turn *t);
 
 /* Called once per submitted turn, when t is durable (t->rc == 0) or has
- * failed (t->rc and t->err).  It runs on the committer's thread (or on the
- * submitter's, when the committer is stopping), so it must be short and
+ * failed (t->rc and t->err).  It runs on the committer's thread, or on the
+ * submitter's (inside committer_submit_async: the committer was idle and
+ * the submitter wrote the turn, or it is stopping), so it must be short and
  * must not block on anything a committed turn waits for. */
 typedef void (*commit_done_fn)(store_turn *t, void *ctx);
 
@@ -55,8 +60,9 @@ typedef struct commit_req {
 } commit_req;
 
 /* Queues q->turn and returns at once; q->done(q->turn, q->ctx) follows
- * exactly once.  After committer_stop began, done is called before this
- * returns, with PT_ERR_UNAVAILABLE. */
+ * exactly once.  When the committer is idle, writes q->turn on this thread
+ * and calls done before returning.  After committer_stop began, done is
+ * called before this returns, with PT_ERR_UNAVAILABLE. */
 void committer_submit_async(committer *c, commit_req *q);
 
 /* Writes what is queued, stops the thread, closes the store.  NULL is a no-op. */

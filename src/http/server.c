@@ -158,7 +158,9 @@ done:
 /* The chat route does not hold its thread while a turn waits, for its
  * session's lock or for its commit.  engine_chat_start runs the turn as far
  * as it can; the connection is suspended, and the engine's callback
- * (chat_woken, on the thread that ended the wait) resumes it;
+ * (chat_woken, on the thread that ended the wait) resumes it (when the
+ * committer was idle, the commit runs on this thread and the turn is
+ * durable when engine_chat_start returns: answered at once, no wait);
  * libmicrohttpd then calls the handler again, and engine_chat_continue
  * takes the turn a step further (runs it, or gives the answer).  Either
  * side may come first: r->woken is a two-party handshake per wait, and

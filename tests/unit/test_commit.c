@@ -179,14 +179,23 @@ TEST(test_committer_many_threads)
 
 /* Asynchronous submitters: each turn's callback runs exactly once, after
  * its turn is durable (another handle reads it from the callback), and
- * committer_stop writes what is queued before it returns. */
+ * committer_stop writes what is queued before it returns.  The first turn
+ * is submitted by a helper thread while the committer is idle, so that
+ * thread writes it itself; its callback holds the committer busy until the
+ * others were submitted, so they queue (the committer's own path). */
 typedef struct async_turn {
     store_turn tw;
     commit_req q;
     char sid[32], text[32];
     int calls;
     long long rows_seen;   /* the turn's transcript rows when its callback ran */
+    pthread_t thread;      /* where the callback ran */
+    bool returned;         /* committer_submit_async had returned when it ran */
 } async_turn;
+
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate;          /* 0 closed; 1 the first callback is waiting; 2 open */
 
 static void async_done(store_turn *t, void *ctx)
 {
@@ -194,7 +203,32 @@ static void async_done(store_turn *t, void *ctx)
     char sql[160];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM messages WHERE session_id = '%s'", at->sid);
     at->rows_seen = t->rc == 0 ? raw_int(sql) : -1;
+    at->thread = pthread_self();
     at->calls++;
+}
+
+static void async_done_gate(store_turn *t, void *ctx)
+{
+    async_done(t, ctx);
+    pthread_mutex_lock(&gate_mu);
+    gate = 1;
+    pthread_cond_broadcast(&gate_cv);
+    while (gate != 2)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+}
+
+typedef struct first_submit {
+    committer *c;
+    async_turn *at;
+} first_submit;
+
+static void *submit_first(void *arg)
+{
+    first_submit *f = arg;
+    committer_submit_async(f->c, &f->at->q);
+    f->at->returned = true;
+    return NULL;
 }
 
 TEST(test_committer_async)
@@ -216,17 +250,40 @@ TEST(test_committer_async)
         snprintf(at[i].sid, sizeof at[i].sid, "async-%d", i);
         snprintf(at[i].text, sizeof at[i].text, "{\"turn\":%d}", i);
         at[i].tw = turn_of(tid, at[i].sid, at[i].text);
-        at[i].q = (commit_req){.turn = &at[i].tw, .done = async_done, .ctx = &at[i]};
-        committer_submit_async(c, &at[i].q);   /* returns without waiting */
+        at[i].q = (commit_req){.turn = &at[i].tw, .done = i ? async_done : async_done_gate,
+                               .ctx = &at[i]};
     }
+    pthread_t helper;
+    first_submit f = {c, &at[0]};
+    pthread_create(&helper, NULL, submit_first, &f);
+    pthread_mutex_lock(&gate_mu);
+    while (gate != 1)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+    CHECK(pthread_equal(at[0].thread, helper), "idle: the submitter wrote its turn itself");
+    CHECK(!at[0].returned, "and called back before committer_submit_async returned");
+    for (int i = 1; i < N; i++)
+        committer_submit_async(c, &at[i].q);   /* busy: queued, returns without waiting */
+    int early = 0;
+    for (int i = 1; i < N; i++)
+        early += at[i].calls;
+    CHECK_INT(early, 0);   /* nothing written while the handle is taken */
+    pthread_mutex_lock(&gate_mu);
+    gate = 2;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+    pthread_join(helper, NULL);
     committer_stop(c);   /* writes what is queued first */
-    int once = 0, durable = 0;
+    int once = 0, durable = 0, by_thread = 0;
     for (int i = 0; i < N; i++) {
         once += at[i].calls == 1;
         durable += at[i].tw.rc == 0 && at[i].rows_seen == 2;
+        by_thread += i > 0 && !pthread_equal(at[i].thread, helper) &&
+                     !pthread_equal(at[i].thread, pthread_self());
     }
     CHECK_INT(once, N);
     CHECK_INT(durable, N);   /* both transcript lines were readable from another handle */
+    CHECK_INT(by_thread, N - 1);   /* the queued ones: on the committer's thread */
 
     store_close(s);
 }
