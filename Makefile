@@ -100,6 +100,12 @@ build/bench/%: bench/%.c build/libproptalk.a
 	@echo "LD $@"
 	@$(CC) $(CFLAGS_REL) -Wno-unused-function $< build/libproptalk.a -o $@ $(LDLIBS)
 
+# search_bench also needs the inventory generator beside it
+build/bench/search_bench: bench/search_bench.c bench/search_inventory.c bench/search_inventory.h build/libproptalk.a
+	@mkdir -p $(dir $@)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS_REL) -Ibench -Wno-unused-function bench/search_bench.c bench/search_inventory.c build/libproptalk.a -o $@ $(LDLIBS)
+
 demo:
 	@tools/install-deps.sh
 	@$(MAKE) --no-print-directory all
