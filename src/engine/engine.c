@@ -757,9 +757,6 @@ static void turn_account(engine *e, double started, int rc)
     atomic_fetch_add(&e->lat_sum_us, (unsigned long)(secs * 1e6));
 }
 
-/* The committer's callback: the turn is durable (or failed).  The decoded
- * state is remembered (or forgotten) before the session lock is given back,
- * so the session's next turn starts from it; then the channel is told. */
 /* After a turn's commit: its decoded state is remembered for the session's
  * next turn, or forgotten when the commit failed (the store has the truth). */
 static void state_settle(const chat_async *ca, bool committed)
@@ -783,6 +780,9 @@ static int turn_answer(const chat_async *ca, char **json, pt_error *err)
     return *json ? 0 : pt_fail(err, PT_ERR_NOMEM, "out of memory");
 }
 
+/* The committer's callback: the turn is durable (or failed).  The decoded
+ * state is remembered (or forgotten) before the session lock is given back,
+ * so the session's next turn starts from it; then the channel is told. */
 static void turn_durable(store_turn *t, void *ctx)
 {
     chat_async *ca = ctx;

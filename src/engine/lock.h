@@ -10,8 +10,8 @@
  *
  * A lock is not owned by a thread: the thread that handles a turn takes it,
  * and the committer's thread gives it back once the turn is durable.  A
- * taker that must wait need not hold a thread either (enqueue): the lock is
- * handed to it by whoever releases it, through its grant callback.
+ * taker that must wait holds no thread either (enqueue): the lock is handed
+ * to it by whoever releases it, through its grant callback.
  */
 #ifndef PT_LOCK_H
 #define PT_LOCK_H
@@ -42,12 +42,10 @@ typedef struct lock_ops {
     const char *name;   /* "local" */
     int (*open)(lock_backend *b, const char *url, pt_error *err);
     void (*close)(lock_backend *b);
-    /* Blocks until the lock of key is held.  Returns a token for release.
-     * PT_ERR_RATE_LIMITED when LOCK_MAX_WAITING already wait for key. */
-    int (*acquire)(lock_backend *b, const char *key, uint64_t *token, pt_error *err);
-    /* Without blocking: 1 and *token when the lock is held at once; 0 when
-     * w is queued (w->grant follows, in the order takers of key asked);
-     * PT_ERR_RATE_LIMITED as acquire. */
+    /* Without blocking: 1 and *token (for release) when the lock is held at
+     * once; 0 when w is queued (w->grant follows, in the order takers of key
+     * asked); PT_ERR_RATE_LIMITED when LOCK_MAX_WAITING already wait for
+     * key.  A caller that would rather block waits for its own grant. */
     int (*enqueue)(lock_backend *b, const char *key, lock_waiter *w, uint64_t *token,
                    pt_error *err);
     /* From any thread (see above).  Hands the lock to the key's first

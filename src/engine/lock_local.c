@@ -118,42 +118,6 @@ static int local_enqueue(lock_backend *b, const char *key, lock_waiter *w, uint6
     return 0;
 }
 
-/* The blocking taker: a waiter with its own condition variable. */
-typedef struct blocked {
-    lock_waiter w;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool granted;
-} blocked;
-
-static void blocked_grant(lock_waiter *w, uint64_t token)
-{
-    (void)token;
-    blocked *k = w->ctx;
-    pthread_mutex_lock(&k->mu);
-    k->granted = true;
-    pthread_cond_signal(&k->cv);
-    pthread_mutex_unlock(&k->mu);
-}
-
-static int local_acquire(lock_backend *b, const char *key, uint64_t *token, pt_error *err)
-{
-    blocked k = {.w = {.grant = blocked_grant, .ctx = &k}, .granted = false};
-    pthread_mutex_init(&k.mu, NULL);
-    pthread_cond_init(&k.cv, NULL);
-    int rc = local_enqueue(b, key, &k.w, token, err);
-    if (rc == 0) {
-        pthread_mutex_lock(&k.mu);
-        while (!k.granted)
-            pthread_cond_wait(&k.cv, &k.mu);
-        pthread_mutex_unlock(&k.mu);
-        *token = k.w.hash;
-    }
-    pthread_cond_destroy(&k.cv);
-    pthread_mutex_destroy(&k.mu);
-    return rc < 0 ? rc : 0;
-}
-
 static void local_release(lock_backend *b, const char *key, uint64_t token)
 {
     (void)key;
@@ -194,7 +158,6 @@ const lock_ops lock_local_ops = {
     .name = "local",
     .open = local_open,
     .close = local_close,
-    .acquire = local_acquire,
     .enqueue = local_enqueue,
     .release = local_release,
     .waits = local_waits,

@@ -14,6 +14,43 @@
 
 static lock_backend locks;
 
+/* A blocking taker over enqueue: a waiter with its own condition variable
+ * (the engine's blocking path waits the same way, on its turn). */
+typedef struct blocked {
+    lock_waiter w;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool granted;
+} blocked;
+
+static void blocked_grant(lock_waiter *w, uint64_t token)
+{
+    (void)token;
+    blocked *k = w->ctx;
+    pthread_mutex_lock(&k->mu);
+    k->granted = true;
+    pthread_cond_signal(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+}
+
+static int acquire(const char *key, uint64_t *token, pt_error *err)
+{
+    blocked k = {.w = {.grant = blocked_grant, .ctx = &k}, .granted = false};
+    pthread_mutex_init(&k.mu, NULL);
+    pthread_cond_init(&k.cv, NULL);
+    int rc = locks.ops->enqueue(&locks, key, &k.w, token, err);
+    if (rc == 0) {
+        pthread_mutex_lock(&k.mu);
+        while (!k.granted)
+            pthread_cond_wait(&k.cv, &k.mu);
+        pthread_mutex_unlock(&k.mu);
+        *token = k.w.hash;
+    }
+    pthread_cond_destroy(&k.cv);
+    pthread_mutex_destroy(&k.mu);
+    return rc < 0 ? rc : 0;
+}
+
 /* n keys ("k-<i>") whose hashes all fall into the stripe of "k-0" */
 static void same_stripe_keys(char keys[][32], int n)
 {
@@ -38,7 +75,7 @@ static void *take(void *arg)
 {
     taker *t = arg;
     pt_error err = {0};
-    locks.ops->acquire(&locks, t->key, &t->token, &err);
+    acquire(t->key, &t->token, &err);
     atomic_store(&t->got, 1);
     return NULL;
 }
@@ -66,7 +103,7 @@ TEST(same_key_waits_for_release_from_another_thread)
     pt_error err = {0};
     uint64_t tok;
     unsigned long waits = locks.ops->waits(&locks);
-    CHECK_INT(locks.ops->acquire(&locks, "t1:s1", &tok, &err), 0);
+    CHECK_INT(acquire("t1:s1", &tok, &err), 0);
     CHECK_INT(locks.ops->waits(&locks), waits);
     taker t;
     start(&t, "t1:s1");
@@ -85,7 +122,7 @@ TEST(keys_of_one_stripe_do_not_wait_for_each_other)
     pt_error err = {0};
     uint64_t tok[STRIPE_SLOTS];
     unsigned long waits = locks.ops->waits(&locks);
-    CHECK_INT(locks.ops->acquire(&locks, keys[0], &tok[0], &err), 0);
+    CHECK_INT(acquire(keys[0], &tok[0], &err), 0);
     /* every other key of the stripe, up to its slots, is taken at once */
     for (int i = 1; i < STRIPE_SLOTS; i++) {
         taker t;
@@ -179,7 +216,7 @@ TEST(a_full_queue_refuses_the_next_taker)
     uint64_t tok = 0;
     static queued q[LOCK_MAX_WAITING];
     atomic_store(&grants, 0);
-    CHECK_INT(locks.ops->acquire(&locks, "t3:flood", &tok, &err), 0);
+    CHECK_INT(acquire("t3:flood", &tok, &err), 0);
     for (int i = 0; i < LOCK_MAX_WAITING; i++) {
         q[i] = (queued){.w = {.grant = record_grant, .ctx = &q[i]}};
         uint64_t t;
@@ -189,9 +226,9 @@ TEST(a_full_queue_refuses_the_next_taker)
     uint64_t t;
     CHECK_INT(locks.ops->enqueue(&locks, "t3:flood", &extra.w, &t, &err), -PT_ERR_RATE_LIMITED);
     CHECK(strstr(err.msg, "already waiting") != NULL, "the reason: %s", err.msg);
-    CHECK_INT(locks.ops->acquire(&locks, "t3:flood", &t, &err), -PT_ERR_RATE_LIMITED);
+    CHECK_INT(acquire("t3:flood", &t, &err), -PT_ERR_RATE_LIMITED);
     /* another conversation is not refused */
-    CHECK_INT(locks.ops->acquire(&locks, "t3:calm", &t, &err), 0);
+    CHECK_INT(acquire("t3:calm", &t, &err), 0);
     locks.ops->release(&locks, "t3:calm", t);
     /* the queue drains in order, and then the key takes new takers again */
     locks.ops->release(&locks, "t3:flood", tok);
@@ -199,7 +236,7 @@ TEST(a_full_queue_refuses_the_next_taker)
         CHECK_INT(q[i].order, i + 1);
         locks.ops->release(&locks, "t3:flood", q[i].token);
     }
-    CHECK_INT(locks.ops->acquire(&locks, "t3:flood", &t, &err), 0);
+    CHECK_INT(acquire("t3:flood", &t, &err), 0);
     locks.ops->release(&locks, "t3:flood", t);
 }
 
@@ -213,7 +250,7 @@ TEST(a_full_stripe_queues_and_hands_over)
     uint64_t tok[STRIPE_SLOTS];
     atomic_store(&grants, 0);
     for (int i = 0; i < STRIPE_SLOTS; i++)
-        CHECK_INT(locks.ops->acquire(&locks, keys[i], &tok[i], &err), 0);
+        CHECK_INT(acquire(keys[i], &tok[i], &err), 0);
     queued full = {.w = {.grant = record_grant, .ctx = &full}};
     queued same = {.w = {.grant = record_grant, .ctx = &same}};
     uint64_t t;
@@ -247,7 +284,7 @@ static void *stress(void *arg)
     for (int i = 0; i < STRESS_ROUNDS; i++) {
         int k = (int)(rand_r(&seed) % STRESS_KEYS);
         uint64_t tok;
-        locks.ops->acquire(&locks, stress_keys[k], &tok, &err);
+        acquire(stress_keys[k], &tok, &err);
         if (atomic_fetch_add(&stress_inside[k], 1) != 0)
             atomic_fetch_add(&stress_overlap, 1);
         stress_count[k]++;
