@@ -509,10 +509,48 @@ static const char migration_9[] =
     "  UPDATE listing_state SET version = version + 1 WHERE tenant_id = old.tenant_id;"
     "END;";
 
+/* Version 10: one transcript row per turn.  A turn wrote two rows into
+ * messages (the buyer's message, then the answer), each with its entry in
+ * messages_session: two statements, two b-tree inserts into the table and
+ * two into the index.  A row of `turns` holds both sides (user_text and
+ * user_meta, assistant_text and assistant_meta; a side that a turn lacks is
+ * NULL), so a turn writes one.  user_role is NULL for the buyer ("user");
+ * message_append with another role than user or assistant keeps it there.
+ * "messages" stays readable as a view, one row per message as before: a
+ * row's buyer side and then its answer, ids 2 * id and 2 * id + 1, so
+ * ordering by id gives the transcript's order.  The old rows are copied one
+ * to one (a message per row, its side by its role), ids kept. */
+static const char migration_10[] =
+    "CREATE TABLE turns ("
+    "  id INTEGER PRIMARY KEY,"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  session_id TEXT NOT NULL,"
+    "  user_text TEXT, user_meta TEXT,"
+    "  assistant_text TEXT, assistant_meta TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  user_role TEXT);"
+    "INSERT INTO turns (id, tenant_id, session_id, user_text, user_meta, assistant_text,"
+    "  assistant_meta, created_at, user_role)"
+    "  SELECT id, tenant_id, session_id,"
+    "  CASE WHEN role = 'assistant' THEN NULL ELSE text END,"
+    "  CASE WHEN role = 'assistant' THEN NULL ELSE meta_json END,"
+    "  CASE WHEN role = 'assistant' THEN text END,"
+    "  CASE WHEN role = 'assistant' THEN meta_json END,"
+    "  created_at, CASE WHEN role IN ('user', 'assistant') THEN NULL ELSE role END"
+    "  FROM messages ORDER BY id;"
+    "DROP TABLE messages;"
+    "CREATE INDEX turns_session ON turns(tenant_id, session_id, id);"
+    "CREATE VIEW messages (id, tenant_id, session_id, role, text, meta_json, created_at) AS"
+    "  SELECT 2 * id, tenant_id, session_id, coalesce(user_role, 'user'), user_text,"
+    "  user_meta, created_at FROM turns WHERE user_text IS NOT NULL"
+    "  UNION ALL"
+    "  SELECT 2 * id + 1, tenant_id, session_id, 'assistant', assistant_text,"
+    "  assistant_meta, created_at FROM turns WHERE assistant_text IS NOT NULL;";
+
 /* migrations[i] brings the schema to version i + 1. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
-                                         migration_9};
+                                         migration_9, migration_10};
 #define SQ_SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ------------------------------------------------------------------------ */
@@ -656,11 +694,15 @@ static const char *const migrations[] = {migration_1, migration_2, migration_3, 
       " ON CONFLICT (tenant_id, session_id) DO UPDATE SET"                    \
       " user_id = coalesce(excluded.user_id, sessions.user_id),"              \
       " state_json = excluded.state_json, updated_at = excluded.updated_at")  \
-    X(ST_MESSAGE_INSERT,                                                      \
-      "INSERT INTO messages (tenant_id, session_id, role, text, meta_json,"   \
-      " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                         \
+    X(ST_TURN_INSERT,                                                         \
+      "INSERT INTO turns (tenant_id, session_id, user_text, user_meta,"       \
+      " assistant_text, assistant_meta, created_at, user_role)"               \
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                             \
+    /* newest first: a row holds one or two messages, so ?3 rows hold at   */ \
+    /* least the latest ?3 messages                                         */ \
     X(ST_MESSAGES_LIST,                                                       \
-      "SELECT role, text, meta_json, created_at FROM messages"                \
+      "SELECT user_role, user_text, user_meta, assistant_text, assistant_meta,"\
+      " created_at FROM turns"                                                \
       " WHERE tenant_id = ?1 AND session_id = ?2 ORDER BY id DESC LIMIT ?3")  \
     X(ST_PROFILE_GET,                                                         \
       "SELECT json FROM profiles WHERE tenant_id = ?1 AND user_id = ?2")      \
@@ -2889,17 +2931,32 @@ static int sq_session_put(store *s, tenant_id t, const char *session_id, const c
     return sq_put(q, st, b, t, "session", session_id, err);
 }
 
+/* Writes one transcript row: the buyer's side (user_text, user_meta; role
+ * NULL for "user"), the answer's side, or both.  NULL text: no such side. */
+static int sq_turn_row(sq *q, tenant_id t, const char *session_id, const char *user_text,
+                       const char *user_meta, const char *role, const char *assistant_text,
+                       const char *assistant_meta, pt_error *err)
+{
+    sqlite3_stmt *st = q->st[ST_TURN_INSERT];
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
+            bind_text(st, 3, user_text) | bind_text(st, 4, user_text ? user_meta : NULL) |
+            bind_text(st, 5, assistant_text) |
+            bind_text(st, 6, assistant_text ? assistant_meta : NULL) |
+            sqlite3_bind_int64(st, 7, now_utc()) | bind_text(st, 8, user_text ? role : NULL);
+    return sq_put(q, st, b, t, "message of session", session_id, err);
+}
+
 static int sq_message_append(store *s, tenant_id t, const char *session_id, const char *role,
                              const char *text, const char *meta_json, pt_error *err)
 {
-    sq *q = s->impl;
-    sqlite3_stmt *st = q->st[ST_MESSAGE_INSERT];
     if (session_id == NULL || session_id[0] == '\0' || role == NULL)
         return pt_fail(err, PT_ERR_INVALID, "message: session and role are required");
-    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
-            bind_text(st, 3, role) | bind_text(st, 4, text ? text : "") |
-            bind_text(st, 5, meta_json) | sqlite3_bind_int64(st, 6, now_utc());
-    return sq_put(q, st, b, t, "message of session", session_id, err);
+    if (text == NULL)
+        text = "";
+    if (strcmp(role, "assistant") == 0)
+        return sq_turn_row(s->impl, t, session_id, NULL, NULL, NULL, text, meta_json, err);
+    return sq_turn_row(s->impl, t, session_id, text, meta_json,
+                       strcmp(role, "user") == 0 ? NULL : role, NULL, NULL, err);
 }
 
 static int sq_messages_list(store *s, tenant_id t, const char *session_id, int limit,
@@ -2909,7 +2966,7 @@ static int sq_messages_list(store *s, tenant_id t, const char *session_id, int l
     sqlite3_stmt *st = q->st[ST_MESSAGES_LIST];
     sq_reader rd = {a, st, 0};
     store_message *items = NULL;
-    int count = 0, cap = 0, rc = 0, r;
+    int count = 0, cap = 0, rc = 0, r = SQLITE_DONE;
 
     *out = NULL;
     *n = 0;
@@ -2921,23 +2978,32 @@ static int sq_messages_list(store *s, tenant_id t, const char *session_id, int l
         rc = sq_fail(q, err, b, "messages: bind");
         goto done;
     }
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        items = arena_grow(a, items, count, &cap, sizeof *items);
-        if (items == NULL) {
-            rc = pt_fail(err, PT_ERR_NOMEM, "messages: out of memory");
-            goto done;
-        }
-        store_message *m = &items[count++];
-        m->role = rd_str(&rd, 0);
-        m->text = rd_str(&rd, 1);
-        m->meta_json = rd_str(&rd, 2);
-        m->created_at = sqlite3_column_int64(st, 3);
-        if (rd.oom) {
-            rc = pt_fail(err, PT_ERR_NOMEM, "messages: out of memory");
-            goto done;
+    while (count < limit && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t at = sqlite3_column_int64(st, 5);
+        /* newest first: a row's answer, then its buyer's message */
+        for (int side = 1; side >= 0 && count < limit; side--) {
+            int col = side ? 3 : 1;
+            if (sqlite3_column_type(st, col) == SQLITE_NULL)
+                continue;
+            items = arena_grow(a, items, count, &cap, sizeof *items);
+            if (items == NULL) {
+                rc = pt_fail(err, PT_ERR_NOMEM, "messages: out of memory");
+                goto done;
+            }
+            store_message *m = &items[count++];
+            m->role = side ? "assistant" : rd_str(&rd, 0);
+            if (!side && m->role == NULL && !rd.oom)
+                m->role = "user";
+            m->text = rd_str(&rd, col);
+            m->meta_json = rd_str(&rd, col + 1);
+            m->created_at = at;
+            if (rd.oom) {
+                rc = pt_fail(err, PT_ERR_NOMEM, "messages: out of memory");
+                goto done;
+            }
         }
     }
-    if (r != SQLITE_DONE) {
+    if (count < limit && r != SQLITE_DONE) {
         rc = sq_fail(q, err, r, "messages of session \"%.64s\"", session_id ? session_id : "");
         goto done;
     }
@@ -3011,11 +3077,13 @@ static int sq_turn_apply(store *s, const store_turn *t, pt_error *err)
     int rc = 0;
     if (t->session_json)
         rc = sq_session_put(s, t->tenant, t->session_id, t->user_id, t->session_json, err);
-    if (rc == 0 && t->user_text)
-        rc = sq_message_append(s, t->tenant, t->session_id, "user", t->user_text, t->user_meta, err);
-    if (rc == 0 && t->assistant_text)
-        rc = sq_message_append(s, t->tenant, t->session_id, "assistant", t->assistant_text,
-                               t->assistant_meta, err);
+    if (rc == 0 && (t->user_text || t->assistant_text)) {
+        /* both sides of the transcript in one row */
+        if (t->session_id == NULL || t->session_id[0] == '\0')
+            return pt_fail(err, PT_ERR_INVALID, "message: session and role are required");
+        rc = sq_turn_row(s->impl, t->tenant, t->session_id, t->user_text, t->user_meta, NULL,
+                         t->assistant_text, t->assistant_meta, err);
+    }
     if (rc == 0 && t->profile_json && t->lead && t->lead->user_id && t->user_id &&
         strcmp(t->lead->user_id, t->user_id) == 0)
         return sq_profile_lead_put(s, t->tenant, t->profile_json, t->lead, err);

@@ -28,7 +28,7 @@
 
 static char tmpdir[256];
 
-#define SCHEMA_LATEST 9   /* migrations in store_sqlite.c */
+#define SCHEMA_LATEST 10  /* migrations in store_sqlite.c */
 
 /* "sqlite:<tmpdir>/<name>" into out. */
 static const char *db_url(char *out, size_t n, const char *name)
@@ -205,6 +205,10 @@ TEST(test_open_and_migrations)
     /* migration 8: sessions and profiles are rowid tables keyed by a unique index */
     CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_table_list"
                       " WHERE name IN ('sessions', 'profiles') AND wr = 0"), 2);
+    /* migration 10: a transcript row per turn; messages is a view of it */
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM sqlite_master WHERE name = 'messages'"
+                      " AND type = 'view'"), 1);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_index_info('turns_session')"), 3);
 
     /* reopen: nothing applied twice */
     s = open_or_die(url);
@@ -317,6 +321,19 @@ TEST(test_upgrade_old_database)
                        "  'HANDOFF', 'hot', 8.5, 9, '{}', 7);"
                        "INSERT INTO leads VALUES (1, 'lead-only', 'old-s2', NULL, 'ar',"
                        "  'QUALIFYING', 'cold', 1, 2, NULL, 8);"
+                       /* the transcript a row per message (before v10) */
+                       "DROP VIEW messages; DROP TABLE turns;"
+                       "CREATE TABLE messages ("
+                       "  id INTEGER PRIMARY KEY,"
+                       "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+                       "  session_id TEXT NOT NULL,"
+                       "  role TEXT NOT NULL,"
+                       "  text TEXT NOT NULL,"
+                       "  meta_json TEXT,"
+                       "  created_at INTEGER NOT NULL);"
+                       "CREATE INDEX messages_session ON messages(tenant_id, session_id, id);"
+                       "INSERT INTO messages VALUES (1, 1, 'old-s', 'user', 'hi', NULL, 5);"
+                       "INSERT INTO messages VALUES (2, 1, 'old-s', 'assistant', 'hello', '{}', 5);"
                        "DELETE FROM schema_migrations WHERE version >= 2"), SQLITE_OK);
     CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), 1);
 
@@ -338,6 +355,20 @@ TEST(test_upgrade_old_database)
                       " user_id = 'old-user' AND state_json = '{\"state\":\"HANDOFF\"}'"), 1);
     CHECK_INT(raw_exec(url, "INSERT INTO profiles (tenant_id, user_id, updated_at)"
                        " VALUES (1, 'old-user', 9)"), SQLITE_CONSTRAINT);
+    /* v10: the transcript reads as before */
+    {
+        arena a;
+        arena_init(&a, 0);
+        store_message *m = NULL;
+        int n = 0;
+        pt_error merr = {0};
+        CHECK(s->ops->messages_list(s, t, "old-s", 10, &a, &m, &n, &merr) == 0, "%s", merr.msg);
+        CHECK(n == 2 && strcmp(m[0].role, "user") == 0 && strcmp(m[0].text, "hi") == 0 &&
+                  strcmp(m[1].role, "assistant") == 0 && strcmp(m[1].meta_json, "{}") == 0,
+              "upgraded transcript: %d messages", n);
+        arena_release(&a);
+    }
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM messages WHERE session_id = 'old-s'"), 2);
     /* v6: listings_tx_price without locality */
     CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_index_info('listings_tx_price')"), 7);
     /* the index was rebuilt from what the old file held */
@@ -1320,6 +1351,136 @@ TEST(test_turns)
     store_close(s);
 }
 
+/* The transcript of s as "role:text|..." (oldest first), from messages_list
+ * with the given limit. */
+static const char *transcript(store *s, tenant_id t, const char *sess, int limit, arena *a,
+                              char *out, size_t n)
+{
+    store_message *m = NULL;
+    int k = 0;
+    pt_error err = {0};
+    out[0] = '\0';
+    if (s->ops->messages_list(s, t, sess, limit, a, &m, &k, &err) != 0) {
+        snprintf(out, n, "error: %s", err.msg);
+        return out;
+    }
+    size_t len = 0;
+    for (int i = 0; i < k && len < n; i++)
+        len += (size_t)snprintf(out + len, n - len, "%s%s:%s:%s", i ? "|" : "", m[i].role,
+                                m[i].text, m[i].meta_json ? m[i].meta_json : "-");
+    return out;
+}
+
+/* The same from the messages view, ordered by id, as a dashboard reads it. */
+static const char *transcript_view(const char *url, const char *sess, char *out, size_t n)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    size_t len = 0;
+    out[0] = '\0';
+    if (sqlite3_open_v2(url + 7, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT role, text, coalesce(meta_json, '-') FROM messages"
+                           " WHERE session_id = ?1 ORDER BY id", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, sess, -1, SQLITE_STATIC);
+        for (int i = 0; sqlite3_step(st) == SQLITE_ROW && len < n; i++)
+            len += (size_t)snprintf(out + len, n - len, "%s%s:%s:%s", i ? "|" : "",
+                                    sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+                                    sqlite3_column_text(st, 2));
+    } else {
+        snprintf(out, n, "error: %s", sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+/* Migration 10: a turn's two transcript lines are one row of `turns`;
+ * messages_list and the `messages` view read as before, turns with one side
+ * included, and a version 9 file's messages come through the upgrade. */
+TEST(test_transcript_rows)
+{
+    char url[512], got[2048], view[2048];
+    pt_error err = {0};
+    db_url(url, sizeof url, "transcript.db");
+    store *s = open_or_die(url);
+    tenant_id t = make_tenant(s, "tr", "k-tr");
+    arena a;
+    arena_init(&a, 0);
+
+    /* group commit: both sides, the buyer only, the answer only */
+    store_turn both = {.tenant = t, .session_id = "tr-1", .user_id = "u", .session_json = "{}",
+                       .user_text = "hi", .user_meta = "{\"intent\":\"greeting\"}",
+                       .assistant_text = "hello", .assistant_meta = "{\"state\":\"WARMUP\"}"};
+    store_turn buyer = {.tenant = t, .session_id = "tr-1", .user_text = "2 bhk",
+                        .user_meta = "{\"m\":1}"};
+    store_turn answer = {.tenant = t, .session_id = "tr-1", .assistant_text = "here",
+                         .assistant_meta = NULL};
+    store_turn other = {.tenant = t, .session_id = "tr-2", .user_text = "x",
+                        .assistant_text = ""};
+    store_turn *batch[] = {&both, &buyer, &answer, &other};
+    CHECK(s->ops->turns_write(s, batch, 4, &err) == 0, "turns_write: %s", err.msg);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM turns WHERE session_id = 'tr-1'"), 3);
+    /* message_append: a row per call, any role */
+    CHECK(s->ops->message_append(s, t, "tr-1", "user", "ok", NULL, &err) == 0, "%s", err.msg);
+    CHECK(s->ops->message_append(s, t, "tr-1", "assistant", "fine", "{}", &err) == 0, "%s",
+          err.msg);
+    CHECK(s->ops->message_append(s, t, "tr-1", "system", "note", NULL, &err) == 0, "%s",
+          err.msg);
+    CHECK(s->ops->message_append(s, t, "tr-1", "user", NULL, NULL, &err) == 0, "%s", err.msg);
+    const char *want = "user:hi:{\"intent\":\"greeting\"}|assistant:hello:{\"state\":\"WARMUP\"}"
+                       "|user:2 bhk:{\"m\":1}|assistant:here:-|user:ok:-|assistant:fine:{}"
+                       "|system:note:-|user::-";
+    CHECK_STR(transcript(s, t, "tr-1", 100, &a, got, sizeof got), want);
+    CHECK_STR(transcript_view(url, "tr-1", view, sizeof view), want);
+    /* a limit that ends inside a row keeps its newer side: the latest 7 */
+    CHECK_STR(transcript(s, t, "tr-1", 7, &a, got, sizeof got), strchr(want, '|') + 1);
+    CHECK_STR(transcript(s, t, "tr-1", 1, &a, got, sizeof got), "user::-");
+    CHECK_STR(transcript(s, t, "tr-1", 2, &a, got, sizeof got), "system:note:-|user::-");
+    CHECK_STR(transcript(s, t, "tr-2", 0, &a, got, sizeof got), "user:x:-|assistant::-");
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM messages"), 10);
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->message_append(s, t, "", "user", "x", NULL, &err), -PT_ERR_INVALID);
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->message_append(s, t + 99, "tr-9", "user", "x", NULL, &err),
+              -PT_ERR_NOT_FOUND);
+    store_close(s);
+
+    /* a version 9 file: messages was a table, a row per message */
+    CHECK_INT(raw_exec(url, "DROP VIEW messages; DROP TABLE turns;"
+                       "CREATE TABLE messages ("
+                       "  id INTEGER PRIMARY KEY,"
+                       "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+                       "  session_id TEXT NOT NULL,"
+                       "  role TEXT NOT NULL,"
+                       "  text TEXT NOT NULL,"
+                       "  meta_json TEXT,"
+                       "  created_at INTEGER NOT NULL);"
+                       "CREATE INDEX messages_session ON messages(tenant_id, session_id, id);"
+                       "INSERT INTO messages VALUES (3, 1, 'old-1', 'user', 'hello', '{\"a\":1}', 11);"
+                       "INSERT INTO messages VALUES (4, 1, 'old-2', 'user', 'other', NULL, 12);"
+                       "INSERT INTO messages VALUES (5, 1, 'old-1', 'assistant', 'hi there', NULL, 13);"
+                       "INSERT INTO messages VALUES (8, 1, 'old-1', 'agent', 'call me', '{}', 14);"
+                       "INSERT INTO messages VALUES (9, 1, 'old-1', 'assistant', '', '{\"b\":2}', 15);"
+                       "DELETE FROM schema_migrations WHERE version >= 10"), SQLITE_OK);
+    s = open_or_die(url);
+    CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), SCHEMA_LATEST);
+    want = "user:hello:{\"a\":1}|assistant:hi there:-|agent:call me:{}|assistant::{\"b\":2}";
+    CHECK_STR(transcript(s, t, "old-1", 100, &a, got, sizeof got), want);
+    CHECK_STR(transcript_view(url, "old-1", view, sizeof view), want);
+    CHECK_STR(transcript(s, t, "old-2", 100, &a, got, sizeof got), "user:other:-");
+    CHECK_INT(raw_int(url, "SELECT sum(created_at) FROM messages"), 11 + 12 + 13 + 14 + 15);
+    /* new turns follow the old ones */
+    store_turn next = {.tenant = t, .session_id = "old-1", .user_text = "again",
+                       .assistant_text = "sure"};
+    store_turn *one[] = {&next};
+    CHECK(s->ops->turns_write(s, one, 1, &err) == 0, "turns_write: %s", err.msg);
+    CHECK_STR(transcript(s, t, "old-1", 3, &a, got, sizeof got),
+              "assistant::{\"b\":2}|user:again:-|assistant:sure:-");
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM messages WHERE session_id = 'old-1'"), 6);
+    arena_release(&a);
+    store_close(s);
+}
+
 /* ---- the pool ---- */
 
 #define POOL_THREADS 8
@@ -1695,6 +1856,7 @@ TEST_MAIN(
     RUN(test_booking);
     RUN(test_booking_race);
     RUN(test_turns);
+    RUN(test_transcript_rows);
     RUN(test_pool);
     RUN(test_isolation);
     RUN(test_arena_cap);
