@@ -509,37 +509,52 @@ static const char migration_9[] =
     "  UPDATE listing_state SET version = version + 1 WHERE tenant_id = old.tenant_id;"
     "END;";
 
-/* Version 10: one transcript row per turn.  A turn wrote two rows into
- * messages (the buyer's message, then the answer), each with its entry in
- * messages_session: two statements, two b-tree inserts into the table and
- * two into the index.  A row of `turns` holds both sides (user_text and
- * user_meta, assistant_text and assistant_meta; a side that a turn lacks is
- * NULL), so a turn writes one.  user_role is NULL for the buyer ("user");
- * message_append with another role than user or assistant keeps it there.
- * "messages" stays readable as a view, one row per message as before: a
- * row's buyer side and then its answer, ids 2 * id and 2 * id + 1, so
- * ordering by id gives the transcript's order.  The old rows are copied one
- * to one (a message per row, its side by its role), ids kept. */
+/* Version 10: one transcript row per turn, and no index to find a
+ * session's rows.  A turn wrote two rows into messages (the buyer's
+ * message, then the answer), each with its entry in messages_session: two
+ * statements, and of the four pages a turn dirtied besides its session and
+ * profile, the index's was a random one in every commit, however many turns
+ * the commit held.  A row of `turns` holds both sides (user_text and
+ * user_meta, assistant_text and assistant_meta; a side a turn lacks is
+ * NULL); user_role is NULL for the buyer ("user"), or the role that
+ * message_append was given other than user or assistant.  A session's rows
+ * are a chain instead of an index: each names the session's row before it
+ * (prev) and the session's row names its latest (sessions.last_turn, which
+ * the turn updates anyway), so a turn appends at the table's end and
+ * dirties no page of its own beyond that.  A session that has messages and
+ * no state gets a sessions row with state_json NULL, which reads as a new
+ * session, as no row did.  "messages" stays readable as a view, one row per
+ * message as before: a row's buyer side, then its answer, ids 2 * id and
+ * 2 * id + 1, so ordering by id gives the transcript's order.  The old rows
+ * are copied one to one (a message per row, its side by its role, ids
+ * kept) and chained. */
 static const char migration_10[] =
     "CREATE TABLE turns ("
     "  id INTEGER PRIMARY KEY,"
     "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
     "  session_id TEXT NOT NULL,"
+    "  prev INTEGER,"
     "  user_text TEXT, user_meta TEXT,"
     "  assistant_text TEXT, assistant_meta TEXT,"
     "  created_at INTEGER NOT NULL,"
     "  user_role TEXT);"
-    "INSERT INTO turns (id, tenant_id, session_id, user_text, user_meta, assistant_text,"
+    "ALTER TABLE sessions ADD COLUMN last_turn INTEGER;"
+    "INSERT INTO turns (id, tenant_id, session_id, prev, user_text, user_meta, assistant_text,"
     "  assistant_meta, created_at, user_role)"
     "  SELECT id, tenant_id, session_id,"
+    "  (SELECT max(p.id) FROM messages p WHERE p.tenant_id = m.tenant_id"
+    "   AND p.session_id = m.session_id AND p.id < m.id),"
     "  CASE WHEN role = 'assistant' THEN NULL ELSE text END,"
     "  CASE WHEN role = 'assistant' THEN NULL ELSE meta_json END,"
     "  CASE WHEN role = 'assistant' THEN text END,"
     "  CASE WHEN role = 'assistant' THEN meta_json END,"
     "  created_at, CASE WHEN role IN ('user', 'assistant') THEN NULL ELSE role END"
-    "  FROM messages ORDER BY id;"
+    "  FROM messages m ORDER BY id;"
+    "INSERT INTO sessions (tenant_id, session_id, updated_at, last_turn)"
+    "  SELECT tenant_id, session_id, max(created_at), max(id) FROM messages"
+    "  GROUP BY tenant_id, session_id"
+    "  ON CONFLICT (tenant_id, session_id) DO UPDATE SET last_turn = excluded.last_turn;"
     "DROP TABLE messages;"
-    "CREATE INDEX turns_session ON turns(tenant_id, session_id, id);"
     "CREATE VIEW messages (id, tenant_id, session_id, role, text, meta_json, created_at) AS"
     "  SELECT 2 * id, tenant_id, session_id, coalesce(user_role, 'user'), user_text,"
     "  user_meta, created_at FROM turns WHERE user_text IS NOT NULL"
@@ -690,20 +705,32 @@ static const char *const migrations[] = {migration_1, migration_2, migration_3, 
       "SELECT state_json FROM sessions WHERE tenant_id = ?1 AND session_id = ?2") \
     X(ST_SESSION_PUT,                                                         \
       "INSERT INTO sessions (tenant_id, session_id, user_id, state_json,"     \
-      " updated_at) VALUES (?1, ?2, ?3, ?4, ?5)"                              \
+      " updated_at, last_turn) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"               \
       " ON CONFLICT (tenant_id, session_id) DO UPDATE SET"                    \
       " user_id = coalesce(excluded.user_id, sessions.user_id),"              \
-      " state_json = excluded.state_json, updated_at = excluded.updated_at")  \
+      " state_json = excluded.state_json, updated_at = excluded.updated_at,"  \
+      " last_turn = coalesce(excluded.last_turn, sessions.last_turn)")        \
+    /* a transcript row written without the session's state */             \
+    X(ST_SESSION_LAST_TURN,                                                   \
+      "INSERT INTO sessions (tenant_id, session_id, updated_at, last_turn)"   \
+      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant_id, session_id)"          \
+      " DO UPDATE SET last_turn = excluded.last_turn")                        \
+    /* chained to the session's latest row (migration 10) */               \
     X(ST_TURN_INSERT,                                                         \
-      "INSERT INTO turns (tenant_id, session_id, user_text, user_meta,"       \
+      "INSERT INTO turns (tenant_id, session_id, prev, user_text, user_meta," \
       " assistant_text, assistant_meta, created_at, user_role)"               \
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                             \
-    /* newest first: a row holds one or two messages, so ?3 rows hold at   */ \
-    /* least the latest ?3 messages                                         */ \
+      " VALUES (?1, ?2, (SELECT last_turn FROM sessions"                      \
+      " WHERE tenant_id = ?1 AND session_id = ?2), ?3, ?4, ?5, ?6, ?7, ?8)")  \
+    /* the latest ?3 rows, newest first, along the chain; a row holds one  */ \
+    /* or two messages, so they hold at least the latest ?3 messages       */ \
     X(ST_MESSAGES_LIST,                                                       \
-      "SELECT user_role, user_text, user_meta, assistant_text, assistant_meta,"\
-      " created_at FROM turns"                                                \
-      " WHERE tenant_id = ?1 AND session_id = ?2 ORDER BY id DESC LIMIT ?3")  \
+      "WITH RECURSIVE chain(id) AS ("                                         \
+      " SELECT last_turn FROM sessions WHERE tenant_id = ?1 AND session_id = ?2" \
+      " UNION ALL SELECT t.prev FROM chain c JOIN turns t ON t.id = c.id"     \
+      " WHERE t.tenant_id = ?1 AND t.session_id = ?2 LIMIT ?3)"               \
+      " SELECT t.user_role, t.user_text, t.user_meta, t.assistant_text,"      \
+      " t.assistant_meta, t.created_at FROM chain c JOIN turns t ON t.id = c.id" \
+      " WHERE t.tenant_id = ?1 AND t.session_id = ?2 ORDER BY t.id DESC")     \
     X(ST_PROFILE_GET,                                                         \
       "SELECT json FROM profiles WHERE tenant_id = ?1 AND user_id = ?2")      \
     X(ST_PROFILE_PUT,                                                         \
@@ -2918,45 +2945,83 @@ static int sq_put(sq *q, sqlite3_stmt *st, int bind_rc, tenant_id t, const char 
     return sq_scope_end(q, own, rc, err);
 }
 
-static int sq_session_put(store *s, tenant_id t, const char *session_id, const char *user_id,
-                          const char *json, pt_error *err)
+/* The session's state and, when last_turn is not 0, its latest transcript
+ * row. */
+static int sq_session_write(sq *q, tenant_id t, const char *session_id, const char *user_id,
+                            const char *json, int64_t last_turn, pt_error *err)
 {
-    sq *q = s->impl;
     sqlite3_stmt *st = q->st[ST_SESSION_PUT];
     if (session_id == NULL || session_id[0] == '\0')
         return pt_fail(err, PT_ERR_INVALID, "session: id is empty");
     int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
             bind_text(st, 3, user_id) | bind_text(st, 4, json) |
-            sqlite3_bind_int64(st, 5, now_utc());
+            sqlite3_bind_int64(st, 5, now_utc()) |
+            (last_turn > 0 ? sqlite3_bind_int64(st, 6, last_turn) : sqlite3_bind_null(st, 6));
     return sq_put(q, st, b, t, "session", session_id, err);
 }
 
-/* Writes one transcript row: the buyer's side (user_text, user_meta; role
- * NULL for "user"), the answer's side, or both.  NULL text: no such side. */
+static int sq_session_put(store *s, tenant_id t, const char *session_id, const char *user_id,
+                          const char *json, pt_error *err)
+{
+    return sq_session_write(s->impl, t, session_id, user_id, json, 0, err);
+}
+
+/* Writes one transcript row, chained to the session's latest, and sets
+ * *row to its id: the buyer's side (user_text, user_meta; role NULL for
+ * "user"), the answer's side, or both (NULL text: no such side).  The
+ * caller then makes it the session's latest (sessions.last_turn), in the
+ * same transaction. */
 static int sq_turn_row(sq *q, tenant_id t, const char *session_id, const char *user_text,
                        const char *user_meta, const char *role, const char *assistant_text,
-                       const char *assistant_meta, pt_error *err)
+                       const char *assistant_meta, int64_t *row, pt_error *err)
 {
     sqlite3_stmt *st = q->st[ST_TURN_INSERT];
+    *row = 0;
+    if (session_id == NULL || session_id[0] == '\0')
+        return pt_fail(err, PT_ERR_INVALID, "message: session and role are required");
     int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
             bind_text(st, 3, user_text) | bind_text(st, 4, user_text ? user_meta : NULL) |
             bind_text(st, 5, assistant_text) |
             bind_text(st, 6, assistant_text ? assistant_meta : NULL) |
             sqlite3_bind_int64(st, 7, now_utc()) | bind_text(st, 8, user_text ? role : NULL);
-    return sq_put(q, st, b, t, "message of session", session_id, err);
+    int rc = sq_put(q, st, b, t, "message of session", session_id, err);
+    if (rc == 0)
+        *row = sqlite3_last_insert_rowid(q->db);
+    return rc;
+}
+
+/* Makes row the session's latest transcript row when its state is not
+ * written with it (a sessions row without state reads as a new session). */
+static int sq_session_last_turn(sq *q, tenant_id t, const char *session_id, int64_t row,
+                                pt_error *err)
+{
+    sqlite3_stmt *st = q->st[ST_SESSION_LAST_TURN];
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
+            sqlite3_bind_int64(st, 3, now_utc()) | sqlite3_bind_int64(st, 4, row);
+    return sq_put(q, st, b, t, "session", session_id, err);
 }
 
 static int sq_message_append(store *s, tenant_id t, const char *session_id, const char *role,
                              const char *text, const char *meta_json, pt_error *err)
 {
+    sq *q = s->impl;
+    bool own = false;
+    int64_t row = 0;
     if (session_id == NULL || session_id[0] == '\0' || role == NULL)
         return pt_fail(err, PT_ERR_INVALID, "message: session and role are required");
     if (text == NULL)
         text = "";
+    int rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        return rc;
     if (strcmp(role, "assistant") == 0)
-        return sq_turn_row(s->impl, t, session_id, NULL, NULL, NULL, text, meta_json, err);
-    return sq_turn_row(s->impl, t, session_id, text, meta_json,
-                       strcmp(role, "user") == 0 ? NULL : role, NULL, NULL, err);
+        rc = sq_turn_row(q, t, session_id, NULL, NULL, NULL, text, meta_json, &row, err);
+    else
+        rc = sq_turn_row(q, t, session_id, text, meta_json,
+                         strcmp(role, "user") == 0 ? NULL : role, NULL, NULL, &row, err);
+    if (rc == 0)
+        rc = sq_session_last_turn(q, t, session_id, row, err);
+    return sq_scope_end(q, own, rc, err);
 }
 
 static int sq_messages_list(store *s, tenant_id t, const char *session_id, int limit,
@@ -3071,19 +3136,22 @@ static int sq_profile_lead_put(store *s, tenant_id t, const char *json, const st
     return sq_put(q, st, b, t, "profile", l->user_id, err);
 }
 
-/* The writes of one turn, in the open transaction. */
+/* The writes of one turn, in the open transaction: the transcript row
+ * first, so that the session's write names it. */
 static int sq_turn_apply(store *s, const store_turn *t, pt_error *err)
 {
+    sq *q = s->impl;
     int rc = 0;
-    if (t->session_json)
-        rc = sq_session_put(s, t->tenant, t->session_id, t->user_id, t->session_json, err);
-    if (rc == 0 && (t->user_text || t->assistant_text)) {
+    int64_t row = 0;
+    if (t->user_text || t->assistant_text)
         /* both sides of the transcript in one row */
-        if (t->session_id == NULL || t->session_id[0] == '\0')
-            return pt_fail(err, PT_ERR_INVALID, "message: session and role are required");
-        rc = sq_turn_row(s->impl, t->tenant, t->session_id, t->user_text, t->user_meta, NULL,
-                         t->assistant_text, t->assistant_meta, err);
-    }
+        rc = sq_turn_row(q, t->tenant, t->session_id, t->user_text, t->user_meta, NULL,
+                         t->assistant_text, t->assistant_meta, &row, err);
+    if (rc == 0 && t->session_json)
+        rc = sq_session_write(q, t->tenant, t->session_id, t->user_id, t->session_json, row,
+                              err);
+    else if (rc == 0 && row)
+        rc = sq_session_last_turn(q, t->tenant, t->session_id, row, err);
     if (rc == 0 && t->profile_json && t->lead && t->lead->user_id && t->user_id &&
         strcmp(t->lead->user_id, t->user_id) == 0)
         return sq_profile_lead_put(s, t->tenant, t->profile_json, t->lead, err);

@@ -205,10 +205,14 @@ TEST(test_open_and_migrations)
     /* migration 8: sessions and profiles are rowid tables keyed by a unique index */
     CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_table_list"
                       " WHERE name IN ('sessions', 'profiles') AND wr = 0"), 2);
-    /* migration 10: a transcript row per turn; messages is a view of it */
+    /* migration 10: a transcript row per turn, chained from the session's
+     * row and without an index; messages is a view of it */
     CHECK_INT(raw_int(url, "SELECT count(*) FROM sqlite_master WHERE name = 'messages'"
                       " AND type = 'view'"), 1);
-    CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_index_info('turns_session')"), 3);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'turns'"
+                      " AND type = 'index'"), 0);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_table_info('sessions')"
+                      " WHERE name = 'last_turn'"), 1);
 
     /* reopen: nothing applied twice */
     s = open_or_die(url);
@@ -1438,6 +1442,40 @@ TEST(test_transcript_rows)
     CHECK_STR(transcript(s, t, "tr-1", 2, &a, got, sizeof got), "system:note:-|user::-");
     CHECK_STR(transcript(s, t, "tr-2", 0, &a, got, sizeof got), "user:x:-|assistant::-");
     CHECK_INT(raw_int(url, "SELECT count(*) FROM messages"), 10);
+    /* the session's state written alone keeps its transcript; a turn rolled
+     * back leaves it as it was */
+    CHECK(s->ops->session_put(s, t, "tr-1", NULL, "{\"k\":2}", &err) == 0, "%s", err.msg);
+    CHECK(s->ops->turn_begin(s, &err) == 0, "%s", err.msg);
+    CHECK(s->ops->message_append(s, t, "tr-1", "user", "gone", NULL, &err) == 0, "%s",
+          err.msg);
+    s->ops->turn_rollback(s);
+    CHECK_STR(transcript(s, t, "tr-1", 100, &a, got, sizeof got), want);
+    /* a long transcript among others' turns: the latest of it, in order */
+    for (int k = 0; k < 150; k++) {
+        char u[32], v[32];
+        snprintf(u, sizeof u, "q%d", k);
+        snprintf(v, sizeof v, "a%d", k);
+        store_turn x = {.tenant = t, .session_id = k % 3 ? "tr-long" : "tr-other",
+                        .session_json = "{}", .user_text = u, .assistant_text = v};
+        store_turn *px[] = {&x};
+        CHECK(s->ops->turns_write(s, px, 1, &err) == 0, "%s", err.msg);
+    }
+    {
+        store_message *m = NULL;
+        int n = 0;
+        CHECK(s->ops->messages_list(s, t, "tr-long", 0, &a, &m, &n, &err) == 0, "%s", err.msg);
+        CHECK(n == 100 && strcmp(m[0].text, "q76") == 0 && strcmp(m[99].text, "a149") == 0,
+              "the latest 100 of 200, oldest first: %d", n);
+        CHECK(s->ops->messages_list(s, t, "tr-long", 1000, &a, &m, &n, &err) == 0, "%s", err.msg);
+        int ordered = n == 200;
+        for (int i = 0, k = 1; ordered && i < n; i += 2, k += (k + 1) % 3 ? 1 : 2) {
+            char u[32];
+            snprintf(u, sizeof u, "q%d", k);
+            ordered = strcmp(m[i].text, u) == 0 && m[i + 1].text[0] == 'a' &&
+                      strcmp(m[i + 1].text + 1, u + 1) == 0;
+        }
+        CHECK(ordered, "all 200 in order (%d)", n);
+    }
     pt_error_clear(&err);
     CHECK_INT(s->ops->message_append(s, t, "", "user", "x", NULL, &err), -PT_ERR_INVALID);
     pt_error_clear(&err);
@@ -1447,6 +1485,7 @@ TEST(test_transcript_rows)
 
     /* a version 9 file: messages was a table, a row per message */
     CHECK_INT(raw_exec(url, "DROP VIEW messages; DROP TABLE turns;"
+                       "ALTER TABLE sessions DROP COLUMN last_turn;"
                        "CREATE TABLE messages ("
                        "  id INTEGER PRIMARY KEY,"
                        "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
@@ -1468,6 +1507,13 @@ TEST(test_transcript_rows)
     CHECK_STR(transcript(s, t, "old-1", 100, &a, got, sizeof got), want);
     CHECK_STR(transcript_view(url, "old-1", view, sizeof view), want);
     CHECK_STR(transcript(s, t, "old-2", 100, &a, got, sizeof got), "user:other:-");
+    /* their sessions had no state: they still read as new */
+    char *json = (char *)"sentinel";
+    CHECK(s->ops->session_get(s, t, "old-1", &a, &json, &err) == 0 && json == NULL,
+          "a session with messages and no state reads as new");
+    CHECK_INT(raw_int(url, "SELECT last_turn FROM sessions WHERE session_id = 'old-1'"), 9);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM turns WHERE session_id = 'old-1'"
+                      " AND prev IS NULL"), 1);
     CHECK_INT(raw_int(url, "SELECT sum(created_at) FROM messages"), 11 + 12 + 13 + 14 + 15);
     /* new turns follow the old ones */
     store_turn next = {.tenant = t, .session_id = "old-1", .user_text = "again",
