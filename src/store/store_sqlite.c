@@ -719,12 +719,17 @@ static const char *const migrations[] = {migration_1, migration_2, migration_3, 
       "INSERT INTO sessions (tenant_id, session_id, updated_at, last_turn)"   \
       " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant_id, session_id)"          \
       " DO UPDATE SET last_turn = excluded.last_turn")                        \
-    /* chained to the session's latest row (migration 10) */               \
+    /* chained to the session's latest row (migration 10), read from the  */ \
+    /* session; ST_TURN_APPEND when the handle knows it (sq_chain)         */ \
     X(ST_TURN_INSERT,                                                         \
       "INSERT INTO turns (tenant_id, session_id, prev, user_text, user_meta," \
       " assistant_text, assistant_meta, created_at, user_role)"               \
       " VALUES (?1, ?2, (SELECT last_turn FROM sessions"                      \
       " WHERE tenant_id = ?1 AND session_id = ?2), ?3, ?4, ?5, ?6, ?7, ?8)")  \
+    X(ST_TURN_APPEND,                                                         \
+      "INSERT INTO turns (tenant_id, session_id, prev, user_text, user_meta," \
+      " assistant_text, assistant_meta, created_at, user_role)"               \
+      " VALUES (?1, ?2, ?9, ?3, ?4, ?5, ?6, ?7, ?8)")                         \
     /* the latest ?3 rows, newest first, along the chain; a row holds one  */ \
     /* or two messages, so they hold at least the latest ?3 messages       */ \
     X(ST_MESSAGES_LIST,                                                       \
@@ -835,6 +840,9 @@ typedef struct sq {
     sqlite3_stmt *insert_many; /* listing_upsert_many's INSERT, prepared on first use */
     bool bulk;                 /* in import_bulk_begin mode */
     int secure_delete;         /* PRAGMA secure_delete before bulk mode */
+    struct sq_chain_slot *chain;   /* sessions' latest transcript rows (sq_chain_*) */
+    unsigned chain_version;    /* the file's data version they hold for */
+    bool chain_known;          /* chain_version was read */
 } sq;
 
 /* ------------------------------------------------------------------------ */
@@ -1160,6 +1168,79 @@ static void writer_release(sq_writer *w)
     pthread_mutex_unlock(&sq_writers_mu);
 }
 
+/* The latest transcript row of the sessions this handle wrote last, so a
+ * turn's row names its predecessor (turns.prev) without reading the
+ * session's row (a quarter of the row's insert).  Direct-mapped by a hash of
+ * tenant and session id; ids longer than the slot are not kept.  What it
+ * holds is what the file holds while nobody else wrote: the file's data
+ * version (SQLITE_FCNTL_DATA_VERSION, which moves with every commit of any
+ * connection and every change seen from another) is noted at each commit
+ * of this handle and compared after each BEGIN, and the memo is emptied
+ * when they differ and at every rollback, so it never outlives what it
+ * describes.  Allocated at the handle's first transcript row. */
+#define SQ_CHAIN_SLOTS 1024
+#define SQ_CHAIN_KEY 48
+typedef struct sq_chain_slot {
+    int64_t tenant;            /* 0: empty */
+    int64_t last_turn;
+    char session[SQ_CHAIN_KEY];
+} sq_chain_slot;
+
+/* The file's data version into *v; false when it cannot be read. */
+static bool sq_data_version(sq *q, unsigned *v)
+{
+    return sqlite3_file_control(q->db, "main", SQLITE_FCNTL_DATA_VERSION, v) == SQLITE_OK;
+}
+
+static void sq_chain_clear(sq *q)
+{
+    if (q->chain)
+        memset(q->chain, 0, SQ_CHAIN_SLOTS * sizeof *q->chain);
+}
+
+/* The slot of (t, session) and the id's length (*len); NULL when the id is
+ * too long to keep. */
+static sq_chain_slot *sq_chain_slot_of(sq *q, tenant_id t, const char *session, size_t *len)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)t;
+    size_t n = 0;
+    for (; session[n]; n++) {
+        if (n >= SQ_CHAIN_KEY - 1)
+            return NULL;
+        h = (h ^ (unsigned char)session[n]) * 1099511628211ULL;
+    }
+    *len = n;
+    return &q->chain[(h ^ (h >> 29)) & (SQ_CHAIN_SLOTS - 1)];
+}
+
+/* The session's latest row as far as the memo knows it: 0 when it does
+ * not. */
+static int64_t sq_chain_get(sq *q, tenant_id t, const char *session)
+{
+    if (q->chain == NULL)
+        return 0;
+    size_t n = 0;
+    sq_chain_slot *c = sq_chain_slot_of(q, t, session, &n);
+    return c && c->tenant == t && memcmp(c->session, session, n + 1) == 0 ? c->last_turn : 0;
+}
+
+/* Notes row as the session's latest (written in the open transaction). */
+static void sq_chain_put(sq *q, tenant_id t, const char *session, int64_t row)
+{
+    if (q->chain == NULL) {
+        q->chain = calloc(SQ_CHAIN_SLOTS, sizeof *q->chain);
+        if (q->chain == NULL)
+            return;
+    }
+    size_t n = 0;
+    sq_chain_slot *c = sq_chain_slot_of(q, t, session, &n);
+    if (c == NULL)
+        return;
+    c->tenant = t;
+    c->last_turn = row;
+    memcpy(c->session, session, n + 1);
+}
+
 /* Takes the writer mutex and opens a write transaction of the given kind. */
 static int sq_write_open(sq *q, enum sq_tx kind, pt_error *err)
 {
@@ -1177,6 +1258,11 @@ static int sq_write_open(sq *q, enum sq_tx kind, pt_error *err)
         pthread_mutex_unlock(&q->writer->mu);
         return rc;
     }
+    /* another connection committed since this handle last did (or that
+     * cannot be told) */
+    unsigned v = 0;
+    if (q->chain && (!q->chain_known || !sq_data_version(q, &v) || v != q->chain_version))
+        sq_chain_clear(q);
     q->tx = kind;
     return 0;
 }
@@ -1195,6 +1281,7 @@ static void sq_write_rollback(sq *q)
     }
     if (!sqlite3_get_autocommit(q->db))
         log_error("store: rollback failed: %s", sqlite3_errmsg(q->db));
+    sq_chain_clear(q);
     q->tx = SQ_IDLE;
     pthread_mutex_unlock(&q->writer->mu);
 }
@@ -1218,6 +1305,8 @@ static int sq_write_commit(sq *q, pt_error *err)
         sq_write_rollback(q);
         return rc;
     }
+    if (q->chain)
+        q->chain_known = sq_data_version(q, &q->chain_version);
     q->tx = SQ_IDLE;
     pthread_mutex_unlock(&q->writer->mu);
     return 0;
@@ -1446,6 +1535,7 @@ static void sq_free(sq *q)
         sqlite3_finalize(q->ext[i]);
     sqlite3_finalize(q->text_count);
     sqlite3_finalize(q->insert_many);
+    free(q->chain);
     sqlite3_close_v2(q->db);
     writer_release(q->writer);
     free(q);
@@ -2979,18 +3069,24 @@ static int sq_turn_row(sq *q, tenant_id t, const char *session_id, const char *u
                        const char *user_meta, const char *role, const char *assistant_text,
                        const char *assistant_meta, int64_t *row, pt_error *err)
 {
-    sqlite3_stmt *st = q->st[ST_TURN_INSERT];
     *row = 0;
     if (session_id == NULL || session_id[0] == '\0')
         return pt_fail(err, PT_ERR_INVALID, "message: session and role are required");
+    int64_t prev = q->tx != SQ_IDLE ? sq_chain_get(q, t, session_id) : 0;
+    sqlite3_stmt *st = q->st[prev ? ST_TURN_APPEND : ST_TURN_INSERT];
     int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
             bind_text(st, 3, user_text) | bind_text(st, 4, user_text ? user_meta : NULL) |
             bind_text(st, 5, assistant_text) |
             bind_text(st, 6, assistant_text ? assistant_meta : NULL) |
             sqlite3_bind_int64(st, 7, now_utc()) | bind_text(st, 8, user_text ? role : NULL);
+    if (prev)
+        b |= sqlite3_bind_int64(st, 9, prev);
     int rc = sq_put(q, st, b, t, "message of session", session_id, err);
-    if (rc == 0)
+    if (rc == 0) {
         *row = sqlite3_last_insert_rowid(q->db);
+        if (q->tx != SQ_IDLE)
+            sq_chain_put(q, t, session_id, *row);
+    }
     return rc;
 }
 
@@ -3179,6 +3275,7 @@ static int turns_in_caller_txn(sq *q, store *s, store_turn *const *turns, int n,
         if (t->rc) {
             if (sqlite3_get_autocommit(q->db))
                 return pt_fail(err, -t->rc, "%s", t->err.msg);
+            sq_chain_clear(q);   /* it may name the rows undone */
             rc = sq_run(q, q->st[ST_ROLLBACK_TO], err, "turn rollback");
             if (rc)
                 return rc;

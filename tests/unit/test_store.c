@@ -1476,6 +1476,47 @@ TEST(test_transcript_rows)
         }
         CHECK(ordered, "all 200 in order (%d)", n);
     }
+    /* a handle remembers its sessions' latest rows (sq_chain): another
+     * handle's, another connection's, and a rolled-back batch's writes in
+     * between must not break the chain */
+    {
+        store *s2 = open_or_die(url);
+        const char *who[] = {"s", "s2", "raw", "s", "bad", "s", "s2", "s"};
+        for (int k = 0; k < 8; k++) {
+            char u[32];
+            snprintf(u, sizeof u, "c%d", k);
+            store_turn x = {.tenant = t, .session_id = "tr-chain", .session_json = "{}",
+                            .user_text = u, .assistant_text = "ok"};
+            store_turn bad = {.tenant = t + 99, .session_id = "tr-chain-bad",
+                              .session_json = "{}", .user_text = "never"};
+            store_turn *px[] = {&x, &bad, &x};
+            if (strcmp(who[k], "raw") == 0) {
+                char sql[512];
+                snprintf(sql, sizeof sql,
+                         "INSERT INTO turns (tenant_id, session_id, prev, user_text,"
+                         " assistant_text, created_at) VALUES (%lld, 'tr-chain', (SELECT"
+                         " last_turn FROM sessions WHERE session_id = 'tr-chain'), '%s', 'ok', 1);"
+                         "UPDATE sessions SET last_turn = last_insert_rowid()"
+                         " WHERE session_id = 'tr-chain'", (long long)t, u);
+                CHECK_INT(raw_exec(url, sql), SQLITE_OK);
+            } else if (strcmp(who[k], "bad") == 0) {
+                /* x, a failing turn, x again: the batch is rolled back and
+                 * written again without the bad one */
+                CHECK(s->ops->turns_write(s, px, 3, &err) == 0, "%s", err.msg);
+                CHECK(x.rc == 0 && bad.rc == -PT_ERR_NOT_FOUND, "bad turn set aside: %d",
+                      bad.rc);
+            } else {
+                store *h = strcmp(who[k], "s") == 0 ? s : s2;
+                CHECK(h->ops->turns_write(h, px, 1, &err) == 0, "%s", err.msg);
+            }
+        }
+        store_close(s2);
+        CHECK_STR(transcript(s, t, "tr-chain", 100, &a, got, sizeof got),
+                  "user:c0:-|assistant:ok:-|user:c1:-|assistant:ok:-|user:c2:-|assistant:ok:-"
+                  "|user:c3:-|assistant:ok:-|user:c4:-|assistant:ok:-|user:c4:-|assistant:ok:-"
+                  "|user:c5:-|assistant:ok:-|user:c6:-|assistant:ok:-|user:c7:-|assistant:ok:-");
+        CHECK_STR(transcript_view(url, "tr-chain", view, sizeof view), got);
+    }
     pt_error_clear(&err);
     CHECK_INT(s->ops->message_append(s, t, "", "user", "x", NULL, &err), -PT_ERR_INVALID);
     pt_error_clear(&err);
