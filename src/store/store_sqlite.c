@@ -714,19 +714,22 @@ static const char *const migrations[] = {migration_1, migration_2, migration_3, 
       " user_id = coalesce(excluded.user_id, sessions.user_id),"              \
       " state_json = excluded.state_json, updated_at = excluded.updated_at,"  \
       " last_turn = coalesce(excluded.last_turn, sessions.last_turn)")        \
+    /* the same, by the rowid the handle remembers (sq_memo); the key is  */ \
+    /* checked too, so a stale rowid changes nothing                        */ \
+    X(ST_SESSION_UPDATE_ROW,                                                  \
+      "UPDATE sessions SET user_id = coalesce(?3, user_id), state_json = ?4," \
+      " updated_at = ?5, last_turn = coalesce(?6, last_turn)"                 \
+      " WHERE rowid = ?7 AND tenant_id = ?1 AND session_id = ?2")             \
+    X(ST_SESSION_LOOKUP,                                                      \
+      "SELECT rowid, last_turn FROM sessions"                                 \
+      " WHERE tenant_id = ?1 AND session_id = ?2")                            \
     /* a transcript row written without the session's state */             \
     X(ST_SESSION_LAST_TURN,                                                   \
       "INSERT INTO sessions (tenant_id, session_id, updated_at, last_turn)"   \
       " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant_id, session_id)"          \
       " DO UPDATE SET last_turn = excluded.last_turn")                        \
-    /* chained to the session's latest row (migration 10), read from the  */ \
-    /* session; ST_TURN_APPEND when the handle knows it (sq_chain)         */ \
+    /* chained to the session's latest row (migration 10) */               \
     X(ST_TURN_INSERT,                                                         \
-      "INSERT INTO turns (tenant_id, session_id, prev, user_text, user_meta," \
-      " assistant_text, assistant_meta, created_at, user_role)"               \
-      " VALUES (?1, ?2, (SELECT last_turn FROM sessions"                      \
-      " WHERE tenant_id = ?1 AND session_id = ?2), ?3, ?4, ?5, ?6, ?7, ?8)")  \
-    X(ST_TURN_APPEND,                                                         \
       "INSERT INTO turns (tenant_id, session_id, prev, user_text, user_meta," \
       " assistant_text, assistant_meta, created_at, user_role)"               \
       " VALUES (?1, ?2, ?9, ?3, ?4, ?5, ?6, ?7, ?8)")                         \
@@ -759,7 +762,16 @@ static const char *const migrations[] = {migration_1, migration_2, migration_3, 
       " slots_json, updated_at, lead_updated_at, json)"                       \
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)"      \
       " ON CONFLICT (tenant_id, user_id) DO UPDATE SET json = excluded.json,"  \
-      LEAD_SET)
+      LEAD_SET)                                                               \
+    X(ST_PROFILE_LEAD_UPDATE_ROW,                                             \
+      "UPDATE profiles SET json = ?12, session_id = coalesce(?3, session_id),"\
+      " phone = coalesce(?4, phone), language = coalesce(?5, language),"      \
+      " state = coalesce(?6, state), temperature = coalesce(?7, temperature),"\
+      " engagement_score = ?8, intent_to_buy_score = ?9,"                     \
+      " slots_json = coalesce(?10, slots_json), updated_at = ?11,"            \
+      " lead_updated_at = ?11 WHERE rowid = ?13 AND tenant_id = ?1 AND user_id = ?2") \
+    X(ST_PROFILE_LOOKUP,                                                      \
+      "SELECT rowid FROM profiles WHERE tenant_id = ?1 AND user_id = ?2")
 
 enum sq_stmt_id {
 #define SQ_X_ENUM(id, sql) id,
@@ -840,9 +852,9 @@ typedef struct sq {
     sqlite3_stmt *insert_many; /* listing_upsert_many's INSERT, prepared on first use */
     bool bulk;                 /* in import_bulk_begin mode */
     int secure_delete;         /* PRAGMA secure_delete before bulk mode */
-    struct sq_chain_slot *chain;   /* sessions' latest transcript rows (sq_chain_*) */
-    unsigned chain_version;    /* the file's data version they hold for */
-    bool chain_known;          /* chain_version was read */
+    struct sq_memo_slot *memo; /* rows this handle wrote last (sq_memo_*) */
+    unsigned memo_version;     /* the file's data version they hold for */
+    bool memo_known;           /* memo_version was read */
 } sq;
 
 /* ------------------------------------------------------------------------ */
@@ -1168,23 +1180,30 @@ static void writer_release(sq_writer *w)
     pthread_mutex_unlock(&sq_writers_mu);
 }
 
-/* The latest transcript row of the sessions this handle wrote last, so a
- * turn's row names its predecessor (turns.prev) without reading the
- * session's row (a quarter of the row's insert).  Direct-mapped by a hash of
- * tenant and session id; ids longer than the slot are not kept.  What it
- * holds is what the file holds while nobody else wrote: the file's data
- * version (SQLITE_FCNTL_DATA_VERSION, which moves with every commit of any
- * connection and every change seen from another) is noted at each commit
- * of this handle and compared after each BEGIN, and the memo is emptied
- * when they differ and at every rollback, so it never outlives what it
- * describes.  Allocated at the handle's first transcript row. */
-#define SQ_CHAIN_SLOTS 1024
-#define SQ_CHAIN_KEY 48
-typedef struct sq_chain_slot {
+/* What a handle remembers of the session and profile rows it wrote last:
+ * their rowids, so the next turn updates them by rowid instead of looking
+ * their keys up in the unique indexes, and a session's latest transcript
+ * row, so the turn's row names its predecessor (turns.prev) without reading
+ * the session's row first.  Direct-mapped by a hash of kind, tenant and key;
+ * keys longer than a slot's are not kept.  What it holds is what the file
+ * holds while nobody else writes: the file's data version
+ * (SQLITE_FCNTL_DATA_VERSION, which moves with every commit of any
+ * connection) is noted at each commit of this handle and compared after
+ * each BEGIN, and the memo is emptied when they differ (or cannot be read)
+ * and at every rollback, so it never outlives what it describes.  (The
+ * updates by rowid also check the key, so even a stale slot could only
+ * send the write back to the upsert.)  Allocated at the handle's first turn
+ * write. */
+#define SQ_MEMO_SLOTS 2048
+#define SQ_MEMO_KEY 48
+enum { SQ_MEMO_SESSION = 1, SQ_MEMO_PROFILE = 2 };
+typedef struct sq_memo_slot {
     int64_t tenant;            /* 0: empty */
-    int64_t last_turn;
-    char session[SQ_CHAIN_KEY];
-} sq_chain_slot;
+    int64_t rowid;             /* of the sessions or profiles row */
+    int64_t last_turn;         /* a session's latest turns row; 0: none */
+    int kind;
+    char key[SQ_MEMO_KEY];
+} sq_memo_slot;
 
 /* The file's data version into *v; false when it cannot be read. */
 static bool sq_data_version(sq *q, unsigned *v)
@@ -1192,53 +1211,57 @@ static bool sq_data_version(sq *q, unsigned *v)
     return sqlite3_file_control(q->db, "main", SQLITE_FCNTL_DATA_VERSION, v) == SQLITE_OK;
 }
 
-static void sq_chain_clear(sq *q)
+static void sq_memo_clear(sq *q)
 {
-    if (q->chain)
-        memset(q->chain, 0, SQ_CHAIN_SLOTS * sizeof *q->chain);
+    if (q->memo)
+        memset(q->memo, 0, SQ_MEMO_SLOTS * sizeof *q->memo);
 }
 
-/* The slot of (t, session) and the id's length (*len); NULL when the id is
- * too long to keep. */
-static sq_chain_slot *sq_chain_slot_of(sq *q, tenant_id t, const char *session, size_t *len)
+/* The slot of (kind, t, key), allocating the memo on first use, and the
+ * key's length (*len); NULL when the key is too long to keep or there is
+ * no memory. */
+static sq_memo_slot *sq_memo_slot_of(sq *q, int kind, tenant_id t, const char *key, size_t *len)
 {
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)t;
+    if (q->memo == NULL && (q->memo = calloc(SQ_MEMO_SLOTS, sizeof *q->memo)) == NULL)
+        return NULL;
+    uint64_t h = (1469598103934665603ULL ^ (uint64_t)t) * 1099511628211ULL ^ (uint64_t)kind;
     size_t n = 0;
-    for (; session[n]; n++) {
-        if (n >= SQ_CHAIN_KEY - 1)
+    for (; key[n]; n++) {
+        if (n >= SQ_MEMO_KEY - 1)
             return NULL;
-        h = (h ^ (unsigned char)session[n]) * 1099511628211ULL;
+        h = (h ^ (unsigned char)key[n]) * 1099511628211ULL;
     }
     *len = n;
-    return &q->chain[(h ^ (h >> 29)) & (SQ_CHAIN_SLOTS - 1)];
+    return &q->memo[(h ^ (h >> 29)) & (SQ_MEMO_SLOTS - 1)];
 }
 
-/* The session's latest row as far as the memo knows it: 0 when it does
- * not. */
-static int64_t sq_chain_get(sq *q, tenant_id t, const char *session)
+/* The remembered slot of (kind, t, key), or NULL. */
+static const sq_memo_slot *sq_memo_get(sq *q, int kind, tenant_id t, const char *key)
 {
-    if (q->chain == NULL)
-        return 0;
     size_t n = 0;
-    sq_chain_slot *c = sq_chain_slot_of(q, t, session, &n);
-    return c && c->tenant == t && memcmp(c->session, session, n + 1) == 0 ? c->last_turn : 0;
+    const sq_memo_slot *c = sq_memo_slot_of(q, kind, t, key, &n);
+    return c && c->tenant == t && c->kind == kind && memcmp(c->key, key, n + 1) == 0 ? c : NULL;
 }
 
-/* Notes row as the session's latest (written in the open transaction). */
-static void sq_chain_put(sq *q, tenant_id t, const char *session, int64_t row)
+/* Remembers a row written in the open transaction (rowid 0: forgets the
+ * key). */
+static void sq_memo_put(sq *q, int kind, tenant_id t, const char *key, int64_t rowid,
+                        int64_t last_turn)
 {
-    if (q->chain == NULL) {
-        q->chain = calloc(SQ_CHAIN_SLOTS, sizeof *q->chain);
-        if (q->chain == NULL)
-            return;
-    }
     size_t n = 0;
-    sq_chain_slot *c = sq_chain_slot_of(q, t, session, &n);
+    sq_memo_slot *c = sq_memo_slot_of(q, kind, t, key, &n);
     if (c == NULL)
         return;
+    if (rowid <= 0) {          /* not known: whatever the slot held goes */
+        if (c->tenant == t && c->kind == kind && memcmp(c->key, key, n + 1) == 0)
+            c->tenant = 0;
+        return;
+    }
     c->tenant = t;
-    c->last_turn = row;
-    memcpy(c->session, session, n + 1);
+    c->rowid = rowid;
+    c->last_turn = last_turn;
+    c->kind = kind;
+    memcpy(c->key, key, n + 1);
 }
 
 /* Takes the writer mutex and opens a write transaction of the given kind. */
@@ -1261,8 +1284,8 @@ static int sq_write_open(sq *q, enum sq_tx kind, pt_error *err)
     /* another connection committed since this handle last did (or that
      * cannot be told) */
     unsigned v = 0;
-    if (q->chain && (!q->chain_known || !sq_data_version(q, &v) || v != q->chain_version))
-        sq_chain_clear(q);
+    if (q->memo && (!q->memo_known || !sq_data_version(q, &v) || v != q->memo_version))
+        sq_memo_clear(q);
     q->tx = kind;
     return 0;
 }
@@ -1281,7 +1304,7 @@ static void sq_write_rollback(sq *q)
     }
     if (!sqlite3_get_autocommit(q->db))
         log_error("store: rollback failed: %s", sqlite3_errmsg(q->db));
-    sq_chain_clear(q);
+    sq_memo_clear(q);
     q->tx = SQ_IDLE;
     pthread_mutex_unlock(&q->writer->mu);
 }
@@ -1305,8 +1328,8 @@ static int sq_write_commit(sq *q, pt_error *err)
         sq_write_rollback(q);
         return rc;
     }
-    if (q->chain)
-        q->chain_known = sq_data_version(q, &q->chain_version);
+    if (q->memo)
+        q->memo_known = sq_data_version(q, &q->memo_version);
     q->tx = SQ_IDLE;
     pthread_mutex_unlock(&q->writer->mu);
     return 0;
@@ -1535,7 +1558,7 @@ static void sq_free(sq *q)
         sqlite3_finalize(q->ext[i]);
     sqlite3_finalize(q->text_count);
     sqlite3_finalize(q->insert_many);
-    free(q->chain);
+    free(q->memo);
     sqlite3_close_v2(q->db);
     writer_release(q->writer);
     free(q);
@@ -3039,66 +3062,131 @@ static int sq_put(sq *q, sqlite3_stmt *st, int bind_rc, tenant_id t, const char 
     return sq_scope_end(q, own, rc, err);
 }
 
-/* The session's state and, when last_turn is not 0, its latest transcript
- * row. */
-static int sq_session_write(sq *q, tenant_id t, const char *session_id, const char *user_id,
-                            const char *json, int64_t last_turn, pt_error *err)
+/* A session's row as this transaction sees it: *rowid (0 when there is
+ * none) and its latest transcript row *last_turn (0: none), from the memo
+ * or read. */
+static int sq_session_row(sq *q, tenant_id t, const char *session_id, int64_t *rowid,
+                          int64_t *last_turn, pt_error *err)
 {
-    sqlite3_stmt *st = q->st[ST_SESSION_PUT];
-    if (session_id == NULL || session_id[0] == '\0')
-        return pt_fail(err, PT_ERR_INVALID, "session: id is empty");
-    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
-            bind_text(st, 3, user_id) | bind_text(st, 4, json) |
-            sqlite3_bind_int64(st, 5, now_utc()) |
-            (last_turn > 0 ? sqlite3_bind_int64(st, 6, last_turn) : sqlite3_bind_null(st, 6));
-    return sq_put(q, st, b, t, "session", session_id, err);
+    const sq_memo_slot *c = sq_memo_get(q, SQ_MEMO_SESSION, t, session_id);
+    *rowid = *last_turn = 0;
+    if (c) {
+        *rowid = c->rowid;
+        *last_turn = c->last_turn;
+        return 0;
+    }
+    sqlite3_stmt *st = q->st[ST_SESSION_LOOKUP];
+    int rc = 0, b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id);
+    int r = b == SQLITE_OK ? sqlite3_step(st) : b;
+    if (r == SQLITE_ROW) {
+        *rowid = sqlite3_column_int64(st, 0);
+        *last_turn = col_int_or(st, 1, 0);
+    } else if (r != SQLITE_DONE) {
+        rc = sq_fail(q, err, r, "session \"%.64s\"", session_id);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Writes the session's row in the open transaction: its state (json, NULL
+ * for a row that has only a transcript so far; user_id NULL keeps the
+ * stored one) when put, and last_turn when not 0.  rowid: the row as
+ * sq_session_row found it (0: none). */
+static int sq_session_write(sq *q, tenant_id t, const char *session_id, const char *user_id,
+                            const char *json, bool put, int64_t rowid, int64_t last_turn,
+                            pt_error *err)
+{
+    int rc = 0;
+    if (rowid > 0 && put) {
+        sqlite3_stmt *st = q->st[ST_SESSION_UPDATE_ROW];
+        int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
+                bind_text(st, 3, user_id) | bind_text(st, 4, json) |
+                sqlite3_bind_int64(st, 5, now_utc()) |
+                (last_turn > 0 ? sqlite3_bind_int64(st, 6, last_turn) : sqlite3_bind_null(st, 6)) |
+                sqlite3_bind_int64(st, 7, rowid);
+        rc = sq_put(q, st, b, t, "session", session_id, err);
+        if (rc || sqlite3_changes(q->db) == 1)
+            goto done;
+    }
+    sqlite3_stmt *st = q->st[put ? ST_SESSION_PUT : ST_SESSION_LAST_TURN];
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id);
+    if (put)
+        b |= bind_text(st, 3, user_id) | bind_text(st, 4, json) |
+             sqlite3_bind_int64(st, 5, now_utc()) |
+             (last_turn > 0 ? sqlite3_bind_int64(st, 6, last_turn) : sqlite3_bind_null(st, 6));
+    else
+        b |= sqlite3_bind_int64(st, 3, now_utc()) | sqlite3_bind_int64(st, 4, last_turn);
+    int64_t before = sqlite3_last_insert_rowid(q->db);
+    rc = sq_put(q, st, b, t, "session", session_id, err);
+    /* a row made now has a new rowid (or one that cannot be told from the
+     * turn's, then it is looked up next time) */
+    if (rc == 0 && sqlite3_last_insert_rowid(q->db) != before)
+        rowid = sqlite3_last_insert_rowid(q->db);
+done:
+    if (rc == 0)
+        sq_memo_put(q, SQ_MEMO_SESSION, t, session_id, rowid, last_turn);
+    return rc;
 }
 
 static int sq_session_put(store *s, tenant_id t, const char *session_id, const char *user_id,
                           const char *json, pt_error *err)
 {
-    return sq_session_write(s->impl, t, session_id, user_id, json, 0, err);
+    sq *q = s->impl;
+    bool own = false;
+    int64_t rowid = 0, last = 0;
+    if (session_id == NULL || session_id[0] == '\0')
+        return pt_fail(err, PT_ERR_INVALID, "session: id is empty");
+    int rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        return rc;
+    rc = sq_session_row(q, t, session_id, &rowid, &last, err);
+    if (rc == 0)
+        rc = sq_session_write(q, t, session_id, user_id, json, true, rowid, last, err);
+    return sq_scope_end(q, own, rc, err);
 }
 
-/* Writes one transcript row, chained to the session's latest, and sets
- * *row to its id: the buyer's side (user_text, user_meta; role NULL for
- * "user"), the answer's side, or both (NULL text: no such side).  The
+/* Writes one transcript row after the session's latest (prev, 0: none) and
+ * sets *row to its id: the buyer's side (user_text, user_meta; role NULL
+ * for "user"), the answer's side, or both (NULL text: no such side).  The
  * caller then makes it the session's latest (sessions.last_turn), in the
  * same transaction. */
-static int sq_turn_row(sq *q, tenant_id t, const char *session_id, const char *user_text,
-                       const char *user_meta, const char *role, const char *assistant_text,
-                       const char *assistant_meta, int64_t *row, pt_error *err)
+static int sq_turn_row(sq *q, tenant_id t, const char *session_id, int64_t prev,
+                       const char *user_text, const char *user_meta, const char *role,
+                       const char *assistant_text, const char *assistant_meta, int64_t *row,
+                       pt_error *err)
 {
+    sqlite3_stmt *st = q->st[ST_TURN_INSERT];
     *row = 0;
-    if (session_id == NULL || session_id[0] == '\0')
-        return pt_fail(err, PT_ERR_INVALID, "message: session and role are required");
-    int64_t prev = q->tx != SQ_IDLE ? sq_chain_get(q, t, session_id) : 0;
-    sqlite3_stmt *st = q->st[prev ? ST_TURN_APPEND : ST_TURN_INSERT];
     int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
             bind_text(st, 3, user_text) | bind_text(st, 4, user_text ? user_meta : NULL) |
             bind_text(st, 5, assistant_text) |
             bind_text(st, 6, assistant_text ? assistant_meta : NULL) |
-            sqlite3_bind_int64(st, 7, now_utc()) | bind_text(st, 8, user_text ? role : NULL);
-    if (prev)
-        b |= sqlite3_bind_int64(st, 9, prev);
+            sqlite3_bind_int64(st, 7, now_utc()) | bind_text(st, 8, user_text ? role : NULL) |
+            (prev > 0 ? sqlite3_bind_int64(st, 9, prev) : sqlite3_bind_null(st, 9));
     int rc = sq_put(q, st, b, t, "message of session", session_id, err);
-    if (rc == 0) {
+    if (rc == 0)
         *row = sqlite3_last_insert_rowid(q->db);
-        if (q->tx != SQ_IDLE)
-            sq_chain_put(q, t, session_id, *row);
-    }
     return rc;
 }
 
-/* Makes row the session's latest transcript row when its state is not
- * written with it (a sessions row without state reads as a new session). */
-static int sq_session_last_turn(sq *q, tenant_id t, const char *session_id, int64_t row,
-                                pt_error *err)
+/* The session's transcript row and, when put, its state, in the open
+ * transaction: the row first, so the session's write names it. */
+static int sq_session_turn(sq *q, tenant_id t, const char *session_id, const char *user_id,
+                           const char *json, bool put, const char *user_text,
+                           const char *user_meta, const char *role, const char *assistant_text,
+                           const char *assistant_meta, pt_error *err)
 {
-    sqlite3_stmt *st = q->st[ST_SESSION_LAST_TURN];
-    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
-            sqlite3_bind_int64(st, 3, now_utc()) | sqlite3_bind_int64(st, 4, row);
-    return sq_put(q, st, b, t, "session", session_id, err);
+    int64_t rowid = 0, last = 0;
+    if (session_id == NULL || session_id[0] == '\0')
+        return pt_fail(err, PT_ERR_INVALID, put ? "session: id is empty"
+                                                : "message: session and role are required");
+    int rc = sq_session_row(q, t, session_id, &rowid, &last, err);
+    if (rc == 0 && (user_text || assistant_text))
+        rc = sq_turn_row(q, t, session_id, last, user_text, user_meta, role, assistant_text,
+                         assistant_meta, &last, err);
+    if (rc == 0)
+        rc = sq_session_write(q, t, session_id, user_id, json, put, rowid, last, err);
+    return rc;
 }
 
 static int sq_message_append(store *s, tenant_id t, const char *session_id, const char *role,
@@ -3106,7 +3194,6 @@ static int sq_message_append(store *s, tenant_id t, const char *session_id, cons
 {
     sq *q = s->impl;
     bool own = false;
-    int64_t row = 0;
     if (session_id == NULL || session_id[0] == '\0' || role == NULL)
         return pt_fail(err, PT_ERR_INVALID, "message: session and role are required");
     if (text == NULL)
@@ -3115,12 +3202,11 @@ static int sq_message_append(store *s, tenant_id t, const char *session_id, cons
     if (rc)
         return rc;
     if (strcmp(role, "assistant") == 0)
-        rc = sq_turn_row(q, t, session_id, NULL, NULL, NULL, text, meta_json, &row, err);
+        rc = sq_session_turn(q, t, session_id, NULL, NULL, false, NULL, NULL, NULL, text,
+                             meta_json, err);
     else
-        rc = sq_turn_row(q, t, session_id, text, meta_json,
-                         strcmp(role, "user") == 0 ? NULL : role, NULL, NULL, &row, err);
-    if (rc == 0)
-        rc = sq_session_last_turn(q, t, session_id, row, err);
+        rc = sq_session_turn(q, t, session_id, NULL, NULL, false, text, meta_json,
+                             strcmp(role, "user") == 0 ? NULL : role, NULL, NULL, err);
     return sq_scope_end(q, own, rc, err);
 }
 
@@ -3224,34 +3310,65 @@ static int sq_lead_put(store *s, tenant_id t, const store_lead *l, pt_error *err
     return sq_put(q, st, lead_bind(st, t, l), t, "lead", l->user_id, err);
 }
 
-/* A turn's profile and lead (of the same user): one row. */
+/* A turn's profile and lead (of the same user): one row, updated by its
+ * rowid when the handle remembers it. */
 static int sq_profile_lead_put(store *s, tenant_id t, const char *json, const store_lead *l,
                                pt_error *err)
 {
     sq *q = s->impl;
-    sqlite3_stmt *st = q->st[ST_PROFILE_LEAD_PUT];
+    bool own = false;
+    int64_t rowid = 0;
     if (l->user_id == NULL || l->user_id[0] == '\0')
         return pt_fail(err, PT_ERR_INVALID, "profile: user id is empty");
-    int b = lead_bind(st, t, l) | bind_text(st, 12, json);
-    return sq_put(q, st, b, t, "profile", l->user_id, err);
+    int rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        return rc;
+    const sq_memo_slot *c = sq_memo_get(q, SQ_MEMO_PROFILE, t, l->user_id);
+    if (c == NULL) {
+        sqlite3_stmt *st = q->st[ST_PROFILE_LOOKUP];
+        int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, l->user_id);
+        int r = b == SQLITE_OK ? sqlite3_step(st) : b;
+        if (r == SQLITE_ROW)
+            rowid = sqlite3_column_int64(st, 0);
+        else if (r != SQLITE_DONE)
+            rc = sq_fail(q, err, r, "profile \"%.64s\"", l->user_id);
+        sqlite3_reset(st);
+    } else {
+        rowid = c->rowid;
+    }
+    if (rc == 0 && rowid > 0) {
+        sqlite3_stmt *st = q->st[ST_PROFILE_LEAD_UPDATE_ROW];
+        int b = lead_bind(st, t, l) | bind_text(st, 12, json) | sqlite3_bind_int64(st, 13, rowid);
+        rc = sq_put(q, st, b, t, "profile", l->user_id, err);
+        if (rc == 0 && sqlite3_changes(q->db) != 1)
+            rowid = 0;   /* not that row after all: the upsert below */
+        else
+            goto done;
+    }
+    if (rc == 0) {
+        sqlite3_stmt *st = q->st[ST_PROFILE_LEAD_PUT];
+        int b = lead_bind(st, t, l) | bind_text(st, 12, json);
+        int64_t before = sqlite3_last_insert_rowid(q->db);
+        rc = sq_put(q, st, b, t, "profile", l->user_id, err);
+        if (rc == 0 && sqlite3_last_insert_rowid(q->db) != before)
+            rowid = sqlite3_last_insert_rowid(q->db);
+    }
+done:
+    if (rc == 0)
+        sq_memo_put(q, SQ_MEMO_PROFILE, t, l->user_id, rowid, 0);
+    return sq_scope_end(q, own, rc, err);
 }
 
-/* The writes of one turn, in the open transaction: the transcript row
- * first, so that the session's write names it. */
+/* The writes of one turn, in the open transaction. */
 static int sq_turn_apply(store *s, const store_turn *t, pt_error *err)
 {
     sq *q = s->impl;
     int rc = 0;
-    int64_t row = 0;
-    if (t->user_text || t->assistant_text)
-        /* both sides of the transcript in one row */
-        rc = sq_turn_row(q, t->tenant, t->session_id, t->user_text, t->user_meta, NULL,
-                         t->assistant_text, t->assistant_meta, &row, err);
-    if (rc == 0 && t->session_json)
-        rc = sq_session_write(q, t->tenant, t->session_id, t->user_id, t->session_json, row,
-                              err);
-    else if (rc == 0 && row)
-        rc = sq_session_last_turn(q, t->tenant, t->session_id, row, err);
+    if (t->session_json || t->user_text || t->assistant_text)
+        /* both sides of the transcript in one row, and the session */
+        rc = sq_session_turn(q, t->tenant, t->session_id, t->user_id, t->session_json,
+                             t->session_json != NULL, t->user_text, t->user_meta, NULL,
+                             t->assistant_text, t->assistant_meta, err);
     if (rc == 0 && t->profile_json && t->lead && t->lead->user_id && t->user_id &&
         strcmp(t->lead->user_id, t->user_id) == 0)
         return sq_profile_lead_put(s, t->tenant, t->profile_json, t->lead, err);
@@ -3275,7 +3392,7 @@ static int turns_in_caller_txn(sq *q, store *s, store_turn *const *turns, int n,
         if (t->rc) {
             if (sqlite3_get_autocommit(q->db))
                 return pt_fail(err, -t->rc, "%s", t->err.msg);
-            sq_chain_clear(q);   /* it may name the rows undone */
+            sq_memo_clear(q);   /* it may name the rows undone */
             rc = sq_run(q, q->st[ST_ROLLBACK_TO], err, "turn rollback");
             if (rc)
                 return rc;

@@ -1568,6 +1568,82 @@ TEST(test_transcript_rows)
     store_close(s);
 }
 
+/* A handle updates the session and profile rows it wrote last by rowid
+ * (sq_memo): what an upsert kept (a phone given once, a temperature) stays
+ * kept, and another handle's writes, a VACUUM that renumbers rows and a
+ * rolled-back turn leave one row per key with the latest state. */
+TEST(test_turn_rows_by_rowid)
+{
+    char url[512];
+    pt_error err = {0};
+    db_url(url, sizeof url, "rowid.db");
+    store *s = open_or_die(url);
+    store *s2 = open_or_die(url);
+    tenant_id t = make_tenant(s, "rw", "k-rw");
+    struct {
+        store *h;
+        const char *json, *phone, *temp;
+    } step[] = {
+        {s, "{\"p\":1}", "+971501234567", "warm"},
+        {s, "{\"p\":2}", NULL, "warm"},
+        {s2, "{\"p\":3}", NULL, "hot"},
+        {s, "{\"p\":4}", NULL, NULL},
+        {NULL, "vacuum", NULL, NULL},
+        {s, "{\"p\":5}", NULL, "cold"},
+        {s, "{\"p\":6}", NULL, NULL},
+    };
+    for (size_t k = 0; k < sizeof step / sizeof step[0]; k++) {
+        if (step[k].h == NULL) {
+            /* other rows first, then deleted, so VACUUM has rowids to close up */
+            CHECK_INT(raw_exec(url, "DELETE FROM sessions WHERE session_id LIKE 'filler%';"
+                               "DELETE FROM profiles WHERE user_id LIKE 'filler%'; VACUUM"),
+                      SQLITE_OK);
+            continue;
+        }
+        char state[32];
+        snprintf(state, sizeof state, "{\"turn\":%zu}", k);
+        store_lead lead = {.user_id = "rw-user", .session_id = "rw-s", .phone = step[k].phone,
+                           .language = "en", .state = "SLOT_FILLING",
+                           .temperature = step[k].temp, .engagement_score = (double)k};
+        store_turn x = {.tenant = t, .session_id = "rw-s", .user_id = "rw-user",
+                        .session_json = state, .user_text = "q", .assistant_text = "a",
+                        .profile_json = step[k].json, .lead = &lead};
+        store_lead flead = {.user_id = "filler-u"};
+        store_turn filler = {.tenant = t, .session_id = "filler-s", .user_id = "filler-u",
+                             .session_json = "{}", .profile_json = "{}", .lead = &flead};
+        store_turn *px[] = {&filler, &x};
+        CHECK(step[k].h->ops->turns_write(step[k].h, px, 2, &err) == 0, "%s", err.msg);
+        /* a turn rolled back on the handle: nothing of it stays */
+        CHECK(s->ops->turn_begin(s, &err) == 0, "%s", err.msg);
+        store_turn gone = x;
+        gone.profile_json = "{\"gone\":1}";
+        gone.session_json = "{\"gone\":1}";
+        store_turn *pg[] = {&gone};
+        CHECK(s->ops->turns_write(s, pg, 1, &err) == 0, "%s", err.msg);
+        s->ops->turn_rollback(s);
+    }
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM profiles WHERE user_id = 'rw-user'"), 1);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM sessions WHERE session_id = 'rw-s'"), 1);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM profiles WHERE user_id = 'rw-user'"
+                      " AND json = '{\"p\":6}' AND phone = '+971501234567'"
+                      " AND temperature = 'cold' AND engagement_score = 6"), 1);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM leads WHERE user_id = 'rw-user'"
+                      " AND phone = '+971501234567'"), 1);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM sessions WHERE session_id = 'rw-s'"
+                      " AND state_json = '{\"turn\":6}' AND user_id = 'rw-user'"), 1);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM messages WHERE session_id = 'rw-s'"), 12);
+    arena a;
+    arena_init(&a, 0);
+    char *json = NULL;
+    CHECK(s->ops->profile_get(s, t, "rw-user", &a, &json, &err) == 0, "%s", err.msg);
+    CHECK_STR(json, "{\"p\":6}");
+    CHECK(s2->ops->session_get(s2, t, "rw-s", &a, &json, &err) == 0, "%s", err.msg);
+    CHECK_STR(json, "{\"turn\":6}");
+    arena_release(&a);
+    store_close(s2);
+    store_close(s);
+}
+
 /* ---- the pool ---- */
 
 #define POOL_THREADS 8
@@ -1944,6 +2020,7 @@ TEST_MAIN(
     RUN(test_booking_race);
     RUN(test_turns);
     RUN(test_transcript_rows);
+    RUN(test_turn_rows_by_rowid);
     RUN(test_pool);
     RUN(test_isolation);
     RUN(test_arena_cap);
