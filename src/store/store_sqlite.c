@@ -1208,7 +1208,7 @@ typedef struct sq_memo_slot {
 /* The file's data version into *v; false when it cannot be read. */
 static bool sq_data_version(sq *q, unsigned *v)
 {
-    return sqlite3_file_control(q->db, "main", SQLITE_FCNTL_DATA_VERSION, v) == SQLITE_OK;
+    return sqlite3_file_control(q->db, NULL, SQLITE_FCNTL_DATA_VERSION, v) == SQLITE_OK;
 }
 
 static void sq_memo_clear(sq *q)
@@ -1217,11 +1217,13 @@ static void sq_memo_clear(sq *q)
         memset(q->memo, 0, SQ_MEMO_SLOTS * sizeof *q->memo);
 }
 
-/* The slot of (kind, t, key), allocating the memo on first use, and the
- * key's length (*len); NULL when the key is too long to keep or there is
- * no memory. */
-static sq_memo_slot *sq_memo_slot_of(sq *q, int kind, tenant_id t, const char *key, size_t *len)
+/* The slot of (kind, t, key), allocating the memo on first use, with the
+ * key's length (*len) and whether the slot holds that key (*hit); NULL when
+ * the key is too long to keep or there is no memory. */
+static sq_memo_slot *sq_memo_find(sq *q, int kind, tenant_id t, const char *key, size_t *len,
+                                  bool *hit)
 {
+    *hit = false;
     if (q->memo == NULL && (q->memo = calloc(SQ_MEMO_SLOTS, sizeof *q->memo)) == NULL)
         return NULL;
     uint64_t h = (1469598103934665603ULL ^ (uint64_t)t) * 1099511628211ULL ^ (uint64_t)kind;
@@ -1232,28 +1234,20 @@ static sq_memo_slot *sq_memo_slot_of(sq *q, int kind, tenant_id t, const char *k
         h = (h ^ (unsigned char)key[n]) * 1099511628211ULL;
     }
     *len = n;
-    return &q->memo[(h ^ (h >> 29)) & (SQ_MEMO_SLOTS - 1)];
+    sq_memo_slot *c = &q->memo[(h ^ (h >> 29)) & (SQ_MEMO_SLOTS - 1)];
+    *hit = c->tenant == t && c->kind == kind && memcmp(c->key, key, n + 1) == 0;
+    return c;
 }
 
-/* The remembered slot of (kind, t, key), or NULL. */
-static const sq_memo_slot *sq_memo_get(sq *q, int kind, tenant_id t, const char *key)
+/* Remembers in slot c (of sq_memo_find, NULL: nothing) the row of key
+ * written in the open transaction; rowid 0: forgets the key. */
+static void sq_memo_set(sq_memo_slot *c, int kind, tenant_id t, const char *key, size_t len,
+                        int64_t rowid, int64_t last_turn)
 {
-    size_t n = 0;
-    const sq_memo_slot *c = sq_memo_slot_of(q, kind, t, key, &n);
-    return c && c->tenant == t && c->kind == kind && memcmp(c->key, key, n + 1) == 0 ? c : NULL;
-}
-
-/* Remembers a row written in the open transaction (rowid 0: forgets the
- * key). */
-static void sq_memo_put(sq *q, int kind, tenant_id t, const char *key, int64_t rowid,
-                        int64_t last_turn)
-{
-    size_t n = 0;
-    sq_memo_slot *c = sq_memo_slot_of(q, kind, t, key, &n);
     if (c == NULL)
         return;
-    if (rowid <= 0) {          /* not known: whatever the slot held goes */
-        if (c->tenant == t && c->kind == kind && memcmp(c->key, key, n + 1) == 0)
+    if (rowid <= 0) {
+        if (c->tenant == t && c->kind == kind && memcmp(c->key, key, len + 1) == 0)
             c->tenant = 0;
         return;
     }
@@ -1261,7 +1255,7 @@ static void sq_memo_put(sq *q, int kind, tenant_id t, const char *key, int64_t r
     c->rowid = rowid;
     c->last_turn = last_turn;
     c->kind = kind;
-    memcpy(c->key, key, n + 1);
+    memcpy(c->key, key, len + 1);
 }
 
 /* Takes the writer mutex and opens a write transaction of the given kind. */
@@ -3062,25 +3056,32 @@ static int sq_put(sq *q, sqlite3_stmt *st, int bind_rc, tenant_id t, const char 
     return sq_scope_end(q, own, rc, err);
 }
 
-/* A session's row as this transaction sees it: *rowid (0 when there is
- * none) and its latest transcript row *last_turn (0: none), from the memo
- * or read. */
-static int sq_session_row(sq *q, tenant_id t, const char *session_id, int64_t *rowid,
-                          int64_t *last_turn, pt_error *err)
+/* Where a session's row is, as this transaction sees it: its memo slot
+ * (c, len), *rowid (0 when there is none) and its latest transcript row
+ * *last_turn (0: none), from the memo or read. */
+typedef struct sq_session_at {
+    sq_memo_slot *c;
+    size_t len;
+    int64_t rowid, last_turn;
+} sq_session_at;
+
+static int sq_session_row(sq *q, tenant_id t, const char *session_id, sq_session_at *at,
+                          pt_error *err)
 {
-    const sq_memo_slot *c = sq_memo_get(q, SQ_MEMO_SESSION, t, session_id);
-    *rowid = *last_turn = 0;
-    if (c) {
-        *rowid = c->rowid;
-        *last_turn = c->last_turn;
+    bool hit = false;
+    *at = (sq_session_at){0};
+    at->c = sq_memo_find(q, SQ_MEMO_SESSION, t, session_id, &at->len, &hit);
+    if (hit) {
+        at->rowid = at->c->rowid;
+        at->last_turn = at->c->last_turn;
         return 0;
     }
     sqlite3_stmt *st = q->st[ST_SESSION_LOOKUP];
     int rc = 0, b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id);
     int r = b == SQLITE_OK ? sqlite3_step(st) : b;
     if (r == SQLITE_ROW) {
-        *rowid = sqlite3_column_int64(st, 0);
-        *last_turn = col_int_or(st, 1, 0);
+        at->rowid = sqlite3_column_int64(st, 0);
+        at->last_turn = col_int_or(st, 1, 0);
     } else if (r != SQLITE_DONE) {
         rc = sq_fail(q, err, r, "session \"%.64s\"", session_id);
     }
@@ -3090,13 +3091,13 @@ static int sq_session_row(sq *q, tenant_id t, const char *session_id, int64_t *r
 
 /* Writes the session's row in the open transaction: its state (json, NULL
  * for a row that has only a transcript so far; user_id NULL keeps the
- * stored one) when put, and last_turn when not 0.  rowid: the row as
- * sq_session_row found it (0: none). */
+ * stored one) when put, and at->last_turn when not 0.  at: where
+ * sq_session_row found the row. */
 static int sq_session_write(sq *q, tenant_id t, const char *session_id, const char *user_id,
-                            const char *json, bool put, int64_t rowid, int64_t last_turn,
-                            pt_error *err)
+                            const char *json, bool put, sq_session_at *at, pt_error *err)
 {
     int rc = 0;
+    int64_t rowid = at->rowid, last_turn = at->last_turn;
     if (rowid > 0 && put) {
         sqlite3_stmt *st = q->st[ST_SESSION_UPDATE_ROW];
         int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
@@ -3124,7 +3125,7 @@ static int sq_session_write(sq *q, tenant_id t, const char *session_id, const ch
         rowid = sqlite3_last_insert_rowid(q->db);
 done:
     if (rc == 0)
-        sq_memo_put(q, SQ_MEMO_SESSION, t, session_id, rowid, last_turn);
+        sq_memo_set(at->c, SQ_MEMO_SESSION, t, session_id, at->len, rowid, last_turn);
     return rc;
 }
 
@@ -3133,15 +3134,15 @@ static int sq_session_put(store *s, tenant_id t, const char *session_id, const c
 {
     sq *q = s->impl;
     bool own = false;
-    int64_t rowid = 0, last = 0;
+    sq_session_at at;
     if (session_id == NULL || session_id[0] == '\0')
         return pt_fail(err, PT_ERR_INVALID, "session: id is empty");
     int rc = sq_scope_begin(q, &own, err);
     if (rc)
         return rc;
-    rc = sq_session_row(q, t, session_id, &rowid, &last, err);
+    rc = sq_session_row(q, t, session_id, &at, err);
     if (rc == 0)
-        rc = sq_session_write(q, t, session_id, user_id, json, true, rowid, last, err);
+        rc = sq_session_write(q, t, session_id, user_id, json, true, &at, err);
     return sq_scope_end(q, own, rc, err);
 }
 
@@ -3176,16 +3177,16 @@ static int sq_session_turn(sq *q, tenant_id t, const char *session_id, const cha
                            const char *user_meta, const char *role, const char *assistant_text,
                            const char *assistant_meta, pt_error *err)
 {
-    int64_t rowid = 0, last = 0;
+    sq_session_at at;
     if (session_id == NULL || session_id[0] == '\0')
         return pt_fail(err, PT_ERR_INVALID, put ? "session: id is empty"
                                                 : "message: session and role are required");
-    int rc = sq_session_row(q, t, session_id, &rowid, &last, err);
+    int rc = sq_session_row(q, t, session_id, &at, err);
     if (rc == 0 && (user_text || assistant_text))
-        rc = sq_turn_row(q, t, session_id, last, user_text, user_meta, role, assistant_text,
-                         assistant_meta, &last, err);
+        rc = sq_turn_row(q, t, session_id, at.last_turn, user_text, user_meta, role,
+                         assistant_text, assistant_meta, &at.last_turn, err);
     if (rc == 0)
-        rc = sq_session_write(q, t, session_id, user_id, json, put, rowid, last, err);
+        rc = sq_session_write(q, t, session_id, user_id, json, put, &at, err);
     return rc;
 }
 
@@ -3311,51 +3312,45 @@ static int sq_lead_put(store *s, tenant_id t, const store_lead *l, pt_error *err
 }
 
 /* A turn's profile and lead (of the same user): one row, updated by its
- * rowid when the handle remembers it. */
+ * rowid when the handle remembers it, else upserted (and its rowid noted:
+ * the upsert's when it made the row, else looked up once). */
 static int sq_profile_lead_put(store *s, tenant_id t, const char *json, const store_lead *l,
                                pt_error *err)
 {
     sq *q = s->impl;
-    bool own = false;
-    int64_t rowid = 0;
+    bool own = false, hit = false;
+    size_t len = 0;
     if (l->user_id == NULL || l->user_id[0] == '\0')
         return pt_fail(err, PT_ERR_INVALID, "profile: user id is empty");
     int rc = sq_scope_begin(q, &own, err);
     if (rc)
         return rc;
-    const sq_memo_slot *c = sq_memo_get(q, SQ_MEMO_PROFILE, t, l->user_id);
-    if (c == NULL) {
-        sqlite3_stmt *st = q->st[ST_PROFILE_LOOKUP];
-        int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, l->user_id);
-        int r = b == SQLITE_OK ? sqlite3_step(st) : b;
-        if (r == SQLITE_ROW)
-            rowid = sqlite3_column_int64(st, 0);
-        else if (r != SQLITE_DONE)
-            rc = sq_fail(q, err, r, "profile \"%.64s\"", l->user_id);
-        sqlite3_reset(st);
-    } else {
-        rowid = c->rowid;
-    }
-    if (rc == 0 && rowid > 0) {
+    sq_memo_slot *c = sq_memo_find(q, SQ_MEMO_PROFILE, t, l->user_id, &len, &hit);
+    int64_t rowid = hit ? c->rowid : 0;
+    if (rowid > 0) {
         sqlite3_stmt *st = q->st[ST_PROFILE_LEAD_UPDATE_ROW];
         int b = lead_bind(st, t, l) | bind_text(st, 12, json) | sqlite3_bind_int64(st, 13, rowid);
         rc = sq_put(q, st, b, t, "profile", l->user_id, err);
-        if (rc == 0 && sqlite3_changes(q->db) != 1)
-            rowid = 0;   /* not that row after all: the upsert below */
-        else
+        if (rc || sqlite3_changes(q->db) == 1)
             goto done;
+        rowid = 0;   /* not that row after all: the upsert below */
     }
-    if (rc == 0) {
-        sqlite3_stmt *st = q->st[ST_PROFILE_LEAD_PUT];
-        int b = lead_bind(st, t, l) | bind_text(st, 12, json);
-        int64_t before = sqlite3_last_insert_rowid(q->db);
-        rc = sq_put(q, st, b, t, "profile", l->user_id, err);
-        if (rc == 0 && sqlite3_last_insert_rowid(q->db) != before)
-            rowid = sqlite3_last_insert_rowid(q->db);
+    sqlite3_stmt *st = q->st[ST_PROFILE_LEAD_PUT];
+    int b = lead_bind(st, t, l) | bind_text(st, 12, json);
+    int64_t before = sqlite3_last_insert_rowid(q->db);
+    rc = sq_put(q, st, b, t, "profile", l->user_id, err);
+    if (rc == 0 && sqlite3_last_insert_rowid(q->db) != before) {
+        rowid = sqlite3_last_insert_rowid(q->db);
+    } else if (rc == 0 && c) {
+        st = q->st[ST_PROFILE_LOOKUP];
+        b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, l->user_id);
+        if (b == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+            rowid = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);   /* a failure only leaves the row unremembered */
     }
 done:
     if (rc == 0)
-        sq_memo_put(q, SQ_MEMO_PROFILE, t, l->user_id, rowid, 0);
+        sq_memo_set(c, SQ_MEMO_PROFILE, t, l->user_id, len, rowid, 0);
     return sq_scope_end(q, own, rc, err);
 }
 
