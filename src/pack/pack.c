@@ -1143,7 +1143,7 @@ static const char *var_value(const char *const *vars, const char *name, size_t n
     /* pairs until a NULL name; a NULL value renders as empty (callers pass
      * expressions such as `l->project` that may be NULL) */
     for (size_t i = 0; vars[i] != NULL; i += 2)
-        if (strlen(vars[i]) == n && memcmp(vars[i], name, n) == 0)
+        if (vars[i][0] == name[0] && strncmp(vars[i], name, n) == 0 && vars[i][n] == '\0')
             return vars[i + 1] ? vars[i + 1] : "";
     return "";
 }
