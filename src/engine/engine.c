@@ -11,7 +11,13 @@
  * at a time and each sees the state the previous one left.  A message that
  * finds its session in another turn waits in the lock's queue, without a
  * thread when the channel is event-driven, and is handed the lock in the
- * order the session's messages came (lock.h).  All writes of a
+ * order the session's messages came (lock.h).  It then takes its buyer's
+ * lock the same way, because the profile it reads and rewrites spans the
+ * buyer's sessions (two conversations of one buyer at once, on the web and
+ * on Telegram, would otherwise each write back a profile without the
+ * other's turn).  Always session first, then buyer, and the buyers' locks
+ * are a backend of their own: a turn that holds a buyer's lock waits for
+ * nothing, so no two turns can wait for each other.  All writes of a
  * turn (session, both transcript lines, profile, lead) go to the group
  * committer (commit.h), which writes the turns of many conversations in one
  * transaction with one fsync, each under its own savepoint, and returns
@@ -108,7 +114,8 @@ struct engine {
     state_cache *cache;       /* decoded sessions and profiles of recent turns */
     listing_cache *listings;  /* decoded listings the dialog reads by id */
     embed_provider *embed;    /* borrowed; NULL: no semantic ranking */
-    lock_backend locks;
+    lock_backend locks;       /* a turn's session (tenant:session_id) */
+    lock_backend user_locks;  /* then its buyer (tenant:user_id): their profile */
     nlu_model *model;
     pthread_mutex_t reg_lock;
     pthread_mutex_t memo_lock;
@@ -410,6 +417,12 @@ int engine_open(const engine_config *cfg, engine **out, pt_error *err)
     rc = e->locks.ops->open(&e->locks, NULL, err);
     if (rc)
         goto done;
+    e->user_locks.ops = &lock_local_ops;
+    rc = e->user_locks.ops->open(&e->user_locks, NULL, err);
+    if (rc) {
+        e->user_locks.ops = NULL;
+        goto done;
+    }
     rc = store_pool_open(e->db_url, cfg->store_handles > 0 ? cfg->store_handles : 4, &e->pool, err);
     if (rc)
         goto done;
@@ -491,6 +504,8 @@ void engine_close(engine *e)
     listing_cache_close(e->listings);
     if (e->pool)
         store_pool_close(e->pool);
+    if (e->user_locks.ops)
+        e->user_locks.ops->close(&e->user_locks);
     if (e->locks.ops)
         e->locks.ops->close(&e->locks);
     pthread_mutex_destroy(&e->reg_lock);
@@ -716,21 +731,24 @@ static char *slots_text(const slots *sl, arena *a)
     return jw_finish_to_arena(&w, a);
 }
 
-/* A turn that waits, for its session's lock or for its commit: what the
- * callbacks and engine_chat_continue need, in the request arena.  The
- * session lock is held from its grant until the turn is durable (or
+/* A turn that waits, for its session's lock, its buyer's, or its commit:
+ * what the callbacks and engine_chat_continue need, in the request arena.
+ * Both locks are held from their grants until the turn is durable (or
  * failed); rt until the answer. */
-enum chat_wait_for { WAIT_LOCK, WAIT_COMMIT };
+enum chat_wait_for { WAIT_SESSION_LOCK, WAIT_USER_LOCK, WAIT_COMMIT };
 struct chat_async {
     engine *e;
     tenant_rt *rt;
     chat_request req;           /* a copy; its strings are the caller's */
     arena *a;
     double started;
-    char *lock_key;
+    char *lock_key;             /* tenant:session_id */
     uint64_t token;
+    char *user_key;             /* tenant:user_id */
+    uint64_t user_token;
     enum chat_wait_for waiting;
     lock_waiter waiter;
+    lock_waiter user_waiter;
     session s;                  /* s, p, r in this order: see chat_start */
     profile p;
     reply r;
@@ -780,15 +798,23 @@ static int turn_answer(const chat_async *ca, char **json, pt_error *err)
     return *json ? 0 : pt_fail(err, PT_ERR_NOMEM, "out of memory");
 }
 
+/* Gives back a turn's two locks: the buyer's, then the session's. */
+static void turn_unlock(engine *e, const chat_async *ca)
+{
+    e->user_locks.ops->release(&e->user_locks, ca->user_key, ca->user_token);
+    e->locks.ops->release(&e->locks, ca->lock_key, ca->token);
+}
+
 /* The committer's callback: the turn is durable (or failed).  The decoded
- * state is remembered (or forgotten) before the session lock is given back,
- * so the session's next turn starts from it; then the channel is told. */
+ * state is remembered (or forgotten) before the locks are given back, so
+ * the next turn of the session or the buyer starts from it; then the
+ * channel is told. */
 static void turn_durable(store_turn *t, void *ctx)
 {
     chat_async *ca = ctx;
     engine *e = ca->e;
     state_settle(ca, t->rc == 0);
-    e->locks.ops->release(&e->locks, ca->lock_key, ca->token);
+    turn_unlock(e, ca);
     ca->done(ca->ctx);   /* ca may be gone after this */
 }
 
@@ -796,12 +822,48 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
 
 /* The session's lock, handed over by the release of its previous turn (on
  * that turn's thread, usually the committer's): the channel is woken up and
- * calls engine_chat_continue, which runs the turn on its own thread. */
+ * calls engine_chat_continue, which takes the buyer's lock on its own
+ * thread. */
 static void lock_granted(lock_waiter *w, uint64_t token)
 {
     chat_async *ca = w->ctx;
     ca->token = token;
     ca->done(ca->ctx);
+}
+
+/* The buyer's lock, handed over the same way: the turn runs next. */
+static void user_lock_granted(lock_waiter *w, uint64_t token)
+{
+    chat_async *ca = w->ctx;
+    ca->user_token = token;
+    ca->done(ca->ctx);
+}
+
+/* With the session's lock held: takes the buyer's, or queues for it
+ * (*pending set), and runs the turn.  On a full queue the session's lock is
+ * given back and the turn ends with the error. */
+static int chat_take_user(chat_async *ca, chat_async **pending, char **json, pt_error *err)
+{
+    engine *e = ca->e;
+    *pending = NULL;
+    ca->user_waiter = (lock_waiter){.grant = user_lock_granted, .ctx = ca};
+    int rc = e->user_locks.ops->enqueue(&e->user_locks, ca->user_key, &ca->user_waiter,
+                                        &ca->user_token, err);
+    if (rc < 0) {
+        if (rc == -PT_ERR_RATE_LIMITED)   /* the backend's message speaks of a conversation */
+            rc = pt_fail(err, PT_ERR_RATE_LIMITED,
+                         "%d messages of this buyer's conversations are already waiting; send "
+                         "the next one after an answer", LOCK_MAX_WAITING);
+        e->locks.ops->release(&e->locks, ca->lock_key, ca->token);
+        turn_account(e, ca->started, rc);
+        return rc;
+    }
+    if (rc == 0) {   /* a turn of another of the buyer's sessions is running */
+        ca->waiting = WAIT_USER_LOCK;
+        *pending = ca;
+        return 0;
+    }
+    return chat_run(ca, pending, json, err);
 }
 
 /* Starts one turn: takes its session's lock, or queues for it without
@@ -839,7 +901,8 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
     if (rt->t.id < 0)
         *--id = '-';
     ca->lock_key = arena_cat(a, (const char *[]){id, ":", req->session_id}, 3);
-    if (ca->lock_key == NULL) {
+    ca->user_key = arena_cat(a, (const char *[]){id, ":", req->user_id}, 3);
+    if (ca->lock_key == NULL || ca->user_key == NULL) {
         rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -848,19 +911,19 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
     if (rc < 0)
         goto done;
     if (rc == 0) {   /* an earlier message of the session is in its turn */
-        ca->waiting = WAIT_LOCK;
+        ca->waiting = WAIT_SESSION_LOCK;
         *pending = ca;
         return 0;
     }
-    return chat_run(ca, pending, json, err);
+    return chat_take_user(ca, pending, json, err);
 done:
     turn_account(e, ca->started, rc);
     return rc;
 }
 
-/* Runs a turn whose session lock is held, up to its commit.  With a
+/* Runs a turn whose two locks are held, up to its commit.  With a
  * booking, or on an error, the turn ends here: *json (or the error) is the
- * outcome, the lock is given back and *pending stays NULL.  Otherwise the
+ * outcome, the locks are given back and *pending stays NULL.  Otherwise the
  * turn goes to the committer and *pending is set; done(ctx) follows, then
  * engine_chat_continue gives the answer. */
 static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error *err)
@@ -997,7 +1060,7 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
         ca->waiting = WAIT_COMMIT;
         *pending = ca;
         committer_submit_async(e->committer, &ca->q);
-        return 0;   /* the lock is the committer's to give back now */
+        return 0;   /* the locks are the committer's to give back now */
     }
     rc = st->ops->turns_write(st, &tw, 1, err);
     if (rc == 0 && tw->rc)
@@ -1014,7 +1077,7 @@ done:
         st->ops->turn_rollback(st);
     if (st)
         store_pool_put(e->pool, st);
-    e->locks.ops->release(&e->locks, ca->lock_key, ca->token);
+    turn_unlock(e, ca);
     turn_account(e, ca->started, rc);
     return rc;
 }
@@ -1025,8 +1088,9 @@ int engine_chat_continue(engine *e, chat_async *ca, chat_async **pending, char *
     int rc = 0;
     *json = NULL;
     *pending = NULL;
-    if (ca->waiting == WAIT_LOCK) {
-        rc = chat_run(ca, pending, json, err);
+    if (ca->waiting == WAIT_SESSION_LOCK || ca->waiting == WAIT_USER_LOCK) {
+        rc = ca->waiting == WAIT_SESSION_LOCK ? chat_take_user(ca, pending, json, err)
+                                              : chat_run(ca, pending, json, err);
         if (*pending == NULL)
             rt_release(ca->rt);
         return rc;
@@ -1248,6 +1312,9 @@ int engine_metrics(engine *e, buf *b)
     rc |= buf_printf(b, "# HELP proptalk_session_lock_waits_total Messages that waited for an earlier message of their conversation.\n"
                         "# TYPE proptalk_session_lock_waits_total counter\nproptalk_session_lock_waits_total %lu\n",
                      e->locks.ops->waits(&e->locks));
+    rc |= buf_printf(b, "# HELP proptalk_user_lock_waits_total Messages that waited for a turn of another conversation of their buyer.\n"
+                        "# TYPE proptalk_user_lock_waits_total counter\nproptalk_user_lock_waits_total %lu\n",
+                     e->user_locks.ops->waits(&e->user_locks));
     rc |= buf_printf(b, "# HELP proptalk_chat_seconds Time to answer a buyer message.\n"
                         "# TYPE proptalk_chat_seconds histogram\n");
     unsigned long cum = 0;

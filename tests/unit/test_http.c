@@ -451,6 +451,58 @@ TEST(test_chat_many_in_flight)
     engine_store_put(eng, st);
 }
 
+/* One buyer in many conversations at once (the web and Telegram, say): each
+ * turn reads the buyer's profile and writes it back, so they take turns on
+ * the buyer too, and no conversation's update of the profile is lost.  Each
+ * new conversation counts itself in the profile's "sessions". */
+TEST(test_chat_one_buyer_many_sessions)
+{
+    enum { CONNS = 24 };
+    int fd[CONNS];
+    char raw[1024];
+    for (int i = 0; i < CONNS; i++) {
+        fd[i] = connect_local();
+        CHECK(fd[i] >= 0, "connect %d", i);
+    }
+    for (int i = 0; i < CONNS; i++) {
+        char body[160];
+        int bn = snprintf(body, sizeof body,
+                          "{\"query\":\"hi, I want a villa\",\"session_id\":\"buyer-many-%d\","
+                          "\"user_id\":\"u-many\"}", i);
+        int n = snprintf(raw, sizeof raw,
+                         "POST /api/chat/query HTTP/1.1\r\nHost: x\r\nX-API-Key: %s\r\n"
+                         "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+                         api_key, bn, body);
+        if (fd[i] >= 0)
+            send_all(fd[i], raw, (size_t)n);
+    }
+    int ok = 0;
+    for (int i = 0; i < CONNS; i++) {
+        reply r;
+        if (fd[i] >= 0 && read_reply(fd[i], &r) == 0) {
+            ok += r.status == 200;
+            free(r.body);
+        }
+        if (fd[i] >= 0)
+            close(fd[i]);
+    }
+    CHECK_INT(ok, CONNS);
+    store *st = engine_store_get(eng);
+    arena a;
+    arena_init(&a, 0);
+    pt_error err = {0};
+    tenant t;
+    char *json = NULL;
+    CHECK_INT(st->ops->tenant_by_slug(st, "acme", &t, &err), 0);
+    CHECK_INT(st->ops->profile_get(st, t.id, "u-many", &a, &json, &err), 0);
+    json_t *o = json ? json_loads(json, 0, NULL) : NULL;
+    CHECK(o != NULL, "profile of u-many: %s", json ? json : "(none)");
+    CHECK_INT(o ? json_integer_value(json_object_get(o, "sessions")) : -1, CONNS);
+    json_decref(o);
+    arena_release(&a);
+    engine_store_put(eng, st);
+}
+
 TEST(test_chat_request_parse)
 {
     arena a;
@@ -493,6 +545,7 @@ TEST_MAIN(
     RUN(test_body_cap);
     RUN(test_keep_alive);
     RUN(test_chat_many_in_flight);
+    RUN(test_chat_one_buyer_many_sessions);
     RUN(test_chat_request_parse);
     teardown();
 )
