@@ -607,6 +607,9 @@ static void listing_write(jsonw *w, const listing *l)
     jw_end(w);
 }
 
+/* Bytes answer_time() appends: the key, 20 digits and a sign, '}' and NUL. */
+#define ANSWER_TIME_ROOM 48
+
 static double now_seconds(void)
 {
     struct timeval tv;
@@ -614,9 +617,14 @@ static double now_seconds(void)
     return (double)tv.tv_sec + tv.tv_usec / 1e6;
 }
 
-static char *answer_json(const chat_request *req, const session *s,
-                         const profile *p, const nlu_result *n, const reply *r, double started,
-                         arena *a)
+/* The §5 answer of a turn, all but its response time, in a: built before
+ * the commit (the session and profile are handed back to the state cache
+ * at the commit), with room after it for answer_time() to add the time.
+ * *len: the length without the closing brace.  NULL on out of memory.
+ * Not inlined: one call a turn, and it keeps its own line in a profile. */
+static __attribute__((noinline)) char *answer_head(const chat_request *req, const session *s,
+                                                   const profile *p, const nlu_result *n,
+                                                   const reply *r, arena *a, size_t *len)
 {
     const char *intent = n ? n->intent : (req->callback_data && strncmp(req->callback_data, "slot:", 5) == 0 ? "schedule_visit" : "inform");
     int frustration = s->frustration;
@@ -681,9 +689,40 @@ static char *answer_json(const chat_request *req, const session *s,
         jw_kstr(&w, "agent", s->appointment_agent);
         jw_end(&w);
     }
-    jw_kint(&w, "response_time_ms", (int64_t)((now_seconds() - started) * 1000 + 0.5));
     jw_end(&w);
-    return jw_finish_to_arena(&w, a);
+    char *out = NULL;
+    if (jw_finish(&w) == 0 && (out = arena_alloc(a, b.len + ANSWER_TIME_ROOM)) != NULL) {
+        memcpy(out, b.data, b.len - 1);   /* all but the closing brace */
+        *len = b.len - 1;
+        out[*len] = '\0';
+    }
+    buf_free(&b);
+    return out;
+}
+
+/* Ends the answer head of *len bytes (answer_head) in place with
+ * ,"response_time_ms":N} since started: what the writer's jw_kint and
+ * jw_end would have written. */
+static char *answer_time(char *head, size_t len, double started)
+{
+    static const char key[] = ",\"response_time_ms\":";
+    int64_t ms = (int64_t)((now_seconds() - started) * 1000 + 0.5);
+    char digits[24], *d = digits + sizeof digits;
+    uint64_t u = ms < 0 ? 0 - (uint64_t)ms : (uint64_t)ms;
+    do {
+        *--d = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (ms < 0)
+        *--d = '-';
+    char *o = head + len;
+    memcpy(o, key, sizeof key - 1);
+    o += sizeof key - 1;
+    memcpy(o, d, (size_t)(digits + sizeof digits - d));
+    o += digits + sizeof digits - d;
+    *o++ = '}';
+    *o = '\0';
+    return head;
 }
 
 /* The concatenation of parts[0..n) in a (NULL parts count as ""): the
@@ -741,6 +780,14 @@ struct chat_async {
     commit_req q;
     chat_done_fn done;
     void *ctx;
+    /* the turn's state: blocks of the state cache (taken from it, or made
+     * for it on a miss) that the commit hands back, or s and p when the
+     * cache is off; *_cached: the block is the turn's to give or free */
+    session *sp;
+    profile *pp;
+    bool sp_cached, pp_cached;
+    char *answer;               /* answer_head, in a; NULL: out of memory */
+    size_t answer_len;
 };
 
 /* Counts a finished turn for /metrics. */
@@ -757,26 +804,90 @@ static void turn_account(engine *e, double started, int rc)
     atomic_fetch_add(&e->lat_sum_us, (unsigned long)(secs * 1e6));
 }
 
-/* After a turn's commit: its decoded state is remembered for the session's
- * next turn, or forgotten when the commit failed (the store has the truth). */
-static void state_settle(const chat_async *ca, bool committed)
+/* The state the last committed turn of the session left, into ca->sp and
+ * ca->pp: taken from the state cache (no copy), else read from the store
+ * into a block made for the cache (or into ca->s, ca->p when it is off). */
+static int state_take(chat_async *ca, store *st, pt_error *err)
+{
+    state_cache *c = ca->e->cache;
+    tenant_id tid = ca->rt->t.id;
+    const chat_request *req = &ca->req;
+    int rc = 0;
+    ca->sp = state_cache_take(c, STATE_SESSION, tid, req->session_id, sizeof(session));
+    ca->sp_cached = ca->sp != NULL;
+    if (ca->sp == NULL) {
+        ca->sp = state_cache_alloc(c, STATE_SESSION, tid, req->session_id, sizeof(session));
+        ca->sp_cached = ca->sp != NULL;
+        if (ca->sp == NULL)
+            ca->sp = &ca->s;
+        session_init(ca->sp, ca->rt->t.language);
+        char *sjson = NULL;
+        rc = st->ops->session_get(st, tid, req->session_id, ca->a, &sjson, err);
+        if (rc)
+            return rc;
+        if (sjson)
+            session_from_json(ca->sp, sjson);
+    }
+    ca->pp = state_cache_take(c, STATE_PROFILE, tid, req->user_id, sizeof(profile));
+    ca->pp_cached = ca->pp != NULL;
+    if (ca->pp == NULL) {
+        ca->pp = state_cache_alloc(c, STATE_PROFILE, tid, req->user_id, sizeof(profile));
+        ca->pp_cached = ca->pp != NULL;
+        if (ca->pp == NULL)
+            ca->pp = &ca->p;
+        char *pjson = NULL;
+        rc = st->ops->profile_get(st, tid, req->user_id, ca->a, &pjson, err);
+        if (rc)
+            return rc;
+        profile_from_json(ca->pp, pjson);
+    }
+    return 0;
+}
+
+/* Frees the turn's state blocks that were not handed back (a turn that
+ * failed before its commit: they may hold half a turn). */
+static void state_release(chat_async *ca)
+{
+    state_cache *c = ca->e->cache;
+    if (ca->sp_cached)
+        state_cache_free(c, ca->sp);
+    if (ca->pp_cached)
+        state_cache_free(c, ca->pp);
+    ca->sp_cached = ca->pp_cached = false;
+    ca->sp = NULL;
+    ca->pp = NULL;
+}
+
+/* After a turn's commit: its decoded state is handed to the state cache
+ * for the session's next turn, or forgotten when the commit failed (the
+ * store has the truth).  ca->sp and ca->pp are not the turn's after this. */
+static void state_settle(chat_async *ca, bool committed)
 {
     state_cache *c = ca->e->cache;
     tenant_id tid = ca->rt->t.id;
     if (committed) {
-        state_cache_put(c, STATE_SESSION, tid, ca->req.session_id, &ca->s, sizeof ca->s);
-        state_cache_put(c, STATE_PROFILE, tid, ca->req.user_id, &ca->p, sizeof ca->p);
+        if (ca->sp_cached)
+            state_cache_give(c, ca->sp);
+        else
+            state_cache_put(c, STATE_SESSION, tid, ca->req.session_id, ca->sp, sizeof(session));
+        if (ca->pp_cached)
+            state_cache_give(c, ca->pp);
+        else
+            state_cache_put(c, STATE_PROFILE, tid, ca->req.user_id, ca->pp, sizeof(profile));
+        ca->sp_cached = ca->pp_cached = false;
     } else {
         state_cache_drop(c, STATE_SESSION, tid, ca->req.session_id);
         state_cache_drop(c, STATE_PROFILE, tid, ca->req.user_id);
     }
+    state_release(ca);
 }
 
-/* The answer of a committed turn, in its arena; built after the commit, so
- * the reported time includes it. */
-static int turn_answer(const chat_async *ca, char **json, pt_error *err)
+/* The answer of a committed turn, in its arena: the head built before the
+ * commit and the time since the message came, so the reported time
+ * includes the commit. */
+static int turn_answer(chat_async *ca, char **json, pt_error *err)
 {
-    *json = answer_json(&ca->req, &ca->s, &ca->p, ca->n, &ca->r, ca->started, ca->a);
+    *json = ca->answer ? answer_time(ca->answer, ca->answer_len, ca->started) : NULL;
     return *json ? 0 : pt_fail(err, PT_ERR_NOMEM, "out of memory");
 }
 
@@ -813,8 +924,9 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
 {
     int rc = 0;
     /* zeroed but for the session and profile (8 KB of the 10), which are
-     * written whole before they are read: session_init, then the state
-     * cache or the stored record (profile_from_json starts with profile_init) */
+     * used only when the state cache cannot hold the turn's state, and are
+     * then written whole before they are read: session_init, then the
+     * stored record (profile_from_json starts with profile_init) */
     chat_async *ca = arena_alloc(a, sizeof *ca);
 
     *pending = NULL;
@@ -876,29 +988,16 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
     _Static_assert(offsetof(chat_async, p) > offsetof(chat_async, s) &&
                    offsetof(chat_async, r) == offsetof(chat_async, p) + sizeof(profile),
                    "chat_async: s, then p, then r");
-    session *s = &ca->s;
-    profile *p = &ca->p;
     reply *r = &ca->r;
     *pending = NULL;
     st = store_pool_get(e->pool);
 
     /* the state the last committed turn left: from memory, else the store */
-    session_init(s, rt->t.language);
-    if (!state_cache_get(e->cache, STATE_SESSION, rt->t.id, req->session_id, s, sizeof *s)) {
-        char *sjson = NULL;
-        rc = st->ops->session_get(st, rt->t.id, req->session_id, a, &sjson, err);
-        if (rc)
-            goto done;
-        if (sjson)
-            session_from_json(s, sjson);
-    }
-    if (!state_cache_get(e->cache, STATE_PROFILE, rt->t.id, req->user_id, p, sizeof *p)) {
-        char *pjson = NULL;
-        rc = st->ops->profile_get(st, rt->t.id, req->user_id, a, &pjson, err);
-        if (rc)
-            goto done;
-        profile_from_json(p, pjson);
-    }
+    rc = state_take(ca, st, err);
+    session *s = ca->sp;
+    profile *p = ca->pp;
+    if (rc)
+        goto done;
 
     if (req->query && req->query[0]) {
         nlu_context nctx = {.gazetteer = rt->gazetteer, .currency = rt->t.currency,
@@ -988,6 +1087,8 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
         rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
         goto done;
     }
+    /* the answer but its time, while s and p are the turn's */
+    ca->answer = answer_head(&ca->req, s, p, ca->n, r, a, &ca->answer_len);
     if (!in_turn) {
         /* the handle is not needed while the commit is awaited: others may
          * read with it, so the pool need not be as large as the thread count */
@@ -1014,6 +1115,7 @@ done:
         st->ops->turn_rollback(st);
     if (st)
         store_pool_put(e->pool, st);
+    state_release(ca);   /* a turn that failed before its commit */
     e->locks.ops->release(&e->locks, ca->lock_key, ca->token);
     turn_account(e, ca->started, rc);
     return rc;

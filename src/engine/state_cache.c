@@ -3,8 +3,9 @@
  *
  * A chained hash table (power-of-two buckets, FNV-1a over kind, tenant and
  * id) with an intrusive doubly linked LRU list.  Each entry is one malloc:
- * the header, then the id, then the record.  The bucket array is sized at
- * open for the budget and never resized.
+ * the header, then the record, then the id, so a record handed out by
+ * take or alloc finds its header just before it.  The bucket array is
+ * sized at open for the budget and never resized.
  */
 #include "engine/state_cache.h"
 
@@ -20,9 +21,11 @@ typedef struct entry {
     state_kind kind;
     tenant_id tenant;
     size_t id_len, size;
-    char *id;                       /* points into this allocation */
-    unsigned char *rec;             /* likewise */
+    char *id;                       /* points into this allocation, after rec */
+    unsigned char *rec;             /* likewise: (unsigned char *)(e + 1) */
 } entry;
+
+_Static_assert(sizeof(entry) % 16 == 0, "the record after the header keeps malloc's alignment");
 
 struct state_cache {
     pthread_mutex_t mu;
@@ -189,10 +192,10 @@ void state_cache_put(state_cache *c, state_kind kind, tenant_id t, const char *i
     e->tenant = t;
     e->id_len = len;
     e->size = size;
-    e->id = (char *)(e + 1);
-    memcpy(e->id, id, len + 1);
-    e->rec = (unsigned char *)e->id + len + 1;
+    e->rec = (unsigned char *)(e + 1);
     memcpy(e->rec, rec, size);
+    e->id = (char *)e->rec + size;
+    memcpy(e->id, id, len + 1);
     pp = &c->buckets[h & c->mask];
     e->chain = *pp;
     *pp = e;
@@ -201,6 +204,89 @@ void state_cache_put(state_cache *c, state_kind kind, tenant_id t, const char *i
     c->entries++;
 done:
     pthread_mutex_unlock(&c->mu);
+}
+
+void *state_cache_take(state_cache *c, state_kind kind, tenant_id t, const char *id, size_t size)
+{
+    if (c == NULL || id == NULL)
+        return NULL;
+    size_t len = strlen(id);
+    uint64_t h = hash_key(kind, t, id, len);
+    void *rec = NULL;
+    pthread_mutex_lock(&c->mu);
+    entry **pp = find(c, h, kind, t, id, len);
+    entry *e = *pp;
+    if (e && e->size == size) {
+        *pp = e->chain;
+        e->chain = NULL;
+        lru_unlink(c, e);
+        c->bytes -= entry_bytes(e);
+        c->entries--;
+        c->hits++;
+        rec = e->rec;
+    } else {
+        c->misses++;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rec;
+}
+
+void *state_cache_alloc(state_cache *c, state_kind kind, tenant_id t, const char *id, size_t size)
+{
+    if (c == NULL || id == NULL || c->budget == 0)
+        return NULL;
+    size_t len = strlen(id);
+    size_t need = sizeof(entry) + size + len + 1;
+    if (need > c->budget)
+        return NULL;
+    entry *e = malloc(need);
+    if (e == NULL)
+        return NULL;
+    memset(e, 0, sizeof *e);
+    e->hash = hash_key(kind, t, id, len);
+    e->kind = kind;
+    e->tenant = t;
+    e->id_len = len;
+    e->size = size;
+    e->rec = (unsigned char *)(e + 1);
+    e->id = (char *)e->rec + size;
+    memcpy(e->id, id, len + 1);
+    return e->rec;
+}
+
+void state_cache_give(state_cache *c, void *rec)
+{
+    if (rec == NULL)
+        return;
+    entry *e = (entry *)rec - 1;
+    size_t need = entry_bytes(e);
+    pthread_mutex_lock(&c->mu);
+    entry **pp = find(c, e->hash, e->kind, e->tenant, e->id, e->id_len);
+    if (*pp)
+        remove_at(c, pp);
+    while (c->bytes + need > c->budget && c->tail) {
+        entry *old = c->tail;
+        remove_at(c, find(c, old->hash, old->kind, old->tenant, old->id, old->id_len));
+    }
+    if (c->bytes + need > c->budget) {   /* cannot happen: alloc checked the budget */
+        pthread_mutex_unlock(&c->mu);
+        free(e);
+        return;
+    }
+    pp = &c->buckets[e->hash & c->mask];
+    e->chain = *pp;
+    *pp = e;
+    lru_push(c, e);
+    c->bytes += need;
+    c->entries++;
+    pthread_mutex_unlock(&c->mu);
+}
+
+void state_cache_free(state_cache *c, void *rec)
+{
+    (void)c;
+    if (rec)
+        free((entry *)rec - 1);
 }
 
 void state_cache_drop(state_cache *c, state_kind kind, tenant_id t, const char *id)
