@@ -607,9 +607,6 @@ static void listing_write(jsonw *w, const listing *l)
     jw_end(w);
 }
 
-/* Bytes answer_time() appends: the key, 20 digits and a sign, '}' and NUL. */
-#define ANSWER_TIME_ROOM 48
-
 static double now_seconds(void)
 {
     struct timeval tv;
@@ -617,112 +614,85 @@ static double now_seconds(void)
     return (double)tv.tv_sec + tv.tv_usec / 1e6;
 }
 
-/* The §5 answer of a turn, all but its response time, in a: built before
- * the commit (the session and profile are handed back to the state cache
- * at the commit), with room after it for answer_time() to add the time.
- * *len: the length without the closing brace.  NULL on out of memory.
- * Not inlined: one call a turn, and it keeps its own line in a profile. */
-static __attribute__((noinline)) char *answer_head(const chat_request *req, const session *s,
-                                                   const profile *p, const nlu_result *n,
-                                                   const reply *r, arena *a, size_t *len)
+/* The §5 answer of a turn, all but its response time, into w (set up here
+ * on b, in a) and left open: built before the commit (the session and
+ * profile are handed back to the state cache at the commit);
+ * answer_time() ends it.  Errors stay in w.  Not inlined: one call a
+ * turn, and it keeps its own line in a profile. */
+static __attribute__((noinline)) void answer_head(jsonw *w, buf *b, const chat_request *req,
+                                                  const session *s, const profile *p,
+                                                  const nlu_result *n, const reply *r, arena *a)
 {
     const char *intent = n ? n->intent : (req->callback_data && strncmp(req->callback_data, "slot:", 5) == 0 ? "schedule_visit" : "inform");
     int frustration = s->frustration;
     if (n && n->frustration > frustration)
         frustration = n->frustration;
-    buf b = BUF_INIT(0);
-    jsonw w;
-    buf_reserve(&b, 4096);   /* a typical answer: no regrowth */
-    jw_init(&w, &b);
-    jw_obj(&w);
-    jw_kstr(&w, "answer", r->text ? r->text : "");
-    jw_key(&w, "buttons");
-    jw_arr(&w);
+    jw_init_arena(w, b, a, 4096);   /* a typical answer: no regrowth, no copy */
+    jw_obj(w);
+    jw_kstr(w, "answer", r->text ? r->text : "");
+    jw_key(w, "buttons");
+    jw_arr(w);
     for (int i = 0; i < r->n_buttons; i++) {
-        jw_obj(&w);
-        jw_kstr(&w, "label", r->buttons[i].label ? r->buttons[i].label : "");
-        jw_kstr(&w, "data", r->buttons[i].data ? r->buttons[i].data : "");
-        jw_end(&w);
+        jw_obj(w);
+        jw_kstr(w, "label", r->buttons[i].label ? r->buttons[i].label : "");
+        jw_kstr(w, "data", r->buttons[i].data ? r->buttons[i].data : "");
+        jw_end(w);
     }
-    jw_end(&w);
-    jw_key(&w, "sources");
-    jw_arr(&w);
+    jw_end(w);
+    jw_key(w, "sources");
+    jw_arr(w);
     for (int i = 0; i < r->n_sources; i++)
-        listing_write(&w, &r->sources[i]);
-    jw_end(&w);
-    jw_kstr(&w, "intent", intent);
-    jw_kreal(&w, "confidence", n ? n->confidence : 1.0);
-    jw_kstr(&w, "state", dialog_state_name(s->state));
-    jw_kstr(&w, "pending_slot", pending_slot_name(s->pending));
-    jw_key(&w, "slots");
-    dialog_slots_write(&w, &s->slots);
-    jw_key(&w, "sentiment");
-    jw_obj(&w);
-    jw_kstr(&w, "label", n ? nlu_sentiment_name(n->sentiment) : "neutral");
-    jw_kreal(&w, "score", n ? n->sentiment_score : 0.0);
-    jw_kint(&w, "frustration", frustration);
-    jw_end(&w);
-    jw_key(&w, "lead");
-    jw_obj(&w);
-    jw_kstr(&w, "temperature", p->temperature);
-    jw_kreal(&w, "engagement_score", p->engagement_score);
-    jw_kreal(&w, "intent_to_buy_score", p->intent_to_buy_score);
-    jw_key(&w, "reasons");
-    jw_arr(&w);
+        listing_write(w, &r->sources[i]);
+    jw_end(w);
+    jw_kstr(w, "intent", intent);
+    jw_kreal(w, "confidence", n ? n->confidence : 1.0);
+    jw_kstr(w, "state", dialog_state_name(s->state));
+    jw_kstr(w, "pending_slot", pending_slot_name(s->pending));
+    jw_key(w, "slots");
+    dialog_slots_write(w, &s->slots);
+    jw_key(w, "sentiment");
+    jw_obj(w);
+    jw_kstr(w, "label", n ? nlu_sentiment_name(n->sentiment) : "neutral");
+    jw_kreal(w, "score", n ? n->sentiment_score : 0.0);
+    jw_kint(w, "frustration", frustration);
+    jw_end(w);
+    jw_key(w, "lead");
+    jw_obj(w);
+    jw_kstr(w, "temperature", p->temperature);
+    jw_kreal(w, "engagement_score", p->engagement_score);
+    jw_kreal(w, "intent_to_buy_score", p->intent_to_buy_score);
+    jw_key(w, "reasons");
+    jw_arr(w);
     for (int i = 0; i < r->n_reasons; i++)
-        jw_str(&w, r->reasons[i]);
-    jw_end(&w);
-    jw_end(&w);
-    jw_kstr(&w, "stage", buyer_stage_name(s->stage));
-    jw_kstr(&w, "language", lang_name(s->language));
-    jw_kstr(&w, "session_id", req->session_id);
-    jw_key(&w, "suggested_actions");
-    jw_arr(&w);
+        jw_str(w, r->reasons[i]);
+    jw_end(w);
+    jw_end(w);
+    jw_kstr(w, "stage", buyer_stage_name(s->stage));
+    jw_kstr(w, "language", lang_name(s->language));
+    jw_kstr(w, "session_id", req->session_id);
+    jw_key(w, "suggested_actions");
+    jw_arr(w);
     for (int i = 0; i < r->n_actions; i++)
-        jw_str(&w, r->actions[i]);
-    jw_end(&w);
+        jw_str(w, r->actions[i]);
+    jw_end(w);
     if (s->appointment_id > 0) {
-        jw_key(&w, "appointment");
-        jw_obj(&w);
-        jw_kint(&w, "id", s->appointment_id);
-        jw_kstr(&w, "when", s->appointment_when);
-        jw_kstr(&w, "agent", s->appointment_agent);
-        jw_end(&w);
+        jw_key(w, "appointment");
+        jw_obj(w);
+        jw_kint(w, "id", s->appointment_id);
+        jw_kstr(w, "when", s->appointment_when);
+        jw_kstr(w, "agent", s->appointment_agent);
+        jw_end(w);
     }
-    jw_end(&w);
-    char *out = NULL;
-    if (jw_finish(&w) == 0 && (out = arena_alloc(a, b.len + ANSWER_TIME_ROOM)) != NULL) {
-        memcpy(out, b.data, b.len - 1);   /* all but the closing brace */
-        *len = b.len - 1;
-        out[*len] = '\0';
-    }
-    buf_free(&b);
-    return out;
 }
 
-/* Ends the answer head of *len bytes (answer_head) in place with
- * ,"response_time_ms":N} since started: what the writer's jw_kint and
- * jw_end would have written. */
-static char *answer_time(char *head, size_t len, double started)
+/* Ends the answer that answer_head() left open in w with its response
+ * time (since started, so it includes the commit); the text, in a, or NULL
+ * on any error. */
+static char *answer_time(jsonw *w, double started, arena *a)
 {
-    static const char key[] = ",\"response_time_ms\":";
-    int64_t ms = (int64_t)((now_seconds() - started) * 1000 + 0.5);
-    char digits[24], *d = digits + sizeof digits;
-    uint64_t u = ms < 0 ? 0 - (uint64_t)ms : (uint64_t)ms;
-    do {
-        *--d = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (ms < 0)
-        *--d = '-';
-    char *o = head + len;
-    memcpy(o, key, sizeof key - 1);
-    o += sizeof key - 1;
-    memcpy(o, d, (size_t)(digits + sizeof digits - d));
-    o += digits + sizeof digits - d;
-    *o++ = '}';
-    *o = '\0';
-    return head;
+    jw_kint(w, "response_time_ms", (int64_t)((now_seconds() - started) * 1000 + 0.5));
+    jw_end(w);
+    return jw_finish_to_arena(w, a);
 }
 
 /* The concatenation of parts[0..n) in a (NULL parts count as ""): the
@@ -786,8 +756,8 @@ struct chat_async {
     session *sp;
     profile *pp;
     bool sp_cached, pp_cached;
-    char *answer;               /* answer_head, in a; NULL: out of memory */
-    size_t answer_len;
+    jsonw aw;                   /* the answer, open after answer_head */
+    buf ab;                     /* its text, in a */
 };
 
 /* Counts a finished turn for /metrics. */
@@ -887,7 +857,7 @@ static void state_settle(chat_async *ca, bool committed)
  * includes the commit. */
 static int turn_answer(chat_async *ca, char **json, pt_error *err)
 {
-    *json = ca->answer ? answer_time(ca->answer, ca->answer_len, ca->started) : NULL;
+    *json = answer_time(&ca->aw, ca->started, ca->a);
     return *json ? 0 : pt_fail(err, PT_ERR_NOMEM, "out of memory");
 }
 
@@ -1088,7 +1058,7 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
         goto done;
     }
     /* the answer but its time, while s and p are the turn's */
-    ca->answer = answer_head(&ca->req, s, p, ca->n, r, a, &ca->answer_len);
+    answer_head(&ca->aw, &ca->ab, &ca->req, s, p, ca->n, r, a);
     if (!in_turn) {
         /* the handle is not needed while the commit is awaited: others may
          * read with it, so the pool need not be as large as the thread count */

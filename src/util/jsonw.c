@@ -23,15 +23,57 @@ void jw_init_spaced(jsonw *w, buf *b)
     w->spaced = true;
 }
 
+void jw_init_arena(jsonw *w, buf *b, arena *a, size_t size)
+{
+    jw_init(w, b);
+    w->arena = a;
+    if (size < 64)
+        size = 64;
+    *b = (buf)BUF_INIT(0);
+    b->data = arena_alloc(a, size);
+    if (b->data == NULL) {
+        w->err = -PT_ERR_NOMEM;
+        return;
+    }
+    b->alloc = size;
+    b->data[0] = '\0';
+}
+
+/* Room for n more bytes and the NUL, growing the buf; false with w->err
+ * set when it cannot (a cap, or out of memory). */
+static bool grow(jsonw *w, size_t n)
+{
+    buf *b = w->b;
+    if (w->arena == NULL)
+        return (w->err = buf_reserve(b, n)) == 0;
+    size_t need = b->len + n + 1, size = b->alloc;
+    if (need <= size)
+        return true;
+    while (size < need)
+        size *= 2;
+    char *p = arena_alloc(w->arena, size);
+    if (p == NULL) {
+        w->err = -PT_ERR_NOMEM;
+        return false;
+    }
+    memcpy(p, b->data, b->len + 1);
+    b->data = p;
+    b->alloc = size;
+    return true;
+}
+
 char *jw_finish_to_arena(jsonw *w, arena *a)
 {
+    if (w->arena == a)
+        return jw_finish(w) == 0 ? w->b->data : NULL;
     char *out = NULL;
     if (jw_finish(w) == 0 && (out = arena_alloc(a, w->b->len + 1)) != NULL) {
         if (w->b->len)
             memcpy(out, w->b->data, w->b->len);
         out[w->b->len] = '\0';
     }
-    buf_free(w->b);
+    if (w->arena == NULL)
+        buf_free(w->b);
     return out;
 }
 
@@ -48,13 +90,11 @@ static inline void put(jsonw *w, const char *p, size_t n)
     if (w->err)
         return;
     /* in room already (the usual case): no call, no checks beyond this */
-    if (b->len + n < b->alloc && (b->cap == 0 || b->len + n <= b->cap)) {
+    if ((b->len + n < b->alloc && (b->cap == 0 || b->len + n <= b->cap)) || grow(w, n)) {
         memcpy(b->data + b->len, p, n);
         b->len += n;
         b->data[b->len] = '\0';
-        return;
     }
-    w->err = buf_append(b, p, n);
 }
 
 /* Separates a value from what came before it at this level. */
@@ -241,7 +281,7 @@ static inline bool room(jsonw *w, size_t n)
     buf *b = w->b;
     if (b->len + n < b->alloc && b->cap == 0)
         return true;
-    return (w->err = buf_reserve(b, n)) == 0;
+    return grow(w, n);
 }
 
 /* The escaped text of s between quotes: plain runs copied whole, found a

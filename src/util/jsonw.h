@@ -32,8 +32,11 @@
 
 #define JSONW_MAX_DEPTH 32
 
+struct arena;
+
 typedef struct jsonw {
     buf *b;                              /* borrowed */
+    struct arena *arena;                 /* jw_init_arena: b's memory is from it */
     int depth;
     int err;                             /* 0 or -PT_ERR_* */
     bool need_comma[JSONW_MAX_DEPTH + 1];
@@ -44,9 +47,14 @@ typedef struct jsonw {
 
 void jw_init(jsonw *w, buf *b);
 void jw_init_spaced(jsonw *w, buf *b);
+/* Writes straight into arena a: b (filled in here) holds size bytes of it
+ * to start with and moves to a block twice as big when they run out, so
+ * there is no heap buffer and no copy at the end.  b must not be given to
+ * buf_free(). */
+void jw_init_arena(jsonw *w, buf *b, struct arena *a, size_t size);
 int jw_finish(const jsonw *w);           /* 0, or the first error; also when left open */
-/* The finished text copied into a, and w's buf freed; NULL on any error. */
-struct arena;
+/* The finished text in a (where it is already when w was set up with
+ * jw_init_arena on a; else copied, and w's buf freed); NULL on any error. */
 char *jw_finish_to_arena(jsonw *w, struct arena *a);
 
 void jw_obj(jsonw *w);

@@ -316,6 +316,60 @@ TEST(test_jsonw_literal_keys)
     buf_free(&b);
 }
 
+/* jw_init_arena: the same text as through a heap buf, however often it
+ * outgrows its block, found where jw_finish_to_arena says; out of arena
+ * memory is an error. */
+static void arena_doc(jsonw *w, int items)
+{
+    jw_obj(w);
+    jw_kstr(w, "title", "a \"quoted\" title\nwith a newline and \xD8\xB9\xD8\xB1\xD8\xA8\xDB\x8C");
+    jw_key(w, "items");
+    jw_arr(w);
+    for (int i = 0; i < items; i++) {
+        jw_obj(w);
+        jw_kint(w, "i", i);
+        jw_kstr(w, "name", "an item with a name of some length");
+        jw_kreal(w, "score", i / 8.0);
+        jw_end(w);
+    }
+    jw_end(w);
+    jw_end(w);
+}
+
+TEST(test_jsonw_arena)
+{
+    for (int items = 0; items < 300; items += 37) {
+        buf hb = BUF_INIT(0), ab;
+        jsonw w;
+        jw_init(&w, &hb);
+        arena_doc(&w, items);
+        CHECK_INT(jw_finish(&w), 0);
+        arena a;
+        arena_init(&a, 0);
+        jw_init_arena(&w, &ab, &a, 1);   /* a tiny start: grows many times */
+        arena_doc(&w, items);
+        char *text = jw_finish_to_arena(&w, &a);
+        CHECK(text != NULL && strcmp(text, buf_cstr(&hb)) == 0, "%d items: the same text", items);
+        arena b;
+        arena_init(&b, 0);
+        jw_init_arena(&w, &ab, &a, 256);
+        arena_doc(&w, items);
+        char *copy = jw_finish_to_arena(&w, &b);   /* another arena: a copy */
+        CHECK(copy != NULL && strcmp(copy, buf_cstr(&hb)) == 0, "%d items: copied to another arena", items);
+        arena_release(&b);
+        arena_release(&a);
+        buf_free(&hb);
+    }
+    arena small;
+    arena_init(&small, 4096);
+    buf ab;
+    jsonw w;
+    jw_init_arena(&w, &ab, &small, 64);
+    arena_doc(&w, 200);                  /* ~12 KB: past the cap */
+    CHECK(jw_finish(&w) != 0 && jw_finish_to_arena(&w, &small) == NULL, "out of arena memory is an error");
+    arena_release(&small);
+}
+
 /* jw_real as it was written with printf (the short decimals, then the
  * shortest of %.15g / %.17g that reads back), to check the exact integer
  * formatting that replaced the printf part. */
@@ -395,4 +449,4 @@ TEST(test_jsonw_reals)
     buf_free(&b);
 }
 
-TEST_MAIN(RUN(test_arena); RUN(test_buf); RUN(test_errors); RUN(test_tz); RUN(test_jsonw); RUN(test_jsonw_literal_keys); RUN(test_jsonw_reals);)
+TEST_MAIN(RUN(test_arena); RUN(test_buf); RUN(test_errors); RUN(test_tz); RUN(test_jsonw); RUN(test_jsonw_literal_keys); RUN(test_jsonw_arena); RUN(test_jsonw_reals);)
