@@ -3,9 +3,10 @@
  *
  * A chained hash table (power-of-two buckets, FNV-1a over kind, tenant and
  * id) with an intrusive doubly linked LRU list.  Each entry is one malloc:
- * the header, then the record, then the id, so a record handed out by
- * take or alloc finds its header just before it.  The bucket array is
- * sized at open for the budget and never resized.
+ * the header, the id (beside the header: a lookup reads both), a pointer
+ * back to the header, then the record, so a record handed out by take or
+ * alloc finds its header again.  The bucket array is sized at open for the
+ * budget and never resized.
  */
 #include "engine/state_cache.h"
 
@@ -21,11 +22,9 @@ typedef struct entry {
     state_kind kind;
     tenant_id tenant;
     size_t id_len, size;
-    char *id;                       /* points into this allocation, after rec */
-    unsigned char *rec;             /* likewise: (unsigned char *)(e + 1) */
+    char *id;                       /* points into this allocation: (char *)(e + 1) */
+    unsigned char *rec;             /* likewise, after the id and the pointer back */
 } entry;
-
-_Static_assert(sizeof(entry) % 16 == 0, "the record after the header keeps malloc's alignment");
 
 struct state_cache {
     pthread_mutex_t mu;
@@ -119,9 +118,46 @@ static void lru_push(state_cache *c, entry *e)
         c->tail = e;
 }
 
+/* Where the record starts in an entry whose id has len bytes: after the
+ * header, the id, its NUL and the pointer back, 16-byte aligned. */
+static size_t rec_offset(size_t len)
+{
+    return (sizeof(entry) + len + 1 + sizeof(entry *) + 15) & ~(size_t)15;
+}
+
 static size_t entry_bytes(const entry *e)
 {
-    return sizeof *e + e->id_len + 1 + e->size;
+    return rec_offset(e->id_len) + e->size;
+}
+
+/* A new entry (not linked) for the key, with room for a record of size
+ * bytes (uninitialised); NULL on out of memory. */
+static entry *entry_new(state_kind kind, tenant_id t, const char *id, size_t len, uint64_t h,
+                        size_t size)
+{
+    entry *e = malloc(rec_offset(len) + size);
+    if (e == NULL)
+        return NULL;
+    memset(e, 0, sizeof *e);
+    e->hash = h;
+    e->kind = kind;
+    e->tenant = t;
+    e->id_len = len;
+    e->size = size;
+    e->id = (char *)(e + 1);
+    memcpy(e->id, id, len);
+    e->id[len] = '\0';
+    e->rec = (unsigned char *)e + rec_offset(len);
+    memcpy(e->rec - sizeof e, &e, sizeof e);
+    return e;
+}
+
+/* The entry of a record handed out by take or alloc. */
+static entry *entry_of(void *rec)
+{
+    entry *e;
+    memcpy(&e, (unsigned char *)rec - sizeof e, sizeof e);
+    return e;
 }
 
 /* Unlinks *pp (from its bucket and the LRU) and frees it. */
@@ -176,26 +212,17 @@ void state_cache_put(state_cache *c, state_kind kind, tenant_id t, const char *i
     }
     if (*pp)
         remove_at(c, pp);
-    size_t need = sizeof(entry) + len + 1 + size;
+    size_t need = rec_offset(len) + size;
     if (need > c->budget)
         goto done;
     while (c->bytes + need > c->budget && c->tail) {
         entry *old = c->tail;
         remove_at(c, find(c, old->hash, old->kind, old->tenant, old->id, old->id_len));
     }
-    entry *e = malloc(need);
+    entry *e = entry_new(kind, t, id, len, h, size);
     if (e == NULL)
         goto done;
-    memset(e, 0, sizeof *e);
-    e->hash = h;
-    e->kind = kind;
-    e->tenant = t;
-    e->id_len = len;
-    e->size = size;
-    e->rec = (unsigned char *)(e + 1);
     memcpy(e->rec, rec, size);
-    e->id = (char *)e->rec + size;
-    memcpy(e->id, id, len + 1);
     pp = &c->buckets[h & c->mask];
     e->chain = *pp;
     *pp = e;
@@ -236,29 +263,17 @@ void *state_cache_alloc(state_cache *c, state_kind kind, tenant_id t, const char
     if (c == NULL || id == NULL || c->budget == 0)
         return NULL;
     size_t len = strlen(id);
-    size_t need = sizeof(entry) + size + len + 1;
-    if (need > c->budget)
+    if (rec_offset(len) + size > c->budget)
         return NULL;
-    entry *e = malloc(need);
-    if (e == NULL)
-        return NULL;
-    memset(e, 0, sizeof *e);
-    e->hash = hash_key(kind, t, id, len);
-    e->kind = kind;
-    e->tenant = t;
-    e->id_len = len;
-    e->size = size;
-    e->rec = (unsigned char *)(e + 1);
-    e->id = (char *)e->rec + size;
-    memcpy(e->id, id, len + 1);
-    return e->rec;
+    entry *e = entry_new(kind, t, id, len, hash_key(kind, t, id, len), size);
+    return e ? e->rec : NULL;
 }
 
 void state_cache_give(state_cache *c, void *rec)
 {
     if (rec == NULL)
         return;
-    entry *e = (entry *)rec - 1;
+    entry *e = entry_of(rec);
     size_t need = entry_bytes(e);
     pthread_mutex_lock(&c->mu);
     entry **pp = find(c, e->hash, e->kind, e->tenant, e->id, e->id_len);
@@ -286,7 +301,7 @@ void state_cache_free(state_cache *c, void *rec)
 {
     (void)c;
     if (rec)
-        free((entry *)rec - 1);
+        free(entry_of(rec));
 }
 
 void state_cache_drop(state_cache *c, state_kind kind, tenant_id t, const char *id)
