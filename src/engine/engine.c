@@ -629,76 +629,85 @@ static double now_seconds(void)
     return (double)tv.tv_sec + tv.tv_usec / 1e6;
 }
 
-static char *answer_json(const chat_request *req, const session *s,
-                         const profile *p, const nlu_result *n, const reply *r, double started,
-                         arena *a)
+/* The §5 answer of a turn, all but its response time, into w (set up here
+ * on b, in a) and left open: built before the commit (the session and
+ * profile are handed back to the state cache at the commit);
+ * answer_time() ends it.  Errors stay in w.  Not inlined: one call a
+ * turn, and it keeps its own line in a profile. */
+static __attribute__((noinline)) void answer_head(jsonw *w, buf *b, const chat_request *req,
+                                                  const session *s, const profile *p,
+                                                  const nlu_result *n, const reply *r, arena *a)
 {
     const char *intent = n ? n->intent : (req->callback_data && strncmp(req->callback_data, "slot:", 5) == 0 ? "schedule_visit" : "inform");
     int frustration = s->frustration;
     if (n && n->frustration > frustration)
         frustration = n->frustration;
-    buf b = BUF_INIT(0);
-    jsonw w;
-    buf_reserve(&b, 4096);   /* a typical answer: no regrowth */
-    jw_init(&w, &b);
-    jw_obj(&w);
-    jw_kstr(&w, "answer", r->text ? r->text : "");
-    jw_key(&w, "buttons");
-    jw_arr(&w);
+    jw_init_arena(w, b, a, 4096);   /* a typical answer: no regrowth, no copy */
+    jw_obj(w);
+    jw_kstr(w, "answer", r->text ? r->text : "");
+    jw_key(w, "buttons");
+    jw_arr(w);
     for (int i = 0; i < r->n_buttons; i++) {
-        jw_obj(&w);
-        jw_kstr(&w, "label", r->buttons[i].label ? r->buttons[i].label : "");
-        jw_kstr(&w, "data", r->buttons[i].data ? r->buttons[i].data : "");
-        jw_end(&w);
+        jw_obj(w);
+        jw_kstr(w, "label", r->buttons[i].label ? r->buttons[i].label : "");
+        jw_kstr(w, "data", r->buttons[i].data ? r->buttons[i].data : "");
+        jw_end(w);
     }
-    jw_end(&w);
-    jw_key(&w, "sources");
-    jw_arr(&w);
+    jw_end(w);
+    jw_key(w, "sources");
+    jw_arr(w);
     for (int i = 0; i < r->n_sources; i++)
-        listing_write(&w, &r->sources[i]);
-    jw_end(&w);
-    jw_kstr(&w, "intent", intent);
-    jw_kreal(&w, "confidence", n ? n->confidence : 1.0);
-    jw_kstr(&w, "state", dialog_state_name(s->state));
-    jw_kstr(&w, "pending_slot", pending_slot_name(s->pending));
-    jw_key(&w, "slots");
-    dialog_slots_write(&w, &s->slots);
-    jw_key(&w, "sentiment");
-    jw_obj(&w);
-    jw_kstr(&w, "label", n ? nlu_sentiment_name(n->sentiment) : "neutral");
-    jw_kreal(&w, "score", n ? n->sentiment_score : 0.0);
-    jw_kint(&w, "frustration", frustration);
-    jw_end(&w);
-    jw_key(&w, "lead");
-    jw_obj(&w);
-    jw_kstr(&w, "temperature", p->temperature);
-    jw_kreal(&w, "engagement_score", p->engagement_score);
-    jw_kreal(&w, "intent_to_buy_score", p->intent_to_buy_score);
-    jw_key(&w, "reasons");
-    jw_arr(&w);
+        listing_write(w, &r->sources[i]);
+    jw_end(w);
+    jw_kstr(w, "intent", intent);
+    jw_kreal(w, "confidence", n ? n->confidence : 1.0);
+    jw_kstr(w, "state", dialog_state_name(s->state));
+    jw_kstr(w, "pending_slot", pending_slot_name(s->pending));
+    jw_key(w, "slots");
+    dialog_slots_write(w, &s->slots);
+    jw_key(w, "sentiment");
+    jw_obj(w);
+    jw_kstr(w, "label", n ? nlu_sentiment_name(n->sentiment) : "neutral");
+    jw_kreal(w, "score", n ? n->sentiment_score : 0.0);
+    jw_kint(w, "frustration", frustration);
+    jw_end(w);
+    jw_key(w, "lead");
+    jw_obj(w);
+    jw_kstr(w, "temperature", p->temperature);
+    jw_kreal(w, "engagement_score", p->engagement_score);
+    jw_kreal(w, "intent_to_buy_score", p->intent_to_buy_score);
+    jw_key(w, "reasons");
+    jw_arr(w);
     for (int i = 0; i < r->n_reasons; i++)
-        jw_str(&w, r->reasons[i]);
-    jw_end(&w);
-    jw_end(&w);
-    jw_kstr(&w, "stage", buyer_stage_name(s->stage));
-    jw_kstr(&w, "language", lang_name(s->language));
-    jw_kstr(&w, "session_id", req->session_id);
-    jw_key(&w, "suggested_actions");
-    jw_arr(&w);
+        jw_str(w, r->reasons[i]);
+    jw_end(w);
+    jw_end(w);
+    jw_kstr(w, "stage", buyer_stage_name(s->stage));
+    jw_kstr(w, "language", lang_name(s->language));
+    jw_kstr(w, "session_id", req->session_id);
+    jw_key(w, "suggested_actions");
+    jw_arr(w);
     for (int i = 0; i < r->n_actions; i++)
-        jw_str(&w, r->actions[i]);
-    jw_end(&w);
+        jw_str(w, r->actions[i]);
+    jw_end(w);
     if (s->appointment_id > 0) {
-        jw_key(&w, "appointment");
-        jw_obj(&w);
-        jw_kint(&w, "id", s->appointment_id);
-        jw_kstr(&w, "when", s->appointment_when);
-        jw_kstr(&w, "agent", s->appointment_agent);
-        jw_end(&w);
+        jw_key(w, "appointment");
+        jw_obj(w);
+        jw_kint(w, "id", s->appointment_id);
+        jw_kstr(w, "when", s->appointment_when);
+        jw_kstr(w, "agent", s->appointment_agent);
+        jw_end(w);
     }
-    jw_kint(&w, "response_time_ms", (int64_t)((now_seconds() - started) * 1000 + 0.5));
-    jw_end(&w);
-    return jw_finish_to_arena(&w, a);
+}
+
+/* Ends the answer that answer_head() left open in w with its response
+ * time (since started, so it includes the commit); the text, in a, or NULL
+ * on any error. */
+static char *answer_time(jsonw *w, double started, arena *a)
+{
+    jw_kint(w, "response_time_ms", (int64_t)((now_seconds() - started) * 1000 + 0.5));
+    jw_end(w);
+    return jw_finish_to_arena(w, a);
 }
 
 /* The concatenation of parts[0..n) in a (NULL parts count as ""): the
@@ -759,6 +768,14 @@ struct chat_async {
     commit_req q;
     chat_done_fn done;
     void *ctx;
+    /* the turn's state: blocks of the state cache (taken from it, or made
+     * for it on a miss) that the commit hands back, or s and p when the
+     * cache is off; *_cached: the block is the turn's to give or free */
+    session *sp;
+    profile *pp;
+    bool sp_cached, pp_cached;
+    jsonw aw;                   /* the answer, open after answer_head */
+    buf ab;                     /* its text, in a */
 };
 
 /* Counts a finished turn for /metrics. */
@@ -775,26 +792,90 @@ static void turn_account(engine *e, double started, int rc)
     atomic_fetch_add(&e->lat_sum_us, (unsigned long)(secs * 1e6));
 }
 
-/* After a turn's commit: its decoded state is remembered for the session's
- * next turn, or forgotten when the commit failed (the store has the truth). */
-static void state_settle(const chat_async *ca, bool committed)
+/* The state the last committed turn of the session left, into ca->sp and
+ * ca->pp: taken from the state cache (no copy), else read from the store
+ * into a block made for the cache (or into ca->s, ca->p when it is off). */
+static int state_take(chat_async *ca, store *st, pt_error *err)
+{
+    state_cache *c = ca->e->cache;
+    tenant_id tid = ca->rt->t.id;
+    const chat_request *req = &ca->req;
+    int rc = 0;
+    ca->sp = state_cache_take(c, STATE_SESSION, tid, req->session_id, sizeof(session));
+    ca->sp_cached = ca->sp != NULL;
+    if (ca->sp == NULL) {
+        ca->sp = state_cache_alloc(c, STATE_SESSION, tid, req->session_id, sizeof(session));
+        ca->sp_cached = ca->sp != NULL;
+        if (ca->sp == NULL)
+            ca->sp = &ca->s;
+        session_init(ca->sp, ca->rt->t.language);
+        char *sjson = NULL;
+        rc = st->ops->session_get(st, tid, req->session_id, ca->a, &sjson, err);
+        if (rc)
+            return rc;
+        if (sjson)
+            session_from_json(ca->sp, sjson);
+    }
+    ca->pp = state_cache_take(c, STATE_PROFILE, tid, req->user_id, sizeof(profile));
+    ca->pp_cached = ca->pp != NULL;
+    if (ca->pp == NULL) {
+        ca->pp = state_cache_alloc(c, STATE_PROFILE, tid, req->user_id, sizeof(profile));
+        ca->pp_cached = ca->pp != NULL;
+        if (ca->pp == NULL)
+            ca->pp = &ca->p;
+        char *pjson = NULL;
+        rc = st->ops->profile_get(st, tid, req->user_id, ca->a, &pjson, err);
+        if (rc)
+            return rc;
+        profile_from_json(ca->pp, pjson);
+    }
+    return 0;
+}
+
+/* Frees the turn's state blocks that were not handed back (a turn that
+ * failed before its commit: they may hold half a turn). */
+static void state_release(chat_async *ca)
+{
+    state_cache *c = ca->e->cache;
+    if (ca->sp_cached)
+        state_cache_free(c, ca->sp);
+    if (ca->pp_cached)
+        state_cache_free(c, ca->pp);
+    ca->sp_cached = ca->pp_cached = false;
+    ca->sp = NULL;
+    ca->pp = NULL;
+}
+
+/* After a turn's commit: its decoded state is handed to the state cache
+ * for the session's next turn, or forgotten when the commit failed (the
+ * store has the truth).  ca->sp and ca->pp are not the turn's after this. */
+static void state_settle(chat_async *ca, bool committed)
 {
     state_cache *c = ca->e->cache;
     tenant_id tid = ca->rt->t.id;
     if (committed) {
-        state_cache_put(c, STATE_SESSION, tid, ca->req.session_id, &ca->s, sizeof ca->s);
-        state_cache_put(c, STATE_PROFILE, tid, ca->req.user_id, &ca->p, sizeof ca->p);
+        if (ca->sp_cached)
+            state_cache_give(c, ca->sp);
+        else
+            state_cache_put(c, STATE_SESSION, tid, ca->req.session_id, ca->sp, sizeof(session));
+        if (ca->pp_cached)
+            state_cache_give(c, ca->pp);
+        else
+            state_cache_put(c, STATE_PROFILE, tid, ca->req.user_id, ca->pp, sizeof(profile));
+        ca->sp_cached = ca->pp_cached = false;
     } else {
         state_cache_drop(c, STATE_SESSION, tid, ca->req.session_id);
         state_cache_drop(c, STATE_PROFILE, tid, ca->req.user_id);
     }
+    state_release(ca);
 }
 
-/* The answer of a committed turn, in its arena; built after the commit, so
- * the reported time includes it. */
-static int turn_answer(const chat_async *ca, char **json, pt_error *err)
+/* The answer of a committed turn, in its arena: the head built before the
+ * commit and the time since the message came, so the reported time
+ * includes the commit. */
+static int turn_answer(chat_async *ca, char **json, pt_error *err)
 {
-    *json = answer_json(&ca->req, &ca->s, &ca->p, ca->n, &ca->r, ca->started, ca->a);
+    *json = answer_time(&ca->aw, ca->started, ca->a);
     return *json ? 0 : pt_fail(err, PT_ERR_NOMEM, "out of memory");
 }
 
@@ -875,8 +956,9 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
 {
     int rc = 0;
     /* zeroed but for the session and profile (8 KB of the 10), which are
-     * written whole before they are read: session_init, then the state
-     * cache or the stored record (profile_from_json starts with profile_init) */
+     * used only when the state cache cannot hold the turn's state, and are
+     * then written whole before they are read: session_init, then the
+     * stored record (profile_from_json starts with profile_init) */
     chat_async *ca = arena_alloc(a, sizeof *ca);
 
     *pending = NULL;
@@ -939,29 +1021,16 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
     _Static_assert(offsetof(chat_async, p) > offsetof(chat_async, s) &&
                    offsetof(chat_async, r) == offsetof(chat_async, p) + sizeof(profile),
                    "chat_async: s, then p, then r");
-    session *s = &ca->s;
-    profile *p = &ca->p;
     reply *r = &ca->r;
     *pending = NULL;
     st = store_pool_get(e->pool);
 
     /* the state the last committed turn left: from memory, else the store */
-    session_init(s, rt->t.language);
-    if (!state_cache_get(e->cache, STATE_SESSION, rt->t.id, req->session_id, s, sizeof *s)) {
-        char *sjson = NULL;
-        rc = st->ops->session_get(st, rt->t.id, req->session_id, a, &sjson, err);
-        if (rc)
-            goto done;
-        if (sjson)
-            session_from_json(s, sjson);
-    }
-    if (!state_cache_get(e->cache, STATE_PROFILE, rt->t.id, req->user_id, p, sizeof *p)) {
-        char *pjson = NULL;
-        rc = st->ops->profile_get(st, rt->t.id, req->user_id, a, &pjson, err);
-        if (rc)
-            goto done;
-        profile_from_json(p, pjson);
-    }
+    rc = state_take(ca, st, err);
+    session *s = ca->sp;
+    profile *p = ca->pp;
+    if (rc)
+        goto done;
 
     if (req->query && req->query[0]) {
         nlu_context nctx = {.gazetteer = rt->gazetteer, .currency = rt->t.currency,
@@ -1051,6 +1120,8 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
         rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
         goto done;
     }
+    /* the answer but its time, while s and p are the turn's */
+    answer_head(&ca->aw, &ca->ab, &ca->req, s, p, ca->n, r, a);
     if (!in_turn) {
         /* the handle is not needed while the commit is awaited: others may
          * read with it, so the pool need not be as large as the thread count */
@@ -1077,6 +1148,7 @@ done:
         st->ops->turn_rollback(st);
     if (st)
         store_pool_put(e->pool, st);
+    state_release(ca);   /* a turn that failed before its commit */
     turn_unlock(e, ca);
     turn_account(e, ca->started, rc);
     return rc;

@@ -536,6 +536,68 @@ TEST(test_chat_request_parse)
     arena_release(&a);
 }
 
+/* chat_request_parse (its own scanner for flat objects of strings, jansson
+ * for the rest) and chat_request_parse_jansson agree: the same result,
+ * message and fields, on usual bodies, escapes, UTF-8 and errors. */
+TEST(test_chat_request_fast_same)
+{
+    static const char *const bodies[] = {
+        "{\"query\":\"hi\",\"session_id\":\"bench-000001\",\"user_id\":\"bench-000001\"}",
+        " {\n\t\"query\" : \"caf\\u00e9 \\ud83d\\ude00 \\\"q\\\" \\\\ \\/ \\b\\f\\n\\r\\t\" , \"session_id\":\"s\","
+        " \"user_id\":\"u\", \"channel\":null, \"x\":\"y\", \"\":\"\" }\r\n",
+        "{\"query\":\"\\ud800\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"\\udc00\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"\\ud800\\u0041\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"a\\u0000b\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7 \xf0\x9f\x98\x80\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"\xff\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"\xed\xa0\x80\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"\xc0\x80\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"hi\",\"session_id\":\"s\",\"user_id\":\"u\",\"query\":\"again\"}",
+        "{\"a\":\"1\",\"b\":null,\"a\":\"2\",\"session_id\":\"s\",\"user_id\":\"u\",\"query\":\"q\"}",
+        "{\"query\":\"hi\",\"session_id\":\"s\",\"user_id\":\"u\"} x",
+        "{\"query\":\"hi\",\"session_id\":\"s\",\"user_id\":\"u\"}   ",
+        "{\"query\":nullx,\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":null,\"session_id\":\"s\",\"user_id\":\"u\",\"callback_data\":\"purpose:living\"}",
+        "{\"query\":\"  \",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"hi\",\"session_id\":\"s\\n\",\"user_id\":\"u\"}",
+        "{\"query\":\"hi\",\"session_id\":\"s\x7f\",\"user_id\":\"u\"}",
+        "{\"query\":\"hi\",\"session_id\":\"s\",\"user_id\":\"u\",\"channel\":\"0123456789012345678901234567890123\"}",
+        "{\"query\":\"hi\",\"session_id\":\"\",\"user_id\":\"u\"}",
+        "{\"query\":\"hi\",\"session_id\":\"s\",\"user_id\":\"\"}",
+        "{\"query\":\"hi\",\"session_id\":\"s\",\"user_id\":\"u\",}",
+        "{\"query\":\"hi\" \"session_id\":\"s\"}",
+        "{\"query\":\"hi\",\"session_id\":\"s\",\"user_id\":\"u\",\"n\":1}",
+        "{\"query\":5,\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"q\\u0075ery\":\"hi\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"tab\there\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"\\x\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"\\u12\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"unterminated",
+        "{}", "[]", "null", "{", " ", "{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\",\"d\":\"4\",\"e\":\"5\",\"f\":\"6\",\"g\":\"7\",\"h\":\"8\","
+        "\"i\":\"9\",\"session_id\":\"s\",\"user_id\":\"u\",\"query\":\"q\"}",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        arena a, b;
+        chat_request q, r;
+        pt_error ea = {0}, eb = {0};
+        arena_init(&a, 0);
+        arena_init(&b, 0);
+        size_t n = strlen(bodies[i]);
+        int rc = chat_request_parse(bodies[i], n, &a, &q, &ea);
+        int rc_ref = chat_request_parse_jansson(bodies[i], n, &b, &r, &eb);
+        bool same = rc == rc_ref && strcmp(ea.msg, eb.msg) == 0;
+#define SAME_FIELD(f) (q.f == NULL ? r.f == NULL : r.f != NULL && strcmp(q.f, r.f) == 0)
+        if (rc == 0)
+            same = same && SAME_FIELD(session_id) && SAME_FIELD(user_id) && SAME_FIELD(query) &&
+                   SAME_FIELD(callback_data) && SAME_FIELD(channel);
+#undef SAME_FIELD
+        CHECK(same, "body %zu: %d \"%s\" / %d \"%s\"", i, rc, ea.msg, rc_ref, eb.msg);
+        arena_release(&a);
+        arena_release(&b);
+    }
+}
+
 TEST_MAIN(
     setup();
     RUN(test_health_ready_metrics);
@@ -547,5 +609,6 @@ TEST_MAIN(
     RUN(test_chat_many_in_flight);
     RUN(test_chat_one_buyer_many_sessions);
     RUN(test_chat_request_parse);
+    RUN(test_chat_request_fast_same);
     teardown();
 )
