@@ -26,13 +26,20 @@ SRC_LIB := $(filter-out src/main.c,$(SRC_ALL))
 OBJ_REL := $(SRC_LIB:src/%.c=build/obj/%.o)
 OBJ_ASAN := $(SRC_LIB:src/%.c=build/asan/obj/%.o)
 OBJ_FUZZ := $(SRC_LIB:src/%.c=build/fuzz/obj/%.o)
+OBJ_TSAN := $(SRC_LIB:src/%.c=build/tsan/obj/%.o)
+# ThreadSanitizer: the unit tests that run threads (make tsan, part of make test)
+CFLAGS_TSAN := $(CFLAGS_COMMON) -O1 -g -fsanitize=thread
 CFLAGS_FUZZ := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+# the unit tests whose code runs on several threads: again under TSan
+TSAN_TESTS := test_commit test_lock test_http test_store test_import test_sqlite_vfs \
+              test_listing_cache test_admin test_embed
+TSAN_BIN := $(TSAN_TESTS:%=build/tsan/tests/%)
 
-.PHONY: all test unit blackbox demo fuzz fuzz-build bench eval clean
+.PHONY: all test unit tsan blackbox demo fuzz fuzz-build bench eval clean
 
 all: build/proptalk
 
@@ -67,6 +74,20 @@ build/asan/tests/%: tests/unit/%.c tests/unit/test.h build/asan/libproptalk.a
 	@echo "LD $@"
 	@$(CC) $(CFLAGS_ASAN) -Itests/unit $< build/asan/libproptalk.a -o $@ $(LDLIBS)
 
+build/tsan/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@echo "CC [tsan] $<"
+	@$(CC) $(CFLAGS_TSAN) -MMD -MP -c $< -o $@
+
+build/tsan/libproptalk.a: $(OBJ_TSAN)
+	@rm -f $@
+	@ar rcs $@ $^
+
+build/tsan/tests/%: tests/unit/%.c tests/unit/test.h build/tsan/libproptalk.a
+	@mkdir -p $(dir $@)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS_TSAN) -Itests/unit $< build/tsan/libproptalk.a -o $@ $(LDLIBS)
+
 build/fuzz/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	@echo "CC [fuzz] $<"
@@ -88,10 +109,13 @@ fuzz: $(FUZZ_BIN)
 unit: $(UNIT_BIN)
 	@tests/run_unit.sh $(UNIT_BIN)
 
+tsan: $(TSAN_BIN)
+	@TSAN_OPTIONS=$${TSAN_OPTIONS:-halt_on_error=1} tests/run_unit.sh $(TSAN_BIN)
+
 blackbox: build/asan/proptalk
 	@PROPTALK_BIN=$(CURDIR)/build/asan/proptalk python3 tests/blackbox/run.py
 
-test: build/proptalk build/asan/proptalk $(UNIT_BIN) $(FUZZ_BIN)
+test: build/proptalk build/asan/proptalk $(UNIT_BIN) $(TSAN_BIN) $(FUZZ_BIN)
 	@tests/run_all.sh
 
 # bench/*.c programs (see BENCHMARKS.md), against the release library
@@ -114,7 +138,7 @@ demo:
 clean:
 	rm -rf build
 
--include $(OBJ_REL:.o=.d) $(OBJ_ASAN:.o=.d) $(OBJ_FUZZ:.o=.d)
+-include $(OBJ_REL:.o=.d) $(OBJ_ASAN:.o=.d) $(OBJ_FUZZ:.o=.d) $(OBJ_TSAN:.o=.d)
 
 # ---- NLU evaluation and benchmark (issue 3; see docs/nlu.md) ----
 # `make eval` scores the held-out sets of tests/data (test split) and, when

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole suite (make test): unit tests, black-box tests against the real
-# server, and a short libFuzzer run of every target, all under ASan+UBSan.
+# server, and a short libFuzzer run of every target, all under ASan+UBSan;
+# the unit tests that run threads once more under ThreadSanitizer.
 # Closes with one "N passed, N failed" line summing every layer.
 set -u
 cd "$(dirname "$0")/.."
@@ -18,6 +19,8 @@ tally() {  # reads "...: N passed, M failed" from the last such line of $1
 log=$(mktemp -d)
 echo "== unit tests"
 tests/run_unit.sh build/asan/tests/test_* 2>&1 | tee "$log/unit" | grep -E 'FAIL|unit:|crashed' ; tally "$log/unit"
+echo "== unit tests that run threads, under ThreadSanitizer"
+TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1} tests/run_unit.sh build/tsan/tests/test_* 2>&1 | tee "$log/tsan" | grep -E 'FAIL|unit:|crashed|ThreadSanitizer' ; tally "$log/tsan"
 echo "== black-box tests"
 PROPTALK_BIN="$PWD/build/asan/proptalk" python3 tests/blackbox/run.py 2>&1 | tee "$log/bb" | grep -E '^(ok|FAIL|blackbox)' ; tally "$log/bb"
 echo "== fuzz (short)"

@@ -146,10 +146,9 @@ static double getd(json_t *o, const char *k, double def)
 
 char *session_to_json(const session *s, arena *a)
 {
-    buf b = BUF_INIT(0);
+    buf b;
     jsonw w;
-    buf_reserve(&b, 2048);   /* a typical record: no regrowth */
-    jw_init(&w, &b);
+    jw_init_arena(&w, &b, a, 2048);   /* a typical record: no regrowth, no copy */
     jw_obj(&w);
     jw_kint(&w, "v", 1);
     jw_kstr(&w, "state", dialog_state_name(s->state));
@@ -267,10 +266,9 @@ done:
 
 char *profile_to_json(const profile *p, arena *a)
 {
-    buf b = BUF_INIT(0);
+    buf b;
     jsonw w;
-    buf_reserve(&b, 2048);   /* a typical record: no regrowth */
-    jw_init(&w, &b);
+    jw_init_arena(&w, &b, a, 2048);   /* a typical record: no regrowth, no copy */
     jw_obj(&w);
     jw_kint(&w, "v", 1);
     jw_kint(&w, "sessions", p->sessions);

@@ -11,7 +11,13 @@
  * at a time and each sees the state the previous one left.  A message that
  * finds its session in another turn waits in the lock's queue, without a
  * thread when the channel is event-driven, and is handed the lock in the
- * order the session's messages came (lock.h).  All writes of a
+ * order the session's messages came (lock.h).  It then takes its buyer's
+ * lock the same way, because the profile it reads and rewrites spans the
+ * buyer's sessions (two conversations of one buyer at once, on the web and
+ * on Telegram, would otherwise each write back a profile without the
+ * other's turn).  Always session first, then buyer, and the buyers' locks
+ * are a backend of their own: a turn that holds a buyer's lock waits for
+ * nothing, so no two turns can wait for each other.  All writes of a
  * turn (session, both transcript lines, profile, lead) go to the group
  * committer (commit.h), which writes the turns of many conversations in one
  * transaction with one fsync, each under its own savepoint, and returns
@@ -108,7 +114,8 @@ struct engine {
     state_cache *cache;       /* decoded sessions and profiles of recent turns */
     listing_cache *listings;  /* decoded listings the dialog reads by id */
     embed_provider *embed;    /* borrowed; NULL: no semantic ranking */
-    lock_backend locks;
+    lock_backend locks;       /* a turn's session (tenant:session_id) */
+    lock_backend user_locks;  /* then its buyer (tenant:user_id): their profile */
     nlu_model *model;
     pthread_mutex_t reg_lock;
     pthread_mutex_t memo_lock;
@@ -410,6 +417,12 @@ int engine_open(const engine_config *cfg, engine **out, pt_error *err)
     rc = e->locks.ops->open(&e->locks, NULL, err);
     if (rc)
         goto done;
+    e->user_locks.ops = &lock_local_ops;
+    rc = e->user_locks.ops->open(&e->user_locks, NULL, err);
+    if (rc) {
+        e->user_locks.ops = NULL;
+        goto done;
+    }
     rc = store_pool_open(e->db_url, cfg->store_handles > 0 ? cfg->store_handles : 4, &e->pool, err);
     if (rc)
         goto done;
@@ -491,6 +504,8 @@ void engine_close(engine *e)
     listing_cache_close(e->listings);
     if (e->pool)
         store_pool_close(e->pool);
+    if (e->user_locks.ops)
+        e->user_locks.ops->close(&e->user_locks);
     if (e->locks.ops)
         e->locks.ops->close(&e->locks);
     pthread_mutex_destroy(&e->reg_lock);
@@ -614,76 +629,85 @@ static double now_seconds(void)
     return (double)tv.tv_sec + tv.tv_usec / 1e6;
 }
 
-static char *answer_json(const chat_request *req, const session *s,
-                         const profile *p, const nlu_result *n, const reply *r, double started,
-                         arena *a)
+/* The §5 answer of a turn, all but its response time, into w (set up here
+ * on b, in a) and left open: built before the commit (the session and
+ * profile are handed back to the state cache at the commit);
+ * answer_time() ends it.  Errors stay in w.  Not inlined: one call a
+ * turn, and it keeps its own line in a profile. */
+static __attribute__((noinline)) void answer_head(jsonw *w, buf *b, const chat_request *req,
+                                                  const session *s, const profile *p,
+                                                  const nlu_result *n, const reply *r, arena *a)
 {
     const char *intent = n ? n->intent : (req->callback_data && strncmp(req->callback_data, "slot:", 5) == 0 ? "schedule_visit" : "inform");
     int frustration = s->frustration;
     if (n && n->frustration > frustration)
         frustration = n->frustration;
-    buf b = BUF_INIT(0);
-    jsonw w;
-    buf_reserve(&b, 4096);   /* a typical answer: no regrowth */
-    jw_init(&w, &b);
-    jw_obj(&w);
-    jw_kstr(&w, "answer", r->text ? r->text : "");
-    jw_key(&w, "buttons");
-    jw_arr(&w);
+    jw_init_arena(w, b, a, 4096);   /* a typical answer: no regrowth, no copy */
+    jw_obj(w);
+    jw_kstr(w, "answer", r->text ? r->text : "");
+    jw_key(w, "buttons");
+    jw_arr(w);
     for (int i = 0; i < r->n_buttons; i++) {
-        jw_obj(&w);
-        jw_kstr(&w, "label", r->buttons[i].label ? r->buttons[i].label : "");
-        jw_kstr(&w, "data", r->buttons[i].data ? r->buttons[i].data : "");
-        jw_end(&w);
+        jw_obj(w);
+        jw_kstr(w, "label", r->buttons[i].label ? r->buttons[i].label : "");
+        jw_kstr(w, "data", r->buttons[i].data ? r->buttons[i].data : "");
+        jw_end(w);
     }
-    jw_end(&w);
-    jw_key(&w, "sources");
-    jw_arr(&w);
+    jw_end(w);
+    jw_key(w, "sources");
+    jw_arr(w);
     for (int i = 0; i < r->n_sources; i++)
-        listing_write(&w, &r->sources[i]);
-    jw_end(&w);
-    jw_kstr(&w, "intent", intent);
-    jw_kreal(&w, "confidence", n ? n->confidence : 1.0);
-    jw_kstr(&w, "state", dialog_state_name(s->state));
-    jw_kstr(&w, "pending_slot", pending_slot_name(s->pending));
-    jw_key(&w, "slots");
-    dialog_slots_write(&w, &s->slots);
-    jw_key(&w, "sentiment");
-    jw_obj(&w);
-    jw_kstr(&w, "label", n ? nlu_sentiment_name(n->sentiment) : "neutral");
-    jw_kreal(&w, "score", n ? n->sentiment_score : 0.0);
-    jw_kint(&w, "frustration", frustration);
-    jw_end(&w);
-    jw_key(&w, "lead");
-    jw_obj(&w);
-    jw_kstr(&w, "temperature", p->temperature);
-    jw_kreal(&w, "engagement_score", p->engagement_score);
-    jw_kreal(&w, "intent_to_buy_score", p->intent_to_buy_score);
-    jw_key(&w, "reasons");
-    jw_arr(&w);
+        listing_write(w, &r->sources[i]);
+    jw_end(w);
+    jw_kstr(w, "intent", intent);
+    jw_kreal(w, "confidence", n ? n->confidence : 1.0);
+    jw_kstr(w, "state", dialog_state_name(s->state));
+    jw_kstr(w, "pending_slot", pending_slot_name(s->pending));
+    jw_key(w, "slots");
+    dialog_slots_write(w, &s->slots);
+    jw_key(w, "sentiment");
+    jw_obj(w);
+    jw_kstr(w, "label", n ? nlu_sentiment_name(n->sentiment) : "neutral");
+    jw_kreal(w, "score", n ? n->sentiment_score : 0.0);
+    jw_kint(w, "frustration", frustration);
+    jw_end(w);
+    jw_key(w, "lead");
+    jw_obj(w);
+    jw_kstr(w, "temperature", p->temperature);
+    jw_kreal(w, "engagement_score", p->engagement_score);
+    jw_kreal(w, "intent_to_buy_score", p->intent_to_buy_score);
+    jw_key(w, "reasons");
+    jw_arr(w);
     for (int i = 0; i < r->n_reasons; i++)
-        jw_str(&w, r->reasons[i]);
-    jw_end(&w);
-    jw_end(&w);
-    jw_kstr(&w, "stage", buyer_stage_name(s->stage));
-    jw_kstr(&w, "language", lang_name(s->language));
-    jw_kstr(&w, "session_id", req->session_id);
-    jw_key(&w, "suggested_actions");
-    jw_arr(&w);
+        jw_str(w, r->reasons[i]);
+    jw_end(w);
+    jw_end(w);
+    jw_kstr(w, "stage", buyer_stage_name(s->stage));
+    jw_kstr(w, "language", lang_name(s->language));
+    jw_kstr(w, "session_id", req->session_id);
+    jw_key(w, "suggested_actions");
+    jw_arr(w);
     for (int i = 0; i < r->n_actions; i++)
-        jw_str(&w, r->actions[i]);
-    jw_end(&w);
+        jw_str(w, r->actions[i]);
+    jw_end(w);
     if (s->appointment_id > 0) {
-        jw_key(&w, "appointment");
-        jw_obj(&w);
-        jw_kint(&w, "id", s->appointment_id);
-        jw_kstr(&w, "when", s->appointment_when);
-        jw_kstr(&w, "agent", s->appointment_agent);
-        jw_end(&w);
+        jw_key(w, "appointment");
+        jw_obj(w);
+        jw_kint(w, "id", s->appointment_id);
+        jw_kstr(w, "when", s->appointment_when);
+        jw_kstr(w, "agent", s->appointment_agent);
+        jw_end(w);
     }
-    jw_kint(&w, "response_time_ms", (int64_t)((now_seconds() - started) * 1000 + 0.5));
-    jw_end(&w);
-    return jw_finish_to_arena(&w, a);
+}
+
+/* Ends the answer that answer_head() left open in w with its response
+ * time (since started, so it includes the commit); the text, in a, or NULL
+ * on any error. */
+static char *answer_time(jsonw *w, double started, arena *a)
+{
+    jw_kint(w, "response_time_ms", (int64_t)((now_seconds() - started) * 1000 + 0.5));
+    jw_end(w);
+    return jw_finish_to_arena(w, a);
 }
 
 /* The concatenation of parts[0..n) in a (NULL parts count as ""): the
@@ -716,21 +740,24 @@ static char *slots_text(const slots *sl, arena *a)
     return jw_finish_to_arena(&w, a);
 }
 
-/* A turn that waits, for its session's lock or for its commit: what the
- * callbacks and engine_chat_continue need, in the request arena.  The
- * session lock is held from its grant until the turn is durable (or
+/* A turn that waits, for its session's lock, its buyer's, or its commit:
+ * what the callbacks and engine_chat_continue need, in the request arena.
+ * Both locks are held from their grants until the turn is durable (or
  * failed); rt until the answer. */
-enum chat_wait_for { WAIT_LOCK, WAIT_COMMIT };
+enum chat_wait_for { WAIT_SESSION_LOCK, WAIT_USER_LOCK, WAIT_COMMIT };
 struct chat_async {
     engine *e;
     tenant_rt *rt;
     chat_request req;           /* a copy; its strings are the caller's */
     arena *a;
     double started;
-    char *lock_key;
+    char *lock_key;             /* tenant:session_id */
     uint64_t token;
+    char *user_key;             /* tenant:user_id */
+    uint64_t user_token;
     enum chat_wait_for waiting;
     lock_waiter waiter;
+    lock_waiter user_waiter;
     session s;                  /* s, p, r in this order: see chat_start */
     profile p;
     reply r;
@@ -741,6 +768,14 @@ struct chat_async {
     commit_req q;
     chat_done_fn done;
     void *ctx;
+    /* the turn's state: blocks of the state cache (taken from it, or made
+     * for it on a miss) that the commit hands back, or s and p when the
+     * cache is off; *_cached: the block is the turn's to give or free */
+    session *sp;
+    profile *pp;
+    bool sp_cached, pp_cached;
+    jsonw aw;                   /* the answer, open after answer_head */
+    buf ab;                     /* its text, in a */
 };
 
 /* Counts a finished turn for /metrics. */
@@ -757,38 +792,110 @@ static void turn_account(engine *e, double started, int rc)
     atomic_fetch_add(&e->lat_sum_us, (unsigned long)(secs * 1e6));
 }
 
-/* After a turn's commit: its decoded state is remembered for the session's
- * next turn, or forgotten when the commit failed (the store has the truth). */
-static void state_settle(const chat_async *ca, bool committed)
+/* The state the last committed turn of the session left, into ca->sp and
+ * ca->pp: taken from the state cache (no copy), else read from the store
+ * into a block made for the cache (or into ca->s, ca->p when it is off). */
+static int state_take(chat_async *ca, store *st, pt_error *err)
+{
+    state_cache *c = ca->e->cache;
+    tenant_id tid = ca->rt->t.id;
+    const chat_request *req = &ca->req;
+    int rc = 0;
+    ca->sp = state_cache_take(c, STATE_SESSION, tid, req->session_id, sizeof(session));
+    ca->sp_cached = ca->sp != NULL;
+    if (ca->sp == NULL) {
+        ca->sp = state_cache_alloc(c, STATE_SESSION, tid, req->session_id, sizeof(session));
+        ca->sp_cached = ca->sp != NULL;
+        if (ca->sp == NULL)
+            ca->sp = &ca->s;
+        session_init(ca->sp, ca->rt->t.language);
+        char *sjson = NULL;
+        rc = st->ops->session_get(st, tid, req->session_id, ca->a, &sjson, err);
+        if (rc)
+            return rc;
+        if (sjson)
+            session_from_json(ca->sp, sjson);
+    }
+    ca->pp = state_cache_take(c, STATE_PROFILE, tid, req->user_id, sizeof(profile));
+    ca->pp_cached = ca->pp != NULL;
+    if (ca->pp == NULL) {
+        ca->pp = state_cache_alloc(c, STATE_PROFILE, tid, req->user_id, sizeof(profile));
+        ca->pp_cached = ca->pp != NULL;
+        if (ca->pp == NULL)
+            ca->pp = &ca->p;
+        char *pjson = NULL;
+        rc = st->ops->profile_get(st, tid, req->user_id, ca->a, &pjson, err);
+        if (rc)
+            return rc;
+        profile_from_json(ca->pp, pjson);
+    }
+    return 0;
+}
+
+/* Frees the turn's state blocks that were not handed back (a turn that
+ * failed before its commit: they may hold half a turn). */
+static void state_release(chat_async *ca)
+{
+    state_cache *c = ca->e->cache;
+    if (ca->sp_cached)
+        state_cache_free(c, ca->sp);
+    if (ca->pp_cached)
+        state_cache_free(c, ca->pp);
+    ca->sp_cached = ca->pp_cached = false;
+    ca->sp = NULL;
+    ca->pp = NULL;
+}
+
+/* After a turn's commit: its decoded state is handed to the state cache
+ * for the session's next turn, or forgotten when the commit failed (the
+ * store has the truth).  ca->sp and ca->pp are not the turn's after this. */
+static void state_settle(chat_async *ca, bool committed)
 {
     state_cache *c = ca->e->cache;
     tenant_id tid = ca->rt->t.id;
     if (committed) {
-        state_cache_put(c, STATE_SESSION, tid, ca->req.session_id, &ca->s, sizeof ca->s);
-        state_cache_put(c, STATE_PROFILE, tid, ca->req.user_id, &ca->p, sizeof ca->p);
+        if (ca->sp_cached)
+            state_cache_give(c, ca->sp);
+        else
+            state_cache_put(c, STATE_SESSION, tid, ca->req.session_id, ca->sp, sizeof(session));
+        if (ca->pp_cached)
+            state_cache_give(c, ca->pp);
+        else
+            state_cache_put(c, STATE_PROFILE, tid, ca->req.user_id, ca->pp, sizeof(profile));
+        ca->sp_cached = ca->pp_cached = false;
     } else {
         state_cache_drop(c, STATE_SESSION, tid, ca->req.session_id);
         state_cache_drop(c, STATE_PROFILE, tid, ca->req.user_id);
     }
+    state_release(ca);
 }
 
-/* The answer of a committed turn, in its arena; built after the commit, so
- * the reported time includes it. */
-static int turn_answer(const chat_async *ca, char **json, pt_error *err)
+/* The answer of a committed turn, in its arena: the head built before the
+ * commit and the time since the message came, so the reported time
+ * includes the commit. */
+static int turn_answer(chat_async *ca, char **json, pt_error *err)
 {
-    *json = answer_json(&ca->req, &ca->s, &ca->p, ca->n, &ca->r, ca->started, ca->a);
+    *json = answer_time(&ca->aw, ca->started, ca->a);
     return *json ? 0 : pt_fail(err, PT_ERR_NOMEM, "out of memory");
 }
 
+/* Gives back a turn's two locks: the buyer's, then the session's. */
+static void turn_unlock(engine *e, const chat_async *ca)
+{
+    e->user_locks.ops->release(&e->user_locks, ca->user_key, ca->user_token);
+    e->locks.ops->release(&e->locks, ca->lock_key, ca->token);
+}
+
 /* The committer's callback: the turn is durable (or failed).  The decoded
- * state is remembered (or forgotten) before the session lock is given back,
- * so the session's next turn starts from it; then the channel is told. */
+ * state is remembered (or forgotten) before the locks are given back, so
+ * the next turn of the session or the buyer starts from it; then the
+ * channel is told. */
 static void turn_durable(store_turn *t, void *ctx)
 {
     chat_async *ca = ctx;
     engine *e = ca->e;
     state_settle(ca, t->rc == 0);
-    e->locks.ops->release(&e->locks, ca->lock_key, ca->token);
+    turn_unlock(e, ca);
     ca->done(ca->ctx);   /* ca may be gone after this */
 }
 
@@ -796,12 +903,48 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
 
 /* The session's lock, handed over by the release of its previous turn (on
  * that turn's thread, usually the committer's): the channel is woken up and
- * calls engine_chat_continue, which runs the turn on its own thread. */
+ * calls engine_chat_continue, which takes the buyer's lock on its own
+ * thread. */
 static void lock_granted(lock_waiter *w, uint64_t token)
 {
     chat_async *ca = w->ctx;
     ca->token = token;
     ca->done(ca->ctx);
+}
+
+/* The buyer's lock, handed over the same way: the turn runs next. */
+static void user_lock_granted(lock_waiter *w, uint64_t token)
+{
+    chat_async *ca = w->ctx;
+    ca->user_token = token;
+    ca->done(ca->ctx);
+}
+
+/* With the session's lock held: takes the buyer's, or queues for it
+ * (*pending set), and runs the turn.  On a full queue the session's lock is
+ * given back and the turn ends with the error. */
+static int chat_take_user(chat_async *ca, chat_async **pending, char **json, pt_error *err)
+{
+    engine *e = ca->e;
+    *pending = NULL;
+    ca->user_waiter = (lock_waiter){.grant = user_lock_granted, .ctx = ca};
+    int rc = e->user_locks.ops->enqueue(&e->user_locks, ca->user_key, &ca->user_waiter,
+                                        &ca->user_token, err);
+    if (rc < 0) {
+        if (rc == -PT_ERR_RATE_LIMITED)   /* the backend's message speaks of a conversation */
+            rc = pt_fail(err, PT_ERR_RATE_LIMITED,
+                         "%d messages of this buyer's conversations are already waiting; send "
+                         "the next one after an answer", LOCK_MAX_WAITING);
+        e->locks.ops->release(&e->locks, ca->lock_key, ca->token);
+        turn_account(e, ca->started, rc);
+        return rc;
+    }
+    if (rc == 0) {   /* a turn of another of the buyer's sessions is running */
+        ca->waiting = WAIT_USER_LOCK;
+        *pending = ca;
+        return 0;
+    }
+    return chat_run(ca, pending, json, err);
 }
 
 /* Starts one turn: takes its session's lock, or queues for it without
@@ -813,8 +956,9 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
 {
     int rc = 0;
     /* zeroed but for the session and profile (8 KB of the 10), which are
-     * written whole before they are read: session_init, then the state
-     * cache or the stored record (profile_from_json starts with profile_init) */
+     * used only when the state cache cannot hold the turn's state, and are
+     * then written whole before they are read: session_init, then the
+     * stored record (profile_from_json starts with profile_init) */
     chat_async *ca = arena_alloc(a, sizeof *ca);
 
     *pending = NULL;
@@ -839,7 +983,8 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
     if (rt->t.id < 0)
         *--id = '-';
     ca->lock_key = arena_cat(a, (const char *[]){id, ":", req->session_id}, 3);
-    if (ca->lock_key == NULL) {
+    ca->user_key = arena_cat(a, (const char *[]){id, ":", req->user_id}, 3);
+    if (ca->lock_key == NULL || ca->user_key == NULL) {
         rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -848,19 +993,19 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
     if (rc < 0)
         goto done;
     if (rc == 0) {   /* an earlier message of the session is in its turn */
-        ca->waiting = WAIT_LOCK;
+        ca->waiting = WAIT_SESSION_LOCK;
         *pending = ca;
         return 0;
     }
-    return chat_run(ca, pending, json, err);
+    return chat_take_user(ca, pending, json, err);
 done:
     turn_account(e, ca->started, rc);
     return rc;
 }
 
-/* Runs a turn whose session lock is held, up to its commit.  With a
+/* Runs a turn whose two locks are held, up to its commit.  With a
  * booking, or on an error, the turn ends here: *json (or the error) is the
- * outcome, the lock is given back and *pending stays NULL.  Otherwise the
+ * outcome, the locks are given back and *pending stays NULL.  Otherwise the
  * turn goes to the committer and *pending is set; done(ctx) follows, then
  * engine_chat_continue gives the answer. */
 static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error *err)
@@ -876,29 +1021,16 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
     _Static_assert(offsetof(chat_async, p) > offsetof(chat_async, s) &&
                    offsetof(chat_async, r) == offsetof(chat_async, p) + sizeof(profile),
                    "chat_async: s, then p, then r");
-    session *s = &ca->s;
-    profile *p = &ca->p;
     reply *r = &ca->r;
     *pending = NULL;
     st = store_pool_get(e->pool);
 
     /* the state the last committed turn left: from memory, else the store */
-    session_init(s, rt->t.language);
-    if (!state_cache_get(e->cache, STATE_SESSION, rt->t.id, req->session_id, s, sizeof *s)) {
-        char *sjson = NULL;
-        rc = st->ops->session_get(st, rt->t.id, req->session_id, a, &sjson, err);
-        if (rc)
-            goto done;
-        if (sjson)
-            session_from_json(s, sjson);
-    }
-    if (!state_cache_get(e->cache, STATE_PROFILE, rt->t.id, req->user_id, p, sizeof *p)) {
-        char *pjson = NULL;
-        rc = st->ops->profile_get(st, rt->t.id, req->user_id, a, &pjson, err);
-        if (rc)
-            goto done;
-        profile_from_json(p, pjson);
-    }
+    rc = state_take(ca, st, err);
+    session *s = ca->sp;
+    profile *p = ca->pp;
+    if (rc)
+        goto done;
 
     if (req->query && req->query[0]) {
         nlu_context nctx = {.gazetteer = rt->gazetteer, .currency = rt->t.currency,
@@ -988,6 +1120,8 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
         rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
         goto done;
     }
+    /* the answer but its time, while s and p are the turn's */
+    answer_head(&ca->aw, &ca->ab, &ca->req, s, p, ca->n, r, a);
     if (!in_turn) {
         /* the handle is not needed while the commit is awaited: others may
          * read with it, so the pool need not be as large as the thread count */
@@ -997,7 +1131,7 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
         ca->waiting = WAIT_COMMIT;
         *pending = ca;
         committer_submit_async(e->committer, &ca->q);
-        return 0;   /* the lock is the committer's to give back now */
+        return 0;   /* the locks are the committer's to give back now */
     }
     rc = st->ops->turns_write(st, &tw, 1, err);
     if (rc == 0 && tw->rc)
@@ -1014,7 +1148,8 @@ done:
         st->ops->turn_rollback(st);
     if (st)
         store_pool_put(e->pool, st);
-    e->locks.ops->release(&e->locks, ca->lock_key, ca->token);
+    state_release(ca);   /* a turn that failed before its commit */
+    turn_unlock(e, ca);
     turn_account(e, ca->started, rc);
     return rc;
 }
@@ -1025,8 +1160,9 @@ int engine_chat_continue(engine *e, chat_async *ca, chat_async **pending, char *
     int rc = 0;
     *json = NULL;
     *pending = NULL;
-    if (ca->waiting == WAIT_LOCK) {
-        rc = chat_run(ca, pending, json, err);
+    if (ca->waiting == WAIT_SESSION_LOCK || ca->waiting == WAIT_USER_LOCK) {
+        rc = ca->waiting == WAIT_SESSION_LOCK ? chat_take_user(ca, pending, json, err)
+                                              : chat_run(ca, pending, json, err);
         if (*pending == NULL)
             rt_release(ca->rt);
         return rc;
@@ -1248,6 +1384,9 @@ int engine_metrics(engine *e, buf *b)
     rc |= buf_printf(b, "# HELP proptalk_session_lock_waits_total Messages that waited for an earlier message of their conversation.\n"
                         "# TYPE proptalk_session_lock_waits_total counter\nproptalk_session_lock_waits_total %lu\n",
                      e->locks.ops->waits(&e->locks));
+    rc |= buf_printf(b, "# HELP proptalk_user_lock_waits_total Messages that waited for a turn of another conversation of their buyer.\n"
+                        "# TYPE proptalk_user_lock_waits_total counter\nproptalk_user_lock_waits_total %lu\n",
+                     e->user_locks.ops->waits(&e->user_locks));
     rc |= buf_printf(b, "# HELP proptalk_chat_seconds Time to answer a buyer message.\n"
                         "# TYPE proptalk_chat_seconds histogram\n");
     unsigned long cum = 0;

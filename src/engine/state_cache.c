@@ -3,8 +3,10 @@
  *
  * A chained hash table (power-of-two buckets, FNV-1a over kind, tenant and
  * id) with an intrusive doubly linked LRU list.  Each entry is one malloc:
- * the header, then the id, then the record.  The bucket array is sized at
- * open for the budget and never resized.
+ * the header, the id (beside the header: a lookup reads both), a pointer
+ * back to the header, then the record, so a record handed out by take or
+ * alloc finds its header again.  The bucket array is sized at open for the
+ * budget and never resized.
  */
 #include "engine/state_cache.h"
 
@@ -20,8 +22,8 @@ typedef struct entry {
     state_kind kind;
     tenant_id tenant;
     size_t id_len, size;
-    char *id;                       /* points into this allocation */
-    unsigned char *rec;             /* likewise */
+    char *id;                       /* points into this allocation: (char *)(e + 1) */
+    unsigned char *rec;             /* likewise, after the id and the pointer back */
 } entry;
 
 struct state_cache {
@@ -116,9 +118,46 @@ static void lru_push(state_cache *c, entry *e)
         c->tail = e;
 }
 
+/* Where the record starts in an entry whose id has len bytes: after the
+ * header, the id, its NUL and the pointer back, 16-byte aligned. */
+static size_t rec_offset(size_t len)
+{
+    return (sizeof(entry) + len + 1 + sizeof(entry *) + 15) & ~(size_t)15;
+}
+
 static size_t entry_bytes(const entry *e)
 {
-    return sizeof *e + e->id_len + 1 + e->size;
+    return rec_offset(e->id_len) + e->size;
+}
+
+/* A new entry (not linked) for the key, with room for a record of size
+ * bytes (uninitialised); NULL on out of memory. */
+static entry *entry_new(state_kind kind, tenant_id t, const char *id, size_t len, uint64_t h,
+                        size_t size)
+{
+    entry *e = malloc(rec_offset(len) + size);
+    if (e == NULL)
+        return NULL;
+    memset(e, 0, sizeof *e);
+    e->hash = h;
+    e->kind = kind;
+    e->tenant = t;
+    e->id_len = len;
+    e->size = size;
+    e->id = (char *)(e + 1);
+    memcpy(e->id, id, len);
+    e->id[len] = '\0';
+    e->rec = (unsigned char *)e + rec_offset(len);
+    memcpy(e->rec - sizeof e, &e, sizeof e);
+    return e;
+}
+
+/* The entry of a record handed out by take or alloc. */
+static entry *entry_of(void *rec)
+{
+    entry *e;
+    memcpy(&e, (unsigned char *)rec - sizeof e, sizeof e);
+    return e;
 }
 
 /* Unlinks *pp (from its bucket and the LRU) and frees it. */
@@ -173,25 +212,16 @@ void state_cache_put(state_cache *c, state_kind kind, tenant_id t, const char *i
     }
     if (*pp)
         remove_at(c, pp);
-    size_t need = sizeof(entry) + len + 1 + size;
+    size_t need = rec_offset(len) + size;
     if (need > c->budget)
         goto done;
     while (c->bytes + need > c->budget && c->tail) {
         entry *old = c->tail;
         remove_at(c, find(c, old->hash, old->kind, old->tenant, old->id, old->id_len));
     }
-    entry *e = malloc(need);
+    entry *e = entry_new(kind, t, id, len, h, size);
     if (e == NULL)
         goto done;
-    memset(e, 0, sizeof *e);
-    e->hash = h;
-    e->kind = kind;
-    e->tenant = t;
-    e->id_len = len;
-    e->size = size;
-    e->id = (char *)(e + 1);
-    memcpy(e->id, id, len + 1);
-    e->rec = (unsigned char *)e->id + len + 1;
     memcpy(e->rec, rec, size);
     pp = &c->buckets[h & c->mask];
     e->chain = *pp;
@@ -201,6 +231,77 @@ void state_cache_put(state_cache *c, state_kind kind, tenant_id t, const char *i
     c->entries++;
 done:
     pthread_mutex_unlock(&c->mu);
+}
+
+void *state_cache_take(state_cache *c, state_kind kind, tenant_id t, const char *id, size_t size)
+{
+    if (c == NULL || id == NULL)
+        return NULL;
+    size_t len = strlen(id);
+    uint64_t h = hash_key(kind, t, id, len);
+    void *rec = NULL;
+    pthread_mutex_lock(&c->mu);
+    entry **pp = find(c, h, kind, t, id, len);
+    entry *e = *pp;
+    if (e && e->size == size) {
+        *pp = e->chain;
+        e->chain = NULL;
+        lru_unlink(c, e);
+        c->bytes -= entry_bytes(e);
+        c->entries--;
+        c->hits++;
+        rec = e->rec;
+    } else {
+        c->misses++;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rec;
+}
+
+void *state_cache_alloc(state_cache *c, state_kind kind, tenant_id t, const char *id, size_t size)
+{
+    if (c == NULL || id == NULL || c->budget == 0)
+        return NULL;
+    size_t len = strlen(id);
+    if (rec_offset(len) + size > c->budget)
+        return NULL;
+    entry *e = entry_new(kind, t, id, len, hash_key(kind, t, id, len), size);
+    return e ? e->rec : NULL;
+}
+
+void state_cache_give(state_cache *c, void *rec)
+{
+    if (rec == NULL)
+        return;
+    entry *e = entry_of(rec);
+    size_t need = entry_bytes(e);
+    pthread_mutex_lock(&c->mu);
+    entry **pp = find(c, e->hash, e->kind, e->tenant, e->id, e->id_len);
+    if (*pp)
+        remove_at(c, pp);
+    while (c->bytes + need > c->budget && c->tail) {
+        entry *old = c->tail;
+        remove_at(c, find(c, old->hash, old->kind, old->tenant, old->id, old->id_len));
+    }
+    if (c->bytes + need > c->budget) {   /* cannot happen: alloc checked the budget */
+        pthread_mutex_unlock(&c->mu);
+        free(e);
+        return;
+    }
+    pp = &c->buckets[e->hash & c->mask];
+    e->chain = *pp;
+    *pp = e;
+    lru_push(c, e);
+    c->bytes += need;
+    c->entries++;
+    pthread_mutex_unlock(&c->mu);
+}
+
+void state_cache_free(state_cache *c, void *rec)
+{
+    (void)c;
+    if (rec)
+        free(entry_of(rec));
 }
 
 void state_cache_drop(state_cache *c, state_kind kind, tenant_id t, const char *id)

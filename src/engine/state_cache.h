@@ -9,10 +9,18 @@
  * is process-local too); a deployment of several instances shares state
  * through PROPTALK_REDIS instead and does not use this cache.
  *
- * Entries are copies of fixed-size records (a session or profile struct),
- * keyed by (kind, tenant, id), evicted least recently used when the byte
- * budget is reached.  Thread-safe (one mutex; it guards only memcpy and
- * pointer work).
+ * Entries are fixed-size records (a session or profile struct), keyed by
+ * (kind, tenant, id), evicted least recently used when the byte budget is
+ * reached.  Thread-safe (one mutex; it guards only memcpy and pointer
+ * work).
+ *
+ * Two ways to use it.  get/put copy a record out and in.  take/give hand
+ * it over instead: take moves the record out of the cache to the caller,
+ * who works on it in place and gives it back after the commit (or frees
+ * it), so a turn copies nothing; a record read from the store is made in
+ * a block from state_cache_alloc so that it can be given too.  While a
+ * record is out the cache does not hold its key; the engine's locks (a
+ * session's, then its buyer's) let no other turn read it meanwhile.
  */
 #ifndef PT_STATE_CACHE_H
 #define PT_STATE_CACHE_H
@@ -38,6 +46,20 @@ bool state_cache_get(state_cache *c, state_kind kind, tenant_id t, const char *i
 /* Stores a copy of the record (replacing any).  Out of memory only skips it. */
 void state_cache_put(state_cache *c, state_kind kind, tenant_id t, const char *id,
                      const void *rec, size_t size);
+/* Takes the record of the key out of the cache: NULL when it is not held
+ * with that size (a miss); else the record, size bytes, which is the
+ * caller's until state_cache_give() or state_cache_free(). */
+void *state_cache_take(state_cache *c, state_kind kind, tenant_id t, const char *id, size_t size);
+/* A block for the record of the key (size bytes, uninitialised) that
+ * state_cache_give() can take over; NULL when the cache is off or out of
+ * memory (the caller then keeps the record elsewhere). */
+void *state_cache_alloc(state_cache *c, state_kind kind, tenant_id t, const char *id, size_t size);
+/* Hands rec (from take or alloc) back to the cache under its key, replacing
+ * whatever the key holds; the cache owns it from here (and frees it when
+ * it does not fit the budget). */
+void state_cache_give(state_cache *c, void *rec);
+/* Frees rec (from take or alloc) without giving it back.  NULL: no-op. */
+void state_cache_free(state_cache *c, void *rec);
 /* Forgets the record (after a failed write, to be safe). */
 void state_cache_drop(state_cache *c, state_kind kind, tenant_id t, const char *id);
 

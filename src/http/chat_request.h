@@ -32,5 +32,9 @@
  *   PT_ERR_NOMEM. */
 int chat_request_parse(const char *body, size_t len, arena *a, chat_request *out,
                        pt_error *err);
+/* The same, always through jansson (no fast path): the reference the
+ * differential fuzzer and the tests compare chat_request_parse with. */
+int chat_request_parse_jansson(const char *body, size_t len, arena *a, chat_request *out,
+                               pt_error *err);
 
 #endif

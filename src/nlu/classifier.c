@@ -83,7 +83,9 @@
  * load time: the same operations in the same order, so the same results). */
 #define VL 8
 typedef float vf __attribute__((vector_size(VL * sizeof(float))));
-#if defined(__x86_64__) && defined(__has_attribute)
+/* Not under ThreadSanitizer: a clone's resolver runs while the program is
+ * being relocated, before TSan's runtime is up, and crashes at load. */
+#if defined(__x86_64__) && defined(__has_attribute) && !defined(__SANITIZE_THREAD__)
 #if __has_attribute(target_clones)
 #define HOT_LOOP __attribute__((target_clones("avx2", "default")))
 #endif

@@ -1143,39 +1143,65 @@ static const char *var_value(const char *const *vars, const char *name, size_t n
     /* pairs until a NULL name; a NULL value renders as empty (callers pass
      * expressions such as `l->project` that may be NULL) */
     for (size_t i = 0; vars[i] != NULL; i += 2)
-        if (strlen(vars[i]) == n && memcmp(vars[i], name, n) == 0)
+        if (vars[i][0] == name[0] && strncmp(vars[i], name, n) == 0 && vars[i][n] == '\0')
             return vars[i + 1] ? vars[i + 1] : "";
     return "";
 }
 
+/* Placeholders a render remembers from its measuring pass; a template with
+ * more looks the rest up again when writing. */
+#define RENDER_SLOTS 16
+
 char *pack_render(arena *a, const char *tmpl, const char *const *vars)
 {
+    struct {
+        const char *v;
+        size_t len;
+    } seen[RENDER_SLOTS];
     if (tmpl == NULL)
         tmpl = "";
-    /* pass 0 measures, pass 1 writes */
-    size_t total = 0;
+    /* pass 0 measures, pass 1 writes; text between placeholders moves in
+     * runs (found with strchr), each placeholder is resolved once */
     char *out = NULL;
     for (int pass = 0; pass < 2; pass++) {
-        size_t o = 0;
-        for (const char *s = tmpl; *s;) {
-            size_t n;
-            if (*s == '{' && (n = placeholder_len(s + 1)) > 0) {
-                const char *v = var_value(vars, s + 1, n);
-                size_t vl = strlen(v);
+        size_t o = 0, k = 0;
+        const char *s = tmpl;
+        for (;;) {
+            const char *brace = strchr(s, '{');
+            size_t run = brace ? (size_t)(brace - s) : strlen(s);
+            if (pass)
+                memcpy(out + o, s, run);
+            o += run;
+            if (brace == NULL)
+                break;
+            s = brace;
+            size_t n = placeholder_len(s + 1);
+            if (n == 0) {   /* a literal brace */
                 if (pass)
-                    memcpy(out + o, v, vl);
-                o += vl;
-                s += n + 2;
-            } else {
-                if (pass)
-                    out[o] = *s;
+                    out[o] = '{';
                 o++;
                 s++;
+                continue;
             }
+            const char *v;
+            size_t vl;
+            if (pass && k < RENDER_SLOTS) {
+                v = seen[k].v;
+                vl = seen[k].len;
+            } else {
+                v = var_value(vars, s + 1, n);
+                vl = strlen(v);
+                if (k < RENDER_SLOTS)
+                    seen[k].v = v, seen[k].len = vl;
+            }
+            k++;
+            if (pass)
+                memcpy(out + o, v, vl);
+            o += vl;
+            s += n + 2;
         }
         if (pass == 0) {
-            total = o;
-            out = arena_alloc(a, total + 1);
+            out = arena_alloc(a, o + 1);
             if (out == NULL)
                 return NULL;
         } else {

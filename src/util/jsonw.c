@@ -23,10 +23,57 @@ void jw_init_spaced(jsonw *w, buf *b)
     w->spaced = true;
 }
 
+void jw_init_arena(jsonw *w, buf *b, arena *a, size_t size)
+{
+    jw_init(w, b);
+    w->arena = a;
+    if (size < 64)
+        size = 64;
+    *b = (buf)BUF_INIT(0);
+    b->data = arena_alloc(a, size);
+    if (b->data == NULL) {
+        w->err = -PT_ERR_NOMEM;
+        return;
+    }
+    b->alloc = size;
+    b->data[0] = '\0';
+}
+
+/* Room for n more bytes and the NUL, growing the buf; false with w->err
+ * set when it cannot (a cap, or out of memory). */
+static bool grow(jsonw *w, size_t n)
+{
+    buf *b = w->b;
+    if (w->arena == NULL)
+        return (w->err = buf_reserve(b, n)) == 0;
+    size_t need = b->len + n + 1, size = b->alloc;
+    if (need <= size)
+        return true;
+    while (size < need)
+        size *= 2;
+    char *p = arena_alloc(w->arena, size);
+    if (p == NULL) {
+        w->err = -PT_ERR_NOMEM;
+        return false;
+    }
+    memcpy(p, b->data, b->len + 1);
+    b->data = p;
+    b->alloc = size;
+    return true;
+}
+
 char *jw_finish_to_arena(jsonw *w, arena *a)
 {
-    char *out = jw_finish(w) == 0 ? arena_strdup(a, buf_cstr(w->b)) : NULL;
-    buf_free(w->b);
+    if (w->arena == a)
+        return jw_finish(w) == 0 ? w->b->data : NULL;
+    char *out = NULL;
+    if (jw_finish(w) == 0 && (out = arena_alloc(a, w->b->len + 1)) != NULL) {
+        if (w->b->len)
+            memcpy(out, w->b->data, w->b->len);
+        out[w->b->len] = '\0';
+    }
+    if (w->arena == NULL)
+        buf_free(w->b);
     return out;
 }
 
@@ -43,17 +90,15 @@ static inline void put(jsonw *w, const char *p, size_t n)
     if (w->err)
         return;
     /* in room already (the usual case): no call, no checks beyond this */
-    if (b->len + n < b->alloc && (b->cap == 0 || b->len + n <= b->cap)) {
+    if ((b->len + n < b->alloc && (b->cap == 0 || b->len + n <= b->cap)) || grow(w, n)) {
         memcpy(b->data + b->len, p, n);
         b->len += n;
         b->data[b->len] = '\0';
-        return;
     }
-    w->err = buf_append(b, p, n);
 }
 
 /* Separates a value from what came before it at this level. */
-static bool begin_value(jsonw *w)
+static inline bool begin_value(jsonw *w)
 {
     if (w->err)
         return false;
@@ -99,7 +144,13 @@ void jw_end(jsonw *w)
         w->err = -PT_ERR_INTERNAL;
         return;
     }
-    put(w, &w->close[w->depth], 1);
+    buf *b = w->b;
+    if (b->len + 1 < b->alloc && b->cap == 0) {
+        b->data[b->len++] = w->close[w->depth];
+        b->data[b->len] = '\0';
+    } else {
+        put(w, &w->close[w->depth], 1);
+    }
     w->depth--;
 }
 
@@ -149,32 +200,100 @@ static inline bool lanes_plain(uint64_t v)
     return ((((v - ones * 0x20) & ~v) | v | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) == 0;
 }
 
-/* How many of the first n bytes of p need no care: eight at a time over
- * long texts, byte by byte over short ones (keys) and the rest. */
+/* How many of the first n bytes of p need no care: eight at a time while
+ * eight are left, then byte by byte. */
 static inline size_t plain_prefix(const unsigned char *p, size_t n)
 {
     size_t i = 0;
-    if (n >= 16) {
-        uint64_t v;
-        for (; i + 8 <= n; i += 8) {
-            memcpy(&v, p + i, 8);
-            if (!lanes_plain(v))
-                break;
-        }
+    uint64_t v;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&v, p + i, 8);
+        if (!lanes_plain(v))
+            break;
     }
     while (i < n && !needs_care[p[i]])
         i++;
     return i;
 }
 
+/* True when none of the n bytes of p needs care: whole words, the last one
+ * overlapping the one before, so a short text costs one or two tests. */
+static inline bool all_plain(const unsigned char *p, size_t n)
+{
+    uint64_t v;
+    if (n >= 8) {
+        size_t i = 0;
+        for (; i + 8 < n; i += 8) {
+            memcpy(&v, p + i, 8);
+            if (!lanes_plain(v))
+                return false;
+        }
+        memcpy(&v, p + n - 8, 8);
+        return lanes_plain(v);
+    }
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + n - 4, 4);
+        return lanes_plain(lo | (uint64_t)hi << 32);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (needs_care[p[i]])
+            return false;
+    return true;
+}
+
+/* memcpy for the short pieces (keys, names, ids): overlapping word moves
+ * instead of a call. */
+static inline void copy_short(char *o, const char *s, size_t n)
+{
+    uint64_t a, b, c, d;
+    if (n >= 8 && n <= 16) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(o, &a, 8);
+        memcpy(o + n - 8, &b, 8);
+    } else if (n > 16 && n <= 32) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + 8, 8);
+        memcpy(&c, s + n - 16, 8);
+        memcpy(&d, s + n - 8, 8);
+        memcpy(o, &a, 8);
+        memcpy(o + 8, &b, 8);
+        memcpy(o + n - 16, &c, 8);
+        memcpy(o + n - 8, &d, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        memcpy(o, &x, 4);
+        memcpy(o + n - 4, &y, 4);
+    } else {
+        memcpy(o, s, n);
+    }
+}
+
+/* Room for n more bytes (and the NUL) at the end of w's buf, or false with
+ * w->err set.  A capped buf always goes through buf_reserve, which checks
+ * the cap. */
+static inline bool room(jsonw *w, size_t n)
+{
+    buf *b = w->b;
+    if (b->len + n < b->alloc && b->cap == 0)
+        return true;
+    return grow(w, n);
+}
+
+/* The escaped text of s between quotes: plain runs copied whole, found a
+ * word at a time, and each byte that needs care escaped (or, within a
+ * valid UTF-8 sequence, kept). */
 static void put_escaped(jsonw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
     /* the common case: printable ASCII only, copied in one go */
-    size_t plain = plain_prefix(p, n);
-    if (plain == n) {
-        if (w->err == 0 && (w->err = buf_reserve(w->b, n + 2)) == 0) {
+    if (all_plain(p, n)) {
+        if (w->err == 0 && room(w, n + 2)) {
             char *o = w->b->data + w->b->len;
             o[0] = '"';
             memcpy(o + 1, s, n);
@@ -185,17 +304,17 @@ static void put_escaped(jsonw *w, const char *s, size_t n)
         return;
     }
     put(w, "\"", 1);
-    p += plain;
-    while (p < end && w->err == 0) {
+    while (w->err == 0) {
+        p += plain_prefix(p, (size_t)(end - p));
+        if (p == end)
+            break;
         unsigned c = *p;
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-            p++;
-            continue;
-        }
-        size_t len = c < 0x80 ? 1 : utf8_len(p, (size_t)(end - p));
-        if (c >= 0x80 && len > 1) {
-            p += len;
-            continue;
+        if (c >= 0x80) {
+            size_t len = utf8_len(p, (size_t)(end - p));
+            if (len > 1) {
+                p += len;
+                continue;
+            }
         }
         put(w, (const char *)run, (size_t)(p - run));
         char esc[8];
@@ -241,9 +360,7 @@ void jw_key_n(jsonw *w, const char *key, size_t n)
     w->after_key = true;
     /* keys are nearly always short plain ASCII: written in one piece */
     buf *b = w->b;
-    if (plain_prefix((const unsigned char *)key, n) == n &&
-        (b->len + n + 6 < b->alloc || (w->err = buf_reserve(b, n + 6)) == 0) &&
-        (b->cap == 0 || b->len + n + 6 <= b->cap)) {
+    if (all_plain((const unsigned char *)key, n) && room(w, n + 6)) {
         char *o = b->data + b->len;
         size_t i = 0;
         if (comma) {
@@ -268,6 +385,82 @@ void jw_key_n(jsonw *w, const char *key, size_t n)
         put(w, ", ", w->spaced ? 2 : 1);
     put_escaped(w, key, n);
     put(w, ": ", w->spaced ? 2 : 1);
+}
+
+/* Whether a member may be written here in one piece: no error, inside an
+ * object, not after a key, compact separators. */
+static inline bool member_here(const jsonw *w)
+{
+    return w->err == 0 && !w->after_key && !w->spaced && w->close[w->depth] == '}';
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define JSONW_CHECK_LIT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JSONW_CHECK_LIT 1
+#endif
+#endif
+
+/* The literal ",\"key\":" of n bytes without its comma when none is due:
+ * written as it is, and the level marked as needing one.  Returns false,
+ * writing nothing, when the member cannot be written in one piece here. */
+static inline bool put_lit(jsonw *w, const char *lit, size_t n, size_t extra)
+{
+#ifdef JSONW_CHECK_LIT
+    if (n < 4 || memcmp(lit, ",\"", 2) != 0 || memcmp(lit + n - 2, "\":", 2) != 0 ||
+        !all_plain((const unsigned char *)lit + 2, n - 4))
+        abort();   /* jw_key(): not a plain literal key */
+#endif
+    if (!member_here(w))
+        return false;
+    bool comma = w->need_comma[w->depth];
+    lit += !comma;
+    n -= !comma;
+    if (!room(w, n + extra))
+        return true;   /* the error is set */
+    copy_short(w->b->data + w->b->len, lit, n);
+    w->b->len += n;
+    w->need_comma[w->depth] = true;
+    return true;
+}
+
+void jw_key_lit(jsonw *w, const char *lit, size_t n)
+{
+    if (put_lit(w, lit, n, 0)) {
+        if (w->err == 0) {
+            w->b->data[w->b->len] = '\0';
+            w->after_key = true;
+        }
+        return;
+    }
+    jw_key_n(w, lit + 2, n - 4);
+}
+
+void jw_kstr_lit(jsonw *w, const char *lit, size_t n, const char *s)
+{
+    if (s == NULL) {
+        jw_key_lit(w, lit, n);
+        jw_null(w);
+        return;
+    }
+    size_t sn = strlen(s);
+    if (all_plain((const unsigned char *)s, sn) && put_lit(w, lit, n, sn + 2)) {
+        if (w->err == 0) {
+            char *o = w->b->data + w->b->len;
+            o[0] = '"';
+            if (sn <= 32)
+                copy_short(o + 1, s, sn);
+            else
+                memcpy(o + 1, s, sn);
+            o[sn + 1] = '"';
+            o[sn + 2] = '\0';
+            w->b->len += sn + 2;
+        }
+        return;
+    }
+    jw_key_lit(w, lit, n);
+    jw_strn(w, s, sn);
 }
 
 void jw_strn(jsonw *w, const char *s, size_t n)
@@ -305,6 +498,24 @@ void jw_int(jsonw *w, int64_t v)
         return;
     char *o = format_int(tmp, v);
     put(w, o, (size_t)(tmp + 24 - o));
+}
+
+void jw_kint_lit(jsonw *w, const char *lit, size_t n, int64_t v)
+{
+    char tmp[24];
+    char *d = format_int(tmp, v);
+    size_t dn = (size_t)(tmp + 24 - d);
+    if (put_lit(w, lit, n, dn)) {
+        if (w->err == 0) {
+            char *o = w->b->data + w->b->len;
+            memcpy(o, d, dn);
+            o[dn] = '\0';
+            w->b->len += dn;
+        }
+        return;
+    }
+    jw_key_lit(w, lit, n);
+    jw_int(w, v);
 }
 
 /* ---- reals: the shortest of %.15g / %.17g that reads back, exactly ------ */

@@ -32,8 +32,11 @@
 
 #define JSONW_MAX_DEPTH 32
 
+struct arena;
+
 typedef struct jsonw {
     buf *b;                              /* borrowed */
+    struct arena *arena;                 /* jw_init_arena: b's memory is from it */
     int depth;
     int err;                             /* 0 or -PT_ERR_* */
     bool need_comma[JSONW_MAX_DEPTH + 1];
@@ -44,9 +47,14 @@ typedef struct jsonw {
 
 void jw_init(jsonw *w, buf *b);
 void jw_init_spaced(jsonw *w, buf *b);
+/* Writes straight into arena a: b (filled in here) holds size bytes of it
+ * to start with and moves to a block twice as big when they run out, so
+ * there is no heap buffer and no copy at the end.  b must not be given to
+ * buf_free(). */
+void jw_init_arena(jsonw *w, buf *b, struct arena *a, size_t size);
 int jw_finish(const jsonw *w);           /* 0, or the first error; also when left open */
-/* The finished text copied into a, and w's buf freed; NULL on any error. */
-struct arena;
+/* The finished text in a (where it is already when w was set up with
+ * jw_init_arena on a; else copied, and w's buf freed); NULL on any error. */
 char *jw_finish_to_arena(jsonw *w, struct arena *a);
 
 void jw_obj(jsonw *w);
@@ -65,61 +73,64 @@ void jw_real_prec(jsonw *w, double v, int precision);
 void jw_bool(jsonw *w, bool v);
 void jw_null(jsonw *w);
 
-/* The key functions are inline so that the length of a literal key is
- * known where it is written. */
-static inline void jw_key(jsonw *w, const char *key)
-{
-    jw_key_n(w, key, strlen(key));
-}
+/* ---- literal keys ------------------------------------------------------
+ * jw_key() and the jw_k*() below take the key as a string literal of plain
+ * ASCII (no '"', '\\', control or non-ASCII bytes; sanitizer builds check
+ * it): the compiler joins it into ",\"key\":", so writing the member is
+ * one copy, with no strlen and no scan of the key.  A key that is not a
+ * literal does not compile; write it with jw_key_n().  The output is the
+ * same as jw_key_n's. */
+#define JW_LIT(key) ",\"" key "\":", sizeof(key) + 3
 
-/* key + value */
-static inline void jw_kstr(jsonw *w, const char *key, const char *s)
-{
-    jw_key(w, key);
-    jw_str(w, s);
-}
+/* lit: ",\"key\":" (n bytes) for a plain key, as JW_LIT gives it */
+void jw_key_lit(jsonw *w, const char *lit, size_t n);
+void jw_kstr_lit(jsonw *w, const char *lit, size_t n, const char *s);   /* NULL: null */
+void jw_kint_lit(jsonw *w, const char *lit, size_t n, int64_t v);
 
-static inline void jw_kint(jsonw *w, const char *key, int64_t v)
+static inline void jw_kreal_lit(jsonw *w, const char *lit, size_t n, double v)
 {
-    jw_key(w, key);
-    jw_int(w, v);
-}
-
-static inline void jw_kreal(jsonw *w, const char *key, double v)
-{
-    jw_key(w, key);
+    jw_key_lit(w, lit, n);
     jw_real(w, v);
 }
 
-static inline void jw_kbool(jsonw *w, const char *key, bool v)
+static inline void jw_kbool_lit(jsonw *w, const char *lit, size_t n, bool v)
 {
-    jw_key(w, key);
+    jw_key_lit(w, lit, n);
     jw_bool(w, v);
 }
 
-static inline void jw_knull(jsonw *w, const char *key)
+static inline void jw_knull_lit(jsonw *w, const char *lit, size_t n)
 {
-    jw_key(w, key);
+    jw_key_lit(w, lit, n);
     jw_null(w);
 }
 
 /* key + value, or key + null when !has */
-static inline void jw_kint_or_null(jsonw *w, const char *key, bool has, int64_t v)
+static inline void jw_kint_or_null_lit(jsonw *w, const char *lit, size_t n, bool has, int64_t v)
 {
-    jw_key(w, key);
     if (has)
-        jw_int(w, v);
+        jw_kint_lit(w, lit, n, v);
     else
-        jw_null(w);
+        jw_knull_lit(w, lit, n);
 }
 
-static inline void jw_kreal_or_null(jsonw *w, const char *key, bool has, double v)
+static inline void jw_kreal_or_null_lit(jsonw *w, const char *lit, size_t n, bool has, double v)
 {
-    jw_key(w, key);
+    jw_key_lit(w, lit, n);
     if (has)
         jw_real(w, v);
     else
         jw_null(w);
 }
+
+/* key (a literal), and key + value */
+#define jw_key(w, key) jw_key_lit((w), JW_LIT(key))
+#define jw_kstr(w, key, s) jw_kstr_lit((w), JW_LIT(key), (s))
+#define jw_kint(w, key, v) jw_kint_lit((w), JW_LIT(key), (v))
+#define jw_kreal(w, key, v) jw_kreal_lit((w), JW_LIT(key), (v))
+#define jw_kbool(w, key, v) jw_kbool_lit((w), JW_LIT(key), (v))
+#define jw_knull(w, key) jw_knull_lit((w), JW_LIT(key))
+#define jw_kint_or_null(w, key, has, v) jw_kint_or_null_lit((w), JW_LIT(key), (has), (v))
+#define jw_kreal_or_null(w, key, has, v) jw_kreal_or_null_lit((w), JW_LIT(key), (has), (v))
 
 #endif

@@ -370,7 +370,54 @@ TEST(test_state_cache)
     state_cache *off = state_cache_open(0);
     state_cache_put(off, STATE_SESSION, 1, "s1", &r1, sizeof r1);
     CHECK(!state_cache_get(off, STATE_SESSION, 1, "s1", &out, sizeof out), "budget 0: off");
+    CHECK(state_cache_alloc(off, STATE_SESSION, 1, "s1", sizeof r1) == NULL, "budget 0: no blocks");
+    CHECK(state_cache_take(off, STATE_SESSION, 1, "s1", sizeof r1) == NULL, "budget 0: nothing to take");
     state_cache_close(off);
+
+    /* take / give: the record handed over, not copied */
+    c = state_cache_open(4096);
+    CHECK(state_cache_take(c, STATE_SESSION, 1, "s1", sizeof r1) == NULL, "take: miss");
+    struct rec *b = state_cache_alloc(c, STATE_SESSION, 1, "s1", sizeof *b);
+    CHECK(b != NULL, "alloc");
+    if (b == NULL)
+        return;
+    *b = r1;
+    b->a = 1;
+    CHECK(!state_cache_get(c, STATE_SESSION, 1, "s1", &out, sizeof out), "an alloc'd block is not held yet");
+    state_cache_give(c, b);
+    CHECK(state_cache_get(c, STATE_SESSION, 1, "s1", &out, sizeof out) && out.a == 1, "given: held");
+    struct rec *t = state_cache_take(c, STATE_SESSION, 1, "s1", sizeof *t);
+    CHECK(t == b && t->a == 1, "take: the same block, no copy");
+    CHECK(state_cache_take(c, STATE_SESSION, 1, "s1", sizeof *t) == NULL, "taken: out of the cache");
+    CHECK(!state_cache_get(c, STATE_SESSION, 1, "s1", &out, sizeof out), "taken: get misses too");
+    t->a = 5;
+    state_cache_put(c, STATE_SESSION, 1, "s1", &r2, sizeof r2);   /* another writer meanwhile */
+    state_cache_give(c, t);                                        /* the last one wins */
+    CHECK(state_cache_get(c, STATE_SESSION, 1, "s1", &out, sizeof out) && out.a == 5, "give replaces");
+    size_t held = 0, held_bytes = 0;
+    state_cache_stats(c, &held, &held_bytes, &hits, &misses);
+    CHECK_INT(held, 1);
+    t = state_cache_take(c, STATE_SESSION, 1, "s1", sizeof *t);
+    CHECK(t != NULL, "take again");
+    state_cache_free(c, t);                                        /* a failed turn */
+    state_cache_stats(c, &held, &held_bytes, &hits, &misses);
+    CHECK(held == 0 && held_bytes == 0, "freed: nothing held (%zu, %zu bytes)", held, held_bytes);
+    /* given blocks are evicted like put ones, within the budget */
+    for (int i = 0; i < 40; i++) {
+        snprintf(id, sizeof id, "g%d", i);
+        struct rec *g = state_cache_alloc(c, STATE_PROFILE, 1, id, sizeof *g);
+        CHECK(g != NULL, "alloc %d", i);
+        if (g == NULL)
+            break;
+        g->a = i;
+        state_cache_give(c, g);
+    }
+    state_cache_stats(c, &held, &held_bytes, &hits, &misses);
+    CHECK(held_bytes <= 4096 && held > 5 && held < 40, "given: bounded: %zu entries, %zu bytes", held, held_bytes);
+    t = state_cache_take(c, STATE_PROFILE, 1, "g39", sizeof *t);
+    CHECK(t != NULL && t->a == 39, "newest given kept");
+    state_cache_give(c, t);
+    state_cache_close(c);   /* frees what it holds (ASan: no leak) */
 }
 
 int main(void)

@@ -451,6 +451,58 @@ TEST(test_chat_many_in_flight)
     engine_store_put(eng, st);
 }
 
+/* One buyer in many conversations at once (the web and Telegram, say): each
+ * turn reads the buyer's profile and writes it back, so they take turns on
+ * the buyer too, and no conversation's update of the profile is lost.  Each
+ * new conversation counts itself in the profile's "sessions". */
+TEST(test_chat_one_buyer_many_sessions)
+{
+    enum { CONNS = 24 };
+    int fd[CONNS];
+    char raw[1024];
+    for (int i = 0; i < CONNS; i++) {
+        fd[i] = connect_local();
+        CHECK(fd[i] >= 0, "connect %d", i);
+    }
+    for (int i = 0; i < CONNS; i++) {
+        char body[160];
+        int bn = snprintf(body, sizeof body,
+                          "{\"query\":\"hi, I want a villa\",\"session_id\":\"buyer-many-%d\","
+                          "\"user_id\":\"u-many\"}", i);
+        int n = snprintf(raw, sizeof raw,
+                         "POST /api/chat/query HTTP/1.1\r\nHost: x\r\nX-API-Key: %s\r\n"
+                         "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+                         api_key, bn, body);
+        if (fd[i] >= 0)
+            send_all(fd[i], raw, (size_t)n);
+    }
+    int ok = 0;
+    for (int i = 0; i < CONNS; i++) {
+        reply r;
+        if (fd[i] >= 0 && read_reply(fd[i], &r) == 0) {
+            ok += r.status == 200;
+            free(r.body);
+        }
+        if (fd[i] >= 0)
+            close(fd[i]);
+    }
+    CHECK_INT(ok, CONNS);
+    store *st = engine_store_get(eng);
+    arena a;
+    arena_init(&a, 0);
+    pt_error err = {0};
+    tenant t;
+    char *json = NULL;
+    CHECK_INT(st->ops->tenant_by_slug(st, "acme", &t, &err), 0);
+    CHECK_INT(st->ops->profile_get(st, t.id, "u-many", &a, &json, &err), 0);
+    json_t *o = json ? json_loads(json, 0, NULL) : NULL;
+    CHECK(o != NULL, "profile of u-many: %s", json ? json : "(none)");
+    CHECK_INT(o ? json_integer_value(json_object_get(o, "sessions")) : -1, CONNS);
+    json_decref(o);
+    arena_release(&a);
+    engine_store_put(eng, st);
+}
+
 TEST(test_chat_request_parse)
 {
     arena a;
@@ -484,6 +536,68 @@ TEST(test_chat_request_parse)
     arena_release(&a);
 }
 
+/* chat_request_parse (its own scanner for flat objects of strings, jansson
+ * for the rest) and chat_request_parse_jansson agree: the same result,
+ * message and fields, on usual bodies, escapes, UTF-8 and errors. */
+TEST(test_chat_request_fast_same)
+{
+    static const char *const bodies[] = {
+        "{\"query\":\"hi\",\"session_id\":\"bench-000001\",\"user_id\":\"bench-000001\"}",
+        " {\n\t\"query\" : \"caf\\u00e9 \\ud83d\\ude00 \\\"q\\\" \\\\ \\/ \\b\\f\\n\\r\\t\" , \"session_id\":\"s\","
+        " \"user_id\":\"u\", \"channel\":null, \"x\":\"y\", \"\":\"\" }\r\n",
+        "{\"query\":\"\\ud800\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"\\udc00\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"\\ud800\\u0041\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"a\\u0000b\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7 \xf0\x9f\x98\x80\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"\xff\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"\xed\xa0\x80\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"\xc0\x80\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"hi\",\"session_id\":\"s\",\"user_id\":\"u\",\"query\":\"again\"}",
+        "{\"a\":\"1\",\"b\":null,\"a\":\"2\",\"session_id\":\"s\",\"user_id\":\"u\",\"query\":\"q\"}",
+        "{\"query\":\"hi\",\"session_id\":\"s\",\"user_id\":\"u\"} x",
+        "{\"query\":\"hi\",\"session_id\":\"s\",\"user_id\":\"u\"}   ",
+        "{\"query\":nullx,\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":null,\"session_id\":\"s\",\"user_id\":\"u\",\"callback_data\":\"purpose:living\"}",
+        "{\"query\":\"  \",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"hi\",\"session_id\":\"s\\n\",\"user_id\":\"u\"}",
+        "{\"query\":\"hi\",\"session_id\":\"s\x7f\",\"user_id\":\"u\"}",
+        "{\"query\":\"hi\",\"session_id\":\"s\",\"user_id\":\"u\",\"channel\":\"0123456789012345678901234567890123\"}",
+        "{\"query\":\"hi\",\"session_id\":\"\",\"user_id\":\"u\"}",
+        "{\"query\":\"hi\",\"session_id\":\"s\",\"user_id\":\"\"}",
+        "{\"query\":\"hi\",\"session_id\":\"s\",\"user_id\":\"u\",}",
+        "{\"query\":\"hi\" \"session_id\":\"s\"}",
+        "{\"query\":\"hi\",\"session_id\":\"s\",\"user_id\":\"u\",\"n\":1}",
+        "{\"query\":5,\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"q\\u0075ery\":\"hi\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"tab\there\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"\\x\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"\\u12\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+        "{\"query\":\"unterminated",
+        "{}", "[]", "null", "{", " ", "{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\",\"d\":\"4\",\"e\":\"5\",\"f\":\"6\",\"g\":\"7\",\"h\":\"8\","
+        "\"i\":\"9\",\"session_id\":\"s\",\"user_id\":\"u\",\"query\":\"q\"}",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        arena a, b;
+        chat_request q, r;
+        pt_error ea = {0}, eb = {0};
+        arena_init(&a, 0);
+        arena_init(&b, 0);
+        size_t n = strlen(bodies[i]);
+        int rc = chat_request_parse(bodies[i], n, &a, &q, &ea);
+        int rc_ref = chat_request_parse_jansson(bodies[i], n, &b, &r, &eb);
+        bool same = rc == rc_ref && strcmp(ea.msg, eb.msg) == 0;
+#define SAME_FIELD(f) (q.f == NULL ? r.f == NULL : r.f != NULL && strcmp(q.f, r.f) == 0)
+        if (rc == 0)
+            same = same && SAME_FIELD(session_id) && SAME_FIELD(user_id) && SAME_FIELD(query) &&
+                   SAME_FIELD(callback_data) && SAME_FIELD(channel);
+#undef SAME_FIELD
+        CHECK(same, "body %zu: %d \"%s\" / %d \"%s\"", i, rc, ea.msg, rc_ref, eb.msg);
+        arena_release(&a);
+        arena_release(&b);
+    }
+}
+
 TEST_MAIN(
     setup();
     RUN(test_health_ready_metrics);
@@ -493,6 +607,8 @@ TEST_MAIN(
     RUN(test_body_cap);
     RUN(test_keep_alive);
     RUN(test_chat_many_in_flight);
+    RUN(test_chat_one_buyer_many_sessions);
     RUN(test_chat_request_parse);
+    RUN(test_chat_request_fast_same);
     teardown();
 )

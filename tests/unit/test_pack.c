@@ -413,6 +413,13 @@ TEST(test_render)
     CHECK_STR(pack_render(&a, "{a}", v2), "{b}");   /* values are not re-expanded */
     const char *v3[] = {"a", NULL, "b", "B", NULL};
     CHECK_STR(pack_render(&a, "{a}|{b}", v3), "|B");   /* a NULL value is empty */
+    /* more placeholders than the render remembers from its measuring pass */
+    CHECK_STR(pack_render(&a, "{count}{name}{count}{name}{count}{name}{count}{name}{count}"
+                              "{name}{count}{name}{count}{name}{count}{name}{count}|{name}"
+                              "{x}{count}{name}{count}",
+                          vars),
+              "3Whitefield3Whitefield3Whitefield3Whitefield3Whitefield3Whitefield3Whitefield"
+              "3Whitefield3|Whitefield3Whitefield3");
     arena_release(&a);
 
     /* a failing arena gives NULL */

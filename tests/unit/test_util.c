@@ -188,7 +188,7 @@ TEST(test_jsonw)
             buf_reset(&b);
             jw_init(&w, &b);
             jw_obj(&w);
-            jw_key(&w, in);
+            jw_key_n(&w, in, strlen(in));
             jw_int(&w, 1);
             jw_end(&w);
             char wantk[300];
@@ -217,6 +217,157 @@ TEST(test_jsonw)
     CHECK_INT(jw_finish(&w), -PT_ERR_TOO_LARGE);
     buf_free(&capped);
     buf_free(&b);
+}
+
+/* The literal-key writers (jw_kstr, jw_kint, jw_key of a literal) write
+ * what jw_key_n and the value writers write, compact or spaced, first
+ * member or not, and fail the same way where they must. */
+static void lit_pair(bool spaced, int first, const char *s, int64_t v, size_t cap, char *out_lit,
+                     char *out_ref, int *rc_lit, int *rc_ref)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        buf b = BUF_INIT(cap);
+        jsonw w;
+        if (spaced)
+            jw_init_spaced(&w, &b);
+        else
+            jw_init(&w, &b);
+        jw_obj(&w);
+        for (int i = 0; i < first; i++) {
+            if (pass == 0) {
+                jw_kint(&w, "n", i);
+            } else {
+                jw_key_n(&w, "n", 1);
+                jw_int(&w, i);
+            }
+        }
+        if (pass == 0) {
+            jw_kstr(&w, "text", s);
+            jw_kint(&w, "count_of_things", v);
+            jw_key(&w, "a_rather_long_key_name_here");
+            jw_str(&w, s);
+            jw_kint_or_null(&w, "maybe", v > 0, v);
+        } else {
+            jw_key_n(&w, "text", 4);
+            jw_str(&w, s);
+            jw_key_n(&w, "count_of_things", 15);
+            jw_int(&w, v);
+            jw_key_n(&w, "a_rather_long_key_name_here", 27);
+            jw_str(&w, s);
+            jw_key_n(&w, "maybe", 5);
+            if (v > 0)
+                jw_int(&w, v);
+            else
+                jw_null(&w);
+        }
+        jw_end(&w);
+        int rc = jw_finish(&w);
+        snprintf(pass == 0 ? out_lit : out_ref, 512, "%s", rc ? "" : buf_cstr(&b));
+        *(pass == 0 ? rc_lit : rc_ref) = rc;
+        buf_free(&b);
+    }
+}
+
+TEST(test_jsonw_literal_keys)
+{
+    static const char *const texts[] = {
+        "", "a", "abc", "abcd", "AED", "investment", "exactly8", "exactly16bytes!!",
+        "seventeen bytes..", "thirty-two bytes of plain text..", "thirty-three bytes of plain text..",
+        "a longer text of more than thirty-two bytes, plain", "tab\there", "quote\"", "\xD8\xB9\xD8\xB1",
+        "x\xFFy", "new\nline in a longer text that goes on and on", NULL,
+    };
+    static const int64_t ints[] = {0, 7, -1, 1234567, INT64_MIN, INT64_MAX};
+    char lit[512], ref[512];
+    int rc_lit, rc_ref, cases = 0, same = 0;
+    for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++)
+        for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
+            for (int spaced = 0; spaced < 2; spaced++)
+                for (int first = 0; first < 3; first++)
+                    for (size_t cap = 0; cap < 200; cap += cap < 8 ? 8 : 13) {
+                        lit_pair(spaced, first, texts[t], ints[k], cap, lit, ref, &rc_lit, &rc_ref);
+                        cases++;
+                        if (rc_lit == rc_ref && strcmp(lit, ref) == 0)
+                            same++;
+                        else
+                            CHECK(false, "literal keys: %s / %s (rc %d / %d)", lit, ref, rc_lit, rc_ref);
+                    }
+    CHECK_INT(same, cases);
+    lit_pair(false, 1, "AED", 5, 0, lit, ref, &rc_lit, &rc_ref);
+    CHECK_STR(lit, "{\"n\":0,\"text\":\"AED\",\"count_of_things\":5,\"a_rather_long_key_name_here\":\"AED\","
+                   "\"maybe\":5}");
+
+    /* misuse through a literal key is an error, as through jw_key_n */
+    buf b = BUF_INIT(0);
+    jsonw w;
+    jw_init(&w, &b);
+    jw_arr(&w);
+    jw_kstr(&w, "k", "v");               /* a member in an array */
+    CHECK(jw_finish(&w) != 0, "literal key in array");
+    buf_reset(&b);
+    jw_init(&w, &b);
+    jw_kint(&w, "k", 1);                 /* a member outside any object */
+    CHECK(jw_finish(&w) != 0, "literal key at the top");
+    buf_reset(&b);
+    jw_init(&w, &b);
+    jw_obj(&w);
+    jw_key(&w, "k");
+    jw_kstr(&w, "k2", "v");              /* a key after a key */
+    CHECK(jw_finish(&w) != 0, "literal key after a key");
+    buf_free(&b);
+}
+
+/* jw_init_arena: the same text as through a heap buf, however often it
+ * outgrows its block, found where jw_finish_to_arena says; out of arena
+ * memory is an error. */
+static void arena_doc(jsonw *w, int items)
+{
+    jw_obj(w);
+    jw_kstr(w, "title", "a \"quoted\" title\nwith a newline and \xD8\xB9\xD8\xB1\xD8\xA8\xDB\x8C");
+    jw_key(w, "items");
+    jw_arr(w);
+    for (int i = 0; i < items; i++) {
+        jw_obj(w);
+        jw_kint(w, "i", i);
+        jw_kstr(w, "name", "an item with a name of some length");
+        jw_kreal(w, "score", i / 8.0);
+        jw_end(w);
+    }
+    jw_end(w);
+    jw_end(w);
+}
+
+TEST(test_jsonw_arena)
+{
+    for (int items = 0; items < 300; items += 37) {
+        buf hb = BUF_INIT(0), ab;
+        jsonw w;
+        jw_init(&w, &hb);
+        arena_doc(&w, items);
+        CHECK_INT(jw_finish(&w), 0);
+        arena a;
+        arena_init(&a, 0);
+        jw_init_arena(&w, &ab, &a, 1);   /* a tiny start: grows many times */
+        arena_doc(&w, items);
+        char *text = jw_finish_to_arena(&w, &a);
+        CHECK(text != NULL && strcmp(text, buf_cstr(&hb)) == 0, "%d items: the same text", items);
+        arena b;
+        arena_init(&b, 0);
+        jw_init_arena(&w, &ab, &a, 256);
+        arena_doc(&w, items);
+        char *copy = jw_finish_to_arena(&w, &b);   /* another arena: a copy */
+        CHECK(copy != NULL && strcmp(copy, buf_cstr(&hb)) == 0, "%d items: copied to another arena", items);
+        arena_release(&b);
+        arena_release(&a);
+        buf_free(&hb);
+    }
+    arena small;
+    arena_init(&small, 4096);
+    buf ab;
+    jsonw w;
+    jw_init_arena(&w, &ab, &small, 64);
+    arena_doc(&w, 200);                  /* ~12 KB: past the cap */
+    CHECK(jw_finish(&w) != 0 && jw_finish_to_arena(&w, &small) == NULL, "out of arena memory is an error");
+    arena_release(&small);
 }
 
 /* jw_real as it was written with printf (the short decimals, then the
@@ -298,4 +449,4 @@ TEST(test_jsonw_reals)
     buf_free(&b);
 }
 
-TEST_MAIN(RUN(test_arena); RUN(test_buf); RUN(test_errors); RUN(test_tz); RUN(test_jsonw); RUN(test_jsonw_reals);)
+TEST_MAIN(RUN(test_arena); RUN(test_buf); RUN(test_errors); RUN(test_tz); RUN(test_jsonw); RUN(test_jsonw_literal_keys); RUN(test_jsonw_arena); RUN(test_jsonw_reals);)
