@@ -1184,7 +1184,9 @@ static void writer_release(sq_writer *w)
  * their rowids, so the next turn updates them by rowid instead of looking
  * their keys up in the unique indexes, and a session's latest transcript
  * row, so the turn's row names its predecessor (turns.prev) without reading
- * the session's row first.  Direct-mapped by a hash of kind, tenant and key;
+ * the session's row first.  Direct-mapped by a hash of kind, tenant and key
+ * (4,096 slots, 320 KiB a handle that writes turns: under chat load with
+ * 2,048, 5% of the turns found their session pushed out by another's);
  * keys longer than a slot's are not kept.  What it holds is what the file
  * holds while nobody else writes: the file's data version
  * (SQLITE_FCNTL_DATA_VERSION, which moves with every commit of any
@@ -1197,7 +1199,7 @@ static void writer_release(sq_writer *w)
  * cost 1,000 instructions a turn, a quarter of what the memo saves), and
  * one that finds no row falls back to the upsert.  Allocated at the
  * handle's first turn write. */
-#define SQ_MEMO_SLOTS 2048
+#define SQ_MEMO_SLOTS 4096
 #define SQ_MEMO_KEY 48
 enum { SQ_MEMO_SESSION = 1, SQ_MEMO_PROFILE = 2 };
 typedef struct sq_memo_slot {
