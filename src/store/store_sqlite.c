@@ -3103,6 +3103,8 @@ static int sq_session_write(sq *q, tenant_id t, const char *session_id, const ch
 {
     int rc = 0;
     int64_t rowid = at->rowid, last_turn = at->last_turn;
+    if (!put && last_turn <= 0)
+        return 0;   /* nothing to write */
     if (rowid > 0 && put) {
         sqlite3_stmt *st = q->st[ST_SESSION_UPDATE_ROW];
         int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
@@ -3113,6 +3115,7 @@ static int sq_session_write(sq *q, tenant_id t, const char *session_id, const ch
         rc = sq_put(q, st, b, t, "session", session_id, err);
         if (rc || sqlite3_changes(q->db) == 1)
             goto done;
+        rowid = 0;   /* not that row after all: the upsert below */
     }
     sqlite3_stmt *st = q->st[put ? ST_SESSION_PUT : ST_SESSION_LAST_TURN];
     int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id);
