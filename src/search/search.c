@@ -42,9 +42,14 @@ typedef struct step {
     int bedrooms;
 } step;
 
+/* The ids of a round's candidates: open addressing, at most half full,
+ * grown by doubling from ID_SET_MIN slots (a round usually has tens of
+ * candidates, at most MAX_CANDS). */
+#define ID_SET_MIN 64
 typedef struct id_set {
-    const char **slot;
-    unsigned cap;               /* power of two */
+    const char **slot;          /* NULL until the first add */
+    unsigned cap;               /* power of two, or 0 */
+    unsigned n;
 } id_set;
 
 typedef struct ctx {
@@ -149,11 +154,28 @@ static bool id_set_add(id_set *set, const char *id)
     for (unsigned i = hash_str(id) & mask;; i = (i + 1) & mask) {
         if (set->slot[i] == NULL) {
             set->slot[i] = id;
+            set->n++;
             return true;
         }
         if (strcmp(set->slot[i], id) == 0)
             return false;
     }
+}
+
+/* Room for one more id at most half full; -1 when out of memory. */
+static int id_set_reserve(id_set *set, arena *a)
+{
+    if (2 * (set->n + 1) <= set->cap)
+        return 0;
+    unsigned ncap = set->cap ? 2 * set->cap : ID_SET_MIN;
+    id_set grown = {arena_zalloc(a, sizeof *grown.slot * ncap), ncap, 0};
+    if (grown.slot == NULL)
+        return -1;
+    for (unsigned i = 0; i < set->cap; i++)
+        if (set->slot[i])
+            id_set_add(&grown, set->slot[i]);
+    *set = grown;
+    return 0;
 }
 
 static bool excluded(const ctx *c, const char *id)
@@ -197,7 +219,11 @@ static bool step_matches(const ctx *c, const step *st, transaction tx, const lis
 
 static int cand_add(ctx *c, const step *st, const listing *l)
 {
-    if (c->n >= MAX_CANDS || excluded(c, l->id) || !id_set_add(&c->seen, l->id))
+    if (c->n >= MAX_CANDS || excluded(c, l->id))
+        return 0;
+    if (id_set_reserve(&c->seen, c->a) != 0)
+        return pt_fail(c->err, PT_ERR_NOMEM, "search: out of memory");
+    if (!id_set_add(&c->seen, l->id))
         return 0;
     if (c->n == c->cap) {
         int ncap = c->cap ? c->cap * 2 : 128;
@@ -404,10 +430,7 @@ static int round_run(ctx *c, const step *steps, int n_steps)
     int rc = 0;
     int want_max = c->req->want_max > 0 ? c->req->want_max : 5;
     c->n = 0;
-    c->seen.cap = 2 * 1024;      /* a power of two above 2 * MAX_CANDS */
-    c->seen.slot = arena_zalloc(c->a, sizeof *c->seen.slot * c->seen.cap);
-    if (c->seen.slot == NULL)
-        return pt_fail(c->err, PT_ERR_NOMEM, "search: out of memory");
+    c->seen = (id_set){NULL, 0, 0};
     for (int i = 0; rc == 0 && i < n_steps; i++)
         rc = fetch(c, &steps[i]);
     if (rc)
