@@ -294,7 +294,8 @@ typedef struct store_ops {
      * most cap.  The text index is shared by the tenants, so the count is
      * over all of them: it only tells a search whether a word is rare
      * enough to look listings up by it (the lookup, listing_search with
-     * text_match, is scoped to the tenant).  Malformed query: INVALID. */
+     * text_match, is scoped to the tenant).  Malformed query: INVALID.
+     * (sqlite: a handle keeps its answers until a listing changes.) */
     int (*listing_text_count)(store *s, const char *match, int cap, int *out,
                               pt_error *err);
     /* Upserts *ls[0..n) in order inside the open import batch, as n calls
