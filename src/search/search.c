@@ -334,6 +334,11 @@ static bool mentions(const char *text, const char *word)
     return text && strcasestr(text, word) != NULL;
 }
 
+static bool near_school(const listing *l)
+{
+    return mentions(l->description, "school") || mentions(l->amenities, "school");
+}
+
 static void score(ctx *c)
 {
     const slots *sl = c->sl;
@@ -375,18 +380,18 @@ static void score(ctx *c)
         int am = count_items(l->amenities);
         double amen = am > 8 ? 1 : am / 8.0;
         bool ready = l->status == LSTATUS_READY;
-        bool school = mentions(l->description, "school") || mentions(l->amenities, "school");
         double p;
         switch (sl->purpose) {
         case PURPOSE_INVESTMENT:
+            /* no school here: the texts are not read for it */
             p = 0.7 * y + (l->status == LSTATUS_OFF_PLAN ? 0.1 : 0.05) + 0.1 * amen;
             break;
         case PURPOSE_LIVING:
         case PURPOSE_RESIDENCY:
-            p = (ready ? 0.4 : 0) + 0.35 * amen + (school ? 0.25 : 0);
+            p = (ready ? 0.4 : 0) + 0.35 * amen + (near_school(l) ? 0.25 : 0);
             break;
         default:
-            p = 0.3 * y + (ready ? 0.3 : 0) + 0.25 * amen + (school ? 0.15 : 0);
+            p = 0.3 * y + (ready ? 0.3 : 0) + 0.25 * amen + (near_school(l) ? 0.15 : 0);
             break;
         }
         x->purpose = p;
