@@ -555,8 +555,8 @@ static unsigned actual_relax(const ctx *c, const listing *l, bool has_lo, money 
     return r;
 }
 
-int search_listings(store *s, tenant_id t, const search_request *req, arena *a,
-                    search_result *out, pt_error *err)
+static int search_run(store *s, tenant_id t, const search_request *req, arena *a,
+                      search_result *out, pt_error *err)
 {
     int rc = 0;
     ctx c;
@@ -835,4 +835,17 @@ int search_listings(store *s, tenant_id t, const search_request *req, arena *a,
     if ((out->relaxed & SEARCH_RELAX_BUDGET) && out->widened_max == 0 && out->widened_min == 0)
         out->widened_max = whi;
     return 0;
+}
+
+int search_listings(store *s, tenant_id t, const search_request *req, arena *a,
+                    search_result *out, pt_error *err)
+{
+    /* every store read of the search in one snapshot */
+    bool scoped = s->ops->read_begin && s->ops->read_begin(s, err) == 0;
+    if (s->ops->read_begin && !scoped)
+        pt_error_clear(err);     /* then each read on its own, as without */
+    int rc = search_run(s, t, req, a, out, err);
+    if (scoped)
+        s->ops->read_end(s);
+    return rc;
 }

@@ -312,6 +312,14 @@ typedef struct store_ops {
      * (a new row makes no kept listing stale).  NULL in a backend without
      * it: callers then do not cache. */
     int (*listing_version)(store *s, tenant_id t, int64_t *out, pt_error *err);
+
+    /* A search's reads in one snapshot: the statements between read_begin
+     * and read_end see the store as it was at the first of them (sqlite:
+     * one read transaction, begun once instead of once per statement).
+     * Inside a transaction of the handle they join it.  read_end after
+     * every read_begin that returned 0.  NULL: each read on its own. */
+    int (*read_begin)(store *s, pt_error *err);
+    void (*read_end)(store *s);
 } store_ops;
 
 struct store {

@@ -771,6 +771,8 @@ typedef struct sq {
     sqlite3_stmt *text_gen;    /* the listings' generation, prepared on first use */
     sq_text_memo *text_memo;   /* SQ_TEXT_MEMO entries, allocated on first use */
     int64_t text_memo_gen[2];  /* the generation they were counted at */
+    sqlite3_stmt *read_stmt[2];   /* read_begin's BEGIN and read_end's COMMIT */
+    bool reading;              /* read_begin began a read transaction */
     sqlite3_stmt *insert_many; /* listing_upsert_many's INSERT, prepared on first use */
     bool bulk;                 /* in import_bulk_begin mode */
     int secure_delete;         /* PRAGMA secure_delete before bulk mode */
@@ -1385,6 +1387,8 @@ static void sq_free(sq *q)
         sqlite3_finalize(q->ext[i]);
     sqlite3_finalize(q->text_count);
     sqlite3_finalize(q->text_gen);
+    sqlite3_finalize(q->read_stmt[0]);
+    sqlite3_finalize(q->read_stmt[1]);
     free(q->text_memo);
     sqlite3_finalize(q->insert_many);
     sqlite3_close_v2(q->db);
@@ -2711,6 +2715,50 @@ done:
     return rc;
 }
 
+/* A search's statements in one read transaction: SQLite begins one per
+ * statement otherwise (a WAL read mark taken and the wal-index header read
+ * again each time).  Not inside a transaction the handle has open: its
+ * statements are in that one already. */
+static int sq_read_stmt(sq *q, int i, pt_error *err)
+{
+    static const char *const sql[2] = {"BEGIN", "COMMIT"};
+    if (q->read_stmt[i] == NULL) {
+        int r = sqlite3_prepare_v3(q->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                   &q->read_stmt[i], NULL);
+        if (r != SQLITE_OK)
+            return sq_fail(q, err, r, "read %s: prepare", i ? "end" : "begin");
+    }
+    int r = sqlite3_step(q->read_stmt[i]);
+    sqlite3_reset(q->read_stmt[i]);
+    return r == SQLITE_DONE ? 0 : sq_fail(q, err, r, "read %s", i ? "end" : "begin");
+}
+
+static int sq_read_begin(store *s, pt_error *err)
+{
+    sq *q = s->impl;
+    q->reading = false;
+    if (q->tx != SQ_IDLE || !sqlite3_get_autocommit(q->db))
+        return 0;
+    int rc = sq_read_stmt(q, 0, err);
+    q->reading = rc == 0;
+    return rc;
+}
+
+static void sq_read_end(store *s)
+{
+    sq *q = s->impl;
+    pt_error err = {0};
+    if (!q->reading)
+        return;
+    q->reading = false;
+    if (sqlite3_get_autocommit(q->db))
+        return;              /* ended already (an error rolled it back) */
+    if (sq_read_stmt(q, 1, &err) != 0) {
+        log_warn("store: %s", err.msg);
+        sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 /* Agents and appointments                                                   */
 
@@ -3617,6 +3665,8 @@ const store_ops store_sqlite_ops = {
     .vector_each = sq_vector_each,
     .vector_version = sq_vector_version,
     .listing_version = sq_listing_version,
+    .read_begin = sq_read_begin,
+    .read_end = sq_read_end,
     .vector_purge = sq_vector_purge,
     .import_bulk_begin = sq_import_bulk_begin,
     .import_bulk_end = sq_import_bulk_end,

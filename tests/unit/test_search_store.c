@@ -5,7 +5,8 @@
  * text lookups scoped to the tenant, the per-type walks and both price
  * orders against a brute-force oracle, per-transaction locality figures,
  * the bulk-load mode (tenant checked, foreign keys back on after), and
- * text counts kept by a handle forgotten when any listing's text changes.
+ * text counts kept by a handle forgotten when any listing's text changes,
+ * and a search's reads in one snapshot (read_begin / read_end).
  */
 #include "test.h"
 
@@ -401,6 +402,43 @@ TEST(test_text_count_memo)
     store_close(w);
 }
 
+/* read_begin/read_end: the reads between them see one snapshot (a write
+ * of another handle in between is seen only after read_end), also the
+ * text counts kept by the handle; inside an import batch of the handle they
+ * join its transaction. */
+TEST(test_read_scope)
+{
+    pt_error err = {0};
+    char url[160];
+    store *w = NULL;
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    CHECK(store_open(url, &w, &err) == 0, "second handle: %s", err.msg);
+    if (w == NULL || st->ops->read_begin == NULL)
+        return;
+    int64_t n0 = 0, n1 = 0;
+    CHECK(st->ops->listing_count(st, ta.id, &n0, &err) == 0, "count");
+    CHECK(st->ops->read_begin(st, &err) == 0, "read begin: %s", err.msg);
+    CHECK_INT(count_on(st, "ocelot", 100), 0);
+    listing a = mk("RS1", "Ocelot lodge", NULL, PTYPE_APARTMENT, TX_BUY, 100);
+    CHECK(w->ops->listing_upsert(w, ta.id, &a, &err) == 0, "write meanwhile: %s", err.msg);
+    CHECK(st->ops->listing_count(st, ta.id, &n1, &err) == 0 && n1 == n0, "same snapshot");
+    CHECK_INT(count_on(st, "ocelot", 100), 0);
+    st->ops->read_end(st);
+    CHECK(st->ops->listing_count(st, ta.id, &n1, &err) == 0 && n1 == n0 + 1, "after it");
+    CHECK_INT(count_on(st, "ocelot", 100), 1);
+    /* inside the handle's own import batch: joins it, ends nothing */
+    CHECK(st->ops->import_begin(st, &err) == 0, "begin");
+    CHECK(st->ops->read_begin(st, &err) == 0, "read begin in batch");
+    listing b = mk("RS2", "Ocelot two", NULL, PTYPE_APARTMENT, TX_BUY, 100);
+    CHECK(st->ops->listing_upsert(st, ta.id, &b, &err) == 0, "upsert in batch");
+    st->ops->read_end(st);
+    CHECK(st->ops->import_commit(st, &err) == 0, "commit: %s", err.msg);
+    CHECK_INT(count_on(st, "ocelot", 100), 2);
+    CHECK_INT(count_on(w, "ocelot", 100), 2);
+    store_close(w);
+}
+
 TEST_MAIN(setup(); RUN(test_text_index_in_step); RUN(test_text_lookup_scoped);
           RUN(test_type_walks_and_orders); RUN(test_market_figures_by_transaction);
-          RUN(test_bulk_mode); RUN(test_text_count_memo); teardown();)
+          RUN(test_bulk_mode); RUN(test_text_count_memo);
+          RUN(test_read_scope); teardown();)
