@@ -2071,15 +2071,22 @@ static int sq_search_stmt_get(sq *q, unsigned key, sqlite3_stmt **out, pt_error 
     buf sql = BUF_INIT(4096);
 
     *out = NULL;
-    for (int i = 0; i < SQ_SEARCH_CACHE; i++) {
-        sq_search_stmt *e = &q->search[i];
-        if (e->st && e->key == key) {
-            e->used = ++q->search_clock;
-            *out = e->st;
+    /* entries fill from the front and are never emptied but at close, so
+     * the first empty one ends the lookup */
+    for (int i = 0; i < SQ_SEARCH_CACHE && q->search[i].st; i++)
+        if (q->search[i].key == key) {
+            q->search[i].used = ++q->search_clock;
+            *out = q->search[i].st;
             goto done;
         }
-        if (e->st == NULL || (q->search[victim].st && e->used < q->search[victim].used))
-            victim = i;
+    for (int i = 0; i < SQ_SEARCH_CACHE; i++) {
+        sq_search_stmt *e = &q->search[i];
+        if (e->st == NULL) {
+            victim = i;      /* the first empty one */
+            break;
+        }
+        if (e->used < q->search[victim].used)
+            victim = i;      /* else the least recently used */
     }
     int p = 2;
     int nloc = (int)((key >> SF_LOC_SHIFT) & 0xff);
