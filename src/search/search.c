@@ -117,6 +117,11 @@ int search_neighbours(const store_locality_stats *ls, int n, const char *name, t
             continue;
         if (tx != TX_NONE && figures(&ls[i], tx)->listings == 0)
             continue;
+        /* a great circle is never shorter than its difference of latitude:
+         * a locality that far north or south is out without the sines (the
+         * margin keeps this a bound on the computed distance too) */
+        if (fabs(ls[i].lat - ls[self].lat) * (M_PI / 180 * 6371.0) * (1 - 1e-9) > max_km)
+            continue;
         double km = search_distance_km(ls[self].lat, ls[self].lon, ls[i].lat, ls[i].lon);
         if (km > max_km)
             continue;
@@ -329,14 +334,42 @@ static int count_items(const char *list)
     return n;
 }
 
-static bool mentions(const char *text, const char *word)
+/* Horspool's skip for "school" after byte b (folded: x | 0x20 is a
+ * lower-case letter only for that letter in either case). */
+static inline size_t school_skip(unsigned char b)
 {
-    return text && strcasestr(text, word) != NULL;
+    switch (b | 0x20) {
+    case 's': return 5;
+    case 'c': return 4;
+    case 'h': return 3;
+    case 'o': return 1;
+    default: return 6;
+    }
+}
+
+/* strcasestr(text, "school") != NULL (the C locale's strcasestr folds ASCII
+ * only), by Horspool's skips. */
+static bool mentions_school(const char *text)
+{
+    static const char w[] = "school";
+    enum { N = sizeof w - 1 };
+    if (text == NULL)
+        return false;
+    size_t n = strlen(text);
+    const unsigned char *p = (const unsigned char *)text;
+    for (size_t i = 0; i + N <= n; i += school_skip(p[i + N - 1])) {
+        int j = N - 1;
+        while (j >= 0 && (p[i + j] | 0x20) == (unsigned char)w[j])
+            j--;
+        if (j < 0)
+            return true;
+    }
+    return false;
 }
 
 static bool near_school(const listing *l)
 {
-    return mentions(l->description, "school") || mentions(l->amenities, "school");
+    return mentions_school(l->description) || mentions_school(l->amenities);
 }
 
 static void score(ctx *c)

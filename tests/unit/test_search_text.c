@@ -1,16 +1,20 @@
 /*
- * test_search_text.c - the fast paths of src/search/text.c against the
+ * test_search_text.c - the fast paths of src/search against the
  * general word splitter they stand in for: over generated texts of ASCII
  * words and separators, control bytes, accented Latin, Cyrillic, Arabic,
  * combining marks, invalid UTF-8 and over-long words, the BM25 pass over a
  * field (doc_field) gives bit for bit the document length and term
  * frequencies of each_word with doc_word, and the locality-name check of a
  * buyer's word the same answer as each_word with loc_word; the stop words
- * are found by their sorted copy.  Includes the .c to reach its statics.
+ * are found by their sorted copy.  From search.c: the look for "school" is
+ * strcasestr's, and the neighbours skipped by their latitude are the ones
+ * the full distance would have left out.  Includes the .c files to reach
+ * their statics.
  */
 #include "test.h"
 
 #include "../../src/search/text.c"
+#include "../../src/search/search.c"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,7 +35,8 @@ static const char *const pieces[] = {
     "حديقة", "مسبح", "e\xcc\x81", "\xcc\x81", "\xff", "\xc3", "\xe2\x80\x94", "\xc2\xa0",
     "supercalifragilisticexpialidociousandthensomemoreletterstopasssixtythree",
     " ", "  ", ", ", ";", ".", "-", "'", "\t", "\n", "\x01", "/", "(", ")", "_", "@", "[",
-    "`", "{", "~", "\x7f",
+    "`", "{", "~", "\x7f", "school", "SCHOOL", "sChOoL", "schoo", "chool", "scho", "ol", "s",
+    "S", "ss", "sch", "hool", "oo",
 };
 #define N_PIECES (sizeof pieces / sizeof pieces[0])
 
@@ -108,9 +113,9 @@ typedef struct word_list {
     int n;
 } word_list;
 
-static void collect(void *ctx, const char *w, size_t len)
+static void collect(void *into, const char *w, size_t len)
 {
-    word_list *l = ctx;
+    word_list *l = into;
     if (l->n < 32) {
         memcpy(l->w[l->n], w, len + 1);
         l->n++;
@@ -161,5 +166,100 @@ TEST(test_stop_words)
         CHECK(!is_stop(not_stop[i]), "\"%s\" is not a stop word", not_stop[i]);
 }
 
+TEST(test_school_is_strcasestr)
+{
+    int checked = 0, differ = 0, held = 0;
+    for (int round = 0; round < 40000; round++) {
+        char text[512];
+        gen_text(text, sizeof text);
+        bool ref = strcasestr(text, "school") != NULL;
+        held += ref;
+        if (mentions_school(text) != ref && differ++ < 5)
+            fprintf(stderr, "differ: \"%s\"\n", text);
+        checked++;
+    }
+    CHECK(!mentions_school(NULL) && mentions_school("SCHOOL") && !mentions_school("schoo"),
+          "edges");
+    printf("    %d texts, %d with the word\n", checked, held);
+    CHECK(held > 1000 && differ == 0, "%d of %d differ", differ, checked);
+}
+
+/* search_neighbours as it was, every distance computed. */
+static int ref_neighbours(const store_locality_stats *ls, int n, const char *name,
+                          transaction tx, double max_km, int *out, int max)
+{
+    int self = locality_index(ls, n, name);
+    int k = 0;
+    if (self < 0 || !ls[self].has_geo || max <= 0)
+        return 0;
+    double dist[16];
+    if (max > 16)
+        max = 16;
+    for (int i = 0; i < n; i++) {
+        if (i == self || !ls[i].has_geo)
+            continue;
+        if (tx != TX_NONE && figures(&ls[i], tx)->listings == 0)
+            continue;
+        double km = search_distance_km(ls[self].lat, ls[self].lon, ls[i].lat, ls[i].lon);
+        if (km > max_km)
+            continue;
+        if (ls[self].city && ls[i].city && strcasecmp(ls[self].city, ls[i].city) != 0)
+            km *= 2;
+        int j = k < max ? k++ : max;
+        if (j == max && km >= dist[max - 1])
+            continue;
+        if (j == max)
+            j = max - 1;
+        while (j > 0 && dist[j - 1] > km) {
+            dist[j] = dist[j - 1];
+            out[j] = out[j - 1];
+            j--;
+        }
+        dist[j] = km;
+        out[j] = i;
+    }
+    return k;
+}
+
+TEST(test_neighbours_bound)
+{
+    static const char *const names[] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j",
+                                        "k", "l", "m", "n", "o", "p", "q", "r", "s", "t"};
+    static const char *const cities[] = {"X", "Y", NULL};
+    int differ = 0, found = 0;
+    for (int round = 0; round < 20000; round++) {
+        store_locality_stats ls[20];
+        memset(ls, 0, sizeof ls);
+        double lat0 = (double)rnd(1600) / 10 - 80, lon0 = (double)rnd(3600) / 10 - 180;
+        double spread = round % 3 == 0 ? 0.05 : round % 3 == 1 ? 0.3 : 3;
+        for (int i = 0; i < 20; i++) {
+            ls[i].locality = names[i];
+            ls[i].city = cities[rnd(3)];
+            ls[i].has_geo = rnd(10) != 0;
+            ls[i].lat = lat0 + spread * ((double)rnd(2001) / 1000 - 1);
+            ls[i].lon = lon0 + spread * ((double)rnd(2001) / 1000 - 1);
+            ls[i].sale.listings = (int)rnd(3);
+            ls[i].rent.listings = (int)rnd(3);
+        }
+        /* now and then one due north at just the distance of the bound */
+        if (round % 7 == 0) {
+            ls[1].lat = ls[0].lat + 25.0 / (M_PI / 180 * 6371.0);
+            ls[1].lon = ls[0].lon;
+        }
+        transaction tx = (transaction)rnd(3);
+        double km = rnd(2) ? 25.0 : (double)rnd(100);
+        int max = 1 + (int)rnd(4);
+        int a[16], b[16];
+        const char *from = names[rnd(4)];
+        int na = search_neighbours(ls, 20, from, tx, km, a, max);
+        int nb = ref_neighbours(ls, 20, from, tx, km, b, max);
+        found += na;
+        if ((na != nb || memcmp(a, b, sizeof a[0] * (size_t)na) != 0) && differ++ < 5)
+            fprintf(stderr, "differ: round %d: %d vs %d\n", round, na, nb);
+    }
+    printf("    %d neighbours found\n", found);
+    CHECK(found > 10000 && differ == 0, "%d differ", differ);
+}
+
 TEST_MAIN(RUN(test_doc_field_is_each_word); RUN(test_locality_words_is_each_word);
-          RUN(test_stop_words);)
+          RUN(test_stop_words); RUN(test_school_is_strcasestr); RUN(test_neighbours_bound);)
