@@ -17,6 +17,12 @@
  *       the same as chat, in process (engine_chat_slug, no HTTP)
  *   search_bench show DB SLUG MESSAGE [cheaper|better]
  *       what one message finds, for reading results
+ *   search_bench answers DB SLUG N SEED
+ *       every answer of the query mix (as query makes it), one line per
+ *       search: the message as it is, then "more" (its listings excluded),
+ *       cheaper and better (around the median of what it showed), with the
+ *       listings, their relaxation and the search's record; for checking
+ *       that a change of the search keeps every answer (diff two runs)
  *   search_bench chat URL API_KEY FILE
  *       sends each message of FILE as the first message of a fresh session
  *       to POST /api/chat/query (keep-alive, one at a time) and prints the
@@ -707,6 +713,113 @@ static int cmd_turn(int argc, char **argv)
     return 0;
 }
 
+/* ---- answers ---------------------------------------------------------- */
+
+static void answer_line(const char *what, const char *q, const search_result *res)
+{
+    printf("%s \"%s\": n=%d exact=%d relaxed=0x%x tx=%d widened=%lld..%lld beyond=%d"
+           " neighbour=%s of %s %.6f band=%d %lld..%lld base %lld above=%lld"
+           " candidates=%d steps=%d:", what, q, res->n, res->n_exact, res->relaxed, (int)res->tx,
+           (long long)res->widened_min, (long long)res->widened_max, res->beyond_tolerance,
+           res->neighbour ? res->neighbour : "-", res->neighbour_of ? res->neighbour_of : "-",
+           res->neighbour_km, res->has_band, (long long)res->band_min,
+           (long long)res->band_max, (long long)res->band_base, (long long)res->above_from,
+           res->candidates, res->steps);
+    for (int i = 0; i < res->n; i++)
+        printf(" %s/%x", res->items[i].id, res->item_relax[i]);
+    printf("\n");
+}
+
+static int cmp_money_bench(const void *a, const void *b)
+{
+    money x = *(const money *)a, y = *(const money *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmd_answers(int argc, char **argv)
+{
+    if (argc < 6) {
+        fprintf(stderr, "usage: search_bench answers DB SLUG N SEED\n");
+        return 2;
+    }
+    int n = (int)strtol(argv[4], NULL, 10);
+    qrng = strtoull(argv[5], NULL, 10) * 0x9E3779B97F4A7C15ULL + 7;
+    pt_error err = {0};
+    store *s = NULL;
+    pack *pk = NULL;
+    nlu_model *model = NULL;
+    nlu_gazetteer *gz = NULL;
+    tenant t;
+    arena keep;
+    arena_init(&keep, 0);
+    store_locality_stats *ls = NULL;
+    int nls = 0;
+    if (store_open(argv[2], &s, &err) || s->ops->tenant_by_slug(s, argv[3], &t, &err) ||
+        pack_load("packs", argv[3], &pk, &err) ||
+        nlu_model_train_dir("packs/default", &model, &err) ||
+        engine_build_gazetteer(s, &t, pk, &keep, &ls, &nls, &gz, &err)) {
+        fprintf(stderr, "setup: %s\n", err.msg);
+        return 1;
+    }
+    const pack_settings *cfg = pack_settings_get(pk);
+    for (int i = 0; i < n; i++) {
+        char q[256];
+        make_query(q, sizeof q);
+        arena a;
+        arena_init(&a, 0);
+        nlu_result r;
+        nlu_context ctx = {.gazetteer = gz, .currency = t.currency, .region = t.region,
+                           .timezone = t.timezone, .now = 0};
+        nlu_analyze(model, &ctx, q, strlen(q), &a, &r);
+        slots sl;
+        slots_from(&r, t.currency, &sl);
+        search_request req = {
+            .slots = &sl, .currency = t.currency, .want_min = cfg->results_min,
+            .want_max = cfg->results_max < DIALOG_MAX_SHOWN ? cfg->results_max : DIALOG_MAX_SHOWN,
+            .tolerance_pct = cfg->price_tolerance_pct, .text = q, .localities = ls,
+            .n_localities = nls,
+        };
+        search_result res, more;
+        if (search_listings(s, t.id, &req, &a, &res, &err)) {
+            fprintf(stderr, "search \"%s\": %s\n", q, err.msg);
+            return 1;
+        }
+        answer_line("fit", q, &res);
+        const char *ids[DIALOG_MAX_SHOWN];
+        money prices[DIALOG_MAX_SHOWN];
+        for (int k = 0; k < res.n && k < DIALOG_MAX_SHOWN; k++) {
+            ids[k] = res.items[k].id;
+            prices[k] = res.items[k].price;
+        }
+        int m = res.n < DIALOG_MAX_SHOWN ? res.n : DIALOG_MAX_SHOWN;
+        qsort(prices, (size_t)m, sizeof *prices, cmp_money_bench);
+        search_request r2 = req;
+        r2.exclude_ids = ids;
+        r2.n_exclude = m;
+        if (search_listings(s, t.id, &r2, &a, &more, &err)) {
+            fprintf(stderr, "search \"%s\": %s\n", q, err.msg);
+            return 1;
+        }
+        answer_line("more", q, &more);
+        for (int mode = SEARCH_CHEAPER; mode <= SEARCH_BETTER; mode++) {
+            r2.mode = (search_mode)mode;
+            r2.reference = m ? prices[m / 2] : 0;
+            if (search_listings(s, t.id, &r2, &a, &more, &err)) {
+                fprintf(stderr, "search \"%s\": %s\n", q, err.msg);
+                return 1;
+            }
+            answer_line(mode == SEARCH_CHEAPER ? "cheaper" : "better", q, &more);
+        }
+        arena_release(&a);
+    }
+    nlu_gazetteer_free(gz);
+    nlu_model_free(model);
+    pack_free(pk);
+    store_close(s);
+    arena_release(&keep);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "gen") == 0)
@@ -721,6 +834,8 @@ int main(int argc, char **argv)
         return cmd_turn(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "pair") == 0)
         return cmd_pair(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "answers") == 0)
+        return cmd_answers(argc, argv);
     fprintf(stderr, "usage: search_bench gen|query|chat ...\n");
     return 2;
 }

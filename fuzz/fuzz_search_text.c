@@ -4,14 +4,16 @@
  * texts.  Terms must be non-empty folded words without quotes or
  * separators, at most SEARCH_MAX_TERMS, unique; the FTS5 query built from
  * them must have balanced quotes and only the OR operator; BM25 scores must
- * be finite and not negative, and zero for a text without the terms.
+ * be finite and not negative, and zero for a text without the terms.  The
+ * fast paths over ASCII words (doc_field, name_holds) must give exactly what
+ * the general word splitter gives (the .c is included to reach them).
  */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "search/search_int.h"
+#include "search/text.c"
 
 static const store_locality_stats locs[] = {
     {.locality = "Whitefield"}, {.locality = "Dubai Marina"}, {.locality = "Jumeirah Village Circle"},
@@ -62,6 +64,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     search_text_scores(&t, ls, 2, sc, &a);
     if (!isfinite(sc[0]) || sc[0] < 0 || sc[1] != 0)
         abort();
+    /* doc_field against each_word with doc_word, bit for bit */
+    size_t tl[SEARCH_MAX_TERMS];
+    for (int k = 0; k < t.n; k++)
+        tl[k] = strlen(t.term[k]);
+    double tf1[SEARCH_MAX_TERMS] = {0}, tf2[SEARCH_MAX_TERMS] = {0};
+    doc_ctx d1 = {&t, tl, 2, 0, tf1}, d2 = {&t, tl, 2, 0, tf2};
+    doc_field(&d1, text);
+    each_word(text, strlen(text), doc_word, &d2);
+    if (memcmp(&d1.len, &d2.len, sizeof d1.len) != 0 || memcmp(tf1, tf2, sizeof tf1) != 0)
+        abort();
+    /* name_holds against each_word with loc_word: the input as a locality
+     * name, its own folded words and the terms as the buyer's words */
+    const store_locality_stats self[] = {{.locality = text}, {.locality = "Dubai Marina"}};
+    for (int k = 0; k < t.n; k++) {
+        loc_word_ctx lc = {t.term[k], false};
+        each_word(text, strlen(text), loc_word, &lc);
+        if (!lc.found) {
+            lc.found = false;
+            each_word("Dubai Marina", strlen("Dubai Marina"), loc_word, &lc);
+        }
+        if (name_holds(self, 2, t.term[k], strlen(t.term[k])) != lc.found)
+            abort();
+    }
     char out[64];
     size_t n = search_fold_word(text, size, out, sizeof out);
     if (n >= sizeof out || strlen(out) != n)

@@ -42,9 +42,14 @@ typedef struct step {
     int bedrooms;
 } step;
 
+/* The ids of a round's candidates: open addressing, at most half full,
+ * grown by doubling from ID_SET_MIN slots (a round usually has tens of
+ * candidates, at most MAX_CANDS). */
+#define ID_SET_MIN 64
 typedef struct id_set {
-    const char **slot;
-    unsigned cap;               /* power of two */
+    const char **slot;          /* NULL until the first add */
+    unsigned cap;               /* power of two, or 0 */
+    unsigned n;
 } id_set;
 
 typedef struct ctx {
@@ -112,6 +117,11 @@ int search_neighbours(const store_locality_stats *ls, int n, const char *name, t
             continue;
         if (tx != TX_NONE && figures(&ls[i], tx)->listings == 0)
             continue;
+        /* a great circle is never shorter than its difference of latitude:
+         * a locality that far north or south is out without the sines (the
+         * margin keeps this a bound on the computed distance too) */
+        if (fabs(ls[i].lat - ls[self].lat) * (M_PI / 180 * 6371.0) * (1 - 1e-9) > max_km)
+            continue;
         double km = search_distance_km(ls[self].lat, ls[self].lon, ls[i].lat, ls[i].lon);
         if (km > max_km)
             continue;
@@ -149,11 +159,28 @@ static bool id_set_add(id_set *set, const char *id)
     for (unsigned i = hash_str(id) & mask;; i = (i + 1) & mask) {
         if (set->slot[i] == NULL) {
             set->slot[i] = id;
+            set->n++;
             return true;
         }
         if (strcmp(set->slot[i], id) == 0)
             return false;
     }
+}
+
+/* Room for one more id at most half full; -1 when out of memory. */
+static int id_set_reserve(id_set *set, arena *a)
+{
+    if (2 * (set->n + 1) <= set->cap)
+        return 0;
+    unsigned ncap = set->cap ? 2 * set->cap : ID_SET_MIN;
+    id_set grown = {arena_zalloc(a, sizeof *grown.slot * ncap), ncap, 0};
+    if (grown.slot == NULL)
+        return -1;
+    for (unsigned i = 0; i < set->cap; i++)
+        if (set->slot[i])
+            id_set_add(&grown, set->slot[i]);
+    *set = grown;
+    return 0;
 }
 
 static bool excluded(const ctx *c, const char *id)
@@ -197,7 +224,11 @@ static bool step_matches(const ctx *c, const step *st, transaction tx, const lis
 
 static int cand_add(ctx *c, const step *st, const listing *l)
 {
-    if (c->n >= MAX_CANDS || excluded(c, l->id) || !id_set_add(&c->seen, l->id))
+    if (c->n >= MAX_CANDS || excluded(c, l->id))
+        return 0;
+    if (id_set_reserve(&c->seen, c->a) != 0)
+        return pt_fail(c->err, PT_ERR_NOMEM, "search: out of memory");
+    if (!id_set_add(&c->seen, l->id))
         return 0;
     if (c->n == c->cap) {
         int ncap = c->cap ? c->cap * 2 : 128;
@@ -303,9 +334,42 @@ static int count_items(const char *list)
     return n;
 }
 
-static bool mentions(const char *text, const char *word)
+/* Horspool's skip for "school" after byte b (folded: x | 0x20 is a
+ * lower-case letter only for that letter in either case). */
+static inline size_t school_skip(unsigned char b)
 {
-    return text && strcasestr(text, word) != NULL;
+    switch (b | 0x20) {
+    case 's': return 5;
+    case 'c': return 4;
+    case 'h': return 3;
+    case 'o': return 1;
+    default: return 6;
+    }
+}
+
+/* strcasestr(text, "school") != NULL (the C locale's strcasestr folds ASCII
+ * only), by Horspool's skips. */
+static bool mentions_school(const char *text)
+{
+    static const char w[] = "school";
+    enum { N = sizeof w - 1 };
+    if (text == NULL)
+        return false;
+    size_t n = strlen(text);
+    const unsigned char *p = (const unsigned char *)text;
+    for (size_t i = 0; i + N <= n; i += school_skip(p[i + N - 1])) {
+        int j = N - 1;
+        while (j >= 0 && (p[i + j] | 0x20) == (unsigned char)w[j])
+            j--;
+        if (j < 0)
+            return true;
+    }
+    return false;
+}
+
+static bool near_school(const listing *l)
+{
+    return mentions_school(l->description) || mentions_school(l->amenities);
 }
 
 static void score(ctx *c)
@@ -349,18 +413,18 @@ static void score(ctx *c)
         int am = count_items(l->amenities);
         double amen = am > 8 ? 1 : am / 8.0;
         bool ready = l->status == LSTATUS_READY;
-        bool school = mentions(l->description, "school") || mentions(l->amenities, "school");
         double p;
         switch (sl->purpose) {
         case PURPOSE_INVESTMENT:
+            /* no school here: the texts are not read for it */
             p = 0.7 * y + (l->status == LSTATUS_OFF_PLAN ? 0.1 : 0.05) + 0.1 * amen;
             break;
         case PURPOSE_LIVING:
         case PURPOSE_RESIDENCY:
-            p = (ready ? 0.4 : 0) + 0.35 * amen + (school ? 0.25 : 0);
+            p = (ready ? 0.4 : 0) + 0.35 * amen + (near_school(l) ? 0.25 : 0);
             break;
         default:
-            p = 0.3 * y + (ready ? 0.3 : 0) + 0.25 * amen + (school ? 0.15 : 0);
+            p = 0.3 * y + (ready ? 0.3 : 0) + 0.25 * amen + (near_school(l) ? 0.15 : 0);
             break;
         }
         x->purpose = p;
@@ -404,10 +468,7 @@ static int round_run(ctx *c, const step *steps, int n_steps)
     int rc = 0;
     int want_max = c->req->want_max > 0 ? c->req->want_max : 5;
     c->n = 0;
-    c->seen.cap = 2 * 1024;      /* a power of two above 2 * MAX_CANDS */
-    c->seen.slot = arena_zalloc(c->a, sizeof *c->seen.slot * c->seen.cap);
-    if (c->seen.slot == NULL)
-        return pt_fail(c->err, PT_ERR_NOMEM, "search: out of memory");
+    c->seen = (id_set){NULL, 0, 0};
     for (int i = 0; rc == 0 && i < n_steps; i++)
         rc = fetch(c, &steps[i]);
     if (rc)
@@ -527,8 +588,8 @@ static unsigned actual_relax(const ctx *c, const listing *l, bool has_lo, money 
     return r;
 }
 
-int search_listings(store *s, tenant_id t, const search_request *req, arena *a,
-                    search_result *out, pt_error *err)
+static int search_run(store *s, tenant_id t, const search_request *req, arena *a,
+                      search_result *out, pt_error *err)
 {
     int rc = 0;
     ctx c;
@@ -807,4 +868,17 @@ int search_listings(store *s, tenant_id t, const search_request *req, arena *a,
     if ((out->relaxed & SEARCH_RELAX_BUDGET) && out->widened_max == 0 && out->widened_min == 0)
         out->widened_max = whi;
     return 0;
+}
+
+int search_listings(store *s, tenant_id t, const search_request *req, arena *a,
+                    search_result *out, pt_error *err)
+{
+    /* every store read of the search in one snapshot */
+    bool scoped = s->ops->read_begin && s->ops->read_begin(s, err) == 0;
+    if (s->ops->read_begin && !scoped)
+        pt_error_clear(err);     /* then each read on its own, as without */
+    int rc = search_run(s, t, req, a, out, err);
+    if (scoped)
+        s->ops->read_end(s);
+    return rc;
 }

@@ -22,7 +22,9 @@
 #include "search/search_int.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <utf8proc.h>
@@ -219,6 +221,64 @@ static void each_word(const char *s, size_t n, word_fn fn, void *ctx)
     }
 }
 
+/* The plain-ASCII part of each_word, without folding every word into a
+ * buffer or a call per word: ascii_next gives the words of s one by one,
+ * as they are (not folded), while they are ASCII letters and digits
+ * between ASCII separators.  At the first byte >= 0x80 it stops and sets
+ * rest to where each_word takes over (the start of the word that byte is in
+ * or follows), so that each_word(rest) gives the remaining words exactly as
+ * each_word over the whole of s would.  A folded ASCII word is its bytes
+ * with 0x20 set (letters to lower case; digits have it already). */
+typedef struct ascii_scan {
+    const unsigned char *p;
+    const unsigned char *rest;    /* NULL: s ended */
+} ascii_scan;
+
+/* What a byte is to ascii_next. */
+enum { B_SEP = 0, B_WORD = 1, B_HIGH = 2, B_END = 3 };
+static const unsigned char byte_class[256] = {
+    [0] = B_END,
+    ['0' ... '9'] = B_WORD, ['A' ... 'Z'] = B_WORD, ['a' ... 'z'] = B_WORD,
+    [0x80 ... 0xff] = B_HIGH,
+};
+
+static inline bool ascii_next(ascii_scan *sc, const unsigned char **word, size_t *len)
+{
+    const unsigned char *p = sc->p;
+    while (byte_class[*p] == B_SEP)
+        p++;
+    if (byte_class[*p] != B_WORD) {
+        sc->rest = *p ? p : NULL;
+        return false;
+    }
+    const unsigned char *w = p;
+    while (byte_class[*p] == B_WORD)
+        p++;
+    if (byte_class[*p] == B_HIGH) {
+        sc->rest = w;
+        return false;
+    }
+    sc->p = p;
+    *word = w;
+    *len = (size_t)(p - w);
+    return true;
+}
+
+/* The length each_word gives an ASCII word of len bytes (it cuts them). */
+static inline size_t ascii_cut(size_t len)
+{
+    return len < SEARCH_TERM_LEN * 2 - 1 ? len : SEARCH_TERM_LEN * 2 - 1;
+}
+
+/* Do the first n bytes of ASCII word w fold to folded[0..n)? */
+static inline bool ascii_folds_to(const unsigned char *w, const char *folded, size_t n)
+{
+    for (size_t j = 0; j < n; j++)
+        if ((w[j] | 0x20) != (unsigned char)folded[j])
+            return false;
+    return true;
+}
+
 /* ---- query terms ------------------------------------------------------ */
 
 typedef struct term_ctx {
@@ -239,12 +299,50 @@ static void loc_word(void *ctx, const char *w, size_t len)
         c->found = true;
 }
 
+/* Is the folded word w[0..len) (NUL-terminated) a word of one of the n
+ * locality names?  each_word over each name with loc_word, its ASCII words
+ * compared in place. */
+static bool name_holds(const store_locality_stats *ls, int n, const char *w, size_t len)
+{
+    for (int i = 0; i < n; i++) {
+        const char *name = ls[i].locality;
+        if (name == NULL)
+            continue;
+        ascii_scan sc = {(const unsigned char *)name, NULL};
+        const unsigned char *nw;
+        size_t nl;
+        while (ascii_next(&sc, &nw, &nl))
+            if (ascii_cut(nl) == len && ascii_folds_to(nw, w, len))
+                return true;
+        if (sc.rest) {
+            loc_word_ctx lc = {w, false};
+            each_word((const char *)sc.rest, strlen((const char *)sc.rest), loc_word, &lc);
+            if (lc.found)
+                return true;
+        }
+    }
+    return false;
+}
+
+#define N_STOP (sizeof stop_words / sizeof stop_words[0])
+static const char *stop_sorted[N_STOP];    /* stop_words in strcmp order */
+static pthread_once_t stop_once = PTHREAD_ONCE_INIT;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void stop_sort(void)
+{
+    memcpy(stop_sorted, stop_words, sizeof stop_words);
+    qsort(stop_sorted, N_STOP, sizeof stop_sorted[0], cmp_str);
+}
+
 static bool is_stop(const char *w)
 {
-    for (size_t i = 0; i < sizeof stop_words / sizeof stop_words[0]; i++)
-        if (strcmp(stop_words[i], w) == 0)
-            return true;
-    return false;
+    pthread_once(&stop_once, stop_sort);
+    return bsearch(&w, stop_sorted, N_STOP, sizeof stop_sorted[0], cmp_str) != NULL;
 }
 
 static void add_term(void *ctx, const char *w, size_t len)
@@ -258,15 +356,8 @@ static void add_term(void *ctx, const char *w, size_t len)
             return;          /* "2bhk", "5m", "1500": numbers are filters */
     if (is_stop(w))
         return;
-    for (int i = 0; i < c->n_ls; i++) {
-        const char *name = c->ls[i].locality;
-        if (name == NULL)
-            continue;
-        loc_word_ctx lc = {w, false};
-        each_word(name, strlen(name), loc_word, &lc);
-        if (lc.found)
-            return;          /* an area is a filter, not a word to match */
-    }
+    if (name_holds(c->ls, c->n_ls, w, len))
+        return;              /* an area is a filter, not a word to match */
     char term[SEARCH_TERM_LEN];
     memcpy(term, w, len);
     term[len] = '\0';
@@ -351,6 +442,7 @@ const char *search_terms_match(const search_terms *t, bool rare_only, arena *a)
 
 typedef struct doc_ctx {
     const search_terms *t;
+    const size_t *tl;       /* per term, its length */
     double w;               /* weight of the field being read */
     double len;             /* weighted length of the document */
     double *tf;             /* per term */
@@ -362,11 +454,37 @@ static void doc_word(void *ctx, const char *w, size_t len)
     d->len += d->w;
     for (int i = 0; i < d->t->n; i++) {
         const char *term = d->t->term[i];
-        size_t tl = strlen(term);
+        size_t tl = d->tl[i];
         if (d->t->prefix[i] ? (len >= tl && memcmp(w, term, tl) == 0)
                             : (len == tl && memcmp(w, term, tl) == 0))
             d->tf[i] += d->w;
     }
+}
+
+/* doc_word for a word of ASCII letters and digits as it is in the text
+ * (ascii_next). */
+static inline void doc_ascii_word(doc_ctx *d, const unsigned char *w, size_t len)
+{
+    len = ascii_cut(len);
+    d->len += d->w;
+    for (int i = 0; i < d->t->n; i++) {
+        size_t tl = d->tl[i];
+        if ((d->t->prefix[i] ? len >= tl : len == tl) &&
+            ascii_folds_to(w, d->t->term[i], tl))
+            d->tf[i] += d->w;
+    }
+}
+
+/* each_word(s) with doc_word. */
+static void doc_field(doc_ctx *d, const char *s)
+{
+    ascii_scan sc = {(const unsigned char *)s, NULL};
+    const unsigned char *w;
+    size_t len;
+    while (ascii_next(&sc, &w, &len))
+        doc_ascii_word(d, w, len);
+    if (sc.rest)
+        each_word((const char *)sc.rest, strlen((const char *)sc.rest), doc_word, d);
 }
 
 void search_text_scores(const search_terms *t, const listing *const *ls, int n, double *out,
@@ -382,9 +500,12 @@ void search_text_scores(const search_terms *t, const listing *const *ls, int n, 
         return;             /* no text order: the other lists still rank */
     double total = 0;
     int df[SEARCH_MAX_TERMS] = {0};
+    size_t tl[SEARCH_MAX_TERMS];
+    for (int k = 0; k < t->n; k++)
+        tl[k] = strlen(t->term[k]);
     for (int i = 0; i < n; i++) {
         const listing *l = ls[i];
-        doc_ctx d = {t, 0, 0, tf + (size_t)i * SEARCH_MAX_TERMS};
+        doc_ctx d = {t, tl, 0, 0, tf + (size_t)i * SEARCH_MAX_TERMS};
         const struct { const char *s; double w; } fields[] = {
             {l->project, 3}, {l->title, 2}, {l->developer, 2}, {l->amenities, 2},
             {l->description, 1},
@@ -393,7 +514,7 @@ void search_text_scores(const search_terms *t, const listing *const *ls, int n, 
             if (fields[f].s == NULL)
                 continue;
             d.w = fields[f].w;
-            each_word(fields[f].s, strlen(fields[f].s), doc_word, &d);
+            doc_field(&d, fields[f].s);
         }
         dl[i] = d.len;
         total += d.len;

@@ -296,7 +296,8 @@ typedef struct store_ops {
      * most cap.  The text index is shared by the tenants, so the count is
      * over all of them: it only tells a search whether a word is rare
      * enough to look listings up by it (the lookup, listing_search with
-     * text_match, is scoped to the tenant).  Malformed query: INVALID. */
+     * text_match, is scoped to the tenant).  Malformed query: INVALID.
+     * (sqlite: a handle keeps its answers until a listing changes.) */
     int (*listing_text_count)(store *s, const char *match, int cap, int *out,
                               pt_error *err);
     /* Upserts *ls[0..n) in order inside the open import batch, as n calls
@@ -313,6 +314,14 @@ typedef struct store_ops {
      * (a new row makes no kept listing stale).  NULL in a backend without
      * it: callers then do not cache. */
     int (*listing_version)(store *s, tenant_id t, int64_t *out, pt_error *err);
+
+    /* A search's reads in one snapshot: the statements between read_begin
+     * and read_end see the store as it was at the first of them (sqlite:
+     * one read transaction, begun once instead of once per statement).
+     * Inside a transaction of the handle they join it.  read_end after
+     * every read_begin that returned 0.  NULL: each read on its own. */
+    int (*read_begin)(store *s, pt_error *err);
+    void (*read_end)(store *s);
 } store_ops;
 
 struct store {

@@ -839,6 +839,15 @@ typedef struct sq_search_stmt {
     unsigned long long used;   /* for least-recently-used eviction */
 } sq_search_stmt;
 
+/* listing_text_count's answers, kept per handle while the listings stay
+ * the same (sq_listing_text_count): direct-mapped by query. */
+#define SQ_TEXT_MEMO 64            /* entries, a power of two */
+#define SQ_TEXT_MEMO_KEY 96        /* a longer query is counted, not kept */
+typedef struct sq_text_memo {
+    char match[SQ_TEXT_MEMO_KEY];  /* "": empty entry */
+    int cap, count;
+} sq_text_memo;
+
 #define SQ_EXT_STMTS 16
 typedef struct sq {
     sqlite3 *db;
@@ -849,6 +858,11 @@ typedef struct sq {
     unsigned long long search_clock;
     sqlite3_stmt *ext[SQ_EXT_STMTS];   /* admin/vector statements, prepared on first use */
     sqlite3_stmt *text_count;  /* listing_text_count, prepared on first use */
+    sqlite3_stmt *text_gen;    /* the listings' generation, prepared on first use */
+    sq_text_memo *text_memo;   /* SQ_TEXT_MEMO entries, allocated on first use */
+    int64_t text_memo_gen[2];  /* the generation they were counted at */
+    sqlite3_stmt *read_stmt[2];   /* read_begin's BEGIN and read_end's COMMIT */
+    bool reading;              /* read_begin began a read transaction */
     sqlite3_stmt *insert_many; /* listing_upsert_many's INSERT, prepared on first use */
     bool bulk;                 /* in import_bulk_begin mode */
     int secure_delete;         /* PRAGMA secure_delete before bulk mode */
@@ -1556,6 +1570,10 @@ static void sq_free(sq *q)
     for (int i = 0; i < SQ_EXT_STMTS; i++)
         sqlite3_finalize(q->ext[i]);
     sqlite3_finalize(q->text_count);
+    sqlite3_finalize(q->text_gen);
+    sqlite3_finalize(q->read_stmt[0]);
+    sqlite3_finalize(q->read_stmt[1]);
+    free(q->text_memo);
     sqlite3_finalize(q->insert_many);
     free(q->memo);
     sqlite3_close_v2(q->db);
@@ -2238,15 +2256,22 @@ static int sq_search_stmt_get(sq *q, unsigned key, sqlite3_stmt **out, pt_error 
     buf sql = BUF_INIT(4096);
 
     *out = NULL;
-    for (int i = 0; i < SQ_SEARCH_CACHE; i++) {
-        sq_search_stmt *e = &q->search[i];
-        if (e->st && e->key == key) {
-            e->used = ++q->search_clock;
-            *out = e->st;
+    /* entries fill from the front and are never emptied but at close, so
+     * the first empty one ends the lookup */
+    for (int i = 0; i < SQ_SEARCH_CACHE && q->search[i].st; i++)
+        if (q->search[i].key == key) {
+            q->search[i].used = ++q->search_clock;
+            *out = q->search[i].st;
             goto done;
         }
-        if (e->st == NULL || (q->search[victim].st && e->used < q->search[victim].used))
-            victim = i;
+    for (int i = 0; i < SQ_SEARCH_CACHE; i++) {
+        sq_search_stmt *e = &q->search[i];
+        if (e->st == NULL) {
+            victim = i;      /* the first empty one */
+            break;
+        }
+        if (e->used < q->search[victim].used)
+            victim = i;      /* else the least recently used */
     }
     int p = 2;
     int nloc = (int)((key >> SF_LOC_SHIFT) & 0xff);
@@ -2784,13 +2809,75 @@ static void sq_import_bulk_end(store *s)
     sq_ckpt_wake(q->writer);
 }
 
+/* The listings' generation: the highest rid and the sum of the tenants'
+ * listing_state versions.  Any change of any listing's text between two
+ * reads changes it: an update that changes a column and a delete bump a
+ * version (migration 7 triggers; versions only grow, and no listing_state
+ * row is ever removed), and an insert without either takes a rid above
+ * every rid there is.  The sum reads one row per tenant. */
+static int sq_text_generation(sq *q, int64_t gen[2], pt_error *err)
+{
+    if (q->text_gen == NULL) {
+        int r = sqlite3_prepare_v3(q->db, "SELECT (SELECT max(rid) FROM listings),"
+                                   " (SELECT sum(version) FROM listing_state)", -1,
+                                   SQLITE_PREPARE_PERSISTENT, &q->text_gen, NULL);
+        if (r != SQLITE_OK)
+            return sq_fail(q, err, r, "text count: prepare");
+    }
+    int rc = 0, r = sqlite3_step(q->text_gen);
+    if (r == SQLITE_ROW) {
+        gen[0] = sqlite3_column_int64(q->text_gen, 0);
+        gen[1] = sqlite3_column_int64(q->text_gen, 1);
+    } else {
+        rc = sq_fail(q, err, r, "text count: generation");
+    }
+    sqlite3_reset(q->text_gen);
+    return rc;
+}
+
+static uint32_t sq_text_memo_slot(const char *match, int cap)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)cap;
+    for (const unsigned char *p = (const unsigned char *)match; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h & (SQ_TEXT_MEMO - 1);
+}
+
+/* A search asks this for each of the buyer's words, and the same words come
+ * again and again, while the answer changes only with the listings: so the
+ * handle keeps the answers it gave (sq_text_memo) with the generation of the
+ * listings they were counted at (sq_text_generation, one cheap statement),
+ * and forgets them all when it moves.  Not inside a write transaction of
+ * this handle: an import batch indexes its text only at its commit
+ * (sq_fts_flush), after the rows the generation sees. */
 static int sq_listing_text_count(store *s, const char *match, int cap, int *out, pt_error *err)
 {
     sq *q = s->impl;
     int rc = 0;
+    sq_text_memo *m = NULL;
     *out = 0;
     if (match == NULL || match[0] == '\0')
         return pt_fail(err, PT_ERR_INVALID, "text count: empty query");
+    if (cap <= 0)
+        cap = 1000;
+    if (q->tx == SQ_IDLE && strlen(match) < SQ_TEXT_MEMO_KEY) {
+        int64_t gen[2] = {0, 0};
+        if (q->text_memo == NULL && (q->text_memo = calloc(SQ_TEXT_MEMO, sizeof *m)) == NULL)
+            return pt_fail(err, PT_ERR_NOMEM, "text count: out of memory");
+        rc = sq_text_generation(q, gen, err);
+        if (rc)
+            return rc;
+        if (gen[0] != q->text_memo_gen[0] || gen[1] != q->text_memo_gen[1]) {
+            memset(q->text_memo, 0, SQ_TEXT_MEMO * sizeof *m);
+            q->text_memo_gen[0] = gen[0];
+            q->text_memo_gen[1] = gen[1];
+        }
+        m = &q->text_memo[sq_text_memo_slot(match, cap)];
+        if (m->cap == cap && strcmp(m->match, match) == 0) {
+            *out = m->count;
+            return 0;
+        }
+    }
     if (q->text_count == NULL) {
         int r = sqlite3_prepare_v3(q->db, "SELECT count(*) FROM (SELECT 1 FROM listings_fts"
                                    " WHERE listings_fts MATCH ?1 LIMIT ?2)", -1,
@@ -2799,19 +2886,69 @@ static int sq_listing_text_count(store *s, const char *match, int cap, int *out,
             return sq_fail(q, err, r, "text count: prepare");
     }
     sqlite3_stmt *st = q->text_count;
-    int b = bind_text(st, 1, match) | sqlite3_bind_int(st, 2, cap > 0 ? cap : 1000);
+    int b = bind_text(st, 1, match) | sqlite3_bind_int(st, 2, cap);
     if (b != SQLITE_OK) {
         rc = sq_fail(q, err, b, "text count: bind");
         goto done;
     }
     int r = sqlite3_step(st);
-    if (r == SQLITE_ROW)
+    if (r == SQLITE_ROW) {
         *out = sqlite3_column_int(st, 0);
-    else
+        if (m) {
+            memcpy(m->match, match, strlen(match) + 1);
+            m->cap = cap;
+            m->count = *out;
+        }
+    } else {
         rc = sq_text_fail(q, err, r, "text count");
+    }
 done:
     sqlite3_reset(st);
     return rc;
+}
+
+/* A search's statements in one read transaction: SQLite begins one per
+ * statement otherwise (a WAL read mark taken and the wal-index header read
+ * again each time).  Not inside a transaction the handle has open: its
+ * statements are in that one already. */
+static int sq_read_stmt(sq *q, int i, pt_error *err)
+{
+    static const char *const sql[2] = {"BEGIN", "COMMIT"};
+    if (q->read_stmt[i] == NULL) {
+        int r = sqlite3_prepare_v3(q->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                   &q->read_stmt[i], NULL);
+        if (r != SQLITE_OK)
+            return sq_fail(q, err, r, "read %s: prepare", i ? "end" : "begin");
+    }
+    int r = sqlite3_step(q->read_stmt[i]);
+    sqlite3_reset(q->read_stmt[i]);
+    return r == SQLITE_DONE ? 0 : sq_fail(q, err, r, "read %s", i ? "end" : "begin");
+}
+
+static int sq_read_begin(store *s, pt_error *err)
+{
+    sq *q = s->impl;
+    q->reading = false;
+    if (q->tx != SQ_IDLE || !sqlite3_get_autocommit(q->db))
+        return 0;
+    int rc = sq_read_stmt(q, 0, err);
+    q->reading = rc == 0;
+    return rc;
+}
+
+static void sq_read_end(store *s)
+{
+    sq *q = s->impl;
+    pt_error err = {0};
+    if (!q->reading)
+        return;
+    q->reading = false;
+    if (sqlite3_get_autocommit(q->db))
+        return;              /* ended already (an error rolled it back) */
+    if (sq_read_stmt(q, 1, &err) != 0) {
+        log_warn("store: %s", err.msg);
+        sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -3892,6 +4029,8 @@ const store_ops store_sqlite_ops = {
     .vector_each = sq_vector_each,
     .vector_version = sq_vector_version,
     .listing_version = sq_listing_version,
+    .read_begin = sq_read_begin,
+    .read_end = sq_read_end,
     .vector_purge = sq_vector_purge,
     .import_bulk_begin = sq_import_bulk_begin,
     .import_bulk_end = sq_import_bulk_end,

@@ -4,7 +4,9 @@
  * batches that update and delete, rolled-back batches, unchanged texts),
  * text lookups scoped to the tenant, the per-type walks and both price
  * orders against a brute-force oracle, per-transaction locality figures,
- * and the bulk-load mode (tenant checked, foreign keys back on after).
+ * the bulk-load mode (tenant checked, foreign keys back on after), and
+ * text counts kept by a handle forgotten when any listing's text changes,
+ * and a search's reads in one snapshot (read_begin / read_end).
  */
 #include "test.h"
 
@@ -309,6 +311,134 @@ TEST(test_bulk_mode)
     CHECK_INT(integrity(), SQLITE_OK);
 }
 
+/* listing_text_count keeps its answers per handle while the listings stay
+ * the same: every way a listing's text changes, through another handle (as
+ * the admin API of another worker or an import process would), in either
+ * tenant, is seen at the next count. */
+static int count_on(store *h, const char *word, int cap)
+{
+    int n = -1;
+    pt_error err = {0};
+    char q[64];
+    snprintf(q, sizeof q, "\"%s\"", word);
+    if (h->ops->listing_text_count(h, q, cap, &n, &err) != 0)
+        return -1;
+    return n;
+}
+
+TEST(test_text_count_memo)
+{
+    pt_error err = {0};
+    char url[160];
+    store *w = NULL;
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    CHECK(store_open(url, &w, &err) == 0, "second handle: %s", err.msg);
+    if (w == NULL)
+        return;
+    CHECK_INT(count_on(st, "jackal", 100), 0);
+    CHECK_INT(count_on(st, "jackal", 100), 0);          /* kept */
+
+    /* create */
+    listing a = mk("M1", "Jackal house", "by the dunes", PTYPE_APARTMENT, TX_BUY, 100);
+    CHECK(w->ops->listing_upsert(w, ta.id, &a, &err) == 0, "create: %s", err.msg);
+    CHECK_INT(count_on(st, "jackal", 100), 1);
+    CHECK_INT(count_on(st, "jackal", 100), 1);
+    CHECK_INT(count_on(st, "dunes", 100), 1);
+
+    /* another tenant's listing: the index and so the count are shared */
+    listing b = mk("M2", "B", "a jackal mural", PTYPE_APARTMENT, TX_BUY, 100);
+    CHECK(w->ops->listing_upsert(w, tb.id, &b, &err) == 0, "create b");
+    CHECK_INT(count_on(st, "jackal", 100), 2);
+    CHECK_INT(count_on(st, "jackal", 1), 1);            /* the cap is part of the key */
+
+    /* update of the text; of the price only (nothing to forget) */
+    a.title = "Lynx house";
+    CHECK(w->ops->listing_upsert(w, ta.id, &a, &err) == 0, "update");
+    CHECK_INT(count_on(st, "jackal", 100), 1);
+    CHECK_INT(count_on(st, "lynx", 100), 1);
+    a.price = 120;
+    CHECK(w->ops->listing_upsert(w, ta.id, &a, &err) == 0, "price");
+    CHECK_INT(count_on(st, "lynx", 100), 1);
+
+    /* delete; then the highest rid deleted and a new row that takes it
+     * again without the word */
+    CHECK(w->ops->listing_delete(w, tb.id, "M2", &err) == 0, "delete");
+    CHECK_INT(count_on(st, "jackal", 100), 0);
+    listing c = mk("M3", "Caracal", "a jackal statue", PTYPE_APARTMENT, TX_BUY, 100);
+    CHECK(w->ops->listing_upsert(w, ta.id, &c, &err) == 0, "c");
+    CHECK_INT(count_on(st, "jackal", 100), 1);
+    CHECK_INT(count_on(st, "caracal", 100), 1);
+    CHECK(w->ops->listing_delete(w, ta.id, "M3", &err) == 0, "delete c");
+    listing d = mk("M4", "Dove", "a plain wall", PTYPE_APARTMENT, TX_BUY, 100);
+    CHECK(w->ops->listing_upsert(w, ta.id, &d, &err) == 0, "d");
+    CHECK_INT(count_on(st, "jackal", 100), 0);
+    CHECK_INT(count_on(st, "caracal", 100), 0);
+
+    /* an import batch (text indexed at its commit), single rows and many */
+    CHECK(w->ops->import_begin(w, &err) == 0, "begin: %s", err.msg);
+    listing e = mk("M5", "Jackal court", NULL, PTYPE_APARTMENT, TX_BUY, 100);
+    CHECK(w->ops->listing_upsert(w, ta.id, &e, &err) == 0, "e");
+    CHECK_INT(count_on(st, "jackal", 100), 0);          /* not committed yet */
+    CHECK(w->ops->import_commit(w, &err) == 0, "commit: %s", err.msg);
+    CHECK_INT(count_on(st, "jackal", 100), 1);
+    if (w->ops->listing_upsert_many) {
+        listing f = mk("M6", "F", "jackal", PTYPE_APARTMENT, TX_BUY, 100);
+        listing g = mk("M7", "G", "jackal", PTYPE_APARTMENT, TX_BUY, 100);
+        e.title = "Court";
+        const listing *many[] = {&f, &g, &e};
+        int done = 0;
+        CHECK(w->ops->import_begin(w, &err) == 0, "begin");
+        CHECK(w->ops->listing_upsert_many(w, ta.id, many, 3, &done, &err) == 0 && done == 3,
+              "many: %s", err.msg);
+        CHECK(w->ops->import_commit(w, &err) == 0, "commit");
+        CHECK_INT(count_on(st, "jackal", 100), 2);
+        CHECK_INT(count_on(st, "court", 100), 1);
+    }
+    /* the counting handle's own write */
+    CHECK(st->ops->listing_delete(st, ta.id, "M6", &err) == 0, "own delete");
+    CHECK_INT(count_on(st, "jackal", 100), 1);
+    CHECK_INT(count_on(w, "jackal", 100), 1);
+    CHECK_INT(integrity(), SQLITE_OK);
+    store_close(w);
+}
+
+/* read_begin/read_end: the reads between them see one snapshot (a write
+ * of another handle in between is seen only after read_end), also the
+ * text counts kept by the handle; inside an import batch of the handle they
+ * join its transaction. */
+TEST(test_read_scope)
+{
+    pt_error err = {0};
+    char url[160];
+    store *w = NULL;
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    CHECK(store_open(url, &w, &err) == 0, "second handle: %s", err.msg);
+    if (w == NULL || st->ops->read_begin == NULL)
+        return;
+    int64_t n0 = 0, n1 = 0;
+    CHECK(st->ops->listing_count(st, ta.id, &n0, &err) == 0, "count");
+    CHECK(st->ops->read_begin(st, &err) == 0, "read begin: %s", err.msg);
+    CHECK_INT(count_on(st, "ocelot", 100), 0);
+    listing a = mk("RS1", "Ocelot lodge", NULL, PTYPE_APARTMENT, TX_BUY, 100);
+    CHECK(w->ops->listing_upsert(w, ta.id, &a, &err) == 0, "write meanwhile: %s", err.msg);
+    CHECK(st->ops->listing_count(st, ta.id, &n1, &err) == 0 && n1 == n0, "same snapshot");
+    CHECK_INT(count_on(st, "ocelot", 100), 0);
+    st->ops->read_end(st);
+    CHECK(st->ops->listing_count(st, ta.id, &n1, &err) == 0 && n1 == n0 + 1, "after it");
+    CHECK_INT(count_on(st, "ocelot", 100), 1);
+    /* inside the handle's own import batch: joins it, ends nothing */
+    CHECK(st->ops->import_begin(st, &err) == 0, "begin");
+    CHECK(st->ops->read_begin(st, &err) == 0, "read begin in batch");
+    listing b = mk("RS2", "Ocelot two", NULL, PTYPE_APARTMENT, TX_BUY, 100);
+    CHECK(st->ops->listing_upsert(st, ta.id, &b, &err) == 0, "upsert in batch");
+    st->ops->read_end(st);
+    CHECK(st->ops->import_commit(st, &err) == 0, "commit: %s", err.msg);
+    CHECK_INT(count_on(st, "ocelot", 100), 2);
+    CHECK_INT(count_on(w, "ocelot", 100), 2);
+    store_close(w);
+}
+
 TEST_MAIN(setup(); RUN(test_text_index_in_step); RUN(test_text_lookup_scoped);
           RUN(test_type_walks_and_orders); RUN(test_market_figures_by_transaction);
-          RUN(test_bulk_mode); teardown();)
+          RUN(test_bulk_mode); RUN(test_text_count_memo);
+          RUN(test_read_scope); teardown();)
