@@ -248,7 +248,9 @@ typedef struct store_ops {
      * otherwise nothing of any turn is kept, every turn's rc is the error,
      * and it is returned.  Inside an open turn (turn_begin) it joins that
      * transaction, each turn under a savepoint, and does not commit.  A
-     * turn's profile and lead of the same user are one row (sqlite). */
+     * turn's profile and lead of the same user are one row, and its two
+     * transcript lines one row of `turns` (sqlite; `messages` is a view
+     * with a row per line). */
     int (*turns_write)(store *s, store_turn *const *turns, int n, pt_error *err);
 
     /* -- admin API and listing vectors (http/admin.c, provider/embed.c) -- */

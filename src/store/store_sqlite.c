@@ -509,10 +509,67 @@ static const char migration_9[] =
     "  UPDATE listing_state SET version = version + 1 WHERE tenant_id = old.tenant_id;"
     "END;";
 
+/* Version 10: one transcript row per turn, and no index to find a
+ * session's rows.  A turn wrote two rows into messages (the buyer's
+ * message, then the answer), each with its entry in messages_session: two
+ * statements, and of the four pages a turn dirtied besides its session and
+ * profile, the index's was a random one in every commit, however many turns
+ * the commit held.  A row of `turns` holds both sides (user_text and
+ * user_meta, assistant_text and assistant_meta; a side a turn lacks is
+ * NULL); user_role is NULL for the buyer ("user"), or the role that
+ * message_append was given other than user or assistant.  A session's rows
+ * are a chain instead of an index: each names the session's row before it
+ * (prev) and the session's row names its latest (sessions.last_turn, which
+ * the turn updates anyway), so a turn appends at the table's end and
+ * dirties no page of its own beyond that.  A session that has messages and
+ * no state gets a sessions row with state_json NULL, which reads as a new
+ * session, as no row did.  "messages" stays readable as a view, one row per
+ * message as before: a row's buyer side, then its answer, ids 2 * id and
+ * 2 * id + 1, so ordering by id gives the transcript's order.  The old rows
+ * are copied one to one (a message per row, its side by its role, ids
+ * kept) and chained.  turns.tenant_id names no foreign key: every row is
+ * written in the transaction that writes its session's last_turn, whose
+ * own key checks the tenant when it makes the row (and tenants are never
+ * deleted), so the check per row (a cursor on tenants and a seek, 1,100
+ * instructions a turn) proved nothing new. */
+static const char migration_10[] =
+    "CREATE TABLE turns ("
+    "  id INTEGER PRIMARY KEY,"
+    "  tenant_id INTEGER NOT NULL,"
+    "  session_id TEXT NOT NULL,"
+    "  prev INTEGER,"
+    "  user_text TEXT, user_meta TEXT,"
+    "  assistant_text TEXT, assistant_meta TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  user_role TEXT);"
+    "ALTER TABLE sessions ADD COLUMN last_turn INTEGER;"
+    "INSERT INTO turns (id, tenant_id, session_id, prev, user_text, user_meta, assistant_text,"
+    "  assistant_meta, created_at, user_role)"
+    "  SELECT id, tenant_id, session_id,"
+    "  (SELECT max(p.id) FROM messages p WHERE p.tenant_id = m.tenant_id"
+    "   AND p.session_id = m.session_id AND p.id < m.id),"
+    "  CASE WHEN role = 'assistant' THEN NULL ELSE text END,"
+    "  CASE WHEN role = 'assistant' THEN NULL ELSE meta_json END,"
+    "  CASE WHEN role = 'assistant' THEN text END,"
+    "  CASE WHEN role = 'assistant' THEN meta_json END,"
+    "  created_at, CASE WHEN role IN ('user', 'assistant') THEN NULL ELSE role END"
+    "  FROM messages m ORDER BY id;"
+    "INSERT INTO sessions (tenant_id, session_id, updated_at, last_turn)"
+    "  SELECT tenant_id, session_id, max(created_at), max(id) FROM messages"
+    "  GROUP BY tenant_id, session_id"
+    "  ON CONFLICT (tenant_id, session_id) DO UPDATE SET last_turn = excluded.last_turn;"
+    "DROP TABLE messages;"
+    "CREATE VIEW messages (id, tenant_id, session_id, role, text, meta_json, created_at) AS"
+    "  SELECT 2 * id, tenant_id, session_id, coalesce(user_role, 'user'), user_text,"
+    "  user_meta, created_at FROM turns WHERE user_text IS NOT NULL"
+    "  UNION ALL"
+    "  SELECT 2 * id + 1, tenant_id, session_id, 'assistant', assistant_text,"
+    "  assistant_meta, created_at FROM turns WHERE assistant_text IS NOT NULL;";
+
 /* migrations[i] brings the schema to version i + 1. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
-                                         migration_9};
+                                         migration_9, migration_10};
 #define SQ_SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ------------------------------------------------------------------------ */
@@ -652,16 +709,40 @@ static const char *const migrations[] = {migration_1, migration_2, migration_3, 
       "SELECT state_json FROM sessions WHERE tenant_id = ?1 AND session_id = ?2") \
     X(ST_SESSION_PUT,                                                         \
       "INSERT INTO sessions (tenant_id, session_id, user_id, state_json,"     \
-      " updated_at) VALUES (?1, ?2, ?3, ?4, ?5)"                              \
+      " updated_at, last_turn) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"               \
       " ON CONFLICT (tenant_id, session_id) DO UPDATE SET"                    \
       " user_id = coalesce(excluded.user_id, sessions.user_id),"              \
-      " state_json = excluded.state_json, updated_at = excluded.updated_at")  \
-    X(ST_MESSAGE_INSERT,                                                      \
-      "INSERT INTO messages (tenant_id, session_id, role, text, meta_json,"   \
-      " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                         \
+      " state_json = excluded.state_json, updated_at = excluded.updated_at,"  \
+      " last_turn = coalesce(excluded.last_turn, sessions.last_turn)")        \
+    /* the same, by the rowid the handle remembers (sq_memo), scoped by   */ \
+    /* tenant as every statement; no row: the upsert                       */ \
+    X(ST_SESSION_UPDATE_ROW,                                                  \
+      "UPDATE sessions SET user_id = coalesce(?3, user_id), state_json = ?4," \
+      " updated_at = ?5, last_turn = coalesce(?6, last_turn)"                 \
+      " WHERE rowid = ?7 AND tenant_id = ?1")                                 \
+    X(ST_SESSION_LOOKUP,                                                      \
+      "SELECT rowid, last_turn FROM sessions"                                 \
+      " WHERE tenant_id = ?1 AND session_id = ?2")                            \
+    /* a transcript row written without the session's state */             \
+    X(ST_SESSION_LAST_TURN,                                                   \
+      "INSERT INTO sessions (tenant_id, session_id, updated_at, last_turn)"   \
+      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant_id, session_id)"          \
+      " DO UPDATE SET last_turn = excluded.last_turn")                        \
+    /* chained to the session's latest row (migration 10) */               \
+    X(ST_TURN_INSERT,                                                         \
+      "INSERT INTO turns (tenant_id, session_id, prev, user_text, user_meta," \
+      " assistant_text, assistant_meta, created_at, user_role)"               \
+      " VALUES (?1, ?2, ?9, ?3, ?4, ?5, ?6, ?7, ?8)")                         \
+    /* the latest ?3 rows, newest first, along the chain; a row holds one  */ \
+    /* or two messages, so they hold at least the latest ?3 messages       */ \
     X(ST_MESSAGES_LIST,                                                       \
-      "SELECT role, text, meta_json, created_at FROM messages"                \
-      " WHERE tenant_id = ?1 AND session_id = ?2 ORDER BY id DESC LIMIT ?3")  \
+      "WITH RECURSIVE chain(id) AS ("                                         \
+      " SELECT last_turn FROM sessions WHERE tenant_id = ?1 AND session_id = ?2" \
+      " UNION ALL SELECT t.prev FROM chain c JOIN turns t ON t.id = c.id"     \
+      " WHERE t.tenant_id = ?1 AND t.session_id = ?2 LIMIT ?3)"               \
+      " SELECT t.user_role, t.user_text, t.user_meta, t.assistant_text,"      \
+      " t.assistant_meta, t.created_at FROM chain c JOIN turns t ON t.id = c.id" \
+      " WHERE t.tenant_id = ?1 AND t.session_id = ?2 ORDER BY t.id DESC")     \
     X(ST_PROFILE_GET,                                                         \
       "SELECT json FROM profiles WHERE tenant_id = ?1 AND user_id = ?2")      \
     X(ST_PROFILE_PUT,                                                         \
@@ -681,7 +762,16 @@ static const char *const migrations[] = {migration_1, migration_2, migration_3, 
       " slots_json, updated_at, lead_updated_at, json)"                       \
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)"      \
       " ON CONFLICT (tenant_id, user_id) DO UPDATE SET json = excluded.json,"  \
-      LEAD_SET)
+      LEAD_SET)                                                               \
+    X(ST_PROFILE_LEAD_UPDATE_ROW,                                             \
+      "UPDATE profiles SET json = ?12, session_id = coalesce(?3, session_id),"\
+      " phone = coalesce(?4, phone), language = coalesce(?5, language),"      \
+      " state = coalesce(?6, state), temperature = coalesce(?7, temperature),"\
+      " engagement_score = ?8, intent_to_buy_score = ?9,"                     \
+      " slots_json = coalesce(?10, slots_json), updated_at = ?11,"            \
+      " lead_updated_at = ?11 WHERE rowid = ?13 AND tenant_id = ?1")          \
+    X(ST_PROFILE_LOOKUP,                                                      \
+      "SELECT rowid FROM profiles WHERE tenant_id = ?1 AND user_id = ?2")
 
 enum sq_stmt_id {
 #define SQ_X_ENUM(id, sql) id,
@@ -776,6 +866,9 @@ typedef struct sq {
     sqlite3_stmt *insert_many; /* listing_upsert_many's INSERT, prepared on first use */
     bool bulk;                 /* in import_bulk_begin mode */
     int secure_delete;         /* PRAGMA secure_delete before bulk mode */
+    struct sq_memo_slot *memo; /* rows this handle wrote last (sq_memo_*) */
+    unsigned memo_version;     /* the file's data version they hold for */
+    bool memo_known;           /* memo_version was read */
 } sq;
 
 /* ------------------------------------------------------------------------ */
@@ -1101,6 +1194,89 @@ static void writer_release(sq_writer *w)
     pthread_mutex_unlock(&sq_writers_mu);
 }
 
+/* What a handle remembers of the session and profile rows it wrote last:
+ * their rowids, so the next turn updates them by rowid instead of looking
+ * their keys up in the unique indexes, and a session's latest transcript
+ * row, so the turn's row names its predecessor (turns.prev) without reading
+ * the session's row first.  Direct-mapped by a hash of kind, tenant and key
+ * (4,096 slots, 320 KiB a handle that writes turns: under chat load with
+ * 2,048, 5% of the turns found their session pushed out by another's);
+ * keys longer than a slot's are not kept.  What it holds is what the file
+ * holds while nobody else writes: the file's data version
+ * (SQLITE_FCNTL_DATA_VERSION, which moves with every commit of any
+ * connection) is noted at each commit of this handle and compared after
+ * each BEGIN, and the memo is emptied when they differ (or cannot be read)
+ * and at every rollback, so it never outlives what it describes: no code
+ * deletes a session or profile row, and only another connection (a VACUUM)
+ * could give one a new rowid.  The updates by rowid are scoped by tenant
+ * like every statement; they do not compare the session or user id (which
+ * cost 1,000 instructions a turn, a quarter of what the memo saves), and
+ * one that finds no row falls back to the upsert.  Allocated at the
+ * handle's first turn write. */
+#define SQ_MEMO_SLOTS 4096
+#define SQ_MEMO_KEY 48
+enum { SQ_MEMO_SESSION = 1, SQ_MEMO_PROFILE = 2 };
+typedef struct sq_memo_slot {
+    int64_t tenant;            /* 0: empty */
+    int64_t rowid;             /* of the sessions or profiles row */
+    int64_t last_turn;         /* a session's latest turns row; 0: none */
+    int kind;
+    char key[SQ_MEMO_KEY];
+} sq_memo_slot;
+
+/* The file's data version into *v; false when it cannot be read. */
+static bool sq_data_version(sq *q, unsigned *v)
+{
+    return sqlite3_file_control(q->db, NULL, SQLITE_FCNTL_DATA_VERSION, v) == SQLITE_OK;
+}
+
+static void sq_memo_clear(sq *q)
+{
+    if (q->memo)
+        memset(q->memo, 0, SQ_MEMO_SLOTS * sizeof *q->memo);
+}
+
+/* The slot of (kind, t, key), allocating the memo on first use, with the
+ * key's length (*len) and whether the slot holds that key (*hit); NULL when
+ * the key is too long to keep or there is no memory. */
+static sq_memo_slot *sq_memo_find(sq *q, int kind, tenant_id t, const char *key, size_t *len,
+                                  bool *hit)
+{
+    *hit = false;
+    if (q->memo == NULL && (q->memo = calloc(SQ_MEMO_SLOTS, sizeof *q->memo)) == NULL)
+        return NULL;
+    uint64_t h = (1469598103934665603ULL ^ (uint64_t)t) * 1099511628211ULL ^ (uint64_t)kind;
+    size_t n = 0;
+    for (; key[n]; n++) {
+        if (n >= SQ_MEMO_KEY - 1)
+            return NULL;
+        h = (h ^ (unsigned char)key[n]) * 1099511628211ULL;
+    }
+    *len = n;
+    sq_memo_slot *c = &q->memo[(h ^ (h >> 29)) & (SQ_MEMO_SLOTS - 1)];
+    *hit = c->tenant == t && c->kind == kind && memcmp(c->key, key, n + 1) == 0;
+    return c;
+}
+
+/* Remembers in slot c (of sq_memo_find, NULL: nothing) the row of key
+ * written in the open transaction; rowid 0: forgets the key. */
+static void sq_memo_set(sq_memo_slot *c, int kind, tenant_id t, const char *key, size_t len,
+                        int64_t rowid, int64_t last_turn)
+{
+    if (c == NULL)
+        return;
+    if (rowid <= 0) {
+        if (c->tenant == t && c->kind == kind && memcmp(c->key, key, len + 1) == 0)
+            c->tenant = 0;
+        return;
+    }
+    c->tenant = t;
+    c->rowid = rowid;
+    c->last_turn = last_turn;
+    c->kind = kind;
+    memcpy(c->key, key, len + 1);
+}
+
 /* Takes the writer mutex and opens a write transaction of the given kind. */
 static int sq_write_open(sq *q, enum sq_tx kind, pt_error *err)
 {
@@ -1118,6 +1294,11 @@ static int sq_write_open(sq *q, enum sq_tx kind, pt_error *err)
         pthread_mutex_unlock(&q->writer->mu);
         return rc;
     }
+    /* another connection committed since this handle last did (or that
+     * cannot be told) */
+    unsigned v = 0;
+    if (q->memo && (!q->memo_known || !sq_data_version(q, &v) || v != q->memo_version))
+        sq_memo_clear(q);
     q->tx = kind;
     return 0;
 }
@@ -1136,6 +1317,7 @@ static void sq_write_rollback(sq *q)
     }
     if (!sqlite3_get_autocommit(q->db))
         log_error("store: rollback failed: %s", sqlite3_errmsg(q->db));
+    sq_memo_clear(q);
     q->tx = SQ_IDLE;
     pthread_mutex_unlock(&q->writer->mu);
 }
@@ -1159,6 +1341,8 @@ static int sq_write_commit(sq *q, pt_error *err)
         sq_write_rollback(q);
         return rc;
     }
+    if (q->memo)
+        q->memo_known = sq_data_version(q, &q->memo_version);
     q->tx = SQ_IDLE;
     pthread_mutex_unlock(&q->writer->mu);
     return 0;
@@ -1391,6 +1575,7 @@ static void sq_free(sq *q)
     sqlite3_finalize(q->read_stmt[1]);
     free(q->text_memo);
     sqlite3_finalize(q->insert_many);
+    free(q->memo);
     sqlite3_close_v2(q->db);
     writer_release(q->writer);
     free(q);
@@ -3013,30 +3198,162 @@ static int sq_put(sq *q, sqlite3_stmt *st, int bind_rc, tenant_id t, const char 
     return sq_scope_end(q, own, rc, err);
 }
 
+/* Where a session's row is, as this transaction sees it: its memo slot
+ * (c, len), *rowid (0 when there is none) and its latest transcript row
+ * *last_turn (0: none), from the memo or read. */
+typedef struct sq_session_at {
+    sq_memo_slot *c;
+    size_t len;
+    int64_t rowid, last_turn;
+} sq_session_at;
+
+static int sq_session_row(sq *q, tenant_id t, const char *session_id, sq_session_at *at,
+                          pt_error *err)
+{
+    bool hit = false;
+    *at = (sq_session_at){0};
+    at->c = sq_memo_find(q, SQ_MEMO_SESSION, t, session_id, &at->len, &hit);
+    if (hit) {
+        at->rowid = at->c->rowid;
+        at->last_turn = at->c->last_turn;
+        return 0;
+    }
+    sqlite3_stmt *st = q->st[ST_SESSION_LOOKUP];
+    int rc = 0, b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id);
+    int r = b == SQLITE_OK ? sqlite3_step(st) : b;
+    if (r == SQLITE_ROW) {
+        at->rowid = sqlite3_column_int64(st, 0);
+        at->last_turn = col_int_or(st, 1, 0);
+    } else if (r != SQLITE_DONE) {
+        rc = sq_fail(q, err, r, "session \"%.64s\"", session_id);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Writes the session's row in the open transaction: its state (json, NULL
+ * for a row that has only a transcript so far; user_id NULL keeps the
+ * stored one) when put, and at->last_turn when not 0.  at: where
+ * sq_session_row found the row. */
+static int sq_session_write(sq *q, tenant_id t, const char *session_id, const char *user_id,
+                            const char *json, bool put, sq_session_at *at, pt_error *err)
+{
+    int rc = 0;
+    int64_t rowid = at->rowid, last_turn = at->last_turn;
+    if (!put && last_turn <= 0)
+        return 0;   /* nothing to write */
+    if (rowid > 0 && put) {
+        sqlite3_stmt *st = q->st[ST_SESSION_UPDATE_ROW];
+        int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
+                bind_text(st, 3, user_id) | bind_text(st, 4, json) |
+                sqlite3_bind_int64(st, 5, now_utc()) |
+                (last_turn > 0 ? sqlite3_bind_int64(st, 6, last_turn) : sqlite3_bind_null(st, 6)) |
+                sqlite3_bind_int64(st, 7, rowid);
+        rc = sq_put(q, st, b, t, "session", session_id, err);
+        if (rc || sqlite3_changes(q->db) == 1)
+            goto done;
+        rowid = 0;   /* not that row after all: the upsert below */
+    }
+    sqlite3_stmt *st = q->st[put ? ST_SESSION_PUT : ST_SESSION_LAST_TURN];
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id);
+    if (put)
+        b |= bind_text(st, 3, user_id) | bind_text(st, 4, json) |
+             sqlite3_bind_int64(st, 5, now_utc()) |
+             (last_turn > 0 ? sqlite3_bind_int64(st, 6, last_turn) : sqlite3_bind_null(st, 6));
+    else
+        b |= sqlite3_bind_int64(st, 3, now_utc()) | sqlite3_bind_int64(st, 4, last_turn);
+    int64_t before = sqlite3_last_insert_rowid(q->db);
+    rc = sq_put(q, st, b, t, "session", session_id, err);
+    /* a row made now has a new rowid (or one that cannot be told from the
+     * turn's, then it is looked up next time) */
+    if (rc == 0 && sqlite3_last_insert_rowid(q->db) != before)
+        rowid = sqlite3_last_insert_rowid(q->db);
+done:
+    if (rc == 0)
+        sq_memo_set(at->c, SQ_MEMO_SESSION, t, session_id, at->len, rowid, last_turn);
+    return rc;
+}
+
 static int sq_session_put(store *s, tenant_id t, const char *session_id, const char *user_id,
                           const char *json, pt_error *err)
 {
     sq *q = s->impl;
-    sqlite3_stmt *st = q->st[ST_SESSION_PUT];
+    bool own = false;
+    sq_session_at at;
     if (session_id == NULL || session_id[0] == '\0')
         return pt_fail(err, PT_ERR_INVALID, "session: id is empty");
+    int rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        return rc;
+    rc = sq_session_row(q, t, session_id, &at, err);
+    if (rc == 0)
+        rc = sq_session_write(q, t, session_id, user_id, json, true, &at, err);
+    return sq_scope_end(q, own, rc, err);
+}
+
+/* Writes one transcript row after the session's latest (prev, 0: none) and
+ * sets *row to its id: the buyer's side (user_text, user_meta; role NULL
+ * for "user"), the answer's side, or both (NULL text: no such side).  The
+ * caller then makes it the session's latest (sessions.last_turn), in the
+ * same transaction. */
+static int sq_turn_row(sq *q, tenant_id t, const char *session_id, int64_t prev,
+                       const char *user_text, const char *user_meta, const char *role,
+                       const char *assistant_text, const char *assistant_meta, int64_t *row,
+                       pt_error *err)
+{
+    sqlite3_stmt *st = q->st[ST_TURN_INSERT];
+    *row = 0;
     int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
-            bind_text(st, 3, user_id) | bind_text(st, 4, json) |
-            sqlite3_bind_int64(st, 5, now_utc());
-    return sq_put(q, st, b, t, "session", session_id, err);
+            bind_text(st, 3, user_text) | bind_text(st, 4, user_text ? user_meta : NULL) |
+            bind_text(st, 5, assistant_text) |
+            bind_text(st, 6, assistant_text ? assistant_meta : NULL) |
+            sqlite3_bind_int64(st, 7, now_utc()) | bind_text(st, 8, user_text ? role : NULL) |
+            (prev > 0 ? sqlite3_bind_int64(st, 9, prev) : sqlite3_bind_null(st, 9));
+    int rc = sq_put(q, st, b, t, "message of session", session_id, err);
+    if (rc == 0)
+        *row = sqlite3_last_insert_rowid(q->db);
+    return rc;
+}
+
+/* The session's transcript row and, when put, its state, in the open
+ * transaction: the row first, so the session's write names it. */
+static int sq_session_turn(sq *q, tenant_id t, const char *session_id, const char *user_id,
+                           const char *json, bool put, const char *user_text,
+                           const char *user_meta, const char *role, const char *assistant_text,
+                           const char *assistant_meta, pt_error *err)
+{
+    sq_session_at at;
+    if (session_id == NULL || session_id[0] == '\0')
+        return pt_fail(err, PT_ERR_INVALID, put ? "session: id is empty"
+                                                : "message: session and role are required");
+    int rc = sq_session_row(q, t, session_id, &at, err);
+    if (rc == 0 && (user_text || assistant_text))
+        rc = sq_turn_row(q, t, session_id, at.last_turn, user_text, user_meta, role,
+                         assistant_text, assistant_meta, &at.last_turn, err);
+    if (rc == 0)
+        rc = sq_session_write(q, t, session_id, user_id, json, put, &at, err);
+    return rc;
 }
 
 static int sq_message_append(store *s, tenant_id t, const char *session_id, const char *role,
                              const char *text, const char *meta_json, pt_error *err)
 {
     sq *q = s->impl;
-    sqlite3_stmt *st = q->st[ST_MESSAGE_INSERT];
+    bool own = false;
     if (session_id == NULL || session_id[0] == '\0' || role == NULL)
         return pt_fail(err, PT_ERR_INVALID, "message: session and role are required");
-    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
-            bind_text(st, 3, role) | bind_text(st, 4, text ? text : "") |
-            bind_text(st, 5, meta_json) | sqlite3_bind_int64(st, 6, now_utc());
-    return sq_put(q, st, b, t, "message of session", session_id, err);
+    if (text == NULL)
+        text = "";
+    int rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        return rc;
+    if (strcmp(role, "assistant") == 0)
+        rc = sq_session_turn(q, t, session_id, NULL, NULL, false, NULL, NULL, NULL, text,
+                             meta_json, err);
+    else
+        rc = sq_session_turn(q, t, session_id, NULL, NULL, false, text, meta_json,
+                             strcmp(role, "user") == 0 ? NULL : role, NULL, NULL, err);
+    return sq_scope_end(q, own, rc, err);
 }
 
 static int sq_messages_list(store *s, tenant_id t, const char *session_id, int limit,
@@ -3046,7 +3363,7 @@ static int sq_messages_list(store *s, tenant_id t, const char *session_id, int l
     sqlite3_stmt *st = q->st[ST_MESSAGES_LIST];
     sq_reader rd = {a, st, 0};
     store_message *items = NULL;
-    int count = 0, cap = 0, rc = 0, r;
+    int count = 0, cap = 0, rc = 0, r = SQLITE_DONE;
 
     *out = NULL;
     *n = 0;
@@ -3058,23 +3375,32 @@ static int sq_messages_list(store *s, tenant_id t, const char *session_id, int l
         rc = sq_fail(q, err, b, "messages: bind");
         goto done;
     }
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        items = arena_grow(a, items, count, &cap, sizeof *items);
-        if (items == NULL) {
-            rc = pt_fail(err, PT_ERR_NOMEM, "messages: out of memory");
-            goto done;
-        }
-        store_message *m = &items[count++];
-        m->role = rd_str(&rd, 0);
-        m->text = rd_str(&rd, 1);
-        m->meta_json = rd_str(&rd, 2);
-        m->created_at = sqlite3_column_int64(st, 3);
-        if (rd.oom) {
-            rc = pt_fail(err, PT_ERR_NOMEM, "messages: out of memory");
-            goto done;
+    while (count < limit && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t at = sqlite3_column_int64(st, 5);
+        /* newest first: a row's answer, then its buyer's message */
+        for (int side = 1; side >= 0 && count < limit; side--) {
+            int col = side ? 3 : 1;
+            if (sqlite3_column_type(st, col) == SQLITE_NULL)
+                continue;
+            items = arena_grow(a, items, count, &cap, sizeof *items);
+            if (items == NULL) {
+                rc = pt_fail(err, PT_ERR_NOMEM, "messages: out of memory");
+                goto done;
+            }
+            store_message *m = &items[count++];
+            m->role = side ? "assistant" : rd_str(&rd, 0);
+            if (!side && m->role == NULL && !rd.oom)
+                m->role = "user";
+            m->text = rd_str(&rd, col);
+            m->meta_json = rd_str(&rd, col + 1);
+            m->created_at = at;
+            if (rd.oom) {
+                rc = pt_fail(err, PT_ERR_NOMEM, "messages: out of memory");
+                goto done;
+            }
         }
     }
-    if (r != SQLITE_DONE) {
+    if (count < limit && r != SQLITE_DONE) {
         rc = sq_fail(q, err, r, "messages of session \"%.64s\"", session_id ? session_id : "");
         goto done;
     }
@@ -3130,29 +3456,59 @@ static int sq_lead_put(store *s, tenant_id t, const store_lead *l, pt_error *err
     return sq_put(q, st, lead_bind(st, t, l), t, "lead", l->user_id, err);
 }
 
-/* A turn's profile and lead (of the same user): one row. */
+/* A turn's profile and lead (of the same user): one row, updated by its
+ * rowid when the handle remembers it, else upserted (and its rowid noted:
+ * the upsert's when it made the row, else looked up once). */
 static int sq_profile_lead_put(store *s, tenant_id t, const char *json, const store_lead *l,
                                pt_error *err)
 {
     sq *q = s->impl;
-    sqlite3_stmt *st = q->st[ST_PROFILE_LEAD_PUT];
+    bool own = false, hit = false;
+    size_t len = 0;
     if (l->user_id == NULL || l->user_id[0] == '\0')
         return pt_fail(err, PT_ERR_INVALID, "profile: user id is empty");
+    int rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        return rc;
+    sq_memo_slot *c = sq_memo_find(q, SQ_MEMO_PROFILE, t, l->user_id, &len, &hit);
+    int64_t rowid = hit ? c->rowid : 0;
+    if (rowid > 0) {
+        sqlite3_stmt *st = q->st[ST_PROFILE_LEAD_UPDATE_ROW];
+        int b = lead_bind(st, t, l) | bind_text(st, 12, json) | sqlite3_bind_int64(st, 13, rowid);
+        rc = sq_put(q, st, b, t, "profile", l->user_id, err);
+        if (rc || sqlite3_changes(q->db) == 1)
+            goto done;
+        rowid = 0;   /* not that row after all: the upsert below */
+    }
+    sqlite3_stmt *st = q->st[ST_PROFILE_LEAD_PUT];
     int b = lead_bind(st, t, l) | bind_text(st, 12, json);
-    return sq_put(q, st, b, t, "profile", l->user_id, err);
+    int64_t before = sqlite3_last_insert_rowid(q->db);
+    rc = sq_put(q, st, b, t, "profile", l->user_id, err);
+    if (rc == 0 && sqlite3_last_insert_rowid(q->db) != before) {
+        rowid = sqlite3_last_insert_rowid(q->db);
+    } else if (rc == 0 && c) {
+        st = q->st[ST_PROFILE_LOOKUP];
+        b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, l->user_id);
+        if (b == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+            rowid = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);   /* a failure only leaves the row unremembered */
+    }
+done:
+    if (rc == 0)
+        sq_memo_set(c, SQ_MEMO_PROFILE, t, l->user_id, len, rowid, 0);
+    return sq_scope_end(q, own, rc, err);
 }
 
 /* The writes of one turn, in the open transaction. */
 static int sq_turn_apply(store *s, const store_turn *t, pt_error *err)
 {
+    sq *q = s->impl;
     int rc = 0;
-    if (t->session_json)
-        rc = sq_session_put(s, t->tenant, t->session_id, t->user_id, t->session_json, err);
-    if (rc == 0 && t->user_text)
-        rc = sq_message_append(s, t->tenant, t->session_id, "user", t->user_text, t->user_meta, err);
-    if (rc == 0 && t->assistant_text)
-        rc = sq_message_append(s, t->tenant, t->session_id, "assistant", t->assistant_text,
-                               t->assistant_meta, err);
+    if (t->session_json || t->user_text || t->assistant_text)
+        /* both sides of the transcript in one row, and the session */
+        rc = sq_session_turn(q, t->tenant, t->session_id, t->user_id, t->session_json,
+                             t->session_json != NULL, t->user_text, t->user_meta, NULL,
+                             t->assistant_text, t->assistant_meta, err);
     if (rc == 0 && t->profile_json && t->lead && t->lead->user_id && t->user_id &&
         strcmp(t->lead->user_id, t->user_id) == 0)
         return sq_profile_lead_put(s, t->tenant, t->profile_json, t->lead, err);
@@ -3176,6 +3532,7 @@ static int turns_in_caller_txn(sq *q, store *s, store_turn *const *turns, int n,
         if (t->rc) {
             if (sqlite3_get_autocommit(q->db))
                 return pt_fail(err, -t->rc, "%s", t->err.msg);
+            sq_memo_clear(q);   /* it may name the rows undone */
             rc = sq_run(q, q->st[ST_ROLLBACK_TO], err, "turn rollback");
             if (rc)
                 return rc;

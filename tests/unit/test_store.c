@@ -28,7 +28,7 @@
 
 static char tmpdir[256];
 
-#define SCHEMA_LATEST 9   /* migrations in store_sqlite.c */
+#define SCHEMA_LATEST 10  /* migrations in store_sqlite.c */
 
 /* "sqlite:<tmpdir>/<name>" into out. */
 static const char *db_url(char *out, size_t n, const char *name)
@@ -205,6 +205,14 @@ TEST(test_open_and_migrations)
     /* migration 8: sessions and profiles are rowid tables keyed by a unique index */
     CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_table_list"
                       " WHERE name IN ('sessions', 'profiles') AND wr = 0"), 2);
+    /* migration 10: a transcript row per turn, chained from the session's
+     * row and without an index; messages is a view of it */
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM sqlite_master WHERE name = 'messages'"
+                      " AND type = 'view'"), 1);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'turns'"
+                      " AND type = 'index'"), 0);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_table_info('sessions')"
+                      " WHERE name = 'last_turn'"), 1);
 
     /* reopen: nothing applied twice */
     s = open_or_die(url);
@@ -317,6 +325,19 @@ TEST(test_upgrade_old_database)
                        "  'HANDOFF', 'hot', 8.5, 9, '{}', 7);"
                        "INSERT INTO leads VALUES (1, 'lead-only', 'old-s2', NULL, 'ar',"
                        "  'QUALIFYING', 'cold', 1, 2, NULL, 8);"
+                       /* the transcript a row per message (before v10) */
+                       "DROP VIEW messages; DROP TABLE turns;"
+                       "CREATE TABLE messages ("
+                       "  id INTEGER PRIMARY KEY,"
+                       "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+                       "  session_id TEXT NOT NULL,"
+                       "  role TEXT NOT NULL,"
+                       "  text TEXT NOT NULL,"
+                       "  meta_json TEXT,"
+                       "  created_at INTEGER NOT NULL);"
+                       "CREATE INDEX messages_session ON messages(tenant_id, session_id, id);"
+                       "INSERT INTO messages VALUES (1, 1, 'old-s', 'user', 'hi', NULL, 5);"
+                       "INSERT INTO messages VALUES (2, 1, 'old-s', 'assistant', 'hello', '{}', 5);"
                        "DELETE FROM schema_migrations WHERE version >= 2"), SQLITE_OK);
     CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), 1);
 
@@ -338,6 +359,20 @@ TEST(test_upgrade_old_database)
                       " user_id = 'old-user' AND state_json = '{\"state\":\"HANDOFF\"}'"), 1);
     CHECK_INT(raw_exec(url, "INSERT INTO profiles (tenant_id, user_id, updated_at)"
                        " VALUES (1, 'old-user', 9)"), SQLITE_CONSTRAINT);
+    /* v10: the transcript reads as before */
+    {
+        arena a;
+        arena_init(&a, 0);
+        store_message *m = NULL;
+        int n = 0;
+        pt_error merr = {0};
+        CHECK(s->ops->messages_list(s, t, "old-s", 10, &a, &m, &n, &merr) == 0, "%s", merr.msg);
+        CHECK(n == 2 && strcmp(m[0].role, "user") == 0 && strcmp(m[0].text, "hi") == 0 &&
+                  strcmp(m[1].role, "assistant") == 0 && strcmp(m[1].meta_json, "{}") == 0,
+              "upgraded transcript: %d messages", n);
+        arena_release(&a);
+    }
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM messages WHERE session_id = 'old-s'"), 2);
     /* v6: listings_tx_price without locality */
     CHECK_INT(raw_int(url, "SELECT count(*) FROM pragma_index_info('listings_tx_price')"), 7);
     /* the index was rebuilt from what the old file held */
@@ -1320,6 +1355,295 @@ TEST(test_turns)
     store_close(s);
 }
 
+/* The transcript of s as "role:text|..." (oldest first), from messages_list
+ * with the given limit. */
+static const char *transcript(store *s, tenant_id t, const char *sess, int limit, arena *a,
+                              char *out, size_t n)
+{
+    store_message *m = NULL;
+    int k = 0;
+    pt_error err = {0};
+    out[0] = '\0';
+    if (s->ops->messages_list(s, t, sess, limit, a, &m, &k, &err) != 0) {
+        snprintf(out, n, "error: %s", err.msg);
+        return out;
+    }
+    size_t len = 0;
+    for (int i = 0; i < k && len < n; i++)
+        len += (size_t)snprintf(out + len, n - len, "%s%s:%s:%s", i ? "|" : "", m[i].role,
+                                m[i].text, m[i].meta_json ? m[i].meta_json : "-");
+    return out;
+}
+
+/* The same from the messages view, ordered by id, as a dashboard reads it. */
+static const char *transcript_view(const char *url, const char *sess, char *out, size_t n)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    size_t len = 0;
+    out[0] = '\0';
+    if (sqlite3_open_v2(url + 7, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT role, text, coalesce(meta_json, '-') FROM messages"
+                           " WHERE session_id = ?1 ORDER BY id", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, sess, -1, SQLITE_STATIC);
+        for (int i = 0; sqlite3_step(st) == SQLITE_ROW && len < n; i++)
+            len += (size_t)snprintf(out + len, n - len, "%s%s:%s:%s", i ? "|" : "",
+                                    sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+                                    sqlite3_column_text(st, 2));
+    } else {
+        snprintf(out, n, "error: %s", sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+/* Migration 10: a turn's two transcript lines are one row of `turns`;
+ * messages_list and the `messages` view read as before, turns with one side
+ * included, and a version 9 file's messages come through the upgrade. */
+TEST(test_transcript_rows)
+{
+    char url[512], got[2048], view[2048];
+    pt_error err = {0};
+    db_url(url, sizeof url, "transcript.db");
+    store *s = open_or_die(url);
+    tenant_id t = make_tenant(s, "tr", "k-tr");
+    arena a;
+    arena_init(&a, 0);
+
+    /* group commit: both sides, the buyer only, the answer only */
+    store_turn both = {.tenant = t, .session_id = "tr-1", .user_id = "u", .session_json = "{}",
+                       .user_text = "hi", .user_meta = "{\"intent\":\"greeting\"}",
+                       .assistant_text = "hello", .assistant_meta = "{\"state\":\"WARMUP\"}"};
+    store_turn buyer = {.tenant = t, .session_id = "tr-1", .user_text = "2 bhk",
+                        .user_meta = "{\"m\":1}"};
+    store_turn answer = {.tenant = t, .session_id = "tr-1", .assistant_text = "here",
+                         .assistant_meta = NULL};
+    store_turn other = {.tenant = t, .session_id = "tr-2", .user_text = "x",
+                        .assistant_text = ""};
+    store_turn *batch[] = {&both, &buyer, &answer, &other};
+    CHECK(s->ops->turns_write(s, batch, 4, &err) == 0, "turns_write: %s", err.msg);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM turns WHERE session_id = 'tr-1'"), 3);
+    /* message_append: a row per call, any role */
+    CHECK(s->ops->message_append(s, t, "tr-1", "user", "ok", NULL, &err) == 0, "%s", err.msg);
+    CHECK(s->ops->message_append(s, t, "tr-1", "assistant", "fine", "{}", &err) == 0, "%s",
+          err.msg);
+    CHECK(s->ops->message_append(s, t, "tr-1", "system", "note", NULL, &err) == 0, "%s",
+          err.msg);
+    CHECK(s->ops->message_append(s, t, "tr-1", "user", NULL, NULL, &err) == 0, "%s", err.msg);
+    const char *want = "user:hi:{\"intent\":\"greeting\"}|assistant:hello:{\"state\":\"WARMUP\"}"
+                       "|user:2 bhk:{\"m\":1}|assistant:here:-|user:ok:-|assistant:fine:{}"
+                       "|system:note:-|user::-";
+    CHECK_STR(transcript(s, t, "tr-1", 100, &a, got, sizeof got), want);
+    CHECK_STR(transcript_view(url, "tr-1", view, sizeof view), want);
+    /* a limit that ends inside a row keeps its newer side: the latest 7 */
+    CHECK_STR(transcript(s, t, "tr-1", 7, &a, got, sizeof got), strchr(want, '|') + 1);
+    CHECK_STR(transcript(s, t, "tr-1", 1, &a, got, sizeof got), "user::-");
+    CHECK_STR(transcript(s, t, "tr-1", 2, &a, got, sizeof got), "system:note:-|user::-");
+    CHECK_STR(transcript(s, t, "tr-2", 0, &a, got, sizeof got), "user:x:-|assistant::-");
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM messages"), 10);
+    /* the session's state written alone keeps its transcript; a turn rolled
+     * back leaves it as it was */
+    CHECK(s->ops->session_put(s, t, "tr-1", NULL, "{\"k\":2}", &err) == 0, "%s", err.msg);
+    CHECK(s->ops->turn_begin(s, &err) == 0, "%s", err.msg);
+    CHECK(s->ops->message_append(s, t, "tr-1", "user", "gone", NULL, &err) == 0, "%s",
+          err.msg);
+    s->ops->turn_rollback(s);
+    CHECK_STR(transcript(s, t, "tr-1", 100, &a, got, sizeof got), want);
+    /* a long transcript among others' turns: the latest of it, in order */
+    for (int k = 0; k < 150; k++) {
+        char u[32], v[32];
+        snprintf(u, sizeof u, "q%d", k);
+        snprintf(v, sizeof v, "a%d", k);
+        store_turn x = {.tenant = t, .session_id = k % 3 ? "tr-long" : "tr-other",
+                        .session_json = "{}", .user_text = u, .assistant_text = v};
+        store_turn *px[] = {&x};
+        CHECK(s->ops->turns_write(s, px, 1, &err) == 0, "%s", err.msg);
+    }
+    {
+        store_message *m = NULL;
+        int n = 0;
+        CHECK(s->ops->messages_list(s, t, "tr-long", 0, &a, &m, &n, &err) == 0, "%s", err.msg);
+        CHECK(n == 100 && strcmp(m[0].text, "q76") == 0 && strcmp(m[99].text, "a149") == 0,
+              "the latest 100 of 200, oldest first: %d", n);
+        CHECK(s->ops->messages_list(s, t, "tr-long", 1000, &a, &m, &n, &err) == 0, "%s", err.msg);
+        int ordered = n == 200;
+        for (int i = 0, k = 1; ordered && i < n; i += 2, k += (k + 1) % 3 ? 1 : 2) {
+            char u[32];
+            snprintf(u, sizeof u, "q%d", k);
+            ordered = strcmp(m[i].text, u) == 0 && m[i + 1].text[0] == 'a' &&
+                      strcmp(m[i + 1].text + 1, u + 1) == 0;
+        }
+        CHECK(ordered, "all 200 in order (%d)", n);
+    }
+    /* a handle remembers its sessions' latest rows (sq_chain): another
+     * handle's, another connection's, and a rolled-back batch's writes in
+     * between must not break the chain */
+    {
+        store *s2 = open_or_die(url);
+        const char *who[] = {"s", "s2", "raw", "s", "bad", "s", "s2", "s"};
+        for (int k = 0; k < 8; k++) {
+            char u[32];
+            snprintf(u, sizeof u, "c%d", k);
+            store_turn x = {.tenant = t, .session_id = "tr-chain", .session_json = "{}",
+                            .user_text = u, .assistant_text = "ok"};
+            store_turn bad = {.tenant = t + 99, .session_id = "tr-chain-bad",
+                              .session_json = "{}", .user_text = "never"};
+            store_turn *px[] = {&x, &bad, &x};
+            if (strcmp(who[k], "raw") == 0) {
+                char sql[512];
+                snprintf(sql, sizeof sql,
+                         "INSERT INTO turns (tenant_id, session_id, prev, user_text,"
+                         " assistant_text, created_at) VALUES (%lld, 'tr-chain', (SELECT"
+                         " last_turn FROM sessions WHERE session_id = 'tr-chain'), '%s', 'ok', 1);"
+                         "UPDATE sessions SET last_turn = last_insert_rowid()"
+                         " WHERE session_id = 'tr-chain'", (long long)t, u);
+                CHECK_INT(raw_exec(url, sql), SQLITE_OK);
+            } else if (strcmp(who[k], "bad") == 0) {
+                /* x, a failing turn, x again: the batch is rolled back and
+                 * written again without the bad one */
+                CHECK(s->ops->turns_write(s, px, 3, &err) == 0, "%s", err.msg);
+                CHECK(x.rc == 0 && bad.rc == -PT_ERR_NOT_FOUND, "bad turn set aside: %d",
+                      bad.rc);
+            } else {
+                store *h = strcmp(who[k], "s") == 0 ? s : s2;
+                CHECK(h->ops->turns_write(h, px, 1, &err) == 0, "%s", err.msg);
+            }
+        }
+        store_close(s2);
+        CHECK_STR(transcript(s, t, "tr-chain", 100, &a, got, sizeof got),
+                  "user:c0:-|assistant:ok:-|user:c1:-|assistant:ok:-|user:c2:-|assistant:ok:-"
+                  "|user:c3:-|assistant:ok:-|user:c4:-|assistant:ok:-|user:c4:-|assistant:ok:-"
+                  "|user:c5:-|assistant:ok:-|user:c6:-|assistant:ok:-|user:c7:-|assistant:ok:-");
+        CHECK_STR(transcript_view(url, "tr-chain", view, sizeof view), got);
+    }
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->message_append(s, t, "", "user", "x", NULL, &err), -PT_ERR_INVALID);
+    pt_error_clear(&err);
+    CHECK_INT(s->ops->message_append(s, t + 99, "tr-9", "user", "x", NULL, &err),
+              -PT_ERR_NOT_FOUND);
+    store_close(s);
+
+    /* a version 9 file: messages was a table, a row per message */
+    CHECK_INT(raw_exec(url, "DROP VIEW messages; DROP TABLE turns;"
+                       "ALTER TABLE sessions DROP COLUMN last_turn;"
+                       "CREATE TABLE messages ("
+                       "  id INTEGER PRIMARY KEY,"
+                       "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+                       "  session_id TEXT NOT NULL,"
+                       "  role TEXT NOT NULL,"
+                       "  text TEXT NOT NULL,"
+                       "  meta_json TEXT,"
+                       "  created_at INTEGER NOT NULL);"
+                       "CREATE INDEX messages_session ON messages(tenant_id, session_id, id);"
+                       "INSERT INTO messages VALUES (3, 1, 'old-1', 'user', 'hello', '{\"a\":1}', 11);"
+                       "INSERT INTO messages VALUES (4, 1, 'old-2', 'user', 'other', NULL, 12);"
+                       "INSERT INTO messages VALUES (5, 1, 'old-1', 'assistant', 'hi there', NULL, 13);"
+                       "INSERT INTO messages VALUES (8, 1, 'old-1', 'agent', 'call me', '{}', 14);"
+                       "INSERT INTO messages VALUES (9, 1, 'old-1', 'assistant', '', '{\"b\":2}', 15);"
+                       "DELETE FROM schema_migrations WHERE version >= 10"), SQLITE_OK);
+    s = open_or_die(url);
+    CHECK_INT(raw_int(url, "SELECT max(version) FROM schema_migrations"), SCHEMA_LATEST);
+    want = "user:hello:{\"a\":1}|assistant:hi there:-|agent:call me:{}|assistant::{\"b\":2}";
+    CHECK_STR(transcript(s, t, "old-1", 100, &a, got, sizeof got), want);
+    CHECK_STR(transcript_view(url, "old-1", view, sizeof view), want);
+    CHECK_STR(transcript(s, t, "old-2", 100, &a, got, sizeof got), "user:other:-");
+    /* their sessions had no state: they still read as new */
+    char *json = (char *)"sentinel";
+    CHECK(s->ops->session_get(s, t, "old-1", &a, &json, &err) == 0 && json == NULL,
+          "a session with messages and no state reads as new");
+    CHECK_INT(raw_int(url, "SELECT last_turn FROM sessions WHERE session_id = 'old-1'"), 9);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM turns WHERE session_id = 'old-1'"
+                      " AND prev IS NULL"), 1);
+    CHECK_INT(raw_int(url, "SELECT sum(created_at) FROM messages"), 11 + 12 + 13 + 14 + 15);
+    /* new turns follow the old ones */
+    store_turn next = {.tenant = t, .session_id = "old-1", .user_text = "again",
+                       .assistant_text = "sure"};
+    store_turn *one[] = {&next};
+    CHECK(s->ops->turns_write(s, one, 1, &err) == 0, "turns_write: %s", err.msg);
+    CHECK_STR(transcript(s, t, "old-1", 3, &a, got, sizeof got),
+              "assistant::{\"b\":2}|user:again:-|assistant:sure:-");
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM messages WHERE session_id = 'old-1'"), 6);
+    arena_release(&a);
+    store_close(s);
+}
+
+/* A handle updates the session and profile rows it wrote last by rowid
+ * (sq_memo): what an upsert kept (a phone given once, a temperature) stays
+ * kept, and another handle's writes, a VACUUM that renumbers rows and a
+ * rolled-back turn leave one row per key with the latest state. */
+TEST(test_turn_rows_by_rowid)
+{
+    char url[512];
+    pt_error err = {0};
+    db_url(url, sizeof url, "rowid.db");
+    store *s = open_or_die(url);
+    store *s2 = open_or_die(url);
+    tenant_id t = make_tenant(s, "rw", "k-rw");
+    struct {
+        store *h;
+        const char *json, *phone, *temp;
+    } step[] = {
+        {s, "{\"p\":1}", "+971501234567", "warm"},
+        {s, "{\"p\":2}", NULL, "warm"},
+        {s2, "{\"p\":3}", NULL, "hot"},
+        {s, "{\"p\":4}", NULL, NULL},
+        {NULL, "vacuum", NULL, NULL},
+        {s, "{\"p\":5}", NULL, "cold"},
+        {s, "{\"p\":6}", NULL, NULL},
+    };
+    for (size_t k = 0; k < sizeof step / sizeof step[0]; k++) {
+        if (step[k].h == NULL) {
+            /* other rows first, then deleted, so VACUUM has rowids to close up */
+            CHECK_INT(raw_exec(url, "DELETE FROM sessions WHERE session_id LIKE 'filler%';"
+                               "DELETE FROM profiles WHERE user_id LIKE 'filler%'; VACUUM"),
+                      SQLITE_OK);
+            continue;
+        }
+        char state[32];
+        snprintf(state, sizeof state, "{\"turn\":%zu}", k);
+        store_lead lead = {.user_id = "rw-user", .session_id = "rw-s", .phone = step[k].phone,
+                           .language = "en", .state = "SLOT_FILLING",
+                           .temperature = step[k].temp, .engagement_score = (double)k};
+        store_turn x = {.tenant = t, .session_id = "rw-s", .user_id = "rw-user",
+                        .session_json = state, .user_text = "q", .assistant_text = "a",
+                        .profile_json = step[k].json, .lead = &lead};
+        store_lead flead = {.user_id = "filler-u"};
+        store_turn filler = {.tenant = t, .session_id = "filler-s", .user_id = "filler-u",
+                             .session_json = "{}", .profile_json = "{}", .lead = &flead};
+        store_turn *px[] = {&filler, &x};
+        CHECK(step[k].h->ops->turns_write(step[k].h, px, 2, &err) == 0, "%s", err.msg);
+        /* a turn rolled back on the handle: nothing of it stays */
+        CHECK(s->ops->turn_begin(s, &err) == 0, "%s", err.msg);
+        store_turn gone = x;
+        gone.profile_json = "{\"gone\":1}";
+        gone.session_json = "{\"gone\":1}";
+        store_turn *pg[] = {&gone};
+        CHECK(s->ops->turns_write(s, pg, 1, &err) == 0, "%s", err.msg);
+        s->ops->turn_rollback(s);
+    }
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM profiles WHERE user_id = 'rw-user'"), 1);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM sessions WHERE session_id = 'rw-s'"), 1);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM profiles WHERE user_id = 'rw-user'"
+                      " AND json = '{\"p\":6}' AND phone = '+971501234567'"
+                      " AND temperature = 'cold' AND engagement_score = 6"), 1);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM leads WHERE user_id = 'rw-user'"
+                      " AND phone = '+971501234567'"), 1);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM sessions WHERE session_id = 'rw-s'"
+                      " AND state_json = '{\"turn\":6}' AND user_id = 'rw-user'"), 1);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM messages WHERE session_id = 'rw-s'"), 12);
+    arena a;
+    arena_init(&a, 0);
+    char *json = NULL;
+    CHECK(s->ops->profile_get(s, t, "rw-user", &a, &json, &err) == 0, "%s", err.msg);
+    CHECK_STR(json, "{\"p\":6}");
+    CHECK(s2->ops->session_get(s2, t, "rw-s", &a, &json, &err) == 0, "%s", err.msg);
+    CHECK_STR(json, "{\"turn\":6}");
+    arena_release(&a);
+    store_close(s2);
+    store_close(s);
+}
+
 /* ---- the pool ---- */
 
 #define POOL_THREADS 8
@@ -1695,6 +2019,8 @@ TEST_MAIN(
     RUN(test_booking);
     RUN(test_booking_race);
     RUN(test_turns);
+    RUN(test_transcript_rows);
+    RUN(test_turn_rows_by_rowid);
     RUN(test_pool);
     RUN(test_isolation);
     RUN(test_arena_cap);
