@@ -714,12 +714,12 @@ static const char *const migrations[] = {migration_1, migration_2, migration_3, 
       " user_id = coalesce(excluded.user_id, sessions.user_id),"              \
       " state_json = excluded.state_json, updated_at = excluded.updated_at,"  \
       " last_turn = coalesce(excluded.last_turn, sessions.last_turn)")        \
-    /* the same, by the rowid the handle remembers (sq_memo), scoped by   */ \
-    /* tenant as every statement; no row: the upsert                       */ \
+    /* the same, by the rowid the handle remembers (sq_memo), and the    */ \
+    /* key, so a stale rowid changes nothing; no row: the upsert          */ \
     X(ST_SESSION_UPDATE_ROW,                                                  \
       "UPDATE sessions SET user_id = coalesce(?3, user_id), state_json = ?4," \
       " updated_at = ?5, last_turn = coalesce(?6, last_turn)"                 \
-      " WHERE rowid = ?7 AND tenant_id = ?1")                                 \
+      " WHERE rowid = ?7 AND tenant_id = ?1 AND session_id = ?2")             \
     X(ST_SESSION_LOOKUP,                                                      \
       "SELECT rowid, last_turn FROM sessions"                                 \
       " WHERE tenant_id = ?1 AND session_id = ?2")                            \
@@ -769,7 +769,8 @@ static const char *const migrations[] = {migration_1, migration_2, migration_3, 
       " state = coalesce(?6, state), temperature = coalesce(?7, temperature),"\
       " engagement_score = ?8, intent_to_buy_score = ?9,"                     \
       " slots_json = coalesce(?10, slots_json), updated_at = ?11,"            \
-      " lead_updated_at = ?11 WHERE rowid = ?13 AND tenant_id = ?1")          \
+      " lead_updated_at = ?11"                                                \
+      " WHERE rowid = ?13 AND tenant_id = ?1 AND user_id = ?2")               \
     X(ST_PROFILE_LOOKUP,                                                      \
       "SELECT rowid FROM profiles WHERE tenant_id = ?1 AND user_id = ?2")
 
@@ -1207,12 +1208,13 @@ static void writer_release(sq_writer *w)
  * connection) is noted at each commit of this handle and compared after
  * each BEGIN, and the memo is emptied when they differ (or cannot be read)
  * and at every rollback, so it never outlives what it describes: no code
- * deletes a session or profile row, and only another connection (a VACUUM)
- * could give one a new rowid.  The updates by rowid are scoped by tenant
- * like every statement; they do not compare the session or user id (which
- * cost 1,000 instructions a turn, a quarter of what the memo saves), and
- * one that finds no row falls back to the upsert.  Allocated at the
- * handle's first turn write. */
+ * deletes a session or profile row today, and only another connection (a
+ * VACUUM) could give one a new rowid.  The updates by rowid still compare
+ * the key (tenant and session or user id; about 1,000 instructions a turn,
+ * a quarter of what the memo saves): should a rowid ever be stale (a later
+ * erasure of a buyer's data, a bug in the invalidation), the write misses
+ * and falls back to the upsert instead of overwriting another buyer's row.
+ * Allocated at the handle's first turn write. */
 #define SQ_MEMO_SLOTS 4096
 #define SQ_MEMO_KEY 48
 enum { SQ_MEMO_SESSION = 1, SQ_MEMO_PROFILE = 2 };
