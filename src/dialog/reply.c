@@ -24,9 +24,9 @@ const char *word(const dialog_env *env, const session *s, const char *key,
 {
     static const char *const none[] = {NULL};
     const pack_template *t = pack_template_get(env->pack, s->language, key);
-    if (t == NULL || t->text == NULL)
+    if (t == NULL)
         return "";
-    return pack_render(env->arena, t->text, vars ? vars : none);
+    return pack_template_render(env->arena, t, vars ? vars : none);
 }
 
 const char *say(const dialog_env *env, const session *s, reply *r, const char *key,
@@ -36,7 +36,7 @@ const char *say(const dialog_env *env, const session *s, reply *r, const char *k
     const pack_template *t = pack_template_get(env->pack, s->language, key);
     if (t == NULL)
         return NULL;
-    const char *text = t->text ? pack_render(env->arena, t->text, vars ? vars : none) : "";
+    const char *text = pack_template_render(env->arena, t, vars ? vars : none);
     append_paragraph(env, r, text);
     if (take_buttons && t->n_buttons > 0) {
         r->n_buttons = 0;

@@ -35,12 +35,15 @@
 
 typedef struct tmpl_entry {
     const char *key;               /* arena */
-    pack_template t;               /* strings and buttons in the arena */
+    uint32_t hash;                 /* key_hash(key), after loading */
+    pack_template t;               /* strings, buttons and pieces in the arena */
 } tmpl_entry;
 
 typedef struct tmpl_table {
     tmpl_entry *v;                 /* heap; sorted by key after loading */
     int n, cap;
+    uint32_t *slots;               /* heap; open addressing by hash: index + 1, 0 empty */
+    uint32_t mask;                 /* slots - 1 (a power of two, at least twice n) */
 } tmpl_table;
 
 typedef struct budget_entry {
@@ -361,6 +364,49 @@ done:
 static int tmpl_cmp(const void *a, const void *b)
 {
     return strcmp(((const tmpl_entry *)a)->key, ((const tmpl_entry *)b)->key);
+}
+
+/* FNV-1a of a template key: the dialog asks for templates by name every
+ * turn, a hash probe instead of a binary search of strcmp's. */
+static uint32_t key_hash(const char *key)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *k = (const unsigned char *)key; *k; k++)
+        h = (h ^ *k) * 16777619u;
+    return h;
+}
+
+static int tmpl_compile(pack *p, pack_template *t);
+
+/* After the layers are merged: each table sorted, hashed, its templates cut
+ * into pieces.  0 or -PT_ERR_NOMEM. */
+static int tmpl_index(pack *p)
+{
+    for (int l = 0; l < LANG__COUNT; l++) {
+        tmpl_table *t = &p->tmpl[l];
+        if (t->n > 1)
+            qsort(t->v, (size_t)t->n, sizeof *t->v, tmpl_cmp);
+        if (t->n == 0)
+            continue;
+        uint32_t size = 16;
+        while (size < 2u * (uint32_t)t->n)
+            size *= 2;
+        t->slots = calloc(size, sizeof *t->slots);
+        if (t->slots == NULL)
+            return -PT_ERR_NOMEM;
+        t->mask = size - 1;
+        for (int i = 0; i < t->n; i++) {
+            tmpl_entry *e = &t->v[i];
+            e->hash = key_hash(e->key);
+            uint32_t j = e->hash & t->mask;
+            while (t->slots[j])
+                j = (j + 1) & t->mask;
+            t->slots[j] = (uint32_t)i + 1;
+            if (tmpl_compile(p, &e->t))
+                return -PT_ERR_NOMEM;
+        }
+    }
+    return 0;
 }
 
 /* ---- budget bands ----------------------------------------------------- */
@@ -1019,10 +1065,7 @@ int pack_load(const char *packs_dir, const char *slug, pack **out, pt_error *err
         if (rc)
             goto done;
     }
-    for (int l = 0; l < LANG__COUNT; l++)
-        if (p->tmpl[l].n > 1)
-            qsort(p->tmpl[l].v, (size_t)p->tmpl[l].n, sizeof *p->tmpl[l].v, tmpl_cmp);
-    if (cues_build(p)) {
+    if (tmpl_index(p) || cues_build(p)) {
         rc = pt_fail(err, PT_ERR_NOMEM, "pack: out of memory");
         goto done;
     }
@@ -1049,8 +1092,10 @@ void pack_free(pack *p)
 {
     if (p == NULL)
         return;
-    for (int l = 0; l < LANG__COUNT; l++)
+    for (int l = 0; l < LANG__COUNT; l++) {
         free(p->tmpl[l].v);
+        free(p->tmpl[l].slots);
+    }
     free(p->budgets);
     free(p->rules);
     for (int i = 0; i < p->n_cues; i++)
@@ -1061,24 +1106,28 @@ void pack_free(pack *p)
     free(p);
 }
 
-static const pack_template *tmpl_lookup(const tmpl_table *t, const char *key)
+static const pack_template *tmpl_lookup(const tmpl_table *t, const char *key, uint32_t h)
 {
-    if (t->n == 0)
+    if (t->slots == NULL)
         return NULL;
-    tmpl_entry probe = {.key = key};
-    const tmpl_entry *e = bsearch(&probe, t->v, (size_t)t->n, sizeof *t->v, tmpl_cmp);
-    return e ? &e->t : NULL;
+    for (uint32_t j = h & t->mask; t->slots[j]; j = (j + 1) & t->mask) {
+        const tmpl_entry *e = &t->v[t->slots[j] - 1];
+        if (e->hash == h && strcmp(e->key, key) == 0)
+            return &e->t;
+    }
+    return NULL;
 }
 
 const pack_template *pack_template_get(const pack *p, lang l, const char *key)
 {
     if (p == NULL || key == NULL)
         return NULL;
+    uint32_t h = key_hash(key);
     const pack_template *t = NULL;
     if ((int)l > 0 && (int)l < LANG__COUNT)
-        t = tmpl_lookup(&p->tmpl[l], key);
+        t = tmpl_lookup(&p->tmpl[l], key, h);
     if (t == NULL)
-        t = tmpl_lookup(&p->tmpl[LANG_EN], key);
+        t = tmpl_lookup(&p->tmpl[LANG_EN], key, h);
     return t;
 }
 
@@ -1208,5 +1257,104 @@ char *pack_render(arena *a, const char *tmpl, const char *const *vars)
             out[o] = '\0';
         }
     }
+    return out;
+}
+
+/* Cuts t->text into pieces the way pack_render reads it: runs of text
+ * (a brace that opens no placeholder is text) and {name}s.  0 or
+ * -PT_ERR_NOMEM. */
+static int tmpl_compile(pack *p, pack_template *t)
+{
+    t->pieces = NULL;
+    t->n_pieces = t->n_vars = 0;
+    if (t->text == NULL)
+        return 0;
+    pack_piece *v = NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        int n = 0, vars = 0;
+        const char *run = t->text, *s = t->text;
+        for (;;) {
+            const char *brace = strchr(s, '{');
+            size_t len = brace ? 0 : strlen(s);
+            size_t name = brace ? placeholder_len(brace + 1) : 0;
+            if (brace && name == 0) {   /* a literal brace: the run goes on */
+                s = brace + 1;
+                continue;
+            }
+            const char *end = brace ? brace : s + len;
+            if (end > run) {
+                if (pass)
+                    v[n] = (pack_piece){.s = run, .n = (uint32_t)(end - run), .var = false};
+                n++;
+            }
+            if (brace == NULL)
+                break;
+            if (pass)
+                v[n] = (pack_piece){.s = brace + 1, .n = (uint32_t)name, .var = true};
+            n++;
+            vars++;
+            run = s = brace + name + 2;
+        }
+        if (pass == 0) {
+            if (n == 0)
+                return 0;
+            v = arena_alloc(&p->mem, sizeof *v * (size_t)n);
+            if (v == NULL)
+                return -PT_ERR_NOMEM;
+        } else {
+            t->pieces = v;
+            t->n_pieces = n;
+            t->n_vars = vars;
+        }
+    }
+    return 0;
+}
+
+const char *pack_template_render(arena *a, const pack_template *t, const char *const *vars)
+{
+    if (t->text == NULL)
+        return "";
+    if (t->n_vars == 0)
+        return t->text;
+    size_t lens[RENDER_SLOTS];
+    const char *vals[RENDER_SLOTS];
+    size_t o = 0;
+    int k = 0;
+    for (int i = 0; i < t->n_pieces; i++) {
+        const pack_piece *pc = &t->pieces[i];
+        if (!pc->var) {
+            o += pc->n;
+            continue;
+        }
+        const char *v = var_value(vars, pc->s, pc->n);
+        size_t vl = strlen(v);
+        if (k < RENDER_SLOTS)
+            vals[k] = v, lens[k] = vl;
+        k++;
+        o += vl;
+    }
+    char *out = arena_alloc(a, o + 1);
+    if (out == NULL)
+        return NULL;
+    o = 0;
+    k = 0;
+    for (int i = 0; i < t->n_pieces; i++) {
+        const pack_piece *pc = &t->pieces[i];
+        const char *v = pc->s;
+        size_t vl = pc->n;
+        if (pc->var) {
+            if (k < RENDER_SLOTS) {
+                v = vals[k];
+                vl = lens[k];
+            } else {
+                v = var_value(vars, pc->s, pc->n);
+                vl = strlen(v);
+            }
+            k++;
+        }
+        memcpy(out + o, v, vl);
+        o += vl;
+    }
+    out[o] = '\0';
     return out;
 }

@@ -33,10 +33,20 @@ typedef struct pack_button {
     const char *data;
 } pack_button;
 
+/* A piece of a template's text, cut at load: text to copy as it is, or the
+ * name of a {placeholder} (var).  Not NUL-terminated. */
+typedef struct pack_piece {
+    const char *s;
+    uint32_t n;
+    bool var;
+} pack_piece;
+
 typedef struct pack_template {
     const char *text;
     int n_buttons;
     const pack_button *buttons;
+    const pack_piece *pieces;      /* text cut at its placeholders (pack_render's reading) */
+    int n_pieces, n_vars;          /* n_vars == 0: text has no placeholder */
 } pack_template;
 
 /* One phrase of a cue list (not NUL-terminated). */
@@ -112,5 +122,11 @@ const char *pack_intents_dir(const pack *p);
  * vars (a NULL-terminated list of alternating names and values).  Unknown
  * names render as empty.  Result in arena a; NULL on out-of-memory. */
 char *pack_render(arena *a, const char *tmpl, const char *const *vars);
+
+/* What pack_render(a, t->text, vars) gives, from the pieces cut at load (no
+ * scan of the text for braces).  A template without placeholders is its own
+ * text (pack memory, not copied: valid while the pack is); a NULL text is
+ * "".  NULL on out-of-memory. */
+const char *pack_template_render(arena *a, const pack_template *t, const char *const *vars);
 
 #endif
