@@ -39,6 +39,8 @@ static inline void dialog_copy(char *dst, size_t size, const char *src)
 }
 /* snprintf(buf, 16, "%d", v); returns buf */
 const char *dialog_int_text(char buf[16], int v);
+/* snprintf(buf, 24, "%lld", v); returns buf */
+const char *dialog_lld_text(char buf[24], long long v);
 
 /* director.c */
 void director_update(const dialog_env *env, session *s, profile *p, const nlu_result *n, reply *r);

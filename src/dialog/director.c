@@ -145,10 +145,10 @@ void director_update(const dialog_env *env, session *s, profile *p, const nlu_re
         /* the coaching prompt goes before the pending question's paragraph
          * would be ideal; appending keeps the question's buttons intact */
         r->text = r->text ? arena_join(env->arena, r->text, "\n\n💡 ", text)
-                          : arena_printf(env->arena, "💡 %s", text);
+                          : arena_join(env->arena, "💡", " ", text);
         s->last_coaching_turn = s->turns;
         if (s->n_coaching < DIALOG_MAX_COACHING)
-            snprintf(s->coaching[s->n_coaching++], sizeof s->coaching[0], "%s", rule->id);
+            dialog_copy(s->coaching[s->n_coaching++], sizeof s->coaching[0], rule->id);
         break;
     }
 }
@@ -168,7 +168,7 @@ void director_urgency(const dialog_env *env, const session *s, const listing *it
         if (seen)
             continue;
         char units[16];
-        snprintf(units, sizeof units, "%d", l->units_available);
+        dialog_int_text(units, l->units_available);
         const char *vars[] = {"units", units, "project", l->project && *l->project ? l->project : (l->title ? l->title : l->id), NULL};
         const char *text = word(env, s, "urgency", vars);
         if (text[0])

@@ -135,7 +135,7 @@ static void add_location(session *s, const char *name, bool *changed)
             return;
     if (sl->n_locations >= 4)
         return;
-    snprintf(sl->locations[sl->n_locations++], sizeof sl->locations[0], "%s", name);
+    dialog_copy(sl->locations[sl->n_locations++], sizeof sl->locations[0], name);
     s->location_any = false;
     *changed = true;
 }
@@ -185,7 +185,7 @@ static void absorb(turn *t)
         long long hi = (end && *end == '-') ? strtoll(end + 1, NULL, 10) : 0;
         if (lo >= 0 && hi >= 0)
             set_budget(s, lo > 0, lo, hi > 0, hi, &ch);
-        snprintf(sl->currency, sizeof sl->currency, "%s", t->env->tenant->currency);
+        dialog_copy(sl->currency, sizeof sl->currency, t->env->tenant->currency);
     } else if (cb_prefix(cb, "loc:", &rest)) {
         if (strcmp(rest, "any") == 0) {
             if (!s->location_any || sl->n_locations) { s->location_any = true; sl->n_locations = 0; ch = true; }
@@ -221,7 +221,7 @@ static void absorb(turn *t)
                 t->currency_mismatch = true;
             } else {
                 set_budget(s, n->has_budget_min, n->budget_min, n->has_budget_max, n->budget_max, &ch);
-                snprintf(sl->currency, sizeof sl->currency, "%s", t->env->tenant->currency);
+                dialog_copy(sl->currency, sizeof sl->currency, t->env->tenant->currency);
             }
         }
         /* a bare number answers the question that was asked */
@@ -232,7 +232,7 @@ static void absorb(turn *t)
                 ch = true;
             } else if (s->pending == PEND_BUDGET && v >= 1000) {
                 set_budget(s, false, 0, true, (money)v, &ch);
-                snprintf(sl->currency, sizeof sl->currency, "%s", t->env->tenant->currency);
+                dialog_copy(sl->currency, sizeof sl->currency, t->env->tenant->currency);
             }
         }
     }
@@ -286,10 +286,13 @@ static int budget_buttons(turn *t)
         money_format(hi, sizeof hi, bands[i][1], t->env->tenant->currency, 1);
         const char *vars[] = {"min", lo, "max", hi, NULL};
         const char *key = bands[i][0] <= 0 ? "budget_under" : bands[i][1] <= 0 ? "budget_over" : "budget_range";
-        snprintf(label, sizeof label, "%s", word(t->env, t->s, key, vars));
+        dialog_copy(label, sizeof label, word(t->env, t->s, key, vars));
         if (label[0])
             label[0] = (char)toupper((unsigned char)label[0]);
-        snprintf(data, sizeof data, "budget:%lld-%lld", (long long)bands[i][0], (long long)bands[i][1]);
+        char lo_n[24], hi_n[24], dash_hi[32];
+        dialog_cat(data, sizeof data, "budget:", dialog_lld_text(lo_n, (long long)bands[i][0]));
+        dialog_cat(dash_hi, sizeof dash_hi, "-", dialog_lld_text(hi_n, (long long)bands[i][1]));
+        dialog_cat(data, sizeof data, data, dash_hi);
         add_button(t->env, t->r, label, data);
     }
     return 0;
@@ -315,7 +318,7 @@ static int location_buttons(turn *t)
             break;
         picked[n_picked++] = best;
         char data[96];
-        snprintf(data, sizeof data, "loc:%s", ls[best].locality);
+        dialog_cat(data, sizeof data, "loc:", ls[best].locality);
         add_button(t->env, t->r, ls[best].locality, data);
     }
     add_button(t->env, t->r, word(t->env, t->s, "any_area", NULL), "loc:any");
@@ -393,7 +396,7 @@ static const char *relaxed_text(turn *t, const search_result *res)
             parts[n++] = word(env, s, names[i].key, NULL);
     const char *out = "";
     for (int i = 0; i < n; i++)
-        out = i ? arena_printf(env->arena, "%s; %s", out, parts[i]) : parts[i];
+        out = i ? arena_join(env->arena, out, "; ", parts[i]) : parts[i];
     return out;
 }
 
@@ -848,8 +851,8 @@ static int on_phone(turn *t)
         }
         return reask(t);
     }
-    snprintf(s->phone, sizeof s->phone, "%s", n->phone);
-    snprintf(t->p->phone, sizeof t->p->phone, "%s", n->phone);
+    dialog_copy(s->phone, sizeof s->phone, n->phone);
+    dialog_copy(t->p->phone, sizeof t->p->phone, n->phone);
     const char *vars[] = {"phone", s->phone, NULL};
     if (s->state == ST_HUMAN_HANDOFF) {
         s->pending = PEND_NONE;
@@ -876,7 +879,7 @@ static int on_schedule(turn *t)
     session *s = t->s;
     const nlu_result *n = t->n;
     if (n && (n->found & NLU_WHEN)) {
-        snprintf(s->want_when, sizeof s->want_when, "%s", n->when);
+        dialog_copy(s->want_when, sizeof s->want_when, n->when);
         s->want_when_has_time = n->when_has_time;
     }
     if (s->appointment_id > 0) {
@@ -956,24 +959,6 @@ static int answer_about(turn *t, const listing *l)
     const dialog_env *env = t->env;
     session *s = t->s;
     const nlu_result *n = t->n;
-    char yield[16], baths[16], area[32];
-    snprintf(yield, sizeof yield, "%.1f", l->rental_yield);
-    snprintf(baths, sizeof baths, "%g", l->bathrooms >= 0 ? l->bathrooms : 0);
-    snprintf(area, sizeof area, "%.0f", l->area_sqft);
-    char nb[16];
-    dialog_int_text(nb, l->bedrooms);
-    const char *bv[] = {"n", nb, NULL};
-    char tkey[32];
-    dialog_cat(tkey, sizeof tkey, "type_", ptype_name(l->type) ? ptype_name(l->type) : "apartment");
-    const char *vars[] = {
-        "title", listing_title(l), "price", price_text(env, s, l->price, l->tx),
-        "area", area, "bedrooms", l->bedrooms == 0 ? word(env, s, "bedrooms_studio", NULL) : word(env, s, "bedrooms_n", bv),
-        "type", word(env, s, tkey, NULL), "bathrooms", baths,
-        "amenities", l->amenities ? l->amenities : "", "locality", l->locality ? l->locality : "",
-        "city", l->city ? l->city : "", "completion", l->completion_date ? l->completion_date : "",
-        "yield", yield, "developer", l->developer ? l->developer : "", "project", l->project ? l->project : "",
-        "status", lstatus_name(l->status) ? lstatus_name(l->status) : "", NULL,
-    };
     const char *text = n && n->text ? n->text : "";
     const char *key = "answer_price";
     if (intent_is(n, "amenities_inquiry"))
@@ -991,6 +976,41 @@ static int answer_about(turn *t, const listing *l)
     else if (strcasestr(text, "size") || strcasestr(text, "sq") || strcasestr(text, "big")
              || strcasestr(text, "area") || strcasestr(text, "bath"))
         key = "answer_size";
+    /* only what the answer's template names is worked out (a template
+     * leaves out what it does not say: its value would not be read) */
+    const pack_template *tp = pack_template_get(env->pack, s->language, key);
+    if (tp == NULL)
+        return 0;
+    char yield[16] = "", baths[16] = "", area[32] = "";
+    if (pack_template_uses(tp, "yield"))
+        snprintf(yield, sizeof yield, "%.1f", l->rental_yield);
+    if (pack_template_uses(tp, "bathrooms"))
+        snprintf(baths, sizeof baths, "%g", l->bathrooms >= 0 ? l->bathrooms : 0);
+    if (pack_template_uses(tp, "area"))
+        snprintf(area, sizeof area, "%.0f", l->area_sqft);
+    const char *price = "", *beds = "", *type = "";
+    if (pack_template_uses(tp, "price"))
+        price = price_text(env, s, l->price, l->tx);
+    if (pack_template_uses(tp, "bedrooms")) {
+        char nb[16];
+        dialog_int_text(nb, l->bedrooms);
+        const char *bv[] = {"n", nb, NULL};
+        beds = l->bedrooms == 0 ? word(env, s, "bedrooms_studio", NULL) : word(env, s, "bedrooms_n", bv);
+    }
+    if (pack_template_uses(tp, "type")) {
+        char tkey[32];
+        dialog_cat(tkey, sizeof tkey, "type_", ptype_name(l->type) ? ptype_name(l->type) : "apartment");
+        type = word(env, s, tkey, NULL);
+    }
+    const char *vars[] = {
+        "title", listing_title(l), "price", price,
+        "area", area, "bedrooms", beds,
+        "type", type, "bathrooms", baths,
+        "amenities", l->amenities ? l->amenities : "", "locality", l->locality ? l->locality : "",
+        "city", l->city ? l->city : "", "completion", l->completion_date ? l->completion_date : "",
+        "yield", yield, "developer", l->developer ? l->developer : "", "project", l->project ? l->project : "",
+        "status", lstatus_name(l->status) ? lstatus_name(l->status) : "", NULL,
+    };
     say(env, s, t->r, key, vars, false);
     return 0;
 }
@@ -1305,7 +1325,7 @@ int dialog_turn(const dialog_env *env, session *s, profile *p, const nlu_result 
     if (s->turns == 0) {
         t.returning = p->sessions > 0 && strcmp(p->last_session, env->session_id) != 0;
         p->sessions++;
-        snprintf(p->last_session, sizeof p->last_session, "%s", env->session_id);
+        dialog_copy(p->last_session, sizeof p->last_session, env->session_id);
         if (t.returning && (p->n_viewed > 0 || p->preferences.n_locations > 0)) {
             const char *last = p->n_viewed > 0
                 ? (p->viewed[0].project[0]

@@ -75,7 +75,7 @@ const char *price_text(const dialog_env *env, const session *s, money amount, tr
     char buf[64];
     money_format(buf, sizeof buf, amount, env->tenant->currency, 0);
     if (tx == TX_RENT)
-        return arena_printf(env->arena, "%s %s", buf, word(env, s, "per_year", NULL));
+        return arena_join(env->arena, buf, " ", word(env, s, "per_year", NULL));
     return arena_strdup(env->arena, buf);
 }
 
@@ -89,6 +89,21 @@ void dialog_cat(char *dst, size_t size, const char *a, const char *b)
     memmove(dst, a, na);
     memmove(dst + na, b, nb);
     dst[na + nb] = '\0';
+}
+
+const char *dialog_lld_text(char buf[24], long long v)
+{
+    char tmp[24], *o = tmp + sizeof tmp;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    *--o = '\0';
+    do {
+        *--o = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--o = '-';
+    memcpy(buf, o, (size_t)(tmp + sizeof tmp - o));
+    return buf;
 }
 
 const char *dialog_int_text(char buf[16], int v)
@@ -182,6 +197,6 @@ const char *slots_summary(const dialog_env *env, const session *s)
         parts[n++] = sl->locations[i];
     const char *out = "";
     for (int i = 0; i < n; i++)
-        out = i == 0 ? parts[i] : arena_printf(env->arena, "%s, %s", out, parts[i]);
+        out = i == 0 ? parts[i] : arena_join(env->arena, out, ", ", parts[i]);
     return out;
 }

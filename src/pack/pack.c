@@ -1191,9 +1191,14 @@ static const char *var_value(const char *const *vars, const char *name, size_t n
         return "";
     /* pairs until a NULL name; a NULL value renders as empty (callers pass
      * expressions such as `l->project` that may be NULL) */
-    for (size_t i = 0; vars[i] != NULL; i += 2)
-        if (vars[i][0] == name[0] && strncmp(vars[i], name, n) == 0 && vars[i][n] == '\0')
+    for (size_t i = 0; vars[i] != NULL; i += 2) {
+        const char *v = vars[i];
+        size_t k = 0;
+        while (k < n && v[k] == name[k])   /* stops at v's NUL: name has none */
+            k++;
+        if (k == n && v[n] == '\0')
             return vars[i + 1] ? vars[i + 1] : "";
+    }
     return "";
 }
 
@@ -1357,4 +1362,13 @@ const char *pack_template_render(arena *a, const pack_template *t, const char *c
     }
     out[o] = '\0';
     return out;
+}
+
+bool pack_template_uses(const pack_template *t, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 0; i < t->n_pieces; i++)
+        if (t->pieces[i].var && t->pieces[i].n == n && memcmp(t->pieces[i].s, name, n) == 0)
+            return true;
+    return false;
 }

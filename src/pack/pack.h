@@ -129,4 +129,8 @@ char *pack_render(arena *a, const char *tmpl, const char *const *vars);
  * "".  NULL on out-of-memory. */
 const char *pack_template_render(arena *a, const pack_template *t, const char *const *vars);
 
+/* Does t's text hold the placeholder {name}?  A caller may leave out the
+ * values a template does not name. */
+bool pack_template_uses(const pack_template *t, const char *name);
+
 #endif

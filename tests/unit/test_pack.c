@@ -482,6 +482,17 @@ TEST(test_template_pieces)
         check_pieces(p, texts[i][0], &a, vars);
         check_pieces(p, texts[i][0], &a, none);
     }
+    if (p) {
+        const pack_template *t = pack_template_get(p, LANG_EN, "a");
+        CHECK(t && pack_template_uses(t, "count") && pack_template_uses(t, "name")
+                  && !pack_template_uses(t, "coun") && !pack_template_uses(t, "counts")
+                  && !pack_template_uses(t, "Here"), "uses {count} and {name} only");
+        t = pack_template_get(p, LANG_EN, "d");
+        CHECK(t && !pack_template_uses(t, "stay") && !pack_template_uses(t, "open")
+                  && !pack_template_uses(t, ""), "braces that open no placeholder");
+        t = pack_template_get(p, LANG_EN, "e");
+        CHECK(t && pack_template_uses(t, "count"), "{{count}} uses count");
+    }
     pack_free(p);
     p = NULL;
     remove_tmp_packs();
