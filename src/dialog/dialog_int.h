@@ -39,6 +39,9 @@ static inline void dialog_copy(char *dst, size_t size, const char *src)
 }
 /* snprintf(buf, 16, "%d", v); returns buf */
 const char *dialog_int_text(char buf[16], int v);
+/* strcasestr(hay, needle) != NULL (in the C locale: ASCII letters fold),
+ * hay's length hl known: the dialog looks for several names in a message. */
+bool dialog_has_casei(const char *hay, size_t hl, const char *needle);
 /* snprintf(buf, 24, "%lld", v); returns buf */
 const char *dialog_lld_text(char buf[24], long long v);
 

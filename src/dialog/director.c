@@ -15,6 +15,8 @@
 #include "dialog/dialog_int.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,26 +62,64 @@ static bool rule_matches(const pack_coaching_rule *rule, const session *s)
     return true;
 }
 
-/* Does text (lower-cased ASCII, as strcasestr compares in the C locale)
- * hold one of words (lower case, NULL-ended)? */
-static bool holds_any(const char *text, const char *const *words)
+/* The words that count as an objection, by kind (lower case). */
+enum { OBJ_PRICE = 1, OBJ_LOCATION = 2, OBJ_TRUST = 4 };
+static const struct obj_word {
+    const char *w;
+    unsigned kind;
+} obj_words[] = {
+    {"expensive", OBJ_PRICE}, {"too much", OBJ_PRICE}, {"costly", OBJ_PRICE},
+    {"overpriced", OBJ_PRICE}, {"cheaper", OBJ_PRICE}, {"غالي", OBJ_PRICE},
+    {"گران", OBJ_PRICE}, {"дорого", OBJ_PRICE},
+    {"too far", OBJ_LOCATION}, {"far from", OBJ_LOCATION}, {"bad area", OBJ_LOCATION},
+    {"traffic", OBJ_LOCATION}, {"بعيد", OBJ_LOCATION}, {"دور", OBJ_LOCATION},
+    {"далеко", OBJ_LOCATION},
+    {"scam", OBJ_TRUST}, {"fraud", OBJ_TRUST}, {"trust", OBJ_TRUST}, {"fake", OBJ_TRUST},
+    {"احتيال", OBJ_TRUST}, {"کلاهبرداری", OBJ_TRUST}, {"мошен", OBJ_TRUST},
+};
+#define N_OBJ_WORDS (sizeof obj_words / sizeof obj_words[0])
+
+/* The words by first byte: [obj_first[c], obj_first[c + 1]) of obj_by. */
+static uint8_t obj_first[257], obj_by[N_OBJ_WORDS], obj_len[N_OBJ_WORDS];
+static pthread_once_t obj_once = PTHREAD_ONCE_INIT;
+
+static void obj_init(void)
 {
-    for (int i = 0; words[i]; i++)
-        if (strstr(text, words[i]))
-            return true;
-    return false;
+    int n = 0;
+    for (int c = 0; c < 256; c++) {
+        obj_first[c] = (uint8_t)n;
+        for (size_t i = 0; i < N_OBJ_WORDS; i++)
+            if ((unsigned char)obj_words[i].w[0] == c)
+                obj_by[n++] = (uint8_t)i;
+    }
+    obj_first[256] = (uint8_t)n;
+    for (size_t i = 0; i < N_OBJ_WORDS; i++)
+        obj_len[i] = (uint8_t)strlen(obj_words[i].w);
+}
+
+/* The kinds of objection words text[0..len) (lower-cased ASCII, as
+ * strcasestr compares in the C locale) holds: what a strstr of every word
+ * finds, in one pass over the text. */
+static unsigned objection_kinds(const char *text, size_t len)
+{
+    pthread_once(&obj_once, obj_init);
+    unsigned kinds = 0;
+    for (size_t i = 0; i < len && kinds != (OBJ_PRICE | OBJ_LOCATION | OBJ_TRUST); i++) {
+        unsigned char c = (unsigned char)text[i];
+        for (int j = obj_first[c]; j < obj_first[c + 1]; j++) {
+            int w = obj_by[j];
+            if (!(kinds & obj_words[w].kind) && obj_len[w] <= len - i
+                && memcmp(text + i, obj_words[w].w, obj_len[w]) == 0)
+                kinds |= obj_words[w].kind;
+        }
+    }
+    return kinds;
 }
 
 static void track_objections(const dialog_env *env, session *s, profile *p, const nlu_result *n)
 {
     if (n == NULL || n->text == NULL)
         return;
-    static const char *const price_words[] = {"expensive", "too much", "costly", "overpriced", "cheaper",
-                                              "غالي", "گران", "дорого", NULL};
-    static const char *const location_words[] = {"too far", "far from", "bad area", "traffic",
-                                                  "بعيد", "دور", "далеко", NULL};
-    static const char *const trust_words[] = {"scam", "fraud", "trust", "fake", "احتيال", "کلاهبرداری",
-                                              "мошен", NULL};
     /* the message lower-cased once, then searched for every word */
     size_t len = strlen(n->text);
     char *low = arena_alloc(env->arena, len + 1);
@@ -87,15 +127,16 @@ static void track_objections(const dialog_env *env, session *s, profile *p, cons
         return;
     for (size_t i = 0; i <= len; i++)
         low[i] = (char)tolower((unsigned char)n->text[i]);
-    if (holds_any(low, price_words)) {
+    unsigned kinds = objection_kinds(low, len);
+    if (kinds & OBJ_PRICE) {
         s->objections_price++;
         p->objections_price++;
     }
-    if (holds_any(low, location_words)) {
+    if (kinds & OBJ_LOCATION) {
         s->objections_location++;
         p->objections_location++;
     }
-    if (holds_any(low, trust_words)) {
+    if (kinds & OBJ_TRUST) {
         s->objections_trust++;
         p->objections_trust++;
     }

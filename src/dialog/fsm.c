@@ -937,10 +937,11 @@ static int resolve_listing(turn *t, listing *out, bool *found)
     if (listing_cache_get_many(t->env->listings, st, t->env->tenant->id, ids, n, t->env->arena, got,
                                have, &e))
         return 0;   /* as if none were found: the question is asked again */
+    size_t norm_len = norm ? strlen(norm) : 0;
     for (int i = 0; norm && i < s->n_shown && i < DIALOG_MAX_SHOWN; i++) {
         const listing *l = &got[i];
-        if (have[i] && ((l->project && *l->project && strcasestr(norm, l->project))
-                        || (l->title && *l->title && strcasestr(norm, l->title)))) {
+        if (have[i] && ((l->project && *l->project && dialog_has_casei(norm, norm_len, l->project))
+                        || (l->title && *l->title && dialog_has_casei(norm, norm_len, l->title)))) {
             *out = *l;
             *found = true;
             dialog_copy(s->focus, sizeof s->focus, l->id);

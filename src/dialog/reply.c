@@ -91,6 +91,32 @@ void dialog_cat(char *dst, size_t size, const char *a, const char *b)
     dst[na + nb] = '\0';
 }
 
+static inline unsigned char ascii_lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+bool dialog_has_casei(const char *hay, size_t hl, const char *needle)
+{
+    size_t nl = strlen(needle);
+    if (nl == 0)
+        return true;
+    if (nl > hl)
+        return false;
+    const unsigned char *h = (const unsigned char *)hay, *n = (const unsigned char *)needle;
+    unsigned char c0 = ascii_lower(n[0]);
+    for (size_t i = 0; i + nl <= hl; i++) {
+        if (ascii_lower(h[i]) != c0)
+            continue;
+        size_t k = 1;
+        while (k < nl && ascii_lower(h[i + k]) == ascii_lower(n[k]))
+            k++;
+        if (k == nl)
+            return true;
+    }
+    return false;
+}
+
 const char *dialog_lld_text(char buf[24], long long v)
 {
     char tmp[24], *o = tmp + sizeof tmp;
