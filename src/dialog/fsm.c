@@ -974,9 +974,13 @@ static int answer_about(turn *t, const listing *l)
         key = "answer_project";
     else if (intent_is(n, "brochure_request"))
         key = "answer_brochure";
-    else if (strcasestr(text, "size") || strcasestr(text, "sq") || strcasestr(text, "big")
-             || strcasestr(text, "area") || strcasestr(text, "bath"))
-        key = "answer_size";
+    else {
+        size_t tl = strlen(text);
+        if (dialog_has_casei(text, tl, "size") || dialog_has_casei(text, tl, "sq")
+            || dialog_has_casei(text, tl, "big") || dialog_has_casei(text, tl, "area")
+            || dialog_has_casei(text, tl, "bath"))
+            key = "answer_size";
+    }
     /* only what the answer's template names is worked out (a template
      * leaves out what it does not say: its value would not be read) */
     const pack_template *tp = pack_template_get(env->pack, s->language, key);

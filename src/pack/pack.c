@@ -36,14 +36,16 @@
 typedef struct tmpl_entry {
     const char *key;               /* arena */
     uint32_t hash;                 /* key_hash(key), after loading */
+    uint32_t key_len;
     pack_template t;               /* strings, buttons and pieces in the arena */
 } tmpl_entry;
 
 typedef struct tmpl_table {
     tmpl_entry *v;                 /* heap; sorted by key after loading */
     int n, cap;
-    uint32_t *slots;               /* heap; open addressing by hash: index + 1, 0 empty */
-    uint32_t mask;                 /* slots - 1 (a power of two, at least twice n) */
+    const tmpl_entry **slots;      /* heap; open addressing by hash, NULL empty: this
+                                    * language's entries and English's it lacks */
+    uint32_t mask;                 /* slots - 1 (a power of two, over twice the entries) */
 } tmpl_table;
 
 typedef struct budget_entry {
@@ -366,45 +368,91 @@ static int tmpl_cmp(const void *a, const void *b)
     return strcmp(((const tmpl_entry *)a)->key, ((const tmpl_entry *)b)->key);
 }
 
-/* FNV-1a of a template key: the dialog asks for templates by name every
- * turn, a hash probe instead of a binary search of strcmp's. */
-static uint32_t key_hash(const char *key)
+/* The hash of a template key of n bytes: the dialog asks for templates by
+ * name every turn, a hash probe instead of a binary search of strcmp's.
+ * Keys are short words ("listing_line", "type_villa"): the length and the
+ * first and last 8 bytes (read whole) tell them apart well enough for a
+ * probe, which compares the keys. */
+static uint32_t key_hash(const char *key, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (const unsigned char *k = (const unsigned char *)key; *k; k++)
-        h = (h ^ *k) * 16777619u;
-    return h;
+    uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ull;
+    if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, key, 8);
+        memcpy(&b, key + n - 8, 8);
+        h ^= a;
+        h *= 0xff51afd7ed558ccdull;
+        h ^= b + (h >> 29);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            h = (h ^ (unsigned char)key[i]) * 0x100000001b3ull;
+    }
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return (uint32_t)(h >> 32);
 }
 
 static int tmpl_compile(pack *p, pack_template *t);
 
-/* After the layers are merged: each table sorted, hashed, its templates cut
- * into pieces.  0 or -PT_ERR_NOMEM. */
+/* Puts e into t's slots (e's key not there yet). */
+static void tmpl_slot_put(tmpl_table *t, const tmpl_entry *e)
+{
+    uint32_t j = e->hash & t->mask;
+    while (t->slots[j])
+        j = (j + 1) & t->mask;
+    t->slots[j] = e;
+}
+
+static const tmpl_entry *tmpl_slot_get(const tmpl_table *t, const char *key, size_t n,
+                                       uint32_t h)
+{
+    if (t->slots == NULL)
+        return NULL;
+    for (uint32_t j = h & t->mask; t->slots[j]; j = (j + 1) & t->mask) {
+        const tmpl_entry *e = t->slots[j];
+        if (e->hash == h && e->key_len == n && memcmp(e->key, key, n) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* After the layers are merged: each table sorted, its templates cut into
+ * pieces, and hashed together with the English templates it lacks (the
+ * fallback is then the same probe).  0 or -PT_ERR_NOMEM. */
 static int tmpl_index(pack *p)
 {
     for (int l = 0; l < LANG__COUNT; l++) {
         tmpl_table *t = &p->tmpl[l];
         if (t->n > 1)
             qsort(t->v, (size_t)t->n, sizeof *t->v, tmpl_cmp);
-        if (t->n == 0)
+        for (int i = 0; i < t->n; i++) {
+            size_t n = strlen(t->v[i].key);
+            if (n > UINT32_MAX)
+                return -PT_ERR_NOMEM;
+            t->v[i].key_len = (uint32_t)n;
+            t->v[i].hash = key_hash(t->v[i].key, n);
+            if (tmpl_compile(p, &t->v[i].t))
+                return -PT_ERR_NOMEM;
+        }
+    }
+    const tmpl_table *en = &p->tmpl[LANG_EN];
+    for (int l = 0; l < LANG__COUNT; l++) {
+        tmpl_table *t = &p->tmpl[l];
+        uint32_t entries = (uint32_t)t->n + (l == LANG_EN ? 0u : (uint32_t)en->n);
+        if (entries == 0)
             continue;
         uint32_t size = 16;
-        while (size < 2u * (uint32_t)t->n)
+        while (size < 2u * entries)
             size *= 2;
         t->slots = calloc(size, sizeof *t->slots);
         if (t->slots == NULL)
             return -PT_ERR_NOMEM;
         t->mask = size - 1;
-        for (int i = 0; i < t->n; i++) {
-            tmpl_entry *e = &t->v[i];
-            e->hash = key_hash(e->key);
-            uint32_t j = e->hash & t->mask;
-            while (t->slots[j])
-                j = (j + 1) & t->mask;
-            t->slots[j] = (uint32_t)i + 1;
-            if (tmpl_compile(p, &e->t))
-                return -PT_ERR_NOMEM;
-        }
+        for (int i = 0; i < t->n; i++)
+            tmpl_slot_put(t, &t->v[i]);
+        if (l != LANG_EN)
+            for (int i = 0; i < en->n; i++)
+                if (tmpl_slot_get(t, en->v[i].key, en->v[i].key_len, en->v[i].hash) == NULL)
+                    tmpl_slot_put(t, &en->v[i]);
     }
     return 0;
 }
@@ -1106,29 +1154,15 @@ void pack_free(pack *p)
     free(p);
 }
 
-static const pack_template *tmpl_lookup(const tmpl_table *t, const char *key, uint32_t h)
-{
-    if (t->slots == NULL)
-        return NULL;
-    for (uint32_t j = h & t->mask; t->slots[j]; j = (j + 1) & t->mask) {
-        const tmpl_entry *e = &t->v[t->slots[j] - 1];
-        if (e->hash == h && strcmp(e->key, key) == 0)
-            return &e->t;
-    }
-    return NULL;
-}
-
 const pack_template *pack_template_get(const pack *p, lang l, const char *key)
 {
     if (p == NULL || key == NULL)
         return NULL;
-    uint32_t h = key_hash(key);
-    const pack_template *t = NULL;
-    if ((int)l > 0 && (int)l < LANG__COUNT)
-        t = tmpl_lookup(&p->tmpl[l], key, h);
-    if (t == NULL)
-        t = tmpl_lookup(&p->tmpl[LANG_EN], key, h);
-    return t;
+    /* a language's slots hold English's templates it lacks */
+    const tmpl_table *t = &p->tmpl[(int)l > 0 && (int)l < LANG__COUNT ? (int)l : LANG_EN];
+    size_t n = strlen(key);
+    const tmpl_entry *e = tmpl_slot_get(t, key, n, key_hash(key, n));
+    return e ? &e->t : NULL;
 }
 
 int pack_budget_bands(const pack *p, const char *currency, transaction tx,
