@@ -480,11 +480,7 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
         say(env, s, r, res.n_exact ? "results_partial" : "results_relaxed", vars, false);
         add_reason(r, arena_printf(env->arena, "search relaxed (0x%x)", res.relaxed));
     }
-    const char *lines = "";
-    for (int i = 0; i < res.n; i++) {
-        const char *line = listing_text(env, s, &res.items[i], i + 1);
-        lines = i == 0 ? line : arena_join(env->arena, lines, "\n", line);
-    }
+    const char *lines = listing_lines(env, s, res.items, res.n);
     r->text = arena_join(env->arena, r->text, "\n", lines);
     director_urgency(env, s, res.items, res.n, r);
 

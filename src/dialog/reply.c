@@ -162,31 +162,93 @@ static const char *grouped(arena *a, double v)
     return arena_strdup(a, out[0] == ' ' ? out + 1 : out);
 }
 
-const char *listing_text(const dialog_env *env, const session *s, const listing *l, int index)
+/* The templates of a listing line, looked up once for all the lines of an
+ * answer. */
+typedef struct line_templates {
+    const pack_template *line, *studio, *beds, *units, *unknown, *per_year;
+    const char *type[PTYPE__COUNT];   /* type words, rendered when first needed */
+} line_templates;
+
+static const char *tmpl_text(const dialog_env *env, const pack_template *t,
+                             const char *const *vars)
+{
+    static const char *const none[] = {NULL};
+    return t ? pack_template_render(env->arena, t, vars ? vars : none) : "";
+}
+
+/* One listing as a numbered line (listing_line). */
+static const char *line_text(const dialog_env *env, const session *s, line_templates *lt,
+                             const listing *l, int index)
 {
     char idx[16], n[16], units[16];
     dialog_int_text(idx, index);
     dialog_int_text(n, l->bedrooms);
     dialog_int_text(units, l->units_available);
     const char *nv[] = {"n", n, NULL};
-    const char *beds = l->bedrooms == 0 ? word(env, s, "bedrooms_studio", NULL)
-                       : l->bedrooms > 0 ? word(env, s, "bedrooms_n", nv) : "";
+    const char *beds = l->bedrooms == 0 ? tmpl_text(env, lt->studio, NULL)
+                       : l->bedrooms > 0 ? tmpl_text(env, lt->beds, nv) : "";
     const char *uv[] = {"units", units, NULL};
-    const char *units_text = l->units_available >= 0 ? word(env, s, "units_left", uv)
-                                                     : word(env, s, "units_unknown", NULL);
+    const char *units_text = l->units_available >= 0 ? tmpl_text(env, lt->units, uv)
+                                                     : tmpl_text(env, lt->unknown, NULL);
+    int ti = l->type > 0 && l->type < PTYPE__COUNT ? (int)l->type : 0;
+    if (lt->type[ti] == NULL)
+        lt->type[ti] = type_word(env, s, l->type);
+    char buf[64];
+    money_format(buf, sizeof buf, l->price, env->tenant->currency, 0);
+    const char *price = l->tx == TX_RENT ? arena_join(env->arena, buf, " ", tmpl_text(env, lt->per_year, NULL))
+                                         : arena_strdup(env->arena, buf);
     const char *vars[] = {
         "index", idx,
         "title", l->title ? l->title : l->id,
         "project", l->project ? l->project : "",
         "locality", l->locality ? l->locality : "",
         "bedrooms", beds,
-        "type", type_word(env, s, l->type),
+        "type", lt->type[ti],
         "area", l->area_sqft > 0 ? grouped(env->arena, l->area_sqft) : "?",
-        "price", price_text(env, s, l->price, l->tx),
+        "price", price,
         "units", units_text,
         NULL,
     };
-    return word(env, s, "listing_line", vars);
+    return tmpl_text(env, lt->line, vars);
+}
+
+const char *listing_lines(const dialog_env *env, const session *s, const listing *items, int n)
+{
+    line_templates lt = {
+        .line = pack_template_get(env->pack, s->language, "listing_line"),
+        .studio = pack_template_get(env->pack, s->language, "bedrooms_studio"),
+        .beds = pack_template_get(env->pack, s->language, "bedrooms_n"),
+        .units = pack_template_get(env->pack, s->language, "units_left"),
+        .unknown = pack_template_get(env->pack, s->language, "units_unknown"),
+        .per_year = pack_template_get(env->pack, s->language, "per_year"),
+    };
+    const char *line_v[8], **line = line_v;
+    size_t len_v[8], *len = len_v, total = 0;
+    if (n <= 0)
+        return "";
+    if (n > 8) {
+        line = arena_alloc(env->arena, sizeof *line * (size_t)n);
+        len = arena_alloc(env->arena, sizeof *len * (size_t)n);
+        if (line == NULL || len == NULL)
+            return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        line[i] = line_text(env, s, &lt, &items[i], i + 1);
+        len[i] = line[i] ? strlen(line[i]) : 0;
+        total += len[i] + (i > 0);
+    }
+    char *out = arena_alloc(env->arena, total + 1);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            out[o++] = '\n';
+        memcpy(out + o, line[i] ? line[i] : "", len[i]);
+        o += len[i];
+    }
+    out[o] = '\0';
+    return out;
 }
 
 const char *slots_summary(const dialog_env *env, const session *s)

@@ -335,7 +335,13 @@ static int extract_features(const char *text, size_t len, feat_sink *sink)
     token_reset(&tok);
     while (i < len) {
         int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
+        utf8proc_ssize_t k;
+        if (s[i] < 0x80) {      /* ASCII: what utf8proc_iterate gives, without the call */
+            cp = s[i];
+            k = 1;
+        } else {
+            k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
+        }
         if (k <= 0) {           /* invalid byte: a separator */
             n += token_emit(&tok, &prev, sink);
             token_reset(&tok);

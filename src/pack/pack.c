@@ -59,6 +59,7 @@ typedef struct cue_list {
     const char *key;               /* arena */
     pack_phrase *v;                /* heap */
     int n, cap;
+    uint32_t hash, key_len;        /* key_hash(key), after loading */
 } cue_list;
 
 /* One phrase of the first PACK_CUE_BITS cue lists, for pack_cue_scan. */
@@ -1011,6 +1012,13 @@ static int cues_build(pack *p)
             if (folded == NULL || cue_add(p, e->key, folded))
                 return -PT_ERR_NOMEM;
         }
+    for (int i = 0; i < p->n_cues; i++) {
+        size_t n = strlen(p->cues[i].key);
+        if (n > UINT32_MAX)
+            return -PT_ERR_NOMEM;
+        p->cues[i].key_len = (uint32_t)n;
+        p->cues[i].hash = key_hash(p->cues[i].key, n);
+    }
     /* the scan index: the phrases of the first PACK_CUE_BITS lists grouped
      * by first byte (a counting sort) */
     size_t total = 0;
@@ -1036,12 +1044,23 @@ static int cues_build(pack *p)
     return 0;
 }
 
-int pack_cue_id(const pack *p, const char *key)
+/* The index of cue list key, or -1: the dialog asks for its lists by name
+ * every turn, and every name starts with "cue_". */
+static int cue_index(const pack *p, const char *key)
 {
-    for (int i = 0; p && key && i < p->n_cues; i++)
-        if (strcmp(p->cues[i].key, key) == 0)
+    if (p == NULL || key == NULL)
+        return -1;
+    size_t n = strlen(key);
+    uint32_t h = key_hash(key, n);
+    for (int i = 0; i < p->n_cues; i++)
+        if (p->cues[i].hash == h && p->cues[i].key_len == n && memcmp(p->cues[i].key, key, n) == 0)
             return i;
     return -1;
+}
+
+int pack_cue_id(const pack *p, const char *key)
+{
+    return cue_index(p, key);
 }
 
 uint64_t pack_cue_scan(const pack *p, const char *text, size_t n)
@@ -1063,13 +1082,9 @@ uint64_t pack_cue_scan(const pack *p, const char *text, size_t n)
 
 int pack_cue_phrases(const pack *p, const char *key, const pack_phrase **out)
 {
-    *out = NULL;
-    for (int i = 0; p && key && i < p->n_cues; i++)
-        if (strcmp(p->cues[i].key, key) == 0) {
-            *out = p->cues[i].v;
-            return p->cues[i].n;
-        }
-    return 0;
+    int i = cue_index(p, key);
+    *out = i >= 0 ? p->cues[i].v : NULL;
+    return i >= 0 ? p->cues[i].n : 0;
 }
 
 int pack_load(const char *packs_dir, const char *slug, pack **out, pt_error *err)
