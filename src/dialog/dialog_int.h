@@ -44,6 +44,10 @@ const char *dialog_int_text(char buf[16], int v);
 /* strcasestr(hay, needle) != NULL (in the C locale: ASCII letters fold),
  * hay's length hl known: the dialog looks for several names in a message. */
 bool dialog_has_casei(const char *hay, size_t hl, const char *needle);
+/* parts[0..n) with sep between them in a (a NULL part is empty), what
+ * joining them one by one with arena_join gives, in one allocation; parts[0]
+ * itself when n == 1, "" when n == 0; NULL when out of memory. */
+const char *dialog_join(arena *a, const char *const *parts, int n, const char *sep);
 /* snprintf(buf, 24, "%lld", v); returns buf */
 const char *dialog_lld_text(char buf[24], long long v);
 

@@ -394,10 +394,7 @@ static const char *relaxed_text(turn *t, const search_result *res)
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (res->relaxed & names[i].bit)
             parts[n++] = word(env, s, names[i].key, NULL);
-    const char *out = "";
-    for (int i = 0; i < n; i++)
-        out = i ? arena_join(env->arena, out, "; ", parts[i]) : parts[i];
-    return out;
+    return dialog_join(env->arena, parts, n, "; ");
 }
 
 /* The median price of the listings shown last: "cheaper" and "better" are

@@ -104,15 +104,22 @@ bool dialog_has_casei(const char *hay, size_t hl, const char *needle)
     if (nl > hl)
         return false;
     const unsigned char *h = (const unsigned char *)hay, *n = (const unsigned char *)needle;
-    unsigned char c0 = ascii_lower(n[0]);
-    for (size_t i = 0; i + nl <= hl; i++) {
-        if (ascii_lower(h[i]) != c0)
-            continue;
+    unsigned char lo = ascii_lower(n[0]);
+    unsigned char up = lo >= 'a' && lo <= 'z' ? (unsigned char)(lo - ('a' - 'A')) : lo;
+    const unsigned char *p = h, *end = h + (hl - nl + 1);   /* where a match may start */
+    while (p < end) {
+        /* the next start in either case: memchr runs over the bytes between */
+        const unsigned char *a = memchr(p, lo, (size_t)(end - p));
+        const unsigned char *b = up != lo ? memchr(p, up, (size_t)((a ? a : end) - p)) : NULL;
+        const unsigned char *q = b ? b : a;
+        if (q == NULL)
+            return false;
         size_t k = 1;
-        while (k < nl && ascii_lower(h[i + k]) == ascii_lower(n[k]))
+        while (k < nl && ascii_lower(q[k]) == ascii_lower(n[k]))
             k++;
         if (k == nl)
             return true;
+        p = q + 1;
     }
     return false;
 }
@@ -283,8 +290,35 @@ const char *slots_summary(const dialog_env *env, const session *s)
         parts[n++] = type_word(env, s, sl->type);
     for (int i = 0; i < sl->n_locations && n < 8; i++)
         parts[n++] = sl->locations[i];
-    const char *out = "";
-    for (int i = 0; i < n; i++)
-        out = i == 0 ? parts[i] : arena_join(env->arena, out, ", ", parts[i]);
+    return dialog_join(env->arena, parts, n, ", ");
+}
+
+const char *dialog_join(arena *a, const char *const *parts, int n, const char *sep)
+{
+    if (n <= 0)
+        return "";
+    if (n == 1)
+        return parts[0];
+    size_t ns = strlen(sep), total = 0, len[16];
+    for (int i = 0; i < n; i++) {
+        size_t l = parts[i] ? strlen(parts[i]) : 0;
+        if (i < 16)
+            len[i] = l;
+        total += l + (i > 0 ? ns : 0);
+    }
+    char *out = arena_alloc(a, total + 1);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    for (int i = 0; i < n; i++) {
+        if (i > 0) {
+            memcpy(out + o, sep, ns);
+            o += ns;
+        }
+        size_t l = i < 16 ? len[i] : (parts[i] ? strlen(parts[i]) : 0);
+        memcpy(out + o, parts[i] ? parts[i] : "", l);
+        o += l;
+    }
+    out[o] = '\0';
     return out;
 }

@@ -458,7 +458,7 @@ TEST(test_template_pieces)
         {"k", "{"}, {"l", "}{"}, {"m", "{count"}, {"n", "{count}}"}, {"o", "x{a}{"},
         {"p", "{aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}"
               "{aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}"},
-        {"q", "{cou nt} {na-me} {_x1}"},
+        {"q", "{cou nt} {na-me} {_x1}"}, {"s", "{y}{x}{y}{name}{x}"}, {"t", "{name}{count}{x}{count}"},
     };
     make_tmp_packs();
     json_t *o = json_object();
@@ -478,9 +478,13 @@ TEST(test_template_pieces)
                           "_x1", "X", NULL};
     const char *none[] = {NULL};
     CHECK(pack_load(dir, NULL, &p, &err) == 0, "load: %s", err.msg);
+    /* names given twice (the first pair counts), and out of order */
+    const char *dups[] = {"x", "X", "y", "Y", "x", "X2", "count", "c1", "name", "N", "count", "c2",
+                          "y", "Y2", NULL};
     for (size_t i = 0; p && i < sizeof texts / sizeof texts[0]; i++) {
         check_pieces(p, texts[i][0], &a, vars);
         check_pieces(p, texts[i][0], &a, none);
+        check_pieces(p, texts[i][0], &a, dups);
     }
     if (p) {
         const pack_template *t = pack_template_get(p, LANG_EN, "a");
