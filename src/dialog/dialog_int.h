@@ -19,6 +19,9 @@ const char *say(const dialog_env *env, const session *s, reply *r, const char *k
 const char *word(const dialog_env *env, const session *s, const char *key,
                  const char *const *vars);
 void add_button(const dialog_env *env, reply *r, const char *label, const char *data);
+/* add_button for a label and data that live as long as the reply (the
+ * pack's, the request arena's, literals): kept, not copied. */
+void add_button_ref(reply *r, const char *label, const char *data);
 void add_reason(reply *r, const char *reason);
 void add_action(reply *r, const char *action);
 /* "AED 1,850,000" / "₹1.85 Cr" in the arena; rent gets "per year". */

@@ -321,7 +321,7 @@ static int location_buttons(turn *t)
         dialog_cat(data, sizeof data, "loc:", ls[best].locality);
         add_button(t->env, t->r, ls[best].locality, data);
     }
-    add_button(t->env, t->r, word(t->env, t->s, "any_area", NULL), "loc:any");
+    add_button_ref(t->r, word(t->env, t->s, "any_area", NULL), "loc:any");
     return 0;
 }
 
@@ -517,10 +517,10 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
     s->state = ST_ENGAGEMENT;
     s->pending = PEND_NONE;
     r->n_buttons = 0;
-    add_button(env, r, word(env, s, "action_schedule", NULL), "action:schedule");
-    add_button(env, r, word(env, s, "action_more", NULL), "action:more");
-    add_button(env, r, word(env, s, "action_cheaper", NULL), "market:cheaper");
-    add_button(env, r, word(env, s, "action_better", NULL), "market:better");
+    add_button_ref(r, word(env, s, "action_schedule", NULL), "action:schedule");
+    add_button_ref(r, word(env, s, "action_more", NULL), "action:more");
+    add_button_ref(r, word(env, s, "action_cheaper", NULL), "market:cheaper");
+    add_button_ref(r, word(env, s, "action_better", NULL), "market:better");
     return 0;
 }
 
@@ -1049,8 +1049,8 @@ static int on_question(turn *t)
     if (s->state == ST_ENGAGEMENT || s->state == ST_COMPLETED) {
         t->r->n_buttons = 0;
         if (s->appointment_id == 0)
-            add_button(env, t->r, word(env, s, "action_schedule", NULL), "action:schedule");
-        add_button(env, t->r, word(env, s, "action_more", NULL), "action:more");
+            add_button_ref(t->r, word(env, s, "action_schedule", NULL), "action:schedule");
+        add_button_ref(t->r, word(env, s, "action_more", NULL), "action:more");
     }
     return 0;
 }
@@ -1164,8 +1164,8 @@ static int on_other(turn *t)
     say(t->env, s, t->r, s->state == ST_COMPLETED ? "completed_more" : "out_of_scope", NULL, false);
     if (s->state == ST_COMPLETED || s->state == ST_ENGAGEMENT) {
         if (s->appointment_id == 0)
-            add_button(t->env, t->r, word(t->env, s, "action_schedule", NULL), "action:schedule");
-        add_button(t->env, t->r, word(t->env, s, "action_more", NULL), "action:more");
+            add_button_ref(t->r, word(t->env, s, "action_schedule", NULL), "action:schedule");
+        add_button_ref(t->r, word(t->env, s, "action_more", NULL), "action:more");
     }
     return 0;
 }

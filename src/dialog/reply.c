@@ -55,6 +55,15 @@ void add_button(const dialog_env *env, reply *r, const char *label, const char *
     r->n_buttons++;
 }
 
+void add_button_ref(reply *r, const char *label, const char *data)
+{
+    if (r->n_buttons >= REPLY_MAX_BUTTONS)
+        return;
+    r->buttons[r->n_buttons].label = label;
+    r->buttons[r->n_buttons].data = data;
+    r->n_buttons++;
+}
+
 void add_reason(reply *r, const char *reason)
 {
     if (r && r->n_reasons < REPLY_MAX_REASONS)
@@ -81,13 +90,12 @@ const char *price_text(const dialog_env *env, const session *s, money amount, tr
 
 void dialog_cat(char *dst, size_t size, const char *a, const char *b)
 {
-    size_t na = strlen(a), nb = strlen(b);
-    if (na > size - 1)
-        na = size - 1;
-    if (nb > size - 1 - na)
-        nb = size - 1 - na;
-    memmove(dst, a, na);
-    memmove(dst + na, b, nb);
+    size_t na = strnlen(a, size - 1);
+    if (a != dst)   /* dialog_cat(x, size, x, b) appends b */
+        memmove(dst, a, na);
+    size_t nb = b[0] ? strnlen(b, size - 1 - na) : 0;   /* dialog_copy's b is "" */
+    if (nb)
+        memmove(dst + na, b, nb);
     dst[na + nb] = '\0';
 }
 

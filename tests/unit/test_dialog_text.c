@@ -96,4 +96,44 @@ TEST(test_has_casei)
     CHECK_INT(bad, 0);
 }
 
-TEST_MAIN(RUN(test_objection_kinds); RUN(test_has_casei);)
+#pragma GCC diagnostic ignored "-Wformat-truncation"   /* the cut is what is tested */
+
+/* dialog_cat writes what snprintf(dst, size, "%s%s", a, b) writes, also
+ * when a is dst (appending). */
+TEST(test_cat)
+{
+    unsigned seed = 5;
+    int bad = 0;
+    for (int r = 0; r < 50000; r++) {
+        char a[40], b[40], got[48], want[48];
+        size_t la = rand_r(&seed) % sizeof a, lb = rand_r(&seed) % sizeof b;
+        for (size_t k = 0; k < la; k++)
+            a[k] = (char)('a' + rand_r(&seed) % 26);
+        a[la] = '\0';
+        for (size_t k = 0; k < lb; k++)
+            b[k] = (char)('A' + rand_r(&seed) % 26);
+        b[lb] = '\0';
+        size_t size = 1 + rand_r(&seed) % sizeof got;
+        memset(got, 'x', sizeof got);
+        memset(want, 'x', sizeof want);
+        snprintf(want, size, "%s%s", a, b);
+        if (r % 3 == 0) {   /* appending: a is dst */
+            snprintf(got, size, "%s", a);
+            char a2[48];
+            snprintf(a2, size, "%s", a);
+            snprintf(want, size, "%s%s", a2, b);
+            dialog_cat(got, size, got, b);
+        } else if (r % 3 == 1) {
+            dialog_cat(got, size, a, b);
+        } else {
+            dialog_copy(got, size, a);
+            memset(want, 'x', sizeof want);
+            snprintf(want, size, "%s", a);
+        }
+        if (memcmp(got, want, sizeof got) != 0 && bad++ < 5)
+            CHECK(0, "\"%s\" + \"%s\" in %zu: \"%s\", want \"%s\"", a, b, size, got, want);
+    }
+    CHECK_INT(bad, 0);
+}
+
+TEST_MAIN(RUN(test_objection_kinds); RUN(test_has_casei); RUN(test_cat);)
