@@ -280,19 +280,33 @@ static int budget_buttons(turn *t)
     const money (*bands)[2] = NULL;
     transaction tx = t->s->slots.tx ? t->s->slots.tx : TX_BUY;
     int nb = pack_budget_bands(t->env->pack, t->env->tenant->currency, tx, &bands);
+    /* the three label templates, looked up once for the bands */
+    static const char *const keys[3] = {"budget_under", "budget_over", "budget_range"};
+    const pack_template *tp[3];
+    for (int k = 0; k < 3; k++)
+        tp[k] = pack_template_get(t->env->pack, t->s->language, keys[k]);
     for (int i = 0; i < nb; i++) {
-        char lo[48], hi[48], label[128], data[64];
-        money_format(lo, sizeof lo, bands[i][0], t->env->tenant->currency, 1);
-        money_format(hi, sizeof hi, bands[i][1], t->env->tenant->currency, 1);
+        char lo[48] = "", hi[48] = "", label[128], data[64];
+        int k = bands[i][0] <= 0 ? 0 : bands[i][1] <= 0 ? 1 : 2;
+        /* only the amounts the label's template names are formatted */
+        if (tp[k] && pack_template_uses(tp[k], "min"))
+            money_format(lo, sizeof lo, bands[i][0], t->env->tenant->currency, 1);
+        if (tp[k] && pack_template_uses(tp[k], "max"))
+            money_format(hi, sizeof hi, bands[i][1], t->env->tenant->currency, 1);
         const char *vars[] = {"min", lo, "max", hi, NULL};
-        const char *key = bands[i][0] <= 0 ? "budget_under" : bands[i][1] <= 0 ? "budget_over" : "budget_range";
-        dialog_copy(label, sizeof label, word(t->env, t->s, key, vars));
+        const char *w = tp[k] ? pack_template_render(t->env->arena, tp[k], vars) : "";
+        dialog_copy(label, sizeof label, w ? w : "");
         if (label[0])
             label[0] = (char)toupper((unsigned char)label[0]);
-        char lo_n[24], hi_n[24], dash_hi[32];
-        dialog_cat(data, sizeof data, "budget:", dialog_lld_text(lo_n, (long long)bands[i][0]));
-        dialog_cat(dash_hi, sizeof dash_hi, "-", dialog_lld_text(hi_n, (long long)bands[i][1]));
-        dialog_cat(data, sizeof data, data, dash_hi);
+        /* "budget:<lo>-<hi>" */
+        char lo_n[24], hi_n[24];
+        dialog_lld_text(lo_n, (long long)bands[i][0]);
+        dialog_lld_text(hi_n, (long long)bands[i][1]);
+        size_t a = strlen(lo_n), b = strlen(hi_n);
+        memcpy(data, "budget:", 7);
+        memcpy(data + 7, lo_n, a);
+        data[7 + a] = '-';
+        memcpy(data + 8 + a, hi_n, b + 1);   /* 8 + 20 + 20 + 1 < sizeof data */
         add_button(t->env, t->r, label, data);
     }
     return 0;
