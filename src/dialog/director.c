@@ -78,21 +78,30 @@ static const struct obj_word {
     {"احتيال", OBJ_TRUST}, {"کلاهبرداری", OBJ_TRUST}, {"мошен", OBJ_TRUST},
 };
 #define N_OBJ_WORDS (sizeof obj_words / sizeof obj_words[0])
+_Static_assert(N_OBJ_WORDS < 256, "word indexes fit a byte");
 
-/* The words by first byte: [obj_first[c], obj_first[c + 1]) of obj_by. */
-static uint8_t obj_first[257], obj_by[N_OBJ_WORDS], obj_len[N_OBJ_WORDS];
+/* The words by their first two bytes (every word has two): bucket
+ * obj_bucket(b0, b1) holds [obj_first[k], obj_first[k + 1]) of obj_by. */
+#define OBJ_BUCKETS 256
+static inline unsigned obj_bucket(unsigned char b0, unsigned char b1)
+{
+    return (b0 * 31u + b1) & (OBJ_BUCKETS - 1);
+}
+static uint8_t obj_first[OBJ_BUCKETS + 1], obj_by[N_OBJ_WORDS], obj_len[N_OBJ_WORDS];
 static pthread_once_t obj_once = PTHREAD_ONCE_INIT;
 
 static void obj_init(void)
 {
     int n = 0;
-    for (int c = 0; c < 256; c++) {
-        obj_first[c] = (uint8_t)n;
-        for (size_t i = 0; i < N_OBJ_WORDS; i++)
-            if ((unsigned char)obj_words[i].w[0] == c)
+    for (unsigned k = 0; k < OBJ_BUCKETS; k++) {
+        obj_first[k] = (uint8_t)n;
+        for (size_t i = 0; i < N_OBJ_WORDS; i++) {
+            const unsigned char *w = (const unsigned char *)obj_words[i].w;
+            if (obj_bucket(w[0], w[1]) == k)
                 obj_by[n++] = (uint8_t)i;
+        }
     }
-    obj_first[256] = (uint8_t)n;
+    obj_first[OBJ_BUCKETS] = (uint8_t)n;
     for (size_t i = 0; i < N_OBJ_WORDS; i++)
         obj_len[i] = (uint8_t)strlen(obj_words[i].w);
 }
@@ -104,9 +113,10 @@ static unsigned objection_kinds(const char *text, size_t len)
 {
     pthread_once(&obj_once, obj_init);
     unsigned kinds = 0;
-    for (size_t i = 0; i < len && kinds != (OBJ_PRICE | OBJ_LOCATION | OBJ_TRUST); i++) {
-        unsigned char c = (unsigned char)text[i];
-        for (int j = obj_first[c]; j < obj_first[c + 1]; j++) {
+    const unsigned char *t = (const unsigned char *)text;
+    for (size_t i = 0; i + 1 < len && kinds != (OBJ_PRICE | OBJ_LOCATION | OBJ_TRUST); i++) {
+        unsigned k = obj_bucket(t[i], t[i + 1]);
+        for (int j = obj_first[k]; j < obj_first[k + 1]; j++) {
             int w = obj_by[j];
             if (!(kinds & obj_words[w].kind) && obj_len[w] <= len - i
                 && memcmp(text + i, obj_words[w].w, obj_len[w]) == 0)
@@ -122,7 +132,8 @@ static void track_objections(const dialog_env *env, session *s, profile *p, cons
         return;
     /* the message lower-cased once, then searched for every word */
     size_t len = strlen(n->text);
-    char *low = arena_alloc(env->arena, len + 1);
+    char small[512];
+    char *low = len < sizeof small ? small : arena_alloc(env->arena, len + 1);
     if (low == NULL)
         return;
     for (size_t i = 0; i <= len; i++)

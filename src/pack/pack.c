@@ -1058,6 +1058,11 @@ static int cue_index(const pack *p, const char *key)
     return -1;
 }
 
+int pack_cue_count(const pack *p)
+{
+    return p ? p->n_cues : 0;
+}
+
 int pack_cue_id(const pack *p, const char *key)
 {
     return cue_index(p, key);

@@ -100,6 +100,9 @@ int pack_cue_phrases(const pack *p, const char *key, const pack_phrase **out);
 uint64_t pack_cue_scan(const pack *p, const char *text, size_t n);
 /* The index of cue list key, or -1 when the pack has none. */
 int pack_cue_id(const pack *p, const char *key);
+/* How many cue lists the pack has (when at most PACK_CUE_BITS, a scan
+ * answers for all of them). */
+int pack_cue_count(const pack *p);
 
 /* text case-folded and without accents, the way cue phrases are, in a.
  * NULL when text is NULL, not UTF-8, or memory runs out. */

@@ -7,8 +7,69 @@
 #include "test.h"
 
 #include "../../src/dialog/director.c"
+#include "pack/pack.h"
 
 #include <stdlib.h>
+
+/* ---- market_kind_of before the no-cue shortcut, the reference ---- */
+static bool ref_cue(const dialog_env *env, uint64_t hits, const char *key, const char *msg,
+                size_t msg_len)
+{
+    int id = pack_cue_id(env->pack, key);
+    if (id < 0)
+        return false;
+    if (id < PACK_CUE_BITS)
+        return (hits >> id) & 1;
+    const pack_phrase *ph = NULL;
+    int n = pack_cue_phrases(env->pack, key, &ph);
+    for (int i = 0; i < n; i++)
+        if (ph[i].n <= msg_len && memmem(msg, msg_len, ph[i].s, ph[i].n))
+            return true;
+    return false;
+}
+
+static market_kind ref_market_kind_of(const dialog_env *env, const session *s, const nlu_result *n,
+                           const char *cb)
+{
+    if (cb) {
+        if (strcmp(cb, "market:cheaper") == 0)
+            return MK_CHEAPER;
+        if (strcmp(cb, "market:better") == 0)
+            return MK_BETTER;
+        if (strcmp(cb, "market:emerging") == 0)
+            return MK_EMERGING;
+        return MK_NONE;
+    }
+    if (n == NULL || n->text == NULL)
+        return MK_NONE;
+    const char *msg = pack_fold(env->arena, n->text);
+    if (msg == NULL)
+        msg = "";
+    size_t ml = strlen(msg);
+    uint64_t h = pack_cue_scan(env->pack, msg, ml);
+    int locs = (n->found & NLU_LOCATIONS) ? n->n_locations : 0;
+    bool cheaper = ref_cue(env, h, "cue_cheaper", msg, ml), better = ref_cue(env, h, "cue_better", msg, ml);
+    bool compare = ref_cue(env, h, "cue_compare", msg, ml);
+    if (locs >= 2 && (compare || cheaper || better))
+        return MK_COMPARE;
+    if (locs == 1 && compare && s->slots.n_locations > 0)
+        return MK_COMPARE;   /* "compare it with Hebbal": with the area asked for */
+    if (ref_cue(env, h, "cue_emerging", msg, ml))
+        return MK_EMERGING;
+    if (locs >= 1 && (ref_cue(env, h, "cue_investment", msg, ml) ||
+                      (n->intent && strcmp(n->intent, "investment_inquiry") == 0)))
+        return MK_AREA;
+    /* "something cheaper than 2 Cr" states a budget: that is the wish */
+    if (n->found & NLU_BUDGET)
+        return MK_NONE;
+    if (cheaper)
+        return MK_CHEAPER;
+    if (better)
+        return MK_BETTER;
+    return MK_NONE;
+}
+
+
 
 static unsigned kinds_by_strstr(const char *low)
 {
@@ -136,4 +197,53 @@ TEST(test_cat)
     CHECK_INT(bad, 0);
 }
 
-TEST_MAIN(RUN(test_objection_kinds); RUN(test_has_casei); RUN(test_cat);)
+/* market_kind_of (with its shortcut when no cue phrase is in the message)
+ * gives what it gave before, over messages with and without cue phrases,
+ * with 0-3 localities, both intents, a budget or not, areas asked or not. */
+TEST(test_market_kind)
+{
+    pack *p = NULL;
+    pt_error err = {0};
+    if (pack_load("packs", "dubai-demo", &p, &err) != 0) {
+        CHECK(0, "load: %s", err.msg);
+        return;
+    }
+    static const char *const msgs[] = {
+        "", "hi", "something cheaper please", "compare JVC and Marina", "JVC vs Dubai Marina",
+        "is JVC a good investment?", "which areas are emerging", "I can stretch for something better",
+        "Дешевле", "сравни Dubai Marina и JVC", "أرخص", "ارزان‌تر", "up and coming areas",
+        "ROI of Business Bay", "show me villas", "what about Arabian Ranches", "cheap", "better",
+    };
+    static const char *const intents[] = {NULL, "investment_inquiry", "property_search"};
+    arena a;
+    arena_init(&a, 0);
+    tenant tn = {0};
+    dialog_env env = {.tenant = &tn, .pack = p, .arena = &a};
+    int bad = 0, n = 0;
+    for (size_t m = 0; m < sizeof msgs / sizeof msgs[0]; m++)
+        for (int locs = 0; locs <= 3; locs++)
+            for (size_t in = 0; in < sizeof intents / sizeof intents[0]; in++)
+                for (int budget = 0; budget < 2; budget++)
+                    for (int asked = 0; asked < 2; asked++) {
+                        nlu_result r = {0};
+                        r.text = msgs[m];
+                        r.intent = intents[in];
+                        r.n_locations = locs;
+                        r.found = (locs ? NLU_LOCATIONS : 0) | (budget ? NLU_BUDGET : 0);
+                        session s = {0};
+                        s.slots.n_locations = asked;
+                        market_kind got = market_kind_of(&env, &s, &r, NULL);
+                        market_kind want = ref_market_kind_of(&env, &s, &r, NULL);
+                        n++;
+                        if (got != want && bad++ < 5)
+                            CHECK(0, "\"%s\" locs %d intent %s budget %d asked %d: %d, want %d",
+                                  msgs[m], locs, intents[in] ? intents[in] : "-", budget, asked,
+                                  (int)got, (int)want);
+                    }
+    CHECK_INT(bad, 0);
+    CHECK(n > 800, "%d cases", n);
+    arena_release(&a);
+    pack_free(p);
+}
+
+TEST_MAIN(RUN(test_objection_kinds); RUN(test_has_casei); RUN(test_cat); RUN(test_market_kind);)
