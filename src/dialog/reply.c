@@ -6,6 +6,7 @@
 #include "dialog/dialog_int.h"
 #include "core/money.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -162,19 +163,33 @@ const char *dialog_int_text(char buf[16], int v)
     return buf;
 }
 
+/* "type_<name>", "purpose_<name>", "tx_<name>": template keys of the
+ * slot values, made once (the names are core/types.c's). */
+static char type_keys[PTYPE__COUNT][32], purpose_keys[PURPOSE__COUNT][32], tx_keys[TX__COUNT][32];
+static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
+
+static void keys_init(void)
+{
+    for (int t = 0; t < PTYPE__COUNT; t++)
+        dialog_cat(type_keys[t], sizeof type_keys[t], "type_",
+                   ptype_name((property_type)t) ? ptype_name((property_type)t) : "apartment");
+    for (int p = 0; p < PURPOSE__COUNT; p++)
+        if (purpose_name((purpose)p))
+            dialog_cat(purpose_keys[p], sizeof purpose_keys[p], "purpose_", purpose_name((purpose)p));
+    for (int x = 0; x < TX__COUNT; x++)
+        if (tx_name((transaction)x))
+            dialog_cat(tx_keys[x], sizeof tx_keys[x], "tx_", tx_name((transaction)x));
+}
+
 static const char *type_word(const dialog_env *env, const session *s, property_type t)
 {
+    if ((unsigned)t < PTYPE__COUNT) {
+        pthread_once(&keys_once, keys_init);
+        return word(env, s, type_keys[t], NULL);
+    }
     char key[32];
     dialog_cat(key, sizeof key, "type_", ptype_name(t) ? ptype_name(t) : "apartment");
     return word(env, s, key, NULL);
-}
-
-static const char *grouped(arena *a, double v)
-{
-    char out[48];
-    money_format(out, sizeof out, (money)(v + 0.5), "", 0);
-    /* money_format puts the (empty) currency and a space first */
-    return arena_strdup(a, out[0] == ' ' ? out + 1 : out);
 }
 
 /* The templates of a listing line, looked up once for all the lines of an
@@ -208,10 +223,13 @@ static const char *line_text(const dialog_env *env, const session *s, line_templ
     int ti = l->type > 0 && l->type < PTYPE__COUNT ? (int)l->type : 0;
     if (lt->type[ti] == NULL)
         lt->type[ti] = type_word(env, s, l->type);
-    char buf[64];
+    /* the amounts on the stack: the line copies them */
+    char buf[64], area[48];
     money_format(buf, sizeof buf, l->price, env->tenant->currency, 0);
     const char *price = l->tx == TX_RENT ? arena_join(env->arena, buf, " ", tmpl_text(env, lt->per_year, NULL))
-                                         : arena_strdup(env->arena, buf);
+                                         : buf;
+    if (l->area_sqft > 0)   /* grouped(): the (empty) currency's space first */
+        money_format(area, sizeof area, (money)(l->area_sqft + 0.5), "", 0);
     const char *vars[] = {
         "index", idx,
         "title", l->title ? l->title : l->id,
@@ -219,7 +237,7 @@ static const char *line_text(const dialog_env *env, const session *s, line_templ
         "locality", l->locality ? l->locality : "",
         "bedrooms", beds,
         "type", lt->type[ti],
-        "area", l->area_sqft > 0 ? grouped(env->arena, l->area_sqft) : "?",
+        "area", l->area_sqft > 0 ? (area[0] == ' ' ? area + 1 : area) : "?",
         "price", price,
         "units", units_text,
         NULL,
@@ -272,13 +290,22 @@ const char *slots_summary(const dialog_env *env, const session *s)
     const char *parts[8];
     int n = 0;
     char key[32];
+    pthread_once(&keys_once, keys_init);
     if (sl->purpose) {
-        dialog_cat(key, sizeof key, "purpose_", purpose_name(sl->purpose));
-        parts[n++] = word(env, s, key, NULL);
+        if ((unsigned)sl->purpose < PURPOSE__COUNT)
+            parts[n++] = word(env, s, purpose_keys[sl->purpose], NULL);
+        else {
+            dialog_cat(key, sizeof key, "purpose_", purpose_name(sl->purpose));
+            parts[n++] = word(env, s, key, NULL);
+        }
     }
     if (sl->tx) {
-        dialog_cat(key, sizeof key, "tx_", tx_name(sl->tx));
-        parts[n++] = word(env, s, key, NULL);
+        if ((unsigned)sl->tx < TX__COUNT)
+            parts[n++] = word(env, s, tx_keys[sl->tx], NULL);
+        else {
+            dialog_cat(key, sizeof key, "tx_", tx_name(sl->tx));
+            parts[n++] = word(env, s, key, NULL);
+        }
     }
     if (sl->has_budget_min || sl->has_budget_max) {
         char lo[48], hi[48];
