@@ -62,6 +62,21 @@ typedef struct cue_list {
     uint32_t hash, key_len;        /* key_hash(key), after loading */
 } cue_list;
 
+/* The scan's buckets: a phrase of one byte c (or none) is in bucket c, a
+ * longer one in 256 + a hash of its first two bytes. */
+#define CUE_PAIRS 1024
+#define CUE_BUCKETS (256 + CUE_PAIRS)
+static inline unsigned cue_pair(unsigned char b0, unsigned char b1)
+{
+    return 256 + ((b0 * 31u + b1) & (CUE_PAIRS - 1));
+}
+
+static inline unsigned cue_bucket(const pack_phrase *ph)
+{
+    return ph->n >= 2 ? cue_pair((unsigned char)ph->s[0], (unsigned char)ph->s[1])
+                      : (unsigned char)ph->s[0];
+}
+
 /* One phrase of the first PACK_CUE_BITS cue lists, for pack_cue_scan. */
 typedef struct cue_ref {
     const char *s;
@@ -79,8 +94,9 @@ struct pack {
     pack_settings settings;
     cue_list *cues;                /* heap; phrases in the arena */
     int n_cues, cap_cues;
-    cue_ref *cue_refs;             /* heap; the phrases by first byte */
-    uint32_t cue_first[257];       /* refs of first byte c: [cue_first[c], cue_first[c + 1]) */
+    cue_ref *cue_refs;             /* heap; the phrases by bucket (cue_bucket) */
+    uint32_t cue_first[CUE_BUCKETS + 1];   /* refs of bucket b: [cue_first[b], cue_first[b + 1]) */
+    bool cue_singles;              /* some phrase has one byte (or none) */
     char *aliases;                 /* arena; "" when no file */
     char *intents_dir;             /* arena */
 };
@@ -1020,27 +1036,31 @@ static int cues_build(pack *p)
         p->cues[i].hash = key_hash(p->cues[i].key, n);
     }
     /* the scan index: the phrases of the first PACK_CUE_BITS lists grouped
-     * by first byte (a counting sort) */
+     * by bucket (a counting sort) */
     size_t total = 0;
     for (int i = 0; i < p->n_cues && i < PACK_CUE_BITS; i++)
         total += (size_t)p->cues[i].n;
     p->cue_refs = malloc(sizeof *p->cue_refs * (total ? total : 1));
     if (p->cue_refs == NULL)
         return -PT_ERR_NOMEM;
-    uint32_t count[256] = {0};
+    uint32_t *cnt = calloc(2 * CUE_BUCKETS, sizeof *cnt);
+    if (cnt == NULL)
+        return -PT_ERR_NOMEM;
+    uint32_t *pos = cnt + CUE_BUCKETS;
     for (int i = 0; i < p->n_cues && i < PACK_CUE_BITS; i++)
         for (int k = 0; k < p->cues[i].n; k++)
-            count[(unsigned char)p->cues[i].v[k].s[0]]++;
+            cnt[cue_bucket(&p->cues[i].v[k])]++;
     p->cue_first[0] = 0;
-    for (int c = 0; c < 256; c++)
-        p->cue_first[c + 1] = p->cue_first[c] + count[c];
-    uint32_t at[256];
-    memcpy(at, p->cue_first, sizeof at);
+    for (int b = 0; b < CUE_BUCKETS; b++)
+        p->cue_first[b + 1] = p->cue_first[b] + cnt[b];
+    p->cue_singles = p->cue_first[256] > 0;
+    memcpy(pos, p->cue_first, sizeof *pos * CUE_BUCKETS);
     for (int i = 0; i < p->n_cues && i < PACK_CUE_BITS; i++)
         for (int k = 0; k < p->cues[i].n; k++) {
             const pack_phrase *ph = &p->cues[i].v[k];
-            p->cue_refs[at[(unsigned char)ph->s[0]]++] = (cue_ref){ph->s, ph->n, (uint64_t)1 << i};
+            p->cue_refs[pos[cue_bucket(ph)]++] = (cue_ref){ph->s, ph->n, (uint64_t)1 << i};
         }
+    free(cnt);
     return 0;
 }
 
@@ -1075,10 +1095,21 @@ uint64_t pack_cue_scan(const pack *p, const char *text, size_t n)
         return 0;
     const unsigned char *t = (const unsigned char *)text;
     for (size_t i = 0; i < n; i++) {
-        for (uint32_t k = p->cue_first[t[i]], end = p->cue_first[t[i] + 1]; k < end; k++) {
+        /* phrases of this one byte */
+        for (uint32_t k = p->cue_singles ? p->cue_first[t[i]] : 0,
+                      end = p->cue_singles ? p->cue_first[t[i] + 1] : 0; k < end; k++) {
             const cue_ref *r = &p->cue_refs[k];
-            if ((hits & r->bit) == 0 && r->n <= n - i && (r->n == 1 || t[i + 1] == (unsigned char)r->s[1])
-                && memcmp(t + i, r->s, r->n) == 0)
+            if (r->n == 1)
+                hits |= r->bit;
+        }
+        if (i + 1 == n)
+            break;
+        /* longer phrases starting with these two bytes (or sharing their
+         * bucket) */
+        unsigned b = cue_pair(t[i], t[i + 1]);
+        for (uint32_t k = p->cue_first[b], end = p->cue_first[b + 1]; k < end; k++) {
+            const cue_ref *r = &p->cue_refs[k];
+            if ((hits & r->bit) == 0 && r->n <= n - i && memcmp(t + i, r->s, r->n) == 0)
                 hits |= r->bit;
         }
     }

@@ -606,6 +606,45 @@ TEST(test_cue_scan)
         }
         arena_release(&a);
     }
+    /* random texts from slices of the phrases themselves */
+    {
+        const pack_phrase *all[8];
+        int nall[8];
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            nall[k] = pack_cue_phrases(p, keys[k], &all[k]);
+        unsigned seed = 9;
+        int bad = 0;
+        for (int r = 0; r < 20000; r++) {
+            char f[256];
+            size_t n = 0;
+            int parts = (int)(rand_r(&seed) % 6);
+            for (int q = 0; q < parts; q++) {
+                size_t k = rand_r(&seed) % (sizeof keys / sizeof keys[0]);
+                if (nall[k] == 0)
+                    continue;
+                const pack_phrase *ph = &all[k][rand_r(&seed) % (unsigned)nall[k]];
+                size_t from = rand_r(&seed) % 3 == 0 ? rand_r(&seed) % (ph->n + 1) : 0;
+                size_t to = rand_r(&seed) % 3 == 0 ? from + rand_r(&seed) % (ph->n - from + 1) : ph->n;
+                if (n + (to - from) + 2 > sizeof f)
+                    break;
+                memcpy(f + n, ph->s + from, to - from);
+                n += to - from;
+                if (rand_r(&seed) % 2)
+                    f[n++] = " ?x"[rand_r(&seed) % 3];
+            }
+            f[n] = '\0';
+            uint64_t hits = pack_cue_scan(p, f, n);
+            for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+                int id = pack_cue_id(p, keys[k]);
+                bool want = false;
+                for (int i = 0; i < nall[k]; i++)
+                    want |= all[k][i].n <= n && memmem(f, n, all[k][i].s, all[k][i].n) != NULL;
+                if ((((hits >> id) & 1) != want) && bad++ < 5)
+                    CHECK(0, "\"%s\" %s: scan %d, memmem %d", f, keys[k], (int)((hits >> id) & 1), want);
+            }
+        }
+        CHECK_INT(bad, 0);
+    }
     arena a;
     arena_init(&a, 0);
     CHECK_STR(pack_fold(&a, "Hello WORLD 123 [Z]@`{"), "hello world 123 [z]@`{");
