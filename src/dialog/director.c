@@ -35,7 +35,7 @@ static double capped(double v, double cap)
 static bool coaching_shown(const session *s, const char *id)
 {
     for (int i = 0; i < s->n_coaching; i++)
-        if (strcmp(s->coaching[i], id) == 0)
+        if (s->coaching[i][0] == id[0] && strcmp(s->coaching[i], id) == 0)
             return true;
     return false;
 }
@@ -48,10 +48,16 @@ static bool rule_matches(const pack_coaching_rule *rule, const session *s)
         return false;
     if (rule->turns_min >= 0 && s->turns < rule->turns_min)
         return false;
-    if (rule->stage && strcmp(rule->stage, buyer_stage_name(s->stage)) != 0)
-        return false;
-    if (rule->purpose && (!purpose_name(s->slots.purpose) || strcmp(rule->purpose, purpose_name(s->slots.purpose)) != 0))
-        return false;
+    if (rule->stage) {
+        const char *st = buyer_stage_name(s->stage);
+        if (rule->stage[0] != st[0] || strcmp(rule->stage, st) != 0)
+            return false;
+    }
+    if (rule->purpose) {
+        const char *pn = purpose_name(s->slots.purpose);
+        if (!pn || rule->purpose[0] != pn[0] || strcmp(rule->purpose, pn) != 0)
+            return false;
+    }
     if (rule->objection) {
         int n = strcmp(rule->objection, "price") == 0 ? s->objections_price
                 : strcmp(rule->objection, "location") == 0 ? s->objections_location
@@ -88,6 +94,7 @@ static inline unsigned obj_bucket(unsigned char b0, unsigned char b1)
     return (b0 * 31u + b1) & (OBJ_BUCKETS - 1);
 }
 static uint8_t obj_first[OBJ_BUCKETS + 1], obj_by[N_OBJ_WORDS], obj_len[N_OBJ_WORDS];
+static unsigned char obj_lower[256];   /* tolower of every byte */
 static pthread_once_t obj_once = PTHREAD_ONCE_INIT;
 
 static void obj_init(void)
@@ -104,22 +111,29 @@ static void obj_init(void)
     obj_first[OBJ_BUCKETS] = (uint8_t)n;
     for (size_t i = 0; i < N_OBJ_WORDS; i++)
         obj_len[i] = (uint8_t)strlen(obj_words[i].w);
+    for (int c = 0; c < 256; c++)
+        obj_lower[c] = (unsigned char)tolower(c);
 }
 
-/* The kinds of objection words text[0..len) (lower-cased ASCII, as
- * strcasestr compares in the C locale) holds: what a strstr of every word
- * finds, in one pass over the text. */
+/* The kinds of objection words text[0..len) holds once lower-cased with
+ * tolower (ASCII in the C locale, as strcasestr compares): what a strstr
+ * of every word in a lower-cased copy finds, in one pass and no copy. */
 static unsigned objection_kinds(const char *text, size_t len)
 {
     pthread_once(&obj_once, obj_init);
     unsigned kinds = 0;
     const unsigned char *t = (const unsigned char *)text;
     for (size_t i = 0; i + 1 < len && kinds != (OBJ_PRICE | OBJ_LOCATION | OBJ_TRUST); i++) {
-        unsigned k = obj_bucket(t[i], t[i + 1]);
+        unsigned k = obj_bucket(obj_lower[t[i]], obj_lower[t[i + 1]]);
         for (int j = obj_first[k]; j < obj_first[k + 1]; j++) {
             int w = obj_by[j];
-            if (!(kinds & obj_words[w].kind) && obj_len[w] <= len - i
-                && memcmp(text + i, obj_words[w].w, obj_len[w]) == 0)
+            if ((kinds & obj_words[w].kind) || obj_len[w] > len - i)
+                continue;
+            const unsigned char *ow = (const unsigned char *)obj_words[w].w;
+            size_t q = 0;
+            while (q < obj_len[w] && obj_lower[t[i + q]] == ow[q])
+                q++;
+            if (q == obj_len[w])
                 kinds |= obj_words[w].kind;
         }
     }
@@ -130,15 +144,8 @@ static void track_objections(const dialog_env *env, session *s, profile *p, cons
 {
     if (n == NULL || n->text == NULL)
         return;
-    /* the message lower-cased once, then searched for every word */
-    size_t len = strlen(n->text);
-    char small[512];
-    char *low = len < sizeof small ? small : arena_alloc(env->arena, len + 1);
-    if (low == NULL)
-        return;
-    for (size_t i = 0; i <= len; i++)
-        low[i] = (char)tolower((unsigned char)n->text[i]);
-    unsigned kinds = objection_kinds(low, len);
+    (void)env;
+    unsigned kinds = objection_kinds(n->text, strlen(n->text));
     if (kinds & OBJ_PRICE) {
         s->objections_price++;
         p->objections_price++;

@@ -23,6 +23,7 @@
 #include "util/tz.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -1326,7 +1327,13 @@ int dialog_turn(const dialog_env *env, session *s, profile *p, const nlu_result 
                 const char *callback_data, reply *r, pt_error *err)
 {
     int rc = 0;
-    memset(r, 0, sizeof *r);
+    /* all but the listings shown, which are written before they are
+     * counted (r->sources[0..n_sources) is all that is read) */
+    _Static_assert(offsetof(reply, n_sources) < offsetof(reply, sources)
+                   && offsetof(reply, sources) + sizeof r->sources <= offsetof(reply, n_actions),
+                   "the listings shown sit between n_sources and n_actions");
+    memset(r, 0, offsetof(reply, sources));
+    memset(&r->n_actions, 0, sizeof *r - offsetof(reply, n_actions));
     turn t = {.env = env, .s = s, .p = p, .n = n, .cb = callback_data, .r = r, .err = err};
     /* the buyer's language: when the text says so clearly, or on the first
      * message when it is our best guess */

@@ -71,8 +71,15 @@ static market_kind ref_market_kind_of(const dialog_env *env, const session *s, c
 
 
 
-static unsigned kinds_by_strstr(const char *low)
+static unsigned kinds_by_strstr(const char *text)
 {
+    char low[512];
+    size_t n = strlen(text);
+    if (n >= sizeof low)
+        n = sizeof low - 1;
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)tolower((unsigned char)text[i]);
+    low[n] = '\0';
     unsigned k = 0;
     for (size_t i = 0; i < N_OBJ_WORDS; i++)
         if (strstr(low, obj_words[i].w))
@@ -85,6 +92,7 @@ static void random_text(char *out, size_t size, unsigned *seed)
 {
     static const char *const bits[] = {
         "too", " ", "far", "much", "expens", "ive", "cost", "ly", "over", "priced", "cheap", "er",
+        "TOO", "Far", "SCAM", "Trust", "eXpensive", "CHEAPER", "Д", "ДОРОГО",
         "غال", "ي", "گر", "ان", "доро", "го", "tra", "ffic", "بع", "يد", "د", "ور", "дале", "ко",
         "sc", "am", "fra", "ud", "tru", "st", "fa", "ke", "احت", "يال", "کلاه", "برداری", "мош",
         "ен", "bad", "area", "from", "x", "t", "f", "\xd8", "\xd0",
@@ -108,6 +116,7 @@ TEST(test_objection_kinds)
         "", "too", "too much", "this is too much!", "expensive", "it's overpriced and too far",
         "scam", "trust me", "far from everything", "بعيد", "دور", "غالي جدا", "это дорого",
         "мошенники", "کلاهبرداری", "the traffic is bad", "fake", "cheapest", "bad area and fake",
+        "TOO MUCH", "Too Far", "It's a SCAM", "FaKe", "Bad Area",
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         CHECK_INT(objection_kinds(fixed[i], strlen(fixed[i])), kinds_by_strstr(fixed[i]));
