@@ -19,12 +19,17 @@ const char *say(const dialog_env *env, const session *s, reply *r, const char *k
 const char *word(const dialog_env *env, const session *s, const char *key,
                  const char *const *vars);
 void add_button(const dialog_env *env, reply *r, const char *label, const char *data);
+/* add_button for a label and data that live as long as the reply (the
+ * pack's, the request arena's, literals): kept, not copied. */
+void add_button_ref(reply *r, const char *label, const char *data);
 void add_reason(reply *r, const char *reason);
 void add_action(reply *r, const char *action);
 /* "AED 1,850,000" / "₹1.85 Cr" in the arena; rent gets "per year". */
 const char *price_text(const dialog_env *env, const session *s, money amount, transaction tx);
-/* One listing as a numbered line. */
-const char *listing_text(const dialog_env *env, const session *s, const listing *l, int index);
+/* items[0..n) as numbered lines (listing_line), "\n" between them, in one
+ * string of the arena; the templates are looked up once for all.  NULL
+ * when out of memory. */
+const char *listing_lines(const dialog_env *env, const session *s, const listing *items, int n);
 /* "budget AED 1.8M to AED 2.2M, villa, Dubai Marina" */
 const char *slots_summary(const dialog_env *env, const session *s);
 
@@ -39,6 +44,15 @@ static inline void dialog_copy(char *dst, size_t size, const char *src)
 }
 /* snprintf(buf, 16, "%d", v); returns buf */
 const char *dialog_int_text(char buf[16], int v);
+/* strcasestr(hay, needle) != NULL (in the C locale: ASCII letters fold),
+ * hay's length hl known: the dialog looks for several names in a message. */
+bool dialog_has_casei(const char *hay, size_t hl, const char *needle);
+/* parts[0..n) with sep between them in a (a NULL part is empty), what
+ * joining them one by one with arena_join gives, in one allocation; parts[0]
+ * itself when n == 1, "" when n == 0; NULL when out of memory. */
+const char *dialog_join(arena *a, const char *const *parts, int n, const char *sep);
+/* snprintf(buf, 24, "%lld", v); returns buf */
+const char *dialog_lld_text(char buf[24], long long v);
 
 /* director.c */
 void director_update(const dialog_env *env, session *s, profile *p, const nlu_result *n, reply *r);

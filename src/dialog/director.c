@@ -15,6 +15,8 @@
 #include "dialog/dialog_int.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,7 +35,7 @@ static double capped(double v, double cap)
 static bool coaching_shown(const session *s, const char *id)
 {
     for (int i = 0; i < s->n_coaching; i++)
-        if (strcmp(s->coaching[i], id) == 0)
+        if (s->coaching[i][0] == id[0] && strcmp(s->coaching[i], id) == 0)
             return true;
     return false;
 }
@@ -46,10 +48,16 @@ static bool rule_matches(const pack_coaching_rule *rule, const session *s)
         return false;
     if (rule->turns_min >= 0 && s->turns < rule->turns_min)
         return false;
-    if (rule->stage && strcmp(rule->stage, buyer_stage_name(s->stage)) != 0)
-        return false;
-    if (rule->purpose && (!purpose_name(s->slots.purpose) || strcmp(rule->purpose, purpose_name(s->slots.purpose)) != 0))
-        return false;
+    if (rule->stage) {
+        const char *st = buyer_stage_name(s->stage);
+        if (rule->stage[0] != st[0] || strcmp(rule->stage, st) != 0)
+            return false;
+    }
+    if (rule->purpose) {
+        const char *pn = purpose_name(s->slots.purpose);
+        if (!pn || rule->purpose[0] != pn[0] || strcmp(rule->purpose, pn) != 0)
+            return false;
+    }
     if (rule->objection) {
         int n = strcmp(rule->objection, "price") == 0 ? s->objections_price
                 : strcmp(rule->objection, "location") == 0 ? s->objections_location
@@ -60,42 +68,93 @@ static bool rule_matches(const pack_coaching_rule *rule, const session *s)
     return true;
 }
 
-/* Does text (lower-cased ASCII, as strcasestr compares in the C locale)
- * hold one of words (lower case, NULL-ended)? */
-static bool holds_any(const char *text, const char *const *words)
+/* The words that count as an objection, by kind (lower case). */
+enum { OBJ_PRICE = 1, OBJ_LOCATION = 2, OBJ_TRUST = 4 };
+static const struct obj_word {
+    const char *w;
+    unsigned kind;
+} obj_words[] = {
+    {"expensive", OBJ_PRICE}, {"too much", OBJ_PRICE}, {"costly", OBJ_PRICE},
+    {"overpriced", OBJ_PRICE}, {"cheaper", OBJ_PRICE}, {"غالي", OBJ_PRICE},
+    {"گران", OBJ_PRICE}, {"дорого", OBJ_PRICE},
+    {"too far", OBJ_LOCATION}, {"far from", OBJ_LOCATION}, {"bad area", OBJ_LOCATION},
+    {"traffic", OBJ_LOCATION}, {"بعيد", OBJ_LOCATION}, {"دور", OBJ_LOCATION},
+    {"далеко", OBJ_LOCATION},
+    {"scam", OBJ_TRUST}, {"fraud", OBJ_TRUST}, {"trust", OBJ_TRUST}, {"fake", OBJ_TRUST},
+    {"احتيال", OBJ_TRUST}, {"کلاهبرداری", OBJ_TRUST}, {"мошен", OBJ_TRUST},
+};
+#define N_OBJ_WORDS (sizeof obj_words / sizeof obj_words[0])
+_Static_assert(N_OBJ_WORDS < 256, "word indexes fit a byte");
+
+/* The words by their first two bytes (every word has two): bucket
+ * obj_bucket(b0, b1) holds [obj_first[k], obj_first[k + 1]) of obj_by. */
+#define OBJ_BUCKETS 256
+static inline unsigned obj_bucket(unsigned char b0, unsigned char b1)
 {
-    for (int i = 0; words[i]; i++)
-        if (strstr(text, words[i]))
-            return true;
-    return false;
+    return (b0 * 31u + b1) & (OBJ_BUCKETS - 1);
+}
+static uint8_t obj_first[OBJ_BUCKETS + 1], obj_by[N_OBJ_WORDS], obj_len[N_OBJ_WORDS];
+static unsigned char obj_lower[256];   /* tolower of every byte */
+static pthread_once_t obj_once = PTHREAD_ONCE_INIT;
+
+static void obj_init(void)
+{
+    int n = 0;
+    for (unsigned k = 0; k < OBJ_BUCKETS; k++) {
+        obj_first[k] = (uint8_t)n;
+        for (size_t i = 0; i < N_OBJ_WORDS; i++) {
+            const unsigned char *w = (const unsigned char *)obj_words[i].w;
+            if (obj_bucket(w[0], w[1]) == k)
+                obj_by[n++] = (uint8_t)i;
+        }
+    }
+    obj_first[OBJ_BUCKETS] = (uint8_t)n;
+    for (size_t i = 0; i < N_OBJ_WORDS; i++)
+        obj_len[i] = (uint8_t)strlen(obj_words[i].w);
+    for (int c = 0; c < 256; c++)
+        obj_lower[c] = (unsigned char)tolower(c);
+}
+
+/* The kinds of objection words text[0..len) holds once lower-cased with
+ * tolower (ASCII in the C locale, as strcasestr compares): what a strstr
+ * of every word in a lower-cased copy finds, in one pass and no copy. */
+static unsigned objection_kinds(const char *text, size_t len)
+{
+    pthread_once(&obj_once, obj_init);
+    unsigned kinds = 0;
+    const unsigned char *t = (const unsigned char *)text;
+    for (size_t i = 0; i + 1 < len && kinds != (OBJ_PRICE | OBJ_LOCATION | OBJ_TRUST); i++) {
+        unsigned k = obj_bucket(obj_lower[t[i]], obj_lower[t[i + 1]]);
+        for (int j = obj_first[k]; j < obj_first[k + 1]; j++) {
+            int w = obj_by[j];
+            if ((kinds & obj_words[w].kind) || obj_len[w] > len - i)
+                continue;
+            const unsigned char *ow = (const unsigned char *)obj_words[w].w;
+            size_t q = 0;
+            while (q < obj_len[w] && obj_lower[t[i + q]] == ow[q])
+                q++;
+            if (q == obj_len[w])
+                kinds |= obj_words[w].kind;
+        }
+    }
+    return kinds;
 }
 
 static void track_objections(const dialog_env *env, session *s, profile *p, const nlu_result *n)
 {
     if (n == NULL || n->text == NULL)
         return;
-    static const char *const price_words[] = {"expensive", "too much", "costly", "overpriced", "cheaper",
-                                              "غالي", "گران", "дорого", NULL};
-    static const char *const location_words[] = {"too far", "far from", "bad area", "traffic",
-                                                  "بعيد", "دور", "далеко", NULL};
-    static const char *const trust_words[] = {"scam", "fraud", "trust", "fake", "احتيال", "کلاهبرداری",
-                                              "мошен", NULL};
-    /* the message lower-cased once, then searched for every word */
-    size_t len = strlen(n->text);
-    char *low = arena_alloc(env->arena, len + 1);
-    if (low == NULL)
-        return;
-    for (size_t i = 0; i <= len; i++)
-        low[i] = (char)tolower((unsigned char)n->text[i]);
-    if (holds_any(low, price_words)) {
+    (void)env;
+    unsigned kinds = objection_kinds(n->text, strlen(n->text));
+    if (kinds & OBJ_PRICE) {
         s->objections_price++;
         p->objections_price++;
     }
-    if (holds_any(low, location_words)) {
+    if (kinds & OBJ_LOCATION) {
         s->objections_location++;
         p->objections_location++;
     }
-    if (holds_any(low, trust_words)) {
+    if (kinds & OBJ_TRUST) {
         s->objections_trust++;
         p->objections_trust++;
     }
@@ -145,10 +204,10 @@ void director_update(const dialog_env *env, session *s, profile *p, const nlu_re
         /* the coaching prompt goes before the pending question's paragraph
          * would be ideal; appending keeps the question's buttons intact */
         r->text = r->text ? arena_join(env->arena, r->text, "\n\n💡 ", text)
-                          : arena_printf(env->arena, "💡 %s", text);
+                          : arena_join(env->arena, "💡", " ", text);
         s->last_coaching_turn = s->turns;
         if (s->n_coaching < DIALOG_MAX_COACHING)
-            snprintf(s->coaching[s->n_coaching++], sizeof s->coaching[0], "%s", rule->id);
+            dialog_copy(s->coaching[s->n_coaching++], sizeof s->coaching[0], rule->id);
         break;
     }
 }
@@ -168,7 +227,7 @@ void director_urgency(const dialog_env *env, const session *s, const listing *it
         if (seen)
             continue;
         char units[16];
-        snprintf(units, sizeof units, "%d", l->units_available);
+        dialog_int_text(units, l->units_available);
         const char *vars[] = {"units", units, "project", l->project && *l->project ? l->project : (l->title ? l->title : l->id), NULL};
         const char *text = word(env, s, "urgency", vars);
         if (text[0])

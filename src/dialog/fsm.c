@@ -23,6 +23,7 @@
 #include "util/tz.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -72,7 +73,8 @@ static const pack_settings *settings(const turn *t)
 
 static bool intent_is(const nlu_result *n, const char *name)
 {
-    return n && n->intent && strcmp(n->intent, name) == 0;
+    /* the first letter tells most intents apart without a call */
+    return n && n->intent && n->intent[0] == name[0] && strcmp(n->intent, name) == 0;
 }
 
 static bool cb_prefix(const char *cb, const char *prefix, const char **rest)
@@ -135,7 +137,7 @@ static void add_location(session *s, const char *name, bool *changed)
             return;
     if (sl->n_locations >= 4)
         return;
-    snprintf(sl->locations[sl->n_locations++], sizeof sl->locations[0], "%s", name);
+    dialog_copy(sl->locations[sl->n_locations++], sizeof sl->locations[0], name);
     s->location_any = false;
     *changed = true;
 }
@@ -185,7 +187,7 @@ static void absorb(turn *t)
         long long hi = (end && *end == '-') ? strtoll(end + 1, NULL, 10) : 0;
         if (lo >= 0 && hi >= 0)
             set_budget(s, lo > 0, lo, hi > 0, hi, &ch);
-        snprintf(sl->currency, sizeof sl->currency, "%s", t->env->tenant->currency);
+        dialog_copy(sl->currency, sizeof sl->currency, t->env->tenant->currency);
     } else if (cb_prefix(cb, "loc:", &rest)) {
         if (strcmp(rest, "any") == 0) {
             if (!s->location_any || sl->n_locations) { s->location_any = true; sl->n_locations = 0; ch = true; }
@@ -221,7 +223,7 @@ static void absorb(turn *t)
                 t->currency_mismatch = true;
             } else {
                 set_budget(s, n->has_budget_min, n->budget_min, n->has_budget_max, n->budget_max, &ch);
-                snprintf(sl->currency, sizeof sl->currency, "%s", t->env->tenant->currency);
+                dialog_copy(sl->currency, sizeof sl->currency, t->env->tenant->currency);
             }
         }
         /* a bare number answers the question that was asked */
@@ -232,7 +234,7 @@ static void absorb(turn *t)
                 ch = true;
             } else if (s->pending == PEND_BUDGET && v >= 1000) {
                 set_budget(s, false, 0, true, (money)v, &ch);
-                snprintf(sl->currency, sizeof sl->currency, "%s", t->env->tenant->currency);
+                dialog_copy(sl->currency, sizeof sl->currency, t->env->tenant->currency);
             }
         }
     }
@@ -280,16 +282,33 @@ static int budget_buttons(turn *t)
     const money (*bands)[2] = NULL;
     transaction tx = t->s->slots.tx ? t->s->slots.tx : TX_BUY;
     int nb = pack_budget_bands(t->env->pack, t->env->tenant->currency, tx, &bands);
+    /* the three label templates, looked up once for the bands */
+    static const char *const keys[3] = {"budget_under", "budget_over", "budget_range"};
+    const pack_template *tp[3];
+    for (int k = 0; k < 3; k++)
+        tp[k] = pack_template_get(t->env->pack, t->s->language, keys[k]);
     for (int i = 0; i < nb; i++) {
-        char lo[48], hi[48], label[128], data[64];
-        money_format(lo, sizeof lo, bands[i][0], t->env->tenant->currency, 1);
-        money_format(hi, sizeof hi, bands[i][1], t->env->tenant->currency, 1);
+        char lo[48] = "", hi[48] = "", label[128], data[64];
+        int k = bands[i][0] <= 0 ? 0 : bands[i][1] <= 0 ? 1 : 2;
+        /* only the amounts the label's template names are formatted */
+        if (tp[k] && pack_template_uses(tp[k], "min"))
+            money_format(lo, sizeof lo, bands[i][0], t->env->tenant->currency, 1);
+        if (tp[k] && pack_template_uses(tp[k], "max"))
+            money_format(hi, sizeof hi, bands[i][1], t->env->tenant->currency, 1);
         const char *vars[] = {"min", lo, "max", hi, NULL};
-        const char *key = bands[i][0] <= 0 ? "budget_under" : bands[i][1] <= 0 ? "budget_over" : "budget_range";
-        snprintf(label, sizeof label, "%s", word(t->env, t->s, key, vars));
+        const char *w = tp[k] ? pack_template_render(t->env->arena, tp[k], vars) : "";
+        dialog_copy(label, sizeof label, w ? w : "");
         if (label[0])
             label[0] = (char)toupper((unsigned char)label[0]);
-        snprintf(data, sizeof data, "budget:%lld-%lld", (long long)bands[i][0], (long long)bands[i][1]);
+        /* "budget:<lo>-<hi>" */
+        char lo_n[24], hi_n[24];
+        dialog_lld_text(lo_n, (long long)bands[i][0]);
+        dialog_lld_text(hi_n, (long long)bands[i][1]);
+        size_t a = strlen(lo_n), b = strlen(hi_n);
+        memcpy(data, "budget:", 7);
+        memcpy(data + 7, lo_n, a);
+        data[7 + a] = '-';
+        memcpy(data + 8 + a, hi_n, b + 1);   /* 8 + 20 + 20 + 1 < sizeof data */
         add_button(t->env, t->r, label, data);
     }
     return 0;
@@ -315,10 +334,10 @@ static int location_buttons(turn *t)
             break;
         picked[n_picked++] = best;
         char data[96];
-        snprintf(data, sizeof data, "loc:%s", ls[best].locality);
+        dialog_cat(data, sizeof data, "loc:", ls[best].locality);
         add_button(t->env, t->r, ls[best].locality, data);
     }
-    add_button(t->env, t->r, word(t->env, t->s, "any_area", NULL), "loc:any");
+    add_button_ref(t->r, word(t->env, t->s, "any_area", NULL), "loc:any");
     return 0;
 }
 
@@ -391,10 +410,7 @@ static const char *relaxed_text(turn *t, const search_result *res)
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (res->relaxed & names[i].bit)
             parts[n++] = word(env, s, names[i].key, NULL);
-    const char *out = "";
-    for (int i = 0; i < n; i++)
-        out = i ? arena_printf(env->arena, "%s; %s", out, parts[i]) : parts[i];
-    return out;
+    return dialog_join(env->arena, parts, n, "; ");
 }
 
 /* The median price of the listings shown last: "cheaper" and "better" are
@@ -477,11 +493,7 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
         say(env, s, r, res.n_exact ? "results_partial" : "results_relaxed", vars, false);
         add_reason(r, arena_printf(env->arena, "search relaxed (0x%x)", res.relaxed));
     }
-    const char *lines = "";
-    for (int i = 0; i < res.n; i++) {
-        const char *line = listing_text(env, s, &res.items[i], i + 1);
-        lines = i == 0 ? line : arena_join(env->arena, lines, "\n", line);
-    }
+    const char *lines = listing_lines(env, s, res.items, res.n);
     r->text = arena_join(env->arena, r->text, "\n", lines);
     director_urgency(env, s, res.items, res.n, r);
 
@@ -521,10 +533,10 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
     s->state = ST_ENGAGEMENT;
     s->pending = PEND_NONE;
     r->n_buttons = 0;
-    add_button(env, r, word(env, s, "action_schedule", NULL), "action:schedule");
-    add_button(env, r, word(env, s, "action_more", NULL), "action:more");
-    add_button(env, r, word(env, s, "action_cheaper", NULL), "market:cheaper");
-    add_button(env, r, word(env, s, "action_better", NULL), "market:better");
+    add_button_ref(r, word(env, s, "action_schedule", NULL), "action:schedule");
+    add_button_ref(r, word(env, s, "action_more", NULL), "action:more");
+    add_button_ref(r, word(env, s, "action_cheaper", NULL), "market:cheaper");
+    add_button_ref(r, word(env, s, "action_better", NULL), "market:better");
     return 0;
 }
 
@@ -848,8 +860,8 @@ static int on_phone(turn *t)
         }
         return reask(t);
     }
-    snprintf(s->phone, sizeof s->phone, "%s", n->phone);
-    snprintf(t->p->phone, sizeof t->p->phone, "%s", n->phone);
+    dialog_copy(s->phone, sizeof s->phone, n->phone);
+    dialog_copy(t->p->phone, sizeof t->p->phone, n->phone);
     const char *vars[] = {"phone", s->phone, NULL};
     if (s->state == ST_HUMAN_HANDOFF) {
         s->pending = PEND_NONE;
@@ -876,7 +888,7 @@ static int on_schedule(turn *t)
     session *s = t->s;
     const nlu_result *n = t->n;
     if (n && (n->found & NLU_WHEN)) {
-        snprintf(s->want_when, sizeof s->want_when, "%s", n->when);
+        dialog_copy(s->want_when, sizeof s->want_when, n->when);
         s->want_when_has_time = n->when_has_time;
     }
     if (s->appointment_id > 0) {
@@ -934,10 +946,11 @@ static int resolve_listing(turn *t, listing *out, bool *found)
     if (listing_cache_get_many(t->env->listings, st, t->env->tenant->id, ids, n, t->env->arena, got,
                                have, &e))
         return 0;   /* as if none were found: the question is asked again */
+    size_t norm_len = norm ? strlen(norm) : 0;
     for (int i = 0; norm && i < s->n_shown && i < DIALOG_MAX_SHOWN; i++) {
         const listing *l = &got[i];
-        if (have[i] && ((l->project && *l->project && strcasestr(norm, l->project))
-                        || (l->title && *l->title && strcasestr(norm, l->title)))) {
+        if (have[i] && ((l->project && *l->project && dialog_has_casei(norm, norm_len, l->project))
+                        || (l->title && *l->title && dialog_has_casei(norm, norm_len, l->title)))) {
             *out = *l;
             *found = true;
             dialog_copy(s->focus, sizeof s->focus, l->id);
@@ -956,24 +969,6 @@ static int answer_about(turn *t, const listing *l)
     const dialog_env *env = t->env;
     session *s = t->s;
     const nlu_result *n = t->n;
-    char yield[16], baths[16], area[32];
-    snprintf(yield, sizeof yield, "%.1f", l->rental_yield);
-    snprintf(baths, sizeof baths, "%g", l->bathrooms >= 0 ? l->bathrooms : 0);
-    snprintf(area, sizeof area, "%.0f", l->area_sqft);
-    char nb[16];
-    dialog_int_text(nb, l->bedrooms);
-    const char *bv[] = {"n", nb, NULL};
-    char tkey[32];
-    dialog_cat(tkey, sizeof tkey, "type_", ptype_name(l->type) ? ptype_name(l->type) : "apartment");
-    const char *vars[] = {
-        "title", listing_title(l), "price", price_text(env, s, l->price, l->tx),
-        "area", area, "bedrooms", l->bedrooms == 0 ? word(env, s, "bedrooms_studio", NULL) : word(env, s, "bedrooms_n", bv),
-        "type", word(env, s, tkey, NULL), "bathrooms", baths,
-        "amenities", l->amenities ? l->amenities : "", "locality", l->locality ? l->locality : "",
-        "city", l->city ? l->city : "", "completion", l->completion_date ? l->completion_date : "",
-        "yield", yield, "developer", l->developer ? l->developer : "", "project", l->project ? l->project : "",
-        "status", lstatus_name(l->status) ? lstatus_name(l->status) : "", NULL,
-    };
     const char *text = n && n->text ? n->text : "";
     const char *key = "answer_price";
     if (intent_is(n, "amenities_inquiry"))
@@ -988,9 +983,48 @@ static int answer_about(turn *t, const listing *l)
         key = "answer_project";
     else if (intent_is(n, "brochure_request"))
         key = "answer_brochure";
-    else if (strcasestr(text, "size") || strcasestr(text, "sq") || strcasestr(text, "big")
-             || strcasestr(text, "area") || strcasestr(text, "bath"))
-        key = "answer_size";
+    else {
+        size_t tl = strlen(text);
+        if (dialog_has_casei(text, tl, "size") || dialog_has_casei(text, tl, "sq")
+            || dialog_has_casei(text, tl, "big") || dialog_has_casei(text, tl, "area")
+            || dialog_has_casei(text, tl, "bath"))
+            key = "answer_size";
+    }
+    /* only what the answer's template names is worked out (a template
+     * leaves out what it does not say: its value would not be read) */
+    const pack_template *tp = pack_template_get(env->pack, s->language, key);
+    if (tp == NULL)
+        return 0;
+    char yield[16] = "", baths[16] = "", area[32] = "";
+    if (pack_template_uses(tp, "yield"))
+        snprintf(yield, sizeof yield, "%.1f", l->rental_yield);
+    if (pack_template_uses(tp, "bathrooms"))
+        snprintf(baths, sizeof baths, "%g", l->bathrooms >= 0 ? l->bathrooms : 0);
+    if (pack_template_uses(tp, "area"))
+        snprintf(area, sizeof area, "%.0f", l->area_sqft);
+    const char *price = "", *beds = "", *type = "";
+    if (pack_template_uses(tp, "price"))
+        price = price_text(env, s, l->price, l->tx);
+    if (pack_template_uses(tp, "bedrooms")) {
+        char nb[16];
+        dialog_int_text(nb, l->bedrooms);
+        const char *bv[] = {"n", nb, NULL};
+        beds = l->bedrooms == 0 ? word(env, s, "bedrooms_studio", NULL) : word(env, s, "bedrooms_n", bv);
+    }
+    if (pack_template_uses(tp, "type")) {
+        char tkey[32];
+        dialog_cat(tkey, sizeof tkey, "type_", ptype_name(l->type) ? ptype_name(l->type) : "apartment");
+        type = word(env, s, tkey, NULL);
+    }
+    const char *vars[] = {
+        "title", listing_title(l), "price", price,
+        "area", area, "bedrooms", beds,
+        "type", type, "bathrooms", baths,
+        "amenities", l->amenities ? l->amenities : "", "locality", l->locality ? l->locality : "",
+        "city", l->city ? l->city : "", "completion", l->completion_date ? l->completion_date : "",
+        "yield", yield, "developer", l->developer ? l->developer : "", "project", l->project ? l->project : "",
+        "status", lstatus_name(l->status) ? lstatus_name(l->status) : "", NULL,
+    };
     say(env, s, t->r, key, vars, false);
     return 0;
 }
@@ -1031,8 +1065,8 @@ static int on_question(turn *t)
     if (s->state == ST_ENGAGEMENT || s->state == ST_COMPLETED) {
         t->r->n_buttons = 0;
         if (s->appointment_id == 0)
-            add_button(env, t->r, word(env, s, "action_schedule", NULL), "action:schedule");
-        add_button(env, t->r, word(env, s, "action_more", NULL), "action:more");
+            add_button_ref(t->r, word(env, s, "action_schedule", NULL), "action:schedule");
+        add_button_ref(t->r, word(env, s, "action_more", NULL), "action:more");
     }
     return 0;
 }
@@ -1146,8 +1180,8 @@ static int on_other(turn *t)
     say(t->env, s, t->r, s->state == ST_COMPLETED ? "completed_more" : "out_of_scope", NULL, false);
     if (s->state == ST_COMPLETED || s->state == ST_ENGAGEMENT) {
         if (s->appointment_id == 0)
-            add_button(t->env, t->r, word(t->env, s, "action_schedule", NULL), "action:schedule");
-        add_button(t->env, t->r, word(t->env, s, "action_more", NULL), "action:more");
+            add_button_ref(t->r, word(t->env, s, "action_schedule", NULL), "action:schedule");
+        add_button_ref(t->r, word(t->env, s, "action_more", NULL), "action:more");
     }
     return 0;
 }
@@ -1293,7 +1327,13 @@ int dialog_turn(const dialog_env *env, session *s, profile *p, const nlu_result 
                 const char *callback_data, reply *r, pt_error *err)
 {
     int rc = 0;
-    memset(r, 0, sizeof *r);
+    /* all but the listings shown, which are written before they are
+     * counted (r->sources[0..n_sources) is all that is read) */
+    _Static_assert(offsetof(reply, n_sources) < offsetof(reply, sources)
+                   && offsetof(reply, sources) + sizeof r->sources <= offsetof(reply, n_actions),
+                   "the listings shown sit between n_sources and n_actions");
+    memset(r, 0, offsetof(reply, sources));
+    memset(&r->n_actions, 0, sizeof *r - offsetof(reply, n_actions));
     turn t = {.env = env, .s = s, .p = p, .n = n, .cb = callback_data, .r = r, .err = err};
     /* the buyer's language: when the text says so clearly, or on the first
      * message when it is our best guess */
@@ -1305,7 +1345,7 @@ int dialog_turn(const dialog_env *env, session *s, profile *p, const nlu_result 
     if (s->turns == 0) {
         t.returning = p->sessions > 0 && strcmp(p->last_session, env->session_id) != 0;
         p->sessions++;
-        snprintf(p->last_session, sizeof p->last_session, "%s", env->session_id);
+        dialog_copy(p->last_session, sizeof p->last_session, env->session_id);
         if (t.returning && (p->n_viewed > 0 || p->preferences.n_locations > 0)) {
             const char *last = p->n_viewed > 0
                 ? (p->viewed[0].project[0]

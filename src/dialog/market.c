@@ -62,6 +62,13 @@ market_kind market_kind_of(const dialog_env *env, const session *s, const nlu_re
     size_t ml = strlen(msg);
     uint64_t h = pack_cue_scan(env->pack, msg, ml);
     int locs = (n->found & NLU_LOCATIONS) ? n->n_locations : 0;
+    if (h == 0 && pack_cue_count(env->pack) <= PACK_CUE_BITS) {
+        /* no phrase of any list (the scan answers for all): every cue()
+         * below is false, and of the rules only the intent's is left */
+        if (locs >= 1 && n->intent && strcmp(n->intent, "investment_inquiry") == 0)
+            return MK_AREA;
+        return MK_NONE;
+    }
     bool cheaper = cue(env, h, "cue_cheaper", msg, ml), better = cue(env, h, "cue_better", msg, ml);
     bool compare = cue(env, h, "cue_compare", msg, ml);
     if (locs >= 2 && (compare || cheaper || better))

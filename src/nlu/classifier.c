@@ -120,6 +120,7 @@ struct nlu_model {
     vf *w;                  /* n_rows * stride, row-major; aligned */
     vf *bias;               /* stride; aligned */
     double inv_temp;        /* 1 / fitted temperature */
+    bool slot_intents;      /* has both "inform" and "property_search" */
 };
 
 /* ---- features ------------------------------------------------------------ */
@@ -334,7 +335,13 @@ static int extract_features(const char *text, size_t len, feat_sink *sink)
     token_reset(&tok);
     while (i < len) {
         int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
+        utf8proc_ssize_t k;
+        if (s[i] < 0x80) {      /* ASCII: what utf8proc_iterate gives, without the call */
+            cp = s[i];
+            k = 1;
+        } else {
+            k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
+        }
         if (k <= 0) {           /* invalid byte: a separator */
             n += token_emit(&tok, &prev, sink);
             token_reset(&tok);
@@ -514,6 +521,12 @@ bool nlu_model_has_intent(const nlu_model *m, const char *name)
         if (strcmp(m->names[k], name) == 0)
             return true;
     return false;
+}
+
+/* See nlu_int.h. */
+bool nlu_model_slot_intents(const nlu_model *m)
+{
+    return m && m->slot_intents;
 }
 
 /* ---- training data -------------------------------------------------------- */
@@ -1179,6 +1192,7 @@ static int train_docs(const char *const *texts, const size_t *lens, int n,
         if (strcmp(m->names[k], "out_of_scope") == 0)
             m->oos = k;
     }
+    m->slot_intents = nlu_model_has_intent(m, "inform") && nlu_model_has_intent(m, "property_search");
 
     rc = prune_rows(&ts);
     if (rc < 0) {

@@ -433,9 +433,8 @@ static void score_word(langid_state *st, char *w, size_t n, enum script sc, int 
         st->latin_content += word_letters;
         if (mask & W_EN)
             st->en_hits++;
-        for (size_t i = 0; i < N_LATIN_LANGS; i++)
-            if (mask & (W_LATIN0 << i))
-                st->latin_hits[i]++;
+        for (unsigned m = mask / W_LATIN0; m; m &= m - 1)   /* the languages' bits set */
+            st->latin_hits[__builtin_ctz(m)]++;
     } else if (sc == SC_ARABIC) {
         fold_arabic(w, &st->persian_letters, &st->arabic_letters, &st->urdu_letters);
         unsigned mask = index_find(arabic_index, w, strlen(w));
@@ -472,6 +471,7 @@ const char *nlu_detect_language_ex(const char *raw, size_t len, bool *sure)
 
     size_t i = 0;
     unsigned touched = 0;       /* scripts counted in word_sc for this word */
+    unsigned seen = 0;          /* scripts with letters in st.letters */
     while (i <= len) {
         uint32_t c = ' ';
         size_t k = 1;
@@ -491,6 +491,7 @@ const char *nlu_detect_language_ex(const char *raw, size_t len, bool *sure)
                 st.letters[sc]++;
                 word_sc[sc]++;
                 touched |= 1u << sc;
+                seen |= 1u << sc;
                 word_letters++;
                 if (sc == SC_LATIN)
                     latin_letter_hint(&st, c);
@@ -530,10 +531,13 @@ const char *nlu_detect_language_ex(const char *raw, size_t len, bool *sure)
         i += k;
     }
 
-    /* the dominant script; Latin counts half */
+    /* the dominant script; Latin counts half (only scripts with letters
+     * can weigh more than nothing) */
     enum script best = SC_NONE;
     double best_w = 0;
-    for (int sc = 1; sc < SC__COUNT; sc++) {
+    for (int sc = 1; seen >> sc; sc++) {
+        if (!((seen >> sc) & 1))
+            continue;
         double wgt = st.letters[sc] * (sc == SC_LATIN ? 0.5 : 1.0);
         if (wgt > best_w) {
             best_w = wgt;

@@ -300,8 +300,7 @@ int nlu_analyze(const nlu_model *m, const nlu_context *ctx, const char *text, si
     rc = nlu_extract_entities_toks(ctx, &toks, a, out);
     if (rc < 0)
         goto done;
-    if (m != NULL && nlu_model_has_intent(m, "inform") &&
-        nlu_model_has_intent(m, "property_search"))
+    if (nlu_model_slot_intents(m))
         apply_rules(norm, norm_len, &toks, out);
 done:
     return rc;

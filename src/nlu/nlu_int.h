@@ -39,6 +39,9 @@ void nlu_classify(const nlu_model *m, const char *norm, size_t len, const char *
 
 /* classifier.c: whether the model was trained on an intent of that name. */
 bool nlu_model_has_intent(const nlu_model *m, const char *name);
+/* Whether it has both "inform" and "property_search" (the slot rules of
+ * nlu.c apply), worked out once when the model is made. */
+bool nlu_model_slot_intents(const nlu_model *m);
 
 /* entities.c (budget.c, phone.c, locality.c, when.c ...): fills the entity
  * fields and `found` bits of out from normalised text. */

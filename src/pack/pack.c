@@ -35,12 +35,17 @@
 
 typedef struct tmpl_entry {
     const char *key;               /* arena */
-    pack_template t;               /* strings and buttons in the arena */
+    uint32_t hash;                 /* key_hash(key), after loading */
+    uint32_t key_len;
+    pack_template t;               /* strings, buttons and pieces in the arena */
 } tmpl_entry;
 
 typedef struct tmpl_table {
     tmpl_entry *v;                 /* heap; sorted by key after loading */
     int n, cap;
+    const tmpl_entry **slots;      /* heap; open addressing by hash, NULL empty: this
+                                    * language's entries and English's it lacks */
+    uint32_t mask;                 /* slots - 1 (a power of two, over twice the entries) */
 } tmpl_table;
 
 typedef struct budget_entry {
@@ -54,7 +59,23 @@ typedef struct cue_list {
     const char *key;               /* arena */
     pack_phrase *v;                /* heap */
     int n, cap;
+    uint32_t hash, key_len;        /* key_hash(key), after loading */
 } cue_list;
+
+/* The scan's buckets: a phrase of one byte c (or none) is in bucket c, a
+ * longer one in 256 + a hash of its first two bytes. */
+#define CUE_PAIRS 1024
+#define CUE_BUCKETS (256 + CUE_PAIRS)
+static inline unsigned cue_pair(unsigned char b0, unsigned char b1)
+{
+    return 256 + ((b0 * 31u + b1) & (CUE_PAIRS - 1));
+}
+
+static inline unsigned cue_bucket(const pack_phrase *ph)
+{
+    return ph->n >= 2 ? cue_pair((unsigned char)ph->s[0], (unsigned char)ph->s[1])
+                      : (unsigned char)ph->s[0];
+}
 
 /* One phrase of the first PACK_CUE_BITS cue lists, for pack_cue_scan. */
 typedef struct cue_ref {
@@ -73,8 +94,9 @@ struct pack {
     pack_settings settings;
     cue_list *cues;                /* heap; phrases in the arena */
     int n_cues, cap_cues;
-    cue_ref *cue_refs;             /* heap; the phrases by first byte */
-    uint32_t cue_first[257];       /* refs of first byte c: [cue_first[c], cue_first[c + 1]) */
+    cue_ref *cue_refs;             /* heap; the phrases by bucket (cue_bucket) */
+    uint32_t cue_first[CUE_BUCKETS + 1];   /* refs of bucket b: [cue_first[b], cue_first[b + 1]) */
+    bool cue_singles;              /* some phrase has one byte (or none) */
     char *aliases;                 /* arena; "" when no file */
     char *intents_dir;             /* arena */
 };
@@ -361,6 +383,95 @@ done:
 static int tmpl_cmp(const void *a, const void *b)
 {
     return strcmp(((const tmpl_entry *)a)->key, ((const tmpl_entry *)b)->key);
+}
+
+/* The hash of a template key of n bytes: the dialog asks for templates by
+ * name every turn, a hash probe instead of a binary search of strcmp's.
+ * Keys are short words ("listing_line", "type_villa"): the length and the
+ * first and last 8 bytes (read whole) tell them apart well enough for a
+ * probe, which compares the keys. */
+static uint32_t key_hash(const char *key, size_t n)
+{
+    uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ull;
+    if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, key, 8);
+        memcpy(&b, key + n - 8, 8);
+        h ^= a;
+        h *= 0xff51afd7ed558ccdull;
+        h ^= b + (h >> 29);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            h = (h ^ (unsigned char)key[i]) * 0x100000001b3ull;
+    }
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return (uint32_t)(h >> 32);
+}
+
+static int tmpl_compile(pack *p, pack_template *t);
+
+/* Puts e into t's slots (e's key not there yet). */
+static void tmpl_slot_put(tmpl_table *t, const tmpl_entry *e)
+{
+    uint32_t j = e->hash & t->mask;
+    while (t->slots[j])
+        j = (j + 1) & t->mask;
+    t->slots[j] = e;
+}
+
+static const tmpl_entry *tmpl_slot_get(const tmpl_table *t, const char *key, size_t n,
+                                       uint32_t h)
+{
+    if (t->slots == NULL)
+        return NULL;
+    for (uint32_t j = h & t->mask; t->slots[j]; j = (j + 1) & t->mask) {
+        const tmpl_entry *e = t->slots[j];
+        if (e->hash == h && e->key_len == n && memcmp(e->key, key, n) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* After the layers are merged: each table sorted, its templates cut into
+ * pieces, and hashed together with the English templates it lacks (the
+ * fallback is then the same probe).  0 or -PT_ERR_NOMEM. */
+static int tmpl_index(pack *p)
+{
+    for (int l = 0; l < LANG__COUNT; l++) {
+        tmpl_table *t = &p->tmpl[l];
+        if (t->n > 1)
+            qsort(t->v, (size_t)t->n, sizeof *t->v, tmpl_cmp);
+        for (int i = 0; i < t->n; i++) {
+            size_t n = strlen(t->v[i].key);
+            if (n > UINT32_MAX)
+                return -PT_ERR_NOMEM;
+            t->v[i].key_len = (uint32_t)n;
+            t->v[i].hash = key_hash(t->v[i].key, n);
+            if (tmpl_compile(p, &t->v[i].t))
+                return -PT_ERR_NOMEM;
+        }
+    }
+    const tmpl_table *en = &p->tmpl[LANG_EN];
+    for (int l = 0; l < LANG__COUNT; l++) {
+        tmpl_table *t = &p->tmpl[l];
+        uint32_t entries = (uint32_t)t->n + (l == LANG_EN ? 0u : (uint32_t)en->n);
+        if (entries == 0)
+            continue;
+        uint32_t size = 16;
+        while (size < 2u * entries)
+            size *= 2;
+        t->slots = calloc(size, sizeof *t->slots);
+        if (t->slots == NULL)
+            return -PT_ERR_NOMEM;
+        t->mask = size - 1;
+        for (int i = 0; i < t->n; i++)
+            tmpl_slot_put(t, &t->v[i]);
+        if (l != LANG_EN)
+            for (int i = 0; i < en->n; i++)
+                if (tmpl_slot_get(t, en->v[i].key, en->v[i].key_len, en->v[i].hash) == NULL)
+                    tmpl_slot_put(t, &en->v[i]);
+    }
+    return 0;
 }
 
 /* ---- budget bands ----------------------------------------------------- */
@@ -917,37 +1028,64 @@ static int cues_build(pack *p)
             if (folded == NULL || cue_add(p, e->key, folded))
                 return -PT_ERR_NOMEM;
         }
+    for (int i = 0; i < p->n_cues; i++) {
+        size_t n = strlen(p->cues[i].key);
+        if (n > UINT32_MAX)
+            return -PT_ERR_NOMEM;
+        p->cues[i].key_len = (uint32_t)n;
+        p->cues[i].hash = key_hash(p->cues[i].key, n);
+    }
     /* the scan index: the phrases of the first PACK_CUE_BITS lists grouped
-     * by first byte (a counting sort) */
+     * by bucket (a counting sort) */
     size_t total = 0;
     for (int i = 0; i < p->n_cues && i < PACK_CUE_BITS; i++)
         total += (size_t)p->cues[i].n;
     p->cue_refs = malloc(sizeof *p->cue_refs * (total ? total : 1));
     if (p->cue_refs == NULL)
         return -PT_ERR_NOMEM;
-    uint32_t count[256] = {0};
+    uint32_t *cnt = calloc(2 * CUE_BUCKETS, sizeof *cnt);
+    if (cnt == NULL)
+        return -PT_ERR_NOMEM;
+    uint32_t *pos = cnt + CUE_BUCKETS;
     for (int i = 0; i < p->n_cues && i < PACK_CUE_BITS; i++)
         for (int k = 0; k < p->cues[i].n; k++)
-            count[(unsigned char)p->cues[i].v[k].s[0]]++;
+            cnt[cue_bucket(&p->cues[i].v[k])]++;
     p->cue_first[0] = 0;
-    for (int c = 0; c < 256; c++)
-        p->cue_first[c + 1] = p->cue_first[c] + count[c];
-    uint32_t at[256];
-    memcpy(at, p->cue_first, sizeof at);
+    for (int b = 0; b < CUE_BUCKETS; b++)
+        p->cue_first[b + 1] = p->cue_first[b] + cnt[b];
+    p->cue_singles = p->cue_first[256] > 0;
+    memcpy(pos, p->cue_first, sizeof *pos * CUE_BUCKETS);
     for (int i = 0; i < p->n_cues && i < PACK_CUE_BITS; i++)
         for (int k = 0; k < p->cues[i].n; k++) {
             const pack_phrase *ph = &p->cues[i].v[k];
-            p->cue_refs[at[(unsigned char)ph->s[0]]++] = (cue_ref){ph->s, ph->n, (uint64_t)1 << i};
+            p->cue_refs[pos[cue_bucket(ph)]++] = (cue_ref){ph->s, ph->n, (uint64_t)1 << i};
         }
+    free(cnt);
     return 0;
+}
+
+/* The index of cue list key, or -1: the dialog asks for its lists by name
+ * every turn, and every name starts with "cue_". */
+static int cue_index(const pack *p, const char *key)
+{
+    if (p == NULL || key == NULL)
+        return -1;
+    size_t n = strlen(key);
+    uint32_t h = key_hash(key, n);
+    for (int i = 0; i < p->n_cues; i++)
+        if (p->cues[i].hash == h && p->cues[i].key_len == n && memcmp(p->cues[i].key, key, n) == 0)
+            return i;
+    return -1;
+}
+
+int pack_cue_count(const pack *p)
+{
+    return p ? p->n_cues : 0;
 }
 
 int pack_cue_id(const pack *p, const char *key)
 {
-    for (int i = 0; p && key && i < p->n_cues; i++)
-        if (strcmp(p->cues[i].key, key) == 0)
-            return i;
-    return -1;
+    return cue_index(p, key);
 }
 
 uint64_t pack_cue_scan(const pack *p, const char *text, size_t n)
@@ -957,10 +1095,21 @@ uint64_t pack_cue_scan(const pack *p, const char *text, size_t n)
         return 0;
     const unsigned char *t = (const unsigned char *)text;
     for (size_t i = 0; i < n; i++) {
-        for (uint32_t k = p->cue_first[t[i]], end = p->cue_first[t[i] + 1]; k < end; k++) {
+        /* phrases of this one byte */
+        for (uint32_t k = p->cue_singles ? p->cue_first[t[i]] : 0,
+                      end = p->cue_singles ? p->cue_first[t[i] + 1] : 0; k < end; k++) {
             const cue_ref *r = &p->cue_refs[k];
-            if ((hits & r->bit) == 0 && r->n <= n - i && (r->n == 1 || t[i + 1] == (unsigned char)r->s[1])
-                && memcmp(t + i, r->s, r->n) == 0)
+            if (r->n == 1)
+                hits |= r->bit;
+        }
+        if (i + 1 == n)
+            break;
+        /* longer phrases starting with these two bytes (or sharing their
+         * bucket) */
+        unsigned b = cue_pair(t[i], t[i + 1]);
+        for (uint32_t k = p->cue_first[b], end = p->cue_first[b + 1]; k < end; k++) {
+            const cue_ref *r = &p->cue_refs[k];
+            if ((hits & r->bit) == 0 && r->n <= n - i && memcmp(t + i, r->s, r->n) == 0)
                 hits |= r->bit;
         }
     }
@@ -969,13 +1118,9 @@ uint64_t pack_cue_scan(const pack *p, const char *text, size_t n)
 
 int pack_cue_phrases(const pack *p, const char *key, const pack_phrase **out)
 {
-    *out = NULL;
-    for (int i = 0; p && key && i < p->n_cues; i++)
-        if (strcmp(p->cues[i].key, key) == 0) {
-            *out = p->cues[i].v;
-            return p->cues[i].n;
-        }
-    return 0;
+    int i = cue_index(p, key);
+    *out = i >= 0 ? p->cues[i].v : NULL;
+    return i >= 0 ? p->cues[i].n : 0;
 }
 
 int pack_load(const char *packs_dir, const char *slug, pack **out, pt_error *err)
@@ -1019,10 +1164,7 @@ int pack_load(const char *packs_dir, const char *slug, pack **out, pt_error *err
         if (rc)
             goto done;
     }
-    for (int l = 0; l < LANG__COUNT; l++)
-        if (p->tmpl[l].n > 1)
-            qsort(p->tmpl[l].v, (size_t)p->tmpl[l].n, sizeof *p->tmpl[l].v, tmpl_cmp);
-    if (cues_build(p)) {
+    if (tmpl_index(p) || cues_build(p)) {
         rc = pt_fail(err, PT_ERR_NOMEM, "pack: out of memory");
         goto done;
     }
@@ -1049,8 +1191,10 @@ void pack_free(pack *p)
 {
     if (p == NULL)
         return;
-    for (int l = 0; l < LANG__COUNT; l++)
+    for (int l = 0; l < LANG__COUNT; l++) {
         free(p->tmpl[l].v);
+        free(p->tmpl[l].slots);
+    }
     free(p->budgets);
     free(p->rules);
     for (int i = 0; i < p->n_cues; i++)
@@ -1061,25 +1205,15 @@ void pack_free(pack *p)
     free(p);
 }
 
-static const pack_template *tmpl_lookup(const tmpl_table *t, const char *key)
-{
-    if (t->n == 0)
-        return NULL;
-    tmpl_entry probe = {.key = key};
-    const tmpl_entry *e = bsearch(&probe, t->v, (size_t)t->n, sizeof *t->v, tmpl_cmp);
-    return e ? &e->t : NULL;
-}
-
 const pack_template *pack_template_get(const pack *p, lang l, const char *key)
 {
     if (p == NULL || key == NULL)
         return NULL;
-    const pack_template *t = NULL;
-    if ((int)l > 0 && (int)l < LANG__COUNT)
-        t = tmpl_lookup(&p->tmpl[l], key);
-    if (t == NULL)
-        t = tmpl_lookup(&p->tmpl[LANG_EN], key);
-    return t;
+    /* a language's slots hold English's templates it lacks */
+    const tmpl_table *t = &p->tmpl[(int)l > 0 && (int)l < LANG__COUNT ? (int)l : LANG_EN];
+    size_t n = strlen(key);
+    const tmpl_entry *e = tmpl_slot_get(t, key, n, key_hash(key, n));
+    return e ? &e->t : NULL;
 }
 
 int pack_budget_bands(const pack *p, const char *currency, transaction tx,
@@ -1142,9 +1276,14 @@ static const char *var_value(const char *const *vars, const char *name, size_t n
         return "";
     /* pairs until a NULL name; a NULL value renders as empty (callers pass
      * expressions such as `l->project` that may be NULL) */
-    for (size_t i = 0; vars[i] != NULL; i += 2)
-        if (vars[i][0] == name[0] && strncmp(vars[i], name, n) == 0 && vars[i][n] == '\0')
+    for (size_t i = 0; vars[i] != NULL; i += 2) {
+        const char *v = vars[i];
+        size_t k = 0;
+        while (k < n && v[k] == name[k])   /* stops at v's NUL: name has none */
+            k++;
+        if (k == n && v[n] == '\0')
             return vars[i + 1] ? vars[i + 1] : "";
+    }
     return "";
 }
 
@@ -1209,4 +1348,112 @@ char *pack_render(arena *a, const char *tmpl, const char *const *vars)
         }
     }
     return out;
+}
+
+/* Cuts t->text into pieces the way pack_render reads it: runs of text
+ * (a brace that opens no placeholder is text) and {name}s.  0 or
+ * -PT_ERR_NOMEM. */
+static int tmpl_compile(pack *p, pack_template *t)
+{
+    t->pieces = NULL;
+    t->n_pieces = t->n_vars = 0;
+    if (t->text == NULL)
+        return 0;
+    pack_piece *v = NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        int n = 0, vars = 0;
+        const char *run = t->text, *s = t->text;
+        for (;;) {
+            const char *brace = strchr(s, '{');
+            size_t len = brace ? 0 : strlen(s);
+            size_t name = brace ? placeholder_len(brace + 1) : 0;
+            if (brace && name == 0) {   /* a literal brace: the run goes on */
+                s = brace + 1;
+                continue;
+            }
+            const char *end = brace ? brace : s + len;
+            if (end > run) {
+                if (pass)
+                    v[n] = (pack_piece){.s = run, .n = (uint32_t)(end - run), .var = false};
+                n++;
+            }
+            if (brace == NULL)
+                break;
+            if (pass)
+                v[n] = (pack_piece){.s = brace + 1, .n = (uint32_t)name, .var = true};
+            n++;
+            vars++;
+            run = s = brace + name + 2;
+        }
+        if (pass == 0) {
+            if (n == 0)
+                return 0;
+            v = arena_alloc(&p->mem, sizeof *v * (size_t)n);
+            if (v == NULL)
+                return -PT_ERR_NOMEM;
+        } else {
+            t->pieces = v;
+            t->n_pieces = n;
+            t->n_vars = vars;
+        }
+    }
+    return 0;
+}
+
+const char *pack_template_render(arena *a, const pack_template *t, const char *const *vars)
+{
+    if (t->text == NULL)
+        return "";
+    if (t->n_vars == 0)
+        return t->text;
+    size_t lens[RENDER_SLOTS];
+    const char *vals[RENDER_SLOTS];
+    size_t o = 0;
+    int k = 0;
+    for (int i = 0; i < t->n_pieces; i++) {
+        const pack_piece *pc = &t->pieces[i];
+        if (!pc->var) {
+            o += pc->n;
+            continue;
+        }
+        const char *v = var_value(vars, pc->s, pc->n);
+        size_t vl = strlen(v);
+        if (k < RENDER_SLOTS)
+            vals[k] = v, lens[k] = vl;
+        k++;
+        o += vl;
+    }
+    char *out = arena_alloc(a, o + 1);
+    if (out == NULL)
+        return NULL;
+    o = 0;
+    k = 0;
+    for (int i = 0; i < t->n_pieces; i++) {
+        const pack_piece *pc = &t->pieces[i];
+        const char *v = pc->s;
+        size_t vl = pc->n;
+        if (pc->var) {
+            if (k < RENDER_SLOTS) {
+                v = vals[k];
+                vl = lens[k];
+            } else {
+                v = var_value(vars, pc->s, pc->n);
+                vl = strlen(v);
+            }
+            k++;
+        }
+        memcpy(out + o, v, vl);
+        o += vl;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+bool pack_template_uses(const pack_template *t, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 0; i < t->n_pieces; i++)
+        if (t->pieces[i].var && t->pieces[i].n == n && memcmp(t->pieces[i].s, name, n) == 0)
+            return true;
+    return false;
 }

@@ -33,10 +33,20 @@ typedef struct pack_button {
     const char *data;
 } pack_button;
 
+/* A piece of a template's text, cut at load: text to copy as it is, or the
+ * name of a {placeholder} (var).  Not NUL-terminated. */
+typedef struct pack_piece {
+    const char *s;
+    uint32_t n;
+    bool var;
+} pack_piece;
+
 typedef struct pack_template {
     const char *text;
     int n_buttons;
     const pack_button *buttons;
+    const pack_piece *pieces;      /* text cut at its placeholders (pack_render's reading) */
+    int n_pieces, n_vars;          /* n_vars == 0: text has no placeholder */
 } pack_template;
 
 /* One phrase of a cue list (not NUL-terminated). */
@@ -90,6 +100,9 @@ int pack_cue_phrases(const pack *p, const char *key, const pack_phrase **out);
 uint64_t pack_cue_scan(const pack *p, const char *text, size_t n);
 /* The index of cue list key, or -1 when the pack has none. */
 int pack_cue_id(const pack *p, const char *key);
+/* How many cue lists the pack has (when at most PACK_CUE_BITS, a scan
+ * answers for all of them). */
+int pack_cue_count(const pack *p);
 
 /* text case-folded and without accents, the way cue phrases are, in a.
  * NULL when text is NULL, not UTF-8, or memory runs out. */
@@ -112,5 +125,15 @@ const char *pack_intents_dir(const pack *p);
  * vars (a NULL-terminated list of alternating names and values).  Unknown
  * names render as empty.  Result in arena a; NULL on out-of-memory. */
 char *pack_render(arena *a, const char *tmpl, const char *const *vars);
+
+/* What pack_render(a, t->text, vars) gives, from the pieces cut at load (no
+ * scan of the text for braces).  A template without placeholders is its own
+ * text (pack memory, not copied: valid while the pack is); a NULL text is
+ * "".  NULL on out-of-memory. */
+const char *pack_template_render(arena *a, const pack_template *t, const char *const *vars);
+
+/* Does t's text hold the placeholder {name}?  A caller may leave out the
+ * values a template does not name. */
+bool pack_template_uses(const pack_template *t, const char *name);
 
 #endif

@@ -429,6 +429,117 @@ TEST(test_render)
     arena_release(&small);
 }
 
+/* pack_template_render (pieces cut at load) gives what pack_render gives
+ * from the text: the edge cases of test_render as a pack's templates, and
+ * every shipped template of two packs in every language. */
+static void check_pieces(pack *p, const char *key, arena *a, const char *const *vars)
+{
+    for (int l = 0; l < LANG__COUNT; l++) {
+        const pack_template *t = pack_template_get(p, (lang)l, key);
+        if (t == NULL)
+            continue;
+        const char *want = pack_render(a, t->text, vars);
+        const char *got = pack_template_render(a, t, vars);
+        CHECK(want && got && strcmp(want, got) == 0, "%s in %s: \"%s\", want \"%s\"", key,
+              lang_name((lang)l), got ? got : "(null)", want ? want : "(null)");
+        if (t->text && strchr(t->text, '{') == NULL)
+            CHECK(got == t->text, "%s in %s: no placeholder, no copy", key, lang_name((lang)l));
+    }
+}
+
+TEST(test_template_pieces)
+{
+    static const char *const texts[][2] = {
+        {"a", "Here are {count} listings in {name}."}, {"b", "{unknown}x{empty}y"},
+        {"c", "{count}{count}"}, {"d", "braces { stay }, {} and {open"}, {"e", "{{count}}"},
+        {"f", "no vars {x}"}, {"g", "مرحبا {name}!"}, {"h", "{a}|{b}"}, {"i", ""},
+        {"j", "{count}{name}{count}{name}{count}{name}{count}{name}{count}{name}{count}{name}"
+              "{count}{name}{count}{name}{count}|{name}{x}{count}{name}{count}"},
+        {"k", "{"}, {"l", "}{"}, {"m", "{count"}, {"n", "{count}}"}, {"o", "x{a}{"},
+        {"p", "{aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}"
+              "{aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}"},
+        {"q", "{cou nt} {na-me} {_x1}"}, {"s", "{y}{x}{y}{name}{x}"}, {"t", "{name}{count}{x}{count}"},
+    };
+    make_tmp_packs();
+    json_t *o = json_object();
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        json_object_set_new(o, texts[i][0], json_string(texts[i][1]));
+    char *js = json_dumps(o, 0);
+    json_decref(o);
+    write_file("default/replies/en.json", js ? js : "{}");
+    free(js);
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s", tmpdir);
+    pack *p = NULL;
+    pt_error err = {0};
+    arena a;
+    arena_init(&a, 0);
+    const char *vars[] = {"count", "3", "name", "Whitefield", "empty", "", "a", NULL, "b", "{b}",
+                          "_x1", "X", NULL};
+    const char *none[] = {NULL};
+    CHECK(pack_load(dir, NULL, &p, &err) == 0, "load: %s", err.msg);
+    /* names given twice (the first pair counts), and out of order */
+    const char *dups[] = {"x", "X", "y", "Y", "x", "X2", "count", "c1", "name", "N", "count", "c2",
+                          "y", "Y2", NULL};
+    for (size_t i = 0; p && i < sizeof texts / sizeof texts[0]; i++) {
+        check_pieces(p, texts[i][0], &a, vars);
+        check_pieces(p, texts[i][0], &a, none);
+        check_pieces(p, texts[i][0], &a, dups);
+    }
+    if (p) {
+        const pack_template *t = pack_template_get(p, LANG_EN, "a");
+        CHECK(t && pack_template_uses(t, "count") && pack_template_uses(t, "name")
+                  && !pack_template_uses(t, "coun") && !pack_template_uses(t, "counts")
+                  && !pack_template_uses(t, "Here"), "uses {count} and {name} only");
+        t = pack_template_get(p, LANG_EN, "d");
+        CHECK(t && !pack_template_uses(t, "stay") && !pack_template_uses(t, "open")
+                  && !pack_template_uses(t, ""), "braces that open no placeholder");
+        t = pack_template_get(p, LANG_EN, "e");
+        CHECK(t && pack_template_uses(t, "count"), "{{count}} uses count");
+    }
+    pack_free(p);
+    p = NULL;
+    remove_tmp_packs();
+
+    /* the shipped templates, with every name a dialog passes */
+    json_error_t je;
+    json_t *en = json_load_file("packs/default/replies/en.json", 0, &je);
+    CHECK(en != NULL, "packs/default/replies/en.json: %s", je.text);
+    static const char *const slugs[] = {"default", "dubai-demo", "bangalore-demo"};
+    const char *all[] = {"index", "1", "title", "T", "project", "P", "locality", "L",
+                         "bedrooms", "2 bedrooms", "type", "villa", "area", "1,200", "price", "AED 1",
+                         "units", "3 left", "count", "4", "min", "a", "max", "b", "base", "c",
+                         "relaxed", "r", "exact", "2", "wanted", "w", "currency", "AED",
+                         "tenant", "Acme", "summary", "s", "last", "l", "n", "3", NULL};
+    for (size_t k = 0; en && k < sizeof slugs / sizeof slugs[0]; k++) {
+        if (pack_load("packs", slugs[k], &p, &err) != 0) {
+            CHECK(0, "load %s: %s", slugs[k], err.msg);
+            continue;
+        }
+        const char *key;
+        json_t *v;
+        json_object_foreach(en, key, v) {
+            check_pieces(p, key, &a, all);
+            check_pieces(p, key, &a, none);
+        }
+        pack_free(p);
+        p = NULL;
+    }
+    json_decref(en);
+    arena_release(&a);
+
+    /* a failing arena gives NULL, as pack_render does */
+    arena small;
+    arena_init(&small, 8);
+    if (pack_load("packs", NULL, &p, &err) == 0) {
+        const pack_template *t = pack_template_get(p, LANG_EN, "results_intro");
+        const char *v4[] = {"count", "a long text that will not fit", NULL};
+        CHECK(t != NULL && pack_template_render(&small, t, v4) == NULL, "NULL past the cap");
+        pack_free(p);
+    }
+    arena_release(&small);
+}
+
 /* ---- shared between threads: reads only ------------------------------- */
 
 TEST(test_render_real_template)
@@ -495,6 +606,45 @@ TEST(test_cue_scan)
         }
         arena_release(&a);
     }
+    /* random texts from slices of the phrases themselves */
+    {
+        const pack_phrase *all[8];
+        int nall[8];
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            nall[k] = pack_cue_phrases(p, keys[k], &all[k]);
+        unsigned seed = 9;
+        int bad = 0;
+        for (int r = 0; r < 20000; r++) {
+            char f[256];
+            size_t n = 0;
+            int parts = (int)(rand_r(&seed) % 6);
+            for (int q = 0; q < parts; q++) {
+                size_t k = rand_r(&seed) % (sizeof keys / sizeof keys[0]);
+                if (nall[k] == 0)
+                    continue;
+                const pack_phrase *ph = &all[k][rand_r(&seed) % (unsigned)nall[k]];
+                size_t from = rand_r(&seed) % 3 == 0 ? rand_r(&seed) % (ph->n + 1) : 0;
+                size_t to = rand_r(&seed) % 3 == 0 ? from + rand_r(&seed) % (ph->n - from + 1) : ph->n;
+                if (n + (to - from) + 2 > sizeof f)
+                    break;
+                memcpy(f + n, ph->s + from, to - from);
+                n += to - from;
+                if (rand_r(&seed) % 2)
+                    f[n++] = " ?x"[rand_r(&seed) % 3];
+            }
+            f[n] = '\0';
+            uint64_t hits = pack_cue_scan(p, f, n);
+            for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+                int id = pack_cue_id(p, keys[k]);
+                bool want = false;
+                for (int i = 0; i < nall[k]; i++)
+                    want |= all[k][i].n <= n && memmem(f, n, all[k][i].s, all[k][i].n) != NULL;
+                if ((((hits >> id) & 1) != want) && bad++ < 5)
+                    CHECK(0, "\"%s\" %s: scan %d, memmem %d", f, keys[k], (int)((hits >> id) & 1), want);
+            }
+        }
+        CHECK_INT(bad, 0);
+    }
     arena a;
     arena_init(&a, 0);
     CHECK_STR(pack_fold(&a, "Hello WORLD 123 [Z]@`{"), "hello world 123 [z]@`{");
@@ -511,5 +661,6 @@ TEST_MAIN(
     RUN(test_malformed);
     RUN(test_render);
     RUN(test_render_real_template);
+    RUN(test_template_pieces);
     RUN(test_cue_scan);
 )

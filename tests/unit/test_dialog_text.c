@@ -1,0 +1,258 @@
+/*
+ * test_dialog_text.c - the dialog's own text searches against what they
+ * replace: the objection words in one pass (director.c) against a strstr of
+ * every word, and dialog_has_casei against strcasestr (C locale), over
+ * fixed and random messages.
+ */
+#include "test.h"
+
+#include "../../src/dialog/director.c"
+#include "pack/pack.h"
+
+#include <stdlib.h>
+
+/* ---- market_kind_of before the no-cue shortcut, the reference ---- */
+static bool ref_cue(const dialog_env *env, uint64_t hits, const char *key, const char *msg,
+                size_t msg_len)
+{
+    int id = pack_cue_id(env->pack, key);
+    if (id < 0)
+        return false;
+    if (id < PACK_CUE_BITS)
+        return (hits >> id) & 1;
+    const pack_phrase *ph = NULL;
+    int n = pack_cue_phrases(env->pack, key, &ph);
+    for (int i = 0; i < n; i++)
+        if (ph[i].n <= msg_len && memmem(msg, msg_len, ph[i].s, ph[i].n))
+            return true;
+    return false;
+}
+
+static market_kind ref_market_kind_of(const dialog_env *env, const session *s, const nlu_result *n,
+                           const char *cb)
+{
+    if (cb) {
+        if (strcmp(cb, "market:cheaper") == 0)
+            return MK_CHEAPER;
+        if (strcmp(cb, "market:better") == 0)
+            return MK_BETTER;
+        if (strcmp(cb, "market:emerging") == 0)
+            return MK_EMERGING;
+        return MK_NONE;
+    }
+    if (n == NULL || n->text == NULL)
+        return MK_NONE;
+    const char *msg = pack_fold(env->arena, n->text);
+    if (msg == NULL)
+        msg = "";
+    size_t ml = strlen(msg);
+    uint64_t h = pack_cue_scan(env->pack, msg, ml);
+    int locs = (n->found & NLU_LOCATIONS) ? n->n_locations : 0;
+    bool cheaper = ref_cue(env, h, "cue_cheaper", msg, ml), better = ref_cue(env, h, "cue_better", msg, ml);
+    bool compare = ref_cue(env, h, "cue_compare", msg, ml);
+    if (locs >= 2 && (compare || cheaper || better))
+        return MK_COMPARE;
+    if (locs == 1 && compare && s->slots.n_locations > 0)
+        return MK_COMPARE;   /* "compare it with Hebbal": with the area asked for */
+    if (ref_cue(env, h, "cue_emerging", msg, ml))
+        return MK_EMERGING;
+    if (locs >= 1 && (ref_cue(env, h, "cue_investment", msg, ml) ||
+                      (n->intent && strcmp(n->intent, "investment_inquiry") == 0)))
+        return MK_AREA;
+    /* "something cheaper than 2 Cr" states a budget: that is the wish */
+    if (n->found & NLU_BUDGET)
+        return MK_NONE;
+    if (cheaper)
+        return MK_CHEAPER;
+    if (better)
+        return MK_BETTER;
+    return MK_NONE;
+}
+
+
+
+static unsigned kinds_by_strstr(const char *text)
+{
+    char low[512];
+    size_t n = strlen(text);
+    if (n >= sizeof low)
+        n = sizeof low - 1;
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)tolower((unsigned char)text[i]);
+    low[n] = '\0';
+    unsigned k = 0;
+    for (size_t i = 0; i < N_OBJ_WORDS; i++)
+        if (strstr(low, obj_words[i].w))
+            k |= obj_words[i].kind;
+    return k;
+}
+
+/* A random message from pieces that make and nearly make the words. */
+static void random_text(char *out, size_t size, unsigned *seed)
+{
+    static const char *const bits[] = {
+        "too", " ", "far", "much", "expens", "ive", "cost", "ly", "over", "priced", "cheap", "er",
+        "TOO", "Far", "SCAM", "Trust", "eXpensive", "CHEAPER", "Д", "ДОРОГО",
+        "غال", "ي", "گر", "ان", "доро", "го", "tra", "ffic", "بع", "يد", "د", "ور", "дале", "ко",
+        "sc", "am", "fra", "ud", "tru", "st", "fa", "ke", "احت", "يال", "کلاه", "برداری", "мош",
+        "ен", "bad", "area", "from", "x", "t", "f", "\xd8", "\xd0",
+    };
+    size_t o = 0;
+    int n = (int)(rand_r(seed) % 12);
+    for (int i = 0; i < n; i++) {
+        const char *b = bits[rand_r(seed) % (sizeof bits / sizeof bits[0])];
+        size_t bl = strlen(b);
+        if (o + bl + 1 > size)
+            break;
+        memcpy(out + o, b, bl);
+        o += bl;
+    }
+    out[o] = '\0';
+}
+
+TEST(test_objection_kinds)
+{
+    static const char *const fixed[] = {
+        "", "too", "too much", "this is too much!", "expensive", "it's overpriced and too far",
+        "scam", "trust me", "far from everything", "بعيد", "دور", "غالي جدا", "это дорого",
+        "мошенники", "کلاهبرداری", "the traffic is bad", "fake", "cheapest", "bad area and fake",
+        "TOO MUCH", "Too Far", "It's a SCAM", "FaKe", "Bad Area",
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        CHECK_INT(objection_kinds(fixed[i], strlen(fixed[i])), kinds_by_strstr(fixed[i]));
+    unsigned seed = 7;
+    int bad = 0;
+    char buf[256];
+    for (int r = 0; r < 50000; r++) {
+        random_text(buf, sizeof buf, &seed);
+        if (objection_kinds(buf, strlen(buf)) != kinds_by_strstr(buf) && bad++ < 5)
+            CHECK(0, "\"%s\": one pass %u, strstr %u", buf, objection_kinds(buf, strlen(buf)),
+                  kinds_by_strstr(buf));
+    }
+    CHECK_INT(bad, 0);
+}
+
+TEST(test_has_casei)
+{
+    static const char *const hay[] = {
+        "", "a", "Ghaf Residences", "how much is GHAF RESIDENCES?", "ghaf residence",
+        "tell me about 3br apartment in ghaf residences please", "Résumé", "RÉSUMÉ", "[Ghaf]",
+        "@`{", "ghaF ReSiDeNcEs", "gggghaf",
+    };
+    static const char *const needles[] = {
+        "a", "Ghaf Residences", "3BR apartment in Ghaf Residences", "ghaf", "résumé", "É", "@",
+        "`", "[", "{", "ggghaf", "S?",
+    };
+    for (size_t i = 0; i < sizeof hay / sizeof hay[0]; i++)
+        for (size_t j = 0; j < sizeof needles / sizeof needles[0]; j++)
+            CHECK(dialog_has_casei(hay[i], strlen(hay[i]), needles[j])
+                      == (strcasestr(hay[i], needles[j]) != NULL),
+                  "\"%s\" in \"%s\"", needles[j], hay[i]);
+    unsigned seed = 11;
+    int bad = 0;
+    for (int r = 0; r < 50000; r++) {
+        char h[24], n[6];
+        size_t hl = rand_r(&seed) % sizeof h, nl = 1 + rand_r(&seed) % (sizeof n - 1);
+        static const char alpha[] = "aAbB@[`{ \xc3\x89";
+        for (size_t k = 0; k < hl; k++)
+            h[k] = alpha[rand_r(&seed) % (sizeof alpha - 1)];
+        h[hl] = '\0';
+        for (size_t k = 0; k < nl; k++)
+            n[k] = alpha[rand_r(&seed) % (sizeof alpha - 1)];
+        n[nl] = '\0';
+        if (dialog_has_casei(h, hl, n) != (strcasestr(h, n) != NULL) && bad++ < 5)
+            CHECK(0, "\"%s\" in \"%s\"", n, h);
+    }
+    CHECK_INT(bad, 0);
+}
+
+#pragma GCC diagnostic ignored "-Wformat-truncation"   /* the cut is what is tested */
+
+/* dialog_cat writes what snprintf(dst, size, "%s%s", a, b) writes, also
+ * when a is dst (appending). */
+TEST(test_cat)
+{
+    unsigned seed = 5;
+    int bad = 0;
+    for (int r = 0; r < 50000; r++) {
+        char a[40], b[40], got[48], want[48];
+        size_t la = rand_r(&seed) % sizeof a, lb = rand_r(&seed) % sizeof b;
+        for (size_t k = 0; k < la; k++)
+            a[k] = (char)('a' + rand_r(&seed) % 26);
+        a[la] = '\0';
+        for (size_t k = 0; k < lb; k++)
+            b[k] = (char)('A' + rand_r(&seed) % 26);
+        b[lb] = '\0';
+        size_t size = 1 + rand_r(&seed) % sizeof got;
+        memset(got, 'x', sizeof got);
+        memset(want, 'x', sizeof want);
+        snprintf(want, size, "%s%s", a, b);
+        if (r % 3 == 0) {   /* appending: a is dst */
+            snprintf(got, size, "%s", a);
+            char a2[48];
+            snprintf(a2, size, "%s", a);
+            snprintf(want, size, "%s%s", a2, b);
+            dialog_cat(got, size, got, b);
+        } else if (r % 3 == 1) {
+            dialog_cat(got, size, a, b);
+        } else {
+            dialog_copy(got, size, a);
+            memset(want, 'x', sizeof want);
+            snprintf(want, size, "%s", a);
+        }
+        if (memcmp(got, want, sizeof got) != 0 && bad++ < 5)
+            CHECK(0, "\"%s\" + \"%s\" in %zu: \"%s\", want \"%s\"", a, b, size, got, want);
+    }
+    CHECK_INT(bad, 0);
+}
+
+/* market_kind_of (with its shortcut when no cue phrase is in the message)
+ * gives what it gave before, over messages with and without cue phrases,
+ * with 0-3 localities, both intents, a budget or not, areas asked or not. */
+TEST(test_market_kind)
+{
+    pack *p = NULL;
+    pt_error err = {0};
+    if (pack_load("packs", "dubai-demo", &p, &err) != 0) {
+        CHECK(0, "load: %s", err.msg);
+        return;
+    }
+    static const char *const msgs[] = {
+        "", "hi", "something cheaper please", "compare JVC and Marina", "JVC vs Dubai Marina",
+        "is JVC a good investment?", "which areas are emerging", "I can stretch for something better",
+        "Дешевле", "сравни Dubai Marina и JVC", "أرخص", "ارزان‌تر", "up and coming areas",
+        "ROI of Business Bay", "show me villas", "what about Arabian Ranches", "cheap", "better",
+    };
+    static const char *const intents[] = {NULL, "investment_inquiry", "property_search"};
+    arena a;
+    arena_init(&a, 0);
+    tenant tn = {0};
+    dialog_env env = {.tenant = &tn, .pack = p, .arena = &a};
+    int bad = 0, n = 0;
+    for (size_t m = 0; m < sizeof msgs / sizeof msgs[0]; m++)
+        for (int locs = 0; locs <= 3; locs++)
+            for (size_t in = 0; in < sizeof intents / sizeof intents[0]; in++)
+                for (int budget = 0; budget < 2; budget++)
+                    for (int asked = 0; asked < 2; asked++) {
+                        nlu_result r = {0};
+                        r.text = msgs[m];
+                        r.intent = intents[in];
+                        r.n_locations = locs;
+                        r.found = (locs ? NLU_LOCATIONS : 0) | (budget ? NLU_BUDGET : 0);
+                        session s = {0};
+                        s.slots.n_locations = asked;
+                        market_kind got = market_kind_of(&env, &s, &r, NULL);
+                        market_kind want = ref_market_kind_of(&env, &s, &r, NULL);
+                        n++;
+                        if (got != want && bad++ < 5)
+                            CHECK(0, "\"%s\" locs %d intent %s budget %d asked %d: %d, want %d",
+                                  msgs[m], locs, intents[in] ? intents[in] : "-", budget, asked,
+                                  (int)got, (int)want);
+                    }
+    CHECK_INT(bad, 0);
+    CHECK(n > 800, "%d cases", n);
+    arena_release(&a);
+    pack_free(p);
+}
+
+TEST_MAIN(RUN(test_objection_kinds); RUN(test_has_casei); RUN(test_cat); RUN(test_market_kind);)
