@@ -28,10 +28,15 @@ ticks() { awk '{print $14 + $15}' /proc/$pid/stat; }
 hz=$(getconf CLK_TCK)
 echo "rss_kb_before $(rss)"
 t0=$(ticks)
-health=$(wrk -t2 -c100 -d${secs}s -s bench/health.lua http://127.0.0.1:$port/health | grep '^JSON' | sed 's/^JSON //')
+# wrk's own CPU too (user + sys, from time(1)): it shares the two cores
+health_out=$( { /usr/bin/time -f "WRKCPU %U %S" wrk -t2 -c100 -d${secs}s -s bench/health.lua http://127.0.0.1:$port/health; } 2>&1 )
+health=$(printf '%s\n' "$health_out" | grep '^JSON' | sed 's/^JSON //')
+health_wrk=$(printf '%s\n' "$health_out" | awk '/^WRKCPU/ {print $2 + $3}')
 t1=$(ticks)
 echo "health $health"
-chat=$(API_KEY=$key wrk -t2 -c100 -d${secs}s --timeout 10s -s bench/chat.lua http://127.0.0.1:$port/ | grep '^JSON' | sed 's/^JSON //')
+chat_out=$( { API_KEY=$key /usr/bin/time -f "WRKCPU %U %S" wrk -t2 -c100 -d${secs}s --timeout 10s -s bench/chat.lua http://127.0.0.1:$port/; } 2>&1 )
+chat=$(printf '%s\n' "$chat_out" | grep '^JSON' | sed 's/^JSON //')
+chat_wrk=$(printf '%s\n' "$chat_out" | awk '/^WRKCPU/ {print $2 + $3}')
 t2=$(ticks)
 echo "chat $chat"
 convs=$(python3 -c 'import json,sys; print(int(json.loads(sys.argv[1])["requests"]/8))' "$chat")
@@ -44,4 +49,6 @@ python3 -c 'import json,sys
 h=json.loads(sys.argv[1]); c=json.loads(sys.argv[2]); t0,t1,t2,hz=map(int,sys.argv[3:7])
 print("ratio_chat_over_health %.3f" % (c["rps"]/h["rps"]))
 hu=(t1-t0)/hz*1e6/max(h["requests"],1); cu=(t2-t1)/hz*1e6/max(c["requests"],1)
-print("server_cpu_us_per_request health %.1f chat %.1f (ratio %.3f)" % (hu, cu, hu/cu if cu else 0))' "$health" "$chat" $t0 $t1 $t2 $hz
+print("server_cpu_us_per_request health %.1f chat %.1f (ratio %.3f)" % (hu, cu, hu/cu if cu else 0))
+hw, cw = float(sys.argv[7] or 0), float(sys.argv[8] or 0)
+print("wrk_cpu_us_per_request health %.1f chat %.1f" % (hw*1e6/max(h["requests"],1), cw*1e6/max(c["requests"],1)))' "$health" "$chat" $t0 $t1 $t2 $hz "$health_wrk" "$chat_wrk"
