@@ -242,37 +242,70 @@ static void show_one(store *s, const tenant *t, nlu_model *model, nlu_gazetteer 
     arena_release(&a);
 }
 
+/* What the search commands load: the store, the tenant, its pack, the NLU
+ * model, and the tenant's locality figures with the gazetteer built from
+ * them (timed: gazetteer_ms). */
+typedef struct bench_ctx {
+    store *s;
+    tenant t;
+    pack *pk;
+    nlu_model *model;
+    nlu_gazetteer *gz;
+    arena keep;
+    store_locality_stats *ls;
+    int nls;
+    double gazetteer_ms;
+} bench_ctx;
+
+static void bench_close(bench_ctx *b)
+{
+    nlu_gazetteer_free(b->gz);
+    nlu_model_free(b->model);
+    pack_free(b->pk);
+    store_close(b->s);
+    arena_release(&b->keep);
+}
+
+/* 0, or 1 after saying why on stderr (what was loaded is released). */
+static int bench_open(bench_ctx *b, const char *db, const char *slug)
+{
+    pt_error err = {0};
+    memset(b, 0, sizeof *b);
+    arena_init(&b->keep, 0);
+    if (store_open(db, &b->s, &err) || b->s->ops->tenant_by_slug(b->s, slug, &b->t, &err) ||
+        pack_load("packs", slug, &b->pk, &err) ||
+        nlu_model_train_dir("packs/default", &b->model, &err))
+        goto fail;
+    double t0 = now_s();
+    if (engine_build_gazetteer(b->s, &b->t, b->pk, &b->keep, &b->ls, &b->nls, &b->gz, &err))
+        goto fail;
+    b->gazetteer_ms = (now_s() - t0) * 1000;
+    return 0;
+fail:
+    fprintf(stderr, "setup: %s\n", err.msg);
+    bench_close(b);
+    return 1;
+}
+
 static int cmd_show(int argc, char **argv)
 {
     if (argc < 5) {
         fprintf(stderr, "usage: search_bench show DB SLUG MESSAGE [cheaper|better]\n");
         return 2;
     }
-    pt_error err = {0};
-    store *s = NULL;
-    pack *pk = NULL;
-    nlu_model *model = NULL;
-    nlu_gazetteer *gz = NULL;
-    tenant t;
-    arena keep;
-    arena_init(&keep, 0);
-    store_locality_stats *ls = NULL;
-    int nls = 0;
-    if (store_open(argv[2], &s, &err) || s->ops->tenant_by_slug(s, argv[3], &t, &err) ||
-        pack_load("packs", argv[3], &pk, &err) ||
-        nlu_model_train_dir("packs/default", &model, &err) ||
-        engine_build_gazetteer(s, &t, pk, &keep, &ls, &nls, &gz, &err)) {
-        fprintf(stderr, "setup: %s\n", err.msg);
+    bench_ctx b;
+    if (bench_open(&b, argv[2], argv[3]))
         return 1;
-    }
+    store *s = b.s;
+    const tenant t = b.t;
+    nlu_model *model = b.model;
+    nlu_gazetteer *gz = b.gz;
+    store_locality_stats *ls = b.ls;
+    int nls = b.nls;
     search_mode mode = argc > 5 && strcmp(argv[5], "cheaper") == 0 ? SEARCH_CHEAPER
                        : argc > 5 && strcmp(argv[5], "better") == 0 ? SEARCH_BETTER : SEARCH_FIT;
     show_one(s, &t, model, gz, ls, nls, argv[4], mode);
-    nlu_gazetteer_free(gz);
-    nlu_model_free(model);
-    pack_free(pk);
-    store_close(s);
-    arena_release(&keep);
+    bench_close(&b);
     return 0;
 }
 
@@ -286,29 +319,19 @@ static int cmd_query(int argc, char **argv)
     int n = (int)strtol(argv[4], NULL, 10);
     qrng = strtoull(argv[5], NULL, 10) * 0x9E3779B97F4A7C15ULL + 7;
     FILE *out = argc > 6 ? fopen(argv[6], "w") : NULL;
+    bench_ctx b;
+    if (bench_open(&b, db, slug))
+        return 1;
+    printf("locality stats + gazetteer at load: %.0f ms (%d localities)\n", b.gazetteer_ms,
+           b.nls);
     pt_error err = {0};
-    store *s = NULL;
-    pack *pk = NULL;
-    nlu_model *model = NULL;
-    nlu_gazetteer *gz = NULL;
-    tenant t;
-    arena keep;
-    arena_init(&keep, 0);
-    store_locality_stats *ls = NULL;
-    int nls = 0;
-
-    if (store_open(db, &s, &err) || s->ops->tenant_by_slug(s, slug, &t, &err) ||
-        pack_load("packs", slug, &pk, &err) || nlu_model_train_dir("packs/default", &model, &err)) {
-        fprintf(stderr, "setup: %s\n", err.msg);
-        return 1;
-    }
-    double t0 = now_s();
-    if (engine_build_gazetteer(s, &t, pk, &keep, &ls, &nls, &gz, &err)) {
-        fprintf(stderr, "gazetteer: %s\n", err.msg);
-        return 1;
-    }
-    printf("locality stats + gazetteer at load: %.0f ms (%d localities)\n",
-           (now_s() - t0) * 1000, nls);
+    store *s = b.s;
+    const tenant t = b.t;
+    pack *pk = b.pk;
+    nlu_model *model = b.model;
+    nlu_gazetteer *gz = b.gz;
+    store_locality_stats *ls = b.ls;
+    int nls = b.nls;
     int64_t count = 0;
     s->ops->listing_count(s, t.id, &count, &err);
     printf("listings: %lld\n", (long long)count);
@@ -393,11 +416,7 @@ static int cmd_query(int argc, char **argv)
     free(ms);
     free(ms_full);
     free(ms_nlu);
-    nlu_gazetteer_free(gz);
-    nlu_model_free(model);
-    pack_free(pk);
-    store_close(s);
-    arena_release(&keep);
+    bench_close(&b);
     return 0;
 }
 
@@ -525,23 +544,17 @@ static int cmd_pair(int argc, char **argv)
         fprintf(stderr, "usage: search_bench pair DB SLUG URL API_KEY FILE\n");
         return 2;
     }
-    pt_error err = {0};
-    store *s = NULL;
-    pack *pk = NULL;
-    nlu_model *model = NULL;
-    nlu_gazetteer *gz = NULL;
-    tenant t;
-    arena keep;
-    arena_init(&keep, 0);
-    store_locality_stats *ls = NULL;
-    int nls = 0;
-    if (store_open(argv[2], &s, &err) || s->ops->tenant_by_slug(s, argv[3], &t, &err) ||
-        pack_load("packs", argv[3], &pk, &err) ||
-        nlu_model_train_dir("packs/default", &model, &err) ||
-        engine_build_gazetteer(s, &t, pk, &keep, &ls, &nls, &gz, &err)) {
-        fprintf(stderr, "setup: %s\n", err.msg);
+    bench_ctx b;
+    if (bench_open(&b, argv[2], argv[3]))
         return 1;
-    }
+    pt_error err = {0};
+    store *s = b.s;
+    const tenant t = b.t;
+    pack *pk = b.pk;
+    nlu_model *model = b.model;
+    nlu_gazetteer *gz = b.gz;
+    store_locality_stats *ls = b.ls;
+    int nls = b.nls;
     const pack_settings *cfg = pack_settings_get(pk);
     FILE *f = fopen(argv[6], "r");
     if (f == NULL) {
@@ -648,11 +661,7 @@ static int cmd_pair(int argc, char **argv)
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     curl_global_cleanup();
-    nlu_gazetteer_free(gz);
-    nlu_model_free(model);
-    pack_free(pk);
-    store_close(s);
-    arena_release(&keep);
+    bench_close(&b);
     return bad ? 1 : 0;
 }
 
@@ -744,23 +753,17 @@ static int cmd_answers(int argc, char **argv)
     }
     int n = (int)strtol(argv[4], NULL, 10);
     qrng = strtoull(argv[5], NULL, 10) * 0x9E3779B97F4A7C15ULL + 7;
-    pt_error err = {0};
-    store *s = NULL;
-    pack *pk = NULL;
-    nlu_model *model = NULL;
-    nlu_gazetteer *gz = NULL;
-    tenant t;
-    arena keep;
-    arena_init(&keep, 0);
-    store_locality_stats *ls = NULL;
-    int nls = 0;
-    if (store_open(argv[2], &s, &err) || s->ops->tenant_by_slug(s, argv[3], &t, &err) ||
-        pack_load("packs", argv[3], &pk, &err) ||
-        nlu_model_train_dir("packs/default", &model, &err) ||
-        engine_build_gazetteer(s, &t, pk, &keep, &ls, &nls, &gz, &err)) {
-        fprintf(stderr, "setup: %s\n", err.msg);
+    bench_ctx b;
+    if (bench_open(&b, argv[2], argv[3]))
         return 1;
-    }
+    pt_error err = {0};
+    store *s = b.s;
+    const tenant t = b.t;
+    pack *pk = b.pk;
+    nlu_model *model = b.model;
+    nlu_gazetteer *gz = b.gz;
+    store_locality_stats *ls = b.ls;
+    int nls = b.nls;
     const pack_settings *cfg = pack_settings_get(pk);
     for (int i = 0; i < n; i++) {
         char q[256];
@@ -812,11 +815,7 @@ static int cmd_answers(int argc, char **argv)
         }
         arena_release(&a);
     }
-    nlu_gazetteer_free(gz);
-    nlu_model_free(model);
-    pack_free(pk);
-    store_close(s);
-    arena_release(&keep);
+    bench_close(&b);
     return 0;
 }
 
