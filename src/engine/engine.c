@@ -792,6 +792,21 @@ static void turn_account(engine *e, double started, int rc)
     atomic_fetch_add(&e->lat_sum_us, (unsigned long)(secs * 1e6));
 }
 
+/* The turn's block for one record: the cache's own, taken out (*hit), or a
+ * new block the cache can be given later, or own when it cannot make one.
+ * *cached: the block is the cache's kind (given back or freed after the
+ * turn). */
+static void *state_block(state_cache *c, state_kind kind, tenant_id tid, const char *id,
+                         size_t size, void *own, bool *cached, bool *hit)
+{
+    void *rec = state_cache_take(c, kind, tid, id, size);
+    *hit = rec != NULL;
+    if (rec == NULL)
+        rec = state_cache_alloc(c, kind, tid, id, size);
+    *cached = rec != NULL;
+    return rec ? rec : own;
+}
+
 /* The state the last committed turn of the session left, into ca->sp and
  * ca->pp: taken from the state cache (no copy), else read from the store
  * into a block made for the cache (or into ca->s, ca->p when it is off). */
@@ -801,13 +816,10 @@ static int state_take(chat_async *ca, store *st, pt_error *err)
     tenant_id tid = ca->rt->t.id;
     const chat_request *req = &ca->req;
     int rc = 0;
-    ca->sp = state_cache_take(c, STATE_SESSION, tid, req->session_id, sizeof(session));
-    ca->sp_cached = ca->sp != NULL;
-    if (ca->sp == NULL) {
-        ca->sp = state_cache_alloc(c, STATE_SESSION, tid, req->session_id, sizeof(session));
-        ca->sp_cached = ca->sp != NULL;
-        if (ca->sp == NULL)
-            ca->sp = &ca->s;
+    bool hit;
+    ca->sp = state_block(c, STATE_SESSION, tid, req->session_id, sizeof(session), &ca->s,
+                         &ca->sp_cached, &hit);
+    if (!hit) {
         session_init(ca->sp, ca->rt->t.language);
         char *sjson = NULL;
         rc = st->ops->session_get(st, tid, req->session_id, ca->a, &sjson, err);
@@ -816,13 +828,9 @@ static int state_take(chat_async *ca, store *st, pt_error *err)
         if (sjson)
             session_from_json(ca->sp, sjson);
     }
-    ca->pp = state_cache_take(c, STATE_PROFILE, tid, req->user_id, sizeof(profile));
-    ca->pp_cached = ca->pp != NULL;
-    if (ca->pp == NULL) {
-        ca->pp = state_cache_alloc(c, STATE_PROFILE, tid, req->user_id, sizeof(profile));
-        ca->pp_cached = ca->pp != NULL;
-        if (ca->pp == NULL)
-            ca->pp = &ca->p;
+    ca->pp = state_block(c, STATE_PROFILE, tid, req->user_id, sizeof(profile), &ca->p,
+                         &ca->pp_cached, &hit);
+    if (!hit) {
         char *pjson = NULL;
         rc = st->ops->profile_get(st, tid, req->user_id, ca->a, &pjson, err);
         if (rc)
@@ -931,7 +939,7 @@ static int chat_take_user(chat_async *ca, chat_async **pending, char **json, pt_
     int rc = e->user_locks.ops->enqueue(&e->user_locks, ca->user_key, &ca->user_waiter,
                                         &ca->user_token, err);
     if (rc < 0) {
-        if (rc == -PT_ERR_RATE_LIMITED)   /* the backend's message speaks of a conversation */
+        if (rc == -PT_ERR_RATE_LIMITED)   /* the backend knows keys, not buyers */
             rc = pt_fail(err, PT_ERR_RATE_LIMITED,
                          "%d messages of this buyer's conversations are already waiting; send "
                          "the next one after an answer", LOCK_MAX_WAITING);
@@ -990,6 +998,10 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
     }
     ca->waiter = (lock_waiter){.grant = lock_granted, .ctx = ca};
     rc = e->locks.ops->enqueue(&e->locks, ca->lock_key, &ca->waiter, &ca->token, err);
+    if (rc == -PT_ERR_RATE_LIMITED)   /* the backend knows keys, not conversations */
+        rc = pt_fail(err, PT_ERR_RATE_LIMITED,
+                     "%d messages of this conversation are already waiting; send the next one "
+                     "after an answer", LOCK_MAX_WAITING);
     if (rc < 0)
         goto done;
     if (rc == 0) {   /* an earlier message of the session is in its turn */

@@ -102,9 +102,8 @@ static int local_enqueue(lock_backend *b, const char *key, lock_waiter *w, uint6
         waiting += q->hash == h;
     if (waiting >= LOCK_MAX_WAITING) {
         pthread_mutex_unlock(&st->mu);
-        return pt_fail(err, PT_ERR_RATE_LIMITED,
-                       "%d messages of this conversation are already waiting; send the next "
-                       "one after an answer", waiting);
+        return pt_fail(err, PT_ERR_RATE_LIMITED, "%d takers are already waiting for this key",
+                       waiting);
     }
     w->hash = h;
     w->next = NULL;
