@@ -150,16 +150,9 @@ const char *dialog_lld_text(char buf[24], long long v)
 
 const char *dialog_int_text(char buf[16], int v)
 {
-    char tmp[16], *o = tmp + sizeof tmp;
-    unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
-    *--o = '\0';
-    do {
-        *--o = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--o = '-';
-    memcpy(buf, o, (size_t)(tmp + sizeof tmp - o));
+    char tmp[24];   /* an int's text, sign and NUL take at most 12 bytes */
+    dialog_lld_text(tmp, v);
+    memcpy(buf, tmp, strlen(tmp) + 1);
     return buf;
 }
 
