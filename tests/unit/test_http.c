@@ -181,15 +181,22 @@ static int request(const char *raw, size_t n, reply *out)
     return rc;
 }
 
-static int post_chat(const char *key, const char *body, reply *out)
+/* A chat request with body (and the X-API-Key header when key is not
+ * NULL) into raw; its length. */
+static size_t chat_raw(char *raw, size_t cap, const char *key, const char *body)
 {
-    char raw[1 << 17];
-    int n = snprintf(raw, sizeof raw,
+    int n = snprintf(raw, cap,
                      "POST /api/chat/query HTTP/1.1\r\nHost: x\r\n%s%s%s"
                      "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
                      key ? "X-API-Key: " : "", key ? key : "", key ? "\r\n" : "",
                      strlen(body), body);
-    return request(raw, (size_t)n, out);
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+static int post_chat(const char *key, const char *body, reply *out)
+{
+    char raw[1 << 17];
+    return request(raw, chat_raw(raw, sizeof raw, key, body), out);
 }
 
 /* The error code of an error envelope, or "" (static buffer). */
@@ -396,16 +403,13 @@ TEST(test_chat_many_in_flight)
     for (int round = 0; round < 2; round++) {
         for (int i = 0; i < CONNS; i++) {
             char body[160];
-            int bn = snprintf(body, sizeof body,
-                              "{\"query\":\"I want a 2 bedroom apartment, message %d\","
-                              "\"session_id\":\"%s-%d\",\"user_id\":\"u-flight\"}", i,
-                              i < SAME ? "flight-same" : "flight", i < SAME ? round : i * 2 + round);
-            int n = snprintf(raw, sizeof raw,
-                             "POST /api/chat/query HTTP/1.1\r\nHost: x\r\nX-API-Key: %s\r\n"
-                             "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-                             api_key, bn, body);
+            snprintf(body, sizeof body,
+                     "{\"query\":\"I want a 2 bedroom apartment, message %d\","
+                     "\"session_id\":\"%s-%d\",\"user_id\":\"u-flight\"}", i,
+                     i < SAME ? "flight-same" : "flight", i < SAME ? round : i * 2 + round);
+            size_t n = chat_raw(raw, sizeof raw, api_key, body);
             if (fd[i] >= 0)
-                send_all(fd[i], raw, (size_t)n);
+                send_all(fd[i], raw, n);
         }
         int ok = 0;
         for (int i = 0; i < CONNS; i++) {
@@ -466,15 +470,12 @@ TEST(test_chat_one_buyer_many_sessions)
     }
     for (int i = 0; i < CONNS; i++) {
         char body[160];
-        int bn = snprintf(body, sizeof body,
-                          "{\"query\":\"hi, I want a villa\",\"session_id\":\"buyer-many-%d\","
-                          "\"user_id\":\"u-many\"}", i);
-        int n = snprintf(raw, sizeof raw,
-                         "POST /api/chat/query HTTP/1.1\r\nHost: x\r\nX-API-Key: %s\r\n"
-                         "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-                         api_key, bn, body);
+        snprintf(body, sizeof body,
+                 "{\"query\":\"hi, I want a villa\",\"session_id\":\"buyer-many-%d\","
+                 "\"user_id\":\"u-many\"}", i);
+        size_t n = chat_raw(raw, sizeof raw, api_key, body);
         if (fd[i] >= 0)
-            send_all(fd[i], raw, (size_t)n);
+            send_all(fd[i], raw, n);
     }
     int ok = 0;
     for (int i = 0; i < CONNS; i++) {
