@@ -1,8 +1,17 @@
 /*
  * arena.c - chunked bump allocator; see arena.h.
+ *
+ * A chat turn outgrows the inline chunk (it takes 20-60 KB) and used to
+ * malloc and free two or three chunks of 16-64 KB per request, each a trip
+ * through glibc's bins.  arena_release now keeps a few chunks per thread
+ * (at most ARENA_SPARE_MAX bytes) for the thread's next arena, which takes
+ * them before it asks malloc.  The spares are the thread's: a pthread key's
+ * destructor frees them when the thread ends.
  */
 #include "util/arena.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +20,7 @@
 #define ARENA_ALIGN 16
 #define ARENA_DEFAULT_CAP (64u << 20)
 #define ARENA_CHUNK_MIN (16u << 10)
+#define ARENA_SPARE_MAX (256u << 10)   /* spare chunk bytes kept per thread */
 
 struct arena_chunk {
     arena_chunk *next;
@@ -18,6 +28,69 @@ struct arena_chunk {
     size_t used;
     _Alignas(16) unsigned char data[];
 };
+
+/* This thread's spare chunks, most recently released first.  `registered`:
+ * the key's value is set, so the destructor runs when the thread ends. */
+typedef struct spare_list {
+    arena_chunk *head;
+    size_t bytes;
+    bool registered;
+} spare_list;
+
+static _Thread_local spare_list spares;
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+static bool spare_key_ok;
+
+static void spare_free(void *arg)
+{
+    spare_list *l = arg;
+    arena_chunk *c = l->head;
+    while (c) {
+        arena_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    l->head = NULL;
+    l->bytes = 0;
+    l->registered = false;
+}
+
+static void spare_key_init(void)
+{
+    spare_key_ok = pthread_key_create(&spare_key, spare_free) == 0;
+}
+
+/* Keeps c for this thread's next arena, or frees it. */
+static void spare_put(arena_chunk *c)
+{
+    spare_list *l = &spares;
+    if (!l->registered) {
+        pthread_once(&spare_once, spare_key_init);
+        l->registered = spare_key_ok && pthread_setspecific(spare_key, l) == 0;
+    }
+    if (!l->registered || c->size > ARENA_SPARE_MAX - l->bytes) {
+        free(c);
+        return;
+    }
+    c->next = l->head;
+    l->head = c;
+    l->bytes += c->size;
+}
+
+/* A spare chunk of at least size bytes, or NULL. */
+static arena_chunk *spare_take(size_t size)
+{
+    spare_list *l = &spares;
+    for (arena_chunk **pc = &l->head; *pc; pc = &(*pc)->next)
+        if ((*pc)->size >= size) {
+            arena_chunk *c = *pc;
+            *pc = c->next;
+            l->bytes -= c->size;
+            return c;
+        }
+    return NULL;
+}
 
 void arena_init(arena *a, size_t cap)
 {
@@ -32,7 +105,7 @@ void arena_release(arena *a)
     arena_chunk *c = a->head;
     while (c) {
         arena_chunk *next = c->next;
-        free(c);
+        spare_put(c);
         c = next;
     }
     a->head = NULL;
@@ -69,10 +142,14 @@ void *arena_alloc(arena *a, size_t n)
         size_t size = need > ARENA_CHUNK_MIN ? need : ARENA_CHUNK_MIN;
         if (c && size < c->size * 2 && c->size * 2 <= (1u << 20))
             size = c->size * 2;
-        c = malloc(sizeof *c + size);
-        if (c == NULL)
-            return NULL;
-        c->size = size;
+        arena_chunk *got = spare_take(size);
+        if (got == NULL) {
+            got = malloc(sizeof *got + size);
+            if (got == NULL)
+                return NULL;
+            got->size = size;
+        }
+        c = got;
         c->used = 0;
         c->next = a->head;
         a->head = c;
