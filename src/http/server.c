@@ -325,12 +325,15 @@ static void route_find(http_req *r, const char *method, const char *url)
     }
 }
 
-/* Queues a response.  Returns MHD_YES/MHD_NO for the access handler. */
+/* Queues a response.  Returns MHD_YES/MHD_NO for the access handler.
+ * `kept`: body lives at least as long as the request (the request arena, or
+ * static), which ends after its response has been sent (request_completed),
+ * so libmicrohttpd sends it from where it is; otherwise it copies it. */
 static enum MHD_Result respond(http_req *r, int status, const char *ctype, const char *body,
-                               size_t len)
+                               size_t len, bool kept)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        len, (void *)body, kept ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_COPY);
     if (resp == NULL)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
@@ -364,8 +367,8 @@ static enum MHD_Result respond_error(http_req *r, int code, const char *message)
     json_decref(o);
     static const char oom[] =
         "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\"}}";
-    enum MHD_Result ok = text ? respond(r, status, JSON_TYPE, text, strlen(text))
-                              : respond(r, 503, JSON_TYPE, oom, sizeof oom - 1);
+    enum MHD_Result ok = text ? respond(r, status, JSON_TYPE, text, strlen(text), false)
+                              : respond(r, 503, JSON_TYPE, oom, sizeof oom - 1, true);
     free(text);
     return ok;
 }
@@ -403,7 +406,7 @@ static enum MHD_Result dispatch(http_req *r)
             log_warn("http %s %s: %d %s", r->rt->method, r->rt->path, status, err.msg);
         return respond_error(r, rc, err.msg);
     }
-    return respond(r, out.status, out.content_type, out.body, out.len);
+    return respond(r, out.status, out.content_type, out.body, out.len, true);
 }
 
 /* The declared Content-Length, or -1 when there is none (chunked). */
