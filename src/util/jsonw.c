@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 void jw_init(jsonw *w, buf *b)
 {
     memset(w, 0, sizeof *w);
@@ -200,11 +204,40 @@ static inline bool lanes_plain(uint64_t v)
     return ((((v - ones * 0x20) & ~v) | v | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) == 0;
 }
 
-/* How many of the first n bytes of p need no care: eight at a time while
- * eight are left, then byte by byte. */
+#if defined(__SSE2__)
+/* Bit i set when byte i of the 16 at p needs care: a control or a byte
+ * from 0x80 up (below 0x20 as signed bytes), '"' or '\\'. */
+static inline unsigned care_mask16(const unsigned char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                             _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+/* How many of the first n bytes of p need no care: sixteen at a time (SSE2;
+ * the last sixteen overlapping the ones before) while sixteen are left,
+ * else eight at a time, then byte by byte. */
 static inline size_t plain_prefix(const unsigned char *p, size_t n)
 {
     size_t i = 0;
+#if defined(__SSE2__)
+    if (n >= 16) {
+        for (; i + 16 <= n; i += 16) {
+            unsigned m = care_mask16(p + i);
+            if (m)
+                return i + (size_t)__builtin_ctz(m);
+        }
+        if (i < n) {
+            /* bytes n-16 .. i-1 are known plain: their bits are clear */
+            unsigned m = care_mask16(p + n - 16) >> (16 - (n - i));
+            return m ? i + (size_t)__builtin_ctz(m) : n;
+        }
+        return n;
+    }
+#endif
     uint64_t v;
     for (; i + 8 <= n; i += 8) {
         memcpy(&v, p + i, 8);
@@ -221,6 +254,10 @@ static inline size_t plain_prefix(const unsigned char *p, size_t n)
 static inline bool all_plain(const unsigned char *p, size_t n)
 {
     uint64_t v;
+#if defined(__SSE2__)
+    if (n >= 16)
+        return plain_prefix(p, n) == n;
+#endif
     if (n >= 8) {
         size_t i = 0;
         for (; i + 8 < n; i += 8) {
@@ -284,15 +321,16 @@ static inline bool room(jsonw *w, size_t n)
     return grow(w, n);
 }
 
-/* The escaped text of s between quotes: plain runs copied whole, found a
- * word at a time, and each byte that needs care escaped (or, within a
- * valid UTF-8 sequence, kept). */
+/* The escaped text of s between quotes: plain runs copied whole, found
+ * sixteen or eight bytes at a time, and each byte that needs care escaped
+ * (or, within a valid UTF-8 sequence, kept). */
 static void put_escaped(jsonw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+    size_t plain = plain_prefix(p, n);
     /* the common case: printable ASCII only, copied in one go */
-    if (all_plain(p, n)) {
+    if (plain == n) {
         if (w->err == 0 && room(w, n + 2)) {
             char *o = w->b->data + w->b->len;
             o[0] = '"';
@@ -304,15 +342,21 @@ static void put_escaped(jsonw *w, const char *s, size_t n)
         return;
     }
     put(w, "\"", 1);
+    p += plain;
     while (w->err == 0) {
-        p += plain_prefix(p, (size_t)(end - p));
         if (p == end)
             break;
         unsigned c = *p;
         if (c >= 0x80) {
-            size_t len = utf8_len(p, (size_t)(end - p));
-            if (len > 1) {
+            /* a run of valid UTF-8 sequences stays as it is */
+            size_t len;
+            while (p < end && *p >= 0x80 && (len = utf8_len(p, (size_t)(end - p))) > 1)
                 p += len;
+            if (p == end)
+                break;
+            c = *p;
+            if (!needs_care[c]) {
+                p += plain_prefix(p, (size_t)(end - p));
                 continue;
             }
         }
@@ -342,6 +386,7 @@ static void put_escaped(jsonw *w, const char *s, size_t n)
         put(w, esc, elen);
         p++;
         run = p;
+        p += plain_prefix(p, (size_t)(end - p));
     }
     put(w, (const char *)run, (size_t)(p - run));
     put(w, "\"", 1);
@@ -756,4 +801,10 @@ void jw_null(jsonw *w)
 {
     if (begin_value(w))
         put(w, "null", 4);
+}
+
+void jw_raw(jsonw *w, const char *json, size_t n)
+{
+    if (begin_value(w))
+        put(w, json, n);
 }
