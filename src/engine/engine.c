@@ -632,11 +632,13 @@ static double now_seconds(void)
 /* The §5 answer of a turn, all but its response time, into w (set up here
  * on b, in a) and left open: built before the commit (the session and
  * profile are handed back to the state cache at the commit);
- * answer_time() ends it.  Errors stay in w.  Not inlined: one call a
- * turn, and it keeps its own line in a profile. */
+ * answer_time() ends it.  slots_json: the slots as slots_text() wrote them
+ * for the lead, copied rather than written twice.  Errors stay in w.  Not
+ * inlined: one call a turn, and it keeps its own line in a profile. */
 static __attribute__((noinline)) void answer_head(jsonw *w, buf *b, const chat_request *req,
                                                   const session *s, const profile *p,
-                                                  const nlu_result *n, const reply *r, arena *a)
+                                                  const nlu_result *n, const reply *r,
+                                                  const char *slots_json, arena *a)
 {
     const char *intent = n ? n->intent : (req->callback_data && strncmp(req->callback_data, "slot:", 5) == 0 ? "schedule_visit" : "inform");
     int frustration = s->frustration;
@@ -664,7 +666,7 @@ static __attribute__((noinline)) void answer_head(jsonw *w, buf *b, const chat_r
     jw_kstr(w, "state", dialog_state_name(s->state));
     jw_kstr(w, "pending_slot", pending_slot_name(s->pending));
     jw_key(w, "slots");
-    dialog_slots_write(w, &s->slots);
+    jw_raw(w, slots_json, strlen(slots_json));
     jw_key(w, "sentiment");
     jw_obj(w);
     jw_kstr(w, "label", n ? nlu_sentiment_name(n->sentiment) : "neutral");
@@ -730,12 +732,12 @@ static char *arena_cat(arena *a, const char *const *parts, int n)
     return out;
 }
 
-/* The slots as JSON text in a (the lead's copy). */
+/* The slots as JSON text in a: the lead's copy, and the answer's. */
 static char *slots_text(const slots *sl, arena *a)
 {
-    buf b = BUF_INIT(0);
+    buf b;
     jsonw w;
-    jw_init(&w, &b);
+    jw_init_arena(&w, &b, a, 256);
     dialog_slots_write(&w, sl);
     return jw_finish_to_arena(&w, a);
 }
@@ -1133,7 +1135,7 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
         goto done;
     }
     /* the answer but its time, while s and p are the turn's */
-    answer_head(&ca->aw, &ca->ab, &ca->req, s, p, ca->n, r, a);
+    answer_head(&ca->aw, &ca->ab, &ca->req, s, p, ca->n, r, lead_slots, a);
     if (!in_turn) {
         /* the handle is not needed while the commit is awaited: others may
          * read with it, so the pool need not be as large as the thread count */
