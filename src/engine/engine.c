@@ -299,6 +299,51 @@ done:
     return rc;
 }
 
+/* The memo slot of a key of len bytes (1..MAX_API_KEY_BYTES): a multiply-
+ * xor hash over whole words (the last one overlapping), not a byte loop. */
+static unsigned key_slot(const char *key, size_t len)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len, v;
+    size_t i = 0;
+    if (len >= 8) {
+        for (; i + 8 < len; i += 8) {
+            memcpy(&v, key + i, 8);
+            h = (h ^ v) * 0xFF51AFD7ED558CCDull;
+            h ^= h >> 29;
+        }
+        memcpy(&v, key + len - 8, 8);
+    } else {
+        v = 0;
+        memcpy(&v, key, len);
+    }
+    h = (h ^ v) * 0xC4CEB9FE1A85EC53ull;
+    h ^= h >> 32;
+    return (unsigned)(h % KEY_MEMO_SLOTS);
+}
+
+/* Whether the len bytes (1..MAX_API_KEY_BYTES) of a and b are equal, in a
+ * time that depends on len only (API keys are secrets): the differences
+ * of all words are or'ed together before the one test. */
+static bool key_equal(const char *a, const char *b, size_t len)
+{
+    uint64_t d = 0, x, y;
+    size_t i = 0;
+    if (len >= 8) {
+        for (; i + 8 < len; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            d |= x ^ y;
+        }
+        memcpy(&x, a + len - 8, 8);
+        memcpy(&y, b + len - 8, 8);
+        d |= x ^ y;
+    } else {
+        for (; i < len; i++)
+            d |= (uint64_t)(unsigned char)(a[i] ^ b[i]);
+    }
+    return d == 0;
+}
+
 /* hex = engine_api_key_hash(key), remembered for the keys seen lately
  * (a client sends its key with every message).  key: at most
  * MAX_API_KEY_BYTES (longer ones are hashed every time). */
@@ -309,12 +354,9 @@ static void api_key_hash_memo(engine *e, const char *key, char hex[65])
         engine_api_key_hash(key, hex);
         return;
     }
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
-    key_memo *m = &e->key_memo[(h ^ (h >> 32)) % KEY_MEMO_SLOTS];
+    key_memo *m = &e->key_memo[key_slot(key, len)];
     pthread_mutex_lock(&e->memo_lock);
-    bool hit = m->len == len && sodium_memcmp(m->key, key, len) == 0;
+    bool hit = m->len == len && key_equal(m->key, key, len);
     if (hit)
         memcpy(hex, m->hash, 65);
     pthread_mutex_unlock(&e->memo_lock);
