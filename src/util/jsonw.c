@@ -220,7 +220,7 @@ static inline unsigned care_mask16(const unsigned char *p)
 /* How many of the first n bytes of p need no care: sixteen at a time (SSE2;
  * the last sixteen overlapping the ones before) while sixteen are left,
  * else eight at a time, then byte by byte. */
-static inline size_t plain_prefix(const unsigned char *p, size_t n)
+static inline __attribute__((always_inline)) size_t plain_prefix(const unsigned char *p, size_t n)
 {
     size_t i = 0;
 #if defined(__SSE2__)
@@ -251,7 +251,7 @@ static inline size_t plain_prefix(const unsigned char *p, size_t n)
 
 /* True when none of the n bytes of p needs care: whole words, the last one
  * overlapping the one before, so a short text costs one or two tests. */
-static inline bool all_plain(const unsigned char *p, size_t n)
+static inline __attribute__((always_inline)) bool all_plain(const unsigned char *p, size_t n)
 {
     uint64_t v;
 #if defined(__SSE2__)
@@ -640,8 +640,9 @@ static size_t real_text_fast(char *out, double v)
     int s = 1075 - be;                     /* av = m / 2^s */
     if (s <= 0 || s > 70)
         return 0;                          /* an integer, or too small */
-    /* x = floor(log10(av)), checked exactly: 10^x <= av < 10^(x+1) */
-    int x = (int)floor(log10(av));
+    /* x = floor(log10(av)), from the binary exponent (off by one at most),
+     * then checked exactly: 10^x <= av < 10^(x+1) */
+    int x = (be - 1023) * 78913 / 262144 - (be < 1023);   /* 78913 / 2^18 ~ log10(2) */
     bool exact = false;
     for (int tries = 0; tries < 3 && !exact && x >= -5 && x <= 15; tries++) {
         /* av >= 10^y  <=>  m * 10^-y >= 2^s (y < 0), m >= 10^y * 2^s (y >= 0) */
@@ -698,6 +699,21 @@ static size_t real_text_fast(char *out, double v)
     return 0;
 }
 
+/* False when v certainly has more than four decimals (a confidence, a
+ * score), so the loop in jw_real that looks for them cannot succeed and is
+ * skipped.  If v = ll / 10^k (k <= 4, the division correctly rounded), then
+ * v * 10^4 is within 1.2 units in its last place of an integer; a value
+ * further than 16 of those from every integer has more decimals.  Near
+ * 2^50 and beyond, or unsure: true (the loop decides). */
+static bool few_decimals(double v)
+{
+    double m = v * 1e4, am = fabs(m);
+    if (!(am < 0x1p50))
+        return true;
+    double r = (am + 0x1p52) - 0x1p52;   /* am rounded to an integer */
+    return fabs(am - r) <= am * 0x1p-48;
+}
+
 void jw_real(jsonw *w, double v)
 {
     char tmp[40];
@@ -711,7 +727,7 @@ void jw_real(jsonw *w, double v)
      * integer over an exact power of ten, so one correctly rounded division)
      * equals v, the decimal text of ll reads back as v. */
     static const double pow10[] = {1, 10, 100, 1000, 10000};
-    if (fabs(v) < 1e12) {
+    if (fabs(v) < 1e12 && few_decimals(v)) {
         for (int k = 0; k <= 4; k++) {
             double m = v * pow10[k];
             long long ll = llround(m);
