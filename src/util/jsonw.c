@@ -522,15 +522,30 @@ void jw_str(jsonw *w, const char *s)
         jw_strn(w, s, strlen(s));
 }
 
-/* Decimal digits of v into the end of tmp[24]; returns the first. */
+/* "00" to "99". */
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* Decimal digits of v into the end of tmp[24]; returns the first.  Two
+ * digits per division. */
 static char *format_int(char tmp[24], int64_t v)
 {
     char *o = tmp + 24;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        *--o = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) {
+        unsigned d = (unsigned)(u % 100) * 2;
+        u /= 100;
+        o -= 2;
+        memcpy(o, digit_pairs + d, 2);
+    }
+    if (u >= 10) {
+        o -= 2;
+        memcpy(o, digit_pairs + u * 2, 2);
+    } else {
+        *--o = (char)('0' + u);
+    }
     if (v < 0)
         *--o = '-';
     return o;

@@ -149,6 +149,23 @@ TEST(test_jsonw)
     jw_int(&w, 0);
     jw_end(&w);
     CHECK_STR(buf_cstr(&b), "[-9223372036854775808,9223372036854775807,0]");
+    /* integers of every length, both signs, against printf */
+    uint64_t iseed = 12345;
+    int ibad = 0;
+    for (int i = 0; i < 100000; i++) {
+        iseed = iseed * 6364136223846793005ull + 1442695040888963407ull;
+        int64_t v = (int64_t)(iseed >> (i % 64));
+        if (i & 1)
+            v = -v;
+        char want[32];
+        snprintf(want, sizeof want, "%lld", (long long)v);
+        buf_reset(&b);
+        jw_init(&w, &b);
+        jw_int(&w, v);
+        if (strcmp(buf_cstr(&b), want) != 0 && ibad++ < 5)
+            CHECK(false, "%s, not %s", buf_cstr(&b), want);
+    }
+    CHECK_INT(ibad, 0);
 
     /* strings: a byte that needs escaping (or a UTF-8 sequence) at every
      * position of a longer plain string, against a byte-by-byte escaper;
