@@ -299,6 +299,51 @@ done:
     return rc;
 }
 
+/* The memo slot of a key of len bytes (1..MAX_API_KEY_BYTES): a multiply-
+ * xor hash over whole words (the last one overlapping), not a byte loop. */
+static unsigned key_slot(const char *key, size_t len)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len, v;
+    size_t i = 0;
+    if (len >= 8) {
+        for (; i + 8 < len; i += 8) {
+            memcpy(&v, key + i, 8);
+            h = (h ^ v) * 0xFF51AFD7ED558CCDull;
+            h ^= h >> 29;
+        }
+        memcpy(&v, key + len - 8, 8);
+    } else {
+        v = 0;
+        memcpy(&v, key, len);
+    }
+    h = (h ^ v) * 0xC4CEB9FE1A85EC53ull;
+    h ^= h >> 32;
+    return (unsigned)(h % KEY_MEMO_SLOTS);
+}
+
+/* Whether the len bytes (1..MAX_API_KEY_BYTES) of a and b are equal, in a
+ * time that depends on len only (API keys are secrets): the differences
+ * of all words are or'ed together before the one test. */
+static bool key_equal(const char *a, const char *b, size_t len)
+{
+    uint64_t d = 0, x, y;
+    size_t i = 0;
+    if (len >= 8) {
+        for (; i + 8 < len; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            d |= x ^ y;
+        }
+        memcpy(&x, a + len - 8, 8);
+        memcpy(&y, b + len - 8, 8);
+        d |= x ^ y;
+    } else {
+        for (; i < len; i++)
+            d |= (uint64_t)(unsigned char)(a[i] ^ b[i]);
+    }
+    return d == 0;
+}
+
 /* hex = engine_api_key_hash(key), remembered for the keys seen lately
  * (a client sends its key with every message).  key: at most
  * MAX_API_KEY_BYTES (longer ones are hashed every time). */
@@ -309,12 +354,9 @@ static void api_key_hash_memo(engine *e, const char *key, char hex[65])
         engine_api_key_hash(key, hex);
         return;
     }
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
-    key_memo *m = &e->key_memo[(h ^ (h >> 32)) % KEY_MEMO_SLOTS];
+    key_memo *m = &e->key_memo[key_slot(key, len)];
     pthread_mutex_lock(&e->memo_lock);
-    bool hit = m->len == len && sodium_memcmp(m->key, key, len) == 0;
+    bool hit = m->len == len && key_equal(m->key, key, len);
     if (hit)
         memcpy(hex, m->hash, 65);
     pthread_mutex_unlock(&e->memo_lock);
@@ -632,11 +674,13 @@ static double now_seconds(void)
 /* The §5 answer of a turn, all but its response time, into w (set up here
  * on b, in a) and left open: built before the commit (the session and
  * profile are handed back to the state cache at the commit);
- * answer_time() ends it.  Errors stay in w.  Not inlined: one call a
- * turn, and it keeps its own line in a profile. */
+ * answer_time() ends it.  slots_json: the slots as slots_text() wrote them
+ * for the lead, copied rather than written twice.  Errors stay in w.  Not
+ * inlined: one call a turn, and it keeps its own line in a profile. */
 static __attribute__((noinline)) void answer_head(jsonw *w, buf *b, const chat_request *req,
                                                   const session *s, const profile *p,
-                                                  const nlu_result *n, const reply *r, arena *a)
+                                                  const nlu_result *n, const reply *r,
+                                                  const char *slots_json, arena *a)
 {
     const char *intent = n ? n->intent : (req->callback_data && strncmp(req->callback_data, "slot:", 5) == 0 ? "schedule_visit" : "inform");
     int frustration = s->frustration;
@@ -664,7 +708,7 @@ static __attribute__((noinline)) void answer_head(jsonw *w, buf *b, const chat_r
     jw_kstr(w, "state", dialog_state_name(s->state));
     jw_kstr(w, "pending_slot", pending_slot_name(s->pending));
     jw_key(w, "slots");
-    dialog_slots_write(w, &s->slots);
+    jw_raw(w, slots_json, strlen(slots_json));
     jw_key(w, "sentiment");
     jw_obj(w);
     jw_kstr(w, "label", n ? nlu_sentiment_name(n->sentiment) : "neutral");
@@ -730,12 +774,12 @@ static char *arena_cat(arena *a, const char *const *parts, int n)
     return out;
 }
 
-/* The slots as JSON text in a (the lead's copy). */
+/* The slots as JSON text in a: the lead's copy, and the answer's. */
 static char *slots_text(const slots *sl, arena *a)
 {
-    buf b = BUF_INIT(0);
+    buf b;
     jsonw w;
-    jw_init(&w, &b);
+    jw_init_arena(&w, &b, a, 256);
     dialog_slots_write(&w, sl);
     return jw_finish_to_arena(&w, a);
 }
@@ -1133,7 +1177,7 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
         goto done;
     }
     /* the answer but its time, while s and p are the turn's */
-    answer_head(&ca->aw, &ca->ab, &ca->req, s, p, ca->n, r, a);
+    answer_head(&ca->aw, &ca->ab, &ca->req, s, p, ca->n, r, lead_slots, a);
     if (!in_turn) {
         /* the handle is not needed while the commit is awaited: others may
          * read with it, so the pool need not be as large as the thread count */

@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 void jw_init(jsonw *w, buf *b)
 {
     memset(w, 0, sizeof *w);
@@ -200,11 +204,40 @@ static inline bool lanes_plain(uint64_t v)
     return ((((v - ones * 0x20) & ~v) | v | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) == 0;
 }
 
-/* How many of the first n bytes of p need no care: eight at a time while
- * eight are left, then byte by byte. */
-static inline size_t plain_prefix(const unsigned char *p, size_t n)
+#if defined(__SSE2__)
+/* Bit i set when byte i of the 16 at p needs care: a control or a byte
+ * from 0x80 up (below 0x20 as signed bytes), '"' or '\\'. */
+static inline unsigned care_mask16(const unsigned char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                             _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+/* How many of the first n bytes of p need no care: sixteen at a time (SSE2;
+ * the last sixteen overlapping the ones before) while sixteen are left,
+ * else eight at a time, then byte by byte. */
+static inline __attribute__((always_inline)) size_t plain_prefix(const unsigned char *p, size_t n)
 {
     size_t i = 0;
+#if defined(__SSE2__)
+    if (n >= 16) {
+        for (; i + 16 <= n; i += 16) {
+            unsigned m = care_mask16(p + i);
+            if (m)
+                return i + (size_t)__builtin_ctz(m);
+        }
+        if (i < n) {
+            /* bytes n-16 .. i-1 are known plain: their bits are clear */
+            unsigned m = care_mask16(p + n - 16) >> (16 - (n - i));
+            return m ? i + (size_t)__builtin_ctz(m) : n;
+        }
+        return n;
+    }
+#endif
     uint64_t v;
     for (; i + 8 <= n; i += 8) {
         memcpy(&v, p + i, 8);
@@ -218,9 +251,13 @@ static inline size_t plain_prefix(const unsigned char *p, size_t n)
 
 /* True when none of the n bytes of p needs care: whole words, the last one
  * overlapping the one before, so a short text costs one or two tests. */
-static inline bool all_plain(const unsigned char *p, size_t n)
+static inline __attribute__((always_inline)) bool all_plain(const unsigned char *p, size_t n)
 {
     uint64_t v;
+#if defined(__SSE2__)
+    if (n >= 16)
+        return plain_prefix(p, n) == n;
+#endif
     if (n >= 8) {
         size_t i = 0;
         for (; i + 8 < n; i += 8) {
@@ -284,15 +321,16 @@ static inline bool room(jsonw *w, size_t n)
     return grow(w, n);
 }
 
-/* The escaped text of s between quotes: plain runs copied whole, found a
- * word at a time, and each byte that needs care escaped (or, within a
- * valid UTF-8 sequence, kept). */
+/* The escaped text of s between quotes: plain runs copied whole, found
+ * sixteen or eight bytes at a time, and each byte that needs care escaped
+ * (or, within a valid UTF-8 sequence, kept). */
 static void put_escaped(jsonw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+    size_t plain = plain_prefix(p, n);
     /* the common case: printable ASCII only, copied in one go */
-    if (all_plain(p, n)) {
+    if (plain == n) {
         if (w->err == 0 && room(w, n + 2)) {
             char *o = w->b->data + w->b->len;
             o[0] = '"';
@@ -304,15 +342,21 @@ static void put_escaped(jsonw *w, const char *s, size_t n)
         return;
     }
     put(w, "\"", 1);
+    p += plain;
     while (w->err == 0) {
-        p += plain_prefix(p, (size_t)(end - p));
         if (p == end)
             break;
         unsigned c = *p;
         if (c >= 0x80) {
-            size_t len = utf8_len(p, (size_t)(end - p));
-            if (len > 1) {
+            /* a run of valid UTF-8 sequences stays as it is */
+            size_t len;
+            while (p < end && *p >= 0x80 && (len = utf8_len(p, (size_t)(end - p))) > 1)
                 p += len;
+            if (p == end)
+                break;
+            c = *p;
+            if (!needs_care[c]) {
+                p += plain_prefix(p, (size_t)(end - p));
                 continue;
             }
         }
@@ -342,6 +386,7 @@ static void put_escaped(jsonw *w, const char *s, size_t n)
         put(w, esc, elen);
         p++;
         run = p;
+        p += plain_prefix(p, (size_t)(end - p));
     }
     put(w, (const char *)run, (size_t)(p - run));
     put(w, "\"", 1);
@@ -477,15 +522,30 @@ void jw_str(jsonw *w, const char *s)
         jw_strn(w, s, strlen(s));
 }
 
-/* Decimal digits of v into the end of tmp[24]; returns the first. */
+/* "00" to "99". */
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* Decimal digits of v into the end of tmp[24]; returns the first.  Two
+ * digits per division. */
 static char *format_int(char tmp[24], int64_t v)
 {
     char *o = tmp + 24;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        *--o = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) {
+        unsigned d = (unsigned)(u % 100) * 2;
+        u /= 100;
+        o -= 2;
+        memcpy(o, digit_pairs + d, 2);
+    }
+    if (u >= 10) {
+        o -= 2;
+        memcpy(o, digit_pairs + u * 2, 2);
+    } else {
+        *--o = (char)('0' + u);
+    }
     if (v < 0)
         *--o = '-';
     return o;
@@ -595,8 +655,9 @@ static size_t real_text_fast(char *out, double v)
     int s = 1075 - be;                     /* av = m / 2^s */
     if (s <= 0 || s > 70)
         return 0;                          /* an integer, or too small */
-    /* x = floor(log10(av)), checked exactly: 10^x <= av < 10^(x+1) */
-    int x = (int)floor(log10(av));
+    /* x = floor(log10(av)), from the binary exponent (off by one at most),
+     * then checked exactly: 10^x <= av < 10^(x+1) */
+    int x = (be - 1023) * 78913 / 262144 - (be < 1023);   /* 78913 / 2^18 ~ log10(2) */
     bool exact = false;
     for (int tries = 0; tries < 3 && !exact && x >= -5 && x <= 15; tries++) {
         /* av >= 10^y  <=>  m * 10^-y >= 2^s (y < 0), m >= 10^y * 2^s (y >= 0) */
@@ -653,6 +714,21 @@ static size_t real_text_fast(char *out, double v)
     return 0;
 }
 
+/* False when v certainly has more than four decimals (a confidence, a
+ * score), so the loop in jw_real that looks for them cannot succeed and is
+ * skipped.  If v = ll / 10^k (k <= 4, the division correctly rounded), then
+ * v * 10^4 is within 1.2 units in its last place of an integer; a value
+ * further than 16 of those from every integer has more decimals.  Near
+ * 2^50 and beyond, or unsure: true (the loop decides). */
+static bool few_decimals(double v)
+{
+    double m = v * 1e4, am = fabs(m);
+    if (!(am < 0x1p50))
+        return true;
+    double r = (am + 0x1p52) - 0x1p52;   /* am rounded to an integer */
+    return fabs(am - r) <= am * 0x1p-48;
+}
+
 void jw_real(jsonw *w, double v)
 {
     char tmp[40];
@@ -666,7 +742,7 @@ void jw_real(jsonw *w, double v)
      * integer over an exact power of ten, so one correctly rounded division)
      * equals v, the decimal text of ll reads back as v. */
     static const double pow10[] = {1, 10, 100, 1000, 10000};
-    if (fabs(v) < 1e12) {
+    if (fabs(v) < 1e12 && few_decimals(v)) {
         for (int k = 0; k <= 4; k++) {
             double m = v * pow10[k];
             long long ll = llround(m);
@@ -756,4 +832,10 @@ void jw_null(jsonw *w)
 {
     if (begin_value(w))
         put(w, "null", 4);
+}
+
+void jw_raw(jsonw *w, const char *json, size_t n)
+{
+    if (begin_value(w))
+        put(w, json, n);
 }

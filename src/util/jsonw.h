@@ -72,6 +72,10 @@ void jw_real(jsonw *w, double v);
 void jw_real_prec(jsonw *w, double v, int precision);
 void jw_bool(jsonw *w, bool v);
 void jw_null(jsonw *w);
+/* A value that is JSON text already (n bytes: one whole value, written by
+ * another jsonw in the same style), copied as it is: a text needed both on
+ * its own and inside a larger one is written once. */
+void jw_raw(jsonw *w, const char *json, size_t n);
 
 /* ---- literal keys ------------------------------------------------------
  * jw_key() and the jw_k*() below take the key as a string literal of plain

@@ -278,6 +278,37 @@ TEST(test_chat)
     CHECK_STR(json_string_value(json_object_get(o, "session_id")), "s1");
     json_decref(o);
     free(r.body);
+
+    /* the key is remembered now: keys of its length that differ in one
+     * byte (every byte, to every hex digit: some of them share its slot of
+     * the engine's 64), one byte shorter or longer, are still refused, and
+     * the key itself still accepted */
+    size_t kl = strlen(api_key);
+    int tried = 0;
+    for (size_t pos = 0; pos <= kl + 1; pos++)
+        for (int d = 0; d < 16 && (pos < kl || d == 0); d++) {
+            char bad[64];
+            snprintf(bad, sizeof bad, "%s", api_key);
+            if (pos < kl) {
+                if (bad[pos] == "0123456789abcdef"[d])
+                    continue;
+                bad[pos] = "0123456789abcdef"[d];
+            } else if (pos == kl) {
+                bad[kl - 1] = '\0';
+            } else {
+                snprintf(bad, sizeof bad, "%sx", api_key);
+            }
+            CHECK_INT(post_chat(bad, "{\"query\":\"hi\",\"session_id\":\"s\",\"user_id\":\"u\"}",
+                                &r), 0);
+            CHECK(r.status == 401, "key changed at %zu: %d", pos, r.status);
+            free(r.body);
+            tried++;
+        }
+    CHECK(tried > 600, "%d keys tried", tried);
+    CHECK_INT(post_chat(api_key, "{\"query\":\"hello\",\"session_id\":\"s1\",\"user_id\":\"u1\"}",
+                        &r), 0);
+    CHECK_INT(r.status, 200);
+    free(r.body);
 }
 
 TEST(test_chat_bad_bodies)

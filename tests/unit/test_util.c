@@ -196,6 +196,23 @@ TEST(test_jsonw)
     jw_int(&w, 0);
     jw_end(&w);
     CHECK_STR(buf_cstr(&b), "[-9223372036854775808,9223372036854775807,0]");
+    /* integers of every length, both signs, against printf */
+    uint64_t iseed = 12345;
+    int ibad = 0;
+    for (int i = 0; i < 100000; i++) {
+        iseed = iseed * 6364136223846793005ull + 1442695040888963407ull;
+        int64_t v = (int64_t)(iseed >> (i % 64));
+        if (i & 1)
+            v = -v;
+        char want[32];
+        snprintf(want, sizeof want, "%lld", (long long)v);
+        buf_reset(&b);
+        jw_init(&w, &b);
+        jw_int(&w, v);
+        if (strcmp(buf_cstr(&b), want) != 0 && ibad++ < 5)
+            CHECK(false, "%s, not %s", buf_cstr(&b), want);
+    }
+    CHECK_INT(ibad, 0);
 
     /* strings: a byte that needs escaping (or a UTF-8 sequence) at every
      * position of a longer plain string, against a byte-by-byte escaper;
@@ -263,6 +280,117 @@ TEST(test_jsonw)
     jw_end(&w);
     CHECK_INT(jw_finish(&w), -PT_ERR_TOO_LARGE);
     buf_free(&capped);
+    buf_free(&b);
+}
+
+/* The reference for string escapes: one byte (or one valid UTF-8
+ * sequence) at a time, the simplest way; returns the length written. */
+static size_t escape_slow(const unsigned char *in, size_t n, char *out)
+{
+    size_t o = 0;
+    out[o++] = '"';
+    for (size_t i = 0; i < n;) {
+        unsigned c = in[i];
+        size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+                   : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (len > 1) {
+            uint32_t cp = c & (0xFFu >> (len + 1));
+            bool ok = i + len <= n;
+            for (size_t k = 1; ok && k < len; k++) {
+                ok = (in[i + k] & 0xC0) == 0x80;
+                cp = cp << 6 | (in[i + k] & 0x3F);
+            }
+            uint32_t min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
+            if (ok && cp >= min && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF)) {
+                memcpy(out + o, in + i, len);
+                o += len;
+                i += len;
+                continue;
+            }
+            len = 0;
+        }
+        if (len == 0) {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+        } else if (c == '"' || c == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)c;
+        } else if (c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') {
+            out[o++] = '\\';
+            out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' : 'f';
+        } else if (c < 0x20) {
+            o += (size_t)snprintf(out + o, 8, "\\u%04X", c);
+        } else {
+            out[o++] = (char)c;
+        }
+        i++;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return o;
+}
+
+/* Strings of every length up to 100 (the word and sixteen-byte scans, their
+ * overlapping tails), of plain text with escapes, UTF-8 (valid, cut short,
+ * surrogates, overlong) and stray bytes anywhere, against escape_slow; as
+ * values, as keys and as jw_kstr members, and jw_raw copying one back. */
+TEST(test_jsonw_escape_random)
+{
+    static const char *const pieces[] = {
+        "a", "Z", " ", "0", "~", "\x7f", "\"", "\\", "\n", "\r", "\t", "\x01", "\x1f", "\b", "\f",
+        "\xC3\xA9", "\xD8\xB9", "\xE2\x82\xAC", "\xF0\x9F\x92\xA1", "\xFF", "\x80", "\xC3",
+        "\xE2\x82", "\xED\xA0\x80", "\xC0\xAF", "\xF5\x80\x80\x80", "\xF0\x9F",
+    };
+    const int np = (int)(sizeof pieces / sizeof pieces[0]);
+    uint64_t seed = 0x9E3779B97F4A7C15ull;
+    buf b = BUF_INIT(0);
+    jsonw w;
+    int checked = 0;
+    for (int round = 0; round < 20000; round++) {
+        unsigned char in[160];
+        size_t n = 0, target = (size_t)(round % 101);
+        int plain_bias = round % 4;   /* mostly plain text in three rounds of four */
+        while (n < target) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned r = (unsigned)(seed >> 33);
+            const char *pc = plain_bias && r % 16 != 0 ? (const char *[]){"a", "b", " ", "x", "Q", "7"}[r % 6]
+                                                      : pieces[r % (unsigned)np];
+            size_t pl = strlen(pc);
+            if (n + pl > sizeof in)
+                break;
+            memcpy(in + n, pc, pl);
+            n += pl;
+        }
+        char want[1024], got[3200];
+        size_t wl = escape_slow(in, n, want);
+        buf_reset(&b);
+        jw_init(&w, &b);
+        jw_strn(&w, (const char *)in, n);
+        CHECK_INT(jw_finish(&w), 0);
+        CHECK(b.len == wl && memcmp(buf_cstr(&b), want, wl) == 0, "round %d: %s, not %s", round,
+              buf_cstr(&b), want);
+        buf_reset(&b);
+        jw_init(&w, &b);
+        jw_obj(&w);
+        jw_key_n(&w, (const char *)in, n);
+        jw_int(&w, 1);
+        in[n] = '\0';
+        if (strlen((const char *)in) == n)
+            jw_kstr(&w, "k", (const char *)in);
+        else
+            jw_kstr(&w, "k", "");
+        jw_key(&w, "raw");
+        jw_raw(&w, want, wl);
+        jw_end(&w);
+        CHECK_INT(jw_finish(&w), 0);
+        if (strlen((const char *)in) == n)
+            snprintf(got, sizeof got, "{%s:1,\"k\":%s,\"raw\":%s}", want, want, want);
+        else
+            snprintf(got, sizeof got, "{%s:1,\"k\":\"\",\"raw\":%s}", want, want);
+        CHECK_STR(buf_cstr(&b), got);
+        checked++;
+    }
+    CHECK_INT(checked, 20000);
     buf_free(&b);
 }
 
@@ -496,4 +624,4 @@ TEST(test_jsonw_reals)
     buf_free(&b);
 }
 
-TEST_MAIN(RUN(test_arena); RUN(test_arena_spares); RUN(test_buf); RUN(test_errors); RUN(test_tz); RUN(test_jsonw); RUN(test_jsonw_literal_keys); RUN(test_jsonw_arena); RUN(test_jsonw_reals);)
+TEST_MAIN(RUN(test_arena); RUN(test_arena_spares); RUN(test_buf); RUN(test_errors); RUN(test_tz); RUN(test_jsonw); RUN(test_jsonw_literal_keys); RUN(test_jsonw_escape_random); RUN(test_jsonw_arena); RUN(test_jsonw_reals);)
