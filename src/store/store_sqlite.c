@@ -849,6 +849,20 @@ typedef struct sq_text_memo {
     int cap, count;
 } sq_text_memo;
 
+/* Listings a search read, decoded, kept per handle by rid (sq_row_take):
+ * direct-mapped, each entry one malloc'd block (the listing, then its
+ * strings), served only under the listings' version sum it was read at.
+ * An entry larger than SQ_ROW_MAX is not kept. */
+#define SQ_ROWS 1024               /* entries, a power of two */
+#define SQ_ROW_MAX 16384
+typedef struct sq_row {
+    int64_t rid;
+    int64_t gen;                   /* sum of listing_state.version when read */
+    size_t strings_len;            /* bytes of strings after l */
+    listing l;                     /* string pointers into strings[] */
+    char strings[];
+} sq_row;
+
 #define SQ_EXT_STMTS 16
 typedef struct sq {
     sqlite3 *db;
@@ -862,6 +876,10 @@ typedef struct sq {
     sqlite3_stmt *text_gen;    /* the listings' generation, prepared on first use */
     sq_text_memo *text_memo;   /* SQ_TEXT_MEMO entries, allocated on first use */
     int64_t text_memo_gen[2];  /* the generation they were counted at */
+    int64_t gen[2];            /* the generation of the read transaction, when gen_known */
+    bool gen_known;            /* read once per read_begin's transaction */
+    sqlite3_stmt *row_get;     /* a listing by rid, for sq_row_take; prepared on first use */
+    sq_row **rows;             /* SQ_ROWS entries, allocated on first use */
     sqlite3_stmt *read_stmt[2];   /* read_begin's BEGIN and read_end's COMMIT */
     bool reading;              /* read_begin began a read transaction */
     sqlite3_stmt *insert_many; /* listing_upsert_many's INSERT, prepared on first use */
@@ -1576,6 +1594,10 @@ static void sq_free(sq *q)
     sqlite3_finalize(q->read_stmt[0]);
     sqlite3_finalize(q->read_stmt[1]);
     free(q->text_memo);
+    sqlite3_finalize(q->row_get);
+    for (int i = 0; q->rows && i < SQ_ROWS; i++)
+        free(q->rows[i]);
+    free(q->rows);
     sqlite3_finalize(q->insert_many);
     free(q->memo);
     sqlite3_close_v2(q->db);
@@ -2099,35 +2121,44 @@ static int sq_listing_upsert_many(store *s, tenant_id t, const listing *const *l
     return rc;
 }
 
-/* Reads a LISTING_COLS row into *l, strings into r's arena. */
-static void sq_read_listing(sq_reader *r, listing *l)
+/* The text columns of LISTING_COLS, and where each goes in a listing. */
+#define SQ_LISTING_STRS(X)                                                    \
+    X(0, id) X(1, title) X(2, project) X(3, developer) X(4, city)             \
+    X(5, locality) X(15, completion_date) X(16, amenities) X(20, description) \
+    X(21, attributes_json)
+enum { SQ_N_STRS = 10 };
+
+/* The fields of a LISTING_COLS row that are not text, into *l. */
+static void sq_read_fields(sqlite3_stmt *st, listing *l)
 {
-    sqlite3_stmt *st = r->st;
-    memset(l, 0, sizeof *l);
-    l->id = rd_str(r, 0);
-    l->title = rd_str(r, 1);
-    l->project = rd_str(r, 2);
-    l->developer = rd_str(r, 3);
-    l->city = rd_str(r, 4);
-    l->locality = rd_str(r, 5);
     l->type = sq_ptype_of_code[col_code(st, 6, PTYPE__COUNT)];
     l->tx = sq_tx_of_code[col_code(st, 7, TX__COUNT)];
     l->bedrooms = (int)col_int_or(st, 8, -1);
     l->bathrooms = col_double_or(st, 9, -1);
     l->area_sqft = col_double_or(st, 10, -1);
     l->price = sqlite3_column_int64(st, 11);
-    col_copy(st, 12, l->currency, sizeof l->currency);
+    /* the first three bytes, as col_copy's snprintf into char[4] */
+    const unsigned char *cur = sqlite3_column_text(st, 12);
+    memset(l->currency, 0, sizeof l->currency);
+    for (size_t i = 0; cur && i < sizeof l->currency - 1 && cur[i]; i++)
+        l->currency[i] = (char)cur[i];
     l->units_available = (int)col_int_or(st, 13, -1);
     l->status = sq_status_of_code[col_code(st, 14, 3)];
-    l->completion_date = rd_str(r, 15);
-    l->amenities = rd_str(r, 16);
     l->has_geo = sqlite3_column_type(st, 17) != SQLITE_NULL &&
                  sqlite3_column_type(st, 18) != SQLITE_NULL;
     l->latitude = l->has_geo ? sqlite3_column_double(st, 17) : 0;
     l->longitude = l->has_geo ? sqlite3_column_double(st, 18) : 0;
     l->rental_yield = col_double_or(st, 19, -1);
-    l->description = rd_str(r, 20);
-    l->attributes_json = rd_str(r, 21);
+}
+
+/* Reads a LISTING_COLS row into *l, strings into r's arena. */
+static void sq_read_listing(sq_reader *r, listing *l)
+{
+    memset(l, 0, sizeof *l);
+#define X(col, f) l->f = rd_str(r, col);
+    SQ_LISTING_STRS(X)
+#undef X
+    sq_read_fields(r->st, l);
 }
 
 static int sq_listing_get(store *s, tenant_id t, const char *id, arena *a, listing *out,
@@ -2243,6 +2274,9 @@ static int sq_listing_count(store *s, tenant_id t, int64_t *out, pt_error *err)
  * order, then the localities, then the text query and its scan limit, then
  * the limit.
  *
+ * The statement gives each row's rid and price, from the index alone (a
+ * walk reads no table row); sq_row_take reads the listing.
+ *
  * The index is chosen here, not left to the planner (which has no
  * statistics after a bulk load): with localities listings_loc, whose
  * (locality, transaction) prefix leaves the rows in price order; else with
@@ -2284,8 +2318,7 @@ static int sq_search_stmt_get(sq *q, unsigned key, sqlite3_stmt **out, pt_error 
         indexed = " INDEXED BY listings_loc";
     else if (key & SF_TX)
         indexed = " INDEXED BY listings_tx_price";
-    rc = buf_printf(&sql, "SELECT " LISTING_COLS " FROM listings%s WHERE tenant_id = ?1",
-                    indexed);
+    rc = buf_printf(&sql, "SELECT rid, price FROM listings%s WHERE tenant_id = ?1", indexed);
     static const struct { unsigned bit; const char *cond; } conds[] = {
         {SF_TX, " AND \"transaction\" = ?"},
         {SF_TYPE, " AND property_type IS ?"},
@@ -2381,17 +2414,166 @@ static int sq_search_bind(sqlite3_stmt *st, unsigned key, const sq_search_args *
     return b;
 }
 
-/* Appends the current row of st to the result array. */
-static int sq_search_take(sq_reader *rd, sqlite3_stmt *st, listing **items, int *count,
+static int sq_text_generation(sq *q, int64_t gen[2], pt_error *err);
+
+/* Is the handle inside read_begin's read transaction, with no write of its
+ * own: one snapshot, in which the listings cannot change? */
+static bool sq_snapshot(sq *q)
+{
+    return q->reading && q->tx == SQ_IDLE && !sqlite3_get_autocommit(q->db);
+}
+
+/* The listings' generation (sq_text_generation), read once per read
+ * transaction: in one snapshot it cannot move. */
+static int sq_generation(sq *q, int64_t gen[2], pt_error *err)
+{
+    bool snap = sq_snapshot(q);
+    if (snap && q->gen_known) {
+        gen[0] = q->gen[0];
+        gen[1] = q->gen[1];
+        return 0;
+    }
+    int rc = sq_text_generation(q, gen, err);
+    if (rc == 0 && snap) {
+        q->gen[0] = gen[0];
+        q->gen[1] = gen[1];
+        q->gen_known = true;
+    }
+    return rc;
+}
+
+/* A new entry for the LISTING_COLS row of st (rid, read at version sum
+ * gen); NULL when out of memory, when sqlite could not give a text, or when
+ * it is larger than SQ_ROW_MAX. */
+static sq_row *sq_row_new(sqlite3_stmt *st, int64_t rid, int64_t gen)
+{
+    static const int col[SQ_N_STRS] = {
+#define X(c, f) c,
+        SQ_LISTING_STRS(X)
+#undef X
+    };
+    const unsigned char *p[SQ_N_STRS];
+    size_t len[SQ_N_STRS], total = 0;
+    for (int i = 0; i < SQ_N_STRS; i++) {
+        p[i] = sqlite3_column_text(st, col[i]);
+        len[i] = 0;
+        if (p[i] == NULL) {
+            if (sqlite3_column_type(st, col[i]) != SQLITE_NULL)
+                return NULL;     /* out of memory: sq_read_listing reports it */
+            continue;
+        }
+        len[i] = (size_t)sqlite3_column_bytes(st, col[i]);
+        total += len[i] + 1;
+    }
+    if (sizeof(sq_row) + total > SQ_ROW_MAX)
+        return NULL;
+    sq_row *e = malloc(sizeof *e + total);
+    if (e == NULL)
+        return NULL;
+    e->rid = rid;
+    e->gen = gen;
+    e->strings_len = total;
+    memset(&e->l, 0, sizeof e->l);
+    char *o = e->strings;
+    int i = 0;
+#define X(c, f)                          \
+    if (p[i]) {                          \
+        memcpy(o, p[i], len[i]);         \
+        o[len[i]] = '\0';                \
+        e->l.f = o;                      \
+        o += len[i] + 1;                 \
+    }                                    \
+    i++;
+    SQ_LISTING_STRS(X)
+#undef X
+    sq_read_fields(st, &e->l);
+    return e;
+}
+
+/* e's listing into *out, its strings copied into a in one piece. */
+static int sq_row_copy(const sq_row *e, arena *a, listing *out, pt_error *err)
+{
+    char *base = arena_alloc(a, e->strings_len ? e->strings_len : 1);
+    if (base == NULL)
+        return pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
+    memcpy(base, e->strings, e->strings_len);
+    *out = e->l;
+#define X(c, f) if (e->l.f) out->f = base + (e->l.f - e->strings);
+    SQ_LISTING_STRS(X)
+#undef X
+    return 0;
+}
+
+/* The listing of rid into *out, strings in a (*found false when there is
+ * no such row).  In a read snapshot, from the handle's entries when one
+ * was read at the same generation: a listing changes only by an update or
+ * a delete, and both bump a listing_state version (migration 7), so the
+ * sum of versions tells; what is read is kept.  Not kept inside a write
+ * transaction of the handle (its versions could still roll back). */
+static int sq_row_take(sq *q, int64_t rid, arena *a, listing *out, bool *found,
+                       pt_error *err)
+{
+    int64_t gen[2] = {0, 0};
+    sq_row **slot = NULL;
+    int rc = 0;
+    *found = false;
+    if (sq_snapshot(q)) {
+        if (q->rows == NULL)
+            q->rows = calloc(SQ_ROWS, sizeof *q->rows);   /* NULL: nothing kept */
+        if (q->rows && (rc = sq_generation(q, gen, err)) != 0)
+            return rc;
+        if (q->rows) {
+            slot = &q->rows[(uint64_t)rid & (SQ_ROWS - 1)];
+            if (*slot && (*slot)->rid == rid && (*slot)->gen == gen[1]) {
+                *found = true;
+                return sq_row_copy(*slot, a, out, err);
+            }
+        }
+    }
+    if (q->row_get == NULL) {
+        int r = sqlite3_prepare_v3(q->db, "SELECT " LISTING_COLS " FROM listings WHERE rid = ?1",
+                                   -1, SQLITE_PREPARE_PERSISTENT, &q->row_get, NULL);
+        if (r != SQLITE_OK)
+            return sq_fail(q, err, r, "listing search: prepare");
+    }
+    sqlite3_stmt *st = q->row_get;
+    int r = sqlite3_bind_int64(st, 1, rid);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        sq_row *e = slot ? sq_row_new(st, rid, gen[1]) : NULL;
+        if (e) {
+            free(*slot);
+            *slot = e;
+            rc = sq_row_copy(e, a, out, err);
+        } else {
+            sq_reader rd = {a, st, 0};
+            sq_read_listing(&rd, out);
+            if (rd.oom)
+                rc = pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
+        }
+        *found = rc == 0;
+    } else if (r != SQLITE_DONE) {
+        rc = sq_fail(q, err, r, "listing search: read");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Appends the listing of the current row of st (rid, price) to the result
+ * array. */
+static int sq_search_take(sq *q, sqlite3_stmt *st, arena *a, listing **items, int *count,
                           int *cap, pt_error *err)
 {
-    *items = arena_grow(rd->a, *items, *count, cap, sizeof **items);
+    listing l;
+    bool found = false;
+    int rc = sq_row_take(q, sqlite3_column_int64(st, 0), a, &l, &found, err);
+    if (rc || !found)
+        return rc;
+    *items = arena_grow(a, *items, *count, cap, sizeof **items);
     if (*items == NULL)
         return pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
-    rd->st = st;
-    sq_read_listing(rd, &(*items)[(*count)++]);
-    if (rd->oom)
-        return pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
+    (*items)[(*count)++] = l;
     return 0;
 }
 
@@ -2406,7 +2588,6 @@ static int sq_search_fanout(sq *q, unsigned key, const sq_search_args *g, arena 
 {
     sqlite3_stmt *st[SQ_FAN_TYPES];
     bool live[SQ_FAN_TYPES];
-    sq_reader rd = {a, NULL, 0};
     listing *items = NULL;
     int count = 0, cap = 0, rc = 0, opened = 0;
     bool desc = (key & SF_DESC) != 0;
@@ -2436,7 +2617,7 @@ static int sq_search_fanout(sq *q, unsigned key, const sq_search_args *g, arena 
         for (int k = 0; k < SQ_FAN_TYPES; k++) {
             if (!live[k])
                 continue;
-            sqlite3_int64 p = sqlite3_column_int64(st[k], 11);   /* price */
+            sqlite3_int64 p = sqlite3_column_int64(st[k], 1);   /* price */
             if (best < 0 || (desc ? p > bp : p < bp)) {
                 best = k;
                 bp = p;
@@ -2444,7 +2625,7 @@ static int sq_search_fanout(sq *q, unsigned key, const sq_search_args *g, arena 
         }
         if (best < 0)
             break;
-        rc = sq_search_take(&rd, st[best], &items, &count, &cap, err);
+        rc = sq_search_take(q, st[best], a, &items, &count, &cap, err);
         if (rc)
             goto done;
         int r = sqlite3_step(st[best]);
@@ -2462,18 +2643,14 @@ done:
     return rc;
 }
 
-static int sq_listing_search(store *s, tenant_id t, const store_listing_query *qy, arena *a,
-                             listing **out, int *n, pt_error *err)
+static int sq_search_run(sq *q, tenant_id t, const store_listing_query *qy, arena *a,
+                         listing **out, int *n, pt_error *err)
 {
-    sq *q = s->impl;
     sqlite3_stmt *st = NULL;
-    sq_reader rd = {a, NULL, 0};
     listing *items = NULL;
     int count = 0, cap = 0, rc = 0, r;
     sq_search_args g;
 
-    *out = NULL;
-    *n = 0;
     g.t = t;
     g.qy = qy;
     g.tx = sq_code(sq_tx_code, TX__COUNT, (int)qy->tx);
@@ -2506,7 +2683,7 @@ static int sq_listing_search(store *s, tenant_id t, const store_listing_query *q
         goto done;
     }
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = sq_search_take(&rd, st, &items, &count, &cap, err);
+        rc = sq_search_take(q, st, a, &items, &count, &cap, err);
         if (rc)
             goto done;
     }
@@ -2518,6 +2695,27 @@ static int sq_listing_search(store *s, tenant_id t, const store_listing_query *q
     *n = count;
 done:
     sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_read_begin(store *s, pt_error *err);
+static void sq_read_end(store *s);
+
+/* The walk and the reads of its rows in one snapshot: a read transaction
+ * of its own when the caller has none open. */
+static int sq_listing_search(store *s, tenant_id t, const store_listing_query *qy, arena *a,
+                             listing **out, int *n, pt_error *err)
+{
+    sq *q = s->impl;
+    *out = NULL;
+    *n = 0;
+    bool own = q->tx == SQ_IDLE && !q->reading && sqlite3_get_autocommit(q->db);
+    int rc = own ? sq_read_begin(s, err) : 0;
+    if (rc)
+        return rc;
+    rc = sq_search_run(q, t, qy, a, out, n, err);
+    if (own)
+        sq_read_end(s);
     return rc;
 }
 
@@ -2866,7 +3064,7 @@ static int sq_listing_text_count(store *s, const char *match, int cap, int *out,
         int64_t gen[2] = {0, 0};
         if (q->text_memo == NULL && (q->text_memo = calloc(SQ_TEXT_MEMO, sizeof *m)) == NULL)
             return pt_fail(err, PT_ERR_NOMEM, "text count: out of memory");
-        rc = sq_text_generation(q, gen, err);
+        rc = sq_generation(q, gen, err);
         if (rc)
             return rc;
         if (gen[0] != q->text_memo_gen[0] || gen[1] != q->text_memo_gen[1]) {
@@ -2931,6 +3129,7 @@ static int sq_read_begin(store *s, pt_error *err)
 {
     sq *q = s->impl;
     q->reading = false;
+    q->gen_known = false;
     if (q->tx != SQ_IDLE || !sqlite3_get_autocommit(q->db))
         return 0;
     int rc = sq_read_stmt(q, 0, err);
@@ -2945,6 +3144,7 @@ static void sq_read_end(store *s)
     if (!q->reading)
         return;
     q->reading = false;
+    q->gen_known = false;
     if (sqlite3_get_autocommit(q->db))
         return;              /* ended already (an error rolled it back) */
     if (sq_read_stmt(q, 1, &err) != 0) {
