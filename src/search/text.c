@@ -23,6 +23,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -487,6 +488,68 @@ static void doc_field(doc_ctx *d, const char *s)
         each_word((const char *)sc.rest, strlen((const char *)sc.rest), doc_word, d);
 }
 
+/* ---- which candidates could hold a term ------------------------------ */
+
+#define ONES8 0x0101010101010101ull
+#define HIGHS8 0x8080808080808080ull
+
+/* Could doc_field(s) count a word that term t (tl lower-case ASCII letters)
+ * matches?  False only when s is plain ASCII and t's letters, in either
+ * case, follow each other nowhere in it: doc_field then reads s's words as
+ * runs of its own bytes, and a word t matches starts with t's letters.
+ * Eight bytes at a time: a byte >= 0x80 (other scripts, accents: folding
+ * could make t of them) answers true, and only an 8-byte group holding t's
+ * first letter is looked at byte by byte. */
+static bool field_may_hold(const char *s, const char *t, size_t tl)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), i = 0;
+    const uint64_t first = ONES8 * (unsigned char)t[0];
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        if (x & HIGHS8)
+            return true;
+        uint64_t v = (x | ONES8 * 0x20) ^ first;   /* a zero byte: t[0] in either case */
+        if (((v - ONES8) & ~v & HIGHS8) == 0)
+            continue;
+        for (size_t j = i; j < i + 8; j++)
+            if (j + tl <= n && ascii_folds_to(p + j, t, tl))
+                return true;
+    }
+    for (; i < n; i++) {
+        if (p[i] >= 0x80)
+            return true;
+        if (i + tl <= n && ascii_folds_to(p + i, t, tl))
+            return true;
+    }
+    return false;
+}
+
+/* Could any of the n candidates hold a word some term matches?  (When not,
+ * every BM25 score is 0 and no word needs reading.) */
+static bool any_may_hold(const search_terms *t, const size_t *tl, const listing *const *ls,
+                         int n)
+{
+    for (int k = 0; k < t->n; k++) {
+        if (tl[k] == 0)
+            return true;
+        for (size_t j = 0; j < tl[k]; j++)
+            if (t->term[k][j] < 'a' || t->term[k][j] > 'z')
+                return true;     /* not plain letters: read the words */
+    }
+    for (int i = 0; i < n; i++) {
+        const listing *l = ls[i];
+        const char *fields[] = {l->project, l->title, l->developer, l->amenities,
+                                l->description};
+        for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
+            for (int k = 0; fields[f] && k < t->n; k++)
+                if (field_may_hold(fields[f], t->term[k], tl[k]))
+                    return true;
+    }
+    return false;
+}
+
 void search_text_scores(const search_terms *t, const listing *const *ls, int n, double *out,
                         arena *a)
 {
@@ -494,15 +557,17 @@ void search_text_scores(const search_terms *t, const listing *const *ls, int n, 
         out[i] = 0;
     if (t->n == 0 || n == 0)
         return;
+    size_t tl[SEARCH_MAX_TERMS];
+    for (int k = 0; k < t->n; k++)
+        tl[k] = strlen(t->term[k]);
+    if (!any_may_hold(t, tl, ls, n))
+        return;
     double *tf = arena_zalloc(a, sizeof *tf * (size_t)n * SEARCH_MAX_TERMS);
     double *dl = arena_zalloc(a, sizeof *dl * (size_t)n);
     if (tf == NULL || dl == NULL)
         return;             /* no text order: the other lists still rank */
     double total = 0;
     int df[SEARCH_MAX_TERMS] = {0};
-    size_t tl[SEARCH_MAX_TERMS];
-    for (int k = 0; k < t->n; k++)
-        tl[k] = strlen(t->term[k]);
     for (int i = 0; i < n; i++) {
         const listing *l = ls[i];
         doc_ctx d = {t, tl, 0, 0, tf + (size_t)i * SEARCH_MAX_TERMS};
