@@ -329,8 +329,8 @@ static int count_items(const char *list)
     int n = 0;
     if (list == NULL || *list == '\0')
         return 0;
-    for (n = 1; *list; list++)
-        n += *list == ';';
+    for (n = 1; (list = strchr(list, ';')) != NULL; list++)
+        n++;
     return n;
 }
 
