@@ -3046,8 +3046,8 @@ static uint32_t sq_text_memo_slot(const char *match, int cap)
 /* A search asks this for each of the buyer's words, and the same words come
  * again and again, while the answer changes only with the listings: so the
  * handle keeps the answers it gave (sq_text_memo) with the generation of the
- * listings they were counted at (sq_text_generation, one cheap statement),
- * and forgets them all when it moves.  Not inside a write transaction of
+ * listings they were counted at (sq_generation: one cheap statement, once
+ * per read transaction), and forgets them all when it moves.  Not inside a write transaction of
  * this handle: an import batch indexes its text only at its commit
  * (sq_fts_flush), after the rows the generation sees. */
 static int sq_listing_text_count(store *s, const char *match, int cap, int *out, pt_error *err)
