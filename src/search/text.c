@@ -302,16 +302,21 @@ static bool field_may_hold(const char *s, const char *t, size_t tl)
     unsigned char tail[16];
     for (; i < n; i += 16) {
         const unsigned char *c = p + i;
-        if (n - i < 16) {     /* the last bytes, in a copy padded with NULs */
+        unsigned skip = 0;    /* leading bytes of the group seen already */
+        if (n - i < 16 && n >= 16) {
+            skip = (unsigned)(16 - (n - i));   /* the last 16 bytes of s */
+            c = p + n - 16;
+        } else if (n - i < 16) {               /* all of a short s, padded with NULs */
             memset(tail, 0, sizeof tail);
-            memcpy(tail, p + i, n - i);
+            for (size_t k = 0; k < n - i; k++)
+                tail[k] = c[k];
             c = tail;
         }
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)c);
         if (_mm_movemask_epi8(x) != 0)
-            return true;
+            return true;      /* (a byte seen already was < 0x80) */
         unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(x, lower), first));
-        for (; m; m &= m - 1) {
+        for (m >>= skip; m; m &= m - 1) {
             size_t j = i + (size_t)__builtin_ctz(m);
             if (j + tl <= n && ascii_folds_to(p + j, t, tl))
                 return true;
