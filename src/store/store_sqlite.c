@@ -849,7 +849,7 @@ typedef struct sq_text_memo {
     int cap, count;
 } sq_text_memo;
 
-/* Listings a search read, decoded, kept per handle by rid (sq_row_take):
+/* Listings a search read, decoded, kept per handle by rid (sq_rows_take):
  * direct-mapped, each entry one malloc'd block (the listing, then its
  * strings), served only under the listings' version sum it was read at.
  * An entry larger than SQ_ROW_MAX is not kept. */
@@ -878,8 +878,9 @@ typedef struct sq {
     int64_t text_memo_gen[2];  /* the generation they were counted at */
     int64_t gen[2];            /* the generation of the read transaction, when gen_known */
     bool gen_known;            /* read once per read_begin's transaction */
-    sqlite3_stmt *row_get;     /* a listing by rid, for sq_row_take; prepared on first use */
+    sqlite3_stmt *row_get;     /* listings by rid, for sq_rows_take; prepared on first use */
     sq_row **rows;             /* SQ_ROWS entries, allocated on first use */
+    int64_t *seen;             /* per entry, the rid read last (kept when read twice) */
     sqlite3_stmt *read_stmt[2];   /* read_begin's BEGIN and read_end's COMMIT */
     bool reading;              /* read_begin began a read transaction */
     sqlite3_stmt *insert_many; /* listing_upsert_many's INSERT, prepared on first use */
@@ -1598,6 +1599,7 @@ static void sq_free(sq *q)
     for (int i = 0; q->rows && i < SQ_ROWS; i++)
         free(q->rows[i]);
     free(q->rows);
+    free(q->seen);
     sqlite3_finalize(q->insert_many);
     free(q->memo);
     sqlite3_close_v2(q->db);
@@ -2126,7 +2128,7 @@ static int sq_listing_upsert_many(store *s, tenant_id t, const listing *const *l
     X(0, id) X(1, title) X(2, project) X(3, developer) X(4, city)             \
     X(5, locality) X(15, completion_date) X(16, amenities) X(20, description) \
     X(21, attributes_json)
-enum { SQ_N_STRS = 10 };
+enum { SQ_N_STRS = 10, SQ_N_COLS = 22 };   /* text columns; all columns */
 
 /* The fields of a LISTING_COLS row that are not text, into *l. */
 static void sq_read_fields(sqlite3_stmt *st, listing *l)
@@ -2151,13 +2153,63 @@ static void sq_read_fields(sqlite3_stmt *st, listing *l)
     l->rental_yield = col_double_or(st, 19, -1);
 }
 
-/* Reads a LISTING_COLS row into *l, strings into r's arena. */
-static void sq_read_listing(sq_reader *r, listing *l)
+/* The text columns of a LISTING_COLS row of st: p[i] and len[i] per
+ * SQ_LISTING_STRS entry (p NULL for SQL NULL); the bytes they take with a
+ * NUL each.  -1 when sqlite could not give a text (out of memory). */
+static int64_t sq_listing_strs(sqlite3_stmt *st, const unsigned char *p[SQ_N_STRS],
+                               size_t len[SQ_N_STRS])
 {
-    memset(l, 0, sizeof *l);
-#define X(col, f) l->f = rd_str(r, col);
+    static const int col[SQ_N_STRS] = {
+#define X(c, f) c,
+        SQ_LISTING_STRS(X)
+#undef X
+    };
+    int64_t total = 0;
+    for (int i = 0; i < SQ_N_STRS; i++) {
+        p[i] = sqlite3_column_text(st, col[i]);
+        len[i] = 0;
+        if (p[i] == NULL) {
+            if (sqlite3_column_type(st, col[i]) != SQLITE_NULL)
+                return -1;
+            continue;
+        }
+        len[i] = (size_t)sqlite3_column_bytes(st, col[i]);
+        total += (int64_t)len[i] + 1;
+    }
+    return total;
+}
+
+/* The texts of sq_listing_strs into o (total bytes), l's pointers to them. */
+static void sq_put_strs(listing *l, char *o, const unsigned char *const p[SQ_N_STRS],
+                        const size_t len[SQ_N_STRS])
+{
+    int i = 0;
+#define X(c, f)                          \
+    if (p[i]) {                          \
+        memcpy(o, p[i], len[i]);         \
+        o[len[i]] = '\0';                \
+        l->f = o;                        \
+        o += len[i] + 1;                 \
+    }                                    \
+    i++;
     SQ_LISTING_STRS(X)
 #undef X
+}
+
+/* Reads a LISTING_COLS row into *l, strings into r's arena (one block). */
+static void sq_read_listing(sq_reader *r, listing *l)
+{
+    const unsigned char *p[SQ_N_STRS];
+    size_t len[SQ_N_STRS];
+    memset(l, 0, sizeof *l);
+    int64_t total = sq_listing_strs(r->st, p, len);
+    char *o = total > 0 ? arena_alloc(r->a, (size_t)total) : NULL;
+    if (total < 0 || (total > 0 && o == NULL)) {
+        r->oom = 1;
+        return;
+    }
+    if (o)
+        sq_put_strs(l, o, p, len);
     sq_read_fields(r->st, l);
 }
 
@@ -2275,7 +2327,7 @@ static int sq_listing_count(store *s, tenant_id t, int64_t *out, pt_error *err)
  * the limit.
  *
  * The statement gives each row's rid and price, from the index alone (a
- * walk reads no table row); sq_row_take reads the listing.
+ * walk reads no table row); sq_rows_take reads the listings.
  *
  * The index is chosen here, not left to the planner (which has no
  * statistics after a bulk load): with localities listings_loc, whose
@@ -2447,45 +2499,19 @@ static int sq_generation(sq *q, int64_t gen[2], pt_error *err)
  * it is larger than SQ_ROW_MAX. */
 static sq_row *sq_row_new(sqlite3_stmt *st, int64_t rid, int64_t gen)
 {
-    static const int col[SQ_N_STRS] = {
-#define X(c, f) c,
-        SQ_LISTING_STRS(X)
-#undef X
-    };
     const unsigned char *p[SQ_N_STRS];
-    size_t len[SQ_N_STRS], total = 0;
-    for (int i = 0; i < SQ_N_STRS; i++) {
-        p[i] = sqlite3_column_text(st, col[i]);
-        len[i] = 0;
-        if (p[i] == NULL) {
-            if (sqlite3_column_type(st, col[i]) != SQLITE_NULL)
-                return NULL;     /* out of memory: sq_read_listing reports it */
-            continue;
-        }
-        len[i] = (size_t)sqlite3_column_bytes(st, col[i]);
-        total += len[i] + 1;
-    }
-    if (sizeof(sq_row) + total > SQ_ROW_MAX)
-        return NULL;
-    sq_row *e = malloc(sizeof *e + total);
+    size_t len[SQ_N_STRS];
+    int64_t total = sq_listing_strs(st, p, len);
+    if (total < 0 || sizeof(sq_row) + (size_t)total > SQ_ROW_MAX)
+        return NULL;         /* out of memory: sq_read_listing reports it */
+    sq_row *e = malloc(sizeof *e + (size_t)total);
     if (e == NULL)
         return NULL;
     e->rid = rid;
     e->gen = gen;
-    e->strings_len = total;
+    e->strings_len = (size_t)total;
     memset(&e->l, 0, sizeof e->l);
-    char *o = e->strings;
-    int i = 0;
-#define X(c, f)                          \
-    if (p[i]) {                          \
-        memcpy(o, p[i], len[i]);         \
-        o[len[i]] = '\0';                \
-        e->l.f = o;                      \
-        o += len[i] + 1;                 \
-    }                                    \
-    i++;
-    SQ_LISTING_STRS(X)
-#undef X
+    sq_put_strs(&e->l, e->strings, p, len);
     sq_read_fields(st, &e->l);
     return e;
 }
@@ -2504,76 +2530,146 @@ static int sq_row_copy(const sq_row *e, arena *a, listing *out, pt_error *err)
     return 0;
 }
 
-/* The listing of rid into *out, strings in a (*found false when there is
- * no such row).  In a read snapshot, from the handle's entries when one
- * was read at the same generation: a listing changes only by an update or
- * a delete, and both bump a listing_state version (migration 7), so the
- * sum of versions tells; what is read is kept.  Not kept inside a write
- * transaction of the handle (its versions could still roll back). */
-static int sq_row_take(sq *q, int64_t rid, arena *a, listing *out, bool *found,
-                       pt_error *err)
+/* Misses read SQ_RID_BATCH at a time by one statement (a statement per
+ * listing paid its cursor and reset each time). */
+#define SQ_RID_BATCH 40
+
+/* Reads the listings of rids[miss[0..nm)] into items[] (have[] set for
+ * each found), by the batch statement.  With keep, a listing seen for the
+ * second time in its slot (q->seen) is kept at generation gen: one seen once
+ * is read into a only, so a walk through listings that never come again
+ * (a large inventory) does not churn the entries. */
+static int sq_rows_read(sq *q, const int64_t *rids, const int *miss, int nm, bool keep,
+                        int64_t gen, arena *a, listing *items, bool *have, pt_error *err)
 {
-    int64_t gen[2] = {0, 0};
-    sq_row **slot = NULL;
-    int rc = 0;
-    *found = false;
-    if (sq_snapshot(q)) {
-        if (q->rows == NULL)
-            q->rows = calloc(SQ_ROWS, sizeof *q->rows);   /* NULL: nothing kept */
-        if (q->rows && (rc = sq_generation(q, gen, err)) != 0)
-            return rc;
-        if (q->rows) {
-            slot = &q->rows[(uint64_t)rid & (SQ_ROWS - 1)];
-            if (*slot && (*slot)->rid == rid && (*slot)->gen == gen[1]) {
-                *found = true;
-                return sq_row_copy(*slot, a, out, err);
-            }
-        }
-    }
+    int rc = 0, r = SQLITE_OK;
     if (q->row_get == NULL) {
-        int r = sqlite3_prepare_v3(q->db, "SELECT " LISTING_COLS " FROM listings WHERE rid = ?1",
-                                   -1, SQLITE_PREPARE_PERSISTENT, &q->row_get, NULL);
+        buf sql = BUF_INIT(1024);
+        int b = buf_puts(&sql, "SELECT " LISTING_COLS ", rid FROM listings WHERE rid IN (");
+        for (int i = 0; b == 0 && i < SQ_RID_BATCH; i++)
+            b = buf_printf(&sql, "%s?%d", i ? ", " : "", i + 1);
+        if (b == 0)
+            b = buf_puts(&sql, ")");
+        if (b == 0)
+            r = sqlite3_prepare_v3(q->db, buf_cstr(&sql), (int)sql.len,
+                                   SQLITE_PREPARE_PERSISTENT, &q->row_get, NULL);
+        buf_free(&sql);
+        if (b)
+            return pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
         if (r != SQLITE_OK)
             return sq_fail(q, err, r, "listing search: prepare");
     }
     sqlite3_stmt *st = q->row_get;
-    int r = sqlite3_bind_int64(st, 1, rid);
-    if (r == SQLITE_OK)
-        r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
-        sq_row *e = slot ? sq_row_new(st, rid, gen[1]) : NULL;
+    for (int i = 0; r == SQLITE_OK && i < SQ_RID_BATCH; i++)
+        r = i < nm ? sqlite3_bind_int64(st, i + 1, rids[miss[i]]) : sqlite3_bind_null(st, i + 1);
+    if (r != SQLITE_OK) {
+        rc = sq_fail(q, err, r, "listing search: bind");
+        goto done;
+    }
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t rid = sqlite3_column_int64(st, SQ_N_COLS);
+        sq_row **slot = keep ? &q->rows[(uint64_t)rid & (SQ_ROWS - 1)] : NULL;
+        sq_row *e = NULL;
+        if (slot && q->seen[(uint64_t)rid & (SQ_ROWS - 1)] == rid)
+            e = sq_row_new(st, rid, gen);
+        else if (slot)
+            q->seen[(uint64_t)rid & (SQ_ROWS - 1)] = rid;
         if (e) {
             free(*slot);
             *slot = e;
-            rc = sq_row_copy(e, a, out, err);
-        } else {
-            sq_reader rd = {a, st, 0};
-            sq_read_listing(&rd, out);
-            if (rd.oom)
-                rc = pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
         }
-        *found = rc == 0;
-    } else if (r != SQLITE_DONE) {
-        rc = sq_fail(q, err, r, "listing search: read");
+        for (int j = 0; j < nm; j++) {
+            int i = miss[j];
+            if (have[i] || rids[i] != rid)
+                continue;
+            if (e) {
+                rc = sq_row_copy(e, a, &items[i], err);
+            } else {
+                sq_reader rd = {a, st, 0};
+                sq_read_listing(&rd, &items[i]);
+                if (rd.oom)
+                    rc = pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
+            }
+            if (rc)
+                goto done;
+            have[i] = true;
+        }
     }
+    if (r != SQLITE_DONE)
+        rc = sq_fail(q, err, r, "listing search: read");
+done:
     sqlite3_reset(st);
     return rc;
 }
 
-/* Appends the listing of the current row of st (rid, price) to the result
- * array. */
-static int sq_search_take(sq *q, sqlite3_stmt *st, arena *a, listing **items, int *count,
-                          int *cap, pt_error *err)
+/* The listings of rids[0..n), in that order, into *out (*count of them:
+ * a rid without a row is left out), strings in a.  In a read snapshot,
+ * from the handle's entries when one was read at the same generation: a
+ * listing changes only by an update or a delete, and both bump a
+ * listing_state version (migration 7), so the sum of versions tells.  Not
+ * kept inside a write transaction of the handle (its versions could still
+ * roll back). */
+static int sq_rows_take(sq *q, const int64_t *rids, int n, arena *a, listing **out, int *count,
+                        pt_error *err)
 {
-    listing l;
-    bool found = false;
-    int rc = sq_row_take(q, sqlite3_column_int64(st, 0), a, &l, &found, err);
-    if (rc || !found)
-        return rc;
-    *items = arena_grow(a, *items, *count, cap, sizeof **items);
-    if (*items == NULL)
+    int64_t gen[2] = {0, 0};
+    int miss[SQ_RID_BATCH], nm = 0, rc = 0;
+    *out = NULL;
+    *count = 0;
+    if (n <= 0)
+        return 0;
+    listing *items = arena_alloc(a, sizeof *items * (size_t)n);
+    bool *have = arena_zalloc(a, sizeof *have * (size_t)n);
+    if (items == NULL || have == NULL)
         return pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
-    (*items)[(*count)++] = l;
+    bool keep = sq_snapshot(q);
+    if (keep && q->rows == NULL) {
+        q->rows = calloc(SQ_ROWS, sizeof *q->rows);
+        q->seen = calloc(SQ_ROWS, sizeof *q->seen);
+        if (q->rows == NULL || q->seen == NULL) {   /* then nothing is kept */
+            free(q->rows);
+            free(q->seen);
+            q->rows = NULL;
+            q->seen = NULL;
+        }
+    }
+    keep = keep && q->rows;
+    if (keep && (rc = sq_generation(q, gen, err)) != 0)
+        return rc;
+    for (int i = 0; i < n; i++) {
+        const sq_row *e = keep ? q->rows[(uint64_t)rids[i] & (SQ_ROWS - 1)] : NULL;
+        if (e && e->rid == rids[i] && e->gen == gen[1]) {
+            if ((rc = sq_row_copy(e, a, &items[i], err)) != 0)
+                return rc;
+            have[i] = true;
+            continue;
+        }
+        miss[nm++] = i;
+        if (nm == SQ_RID_BATCH || i == n - 1) {
+            if ((rc = sq_rows_read(q, rids, miss, nm, keep, gen[1], a, items, have, err)) != 0)
+                return rc;
+            nm = 0;
+        }
+    }
+    if (nm && (rc = sq_rows_read(q, rids, miss, nm, keep, gen[1], a, items, have, err)) != 0)
+        return rc;
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (have[i])
+            items[k++] = items[i];
+    *out = items;
+    *count = k;
+    return 0;
+}
+
+/* Appends the rid of the current row of st (rid, price) to *rids. */
+static int sq_search_rid(sqlite3_stmt *st, arena *a, int64_t **rids, int *n, int *cap,
+                         pt_error *err)
+{
+    *rids = arena_grow(a, *rids, *n, cap, sizeof **rids);
+    if (*rids == NULL)
+        return pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
+    (*rids)[(*n)++] = sqlite3_column_int64(st, 0);
     return 0;
 }
 
@@ -2588,7 +2684,7 @@ static int sq_search_fanout(sq *q, unsigned key, const sq_search_args *g, arena 
 {
     sqlite3_stmt *st[SQ_FAN_TYPES];
     bool live[SQ_FAN_TYPES];
-    listing *items = NULL;
+    int64_t *rids = NULL;
     int count = 0, cap = 0, rc = 0, opened = 0;
     bool desc = (key & SF_DESC) != 0;
 
@@ -2625,7 +2721,7 @@ static int sq_search_fanout(sq *q, unsigned key, const sq_search_args *g, arena 
         }
         if (best < 0)
             break;
-        rc = sq_search_take(q, st[best], a, &items, &count, &cap, err);
+        rc = sq_search_rid(st[best], a, &rids, &count, &cap, err);
         if (rc)
             goto done;
         int r = sqlite3_step(st[best]);
@@ -2635,19 +2731,17 @@ static int sq_search_fanout(sq *q, unsigned key, const sq_search_args *g, arena 
         }
         live[best] = r == SQLITE_ROW;
     }
-    *out = items;
-    *n = count;
 done:
     for (int k = 0; k < opened; k++)
         sqlite3_reset(st[k]);
-    return rc;
+    return rc ? rc : sq_rows_take(q, rids, count, a, out, n, err);
 }
 
 static int sq_search_run(sq *q, tenant_id t, const store_listing_query *qy, arena *a,
                          listing **out, int *n, pt_error *err)
 {
     sqlite3_stmt *st = NULL;
-    listing *items = NULL;
+    int64_t *rids = NULL;
     int count = 0, cap = 0, rc = 0, r;
     sq_search_args g;
 
@@ -2683,19 +2777,15 @@ static int sq_search_run(sq *q, tenant_id t, const store_listing_query *qy, aren
         goto done;
     }
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = sq_search_take(q, st, a, &items, &count, &cap, err);
+        rc = sq_search_rid(st, a, &rids, &count, &cap, err);
         if (rc)
             goto done;
     }
-    if (r != SQLITE_DONE) {
+    if (r != SQLITE_DONE)
         rc = g.text ? sq_text_fail(q, err, r, "listing search") : sq_fail(q, err, r, "listing search");
-        goto done;
-    }
-    *out = items;
-    *n = count;
 done:
     sqlite3_reset(st);
-    return rc;
+    return rc ? rc : sq_rows_take(q, rids, count, a, out, n, err);
 }
 
 static int sq_read_begin(store *s, pt_error *err);

@@ -476,7 +476,8 @@ static listing mk_row(const char *id, const char *title, money price)
     return l;
 }
 
-/* The listings a search read, kept by the handle (sq_row_take), are never
+/* The listings a search read, kept by the handle (sq_rows_take, from their
+ * second read), are never
  * served once the listing changed: an update or a delete by another handle
  * or by this one, a delete of the highest rid and a new row that takes the
  * rid again, another tenant's change, and a batch of the handle's own
@@ -496,6 +497,7 @@ TEST(test_search_rows_current)
     CHECK(w->ops->listing_upsert(w, ta.id, &r2, &err) == 0, "r2: %s", err.msg);
     CHECK_STR(rows_of(st, got, sizeof got), "Alpha/row/100;Beta/row/200");
     CHECK_STR(rows_of(st, got, sizeof got), "Alpha/row/100;Beta/row/200");   /* kept */
+    CHECK_STR(rows_of(st, got, sizeof got), "Alpha/row/100;Beta/row/200");   /* served */
 
     /* another handle's update: text, then a column the walk does not read */
     r1.title = "Alpha two";
