@@ -6,7 +6,9 @@
  * them must have balanced quotes and only the OR operator; BM25 scores must
  * be finite and not negative, and zero for a text without the terms.  The
  * fast paths over ASCII words (doc_field, name_holds) must give exactly what
- * the general word splitter gives (the .c is included to reach them).
+ * the general word splitter gives, and the quick pass before BM25
+ * (field_may_hold) never pass over a text that holds a term (the .c is
+ * included to reach them).
  */
 #include <math.h>
 #include <stdint.h>
@@ -74,6 +76,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     each_word(text, strlen(text), doc_word, &d2);
     if (memcmp(&d1.len, &d2.len, sizeof d1.len) != 0 || memcmp(tf1, tf2, sizeof tf1) != 0)
         abort();
+    /* field_may_hold never passes over a text where doc_field found a
+     * term of plain letters */
+    for (int k = 0; k < t.n; k++) {
+        bool letters = true;
+        for (size_t j = 0; j < tl[k]; j++)
+            letters &= t.term[k][j] >= 'a' && t.term[k][j] <= 'z';
+        if (letters && tf1[k] > 0 && !field_may_hold(text, t.term[k], tl[k]))
+            abort();
+    }
     /* name_holds against each_word with loc_word: the input as a locality
      * name, its own folded words and the terms as the buyer's words */
     const store_locality_stats self[] = {{.locality = text}, {.locality = "Dubai Marina"}};

@@ -39,6 +39,31 @@ static int cmp_desc(const void *x, const void *y)
     return a->idx - b->idx;
 }
 
+/* Lists of a step are short (tens of candidates): up to SMALL_SORT items
+ * are sorted by insertion in place, without qsort's calls through a
+ * pointer and its buffer.  Both orders here are total (ties go by index or
+ * id, which differ), so the result is qsort's; a NaN, which no order
+ * holds, goes to qsort as before. */
+#define SMALL_SORT 24
+
+static void sort_ranks(rank_item *x, int m)
+{
+    bool nan = false;
+    for (int i = 0; i < m; i++)
+        nan |= x[i].v != x[i].v;
+    if (m > SMALL_SORT || nan) {
+        qsort(x, (size_t)m, sizeof *x, cmp_desc);
+        return;
+    }
+    for (int i = 1; i < m; i++) {
+        rank_item v = x[i];
+        int j = i;
+        for (; j > 0 && cmp_desc(&v, &x[j - 1]) < 0; j--)
+            x[j] = x[j - 1];
+        x[j] = v;
+    }
+}
+
 /* Adds w / (K + rank) to fused for the candidates with present[i] set,
  * ranked by v (higher first; equal values share the better rank). */
 static void add_list(search_cand *c, int n, const double *v, const bool *present, double w,
@@ -50,7 +75,7 @@ static void add_list(search_cand *c, int n, const double *v, const bool *present
     for (int i = 0; i < n; i++)
         if (present[i])
             tmp[m++] = (rank_item){i, v[i]};
-    qsort(tmp, (size_t)m, sizeof *tmp, cmp_desc);
+    sort_ranks(tmp, m);
     int rank = 0;
     for (int j = 0; j < m; j++) {
         if (j == 0 || tmp[j].v != tmp[j - 1].v)
@@ -120,6 +145,24 @@ static int cmp_fused(const void *x, const void *y)
     return strcmp(a->id, b->id);   /* deterministic ties */
 }
 
+static void sort_order(order_item *x, int n)
+{
+    bool nan = false;
+    for (int i = 0; i < n; i++)
+        nan |= x[i].fused != x[i].fused;
+    if (n > SMALL_SORT || nan) {
+        qsort(x, (size_t)n, sizeof *x, cmp_fused);
+        return;
+    }
+    for (int i = 1; i < n; i++) {
+        order_item v = x[i];
+        int j = i;
+        for (; j > 0 && cmp_fused(&v, &x[j - 1]) < 0; j--)
+            x[j] = x[j - 1];
+        x[j] = v;
+    }
+}
+
 static bool same_str(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;
@@ -137,7 +180,7 @@ int search_pick(search_cand *c, int n, int n_pools, int room, listing *out, unsi
         return 0;
     for (int i = 0; i < n; i++)
         ord[i] = (order_item){i, c[i].fused, c[i].l.id};
-    qsort(ord, (size_t)n, sizeof *ord, cmp_fused);
+    sort_order(ord, n);
     /* a candidate already in out (found by an earlier step) is skipped */
     for (int j = 0; j < n; j++)
         for (int k = 0; k < *n_out; k++)

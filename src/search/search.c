@@ -329,8 +329,8 @@ static int count_items(const char *list)
     int n = 0;
     if (list == NULL || *list == '\0')
         return 0;
-    for (n = 1; *list; list++)
-        n += *list == ';';
+    for (n = 1; (list = strchr(list, ';')) != NULL; list++)
+        n++;
     return n;
 }
 
@@ -719,10 +719,12 @@ static int search_run(store *s, tenant_id t, const search_request *req, arena *a
         return rc;
     out->n_exact = out->n;
 
-    /* the neighbours of the named localities, nearest first */
+    /* the neighbours of the named localities, nearest first: only when
+     * round 0 fell short (else no round follows, nothing shown is relaxed
+     * and no neighbour is reported) */
     const char *neigh[4];
     int n_neigh = 0;
-    if (req->localities && c.n_named) {
+    if (out->n < want_min && req->localities && c.n_named) {
         for (int k = 0; k < c.n_named && n_neigh < 2; k++) {
             int idx[2];
             int m = search_neighbours(req->localities, req->n_localities, c.named[k],

@@ -23,11 +23,16 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <utf8proc.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Words that are never search terms: function words of the four reply
  * languages, and what the structured filters already carry. */
@@ -279,6 +284,54 @@ static inline bool ascii_folds_to(const unsigned char *w, const char *folded, si
     return true;
 }
 
+/* ---- could a text hold a word ---------------------------------------- */
+
+/* Could doc_field(s) count a word that term t (tl lower-case ASCII letters)
+ * matches?  False only when s is plain ASCII and t's letters, in either
+ * case, follow each other nowhere in it: doc_field then reads s's words as
+ * runs of its own bytes, and a word t matches starts with t's letters.
+ * 16 bytes at a time with SSE2 (a plain loop without it): a byte >= 0x80
+ * (other scripts, accents: folding could make t of them) answers true, and
+ * only the places of t's first letter are compared further. */
+static bool field_may_hold(const char *s, const char *t, size_t tl)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), i = 0;
+#ifdef __SSE2__
+    const __m128i first = _mm_set1_epi8((char)t[0]), lower = _mm_set1_epi8(0x20);
+    unsigned char tail[16];
+    for (; i < n; i += 16) {
+        const unsigned char *c = p + i;
+        unsigned skip = 0;    /* leading bytes of the group seen already */
+        if (n - i < 16 && n >= 16) {
+            skip = (unsigned)(16 - (n - i));   /* the last 16 bytes of s */
+            c = p + n - 16;
+        } else if (n - i < 16) {               /* all of a short s, padded with NULs */
+            memset(tail, 0, sizeof tail);
+            for (size_t k = 0; k < n - i; k++)
+                tail[k] = c[k];
+            c = tail;
+        }
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)c);
+        if (_mm_movemask_epi8(x) != 0)
+            return true;      /* (a byte seen already was < 0x80) */
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(x, lower), first));
+        for (m >>= skip; m; m &= m - 1) {
+            size_t j = i + (size_t)__builtin_ctz(m);
+            if (j + tl <= n && ascii_folds_to(p + j, t, tl))
+                return true;
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        if (p[i] >= 0x80)
+            return true;
+        if (i + tl <= n && ascii_folds_to(p + i, t, tl))
+            return true;
+    }
+    return false;
+}
+
 /* ---- query terms ------------------------------------------------------ */
 
 typedef struct term_ctx {
@@ -301,12 +354,16 @@ static void loc_word(void *ctx, const char *w, size_t len)
 
 /* Is the folded word w[0..len) (NUL-terminated) a word of one of the n
  * locality names?  each_word over each name with loc_word, its ASCII words
- * compared in place. */
+ * compared in place; a word of plain letters skips, 8 bytes at a time, the
+ * plain-ASCII names that do not hold its letters in a row. */
 static bool name_holds(const store_locality_stats *ls, int n, const char *w, size_t len)
 {
+    bool letters = len > 0;
+    for (size_t j = 0; j < len; j++)
+        letters &= w[j] >= 'a' && w[j] <= 'z';
     for (int i = 0; i < n; i++) {
         const char *name = ls[i].locality;
-        if (name == NULL)
+        if (name == NULL || (letters && !field_may_hold(name, w, len)))
             continue;
         ascii_scan sc = {(const unsigned char *)name, NULL};
         const unsigned char *nw;
@@ -487,6 +544,30 @@ static void doc_field(doc_ctx *d, const char *s)
         each_word((const char *)sc.rest, strlen((const char *)sc.rest), doc_word, d);
 }
 
+/* Could any of the n candidates hold a word some term matches?  (When not,
+ * every BM25 score is 0 and no word needs reading.) */
+static bool any_may_hold(const search_terms *t, const size_t *tl, const listing *const *ls,
+                         int n)
+{
+    for (int k = 0; k < t->n; k++) {
+        if (tl[k] == 0)
+            return true;
+        for (size_t j = 0; j < tl[k]; j++)
+            if (t->term[k][j] < 'a' || t->term[k][j] > 'z')
+                return true;     /* not plain letters: read the words */
+    }
+    for (int i = 0; i < n; i++) {
+        const listing *l = ls[i];
+        const char *fields[] = {l->project, l->title, l->developer, l->amenities,
+                                l->description};
+        for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
+            for (int k = 0; fields[f] && k < t->n; k++)
+                if (field_may_hold(fields[f], t->term[k], tl[k]))
+                    return true;
+    }
+    return false;
+}
+
 void search_text_scores(const search_terms *t, const listing *const *ls, int n, double *out,
                         arena *a)
 {
@@ -494,15 +575,17 @@ void search_text_scores(const search_terms *t, const listing *const *ls, int n, 
         out[i] = 0;
     if (t->n == 0 || n == 0)
         return;
+    size_t tl[SEARCH_MAX_TERMS];
+    for (int k = 0; k < t->n; k++)
+        tl[k] = strlen(t->term[k]);
+    if (!any_may_hold(t, tl, ls, n))
+        return;
     double *tf = arena_zalloc(a, sizeof *tf * (size_t)n * SEARCH_MAX_TERMS);
     double *dl = arena_zalloc(a, sizeof *dl * (size_t)n);
     if (tf == NULL || dl == NULL)
         return;             /* no text order: the other lists still rank */
     double total = 0;
     int df[SEARCH_MAX_TERMS] = {0};
-    size_t tl[SEARCH_MAX_TERMS];
-    for (int k = 0; k < t->n; k++)
-        tl[k] = strlen(t->term[k]);
     for (int i = 0; i < n; i++) {
         const listing *l = ls[i];
         doc_ctx d = {t, tl, 0, 0, tf + (size_t)i * SEARCH_MAX_TERMS};

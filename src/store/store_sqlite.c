@@ -849,6 +849,20 @@ typedef struct sq_text_memo {
     int cap, count;
 } sq_text_memo;
 
+/* Listings a search read, decoded, kept per handle by rid (sq_rows_take):
+ * direct-mapped, each entry one malloc'd block (the listing, then its
+ * strings), served only under the listings' version sum it was read at.
+ * An entry larger than SQ_ROW_MAX is not kept. */
+#define SQ_ROWS 1024               /* entries, a power of two */
+#define SQ_ROW_MAX 16384
+typedef struct sq_row {
+    int64_t rid;
+    int64_t gen;                   /* sum of listing_state.version when read */
+    size_t strings_len;            /* bytes of strings after l */
+    listing l;                     /* string pointers into strings[] */
+    char strings[];
+} sq_row;
+
 #define SQ_EXT_STMTS 16
 typedef struct sq {
     sqlite3 *db;
@@ -862,6 +876,11 @@ typedef struct sq {
     sqlite3_stmt *text_gen;    /* the listings' generation, prepared on first use */
     sq_text_memo *text_memo;   /* SQ_TEXT_MEMO entries, allocated on first use */
     int64_t text_memo_gen[2];  /* the generation they were counted at */
+    int64_t gen[2];            /* the generation of the read transaction, when gen_known */
+    bool gen_known;            /* read once per read_begin's transaction */
+    sqlite3_stmt *row_get;     /* listings by rid, for sq_rows_take; prepared on first use */
+    sq_row **rows;             /* SQ_ROWS entries, allocated on first use */
+    int64_t *seen;             /* per entry, the rid read last (kept when read twice) */
     sqlite3_stmt *read_stmt[2];   /* read_begin's BEGIN and read_end's COMMIT */
     bool reading;              /* read_begin began a read transaction */
     sqlite3_stmt *insert_many; /* listing_upsert_many's INSERT, prepared on first use */
@@ -1576,6 +1595,11 @@ static void sq_free(sq *q)
     sqlite3_finalize(q->read_stmt[0]);
     sqlite3_finalize(q->read_stmt[1]);
     free(q->text_memo);
+    sqlite3_finalize(q->row_get);
+    for (int i = 0; q->rows && i < SQ_ROWS; i++)
+        free(q->rows[i]);
+    free(q->rows);
+    free(q->seen);
     sqlite3_finalize(q->insert_many);
     free(q->memo);
     sqlite3_close_v2(q->db);
@@ -2099,35 +2123,94 @@ static int sq_listing_upsert_many(store *s, tenant_id t, const listing *const *l
     return rc;
 }
 
-/* Reads a LISTING_COLS row into *l, strings into r's arena. */
-static void sq_read_listing(sq_reader *r, listing *l)
+/* The text columns of LISTING_COLS, and where each goes in a listing. */
+#define SQ_LISTING_STRS(X)                                                    \
+    X(0, id) X(1, title) X(2, project) X(3, developer) X(4, city)             \
+    X(5, locality) X(15, completion_date) X(16, amenities) X(20, description) \
+    X(21, attributes_json)
+enum { SQ_N_STRS = 10, SQ_N_COLS = 22 };   /* text columns; all columns */
+
+/* The fields of a LISTING_COLS row that are not text, into *l. */
+static void sq_read_fields(sqlite3_stmt *st, listing *l)
 {
-    sqlite3_stmt *st = r->st;
-    memset(l, 0, sizeof *l);
-    l->id = rd_str(r, 0);
-    l->title = rd_str(r, 1);
-    l->project = rd_str(r, 2);
-    l->developer = rd_str(r, 3);
-    l->city = rd_str(r, 4);
-    l->locality = rd_str(r, 5);
     l->type = sq_ptype_of_code[col_code(st, 6, PTYPE__COUNT)];
     l->tx = sq_tx_of_code[col_code(st, 7, TX__COUNT)];
     l->bedrooms = (int)col_int_or(st, 8, -1);
     l->bathrooms = col_double_or(st, 9, -1);
     l->area_sqft = col_double_or(st, 10, -1);
     l->price = sqlite3_column_int64(st, 11);
-    col_copy(st, 12, l->currency, sizeof l->currency);
+    /* the first three bytes, as col_copy's snprintf into char[4] */
+    const unsigned char *cur = sqlite3_column_text(st, 12);
+    memset(l->currency, 0, sizeof l->currency);
+    for (size_t i = 0; cur && i < sizeof l->currency - 1 && cur[i]; i++)
+        l->currency[i] = (char)cur[i];
     l->units_available = (int)col_int_or(st, 13, -1);
     l->status = sq_status_of_code[col_code(st, 14, 3)];
-    l->completion_date = rd_str(r, 15);
-    l->amenities = rd_str(r, 16);
     l->has_geo = sqlite3_column_type(st, 17) != SQLITE_NULL &&
                  sqlite3_column_type(st, 18) != SQLITE_NULL;
     l->latitude = l->has_geo ? sqlite3_column_double(st, 17) : 0;
     l->longitude = l->has_geo ? sqlite3_column_double(st, 18) : 0;
     l->rental_yield = col_double_or(st, 19, -1);
-    l->description = rd_str(r, 20);
-    l->attributes_json = rd_str(r, 21);
+}
+
+/* The text columns of a LISTING_COLS row of st: p[i] and len[i] per
+ * SQ_LISTING_STRS entry (p NULL for SQL NULL); the bytes they take with a
+ * NUL each.  -1 when sqlite could not give a text (out of memory). */
+static int64_t sq_listing_strs(sqlite3_stmt *st, const unsigned char *p[SQ_N_STRS],
+                               size_t len[SQ_N_STRS])
+{
+    static const int col[SQ_N_STRS] = {
+#define X(c, f) c,
+        SQ_LISTING_STRS(X)
+#undef X
+    };
+    int64_t total = 0;
+    for (int i = 0; i < SQ_N_STRS; i++) {
+        p[i] = sqlite3_column_text(st, col[i]);
+        len[i] = 0;
+        if (p[i] == NULL) {
+            if (sqlite3_column_type(st, col[i]) != SQLITE_NULL)
+                return -1;
+            continue;
+        }
+        len[i] = (size_t)sqlite3_column_bytes(st, col[i]);
+        total += (int64_t)len[i] + 1;
+    }
+    return total;
+}
+
+/* The texts of sq_listing_strs into o (total bytes), l's pointers to them. */
+static void sq_put_strs(listing *l, char *o, const unsigned char *const p[SQ_N_STRS],
+                        const size_t len[SQ_N_STRS])
+{
+    int i = 0;
+#define X(c, f)                          \
+    if (p[i]) {                          \
+        memcpy(o, p[i], len[i]);         \
+        o[len[i]] = '\0';                \
+        l->f = o;                        \
+        o += len[i] + 1;                 \
+    }                                    \
+    i++;
+    SQ_LISTING_STRS(X)
+#undef X
+}
+
+/* Reads a LISTING_COLS row into *l, strings into r's arena (one block). */
+static void sq_read_listing(sq_reader *r, listing *l)
+{
+    const unsigned char *p[SQ_N_STRS];
+    size_t len[SQ_N_STRS];
+    memset(l, 0, sizeof *l);
+    int64_t total = sq_listing_strs(r->st, p, len);
+    char *o = total > 0 ? arena_alloc(r->a, (size_t)total) : NULL;
+    if (total < 0 || (total > 0 && o == NULL)) {
+        r->oom = 1;
+        return;
+    }
+    if (o)
+        sq_put_strs(l, o, p, len);
+    sq_read_fields(r->st, l);
 }
 
 static int sq_listing_get(store *s, tenant_id t, const char *id, arena *a, listing *out,
@@ -2243,6 +2326,9 @@ static int sq_listing_count(store *s, tenant_id t, int64_t *out, pt_error *err)
  * order, then the localities, then the text query and its scan limit, then
  * the limit.
  *
+ * The statement gives each row's rid and price, from the index alone (a
+ * walk reads no table row); sq_rows_take reads the listings.
+ *
  * The index is chosen here, not left to the planner (which has no
  * statistics after a bulk load): with localities listings_loc, whose
  * (locality, transaction) prefix leaves the rows in price order; else with
@@ -2284,8 +2370,7 @@ static int sq_search_stmt_get(sq *q, unsigned key, sqlite3_stmt **out, pt_error 
         indexed = " INDEXED BY listings_loc";
     else if (key & SF_TX)
         indexed = " INDEXED BY listings_tx_price";
-    rc = buf_printf(&sql, "SELECT " LISTING_COLS " FROM listings%s WHERE tenant_id = ?1",
-                    indexed);
+    rc = buf_printf(&sql, "SELECT rid, price FROM listings%s WHERE tenant_id = ?1", indexed);
     static const struct { unsigned bit; const char *cond; } conds[] = {
         {SF_TX, " AND \"transaction\" = ?"},
         {SF_TYPE, " AND property_type IS ?"},
@@ -2381,17 +2466,210 @@ static int sq_search_bind(sqlite3_stmt *st, unsigned key, const sq_search_args *
     return b;
 }
 
-/* Appends the current row of st to the result array. */
-static int sq_search_take(sq_reader *rd, sqlite3_stmt *st, listing **items, int *count,
-                          int *cap, pt_error *err)
+static int sq_text_generation(sq *q, int64_t gen[2], pt_error *err);
+
+/* Is the handle inside read_begin's read transaction, with no write of its
+ * own: one snapshot, in which the listings cannot change? */
+static bool sq_snapshot(sq *q)
 {
-    *items = arena_grow(rd->a, *items, *count, cap, sizeof **items);
-    if (*items == NULL)
+    return q->reading && q->tx == SQ_IDLE && !sqlite3_get_autocommit(q->db);
+}
+
+/* The listings' generation (sq_text_generation), read once per read
+ * transaction: in one snapshot it cannot move. */
+static int sq_generation(sq *q, int64_t gen[2], pt_error *err)
+{
+    bool snap = sq_snapshot(q);
+    if (snap && q->gen_known) {
+        gen[0] = q->gen[0];
+        gen[1] = q->gen[1];
+        return 0;
+    }
+    int rc = sq_text_generation(q, gen, err);
+    if (rc == 0 && snap) {
+        q->gen[0] = gen[0];
+        q->gen[1] = gen[1];
+        q->gen_known = true;
+    }
+    return rc;
+}
+
+/* A new entry for the LISTING_COLS row of st (rid, read at version sum
+ * gen); NULL when out of memory, when sqlite could not give a text, or when
+ * it is larger than SQ_ROW_MAX. */
+static sq_row *sq_row_new(sqlite3_stmt *st, int64_t rid, int64_t gen)
+{
+    const unsigned char *p[SQ_N_STRS];
+    size_t len[SQ_N_STRS];
+    int64_t total = sq_listing_strs(st, p, len);
+    if (total < 0 || sizeof(sq_row) + (size_t)total > SQ_ROW_MAX)
+        return NULL;         /* out of memory: sq_read_listing reports it */
+    sq_row *e = malloc(sizeof *e + (size_t)total);
+    if (e == NULL)
+        return NULL;
+    e->rid = rid;
+    e->gen = gen;
+    e->strings_len = (size_t)total;
+    memset(&e->l, 0, sizeof e->l);
+    sq_put_strs(&e->l, e->strings, p, len);
+    sq_read_fields(st, &e->l);
+    return e;
+}
+
+/* e's listing into *out, its strings copied into a in one piece. */
+static int sq_row_copy(const sq_row *e, arena *a, listing *out, pt_error *err)
+{
+    char *base = arena_alloc(a, e->strings_len ? e->strings_len : 1);
+    if (base == NULL)
         return pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
-    rd->st = st;
-    sq_read_listing(rd, &(*items)[(*count)++]);
-    if (rd->oom)
+    memcpy(base, e->strings, e->strings_len);
+    *out = e->l;
+#define X(c, f) if (e->l.f) out->f = base + (e->l.f - e->strings);
+    SQ_LISTING_STRS(X)
+#undef X
+    return 0;
+}
+
+/* Misses read SQ_RID_BATCH at a time by one statement (a statement per
+ * listing paid its cursor and reset each time). */
+#define SQ_RID_BATCH 40
+
+/* Reads the listings of rids[miss[0..nm)] into items[] (have[] set for
+ * each found), by the batch statement.  With keep, a listing seen for the
+ * second time in its slot (q->seen) is kept at generation gen: one seen once
+ * is read into a only, so a walk through listings that never come again
+ * (a large inventory) does not churn the entries. */
+static int sq_rows_read(sq *q, const int64_t *rids, const int *miss, int nm, bool keep,
+                        int64_t gen, arena *a, listing *items, bool *have, pt_error *err)
+{
+    int rc = 0, r = SQLITE_OK;
+    if (q->row_get == NULL) {
+        buf sql = BUF_INIT(1024);
+        int b = buf_puts(&sql, "SELECT " LISTING_COLS ", rid FROM listings WHERE rid IN (");
+        for (int i = 0; b == 0 && i < SQ_RID_BATCH; i++)
+            b = buf_printf(&sql, "%s?%d", i ? ", " : "", i + 1);
+        if (b == 0)
+            b = buf_puts(&sql, ")");
+        if (b == 0)
+            r = sqlite3_prepare_v3(q->db, buf_cstr(&sql), (int)sql.len,
+                                   SQLITE_PREPARE_PERSISTENT, &q->row_get, NULL);
+        buf_free(&sql);
+        if (b)
+            return pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
+        if (r != SQLITE_OK)
+            return sq_fail(q, err, r, "listing search: prepare");
+    }
+    sqlite3_stmt *st = q->row_get;
+    for (int i = 0; r == SQLITE_OK && i < SQ_RID_BATCH; i++)
+        r = i < nm ? sqlite3_bind_int64(st, i + 1, rids[miss[i]]) : sqlite3_bind_null(st, i + 1);
+    if (r != SQLITE_OK) {
+        rc = sq_fail(q, err, r, "listing search: bind");
+        goto done;
+    }
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t rid = sqlite3_column_int64(st, SQ_N_COLS);
+        sq_row **slot = keep ? &q->rows[(uint64_t)rid & (SQ_ROWS - 1)] : NULL;
+        sq_row *e = NULL;
+        if (slot && q->seen[(uint64_t)rid & (SQ_ROWS - 1)] == rid)
+            e = sq_row_new(st, rid, gen);
+        else if (slot)
+            q->seen[(uint64_t)rid & (SQ_ROWS - 1)] = rid;
+        if (e) {
+            free(*slot);
+            *slot = e;
+        }
+        for (int j = 0; j < nm; j++) {
+            int i = miss[j];
+            if (have[i] || rids[i] != rid)
+                continue;
+            if (e) {
+                rc = sq_row_copy(e, a, &items[i], err);
+            } else {
+                sq_reader rd = {a, st, 0};
+                sq_read_listing(&rd, &items[i]);
+                if (rd.oom)
+                    rc = pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
+            }
+            if (rc)
+                goto done;
+            have[i] = true;
+        }
+    }
+    if (r != SQLITE_DONE)
+        rc = sq_fail(q, err, r, "listing search: read");
+done:
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* The listings of rids[0..n), in that order, into *out (*count of them:
+ * a rid without a row is left out), strings in a.  In a read snapshot,
+ * from the handle's entries when one was read at the same generation: a
+ * listing changes only by an update or a delete, and both bump a
+ * listing_state version (migration 7), so the sum of versions tells.  Not
+ * kept inside a write transaction of the handle (its versions could still
+ * roll back). */
+static int sq_rows_take(sq *q, const int64_t *rids, int n, arena *a, listing **out, int *count,
+                        pt_error *err)
+{
+    int64_t gen[2] = {0, 0};
+    int miss[SQ_RID_BATCH], nm = 0, rc = 0;
+    *out = NULL;
+    *count = 0;
+    if (n <= 0)
+        return 0;
+    listing *items = arena_alloc(a, sizeof *items * (size_t)n);
+    bool *have = arena_zalloc(a, sizeof *have * (size_t)n);
+    if (items == NULL || have == NULL)
         return pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
+    bool keep = sq_snapshot(q);
+    if (keep && q->rows == NULL) {
+        q->rows = calloc(SQ_ROWS, sizeof *q->rows);
+        q->seen = calloc(SQ_ROWS, sizeof *q->seen);
+        if (q->rows == NULL || q->seen == NULL) {   /* then nothing is kept */
+            free(q->rows);
+            free(q->seen);
+            q->rows = NULL;
+            q->seen = NULL;
+        }
+    }
+    keep = keep && q->rows;
+    if (keep && (rc = sq_generation(q, gen, err)) != 0)
+        return rc;
+    for (int i = 0; i < n; i++) {
+        const sq_row *e = keep ? q->rows[(uint64_t)rids[i] & (SQ_ROWS - 1)] : NULL;
+        if (e && e->rid == rids[i] && e->gen == gen[1]) {
+            if ((rc = sq_row_copy(e, a, &items[i], err)) != 0)
+                return rc;
+            have[i] = true;
+            continue;
+        }
+        miss[nm++] = i;
+        if (nm == SQ_RID_BATCH || i == n - 1) {
+            if ((rc = sq_rows_read(q, rids, miss, nm, keep, gen[1], a, items, have, err)) != 0)
+                return rc;
+            nm = 0;
+        }
+    }
+    if (nm && (rc = sq_rows_read(q, rids, miss, nm, keep, gen[1], a, items, have, err)) != 0)
+        return rc;
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (have[i])
+            items[k++] = items[i];
+    *out = items;
+    *count = k;
+    return 0;
+}
+
+/* Appends the rid of the current row of st (rid, price) to *rids. */
+static int sq_search_rid(sqlite3_stmt *st, arena *a, int64_t **rids, int *n, int *cap,
+                         pt_error *err)
+{
+    *rids = arena_grow(a, *rids, *n, cap, sizeof **rids);
+    if (*rids == NULL)
+        return pt_fail(err, PT_ERR_NOMEM, "listing search: out of memory");
+    (*rids)[(*n)++] = sqlite3_column_int64(st, 0);
     return 0;
 }
 
@@ -2406,8 +2684,7 @@ static int sq_search_fanout(sq *q, unsigned key, const sq_search_args *g, arena 
 {
     sqlite3_stmt *st[SQ_FAN_TYPES];
     bool live[SQ_FAN_TYPES];
-    sq_reader rd = {a, NULL, 0};
-    listing *items = NULL;
+    int64_t *rids = NULL;
     int count = 0, cap = 0, rc = 0, opened = 0;
     bool desc = (key & SF_DESC) != 0;
 
@@ -2436,7 +2713,7 @@ static int sq_search_fanout(sq *q, unsigned key, const sq_search_args *g, arena 
         for (int k = 0; k < SQ_FAN_TYPES; k++) {
             if (!live[k])
                 continue;
-            sqlite3_int64 p = sqlite3_column_int64(st[k], 11);   /* price */
+            sqlite3_int64 p = sqlite3_column_int64(st[k], 1);   /* price */
             if (best < 0 || (desc ? p > bp : p < bp)) {
                 best = k;
                 bp = p;
@@ -2444,7 +2721,7 @@ static int sq_search_fanout(sq *q, unsigned key, const sq_search_args *g, arena 
         }
         if (best < 0)
             break;
-        rc = sq_search_take(&rd, st[best], &items, &count, &cap, err);
+        rc = sq_search_rid(st[best], a, &rids, &count, &cap, err);
         if (rc)
             goto done;
         int r = sqlite3_step(st[best]);
@@ -2454,26 +2731,20 @@ static int sq_search_fanout(sq *q, unsigned key, const sq_search_args *g, arena 
         }
         live[best] = r == SQLITE_ROW;
     }
-    *out = items;
-    *n = count;
 done:
     for (int k = 0; k < opened; k++)
         sqlite3_reset(st[k]);
-    return rc;
+    return rc ? rc : sq_rows_take(q, rids, count, a, out, n, err);
 }
 
-static int sq_listing_search(store *s, tenant_id t, const store_listing_query *qy, arena *a,
-                             listing **out, int *n, pt_error *err)
+static int sq_search_run(sq *q, tenant_id t, const store_listing_query *qy, arena *a,
+                         listing **out, int *n, pt_error *err)
 {
-    sq *q = s->impl;
     sqlite3_stmt *st = NULL;
-    sq_reader rd = {a, NULL, 0};
-    listing *items = NULL;
+    int64_t *rids = NULL;
     int count = 0, cap = 0, rc = 0, r;
     sq_search_args g;
 
-    *out = NULL;
-    *n = 0;
     g.t = t;
     g.qy = qy;
     g.tx = sq_code(sq_tx_code, TX__COUNT, (int)qy->tx);
@@ -2506,18 +2777,35 @@ static int sq_listing_search(store *s, tenant_id t, const store_listing_query *q
         goto done;
     }
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = sq_search_take(&rd, st, &items, &count, &cap, err);
+        rc = sq_search_rid(st, a, &rids, &count, &cap, err);
         if (rc)
             goto done;
     }
-    if (r != SQLITE_DONE) {
+    if (r != SQLITE_DONE)
         rc = g.text ? sq_text_fail(q, err, r, "listing search") : sq_fail(q, err, r, "listing search");
-        goto done;
-    }
-    *out = items;
-    *n = count;
 done:
     sqlite3_reset(st);
+    return rc ? rc : sq_rows_take(q, rids, count, a, out, n, err);
+}
+
+static int sq_read_begin(store *s, pt_error *err);
+static void sq_read_end(store *s);
+
+/* The walk and the reads of its rows in one snapshot: a read transaction
+ * of its own when the caller has none open. */
+static int sq_listing_search(store *s, tenant_id t, const store_listing_query *qy, arena *a,
+                             listing **out, int *n, pt_error *err)
+{
+    sq *q = s->impl;
+    *out = NULL;
+    *n = 0;
+    bool own = q->tx == SQ_IDLE && !q->reading && sqlite3_get_autocommit(q->db);
+    int rc = own ? sq_read_begin(s, err) : 0;
+    if (rc)
+        return rc;
+    rc = sq_search_run(q, t, qy, a, out, n, err);
+    if (own)
+        sq_read_end(s);
     return rc;
 }
 
@@ -2848,8 +3136,8 @@ static uint32_t sq_text_memo_slot(const char *match, int cap)
 /* A search asks this for each of the buyer's words, and the same words come
  * again and again, while the answer changes only with the listings: so the
  * handle keeps the answers it gave (sq_text_memo) with the generation of the
- * listings they were counted at (sq_text_generation, one cheap statement),
- * and forgets them all when it moves.  Not inside a write transaction of
+ * listings they were counted at (sq_generation: one cheap statement, once
+ * per read transaction), and forgets them all when it moves.  Not inside a write transaction of
  * this handle: an import batch indexes its text only at its commit
  * (sq_fts_flush), after the rows the generation sees. */
 static int sq_listing_text_count(store *s, const char *match, int cap, int *out, pt_error *err)
@@ -2866,7 +3154,7 @@ static int sq_listing_text_count(store *s, const char *match, int cap, int *out,
         int64_t gen[2] = {0, 0};
         if (q->text_memo == NULL && (q->text_memo = calloc(SQ_TEXT_MEMO, sizeof *m)) == NULL)
             return pt_fail(err, PT_ERR_NOMEM, "text count: out of memory");
-        rc = sq_text_generation(q, gen, err);
+        rc = sq_generation(q, gen, err);
         if (rc)
             return rc;
         if (gen[0] != q->text_memo_gen[0] || gen[1] != q->text_memo_gen[1]) {
@@ -2931,6 +3219,7 @@ static int sq_read_begin(store *s, pt_error *err)
 {
     sq *q = s->impl;
     q->reading = false;
+    q->gen_known = false;
     if (q->tx != SQ_IDLE || !sqlite3_get_autocommit(q->db))
         return 0;
     int rc = sq_read_stmt(q, 0, err);
@@ -2945,6 +3234,7 @@ static void sq_read_end(store *s)
     if (!q->reading)
         return;
     q->reading = false;
+    q->gen_known = false;
     if (sqlite3_get_autocommit(q->db))
         return;              /* ended already (an error rolled it back) */
     if (sq_read_stmt(q, 1, &err) != 0) {

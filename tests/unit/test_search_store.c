@@ -6,7 +6,8 @@
  * orders against a brute-force oracle, per-transaction locality figures,
  * the bulk-load mode (tenant checked, foreign keys back on after), and
  * text counts kept by a handle forgotten when any listing's text changes,
- * and a search's reads in one snapshot (read_begin / read_end).
+ * a search's reads in one snapshot (read_begin / read_end), and the
+ * listings a handle keeps for its searches never served once changed.
  */
 #include "test.h"
 
@@ -438,7 +439,118 @@ TEST(test_read_scope)
     store_close(w);
 }
 
+/* What a search of h finds in locality "Rowtown" of tenant ta, cheapest
+ * first: "title/description/price" of each, ';'-separated, into out. */
+static const char *rows_of(store *h, char *out, size_t size)
+{
+    pt_error err = {0};
+    arena a;
+    arena_init(&a, 1u << 20);
+    const char *locs[] = {"Rowtown"};
+    store_listing_query q;
+    memset(&q, 0, sizeof q);
+    q.tx = TX_BUY;
+    q.type = PTYPE_APARTMENT;
+    q.bedrooms = -1;
+    q.localities = locs;
+    q.n_localities = 1;
+    q.limit = 10;
+    listing *rows = NULL;
+    int n = 0;
+    size_t o = 0;
+    out[0] = '\0';
+    if (h->ops->listing_search(h, ta.id, &q, &a, &rows, &n, &err) != 0)
+        snprintf(out, size, "error: %s", err.msg);
+    for (int i = 0; i < n && o < size; i++)
+        o += (size_t)snprintf(out + o, size - o, "%s%s/%s/%lld", i ? ";" : "", rows[i].title,
+                              rows[i].description ? rows[i].description : "-",
+                              (long long)rows[i].price);
+    arena_release(&a);
+    return out;
+}
+
+static listing mk_row(const char *id, const char *title, money price)
+{
+    listing l = mk(id, title, "row", PTYPE_APARTMENT, TX_BUY, price);
+    l.locality = "Rowtown";
+    return l;
+}
+
+/* The listings a search read, kept by the handle (sq_rows_take, from their
+ * second read), are never
+ * served once the listing changed: an update or a delete by another handle
+ * or by this one, a delete of the highest rid and a new row that takes the
+ * rid again, another tenant's change, and a batch of the handle's own
+ * rolled back (its versions go back, so what it read is not kept).  Inside
+ * one read scope the snapshot holds. */
+TEST(test_search_rows_current)
+{
+    pt_error err = {0};
+    char url[160], got[512];
+    store *w = NULL;
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    CHECK(store_open(url, &w, &err) == 0, "second handle: %s", err.msg);
+    if (w == NULL)
+        return;
+    listing r1 = mk_row("ROW1", "Alpha", 100), r2 = mk_row("ROW2", "Beta", 200);
+    CHECK(w->ops->listing_upsert(w, ta.id, &r1, &err) == 0, "r1: %s", err.msg);
+    CHECK(w->ops->listing_upsert(w, ta.id, &r2, &err) == 0, "r2: %s", err.msg);
+    CHECK_STR(rows_of(st, got, sizeof got), "Alpha/row/100;Beta/row/200");
+    CHECK_STR(rows_of(st, got, sizeof got), "Alpha/row/100;Beta/row/200");   /* kept */
+    CHECK_STR(rows_of(st, got, sizeof got), "Alpha/row/100;Beta/row/200");   /* served */
+
+    /* another handle's update: text, then a column the walk does not read */
+    r1.title = "Alpha two";
+    CHECK(w->ops->listing_upsert(w, ta.id, &r1, &err) == 0, "update");
+    CHECK_STR(rows_of(st, got, sizeof got), "Alpha two/row/100;Beta/row/200");
+    r1.description = "redone";
+    CHECK(w->ops->listing_upsert(w, ta.id, &r1, &err) == 0, "update description");
+    CHECK_STR(rows_of(st, got, sizeof got), "Alpha two/redone/100;Beta/row/200");
+
+    /* this handle's own update */
+    r2.title = "Beta two";
+    CHECK(st->ops->listing_upsert(st, ta.id, &r2, &err) == 0, "own update");
+    CHECK_STR(rows_of(st, got, sizeof got), "Alpha two/redone/100;Beta two/row/200");
+
+    /* the highest rid deleted and taken again by a new row */
+    CHECK(w->ops->listing_delete(w, ta.id, "ROW2", &err) == 0, "delete");
+    CHECK_STR(rows_of(st, got, sizeof got), "Alpha two/redone/100");
+    listing r3 = mk_row("ROW3", "Gamma", 200);
+    CHECK(w->ops->listing_upsert(w, ta.id, &r3, &err) == 0, "r3");
+    CHECK_STR(rows_of(st, got, sizeof got), "Alpha two/redone/100;Gamma/row/200");
+
+    /* another tenant's change leaves the answer as it is */
+    listing o = mk_row("ROWB", "Other", 150);
+    CHECK(w->ops->listing_upsert(w, tb.id, &o, &err) == 0, "tb");
+    CHECK(w->ops->listing_delete(w, tb.id, "ROWB", &err) == 0, "tb delete");
+    CHECK_STR(rows_of(st, got, sizeof got), "Alpha two/redone/100;Gamma/row/200");
+
+    /* a batch of this handle, searched inside and rolled back; then another
+     * handle's update brings the versions where the batch had them */
+    CHECK(st->ops->import_begin(st, &err) == 0, "begin: %s", err.msg);
+    r1.title = "Rolled back";
+    CHECK(st->ops->listing_upsert(st, ta.id, &r1, &err) == 0, "in batch");
+    CHECK_STR(rows_of(st, got, sizeof got), "Rolled back/redone/100;Gamma/row/200");
+    st->ops->import_rollback(st);
+    r1.title = "Alpha three";
+    CHECK(w->ops->listing_upsert(w, ta.id, &r1, &err) == 0, "after the rollback");
+    CHECK_STR(rows_of(st, got, sizeof got), "Alpha three/redone/100;Gamma/row/200");
+
+    /* one read scope: one snapshot, kept rows and all */
+    if (st->ops->read_begin) {
+        CHECK(st->ops->read_begin(st, &err) == 0, "read begin: %s", err.msg);
+        CHECK_STR(rows_of(st, got, sizeof got), "Alpha three/redone/100;Gamma/row/200");
+        r3.title = "Gamma two";
+        CHECK(w->ops->listing_upsert(w, ta.id, &r3, &err) == 0, "meanwhile");
+        CHECK_STR(rows_of(st, got, sizeof got), "Alpha three/redone/100;Gamma/row/200");
+        st->ops->read_end(st);
+        CHECK_STR(rows_of(st, got, sizeof got), "Alpha three/redone/100;Gamma two/row/200");
+    }
+    CHECK_INT(integrity(), SQLITE_OK);
+    store_close(w);
+}
+
 TEST_MAIN(setup(); RUN(test_text_index_in_step); RUN(test_text_lookup_scoped);
           RUN(test_type_walks_and_orders); RUN(test_market_figures_by_transaction);
           RUN(test_bulk_mode); RUN(test_text_count_memo);
-          RUN(test_read_scope); teardown();)
+          RUN(test_read_scope); RUN(test_search_rows_current); teardown();)

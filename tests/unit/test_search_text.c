@@ -6,7 +6,8 @@
  * field (doc_field) gives bit for bit the document length and term
  * frequencies of each_word with doc_word, and the locality-name check of a
  * buyer's word the same answer as each_word with loc_word; the stop words
- * are found by their sorted copy.  From search.c: the look for "school" is
+ * are found by their sorted copy; the quick pass that spares BM25 texts
+ * holding no term never passes over one that holds one.  From search.c: the look for "school" is
  * strcasestr's, and the neighbours skipped by their latitude are the ones
  * the full distance would have left out.  Includes the .c files to reach
  * their statics.
@@ -91,6 +92,52 @@ TEST(test_doc_field_is_each_word)
     printf("    %d texts, %d holding a term\n", checked, matched);
     CHECK(checked > 10000 && matched > 1000 && differ == 0, "%d of %d texts scored differently",
           differ, checked);
+}
+
+/* field_may_hold says false only where doc_field finds no term: over
+ * generated texts, half of them plain ASCII (where it can say false). */
+TEST(test_may_hold_is_doc_field)
+{
+    int checked = 0, wrong = 0, skipped = 0, held = 0;
+    for (int round = 0; round < 4000; round++) {
+        search_terms t;
+        char msg[256];
+        gen_text(msg, sizeof msg);
+        search_terms_from_text(&t, msg, NULL, 0);
+        size_t tl[SEARCH_MAX_TERMS];
+        bool letters = t.n > 0;
+        for (int k = 0; k < t.n; k++) {
+            tl[k] = strlen(t.term[k]);
+            for (size_t j = 0; j < tl[k]; j++)
+                letters &= t.term[k][j] >= 'a' && t.term[k][j] <= 'z';
+        }
+        if (!letters)
+            continue;
+        for (int f = 0; f < 8; f++) {
+            char text[512];
+            gen_text(text, sizeof text);
+            if (f & 1)       /* plain ASCII: the bytes >= 0x80 made spaces */
+                for (char *p = text; *p; p++)
+                    if ((unsigned char)*p >= 0x80)
+                        *p = ' ';
+            double tf[SEARCH_MAX_TERMS] = {0};
+            doc_ctx d = {&t, tl, 2, 0, tf};
+            doc_field(&d, text);
+            bool found = false, may = false;
+            for (int k = 0; k < t.n; k++) {
+                found |= tf[k] > 0;
+                may |= field_may_hold(text, t.term[k], tl[k]);
+            }
+            held += found;
+            skipped += !may;
+            if (found && !may && wrong++ < 5)
+                fprintf(stderr, "missed: terms of \"%s\" in \"%s\"\n", msg, text);
+            checked++;
+        }
+    }
+    printf("    %d texts, %d holding a term, %d passed over\n", checked, held, skipped);
+    CHECK(checked > 5000 && held > 500 && skipped > 500 && wrong == 0, "%d of %d missed", wrong,
+          checked);
 }
 
 /* The check of a buyer's word against the locality names, as it was: each
@@ -261,5 +308,6 @@ TEST(test_neighbours_bound)
     CHECK(found > 10000 && differ == 0, "%d differ", differ);
 }
 
-TEST_MAIN(RUN(test_doc_field_is_each_word); RUN(test_locality_words_is_each_word);
+TEST_MAIN(RUN(test_doc_field_is_each_word); RUN(test_may_hold_is_doc_field);
+          RUN(test_locality_words_is_each_word);
           RUN(test_stop_words); RUN(test_school_is_strcasestr); RUN(test_neighbours_bound);)
