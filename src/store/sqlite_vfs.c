@@ -167,7 +167,10 @@ static void map_open(mfile *f)
  * the same transaction in place) changes the held copy.  A crash loses
  * only what was not yet committed, as with the writes themselves.
  */
-#define WBUF_BYTES (256 * 1024)
+/* held at most: 15 frames of 4 KiB pages, so what is copied in stays in
+ * the core's cache until the kernel copies it out (a batch of the
+ * server's ~40 turns is ~50 frames: 4 writes instead of ~100) */
+#define WBUF_BYTES (64 * 1024)
 #define WAL_HDR 32
 #define FRAME_HDR 24
 /* the most the unix VFS writes in one call: it masks a write's length
