@@ -1,10 +1,12 @@
 /*
  * sqlite_vfs.c - the default VFS with a database map that outlives other
- * connections' commits; see sqlite_vfs.h.
+ * connections' commits, and a WAL written a commit at a time; see
+ * sqlite_vfs.h.
  *
  * Every method but xOpen of the VFS, and every method but the map's
  * (xFetch, xUnfetch, the mmap_size file control, xTruncate, xClose) of a
- * file, is the default VFS's, called with its own objects.  SQLite gives
+ * file, is the default VFS's, called with its own objects, after a WAL
+ * file has written what it holds ("The WAL's writes").  SQLite gives
  * each file object to one connection at a time, so a file's fields need no
  * lock; the table of descriptors is shared and has a mutex.
  */
