@@ -1,17 +1,24 @@
 /*
  * turn_write.c - the store's cost of writing conversation turns, alone.
  *
- * Writes N turns of realistic size (session record, two transcript lines,
- * profile, lead) to a fresh SQLite store through store_ops.turns_write, B
- * turns per call (B = 1 is one commit per turn, as without group commit;
- * larger B is what the committer does under load), spread over S sessions.
- * Prints wall time, turns/s and the process CPU time per turn, which is
- * steadier than wall time on a shared machine.
+ * Writes N turns (session record, two transcript lines, profile, lead) to a
+ * fresh SQLite store through store_ops.turns_write, B turns per call (B = 1
+ * is one commit per turn, as without group commit; larger B is what the
+ * committer does under load), spread over S conversations at a time.  As
+ * under bench/chat.lua, a conversation lasts eight turns and is then
+ * followed by a new one (new session and buyer rows).  The session and
+ * profile records are the dialog's own JSON (session_to_json,
+ * profile_to_json) of a conversation like the bench's at its sixth turn,
+ * so their size is what the dialog writes.  Prints wall time, turns/s and
+ * the process CPU time per turn, which is steadier than wall time on a
+ * shared machine.
  *
- *   build/bench/turn_write [turns] [batch] [sessions]     (defaults 20000 32 2000)
+ *   build/bench/turn_write [turns] [batch] [sessions]     (defaults 20000 32 100)
  *   PROPTALK_SQLITE_SYNC=normal build/bench/turn_write     (no fsync per commit)
  */
+#include "dialog/dialog.h"
 #include "store/store.h"
+#include "util/arena.h"
 
 #include "clock.h"
 
@@ -36,11 +43,70 @@ static char *filler(size_t n, int seed)
     return s;
 }
 
+/* The records of a conversation like bench/chat.lua's after its sixth
+ * message (purpose, budget, type, area and phone given, five listings
+ * shown), in arena a. */
+static void records(arena *a, char **session_json, char **profile_json)
+{
+    static const char *const ids[] = {"DXB-0027", "DXB-0033", "DXB-0022", "DXB-0037", "DXB-0026"};
+    static const char *const projects[] = {"Ghaf Residences", "Opal Court", "Layla Heights",
+                                           "Opal Court", "Layla Heights"};
+    session s;
+    profile p;
+    session_init(&s, LANG_EN);
+    profile_init(&p);
+    slots sl;
+    slots_init(&sl);
+    sl.purpose = PURPOSE_INVESTMENT;
+    sl.has_budget_min = sl.has_budget_max = true;
+    sl.budget_min = 1800000;
+    sl.budget_max = 2200000;
+    snprintf(sl.currency, sizeof sl.currency, "AED");
+    sl.type = PTYPE_APARTMENT;
+    sl.tx = TX_BUY;
+    sl.n_locations = 1;
+    snprintf(sl.locations[0], sizeof sl.locations[0], "Jumeirah Village Circle");
+    s.state = ST_ENGAGEMENT;
+    s.slots = sl;
+    s.turns = 6;
+    s.listings_seen = s.family_homes_seen = 5;
+    s.n_shown = 5;
+    for (int i = 0; i < 5; i++)
+        snprintf(s.shown[i], sizeof s.shown[i], "%s", ids[i]);
+    snprintf(s.focus, sizeof s.focus, "%s", ids[0]);
+    snprintf(s.phone, sizeof s.phone, "+971504127789");
+    s.n_coaching = 2;
+    snprintf(s.coaching[0], sizeof s.coaching[0], "investment_yields");
+    snprintf(s.coaching[1], sizeof s.coaching[1], "schools_family");
+    s.stage = STAGE_DECISION;
+    s.engagement = 7.25;
+    s.last_coaching_turn = 6;
+    p.sessions = 1;
+    snprintf(p.last_session, sizeof p.last_session, "bench-0-17");
+    p.preferences = sl;
+    p.n_viewed = 5;
+    for (int i = 0; i < 5; i++) {
+        snprintf(p.viewed[i].id, sizeof p.viewed[i].id, "%s", ids[4 - i]);
+        snprintf(p.viewed[i].title, sizeof p.viewed[i].title, "3BR apartment in %s", projects[4 - i]);
+        snprintf(p.viewed[i].project, sizeof p.viewed[i].project, "%s", projects[4 - i]);
+        snprintf(p.viewed[i].locality, sizeof p.viewed[i].locality, "Jumeirah Village Circle");
+    }
+    p.n_sentiment = 6;
+    snprintf(p.phone, sizeof p.phone, "+971504127789");
+    p.engagement_score = 7.25;
+    p.intent_to_buy_score = 6.5;
+    snprintf(p.temperature, sizeof p.temperature, "warm");
+    *session_json = session_to_json(&s, a);
+    *profile_json = profile_to_json(&p, a);
+    if (*session_json == NULL || *profile_json == NULL)
+        exit(1);
+}
+
 int main(int argc, char **argv)
 {
     int turns = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 20000;
     int batch = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 32;
-    int sessions = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 2000;
+    int sessions = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 100;
     if (turns <= 0 || batch <= 0 || batch > 4096 || sessions <= 0) {
         fprintf(stderr, "usage: turn_write [turns] [batch 1..4096] [sessions]\n");
         return 2;
@@ -62,8 +128,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "tenant: %s\n", err.msg);
         return 1;
     }
-    /* sizes as the demo conversation writes them */
-    char *session_json = filler(1300, 1), *profile_json = filler(1800, 2), *slots_json = filler(200, 3);
+    arena a;
+    arena_init(&a, 1 << 16);
+    char *session_json = NULL, *profile_json = NULL;
+    records(&a, &session_json, &profile_json);
+    /* the lead's slots (the answer's form of them) and an answer: sizes as
+     * the demo conversation writes them */
+    char *slots_json = filler(187, 3);
     const char *user_text = "around 2 million AED, an apartment in JVC please";
     char *assistant_text = filler(600, 4);
     store_turn *tw = calloc((size_t)batch, sizeof *tw);
@@ -78,7 +149,13 @@ int main(int argc, char **argv)
     while (done < turns) {
         int n = turns - done < batch ? turns - done : batch;
         for (int i = 0; i < n; i++) {
-            snprintf(sid[i], sizeof sid[i], "sess-%d", (done + i) % sessions);
+            /* conversation k of S at a time, in its (turn / 8 / S)th
+             * generation; a batch takes them scattered (k strides by 37,
+             * or 1 when 37 divides S), as the server's batches hold
+             * whichever conversations answered last */
+            int turn = done + i, stride = sessions % 37 ? 37 : 1;
+            int k = (int)((long long)(turn % sessions) * stride % sessions);
+            snprintf(sid[i], sizeof sid[i], "sess-%d-%d", k, turn / sessions / 8);
             leads[i] = (store_lead){.user_id = sid[i], .session_id = sid[i], .language = "en",
                                     .state = "SLOT_FILLING", .temperature = "warm",
                                     .engagement_score = 4.5, .intent_to_buy_score = 6,
@@ -108,8 +185,7 @@ int main(int argc, char **argv)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         return 1;
-    free(session_json);
-    free(profile_json);
+    arena_release(&a);
     free(slots_json);
     free(assistant_text);
     free(tw);

@@ -31,7 +31,15 @@
  * store sets it for files of 256 MiB and more), so small databases (tests)
  * never get one.
  *
- * Not for: anything else of the VFS (locking, shared memory, the WAL and
+ * The WAL's writes: SQLite writes a WAL frame as two calls (its header,
+ * then the page).  This VFS holds a WAL file's contiguous writes (up to 64
+ * KiB) and writes them with one call, at the latest when the commit
+ * frame's page is written, before that xWrite returns; any other call on
+ * the file writes what is held first.  A commit is in the file when SQLite
+ * publishes it, as before, with about one write system call per 15 frames
+ * instead of two per frame (sqlite_vfs.c, "The WAL's writes").
+ *
+ * Not for: anything else of the VFS (locking, shared memory, syncs and
  * journals go to the default VFS unchanged).
  */
 #ifndef PT_SQLITE_VFS_H

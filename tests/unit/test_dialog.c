@@ -13,6 +13,7 @@
 #include "store/store.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,6 +244,169 @@ TEST(test_session_json)
     profile_from_json(&pb, profile_to_json(&p, &a));
     CHECK_INT(pb.sessions, 3);
     CHECK_STR(pb.viewed[0].project, "Alpha Residency");
+    arena_release(&a);
+}
+
+/* Records as the writer before the compact form wrote them (every member;
+ * the first two taken from a store after build/bench/chat_turns). */
+static const char old_session[] =
+    "{\"v\":1,\"state\":\"ENGAGEMENT\",\"pending\":null,\"slots\":{\"purpose\":\"investment\","
+    "\"budget_min\":1800000,\"budget_max\":2200000,\"currency\":\"AED\",\"property_type\":"
+    "\"apartment\",\"transaction\":\"buy\",\"bedrooms\":null,\"locations\":[\"Jumeirah Village "
+    "Circle\"]},\"language\":\"en\",\"turns\":8,\"human_requests\":0,\"frustration\":0,"
+    "\"zombie_repeats\":0,\"listings_seen\":5,\"family_homes_seen\":5,\"questions\":2,\"shown\":"
+    "[\"DXB-0027\",\"DXB-0033\",\"DXB-0022\",\"DXB-0037\",\"DXB-0026\"],\"focus\":\"DXB-0027\","
+    "\"phone\":\"+971504127789\",\"want_when\":\"\",\"want_when_has_time\":false,\"want_visit\":"
+    "false,\"location_any\":false,\"offered\":[],\"appointment_id\":0,\"appointment_when\":\"\","
+    "\"appointment_agent\":\"\",\"coaching\":[\"investment_yields\",\"schools_family\","
+    "\"decision_agent\"],\"last_question\":\"amenities_inquiry|DXB-0027\",\"objections_price\":0,"
+    "\"objections_location\":0,\"objections_trust\":0,\"stage\":\"decision\",\"engagement\":7.75,"
+    "\"welcomed_back\":false,\"last_coaching_turn\":8}";
+static const char old_profile[] =
+    "{\"v\":1,\"sessions\":1,\"last_session\":\"bench-5\",\"preferences\":{\"purpose\":"
+    "\"investment\",\"budget_min\":1800000,\"budget_max\":2200000,\"currency\":\"AED\","
+    "\"property_type\":\"apartment\",\"transaction\":\"buy\",\"bedrooms\":null,\"locations\":"
+    "[\"Jumeirah Village Circle\"]},\"viewed\":[{\"id\":\"DXB-0026\",\"title\":\"3BR apartment in "
+    "Layla Heights\",\"project\":\"Layla Heights\",\"locality\":\"Jumeirah Village Circle\"},"
+    "{\"id\":\"DXB-0037\",\"title\":\"3BR apartment in Opal Court\",\"project\":\"Opal Court\","
+    "\"locality\":\"Jumeirah Village Circle\"}],\"objections\":{\"price\":0,\"location\":0,"
+    "\"trust\":0},\"sentiment_history\":[0,0,1,0,-1,0,0,0],\"phone\":\"+971504127789\","
+    "\"engagement_score\":7.75,\"intent_to_buy_score\":6.5,\"temperature\":\"warm\","
+    "\"appointments\":0}";
+static const char old_session_default[] =
+    "{\"v\":1,\"state\":\"START\",\"pending\":null,\"slots\":{\"purpose\":null,\"budget_min\":null,"
+    "\"budget_max\":null,\"currency\":null,\"property_type\":null,\"transaction\":null,"
+    "\"bedrooms\":null,\"locations\":[]},\"language\":\"ar\",\"turns\":0,\"human_requests\":0,"
+    "\"frustration\":0,\"zombie_repeats\":0,\"listings_seen\":0,\"family_homes_seen\":0,"
+    "\"questions\":0,\"shown\":[],\"focus\":\"\",\"phone\":\"\",\"want_when\":\"\","
+    "\"want_when_has_time\":false,\"want_visit\":false,\"location_any\":false,\"offered\":[],"
+    "\"appointment_id\":0,\"appointment_when\":\"\",\"appointment_agent\":\"\",\"coaching\":[],"
+    "\"last_question\":\"\",\"objections_price\":0,\"objections_location\":0,"
+    "\"objections_trust\":0,\"stage\":\"awareness\",\"engagement\":0.0,\"welcomed_back\":false,"
+    "\"last_coaching_turn\":0}";
+static const char old_profile_default[] =
+    "{\"v\":1,\"sessions\":0,\"last_session\":\"\",\"preferences\":{\"purpose\":null,"
+    "\"budget_min\":null,\"budget_max\":null,\"currency\":null,\"property_type\":null,"
+    "\"transaction\":null,\"bedrooms\":null,\"locations\":[]},\"viewed\":[],\"objections\":"
+    "{\"price\":0,\"location\":0,\"trust\":0},\"sentiment_history\":[],\"phone\":\"\","
+    "\"engagement_score\":0.0,\"intent_to_buy_score\":0.0,\"temperature\":\"cold\","
+    "\"appointments\":0}";
+
+/* s written and read back is s (the struct, byte for byte); the text in *out */
+static void session_same_back(const session *s, arena *a, char **out)
+{
+    session back;
+    session_init(&back, LANG_EN);
+    *out = session_to_json(s, a);
+    CHECK(*out != NULL, "session record written");
+    session_from_json(&back, *out);
+    CHECK(memcmp(&back, s, sizeof back) == 0, "session read back the same: %s", *out);
+}
+
+static void profile_same_back(const profile *p, arena *a, char **out)
+{
+    profile back;
+    *out = profile_to_json(p, a);
+    CHECK(*out != NULL, "profile record written");
+    profile_from_json(&back, *out);
+    CHECK(memcmp(&back, p, sizeof back) == 0, "profile read back the same: %s", *out);
+}
+
+/* The compact records: what they leave out reads back as it was, and the
+ * records written before (every member) read into the same structs. */
+TEST(test_record_compact)
+{
+    arena a;
+    arena_init(&a, 0);
+    session s, d;
+    profile p, pd;
+    char *j = NULL;
+
+    /* a fresh conversation: only the version, the empty slots, the language */
+    session_init(&d, LANG_AR);
+    session_same_back(&d, &a, &j);
+    CHECK_STR(j, "{\"v\":1,\"slots\":{},\"language\":\"ar\"}");
+    session_init(&s, LANG_EN);
+    session_from_json(&s, old_session_default);
+    CHECK(memcmp(&s, &d, sizeof s) == 0, "old default session reads as the fresh one");
+
+    /* the bench's conversation at its end: old form, new form, same struct */
+    session_init(&s, LANG_EN);
+    session_from_json(&s, old_session);
+    CHECK_INT(s.state, ST_ENGAGEMENT);
+    CHECK_INT(s.slots.bedrooms, -1);
+    CHECK_INT(s.n_coaching, 3);
+    CHECK_STR(s.last_question, "amenities_inquiry|DXB-0027");
+    CHECK_INT(s.stage, STAGE_DECISION);
+    session_same_back(&s, &a, &j);
+    CHECK(strlen(j) * 10 < strlen(old_session) * 8, "compact session %zu bytes, old %zu",
+          strlen(j), strlen(old_session));
+    CHECK(strstr(j, "pending") == NULL && strstr(j, "want_when") == NULL &&
+          strstr(j, "bedrooms") == NULL && strstr(j, "objections") == NULL,
+          "defaults left out: %s", j);
+
+    /* every member away from its default, and the values next to one */
+    session_init(&s, LANG_RU);
+    s.state = ST_HANDOFF_SCHEDULE;
+    s.pending = PEND_PHONE;
+    s.slots.purpose = PURPOSE_LIVING;
+    s.slots.has_budget_min = true;     /* a budget of 0 is a budget */
+    s.slots.budget_min = 0;
+    s.slots.bedrooms = 0;              /* a studio */
+    snprintf(s.slots.currency, sizeof s.slots.currency, "INR");
+    s.slots.type = PTYPE_VILLA;
+    s.slots.tx = TX_RENT;
+    s.human_requests = 1;
+    s.frustration = -2;
+    s.zombie_repeats = 3;
+    s.questions = 4;
+    snprintf(s.want_when, sizeof s.want_when, "tomorrow 5pm");
+    s.want_when_has_time = s.want_visit = s.location_any = s.welcomed_back = true;
+    s.n_offered = 2;
+    s.offered[0] = 0;
+    s.offered[1] = 12;
+    s.appointment_id = 77;
+    snprintf(s.appointment_when, sizeof s.appointment_when, "Mon 10:00");
+    snprintf(s.appointment_agent, sizeof s.appointment_agent, "Asha");
+    s.objections_price = 1;
+    s.objections_location = 2;
+    s.objections_trust = 3;
+    s.stage = STAGE_CONSIDERATION;
+    s.engagement = -0.0;               /* keeps its sign */
+    session_same_back(&s, &a, &j);
+    CHECK(signbit(s.engagement), "-0.0 written");
+    s.engagement = 0.5;
+    s.stage = STAGE_AWARENESS;
+    s.state = ST_START;
+    session_same_back(&s, &a, &j);
+
+    /* profiles */
+    profile_init(&pd);
+    profile_same_back(&pd, &a, &j);
+    CHECK_STR(j, "{\"v\":1,\"preferences\":{}}");
+    profile_from_json(&p, old_profile_default);
+    CHECK(memcmp(&p, &pd, sizeof p) == 0, "old default profile reads as the fresh one");
+    profile_from_json(&p, old_profile);
+    CHECK_INT(p.n_viewed, 2);
+    CHECK_INT(p.n_sentiment, 8);
+    CHECK_INT(p.sentiment[4], -1);
+    CHECK_STR(p.temperature, "warm");
+    profile_same_back(&p, &a, &j);
+    CHECK(strstr(j, "objections") == NULL && strstr(j, "appointments") == NULL,
+          "profile defaults left out: %s", j);
+    p.objections_trust = 2;
+    p.appointments = 1;
+    memset(p.viewed[1].project, 0, sizeof p.viewed[1].project);
+    p.intent_to_buy_score = 0;
+    profile_same_back(&p, &a, &j);
+    /* an empty temperature is not the default "cold": it is written (the
+     * struct is compared by its text: reading "" over "cold" leaves the
+     * bytes after the terminator, as before) */
+    p.temperature[0] = '\0';
+    j = profile_to_json(&p, &a);
+    CHECK(j != NULL && strstr(j, "\"temperature\":\"\"") != NULL, "an empty temperature is kept: %s", j);
+    profile_from_json(&pd, j);
+    CHECK_STR(pd.temperature, "");
     arena_release(&a);
 }
 
@@ -499,6 +663,6 @@ TEST(test_objections)
     }
 }
 
-TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_search_constraints_and_diversity);
+TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
           RUN(test_lead_reasons); RUN(test_objections); teardown();)
