@@ -110,6 +110,29 @@ typedef struct feat_table {
     size_t mask;            /* number of slots - 1, a power of two minus 1 */
 } feat_table;
 
+/* The words of the training text with their features looked up once, when
+ * the model is made: a word of a message found here costs one probe instead
+ * of hashing and looking up each of its n-grams.  The rows are the ones the
+ * features would find, in the order they are emitted, so a message's sum
+ * is the same.  Open addressing by the word's hash, at most half full; the
+ * bytes are compared, so a word is never taken for another. */
+typedef struct wc_entry {
+    uint64_t hw;            /* the word's hash (fnv over its bytes, tag 'W') */
+    uint32_t text;          /* its bytes: word_cache.text[text .. text + len) */
+    uint32_t rows;          /* its known rows: word_cache.rows[rows .. rows + n_rows) */
+    uint8_t len;            /* 0: a free slot */
+    uint8_t word_known;     /* rows[rows] is the word's own row (then the n-grams') */
+    uint8_t n_ngrams;       /* its n-grams, known or not */
+    uint8_t n_rows;
+} wc_entry;
+
+typedef struct word_cache {
+    wc_entry *slots;        /* NULL: no cache */
+    size_t mask;
+    uint32_t *rows;
+    unsigned char *text;
+} word_cache;
+
 struct nlu_model {
     int n_classes;
     int stride;             /* vectors per weight row: ceil(n_classes / VL) */
@@ -121,6 +144,7 @@ struct nlu_model {
     vf *bias;               /* stride; aligned */
     double inv_temp;        /* 1 / fitted temperature */
     bool slot_intents;      /* has both "inform" and "property_search" */
+    word_cache wc;          /* the training words' rows */
 };
 
 /* ---- features ------------------------------------------------------------ */
@@ -201,22 +225,6 @@ static void ft_add(feat_table *t, uint64_t id, uint32_t row1)
     t->slots[i].row1 = row1;
 }
 
-/* Receives the ids of the features of a message, SINK_CHUNK at a time:
- * emit() is an inlined store, flush() an indirect call per chunk. */
-#define SINK_CHUNK 64
-typedef struct feat_sink {
-    uint64_t ids[SINK_CHUNK];
-    int n;
-    void (*flush)(struct feat_sink *s);   /* consumes ids[0..n) and sets n = 0 */
-} feat_sink;
-
-static inline void emit(feat_sink *s, uint64_t id)
-{
-    s->ids[s->n++] = id;
-    if (s->n == SINK_CHUNK)
-        s->flush(s);
-}
-
 /* One word being collected: its bytes padded as "<word>" and where each of
  * its characters starts. */
 typedef struct token {
@@ -227,6 +235,28 @@ typedef struct token {
     int word_chars;         /* characters of the word (may exceed the kept ones) */
     int symbol;             /* an emoji or other symbol, a token on its own */
 } token;
+
+/* Receives the ids of the features of a message, SINK_CHUNK at a time:
+ * emit() is an inlined store, flush() an indirect call per chunk.  word
+ * (may be NULL) is offered every finished word that is not a symbol before
+ * its features are emitted (see token_emit()). */
+#define SINK_CHUNK 64
+typedef struct feat_sink {
+    uint64_t ids[SINK_CHUNK];
+    int n;
+    void (*flush)(struct feat_sink *s);   /* consumes ids[0..n) and sets n = 0 */
+    /* Either returns -1 (emit the word's features as usual) or takes the
+     * word (hash hw, bytes t->pad[1..t->start[chars - 1])), its bigram id
+     * and its n-grams itself and returns how many n-grams it had. */
+    int (*word)(struct feat_sink *s, const token *t, int chars, uint64_t hw, uint64_t bigram);
+} feat_sink;
+
+static inline void emit(feat_sink *s, uint64_t id)
+{
+    s->ids[s->n++] = id;
+    if (s->n == SINK_CHUNK)
+        s->flush(s);
+}
 
 static void token_reset(token *t)
 {
@@ -269,11 +299,27 @@ static void token_add(token *t, const unsigned char *p, size_t n, int32_t cp)
     t->start[t->chars] = (uint16_t)(at + n);
 }
 
+/* The ids of the character NLU_NGRAM_MIN- to 5-grams of the padded word
+ * t (chars characters, the closing '>' included), hashed a character (not
+ * a byte) at a time, into out (at least 3 * chars); returns how many. */
+static inline int token_ngrams(const token *t, int chars, uint64_t *out)
+{
+    int n = 0;
+    for (int i = 0; i + NLU_NGRAM_MIN <= chars; i++) {
+        uint64_t h = fnv_tag('C');
+        for (int j = i; j < chars && j < i + 5; j++) {
+            h = (h ^ t->code[j]) * FNV_PRIME;
+            if (j >= i + NLU_NGRAM_MIN - 1)
+                out[n++] = feat_id(h);
+        }
+    }
+    return n;
+}
+
 /* Emits the features of one finished token; returns how many and updates
  * *prev (the hash of the previous word, for bigrams). */
 static int token_emit(token *t, uint64_t *prev, feat_sink *sink)
 {
-    int n = 0;
     if (t->chars <= 1)
         return 0;
     /* close the padding */
@@ -287,26 +333,22 @@ static int token_emit(token *t, uint64_t *prev, feat_sink *sink)
     uint64_t hw = fnv_tag('W');
     for (size_t i = 1; i < end; i++)
         hw = fnv_byte(hw, t->pad[i]);
-    emit(sink, feat_id(hw));
-    emit(sink, feat_id((*prev * 0x100000001b3ull) ^ hw ^ 0xB16A4Dull));
-    n += 2;
+    uint64_t bigram = feat_id((*prev * 0x100000001b3ull) ^ hw ^ 0xB16A4Dull);
     *prev = hw;
-    if (t->symbol)
-        return n;
-
-    /* character NLU_NGRAM_MIN- to 5-grams of "<word>", hashed a character
-     * (not a byte) at a time */
-    for (int i = 0; i + NLU_NGRAM_MIN <= chars; i++) {
-        uint64_t h = fnv_tag('C');
-        for (int j = i; j < chars && j < i + 5; j++) {
-            h = (h ^ t->code[j]) * FNV_PRIME;
-            if (j >= i + NLU_NGRAM_MIN - 1) {
-                emit(sink, feat_id(h));
-                n++;
-            }
-        }
+    if (!t->symbol && sink->word) {
+        int k = sink->word(sink, t, chars, hw, bigram);
+        if (k >= 0)
+            return 2 + k;
     }
-    return n;
+    emit(sink, feat_id(hw));
+    emit(sink, bigram);
+    if (t->symbol)
+        return 2;
+    uint64_t ids[3 * (NLU_TOKEN_CHARS + 3)];
+    int k = token_ngrams(t, chars, ids);
+    for (int i = 0; i < k; i++)
+        emit(sink, ids[i]);
+    return 2 + k;
 }
 
 /* Is cp part of a word: letters, marks and numbers. */
@@ -383,19 +425,51 @@ static int extract_features(const char *text, size_t len, feat_sink *sink)
 
 /* Accumulates weight rows for one message at classification time.  The
  * sink hands over ids a chunk at a time: their table slots are fetched
- * ahead together, then the known rows are summed by rows_sum(). */
+ * ahead together and their known rows queued; the words of the word cache
+ * queue their rows at once (score_word()).  The queue is summed by
+ * rows_sum() when full and at the end, in the order the features came. */
+#define SCORE_ROWS 256
 typedef struct score_ctx {
     feat_sink sink;         /* first: score_flush() casts back */
     const nlu_model *m;
     vf *acc;
     int known;
-    uint32_t rows[SINK_CHUNK];
+    int nr;
+    uint32_t rows[SCORE_ROWS];
 } score_ctx;
+
+/* acc[0..S) += the rows rows[0..n) of w, S vectors a row: the sums in
+ * registers.  Lane by lane the same additions in the same order. */
+#define ROWS_SUM_FIXED(S)                                                              \
+    do {                                                                               \
+        vf a_[S];                                                                      \
+        for (int k = 0; k < S; k++)                                                    \
+            a_[k] = acc[k];                                                            \
+        for (int i = 0; i < n; i++) {                                                  \
+            const vf *row = w + (size_t)rows[i] * S;                                   \
+            if (i + 2 < n) {                                                           \
+                const char *next = (const char *)(w + (size_t)rows[i + 2] * S);        \
+                for (size_t b = 0; b < S * sizeof(vf); b += 64)                        \
+                    __builtin_prefetch(next + b);                                      \
+            }                                                                          \
+            for (int k = 0; k < S; k++)                                                \
+                a_[k] += row[k];                                                       \
+        }                                                                              \
+        for (int k = 0; k < S; k++)                                                    \
+            acc[k] = a_[k];                                                            \
+    } while (0)
 
 /* acc[0..stride) += the rows rows[0..n) of w. */
 HOT_LOOP static void rows_sum(vf *restrict acc, const vf *restrict w, int stride,
                               const uint32_t *rows, int n)
 {
+    switch (stride) {
+    case 1: ROWS_SUM_FIXED(1); return;
+    case 2: ROWS_SUM_FIXED(2); return;
+    case 3: ROWS_SUM_FIXED(3); return;
+    case 4: ROWS_SUM_FIXED(4); return;
+    default: break;
+    }
     for (int i = 0; i < n; i++) {
         const vf *row = w + (size_t)rows[i] * (size_t)stride;
         if (i + 2 < n) {        /* rows are scattered: fetch ahead */
@@ -408,21 +482,64 @@ HOT_LOOP static void rows_sum(vf *restrict acc, const vf *restrict w, int stride
     }
 }
 
+/* Makes room for n more rows in c's queue (sums the queue when full). */
+static inline void score_room(score_ctx *c, int n)
+{
+    if (c->nr + n > SCORE_ROWS) {
+        rows_sum(c->acc, c->m->w, c->m->stride, c->rows, c->nr);
+        c->nr = 0;
+    }
+}
+
+/* The sink's flush: queues the known rows of the pending ids. */
 static void score_flush(feat_sink *sink)
 {
     score_ctx *c = (score_ctx *)sink;
     const feat_table *t = &c->m->table;
-    int nr = 0;
     for (int i = 0; i < sink->n; i++)
         __builtin_prefetch(&t->slots[(size_t)sink->ids[i] & t->mask]);
+    score_room(c, sink->n);
+    int nr = c->nr;
     for (int i = 0; i < sink->n; i++) {
         uint32_t r = ft_get(t, sink->ids[i]);
         if (r)
             c->rows[nr++] = r - 1;
     }
-    c->known += nr;
-    rows_sum(c->acc, c->m->w, c->m->stride, c->rows, nr);
+    c->known += nr - c->nr;
+    c->nr = nr;
     sink->n = 0;
+}
+
+/* The sink's word hook: a word of the cache queues its rows, its bigram's
+ * between the word's and the n-grams' as they are emitted. */
+static int score_word(feat_sink *sink, const token *t, int chars, uint64_t hw, uint64_t bigram)
+{
+    score_ctx *c = (score_ctx *)sink;
+    const word_cache *wc = &c->m->wc;
+    size_t len = (size_t)t->start[chars - 1] - 1;
+    const wc_entry *e;
+    for (size_t i = (size_t)hw & wc->mask;; i = (i + 1) & wc->mask) {
+        e = &wc->slots[i];
+        if (e->len == 0)
+            return -1;
+        if (e->hw == hw && e->len == len && memcmp(wc->text + e->text, t->pad + 1, len) == 0)
+            break;
+    }
+    if (sink->n)
+        score_flush(sink);
+    score_room(c, 1 + e->n_rows);
+    const uint32_t *r = wc->rows + e->rows;
+    int nr = c->nr, k = 0;
+    if (e->word_known)
+        c->rows[nr++] = r[k++];
+    uint32_t b = ft_get(&c->m->table, bigram);
+    if (b)
+        c->rows[nr++] = b - 1;
+    for (; k < e->n_rows; k++)
+        c->rows[nr++] = r[k];
+    c->known += nr - c->nr;
+    c->nr = nr;
+    return e->n_ngrams;
 }
 
 /* Softmax of z[0..n) at temperature 1 / inv_temp into p.  Returns the
@@ -484,10 +601,13 @@ void nlu_classify(const nlu_model *m, const char *norm, size_t len, const char *
     c.m = m;
     c.acc = acc;
     c.known = 0;
+    c.nr = 0;
     c.sink.n = 0;
     c.sink.flush = score_flush;
+    c.sink.word = m->wc.slots ? score_word : NULL;
     int n = extract_features(norm, len, &c.sink);
     score_flush(&c.sink);
+    rows_sum(acc, m->w, m->stride, c.rows, c.nr);
     /* only the winner's probability is needed: 1 / sum exp(z_k - z_best) */
     float scale = n > 0 ? 1.0f / sqrtf((float)n) : 0.0f, inv_t = (float)m->inv_temp;
     int best = 0;
@@ -553,6 +673,12 @@ struct train_set {
     uint64_t *tmp;
     size_t n_tmp, cap_tmp;
     int tmp_nomem;
+    /* the distinct words of the training text (for the model's word cache):
+     * a set with the layout of word_cache (rows unused) */
+    wc_entry *voc;
+    size_t voc_mask, n_voc;
+    unsigned char *voc_text;
+    size_t n_voc_text, cap_voc_text;
 };
 
 /* The sink of training: appends a chunk of ids to the train set's scratch. */
@@ -560,6 +686,62 @@ typedef struct tmp_sink {
     feat_sink sink;         /* first: tmp_flush() casts back */
     train_set *ts;
 } tmp_sink;
+
+/* Adds word (hash hw, len bytes) to the set ts->voc if new.  Returns 0
+ * or -PT_ERR_NOMEM. */
+static int voc_add(train_set *ts, uint64_t hw, const unsigned char *word, size_t len)
+{
+    if (ts->voc == NULL || (ts->n_voc + 1) * 2 > ts->voc_mask + 1) {
+        size_t n_slots = ts->voc ? (ts->voc_mask + 1) * 2 : 4096;
+        wc_entry *sl = calloc(n_slots, sizeof *sl);
+        if (sl == NULL)
+            return -PT_ERR_NOMEM;
+        for (size_t i = 0; ts->voc && i <= ts->voc_mask; i++) {
+            if (ts->voc[i].len == 0)
+                continue;
+            size_t j = (size_t)ts->voc[i].hw & (n_slots - 1);
+            while (sl[j].len != 0)
+                j = (j + 1) & (n_slots - 1);
+            sl[j] = ts->voc[i];
+        }
+        free(ts->voc);
+        ts->voc = sl;
+        ts->voc_mask = n_slots - 1;
+    }
+    size_t i = (size_t)hw & ts->voc_mask;
+    for (; ts->voc[i].len != 0; i = (i + 1) & ts->voc_mask) {
+        const wc_entry *e = &ts->voc[i];
+        if (e->hw == hw && e->len == len && memcmp(ts->voc_text + e->text, word, len) == 0)
+            return 0;
+    }
+    if (ts->n_voc_text + len > ts->cap_voc_text) {
+        size_t cap = ts->cap_voc_text ? ts->cap_voc_text * 2 : 65536;
+        if (cap > UINT32_MAX)
+            return -PT_ERR_NOMEM;
+        unsigned char *p = realloc(ts->voc_text, cap);
+        if (p == NULL)
+            return -PT_ERR_NOMEM;
+        ts->voc_text = p;
+        ts->cap_voc_text = cap;
+    }
+    memcpy(ts->voc_text + ts->n_voc_text, word, len);
+    ts->voc[i].hw = hw;
+    ts->voc[i].text = (uint32_t)ts->n_voc_text;
+    ts->voc[i].len = (uint8_t)len;
+    ts->n_voc_text += len;
+    ts->n_voc++;
+    return 0;
+}
+
+/* The training sink's word hook: notes the word, emits it as usual. */
+static int tmp_word(feat_sink *sink, const token *t, int chars, uint64_t hw, uint64_t bigram)
+{
+    train_set *ts = ((tmp_sink *)sink)->ts;
+    size_t len = (size_t)t->start[chars - 1] - 1;
+    if (len > 0 && len <= UINT8_MAX && voc_add(ts, hw, t->pad + 1, len) < 0)
+        ts->tmp_nomem = 1;
+    return -1;
+}
 
 static void tmp_flush(feat_sink *sink)
 {
@@ -651,6 +833,7 @@ static int add_example(train_set *ts, int cls, const char *text, size_t len, are
     tmp_sink sk;
     sk.sink.n = 0;
     sk.sink.flush = tmp_flush;
+    sk.sink.word = tmp_word;
     sk.ts = ts;
     int total = extract_features(norm, norm_len, &sk.sink);
     tmp_flush(&sk.sink);
@@ -795,6 +978,8 @@ static void train_set_release(train_set *ts)
     free(ts->table.slots);
     free(ts->row_id);
     free(ts->tmp);
+    free(ts->voc);
+    free(ts->voc_text);
     memset(ts, 0, sizeof *ts);
 }
 
@@ -1120,6 +1305,73 @@ done:
     return rc;
 }
 
+/* Builds m->wc from the training words of ts, once m->table is final:
+ * each word's own row and its n-grams' rows, as token_emit() and
+ * score_flush() would find them.  Takes ts's word set and text.  Returns 0
+ * or -PT_ERR_NOMEM. */
+static int wc_build(nlu_model *m, train_set *ts)
+{
+    word_cache *wc = &m->wc;
+    uint64_t ids[3 * (NLU_TOKEN_CHARS + 3)];
+    size_t n_rows = 0, cap = ts->n_voc * 8 + 64;
+    uint32_t *rows = malloc(cap * sizeof *rows);
+    if (ts->voc == NULL || rows == NULL) {
+        free(rows);
+        return ts->voc == NULL ? 0 : -PT_ERR_NOMEM;
+    }
+    for (size_t i = 0; i <= ts->voc_mask; i++) {
+        wc_entry *e = &ts->voc[i];
+        if (e->len == 0)
+            continue;
+        /* the padded word again, from its bytes (as token_add() left them) */
+        token t;
+        const unsigned char *p = ts->voc_text + e->text;
+        token_reset(&t);
+        for (size_t b = 0; b < e->len;) {
+            size_t n = p[b] < 0x80 ? 1 : p[b] < 0xE0 ? 2 : p[b] < 0xF0 ? 3 : 4;
+            if (b + n > e->len)
+                n = e->len - b;
+            uint32_t code = 0;
+            for (size_t q = 0; q < n; q++) {
+                t.pad[t.start[t.chars] + q] = p[b + q];
+                code = code << 8 | p[b + q];
+            }
+            t.code[t.chars] = code;
+            t.chars++;
+            t.start[t.chars] = (uint16_t)(t.start[t.chars - 1] + n);
+            b += n;
+        }
+        t.code[t.chars] = '>';
+        int k = token_ngrams(&t, t.chars + 1, ids);
+        if (n_rows + (size_t)k + 1 > cap) {
+            cap = cap * 2 + (size_t)k + 1;
+            uint32_t *r = realloc(rows, cap * sizeof *rows);
+            if (r == NULL) {
+                free(rows);
+                return -PT_ERR_NOMEM;
+            }
+            rows = r;
+        }
+        e->rows = (uint32_t)n_rows;
+        e->n_ngrams = (uint8_t)k;
+        uint32_t r = ft_get(&m->table, feat_id(e->hw));
+        e->word_known = r != 0;
+        if (r)
+            rows[n_rows++] = r - 1;
+        for (int q = 0; q < k; q++)
+            if ((r = ft_get(&m->table, ids[q])) != 0)
+                rows[n_rows++] = r - 1;
+        e->n_rows = (uint8_t)(n_rows - e->rows);
+    }
+    wc->slots = ts->voc;            /* moved */
+    wc->mask = ts->voc_mask;
+    wc->text = ts->voc_text;
+    wc->rows = rows;
+    ts->voc = NULL;
+    ts->voc_text = NULL;
+    return 0;
+}
+
 /* ---- the public life cycle ---------------------------------------------------- */
 
 void nlu_model_free(nlu_model *m)
@@ -1132,6 +1384,9 @@ void nlu_model_free(nlu_model *m)
     free(m->table.slots);
     free(m->w);
     free(m->bias);
+    free(m->wc.slots);
+    free(m->wc.rows);
+    free(m->wc.text);
     free(m);
 }
 
@@ -1212,6 +1467,11 @@ static int train_docs(const char *const *texts, const size_t *lens, int n,
     m->table = ts.table;               /* moved */
     ts.table.slots = NULL;
     m->n_rows = ts.n_rows;
+    rc = wc_build(m, &ts);
+    if (rc < 0) {
+        rc = pt_fail(err, -rc, "intents: out of memory");
+        goto done;
+    }
     *out = m;
     m = NULL;
 done:
