@@ -443,6 +443,7 @@ typedef struct score_ctx {
 #define ROWS_SUM_FIXED(S)                                                              \
     do {                                                                               \
         vf a_[S];                                                                      \
+        _Pragma("GCC unroll 8")                                                        \
         for (int k = 0; k < S; k++)                                                    \
             a_[k] = acc[k];                                                            \
         for (int i = 0; i < n; i++) {                                                  \
@@ -452,9 +453,11 @@ typedef struct score_ctx {
                 for (size_t b = 0; b < S * sizeof(vf); b += 64)                        \
                     __builtin_prefetch(next + b);                                      \
             }                                                                          \
+            _Pragma("GCC unroll 8")                                                    \
             for (int k = 0; k < S; k++)                                                \
                 a_[k] += row[k];                                                       \
         }                                                                              \
+        _Pragma("GCC unroll 8")                                                        \
         for (int k = 0; k < S; k++)                                                    \
             acc[k] = a_[k];                                                            \
     } while (0)
@@ -585,7 +588,7 @@ void nlu_classify(const nlu_model *m, const char *norm, size_t len, const char *
                   double *confidence)
 {
     vf acc[NLU_MAX_CLASSES / VL];
-    float z[NLU_MAX_CLASSES];
+    vf zv[NLU_MAX_CLASSES / VL];
     score_ctx c;
 
     size_t blank = 0;
@@ -610,15 +613,20 @@ void nlu_classify(const nlu_model *m, const char *norm, size_t len, const char *
     rows_sum(acc, m->w, m->stride, c.rows, c.nr);
     /* only the winner's probability is needed: 1 / sum exp(z_k - z_best) */
     float scale = n > 0 ? 1.0f / sqrtf((float)n) : 0.0f, inv_t = (float)m->inv_temp;
+    /* z = bias + scale * acc, lane by lane (a multiply then an add, as the
+     * scalar form: no fused multiply-add in this function's target) */
+    for (int j = 0; j < m->stride; j++)
+        zv[j] = m->bias[j] + scale * acc[j];
     int best = 0;
-    for (int k = 0; k < m->n_classes; k++) {
-        z[k] = LANE(m->bias, k) + scale * LANE(acc, k);
-        if (z[k] > z[best])
+    float zb = LANE(zv, 0);
+    for (int k = 1; k < m->n_classes; k++)
+        if (LANE(zv, k) > zb) {
+            zb = LANE(zv, k);
             best = k;
-    }
+        }
     float sum = 0;
     for (int k = 0; k < m->n_classes; k++)
-        sum += expf((z[k] - z[best]) * inv_t);
+        sum += expf((LANE(zv, k) - zb) * inv_t);
     double p_best = 1.0 / sum;
 
     if (best == m->oos) {
