@@ -225,15 +225,17 @@ static void ft_add(feat_table *t, uint64_t id, uint32_t row1)
     t->slots[i].row1 = row1;
 }
 
-/* One word being collected: its bytes padded as "<word>" and where each of
- * its characters starts. */
+/* One word being collected: its bytes padded as "<word>" and their hash;
+ * each character's code (its bytes packed, for the n-grams) is worked out
+ * from the bytes only when the n-grams are (token_codes()). */
 typedef struct token {
     unsigned char pad[NLU_TOKEN_CHARS * 4 + 2];
-    uint16_t start[NLU_TOKEN_CHARS + 3];
     uint32_t code[NLU_TOKEN_CHARS + 3];   /* each character's bytes, packed */
-    int chars;              /* characters in pad, the marks included */
+    int len;                /* bytes in pad, the '<' included */
+    int chars;              /* characters in pad, the '<' included */
     int word_chars;         /* characters of the word (may exceed the kept ones) */
     int symbol;             /* an emoji or other symbol, a token on its own */
+    uint64_t hw;            /* fnv of pad[1 .. len) after the tag 'W' */
 } token;
 
 /* Receives the ids of the features of a message, SINK_CHUNK at a time:
@@ -246,9 +248,9 @@ typedef struct feat_sink {
     int n;
     void (*flush)(struct feat_sink *s);   /* consumes ids[0..n) and sets n = 0 */
     /* Either returns -1 (emit the word's features as usual) or takes the
-     * word (hash hw, bytes t->pad[1..t->start[chars - 1])), its bigram id
-     * and its n-grams itself and returns how many n-grams it had. */
-    int (*word)(struct feat_sink *s, const token *t, int chars, uint64_t hw, uint64_t bigram);
+     * word (hash hw, bytes t->pad[1 .. t->len)), its bigram id and its
+     * n-grams itself and returns how many n-grams it had. */
+    int (*word)(struct feat_sink *s, const token *t, uint64_t hw, uint64_t bigram);
 } feat_sink;
 
 static inline void emit(feat_sink *s, uint64_t id)
@@ -261,47 +263,68 @@ static inline void emit(feat_sink *s, uint64_t id)
 static void token_reset(token *t)
 {
     t->pad[0] = '<';
-    t->code[0] = '<';
-    t->start[0] = 0;
-    t->start[1] = 1;
+    t->len = 1;
     t->chars = 1;
     t->word_chars = 0;
     t->symbol = 0;
+    t->hw = fnv_tag('W');
 }
 
 /* Appends the character cp (bytes p[0..n)) to t; ASCII digits become '0'
  * and ASCII capitals small.  Characters past NLU_TOKEN_CHARS are dropped. */
-static void token_add(token *t, const unsigned char *p, size_t n, int32_t cp)
+static inline void token_add(token *t, const unsigned char *p, size_t n, int32_t cp)
 {
     t->word_chars++;
     if (t->word_chars > NLU_TOKEN_CHARS || n > 4)
         return;
-    size_t at = t->start[t->chars];
-    unsigned char *o = t->pad + at;
-    uint32_t code;
-    if (cp >= '0' && cp <= '9') {
-        *o = '0';
-        code = '0';
-        n = 1;
-    } else if (cp >= 'A' && cp <= 'Z') {
-        *o = (unsigned char)(cp - 'A' + 'a');
-        code = *o;
+    unsigned char *o = t->pad + t->len;
+    uint64_t h = t->hw;
+    if (cp < 0x80) {
+        unsigned char c = (unsigned char)cp;
+        if (c >= '0' && c <= '9')
+            c = '0';
+        else if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        *o = c;
+        h = fnv_byte(h, c);
         n = 1;
     } else {
-        code = 0;
         for (size_t b = 0; b < n; b++) {
             o[b] = p[b];
-            code = code << 8 | p[b];
+            h = fnv_byte(h, p[b]);
         }
     }
-    t->code[t->chars] = code;
+    t->hw = h;
+    t->len += (int)n;
     t->chars++;
-    t->start[t->chars] = (uint16_t)(at + n);
+}
+
+/* Fills t->code from the bytes of "<word>" (pad[0 .. len), the closing
+ * '>' not written): each character's bytes packed, its length read from
+ * its first byte (the bytes are whole characters, as token_add() keeps
+ * them).  Returns the characters, '>' included. */
+static int token_codes(token *t)
+{
+    const unsigned char *p = t->pad;
+    int c = 0;
+    for (int b = 0; b < t->len;) {
+        int n = p[b] < 0x80 ? 1 : p[b] < 0xE0 ? 2 : p[b] < 0xF0 ? 3 : 4;
+        if (b + n > t->len)
+            n = t->len - b;
+        uint32_t code = 0;
+        for (int q = 0; q < n; q++)
+            code = code << 8 | p[b + q];
+        t->code[c++] = code;
+        b += n;
+    }
+    t->code[c++] = '>';
+    return c;
 }
 
 /* The ids of the character NLU_NGRAM_MIN- to 5-grams of the padded word
- * t (chars characters, the closing '>' included), hashed a character (not
- * a byte) at a time, into out (at least 3 * chars); returns how many. */
+ * t (chars characters in t->code, the closing '>' included), hashed a
+ * character (not a byte) at a time, into out (at least 3 * chars); returns
+ * how many. */
 static inline int token_ngrams(const token *t, int chars, uint64_t *out)
 {
     int n = 0;
@@ -322,21 +345,12 @@ static int token_emit(token *t, uint64_t *prev, feat_sink *sink)
 {
     if (t->chars <= 1)
         return 0;
-    /* close the padding */
-    size_t end = t->start[t->chars];
-    t->pad[end] = '>';
-    t->code[t->chars] = '>';
-    t->start[t->chars + 1] = (uint16_t)(end + 1);
-    int chars = t->chars + 1;
-
     /* the word and the bigram */
-    uint64_t hw = fnv_tag('W');
-    for (size_t i = 1; i < end; i++)
-        hw = fnv_byte(hw, t->pad[i]);
+    uint64_t hw = t->hw;
     uint64_t bigram = feat_id((*prev * 0x100000001b3ull) ^ hw ^ 0xB16A4Dull);
     *prev = hw;
     if (!t->symbol && sink->word) {
-        int k = sink->word(sink, t, chars, hw, bigram);
+        int k = sink->word(sink, t, hw, bigram);
         if (k >= 0)
             return 2 + k;
     }
@@ -345,7 +359,7 @@ static int token_emit(token *t, uint64_t *prev, feat_sink *sink)
     if (t->symbol)
         return 2;
     uint64_t ids[3 * (NLU_TOKEN_CHARS + 3)];
-    int k = token_ngrams(t, chars, ids);
+    int k = token_ngrams(t, token_codes(t), ids);
     for (int i = 0; i < k; i++)
         emit(sink, ids[i]);
     return 2 + k;
@@ -515,11 +529,11 @@ static void score_flush(feat_sink *sink)
 
 /* The sink's word hook: a word of the cache queues its rows, its bigram's
  * between the word's and the n-grams' as they are emitted. */
-static int score_word(feat_sink *sink, const token *t, int chars, uint64_t hw, uint64_t bigram)
+static int score_word(feat_sink *sink, const token *t, uint64_t hw, uint64_t bigram)
 {
     score_ctx *c = (score_ctx *)sink;
     const word_cache *wc = &c->m->wc;
-    size_t len = (size_t)t->start[chars - 1] - 1;
+    size_t len = (size_t)t->len - 1;
     const wc_entry *e;
     for (size_t i = (size_t)hw & wc->mask;; i = (i + 1) & wc->mask) {
         e = &wc->slots[i];
@@ -742,10 +756,10 @@ static int voc_add(train_set *ts, uint64_t hw, const unsigned char *word, size_t
 }
 
 /* The training sink's word hook: notes the word, emits it as usual. */
-static int tmp_word(feat_sink *sink, const token *t, int chars, uint64_t hw, uint64_t bigram)
+static int tmp_word(feat_sink *sink, const token *t, uint64_t hw, uint64_t bigram)
 {
     train_set *ts = ((tmp_sink *)sink)->ts;
-    size_t len = (size_t)t->start[chars - 1] - 1;
+    size_t len = (size_t)t->len - 1;
     if (len > 0 && len <= UINT8_MAX && voc_add(ts, hw, t->pad + 1, len) < 0)
         ts->tmp_nomem = 1;
     return -1;
@@ -1333,24 +1347,10 @@ static int wc_build(nlu_model *m, train_set *ts)
             continue;
         /* the padded word again, from its bytes (as token_add() left them) */
         token t;
-        const unsigned char *p = ts->voc_text + e->text;
         token_reset(&t);
-        for (size_t b = 0; b < e->len;) {
-            size_t n = p[b] < 0x80 ? 1 : p[b] < 0xE0 ? 2 : p[b] < 0xF0 ? 3 : 4;
-            if (b + n > e->len)
-                n = e->len - b;
-            uint32_t code = 0;
-            for (size_t q = 0; q < n; q++) {
-                t.pad[t.start[t.chars] + q] = p[b + q];
-                code = code << 8 | p[b + q];
-            }
-            t.code[t.chars] = code;
-            t.chars++;
-            t.start[t.chars] = (uint16_t)(t.start[t.chars - 1] + n);
-            b += n;
-        }
-        t.code[t.chars] = '>';
-        int k = token_ngrams(&t, t.chars + 1, ids);
+        memcpy(t.pad + 1, ts->voc_text + e->text, e->len);
+        t.len = 1 + e->len;
+        int k = token_ngrams(&t, token_codes(&t), ids);
         if (n_rows + (size_t)k + 1 > cap) {
             cap = cap * 2 + (size_t)k + 1;
             uint32_t *r = realloc(rows, cap * sizeof *rows);
