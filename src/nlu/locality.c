@@ -626,20 +626,15 @@ static bool is_stop(mword *m, const nlu_toks *tk)
     return m->stop;
 }
 
-/* Whether the length mask m (see nlu_gazetteer.lw) has a length in
- * [lo, hi]. */
-static inline bool len_any(uint64_t m, int lo, int hi)
+/* Whether the length mask m (see nlu_gazetteer.lw) has a length within 2
+ * of x (x >= 0; bit 63 stands for 63 and more). */
+static inline bool len_near(uint64_t m, int x)
 {
-    if (lo < 0)
-        lo = 0;
-    if (lo > 63)
-        lo = 63;
-    if (hi > 63)
-        hi = 63;
-    if (hi < lo)
-        return false;
-    uint64_t bits = (hi - lo == 63 ? ~0ull : (((uint64_t)1 << (hi - lo + 1)) - 1)) << lo;
-    return (m & bits) != 0;
+    if (x < 2)
+        return (m & (((uint64_t)1 << (x + 3)) - 1)) != 0;
+    if (x >= 61)
+        return (m >> (x - 2 < 63 ? x - 2 : 63)) != 0;
+    return ((m >> (x - 2)) & 0x1F) != 0;
 }
 
 typedef struct best_match {
@@ -723,7 +718,7 @@ int nlu_gazetteer_scan(const nlu_gazetteer *g, const nlu_toks *tk, const char **
             /* word by word against entries of k words */
             int m0 = w[i].ncp;
             uint64_t kend = key_words(c0, k, m0 + 2);
-            bool none = c0 < 128 && !len_any(g->lw[c0][k], m0 - 2, m0 + 2);
+            bool none = c0 < 128 && !len_near(g->lw[c0][k], m0);
             for (int x = none ? whi : lower_key(g->kw, wlo, whi, key_words(c0, k, m0 - 2));
                  x < whi; x++) {
                 if (g->kw[x] > kend)
@@ -751,7 +746,7 @@ int nlu_gazetteer_scan(const nlu_gazetteer *g, const nlu_toks *tk, const char **
             for (int ew = k - 1; ew <= k + 1; ew += 2) {
                 if (ew < 1 || ew > GZ_MAX_WORDS)
                     continue;
-                if (c0 < 128 && !len_any(g->lg[c0][ew], glen - 2, glen + 2))
+                if (c0 < 128 && !len_near(g->lg[c0][ew], glen))
                     continue;
                 uint64_t gend = key_glued(c0, ew, glen + 2);
                 for (int x = lower_key(g->kg, glo, ghi, key_glued(c0, ew, glen - 2)); x < ghi; x++) {
