@@ -34,7 +34,11 @@
  * is "out_of_scope" with confidence 0.
  *
  * Classification computes only the winner's calibrated probability
- * (1 / sum of exp(z_k - z_best)), in float.
+ * (1 / sum of exp(z_k - z_best)), in float.  The model keeps a word cache
+ * (word_cache): the rows of every training word and of its n-grams, found
+ * once when the model is made, so a known word of a message is one probe;
+ * its rows are summed in the same order as the features would find them,
+ * so the sums, and the confidences, are the same.
  *
  * Threads: a trained model is immutable; nlu_classify() only reads it and
  * allocates nothing (its buffers are on the stack), so any number of threads
