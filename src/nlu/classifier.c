@@ -34,7 +34,11 @@
  * is "out_of_scope" with confidence 0.
  *
  * Classification computes only the winner's calibrated probability
- * (1 / sum of exp(z_k - z_best)), in float.
+ * (1 / sum of exp(z_k - z_best)), in float.  The model keeps a word cache
+ * (word_cache): the rows of every training word and of its n-grams, found
+ * once when the model is made, so a known word of a message is one probe;
+ * its rows are summed in the same order as the features would find them,
+ * so the sums, and the confidences, are the same.
  *
  * Threads: a trained model is immutable; nlu_classify() only reads it and
  * allocates nothing (its buffers are on the stack), so any number of threads
@@ -110,6 +114,29 @@ typedef struct feat_table {
     size_t mask;            /* number of slots - 1, a power of two minus 1 */
 } feat_table;
 
+/* The words of the training text with their features looked up once, when
+ * the model is made: a word of a message found here costs one probe instead
+ * of hashing and looking up each of its n-grams.  The rows are the ones the
+ * features would find, in the order they are emitted, so a message's sum
+ * is the same.  Open addressing by the word's hash, at most half full; the
+ * bytes are compared, so a word is never taken for another. */
+typedef struct wc_entry {
+    uint64_t hw;            /* the word's hash (fnv over its bytes, tag 'W') */
+    uint32_t text;          /* its bytes: word_cache.text[text .. text + len) */
+    uint32_t rows;          /* its known rows: word_cache.rows[rows .. rows + n_rows) */
+    uint8_t len;            /* 0: a free slot */
+    uint8_t word_known;     /* rows[rows] is the word's own row (then the n-grams') */
+    uint8_t n_ngrams;       /* its n-grams, known or not */
+    uint8_t n_rows;
+} wc_entry;
+
+typedef struct word_cache {
+    wc_entry *slots;        /* NULL: no cache */
+    size_t mask;
+    uint32_t *rows;
+    unsigned char *text;
+} word_cache;
+
 struct nlu_model {
     int n_classes;
     int stride;             /* vectors per weight row: ceil(n_classes / VL) */
@@ -121,6 +148,7 @@ struct nlu_model {
     vf *bias;               /* stride; aligned */
     double inv_temp;        /* 1 / fitted temperature */
     bool slot_intents;      /* has both "inform" and "property_search" */
+    word_cache wc;          /* the training words' rows */
 };
 
 /* ---- features ------------------------------------------------------------ */
@@ -201,13 +229,32 @@ static void ft_add(feat_table *t, uint64_t id, uint32_t row1)
     t->slots[i].row1 = row1;
 }
 
+/* One word being collected: its bytes padded as "<word>" and their hash;
+ * each character's code (its bytes packed, for the n-grams) is worked out
+ * from the bytes only when the n-grams are (token_codes()). */
+typedef struct token {
+    unsigned char pad[NLU_TOKEN_CHARS * 4 + 2];
+    uint32_t code[NLU_TOKEN_CHARS + 3];   /* each character's bytes, packed */
+    int len;                /* bytes in pad, the '<' included */
+    int chars;              /* characters in pad, the '<' included */
+    int word_chars;         /* characters of the word (may exceed the kept ones) */
+    int symbol;             /* an emoji or other symbol, a token on its own */
+    uint64_t hw;            /* fnv of pad[1 .. len) after the tag 'W' */
+} token;
+
 /* Receives the ids of the features of a message, SINK_CHUNK at a time:
- * emit() is an inlined store, flush() an indirect call per chunk. */
+ * emit() is an inlined store, flush() an indirect call per chunk.  word
+ * (may be NULL) is offered every finished word that is not a symbol before
+ * its features are emitted (see token_emit()). */
 #define SINK_CHUNK 64
 typedef struct feat_sink {
     uint64_t ids[SINK_CHUNK];
     int n;
     void (*flush)(struct feat_sink *s);   /* consumes ids[0..n) and sets n = 0 */
+    /* Either returns -1 (emit the word's features as usual) or takes the
+     * word (hash hw, bytes t->pad[1 .. t->len)), its bigram id and its
+     * n-grams itself and returns how many n-grams it had. */
+    int (*word)(struct feat_sink *s, const token *t, uint64_t hw, uint64_t bigram);
 } feat_sink;
 
 static inline void emit(feat_sink *s, uint64_t id)
@@ -217,96 +264,109 @@ static inline void emit(feat_sink *s, uint64_t id)
         s->flush(s);
 }
 
-/* One word being collected: its bytes padded as "<word>" and where each of
- * its characters starts. */
-typedef struct token {
-    unsigned char pad[NLU_TOKEN_CHARS * 4 + 2];
-    uint16_t start[NLU_TOKEN_CHARS + 3];
-    uint32_t code[NLU_TOKEN_CHARS + 3];   /* each character's bytes, packed */
-    int chars;              /* characters in pad, the marks included */
-    int word_chars;         /* characters of the word (may exceed the kept ones) */
-    int symbol;             /* an emoji or other symbol, a token on its own */
-} token;
-
 static void token_reset(token *t)
 {
     t->pad[0] = '<';
-    t->code[0] = '<';
-    t->start[0] = 0;
-    t->start[1] = 1;
+    t->len = 1;
     t->chars = 1;
     t->word_chars = 0;
     t->symbol = 0;
+    t->hw = fnv_tag('W');
 }
 
 /* Appends the character cp (bytes p[0..n)) to t; ASCII digits become '0'
  * and ASCII capitals small.  Characters past NLU_TOKEN_CHARS are dropped. */
-static void token_add(token *t, const unsigned char *p, size_t n, int32_t cp)
+static inline void token_add(token *t, const unsigned char *p, size_t n, int32_t cp)
 {
     t->word_chars++;
     if (t->word_chars > NLU_TOKEN_CHARS || n > 4)
         return;
-    size_t at = t->start[t->chars];
-    unsigned char *o = t->pad + at;
-    uint32_t code;
-    if (cp >= '0' && cp <= '9') {
-        *o = '0';
-        code = '0';
-        n = 1;
-    } else if (cp >= 'A' && cp <= 'Z') {
-        *o = (unsigned char)(cp - 'A' + 'a');
-        code = *o;
+    unsigned char *o = t->pad + t->len;
+    uint64_t h = t->hw;
+    if (cp < 0x80) {
+        unsigned char c = (unsigned char)cp;
+        if (c >= '0' && c <= '9')
+            c = '0';
+        else if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        *o = c;
+        h = fnv_byte(h, c);
         n = 1;
     } else {
-        code = 0;
         for (size_t b = 0; b < n; b++) {
             o[b] = p[b];
-            code = code << 8 | p[b];
+            h = fnv_byte(h, p[b]);
         }
     }
-    t->code[t->chars] = code;
+    t->hw = h;
+    t->len += (int)n;
     t->chars++;
-    t->start[t->chars] = (uint16_t)(at + n);
+}
+
+/* Fills t->code from the bytes of "<word>" (pad[0 .. len), the closing
+ * '>' not written): each character's bytes packed, its length read from
+ * its first byte (the bytes are whole characters, as token_add() keeps
+ * them).  Returns the characters, '>' included. */
+static int token_codes(token *t)
+{
+    const unsigned char *p = t->pad;
+    int c = 0;
+    for (int b = 0; b < t->len;) {
+        int n = p[b] < 0x80 ? 1 : p[b] < 0xE0 ? 2 : p[b] < 0xF0 ? 3 : 4;
+        if (b + n > t->len)
+            n = t->len - b;
+        uint32_t code = 0;
+        for (int q = 0; q < n; q++)
+            code = code << 8 | p[b + q];
+        t->code[c++] = code;
+        b += n;
+    }
+    t->code[c++] = '>';
+    return c;
+}
+
+/* The ids of the character NLU_NGRAM_MIN- to 5-grams of the padded word
+ * t (chars characters in t->code, the closing '>' included), hashed a
+ * character (not a byte) at a time, into out (at least 3 * chars); returns
+ * how many. */
+static inline int token_ngrams(const token *t, int chars, uint64_t *out)
+{
+    int n = 0;
+    for (int i = 0; i + NLU_NGRAM_MIN <= chars; i++) {
+        uint64_t h = fnv_tag('C');
+        for (int j = i; j < chars && j < i + 5; j++) {
+            h = (h ^ t->code[j]) * FNV_PRIME;
+            if (j >= i + NLU_NGRAM_MIN - 1)
+                out[n++] = feat_id(h);
+        }
+    }
+    return n;
 }
 
 /* Emits the features of one finished token; returns how many and updates
  * *prev (the hash of the previous word, for bigrams). */
 static int token_emit(token *t, uint64_t *prev, feat_sink *sink)
 {
-    int n = 0;
     if (t->chars <= 1)
         return 0;
-    /* close the padding */
-    size_t end = t->start[t->chars];
-    t->pad[end] = '>';
-    t->code[t->chars] = '>';
-    t->start[t->chars + 1] = (uint16_t)(end + 1);
-    int chars = t->chars + 1;
-
     /* the word and the bigram */
-    uint64_t hw = fnv_tag('W');
-    for (size_t i = 1; i < end; i++)
-        hw = fnv_byte(hw, t->pad[i]);
-    emit(sink, feat_id(hw));
-    emit(sink, feat_id((*prev * 0x100000001b3ull) ^ hw ^ 0xB16A4Dull));
-    n += 2;
+    uint64_t hw = t->hw;
+    uint64_t bigram = feat_id((*prev * 0x100000001b3ull) ^ hw ^ 0xB16A4Dull);
     *prev = hw;
-    if (t->symbol)
-        return n;
-
-    /* character NLU_NGRAM_MIN- to 5-grams of "<word>", hashed a character
-     * (not a byte) at a time */
-    for (int i = 0; i + NLU_NGRAM_MIN <= chars; i++) {
-        uint64_t h = fnv_tag('C');
-        for (int j = i; j < chars && j < i + 5; j++) {
-            h = (h ^ t->code[j]) * FNV_PRIME;
-            if (j >= i + NLU_NGRAM_MIN - 1) {
-                emit(sink, feat_id(h));
-                n++;
-            }
-        }
+    if (!t->symbol && sink->word) {
+        int k = sink->word(sink, t, hw, bigram);
+        if (k >= 0)
+            return 2 + k;
     }
-    return n;
+    emit(sink, feat_id(hw));
+    emit(sink, bigram);
+    if (t->symbol)
+        return 2;
+    uint64_t ids[3 * (NLU_TOKEN_CHARS + 3)];
+    int k = token_ngrams(t, token_codes(t), ids);
+    for (int i = 0; i < k; i++)
+        emit(sink, ids[i]);
+    return 2 + k;
 }
 
 /* Is cp part of a word: letters, marks and numbers. */
@@ -383,19 +443,54 @@ static int extract_features(const char *text, size_t len, feat_sink *sink)
 
 /* Accumulates weight rows for one message at classification time.  The
  * sink hands over ids a chunk at a time: their table slots are fetched
- * ahead together, then the known rows are summed by rows_sum(). */
+ * ahead together and their known rows queued; the words of the word cache
+ * queue their rows at once (score_word()).  The queue is summed by
+ * rows_sum() when full and at the end, in the order the features came. */
+#define SCORE_ROWS 256
 typedef struct score_ctx {
     feat_sink sink;         /* first: score_flush() casts back */
     const nlu_model *m;
     vf *acc;
     int known;
-    uint32_t rows[SINK_CHUNK];
+    int nr;
+    uint32_t rows[SCORE_ROWS];
 } score_ctx;
+
+/* acc[0..S) += the rows rows[0..n) of w, S vectors a row known at compile
+ * time.  Lane by lane the same additions in the same order.  (Unrolling the
+ * inner loop, so the sums stay in registers, saves ~700 instructions a
+ * message but was 10% slower in CPU time, on bench/nlu_bench's corpus and
+ * on the chat bench's eight messages alike: left rolled.) */
+#define ROWS_SUM_FIXED(S)                                                              \
+    do {                                                                               \
+        vf a_[S];                                                                      \
+        for (int k = 0; k < S; k++)                                                    \
+            a_[k] = acc[k];                                                            \
+        for (int i = 0; i < n; i++) {                                                  \
+            const vf *row = w + (size_t)rows[i] * S;                                   \
+            if (i + 2 < n) {                                                           \
+                const char *next = (const char *)(w + (size_t)rows[i + 2] * S);        \
+                for (size_t b = 0; b < S * sizeof(vf); b += 64)                        \
+                    __builtin_prefetch(next + b);                                      \
+            }                                                                          \
+            for (int k = 0; k < S; k++)                                                \
+                a_[k] += row[k];                                                       \
+        }                                                                              \
+        for (int k = 0; k < S; k++)                                                    \
+            acc[k] = a_[k];                                                            \
+    } while (0)
 
 /* acc[0..stride) += the rows rows[0..n) of w. */
 HOT_LOOP static void rows_sum(vf *restrict acc, const vf *restrict w, int stride,
                               const uint32_t *rows, int n)
 {
+    switch (stride) {
+    case 1: ROWS_SUM_FIXED(1); return;
+    case 2: ROWS_SUM_FIXED(2); return;
+    case 3: ROWS_SUM_FIXED(3); return;
+    case 4: ROWS_SUM_FIXED(4); return;
+    default: break;
+    }
     for (int i = 0; i < n; i++) {
         const vf *row = w + (size_t)rows[i] * (size_t)stride;
         if (i + 2 < n) {        /* rows are scattered: fetch ahead */
@@ -408,21 +503,64 @@ HOT_LOOP static void rows_sum(vf *restrict acc, const vf *restrict w, int stride
     }
 }
 
+/* Makes room for n more rows in c's queue (sums the queue when full). */
+static inline void score_room(score_ctx *c, int n)
+{
+    if (c->nr + n > SCORE_ROWS) {
+        rows_sum(c->acc, c->m->w, c->m->stride, c->rows, c->nr);
+        c->nr = 0;
+    }
+}
+
+/* The sink's flush: queues the known rows of the pending ids. */
 static void score_flush(feat_sink *sink)
 {
     score_ctx *c = (score_ctx *)sink;
     const feat_table *t = &c->m->table;
-    int nr = 0;
     for (int i = 0; i < sink->n; i++)
         __builtin_prefetch(&t->slots[(size_t)sink->ids[i] & t->mask]);
+    score_room(c, sink->n);
+    int nr = c->nr;
     for (int i = 0; i < sink->n; i++) {
         uint32_t r = ft_get(t, sink->ids[i]);
         if (r)
             c->rows[nr++] = r - 1;
     }
-    c->known += nr;
-    rows_sum(c->acc, c->m->w, c->m->stride, c->rows, nr);
+    c->known += nr - c->nr;
+    c->nr = nr;
     sink->n = 0;
+}
+
+/* The sink's word hook: a word of the cache queues its rows, its bigram's
+ * between the word's and the n-grams' as they are emitted. */
+static int score_word(feat_sink *sink, const token *t, uint64_t hw, uint64_t bigram)
+{
+    score_ctx *c = (score_ctx *)sink;
+    const word_cache *wc = &c->m->wc;
+    size_t len = (size_t)t->len - 1;
+    const wc_entry *e;
+    for (size_t i = (size_t)hw & wc->mask;; i = (i + 1) & wc->mask) {
+        e = &wc->slots[i];
+        if (e->len == 0)
+            return -1;
+        if (e->hw == hw && e->len == len && memcmp(wc->text + e->text, t->pad + 1, len) == 0)
+            break;
+    }
+    if (sink->n)
+        score_flush(sink);
+    score_room(c, 1 + e->n_rows);
+    const uint32_t *r = wc->rows + e->rows;
+    int nr = c->nr, k = 0;
+    if (e->word_known)
+        c->rows[nr++] = r[k++];
+    uint32_t b = ft_get(&c->m->table, bigram);
+    if (b)
+        c->rows[nr++] = b - 1;
+    for (; k < e->n_rows; k++)
+        c->rows[nr++] = r[k];
+    c->known += nr - c->nr;
+    c->nr = nr;
+    return e->n_ngrams;
 }
 
 /* Softmax of z[0..n) at temperature 1 / inv_temp into p.  Returns the
@@ -468,7 +606,7 @@ void nlu_classify(const nlu_model *m, const char *norm, size_t len, const char *
                   double *confidence)
 {
     vf acc[NLU_MAX_CLASSES / VL];
-    float z[NLU_MAX_CLASSES];
+    vf zv[NLU_MAX_CLASSES / VL];
     score_ctx c;
 
     size_t blank = 0;
@@ -484,21 +622,29 @@ void nlu_classify(const nlu_model *m, const char *norm, size_t len, const char *
     c.m = m;
     c.acc = acc;
     c.known = 0;
+    c.nr = 0;
     c.sink.n = 0;
     c.sink.flush = score_flush;
+    c.sink.word = m->wc.slots ? score_word : NULL;
     int n = extract_features(norm, len, &c.sink);
     score_flush(&c.sink);
+    rows_sum(acc, m->w, m->stride, c.rows, c.nr);
     /* only the winner's probability is needed: 1 / sum exp(z_k - z_best) */
     float scale = n > 0 ? 1.0f / sqrtf((float)n) : 0.0f, inv_t = (float)m->inv_temp;
+    /* z = bias + scale * acc, lane by lane (a multiply then an add, as the
+     * scalar form: no fused multiply-add in this function's target) */
+    for (int j = 0; j < m->stride; j++)
+        zv[j] = m->bias[j] + scale * acc[j];
     int best = 0;
-    for (int k = 0; k < m->n_classes; k++) {
-        z[k] = LANE(m->bias, k) + scale * LANE(acc, k);
-        if (z[k] > z[best])
+    float zb = LANE(zv, 0);
+    for (int k = 1; k < m->n_classes; k++)
+        if (LANE(zv, k) > zb) {
+            zb = LANE(zv, k);
             best = k;
-    }
+        }
     float sum = 0;
     for (int k = 0; k < m->n_classes; k++)
-        sum += expf((z[k] - z[best]) * inv_t);
+        sum += expf((LANE(zv, k) - zb) * inv_t);
     double p_best = 1.0 / sum;
 
     if (best == m->oos) {
@@ -553,6 +699,12 @@ struct train_set {
     uint64_t *tmp;
     size_t n_tmp, cap_tmp;
     int tmp_nomem;
+    /* the distinct words of the training text (for the model's word cache):
+     * a set with the layout of word_cache (rows unused) */
+    wc_entry *voc;
+    size_t voc_mask, n_voc;
+    unsigned char *voc_text;
+    size_t n_voc_text, cap_voc_text;
 };
 
 /* The sink of training: appends a chunk of ids to the train set's scratch. */
@@ -560,6 +712,62 @@ typedef struct tmp_sink {
     feat_sink sink;         /* first: tmp_flush() casts back */
     train_set *ts;
 } tmp_sink;
+
+/* Adds word (hash hw, len bytes) to the set ts->voc if new.  Returns 0
+ * or -PT_ERR_NOMEM. */
+static int voc_add(train_set *ts, uint64_t hw, const unsigned char *word, size_t len)
+{
+    if (ts->voc == NULL || (ts->n_voc + 1) * 2 > ts->voc_mask + 1) {
+        size_t n_slots = ts->voc ? (ts->voc_mask + 1) * 2 : 4096;
+        wc_entry *sl = calloc(n_slots, sizeof *sl);
+        if (sl == NULL)
+            return -PT_ERR_NOMEM;
+        for (size_t i = 0; ts->voc && i <= ts->voc_mask; i++) {
+            if (ts->voc[i].len == 0)
+                continue;
+            size_t j = (size_t)ts->voc[i].hw & (n_slots - 1);
+            while (sl[j].len != 0)
+                j = (j + 1) & (n_slots - 1);
+            sl[j] = ts->voc[i];
+        }
+        free(ts->voc);
+        ts->voc = sl;
+        ts->voc_mask = n_slots - 1;
+    }
+    size_t i = (size_t)hw & ts->voc_mask;
+    for (; ts->voc[i].len != 0; i = (i + 1) & ts->voc_mask) {
+        const wc_entry *e = &ts->voc[i];
+        if (e->hw == hw && e->len == len && memcmp(ts->voc_text + e->text, word, len) == 0)
+            return 0;
+    }
+    if (ts->n_voc_text + len > ts->cap_voc_text) {
+        size_t cap = ts->cap_voc_text ? ts->cap_voc_text * 2 : 65536;
+        if (cap > UINT32_MAX)
+            return -PT_ERR_NOMEM;
+        unsigned char *p = realloc(ts->voc_text, cap);
+        if (p == NULL)
+            return -PT_ERR_NOMEM;
+        ts->voc_text = p;
+        ts->cap_voc_text = cap;
+    }
+    memcpy(ts->voc_text + ts->n_voc_text, word, len);
+    ts->voc[i].hw = hw;
+    ts->voc[i].text = (uint32_t)ts->n_voc_text;
+    ts->voc[i].len = (uint8_t)len;
+    ts->n_voc_text += len;
+    ts->n_voc++;
+    return 0;
+}
+
+/* The training sink's word hook: notes the word, emits it as usual. */
+static int tmp_word(feat_sink *sink, const token *t, uint64_t hw, uint64_t bigram)
+{
+    train_set *ts = ((tmp_sink *)sink)->ts;
+    size_t len = (size_t)t->len - 1;
+    if (len > 0 && len <= UINT8_MAX && voc_add(ts, hw, t->pad + 1, len) < 0)
+        ts->tmp_nomem = 1;
+    return -1;
+}
 
 static void tmp_flush(feat_sink *sink)
 {
@@ -651,6 +859,7 @@ static int add_example(train_set *ts, int cls, const char *text, size_t len, are
     tmp_sink sk;
     sk.sink.n = 0;
     sk.sink.flush = tmp_flush;
+    sk.sink.word = tmp_word;
     sk.ts = ts;
     int total = extract_features(norm, norm_len, &sk.sink);
     tmp_flush(&sk.sink);
@@ -795,6 +1004,8 @@ static void train_set_release(train_set *ts)
     free(ts->table.slots);
     free(ts->row_id);
     free(ts->tmp);
+    free(ts->voc);
+    free(ts->voc_text);
     memset(ts, 0, sizeof *ts);
 }
 
@@ -1120,6 +1331,59 @@ done:
     return rc;
 }
 
+/* Builds m->wc from the training words of ts, once m->table is final:
+ * each word's own row and its n-grams' rows, as token_emit() and
+ * score_flush() would find them.  Takes ts's word set and text.  Returns 0
+ * or -PT_ERR_NOMEM. */
+static int wc_build(nlu_model *m, train_set *ts)
+{
+    word_cache *wc = &m->wc;
+    uint64_t ids[3 * (NLU_TOKEN_CHARS + 3)];
+    size_t n_rows = 0, cap = ts->n_voc * 8 + 64;
+    uint32_t *rows = malloc(cap * sizeof *rows);
+    if (ts->voc == NULL || rows == NULL) {
+        free(rows);
+        return ts->voc == NULL ? 0 : -PT_ERR_NOMEM;
+    }
+    for (size_t i = 0; i <= ts->voc_mask; i++) {
+        wc_entry *e = &ts->voc[i];
+        if (e->len == 0)
+            continue;
+        /* the padded word again, from its bytes (as token_add() left them) */
+        token t;
+        token_reset(&t);
+        memcpy(t.pad + 1, ts->voc_text + e->text, e->len);
+        t.len = 1 + e->len;
+        int k = token_ngrams(&t, token_codes(&t), ids);
+        if (n_rows + (size_t)k + 1 > cap) {
+            cap = cap * 2 + (size_t)k + 1;
+            uint32_t *r = realloc(rows, cap * sizeof *rows);
+            if (r == NULL) {
+                free(rows);
+                return -PT_ERR_NOMEM;
+            }
+            rows = r;
+        }
+        e->rows = (uint32_t)n_rows;
+        e->n_ngrams = (uint8_t)k;
+        uint32_t r = ft_get(&m->table, feat_id(e->hw));
+        e->word_known = r != 0;
+        if (r)
+            rows[n_rows++] = r - 1;
+        for (int q = 0; q < k; q++)
+            if ((r = ft_get(&m->table, ids[q])) != 0)
+                rows[n_rows++] = r - 1;
+        e->n_rows = (uint8_t)(n_rows - e->rows);
+    }
+    wc->slots = ts->voc;            /* moved */
+    wc->mask = ts->voc_mask;
+    wc->text = ts->voc_text;
+    wc->rows = rows;
+    ts->voc = NULL;
+    ts->voc_text = NULL;
+    return 0;
+}
+
 /* ---- the public life cycle ---------------------------------------------------- */
 
 void nlu_model_free(nlu_model *m)
@@ -1132,6 +1396,9 @@ void nlu_model_free(nlu_model *m)
     free(m->table.slots);
     free(m->w);
     free(m->bias);
+    free(m->wc.slots);
+    free(m->wc.rows);
+    free(m->wc.text);
     free(m);
 }
 
@@ -1212,6 +1479,11 @@ static int train_docs(const char *const *texts, const size_t *lens, int n,
     m->table = ts.table;               /* moved */
     ts.table.slots = NULL;
     m->n_rows = ts.n_rows;
+    rc = wc_build(m, &ts);
+    if (rc < 0) {
+        rc = pt_fail(err, -rc, "intents: out of memory");
+        goto done;
+    }
     *out = m;
     m = NULL;
 done:

@@ -80,6 +80,10 @@ struct nlu_gazetteer {
     uint64_t *kw, *kg;        /* compact search keys of e and of byg */
     int aw[129], ag[129];     /* ASCII first letter c: kw[aw[c]..aw[c+1]), kg likewise */
     int maxw;                 /* most words in an entry */
+    /* ASCII first letter c, n words: bit l (l < 63) set when an entry has a
+     * first word (lw) or glued form (lg) of l code points; bit 63 for 63
+     * and more.  A search whose lengths hit no bit has no candidate. */
+    uint64_t lw[128][GZ_MAX_WORDS + 1], lg[128][GZ_MAX_WORDS + 1];
     gz_canon *canon;          /* open addressing on key, size ccap (power of 2) */
     int ncanon, ccap;
 };
@@ -585,6 +589,13 @@ int nlu_gazetteer_build(const char *const *canonical, int n_canonical, const cha
         g->aw[c] = lower_key(g->kw, 0, g->n, key_words((uint32_t)c, 0, 0));
         g->ag[c] = lower_key(g->kg, 0, g->n, key_glued((uint32_t)c, 0, 0));
     }
+    for (int i = 0; i < g->n; i++) {
+        const gz_entry *e = &g->e[i];
+        if (e->first >= 128)
+            continue;
+        g->lw[e->first][e->nwords] |= (uint64_t)1 << (e->wlen[0] < 63 ? e->wlen[0] : 63);
+        g->lg[e->first][e->nwords] |= (uint64_t)1 << (e->ncp < 63 ? e->ncp : 63);
+    }
     *out = g;
     g = NULL;
     goto done;
@@ -613,6 +624,17 @@ static bool is_stop(mword *m, const nlu_toks *tk)
         m->stop = lex_match(&stop_lex, tk, m->tok, &sw) == 1;
     }
     return m->stop;
+}
+
+/* Whether the length mask m (see nlu_gazetteer.lw) has a length within 2
+ * of x (x >= 0; bit 63 stands for 63 and more). */
+static inline bool len_near(uint64_t m, int x)
+{
+    if (x < 2)
+        return (m & (((uint64_t)1 << (x + 3)) - 1)) != 0;
+    if (x >= 61)
+        return (m >> (x - 2 < 63 ? x - 2 : 63)) != 0;
+    return ((m >> (x - 2)) & 0x1F) != 0;
 }
 
 typedef struct best_match {
@@ -696,7 +718,9 @@ int nlu_gazetteer_scan(const nlu_gazetteer *g, const nlu_toks *tk, const char **
             /* word by word against entries of k words */
             int m0 = w[i].ncp;
             uint64_t kend = key_words(c0, k, m0 + 2);
-            for (int x = lower_key(g->kw, wlo, whi, key_words(c0, k, m0 - 2)); x < whi; x++) {
+            bool none = c0 < 128 && !len_near(g->lw[c0][k], m0);
+            for (int x = none ? whi : lower_key(g->kw, wlo, whi, key_words(c0, k, m0 - 2));
+                 x < whi; x++) {
                 if (g->kw[x] > kend)
                     break;
                 const gz_entry *e = &g->e[x];
@@ -721,6 +745,8 @@ int nlu_gazetteer_scan(const nlu_gazetteer *g, const nlu_toks *tk, const char **
              * typed differently ("white field", "dubaimarina") */
             for (int ew = k - 1; ew <= k + 1; ew += 2) {
                 if (ew < 1 || ew > GZ_MAX_WORDS)
+                    continue;
+                if (c0 < 128 && !len_near(g->lg[c0][ew], glen))
                     continue;
                 uint64_t gend = key_glued(c0, ew, glen + 2);
                 for (int x = lower_key(g->kg, glo, ghi, key_glued(c0, ew, glen - 2)); x < ghi; x++) {

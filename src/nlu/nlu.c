@@ -250,12 +250,15 @@ static void apply_rules(const char *norm, size_t len, const nlu_toks *tk, nlu_re
     }
     /* the label convention between the two slot-filling intents */
     const unsigned property_bits = NLU_BUDGET | NLU_BEDROOMS | NLU_PTYPE | NLU_LOCATIONS;
-    bool frame = has_request_frame(tk);
-    if (strcmp(out->intent, "inform") == 0 && frame && (out->found & property_bits))
-        out->intent = "property_search";
-    else if (strcmp(out->intent, "property_search") == 0 && !frame && !question &&
-             words <= NLU_CRITERIA_WORDS && (out->found & slot_bits))
+    /* the request frame is looked for only when it decides something */
+    if (strcmp(out->intent, "inform") == 0) {
+        if ((out->found & property_bits) && has_request_frame(tk))
+            out->intent = "property_search";
+    } else if (strcmp(out->intent, "property_search") == 0 && !question &&
+               words <= NLU_CRITERIA_WORDS && (out->found & slot_bits) &&
+               !has_request_frame(tk)) {
         out->intent = "inform";
+    }
 }
 
 /* ---- analysis ---------------------------------------------------------------- */

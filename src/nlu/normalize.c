@@ -314,10 +314,25 @@ static void canonical_order(int32_t *buf, size_t n)
 
 /* ---- the chat-spelling writer ------------------------------------------ */
 
-static int is_edge_punct(int32_t c)
+/* utf8_encode with ASCII written inline. */
+static inline size_t put_cp(int32_t c, char *o)
 {
-    return c == '.' || c == ',' || c == '!' || c == '?' || c == ';' || c == ':' || c == '"'
-           || c == '\'' || c == '(' || c == ')' || c == '[' || c == ']';
+    if (c < 0x80) {
+        o[0] = (char)c;
+        return 1;
+    }
+    return utf8_encode(c, o);
+}
+
+static inline int is_edge_punct(int32_t c)
+{
+    /* bit c - 32 of the mask for . , ! ? ; : " ' ( ) [ ] (all in 32..95) */
+    static const uint64_t edge = (1ull << ('.' - 32)) | (1ull << (',' - 32)) |
+        (1ull << ('!' - 32)) | (1ull << ('?' - 32)) | (1ull << (';' - 32)) |
+        (1ull << (':' - 32)) | (1ull << ('"' - 32)) | (1ull << ('\'' - 32)) |
+        (1ull << ('(' - 32)) | (1ull << (')' - 32)) | (1ull << ('[' - 32)) |
+        (1ull << (']' - 32));
+    return c >= 32 && c < 96 && ((edge >> (c - 32)) & 1);
 }
 
 /* Writes the token w[0..n) (code points, no spaces) at out+*o, rewriting a
@@ -365,8 +380,13 @@ static void write_token(const int32_t *w, size_t n, char *out, size_t *o, size_t
             while (i + run < e && w[i + run] == w[i])
                 run++;
             size_t keep = collapse && run >= 3 ? 1 : run;
-            for (size_t k = 0; k < keep; k++)
-                wl += utf8_encode(w[i], word + wl);
+            if (w[i] < 0x80) {   /* w[i + k] == w[i]: a copy, not a memset call */
+                for (size_t k = 0; k < keep; k++)
+                    word[wl++] = (char)w[i + k];
+            } else {
+                for (size_t k = 0; k < keep; k++)
+                    wl += utf8_encode(w[i], word + wl);
+            }
             i += run;
         }
         word[wl] = '\0';
@@ -377,16 +397,16 @@ static void write_token(const int32_t *w, size_t n, char *out, size_t *o, size_t
          * still leaves room for the worst case of what follows */
         if (*o + b + sl + (n - e) + 4 * rest + 1 <= cap) {
             for (size_t i = 0; i < b; i++)
-                *o += utf8_encode(w[i], out + *o);
+                *o += put_cp(w[i], out + *o);
             memcpy(out + *o, src, sl);
             *o += sl;
             for (size_t i = e; i < n; i++)
-                *o += utf8_encode(w[i], out + *o);
+                *o += put_cp(w[i], out + *o);
             return;
         }
     }
     for (size_t i = 0; i < n; i++)
-        *o += utf8_encode(w[i], out + *o);
+        *o += put_cp(w[i], out + *o);
 }
 
 /* ---- nlu_normalize ------------------------------------------------------ */
