@@ -190,6 +190,8 @@ static const char *type_word(const dialog_env *env, const session *s, property_t
 typedef struct line_templates {
     const pack_template *line, *studio, *beds, *units, *unknown, *per_year;
     const char *type[PTYPE__COUNT];   /* type words, rendered when first needed */
+    const char *beds_text;            /* the bedrooms of the last line that had some */
+    int beds_n;                       /* ... and their number (beds_text NULL: none yet) */
 } line_templates;
 
 static const char *tmpl_text(const dialog_env *env, const pack_template *t,
@@ -208,8 +210,14 @@ static const char *line_text(const dialog_env *env, const session *s, line_templ
     dialog_int_text(n, l->bedrooms);
     dialog_int_text(units, l->units_available);
     const char *nv[] = {"n", n, NULL};
-    const char *beds = l->bedrooms == 0 ? tmpl_text(env, lt->studio, NULL)
-                       : l->bedrooms > 0 ? tmpl_text(env, lt->beds, nv) : "";
+    const char *beds = "";
+    if (l->bedrooms >= 0 && lt->beds_text && lt->beds_n == l->bedrooms) {
+        beds = lt->beds_text;   /* the lines of a search mostly share it */
+    } else if (l->bedrooms >= 0) {
+        beds = l->bedrooms == 0 ? tmpl_text(env, lt->studio, NULL) : tmpl_text(env, lt->beds, nv);
+        lt->beds_text = beds;
+        lt->beds_n = l->bedrooms;
+    }
     const char *uv[] = {"units", units, NULL};
     const char *units_text = l->units_available >= 0 ? tmpl_text(env, lt->units, uv)
                                                      : tmpl_text(env, lt->unknown, NULL);

@@ -853,34 +853,41 @@ static void *state_block(state_cache *c, state_kind kind, tenant_id tid, const c
 
 /* The state the last committed turn of the session left, into ca->sp and
  * ca->pp: taken from the state cache (no copy), else read from the store
- * into a block made for the cache (or into ca->s, ca->p when it is off). */
+ * into a block made for the cache (or into ca->s, ca->p when it is off).
+ * What the cache lacks is read in one store call (state_get: a new
+ * conversation begins one read transaction, not two). */
 static int state_take(chat_async *ca, store *st, pt_error *err)
 {
     state_cache *c = ca->e->cache;
     tenant_id tid = ca->rt->t.id;
     const chat_request *req = &ca->req;
     int rc = 0;
-    bool hit;
+    bool s_hit, p_hit;
     ca->sp = state_block(c, STATE_SESSION, tid, req->session_id, sizeof(session), &ca->s,
-                         &ca->sp_cached, &hit);
-    if (!hit) {
+                         &ca->sp_cached, &s_hit);
+    ca->pp = state_block(c, STATE_PROFILE, tid, req->user_id, sizeof(profile), &ca->p,
+                         &ca->pp_cached, &p_hit);
+    if (s_hit && p_hit)
+        return 0;
+    char *sjson = NULL, *pjson = NULL;
+    if (st->ops->state_get) {
+        rc = st->ops->state_get(st, tid, s_hit ? NULL : req->session_id,
+                                p_hit ? NULL : req->user_id, ca->a, &sjson, &pjson, err);
+    } else {
+        if (!s_hit)
+            rc = st->ops->session_get(st, tid, req->session_id, ca->a, &sjson, err);
+        if (rc == 0 && !p_hit)
+            rc = st->ops->profile_get(st, tid, req->user_id, ca->a, &pjson, err);
+    }
+    if (rc)
+        return rc;
+    if (!s_hit) {
         session_init(ca->sp, ca->rt->t.language);
-        char *sjson = NULL;
-        rc = st->ops->session_get(st, tid, req->session_id, ca->a, &sjson, err);
-        if (rc)
-            return rc;
         if (sjson)
             session_from_json(ca->sp, sjson);
     }
-    ca->pp = state_block(c, STATE_PROFILE, tid, req->user_id, sizeof(profile), &ca->p,
-                         &ca->pp_cached, &hit);
-    if (!hit) {
-        char *pjson = NULL;
-        rc = st->ops->profile_get(st, tid, req->user_id, ca->a, &pjson, err);
-        if (rc)
-            return rc;
+    if (!p_hit)
         profile_from_json(ca->pp, pjson);
-    }
     return 0;
 }
 

@@ -2,7 +2,8 @@
  * state_cache.c - see state_cache.h.
  *
  * A chained hash table (power-of-two buckets, FNV-1a over kind, tenant and
- * id) with an intrusive doubly linked LRU list.  Each entry is one malloc:
+ * id; each entry knows what points to it, so it leaves its bucket without
+ * a walk) with an intrusive doubly linked LRU list.  Each entry is one malloc:
  * the header, the id (beside the header: a lookup reads both), a pointer
  * back to the header, then the record, so a record handed out by take or
  * alloc finds its header again.  The bucket array is sized at open for the
@@ -17,6 +18,7 @@
 
 typedef struct entry {
     struct entry *chain;            /* next in bucket */
+    struct entry **pprev;           /* what points to this entry in its bucket */
     struct entry *prev, *next;      /* LRU list; head is the most recent */
     uint64_t hash;
     state_kind kind;
@@ -160,11 +162,31 @@ static entry *entry_of(void *rec)
     return e;
 }
 
-/* Unlinks *pp (from its bucket and the LRU) and frees it. */
-static void remove_at(state_cache *c, entry **pp)
+/* Links e at the head of its bucket. */
+static void chain_link(state_cache *c, entry *e)
 {
-    entry *e = *pp;
-    *pp = e->chain;
+    entry **pp = &c->buckets[e->hash & c->mask];
+    e->chain = *pp;
+    if (e->chain)
+        e->chain->pprev = &e->chain;
+    e->pprev = pp;
+    *pp = e;
+}
+
+/* Unlinks e from its bucket, without walking it. */
+static void chain_unlink(entry *e)
+{
+    *e->pprev = e->chain;
+    if (e->chain)
+        e->chain->pprev = e->pprev;
+    e->chain = NULL;
+    e->pprev = NULL;
+}
+
+/* Unlinks e (from its bucket and the LRU) and frees it. */
+static void remove_entry(state_cache *c, entry *e)
+{
+    chain_unlink(e);
     lru_unlink(c, e);
     c->bytes -= entry_bytes(e);
     c->entries--;
@@ -211,21 +233,17 @@ void state_cache_put(state_cache *c, state_kind kind, tenant_id t, const char *i
         goto done;
     }
     if (*pp)
-        remove_at(c, pp);
+        remove_entry(c, *pp);
     size_t need = rec_offset(len) + size;
     if (need > c->budget)
         goto done;
-    while (c->bytes + need > c->budget && c->tail) {
-        entry *old = c->tail;
-        remove_at(c, find(c, old->hash, old->kind, old->tenant, old->id, old->id_len));
-    }
+    while (c->bytes + need > c->budget && c->tail)
+        remove_entry(c, c->tail);
     entry *e = entry_new(kind, t, id, len, h, size);
     if (e == NULL)
         goto done;
     memcpy(e->rec, rec, size);
-    pp = &c->buckets[h & c->mask];
-    e->chain = *pp;
-    *pp = e;
+    chain_link(c, e);
     lru_push(c, e);
     c->bytes += need;
     c->entries++;
@@ -244,8 +262,7 @@ void *state_cache_take(state_cache *c, state_kind kind, tenant_id t, const char 
     entry **pp = find(c, h, kind, t, id, len);
     entry *e = *pp;
     if (e && e->size == size) {
-        *pp = e->chain;
-        e->chain = NULL;
+        chain_unlink(e);
         lru_unlink(c, e);
         c->bytes -= entry_bytes(e);
         c->entries--;
@@ -278,19 +295,15 @@ void state_cache_give(state_cache *c, void *rec)
     pthread_mutex_lock(&c->mu);
     entry **pp = find(c, e->hash, e->kind, e->tenant, e->id, e->id_len);
     if (*pp)
-        remove_at(c, pp);
-    while (c->bytes + need > c->budget && c->tail) {
-        entry *old = c->tail;
-        remove_at(c, find(c, old->hash, old->kind, old->tenant, old->id, old->id_len));
-    }
+        remove_entry(c, *pp);
+    while (c->bytes + need > c->budget && c->tail)
+        remove_entry(c, c->tail);
     if (c->bytes + need > c->budget) {   /* cannot happen: alloc checked the budget */
         pthread_mutex_unlock(&c->mu);
         free(e);
         return;
     }
-    pp = &c->buckets[e->hash & c->mask];
-    e->chain = *pp;
-    *pp = e;
+    chain_link(c, e);
     lru_push(c, e);
     c->bytes += need;
     c->entries++;
@@ -313,7 +326,7 @@ void state_cache_drop(state_cache *c, state_kind kind, tenant_id t, const char *
     pthread_mutex_lock(&c->mu);
     entry **pp = find(c, h, kind, t, id, len);
     if (*pp)
-        remove_at(c, pp);
+        remove_entry(c, *pp);
     pthread_mutex_unlock(&c->mu);
 }
 

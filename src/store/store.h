@@ -322,6 +322,15 @@ typedef struct store_ops {
      * every read_begin that returned 0.  NULL: each read on its own. */
     int (*read_begin)(store *s, pt_error *err);
     void (*read_end)(store *s);
+
+    /* A turn's state in one read: what session_get gives for session_id
+     * into *session_json and what profile_get gives for user_id into
+     * *profile_json (each NULL when there is none), both from one snapshot.
+     * A NULL id reads nothing (its out is NULL).  Strings in a.  (sqlite:
+     * one statement, so the read transaction is begun once for both.)  NULL
+     * in a backend without it: callers use session_get and profile_get. */
+    int (*state_get)(store *s, tenant_id t, const char *session_id, const char *user_id,
+                     arena *a, char **session_json, char **profile_json, pt_error *err);
 } store_ops;
 
 struct store {

@@ -745,6 +745,11 @@ static const char *const migrations[] = {migration_1, migration_2, migration_3, 
       " WHERE t.tenant_id = ?1 AND t.session_id = ?2 ORDER BY t.id DESC")     \
     X(ST_PROFILE_GET,                                                         \
       "SELECT json FROM profiles WHERE tenant_id = ?1 AND user_id = ?2")      \
+    /* a turn's session and buyer in one statement: one read transaction  */ \
+    X(ST_STATE_GET,                                                           \
+      "SELECT (SELECT state_json FROM sessions WHERE tenant_id = ?1"          \
+      " AND session_id = ?2), (SELECT json FROM profiles"                     \
+      " WHERE tenant_id = ?1 AND user_id = ?3)")                              \
     X(ST_PROFILE_PUT,                                                         \
       "INSERT INTO profiles (tenant_id, user_id, json, updated_at)"           \
       " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant_id, user_id) DO UPDATE"   \
@@ -3716,6 +3721,38 @@ static int sq_profile_get(store *s, tenant_id t, const char *user_id, arena *a, 
     return sq_get_text(q, q->st[ST_PROFILE_GET], t, user_id, a, json, "profile", err);
 }
 
+/* One statement, so one read transaction (a WAL snapshot taken once, not
+ * twice: a new conversation pays its start once).  A NULL id binds NULL,
+ * which no row matches. */
+static int sq_state_get(store *s, tenant_id t, const char *session_id, const char *user_id,
+                        arena *a, char **session_json, char **profile_json, pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_STATE_GET];
+    int rc = 0;
+    *session_json = *profile_json = NULL;
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
+            bind_text(st, 3, user_id);
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "state: bind");
+        goto done;
+    }
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        sq_reader rd = {a, st, 0};
+        *session_json = (char *)rd_str(&rd, 0);
+        *profile_json = (char *)rd_str(&rd, 1);
+        if (rd.oom)
+            rc = pt_fail(err, PT_ERR_NOMEM, "state of session \"%.64s\": out of memory",
+                         session_id ? session_id : "");
+    } else {
+        rc = sq_fail(q, err, r, "state of session \"%.64s\"", session_id ? session_id : "");
+    }
+done:
+    sqlite3_reset(st);
+    return rc;
+}
+
 static int sq_profile_put(store *s, tenant_id t, const char *user_id, const char *json,
                           pt_error *err)
 {
@@ -4328,4 +4365,5 @@ const store_ops store_sqlite_ops = {
     .import_bulk_end = sq_import_bulk_end,
     .listing_text_count = sq_listing_text_count,
     .listing_upsert_many = sq_listing_upsert_many,
+    .state_get = sq_state_get,
 };

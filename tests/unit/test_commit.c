@@ -418,6 +418,54 @@ TEST(test_state_cache)
     CHECK(t != NULL && t->a == 39, "newest given kept");
     state_cache_give(c, t);
     state_cache_close(c);   /* frees what it holds (ASan: no leak) */
+
+    /* entries leave their buckets without a walk: with chains of several
+     * entries (64 buckets, 300 keys), evicting, dropping, taking and
+     * giving in the middle of chains leaves every other key findable */
+    c = state_cache_open(300 * 200);
+    int kept[300] = {0};
+    for (int i = 0; i < 300; i++) {
+        snprintf(id, sizeof id, "c%d", i);
+        struct rec v = {.a = i};
+        state_cache_put(c, STATE_SESSION, 1, id, &v, sizeof v);
+        kept[i] = 1;
+    }
+    state_cache_stats(c, &held, &held_bytes, &hits, &misses);
+    for (int i = 0; i < 300 && held < 300; i++)   /* the oldest went for the budget */
+        if (i < (int)(300 - held))
+            kept[i] = 0;
+    for (int i = 0; i < 300; i += 7) {
+        snprintf(id, sizeof id, "c%d", i);
+        state_cache_drop(c, STATE_SESSION, 1, id);
+        kept[i] = 0;
+    }
+    for (int i = 3; i < 300; i += 11) {
+        snprintf(id, sizeof id, "c%d", i);
+        struct rec *r = state_cache_take(c, STATE_SESSION, 1, id, sizeof *r);
+        CHECK((r != NULL) == (kept[i] != 0), "take c%d", i);
+        if (r && i % 2) {
+            r->a = 1000 + i;
+            state_cache_give(c, r);
+        } else if (r) {
+            state_cache_free(c, r);
+            kept[i] = 0;
+        }
+    }
+    int wrong = 0;
+    for (int i = 0; i < 300; i++) {
+        snprintf(id, sizeof id, "c%d", i);
+        bool got = state_cache_get(c, STATE_SESSION, 1, id, &out, sizeof out);
+        int want = i % 11 == 3 && i % 2 ? 1000 + i : i;
+        if (got != (kept[i] != 0) || (got && out.a != want))
+            wrong++;
+    }
+    CHECK(wrong == 0, "chains intact: %d keys wrong", wrong);
+    state_cache_stats(c, &held, &held_bytes, &hits, &misses);
+    int n_kept = 0;
+    for (int i = 0; i < 300; i++)
+        n_kept += kept[i];
+    CHECK((int)held == n_kept, "%zu held, %d expected", held, n_kept);
+    state_cache_close(c);
 }
 
 int main(void)

@@ -1301,6 +1301,27 @@ TEST(test_turns)
     CHECK_STR(json, "{\"turn\":2}");
     CHECK(s->ops->profile_get(s, t, "u1", &a, &json, &err) == 0, "%s", err.msg);
     CHECK_STR(json, "{\"name\":\"Ravi\"}");
+    /* state_get: both in one read, each as session_get and profile_get give it */
+    char *sj = (char *)"sentinel", *pj = (char *)"sentinel";
+    CHECK(s->ops->state_get(s, t, "s1", "u1", &a, &sj, &pj, &err) == 0, "%s", err.msg);
+    CHECK_STR(sj, "{\"turn\":2}");
+    CHECK_STR(pj, "{\"name\":\"Ravi\"}");
+    sj = pj = (char *)"sentinel";
+    CHECK(s->ops->state_get(s, t, "s-new", "u1", &a, &sj, &pj, &err) == 0, "%s", err.msg);
+    CHECK(sj == NULL, "no such session: NULL");
+    CHECK_STR(pj, "{\"name\":\"Ravi\"}");
+    sj = pj = (char *)"sentinel";
+    CHECK(s->ops->state_get(s, t, "s1", "u-new", &a, &sj, &pj, &err) == 0, "%s", err.msg);
+    CHECK_STR(sj, "{\"turn\":2}");
+    CHECK(pj == NULL, "no such profile: NULL");
+    sj = pj = (char *)"sentinel";
+    CHECK(s->ops->state_get(s, t, NULL, "u1", &a, &sj, &pj, &err) == 0, "%s", err.msg);
+    CHECK(sj == NULL, "NULL session id: not read");
+    CHECK_STR(pj, "{\"name\":\"Ravi\"}");
+    sj = pj = (char *)"sentinel";
+    CHECK(s->ops->state_get(s, t, "s1", NULL, &a, &sj, &pj, &err) == 0, "%s", err.msg);
+    CHECK_STR(sj, "{\"turn\":2}");
+    CHECK(pj == NULL, "NULL user id: not read");
     CHECK(s->ops->messages_list(s, t, "s1", 100, &a, &msgs, &n, &err) == 0, "%s", err.msg);
     CHECK_INT(n, 6);
     if (n == 6) {
@@ -1779,6 +1800,9 @@ TEST(test_isolation)
     json = (char *)"sentinel";
     s->ops->profile_get(s, tb, "shared-user", &a, &json, &err);
     CHECK(json == NULL, "B does not see A's profile");
+    char *sj = (char *)"sentinel", *pj = (char *)"sentinel";
+    s->ops->state_get(s, tb, "shared-session", "shared-user", &a, &sj, &pj, &err);
+    CHECK(sj == NULL && pj == NULL, "B does not see A's state");
     store_message *m = NULL;
     s->ops->messages_list(s, tb, "shared-session", 10, &a, &m, &n, &err);
     CHECK_INT(n, 0);
