@@ -4,8 +4,9 @@
  * A chat turn outgrows the inline chunk (it takes 20-60 KB) and used to
  * malloc and free two or three chunks of 16-64 KB per request, each a trip
  * through glibc's bins.  arena_release now keeps a few chunks per thread
- * (at most ARENA_SPARE_MAX bytes) for the thread's next arena, which takes
- * them before it asks malloc.  The spares are the thread's: a pthread key's
+ * (chunks of at most ARENA_SPARE_CHUNK_MAX, ARENA_SPARE_MAX bytes in all)
+ * for the thread's next arena, which takes the smallest that fits before
+ * it asks malloc.  The spares are the thread's: a pthread key's
  * destructor frees them when the thread ends.
  */
 #include "util/arena.h"
@@ -21,6 +22,7 @@
 #define ARENA_DEFAULT_CAP (64u << 20)
 #define ARENA_CHUNK_MIN (16u << 10)
 #define ARENA_SPARE_MAX (256u << 10)   /* spare chunk bytes kept per thread */
+#define ARENA_SPARE_CHUNK_MAX (128u << 10)   /* a bigger chunk is not kept */
 
 struct arena_chunk {
     arena_chunk *next;
@@ -69,7 +71,7 @@ static void spare_put(arena_chunk *c)
         pthread_once(&spare_once, spare_key_init);
         l->registered = spare_key_ok && pthread_setspecific(spare_key, l) == 0;
     }
-    if (!l->registered || c->size > ARENA_SPARE_MAX - l->bytes) {
+    if (!l->registered || c->size > ARENA_SPARE_CHUNK_MAX || c->size > ARENA_SPARE_MAX - l->bytes) {
         free(c);
         return;
     }
@@ -78,18 +80,22 @@ static void spare_put(arena_chunk *c)
     l->bytes += c->size;
 }
 
-/* A spare chunk of at least size bytes, or NULL. */
+/* The smallest spare chunk of at least size bytes, or NULL: a small need
+ * taking a big chunk would make the arena's next chunk (twice the last)
+ * bigger than the spares, and the spares would churn through malloc. */
 static arena_chunk *spare_take(size_t size)
 {
     spare_list *l = &spares;
+    arena_chunk **best = NULL;
     for (arena_chunk **pc = &l->head; *pc; pc = &(*pc)->next)
-        if ((*pc)->size >= size) {
-            arena_chunk *c = *pc;
-            *pc = c->next;
-            l->bytes -= c->size;
-            return c;
-        }
-    return NULL;
+        if ((*pc)->size >= size && (best == NULL || (*pc)->size < (*best)->size))
+            best = pc;
+    if (best == NULL)
+        return NULL;
+    arena_chunk *c = *best;
+    *best = c->next;
+    l->bytes -= c->size;
+    return c;
 }
 
 void arena_init(arena *a, size_t cap)
