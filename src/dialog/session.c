@@ -162,6 +162,22 @@ static double getd(json_t *o, const char *k, double def)
 #define REC_TRUE(w, k, v) do { if (v) jw_kbool((w), k, true); } while (0)
 #define REC_REAL(w, k, v) do { if ((v) != 0 || signbit(v)) jw_kreal((w), k, (v)); } while (0)
 
+/* Member k (JW_LIT's key text and length): the n strings of a
+ * char[n][stride] array, left out when n is 0.  REC_STRINGS(w, "key",
+ * array, n) passes them. */
+static void rec_strings(jsonw *w, const char *lit, size_t lit_len, const char *first,
+                        size_t stride, int n)
+{
+    if (n <= 0)
+        return;
+    jw_key_lit(w, lit, lit_len);
+    jw_arr(w);
+    for (int i = 0; i < n; i++)
+        jw_str(w, first + (size_t)i * stride);
+    jw_end(w);
+}
+#define REC_STRINGS(w, k, arr, n) rec_strings((w), JW_LIT(k), (arr)[0], sizeof (arr)[0], (n))
+
 /* The slots of a stored record (slots_from_json reads them). */
 static void record_slots_write(jsonw *w, const slots *sl)
 {
@@ -206,13 +222,7 @@ char *session_to_json(const session *s, arena *a)
     REC_INT(&w, "listings_seen", s->listings_seen);
     REC_INT(&w, "family_homes_seen", s->family_homes_seen);
     REC_INT(&w, "questions", s->questions);
-    if (s->n_shown > 0) {
-        jw_key(&w, "shown");
-        jw_arr(&w);
-        for (int i = 0; i < s->n_shown; i++)
-            jw_str(&w, s->shown[i]);
-        jw_end(&w);
-    }
+    REC_STRINGS(&w, "shown", s->shown, s->n_shown);
     REC_STR(&w, "focus", s->focus);
     REC_STR(&w, "phone", s->phone);
     REC_STR(&w, "want_when", s->want_when);
@@ -229,13 +239,7 @@ char *session_to_json(const session *s, arena *a)
     REC_INT(&w, "appointment_id", s->appointment_id);
     REC_STR(&w, "appointment_when", s->appointment_when);
     REC_STR(&w, "appointment_agent", s->appointment_agent);
-    if (s->n_coaching > 0) {
-        jw_key(&w, "coaching");
-        jw_arr(&w);
-        for (int i = 0; i < s->n_coaching; i++)
-            jw_str(&w, s->coaching[i]);
-        jw_end(&w);
-    }
+    REC_STRINGS(&w, "coaching", s->coaching, s->n_coaching);
     REC_STR(&w, "last_question", s->last_question);
     REC_INT(&w, "objections_price", s->objections_price);
     REC_INT(&w, "objections_location", s->objections_location);
