@@ -42,26 +42,36 @@ static int cmp_desc(const void *x, const void *y)
 /* Lists of a step are short (tens of candidates): up to SMALL_SORT items
  * are sorted by insertion in place, without qsort's calls through a
  * pointer and its buffer.  Both orders here are total (ties go by index or
- * id, which differ), so the result is qsort's; a NaN, which no order
- * holds, goes to qsort as before. */
+ * id, which differ), so the result is qsort's; with a NaN (`unordered`),
+ * which no order holds, the list goes to qsort as before.  Inlined at
+ * each call, so the item size is a constant there. */
 #define SMALL_SORT 24
+#define SMALL_SORT_ITEM 32   /* the largest item sorted here */
+
+static inline __attribute__((always_inline)) void sort_small(void *base, int n, size_t size,
+                                                             int (*cmp)(const void *, const void *),
+                                                             bool unordered)
+{
+    if (n > SMALL_SORT || unordered || size > SMALL_SORT_ITEM) {
+        qsort(base, (size_t)n, size, cmp);
+        return;
+    }
+    unsigned char *x = base, v[SMALL_SORT_ITEM];
+    for (int i = 1; i < n; i++) {
+        memcpy(v, x + (size_t)i * size, size);
+        int j = i;
+        for (; j > 0 && cmp(v, x + (size_t)(j - 1) * size) < 0; j--)
+            memcpy(x + (size_t)j * size, x + (size_t)(j - 1) * size, size);
+        memcpy(x + (size_t)j * size, v, size);
+    }
+}
 
 static void sort_ranks(rank_item *x, int m)
 {
     bool nan = false;
     for (int i = 0; i < m; i++)
         nan |= x[i].v != x[i].v;
-    if (m > SMALL_SORT || nan) {
-        qsort(x, (size_t)m, sizeof *x, cmp_desc);
-        return;
-    }
-    for (int i = 1; i < m; i++) {
-        rank_item v = x[i];
-        int j = i;
-        for (; j > 0 && cmp_desc(&v, &x[j - 1]) < 0; j--)
-            x[j] = x[j - 1];
-        x[j] = v;
-    }
+    sort_small(x, m, sizeof *x, cmp_desc, nan);
 }
 
 /* Adds w / (K + rank) to fused for the candidates with present[i] set,
@@ -134,6 +144,8 @@ typedef struct order_item {
     double fused;
     const char *id;
 } order_item;
+_Static_assert(sizeof(order_item) <= SMALL_SORT_ITEM && sizeof(rank_item) <= SMALL_SORT_ITEM,
+               "raise SMALL_SORT_ITEM");
 
 static int cmp_fused(const void *x, const void *y)
 {
@@ -150,17 +162,7 @@ static void sort_order(order_item *x, int n)
     bool nan = false;
     for (int i = 0; i < n; i++)
         nan |= x[i].fused != x[i].fused;
-    if (n > SMALL_SORT || nan) {
-        qsort(x, (size_t)n, sizeof *x, cmp_fused);
-        return;
-    }
-    for (int i = 1; i < n; i++) {
-        order_item v = x[i];
-        int j = i;
-        for (; j > 0 && cmp_fused(&v, &x[j - 1]) < 0; j--)
-            x[j] = x[j - 1];
-        x[j] = v;
-    }
+    sort_small(x, n, sizeof *x, cmp_fused, nan);
 }
 
 static bool same_str(const char *a, const char *b)
