@@ -178,6 +178,19 @@ static void rec_strings(jsonw *w, const char *lit, size_t lit_len, const char *f
 }
 #define REC_STRINGS(w, k, arr, n) rec_strings((w), JW_LIT(k), (arr)[0], sizeof (arr)[0], (n))
 
+/* Member k: the first n integers of arr (any integer type), left out when n
+ * is 0. */
+#define REC_INTS(w, k, arr, n)                     \
+    do {                                           \
+        if ((n) > 0) {                             \
+            jw_key((w), k);                        \
+            jw_arr(w);                             \
+            for (int i_ = 0; i_ < (n); i_++)       \
+                jw_int((w), (arr)[i_]);            \
+            jw_end(w);                             \
+        }                                          \
+    } while (0)
+
 /* The slots of a stored record (slots_from_json reads them). */
 static void record_slots_write(jsonw *w, const slots *sl)
 {
@@ -229,13 +242,7 @@ char *session_to_json(const session *s, arena *a)
     REC_TRUE(&w, "want_when_has_time", s->want_when_has_time);
     REC_TRUE(&w, "want_visit", s->want_visit);
     REC_TRUE(&w, "location_any", s->location_any);
-    if (s->n_offered > 0) {
-        jw_key(&w, "offered");
-        jw_arr(&w);
-        for (int i = 0; i < s->n_offered; i++)
-            jw_int(&w, s->offered[i]);
-        jw_end(&w);
-    }
+    REC_INTS(&w, "offered", s->offered, s->n_offered);
     REC_INT(&w, "appointment_id", s->appointment_id);
     REC_STR(&w, "appointment_when", s->appointment_when);
     REC_STR(&w, "appointment_agent", s->appointment_agent);
@@ -350,13 +357,7 @@ char *profile_to_json(const profile *p, arena *a)
         REC_INT(&w, "trust", p->objections_trust);
         jw_end(&w);
     }
-    if (p->n_sentiment > 0) {
-        jw_key(&w, "sentiment_history");
-        jw_arr(&w);
-        for (int i = 0; i < p->n_sentiment; i++)
-            jw_int(&w, p->sentiment[i]);
-        jw_end(&w);
-    }
+    REC_INTS(&w, "sentiment_history", p->sentiment, p->n_sentiment);
     REC_STR(&w, "phone", p->phone);
     REC_REAL(&w, "engagement_score", p->engagement_score);
     REC_REAL(&w, "intent_to_buy_score", p->intent_to_buy_score);
