@@ -205,15 +205,38 @@ static inline bool lanes_plain(uint64_t v)
 }
 
 #if defined(__SSE2__)
-/* Bit i set when byte i of the 16 at p needs care: a control or a byte
- * from 0x80 up (below 0x20 as signed bytes), '"' or '\\'. */
-static inline unsigned care_mask16(const unsigned char *p)
+/* Bit i set when byte i of v needs care: a control or a byte from 0x80 up
+ * (below 0x20 as signed bytes), '"' or '\\'. */
+static inline unsigned care_mask(__m128i v)
 {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
                              _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
                                           _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
     return (unsigned)_mm_movemask_epi8(m);
+}
+
+/* The same for the 16 bytes at p. */
+static inline unsigned care_mask16(const unsigned char *p)
+{
+    return care_mask(_mm_loadu_si128((const __m128i *)(const void *)p));
+}
+
+/* True when none of the n bytes of p needs care, for 4 <= n < 16: two
+ * overlapping loads (of 8 bytes from 8 up, of 4 below) in one vector, one
+ * test, without reading outside the n bytes. */
+static inline bool short_plain(const unsigned char *p, size_t n)
+{
+    if (n >= 8) {
+        uint64_t lo, hi;
+        memcpy(&lo, p, 8);
+        memcpy(&hi, p + n - 8, 8);
+        return care_mask(_mm_set_epi64x((long long)hi, (long long)lo)) == 0;
+    }
+    uint32_t lo, hi;
+    memcpy(&lo, p, 4);
+    memcpy(&hi, p + n - 4, 4);
+    /* the upper eight bytes are zeros, which the mask's low byte ignores */
+    return (care_mask(_mm_cvtsi64_si128((long long)((uint64_t)hi << 32 | lo))) & 0xFF) == 0;
 }
 #endif
 
@@ -238,6 +261,10 @@ static inline __attribute__((always_inline)) size_t plain_prefix(const unsigned 
         return n;
     }
 #endif
+#if defined(__SSE2__)
+    if (n >= 4 && short_plain(p, n))   /* short plain text: one test */
+        return n;
+#endif
     uint64_t v;
     for (; i + 8 <= n; i += 8) {
         memcpy(&v, p + i, 8);
@@ -257,6 +284,8 @@ static inline __attribute__((always_inline)) bool all_plain(const unsigned char 
 #if defined(__SSE2__)
     if (n >= 16)
         return plain_prefix(p, n) == n;
+    if (n >= 4)
+        return short_plain(p, n);
 #endif
     if (n >= 8) {
         size_t i = 0;
@@ -729,6 +758,19 @@ static bool few_decimals(double v)
     return fabs(am - r) <= am * 0x1p-48;
 }
 
+/* m rounded to the nearest integer, without a libm call below 2^51 (by
+ * adding and taking away 1.5 * 2^52); halves go to even there and away
+ * from zero above, which jw_real cannot tell apart: a candidate ll is kept
+ * only when ll / 10^k is v, and neither integer next to a half is (each
+ * is half of 10^-k away from v, more than half an ulp of v while
+ * |m| < 2^52). */
+static inline long long round_ll(double m)
+{
+    if (fabs(m) < 0x1p51)
+        return (long long)((m + 0x1.8p52) - 0x1.8p52);
+    return llround(m);
+}
+
 void jw_real(jsonw *w, double v)
 {
     char tmp[40];
@@ -745,7 +787,7 @@ void jw_real(jsonw *w, double v)
     if (fabs(v) < 1e12 && few_decimals(v)) {
         for (int k = 0; k <= 4; k++) {
             double m = v * pow10[k];
-            long long ll = llround(m);
+            long long ll = round_ll(m);
             if ((double)ll / pow10[k] != v)
                 continue;
             char ibuf[24];

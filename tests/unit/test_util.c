@@ -593,7 +593,15 @@ TEST(test_jsonw_reals)
     for (int i = 0; i < 400000; i++) {
         double v;
         uint64_t r = rng();
-        switch (i % 4) {
+        switch (i % 5) {
+        case 4:     /* halves of a last decimal (n + 0.5) / 10^k, and v * 10^4 near 2^50..2^53,
+                     * where jw_real's rounding changes from its own to llround's */
+            if (r & 1)
+                v = ((double)(rng() % 2000000) + 0.5) / pow(10, (double)(r % 6)) * ((r >> 8) & 1 ? 1 : -1);
+            else
+                v = ldexp(1.0 + (double)(rng() % 4096) / 4096.0, 50 + (int)(r % 4)) / 1e4
+                    + (double)((r >> 8) % 7) / 8.0;
+            break;
         case 0: {   /* any bits with an exponent from 2^-20 to 2^52 */
             uint64_t e = 1023 - 20 + r % 73;
             uint64_t bits = (rng() & ((1ull << 52) - 1)) | (e << 52) | (r & (1ull << 63));
