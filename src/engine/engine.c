@@ -1041,8 +1041,21 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
     } while (tid);
     if (rt->t.id < 0)
         *--id = '-';
-    ca->lock_key = arena_cat(a, (const char *[]){id, ":", req->session_id}, 3);
-    ca->user_key = arena_cat(a, (const char *[]){id, ":", req->user_id}, 3);
+    /* "<tenant>:<session>" and "<tenant>:<user>" in one block, the lengths
+     * known but the ids' */
+    size_t idn = (size_t)(idt + sizeof idt - 1 - id), sn = strlen(req->session_id),
+           un = strlen(req->user_id);
+    char *keys = arena_alloc(a, 2 * (idn + 2) + sn + un);
+    if (keys != NULL) {
+        ca->lock_key = keys;
+        memcpy(keys, id, idn);
+        keys[idn] = ':';
+        memcpy(keys + idn + 1, req->session_id, sn + 1);
+        ca->user_key = keys += idn + sn + 2;
+        memcpy(keys, id, idn);
+        keys[idn] = ':';
+        memcpy(keys + idn + 1, req->user_id, un + 1);
+    }
     if (ca->lock_key == NULL || ca->user_key == NULL) {
         rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");
         goto done;

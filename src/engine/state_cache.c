@@ -1,9 +1,10 @@
 /*
  * state_cache.c - see state_cache.h.
  *
- * A chained hash table (power-of-two buckets, FNV-1a over kind, tenant and
- * id; each entry knows what points to it, so it leaves its bucket without
- * a walk) with an intrusive doubly linked LRU list.  Each entry is one malloc:
+ * A chained hash table (power-of-two buckets, a word-at-a-time multiply
+ * hash over kind, tenant and id; each entry knows what points to it, so it
+ * leaves its bucket without a walk) with an intrusive doubly linked LRU
+ * list.  Each entry is one malloc:
  * the header, the id (beside the header: a lookup reads both), a pointer
  * back to the header, then the record, so a record handed out by take or
  * alloc finds its header again.  The bucket array is sized at open for the
@@ -37,17 +38,31 @@ struct state_cache {
     unsigned long hits, misses;
 };
 
+/* The key's hash: kind and tenant mixed in first, then the id eight bytes
+ * at a time (the last, short word zero-padded; the length mixed in, so ids
+ * that differ only by trailing NULs cannot meet), each step a multiply and
+ * a shift, and a final avalanche so the low bits (the bucket) depend on
+ * every byte.  Was FNV-1a a byte at a time: ~4 instructions a byte. */
 static uint64_t hash_key(state_kind kind, tenant_id t, const char *id, size_t len)
 {
-    uint64_t h = 1469598103934665603ULL;
-    unsigned char pre[9];
-    pre[0] = (unsigned char)kind;
-    for (int i = 0; i < 8; i++)
-        pre[1 + i] = (unsigned char)((uint64_t)t >> (8 * i));
-    for (size_t i = 0; i < sizeof pre; i++)
-        h = (h ^ pre[i]) * 1099511628211ULL;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)id[i]) * 1099511628211ULL;
+    const uint64_t k = 0x9E3779B97F4A7C15ULL;
+    uint64_t h = ((uint64_t)kind << 56 ^ (uint64_t)t ^ (uint64_t)len << 40) * k;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t v;
+        memcpy(&v, id + i, 8);
+        h = (h ^ v) * k;
+        h ^= h >> 29;
+    }
+    if (i < len) {
+        uint64_t v = 0;
+        memcpy(&v, id + i, len - i);
+        h = (h ^ v) * k;
+        h ^= h >> 29;
+    }
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ULL;
+    h ^= h >> 32;
     return h;
 }
 

@@ -116,7 +116,38 @@ static inline bool begin_value(jsonw *w)
     return w->err == 0;
 }
 
-static void open_level(jsonw *w, char open, char close)
+/* The fast paths' start of a value: with no error, compact separators and
+ * room for a comma, n bytes and the NUL already there, writes the comma the
+ * value needs (none after a key or first at its level), marks the level and
+ * returns where the value's n bytes go; the caller writes them and sets the
+ * length with value_done().  Otherwise NULL, with nothing written or
+ * changed (the caller takes the general path). */
+static inline char *value_at(jsonw *w, size_t n)
+{
+    buf *b = w->b;
+    if (w->err || w->spaced || !(b->len + n + 1 < b->alloc && b->cap == 0))
+        return NULL;
+    char *o = b->data + b->len;
+    if (w->after_key) {
+        w->after_key = false;
+    } else {
+        *o = ',';
+        o += w->need_comma[w->depth];
+        w->need_comma[w->depth] = true;
+    }
+    return o;
+}
+
+/* Ends a value written at value_at(): end is just past its last byte. */
+static inline void value_done(jsonw *w, char *end)
+{
+    *end = '\0';
+    w->b->len = (size_t)(end - w->b->data);
+}
+
+/* open_level's general path (out of line: the fast path saves no
+ * registers). */
+static __attribute__((noinline)) void open_level_slow(jsonw *w, char open, char close)
 {
     if (!begin_value(w))
         return;
@@ -128,6 +159,20 @@ static void open_level(jsonw *w, char open, char close)
     w->depth++;
     w->need_comma[w->depth] = false;
     w->close[w->depth] = close;
+}
+
+static inline __attribute__((always_inline)) void open_level(jsonw *w, char open, char close)
+{
+    char *o;
+    if (w->depth < JSONW_MAX_DEPTH && (o = value_at(w, 1)) != NULL) {
+        *o = open;
+        value_done(w, o + 1);
+        w->depth++;
+        w->need_comma[w->depth] = false;
+        w->close[w->depth] = close;
+        return;
+    }
+    open_level_slow(w, open, close);
 }
 
 void jw_obj(jsonw *w)
@@ -205,15 +250,38 @@ static inline bool lanes_plain(uint64_t v)
 }
 
 #if defined(__SSE2__)
-/* Bit i set when byte i of the 16 at p needs care: a control or a byte
- * from 0x80 up (below 0x20 as signed bytes), '"' or '\\'. */
-static inline unsigned care_mask16(const unsigned char *p)
+/* Bit i set when byte i of v needs care: a control or a byte from 0x80 up
+ * (below 0x20 as signed bytes), '"' or '\\'. */
+static inline unsigned care_mask(__m128i v)
 {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
                              _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
                                           _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
     return (unsigned)_mm_movemask_epi8(m);
+}
+
+/* The same for the 16 bytes at p. */
+static inline unsigned care_mask16(const unsigned char *p)
+{
+    return care_mask(_mm_loadu_si128((const __m128i *)(const void *)p));
+}
+
+/* True when none of the n bytes of p needs care, for 4 <= n < 16: two
+ * overlapping loads (of 8 bytes from 8 up, of 4 below) in one vector, one
+ * test, without reading outside the n bytes. */
+static inline bool short_plain(const unsigned char *p, size_t n)
+{
+    if (n >= 8) {
+        uint64_t lo, hi;
+        memcpy(&lo, p, 8);
+        memcpy(&hi, p + n - 8, 8);
+        return care_mask(_mm_set_epi64x((long long)hi, (long long)lo)) == 0;
+    }
+    uint32_t lo, hi;
+    memcpy(&lo, p, 4);
+    memcpy(&hi, p + n - 4, 4);
+    /* the upper eight bytes are zeros, which the mask's low byte ignores */
+    return (care_mask(_mm_cvtsi64_si128((long long)((uint64_t)hi << 32 | lo))) & 0xFF) == 0;
 }
 #endif
 
@@ -238,6 +306,10 @@ static inline __attribute__((always_inline)) size_t plain_prefix(const unsigned 
         return n;
     }
 #endif
+#if defined(__SSE2__)
+    if (n >= 4 && short_plain(p, n))   /* short plain text: one test */
+        return n;
+#endif
     uint64_t v;
     for (; i + 8 <= n; i += 8) {
         memcpy(&v, p + i, 8);
@@ -257,6 +329,8 @@ static inline __attribute__((always_inline)) bool all_plain(const unsigned char 
 #if defined(__SSE2__)
     if (n >= 16)
         return plain_prefix(p, n) == n;
+    if (n >= 4)
+        return short_plain(p, n);
 #endif
     if (n >= 8) {
         size_t i = 0;
@@ -305,7 +379,11 @@ static inline void copy_short(char *o, const char *s, size_t n)
         memcpy(&y, s + n - 4, 4);
         memcpy(o, &x, 4);
         memcpy(o + n - 4, &y, 4);
-    } else {
+    } else if (n > 0 && n < 4) {   /* first, middle, last: every byte of 1 to 3 */
+        o[0] = s[0];
+        o[n / 2] = s[n / 2];
+        o[n - 1] = s[n - 1];
+    } else if (n > 32) {
         memcpy(o, s, n);
     }
 }
@@ -482,6 +560,8 @@ void jw_key_lit(jsonw *w, const char *lit, size_t n)
     jw_key_n(w, lit + 2, n - 4);
 }
 
+static void strn_slow(jsonw *w, const char *s, size_t n);
+
 void jw_kstr_lit(jsonw *w, const char *lit, size_t n, const char *s)
 {
     if (s == NULL) {
@@ -494,10 +574,7 @@ void jw_kstr_lit(jsonw *w, const char *lit, size_t n, const char *s)
         if (w->err == 0) {
             char *o = w->b->data + w->b->len;
             o[0] = '"';
-            if (sn <= 32)
-                copy_short(o + 1, s, sn);
-            else
-                memcpy(o + 1, s, sn);
+            copy_short(o + 1, s, sn);
             o[sn + 1] = '"';
             o[sn + 2] = '\0';
             w->b->len += sn + 2;
@@ -505,13 +582,29 @@ void jw_kstr_lit(jsonw *w, const char *lit, size_t n, const char *s)
         return;
     }
     jw_key_lit(w, lit, n);
-    jw_strn(w, s, sn);
+    strn_slow(w, s, sn);
+}
+
+/* jw_strn's general path. */
+static __attribute__((noinline)) void strn_slow(jsonw *w, const char *s, size_t n)
+{
+    if (begin_value(w))
+        put_escaped(w, s, n);
 }
 
 void jw_strn(jsonw *w, const char *s, size_t n)
 {
-    if (begin_value(w))
-        put_escaped(w, s, n);
+    char *o;
+    /* a short plain text in one piece; a longer one is scanned once, in
+     * put_escaped */
+    if (n < 16 && all_plain((const unsigned char *)s, n) && (o = value_at(w, n + 2)) != NULL) {
+        o[0] = '"';
+        copy_short(o + 1, s, n);
+        o[n + 1] = '"';
+        value_done(w, o + n + 2);
+        return;
+    }
+    strn_slow(w, s, n);
 }
 
 void jw_str(jsonw *w, const char *s)
@@ -554,10 +647,15 @@ static char *format_int(char tmp[24], int64_t v)
 void jw_int(jsonw *w, int64_t v)
 {
     char tmp[24];
-    if (!begin_value(w))
+    char *d = format_int(tmp, v), *o;
+    size_t dn = (size_t)(tmp + 24 - d);
+    if ((o = value_at(w, dn)) != NULL) {
+        copy_short(o, d, dn);
+        value_done(w, o + dn);
         return;
-    char *o = format_int(tmp, v);
-    put(w, o, (size_t)(tmp + 24 - o));
+    }
+    if (begin_value(w))
+        put(w, d, dn);
 }
 
 void jw_kint_lit(jsonw *w, const char *lit, size_t n, int64_t v)
@@ -568,7 +666,7 @@ void jw_kint_lit(jsonw *w, const char *lit, size_t n, int64_t v)
     if (put_lit(w, lit, n, dn)) {
         if (w->err == 0) {
             char *o = w->b->data + w->b->len;
-            memcpy(o, d, dn);
+            copy_short(o, d, dn);
             o[dn] = '\0';
             w->b->len += dn;
         }
@@ -729,6 +827,19 @@ static bool few_decimals(double v)
     return fabs(am - r) <= am * 0x1p-48;
 }
 
+/* m rounded to the nearest integer, without a libm call below 2^51 (by
+ * adding and taking away 1.5 * 2^52); halves go to even there and away
+ * from zero above, which jw_real cannot tell apart: a candidate ll is kept
+ * only when ll / 10^k is v, and neither integer next to a half is (each
+ * is half of 10^-k away from v, more than half an ulp of v while
+ * |m| < 2^52). */
+static inline long long round_ll(double m)
+{
+    if (fabs(m) < 0x1p51)
+        return (long long)((m + 0x1.8p52) - 0x1.8p52);
+    return llround(m);
+}
+
 void jw_real(jsonw *w, double v)
 {
     char tmp[40];
@@ -745,7 +856,7 @@ void jw_real(jsonw *w, double v)
     if (fabs(v) < 1e12 && few_decimals(v)) {
         for (int k = 0; k <= 4; k++) {
             double m = v * pow10[k];
-            long long ll = llround(m);
+            long long ll = round_ll(m);
             if ((double)ll / pow10[k] != v)
                 continue;
             char ibuf[24];
@@ -824,18 +935,37 @@ void jw_real_prec(jsonw *w, double v, int precision)
 
 void jw_bool(jsonw *w, bool v)
 {
+    char *o;
+    if ((o = value_at(w, 5)) != NULL) {
+        memcpy(o, v ? "true" : "fals", 4);
+        o[4] = 'e';
+        value_done(w, o + 4 + !v);
+        return;
+    }
     if (begin_value(w))
         put(w, v ? "true" : "false", v ? 4 : 5);
 }
 
 void jw_null(jsonw *w)
 {
+    char *o;
+    if ((o = value_at(w, 4)) != NULL) {
+        memcpy(o, "null", 4);
+        value_done(w, o + 4);
+        return;
+    }
     if (begin_value(w))
         put(w, "null", 4);
 }
 
 void jw_raw(jsonw *w, const char *json, size_t n)
 {
+    char *o;
+    if ((o = value_at(w, n)) != NULL) {
+        memcpy(o, json, n);
+        value_done(w, o + n);
+        return;
+    }
     if (begin_value(w))
         put(w, json, n);
 }

@@ -593,7 +593,15 @@ TEST(test_jsonw_reals)
     for (int i = 0; i < 400000; i++) {
         double v;
         uint64_t r = rng();
-        switch (i % 4) {
+        switch (i % 5) {
+        case 4:     /* halves of a last decimal (n + 0.5) / 10^k, and v * 10^4 near 2^50..2^53,
+                     * where jw_real's rounding changes from its own to llround's */
+            if (r & 1)
+                v = ((double)(rng() % 2000000) + 0.5) / pow(10, (double)(r % 6)) * ((r >> 8) & 1 ? 1 : -1);
+            else
+                v = ldexp(1.0 + (double)(rng() % 4096) / 4096.0, 50 + (int)(r % 4)) / 1e4
+                    + (double)((r >> 8) % 7) / 8.0;
+            break;
         case 0: {   /* any bits with an exponent from 2^-20 to 2^52 */
             uint64_t e = 1023 - 20 + r % 73;
             uint64_t bits = (rng() & ((1ull << 52) - 1)) | (e << 52) | (r & (1ull << 63));
@@ -624,4 +632,95 @@ TEST(test_jsonw_reals)
     buf_free(&b);
 }
 
-TEST_MAIN(RUN(test_arena); RUN(test_arena_spares); RUN(test_buf); RUN(test_errors); RUN(test_tz); RUN(test_jsonw); RUN(test_jsonw_literal_keys); RUN(test_jsonw_escape_random); RUN(test_jsonw_arena); RUN(test_jsonw_reals);)
+/* One random document (the same for a given seed) written into w: nested
+ * objects and arrays of every kind of value and member writer. */
+static void random_doc(jsonw *w, uint64_t *seed, int depth)
+{
+    static const char *const texts[] = {
+        "", "a", "ab", "abc", "abcd", "hello", "seven77", "eight888", "a \"quoted\" word",
+        "back\\slash", "line\nbreak", "\x01", "caf\xC3\xA9", "\xD8\xB9\xD8\xB1\xD8\xA8\xDB\x8C",
+        "bad \xFF byte", "fifteen bytes!!", "sixteen bytes!!!", "seventeen bytes!!",
+        "a plain text of more than thirty-two bytes, copied whole",
+    };
+    const int nt = (int)(sizeof texts / sizeof texts[0]);
+    bool obj = depth == 0 || (*seed >> 7) % 2;
+    if (obj)
+        jw_obj(w);
+    else
+        jw_arr(w);
+    *seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+    int members = (int)((*seed >> 33) % 7);
+    for (int i = 0; i < members; i++) {
+        *seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+        unsigned r = (unsigned)(*seed >> 33);
+        const char *t = texts[r % (unsigned)nt];
+        int64_t v = (int64_t)(*seed >> (r % 64)) * ((r >> 5) & 1 ? -1 : 1);
+        if (obj) {
+            switch ((r >> 8) % 8) {
+            case 0: jw_kstr(w, "s", (r >> 12) % 9 ? t : NULL); continue;
+            case 1: jw_kint(w, "an_integer", v); continue;
+            case 2: jw_kbool(w, "b", (r >> 12) & 1); continue;
+            case 3: jw_knull(w, "nothing"); continue;
+            case 4: jw_kreal(w, "r", (double)v / 1024.0); continue;
+            case 5: jw_key_n(w, t, strlen(t)); break;
+            default: jw_key(w, "k"); break;
+            }
+        }
+        switch ((r >> 16) % 9) {
+        case 0: jw_str(w, t); break;
+        case 1: jw_strn(w, t, strlen(t) / 2); break;
+        case 2: jw_int(w, v); break;
+        case 3: jw_bool(w, (r >> 20) & 1); break;
+        case 4: jw_null(w); break;
+        case 5: jw_raw(w, "{\"x\":[1,2]}", 11); break;
+        case 6: jw_real(w, (double)v / 3.0); break;
+        default:
+            if (depth < 4)
+                random_doc(w, seed, depth + 1);
+            else
+                jw_int(w, depth);
+        }
+    }
+    jw_end(w);
+}
+
+/* The writers' fast paths (room already there, compact) write what their
+ * general paths write: the same random documents into a growing buf, an
+ * arena's (regrowing from 64 bytes), and a capped buf (whose cap is never
+ * reached but turns every fast path off). */
+TEST(test_jsonw_fast_paths)
+{
+    int same = 0;
+    for (int round = 0; round < 3000; round++) {
+        buf fast = BUF_INIT(0), slow = BUF_INIT(1 << 20), ab;
+        jsonw w;
+        arena ar, *a = &ar;
+        arena_init(a, 0);
+        uint64_t seed = 0x2545F4914F6CDD1Dull + (uint64_t)round;
+        jw_init(&w, &fast);
+        random_doc(&w, &seed, 0);
+        CHECK_INT(jw_finish(&w), 0);
+        seed = 0x2545F4914F6CDD1Dull + (uint64_t)round;
+        jw_init(&w, &slow);
+        random_doc(&w, &seed, 0);
+        CHECK_INT(jw_finish(&w), 0);
+        seed = 0x2545F4914F6CDD1Dull + (uint64_t)round;
+        jw_init_arena(&w, &ab, a, 64);
+        random_doc(&w, &seed, 0);
+        const char *in_arena = jw_finish_to_arena(&w, a);
+        CHECK(in_arena != NULL, "round %d: arena", round);
+        CHECK_STR(buf_cstr(&fast), buf_cstr(&slow));
+        CHECK_STR(in_arena ? in_arena : "", buf_cstr(&slow));
+        json_error_t je;
+        json_t *o = json_loads(buf_cstr(&fast), 0, &je);
+        CHECK(o != NULL, "round %d: %s in %s", round, je.text, buf_cstr(&fast));
+        json_decref(o);
+        same += strcmp(buf_cstr(&fast), buf_cstr(&slow)) == 0;
+        buf_free(&fast);
+        buf_free(&slow);
+        arena_release(a);
+    }
+    CHECK_INT(same, 3000);
+}
+
+TEST_MAIN(RUN(test_arena); RUN(test_arena_spares); RUN(test_buf); RUN(test_errors); RUN(test_tz); RUN(test_jsonw); RUN(test_jsonw_literal_keys); RUN(test_jsonw_escape_random); RUN(test_jsonw_arena); RUN(test_jsonw_reals); RUN(test_jsonw_fast_paths);)
