@@ -30,7 +30,7 @@ const char *price_text(const dialog_env *env, const session *s, money amount, tr
  * with "\n" between them: what arena_join(a, head, "\n", lines) gives, in
  * one string of the arena built in one pass; the templates are looked up
  * and bound once for all the lines.  NULL when out of memory. */
-char *listing_lines(const dialog_env *env, const session *s, const char *head,
+const char *listing_lines(const dialog_env *env, const session *s, const char *head,
                           const listing *items, int n);
 /* "budget AED 1.8M to AED 2.2M, villa, Dubai Marina" */
 const char *slots_summary(const dialog_env *env, const session *s);

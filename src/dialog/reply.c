@@ -11,12 +11,14 @@
 #include <stdio.h>
 #include <string.h>
 
+/* text (the arena's or the pack's, as rendered: kept, not copied) as the
+ * reply's first paragraph, or after a blank line. */
 static void append_paragraph(const dialog_env *env, reply *r, const char *text)
 {
     if (text == NULL || *text == '\0')
         return;
     if (r->text == NULL || r->text[0] == '\0')
-        r->text = arena_strdup(env->arena, text);
+        r->text = text;
     else
         r->text = arena_join(env->arena, r->text, "\n\n", text);
 }
@@ -200,7 +202,8 @@ static const char *const units_names[] = {"units"};
  * names once for all the lines of an answer. */
 typedef struct line_templates {
     pack_bound line, beds, units;      /* listing_line, bedrooms_n, units_left */
-    pack_str studio, unknown, per_year;   /* bedrooms_studio, units_unknown, per_year */
+    pack_str studio, unknown, per_year;   /* bedrooms_studio, units_unknown, per_year:
+                                           * rendered when first needed (s NULL: not yet) */
     pack_str type[PTYPE__COUNT];       /* type words, rendered when first needed */
     pack_str beds_text;                /* the bedrooms of the last line that had some */
     int beds_n;                        /* ... and their number (beds_text.s NULL: none yet) */
@@ -243,6 +246,8 @@ static void line_fill(const dialog_env *env, const session *s, line_templates *l
         char n[16];
         pack_str nv = str_of(dialog_int_text(n, l->bedrooms));
         if (l->bedrooms == 0) {
+            if (lt->studio.s == NULL)
+                lt->studio = bare_text(env, s, "bedrooms_studio");
             beds = lt->studio;
         } else {
             const char *t = pack_bound_render(env->arena, &lt->beds, &nv, &beds.n);
@@ -264,6 +269,8 @@ static void line_fill(const dialog_env *env, const session *s, line_templates *l
             lv->v[LV_UNITS] = t ? (pack_str){t, n} : (pack_str){NULL, 0};
         }
     } else {
+        if (lt->unknown.s == NULL)
+            lt->unknown = bare_text(env, s, "units_unknown");
         lv->v[LV_UNITS] = lt->unknown;
     }
     int ti = l->type > 0 && l->type < PTYPE__COUNT ? (int)l->type : 0;
@@ -275,6 +282,8 @@ static void line_fill(const dialog_env *env, const session *s, line_templates *l
     money_format(lv->price, 64, l->price, env->tenant->currency, 0);
     size_t pn = strlen(lv->price);
     if (l->tx == TX_RENT) {
+        if (lt->per_year.s == NULL)
+            lt->per_year = bare_text(env, s, "per_year");
         if (pn + 1 + lt->per_year.n < sizeof lv->price) {
             lv->price[pn] = ' ';
             memcpy(lv->price + pn + 1, lt->per_year.s, lt->per_year.n);
@@ -295,7 +304,7 @@ static void line_fill(const dialog_env *env, const session *s, line_templates *l
     }
 }
 
-char *listing_lines(const dialog_env *env, const session *s, const char *head,
+const char *listing_lines(const dialog_env *env, const session *s, const char *head,
                           const listing *items, int n)
 {
     line_templates lt;
@@ -313,9 +322,6 @@ char *listing_lines(const dialog_env *env, const session *s, const char *head,
                   LV__COUNT);
         pack_bind(&lt.beds, pack_template_get(env->pack, s->language, "bedrooms_n"), beds_names, 1);
         pack_bind(&lt.units, pack_template_get(env->pack, s->language, "units_left"), units_names, 1);
-        lt.studio = bare_text(env, s, "bedrooms_studio");
-        lt.unknown = bare_text(env, s, "units_unknown");
-        lt.per_year = bare_text(env, s, "per_year");
     }
     size_t nh = head ? strlen(head) : 0, total = nh + 1;
     size_t len_v[8], *len = n > 8 ? arena_alloc(env->arena, sizeof *len * (size_t)n) : len_v;

@@ -1361,10 +1361,14 @@ static int tmpl_compile(pack *p, pack_template *t)
     t->n_pieces = t->n_vars = 0;
     t->names = NULL;
     t->n_names = 0;
+    t->uses = NULL;
+    t->text_len = 0;
+    t->n_far = 0;
     if (t->text == NULL)
         return 0;
     pack_piece *v = NULL;
     pack_str names[PACK_SLOTS_MAX];
+    uint32_t uses[PACK_SLOTS_MAX];
     int n_names = 0;
     for (int pass = 0; pass < 2; pass++) {
         int n = 0, vars = 0;
@@ -1379,8 +1383,10 @@ static int tmpl_compile(pack *p, pack_template *t)
             }
             const char *end = brace ? brace : s + len;
             if (end > run) {
-                if (pass)
+                if (pass) {
                     v[n] = (pack_piece){.s = run, .n = (uint32_t)(end - run), .var = false};
+                    t->text_len += (size_t)(end - run);
+                }
                 n++;
             }
             if (brace == NULL)
@@ -1390,8 +1396,14 @@ static int tmpl_compile(pack *p, pack_template *t)
                 while (k < n_names &&
                        (names[k].n != name || memcmp(names[k].s, brace + 1, name) != 0))
                     k++;
-                if (k == n_names && n_names < PACK_SLOTS_MAX)
-                    names[n_names++] = (pack_str){brace + 1, name};
+                if (k == n_names && n_names < PACK_SLOTS_MAX) {
+                    names[n_names] = (pack_str){brace + 1, name};
+                    uses[n_names++] = 0;
+                }
+                if (k < PACK_SLOTS_MAX)
+                    uses[k]++;   /* at most the text's length: no wrap */
+                else
+                    t->n_far++;
                 v[n] = (pack_piece){.s = brace + 1, .n = (uint32_t)name,
                                     .slot = (uint16_t)k, .var = true};
             }
@@ -1413,10 +1425,13 @@ static int tmpl_compile(pack *p, pack_template *t)
     }
     if (n_names > 0) {
         pack_str *kept = arena_alloc(&p->mem, sizeof *kept * (size_t)n_names);
-        if (kept == NULL)
+        uint32_t *kept_uses = arena_alloc(&p->mem, sizeof *kept_uses * (size_t)n_names);
+        if (kept == NULL || kept_uses == NULL)
             return -PT_ERR_NOMEM;
         memcpy(kept, names, sizeof *kept * (size_t)n_names);
+        memcpy(kept_uses, uses, sizeof *kept_uses * (size_t)n_names);
         t->names = kept;
+        t->uses = kept_uses;
         t->n_names = n_names;
     }
     return 0;
@@ -1507,13 +1522,26 @@ static inline __attribute__((always_inline)) pack_str piece_value(const render_s
     return i != PACK_UNBOUND && r->vals[i].s ? r->vals[i] : empty_str;
 }
 
+/* The rendered length: the text's bytes, each slot's value times its
+ * uses, and the placeholders past the slots one by one. */
 static inline __attribute__((always_inline)) size_t render_len(const pack_template *t,
                                                                const render_src *r, bool bound)
 {
-    size_t o = 0;
-    for (int i = 0; i < t->n_pieces; i++) {
+    size_t o = t->text_len;
+    for (int k = 0; k < t->n_names; k++) {
+        size_t n;
+        if (bound) {
+            unsigned i = r->map[k];
+            n = i != PACK_UNBOUND && r->vals[i].s ? r->vals[i].n : 0;
+        } else {
+            n = r->slot[k].n;
+        }
+        o += t->uses[k] == 1 ? n : n * t->uses[k];
+    }
+    for (int i = 0; t->n_far > 0 && i < t->n_pieces; i++) {
         const pack_piece *pc = &t->pieces[i];
-        o += pc->var ? piece_value(r, pc, bound).n : pc->n;
+        if (pc->var && pc->slot >= PACK_SLOTS_MAX)
+            o += value_by_name(r, pc->s, pc->n).n;
     }
     return o;
 }

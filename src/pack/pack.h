@@ -63,6 +63,9 @@ typedef struct pack_template {
     int n_pieces, n_vars;          /* n_vars == 0: text has no placeholder */
     const pack_str *names;         /* the distinct placeholder names, in order of first use, */
     int n_names;                   /* at most PACK_SLOTS_MAX of them: the slots */
+    const uint32_t *uses;          /* per slot: how many placeholders have its name */
+    size_t text_len;               /* bytes of the text pieces (the length without values) */
+    int n_far;                     /* placeholders past the slots (slot PACK_SLOTS_MAX) */
 } pack_template;
 
 /* One phrase of a cue list (not NUL-terminated). */
