@@ -173,7 +173,8 @@ typedef struct dialog_env {
 #define REPLY_MAX_REASONS 16
 
 typedef struct reply {
-    char *text;                   /* arena; paragraphs joined with blank lines */
+    const char *text;             /* paragraphs joined with blank lines: the request's arena,
+                                   * or a template's text in the pack (which outlives the turn) */
     int n_buttons;
     pack_button buttons[REPLY_MAX_BUTTONS];
     int n_sources;

@@ -26,10 +26,12 @@ void add_reason(reply *r, const char *reason);
 void add_action(reply *r, const char *action);
 /* "AED 1,850,000" / "₹1.85 Cr" in the arena; rent gets "per year". */
 const char *price_text(const dialog_env *env, const session *s, money amount, transaction tx);
-/* items[0..n) as numbered lines (listing_line), "\n" between them, in one
- * string of the arena; the templates are looked up once for all.  NULL
- * when out of memory. */
-const char *listing_lines(const dialog_env *env, const session *s, const listing *items, int n);
+/* head (NULL: ""), "\n", then items[0..n) as numbered lines (listing_line)
+ * with "\n" between them: what arena_join(a, head, "\n", lines) gives, in
+ * one string of the arena built in one pass; the templates are looked up
+ * and bound once for all the lines.  NULL when out of memory. */
+const char *listing_lines(const dialog_env *env, const session *s, const char *head,
+                          const listing *items, int n);
 /* "budget AED 1.8M to AED 2.2M, villa, Dubai Marina" */
 const char *slots_summary(const dialog_env *env, const session *s);
 

@@ -493,8 +493,7 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
         say(env, s, r, res.n_exact ? "results_partial" : "results_relaxed", vars, false);
         add_reason(r, arena_printf(env->arena, "search relaxed (0x%x)", res.relaxed));
     }
-    const char *lines = listing_lines(env, s, res.items, res.n);
-    r->text = arena_join(env->arena, r->text, "\n", lines);
+    r->text = listing_lines(env, s, r->text, res.items, res.n);
     director_urgency(env, s, res.items, res.n, r);
 
     s->n_shown = 0;

@@ -7,15 +7,18 @@
 #include "core/money.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+/* text (the arena's or the pack's, as rendered: kept, not copied) as the
+ * reply's first paragraph, or after a blank line. */
 static void append_paragraph(const dialog_env *env, reply *r, const char *text)
 {
     if (text == NULL || *text == '\0')
         return;
     if (r->text == NULL || r->text[0] == '\0')
-        r->text = arena_strdup(env->arena, text);
+        r->text = text;
     else
         r->text = arena_join(env->arena, r->text, "\n\n", text);
 }
@@ -185,103 +188,162 @@ static const char *type_word(const dialog_env *env, const session *s, property_t
     return word(env, s, key, NULL);
 }
 
-/* The templates of a listing line, looked up once for all the lines of an
- * answer. */
+/* The values of a listing line, in the order line_names gives their names
+ * (the placeholders listing_line may use). */
+enum { LV_INDEX, LV_TITLE, LV_PROJECT, LV_LOCALITY, LV_BEDROOMS, LV_TYPE, LV_AREA, LV_PRICE,
+       LV_UNITS, LV__COUNT };
+static const char *const line_names[LV__COUNT] = {
+    "index", "title", "project", "locality", "bedrooms", "type", "area", "price", "units",
+};
+static const char *const beds_names[] = {"n"};
+static const char *const units_names[] = {"units"};
+
+/* The templates of a listing line, looked up and bound to their values'
+ * names once for all the lines of an answer. */
 typedef struct line_templates {
-    const pack_template *line, *studio, *beds, *units, *unknown, *per_year;
-    const char *type[PTYPE__COUNT];   /* type words, rendered when first needed */
-    const char *beds_text;            /* the bedrooms of the last line that had some */
-    int beds_n;                       /* ... and their number (beds_text NULL: none yet) */
+    pack_bound line, beds, units;      /* listing_line, bedrooms_n, units_left */
+    pack_str studio, unknown, per_year;   /* bedrooms_studio, units_unknown, per_year:
+                                           * rendered when first needed (s NULL: not yet) */
+    pack_str type[PTYPE__COUNT];       /* type words, rendered when first needed */
+    pack_str beds_text;                /* the bedrooms of the last line that had some */
+    int beds_n;                        /* ... and their number (beds_text.s NULL: none yet) */
 } line_templates;
 
-static const char *tmpl_text(const dialog_env *env, const pack_template *t,
-                             const char *const *vars)
+/* One line's values and the buffers some of them point into. */
+typedef struct line_vals {
+    pack_str v[LV__COUNT];
+    char idx[16], area[48], price[128], units[64];
+} line_vals;
+
+static inline pack_str str_of(const char *s)
 {
-    static const char *const none[] = {NULL};
-    return t ? pack_template_render(env->arena, t, vars ? vars : none) : "";
+    return s ? (pack_str){s, strlen(s)} : (pack_str){"", 0};
 }
 
-/* One listing as a numbered line (listing_line). */
-static const char *line_text(const dialog_env *env, const session *s, line_templates *lt,
-                             const listing *l, int index)
+/* key in the session language rendered with no values (each placeholder
+ * empty), what word(env, s, key, NULL) gives. */
+static pack_str bare_text(const dialog_env *env, const session *s, const char *key)
 {
-    char idx[16], n[16], units[16];
-    dialog_int_text(idx, index);
-    dialog_int_text(n, l->bedrooms);
-    dialog_int_text(units, l->units_available);
-    const char *nv[] = {"n", n, NULL};
-    const char *beds = "";
-    if (l->bedrooms >= 0 && lt->beds_text && lt->beds_n == l->bedrooms) {
+    pack_bound b;
+    pack_bind(&b, pack_template_get(env->pack, s->language, key), NULL, 0);
+    size_t n = 0;
+    const char *t = pack_bound_render(env->arena, &b, NULL, &n);
+    return t ? (pack_str){t, n} : (pack_str){"", 0};
+}
+
+/* The values of one listing's line (listing_line) into *lv. */
+static void line_fill(const dialog_env *env, const session *s, line_templates *lt,
+                      const listing *l, int index, line_vals *lv)
+{
+    lv->v[LV_INDEX] = str_of(dialog_int_text(lv->idx, index));
+    lv->v[LV_TITLE] = str_of(l->title ? l->title : l->id);
+    lv->v[LV_PROJECT] = str_of(l->project);
+    lv->v[LV_LOCALITY] = str_of(l->locality);
+    pack_str beds = {"", 0};
+    if (l->bedrooms >= 0 && lt->beds_text.s && lt->beds_n == l->bedrooms) {
         beds = lt->beds_text;   /* the lines of a search mostly share it */
     } else if (l->bedrooms >= 0) {
-        beds = l->bedrooms == 0 ? tmpl_text(env, lt->studio, NULL) : tmpl_text(env, lt->beds, nv);
+        char n[16];
+        pack_str nv = str_of(dialog_int_text(n, l->bedrooms));
+        if (l->bedrooms == 0) {
+            if (lt->studio.s == NULL)
+                lt->studio = bare_text(env, s, "bedrooms_studio");
+            beds = lt->studio;
+        } else {
+            const char *t = pack_bound_render(env->arena, &lt->beds, &nv, &beds.n);
+            beds = t ? (pack_str){t, beds.n} : (pack_str){NULL, 0};
+        }
         lt->beds_text = beds;
         lt->beds_n = l->bedrooms;
     }
-    const char *uv[] = {"units", units, NULL};
-    const char *units_text = l->units_available >= 0 ? tmpl_text(env, lt->units, uv)
-                                                     : tmpl_text(env, lt->unknown, NULL);
+    lv->v[LV_BEDROOMS] = beds;
+    if (l->units_available >= 0) {
+        char units[16];
+        pack_str uv = str_of(dialog_int_text(units, l->units_available));
+        size_t n = pack_bound_len(&lt->units, &uv);
+        if (n < sizeof lv->units) {
+            pack_bound_put(&lt->units, &uv, lv->units);
+            lv->v[LV_UNITS] = (pack_str){lv->units, n};
+        } else {
+            const char *t = pack_bound_render(env->arena, &lt->units, &uv, &n);
+            lv->v[LV_UNITS] = t ? (pack_str){t, n} : (pack_str){NULL, 0};
+        }
+    } else {
+        if (lt->unknown.s == NULL)
+            lt->unknown = bare_text(env, s, "units_unknown");
+        lv->v[LV_UNITS] = lt->unknown;
+    }
     int ti = l->type > 0 && l->type < PTYPE__COUNT ? (int)l->type : 0;
-    if (lt->type[ti] == NULL)
-        lt->type[ti] = type_word(env, s, l->type);
-    /* the amounts on the stack: the line copies them */
-    char buf[64], area[48];
-    money_format(buf, sizeof buf, l->price, env->tenant->currency, 0);
-    const char *price = l->tx == TX_RENT ? arena_join(env->arena, buf, " ", tmpl_text(env, lt->per_year, NULL))
-                                         : buf;
-    if (l->area_sqft > 0)   /* grouped(): the (empty) currency's space first */
-        money_format(area, sizeof area, (money)(l->area_sqft + 0.5), "", 0);
-    const char *vars[] = {
-        "index", idx,
-        "title", l->title ? l->title : l->id,
-        "project", l->project ? l->project : "",
-        "locality", l->locality ? l->locality : "",
-        "bedrooms", beds,
-        "type", lt->type[ti],
-        "area", l->area_sqft > 0 ? (area[0] == ' ' ? area + 1 : area) : "?",
-        "price", price,
-        "units", units_text,
-        NULL,
-    };
-    return tmpl_text(env, lt->line, vars);
+    if (lt->type[ti].s == NULL)
+        lt->type[ti] = str_of(type_word(env, s, l->type));
+    lv->v[LV_TYPE] = lt->type[ti];
+    /* the price as price_text writes it (64 bytes at most, then " per year"
+     * for rent) */
+    money_format(lv->price, 64, l->price, env->tenant->currency, 0);
+    size_t pn = strlen(lv->price);
+    if (l->tx == TX_RENT) {
+        if (lt->per_year.s == NULL)
+            lt->per_year = bare_text(env, s, "per_year");
+        if (pn + 1 + lt->per_year.n < sizeof lv->price) {
+            lv->price[pn] = ' ';
+            memcpy(lv->price + pn + 1, lt->per_year.s, lt->per_year.n);
+            pn += 1 + lt->per_year.n;
+        } else {
+            const char *j = arena_join(env->arena, lv->price, " ", lt->per_year.s);
+            lv->v[LV_PRICE] = str_of(j);
+            pn = SIZE_MAX;
+        }
+    }
+    if (pn != SIZE_MAX)
+        lv->v[LV_PRICE] = (pack_str){lv->price, pn};
+    if (l->area_sqft > 0) {   /* grouped(): the (empty) currency's space first */
+        money_format(lv->area, sizeof lv->area, (money)(l->area_sqft + 0.5), "", 0);
+        lv->v[LV_AREA] = str_of(lv->area[0] == ' ' ? lv->area + 1 : lv->area);
+    } else {
+        lv->v[LV_AREA] = (pack_str){"?", 1};
+    }
 }
 
-const char *listing_lines(const dialog_env *env, const session *s, const listing *items, int n)
+const char *listing_lines(const dialog_env *env, const session *s, const char *head,
+                          const listing *items, int n)
 {
-    line_templates lt = {
-        .line = pack_template_get(env->pack, s->language, "listing_line"),
-        .studio = pack_template_get(env->pack, s->language, "bedrooms_studio"),
-        .beds = pack_template_get(env->pack, s->language, "bedrooms_n"),
-        .units = pack_template_get(env->pack, s->language, "units_left"),
-        .unknown = pack_template_get(env->pack, s->language, "units_unknown"),
-        .per_year = pack_template_get(env->pack, s->language, "per_year"),
-    };
-    const char *line_v[8], **line = line_v;
-    size_t len_v[8], *len = len_v, total = 0;
-    if (n <= 0)
-        return "";
+    line_templates lt;
+    memset(&lt, 0, sizeof lt);
+    line_vals lv_v[8], *lv = lv_v;
+    if (n < 0)
+        n = 0;
     if (n > 8) {
-        line = arena_alloc(env->arena, sizeof *line * (size_t)n);
-        len = arena_alloc(env->arena, sizeof *len * (size_t)n);
-        if (line == NULL || len == NULL)
+        lv = arena_alloc(env->arena, sizeof *lv * (size_t)n);
+        if (lv == NULL)
             return NULL;
     }
+    if (n > 0) {
+        pack_bind(&lt.line, pack_template_get(env->pack, s->language, "listing_line"), line_names,
+                  LV__COUNT);
+        pack_bind(&lt.beds, pack_template_get(env->pack, s->language, "bedrooms_n"), beds_names, 1);
+        pack_bind(&lt.units, pack_template_get(env->pack, s->language, "units_left"), units_names, 1);
+    }
+    size_t nh = head ? strlen(head) : 0, total = nh + 1;
+    size_t len_v[8], *len = n > 8 ? arena_alloc(env->arena, sizeof *len * (size_t)n) : len_v;
+    if (len == NULL)
+        return NULL;
     for (int i = 0; i < n; i++) {
-        line[i] = line_text(env, s, &lt, &items[i], i + 1);
-        len[i] = line[i] ? strlen(line[i]) : 0;
+        line_fill(env, s, &lt, &items[i], i + 1, &lv[i]);
+        len[i] = pack_bound_len(&lt.line, lv[i].v);
         total += len[i] + (i > 0);
     }
     char *out = arena_alloc(env->arena, total + 1);
     if (out == NULL)
         return NULL;
-    size_t o = 0;
+    memcpy(out, head ? head : "", nh);
+    char *o = out + nh;
+    *o++ = '\n';
     for (int i = 0; i < n; i++) {
         if (i > 0)
-            out[o++] = '\n';
-        memcpy(out + o, line[i] ? line[i] : "", len[i]);
-        o += len[i];
+            *o++ = '\n';
+        o = pack_bound_put(&lt.line, lv[i].v, o);
     }
-    out[o] = '\0';
+    *o = '\0';
     return out;
 }
 

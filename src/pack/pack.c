@@ -1351,15 +1351,25 @@ char *pack_render(arena *a, const char *tmpl, const char *const *vars)
 }
 
 /* Cuts t->text into pieces the way pack_render reads it: runs of text
- * (a brace that opens no placeholder is text) and {name}s.  0 or
+ * (a brace that opens no placeholder is text) and {name}s, and gives each
+ * {name} its slot: the index of the name among the template's distinct
+ * names (the first PACK_SLOTS_MAX of them are listed in t->names).  0 or
  * -PT_ERR_NOMEM. */
 static int tmpl_compile(pack *p, pack_template *t)
 {
     t->pieces = NULL;
     t->n_pieces = t->n_vars = 0;
+    t->names = NULL;
+    t->n_names = 0;
+    t->uses = NULL;
+    t->text_len = 0;
+    t->n_far = 0;
     if (t->text == NULL)
         return 0;
     pack_piece *v = NULL;
+    pack_str names[PACK_SLOTS_MAX];
+    uint32_t uses[PACK_SLOTS_MAX];
+    int n_names = 0;
     for (int pass = 0; pass < 2; pass++) {
         int n = 0, vars = 0;
         const char *run = t->text, *s = t->text;
@@ -1373,14 +1383,30 @@ static int tmpl_compile(pack *p, pack_template *t)
             }
             const char *end = brace ? brace : s + len;
             if (end > run) {
-                if (pass)
+                if (pass) {
                     v[n] = (pack_piece){.s = run, .n = (uint32_t)(end - run), .var = false};
+                    t->text_len += (size_t)(end - run);
+                }
                 n++;
             }
             if (brace == NULL)
                 break;
-            if (pass)
-                v[n] = (pack_piece){.s = brace + 1, .n = (uint32_t)name, .var = true};
+            if (pass) {
+                int k = 0;
+                while (k < n_names &&
+                       (names[k].n != name || memcmp(names[k].s, brace + 1, name) != 0))
+                    k++;
+                if (k == n_names && n_names < PACK_SLOTS_MAX) {
+                    names[n_names] = (pack_str){brace + 1, name};
+                    uses[n_names++] = 0;
+                }
+                if (k < PACK_SLOTS_MAX)
+                    uses[k]++;   /* at most the text's length: no wrap */
+                else
+                    t->n_far++;
+                v[n] = (pack_piece){.s = brace + 1, .n = (uint32_t)name,
+                                    .slot = (uint16_t)k, .var = true};
+            }
             n++;
             vars++;
             run = s = brace + name + 2;
@@ -1397,63 +1423,231 @@ static int tmpl_compile(pack *p, pack_template *t)
             t->n_vars = vars;
         }
     }
+    if (n_names > 0) {
+        pack_str *kept = arena_alloc(&p->mem, sizeof *kept * (size_t)n_names);
+        uint32_t *kept_uses = arena_alloc(&p->mem, sizeof *kept_uses * (size_t)n_names);
+        if (kept == NULL || kept_uses == NULL)
+            return -PT_ERR_NOMEM;
+        memcpy(kept, names, sizeof *kept * (size_t)n_names);
+        memcpy(kept_uses, uses, sizeof *kept_uses * (size_t)n_names);
+        t->names = kept;
+        t->uses = kept_uses;
+        t->n_names = n_names;
+    }
     return 0;
+}
+
+/* Is s[0..n) (no NUL in it) the NUL-terminated name? */
+static inline bool name_is(const char *name, const char *s, size_t n)
+{
+    size_t k = 0;
+    while (k < n && name[k] == s[k])   /* stops at name's NUL: s has none */
+        k++;
+    return k == n && name[n] == '\0';
+}
+
+/* Copies s[0..n) to o (not overlapping), short runs without a call: most
+ * pieces and values are a few bytes. */
+static inline void put_bytes(char *o, const char *s, size_t n)
+{
+    if (n > 16) {
+        memcpy(o, s, n);
+    } else if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(o, &a, 8);
+        memcpy(o + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(o, &a, 4);
+        memcpy(o + n - 4, &b, 4);
+    } else if (n > 0) {   /* first, middle, last: every byte of 1 to 3 */
+        o[0] = s[0];
+        o[n / 2] = s[n / 2];
+        o[n - 1] = s[n - 1];
+    }
+}
+
+/* Where a render takes its values from.  pack_template_render: one value
+ * per slot (slot), looked up once in the (name, value) pairs.  A bound
+ * render: the binding's index per slot (map) into vals.  A placeholder past
+ * the slots (slot PACK_SLOTS_MAX) is looked up by name in the pairs or in
+ * names/vals. */
+typedef struct render_src {
+    const pack_str *slot;
+    const uint8_t *map;
+    const char *const *pairs;      /* pack_template_render's list, or NULL */
+    const char *const *names;      /* pack_bind's list, with vals */
+    const pack_str *vals;
+    int n_names;
+} render_src;
+
+static const pack_str empty_str = {"", 0};
+
+/* The value of name s[0..n) in the (name, value) pairs (the first pair
+ * that has it; a NULL value is ""), or "". */
+static inline pack_str pair_value(const char *const *pairs, const char *s, size_t n)
+{
+    for (size_t i = 0; pairs[i] != NULL; i += 2)
+        if (name_is(pairs[i], s, n))
+            return pairs[i + 1] ? (pack_str){pairs[i + 1], strlen(pairs[i + 1])} : empty_str;
+    return empty_str;
+}
+
+/* The value of a placeholder past the slots, by its name s[0..n). */
+static __attribute__((noinline)) pack_str value_by_name(const render_src *r, const char *s,
+                                                       size_t n)
+{
+    if (r->pairs)
+        return pair_value(r->pairs, s, n);
+    for (int i = 0; i < r->n_names && i < PACK_UNBOUND; i++)
+        if (name_is(r->names[i], s, n))
+            return r->vals[i].s ? r->vals[i] : empty_str;
+    return empty_str;
+}
+
+/* The value of placeholder pc; bound (a constant where this is inlined)
+ * says which of r's ways applies. */
+static inline __attribute__((always_inline)) pack_str piece_value(const render_src *r,
+                                                                  const pack_piece *pc, bool bound)
+{
+    if (pc->slot >= PACK_SLOTS_MAX)
+        return value_by_name(r, pc->s, pc->n);
+    if (!bound)
+        return r->slot[pc->slot];
+    unsigned i = r->map[pc->slot];
+    return i != PACK_UNBOUND && r->vals[i].s ? r->vals[i] : empty_str;
+}
+
+/* The rendered length: the text's bytes, each slot's value times its
+ * uses, and the placeholders past the slots one by one. */
+static inline __attribute__((always_inline)) size_t render_len(const pack_template *t,
+                                                               const render_src *r, bool bound)
+{
+    size_t o = t->text_len;
+    for (int k = 0; k < t->n_names; k++) {
+        size_t n;
+        if (bound) {
+            unsigned i = r->map[k];
+            n = i != PACK_UNBOUND && r->vals[i].s ? r->vals[i].n : 0;
+        } else {
+            n = r->slot[k].n;
+        }
+        o += t->uses[k] == 1 ? n : n * t->uses[k];
+    }
+    for (int i = 0; t->n_far > 0 && i < t->n_pieces; i++) {
+        const pack_piece *pc = &t->pieces[i];
+        if (pc->var && pc->slot >= PACK_SLOTS_MAX)
+            o += value_by_name(r, pc->s, pc->n).n;
+    }
+    return o;
+}
+
+static inline __attribute__((always_inline)) char *render_put(const pack_template *t,
+                                                              const render_src *r, char *out,
+                                                              bool bound)
+{
+    for (int i = 0; i < t->n_pieces; i++) {
+        const pack_piece *pc = &t->pieces[i];
+        pack_str v = pc->var ? piece_value(r, pc, bound) : (pack_str){pc->s, pc->n};
+        put_bytes(out, v.s, v.n);
+        out += v.n;
+    }
+    return out;
 }
 
 const char *pack_template_render(arena *a, const pack_template *t, const char *const *vars)
 {
+    static const char *const none[] = {NULL};
     if (t->text == NULL)
         return "";
     if (t->n_vars == 0)
         return t->text;
-    size_t lens[RENDER_SLOTS];
-    const char *vals[RENDER_SLOTS];
-    size_t o = 0;
-    int k = 0;
-    for (int i = 0; i < t->n_pieces; i++) {
-        const pack_piece *pc = &t->pieces[i];
-        if (!pc->var) {
-            o += pc->n;
-            continue;
-        }
-        const char *v = var_value(vars, pc->s, pc->n);
-        size_t vl = strlen(v);
-        if (k < RENDER_SLOTS)
-            vals[k] = v, lens[k] = vl;
-        k++;
-        o += vl;
-    }
-    char *out = arena_alloc(a, o + 1);
+    pack_str slot[PACK_SLOTS_MAX];
+    render_src r = {.slot = slot, .pairs = vars ? vars : none};   /* no list: all empty */
+    for (int k = 0; k < t->n_names; k++)
+        slot[k] = pair_value(r.pairs, t->names[k].s, t->names[k].n);
+    size_t n = render_len(t, &r, false);
+    char *out = arena_alloc(a, n + 1);
     if (out == NULL)
         return NULL;
-    o = 0;
-    k = 0;
-    for (int i = 0; i < t->n_pieces; i++) {
-        const pack_piece *pc = &t->pieces[i];
-        const char *v = pc->s;
-        size_t vl = pc->n;
-        if (pc->var) {
-            if (k < RENDER_SLOTS) {
-                v = vals[k];
-                vl = lens[k];
-            } else {
-                v = var_value(vars, pc->s, pc->n);
-                vl = strlen(v);
-            }
-            k++;
-        }
-        memcpy(out + o, v, vl);
-        o += vl;
-    }
-    out[o] = '\0';
+    *render_put(t, &r, out, false) = '\0';
     return out;
 }
 
 bool pack_template_uses(const pack_template *t, const char *name)
 {
-    size_t n = strlen(name);
-    for (int i = 0; i < t->n_pieces; i++)
-        if (t->pieces[i].var && t->pieces[i].n == n && memcmp(t->pieces[i].s, name, n) == 0)
+    for (int k = 0; k < t->n_names; k++)
+        if (name_is(name, t->names[k].s, t->names[k].n))
             return true;
+    if (t->n_names == PACK_SLOTS_MAX)   /* names past the slots */
+        for (int i = 0; i < t->n_pieces; i++)
+            if (t->pieces[i].var && t->pieces[i].slot == PACK_SLOTS_MAX &&
+                name_is(name, t->pieces[i].s, t->pieces[i].n))
+                return true;
     return false;
+}
+
+void pack_bind(pack_bound *out, const pack_template *t, const char *const *names, int n_names)
+{
+    out->t = t;
+    out->names = names;
+    out->n_names = n_names;
+    int n_slots = t ? t->n_names : 0;
+    int n = n_names < PACK_UNBOUND ? n_names : PACK_UNBOUND;
+    for (int k = 0; k < n_slots; k++) {
+        const char *s = t->names[k].s;
+        size_t len = t->names[k].n;
+        int i = 0;
+        while (i < n && (names[i][0] != s[0] || !name_is(names[i], s, len)))
+            i++;
+        out->value[k] = i < n ? (uint8_t)i : PACK_UNBOUND;
+    }
+}
+
+static inline render_src bound_src(const pack_bound *b, const pack_str *vals)
+{
+    return (render_src){.map = b->value, .names = b->names, .vals = vals, .n_names = b->n_names};
+}
+
+size_t pack_bound_len(const pack_bound *b, const pack_str *vals)
+{
+    const pack_template *t = b->t;
+    if (t == NULL || t->n_pieces == 0)
+        return 0;
+    render_src r = bound_src(b, vals);
+    return render_len(t, &r, true);
+}
+
+char *pack_bound_put(const pack_bound *b, const pack_str *vals, char *out)
+{
+    const pack_template *t = b->t;
+    if (t == NULL || t->n_pieces == 0)
+        return out;
+    render_src r = bound_src(b, vals);
+    return render_put(t, &r, out, true);
+}
+
+const char *pack_bound_render(arena *a, const pack_bound *b, const pack_str *vals, size_t *len)
+{
+    const pack_template *t = b->t;
+    size_t n = 0;
+    const char *out = t && t->text ? t->text : "";
+    if (t && t->n_vars > 0) {
+        render_src r = bound_src(b, vals);
+        n = render_len(t, &r, true);
+        char *o = arena_alloc(a, n + 1);
+        if (o == NULL)
+            return NULL;
+        *render_put(t, &r, o, true) = '\0';
+        out = o;
+    } else if (t && t->n_pieces > 0) {
+        n = t->pieces[0].n;   /* no placeholder: one piece, the whole text */
+    }
+    if (len)
+        *len = n;
+    return out;
 }

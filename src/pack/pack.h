@@ -33,11 +33,25 @@ typedef struct pack_button {
     const char *data;
 } pack_button;
 
+/* A string with its length (s need not be NUL-terminated; s NULL with n 0
+ * is the empty string). */
+typedef struct pack_str {
+    const char *s;
+    size_t n;
+} pack_str;
+
+/* Distinct placeholder names of a template that get a slot (see below);
+ * the names after these are looked up by name at each render. */
+#define PACK_SLOTS_MAX 32
+
 /* A piece of a template's text, cut at load: text to copy as it is, or the
- * name of a {placeholder} (var).  Not NUL-terminated. */
+ * name of a {placeholder} (var).  Not NUL-terminated.  A var's slot is the
+ * index of its name in the template's names, or PACK_SLOTS_MAX for a name
+ * past the first PACK_SLOTS_MAX distinct ones. */
 typedef struct pack_piece {
     const char *s;
     uint32_t n;
+    uint16_t slot;
     bool var;
 } pack_piece;
 
@@ -47,6 +61,11 @@ typedef struct pack_template {
     const pack_button *buttons;
     const pack_piece *pieces;      /* text cut at its placeholders (pack_render's reading) */
     int n_pieces, n_vars;          /* n_vars == 0: text has no placeholder */
+    const pack_str *names;         /* the distinct placeholder names, in order of first use, */
+    int n_names;                   /* at most PACK_SLOTS_MAX of them: the slots */
+    const uint32_t *uses;          /* per slot: how many placeholders have its name */
+    size_t text_len;               /* bytes of the text pieces (the length without values) */
+    int n_far;                     /* placeholders past the slots (slot PACK_SLOTS_MAX) */
 } pack_template;
 
 /* One phrase of a cue list (not NUL-terminated). */
@@ -135,5 +154,41 @@ const char *pack_template_render(arena *a, const pack_template *t, const char *c
 /* Does t's text hold the placeholder {name}?  A caller may leave out the
  * values a template does not name. */
 bool pack_template_uses(const pack_template *t, const char *name);
+
+/* ---- rendering with values by position ----------------------------------
+ *
+ * A renderer that fills the same template many times (a listing line per
+ * listing) ties the template's placeholders to the positions of its own
+ * list of names once, with pack_bind, and then passes only values, in the
+ * order of those names: no name is looked up again.  What comes out is
+ * what pack_template_render gives with the pairs (names[i], vals[i]):
+ * names missing from the list render as empty, a name listed twice takes
+ * its first value, values are not expanded again. */
+#define PACK_UNBOUND 0xff          /* value[] of a slot no name of the list fills */
+
+typedef struct pack_bound {
+    const pack_template *t;        /* NULL renders as "" */
+    const char *const *names;      /* the caller's list, not copied: it must outlive the */
+    int n_names;                   /* binding (names past PACK_SLOTS_MAX slots use it) */
+    uint8_t value[PACK_SLOTS_MAX]; /* per slot of t: index in names, or PACK_UNBOUND */
+} pack_bound;
+
+/* Ties t (may be NULL) to names[0..n_names) (NUL-terminated strings, at
+ * most PACK_UNBOUND of them; later ones are never used) into *out.  The
+ * binding holds pointers to t and names and allocates nothing. */
+void pack_bind(pack_bound *out, const pack_template *t, const char *const *names, int n_names);
+
+/* The length of b's template rendered with vals[i] for names[i]. */
+size_t pack_bound_len(const pack_bound *b, const pack_str *vals);
+
+/* Writes b's template rendered with vals (exactly pack_bound_len(b, vals)
+ * bytes, no NUL) at out; returns out + that length. */
+char *pack_bound_put(const pack_bound *b, const pack_str *vals, char *out);
+
+/* b's template rendered with vals, NUL-terminated, in a; *len (may be
+ * NULL) gets its length.  A template without placeholders is its own text
+ * (pack memory, as pack_template_render); no template is "".  NULL on
+ * out-of-memory. */
+const char *pack_bound_render(arena *a, const pack_bound *b, const pack_str *vals, size_t *len);
 
 #endif

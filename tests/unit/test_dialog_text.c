@@ -7,6 +7,7 @@
 #include "test.h"
 
 #include "../../src/dialog/director.c"
+#include "core/money.h"
 #include "pack/pack.h"
 
 #include <stdlib.h>
@@ -255,4 +256,117 @@ TEST(test_market_kind)
     pack_free(p);
 }
 
-TEST_MAIN(RUN(test_objection_kinds); RUN(test_has_casei); RUN(test_cat); RUN(test_market_kind);)
+/* ---- listing_lines before the bound templates, the reference ---- */
+static const char *ref_word(const dialog_env *env, const session *s, const char *key,
+                            const char *const *vars)
+{
+    static const char *const none[] = {NULL};
+    const pack_template *t = pack_template_get(env->pack, s->language, key);
+    return t ? pack_template_render(env->arena, t, vars ? vars : none) : "";
+}
+
+static const char *ref_line(const dialog_env *env, const session *s, const listing *l, int index)
+{
+    char idx[16], n[16], units[16], key[32];
+    snprintf(idx, sizeof idx, "%d", index);
+    snprintf(n, sizeof n, "%d", l->bedrooms);
+    snprintf(units, sizeof units, "%d", l->units_available);
+    const char *nv[] = {"n", n, NULL}, *uv[] = {"units", units, NULL};
+    const char *beds = l->bedrooms < 0 ? ""
+                       : l->bedrooms == 0 ? ref_word(env, s, "bedrooms_studio", NULL)
+                                          : ref_word(env, s, "bedrooms_n", nv);
+    const char *units_text = l->units_available >= 0 ? ref_word(env, s, "units_left", uv)
+                                                     : ref_word(env, s, "units_unknown", NULL);
+    snprintf(key, sizeof key, "type_%s", ptype_name(l->type) ? ptype_name(l->type) : "apartment");
+    char buf[64], area[48];
+    money_format(buf, sizeof buf, l->price, env->tenant->currency, 0);
+    const char *price = l->tx == TX_RENT
+                            ? arena_join(env->arena, buf, " ", ref_word(env, s, "per_year", NULL))
+                            : buf;
+    if (l->area_sqft > 0)
+        money_format(area, sizeof area, (money)(l->area_sqft + 0.5), "", 0);
+    const char *vars[] = {
+        "index", idx, "title", l->title ? l->title : l->id, "project", l->project ? l->project : "",
+        "locality", l->locality ? l->locality : "", "bedrooms", beds,
+        "type", ref_word(env, s, key, NULL),
+        "area", l->area_sqft > 0 ? (area[0] == ' ' ? area + 1 : area) : "?",
+        "price", price, "units", units_text, NULL,
+    };
+    return ref_word(env, s, "listing_line", vars);
+}
+
+static const char *ref_listing_lines(const dialog_env *env, const session *s, const char *head,
+                                     const listing *items, int n)
+{
+    const char *lines = "";
+    for (int i = 0; i < n; i++)
+        lines = i ? arena_join(env->arena, lines, "\n", ref_line(env, s, &items[i], i + 1))
+                  : ref_line(env, s, &items[i], i + 1);
+    return arena_join(env->arena, head, "\n", lines);
+}
+
+/* listing_lines gives what rendering each line by names and joining them
+ * gives: 0 to 12 listings (past the 8 kept on the stack), every language,
+ * two packs and currencies, random bedrooms (unknown, studio, shared by
+ * lines or not), units (unknown, 0, many), areas (unknown, small, large),
+ * sale and rent, every type, titles missing (the id then), projects and
+ * localities missing, heads missing or not. */
+TEST(test_listing_lines)
+{
+    static const char *const slugs[] = {"dubai-demo", "bangalore-demo"};
+    static const char *const currencies[] = {"AED", "INR"};
+    static const char *const titles[] = {NULL, "Marina Gate 2", "Villa «Palm»", "قصر", "A"};
+    static const char *const places[] = {NULL, "", "Dubai Marina", "Whitefield", "Жуковка"};
+    unsigned seed = 11;
+    int bad = 0, cases = 0;
+    for (size_t k = 0; k < sizeof slugs / sizeof slugs[0]; k++) {
+        pack *p = NULL;
+        pt_error err = {0};
+        if (pack_load("packs", slugs[k], &p, &err) != 0) {
+            CHECK(0, "load %s: %s", slugs[k], err.msg);
+            continue;
+        }
+        tenant tn = {0};
+        memcpy(tn.currency, currencies[k], 4);
+        for (int r = 0; r < 400; r++) {
+            arena a;
+            arena_init(&a, 0);
+            dialog_env env = {.tenant = &tn, .pack = p, .arena = &a};
+            session s = {0};
+            s.language = (lang)(rand_r(&seed) % LANG__COUNT);
+            listing items[12];
+            int n = (int)(rand_r(&seed) % 13);
+            int shared_beds = (int)(rand_r(&seed) % 6) - 1;
+            for (int i = 0; i < n; i++) {
+                listing *l = &items[i];
+                memset(l, 0, sizeof *l);
+                l->id = "L-1";
+                l->title = titles[rand_r(&seed) % (sizeof titles / sizeof titles[0])];
+                l->project = places[rand_r(&seed) % (sizeof places / sizeof places[0])];
+                l->locality = places[rand_r(&seed) % (sizeof places / sizeof places[0])];
+                l->type = (property_type)(rand_r(&seed) % PTYPE__COUNT);
+                l->tx = rand_r(&seed) % 3 == 0 ? TX_RENT : TX_BUY;
+                l->bedrooms = rand_r(&seed) % 2 ? shared_beds : (int)(rand_r(&seed) % 7) - 1;
+                l->units_available = (int)(rand_r(&seed) % 5) - 1;
+                if (rand_r(&seed) % 4 == 0)
+                    l->units_available = 1000000 + (int)rand_r(&seed);
+                l->area_sqft = rand_r(&seed) % 4 == 0 ? -1 : (double)(rand_r(&seed) % 20000) / 3;
+                l->price = (money)rand_r(&seed) * (rand_r(&seed) % 3 ? 100 : 1);
+            }
+            const char *head = rand_r(&seed) % 4 == 0 ? NULL : "Here are 3 listings.";
+            const char *want = ref_listing_lines(&env, &s, head, items, n);
+            const char *got = listing_lines(&env, &s, head, items, n);
+            cases++;
+            if (!(want && got && strcmp(want, got) == 0) && bad++ < 5)
+                CHECK(0, "%s %s n %d: \"%s\", want \"%s\"", slugs[k], lang_name(s.language), n,
+                      got ? got : "(null)", want ? want : "(null)");
+            arena_release(&a);
+        }
+        pack_free(p);
+    }
+    CHECK_INT(bad, 0);
+    CHECK(cases == 800, "%d cases", cases);
+}
+
+TEST_MAIN(RUN(test_objection_kinds); RUN(test_has_casei); RUN(test_cat); RUN(test_market_kind);
+          RUN(test_listing_lines);)

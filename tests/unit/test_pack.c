@@ -7,6 +7,7 @@
  */
 #include "pack/pack.h"
 
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -429,6 +430,53 @@ TEST(test_render)
     arena_release(&small);
 }
 
+/* The bound renderer (pack_bind, then values by position) gives want, what
+ * pack_render gives with the (name, value) pairs vars: through
+ * pack_bound_render, and through pack_bound_len + pack_bound_put into a
+ * buffer with a guard byte after the length announced. */
+static int check_bound(const pack_template *t, arena *a, const char *const *vars, const char *want)
+{
+    const char *names[128];
+    pack_str vals[128];
+    int n = 0;
+    for (size_t i = 0; vars && vars[i] && n < 128; i += 2, n++) {
+        names[n] = vars[i];
+        vals[n] = (pack_str){vars[i + 1], vars[i + 1] ? strlen(vars[i + 1]) : 0};
+        /* a value need not be NUL-terminated: its length counts */
+        if (vars[i + 1] && vals[n].n > 0) {
+            char *cut = arena_alloc(a, vals[n].n + 3);
+            if (cut) {
+                memcpy(cut, vars[i + 1], vals[n].n);
+                memcpy(cut + vals[n].n, "#!", 3);
+                vals[n].s = cut;
+            }
+        }
+    }
+    pack_bound b;
+    pack_bind(&b, t, names, n);
+    size_t len = 0;
+    const char *got = pack_bound_render(a, &b, vals, &len);
+    int bad = 0;
+    if (!(want && got && strcmp(want, got) == 0 && len == strlen(want))) {
+        CHECK(0, "bound render of \"%s\": \"%s\" (%zu), want \"%s\"", t && t->text ? t->text : "",
+              got ? got : "(null)", len, want ? want : "(null)");
+        bad++;
+    }
+    size_t n_put = pack_bound_len(&b, vals);
+    char *buf = arena_alloc(a, n_put + 1);
+    if (buf) {
+        buf[n_put] = '\x7f';
+        char *end = pack_bound_put(&b, vals, buf);
+        if (!(want && end == buf + n_put && buf[n_put] == '\x7f' && n_put == strlen(want) &&
+              memcmp(buf, want, n_put) == 0)) {
+            CHECK(0, "bound put of \"%s\": \"%.*s\", want \"%s\"", t && t->text ? t->text : "",
+                  (int)n_put, buf, want ? want : "(null)");
+            bad++;
+        }
+    }
+    return bad;
+}
+
 /* pack_template_render (pieces cut at load) gives what pack_render gives
  * from the text: the edge cases of test_render as a pack's templates, and
  * every shipped template of two packs in every language. */
@@ -444,6 +492,7 @@ static void check_pieces(pack *p, const char *key, arena *a, const char *const *
               lang_name((lang)l), got ? got : "(null)", want ? want : "(null)");
         if (t->text && strchr(t->text, '{') == NULL)
             CHECK(got == t->text, "%s in %s: no placeholder, no copy", key, lang_name((lang)l));
+        check_bound(t, a, vars, want);
     }
 }
 
@@ -459,6 +508,10 @@ TEST(test_template_pieces)
         {"p", "{aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}"
               "{aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}"},
         {"q", "{cou nt} {na-me} {_x1}"}, {"s", "{y}{x}{y}{name}{x}"}, {"t", "{name}{count}{x}{count}"},
+        /* more distinct names than a template has slots: the last ones by name */
+        {"u", "{v0}{v1}{v2}{v3}{v4}{v5}{v6}{v7}{v8}{v9}{v10}{v11}{v12}{v13}{v14}{v15}{v16}{v17}"
+              "{v18}{v19}{v20}{v21}{v22}{v23}{v24}{v25}{v26}{v27}{v28}{v29}{v30}{v31}|{v32}{v33}"
+              "{count}{v0}{name}{v33}{x}{v31}{count}"},
     };
     make_tmp_packs();
     json_t *o = json_object();
@@ -475,7 +528,8 @@ TEST(test_template_pieces)
     arena a;
     arena_init(&a, 0);
     const char *vars[] = {"count", "3", "name", "Whitefield", "empty", "", "a", NULL, "b", "{b}",
-                          "_x1", "X", NULL};
+                          "_x1", "X", "v0", "zero", "v31", "31", "v32", "32", "v33", NULL,
+                          "v5", "five-five", "v32", "dup", NULL};
     const char *none[] = {NULL};
     CHECK(pack_load(dir, NULL, &p, &err) == 0, "load: %s", err.msg);
     /* names given twice (the first pair counts), and out of order */
@@ -496,6 +550,25 @@ TEST(test_template_pieces)
                   && !pack_template_uses(t, ""), "braces that open no placeholder");
         t = pack_template_get(p, LANG_EN, "e");
         CHECK(t && pack_template_uses(t, "count"), "{{count}} uses count");
+        t = pack_template_get(p, LANG_EN, "u");
+        CHECK(t && t->n_names == PACK_SLOTS_MAX, "u: %d slots", t ? t->n_names : -1);
+        CHECK(t && pack_template_uses(t, "v0") && pack_template_uses(t, "v31")
+                  && pack_template_uses(t, "v33") && pack_template_uses(t, "count")
+                  && !pack_template_uses(t, "v34") && !pack_template_uses(t, "v3x"),
+              "uses names past the slots");
+        /* a NULL template and a template bound to no names */
+        pack_bound b;
+        pack_bind(&b, NULL, NULL, 0);
+        size_t len = 9;
+        CHECK_STR(pack_bound_render(&a, &b, NULL, &len), "");
+        CHECK_INT((int)len, 0);
+        CHECK_INT((int)pack_bound_len(&b, NULL), 0);
+        t = pack_template_get(p, LANG_EN, "a");
+        pack_bind(&b, t, NULL, 0);
+        CHECK_STR(pack_bound_render(&a, &b, NULL, NULL), "Here are  listings in .");
+        t = pack_template_get(p, LANG_EN, "d");
+        pack_bind(&b, t, NULL, 0);
+        CHECK(t && pack_bound_render(&a, &b, NULL, NULL) == t->text, "no placeholder, no copy");
     }
     pack_free(p);
     p = NULL;
@@ -538,6 +611,92 @@ TEST(test_template_pieces)
         pack_free(p);
     }
     arena_release(&small);
+}
+
+/* Every template of every pack under packs/ (each folder loaded as a
+ * tenant over default), in every language, rendered with random lists of
+ * (name, value) pairs: its own names and others, in random order, some
+ * twice, some values NULL, empty, with braces, UTF-8 or long.  The text
+ * renderer (pack_render) is the reference; the pieces renderer and the
+ * bound one must give the same bytes. */
+TEST(test_render_random_values)
+{
+    static const char *const values[] = {
+        "", "1", "12", "abc", "AED 1,850,000", "{count}", "{", "}", "{{x}}", "مرحبا", "спален: 3",
+        "a long value that runs well past the sixteen bytes a short copy covers, twice over",
+        "x\ny", "7 units left", "₹1.85 Cr per year",
+    };
+    static const char *const others[] = {"count", "name", "x", "index", "title", "units", "n",
+                                         "a", "zzz", "price", "locality", "min", "max"};
+    DIR *d = opendir("packs");
+    CHECK(d != NULL, "opendir packs");
+    if (d == NULL)
+        return;
+    unsigned seed = 77;
+    int packs = 0, templates = 0, renders = 0, bad = 0;
+    struct dirent *de;
+    arena a;
+    arena_init(&a, 0);
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        pack *p = NULL;
+        pt_error err = {0};
+        if (pack_load("packs", de->d_name, &p, &err) != 0) {
+            CHECK(0, "load %s: %s", de->d_name, err.msg);
+            continue;
+        }
+        packs++;
+        for (int l = 0; l < LANG__COUNT; l++) {
+            char path[512];
+            snprintf(path, sizeof path, "packs/%s/replies/%s.json", de->d_name, lang_name((lang)l));
+            json_t *o = json_load_file(path, 0, NULL);
+            const char *key;
+            json_t *v;
+            json_object_foreach(o, key, v) {
+                const pack_template *t = pack_template_get(p, (lang)l, key);
+                if (t == NULL || t->text == NULL)
+                    continue;
+                templates++;
+                for (int r = 0; r < 40; r++) {
+                    const char *vars[2 * 40 + 1];
+                    int nv = 0, want_pairs = (int)(rand_r(&seed) % 20);
+                    for (int q = 0; q < want_pairs; q++) {
+                        const char *name;
+                        if (t->n_names > 0 && rand_r(&seed) % 3 != 0) {
+                            const pack_str *nm = &t->names[rand_r(&seed) % (unsigned)t->n_names];
+                            char *c = arena_strndup(&a, nm->s, nm->n);
+                            name = c ? c : "";
+                        } else {
+                            name = others[rand_r(&seed) % (sizeof others / sizeof others[0])];
+                        }
+                        vars[nv++] = name;
+                        vars[nv++] = rand_r(&seed) % 9 == 0
+                                         ? NULL
+                                         : values[rand_r(&seed) % (sizeof values / sizeof values[0])];
+                    }
+                    vars[nv] = NULL;
+                    const char *want = pack_render(&a, t->text, vars);
+                    const char *got = pack_template_render(&a, t, vars);
+                    if (!(want && got && strcmp(want, got) == 0) && bad++ < 5)
+                        CHECK(0, "%s/%s %s: \"%s\", want \"%s\"", de->d_name,
+                              lang_name((lang)l), key, got ? got : "(null)", want ? want : "(null)");
+                    int b = check_bound(t, &a, vars, want);
+                    bad += b;
+                    renders++;
+                }
+                arena_release(&a);
+                arena_init(&a, 0);
+            }
+            json_decref(o);
+        }
+        pack_free(p);
+    }
+    closedir(d);
+    arena_release(&a);
+    printf("    %d packs, %d templates, %d renders compared\n", packs, templates, renders);
+    CHECK(packs >= 1 && templates >= 100, "%d packs, %d templates", packs, templates);
+    CHECK_INT(bad, 0);
 }
 
 /* ---- shared between threads: reads only ------------------------------- */
@@ -662,5 +821,6 @@ TEST_MAIN(
     RUN(test_render);
     RUN(test_render_real_template);
     RUN(test_template_pieces);
+    RUN(test_render_random_values);
     RUN(test_cue_scan);
 )
