@@ -5,7 +5,8 @@
  * when the headers are in (we allocate the request state and route it),
  * once per piece of body, and once more with no data (we answer).  The
  * request state (http_req) holds the body buffer (capped), the per-request
- * arena and the start time; request_completed() frees it.
+ * arena and the start time; request_completed() ends it (kept for the
+ * thread's next request: req_new / req_free).
  *
  * Routing is the table `routes` (after git's commands[] and nginx's
  * directive tables): the dispatcher finds the row, answers 404/405, checks
@@ -22,7 +23,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <netdb.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -79,34 +82,44 @@ typedef struct route {
 } route;
 
 struct http_req {
+    /* from here to `body`: zeroed for each request (req_new) */
     http_server *srv;
     struct MHD_Connection *conn;
     const route *rt;          /* the matched row, or NULL */
     int route_error;          /* PT_ERR_NOT_FOUND / PT_ERR_METHOD when no row matched */
     const char *label;        /* route label for metrics */
     const char *api_key;      /* for AUTH_API_KEY rows */
-    buf body;
     bool too_large;
     bool responded;
     size_t discarded;
     struct timespec start;
-    char allow[64];           /* methods of the path, for 405 */
-    arena a;
     /* admin API */
     const char *url;          /* the request path, in the arena */
-    admin_principal who;      /* AUTH_JWT rows, once authenticated */
-    pt_error auth_err;        /* why AUTH_JWT failed (code 0: it did not) */
     bool large_slot;          /* holds one of LARGE_UPLOADS_MAX */
     /* chat: the turn waiting for its session's lock or its commit, with the
      * connection suspended */
     chat_async *pending;
     atomic_int woken;         /* see h_chat: 0, WAIT_OVER, WAIT_SUSPENDED */
     bool suspended;
+    /* from here on: set when used (req_new sets what must start set) */
+    buf body;                 /* emptied for each request; its memory is kept */
+    pt_error auth_err;        /* why AUTH_JWT failed (code 0: it did not) */
+    admin_principal who;      /* AUTH_JWT rows, once authenticated */
+    char allow[64];           /* methods of the path, for 405 (route_find) */
+    arena a;
+    http_req *next_spare;     /* in this thread's spares (req_free) */
 };
 
 #define JSON_TYPE "application/json; charset=utf-8"
 
 /* ---- handlers ------------------------------------------------------------ */
+
+/* The request body, NULL when there is none (its buffer is kept from an
+ * earlier request: see req_new). */
+static const char *req_body(const http_req *r)
+{
+    return r->body.len ? r->body.data : NULL;
+}
 
 static int h_health(http_req *r, http_reply *out, pt_error *err)
 {
@@ -202,7 +215,7 @@ static int h_chat(http_req *r, http_reply *out, pt_error *err)
         }
         atomic_store(&r->woken, WAIT_OVER);   /* SUSPENDED if it ended in between */
     } else {
-        rc = chat_request_parse(r->body.data, r->body.len, &r->a, &req, err);
+        rc = chat_request_parse(req_body(r), r->body.len, &r->a, &req, err);
         if (rc)
             return rc;
         rc = engine_chat_start(r->srv->e, r->api_key, &req, &r->a, chat_woken, r, &r->pending,
@@ -231,7 +244,7 @@ static int h_chat(http_req *r, http_reply *out, pt_error *err)
 static int h_admin(http_req *r, http_reply *out, pt_error *err)
 {
     admin_request q = {.e = r->srv->e, .conn = r->conn, .method = r->rt->method,
-                       .route = r->rt->path, .url = r->url, .body = r->body.data,
+                       .route = r->rt->path, .url = r->url, .body = req_body(r),
                        .len = r->body.len, .who = r->rt->auth == AUTH_JWT ? &r->who : NULL,
                        .a = &r->a};
     admin_reply rep = {0};
@@ -288,7 +301,115 @@ static bool takes_body(const route *rt)
                   strcmp(rt->method, "PATCH") == 0);
 }
 
+/* ---- request states -------------------------------------------------------- */
+
+/* A request state is ~3 KB (the arena's inline chunk, the error and
+ * principal of the admin API) and a chat body is a few hundred bytes: a
+ * calloc of the one and a malloc of the other, and their frees, were ~2% of
+ * the server's CPU under chat load (perf).  request_completed keeps them
+ * (up to REQ_SPARES_MAX per thread, the body's memory up to
+ * REQ_SPARE_BODY_MAX) for the thread's next requests, and req_new zeroes
+ * only the fields that start each request, not the arena's inline chunk.
+ * A pthread key's destructor frees a thread's spares when it ends. */
+#define REQ_SPARES_MAX 32
+#define REQ_SPARE_BODY_MAX (4u << 10)
+
+typedef struct req_spare_list {
+    http_req *head;
+    int n;
+    bool registered;
+} req_spare_list;
+
+static _Thread_local req_spare_list req_spares;
+static pthread_key_t req_spare_key;
+static pthread_once_t req_spare_once = PTHREAD_ONCE_INIT;
+static bool req_spare_key_ok;
+
+static void req_spares_free(void *arg)
+{
+    req_spare_list *l = arg;
+    http_req *r = l->head;
+    while (r) {
+        http_req *next = r->next_spare;
+        buf_free(&r->body);
+        free(r);
+        r = next;
+    }
+    l->head = NULL;
+    l->n = 0;
+    l->registered = false;
+}
+
+static void req_spare_key_init(void)
+{
+    req_spare_key_ok = pthread_key_create(&req_spare_key, req_spares_free) == 0;
+}
+
+/* A request state for a new request on conn: every field of the request
+ * zeroed or set, the body empty (cap 0: set it once routed).  NULL when out
+ * of memory.  Released with req_free. */
+static http_req *req_new(http_server *srv, struct MHD_Connection *conn)
+{
+    req_spare_list *l = &req_spares;
+    http_req *r = l->head;
+    if (r) {
+        l->head = r->next_spare;
+        l->n--;
+    } else {
+        r = malloc(sizeof *r);
+        if (r == NULL)
+            return NULL;
+        r->body = (buf)BUF_INIT(0);
+    }
+    memset(r, 0, offsetof(http_req, body));
+    buf_reset(&r->body);
+    r->body.cap = 0;
+    r->auth_err.code = PT_OK;
+    r->auth_err.msg[0] = '\0';
+    memset(&r->who, 0, sizeof r->who);
+    r->allow[0] = '\0';
+    r->next_spare = NULL;
+    r->srv = srv;
+    r->conn = conn;
+    arena_init(&r->a, HTTP_REQUEST_ARENA_CAP);
+    return r;
+}
+
+/* Ends r (its arena released): kept for this thread's next request, or
+ * freed. */
+static void req_free(http_req *r)
+{
+    arena_release(&r->a);
+    if (r->body.alloc > REQ_SPARE_BODY_MAX)
+        buf_free(&r->body);
+    req_spare_list *l = &req_spares;
+    if (!l->registered) {
+        pthread_once(&req_spare_once, req_spare_key_init);
+        l->registered = req_spare_key_ok && pthread_setspecific(req_spare_key, l) == 0;
+    }
+    if (!l->registered || l->n >= REQ_SPARES_MAX) {
+        buf_free(&r->body);
+        free(r);
+        return;
+    }
+    r->next_spare = l->head;
+    l->head = r;
+    l->n++;
+}
+
 /* ---- dispatch ------------------------------------------------------------ */
+
+/* The value of the request header `name` (a string literal: its length is
+ * known, libmicrohttpd compares lengths before bytes), or NULL. */
+#define HEADER(conn, name) header_n((conn), (name), sizeof(name) - 1)
+
+static const char *header_n(struct MHD_Connection *c, const char *name, size_t n)
+{
+    const char *v = NULL;
+    if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, name, n, &v, NULL) != MHD_YES)
+        return NULL;
+    return v;
+}
 
 static double seconds_since(const struct timespec *t0)
 {
@@ -391,7 +512,7 @@ static enum MHD_Result dispatch(http_req *r)
                                                     ? "method not allowed for this path"
                                                     : "no such path");
     if (r->rt->auth == AUTH_API_KEY) {
-        r->api_key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-API-Key");
+        r->api_key = HEADER(r->conn, "X-API-Key");
         if (r->api_key == NULL || r->api_key[0] == '\0')
             return respond_error(r, PT_ERR_UNAUTHORIZED, "missing X-API-Key header");
     }
@@ -412,8 +533,7 @@ static enum MHD_Result dispatch(http_req *r)
 /* The declared Content-Length, or -1 when there is none (chunked). */
 static int64_t declared_length(struct MHD_Connection *c)
 {
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl = HEADER(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
     int64_t n = 0;
     if (cl == NULL || cl[0] == '\0')
         return -1;
@@ -429,7 +549,7 @@ static int64_t declared_length(struct MHD_Connection *c)
 
 static bool expects_continue(struct MHD_Connection *c)
 {
-    const char *e = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    const char *e = HEADER(c, MHD_HTTP_HEADER_EXPECT);
     return e && strcasecmp(e, "100-continue") == 0;
 }
 
@@ -442,13 +562,10 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     http_req *r = *con_cls;
 
     if (r == NULL) {
-        r = calloc(1, sizeof *r);
+        r = req_new(srv, conn);
         if (r == NULL)
             return MHD_NO;
-        r->srv = srv;
-        r->conn = conn;
         clock_gettime(CLOCK_MONOTONIC, &r->start);
-        arena_init(&r->a, HTTP_REQUEST_ARENA_CAP);
         *con_cls = r;
         route_find(r, method, url);
         r->body.cap = body_cap(r);
@@ -531,9 +648,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
          * answer: the turn still ends, here */
         engine_chat_abandon(r->srv->e, r->pending);
     }
-    buf_free(&r->body);
-    arena_release(&r->a);
-    free(r);
+    req_free(r);
     *con_cls = NULL;
 }
 
@@ -636,6 +751,14 @@ int http_server_start(engine *e, const char *bind_addr, int port, int threads,
         goto done;
     }
     s->port = bound_port(fd);
+    /* epoll, not poll: under chat load nearly every turn waits for its
+     * commit suspended, and with epoll that is 3 more system calls (remove
+     * from and add back to the epoll set, and a read that finds nothing
+     * after the resume: 9.0 a chat message against 6.0 with MHD_USE_POLL),
+     * but poll costs more in the loop (a pollfd array built over all of a
+     * worker's connections on every wake): no difference in server CPU a
+     * chat message in six alternating runs, /health 1-4 us more, and it
+     * grows with idle keep-alive connections. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
     if (is_v6)

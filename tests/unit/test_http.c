@@ -418,6 +418,95 @@ TEST(test_keep_alive)
     free(r2.body);
 }
 
+/* One request on the open connection fd; 0 or -1. */
+static int exchange(int fd, const char *raw, size_t n, reply *out)
+{
+    send_all(fd, raw, n);
+    return read_reply(fd, out);
+}
+
+/* The server keeps a request's state (and its body buffer) for the thread's
+ * next request: on one keep-alive connection (so one thread), requests
+ * that each leave a different state behind (a refused token, a body too
+ * large, a 405's Allow list, a body bigger than the kept buffer, an empty
+ * body) and each answer as it would on a fresh connection. */
+TEST(test_request_state_reused)
+{
+    reply r;
+    char raw[16384];
+    char body[12288];
+    int fd = connect_local();
+    CHECK(fd >= 0, "connect");
+    if (fd < 0)
+        return;
+    const char *ok_body = "{\"query\":\"hi\",\"session_id\":\"reuse-1\",\"user_id\":\"u-reuse\"}";
+
+    /* a refused token with a body: answered after the body */
+    const char *jwt = "POST /api/listings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\n"
+                      "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+    CHECK_INT(exchange(fd, jwt, strlen(jwt), &r), 0);
+    CHECK(r.status >= 400, "refused token: %d", r.status);
+    CHECK(strstr(r.body, "\"error\"") != NULL, "refused token: %s", r.body);
+    free(r.body);
+
+    /* then a chat: not refused by the last request's state */
+    CHECK_INT(exchange(fd, raw, chat_raw(raw, sizeof raw, api_key, ok_body), &r), 0);
+    CHECK_INT(r.status, 200);
+    CHECK(strstr(r.body, "\"answer\"") != NULL, "chat after refused token: %.200s", r.body);
+    CHECK(strcasestr(r.head, "WWW-Authenticate") == NULL, "no challenge on a 200");
+    free(r.body);
+
+    /* a 405 (Allow) and then a 404 (no Allow) */
+    const char *m405 = "POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+    CHECK_INT(exchange(fd, m405, strlen(m405), &r), 0);
+    CHECK_INT(r.status, 405);
+    CHECK(strcasestr(r.head, "Allow: GET") != NULL, "allow header");
+    free(r.body);
+    const char *m404 = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+    CHECK_INT(exchange(fd, m404, strlen(m404), &r), 0);
+    CHECK_INT(r.status, 404);
+    CHECK(strcasestr(r.head, "Allow:") == NULL, "no allow header on a 404: %s", r.head);
+    free(r.body);
+
+    /* a chat body of 12 KB (JSON padded with spaces): more than the kept
+     * buffer; then an empty body, which must not read the last one */
+    snprintf(body, sizeof body, "{\"query\":\"hi\",\"session_id\":\"reuse-2\",\"user_id\":\"u-reuse\"}");
+    size_t bl = strlen(body);
+    memset(body + bl, ' ', sizeof body - 1 - bl);
+    body[sizeof body - 1] = '\0';
+    CHECK_INT(exchange(fd, raw, chat_raw(raw, sizeof raw, api_key, body), &r), 0);
+    CHECK_INT(r.status, 200);
+    CHECK(strstr(r.body, "\"reuse-2\"") != NULL, "padded chat: %.200s", r.body);
+    free(r.body);
+    CHECK_INT(exchange(fd, raw, chat_raw(raw, sizeof raw, api_key, ""), &r), 0);
+    CHECK_INT(r.status, 400);
+    CHECK_STR(error_code(&r), "invalid_request");
+    free(r.body);
+
+    /* a small body after a short one: only its own bytes */
+    CHECK_INT(exchange(fd, raw, chat_raw(raw, sizeof raw, api_key, "{}"), &r), 0);
+    CHECK_INT(r.status, 422);
+    free(r.body);
+    CHECK_INT(exchange(fd, raw, chat_raw(raw, sizeof raw, api_key, ok_body), &r), 0);
+    CHECK_INT(r.status, 200);
+    free(r.body);
+
+    /* a body over the cap (drained, then 413), then a chat again */
+    size_t big = CHAT_BODY_MAX + 100;
+    char *huge = malloc(big + 512);
+    int hl = snprintf(huge, 512, "POST /api/chat/query HTTP/1.1\r\nHost: x\r\nX-API-Key: %s\r\n"
+                                 "Content-Length: %zu\r\n\r\n", api_key, big);
+    memset(huge + hl, ' ', big);
+    CHECK_INT(exchange(fd, huge, (size_t)hl + big, &r), 0);
+    CHECK_INT(r.status, 413);
+    free(r.body);
+    free(huge);
+    CHECK_INT(exchange(fd, raw, chat_raw(raw, sizeof raw, api_key, ok_body), &r), 0);
+    CHECK_INT(r.status, 200);
+    free(r.body);
+    close(fd);
+}
+
 /* More chats in flight than the server has threads (2): a turn waiting for
  * its commit holds no thread, so all are answered, including 16 at once in
  * one session (each waits for the session's previous turn); then a second
@@ -638,6 +727,7 @@ TEST_MAIN(
     RUN(test_chat_bad_bodies);
     RUN(test_body_cap);
     RUN(test_keep_alive);
+    RUN(test_request_state_reused);
     RUN(test_chat_many_in_flight);
     RUN(test_chat_one_buyer_many_sessions);
     RUN(test_chat_request_parse);
