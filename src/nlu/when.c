@@ -4,8 +4,9 @@
  * is "2026-11-21T17:00" (CONTRACT.md §4 "when", local time of the tenant).
  *
  * Days: today/tonight, tomorrow, day after tomorrow, weekdays ("on
- * Saturday", "this Saturday": the next such day, today included; "next
- * Monday": strictly after today), "next week" (the next Monday), "this
+ * Saturday", "this Saturday": the next such day, today included, except
+ * that a bare weekday with no time, said on that day after 17:00 (the working
+ * day over), is next week's; "next Monday": strictly after today), "next week" (the next Monday), "this
  * weekend" (Saturday; today when it is Saturday or Sunday), "in N days",
  * ISO dates (2026-11-21), day/month dates (21/11, 21.11.2026, "21 Nov",
  * "November 21st", "21 ноября"; a date already past this year means next
@@ -94,8 +95,9 @@ static const lex_item when_items[] = {
     {"الجاي", W_NEXT, 0}, {"الجايه", W_NEXT, 0}, {"المقبل", W_NEXT, 0},
     {"المقبله", W_NEXT, 0}, {"بعد", W_NEXT, 0}, {"اينده", W_NEXT, 0}, {"بعدي", W_NEXT, 0},
     {"следующ*", W_NEXT, 0},
-    {"this", W_THIS, 0}, {"on", W_THIS, 0}, {"هذا", W_THIS, 0}, {"يوم", W_THIS, 0},
-    {"اين", W_THIS, 0}, {"эту", W_THIS, 0}, {"этот", W_THIS, 0}, {"эта", W_THIS, 0},
+    /* val 1: "this" itself ("this Saturday": today's, whatever the hour) */
+    {"this", W_THIS, 1}, {"on", W_THIS, 0}, {"هذا", W_THIS, 1}, {"يوم", W_THIS, 0},
+    {"اين", W_THIS, 1}, {"эту", W_THIS, 1}, {"этот", W_THIS, 1}, {"эта", W_THIS, 1},
     /* weeks, weekends */
     {"next week", W_NEXTWEEK, 0}, {"the following week", W_NEXTWEEK, 0},
     {"الاسبوع القادم", W_NEXTWEEK, 0}, {"الاسبوع الجاي", W_NEXTWEEK, 0},
@@ -279,7 +281,8 @@ static int64_t floordiv(int64_t a, int64_t b)
 typedef struct when_parse {
     int day_off;          /* -1 */
     int weekday;          /* -1 */
-    bool wd_next;
+    bool wd_next;         /* "next Saturday": strictly after today */
+    bool wd_this;         /* "this Saturday": today included, whatever the hour */
     bool has_date;
     int y, m, d;          /* y 0: this year or next */
     bool next_week, weekend;
@@ -482,6 +485,7 @@ static void parse(lex_cache *lc, when_parse *w)
     const nlu_toks *tk = lc->tk;
     const lex_item *it;
     bool after_at = false, after_in = false, pending_next = false, pending_this = false;
+    bool this_word = false;   /* pending_this, by "this" itself (not "on") */
     for (int i = 0; i < tk->n;) {
         const nlu_tok *t = &tk->t[i];
         if (t->flags & (TF_PHONE | TF_EMAIL)) {
@@ -520,6 +524,7 @@ static void parse(lex_cache *lc, when_parse *w)
             if (w->weekday < 0) {
                 w->weekday = it->val;
                 w->wd_next = pending_next;
+                w->wd_this = pending_this && this_word;
                 /* "السبت القادم", "شنبه بعد", "шнбه ي بعد" */
                 int k = i + c;
                 if (nlu_tok_is(tk, k, "ي"))
@@ -560,6 +565,7 @@ static void parse(lex_cache *lc, when_parse *w)
             break;
         case W_THIS:
             keep_this = true;
+            this_word = it->val == 1;
             break;
         case W_NEXTWEEK:
             w->next_week = true;
@@ -610,6 +616,11 @@ static void parse(lex_cache *lc, when_parse *w)
         i += c;
     }
 }
+
+/* Seconds into the local day after which a bare weekday naming today
+ * ("on Saturday", said on a Saturday evening) means next week's: visits are
+ * booked in the working day, and by 17:00 hardly any of today's is left. */
+#define WHEN_DAY_OVER (17 * 3600)
 
 bool nlu_when_scan(const nlu_toks *tk, time_t now, const char *tz, char out[20], bool *has_time)
 {
@@ -674,7 +685,9 @@ bool nlu_when_scan(const nlu_toks *tk, time_t now, const char *tz, char out[20],
             day = today + w.day_off;
         } else if (w.weekday >= 0) {
             int delta = (w.weekday - wd + 7) % 7;
-            if (w.wd_next && delta == 0)
+            /* today's weekday: next week's when "next" was said, or when
+             * it came bare, with no time, after the working day */
+            if (delta == 0 && (w.wd_next || (!w.wd_this && !any_time && sod >= WHEN_DAY_OVER)))
                 delta = 7;
             day = today + delta;
         } else if (w.next_week) {

@@ -780,6 +780,10 @@ typedef struct when_case {
 
 #define DXB "Asia/Dubai", NOW_DUBAI
 #define BLR "Asia/Kolkata", NOW_KOLKATA
+/* Saturday 2026-11-21 in Dubai at 10:00, 16:59 and 17:30 */
+#define SAT_1000 "Asia/Dubai", ((time_t)1795240800)
+#define SAT_1659 "Asia/Dubai", ((time_t)1795265940)
+#define SAT_1730 "Asia/Dubai", ((time_t)1795267800)
 
 static const when_case when_cases[] = {
     {"today", DXB, "2026-11-19T00:00", false},
@@ -798,6 +802,17 @@ static const when_case when_cases[] = {
     {"tomorrow at 5pm", DXB, "2026-11-20T17:00", true},
     {"tmrw 5 pm", DXB, "2026-11-20T17:00", true},
     {"on Saturday", DXB, "2026-11-21T00:00", false},
+    /* the weekday of today: today until the working day is over, then next week's */
+    {"I want to see it on Saturday", SAT_1000, "2026-11-21T00:00", false},
+    {"I want to see it on Saturday", SAT_1659, "2026-11-21T00:00", false},
+    {"I want to see it on Saturday", SAT_1730, "2026-11-28T00:00", false},
+    {"this Saturday", SAT_1730, "2026-11-21T00:00", false},
+    {"Saturday at 9pm", SAT_1730, "2026-11-21T21:00", true},
+    {"Saturday evening", SAT_1730, "2026-11-21T18:00", true},
+    {"next Saturday", SAT_1000, "2026-11-28T00:00", false},
+    {"on Sunday", SAT_1730, "2026-11-22T00:00", false},
+    {"السبت", SAT_1730, "2026-11-28T00:00", false},
+    {"в субботу", SAT_1000, "2026-11-21T00:00", false},
     {"this saturday", DXB, "2026-11-21T00:00", false},
     {"next Monday", DXB, "2026-11-23T00:00", false},
     {"next thursday", DXB, "2026-11-26T00:00", false},
