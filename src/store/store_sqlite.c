@@ -34,6 +34,7 @@
  * owns them), or anything outside SQL.
  */
 #include "store/store.h"
+#include "store/sqlite_pcache.h"
 #include "store/sqlite_vfs.h"
 #include "util/fs.h"
 #include "util/buf.h"
@@ -1621,6 +1622,10 @@ static void sq_global_init(void)
     /* memory statistics take a global mutex on every allocation, which
      * worker threads would contend on; nothing here reads them */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    /* the default page cache without its scan of every cached page at the
+     * commits that follow a B-tree balance (sqlite_pcache.h) */
+    if (!pt_sqlite_pcache_install())
+        log_warn("store: sqlite initialised before the store: default page cache");
 }
 
 static int sq_open(store *s, const char *url, pt_error *err)
