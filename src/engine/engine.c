@@ -1182,13 +1182,16 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
     store_turn *tw = &ca->tw;
     /* the lengths the turn knows spare the committer measuring the texts
      * again (store_turn); those it does not know are left 0 */
+    size_t session_json_len = 0, profile_json_len = 0;
+    char *session_json = session_to_json_len(s, a, &session_json_len);
+    char *profile_json = profile_to_json_len(p, a, &profile_json_len);
     *tw = (store_turn){
         .tenant = rt->t.id, .session_id = req->session_id, .user_id = req->user_id,
-        .session_json = session_to_json(s, a),
+        .session_json = session_json, .session_json_len = session_json_len,
         .user_text = query_len > 0 ? req->query : arena_printf(a, "[button] %s", cb),
         .user_text_len = query_len,
         .assistant_text = r->text ? r->text : "",
-        .profile_json = profile_to_json(p, a),
+        .profile_json = profile_json, .profile_json_len = profile_json_len,
         .lead = &ca->lead,
     };
     tw->user_meta = arena_cat_len(a, (const char *[]){"{\"intent\":\"", n ? n->intent : "inform",

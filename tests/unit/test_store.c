@@ -10,6 +10,7 @@
  * file with sqlite3 directly to look at what the backend wrote (schema
  * versions, the FTS index, leads), since those have no read call yet.
  */
+#include "dialog/dialog.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -1666,6 +1667,42 @@ TEST(test_turn_lengths)
                       " AND t.assistant_text = 'Here are 3 homes:' || char(10) || char(10) ||"
                       " '1. Ghaf Residences — ₹1.9 Cr'"
                       " AND p.json = '{\"v\":1,' AND p.slots_json = '{\"bed'"), 1);
+    /* the lengths dialog gives with its records are strlen's: a fresh
+     * record, and a profile past the writer's first 2 KB (written again
+     * into a larger buffer) */
+    arena a;
+    arena_init(&a, 0);
+    session ss;
+    profile pp;
+    session_init(&ss, LANG_EN);
+    profile_init(&pp);
+    for (int big = 0; big < 2; big++) {
+        if (big) {
+            ss.n_shown = DIALOG_MAX_SHOWN;
+            for (int i = 0; i < DIALOG_MAX_SHOWN; i++)
+                snprintf(ss.shown[i], sizeof ss.shown[i], "BLR-%04d", i);
+            snprintf(ss.phone, sizeof ss.phone, "+919812345678");
+            snprintf(ss.last_question, sizeof ss.last_question, "बजट क्या है ₹");
+            pp.n_viewed = PROFILE_MAX_VIEWED;
+            for (int i = 0; i < PROFILE_MAX_VIEWED; i++) {
+                snprintf(pp.viewed[i].id, sizeof pp.viewed[i].id, "BLR-%04d", i);
+                snprintf(pp.viewed[i].title, sizeof pp.viewed[i].title,
+                         "3 BHK villa in Whitefield — ₹2.1 Cr, gated community, clubhouse %d", i);
+                snprintf(pp.viewed[i].project, sizeof pp.viewed[i].project, "Prestige Lakeside Habitat");
+            }
+        }
+        size_t sn = 99, pn = 99;
+        char *sj2 = session_to_json_len(&ss, &a, &sn), *pj2 = profile_to_json_len(&pp, &a, &pn);
+        CHECK(sj2 && sn == strlen(sj2), "session record %d: %zu, strlen %zu", big, sn,
+              sj2 ? strlen(sj2) : 0);
+        CHECK(pj2 && pn == strlen(pj2), "profile record %d: %zu, strlen %zu", big, pn,
+              pj2 ? strlen(pj2) : 0);
+        if (big)
+            CHECK(pn > 2048, "a profile past 2 KB: %zu", pn);
+        CHECK_STR(session_to_json(&ss, &a), sj2);
+        CHECK_STR(profile_to_json(&pp, &a), pj2);
+    }
+    arena_release(&a);
     store_close(s);
 }
 
