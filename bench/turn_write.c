@@ -45,8 +45,9 @@ static char *filler(size_t n, int seed)
 
 /* The records of a conversation like bench/chat.lua's after its sixth
  * message (purpose, budget, type, area and phone given, five listings
- * shown), in arena a. */
-static void records(arena *a, char **session_json, char **profile_json)
+ * shown), in arena a, with their lengths as dialog gives them. */
+static void records(arena *a, char **session_json, size_t *session_len, char **profile_json,
+                    size_t *profile_len)
 {
     static const char *const ids[] = {"DXB-0027", "DXB-0033", "DXB-0022", "DXB-0037", "DXB-0026"};
     static const char *const projects[] = {"Ghaf Residences", "Opal Court", "Layla Heights",
@@ -96,8 +97,8 @@ static void records(arena *a, char **session_json, char **profile_json)
     p.engagement_score = 7.25;
     p.intent_to_buy_score = 6.5;
     snprintf(p.temperature, sizeof p.temperature, "warm");
-    *session_json = session_to_json(&s, a);
-    *profile_json = profile_to_json(&p, a);
+    *session_json = session_to_json_len(&s, a, session_len);
+    *profile_json = profile_to_json_len(&p, a, profile_len);
     if (*session_json == NULL || *profile_json == NULL)
         exit(1);
 }
@@ -131,12 +132,18 @@ int main(int argc, char **argv)
     arena a;
     arena_init(&a, 1 << 16);
     char *session_json = NULL, *profile_json = NULL;
-    records(&a, &session_json, &profile_json);
+    size_t session_len = 0, profile_len = 0;
+    records(&a, &session_json, &session_len, &profile_json, &profile_len);
     /* the lead's slots (the answer's form of them) and an answer: sizes as
      * the demo conversation writes them */
     char *slots_json = filler(187, 3);
     const char *user_text = "around 2 million AED, an apartment in JVC please";
     char *assistant_text = filler(600, 4);
+    /* the lengths the engine passes with a turn (store_turn): all but the
+     * answer's text, which dialog builds without one */
+    const char *user_meta = "{\"intent\":\"inform\"}", *assistant_meta = "{\"state\":\"SLOT_FILLING\"}";
+    size_t slots_len = strlen(slots_json), user_len = strlen(user_text),
+           user_meta_len = strlen(user_meta), assistant_meta_len = strlen(assistant_meta);
     store_turn *tw = calloc((size_t)batch, sizeof *tw);
     store_turn **ptrs = calloc((size_t)batch, sizeof *ptrs);
     store_lead *leads = calloc((size_t)batch, sizeof *leads);
@@ -159,13 +166,16 @@ int main(int argc, char **argv)
             leads[i] = (store_lead){.user_id = sid[i], .session_id = sid[i], .language = "en",
                                     .state = "SLOT_FILLING", .temperature = "warm",
                                     .engagement_score = 4.5, .intent_to_buy_score = 6,
-                                    .slots_json = slots_json};
+                                    .slots_json = slots_json, .slots_json_len = slots_len};
             tw[i] = (store_turn){.tenant = t.id, .session_id = sid[i], .user_id = sid[i],
-                                 .session_json = session_json, .user_text = user_text,
-                                 .user_meta = "{\"intent\":\"inform\"}",
+                                 .session_json = session_json, .session_json_len = session_len,
+                                 .user_text = user_text, .user_text_len = user_len,
+                                 .user_meta = user_meta, .user_meta_len = user_meta_len,
                                  .assistant_text = assistant_text,
-                                 .assistant_meta = "{\"state\":\"SLOT_FILLING\"}",
-                                 .profile_json = profile_json, .lead = &leads[i]};
+                                 .assistant_meta = assistant_meta,
+                                 .assistant_meta_len = assistant_meta_len,
+                                 .profile_json = profile_json, .profile_json_len = profile_len,
+                                 .lead = &leads[i]};
             ptrs[i] = &tw[i];
         }
         if (s->ops->turns_write(s, ptrs, n, &err)) {

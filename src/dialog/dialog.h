@@ -141,6 +141,11 @@ void profile_init(profile *p);
 /* JSON round trip.  *_from_json leaves defaults for missing/invalid fields
  * (a corrupted row gives a fresh conversation, never a crash). */
 char *session_to_json(const session *s, arena *a);
+/* session_to_json and profile_to_json, with *len (out, may be NULL) the
+ * record's length (strlen's; 0 when not known): the store need not
+ * measure it again (store_turn). */
+char *session_to_json_len(const session *s, arena *a, size_t *len);
+char *profile_to_json_len(const profile *p, arena *a, size_t *len);
 /* The qualification slots as a JSON object (the "slots" of the answer). */
 struct jsonw;
 void dialog_slots_write(struct jsonw *w, const slots *sl);

@@ -215,7 +215,22 @@ static void record_slots_write(jsonw *w, const slots *sl)
     jw_end(w);
 }
 
+/* The record w wrote in place into b (in a), and *len its length when
+ * asked (strlen's: a record holds no NUL; 0 when not known). */
+static char *record_finish(jsonw *w, const buf *b, arena *a, size_t *len)
+{
+    char *out = jw_finish_to_arena(w, a);
+    if (len)
+        *len = out && out == b->data ? b->len : 0;
+    return out;
+}
+
 char *session_to_json(const session *s, arena *a)
+{
+    return session_to_json_len(s, a, NULL);
+}
+
+char *session_to_json_len(const session *s, arena *a, size_t *len)
 {
     buf b;
     jsonw w;
@@ -257,7 +272,7 @@ char *session_to_json(const session *s, arena *a)
     REC_TRUE(&w, "welcomed_back", s->welcomed_back);
     REC_INT(&w, "last_coaching_turn", s->last_coaching_turn);
     jw_end(&w);
-    return jw_finish_to_arena(&w, a);
+    return record_finish(&w, &b, a, len);
 }
 
 void session_from_json(session *s, const char *text)
@@ -327,6 +342,11 @@ done:
 
 char *profile_to_json(const profile *p, arena *a)
 {
+    return profile_to_json_len(p, a, NULL);
+}
+
+char *profile_to_json_len(const profile *p, arena *a, size_t *len)
+{
     buf b;
     jsonw w;
     jw_init_arena(&w, &b, a, 2048);   /* a typical record: no regrowth, no copy */
@@ -365,7 +385,7 @@ char *profile_to_json(const profile *p, arena *a)
         jw_kstr(&w, "temperature", p->temperature);
     REC_INT(&w, "appointments", p->appointments);
     jw_end(&w);
-    return jw_finish_to_arena(&w, a);
+    return record_finish(&w, &b, a, len);
 }
 
 void profile_from_json(profile *p, const char *text)

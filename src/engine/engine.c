@@ -755,9 +755,12 @@ static char *answer_time(jsonw *w, double started, arena *a)
 }
 
 /* The concatenation of parts[0..n) in a (NULL parts count as ""): the
- * per-turn texts without printf. */
-static char *arena_cat(arena *a, const char *const *parts, int n)
+ * per-turn texts without printf.  *out_len (when not NULL) gets its length
+ * (strlen's), 0 on failure. */
+static char *arena_cat_len(arena *a, const char *const *parts, int n, size_t *out_len)
 {
+    if (out_len)
+        *out_len = 0;
     size_t len[8], total = 0;
     if (n > 8)
         return NULL;
@@ -771,17 +774,27 @@ static char *arena_cat(arena *a, const char *const *parts, int n)
         o += len[i];
     }
     *o = '\0';
+    if (out_len)
+        *out_len = total;
     return out;
 }
 
-/* The slots as JSON text in a: the lead's copy, and the answer's. */
-static char *slots_text(const slots *sl, arena *a)
+static char *arena_cat(arena *a, const char *const *parts, int n)
+{
+    return arena_cat_len(a, parts, n, NULL);
+}
+
+/* The slots as JSON text in a: the lead's copy, and the answer's.  *len:
+ * its length (strlen's; 0 when not known). */
+static char *slots_text(const slots *sl, arena *a, size_t *len)
 {
     buf b;
     jsonw w;
     jw_init_arena(&w, &b, a, 256);
     dialog_slots_write(&w, sl);
-    return jw_finish_to_arena(&w, a);
+    char *out = jw_finish_to_arena(&w, a);
+    *len = out && out == b.data ? b.len : 0;   /* written in place: the writer's length */
+    return out;
 }
 
 /* A turn that waits, for its session's lock, its buyer's, or its commit:
@@ -1108,11 +1121,12 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
     if (rc)
         goto done;
 
-    if (req->query && req->query[0]) {
+    size_t query_len = req->query ? strlen(req->query) : 0;   /* also the store's */
+    if (query_len > 0) {
         nlu_context nctx = {.gazetteer = rt->gazetteer, .currency = rt->t.currency,
                             .region = rt->t.region, .timezone = rt->t.timezone, .now = now};
         rc = nlu_analyze(rt->own ? rt->own->model : e->model, &nctx, req->query,
-                         strlen(req->query), a, &ca->nres);
+                         query_len, a, &ca->nres);
         if (rc) {
             rc = pt_fail(err, -rc, "nlu failed");
             goto done;
@@ -1169,28 +1183,39 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
     if (s->state == ST_HUMAN_HANDOFF)
         atomic_fetch_add(&e->handoffs, 1);
 
-    const char *lead_slots = slots_text(&s->slots, a);
+    size_t lead_slots_len = 0;
+    const char *lead_slots = slots_text(&s->slots, a, &lead_slots_len);
     ca->lead = (store_lead){.user_id = req->user_id, .session_id = req->session_id,
                             .phone = s->phone[0] ? s->phone : NULL,
                             .language = lang_name(s->language), .state = dialog_state_name(s->state),
                             .temperature = p->temperature, .engagement_score = p->engagement_score,
-                            .intent_to_buy_score = p->intent_to_buy_score, .slots_json = lead_slots};
+                            .intent_to_buy_score = p->intent_to_buy_score, .slots_json = lead_slots,
+                            .slots_json_len = lead_slots_len};
     const char *pend = pending_slot_name(s->pending);
     store_turn *tw = &ca->tw;
+    /* the lengths the turn knows spare the committer measuring the texts
+     * again (store_turn); those it does not know are left 0 */
+    size_t session_json_len = 0, profile_json_len = 0;
+    char *session_json = session_to_json_len(s, a, &session_json_len);
+    char *profile_json = profile_to_json_len(p, a, &profile_json_len);
     *tw = (store_turn){
         .tenant = rt->t.id, .session_id = req->session_id, .user_id = req->user_id,
-        .session_json = session_to_json(s, a),
-        .user_text = req->query && req->query[0] ? req->query : arena_printf(a, "[button] %s", cb),
-        .user_meta = arena_cat(a, (const char *[]){"{\"intent\":\"", n ? n->intent : "inform",
-                                                   cb ? "\",\"callback_data\":true}"
-                                                      : "\",\"callback_data\":false}"}, 3),
+        .session_json = session_json, .session_json_len = session_json_len,
+        .user_text = query_len > 0 ? req->query : arena_printf(a, "[button] %s", cb),
+        .user_text_len = query_len,
         .assistant_text = r->text ? r->text : "",
-        .assistant_meta = arena_cat(a, (const char *[]){"{\"state\":\"", dialog_state_name(s->state),
-                                                        "\",\"pending_slot\":", pend ? "\"" : "",
-                                                        pend ? pend : "null", pend ? "\"}" : "}"}, 6),
-        .profile_json = profile_to_json(p, a),
+        .profile_json = profile_json, .profile_json_len = profile_json_len,
         .lead = &ca->lead,
     };
+    tw->user_meta = arena_cat_len(a, (const char *[]){"{\"intent\":\"", n ? n->intent : "inform",
+                                                     cb ? "\",\"callback_data\":true}"
+                                                        : "\",\"callback_data\":false}"}, 3,
+                                  &tw->user_meta_len);
+    tw->assistant_meta = arena_cat_len(a, (const char *[]){"{\"state\":\"",
+                                                          dialog_state_name(s->state),
+                                                          "\",\"pending_slot\":", pend ? "\"" : "",
+                                                          pend ? pend : "null", pend ? "\"}" : "}"},
+                                       6, &tw->assistant_meta_len);
     if (lead_slots == NULL || tw->session_json == NULL || tw->user_text == NULL || tw->user_meta == NULL ||
         tw->assistant_meta == NULL || tw->profile_json == NULL) {
         rc = pt_fail(err, PT_ERR_NOMEM, "out of memory");

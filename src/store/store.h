@@ -119,6 +119,7 @@ typedef struct store_lead {
     const char *temperature;        /* hot, warm, cold */
     double engagement_score, intent_to_buy_score;
     const char *slots_json;         /* the qualification slots as JSON */
+    size_t slots_json_len;          /* its length when known, else 0 (store_turn) */
 } store_lead;
 
 typedef struct store_message {
@@ -129,8 +130,16 @@ typedef struct store_message {
 } store_message;
 
 /* All the writes of one conversation turn except a booking, for
- * turns_write().  Strings are borrowed for the call.  NULL fields write
- * nothing. */
+ * turns_write().  Strings are borrowed for the call (the caller keeps
+ * them, and the lead, alive until it returns).  NULL fields write nothing.
+ *
+ * The *_len fields (and store_lead.slots_json_len): the length of the
+ * string beside them, as strlen() would give it (bytes before the first
+ * NUL), when the caller has it at hand (a JSON writer's or a
+ * concatenation's), which spares the store measuring the turn's large
+ * texts again; 0 means "not given" and the store measures, so a writer
+ * that leaves them 0 (as designated initialisers do) is always right.  A
+ * length that is not strlen's would store other bytes. */
 typedef struct store_turn {
     tenant_id tenant;
     const char *session_id;
@@ -140,6 +149,8 @@ typedef struct store_turn {
     const char *assistant_text, *assistant_meta;
     const char *profile_json;                 /* profile_put of user_id */
     const store_lead *lead;                   /* lead_put */
+    size_t session_json_len, user_text_len, user_meta_len;   /* 0: not given */
+    size_t assistant_text_len, assistant_meta_len, profile_json_len;
     /* out */
     int rc;                                   /* 0 or -PT_ERR_* of this turn */
     pt_error err;

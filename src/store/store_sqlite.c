@@ -34,6 +34,7 @@
  * owns them), or anything outside SQL.
  */
 #include "store/store.h"
+#include "store/sqlite_pcache.h"
 #include "store/sqlite_vfs.h"
 #include "util/fs.h"
 #include "util/buf.h"
@@ -930,6 +931,16 @@ static int bind_text(sqlite3_stmt *st, int i, const char *s)
     return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
+/* bind_text of s whose length (strlen's) the caller knows: n, or 0 when it
+ * does not (sqlite measures, as bind_text).  The same bytes are stored;
+ * sqlite only skips its strlen. */
+static int bind_text_n(sqlite3_stmt *st, int i, const char *s, size_t n)
+{
+    if (s == NULL)
+        return sqlite3_bind_null(st, i);
+    return sqlite3_bind_text(st, i, s, n > 0 && n <= INT_MAX ? (int)n : -1, SQLITE_STATIC);
+}
+
 /* The codes of migration 9.  They follow the alphabetical order of the
  * names they replace ("apartment" < "office" < ...; "rent" < "sale";
  * "off_plan" < "ready"), so both covering indexes keep their order and a
@@ -1621,6 +1632,10 @@ static void sq_global_init(void)
     /* memory statistics take a global mutex on every allocation, which
      * worker threads would contend on; nothing here reads them */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    /* the default page cache without its scan of every cached page at the
+     * commits that follow a B-tree balance (sqlite_pcache.h) */
+    if (!pt_sqlite_pcache_install())
+        log_warn("store: sqlite initialised before the store: default page cache");
 }
 
 static int sq_open(store *s, const char *url, pt_error *err)
@@ -3528,12 +3543,13 @@ static int sq_session_row(sq *q, tenant_id t, const char *session_id, sq_session
     return rc;
 }
 
-/* Writes the session's row in the open transaction: its state (json, NULL
- * for a row that has only a transcript so far; user_id NULL keeps the
- * stored one) when put, and at->last_turn when not 0.  at: where
- * sq_session_row found the row. */
+/* Writes the session's row in the open transaction: its state (json of
+ * json_len bytes, 0: not known; NULL for a row that has only a transcript so
+ * far; user_id NULL keeps the stored one) when put, and at->last_turn when
+ * not 0.  at: where sq_session_row found the row. */
 static int sq_session_write(sq *q, tenant_id t, const char *session_id, const char *user_id,
-                            const char *json, bool put, sq_session_at *at, pt_error *err)
+                            const char *json, size_t json_len, bool put, sq_session_at *at,
+                            pt_error *err)
 {
     int rc = 0;
     int64_t rowid = at->rowid, last_turn = at->last_turn;
@@ -3542,7 +3558,7 @@ static int sq_session_write(sq *q, tenant_id t, const char *session_id, const ch
     if (rowid > 0 && put) {
         sqlite3_stmt *st = q->st[ST_SESSION_UPDATE_ROW];
         int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
-                bind_text(st, 3, user_id) | bind_text(st, 4, json) |
+                bind_text(st, 3, user_id) | bind_text_n(st, 4, json, json_len) |
                 sqlite3_bind_int64(st, 5, now_utc()) |
                 (last_turn > 0 ? sqlite3_bind_int64(st, 6, last_turn) : sqlite3_bind_null(st, 6)) |
                 sqlite3_bind_int64(st, 7, rowid);
@@ -3554,7 +3570,7 @@ static int sq_session_write(sq *q, tenant_id t, const char *session_id, const ch
     sqlite3_stmt *st = q->st[put ? ST_SESSION_PUT : ST_SESSION_LAST_TURN];
     int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id);
     if (put)
-        b |= bind_text(st, 3, user_id) | bind_text(st, 4, json) |
+        b |= bind_text(st, 3, user_id) | bind_text_n(st, 4, json, json_len) |
              sqlite3_bind_int64(st, 5, now_utc()) |
              (last_turn > 0 ? sqlite3_bind_int64(st, 6, last_turn) : sqlite3_bind_null(st, 6));
     else
@@ -3584,51 +3600,50 @@ static int sq_session_put(store *s, tenant_id t, const char *session_id, const c
         return rc;
     rc = sq_session_row(q, t, session_id, &at, err);
     if (rc == 0)
-        rc = sq_session_write(q, t, session_id, user_id, json, true, &at, err);
+        rc = sq_session_write(q, t, session_id, user_id, json, 0, true, &at, err);
     return sq_scope_end(q, own, rc, err);
 }
 
-/* Writes one transcript row after the session's latest (prev, 0: none) and
- * sets *row to its id: the buyer's side (user_text, user_meta; role NULL
- * for "user"), the answer's side, or both (NULL text: no such side).  The
- * caller then makes it the session's latest (sessions.last_turn), in the
- * same transaction. */
-static int sq_turn_row(sq *q, tenant_id t, const char *session_id, int64_t prev,
-                       const char *user_text, const char *user_meta, const char *role,
-                       const char *assistant_text, const char *assistant_meta, int64_t *row,
+/* Writes one transcript row of m's session after the session's latest
+ * (prev, 0: none) and sets *row to its id: the buyer's side (m->user_text,
+ * user_meta; role NULL for "user"), the answer's side, or both (NULL text:
+ * no such side).  The caller then makes it the session's latest
+ * (sessions.last_turn), in the same transaction. */
+static int sq_turn_row(sq *q, const store_turn *m, int64_t prev, const char *role, int64_t *row,
                        pt_error *err)
 {
     sqlite3_stmt *st = q->st[ST_TURN_INSERT];
+    bool user = m->user_text != NULL, answer = m->assistant_text != NULL;
     *row = 0;
-    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, session_id) |
-            bind_text(st, 3, user_text) | bind_text(st, 4, user_text ? user_meta : NULL) |
-            bind_text(st, 5, assistant_text) |
-            bind_text(st, 6, assistant_text ? assistant_meta : NULL) |
-            sqlite3_bind_int64(st, 7, now_utc()) | bind_text(st, 8, user_text ? role : NULL) |
+    int b = sqlite3_bind_int64(st, 1, m->tenant) | bind_text(st, 2, m->session_id) |
+            bind_text_n(st, 3, m->user_text, m->user_text_len) |
+            bind_text_n(st, 4, user ? m->user_meta : NULL, m->user_meta_len) |
+            bind_text_n(st, 5, m->assistant_text, m->assistant_text_len) |
+            bind_text_n(st, 6, answer ? m->assistant_meta : NULL, m->assistant_meta_len) |
+            sqlite3_bind_int64(st, 7, now_utc()) | bind_text(st, 8, user ? role : NULL) |
             (prev > 0 ? sqlite3_bind_int64(st, 9, prev) : sqlite3_bind_null(st, 9));
-    int rc = sq_put(q, st, b, t, "message of session", session_id, err);
+    int rc = sq_put(q, st, b, m->tenant, "message of session", m->session_id, err);
     if (rc == 0)
         *row = sqlite3_last_insert_rowid(q->db);
     return rc;
 }
 
-/* The session's transcript row and, when put, its state, in the open
- * transaction: the row first, so the session's write names it. */
-static int sq_session_turn(sq *q, tenant_id t, const char *session_id, const char *user_id,
-                           const char *json, bool put, const char *user_text,
-                           const char *user_meta, const char *role, const char *assistant_text,
-                           const char *assistant_meta, pt_error *err)
+/* m's transcript row (its user and assistant sides; role: the buyer
+ * side's, NULL for "user") and, when put, its session state (m->session_json
+ * and user_id), in the open transaction: the row first, so the session's
+ * write names it.  Only m's tenant, ids, texts and their lengths are read. */
+static int sq_session_turn(sq *q, const store_turn *m, bool put, const char *role, pt_error *err)
 {
     sq_session_at at;
-    if (session_id == NULL || session_id[0] == '\0')
+    if (m->session_id == NULL || m->session_id[0] == '\0')
         return pt_fail(err, PT_ERR_INVALID, put ? "session: id is empty"
                                                 : "message: session and role are required");
-    int rc = sq_session_row(q, t, session_id, &at, err);
-    if (rc == 0 && (user_text || assistant_text))
-        rc = sq_turn_row(q, t, session_id, at.last_turn, user_text, user_meta, role,
-                         assistant_text, assistant_meta, &at.last_turn, err);
+    int rc = sq_session_row(q, m->tenant, m->session_id, &at, err);
+    if (rc == 0 && (m->user_text || m->assistant_text))
+        rc = sq_turn_row(q, m, at.last_turn, role, &at.last_turn, err);
     if (rc == 0)
-        rc = sq_session_write(q, t, session_id, user_id, json, put, &at, err);
+        rc = sq_session_write(q, m->tenant, m->session_id, m->user_id, m->session_json,
+                              m->session_json_len, put, &at, err);
     return rc;
 }
 
@@ -3644,12 +3659,16 @@ static int sq_message_append(store *s, tenant_id t, const char *session_id, cons
     int rc = sq_scope_begin(q, &own, err);
     if (rc)
         return rc;
-    if (strcmp(role, "assistant") == 0)
-        rc = sq_session_turn(q, t, session_id, NULL, NULL, false, NULL, NULL, NULL, text,
-                             meta_json, err);
-    else
-        rc = sq_session_turn(q, t, session_id, NULL, NULL, false, text, meta_json,
-                             strcmp(role, "user") == 0 ? NULL : role, NULL, NULL, err);
+    store_turn m = {.tenant = t, .session_id = session_id};
+    if (strcmp(role, "assistant") == 0) {
+        m.assistant_text = text;
+        m.assistant_meta = meta_json;
+        rc = sq_session_turn(q, &m, false, NULL, err);
+    } else {
+        m.user_text = text;
+        m.user_meta = meta_json;
+        rc = sq_session_turn(q, &m, false, strcmp(role, "user") == 0 ? NULL : role, err);
+    }
     return sq_scope_end(q, own, rc, err);
 }
 
@@ -3773,7 +3792,8 @@ static int lead_bind(sqlite3_stmt *st, tenant_id t, const store_lead *l)
            bind_text(st, 5, l->language) | bind_text(st, 6, l->state) |
            bind_text(st, 7, l->temperature) | sqlite3_bind_double(st, 8, l->engagement_score) |
            sqlite3_bind_double(st, 9, l->intent_to_buy_score) |
-           bind_text(st, 10, l->slots_json) | sqlite3_bind_int64(st, 11, now_utc());
+           bind_text_n(st, 10, l->slots_json, l->slots_json_len) |
+           sqlite3_bind_int64(st, 11, now_utc());
 }
 
 static int sq_lead_put(store *s, tenant_id t, const store_lead *l, pt_error *err)
@@ -3785,11 +3805,12 @@ static int sq_lead_put(store *s, tenant_id t, const store_lead *l, pt_error *err
     return sq_put(q, st, lead_bind(st, t, l), t, "lead", l->user_id, err);
 }
 
-/* A turn's profile and lead (of the same user): one row, updated by its
- * rowid when the handle remembers it, else upserted (and its rowid noted:
- * the upsert's when it made the row, else looked up once). */
-static int sq_profile_lead_put(store *s, tenant_id t, const char *json, const store_lead *l,
-                               pt_error *err)
+/* A turn's profile (json of json_len bytes, 0: not known) and lead (of the
+ * same user): one row, updated by its rowid when the handle remembers it,
+ * else upserted (and its rowid noted: the upsert's when it made the row,
+ * else looked up once). */
+static int sq_profile_lead_put(store *s, tenant_id t, const char *json, size_t json_len,
+                               const store_lead *l, pt_error *err)
 {
     sq *q = s->impl;
     bool own = false, hit = false;
@@ -3803,14 +3824,15 @@ static int sq_profile_lead_put(store *s, tenant_id t, const char *json, const st
     int64_t rowid = hit ? c->rowid : 0;
     if (rowid > 0) {
         sqlite3_stmt *st = q->st[ST_PROFILE_LEAD_UPDATE_ROW];
-        int b = lead_bind(st, t, l) | bind_text(st, 12, json) | sqlite3_bind_int64(st, 13, rowid);
+        int b = lead_bind(st, t, l) | bind_text_n(st, 12, json, json_len) |
+                sqlite3_bind_int64(st, 13, rowid);
         rc = sq_put(q, st, b, t, "profile", l->user_id, err);
         if (rc || sqlite3_changes(q->db) == 1)
             goto done;
         rowid = 0;   /* not that row after all: the upsert below */
     }
     sqlite3_stmt *st = q->st[ST_PROFILE_LEAD_PUT];
-    int b = lead_bind(st, t, l) | bind_text(st, 12, json);
+    int b = lead_bind(st, t, l) | bind_text_n(st, 12, json, json_len);
     int64_t before = sqlite3_last_insert_rowid(q->db);
     rc = sq_put(q, st, b, t, "profile", l->user_id, err);
     if (rc == 0 && sqlite3_last_insert_rowid(q->db) != before) {
@@ -3835,12 +3857,11 @@ static int sq_turn_apply(store *s, const store_turn *t, pt_error *err)
     int rc = 0;
     if (t->session_json || t->user_text || t->assistant_text)
         /* both sides of the transcript in one row, and the session */
-        rc = sq_session_turn(q, t->tenant, t->session_id, t->user_id, t->session_json,
-                             t->session_json != NULL, t->user_text, t->user_meta, NULL,
-                             t->assistant_text, t->assistant_meta, err);
+        rc = sq_session_turn(q, t, t->session_json != NULL, NULL, err);
     if (rc == 0 && t->profile_json && t->lead && t->lead->user_id && t->user_id &&
         strcmp(t->lead->user_id, t->user_id) == 0)
-        return sq_profile_lead_put(s, t->tenant, t->profile_json, t->lead, err);
+        return sq_profile_lead_put(s, t->tenant, t->profile_json, t->profile_json_len, t->lead,
+                                   err);
     if (rc == 0 && t->profile_json)
         rc = sq_profile_put(s, t->tenant, t->user_id, t->profile_json, err);
     if (rc == 0 && t->lead)

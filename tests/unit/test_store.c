@@ -10,6 +10,7 @@
  * file with sqlite3 directly to look at what the backend wrote (schema
  * versions, the FTS index, leads), since those have no read call yet.
  */
+#include "dialog/dialog.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -1593,6 +1594,118 @@ TEST(test_transcript_rows)
  * (sq_memo): what an upsert kept (a phone given once, a temperature) stays
  * kept, and another handle's writes, a VACUUM that renumbers rows and a
  * rolled-back turn leave one row per key with the latest state. */
+/* The lengths a turn may carry (store_turn): the same turn written with
+ * every length given and with none (the store measures) stores the same
+ * bytes, through the insert and the update-by-rowid paths; a length is
+ * used as given (a shorter one stores that prefix, which is why callers
+ * must give strlen's). */
+TEST(test_turn_lengths)
+{
+    char url[512];
+    pt_error err = {0};
+    db_url(url, sizeof url, "lengths.db");
+    store *s = open_or_die(url);
+    tenant_id t = make_tenant(s, "len", "k-len");
+    const char *sj = "{\"v\":1,\"state\":\"SLOT_FILLING\",\"slots\":{\"budget_max\":20000000}}",
+               *ut = "2 करोड़ तक 3 bhk ₹ Whitefield", *um = "{\"intent\":\"inform\"}",
+               *at = "Here are 3 homes:\n\n1. Ghaf Residences — ₹1.9 Cr", *am = "{\"state\":\"X\"}",
+               *pj = "{\"v\":1,\"sessions\":2,\"viewed\":[{\"id\":\"DXB-0027\"}]}",
+               *sl = "{\"bedrooms\":3,\"locations\":[\"Whitefield\"]}";
+    for (int round = 0; round < 2; round++) {   /* made, then updated by rowid */
+        for (int given = 0; given < 2; given++) {
+            const char *sid = given ? "len-g" : "len-m", *uid = given ? "len-ug" : "len-um";
+            store_lead lead = {.user_id = uid, .session_id = sid, .language = "en",
+                               .state = "SLOT_FILLING", .temperature = "warm",
+                               .slots_json = sl, .slots_json_len = given ? strlen(sl) : 0};
+            store_turn x = {.tenant = t, .session_id = sid, .user_id = uid, .session_json = sj,
+                            .user_text = ut, .user_meta = um, .assistant_text = at,
+                            .assistant_meta = am, .profile_json = pj, .lead = &lead};
+            if (given)
+                x = (store_turn){.tenant = t, .session_id = sid, .user_id = uid,
+                                 .session_json = sj, .session_json_len = strlen(sj),
+                                 .user_text = ut, .user_text_len = strlen(ut),
+                                 .user_meta = um, .user_meta_len = strlen(um),
+                                 .assistant_text = at, .assistant_text_len = strlen(at),
+                                 .assistant_meta = am, .assistant_meta_len = strlen(am),
+                                 .profile_json = pj, .profile_json_len = strlen(pj),
+                                 .lead = &lead};
+            store_turn *px[] = {&x};
+            CHECK(s->ops->turns_write(s, px, 1, &err) == 0 && x.rc == 0, "%s", err.msg);
+        }
+    }
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM sessions g, sessions m"
+                      " WHERE g.session_id = 'len-g' AND m.session_id = 'len-m'"
+                      " AND typeof(g.state_json) = 'text' AND g.state_json = m.state_json"
+                      " AND length(CAST(g.state_json AS BLOB)) = 62"), 1);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM turns g, turns m"
+                      " WHERE g.session_id = 'len-g' AND m.session_id = 'len-m'"
+                      " AND g.id - (SELECT min(id) FROM turns WHERE session_id = 'len-g')"
+                      " = m.id - (SELECT min(id) FROM turns WHERE session_id = 'len-m')"
+                      " AND typeof(g.user_text) = 'text' AND typeof(g.assistant_meta) = 'text'"
+                      " AND CAST(g.user_text AS BLOB) = CAST(m.user_text AS BLOB)"
+                      " AND CAST(g.user_meta AS BLOB) = CAST(m.user_meta AS BLOB)"
+                      " AND CAST(g.assistant_text AS BLOB) = CAST(m.assistant_text AS BLOB)"
+                      " AND CAST(g.assistant_meta AS BLOB) = CAST(m.assistant_meta AS BLOB)"
+                      " AND length(CAST(g.user_text AS BLOB)) = 45"), 2);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM profiles g, profiles m"
+                      " WHERE g.user_id = 'len-ug' AND m.user_id = 'len-um'"
+                      " AND typeof(g.json) = 'text' AND typeof(g.slots_json) = 'text'"
+                      " AND CAST(g.json AS BLOB) = CAST(m.json AS BLOB)"
+                      " AND CAST(g.slots_json AS BLOB) = CAST(m.slots_json AS BLOB)"
+                      " AND g.json = '{\"v\":1,\"sessions\":2,\"viewed\":[{\"id\":\"DXB-0027\"}]}'"), 1);
+    /* a shorter length stores that prefix: the length is the store's word */
+    store_lead lead = {.user_id = "len-up", .slots_json = sl, .slots_json_len = 5};
+    store_turn x = {.tenant = t, .session_id = "len-p", .user_id = "len-up", .session_json = sj,
+                    .session_json_len = 6, .user_text = ut, .user_text_len = 1,
+                    .assistant_text = at, .profile_json = pj, .profile_json_len = 7,
+                    .lead = &lead};
+    store_turn *px[] = {&x};
+    CHECK(s->ops->turns_write(s, px, 1, &err) == 0 && x.rc == 0, "%s", err.msg);
+    CHECK_INT(raw_int(url, "SELECT count(*) FROM sessions s JOIN turns t USING (session_id)"
+                      " JOIN profiles p ON p.user_id = 'len-up' WHERE s.session_id = 'len-p'"
+                      " AND s.state_json = '{\"v\":1' AND t.user_text = '2'"
+                      " AND t.assistant_text = 'Here are 3 homes:' || char(10) || char(10) ||"
+                      " '1. Ghaf Residences — ₹1.9 Cr'"
+                      " AND p.json = '{\"v\":1,' AND p.slots_json = '{\"bed'"), 1);
+    /* the lengths dialog gives with its records are strlen's: a fresh
+     * record, and a profile past the writer's first 2 KB (written again
+     * into a larger buffer) */
+    arena a;
+    arena_init(&a, 0);
+    session ss;
+    profile pp;
+    session_init(&ss, LANG_EN);
+    profile_init(&pp);
+    for (int big = 0; big < 2; big++) {
+        if (big) {
+            ss.n_shown = DIALOG_MAX_SHOWN;
+            for (int i = 0; i < DIALOG_MAX_SHOWN; i++)
+                snprintf(ss.shown[i], sizeof ss.shown[i], "BLR-%04d", i);
+            snprintf(ss.phone, sizeof ss.phone, "+919812345678");
+            snprintf(ss.last_question, sizeof ss.last_question, "बजट क्या है ₹");
+            pp.n_viewed = PROFILE_MAX_VIEWED;
+            for (int i = 0; i < PROFILE_MAX_VIEWED; i++) {
+                snprintf(pp.viewed[i].id, sizeof pp.viewed[i].id, "BLR-%04d", i);
+                snprintf(pp.viewed[i].title, sizeof pp.viewed[i].title,
+                         "3 BHK villa in Whitefield — ₹2.1 Cr, gated community, clubhouse %d", i);
+                snprintf(pp.viewed[i].project, sizeof pp.viewed[i].project, "Prestige Lakeside Habitat");
+            }
+        }
+        size_t sn = 99, pn = 99;
+        char *sj2 = session_to_json_len(&ss, &a, &sn), *pj2 = profile_to_json_len(&pp, &a, &pn);
+        CHECK(sj2 && sn == strlen(sj2), "session record %d: %zu, strlen %zu", big, sn,
+              sj2 ? strlen(sj2) : 0);
+        CHECK(pj2 && pn == strlen(pj2), "profile record %d: %zu, strlen %zu", big, pn,
+              pj2 ? strlen(pj2) : 0);
+        if (big)
+            CHECK(pn > 2048, "a profile past 2 KB: %zu", pn);
+        CHECK_STR(session_to_json(&ss, &a), sj2);
+        CHECK_STR(profile_to_json(&pp, &a), pj2);
+    }
+    arena_release(&a);
+    store_close(s);
+}
+
 TEST(test_turn_rows_by_rowid)
 {
     char url[512];
@@ -2045,6 +2158,7 @@ TEST_MAIN(
     RUN(test_turns);
     RUN(test_transcript_rows);
     RUN(test_turn_rows_by_rowid);
+    RUN(test_turn_lengths);
     RUN(test_pool);
     RUN(test_isolation);
     RUN(test_arena_cap);
