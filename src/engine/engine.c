@@ -779,11 +779,6 @@ static char *arena_cat_len(arena *a, const char *const *parts, int n, size_t *ou
     return out;
 }
 
-static char *arena_cat(arena *a, const char *const *parts, int n)
-{
-    return arena_cat_len(a, parts, n, NULL);
-}
-
 /* The slots as JSON text in a: the lead's copy, and the answer's.  *len:
  * its length (strlen's; 0 when not known). */
 static char *slots_text(const slots *sl, arena *a, size_t *len)
