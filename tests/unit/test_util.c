@@ -83,6 +83,74 @@ TEST(test_arena_spares)
     arena_release(&a);
 }
 
+/* Twelve turns in flight on one thread (an HTTP worker's share of chat
+ * load), each arena one 40,000-byte chunk, are released and come back:
+ * every chunk is reused (at a 256 KiB budget half went back to malloc).
+ * Run on a thread of its own, whose spares start empty.  *arg: chunks
+ * reused in the second round. */
+static void *arena_in_flight(void *arg)
+{
+    enum { N = 12 };
+    int *reused = arg;
+    arena a[N];
+    void *first[N];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < N; i++) {
+            arena_init(&a[i], 0);
+            if (arena_alloc(&a[i], 40000) == NULL)
+                return NULL;
+            for (int j = 0; round == 1 && j < N; j++)
+                *reused += a[i].head == first[j];
+            if (round == 0)
+                first[i] = a[i].head;
+        }
+        for (int i = 0; i < N; i++)
+            arena_release(&a[i]);
+    }
+    return NULL;
+}
+
+/* A need takes the smallest spare that fits, across the size bins: 18,000
+ * bytes take the 20,000-byte chunk, 17,000 then the 70,000 one (the 16 KiB
+ * one is too small), 10,000 the 16 KiB one.  On a thread of its own.
+ * *arg: the checks that held, of 3. */
+static void *arena_best_fit(void *arg)
+{
+    int *ok = arg;
+    arena x, y, z;
+    arena_init(&x, 0);
+    arena_init(&y, 0);
+    arena_init(&z, 0);
+    if (!arena_alloc(&x, 20000) || !arena_alloc(&y, 70000) || !arena_alloc(&z, 10000))
+        return NULL;
+    void *c20 = x.head, *c70 = y.head, *c16 = z.head;
+    arena_release(&z);
+    arena_release(&y);
+    arena_release(&x);
+    arena_init(&x, 0);
+    arena_init(&y, 0);
+    arena_init(&z, 0);
+    *ok += arena_alloc(&x, 18000) != NULL && x.head == c20;
+    *ok += arena_alloc(&y, 17000) != NULL && y.head == c70;
+    *ok += arena_alloc(&z, 10000) != NULL && z.head == c16;
+    arena_release(&x);
+    arena_release(&y);
+    arena_release(&z);
+    return NULL;
+}
+
+TEST(test_arena_spare_bins)
+{
+    pthread_t th;
+    int reused = 0, fit = 0;
+    CHECK(pthread_create(&th, NULL, arena_in_flight, &reused) == 0, "thread");
+    pthread_join(th, NULL);
+    CHECK(reused == 12, "chunks of 12 turns in flight reused: %d of 12", reused);
+    CHECK(pthread_create(&th, NULL, arena_best_fit, &fit) == 0, "thread");
+    pthread_join(th, NULL);
+    CHECK(fit == 3, "best fit across the bins: %d of 3", fit);
+}
+
 TEST(test_buf)
 {
     buf b = BUF_INIT(16);
@@ -723,4 +791,4 @@ TEST(test_jsonw_fast_paths)
     CHECK_INT(same, 3000);
 }
 
-TEST_MAIN(RUN(test_arena); RUN(test_arena_spares); RUN(test_buf); RUN(test_errors); RUN(test_tz); RUN(test_jsonw); RUN(test_jsonw_literal_keys); RUN(test_jsonw_escape_random); RUN(test_jsonw_arena); RUN(test_jsonw_reals); RUN(test_jsonw_fast_paths);)
+TEST_MAIN(RUN(test_arena); RUN(test_arena_spares); RUN(test_arena_spare_bins); RUN(test_buf); RUN(test_errors); RUN(test_tz); RUN(test_jsonw); RUN(test_jsonw_literal_keys); RUN(test_jsonw_escape_random); RUN(test_jsonw_arena); RUN(test_jsonw_reals); RUN(test_jsonw_fast_paths);)
