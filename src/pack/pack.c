@@ -16,6 +16,7 @@
  * any number of threads may read it at once.
  */
 #include "pack/pack.h"
+#include "util/copy.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -1446,30 +1447,6 @@ static inline bool name_is(const char *name, const char *s, size_t n)
     return k == n && name[n] == '\0';
 }
 
-/* Copies s[0..n) to o (not overlapping), short runs without a call: most
- * pieces and values are a few bytes. */
-static inline void put_bytes(char *o, const char *s, size_t n)
-{
-    if (n > 16) {
-        memcpy(o, s, n);
-    } else if (n >= 8) {
-        uint64_t a, b;
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-        memcpy(o, &a, 8);
-        memcpy(o + n - 8, &b, 8);
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        memcpy(o, &a, 4);
-        memcpy(o + n - 4, &b, 4);
-    } else if (n > 0) {   /* first, middle, last: every byte of 1 to 3 */
-        o[0] = s[0];
-        o[n / 2] = s[n / 2];
-        o[n - 1] = s[n - 1];
-    }
-}
 
 /* Where a render takes its values from.  pack_template_render: one value
  * per slot (slot), looked up once in the (name, value) pairs.  A bound
@@ -1553,7 +1530,7 @@ static inline __attribute__((always_inline)) char *render_put(const pack_templat
     for (int i = 0; i < t->n_pieces; i++) {
         const pack_piece *pc = &t->pieces[i];
         pack_str v = pc->var ? piece_value(r, pc, bound) : (pack_str){pc->s, pc->n};
-        put_bytes(out, v.s, v.n);
+        copy_short(out, v.s, v.n);
         out += v.n;
     }
     return out;
