@@ -46,7 +46,16 @@ local head, tail = 1, 0
 -- finding the id with a Lua pattern cost this client ~47 us of CPU a message
 -- on the server's two cores (more than a quarter of a message's whole cost);
 -- plain concatenation and plain find cost a few.
-local SID_FORMAT = "bench-%d-%07d"
+--
+-- A session id also names its run: RUN from the environment (chat_load.sh
+-- numbers its windows), else the clock.  Before session 9 every run began at
+-- bench-0-0000000 again, so against a server that had served an earlier run
+-- (chat_load.sh's windows after the first) the "hi" of each conversation was
+-- the ninth message of an old one, not a new buyer: those windows measured
+-- longer conversations than the first, and that was the rise of a chat
+-- message's cost after a run's first window noted in session 8.
+local run = (tonumber(os.getenv("RUN") or "") or os.time()) % 100000
+local SID_FORMAT = string.format("bench-%05d", run) .. "-%d-%07d"
 local pieces = {}        -- message index (1-based) -> { before, between, after }
 
 function init(args)

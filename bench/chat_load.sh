@@ -41,6 +41,7 @@ ticks() { awk '{print $14 + $15}' /proc/$pid/stat; }
 # the machine's steal ticks (time another guest had our cores) and all ticks
 steal() { awk '/^cpu / {s = 0; for (i = 2; i <= NF; i++) s += $i; print $9, s}' /proc/stat; }
 echo "rss_kb_before $(rss)"
+runs=0   # chat windows so far: each names its conversations apart (chat.lua's RUN)
 # One window: KIND (health or chat) for $win seconds; prints one line
 # "KIND <wrk JSON> server_ticks wrk_cpu_s steal_ticks all_ticks".
 # wrk's own CPU (user + sys, from time(1)) is kept: it shares the two cores.
@@ -51,7 +52,8 @@ window() {
         out=$( { /usr/bin/time -f "WRKCPU %U %S" wrk -t2 -c100 -d${win}s -s bench/health.lua \
             http://127.0.0.1:$port/health; } 2>&1 )
     else
-        out=$( { API_KEY=$key /usr/bin/time -f "WRKCPU %U %S" wrk -t2 -c100 -d${win}s --timeout 10s \
+        runs=$((runs + 1))
+        out=$( { RUN=$runs API_KEY=$key /usr/bin/time -f "WRKCPU %U %S" wrk -t2 -c100 -d${win}s --timeout 10s \
             -s bench/chat.lua http://127.0.0.1:$port/; } 2>&1 )
     fi
     t1=$(ticks); s1=$(steal)
