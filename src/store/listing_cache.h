@@ -9,7 +9,9 @@
  * cache answers from memory instead, and stays correct by asking the store
  * once per call for the tenant's listing_version, which every update and
  * delete of a listing bumps (a trigger, so imports and admin edits by this
- * process or any other are seen): an entry is only served while the
+ * process or any other are seen; the store answers it from memory while no
+ * proptalk process wrote the inventory, so an edit by another program is
+ * seen within 250 ms: store.h): an entry is only served while the
  * version it was read under is the tenant's current one.  Only listings
  * that exist are kept (never that an id was missing), so an insert, which
  * leaves the version, cannot make an entry stale.

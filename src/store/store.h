@@ -288,7 +288,10 @@ typedef struct store_ops {
                        int (*fn)(void *ctx, const char *listing_id, const float *v, int dim),
                        void *ctx, pt_error *err);
     /* A number that changes whenever a vector of t is written or removed
-     * (by any process), for caches.  0 when t never had one. */
+     * (by any process), for caches.  0 when t never had one.  A backend may
+     * answer it from memory for a short while after a write by a program
+     * other than proptalk (sqlite: at most 250 ms, see "The inventory
+     * epoch" in store_sqlite.c); writes through any store are seen at once. */
     int (*vector_version)(store *s, tenant_id t, int64_t *out, pt_error *err);
     /* Removes vectors whose listing no longer exists; *removed may be NULL. */
     int (*vector_purge)(store *s, tenant_id t, int64_t *removed, pt_error *err);
@@ -308,7 +311,8 @@ typedef struct store_ops {
      * over all of them: it only tells a search whether a word is rare
      * enough to look listings up by it (the lookup, listing_search with
      * text_match, is scoped to the tenant).  Malformed query: INVALID.
-     * (sqlite: a handle keeps its answers until a listing changes.) */
+     * (sqlite: a handle keeps its answers until a listing changes, seen
+     * as listing_version sees it.) */
     int (*listing_text_count)(store *s, const char *match, int cap, int *out,
                               pt_error *err);
     /* Upserts *ls[0..n) in order inside the open import batch, as n calls
@@ -322,8 +326,10 @@ typedef struct store_ops {
 
     /* A number that changes whenever a listing of t is updated or deleted
      * (by any process), for caches of listings read by id; inserts leave it
-     * (a new row makes no kept listing stale).  NULL in a backend without
-     * it: callers then do not cache. */
+     * (a new row makes no kept listing stale).  Seen at once after a write
+     * through any store; after a program other than proptalk writes the
+     * database, as vector_version.  NULL in a backend without it: callers
+     * then do not cache. */
     int (*listing_version)(store *s, tenant_id t, int64_t *out, pt_error *err);
 
     /* A search's reads in one snapshot: the statements between read_begin

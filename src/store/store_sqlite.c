@@ -41,6 +41,7 @@
 #include "util/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -49,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -818,6 +820,7 @@ typedef struct sq_writer {
     bool ckpt_started, ckpt_wanted, ckpt_stop;
     unsigned long ckpt_runs;
     int bulk;                /* handles in bulk-load mode (guarded by ckpt_mu) */
+    uint64_t *epoch;         /* the inventory epoch (sq_epoch_*), mapped; NULL: none */
 } sq_writer;
 
 static pthread_mutex_t sq_writers_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -869,6 +872,19 @@ typedef struct sq_row {
     char strings[];
 } sq_row;
 
+/* The inventory's versions a handle read last (sq_ver_*): listing_state's
+ * and vector_state's version of a tenant, and the listings' generation of
+ * sq_text_generation.  Direct-mapped by kind and tenant. */
+#define SQ_VER_MEMO 16             /* entries, a power of two */
+enum { SQ_VER_LISTING = 1, SQ_VER_VECTOR, SQ_VER_TEXT_GEN };
+typedef struct sq_ver_memo {
+    int kind;                      /* SQ_VER_*; 0: empty entry */
+    int64_t tenant;
+    int64_t v[2];
+    uint64_t epoch;                /* the inventory epoch the value is current for */
+    int64_t at_ms;                 /* when it was read (sq_clock_ms) */
+} sq_ver_memo;
+
 #define SQ_EXT_STMTS 16
 typedef struct sq {
     sqlite3 *db;
@@ -889,6 +905,11 @@ typedef struct sq {
     int64_t *seen;             /* per entry, the rid read last (kept when read twice) */
     sqlite3_stmt *read_stmt[2];   /* read_begin's BEGIN and read_end's COMMIT */
     bool reading;              /* read_begin began a read transaction */
+    bool epoch_wal;            /* the file is in WAL mode: every commit passes sq_wal_hook */
+    bool turns_only;           /* the open transaction is sq_turns_write's: no inventory */
+    bool scope_epoch_known;    /* scope_epoch was read before read_begin's snapshot */
+    uint64_t scope_epoch;
+    sq_ver_memo ver[SQ_VER_MEMO];
     sqlite3_stmt *insert_many; /* listing_upsert_many's INSERT, prepared on first use */
     bool bulk;                 /* in import_bulk_begin mode */
     int secure_delete;         /* PRAGMA secure_delete before bulk mode */
@@ -1163,7 +1184,12 @@ static bool sq_ckpt_wake(sq_writer *w)
  * only CPU for its writes. */
 static int sq_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
-    sq_writer *w = arg;
+    sq *q = arg;
+    sq_writer *w = q->writer;
+    /* the commit is visible: move the inventory epoch (sq_epoch_map) unless
+     * it wrote conversations only */
+    if (w->epoch && !q->turns_only)
+        __atomic_fetch_add(w->epoch, 1, __ATOMIC_RELEASE);
     if (pages < SQ_WAL_CKPT_PAGES)
         return SQLITE_OK;
     pthread_mutex_lock(&w->ckpt_mu);
@@ -1173,6 +1199,8 @@ static int sq_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return SQLITE_OK;
 }
+
+static void sq_epoch_map(sq_writer *w);
 
 /* The writer of path, created on first use.  NULL when out of memory. */
 static sq_writer *writer_acquire(const char *path)
@@ -1192,6 +1220,7 @@ static sq_writer *writer_acquire(const char *path)
             goto done;
         }
         w->path = p;
+        sq_epoch_map(w);
         pthread_mutex_init(&w->mu, NULL);
         pthread_mutex_init(&w->ckpt_mu, NULL);
         pthread_cond_init(&w->ckpt_cv, NULL);
@@ -1224,10 +1253,137 @@ static void writer_release(sq_writer *w)
         pthread_cond_destroy(&w->ckpt_cv);
         pthread_mutex_destroy(&w->ckpt_mu);
         pthread_mutex_destroy(&w->mu);
+        if (w->epoch)
+            munmap(w->epoch, sizeof *w->epoch);
         free(w->path);
         free(w);
     }
     pthread_mutex_unlock(&sq_writers_mu);
+}
+
+/*
+ * The inventory epoch.  A turn asks for the listings' versions (a tenant's
+ * listing_state version through listing_cache, its vector_state version
+ * through the embeddings, the generation of sq_text_generation in a search)
+ * to know whether what it keeps is still current.  Each question was a read
+ * transaction of its own, and under chat load the committer commits
+ * hundreds of times a second, so each found the handle's page cache stale
+ * and read its pages again: 6-7 us a question, ~5% of the server's CPU a
+ * chat message (BENCHMARKS.md, session 9).
+ *
+ * So every commit that may change the inventory moves a counter that all
+ * processes of the file share: `<database>-epoch`, 8 bytes mapped
+ * MAP_SHARED and incremented atomically in sq_wal_hook, after the commit is
+ * visible to readers, by every commit except the committer's batches of
+ * turns (sessions, transcripts and profiles only: sq_turns_write).  A handle
+ * keeps each version it read with the epoch it loaded before the snapshot
+ * that version was read in began, and answers from it while the epoch has
+ * not moved, for at most SQ_VER_TTL_MS.  The bound covers what the epoch
+ * cannot see: a writer that does not move it (another tool on the file, a
+ * process that died between its commit and its increment).
+ *
+ * Between a commit and its increment (the next instructions of the
+ * committing thread) a handle may still answer the versions before it, as
+ * it could before, when its version reads and its other reads were separate
+ * transactions.  Without the file (":memory:", or it cannot be made) or
+ * outside WAL mode, every question goes to the database as before.
+ */
+#define SQ_VER_TTL_MS 250
+
+/* Maps w's epoch file, made on first use; w->epoch stays NULL without it. */
+static void sq_epoch_map(sq_writer *w)
+{
+    char p[PATH_MAX + 16];
+    int fd = -1;
+    struct stat st;
+    if (strcmp(w->path, ":memory:") == 0)
+        return;
+    int n = snprintf(p, sizeof p, "%s-epoch", w->path);
+    if (n < 0 || (size_t)n >= sizeof p)
+        return;
+    fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        goto fail;
+    if (fstat(fd, &st) != 0 ||
+        (st.st_size < (off_t)sizeof *w->epoch && ftruncate(fd, sizeof *w->epoch) != 0))
+        goto fail;
+    void *m = mmap(NULL, sizeof *w->epoch, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED)
+        goto fail;
+    w->epoch = m;
+    close(fd);
+    return;
+fail:
+    log_warn("store: %s: %s (the listings' versions are read at every question)", p,
+             strerror(errno));
+    if (fd >= 0)
+        close(fd);
+}
+
+static int64_t sq_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t sq_epoch_load(const sq *q)
+{
+    return __atomic_load_n(q->writer->epoch, __ATOMIC_ACQUIRE);
+}
+
+/* May q keep or answer versions now: an epoch, WAL, and no write
+ * transaction of its own (whose uncommitted writes move the versions
+ * without moving the epoch)? */
+static bool sq_ver_usable(const sq *q)
+{
+    return q->writer->epoch != NULL && q->epoch_wal && q->tx == SQ_IDLE;
+}
+
+/* The epoch under which a version q reads next may be kept (*e), loaded
+ * before the snapshot of that read begins; false when it may not be kept. */
+static bool sq_ver_epoch(sq *q, uint64_t *e)
+{
+    if (!sq_ver_usable(q))
+        return false;
+    if (sqlite3_txn_state(q->db, NULL) == SQLITE_TXN_NONE) {
+        *e = sq_epoch_load(q);     /* the read begins its own snapshot, after this */
+        return true;
+    }
+    if (q->reading && q->scope_epoch_known) {
+        *e = q->scope_epoch;       /* read_begin's, loaded before its snapshot */
+        return true;
+    }
+    return false;                  /* a snapshot begun at a time unknown */
+}
+
+static sq_ver_memo *sq_ver_slot(sq *q, int kind, int64_t tid)
+{
+    uint64_t h = (uint64_t)tid * 0x9E3779B97F4A7C15ULL ^ (uint64_t)kind;
+    return &q->ver[(h ^ h >> 32) & (SQ_VER_MEMO - 1)];
+}
+
+/* The kept version (kind, tenant tid) into v when it may answer: read under the
+ * epoch there is now, less than SQ_VER_TTL_MS ago. */
+static bool sq_ver_get(sq *q, int kind, int64_t tid, int64_t v[2])
+{
+    if (!sq_ver_usable(q))
+        return false;
+    const sq_ver_memo *m = sq_ver_slot(q, kind, tid);
+    if (m->kind != kind || m->tenant != tid || m->epoch != sq_epoch_load(q) ||
+        sq_clock_ms() - m->at_ms >= SQ_VER_TTL_MS)
+        return false;
+    v[0] = m->v[0];
+    v[1] = m->v[1];
+    return true;
+}
+
+/* Keeps version (kind, tenant tid) = v, read under epoch e (sq_ver_epoch). */
+static void sq_ver_put(sq *q, int kind, int64_t tid, const int64_t v[2], uint64_t e)
+{
+    sq_ver_memo *m = sq_ver_slot(q, kind, tid);
+    *m = (sq_ver_memo){.kind = kind, .tenant = tid, .v = {v[0], v[1]}, .epoch = e,
+                       .at_ms = sq_clock_ms()};
 }
 
 /* What a handle remembers of the session and profile rows it wrote last:
@@ -1356,6 +1512,7 @@ static void sq_write_rollback(sq *q)
         log_error("store: rollback failed: %s", sqlite3_errmsg(q->db));
     sq_memo_clear(q);
     q->tx = SQ_IDLE;
+    q->turns_only = false;
     pthread_mutex_unlock(&q->writer->mu);
 }
 
@@ -1381,6 +1538,7 @@ static int sq_write_commit(sq *q, pt_error *err)
     if (q->memo)
         q->memo_known = sq_data_version(q, &q->memo_version);
     q->tx = SQ_IDLE;
+    q->turns_only = false;
     pthread_mutex_unlock(&q->writer->mu);
     return 0;
 }
@@ -1569,7 +1727,7 @@ done:
 
 /* Switches to WAL.  A fresh file opened by several processes at once may
  * answer busy to the switch; it is retried for a while. */
-static int sq_wal(sq *q, const char *path, pt_error *err)
+static int sq_wal(sq *q, const char *path, bool *wal, pt_error *err)
 {
     char mode[16] = "";
     int rc = 0;
@@ -1588,6 +1746,7 @@ static int sq_wal(sq *q, const char *path, pt_error *err)
         return sq_fail(q, err, SQLITE_BUSY, "database \"%s\": journal_mode=WAL", path);
     if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0)
         log_warn("store: database \"%s\" stays in journal mode %s", path, mode);
+    *wal = strcmp(mode, "wal") == 0;
     return 0;
 }
 
@@ -1693,7 +1852,7 @@ static int sq_open(store *s, const char *url, pt_error *err)
      * process at a time. */
     pthread_mutex_lock(&q->writer->mu);
     locked = true;
-    rc = sq_wal(q, path, err);
+    rc = sq_wal(q, path, &q->epoch_wal, err);
     if (rc)
         goto done;
     rc = sq_migrate(q, err);
@@ -1701,7 +1860,11 @@ static int sq_open(store *s, const char *url, pt_error *err)
         goto done;
     pthread_mutex_unlock(&q->writer->mu);
     locked = false;
-    sqlite3_wal_hook(q->db, sq_wal_hook, q->writer);   /* replaces the automatic checkpoint */
+    /* replaces the automatic checkpoint, and moves the inventory epoch */
+    sqlite3_wal_hook(q->db, sq_wal_hook, q);
+    /* the migrations above may have changed the listings, before the hook */
+    if (q->writer->epoch)
+        __atomic_fetch_add(q->writer->epoch, 1, __ATOMIC_RELEASE);
 
     for (int i = 0; i < ST__COUNT; i++) {
         rc = sqlite3_prepare_v3(q->db, sq_stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -3127,6 +3290,10 @@ static void sq_import_bulk_end(store *s)
  * every rid there is.  The sum reads one row per tenant. */
 static int sq_text_generation(sq *q, int64_t gen[2], pt_error *err)
 {
+    uint64_t e = 0;
+    if (sq_ver_get(q, SQ_VER_TEXT_GEN, 0, gen))
+        return 0;
+    bool keep = sq_ver_epoch(q, &e);
     if (q->text_gen == NULL) {
         int r = sqlite3_prepare_v3(q->db, "SELECT (SELECT max(rid) FROM listings),"
                                    " (SELECT sum(version) FROM listing_state)", -1,
@@ -3142,6 +3309,8 @@ static int sq_text_generation(sq *q, int64_t gen[2], pt_error *err)
         rc = sq_fail(q, err, r, "text count: generation");
     }
     sqlite3_reset(q->text_gen);
+    if (rc == 0 && keep)
+        sq_ver_put(q, SQ_VER_TEXT_GEN, 0, gen, e);
     return rc;
 }
 
@@ -3240,8 +3409,15 @@ static int sq_read_begin(store *s, pt_error *err)
     sq *q = s->impl;
     q->reading = false;
     q->gen_known = false;
+    q->scope_epoch_known = false;
     if (q->tx != SQ_IDLE || !sqlite3_get_autocommit(q->db))
         return 0;
+    /* the inventory epoch before the snapshot, which begins at the first
+     * read after BEGIN (sq_ver_epoch) */
+    if (sq_ver_usable(q) && sqlite3_txn_state(q->db, NULL) == SQLITE_TXN_NONE) {
+        q->scope_epoch = sq_epoch_load(q);
+        q->scope_epoch_known = true;
+    }
     int rc = sq_read_stmt(q, 0, err);
     q->reading = rc == 0;
     return rc;
@@ -3255,6 +3431,7 @@ static void sq_read_end(store *s)
         return;
     q->reading = false;
     q->gen_known = false;
+    q->scope_epoch_known = false;
     if (sqlite3_get_autocommit(q->db))
         return;              /* ended already (an error rolled it back) */
     if (sq_read_stmt(q, 1, &err) != 0) {
@@ -3911,6 +4088,7 @@ static int sq_turns_write(store *s, store_turn *const *turns, int n, pt_error *e
         rc = sq_scope_begin(q, &own, err);
         if (rc)
             goto fail;
+        q->turns_only = own;   /* its commit leaves the inventory epoch alone */
         if (!own) {
             rc = turns_in_caller_txn(q, s, turns, n, err);
             if (rc)
@@ -4285,14 +4463,23 @@ done:
 }
 
 /* One integer of a per-tenant version row (statement sx with ?1 the
- * tenant); 0 when the tenant has none yet. */
-static int sx_version(sq *q, int sx, tenant_id t, int64_t *out, const char *what, pt_error *err)
+ * tenant); 0 when the tenant has none yet.  Kept as version kind (SQ_VER_*)
+ * while the inventory epoch stands (sq_epoch_map). */
+static int sx_version(sq *q, int sx, int kind, tenant_id t, int64_t *out, const char *what,
+                      pt_error *err)
 {
     sqlite3_stmt *st = NULL;
+    int64_t v[2] = {0, 0};
+    uint64_t e = 0;
     *out = 0;
+    if (sq_ver_get(q, kind, t, v)) {
+        *out = v[0];
+        return 0;
+    }
     int rc = sx_stmt(q, sx, &st, err);
     if (rc)
         return rc;
+    bool keep = sq_ver_epoch(q, &e);
     sqlite3_bind_int64(st, 1, t);
     int r = sqlite3_step(st);
     if (r == SQLITE_ROW)
@@ -4300,17 +4487,22 @@ static int sx_version(sq *q, int sx, tenant_id t, int64_t *out, const char *what
     else if (r != SQLITE_DONE)
         rc = sq_fail(q, err, r, "%s", what);
     sqlite3_reset(st);
+    if (rc == 0 && keep) {
+        v[0] = *out;
+        sq_ver_put(q, kind, t, v, e);
+    }
     return rc;
 }
 
 static int sq_vector_version(store *s, tenant_id t, int64_t *out, pt_error *err)
 {
-    return sx_version(s->impl, SX_VECTOR_VERSION, t, out, "vector version", err);
+    return sx_version(s->impl, SX_VECTOR_VERSION, SQ_VER_VECTOR, t, out, "vector version", err);
 }
 
 static int sq_listing_version(store *s, tenant_id t, int64_t *out, pt_error *err)
 {
-    return sx_version(s->impl, SX_LISTING_VERSION, t, out, "listing version", err);
+    return sx_version(s->impl, SX_LISTING_VERSION, SQ_VER_LISTING, t, out, "listing version",
+                      err);
 }
 
 static int sq_vector_purge(store *s, tenant_id t, int64_t *removed, pt_error *err)

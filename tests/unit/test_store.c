@@ -17,6 +17,7 @@
 #include "test.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char tmpdir[256];
@@ -2128,6 +2130,140 @@ TEST(test_bulk_mode)
     store_close(r);
 }
 
+/* ---- the inventory epoch ---- */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The epoch file's counter (store_sqlite.c, sq_epoch_map); -1: unreadable. */
+static long long epoch_value(const char *url)
+{
+    char p[600];
+    uint64_t v = 0;
+    snprintf(p, sizeof p, "%s-epoch", url + 7);
+    int fd = open(p, O_RDONLY);
+    long long r = fd >= 0 && pread(fd, &v, sizeof v, 0) == (ssize_t)sizeof v ? (long long)v : -1;
+    if (fd >= 0)
+        close(fd);
+    return r;
+}
+
+static int64_t version_of(store *s, tenant_id t)
+{
+    int64_t v = -1;
+    pt_error err = {0};
+    CHECK(s->ops->listing_version(s, t, &v, &err) == 0, "listing version: %s", err.msg);
+    return v;
+}
+
+/* Run by test_inventory_epoch as a process of its own (this binary again,
+ * PT_EPOCH_URL set): opens the store, moves L002's price, exits. */
+static int epoch_child(const char *url)
+{
+    store *s = NULL;
+    pt_error err = {0};
+    long long t = strtoll(getenv("PT_EPOCH_TENANT"), NULL, 10);
+    gen_inventory(777);
+    int rc = store_open(url, &s, &err);
+    if (rc == 0)
+        rc = s->ops->listing_upsert(s, (tenant_id)t, &inv[2].l, &err);
+    if (rc)
+        fprintf(stderr, "epoch child: %s\n", err.msg);
+    store_close(s);
+    return rc ? 1 : 0;
+}
+
+/* The listings' versions a handle keeps (store_sqlite.c, "The inventory
+ * epoch"): it answers them from memory while the epoch file stands still,
+ * and sees at once what moves it: another handle's write, another
+ * process's; the committer's batches of turns leave it alone; a write that
+ * does not move it (another tool on the file) is seen within 250 ms. */
+TEST(test_inventory_epoch)
+{
+    char url[512];
+    pt_error err = {0};
+    db_url(url, sizeof url, "epoch.db");
+    store *a = open_or_die(url), *b = open_or_die(url);
+    tenant_id t = make_tenant(a, "epoch", "k-epoch");
+    gen_inventory(0);
+    import_inventory(b, t);
+    CHECK(epoch_value(url) > 0, "the epoch file is there and moved: %lld", epoch_value(url));
+
+    /* kept: a write that does not move the epoch is not seen at once */
+    int64_t v0 = version_of(a, t), t0 = mono_ms();
+    CHECK_INT(raw_exec(url, "UPDATE listings SET price = price + 1 WHERE id = 'L003'"), SQLITE_OK);
+    int64_t v = version_of(a, t);
+    if (mono_ms() - t0 < 200)
+        CHECK(v == v0, "the kept version answers while the epoch stands: %lld, was %lld",
+              (long long)v, (long long)v0);
+    /* ... but within the bound */
+    usleep(300 * 1000);
+    CHECK(version_of(a, t) == v0 + 1, "another tool's write seen within 250 ms");
+
+    /* another handle's write moves the epoch: seen at once */
+    v0 = version_of(a, t);
+    long long e0 = epoch_value(url);
+    listing l = inv[0].l;
+    l.price += 1000;
+    CHECK(b->ops->listing_upsert(b, t, &l, &err) == 0, "upsert: %s", err.msg);
+    CHECK(epoch_value(url) > e0, "a listing write moves the epoch");
+    CHECK(version_of(a, t) == v0 + 1, "another handle's write seen at once");
+
+    /* a batch of turns does not */
+    e0 = epoch_value(url);
+    store_lead lead = {.user_id = "ep-u", .session_id = "ep-s", .language = "en",
+                       .state = "SLOT_FILLING", .temperature = "warm"};
+    store_turn x = {.tenant = t, .session_id = "ep-s", .user_id = "ep-u",
+                    .session_json = "{\"v\":1}", .user_text = "hi", .assistant_text = "hello",
+                    .profile_json = "{\"v\":1}", .lead = &lead};
+    store_turn *px[] = {&x};
+    CHECK(b->ops->turns_write(b, px, 1, &err) == 0 && x.rc == 0, "turns: %s", err.msg);
+    CHECK(epoch_value(url) == e0, "turns leave the epoch alone: %lld, was %lld", epoch_value(url),
+          e0);
+
+    /* the text counts follow another handle's write at once */
+    int c0 = -1, c1 = -1;
+    CHECK(a->ops->listing_text_count(a, "\"skyline\"", 1000, &c0, &err) == 0, "%s", err.msg);
+    l = inv[4].l;
+    l.description = "flat with a skyline view";
+    CHECK(b->ops->listing_upsert(b, t, &l, &err) == 0, "upsert: %s", err.msg);
+    CHECK(a->ops->listing_text_count(a, "\"skyline\"", 1000, &c1, &err) == 0, "%s", err.msg);
+    CHECK(c1 == c0 + 1, "text count %d after %d", c1, c0);
+
+    /* another process's write: seen at once */
+    v0 = version_of(a, t);
+    t0 = mono_ms();
+    char tid[32];
+    snprintf(tid, sizeof tid, "%lld", (long long)t);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setenv("PT_EPOCH_URL", url, 1);
+        setenv("PT_EPOCH_TENANT", tid, 1);
+        execl("/proc/self/exe", "test_store", (char *)NULL);
+        _exit(127);
+    }
+    int status = -1;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the other process wrote: %d", status);
+    v = version_of(a, t);
+    CHECK(v == v0 + 1, "another process's write seen at once (%lld ms after the last read): "
+          "%lld, was %lld", (long long)(mono_ms() - t0), (long long)v, (long long)v0);
+    listing got;
+    arena ar;
+    arena_init(&ar, 0);
+    gen_inventory(777);
+    CHECK(a->ops->listing_get(a, t, "L002", &ar, &got, &err) == 0 && got.price == inv[2].l.price,
+          "its price read back");
+    arena_release(&ar);
+    gen_inventory(0);
+    store_close(a);
+    store_close(b);
+}
+
 static void setup(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/proptalk-store-XXXXXX");
@@ -2140,6 +2276,8 @@ static void setup(void)
 }
 
 TEST_MAIN(
+    if (getenv("PT_EPOCH_URL"))
+        return epoch_child(getenv("PT_EPOCH_URL"));
     setup();
     RUN(test_open_and_migrations);
     RUN(test_upgrade_old_database);
@@ -2162,5 +2300,6 @@ TEST_MAIN(
     RUN(test_pool);
     RUN(test_isolation);
     RUN(test_arena_cap);
+    RUN(test_inventory_epoch);
     rm_tree(tmpdir);
 )
