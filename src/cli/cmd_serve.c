@@ -11,6 +11,7 @@
  */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include "http/server.h"
 #include "provider/embed.h"
 #include "util/log.h"
+#include "util/mem.h"
 #include "util/secret.h"
 
 const char cli_usage_serve[] = "serve [--port N] [--bind ADDR] [--demo] [--threads N]";
@@ -35,6 +37,7 @@ const char cli_usage_serve[] = "serve [--port N] [--bind ADDR] [--demo] [--threa
 #define DEFAULT_PORT 8080
 #define DEFAULT_BIND "127.0.0.1"
 #define SERVE_THREADS_PER_CPU 4   /* HTTP workers per core (BENCHMARKS.md, chat load) */
+#define SERVE_TRIM_SECONDS 10     /* how often free heap memory goes back (util/mem.h) */
 
 /* Loads the demo tenants and prints the {"demo": ...} line. */
 static int load_demo(const char *db_url, const char *secret, demo_info *info, pt_error *err)
@@ -140,7 +143,7 @@ int cmd_serve(int argc, char **argv)
     }
 
     /* block the signals before any thread starts, so they all inherit it
-     * and only sigwait() below sees them */
+     * and only sigtimedwait() below sees them */
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
@@ -201,10 +204,23 @@ int cmd_serve(int argc, char **argv)
     if (demo)
         demo_banner(&info, url);
 
+    /* between signals, every SERVE_TRIM_SECONDS the heap's free pages go
+     * back to the system (mem.h) */
     for (;;) {
-        int sig = 0;
-        if (sigwait(&sigs, &sig) != 0)
+        struct timespec wait = {.tv_sec = SERVE_TRIM_SECONDS};
+        int sig = sigtimedwait(&sigs, NULL, &wait);
+        if (sig < 0) {
+            if (errno == EAGAIN) {
+                struct timespec t0, t1;
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                bool released = mem_trim();
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                log_debug("heap trimmed in %ld us%s",
+                          (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000),
+                          released ? "" : ", nothing to release");
+            }
             continue;
+        }
         if (sig == SIGHUP) {
             reload_all(e);
             continue;
