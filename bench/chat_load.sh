@@ -10,7 +10,8 @@
 # or normal.  threads: serve --threads (0: the server's default).  pairs:
 # the seconds are cut into this many /health + chat windows, alternately
 # (default 1: all of /health, then all of chat).  The machine's speed moves
-# within a minute (other guests: see the steal column), so with pairs > 1
+# within a minute (other guests: see the steal column; idle is the share of
+# the machine neither the server nor wrk used, idle + iowait), so with pairs > 1
 # each chat window is compared with the /health window just before it, and
 # the median of those ratios is printed with the overall one.
 set -eu
@@ -38,12 +39,13 @@ rss() { awk '/VmRSS/ {r=$2} /RssAnon/ {a=$2} /RssFile/ {f=$2} END {print r " (an
 # server CPU time (user + system) in clock ticks: with other work on the
 # machine, CPU per request is steadier than requests per second
 ticks() { awk '{print $14 + $15}' /proc/$pid/stat; }
-# the machine's steal ticks (time another guest had our cores) and all ticks
-steal() { awk '/^cpu / {s = 0; for (i = 2; i <= NF; i++) s += $i; print $9, s}' /proc/stat; }
+# the machine's steal ticks (time another guest had our cores), all ticks,
+# and idle + iowait ticks (time neither the server nor wrk had work)
+steal() { awk '/^cpu / {s = 0; for (i = 2; i <= NF; i++) s += $i; print $9, s, $5 + $6}' /proc/stat; }
 echo "rss_kb_before $(rss)"
 runs=0   # chat windows so far: each names its conversations apart (chat.lua's RUN)
 # One window: KIND (health or chat) for $win seconds; prints one line
-# "KIND <wrk JSON> server_ticks wrk_cpu_s steal_ticks all_ticks".
+# "KIND <wrk JSON> server_ticks wrk_cpu_s steal_ticks all_ticks idle_ticks".
 # wrk's own CPU (user + sys, from time(1)) is kept: it shares the two cores.
 window() {
     local kind=$1 out t0 t1 s0 s1
@@ -59,7 +61,7 @@ window() {
     t1=$(ticks); s1=$(steal)
     printf '%s %s %d %s %s\n' "$kind" "$(printf '%s\n' "$out" | grep '^JSON' | sed 's/^JSON //')" \
         $((t1 - t0)) "$(printf '%s\n' "$out" | awk '/^WRKCPU/ {print $2 + $3}')" \
-        "$(echo $s0 $s1 | awk '{print $3 - $1, $4 - $2}')"
+        "$(echo $s0 $s1 | awk '{print $4 - $1, $5 - $2, $6 - $3}')"
 }
 results=$(for _ in $(seq 1 "$pairs"); do window health; window chat; done)
 echo "rss_kb_after $(rss)"
@@ -71,11 +73,12 @@ import json, sys, re, statistics
 hz = int(sys.argv[1])
 rows = []
 for line in sys.stdin:
-    m = re.match(r"(\w+) (\{.*\}) (\d+) ([\d.]+) (\d+) (\d+)$", line.strip())
+    m = re.match(r"(\w+) (\{.*\}) (\d+) ([\d.]+) (\d+) (\d+) (\d+)$", line.strip())
     if not m:
         sys.exit("chat_load: a wrk run gave no result: " + line.strip())
     j = json.loads(m.group(2))
-    rows.append((m.group(1), j, int(m.group(3)), float(m.group(4)), int(m.group(5)), int(m.group(6))))
+    rows.append((m.group(1), j, int(m.group(3)), float(m.group(4)), int(m.group(5)), int(m.group(6)),
+                 int(m.group(7))))
 def us(ticks, n): return ticks / hz * 1e6 / max(n, 1)
 def agg(kind):
     rs = [r for r in rows if r[0] == kind]
@@ -86,14 +89,15 @@ def agg(kind):
             "p50": max(r[1]["p50_ms"] for r in rs), "p99": max(r[1]["p99_ms"] for r in rs)}
 pairs = [(rows[i], rows[i + 1]) for i in range(0, len(rows), 2)]
 if len(pairs) > 1:
-    print("window  health/s  srv_us wrk_us steal |  chat/s  p50_ms  p99_ms  srv_us wrk_us steal | ratio")
+    print("window  health/s  srv_us wrk_us steal idle |  chat/s  p50_ms  p99_ms  srv_us wrk_us"
+          " steal idle | ratio")
     for k, (h, c) in enumerate(pairs, 1):
         hj, cj = h[1], c[1]
-        print("%6d %9.0f %7.1f %6.1f %4.0f%% | %7.0f %7.2f %7.2f %7.1f %6.1f %4.0f%% | %.3f" % (
+        print("%6d %9.0f %7.1f %6.1f %4.0f%% %3.0f%% | %7.0f %7.2f %7.2f %7.1f %6.1f %4.0f%% %3.0f%% | %.3f" % (
             k, hj["rps"], us(h[2], hj["requests"]), h[3] * 1e6 / max(hj["requests"], 1),
-            100.0 * h[4] / max(h[5], 1), cj["rps"], cj["p50_ms"], cj["p99_ms"],
-            us(c[2], cj["requests"]), c[3] * 1e6 / max(cj["requests"], 1),
-            100.0 * c[4] / max(c[5], 1), cj["rps"] / hj["rps"]))
+            100.0 * h[4] / max(h[5], 1), 100.0 * h[6] / max(h[5], 1), cj["rps"], cj["p50_ms"],
+            cj["p99_ms"], us(c[2], cj["requests"]), c[3] * 1e6 / max(cj["requests"], 1),
+            100.0 * c[4] / max(c[5], 1), 100.0 * c[6] / max(c[5], 1), cj["rps"] / hj["rps"]))
 h, c = agg("health"), agg("chat")
 print("health {\"requests\": %d, \"rps\": %.1f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"errors\": %d}" % (
     h["requests"], h["rps"], h["p50"], h["p99"], h["errors"]))
