@@ -1177,6 +1177,14 @@ static bool sq_ckpt_wake(sq_writer *w)
     return started;
 }
 
+/* Moves w's inventory epoch (see "The inventory epoch" below), after a
+ * commit that may have changed the listings is visible. */
+static void sq_epoch_bump(sq_writer *w)
+{
+    if (w->epoch)
+        __atomic_fetch_add(w->epoch, 1, __ATOMIC_RELEASE);
+}
+
 /* sqlite3_wal_hook: after each commit, with the WAL's size in pages.  A
  * bulk import (w->bulk) makes the WAL grow by a batch at a time, far past
  * SQ_WAL_HARD_PAGES, while the checkpointer copies behind it: no
@@ -1188,8 +1196,8 @@ static int sq_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
     sq_writer *w = q->writer;
     /* the commit is visible: move the inventory epoch (sq_epoch_map) unless
      * it wrote conversations only */
-    if (w->epoch && !q->turns_only)
-        __atomic_fetch_add(w->epoch, 1, __ATOMIC_RELEASE);
+    if (!q->turns_only)
+        sq_epoch_bump(w);
     if (pages < SQ_WAL_CKPT_PAGES)
         return SQLITE_OK;
     pthread_mutex_lock(&w->ckpt_mu);
@@ -1863,8 +1871,7 @@ static int sq_open(store *s, const char *url, pt_error *err)
     /* replaces the automatic checkpoint, and moves the inventory epoch */
     sqlite3_wal_hook(q->db, sq_wal_hook, q);
     /* the migrations above may have changed the listings, before the hook */
-    if (q->writer->epoch)
-        __atomic_fetch_add(q->writer->epoch, 1, __ATOMIC_RELEASE);
+    sq_epoch_bump(q->writer);
 
     for (int i = 0; i < ST__COUNT; i++) {
         rc = sqlite3_prepare_v3(q->db, sq_stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -3413,11 +3420,8 @@ static int sq_read_begin(store *s, pt_error *err)
     if (q->tx != SQ_IDLE || !sqlite3_get_autocommit(q->db))
         return 0;
     /* the inventory epoch before the snapshot, which begins at the first
-     * read after BEGIN (sq_ver_epoch) */
-    if (sq_ver_usable(q) && sqlite3_txn_state(q->db, NULL) == SQLITE_TXN_NONE) {
-        q->scope_epoch = sq_epoch_load(q);
-        q->scope_epoch_known = true;
-    }
+     * read after BEGIN */
+    q->scope_epoch_known = sq_ver_epoch(q, &q->scope_epoch);
     int rc = sq_read_stmt(q, 0, err);
     q->reading = rc == 0;
     return rc;
