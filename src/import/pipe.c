@@ -394,6 +394,7 @@ static void close_reader(import_pipe *p)
 static void *reader_main(void *arg)
 {
     import_pipe *p = arg;
+    pthread_setname_np(pthread_self(), "pt-import-read");
     p->rrc = p->read(p->read_ctx, &p->rerr);
     close_reader(p);
     return NULL;

@@ -1116,6 +1116,7 @@ static void *checkpointer_main(void *arg)
 {
     sq_writer *w = arg;
     sqlite3 *db = NULL;
+    pthread_setname_np(pthread_self(), "pt-checkpoint");
     if (sqlite3_open_v2(w->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK) {
         log_error("store: checkpointer for \"%s\": %s", w->path, db ? sqlite3_errmsg(db) : "no memory");
