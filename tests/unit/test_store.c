@@ -2075,6 +2075,77 @@ TEST(test_upsert_many)
     store_close(o);
 }
 
+/* The database file holds every committed page once the checkpointer has
+ * caught up (file size = page_count * page_size). */
+static bool folded_in(const char *url)
+{
+    struct stat fst;
+    long long pages = raw_int(url, "PRAGMA page_count");
+    long long size = raw_int(url, "PRAGMA page_size");
+    return stat(url + 7, &fst) == 0 && pages > 0 && (long long)fst.st_size == pages * size;
+}
+
+/* Wake-ups of the checkpointer that arrive while it checkpoints or takes
+ * its breather between two checkpoints are not signalled (sq_ckpt_wake),
+ * only noted: a batch committed then is still folded into the database file
+ * afterwards, with no commit after it to wake the thread again. */
+TEST(test_checkpoint_wakeups_kept)
+{
+    char url[512];
+    pt_error err = {0};
+    store *s = open_or_die(db_url(url, sizeof url, "ckpt.db"));
+    tenant_id t = make_tenant(s, "ckpt", "k-ckpt");
+    enum { BATCH = 150, TEXT = 30000 };   /* ~1,100 WAL pages a batch: past SQ_WAL_CKPT_PAGES */
+    char *text = malloc(TEXT + 1);
+    store_turn *turns = calloc(BATCH, sizeof *turns);
+    store_turn **px = calloc(BATCH, sizeof *px);
+    char (*ids)[32] = calloc(BATCH, sizeof *ids);
+    if (text == NULL || turns == NULL || px == NULL || ids == NULL)
+        abort();
+    for (int i = 0; i < TEXT; i++)
+        text[i] = (char)('a' + (i * 7) % 26);
+    text[TEXT] = '\0';
+    struct stat fst;
+    long long before = stat(url + 7, &fst) == 0 ? (long long)fst.st_size : -1;
+    for (int b = 0; b < 2; b++) {
+        for (int i = 0; i < BATCH; i++) {
+            snprintf(ids[i], sizeof ids[i], "ck-%d-%d", b, i);
+            turns[i] = (store_turn){.tenant = t, .session_id = ids[i], .user_id = ids[i],
+                                    .session_json = "{}", .user_text = "hi",
+                                    .assistant_text = text, .assistant_text_len = TEXT};
+            px[i] = &turns[i];
+        }
+        CHECK(s->ops->turns_write(s, px, BATCH, &err) == 0, "batch %d: %s", b, err.msg);
+        if (b == 0) {
+            /* the first batch woke the checkpointer: wait until it is at
+             * work (the file grows), so the second batch's wake-up comes
+             * during its checkpoint or its breather */
+            long long now = before;
+            for (int i = 0; i < 300 && now <= before; i++) {
+                struct timespec ms = {0, 2000000};
+                nanosleep(&ms, NULL);
+                now = stat(url + 7, &fst) == 0 ? (long long)fst.st_size : -1;
+            }
+            CHECK(now > before, "the first batch is being folded in: %lld -> %lld bytes", before,
+                  now);
+        }
+    }
+    bool done = false;
+    for (int i = 0; i < 200 && !done; i++) {
+        struct timespec ms = {0, 10000000};
+        nanosleep(&ms, NULL);
+        done = folded_in(url);
+    }
+    CHECK(done, "the second batch was folded in too, without a later commit (%lld pages, "
+                "%lld bytes)", raw_int(url, "PRAGMA page_count"),
+          stat(url + 7, &fst) == 0 ? (long long)fst.st_size : -1);
+    free(ids);
+    free(px);
+    free(turns);
+    free(text);
+    store_close(s);
+}
+
 /* Bulk-load mode: the text index's automerge is off during it and back
  * after; batches committed in it are all there and the index is whole; a
  * second handle reads them while the import goes on; the end of bulk mode
@@ -2285,6 +2356,7 @@ TEST_MAIN(
     RUN(test_tenants);
     RUN(test_users);
     RUN(test_import_and_get);
+    RUN(test_checkpoint_wakeups_kept);
     RUN(test_bulk_mode);
     RUN(test_upsert_many);
     RUN(test_search);
