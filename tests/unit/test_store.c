@@ -2075,6 +2075,21 @@ TEST(test_upsert_many)
     store_close(o);
 }
 
+/* The size of the file at path once it is larger than before, polled
+ * every step_ms for up to tries times (the checkpointer folding a WAL into
+ * it); the last size seen when it does not grow, -1 when it cannot be read. */
+static long long wait_file_growth(const char *path, long long before, int tries, long step_ms)
+{
+    struct stat fst;
+    long long now = before;
+    for (int i = 0; i < tries && now <= before; i++) {
+        struct timespec pause = {0, step_ms * 1000000L};
+        nanosleep(&pause, NULL);
+        now = stat(path, &fst) == 0 ? (long long)fst.st_size : -1;
+    }
+    return now;
+}
+
 /* The database file holds every committed page once the checkpointer has
  * caught up (file size = page_count * page_size). */
 static bool folded_in(const char *url)
@@ -2120,12 +2135,7 @@ TEST(test_checkpoint_wakeups_kept)
             /* the first batch woke the checkpointer: wait until it is at
              * work (the file grows), so the second batch's wake-up comes
              * during its checkpoint or its breather */
-            long long now = before;
-            for (int i = 0; i < 300 && now <= before; i++) {
-                struct timespec ms = {0, 2000000};
-                nanosleep(&ms, NULL);
-                now = stat(url + 7, &fst) == 0 ? (long long)fst.st_size : -1;
-            }
+            long long now = wait_file_growth(url + 7, before, 300, 2);
             CHECK(now > before, "the first batch is being folded in: %lld -> %lld bytes", before,
                   now);
         }
@@ -2177,12 +2187,7 @@ TEST(test_bulk_mode)
     struct stat fst;
     long long before = stat(url + 7, &fst) == 0 ? (long long)fst.st_size : -1;
     s->ops->import_bulk_end(s);
-    long long after = before;
-    for (int i = 0; i < 300 && after <= before; i++) {
-        struct timespec ms = {0, 10000000};
-        nanosleep(&ms, NULL);
-        after = stat(url + 7, &fst) == 0 ? (long long)fst.st_size : -1;
-    }
+    long long after = wait_file_growth(url + 7, before, 300, 10);
     CHECK(after > before, "the checkpointer folded the batches in: %lld -> %lld bytes", before,
           after);
     CHECK_INT(raw_int(url, "SELECT v FROM listings_fts_config WHERE k = 'automerge'"), 4);
