@@ -2135,13 +2135,13 @@ TEST(test_checkpoint_wakeups_kept)
             /* the first batch woke the checkpointer: wait until it is at
              * work (the file grows), so the second batch's wake-up comes
              * during its checkpoint or its breather */
-            long long now = wait_file_growth(url + 7, before, 300, 2);
+            long long now = wait_file_growth(url + 7, before, 1500, 2);   /* <= 3 s */
             CHECK(now > before, "the first batch is being folded in: %lld -> %lld bytes", before,
                   now);
         }
     }
-    bool done = false;
-    for (int i = 0; i < 200 && !done; i++) {
+    bool done = false;   /* a checkpoint, the 50 ms breather, another: <= 10 s on a slow disk */
+    for (int i = 0; i < 1000 && !done; i++) {
         struct timespec ms = {0, 10000000};
         nanosleep(&ms, NULL);
         done = folded_in(url);
