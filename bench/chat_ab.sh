@@ -28,20 +28,13 @@ for dir in "$@"; do
     [ -x "$dir/build/proptalk" ] || { echo "$dir/build/proptalk: not built" >&2; exit 2; }
 done
 hz=$(getconf CLK_TCK)
+. "$here/demo_server.sh"
 
 # run DIR: one health + chat run of DIR's server, one line of results
 run() {
     local dir=$1 data port pid key t0 t1 t2 h c
     data=$(mktemp -d)
-    port=$((20000 + RANDOM % 20000))
-    PROPTALK_DATA=$data PROPTALK_LOG=error "$dir/build/proptalk" serve --demo --port $port \
-        --bind 127.0.0.1 > "$data/out" 2> "$data/err" &
-    pid=$!
-    for _ in $(seq 1 600); do grep -q listening "$data/out" 2> /dev/null && break; sleep 0.1; done
-    key=$(python3 -c 'import json,sys
-for l in open(sys.argv[1]):
-    o=json.loads(l)
-    if "demo" in o: print([t["api_key"] for t in o["demo"]["tenants"] if t["slug"]=="dubai-demo"][0])' "$data/out")
+    demo_server_start "$dir/build/proptalk" "$data"
     t0=$(awk '{print $14 + $15}' /proc/$pid/stat)
     h=$( { /usr/bin/time -f "WRKCPU %U %S" wrk -t2 -c100 -d${secs}s -s "$here/health.lua" \
         http://127.0.0.1:$port/health; } 2>&1 )

@@ -25,16 +25,11 @@ win=$(( secs / pairs ))
 [ "$win" -ge 1 ] || { echo "seconds / pairs must be >= 1" >&2; exit 2; }
 [ -x build/proptalk ] || make -s
 data=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-PROPTALK_DATA=$data PROPTALK_LOG=error PROPTALK_SQLITE_SYNC=$sync ./build/proptalk serve --demo --port $port $( [ "$threads" -gt 0 ] && echo --threads $threads ) \
-    --bind 127.0.0.1 > "$data/out" 2>"$data/err" &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 1 600); do grep -q listening "$data/out" 2>/dev/null && break; sleep 0.1; done
-key=$(python3 -c 'import json,sys
-for l in open(sys.argv[1]):
-    o=json.loads(l)
-    if "demo" in o: print([t["api_key"] for t in o["demo"]["tenants"] if t["slug"]=="dubai-demo"][0])' "$data/out")
+pid=
+trap '[ -z "$pid" ] || { kill $pid 2> /dev/null || true; wait $pid 2> /dev/null || true; }; rm -rf "$data"' EXIT
+. bench/demo_server.sh
+PROPTALK_SQLITE_SYNC=$sync demo_server_start ./build/proptalk "$data" \
+    $( [ "$threads" -gt 0 ] && echo --threads $threads )
 rss() { awk '/VmRSS/ {r=$2} /RssAnon/ {a=$2} /RssFile/ {f=$2} END {print r " (anon " a ", file " f ")"}' /proc/$pid/status; }
 # server CPU time (user + system) in clock ticks: with other work on the
 # machine, CPU per request is steadier than requests per second

@@ -21,16 +21,10 @@ command -v perf > /dev/null || { echo "wakeups.sh: perf is not installed" >&2; e
 command -v wrk > /dev/null || { echo "wakeups.sh: wrk is not installed" >&2; exit 2; }
 [ -x "$root/build/proptalk" ] || make -C "$root" -s build/proptalk
 work=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-PROPTALK_DATA=$work/data PROPTALK_LOG=error "$root/build/proptalk" serve --demo --port $port \
-    --bind 127.0.0.1 > "$work/out" 2> "$work/err" &
-pid=$!
-trap 'kill $pid 2> /dev/null || true; wait $pid 2> /dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 600); do grep -q listening "$work/out" 2> /dev/null && break; sleep 0.1; done
-key=$(python3 -c 'import json,sys
-for l in open(sys.argv[1]):
-    o=json.loads(l)
-    if "demo" in o: print([t["api_key"] for t in o["demo"]["tenants"] if t["slug"]=="dubai-demo"][0])' "$work/out")
+pid=
+trap '[ -z "$pid" ] || { kill $pid 2> /dev/null || true; wait $pid 2> /dev/null || true; }; rm -rf "$work"' EXIT
+. "$here/demo_server.sh"
+demo_server_start "$root/build/proptalk" "$work"
 API_KEY=$key wrk -t2 -c100 -d$((secs + 4))s --timeout 10s -s "$here/chat.lua" \
     http://127.0.0.1:$port/ > "$work/wrk" &
 wrk_pid=$!
