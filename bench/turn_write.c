@@ -86,12 +86,11 @@ static void records(arena *a, char **session_json, size_t *session_len, char **p
     snprintf(p.last_session, sizeof p.last_session, "bench-0-17");
     p.preferences = sl;
     p.n_viewed = 5;
-    for (int i = 0; i < 5; i++) {
-        snprintf(p.viewed[i].id, sizeof p.viewed[i].id, "%s", ids[4 - i]);
-        snprintf(p.viewed[i].title, sizeof p.viewed[i].title, "3BR apartment in %s", projects[4 - i]);
-        snprintf(p.viewed[i].project, sizeof p.viewed[i].project, "%s", projects[4 - i]);
-        snprintf(p.viewed[i].locality, sizeof p.viewed[i].locality, "Jumeirah Village Circle");
-    }
+    for (int i = 0; i < 5; i++)
+        snprintf(p.viewed[i], sizeof p.viewed[i], "%s", ids[4 - i]);
+    snprintf(p.last_viewed.title, sizeof p.last_viewed.title, "3BR apartment in %s", projects[4]);
+    snprintf(p.last_viewed.project, sizeof p.last_viewed.project, "%s", projects[4]);
+    snprintf(p.last_viewed.locality, sizeof p.last_viewed.locality, "Jumeirah Village Circle");
     p.n_sentiment = 6;
     snprintf(p.phone, sizeof p.phone, "+971504127789");
     p.engagement_score = 7.25;

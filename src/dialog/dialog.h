@@ -121,12 +121,12 @@ typedef struct profile {
     char last_session[DIALOG_ID_LEN];
     slots preferences;
     int n_viewed;
+    char viewed[PROFILE_MAX_VIEWED][DIALOG_ID_LEN];   /* listing ids, most recent first */
     struct {
-        char id[DIALOG_ID_LEN];
         char title[96];
         char project[64];
         char locality[64];
-    } viewed[PROFILE_MAX_VIEWED];  /* most recent first */
+    } last_viewed;                /* viewed[0]'s names, for the welcome back */
     int objections_price, objections_location, objections_trust;
     int n_sentiment;
     signed char sentiment[PROFILE_MAX_SENTIMENT];   /* -1, 0, 1 per message, newest last */

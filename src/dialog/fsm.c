@@ -509,15 +509,17 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
         profile *p = t->p;
         int k = p->n_viewed < PROFILE_MAX_VIEWED ? p->n_viewed : PROFILE_MAX_VIEWED - 1;
         for (int j = 0; j < p->n_viewed; j++)
-            if (strcmp(p->viewed[j].id, l->id) == 0) {
+            if (strcmp(p->viewed[j], l->id) == 0) {
                 k = j;
                 break;
             }
         memmove(&p->viewed[1], &p->viewed[0], sizeof p->viewed[0] * (size_t)k);
-        dialog_copy(p->viewed[0].id, sizeof p->viewed[0].id, l->id);
-        dialog_copy(p->viewed[0].title, sizeof p->viewed[0].title, l->title ? l->title : "");
-        dialog_copy(p->viewed[0].project, sizeof p->viewed[0].project, l->project ? l->project : "");
-        dialog_copy(p->viewed[0].locality, sizeof p->viewed[0].locality, l->locality ? l->locality : "");
+        dialog_copy(p->viewed[0], sizeof p->viewed[0], l->id);
+        dialog_copy(p->last_viewed.title, sizeof p->last_viewed.title, l->title ? l->title : "");
+        dialog_copy(p->last_viewed.project, sizeof p->last_viewed.project,
+                    l->project ? l->project : "");
+        dialog_copy(p->last_viewed.locality, sizeof p->last_viewed.locality,
+                    l->locality ? l->locality : "");
         if (k == p->n_viewed && p->n_viewed < PROFILE_MAX_VIEWED)
             p->n_viewed++;
     }
@@ -1347,9 +1349,10 @@ int dialog_turn(const dialog_env *env, session *s, profile *p, const nlu_result 
         dialog_copy(p->last_session, sizeof p->last_session, env->session_id);
         if (t.returning && (p->n_viewed > 0 || p->preferences.n_locations > 0)) {
             const char *last = p->n_viewed > 0
-                ? (p->viewed[0].project[0]
-                   ? arena_printf(env->arena, "%s in %s", p->viewed[0].project, p->viewed[0].locality)
-                   : p->viewed[0].title)
+                ? (p->last_viewed.project[0]
+                   ? arena_printf(env->arena, "%s in %s", p->last_viewed.project,
+                                  p->last_viewed.locality)
+                   : p->last_viewed.title)
                 : p->preferences.locations[0];
             const char *vars[] = {"last", last, NULL};
             say(env, s, r, "welcome_back", vars, false);

@@ -345,6 +345,12 @@ char *profile_to_json(const profile *p, arena *a)
     return profile_to_json_len(p, a, NULL);
 }
 
+/* The listings viewed are ids, most recent first; only the first entry
+ * carries its names (title, project, locality: what the welcome back
+ * says).  Records written before held the names in every entry, each a
+ * copy of the inventory's, and ~450 of a long conversation's ~1,000 bytes
+ * rewritten with every turn; the reader takes the first entry's names
+ * from either form. */
 char *profile_to_json_len(const profile *p, arena *a, size_t *len)
 {
     buf b;
@@ -361,10 +367,12 @@ char *profile_to_json_len(const profile *p, arena *a, size_t *len)
         jw_arr(&w);
         for (int i = 0; i < p->n_viewed; i++) {
             jw_obj(&w);
-            REC_STR(&w, "id", p->viewed[i].id);
-            REC_STR(&w, "title", p->viewed[i].title);
-            REC_STR(&w, "project", p->viewed[i].project);
-            REC_STR(&w, "locality", p->viewed[i].locality);
+            REC_STR(&w, "id", p->viewed[i]);
+            if (i == 0) {
+                REC_STR(&w, "title", p->last_viewed.title);
+                REC_STR(&w, "project", p->last_viewed.project);
+                REC_STR(&w, "locality", p->last_viewed.locality);
+            }
             jw_end(&w);
         }
         jw_end(&w);
@@ -402,10 +410,14 @@ void profile_from_json(profile *p, const char *text)
     json_array_foreach(json_object_get(o, "viewed"), i, it) {
         if (p->n_viewed >= PROFILE_MAX_VIEWED)
             break;
-        copy_str(p->viewed[p->n_viewed].id, sizeof p->viewed[0].id, json_object_get(it, "id"));
-        copy_str(p->viewed[p->n_viewed].title, sizeof p->viewed[0].title, json_object_get(it, "title"));
-        copy_str(p->viewed[p->n_viewed].project, sizeof p->viewed[0].project, json_object_get(it, "project"));
-        copy_str(p->viewed[p->n_viewed].locality, sizeof p->viewed[0].locality, json_object_get(it, "locality"));
+        copy_str(p->viewed[p->n_viewed], sizeof p->viewed[0], json_object_get(it, "id"));
+        if (p->n_viewed == 0) {
+            copy_str(p->last_viewed.title, sizeof p->last_viewed.title, json_object_get(it, "title"));
+            copy_str(p->last_viewed.project, sizeof p->last_viewed.project,
+                     json_object_get(it, "project"));
+            copy_str(p->last_viewed.locality, sizeof p->last_viewed.locality,
+                     json_object_get(it, "locality"));
+        }
         p->n_viewed++;
     }
     json_t *obj = json_object_get(o, "objections");

@@ -240,10 +240,10 @@ TEST(test_session_json)
     profile_init(&p);
     p.sessions = 3;
     p.n_viewed = 1;
-    snprintf(p.viewed[0].project, sizeof p.viewed[0].project, "Alpha Residency");
+    snprintf(p.last_viewed.project, sizeof p.last_viewed.project, "Alpha Residency");
     profile_from_json(&pb, profile_to_json(&p, &a));
     CHECK_INT(pb.sessions, 3);
-    CHECK_STR(pb.viewed[0].project, "Alpha Residency");
+    CHECK_STR(pb.last_viewed.project, "Alpha Residency");
     arena_release(&a);
 }
 
@@ -388,15 +388,23 @@ TEST(test_record_compact)
     CHECK(memcmp(&p, &pd, sizeof p) == 0, "old default profile reads as the fresh one");
     profile_from_json(&p, old_profile);
     CHECK_INT(p.n_viewed, 2);
+    CHECK_STR(p.viewed[1], "DXB-0037");
+    /* the old form's names: the first entry's are kept, the rest are the
+     * inventory's and are no longer written */
+    CHECK_STR(p.last_viewed.title, "3BR apartment in Layla Heights");
+    CHECK_STR(p.last_viewed.project, "Layla Heights");
+    CHECK_STR(p.last_viewed.locality, "Jumeirah Village Circle");
     CHECK_INT(p.n_sentiment, 8);
     CHECK_INT(p.sentiment[4], -1);
     CHECK_STR(p.temperature, "warm");
     profile_same_back(&p, &a, &j);
     CHECK(strstr(j, "objections") == NULL && strstr(j, "appointments") == NULL,
           "profile defaults left out: %s", j);
+    CHECK(strstr(j, "{\"id\":\"DXB-0037\"}") != NULL && strstr(j, "Opal Court") == NULL,
+          "only the first listing viewed carries its names: %s", j);
     p.objections_trust = 2;
     p.appointments = 1;
-    memset(p.viewed[1].project, 0, sizeof p.viewed[1].project);
+    memset(p.last_viewed.project, 0, sizeof p.last_viewed.project);
     p.intent_to_buy_score = 0;
     profile_same_back(&p, &a, &j);
     /* an empty temperature is not the default "cold": it is written (the

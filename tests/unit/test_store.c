@@ -1686,12 +1686,34 @@ TEST(test_turn_lengths)
             snprintf(ss.phone, sizeof ss.phone, "+919812345678");
             snprintf(ss.last_question, sizeof ss.last_question, "बजट क्या है ₹");
             pp.n_viewed = PROFILE_MAX_VIEWED;
-            for (int i = 0; i < PROFILE_MAX_VIEWED; i++) {
-                snprintf(pp.viewed[i].id, sizeof pp.viewed[i].id, "BLR-%04d", i);
-                snprintf(pp.viewed[i].title, sizeof pp.viewed[i].title,
-                         "3 BHK villa in Whitefield — ₹2.1 Cr, gated community, clubhouse %d", i);
-                snprintf(pp.viewed[i].project, sizeof pp.viewed[i].project, "Prestige Lakeside Habitat");
-            }
+            /* ids as long as a listing id may be (the names are the first
+             * entry's only) */
+            for (int i = 0; i < PROFILE_MAX_VIEWED; i++)
+                snprintf(pp.viewed[i], sizeof pp.viewed[i],
+                         "prestige-lakeside-habitat-whitefield-varthur-road-tower-b-%02u",
+                         (unsigned)i % 100u);
+            snprintf(pp.last_viewed.title, sizeof pp.last_viewed.title,
+                     "3 BHK villa in Whitefield — ₹2.1 Cr, gated community, clubhouse");
+            snprintf(pp.last_viewed.project, sizeof pp.last_viewed.project,
+                     "Prestige Lakeside Habitat");
+            snprintf(pp.last_viewed.locality, sizeof pp.last_viewed.locality, "Whitefield");
+            snprintf(pp.last_session, sizeof pp.last_session,
+                     "web-2026-11-21-a3f9c2d1-7b4e-4e8a-9c1d-5f6a7b8c9d0e-tab-2");
+            pp.preferences.n_locations = 4;
+            for (int i = 0; i < 4; i++)
+                snprintf(pp.preferences.locations[i], sizeof pp.preferences.locations[i],
+                         "Electronic City Phase %u, Hosur Road, Bengaluru Urban, Karnataka",
+                         (unsigned)i % 10u);
+            pp.objections_price = 3;
+            pp.objections_location = 2;
+            pp.objections_trust = 1;
+            pp.appointments = 2;
+            snprintf(pp.phone, sizeof pp.phone, "+919812345678");
+            pp.engagement_score = 8.625;
+            pp.intent_to_buy_score = 7.125;
+            pp.n_sentiment = PROFILE_MAX_SENTIMENT;
+            for (int i = 0; i < PROFILE_MAX_SENTIMENT; i++)
+                pp.sentiment[i] = (signed char)(i % 3 - 1);
         }
         size_t sn = 99, pn = 99;
         char *sj2 = session_to_json_len(&ss, &a, &sn), *pj2 = profile_to_json_len(&pp, &a, &pn);
