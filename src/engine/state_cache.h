@@ -58,7 +58,8 @@ void *state_cache_alloc(state_cache *c, state_kind kind, tenant_id t, const char
  * whatever the key holds; the cache owns it from here (and frees it when
  * it does not fit the budget). */
 void state_cache_give(state_cache *c, void *rec);
-/* Frees rec (from take or alloc) without giving it back.  NULL: no-op. */
+/* Ends rec (from take or alloc) without giving it back: its block is kept
+ * for a later record or freed.  NULL: no-op. */
 void state_cache_free(state_cache *c, void *rec);
 /* Forgets the record (after a failed write, to be safe). */
 void state_cache_drop(state_cache *c, state_kind kind, tenant_id t, const char *id);

@@ -402,6 +402,22 @@ TEST(test_state_cache)
     state_cache_free(c, t);                                        /* a failed turn */
     state_cache_stats(c, &held, &held_bytes, &hits, &misses);
     CHECK(held == 0 && held_bytes == 0, "freed: nothing held (%zu, %zu bytes)", held, held_bytes);
+    /* a freed (or evicted) block is the next record's of its size (no
+     * malloc); a larger record gets a block of its own */
+    struct big { char b[600]; } *bg = state_cache_alloc(c, STATE_SESSION, 1, "s2", sizeof *bg);
+    CHECK(bg != NULL && (void *)bg != (void *)t, "a larger record: another block");
+    if (bg)
+        memset(bg, 7, sizeof *bg);   /* ASan: all of it is the record's */
+    state_cache_free(c, bg);
+    struct rec *again = state_cache_alloc(c, STATE_SESSION, 1, "s3", sizeof *again);
+    CHECK(again == t, "the freed block again");
+    if (again) {
+        *again = r1;
+        state_cache_give(c, again);
+    }
+    CHECK(state_cache_get(c, STATE_SESSION, 1, "s3", &out, sizeof out) && out.a == r1.a,
+          "a recycled block holds its new record");
+    state_cache_drop(c, STATE_SESSION, 1, "s3");
     /* given blocks are evicted like put ones, within the budget */
     for (int i = 0; i < 40; i++) {
         snprintf(id, sizeof id, "g%d", i);
