@@ -2258,13 +2258,33 @@ static int64_t version_of(store *s, tenant_id t)
     return v;
 }
 
-/* Run by test_inventory_epoch as a process of its own (this binary again,
- * PT_EPOCH_URL set): opens the store, moves L002's price, exits. */
+/* Runs this binary again as another process in role ("epoch": epoch_child,
+ * "keys": keys_child; TEST_MAIN picks it) on url and tenant t; true when
+ * it exited with 0. */
+static bool run_child(const char *role, const char *url, tenant_id t)
+{
+    char tid[32];
+    snprintf(tid, sizeof tid, "%lld", (long long)t);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setenv("PT_CHILD", role, 1);
+        setenv("PT_CHILD_URL", url, 1);
+        setenv("PT_CHILD_TENANT", tid, 1);
+        execl("/proc/self/exe", "test_store", (char *)NULL);
+        _exit(127);
+    }
+    int status = -1;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Run by test_inventory_epoch as a process of its own (run_child "epoch"):
+ * opens the store, moves L002's price, exits. */
 static int epoch_child(const char *url)
 {
     store *s = NULL;
     pt_error err = {0};
-    long long t = strtoll(getenv("PT_EPOCH_TENANT"), NULL, 10);
+    long long t = strtoll(getenv("PT_CHILD_TENANT"), NULL, 10);
     gen_inventory(777);
     int rc = store_open(url, &s, &err);
     if (rc == 0)
@@ -2335,18 +2355,7 @@ TEST(test_inventory_epoch)
     /* another process's write: seen at once */
     v0 = version_of(a, t);
     t0 = mono_ms();
-    char tid[32];
-    snprintf(tid, sizeof tid, "%lld", (long long)t);
-    pid_t pid = fork();
-    if (pid == 0) {
-        setenv("PT_EPOCH_URL", url, 1);
-        setenv("PT_EPOCH_TENANT", tid, 1);
-        execl("/proc/self/exe", "test_store", (char *)NULL);
-        _exit(127);
-    }
-    int status = -1;
-    waitpid(pid, &status, 0);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the other process wrote: %d", status);
+    CHECK(run_child("epoch", url, t), "the other process wrote");
     v = version_of(a, t);
     CHECK(v == v0 + 1, "another process's write seen at once (%lld ms after the last read): "
           "%lld, was %lld", (long long)(mono_ms() - t0), (long long)v, (long long)v0);
@@ -2362,6 +2371,144 @@ TEST(test_inventory_epoch)
     store_close(b);
 }
 
+/* Run by test_key_filter as a process of its own (run_child "keys"): writes a turn of session "from-child" (buyer
+ * "u-from-child") through the store, exits. */
+static int keys_child(const char *url)
+{
+    store *s = NULL;
+    pt_error err = {0};
+    long long t = strtoll(getenv("PT_CHILD_TENANT"), NULL, 10);
+    int rc = store_open(url, &s, &err);
+    if (rc == 0) {
+        store_lead lead = {.user_id = "u-from-child", .session_id = "from-child"};
+        store_turn x = {.tenant = (tenant_id)t, .session_id = "from-child",
+                        .user_id = "u-from-child", .session_json = "{\"child\":1}",
+                        .user_text = "hi", .assistant_text = "hello",
+                        .profile_json = "{\"child\":2}", .lead = &lead};
+        store_turn *px[] = {&x};
+        rc = s->ops->turns_write(s, px, 1, &err);
+        if (rc == 0 && x.rc)
+            rc = x.rc, err = x.err;
+    }
+    if (rc)
+        fprintf(stderr, "keys child: %s\n", err.msg);
+    store_close(s);
+    return rc ? 1 : 0;
+}
+
+/* state_get of session sid and buyer uid into *sj, *pj (NULL: no row). */
+static void state_of(store *s, tenant_id t, const char *sid, const char *uid, arena *a,
+                     char **sj, char **pj)
+{
+    pt_error err = {0};
+    *sj = *pj = (char *)"sentinel";
+    CHECK(s->ops->state_get(s, t, sid, uid, a, sj, pj, &err) == 0, "state of %s: %s", sid,
+          err.msg);
+}
+
+/* Waits (at most 10 s) until the key filter answers for a session added
+ * behind the store's back (raw SQL, which neither notes nor counts keys):
+ * then it is in use, and answers "no row" without reading.  The number of
+ * such sessions added, or -1 when it never did.  base: their ids' prefix. */
+static int keys_wait_skip(const char *url, store *s, tenant_id t, const char *base, arena *a)
+{
+    char sql[256], sid[64];
+    char *sj, *pj;
+    for (int i = 0; i < 1000; i++) {
+        snprintf(sid, sizeof sid, "%s-%d", base, i);
+        snprintf(sql, sizeof sql, "INSERT INTO sessions (tenant_id, session_id, state_json,"
+                 " updated_at) VALUES (%lld, '%s', '{}', 0)", (long long)t, sid);
+        CHECK_INT(raw_exec(url, sql), SQLITE_OK);
+        state_of(s, t, sid, NULL, a, &sj, &pj);
+        if (sj == NULL)
+            return i + 1;
+        struct timespec ms = {0, 10 * 1000000L};
+        nanosleep(&ms, NULL);
+    }
+    return -1;
+}
+
+/* The key filter (store_sqlite.c, "New conversations"): state_get answers
+ * a new session and buyer without reading once the filter is built; what
+ * the store writes, in this process or another, is found; the filter grows
+ * past the keys it was sized for. */
+TEST(test_key_filter)
+{
+    char url[512];
+    pt_error err = {0};
+    db_url(url, sizeof url, "keys.db");
+    store *s = open_or_die(url);
+    tenant_id t = make_tenant(s, "keys", "k-keys");
+    arena a;
+    arena_init(&a, 0);
+    char *sj, *pj;
+    state_of(s, t, "nobody", "no-user", &a, &sj, &pj);   /* asks for the filter */
+    CHECK(sj == NULL && pj == NULL, "nothing yet");
+    int n = keys_wait_skip(url, s, t, "raw", &a);
+    CHECK(n > 0, "the filter answers without reading (after %d raw rows)", n);
+
+    /* this process's writes: found at once, by this handle and another */
+    store *s2 = open_or_die(url);
+    CHECK(run_turn(s2, t, "mine", "u-mine", 0, &err) == 0, "turn: %s", err.msg);
+    state_of(s, t, "mine", "u-mine", &a, &sj, &pj);
+    CHECK(sj != NULL && pj != NULL, "a session and buyer this process wrote are read");
+    state_of(s, t, "mine", "no-user-2", &a, &sj, &pj);
+    CHECK(sj != NULL && pj == NULL, "a known session with a new buyer");
+    state_of(s, t, "not-mine", "no-user-3", &a, &sj, &pj);
+    CHECK(sj == NULL && pj == NULL, "new ones are not");
+
+    /* another process's: found at once, though this process's filter was
+     * built before; a new filter is then built, which holds them */
+    CHECK(run_child("keys", url, t), "the other process wrote");
+    state_of(s, t, "from-child", "u-from-child", &a, &sj, &pj);
+    CHECK(sj && strcmp(sj, "{\"child\":1}") == 0 && pj && strcmp(pj, "{\"child\":2}") == 0,
+          "another process's session and buyer are read");
+    n = keys_wait_skip(url, s, t, "raw-after-child", &a);
+    CHECK(n > 0, "a filter in use again after another process wrote (%d raw rows)", n);
+    state_of(s, t, "from-child", "u-from-child", &a, &sj, &pj);
+    CHECK(sj != NULL && pj != NULL, "and it holds what that process wrote");
+
+    /* past the keys a filter was sized for (SQ_KEYS_MIN): every session and
+     * buyer written is still read, a new one is not */
+    enum { MANY = 5000, BATCH = 500 };
+    static store_turn tw[BATCH];
+    static store_lead lw[BATCH];
+    static char ids[BATCH][32];
+    store_turn *pw[BATCH];
+    for (int i = 0; i < MANY; i += BATCH) {
+        for (int j = 0; j < BATCH; j++) {
+            snprintf(ids[j], sizeof ids[j], "many-%d", i + j);
+            lw[j] = (store_lead){.user_id = ids[j], .session_id = ids[j]};
+            tw[j] = (store_turn){.tenant = t, .session_id = ids[j], .user_id = ids[j],
+                                 .session_json = "{}", .user_text = "q", .assistant_text = "a",
+                                 .profile_json = "{}", .lead = &lw[j]};
+            pw[j] = &tw[j];
+        }
+        CHECK(s2->ops->turns_write(s2, pw, BATCH, &err) == 0, "batch %d: %s", i, err.msg);
+    }
+    int missing = 0;
+    for (int i = 0; i < MANY; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "many-%d", i);
+        state_of(s, t, id, id, &a, &sj, &pj);
+        missing += sj == NULL || pj == NULL;
+        arena_release(&a);
+        arena_init(&a, 0);
+    }
+    CHECK_INT(missing, 0);
+    n = keys_wait_skip(url, s, t, "raw-after-many", &a);
+    CHECK(n > 0, "a larger filter in use (%d raw rows)", n);
+    for (int i = 0; i < MANY; i += 499) {
+        char id[32];
+        snprintf(id, sizeof id, "many-%d", i);
+        state_of(s, t, id, id, &a, &sj, &pj);
+        CHECK(sj != NULL && pj != NULL, "%s still read from the larger filter", id);
+    }
+    arena_release(&a);
+    store_close(s2);
+    store_close(s);
+}
+
 static void setup(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/proptalk-store-XXXXXX");
@@ -2374,8 +2521,9 @@ static void setup(void)
 }
 
 TEST_MAIN(
-    if (getenv("PT_EPOCH_URL"))
-        return epoch_child(getenv("PT_EPOCH_URL"));
+    if (getenv("PT_CHILD"))
+        return strcmp(getenv("PT_CHILD"), "epoch") == 0 ? epoch_child(getenv("PT_CHILD_URL"))
+                                                        : keys_child(getenv("PT_CHILD_URL"));
     setup();
     RUN(test_open_and_migrations);
     RUN(test_upgrade_old_database);
@@ -2400,5 +2548,6 @@ TEST_MAIN(
     RUN(test_isolation);
     RUN(test_arena_cap);
     RUN(test_inventory_epoch);
+    RUN(test_key_filter);
     rm_tree(tmpdir);
 )
