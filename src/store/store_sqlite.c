@@ -829,7 +829,8 @@ typedef struct sq_writer {
     pthread_mutex_t keys_mu;
     pthread_cond_t keys_cv;
     pthread_t keys_thread;
-    bool keys_started, keys_wanted, keys_stop;
+    bool keys_started, keys_wanted, keys_stop, keys_warned;
+    int keys_others;         /* builds asked for by others' writes (the gap doubles) */
     int keys_busy;           /* a build wanted or running (atomic: read without keys_mu) */
     struct sq_keys *keys;    /* the filter in use (atomic: read without keys_mu) */
     struct sq_keys *keys_next;      /* being built: writers note keys in it too */
@@ -1450,18 +1451,20 @@ static void sq_ver_put(sq *q, int kind, int64_t tid, const int64_t v[2], uint64_
  * whose base took the first count still sees the second, should the commit
  * come after the build's reads began).  While epoch[1] less keys_own is
  * what it was when the filter's build began (its base), nobody else wrote
- * keys since, and the filter is complete.  This process's own transactions
- * cannot straddle the start of a build: its base is taken under the writer
- * mutex.  Otherwise
- * state_get reads, and a new build is asked for (at most one per second, or
- * per twenty build times).  keys_own follows epoch[1] under keys_mu and a
- * reader loads keys_own first: an increment under way can only make the
- * difference larger (a read, then the check again under keys_mu), never hide
- * another process's.  A writer that is not this store (the sqlite3 shell)
- * counts nothing and is not seen.
+ * keys since, and the filter is complete; otherwise state_get reads, and a
+ * new build is asked for: at most one per second or per twenty build times,
+ * that gap doubling with each such build up to 64 times (another process
+ * that keeps writing keys would make every build stale at once).  This
+ * process's own transactions cannot straddle the start of a build: its base
+ * is taken under the writer mutex.  keys_own follows epoch[1] under keys_mu
+ * and a reader loads keys_own first: an increment under way can only make
+ * the difference larger (a read, then the check again under keys_mu), never
+ * hide another process's.  A writer that is not this store (the sqlite3
+ * shell) counts nothing and is not seen.
  *
  * A filter fills: past the keys it was sized for (twice the tables' rows
- * when built, at least SQ_KEYS_MIN), a build of twice the size is asked for;
+ * when built, at least SQ_KEYS_MIN, at most 16 bits a key in
+ * SQ_KEYS_MAX_LINES lines), a build of twice the size is asked for;
  * the old one answers until the new one is ready, and is freed with the
  * writer (a reader may still hold it).  Without the epoch file there is no
  * filter and every question reads, as before.
@@ -1470,6 +1473,7 @@ enum { SQ_MEMO_SESSION = 1, SQ_MEMO_PROFILE = 2 };   /* the kinds of keys (and o
 
 #define SQ_KEYS_MIN 4096           /* keys the smallest filter is sized for */
 #define SQ_KEYS_MAX_LINES (1u << 18)   /* 16 MiB of filter at most */
+#define SQ_KEYS_MAX_KEYS ((size_t)SQ_KEYS_MAX_LINES * 32)
 #define SQ_KEYS_GAP_MS 1000        /* least time between builds asked for by others' writes */
 
 typedef struct sq_keys {
@@ -1524,20 +1528,25 @@ static void sq_keys_free(sq_keys *k)
 static void *keys_builder_main(void *arg);
 
 /* Asks the builder for a filter (starting it on first use): the first one,
- * or a new one after others' writes (gap: at most one per SQ_KEYS_GAP_MS or
- * per twenty build times), or a larger one (full: no gap). */
+ * a larger one (full), or a new one after others' writes (at most one per
+ * the gap of "New conversations"). */
 static void sq_keys_want(sq_writer *w, bool full)
 {
     if (w->epoch == NULL || __atomic_load_n(&w->keys_busy, __ATOMIC_ACQUIRE))
         return;
     pthread_mutex_lock(&w->keys_mu);
     int64_t gap = w->keys_build_ms * 20 > SQ_KEYS_GAP_MS ? w->keys_build_ms * 20 : SQ_KEYS_GAP_MS;
-    bool due = full || w->keys_build_at_ms == 0 || sq_clock_ms() - w->keys_build_at_ms >= gap;
+    gap <<= w->keys_others < 6 ? w->keys_others : 6;
+    bool first = w->keys_build_at_ms == 0;
+    bool due = full || first || sq_clock_ms() - w->keys_build_at_ms >= gap;
     if (!w->keys_busy && !w->keys_stop && due) {
         if (!w->keys_started) {
             w->keys_started = pthread_create(&w->keys_thread, NULL, keys_builder_main, w) == 0;
+            w->keys_stop = !w->keys_started;   /* no thread: no filter, reads as before */
         }
         if (w->keys_started) {
+            if (!full && !first)
+                w->keys_others++;
             w->keys_wanted = true;
             __atomic_store_n(&w->keys_busy, 1, __ATOMIC_RELEASE);
             pthread_cond_signal(&w->keys_cv);
@@ -1567,7 +1576,7 @@ static void sq_keys_note(sq *q, int kind, tenant_id t, const char *key)
     }
     if (w->keys) {
         sq_keys_set(w->keys, h);
-        full = ++w->keys->added > w->keys->capacity;
+        full = ++w->keys->added > w->keys->capacity && w->keys->capacity < SQ_KEYS_MAX_KEYS;
     }
     if (w->keys_next)
         sq_keys_set(w->keys_next, h);
@@ -1662,7 +1671,7 @@ static void sq_keys_build(sq_writer *w)
     if (w->keys && w->keys->added > w->keys->capacity && w->keys->capacity * 2 > cap)
         cap = w->keys->capacity * 2;
     pthread_mutex_unlock(&w->keys_mu);
-    while (cap < (size_t)rows * 2 && cap < (size_t)SQ_KEYS_MAX_LINES * 32)
+    while (cap < (size_t)rows * 2 && cap < SQ_KEYS_MAX_KEYS)
         cap *= 2;
     size_t lines = 1;
     while (lines * 32 < cap && lines < SQ_KEYS_MAX_LINES)   /* 16 bits a key */
@@ -1707,9 +1716,12 @@ done:
     } else {
         sq_keys_free(k);
     }
+    bool warn = !ok && !w->keys_stop && !w->keys_warned;
+    w->keys_warned |= warn;
     pthread_mutex_unlock(&w->keys_mu);
-    if (!ok && !__atomic_load_n(&w->keys_stop, __ATOMIC_ACQUIRE))
-        log_warn("store: no key filter for \"%s\": state reads go to the database", w->path);
+    if (warn)
+        log_warn("store: no key filter for \"%s\" (yet): state reads go to the database",
+                 w->path);
 }
 
 static void *keys_builder_main(void *arg)
