@@ -18,7 +18,7 @@
  * consolidation before most allocations: ~1% of the server's CPU under
  * chat load (perf, session 11).  So an evicted or freed block is kept, up
  * to SPARES_MAX of them (outside the budget: ~70 KB), and the next entry
- * whose size class it fits takes it.  Block sizes are rounded up to
+ * of its block size takes it.  Block sizes are rounded up to
  * BLOCK_ALIGN bytes, so ids of different lengths share blocks.
  */
 #include "engine/state_cache.h"
@@ -368,6 +368,10 @@ void state_cache_free(state_cache *c, void *rec)
 {
     if (rec == NULL)
         return;
+    if (c == NULL) {   /* cannot be: rec came from c */
+        free(entry_of(rec));
+        return;
+    }
     pthread_mutex_lock(&c->mu);
     spare_put(c, entry_of(rec));
     pthread_mutex_unlock(&c->mu);
