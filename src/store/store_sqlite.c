@@ -1525,6 +1525,15 @@ static void sq_keys_free(sq_keys *k)
     }
 }
 
+/* epoch[1] less this process's increments of it: the others' count of key
+ * writes (keys_own loaded first: an increment under way can only make it
+ * larger). */
+static uint64_t sq_keys_others(const sq_writer *w)
+{
+    uint64_t own = __atomic_load_n(&w->keys_own, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&w->epoch[1], __ATOMIC_SEQ_CST) - own;
+}
+
 static void *keys_builder_main(void *arg);
 
 /* Asks the builder for a filter (starting it on first use): the first one,
@@ -1609,12 +1618,10 @@ static bool sq_keys_absent(sq *q, tenant_id t, const char *session_id, const cha
         sq_keys_want(w, false);
         return false;
     }
-    uint64_t own = __atomic_load_n(&w->keys_own, __ATOMIC_SEQ_CST);
-    uint64_t all = __atomic_load_n(&w->epoch[1], __ATOMIC_SEQ_CST);
-    if (all - own != k->base) {
+    if (sq_keys_others(w) != k->base) {
         /* a note of this process under way, or another process's */
         pthread_mutex_lock(&w->keys_mu);
-        bool others = __atomic_load_n(&w->epoch[1], __ATOMIC_SEQ_CST) - w->keys_own != k->base;
+        bool others = sq_keys_others(w) != k->base;
         pthread_mutex_unlock(&w->keys_mu);
         if (others)
             sq_keys_want(w, false);
@@ -1657,7 +1664,8 @@ static void sq_keys_build(sq_writer *w)
         SQLITE_OK)
         goto done;
     sqlite3_busy_timeout(db, 5000);
-    /* sized by the rowids (at least the rows; their tables only grow) */
+    /* sized by the rowids (at least the rows): twice them, so a full filter
+     * (keys noted past its capacity) is followed by a larger one */
     sqlite3_stmt *st = NULL;
     int64_t rows = 0;
     if (sqlite3_prepare_v2(db, "SELECT coalesce((SELECT max(rowid) FROM sessions), 0)"
@@ -1667,10 +1675,6 @@ static void sq_keys_build(sq_writer *w)
         rows = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     size_t cap = SQ_KEYS_MIN;
-    pthread_mutex_lock(&w->keys_mu);
-    if (w->keys && w->keys->added > w->keys->capacity && w->keys->capacity * 2 > cap)
-        cap = w->keys->capacity * 2;
-    pthread_mutex_unlock(&w->keys_mu);
     while (cap < (size_t)rows * 2 && cap < SQ_KEYS_MAX_KEYS)
         cap *= 2;
     size_t lines = 1;
@@ -1691,7 +1695,7 @@ static void sq_keys_build(sq_writer *w)
      * key before can commit after the reads begin */
     pthread_mutex_lock(&w->mu);
     pthread_mutex_lock(&w->keys_mu);
-    k->base = __atomic_load_n(&w->epoch[1], __ATOMIC_SEQ_CST) - w->keys_own;
+    k->base = sq_keys_others(w);
     w->keys_next = k;
     published = true;
     pthread_mutex_unlock(&w->keys_mu);
