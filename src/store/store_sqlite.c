@@ -1464,7 +1464,9 @@ static void sq_ver_put(sq *q, int kind, int64_t tid, const int64_t v[2], uint64_
  *
  * A filter fills: past the keys it was sized for (twice the tables' rows
  * when built, at least SQ_KEYS_MIN, at most 16 bits a key in
- * SQ_KEYS_MAX_LINES lines), a build of twice the size is asked for;
+ * SQ_KEYS_MAX_LINES lines), a new build is asked for, sized again by the
+ * rows (larger when the tables grew; the count also takes keys upserted
+ * again, which the new build's count, the rows it read, leaves out);
  * the old one answers until the new one is ready, and is freed with the
  * writer (a reader may still hold it).  Without the epoch file there is no
  * filter and every question reads, as before.
