@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite (make test): unit tests, black-box tests against the real
 # server, and a short libFuzzer run of every target, all under ASan+UBSan;
-# the unit tests that run threads once more under ThreadSanitizer.
+# the unit tests that run threads once more under ThreadSanitizer, and the
+# black-box tests once more against the release build.
 # Closes with one "N passed, N failed" line summing every layer.
 set -u
 cd "$(dirname "$0")/.."
@@ -23,6 +24,11 @@ echo "== unit tests that run threads, under ThreadSanitizer"
 TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1} tests/run_unit.sh build/tsan/tests/test_* 2>&1 | tee "$log/tsan" | grep -E 'FAIL|unit:|crashed|ThreadSanitizer' ; tally "$log/tsan"
 echo "== black-box tests"
 PROPTALK_BIN="$PWD/build/asan/proptalk" python3 tests/blackbox/run.py 2>&1 | tee "$log/bb" | grep -E '^(ok|FAIL|blackbox)' ; tally "$log/bb"
+# the same against the release build (-O2, what `make` and `make demo` run):
+# optimisation must not change what a user sees; failures are shown whole
+echo "== black-box tests, release build"
+PROPTALK_BIN="$PWD/build/proptalk" python3 tests/blackbox/run.py > "$log/bbrel" 2>&1
+grep -E '^FAIL' -A3 "$log/bbrel"; grep -E '^blackbox' "$log/bbrel"; tally "$log/bbrel"
 echo "== fuzz (short)"
 FUZZ_SECONDS=${FUZZ_SECONDS:-10} tests/run_fuzz.sh 2>&1 | tee "$log/fuzz" | grep -E 'fuzz' ; tally "$log/fuzz"
 rm -rf "$log"

@@ -2,7 +2,8 @@
 
 Scripted multi-turn conversations in four languages, the HTTP error
 contract, restart-and-continue, concurrent messages in one session, and
-double booking.  Run by `make test` against the ASan+UBSan build.
+double booking.  Run by `make test` against the ASan+UBSan build, then
+against the release build.
 """
 import json
 import os
