@@ -1040,7 +1040,8 @@ static int on_question(turn *t)
     dialog_cat(fp, sizeof fp, t->n && t->n->intent ? t->n->intent : "", "|");
     dialog_cat(fp, sizeof fp, fp, s->focus);
     if (s->last_question[0] && strcmp(fp, s->last_question) == 0) {
-        s->frustration += 2;
+        /* after the turn's own cap (dialog_turn): kept within 0..10 here too */
+        s->frustration = s->frustration + 2 > 10 ? 10 : s->frustration + 2;
         add_reason(t->r, "question asked again");
     }
     dialog_copy(s->last_question, sizeof s->last_question, fp);

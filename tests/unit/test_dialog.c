@@ -624,6 +624,36 @@ TEST(test_dialog_handoff_and_frustration)
     arena_release(&c.a);
 }
 
+/* A question asked again adds to frustration, which stays within 0..10 (the
+ * contract's range for the answer's sentiment.frustration): before, the
+ * +2 came after the turn's cap, and an angry buyer asking the price twice
+ * was reported at 12. */
+TEST(test_frustration_capped)
+{
+    convo c;
+    convo_init(&c, "capped");
+    nlu_result n = nlu("2bhk in whitefield under 2 cr to buy", "property_search");
+    n.found = NLU_BEDROOMS | NLU_LOCATIONS | NLU_BUDGET | NLU_TX;
+    n.bedrooms = 2;
+    n.tx = TX_BUY;
+    n.n_locations = 1;
+    n.locations[0] = "Whitefield";
+    n.has_budget_max = true;
+    n.budget_max = 20000000;
+    snprintf(n.currency, sizeof n.currency, "INR");
+    turn(&c, &n, NULL);
+    CHECK(c.r.n_sources >= 1, "listings shown: %d", c.r.n_sources);
+    for (int i = 0; i < 4; i++) {
+        n = nlu("WHAT IS THE PRICE??? angry!!!", "price_inquiry");
+        n.frustration = 10;
+        turn(&c, &n, NULL);
+        CHECK(c.s.frustration >= 0 && c.s.frustration <= 10, "turn %d: frustration %d", i + 1,
+              c.s.frustration);
+    }
+    CHECK_INT(c.s.frustration, 10);
+    arena_release(&c.a);
+}
+
 TEST(test_lead_reasons)
 {
     session s;
@@ -673,4 +703,5 @@ TEST(test_objections)
 
 TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
+          RUN(test_frustration_capped);
           RUN(test_lead_reasons); RUN(test_objections); teardown();)
