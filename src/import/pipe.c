@@ -391,12 +391,20 @@ static void close_reader(import_pipe *p)
     pthread_mutex_unlock(&p->mu);
 }
 
-static void *reader_main(void *arg)
+/* The reader, on the caller's thread when the import is not threaded. */
+static void read_all(import_pipe *p)
 {
-    import_pipe *p = arg;
-    pthread_setname_np(pthread_self(), "pt-import-read");
     p->rrc = p->read(p->read_ctx, &p->rerr);
     close_reader(p);
+}
+
+/* The reader's own thread: named for top -H and perf.  Only here: run on
+ * the caller's thread (an HTTP worker's, for a small upload), the name
+ * would have stayed with that thread for good. */
+static void *reader_main(void *arg)
+{
+    pthread_setname_np(pthread_self(), "pt-import-read");
+    read_all(arg);
     return NULL;
 }
 
@@ -441,7 +449,7 @@ int import_pipe_run(import_pipe *p, int (*read)(void *ctx, pt_error *read_err), 
         writer_loop(p);
         pthread_join(th, NULL);
     } else {
-        reader_main(p);
+        read_all(p);
     }
     if (p->wrc)
         return p->wrc;

@@ -7,6 +7,7 @@
  */
 #include "test.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,9 +107,15 @@ TEST(test_csv_basic)
         "A2,\"Villa \"\"Palm\"\"\",,,Dubai,Palm Jumeirah,Villa,rent,studio,,,250000.6,aed,,off_plan,,"
         ",,,,\"line one\nline two\"\n"
         "A3,Studio Loft,,,Dubai,JVC,studio,sale,,1,450,400000,,,,,,,,,\n";
+    /* a small import reads on the caller's thread, and leaves its name alone
+     * (it renamed HTTP workers "pt-import-read" for good) */
+    char name[16];
+    pthread_setname_np(pthread_self(), "test-caller");
     CHECK_INT(import_text(csv, &err), 0);
     CHECK_INT(rep.imported, 3);
     CHECK_INT(rep.rejected, 0);
+    CHECK_INT(pthread_getname_np(pthread_self(), name, sizeof name), 0);
+    CHECK_STR(name, "test-caller");
 
     CHECK_INT(get("A1", &a, &l), 0);
     CHECK_STR(l.title, "Marina View");
