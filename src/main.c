@@ -32,8 +32,10 @@ static void help(FILE *out)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-8s %s\n           proptalk %s\n", commands[i].name, commands[i].summary,
                 commands[i].usage);
-    fprintf(out, "\nenvironment: PROPTALK_DATA, PROPTALK_DB, PROPTALK_SECRET, PROPTALK_PACKS, "
-                 "PROPTALK_LOG\n");
+    fprintf(out, "\nenvironment (README.md): PROPTALK_DATA, PROPTALK_DB, PROPTALK_SECRET,\n"
+                 "  PROPTALK_PACKS, PROPTALK_LOG, PROPTALK_SQLITE_SYNC, PROPTALK_LLM_URL,\n"
+                 "  PROPTALK_LLM_KEY, PROPTALK_LLM_MODEL, PROPTALK_EMBED_MODEL,\n"
+                 "  PROPTALK_EMBED_CACHE_MB\n");
 }
 
 int main(int argc, char **argv)

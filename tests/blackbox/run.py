@@ -294,7 +294,28 @@ def test_restart_continue():
         srv.cleanup()
 
 
+def test_help_lists_environment():
+    """`proptalk help` names every PROPTALK_ variable the code reads."""
+    import re
+    import subprocess
+    from harness import BIN, ROOT
+    read = set()
+    for top, _, files in os.walk(os.path.join(ROOT, "src")):
+        for f in files:
+            if f.endswith(".c"):
+                with open(os.path.join(top, f), encoding="utf-8") as fh:
+                    read |= set(re.findall(r'getenv\("(PROPTALK_[A-Z0-9_]+)"\)', fh.read()))
+    out = subprocess.run([BIN, "help"], capture_output=True, text=True, timeout=30).stdout
+    missing = sorted(v for v in read if v not in out)
+    check(len(read) >= 5 and not missing, "proptalk help names every PROPTALK_ variable the code reads",
+          f"missing {missing} of {sorted(read)}")
+
+
 def main():
+    try:
+        test_help_lists_environment()
+    except Exception as e:
+        check(False, "test_help_lists_environment ran", repr(e))
     srv = Server().start()
     try:
         for t in (test_health, test_errors, test_issue_flow_dubai, test_one_message_search, test_faq_and_zombie,
