@@ -265,6 +265,16 @@ static double round_to(double v, double step)
     return floor(v / step + 0.5) * step;
 }
 
+/* v rounded to `places` decimals (at most 6), as the nearest double to that
+ * decimal: dividing by the exact power of ten, where round_to's multiply by
+ * 0.1 gave 4.6000000000000005 for 4.6, and answers showed it so. */
+static double round_places(double v, int places)
+{
+    static const double pow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
+    double p = pow10[places];
+    return floor(v * p + 0.5) / p;
+}
+
 static money round_price(const demo_city *c, double v, transaction tx)
 {
     double step;
@@ -504,7 +514,7 @@ static int emit(gen *g, const demo_locality *L, const project *p, property_type 
         area = floor((double)c->sale_max / upsf / 5) * 5;
     double value = fmin((double)c->sale_max, fmax((double)c->sale_min, area * upsf));
     double yield = type == PTYPE_PLOT ? -1
-                   : round_to(fmin(9.0, fmax(4.0, p->yield + rng_range(r, -0.2, 0.2))), 0.1);
+                   : round_places(fmin(9.0, fmax(4.0, p->yield + rng_range(r, -0.2, 0.2))), 1);
     double price;
     if (tx == TX_RENT) {
         price = value * (p->yield / 100.0) * rng_range(r, 0.95, 1.05);
@@ -528,8 +538,8 @@ static int emit(gen *g, const demo_locality *L, const project *p, property_type 
     l->completion_date = l->status == LSTATUS_OFF_PLAN ? p->completion : NULL;
     l->amenities = p->amenities;
     l->has_geo = true;
-    l->latitude = round_to(p->lat + rng_range(r, -0.0006, 0.0006), 0.000001);
-    l->longitude = round_to(p->lon + rng_range(r, -0.0006, 0.0006), 0.000001);
+    l->latitude = round_places(p->lat + rng_range(r, -0.0006, 0.0006), 6);
+    l->longitude = round_places(p->lon + rng_range(r, -0.0006, 0.0006), 6);
     l->rental_yield = tx == TX_RENT ? -1 : yield;
     l->attributes_json = NULL;
 

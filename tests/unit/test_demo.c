@@ -85,6 +85,14 @@ static int all_listings(store *s, tenant_id t, arena *a, listing **out, int *n)
     return rc;
 }
 
+/* v is the double nearest to its decimal of `places` places. */
+static bool is_decimal(double v, int places)
+{
+    char text[64];
+    snprintf(text, sizeof text, "%.*f", places, v);
+    return strtod(text, NULL) == v;
+}
+
 static void summary(const char *slug, const listing *l, int n)
 {
     int per_type[PTYPE__COUNT] = {0}, rent = 0, off_plan = 0, urgent = 0;
@@ -263,6 +271,11 @@ TEST(test_demo_load)
                     money lo = i == 0 ? 180000 : 40000, hi = i == 0 ? 2400000 : 600000;
                     ok = ok && x->price >= lo && x->price <= hi;
                 }
+                /* a yield of one decimal and coordinates of six are those
+                 * decimals exactly (the nearest doubles), so an answer
+                 * prints 4.6, not 4.6000000000000005 */
+                ok = ok && (x->rental_yield < 0 || is_decimal(x->rental_yield, 1)) &&
+                     is_decimal(x->latitude, 6) && is_decimal(x->longitude, 6);
                 if (x->completion_date)
                     ok = ok && strncmp(x->completion_date, "202", 3) == 0 &&
                          x->completion_date[3] >= '7' && x->completion_date[3] <= '9';
