@@ -18,6 +18,11 @@ const char *say(const dialog_env *env, const session *s, reply *r, const char *k
 /* The rendered text of key without appending it. */
 const char *word(const dialog_env *env, const session *s, const char *key,
                  const char *const *vars);
+/* key_one when n is 1 and the pack has it ("1 unit left", "Here is 1
+ * listing"), else key: a pack words one thing apart only where its
+ * language needs it. */
+const char *count_key(const dialog_env *env, const session *s, const char *key,
+                      const char *key_one, long n);
 void add_button(const dialog_env *env, reply *r, const char *label, const char *data);
 /* add_button for a label and data that live as long as the reply (the
  * pack's, the request arena's, literals): kept, not copied. */

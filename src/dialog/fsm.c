@@ -484,13 +484,15 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
         }
     } else if (res.n_exact == res.n) {
         const char *vars[] = {"count", count, NULL};
-        say(env, s, r, "results_intro", vars, false);
+        say(env, s, r, count_key(env, s, "results_intro", "results_intro_one", res.n), vars, false);
     }
     if (res.n_exact < res.n) {
         /* say which constraints were relaxed, from the search's own record */
         const char *vars[] = {"relaxed", relaxed_text(t, &res), "count", count, "exact", exact,
                               "wanted", wanted, NULL};
-        say(env, s, r, res.n_exact ? "results_partial" : "results_relaxed", vars, false);
+        say(env, s, r, res.n_exact ? count_key(env, s, "results_partial", "results_partial_one",
+                                               res.n_exact)
+                                   : "results_relaxed", vars, false);
         add_reason(r, arena_printf(env->arena, "search relaxed (0x%x)", res.relaxed));
     }
     r->text = listing_lines(env, s, r->text, res.items, res.n);

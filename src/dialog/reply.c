@@ -33,6 +33,12 @@ const char *word(const dialog_env *env, const session *s, const char *key,
     return pack_template_render(env->arena, t, vars ? vars : none);
 }
 
+const char *count_key(const dialog_env *env, const session *s, const char *key,
+                      const char *key_one, long n)
+{
+    return n == 1 && pack_template_get(env->pack, s->language, key_one) ? key_one : key;
+}
+
 const char *say(const dialog_env *env, const session *s, reply *r, const char *key,
                 const char *const *vars, bool take_buttons)
 {
@@ -202,6 +208,7 @@ static const char *const units_names[] = {"units"};
  * names once for all the lines of an answer. */
 typedef struct line_templates {
     pack_bound line, beds, units;      /* listing_line, bedrooms_n, units_left */
+    pack_bound unit;                   /* units_left_one (one unit), else units_left */
     pack_str studio, unknown, per_year;   /* bedrooms_studio, units_unknown, per_year:
                                            * rendered when first needed (s NULL: not yet) */
     pack_str type[PTYPE__COUNT];       /* type words, rendered when first needed */
@@ -260,12 +267,13 @@ static void line_fill(const dialog_env *env, const session *s, line_templates *l
     if (l->units_available >= 0) {
         char units[16];
         pack_str uv = str_of(dialog_int_text(units, l->units_available));
-        size_t n = pack_bound_len(&lt->units, &uv);
+        const pack_bound *ub = l->units_available == 1 ? &lt->unit : &lt->units;
+        size_t n = pack_bound_len(ub, &uv);
         if (n < sizeof lv->units) {
-            pack_bound_put(&lt->units, &uv, lv->units);
+            pack_bound_put(ub, &uv, lv->units);
             lv->v[LV_UNITS] = (pack_str){lv->units, n};
         } else {
-            const char *t = pack_bound_render(env->arena, &lt->units, &uv, &n);
+            const char *t = pack_bound_render(env->arena, ub, &uv, &n);
             lv->v[LV_UNITS] = t ? (pack_str){t, n} : (pack_str){NULL, 0};
         }
     } else {
@@ -322,6 +330,9 @@ const char *listing_lines(const dialog_env *env, const session *s, const char *h
                   LV__COUNT);
         pack_bind(&lt.beds, pack_template_get(env->pack, s->language, "bedrooms_n"), beds_names, 1);
         pack_bind(&lt.units, pack_template_get(env->pack, s->language, "units_left"), units_names, 1);
+        pack_bind(&lt.unit, pack_template_get(env->pack, s->language,
+                                              count_key(env, s, "units_left", "units_left_one", 1)),
+                  units_names, 1);
     }
     size_t nh = head ? strlen(head) : 0, total = nh + 1;
     size_t len_v[8], *len = n > 8 ? arena_alloc(env->arena, sizeof *len * (size_t)n) : len_v;

@@ -275,7 +275,10 @@ static const char *ref_line(const dialog_env *env, const session *s, const listi
     const char *beds = l->bedrooms < 0 ? ""
                        : l->bedrooms == 0 ? ref_word(env, s, "bedrooms_studio", NULL)
                                           : ref_word(env, s, "bedrooms_n", nv);
-    const char *units_text = l->units_available >= 0 ? ref_word(env, s, "units_left", uv)
+    const char *units_key = l->units_available == 1
+                                && pack_template_get(env->pack, s->language, "units_left_one")
+                                ? "units_left_one" : "units_left";
+    const char *units_text = l->units_available >= 0 ? ref_word(env, s, units_key, uv)
                                                      : ref_word(env, s, "units_unknown", NULL);
     snprintf(key, sizeof key, "type_%s", ptype_name(l->type) ? ptype_name(l->type) : "apartment");
     char buf[64], area[48];
@@ -368,5 +371,51 @@ TEST(test_listing_lines)
     CHECK(cases == 800, "%d cases", cases);
 }
 
+/* One unit is "1 unit left" in English, in the line and in the urgency
+ * note ("1 units left" before); the other languages' packs word it as for
+ * any number. */
+TEST(test_one_unit)
+{
+    pack *p = NULL;
+    pt_error err = {0};
+    if (pack_load("packs", "dubai-demo", &p, &err) != 0) {
+        CHECK(0, "load: %s", err.msg);
+        return;
+    }
+    tenant tn = {0};
+    memcpy(tn.currency, "AED", 4);
+    arena a;
+    arena_init(&a, 0);
+    dialog_env env = {.tenant = &tn, .pack = p, .arena = &a};
+    session s = {0};
+    s.language = LANG_EN;
+    listing l[2];
+    memset(l, 0, sizeof l);
+    l[0].id = "A";
+    l[0].title = "Opal Court";
+    l[0].project = "Opal Court";
+    l[0].units_available = 1;
+    l[0].bedrooms = 2;
+    l[0].price = 1000000;
+    l[1] = l[0];
+    l[1].id = "B";
+    l[1].project = "Layla Heights";
+    l[1].units_available = 3;
+    const char *lines = listing_lines(&env, &s, NULL, l, 2);
+    CHECK(lines && strstr(lines, "1 unit left") && !strstr(lines, "1 units"), "%s", lines);
+    CHECK(lines && strstr(lines, "3 units left"), "%s", lines);
+    reply r;
+    memset(&r, 0, sizeof r);
+    r.text = "";
+    director_urgency(&env, &s, l, 2, &r);
+    CHECK(r.text && strstr(r.text, "Only 1 unit left in Opal Court.")
+          && strstr(r.text, "Only 3 units left in Layla Heights."), "%s", r.text);
+    s.language = LANG_RU;
+    lines = listing_lines(&env, &s, NULL, l, 1);
+    CHECK(lines && strstr(lines, "осталось объектов: 1"), "%s", lines);
+    arena_release(&a);
+    pack_free(p);
+}
+
 TEST_MAIN(RUN(test_objection_kinds); RUN(test_has_casei); RUN(test_cat); RUN(test_market_kind);
-          RUN(test_listing_lines);)
+          RUN(test_listing_lines); RUN(test_one_unit);)
