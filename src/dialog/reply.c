@@ -197,10 +197,15 @@ static const char *type_word(const dialog_env *env, const session *s, property_t
 /* The values of a listing line, in the order line_names gives their names
  * (the placeholders listing_line may use). */
 enum { LV_INDEX, LV_TITLE, LV_PROJECT, LV_LOCALITY, LV_BEDROOMS, LV_TYPE, LV_AREA, LV_PRICE,
-       LV_UNITS, LV__COUNT };
+       LV_UNITS, LV_HOME, LV__COUNT };
 static const char *const line_names[LV__COUNT] = {
-    "index", "title", "project", "locality", "bedrooms", "type", "area", "price", "units",
+    "index", "title", "project", "locality", "bedrooms", "type", "area", "price", "units", "home",
 };
+/* {home}: the bedrooms and the type in the language's order
+ * (listing_home), or the type alone (listing_home_type) when the bedrooms
+ * are not known (plots, offices) or say it already (a studio): no
+ * "studio studio", no empty slot between separators */
+static const char *const home_names[] = {"bedrooms", "type"};
 static const char *const beds_names[] = {"n"};
 static const char *const units_names[] = {"units"};
 
@@ -208,6 +213,7 @@ static const char *const units_names[] = {"units"};
  * names once for all the lines of an answer. */
 typedef struct line_templates {
     pack_bound line, beds, units;      /* listing_line, bedrooms_n, units_left */
+    pack_bound home, home_type;        /* listing_home, listing_home_type */
     pack_bound unit;                   /* units_left_one (one unit), else units_left */
     pack_str studio, unknown, per_year;   /* bedrooms_studio, units_unknown, per_year:
                                            * rendered when first needed (s NULL: not yet) */
@@ -219,7 +225,7 @@ typedef struct line_templates {
 /* One line's values and the buffers some of them point into. */
 typedef struct line_vals {
     pack_str v[LV__COUNT];
-    char idx[16], area[48], price[128], units[64];
+    char idx[16], area[48], price[128], units[64], home[128];
 } line_vals;
 
 static inline pack_str str_of(const char *s)
@@ -264,6 +270,22 @@ static void line_fill(const dialog_env *env, const session *s, line_templates *l
         lt->beds_n = l->bedrooms;
     }
     lv->v[LV_BEDROOMS] = beds;
+    int ti = l->type > 0 && l->type < PTYPE__COUNT ? (int)l->type : 0;
+    if (lt->type[ti].s == NULL)
+        lt->type[ti] = str_of(type_word(env, s, l->type));
+    lv->v[LV_TYPE] = lt->type[ti];
+    {
+        const pack_bound *hb = beds.n == 0 || l->type == PTYPE_STUDIO ? &lt->home_type : &lt->home;
+        pack_str hv[2] = {beds, lv->v[LV_TYPE]};
+        size_t n = pack_bound_len(hb, hv);
+        if (n < sizeof lv->home) {
+            pack_bound_put(hb, hv, lv->home);
+            lv->v[LV_HOME] = (pack_str){lv->home, n};
+        } else {
+            const char *t = pack_bound_render(env->arena, hb, hv, &n);
+            lv->v[LV_HOME] = t ? (pack_str){t, n} : (pack_str){NULL, 0};
+        }
+    }
     if (l->units_available >= 0) {
         char units[16];
         pack_str uv = str_of(dialog_int_text(units, l->units_available));
@@ -281,10 +303,6 @@ static void line_fill(const dialog_env *env, const session *s, line_templates *l
             lt->unknown = bare_text(env, s, "units_unknown");
         lv->v[LV_UNITS] = lt->unknown;
     }
-    int ti = l->type > 0 && l->type < PTYPE__COUNT ? (int)l->type : 0;
-    if (lt->type[ti].s == NULL)
-        lt->type[ti] = str_of(type_word(env, s, l->type));
-    lv->v[LV_TYPE] = lt->type[ti];
     /* the price as price_text writes it (64 bytes at most, then " per year"
      * for rent) */
     money_format(lv->price, 64, l->price, env->tenant->currency, 0);
@@ -329,6 +347,9 @@ const char *listing_lines(const dialog_env *env, const session *s, const char *h
         pack_bind(&lt.line, pack_template_get(env->pack, s->language, "listing_line"), line_names,
                   LV__COUNT);
         pack_bind(&lt.beds, pack_template_get(env->pack, s->language, "bedrooms_n"), beds_names, 1);
+        pack_bind(&lt.home, pack_template_get(env->pack, s->language, "listing_home"), home_names, 2);
+        pack_bind(&lt.home_type, pack_template_get(env->pack, s->language, "listing_home_type"),
+                  home_names, 2);
         pack_bind(&lt.units, pack_template_get(env->pack, s->language, "units_left"), units_names, 1);
         pack_bind(&lt.unit, pack_template_get(env->pack, s->language,
                                               count_key(env, s, "units_left", "units_left_one", 1)),

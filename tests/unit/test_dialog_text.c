@@ -288,12 +288,15 @@ static const char *ref_line(const dialog_env *env, const session *s, const listi
                             : buf;
     if (l->area_sqft > 0)
         money_format(area, sizeof area, (money)(l->area_sqft + 0.5), "", 0);
+    const char *type = ref_word(env, s, key, NULL);
+    const char *hv[] = {"bedrooms", beds, "type", type, NULL};
+    const char *home = ref_word(env, s, beds[0] == '\0' || l->type == PTYPE_STUDIO
+                                            ? "listing_home_type" : "listing_home", hv);
     const char *vars[] = {
         "index", idx, "title", l->title ? l->title : l->id, "project", l->project ? l->project : "",
         "locality", l->locality ? l->locality : "", "bedrooms", beds,
-        "type", ref_word(env, s, key, NULL),
-        "area", l->area_sqft > 0 ? (area[0] == ' ' ? area + 1 : area) : "?",
-        "price", price, "units", units_text, NULL,
+        "type", type, "area", l->area_sqft > 0 ? (area[0] == ' ' ? area + 1 : area) : "?",
+        "price", price, "units", units_text, "home", home, NULL,
     };
     return ref_word(env, s, "listing_line", vars);
 }
@@ -413,6 +416,22 @@ TEST(test_one_unit)
     s.language = LANG_RU;
     lines = listing_lines(&env, &s, NULL, l, 1);
     CHECK(lines && strstr(lines, "осталось объектов: 1"), "%s", lines);
+    /* a studio's line says studio once; a plot (no bedrooms) leaves no empty
+     * slot between the separators */
+    l[0].type = PTYPE_STUDIO;
+    l[0].bedrooms = 0;
+    l[1].type = PTYPE_PLOT;
+    l[1].bedrooms = -1;
+    for (int k = 0; k < LANG__COUNT; k++) {
+        s.language = (lang)k;
+        lines = listing_lines(&env, &s, NULL, l, 2);
+        CHECK(lines && !strstr(lines, "  ") && !strstr(lines, ", ,") && !strstr(lines, "، ،")
+                  && !strstr(lines, " ,") && !strstr(lines, " ،"),
+              "%s: %s", lang_name(s.language), lines);
+    }
+    s.language = LANG_EN;
+    lines = listing_lines(&env, &s, NULL, l, 2);
+    CHECK(lines && strstr(lines, ": studio, ") && strstr(lines, ": plot, "), "%s", lines);
     arena_release(&a);
     pack_free(p);
 }
