@@ -1569,7 +1569,10 @@ static void sq_keys_want(sq_writer *w, bool full)
 /* Before a statement that may add key (kind SQ_MEMO_SESSION or
  * SQ_MEMO_PROFILE) of tenant t: counted where every process sees it, and
  * noted in this process's filters.  key NULL: keys not known (a migration's
- * copies) are counted only. */
+ * copies) are counted only.  Only in the write transaction, under the
+ * writer mutex: a note before it could come before a build takes its base
+ * (so not in keys_next) and its commit after the build's reads began (so
+ * not read either), and the key would be absent from the new filter. */
 static void sq_keys_note(sq *q, int kind, tenant_id t, const char *key)
 {
     sq_writer *w = q->writer;
@@ -4348,12 +4351,18 @@ static int sq_profile_put(store *s, tenant_id t, const char *user_id, const char
 {
     sq *q = s->impl;
     sqlite3_stmt *st = q->st[ST_PROFILE_PUT];
+    bool own = false;
     if (user_id == NULL || user_id[0] == '\0')
         return pt_fail(err, PT_ERR_INVALID, "profile: user id is empty");
+    int rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        return rc;
+    /* in the transaction (see sq_keys_note) */
     sq_keys_note(q, SQ_MEMO_PROFILE, t, user_id);
     int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, user_id) | bind_text(st, 3, json) |
             sqlite3_bind_int64(st, 4, now_utc());
-    return sq_put(q, st, b, t, "profile", user_id, err);
+    rc = sq_put(q, st, b, t, "profile", user_id, err);
+    return sq_scope_end(q, own, rc, err);
 }
 
 /* Binds ?1..?11 of the lead statements (ST_LEAD_PUT, ST_PROFILE_LEAD_PUT). */
@@ -4372,10 +4381,16 @@ static int sq_lead_put(store *s, tenant_id t, const store_lead *l, pt_error *err
 {
     sq *q = s->impl;
     sqlite3_stmt *st = q->st[ST_LEAD_PUT];
+    bool own = false;
     if (l->user_id == NULL || l->user_id[0] == '\0')
         return pt_fail(err, PT_ERR_INVALID, "lead: user id is empty");
+    int rc = sq_scope_begin(q, &own, err);
+    if (rc)
+        return rc;
+    /* in the transaction (see sq_keys_note) */
     sq_keys_note(q, SQ_MEMO_PROFILE, t, l->user_id);
-    return sq_put(q, st, lead_bind(st, t, l), t, "lead", l->user_id, err);
+    rc = sq_put(q, st, lead_bind(st, t, l), t, "lead", l->user_id, err);
+    return sq_scope_end(q, own, rc, err);
 }
 
 /* A turn's profile (json of json_len bytes, 0: not known) and lead (of the

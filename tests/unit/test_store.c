@@ -2509,6 +2509,71 @@ TEST(test_key_filter)
     store_close(s);
 }
 
+/* A profile_put on a thread of its own (test_key_filter_build_race). */
+typedef struct {
+    store *s;
+    tenant_id t;
+    const char *user_id, *json;
+    int rc;
+    pt_error err;
+} profile_job;
+
+static void *profile_put_thread(void *arg)
+{
+    profile_job *j = arg;
+    j->rc = j->s->ops->profile_put(j->s, j->t, j->user_id, j->json, &j->err);
+    return NULL;
+}
+
+/* A key noted by a write that opens its own transaction (profile_put
+ * outside a turn) while a filter's build waits to begin: the build takes
+ * its base and begins its reads before that write commits, so the key must
+ * be in the new filter by the note, or state_get answers "no buyer" for a
+ * buyer the file holds.  Another handle's open turn holds the writer mutex
+ * while the build (queued first) and the write (queued second) wait for it;
+ * the profile is large, so its commit comes well after the build's reads
+ * began. */
+TEST(test_key_filter_build_race)
+{
+    char url[512];
+    pt_error err = {0};
+    db_url(url, sizeof url, "keys-race.db");
+    store *s = open_or_die(url), *b = open_or_die(url), *c = open_or_die(url);
+    tenant_id t = make_tenant(s, "keys-race", "k-keys-race");
+    arena a;
+    arena_init(&a, 0);
+    char *sj, *pj;
+    size_t big = 4u << 20;
+    char *json = malloc(big + 16);
+    CHECK(json != NULL, "out of memory");
+    if (json == NULL)
+        return;
+    memcpy(json, "{\"pad\":\"", 8);
+    memset(json + 8, 'x', big);
+    memcpy(json + 8 + big, "\"}", 3);
+
+    CHECK(b->ops->turn_begin(b, &err) == 0, "turn: %s", err.msg);   /* the writer mutex */
+    state_of(s, t, "nobody", "no-user", &a, &sj, &pj);   /* asks for the first filter */
+    usleep(200 * 1000);   /* its build waits for the writer mutex */
+    profile_job j = {.s = c, .t = t, .user_id = "u-race", .json = json};
+    pthread_t th;
+    pthread_create(&th, NULL, profile_put_thread, &j);
+    usleep(200 * 1000);   /* noted, and waits for the writer mutex */
+    CHECK(b->ops->turn_commit(b, &err) == 0, "commit: %s", err.msg);
+    pthread_join(th, NULL);
+    CHECK(j.rc == 0, "profile: %s", j.err.msg);
+    int n = keys_wait_skip(url, s, t, "raw-race", &a);
+    CHECK(n > 0, "the filter answers without reading (after %d raw rows)", n);
+    state_of(s, t, "no-session", "u-race", &a, &sj, &pj);
+    CHECK(pj != NULL && strlen(pj) == big + 10,
+          "a buyer written while the filter was built is read (%s)", pj ? "read" : "no row");
+    free(json);
+    arena_release(&a);
+    store_close(c);
+    store_close(b);
+    store_close(s);
+}
+
 static void setup(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/proptalk-store-XXXXXX");
@@ -2549,5 +2614,6 @@ TEST_MAIN(
     RUN(test_arena_cap);
     RUN(test_inventory_epoch);
     RUN(test_key_filter);
+    RUN(test_key_filter_build_race);
     rm_tree(tmpdir);
 )
