@@ -2008,9 +2008,18 @@ static int sq_path(const char *url, char *path, size_t pathsz, char *key, size_t
     rc = fs_mkdirs(dir, err);
     if (rc)
         return rc;
-    if (realpath(dir, real) == NULL)
-        snprintf(real, sizeof real, "%s", dir);
-    n = snprintf(key, keysz, "%s/%s", strcmp(real, "/") == 0 ? "" : real, base);
+    /* a file that is there is named by what it is, through any symbolic
+     * link to it (as sqlite finds its -wal and -shm): the name of a link
+     * would give the file a second writer and epoch file here, and the key
+     * filter of each would never hear of the keys the other writes (see
+     * "New conversations") */
+    if (realpath(path, real) != NULL) {
+        n = snprintf(key, keysz, "%s", real);
+    } else {
+        if (realpath(dir, real) == NULL)
+            snprintf(real, sizeof real, "%s", dir);
+        n = snprintf(key, keysz, "%s/%s", strcmp(real, "/") == 0 ? "" : real, base);
+    }
     if (n < 0 || (size_t)n >= keysz)
         return pt_fail(err, PT_ERR_INVALID, "database path \"%.64s\": too long", path);
     return 0;

@@ -2574,6 +2574,36 @@ TEST(test_key_filter_build_race)
     store_close(s);
 }
 
+/* The same file opened by two names (a symbolic link to it): one writer,
+ * one epoch file, so a session and buyer written through one name are
+ * found through the other, whose filter was built before. */
+TEST(test_key_filter_linked_name)
+{
+    char url[512], link_url[512], target[512], link[512];
+    pt_error err = {0};
+    db_url(url, sizeof url, "keys-real.db");
+    db_url(link_url, sizeof link_url, "keys-link.db");
+    snprintf(target, sizeof target, "%s/keys-real.db", tmpdir);
+    snprintf(link, sizeof link, "%s/keys-link.db", tmpdir);
+    store *s = open_or_die(url);
+    tenant_id t = make_tenant(s, "keys-link", "k-keys-link");
+    CHECK(symlink(target, link) == 0, "symlink");
+    arena a;
+    arena_init(&a, 0);
+    char *sj, *pj;
+    state_of(s, t, "nobody", "no-user", &a, &sj, &pj);   /* asks for the filter */
+    int n = keys_wait_skip(url, s, t, "raw-link", &a);
+    CHECK(n > 0, "the filter answers without reading (after %d raw rows)", n);
+    store *s2 = open_or_die(link_url);
+    CHECK(run_turn(s2, t, "by-link", "u-by-link", 0, &err) == 0, "turn: %s", err.msg);
+    state_of(s, t, "by-link", "u-by-link", &a, &sj, &pj);
+    CHECK(sj != NULL && pj != NULL, "a session and buyer written through the link are read (%s)",
+          sj ? "read" : "no row");
+    arena_release(&a);
+    store_close(s2);
+    store_close(s);
+}
+
 static void setup(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/proptalk-store-XXXXXX");
@@ -2615,5 +2645,6 @@ TEST_MAIN(
     RUN(test_inventory_epoch);
     RUN(test_key_filter);
     RUN(test_key_filter_build_race);
+    RUN(test_key_filter_linked_name);
     rm_tree(tmpdir);
 )
