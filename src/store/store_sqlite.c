@@ -832,9 +832,8 @@ typedef struct sq_writer {
     bool keys_started, keys_wanted, keys_stop, keys_warned;
     int keys_others;         /* builds asked for by others' writes (the gap doubles) */
     int keys_busy;           /* a build wanted or running (atomic: read without keys_mu) */
-    struct sq_keys *keys;    /* the filter in use (atomic: read without keys_mu) */
+    struct sq_keys *keys;    /* the filter in use (under keys_mu) */
     struct sq_keys *keys_next;      /* being built: writers note keys in it too */
-    struct sq_keys *keys_retired;   /* filters replaced, freed with the writer */
     uint64_t keys_own;       /* this process's increments of epoch[1] (atomic) */
     int64_t keys_build_at_ms, keys_build_ms;   /* the last build: start, duration */
 } sq_writer;
@@ -1456,20 +1455,19 @@ static void sq_ver_put(sq *q, int kind, int64_t tid, const int64_t v[2], uint64_
  * that gap doubling with each such build up to 64 times (another process
  * that keeps writing keys would make every build stale at once).  This
  * process's own transactions cannot straddle the start of a build: its base
- * is taken under the writer mutex.  keys_own follows epoch[1] under keys_mu
- * and a reader loads keys_own first: an increment under way can only make
- * the difference larger (a read, then the check again under keys_mu), never
- * hide another process's.  A writer that is not this store (the sqlite3
- * shell) counts nothing and is not seen.
+ * is taken under the writer mutex.  keys_own follows epoch[1] under keys_mu,
+ * and state_get checks the difference and tests the filter under keys_mu
+ * too, so an increment of this process is never half seen.  A writer that
+ * is not this store (the sqlite3 shell) counts nothing and is not seen.
  *
- * A filter fills: past the keys it was sized for (twice the tables' rows
- * when built, at least SQ_KEYS_MIN, at most 16 bits a key in
- * SQ_KEYS_MAX_LINES lines), a new build is asked for, sized again by the
- * rows (larger when the tables grew; the count also takes keys upserted
- * again, which the new build's count, the rows it read, leaves out);
- * the old one answers until the new one is ready, and is freed with the
- * writer (a reader may still hold it).  Without the epoch file there is no
- * filter and every question reads, as before.
+ * A filter fills: past the keys new to it it was sized for (twice the
+ * tables' rows when built, at least SQ_KEYS_MIN, at most 16 bits a key in
+ * SQ_KEYS_MAX_LINES lines; a key noted again sets no new bit and is not
+ * counted), a new build is asked for, sized again by the rows (larger when
+ * the tables grew); the old one answers until the new one is ready, and is
+ * freed when it is replaced: nothing reads a filter outside keys_mu.
+ * Without the epoch file there is no filter and every question reads, as
+ * before.
  */
 enum { SQ_MEMO_SESSION = 1, SQ_MEMO_PROFILE = 2 };   /* the kinds of keys (and of sq_memo) */
 
@@ -1479,12 +1477,11 @@ enum { SQ_MEMO_SESSION = 1, SQ_MEMO_PROFILE = 2 };   /* the kinds of keys (and o
 #define SQ_KEYS_GAP_MS 1000        /* least time between builds asked for by others' writes */
 
 typedef struct sq_keys {
-    struct sq_keys *retired_next;
     uint64_t *bits;                /* (mask + 1) lines of 8 words */
     uint64_t mask;
     uint64_t base;                 /* epoch[1] - keys_own when the build began */
     size_t capacity;               /* keys it was sized for */
-    size_t added;                  /* keys noted or read into it (under keys_mu once in use) */
+    size_t added;                  /* keys new to it, noted or read (under keys_mu once in use) */
 } sq_keys;
 
 static uint64_t sq_key_hash(int kind, tenant_id t, const char *key)
@@ -1499,13 +1496,17 @@ static uint64_t *sq_keys_line(const sq_keys *k, uint64_t h)
     return k->bits + ((h >> 36) & k->mask) * 8;
 }
 
-static void sq_keys_set(sq_keys *k, uint64_t h)
+/* Sets h's bits; whether any was not set before (a key new to k). */
+static bool sq_keys_set(sq_keys *k, uint64_t h)
 {
     uint64_t *line = sq_keys_line(k, h);
+    bool fresh = false;
     for (int i = 0; i < 4; i++) {
         unsigned b = (unsigned)(h >> (9 * i)) & 511;
-        __atomic_fetch_or(&line[b >> 6], (uint64_t)1 << (b & 63), __ATOMIC_RELEASE);
+        uint64_t bit = (uint64_t)1 << (b & 63);
+        fresh |= !(__atomic_fetch_or(&line[b >> 6], bit, __ATOMIC_RELEASE) & bit);
     }
+    return fresh;
 }
 
 static bool sq_keys_test(const sq_keys *k, uint64_t h)
@@ -1588,10 +1589,11 @@ static void sq_keys_note(sq *q, int kind, tenant_id t, const char *key)
         pthread_mutex_unlock(&w->keys_mu);
         return;
     }
-    if (w->keys) {
-        sq_keys_set(w->keys, h);
+    /* only a key new to the filter fills it: a buyer's row upserted again
+     * (its rowid no longer remembered) sets no bit, and counting it asked
+     * for a build of the same size every `capacity` such writes */
+    if (w->keys && sq_keys_set(w->keys, h))
         full = ++w->keys->added > w->keys->capacity && w->keys->capacity < SQ_KEYS_MAX_KEYS;
-    }
     if (w->keys_next)
         sq_keys_set(w->keys_next, h);
     pthread_mutex_unlock(&w->keys_mu);
@@ -1618,22 +1620,22 @@ static void sq_keys_done(sq *q)
 static bool sq_keys_absent(sq *q, tenant_id t, const char *session_id, const char *user_id)
 {
     sq_writer *w = q->writer;
-    sq_keys *k = __atomic_load_n(&w->keys, __ATOMIC_ACQUIRE);
-    if (k == NULL) {
+    if (w->epoch == NULL)
+        return false;
+    uint64_t hs = session_id ? sq_key_hash(SQ_MEMO_SESSION, t, session_id) : 0;
+    uint64_t hu = user_id ? sq_key_hash(SQ_MEMO_PROFILE, t, user_id) : 0;
+    /* under keys_mu: a filter replaced is freed at once (sq_keys_build),
+     * so none is read outside it; it also orders the check of the count
+     * with this process's notes, which take it */
+    pthread_mutex_lock(&w->keys_mu);
+    const sq_keys *k = w->keys;
+    bool others = k && sq_keys_others(w) != k->base;   /* another process wrote keys */
+    bool absent = k && !others && (session_id == NULL || !sq_keys_test(k, hs)) &&
+                  (user_id == NULL || !sq_keys_test(k, hu));
+    pthread_mutex_unlock(&w->keys_mu);
+    if (k == NULL || others)
         sq_keys_want(w, false);
-        return false;
-    }
-    if (sq_keys_others(w) != k->base) {
-        /* a note of this process under way, or another process's */
-        pthread_mutex_lock(&w->keys_mu);
-        bool others = sq_keys_others(w) != k->base;
-        pthread_mutex_unlock(&w->keys_mu);
-        if (others)
-            sq_keys_want(w, false);
-        return false;
-    }
-    return (session_id == NULL || !sq_keys_test(k, sq_key_hash(SQ_MEMO_SESSION, t, session_id))) &&
-           (user_id == NULL || !sq_keys_test(k, sq_key_hash(SQ_MEMO_PROFILE, t, user_id)));
+    return absent;
 }
 
 /* Reads the keys of one table (sql: tenant, key) into k; false on an error
@@ -1642,17 +1644,17 @@ static bool sq_keys_read(sq_writer *w, sqlite3 *db, const char *sql, int kind, s
 {
     sqlite3_stmt *st = NULL;
     int r = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    size_t n = 0;
+    size_t n = 0, fresh = 0;
     while (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
         const char *key = (const char *)sqlite3_column_text(st, 1);
-        if (key)
-            sq_keys_set(k, sq_key_hash(kind, sqlite3_column_int64(st, 0), key));
+        if (key && sq_keys_set(k, sq_key_hash(kind, sqlite3_column_int64(st, 0), key)))
+            fresh++;
         if (++n % 4096 == 0 && __atomic_load_n(&w->keys_stop, __ATOMIC_ACQUIRE))
             break;
         r = SQLITE_OK;
     }
     sqlite3_finalize(st);
-    k->added += n;
+    k->added += fresh;
     if (r != SQLITE_DONE && r != SQLITE_ROW)
         log_warn("store: key filter of \"%s\": %s", w->path, sqlite3_errmsg(db));
     return r == SQLITE_DONE;
@@ -1664,7 +1666,7 @@ static void sq_keys_build(sq_writer *w)
 {
     sqlite3 *db = NULL;
     sq_keys *k = NULL;
-    bool ok = false, published = false;
+    bool ok = false;
     if (sqlite3_open_v2(w->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK)
         goto done;
@@ -1702,32 +1704,27 @@ static void sq_keys_build(sq_writer *w)
     pthread_mutex_lock(&w->keys_mu);
     k->base = sq_keys_others(w);
     w->keys_next = k;
-    published = true;
     pthread_mutex_unlock(&w->keys_mu);
     pthread_mutex_unlock(&w->mu);
     ok = sq_keys_read(w, db, "SELECT tenant_id, session_id FROM sessions", SQ_MEMO_SESSION, k) &&
          sq_keys_read(w, db, "SELECT tenant_id, user_id FROM profiles", SQ_MEMO_PROFILE, k);
 done:
     sqlite3_close(db);
+    /* the filter in use and keys_next are read and written only under
+     * keys_mu (sq_keys_absent, sq_keys_note): the one replaced, or this one
+     * when the build failed, is nobody's once it is unlinked, and is freed */
     pthread_mutex_lock(&w->keys_mu);
     if (w->keys_next == k)
         w->keys_next = NULL;
+    sq_keys *old = k;
     if (ok) {
-        if (w->keys) {
-            w->keys->retired_next = w->keys_retired;
-            w->keys_retired = w->keys;
-        }
-        __atomic_store_n(&w->keys, k, __ATOMIC_RELEASE);
-    } else if (published) {
-        /* a writer may still be setting its bits: freed with the writer */
-        k->retired_next = w->keys_retired;
-        w->keys_retired = k;
-    } else {
-        sq_keys_free(k);
+        old = w->keys;
+        w->keys = k;
     }
     bool warn = !ok && !w->keys_stop && !w->keys_warned;
     w->keys_warned |= warn;
     pthread_mutex_unlock(&w->keys_mu);
+    sq_keys_free(old);
     if (warn)
         log_warn("store: no key filter for \"%s\" (yet): state reads go to the database",
                  w->path);
@@ -1773,10 +1770,6 @@ static void sq_keys_release(sq_writer *w)
     if (started)
         pthread_join(w->keys_thread, NULL);
     sq_keys_free(w->keys);
-    for (sq_keys *k = w->keys_retired, *next; k; k = next) {
-        next = k->retired_next;
-        sq_keys_free(k);
-    }
     pthread_cond_destroy(&w->keys_cv);
     pthread_mutex_destroy(&w->keys_mu);
 }

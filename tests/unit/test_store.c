@@ -2604,6 +2604,41 @@ TEST(test_key_filter_linked_name)
     store_close(s);
 }
 
+/* A buyer written again and again (no rowid remembered: profile_put) fills
+ * no filter: only keys new to it count towards its capacity.  Before, each
+ * write counted, and every SQ_KEYS_MIN of them asked for a build of the
+ * same size, the old filter kept until close: memory that grew with the
+ * writes.  Seen here through a row the filter cannot know (written by
+ * sqlite3, not the store): a new build would read it from the table. */
+TEST(test_key_filter_rewrites_no_build)
+{
+    char url[512];
+    pt_error err = {0};
+    db_url(url, sizeof url, "keys-rewrite.db");
+    store *s = open_or_die(url);
+    tenant_id t = make_tenant(s, "keys-rewrite", "k-keys-rewrite");
+    arena a;
+    arena_init(&a, 0);
+    char *sj, *pj;
+    state_of(s, t, "nobody", "no-user", &a, &sj, &pj);   /* asks for the filter */
+    int n = keys_wait_skip(url, s, t, "raw-rw", &a);
+    CHECK(n > 0, "the filter answers without reading (after %d raw rows)", n);
+    char sid[64];
+    snprintf(sid, sizeof sid, "raw-rw-%d", n - 1);   /* in the table, not in the filter */
+    int failed = 0;
+    for (int i = 0; i < 3 * 4096; i++)
+        failed += s->ops->profile_put(s, t, "u-again", "{\"v\":1}", &err) != 0;
+    CHECK_INT(failed, 0);
+    usleep(300 * 1000);   /* time for a build, were one asked for */
+    state_of(s, t, sid, NULL, &a, &sj, &pj);
+    CHECK(sj == NULL, "12,288 writes of one buyer built no new filter (%s)",
+          sj ? "the row was read" : "still answered from the filter");
+    state_of(s, t, "no-session", "u-again", &a, &sj, &pj);
+    CHECK(pj != NULL, "the buyer is read");
+    arena_release(&a);
+    store_close(s);
+}
+
 static void setup(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/proptalk-store-XXXXXX");
@@ -2646,5 +2681,6 @@ TEST_MAIN(
     RUN(test_key_filter);
     RUN(test_key_filter_build_race);
     RUN(test_key_filter_linked_name);
+    RUN(test_key_filter_rewrites_no_build);
     rm_tree(tmpdir);
 )
