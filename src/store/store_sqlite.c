@@ -1334,23 +1334,36 @@ static void writer_release(sq_writer *w)
  */
 #define SQ_VER_TTL_MS 250
 
-/* Maps w's epoch file, made on first use; w->epoch stays NULL without it. */
+/* Maps w's epoch file, made on first use; w->epoch stays NULL without it.
+ * It takes the database file's permissions and (as root) its owner, as
+ * sqlite's -wal and -shm do: every process that may write the database must
+ * count its key writes here ("New conversations"), and one of another user
+ * that could not map a file of mode 0600 wrote sessions nobody else's filter
+ * heard of. */
 static void sq_epoch_map(sq_writer *w)
 {
     char p[PATH_MAX + 16];
     int fd = -1;
-    struct stat st;
+    struct stat st, db;
     if (strcmp(w->path, ":memory:") == 0)
         return;
     int n = snprintf(p, sizeof p, "%s-epoch", w->path);
     if (n < 0 || (size_t)n >= sizeof p)
         return;
-    fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    bool have_db = stat(w->path, &db) == 0;
+    mode_t mode = have_db ? db.st_mode & 0666 : 0644;
+    fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, mode);
     if (fd < 0)
         goto fail;
     if (fstat(fd, &st) != 0 ||
         (st.st_size < (off_t)SQ_EPOCH_BYTES && ftruncate(fd, SQ_EPOCH_BYTES) != 0))
         goto fail;
+    /* whatever the umask, or a file an older version made 0600; best effort */
+    if (have_db && st.st_uid == geteuid() && (st.st_mode & 0777) != mode && fchmod(fd, mode) != 0)
+        log_warn("store: %s: cannot set its mode: %s", p, strerror(errno));
+    if (have_db && geteuid() == 0 && (st.st_uid != db.st_uid || st.st_gid != db.st_gid) &&
+        fchown(fd, db.st_uid, db.st_gid) != 0)
+        log_warn("store: %s: cannot give it the database's owner: %s", p, strerror(errno));
     void *m = mmap(NULL, SQ_EPOCH_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (m == MAP_FAILED)
         goto fail;

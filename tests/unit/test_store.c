@@ -2639,6 +2639,32 @@ TEST(test_key_filter_rewrites_no_build)
     store_close(s);
 }
 
+/* The epoch file takes the database file's permissions, as sqlite's -wal
+ * and -shm do, whatever the umask, and mends a file an older version made
+ * 0600: a process of another user that may write the database must be able
+ * to count its key writes there. */
+TEST(test_epoch_file_mode)
+{
+    char url[512], db[512], ep[560];
+    struct stat st;
+    db_url(url, sizeof url, "perm.db");
+    snprintf(db, sizeof db, "%s/perm.db", tmpdir);
+    snprintf(ep, sizeof ep, "%s-epoch", db);
+    store_close(open_or_die(url));   /* the database file */
+    CHECK_INT(unlink(ep), 0);
+    CHECK_INT(chmod(db, 0660), 0);
+    mode_t old = umask(077);
+    store_close(open_or_die(url));
+    umask(old);
+    CHECK(stat(ep, &st) == 0 && (st.st_mode & 0777) == 0660, "epoch file mode %o, want 660",
+          (unsigned)(st.st_mode & 0777));
+    CHECK_INT(chmod(ep, 0600), 0);   /* as versions before made it */
+    CHECK_INT(chmod(db, 0664), 0);
+    store_close(open_or_die(url));
+    CHECK(stat(ep, &st) == 0 && (st.st_mode & 0777) == 0664, "epoch file mode %o, want 664",
+          (unsigned)(st.st_mode & 0777));
+}
+
 static void setup(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/proptalk-store-XXXXXX");
@@ -2682,5 +2708,6 @@ TEST_MAIN(
     RUN(test_key_filter_build_race);
     RUN(test_key_filter_linked_name);
     RUN(test_key_filter_rewrites_no_build);
+    RUN(test_epoch_file_mode);
     rm_tree(tmpdir);
 )
