@@ -31,6 +31,7 @@
 typedef enum event {
     EV_SLOT_PICK,   /* a "slot:ID" button, or a typed time matching an offered slot */
     EV_ACTION,      /* an "action:..." button */
+    EV_MORE,        /* "more" typed after listings: the "Show more options" button */
     EV_HUMAN,       /* asks for a person */
     EV_PHONE,       /* a phone number, valid or not */
     EV_SCHEDULE,    /* wants a viewing / a call */
@@ -44,7 +45,7 @@ typedef enum event {
 } event;
 
 static const char *const event_names[EV__COUNT] = {
-    "slot_pick", "action", "human", "phone", "schedule", "market", "slots", "question", "greeting",
+    "slot_pick", "action", "more", "human", "phone", "schedule", "market", "slots", "question", "greeting",
     "thanks", "goodbye", "affirm", "deny", "complaint", "other",
 };
 
@@ -125,6 +126,66 @@ static bool pending_has_buttons(pending_slot p)
 static bool results_shown(const session *s)
 {
     return s->n_shown > 0;
+}
+
+/* The message, case-folded the way the pack's cue phrases are. */
+static const char *folded_text(turn *t)
+{
+    const char *f = t->n && t->n->text ? pack_fold(t->env->arena, t->n->text) : NULL;
+    return f ? f : "";
+}
+
+/* Whether the folded message holds a phrase of cue list key. */
+static bool cue_in(turn *t, const char *key, const char *msg)
+{
+    const pack_phrase *ph = NULL;
+    int np = pack_cue_phrases(t->env->pack, key, &ph);
+    size_t ml = strlen(msg);
+    for (int i = 0; i < np; i++)
+        if (ph[i].n > 0 && ph[i].n <= ml && memmem(msg, ml, ph[i].s, ph[i].n))
+            return true;
+    return false;
+}
+
+/* The listing an ordinal in the message points at ("the second one",
+ * "number 3", "третья", "الثاني", "سومی"): 1-based, 0 when none.  The
+ * words are the pack's cue_ordinal_N lists, so every language has its own;
+ * the classifier reads such a message as a question and gives no number. */
+#define DIALOG_MAX_ORDINAL 9
+static int ordinal_of(turn *t)
+{
+    const char *msg = folded_text(t);
+    for (int k = 1; *msg && k <= DIALOG_MAX_ORDINAL; k++) {
+        char key[24];
+        snprintf(key, sizeof key, "cue_ordinal_%d", k);
+        if (cue_in(t, key, msg))
+            return k;
+    }
+    return 0;
+}
+
+/* A message that is only a wish for more options ("more", "show me more!",
+ * "ещё", "المزيد", "بیشتر"): the whole message, less spaces and
+ * punctuation at its ends, is a phrase of cue_more.  The whole message,
+ * not a phrase in it: "tell me more about the pool" is a question. */
+static bool asks_more(turn *t)
+{
+    const char *msg = folded_text(t);
+    size_t a = 0, b = strlen(msg);
+    while (a < b && (isspace((unsigned char)msg[a]) || ispunct((unsigned char)msg[a])))
+        a++;
+    while (b > a && (isspace((unsigned char)msg[b - 1]) || ispunct((unsigned char)msg[b - 1])))
+        b--;
+    /* the question marks and commas of Arabic and Persian (U+061F, U+060C) */
+    while (b - a >= 2 && (unsigned char)msg[b - 2] == 0xD8
+           && ((unsigned char)msg[b - 1] == 0x9F || (unsigned char)msg[b - 1] == 0x8C))
+        b -= 2;
+    const pack_phrase *ph = NULL;
+    int np = pack_cue_phrases(t->env->pack, "cue_more", &ph);
+    for (int i = 0; i < np; i++)
+        if (ph[i].n == b - a && ph[i].n > 0 && memcmp(msg + a, ph[i].s, ph[i].n) == 0)
+            return true;
+    return false;
 }
 
 /* ---- slots ------------------------------------------------------------ */
@@ -919,7 +980,7 @@ static const char *listing_title(const listing *l)
  * message names, else the one in focus. */
 _Static_assert(DIALOG_MAX_SHOWN + 1 <= STORE_GET_MANY, "the shown listings and the focus fit one read");
 
-static int resolve_listing(turn *t, listing *out, bool *found)
+static int resolve_listing(turn *t, listing *out, bool *found, bool by_name)
 {
     store *st = t->env->store;
     session *s = t->s;
@@ -950,7 +1011,7 @@ static int resolve_listing(turn *t, listing *out, bool *found)
                                have, &e))
         return 0;   /* as if none were found: the question is asked again */
     size_t norm_len = norm ? strlen(norm) : 0;
-    for (int i = 0; norm && i < s->n_shown && i < DIALOG_MAX_SHOWN; i++) {
+    for (int i = 0; by_name && norm && i < s->n_shown && i < DIALOG_MAX_SHOWN; i++) {
         const listing *l = &got[i];
         if (have[i] && ((l->project && *l->project && dialog_has_casei(norm, norm_len, l->project))
                         || (l->title && *l->title && dialog_has_casei(norm, norm_len, l->title)))) {
@@ -1037,6 +1098,13 @@ static int on_question(turn *t)
     const dialog_env *env = t->env;
     session *s = t->s;
     s->questions++;
+    /* "the second one" picks the second listing shown (before, any ordinal
+     * answered about the one in focus); one past the list is told so.
+     * Picked first: the repeated-question check below is about it. */
+    int ord = results_shown(s) ? ordinal_of(t) : 0;
+    bool past_list = ord > s->n_shown;
+    if (ord > 0 && !past_list)
+        dialog_copy(s->focus, sizeof s->focus, s->shown[ord - 1]);
     /* the same question again counts towards frustration */
     char fp[160];
     dialog_cat(fp, sizeof fp, t->n && t->n->intent ? t->n->intent : "", "|");
@@ -1050,10 +1118,17 @@ static int on_question(turn *t)
 
     listing l;
     bool found = false;
-    int rc = resolve_listing(t, &l, &found);
+    int rc = past_list ? 0 : resolve_listing(t, &l, &found, ord == 0);
     if (rc)
         return rc;
-    if (found) {
+    if (past_list) {
+        char idx[16], count[16];
+        dialog_int_text(idx, ord);
+        dialog_int_text(count, s->n_shown);
+        const char *vars[] = {"index", idx, "count", count, NULL};
+        say(env, s, t->r, count_key(env, s, "answer_no_such_listing", "answer_no_such_listing_one",
+                                    s->n_shown), vars, false);
+    } else if (found) {
         answer_about(t, &l);
         if (intent_is(t->n, "brochure_request"))
             add_action(t->r, word(env, s, "action_brochure", NULL));
@@ -1110,13 +1185,17 @@ static int book(turn *t, int64_t id)
     bool offered = false;
     for (int i = 0; i < s->n_offered; i++)
         offered |= s->offered[i] == id;
+    /* a button this conversation was never offered (an old one, or one of
+     * another chat) was not "just taken": the free slots are offered */
+    if (!offered)
+        return offer_slots(t, false);
     store_slot sl;
-    if (!offered || find_offered_slot(t, id, &sl) != 0)
+    if (find_offered_slot(t, id, &sl) != 0)
         return offer_slots(t, true);
     const char *when = slot_when(t, &sl);
     listing l;
     bool found = false;
-    resolve_listing(t, &l, &found);
+    resolve_listing(t, &l, &found, true);
     const char *for_listing = found ? arena_printf(env->arena, " (%s)", listing_title(&l)) : "";
     const char *vars[] = {"when", when, "agent", sl.agent_name ? sl.agent_name : "", "listing", for_listing,
                           "phone", s->phone, NULL};
@@ -1169,6 +1248,11 @@ static int on_action(turn *t)
         return handoff(t);
     }
     return reask(t);
+}
+
+static int on_more(turn *t)
+{
+    return show_results(t, true);
 }
 
 static int on_other(turn *t)
@@ -1248,6 +1332,7 @@ static const struct transition {
 } transitions[] = {
     {ANY_STATE, EV_SLOT_PICK, on_slot_pick, "a slot button books that slot (phone first)"},
     {ANY_STATE, EV_ACTION, on_action, "action buttons: schedule, more, human"},
+    {ANY_STATE, EV_MORE, on_more, "\"more\" typed after listings: the next ones, as the button"},
     {S(ST_HUMAN_HANDOFF), EV_HUMAN, on_human_waiting, "already handed off: reassure"},
     {ANY_STATE, EV_HUMAN, on_human, "first request answered then back to the question; repeated -> HUMAN_HANDOFF"},
     {ANY_STATE, EV_PHONE, on_phone, "hard gate: valid phone -> ENGAGEMENT, invalid -> HARD_GATE with reason"},
@@ -1305,6 +1390,8 @@ static event classify(turn *t)
         return EV_MARKET;
     if (t->slots_changed || t->currency_mismatch)
         return EV_SLOTS;
+    if (results_shown(s) && asks_more(t))
+        return EV_MORE;
     if (intent_is(n, "price_inquiry") || intent_is(n, "location_inquiry")
         || intent_is(n, "amenities_inquiry") || intent_is(n, "payment_plan")
         || intent_is(n, "investment_inquiry") || intent_is(n, "project_info")
@@ -1353,8 +1440,10 @@ int dialog_turn(const dialog_env *env, session *s, profile *p, const nlu_result 
         if (t.returning && (p->n_viewed > 0 || p->preferences.n_locations > 0)) {
             const char *last = p->n_viewed > 0
                 ? (p->last_viewed.project[0]
-                   ? arena_printf(env->arena, "%s in %s", p->last_viewed.project,
-                                  p->last_viewed.locality)
+                   /* "X in Y" in the buyer's language (it was English in all) */
+                   ? word(env, s, "welcome_back_place",
+                          (const char *const[]){"project", p->last_viewed.project,
+                                                "locality", p->last_viewed.locality, NULL})
                    : p->last_viewed.title)
                 : p->preferences.locations[0];
             const char *vars[] = {"last", last, NULL};

@@ -62,10 +62,16 @@ market_kind market_kind_of(const dialog_env *env, const session *s, const nlu_re
     size_t ml = strlen(msg);
     uint64_t h = pack_cue_scan(env->pack, msg, ml);
     int locs = (n->found & NLU_LOCATIONS) ? n->n_locations : 0;
+    /* a message with a budget, a bedroom count or a property type is a
+     * search even when it says "investment" ("a 2 bedroom apartment in
+     * Dubai Marina for investment, budget 3M"): its area is where the buyer
+     * wants to buy, not the subject of an outlook question (absorb() left
+     * the area out and asked for it again) */
+    bool search = (n->found & (NLU_BUDGET | NLU_BEDROOMS | NLU_PTYPE)) != 0;
     if (h == 0 && pack_cue_count(env->pack) <= PACK_CUE_BITS) {
         /* no phrase of any list (the scan answers for all): every cue()
          * below is false, and of the rules only the intent's is left */
-        if (locs >= 1 && n->intent && strcmp(n->intent, "investment_inquiry") == 0)
+        if (locs >= 1 && !search && n->intent && strcmp(n->intent, "investment_inquiry") == 0)
             return MK_AREA;
         return MK_NONE;
     }
@@ -77,7 +83,7 @@ market_kind market_kind_of(const dialog_env *env, const session *s, const nlu_re
         return MK_COMPARE;   /* "compare it with Hebbal": with the area asked for */
     if (cue(env, h, "cue_emerging", msg, ml))
         return MK_EMERGING;
-    if (locs >= 1 && (cue(env, h, "cue_investment", msg, ml) ||
+    if (locs >= 1 && !search && (cue(env, h, "cue_investment", msg, ml) ||
                       (n->intent && strcmp(n->intent, "investment_inquiry") == 0)))
         return MK_AREA;
     /* "something cheaper than 2 Cr" states a budget: that is the wish */

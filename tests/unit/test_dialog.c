@@ -701,7 +701,132 @@ TEST(test_objections)
     }
 }
 
+/* A 2BHK search in Whitefield under 2 Cr: listings shown, phone pending. */
+static void search_whitefield(convo *c, const char *text, const char *intent)
+{
+    nlu_result n = nlu(text, intent);
+    n.found = NLU_BEDROOMS | NLU_LOCATIONS | NLU_BUDGET | NLU_TX;
+    n.bedrooms = 2;
+    n.tx = TX_BUY;
+    n.n_locations = 1;
+    n.locations[0] = "Whitefield";
+    n.has_budget_max = true;
+    n.budget_max = 20000000;
+    snprintf(n.currency, sizeof n.currency, "INR");
+    turn(c, &n, NULL);
+}
+
+TEST(test_ordinal_reference)
+{
+    /* "the second one" is the second listing shown, in every language; a
+     * number past the list is said to be past it (it answered about the
+     * first listing for any ordinal) */
+    convo c;
+    convo_init(&c, "ordinal");
+    search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
+    CHECK(c.s.n_shown >= 3, "listings shown: %d", c.s.n_shown);
+    static const struct { const char *text, *lang; int index; } cases[] = {
+        {"how much is the second one?", "en", 2}, {"and the 3rd?", "en", 3},
+        {"what about number 1", "en", 1}, {"сколько стоит третья?", "ru", 3},
+        {"كم سعر الثاني؟", "ar", 2}, {"قیمت سومی چقدر است؟", "fa", 3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nlu_result n = nlu(cases[i].text, "price_inquiry");
+        n.language = cases[i].lang;
+        turn(&c, &n, NULL);
+        CHECK_STR(c.s.focus, c.s.shown[cases[i].index - 1]);
+        CHECK_INT(c.s.pending, PEND_PHONE);
+    }
+    char before[DIALOG_ID_LEN];
+    snprintf(before, sizeof before, "%s", c.s.focus);
+    nlu_result n = nlu("how much is the 7th one?", "price_inquiry");
+    turn(&c, &n, NULL);
+    CHECK_STR(c.s.focus, before);
+    CHECK(strstr(c.r.text, "no number 7") != NULL, "past the list: %s", c.r.text);
+    CHECK_INT(c.s.pending, PEND_PHONE);
+    arena_release(&c.a);
+}
+
+TEST(test_typed_more)
+{
+    /* "more" typed after listings is the "Show more options" button (the
+     * classifier reads it as a brochure request) */
+    static const char *const words[] = {"more", "Show me more!", "ещё", "المزيد", "بیشتر"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        convo c;
+        convo_init(&c, "more");
+        search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
+        char first[DIALOG_ID_LEN];
+        snprintf(first, sizeof first, "%s", c.s.shown[0]);
+        nlu_result n = nlu(words[i], "brochure_request");
+        turn(&c, &n, NULL);
+        CHECK(c.r.n_sources > 0, "\"%s\": more listings shown", words[i]);
+        for (int k = 0; k < c.r.n_sources; k++)
+            CHECK(strcmp(c.r.sources[k].id, first) != 0, "\"%s\": new listings", words[i]);
+        arena_release(&c.a);
+    }
+}
+
+TEST(test_search_saying_investment)
+{
+    /* a search that names an area and says "investment" keeps the area (it
+     * was read as a question about the area's outlook, and the area was
+     * asked for again) */
+    convo c;
+    convo_init(&c, "invsearch");
+    search_whitefield(&c, "I want to buy a 2 bedroom apartment in Whitefield for investment, budget 2 crore",
+                      "property_search");
+    CHECK_INT(c.s.slots.n_locations, 1);
+    CHECK_INT(c.s.state, ST_VALUE_PROPOSITION);
+    CHECK(c.r.n_sources > 0, "listings shown");
+    arena_release(&c.a);
+}
+
+TEST(test_welcome_back_in_language)
+{
+    /* the place explored last is worded in the buyer's language (" in "
+     * was English in every language) */
+    static const struct { const char *lang, *hello, *in; } cases[] = {
+        {"en", "hi", "Alpha Residency in Whitefield"}, {"ru", "привет", "Alpha Residency в районе Whitefield"},
+        {"ar", "مرحبا", "Alpha Residency في Whitefield"}, {"fa", "سلام", "Alpha Residency در Whitefield"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        convo c;
+        convo_init(&c, "back-new");
+        c.p.sessions = 1;
+        snprintf(c.p.last_session, sizeof c.p.last_session, "back-old");
+        c.p.n_viewed = 1;
+        snprintf(c.p.viewed[0], sizeof c.p.viewed[0], "L000");
+        snprintf(c.p.last_viewed.project, sizeof c.p.last_viewed.project, "Alpha Residency");
+        snprintf(c.p.last_viewed.locality, sizeof c.p.last_viewed.locality, "Whitefield");
+        nlu_result n = nlu(cases[i].hello, "greeting");
+        n.language = cases[i].lang;
+        turn(&c, &n, NULL);
+        CHECK(strstr(c.r.text, cases[i].in) != NULL, "%s: %s", cases[i].lang, c.r.text);
+        arena_release(&c.a);
+    }
+}
+
+TEST(test_stale_slot_not_taken)
+{
+    /* a slot button this conversation never offered is not "just taken" */
+    convo c;
+    convo_init(&c, "stale");
+    search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
+    nlu_result n = nlu("+91 98450 12345", "inform");
+    n.found = NLU_PHONE;
+    snprintf(n.phone, sizeof n.phone, "+919845012345");
+    turn(&c, &n, NULL);
+    turn(&c, NULL, "slot:987654");
+    CHECK_INT(c.s.state, ST_HANDOFF_SCHEDULE);
+    CHECK(strstr(c.r.text, "taken") == NULL, "not taken: %s", c.r.text);
+    CHECK(c.r.book_slot == 0, "nothing booked");
+    arena_release(&c.a);
+}
+
 TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
           RUN(test_frustration_capped);
-          RUN(test_lead_reasons); RUN(test_objections); teardown();)
+          RUN(test_lead_reasons); RUN(test_objections); RUN(test_ordinal_reference); RUN(test_typed_more);
+          RUN(test_search_saying_investment); RUN(test_welcome_back_in_language); RUN(test_stale_slot_not_taken);
+          teardown();)

@@ -57,7 +57,9 @@ static market_kind ref_market_kind_of(const dialog_env *env, const session *s, c
         return MK_COMPARE;   /* "compare it with Hebbal": with the area asked for */
     if (ref_cue(env, h, "cue_emerging", msg, ml))
         return MK_EMERGING;
-    if (locs >= 1 && (ref_cue(env, h, "cue_investment", msg, ml) ||
+    /* a budget, bedrooms or a type make it a search, not an outlook question */
+    bool search = (n->found & (NLU_BUDGET | NLU_BEDROOMS | NLU_PTYPE)) != 0;
+    if (locs >= 1 && !search && (ref_cue(env, h, "cue_investment", msg, ml) ||
                       (n->intent && strcmp(n->intent, "investment_inquiry") == 0)))
         return MK_AREA;
     /* "something cheaper than 2 Cr" states a budget: that is the wish */
