@@ -192,11 +192,13 @@ static const lex_item budget_items[] = {
     {"close to", B_QAROUND, 0}, {"nearly", B_QAROUND, 0}, {"circa", B_QAROUND, 0},
     {"somewhere around", B_QAROUND, 0}, {"in the range of", B_QAROUND, 0},
     /* ar */
-    {"اقل من", B_QMAX, 0}, {"حتي", B_QMAX, 0}, {"لحد", B_QMAX, 0}, {"الي حد", B_QMAX, 0},
+    /* "باقل من" ("for less than") is one word with the preposition bi-
+     * attached: without its own entry "من" alone read it as "from X" */
+    {"اقل من", B_QMAX, 0}, {"باقل من", B_QMAX, 0}, {"حتي", B_QMAX, 0}, {"لحد", B_QMAX, 0}, {"الي حد", B_QMAX, 0},
     {"لا يزيد عن", B_QMAX, 0}, {"لا يتجاوز", B_QMAX, 0}, {"بحد اقصي", B_QMAX, 0},
     {"كحد اقصي", B_QMAX, 0}, {"اقصي", B_QMAX, 0}, {"تحت", B_QMAX, 0}, {"في حدود", B_QAROUND, 0},
     {"ميزانيه", B_QBUDGET, 0}, {"ميزانيتي", B_QBUDGET, 0}, {"الميزانيه", B_QBUDGET, 0},
-    {"اكثر من", B_QMIN, 0}, {"فوق", B_QMIN, 0}, {"علي الاقل", B_QMIN, 0},
+    {"اكثر من", B_QMIN, 0}, {"باكثر من", B_QMIN, 0}, {"فوق", B_QMIN, 0}, {"علي الاقل", B_QMIN, 0},
     {"بحد ادني", B_QMIN, 0}, {"من", B_QFROM, 0}, {"بين", B_QBETWEEN, 0},
     {"حوالي", B_QAROUND, 0}, {"تقريبا", B_QAROUND, 0}, {"حدود", B_QAROUND, 0},
     {"بحدود", B_QAROUND, 0}, {"بحوالي", B_QAROUND, 0},
@@ -491,7 +493,12 @@ static void amount_tail(lex_cache *lc, int j, bool num_attached_ok, amount *a)
     }
     a->suffix = -1;
     if (!skip_tok(tk, j)) {
-        if ((c = match(lc, j, CAT(B_SUFMIN) | CAT(B_SUFMAX), &it)) > 0) {
+        /* a word that is both ("max", "minimum") and has a number right
+         * after it qualifies that number: "min 1M max 2M" */
+        const lex_item *pre;
+        int pc = match(lc, j, CAT(B_QMIN) | CAT(B_QMAX), &pre);
+        bool opens_next = pc > 0 && j + pc < tk->n && tk->t[j + pc].kind == TK_NUM;
+        if (!opens_next && (c = match(lc, j, CAT(B_SUFMIN) | CAT(B_SUFMAX), &it)) > 0) {
             a->suffix = it->cat;
             j += c;
         } else if (a->mult == M_NONE && a->cur < 0) {

@@ -305,6 +305,15 @@ static const budget_case budget_cases[] = {
     {"بودجم ۱.۸ میلیونه", "AED", NONE, 1800000, "AED"},
     {"۸۰ لاک روپیه", "AED", NONE, 8000000, "INR"},
     {"half a crore", "INR", NONE, 5000000, "INR"},
+    /* "less than" with the preposition bi- attached is still a ceiling, not
+     * "from X"; a suffix word that opens the next amount is its qualifier */
+    {"بأقل من ٢٫٥ مليون", "AED", NONE, 2500000, "AED"},
+    {"شقة بأقل من 2 مليون درهم", NULL, NONE, 2000000, "AED"},
+    {"بأكثر من مليون", "AED", 1000000, NONE, "AED"},
+    {"min 1M max 2M", "AED", 1000000, 2000000, "AED"},
+    {"minimum 1 cr maximum 2 cr", "INR", 10000000, 20000000, "INR"},
+    {"2M max", "AED", NONE, 2000000, "AED"},
+    {"2M max, 3 bedrooms", "AED", NONE, 2000000, "AED"},
 };
 
 TEST(test_budget)
