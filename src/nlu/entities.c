@@ -14,7 +14,7 @@
  * budget keyword right before: "AED 2500000", "budget 2 000 000"; a span
  * that starts with '+', '(' or 0 is never money).  Each
  * span goes through nlu_phone_parse (§6) in the tenant's region; a span of
- * two numbers side by side is split.  The first valid number is the phone;
+ * two numbers side by side (each of at least 7 digits) is split.  The first valid number is the phone;
  * when none is valid, phone_rejected says why the first one failed.
  *
  * Not for: intents, language, sentiment (nlu.c, classifier.c, sentiment.c).
@@ -168,6 +168,11 @@ static void scan_phones(const nlu_context *ctx, nlu_toks *tk, nlu_result *out)
                     continue;   /* split only where a space was */
                 if (count_digits(tk, cur, q) < 7)
                     break;
+                /* a split leaves a second number, not a few stray digits:
+                 * "8 916 123 45 67" is one number (refused in AE), not
+                 * +971 891612345 with "67" dropped */
+                if (q < e && count_digits(tk, q, e) < 7)
+                    continue;
                 const char *w = NULL;
                 if (parse_span(ctx, tk, cur, q, num, &w) == 0) {
                     ok_end = q;

@@ -453,6 +453,12 @@ TEST(test_phone_in_message)
         {"من فضلك اتصل على 0504127789", "AE", "+971504127789", false},
         {"под 2 млн, звоните +971 50 412 7789", "AE", "+971504127789", false},
         {"budget 0504127789", "AE", "+971504127789", false},
+        /* one number with digits too many is refused, not cut to a valid
+         * prefix: only two whole numbers side by side are split */
+        {"8 916 123 45 67", "AE", NULL, true},
+        {"my number is 050 412 7789 9", "AE", NULL, true},
+        {"+971 50 412 7789 12", "AE", NULL, true},
+        {"+971 50 412 7789 +971 55 765 4321", "AE", "+971504127789", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         nlu_context ctx = {.region = cases[i].region, .currency = "AED"};
