@@ -18,6 +18,11 @@ const char *say(const dialog_env *env, const session *s, reply *r, const char *k
 /* The rendered text of key without appending it. */
 const char *word(const dialog_env *env, const session *s, const char *key,
                  const char *const *vars);
+/* Does the folded message (msg_len bytes) hold a phrase of cue list key?
+ * hits: its pack_cue_scan, which answers for the first PACK_CUE_BITS lists;
+ * later lists are searched phrase by phrase. */
+bool dialog_cue(const dialog_env *env, uint64_t hits, const char *key, const char *msg,
+                size_t msg_len);
 /* key_one when n is 1 and the pack has it ("1 unit left", "Here is 1
  * listing"), else key: a pack words one thing apart only where its
  * language needs it. */
@@ -69,9 +74,17 @@ void director_urgency(const dialog_env *env, const session *s, const listing *it
 typedef enum market_kind {
     MK_NONE = 0, MK_CHEAPER, MK_BETTER, MK_COMPARE, MK_AREA, MK_EMERGING
 } market_kind;
-/* The market question of the message (or of a "market:..." button). */
+/* The message folded as the cue lists are, and its pack_cue_scan: made
+ * once a turn (fsm.c) for every cue question asked of it. */
+typedef struct dialog_msg {
+    const char *folded;
+    size_t len;
+    uint64_t hits;
+} dialog_msg;
+/* The market question of the message (or of a "market:..." button).  m:
+ * the message folded and scanned, or NULL (folded here). */
 market_kind market_kind_of(const dialog_env *env, const session *s, const nlu_result *n,
-                           const char *callback_data);
+                           const char *callback_data, const dialog_msg *m);
 /* Appends the answers (text and "loc:" buttons) to r.  tx: the figures of
  * which transaction.  0, or NOMEM. */
 int market_answer_compare(const dialog_env *env, const session *s, reply *r, transaction tx,

@@ -61,6 +61,7 @@ typedef struct turn {
     bool currency_mismatch;
     bool returning;          /* first turn of a returning buyer's new session */
     market_kind market;      /* the market question the message asks, if any */
+    dialog_msg msg;          /* folded and scanned (msg.folded NULL: not yet) */
 } turn;
 
 typedef int (*handler)(turn *t);
@@ -128,23 +129,25 @@ static bool results_shown(const session *s)
     return s->n_shown > 0;
 }
 
-/* The message, case-folded the way the pack's cue phrases are. */
+/* The message, case-folded the way the pack's cue phrases are, and which
+ * cue lists it holds a phrase of: folded and scanned once a turn, when
+ * first asked (a memmem a phrase cost ~30,000 instructions a question). */
 static const char *folded_text(turn *t)
 {
-    const char *f = t->n && t->n->text ? pack_fold(t->env->arena, t->n->text) : NULL;
-    return f ? f : "";
+    if (t->msg.folded == NULL) {
+        const char *f = t->n && t->n->text ? pack_fold(t->env->arena, t->n->text) : NULL;
+        t->msg.folded = f ? f : "";
+        t->msg.len = strlen(t->msg.folded);
+        t->msg.hits = pack_cue_scan(t->env->pack, t->msg.folded, t->msg.len);
+    }
+    return t->msg.folded;
 }
 
-/* Whether the folded message holds a phrase of cue list key. */
-static bool cue_in(turn *t, const char *key, const char *msg)
+/* Whether the message holds a phrase of cue list key. */
+static bool cue_in(turn *t, const char *key)
 {
-    const pack_phrase *ph = NULL;
-    int np = pack_cue_phrases(t->env->pack, key, &ph);
-    size_t ml = strlen(msg);
-    for (int i = 0; i < np; i++)
-        if (ph[i].n > 0 && ph[i].n <= ml && memmem(msg, ml, ph[i].s, ph[i].n))
-            return true;
-    return false;
+    const char *msg = folded_text(t);
+    return dialog_cue(t->env, t->msg.hits, key, msg, t->msg.len);
 }
 
 /* The listing an ordinal in the message points at ("the second one",
@@ -154,13 +157,15 @@ static bool cue_in(turn *t, const char *key, const char *msg)
 #define DIALOG_MAX_ORDINAL 9
 static int ordinal_of(turn *t)
 {
-    const char *msg = folded_text(t);
-    for (int k = 1; *msg && k <= DIALOG_MAX_ORDINAL; k++) {
-        char key[24];
-        snprintf(key, sizeof key, "cue_ordinal_%d", k);
-        if (cue_in(t, key, msg))
+    static const char *const keys[DIALOG_MAX_ORDINAL + 1] = {
+        NULL, "cue_ordinal_1", "cue_ordinal_2", "cue_ordinal_3", "cue_ordinal_4",
+        "cue_ordinal_5", "cue_ordinal_6", "cue_ordinal_7", "cue_ordinal_8", "cue_ordinal_9",
+    };
+    if (*folded_text(t) == '\0')
+        return 0;
+    for (int k = 1; k <= DIALOG_MAX_ORDINAL; k++)
+        if (cue_in(t, keys[k]))
             return k;
-    }
     return 0;
 }
 
@@ -170,8 +175,10 @@ static int ordinal_of(turn *t)
  * not a phrase in it: "tell me more about the pool" is a question. */
 static bool asks_more(turn *t)
 {
-    const char *msg = folded_text(t);
-    size_t a = 0, b = strlen(msg);
+    if (!cue_in(t, "cue_more"))   /* no phrase of it anywhere in the message */
+        return false;
+    const char *msg = t->msg.folded;
+    size_t a = 0, b = t->msg.len;
     while (a < b && (isspace((unsigned char)msg[a]) || ispunct((unsigned char)msg[a])))
         a++;
     while (b > a && (isspace((unsigned char)msg[b - 1]) || ispunct((unsigned char)msg[b - 1])))
@@ -1454,7 +1461,9 @@ int dialog_turn(const dialog_env *env, session *s, profile *p, const nlu_result 
         }
     }
     s->turns++;
-    t.market = market_kind_of(env, s, n, callback_data);
+    if (callback_data == NULL && n && n->text)
+        folded_text(&t);   /* the market question is the first to read it */
+    t.market = market_kind_of(env, s, n, callback_data, t.msg.folded ? &t.msg : NULL);
     absorb(&t);
     /* frustration builds over the conversation and fades slowly */
     if (n) {

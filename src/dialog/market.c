@@ -22,11 +22,9 @@
 #include <string.h>
 #include <strings.h>
 
-/* Does the folded message hold one of the phrases of cue list key, in any
- * of the reply languages?  Buyers mix scripts ("сравни Dubai Marina и JVC"
- * reads as English to the language guesser).  hits: pack_cue_scan of the
- * message, which answers for the first PACK_CUE_BITS lists. */
-static bool cue(const dialog_env *env, uint64_t hits, const char *key, const char *msg,
+/* See dialog_int.h.  Any of the reply languages: buyers mix scripts
+ * ("сравни Dubai Marina и JVC" reads as English to the language guesser). */
+bool dialog_cue(const dialog_env *env, uint64_t hits, const char *key, const char *msg,
                 size_t msg_len)
 {
     int id = pack_cue_id(env->pack, key);
@@ -43,7 +41,7 @@ static bool cue(const dialog_env *env, uint64_t hits, const char *key, const cha
 }
 
 market_kind market_kind_of(const dialog_env *env, const session *s, const nlu_result *n,
-                           const char *cb)
+                           const char *cb, const dialog_msg *m)
 {
     if (cb) {
         if (strcmp(cb, "market:cheaper") == 0)
@@ -56,11 +54,11 @@ market_kind market_kind_of(const dialog_env *env, const session *s, const nlu_re
     }
     if (n == NULL || n->text == NULL)
         return MK_NONE;
-    const char *msg = pack_fold(env->arena, n->text);
+    const char *msg = m ? m->folded : pack_fold(env->arena, n->text);
     if (msg == NULL)
         msg = "";
-    size_t ml = strlen(msg);
-    uint64_t h = pack_cue_scan(env->pack, msg, ml);
+    size_t ml = m ? m->len : strlen(msg);
+    uint64_t h = m ? m->hits : pack_cue_scan(env->pack, msg, ml);
     int locs = (n->found & NLU_LOCATIONS) ? n->n_locations : 0;
     /* a message with a budget, a bedroom count or a property type is a
      * search even when it says "investment" ("a 2 bedroom apartment in
@@ -69,21 +67,21 @@ market_kind market_kind_of(const dialog_env *env, const session *s, const nlu_re
      * the area out and asked for it again) */
     bool search = (n->found & (NLU_BUDGET | NLU_BEDROOMS | NLU_PTYPE)) != 0;
     if (h == 0 && pack_cue_count(env->pack) <= PACK_CUE_BITS) {
-        /* no phrase of any list (the scan answers for all): every cue()
+        /* no phrase of any list (the scan answers for all): every dialog_cue()
          * below is false, and of the rules only the intent's is left */
         if (locs >= 1 && !search && n->intent && strcmp(n->intent, "investment_inquiry") == 0)
             return MK_AREA;
         return MK_NONE;
     }
-    bool cheaper = cue(env, h, "cue_cheaper", msg, ml), better = cue(env, h, "cue_better", msg, ml);
-    bool compare = cue(env, h, "cue_compare", msg, ml);
+    bool cheaper = dialog_cue(env, h, "cue_cheaper", msg, ml), better = dialog_cue(env, h, "cue_better", msg, ml);
+    bool compare = dialog_cue(env, h, "cue_compare", msg, ml);
     if (locs >= 2 && (compare || cheaper || better))
         return MK_COMPARE;
     if (locs == 1 && compare && s->slots.n_locations > 0)
         return MK_COMPARE;   /* "compare it with Hebbal": with the area asked for */
-    if (cue(env, h, "cue_emerging", msg, ml))
+    if (dialog_cue(env, h, "cue_emerging", msg, ml))
         return MK_EMERGING;
-    if (locs >= 1 && !search && (cue(env, h, "cue_investment", msg, ml) ||
+    if (locs >= 1 && !search && (dialog_cue(env, h, "cue_investment", msg, ml) ||
                       (n->intent && strcmp(n->intent, "investment_inquiry") == 0)))
         return MK_AREA;
     /* "something cheaper than 2 Cr" states a budget: that is the wish */

@@ -244,7 +244,7 @@ TEST(test_market_kind)
                         r.found = (locs ? NLU_LOCATIONS : 0) | (budget ? NLU_BUDGET : 0);
                         session s = {0};
                         s.slots.n_locations = asked;
-                        market_kind got = market_kind_of(&env, &s, &r, NULL);
+                        market_kind got = market_kind_of(&env, &s, &r, NULL, NULL);
                         market_kind want = ref_market_kind_of(&env, &s, &r, NULL);
                         n++;
                         if (got != want && bad++ < 5)
