@@ -18,6 +18,9 @@ const char *say(const dialog_env *env, const session *s, reply *r, const char *k
 /* The rendered text of key without appending it. */
 const char *word(const dialog_env *env, const session *s, const char *key,
                  const char *const *vars);
+/* The language's separator of the items of a list (the pack's list_sep:
+ * ", " in English, "، " in Arabic and Persian). */
+const char *list_sep(const dialog_env *env, const session *s);
 /* Does the folded message (msg_len bytes) hold a phrase of cue list key?
  * hits: its pack_cue_scan, which answers for the first PACK_CUE_BITS lists;
  * later lists are searched phrase by phrase. */

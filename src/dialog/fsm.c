@@ -684,7 +684,8 @@ static const char *slot_when(turn *t, const store_slot *sl)
 /* The button label: when, and with whom. */
 static const char *slot_label(turn *t, const store_slot *sl)
 {
-    return arena_printf(t->env->arena, "%s, %s", slot_when(t, sl), sl->agent_name ? sl->agent_name : "");
+    return arena_join(t->env->arena, slot_when(t, sl), list_sep(t->env, t->s),
+                      sl->agent_name ? sl->agent_name : "");
 }
 
 static const char *day_text(turn *t, time_t at)
@@ -1087,11 +1088,22 @@ static int answer_about(turn *t, const listing *l)
         dialog_cat(tkey, sizeof tkey, "type_", ptype_name(l->type) ? ptype_name(l->type) : "apartment");
         type = word(env, s, tkey, NULL);
     }
+    /* stored "Pool;Gym;Parking" (the importer's form), said as a list */
+    const char *amenities = "";
+    if (l->amenities && *l->amenities && pack_template_uses(tp, "amenities")) {
+        const char *parts[32];
+        int np = 0;
+        char *copy = arena_strdup(env->arena, l->amenities);
+        for (char *save = NULL, *a = copy ? strtok_r(copy, ";", &save) : NULL; a && np < 32;
+             a = strtok_r(NULL, ";", &save))
+            parts[np++] = a;
+        amenities = np ? dialog_join(env->arena, parts, np, list_sep(env, s)) : l->amenities;
+    }
     const char *vars[] = {
         "title", listing_title(l), "price", price,
         "area", area, "bedrooms", beds,
         "type", type, "bathrooms", baths,
-        "amenities", l->amenities ? l->amenities : "", "locality", l->locality ? l->locality : "",
+        "amenities", amenities, "locality", l->locality ? l->locality : "",
         "city", l->city ? l->city : "", "completion", l->completion_date ? l->completion_date : "",
         "yield", yield, "developer", l->developer ? l->developer : "", "project", l->project ? l->project : "",
         "status", lstatus_name(l->status) ? lstatus_name(l->status) : "", NULL,

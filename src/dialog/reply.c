@@ -33,6 +33,12 @@ const char *word(const dialog_env *env, const session *s, const char *key,
     return pack_template_render(env->arena, t, vars ? vars : none);
 }
 
+const char *list_sep(const dialog_env *env, const session *s)
+{
+    const char *sep = word(env, s, "list_sep", NULL);
+    return *sep ? sep : ", ";
+}
+
 const char *count_key(const dialog_env *env, const session *s, const char *key,
                       const char *key_one, long n)
 {
@@ -420,7 +426,7 @@ const char *slots_summary(const dialog_env *env, const session *s)
         parts[n++] = type_word(env, s, sl->type);
     for (int i = 0; i < sl->n_locations && n < 8; i++)
         parts[n++] = sl->locations[i];
-    return dialog_join(env->arena, parts, n, ", ");
+    return dialog_join(env->arena, parts, n, list_sep(env, s));
 }
 
 const char *dialog_join(arena *a, const char *const *parts, int n, const char *sep)

@@ -583,6 +583,7 @@ TEST(test_dialog_flow)
     turn(&c, &n, NULL);
     CHECK_INT(c.s.state, ST_HARD_GATE);
     CHECK(strstr(c.r.text, "pool") != NULL, "amenities from the data: %s", c.r.text);
+    CHECK(strchr(c.r.text, ';') == NULL, "amenities said as a list, not as stored: %s", c.r.text);
 
     n = nlu("+91 98450 12345", "inform");
     n.found = NLU_PHONE;

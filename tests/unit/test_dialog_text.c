@@ -434,6 +434,17 @@ TEST(test_one_unit)
     s.language = LANG_EN;
     lines = listing_lines(&env, &s, NULL, l, 2);
     CHECK(lines && strstr(lines, ": studio, ") && strstr(lines, ": plot, "), "%s", lines);
+    /* a list is joined with the language's comma */
+    s.slots.type = PTYPE_APARTMENT;
+    s.slots.tx = TX_BUY;
+    s.slots.n_locations = 1;
+    snprintf(s.slots.locations[0], sizeof s.slots.locations[0], "Dubai Marina");
+    s.language = LANG_AR;
+    const char *sum = slots_summary(&env, &s);
+    CHECK(sum && strstr(sum, "، ") && !strchr(sum, ','), "%s", sum);
+    s.language = LANG_EN;
+    sum = slots_summary(&env, &s);
+    CHECK(sum && strstr(sum, ", "), "%s", sum);
     arena_release(&a);
     pack_free(p);
 }
