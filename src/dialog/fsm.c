@@ -514,11 +514,16 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
     session *s = t->s;
     reply *r = t->r;
     const pack_settings *cfg = settings(t);
-    const char *exclude[DIALOG_MAX_SHOWN];
+    /* "more" leaves out what the buyer has seen lately (the profile keeps
+     * the last PROFILE_MAX_VIEWED), not only the last list: with the last
+     * list alone, "more" went back and forth between two lists */
+    const char *exclude[DIALOG_MAX_SHOWN + PROFILE_MAX_VIEWED];
     int n_ex = 0;
     if (more || mode != SEARCH_FIT)
         for (int i = 0; i < s->n_shown; i++)
             exclude[n_ex++] = s->shown[i];
+    for (int i = 0; more && i < t->p->n_viewed && i < PROFILE_MAX_VIEWED; i++)
+        exclude[n_ex++] = t->p->viewed[i];
     search_request req = {
         .slots = &s->slots, .currency = env->tenant->currency,
         .want_min = cfg->results_min, .want_max = cfg->results_max < DIALOG_MAX_SHOWN ? cfg->results_max : DIALOG_MAX_SHOWN,
@@ -532,8 +537,10 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
     int rc = search_listings(env->store, env->tenant->id, &req, env->arena, &res, t->err);
     if (rc)
         return rc;
+    /* "more" past what fits: the buyer has seen it all, which is not
+     * "nothing matches" */
     if (res.n == 0) {
-        say(env, s, r, "results_none", NULL, false);
+        say(env, s, r, more ? "results_more_none" : "results_none", NULL, false);
         s->state = ST_SLOT_FILLING;
         return ask(t, PEND_BUDGET);
     }
@@ -560,7 +567,7 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
                               "wanted", wanted, NULL};
         say(env, s, r, res.n_exact ? count_key(env, s, "results_partial", "results_partial_one",
                                                res.n_exact)
-                                   : "results_relaxed", vars, false);
+                                   : more ? "results_more_relaxed" : "results_relaxed", vars, false);
         add_reason(r, arena_printf(env->arena, "search relaxed (0x%x)", res.relaxed));
     }
     r->text = listing_lines(env, s, r->text, res.items, res.n);

@@ -219,6 +219,36 @@ TEST(test_cheaper_and_better_options)
     arena_release(&d.a);
 }
 
+/* "more", again and again: no listing of this conversation comes back while
+ * unseen ones fit (with the last list alone left out, "more" went back and
+ * forth between two lists), and once every fitting one has been seen the
+ * answer says so instead of "nothing matches". */
+TEST(test_more_until_seen_all)
+{
+    convo c;
+    convo_init(&c, "more", LANG_EN);
+    nlu_result n = wish("2BHK in Whitefield", "Whitefield", 2, cheapest("Whitefield", 2) * 3);
+    turn(&c, &n);
+    char seen[64][DIALOG_ID_LEN];
+    int n_seen = 0, repeats = 0;
+    bool said_all = false;
+    for (int round = 0; round < 6 && n_seen < 20; round++) {
+        for (int i = 0; i < c.r.n_sources; i++) {
+            for (int j = 0; j < n_seen; j++)
+                repeats += strcmp(seen[j], c.r.sources[i].id) == 0;
+            if (n_seen < 64)
+                snprintf(seen[n_seen++], DIALOG_ID_LEN, "%s", c.r.sources[i].id);
+        }
+        pt_error err = {0};
+        CHECK(dialog_turn(&c.env, &c.s, &c.p, NULL, "action:more", &c.r, &err) == 0, "more");
+        said_all |= strstr(c.r.text, "You have seen every listing") != NULL;
+        CHECK(strstr(c.r.text, "Nothing matches") == NULL, "round %d: %s", round, c.r.text);
+    }
+    CHECK(repeats == 0, "%d listings came back among %d seen", repeats, n_seen);
+    CHECK(said_all, "told when every fitting listing has been seen");
+    arena_release(&c.a);
+}
+
 TEST(test_compare_areas)
 {
     convo c;
@@ -300,4 +330,5 @@ TEST(test_area_outlook_and_emerging)
 }
 
 TEST_MAIN(setup(); RUN(test_told_what_was_relaxed); RUN(test_cheaper_and_better_options);
+          RUN(test_more_until_seen_all);
           RUN(test_compare_areas); RUN(test_area_outlook_and_emerging); teardown();)
