@@ -26,11 +26,10 @@ const char *list_sep(const dialog_env *env, const session *s);
  * later lists are searched phrase by phrase. */
 bool dialog_cue(const dialog_env *env, uint64_t hits, const char *key, const char *msg,
                 size_t msg_len);
-/* key_one when n is 1 and the pack has it ("1 unit left", "Here is 1
- * listing"), else key: a pack words one thing apart only where its
- * language needs it. */
-const char *count_key(const dialog_env *env, const session *s, const char *key,
-                      const char *key_one, long n);
+/* key_one when n is 1, key_two when n is 2, when the pack has them ("1
+ * unit left", "Here is 1 listing", Arabic's dual "غرفتا نوم"), else key: a
+ * pack words one or two things apart only where its language needs it. */
+const char *count_key(const dialog_env *env, const session *s, const char *key, long n);
 void add_button(const dialog_env *env, reply *r, const char *label, const char *data);
 /* add_button for a label and data that live as long as the reply (the
  * pack's, the request arena's, literals): kept, not copied. */

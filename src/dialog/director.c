@@ -229,8 +229,7 @@ void director_urgency(const dialog_env *env, const session *s, const listing *it
         char units[16];
         dialog_int_text(units, l->units_available);
         const char *vars[] = {"units", units, "project", l->project && *l->project ? l->project : (l->title ? l->title : l->id), NULL};
-        const char *text = word(env, s, count_key(env, s, "urgency", "urgency_one",
-                                                  l->units_available), vars);
+        const char *text = word(env, s, count_key(env, s, "urgency", l->units_available), vars);
         if (text[0])
             r->text = arena_join(env->arena, r->text, "\n⚡ ", text);
     }

@@ -559,14 +559,13 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
         }
     } else if (res.n_exact == res.n) {
         const char *vars[] = {"count", count, NULL};
-        say(env, s, r, count_key(env, s, "results_intro", "results_intro_one", res.n), vars, false);
+        say(env, s, r, count_key(env, s, "results_intro", res.n), vars, false);
     }
     if (res.n_exact < res.n) {
         /* say which constraints were relaxed, from the search's own record */
         const char *vars[] = {"relaxed", relaxed_text(t, &res), "count", count, "exact", exact,
                               "wanted", wanted, NULL};
-        say(env, s, r, res.n_exact ? count_key(env, s, "results_partial", "results_partial_one",
-                                               res.n_exact)
+        say(env, s, r, res.n_exact ? count_key(env, s, "results_partial", res.n_exact)
                                    : more ? "results_more_relaxed" : "results_relaxed", vars, false);
         add_reason(r, arena_printf(env->arena, "search relaxed (0x%x)", res.relaxed));
     }
@@ -1088,7 +1087,8 @@ static int answer_about(turn *t, const listing *l)
         char nb[16];
         dialog_int_text(nb, l->bedrooms);
         const char *bv[] = {"n", nb, NULL};
-        beds = l->bedrooms == 0 ? word(env, s, "bedrooms_studio", NULL) : word(env, s, "bedrooms_n", bv);
+        beds = l->bedrooms == 0 ? word(env, s, "bedrooms_studio", NULL)
+                                : word(env, s, count_key(env, s, "bedrooms_n", l->bedrooms), bv);
     }
     if (pack_template_uses(tp, "type")) {
         char tkey[32];
@@ -1152,8 +1152,7 @@ static int on_question(turn *t)
         dialog_int_text(idx, ord);
         dialog_int_text(count, s->n_shown);
         const char *vars[] = {"index", idx, "count", count, NULL};
-        say(env, s, t->r, count_key(env, s, "answer_no_such_listing", "answer_no_such_listing_one",
-                                    s->n_shown), vars, false);
+        say(env, s, t->r, count_key(env, s, "answer_no_such_listing", s->n_shown), vars, false);
     } else if (found) {
         answer_about(t, &l);
         if (intent_is(t->n, "brochure_request"))

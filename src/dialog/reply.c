@@ -39,10 +39,16 @@ const char *list_sep(const dialog_env *env, const session *s)
     return *sep ? sep : ", ";
 }
 
-const char *count_key(const dialog_env *env, const session *s, const char *key,
-                      const char *key_one, long n)
+const char *count_key(const dialog_env *env, const session *s, const char *key, long n)
 {
-    return n == 1 && pack_template_get(env->pack, s->language, key_one) ? key_one : key;
+    if (n != 1 && n != 2)
+        return key;
+    char twin[64];
+    int len = snprintf(twin, sizeof twin, "%s_%s", key, n == 1 ? "one" : "two");
+    if (len < 0 || (size_t)len >= sizeof twin || !pack_template_get(env->pack, s->language, twin))
+        return key;
+    const char *k = arena_strdup(env->arena, twin);
+    return k ? k : key;
 }
 
 const char *say(const dialog_env *env, const session *s, reply *r, const char *key,
@@ -264,10 +270,15 @@ static void line_fill(const dialog_env *env, const session *s, line_templates *l
     } else if (l->bedrooms >= 0) {
         char n[16];
         pack_str nv = str_of(dialog_int_text(n, l->bedrooms));
+        const char *key = l->bedrooms == 1 || l->bedrooms == 2
+                              ? count_key(env, s, "bedrooms_n", l->bedrooms) : "bedrooms_n";
         if (l->bedrooms == 0) {
             if (lt->studio.s == NULL)
                 lt->studio = bare_text(env, s, "bedrooms_studio");
             beds = lt->studio;
+        } else if (strcmp(key, "bedrooms_n") != 0) {   /* the language's one or two */
+            const char *vars[] = {"n", n, NULL};
+            beds = str_of(word(env, s, key, vars));
         } else {
             const char *t = pack_bound_render(env->arena, &lt->beds, &nv, &beds.n);
             beds = t ? (pack_str){t, beds.n} : (pack_str){NULL, 0};
@@ -358,7 +369,7 @@ const char *listing_lines(const dialog_env *env, const session *s, const char *h
                   home_names, 2);
         pack_bind(&lt.units, pack_template_get(env->pack, s->language, "units_left"), units_names, 1);
         pack_bind(&lt.unit, pack_template_get(env->pack, s->language,
-                                              count_key(env, s, "units_left", "units_left_one", 1)),
+                                              count_key(env, s, "units_left", 1)),
                   units_names, 1);
     }
     size_t nh = head ? strlen(head) : 0, total = nh + 1;
@@ -420,7 +431,8 @@ const char *slots_summary(const dialog_env *env, const session *s)
         char b[16];
         dialog_int_text(b, sl->bedrooms);
         const char *vars[] = {"n", b, NULL};
-        parts[n++] = word(env, s, sl->bedrooms == 0 ? "bedrooms_studio" : "bedrooms_n", vars);
+        parts[n++] = word(env, s, sl->bedrooms == 0 ? "bedrooms_studio"
+                                  : count_key(env, s, "bedrooms_n", sl->bedrooms), vars);
     }
     if (sl->type)
         parts[n++] = type_word(env, s, sl->type);

@@ -276,7 +276,7 @@ static const char *ref_line(const dialog_env *env, const session *s, const listi
     const char *nv[] = {"n", n, NULL}, *uv[] = {"units", units, NULL};
     const char *beds = l->bedrooms < 0 ? ""
                        : l->bedrooms == 0 ? ref_word(env, s, "bedrooms_studio", NULL)
-                                          : ref_word(env, s, "bedrooms_n", nv);
+                                          : ref_word(env, s, count_key(env, s, "bedrooms_n", l->bedrooms), nv);
     const char *units_key = l->units_available == 1
                                 && pack_template_get(env->pack, s->language, "units_left_one")
                                 ? "units_left_one" : "units_left";
@@ -434,6 +434,15 @@ TEST(test_one_unit)
     s.language = LANG_EN;
     lines = listing_lines(&env, &s, NULL, l, 2);
     CHECK(lines && strstr(lines, ": studio, ") && strstr(lines, ": plot, "), "%s", lines);
+    /* Arabic says one and two bedrooms apart (its singular and dual) */
+    l[0].type = PTYPE_APARTMENT;
+    l[0].bedrooms = 2;
+    l[1].type = PTYPE_APARTMENT;
+    l[1].bedrooms = 1;
+    s.language = LANG_AR;
+    lines = listing_lines(&env, &s, NULL, l, 2);
+    CHECK(lines && strstr(lines, "غرفتا نوم") && strstr(lines, "غرفة نوم واحدة")
+              && !strstr(lines, "2 غرف") && !strstr(lines, "1 غرف"), "%s", lines);
     /* a list is joined with the language's comma */
     s.slots.type = PTYPE_APARTMENT;
     s.slots.tx = TX_BUY;

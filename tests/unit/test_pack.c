@@ -182,7 +182,6 @@ TEST(test_translations_complete)
         CHECK(tr != NULL, "%s: line %d: %s", path, je.line, je.text);
         if (tr == NULL)
             continue;
-        CHECK_INT(json_object_size(tr), json_object_size(en));
         const char *k;
         json_t *v;
         int bad = 0;
@@ -228,8 +227,19 @@ TEST(test_translations_complete)
                 }
             }
         }
+        /* a language may word one or two apart where English does not
+         * (count_key: Arabic's dual "غرفتا نوم"): a twin of a key English
+         * has; any other key is extra */
         json_object_foreach(tr, k, v) {
-            if (json_object_get(en, k) == NULL) {
+            size_t kl = strlen(k);
+            char base[128];
+            bool twin = kl > 4 && kl - 4 < sizeof base &&
+                        (strcmp(k + kl - 4, "_one") == 0 || strcmp(k + kl - 4, "_two") == 0);
+            if (twin) {
+                memcpy(base, k, kl - 4);
+                base[kl - 4] = '\0';
+            }
+            if (json_object_get(en, k) == NULL && !(twin && json_object_get(en, base))) {
                 fprintf(stderr, "  %s: extra key %s\n", path, k);
                 bad++;
             }
