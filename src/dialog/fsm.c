@@ -1047,7 +1047,6 @@ static int answer_about(turn *t, const listing *l)
     const dialog_env *env = t->env;
     session *s = t->s;
     const nlu_result *n = t->n;
-    const char *text = n && n->text ? n->text : "";
     const char *key = "answer_price";
     if (intent_is(n, "amenities_inquiry"))
         key = l->amenities && *l->amenities ? "answer_amenities" : "answer_amenities_none";
@@ -1057,17 +1056,16 @@ static int answer_about(turn *t, const listing *l)
         key = l->status == LSTATUS_OFF_PLAN ? "answer_payment_plan_offplan" : "answer_payment_plan_ready";
     else if (intent_is(n, "investment_inquiry"))
         key = l->rental_yield > 0 ? "answer_yield" : "answer_yield_none";
-    else if (intent_is(n, "project_info"))
-        key = "answer_project";
     else if (intent_is(n, "brochure_request"))
         key = "answer_brochure";
-    else {
-        size_t tl = strlen(text);
-        if (dialog_has_casei(text, tl, "size") || dialog_has_casei(text, tl, "sq")
-            || dialog_has_casei(text, tl, "big") || dialog_has_casei(text, tl, "area")
-            || dialog_has_casei(text, tl, "bath"))
-            key = "answer_size";
-    }
+    /* a question about the size ("how big", "المساحة", "متراژ", "площадь":
+     * the pack's cue_size) is classified as project_info or price_inquiry;
+     * it gets the size, not the developer (English words in the code before,
+     * and project_info always answered with the developer) */
+    else if (cue_in(t, "cue_size"))
+        key = "answer_size";
+    else if (intent_is(n, "project_info"))
+        key = "answer_project";
     /* only what the answer's template names is worked out (a template
      * leaves out what it does not say: its value would not be read) */
     const pack_template *tp = pack_template_get(env->pack, s->language, key);

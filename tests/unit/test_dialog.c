@@ -655,6 +655,41 @@ TEST(test_frustration_capped)
     arena_release(&c.a);
 }
 
+/* A question about the size gets the size, in every language, whatever the
+ * classifier calls it (project_info answered with the developer, and only
+ * English words were looked for). */
+TEST(test_size_question)
+{
+    convo c;
+    convo_init(&c, "size");
+    nlu_result n = nlu("2bhk in whitefield under 2 cr to buy", "property_search");
+    n.found = NLU_BEDROOMS | NLU_LOCATIONS | NLU_BUDGET | NLU_TX;
+    n.bedrooms = 2;
+    n.tx = TX_BUY;
+    n.n_locations = 1;
+    n.locations[0] = "Whitefield";
+    n.has_budget_max = true;
+    n.budget_max = 20000000;
+    snprintf(n.currency, sizeof n.currency, "INR");
+    turn(&c, &n, NULL);
+    CHECK(c.r.n_sources >= 2, "listings shown: %d", c.r.n_sources);
+    char area[32];
+    snprintf(area, sizeof area, "%.0f", c.r.sources[1].area_sqft);
+    n = nlu("how big is the second one?", "project_info");
+    turn(&c, &n, NULL);
+    CHECK(strstr(c.r.text, "sq ft") && strstr(c.r.text, area), "the second one's size (%s): %s", area,
+          c.r.text);
+    n = nlu("какая площадь у второй?", "project_info");
+    n.language = "ru";
+    turn(&c, &n, NULL);
+    CHECK(strstr(c.r.text, "кв. футов") && strstr(c.r.text, area), "in Russian: %s", c.r.text);
+    n = nlu("who is the developer?", "project_info");
+    turn(&c, &n, NULL);
+    CHECK(strstr(c.r.text, "sq ft") == NULL && strstr(c.r.text, "кв. футов") == NULL,
+          "a question about the project gets the project: %s", c.r.text);
+    arena_release(&c.a);
+}
+
 TEST(test_lead_reasons)
 {
     session s;
@@ -828,6 +863,7 @@ TEST(test_stale_slot_not_taken)
 TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
           RUN(test_frustration_capped);
+          RUN(test_size_question);
           RUN(test_lead_reasons); RUN(test_objections); RUN(test_ordinal_reference); RUN(test_typed_more);
           RUN(test_search_saying_investment); RUN(test_welcome_back_in_language); RUN(test_stale_slot_not_taken);
           teardown();)
