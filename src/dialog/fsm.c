@@ -1064,8 +1064,8 @@ static int answer_about(turn *t, const listing *l)
      * and project_info always answered with the developer) */
     else if (cue_in(t, "cue_size"))
         key = "answer_size";
-    else if (intent_is(n, "project_info"))
-        key = "answer_project";
+    else if (intent_is(n, "project_info"))   /* without a developer, no "is by ," */
+        key = l->developer && *l->developer ? "answer_project" : "answer_project_no_developer";
     /* only what the answer's template names is worked out (a template
      * leaves out what it does not say: its value would not be read) */
     const pack_template *tp = pack_template_get(env->pack, s->language, key);
@@ -1093,6 +1093,15 @@ static int answer_about(turn *t, const listing *l)
         dialog_cat(tkey, sizeof tkey, "type_", ptype_name(l->type) ? ptype_name(l->type) : "apartment");
         type = word(env, s, tkey, NULL);
     }
+    /* the status in the buyer's language (status_ready, status_off_plan) */
+    const char *status = "";
+    if (lstatus_name(l->status) && pack_template_uses(tp, "status")) {
+        char skey[32];
+        dialog_cat(skey, sizeof skey, "status_", lstatus_name(l->status));
+        status = word(env, s, skey, NULL);
+        if (!*status)
+            status = lstatus_name(l->status);
+    }
     /* stored "Pool;Gym;Parking" (the importer's form), said as a list */
     const char *amenities = "";
     if (l->amenities && *l->amenities && pack_template_uses(tp, "amenities")) {
@@ -1111,7 +1120,7 @@ static int answer_about(turn *t, const listing *l)
         "amenities", amenities, "locality", l->locality ? l->locality : "",
         "city", l->city ? l->city : "", "completion", l->completion_date ? l->completion_date : "",
         "yield", yield, "developer", l->developer ? l->developer : "", "project", l->project ? l->project : "",
-        "status", lstatus_name(l->status) ? lstatus_name(l->status) : "", NULL,
+        "status", status, NULL,
     };
     say(env, s, t->r, key, vars, false);
     return 0;
@@ -1419,6 +1428,10 @@ static event classify(turn *t)
         || intent_is(n, "amenities_inquiry") || intent_is(n, "payment_plan")
         || intent_is(n, "investment_inquiry") || intent_is(n, "project_info")
         || intent_is(n, "brochure_request"))
+        return EV_QUESTION;
+    /* "how big is the third one?" read as out of scope: a size word (the
+     * pack's cue_size) about listings shown is a question about them */
+    if (results_shown(s) && intent_is(n, "out_of_scope") && cue_in(t, "cue_size"))
         return EV_QUESTION;
     if (intent_is(n, "greeting"))
         return EV_GREETING;

@@ -683,10 +683,17 @@ TEST(test_size_question)
     n.language = "ru";
     turn(&c, &n, NULL);
     CHECK(strstr(c.r.text, "кв. футов") && strstr(c.r.text, area), "in Russian: %s", c.r.text);
-    n = nlu("who is the developer?", "project_info");
+    n = nlu("how big is the third one?", "out_of_scope");   /* as the classifier reads it */
+    turn(&c, &n, NULL);
+    CHECK(strstr(c.r.text, "sq ft") != NULL, "a size question the classifier missed: %s", c.r.text);
+    n = nlu("кто застройщик?", "project_info");
+    n.language = "ru";
     turn(&c, &n, NULL);
     CHECK(strstr(c.r.text, "sq ft") == NULL && strstr(c.r.text, "кв. футов") == NULL,
           "a question about the project gets the project: %s", c.r.text);
+    /* in the buyer's words, and with no empty developer ("is by ,") */
+    CHECK(strstr(c.r.text, " ,") == NULL && strstr(c.r.text, "статус") && strstr(c.r.text, "ready") == NULL,
+          "the status in Russian, no empty developer: %s", c.r.text);
     arena_release(&c.a);
 }
 
