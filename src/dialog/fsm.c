@@ -195,6 +195,16 @@ static bool asks_more(turn *t)
     return false;
 }
 
+/* A question about a listing (its price, place, amenities, payment plan,
+ * yield, project, brochure). */
+static bool listing_question(const nlu_result *n)
+{
+    return intent_is(n, "price_inquiry") || intent_is(n, "location_inquiry")
+           || intent_is(n, "amenities_inquiry") || intent_is(n, "payment_plan")
+           || intent_is(n, "investment_inquiry") || intent_is(n, "project_info")
+           || intent_is(n, "brochure_request");
+}
+
 /* ---- slots ------------------------------------------------------------ */
 
 static void add_location(session *s, const char *name, bool *changed)
@@ -264,8 +274,12 @@ static void absorb(turn *t)
         }
     }
 
+    /* "what is the rental yield of the third one?" asks about a listing
+     * shown: the purpose its words suggest (investment) is not a new wish,
+     * and taking it ran the search again instead of answering */
+    bool about_shown = results_shown(s) && listing_question(n);
     if (n) {
-        if ((n->found & NLU_PURPOSE) && n->purpose && n->purpose != sl->purpose) {
+        if ((n->found & NLU_PURPOSE) && n->purpose && n->purpose != sl->purpose && !about_shown) {
             sl->purpose = n->purpose;
             ch = true;
         }
@@ -1424,10 +1438,7 @@ static event classify(turn *t)
         return EV_SLOTS;
     if (results_shown(s) && asks_more(t))
         return EV_MORE;
-    if (intent_is(n, "price_inquiry") || intent_is(n, "location_inquiry")
-        || intent_is(n, "amenities_inquiry") || intent_is(n, "payment_plan")
-        || intent_is(n, "investment_inquiry") || intent_is(n, "project_info")
-        || intent_is(n, "brochure_request"))
+    if (listing_question(n))
         return EV_QUESTION;
     /* "how big is the third one?" read as out of scope: a size word (the
      * pack's cue_size) about listings shown is a question about them */

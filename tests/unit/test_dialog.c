@@ -686,6 +686,14 @@ TEST(test_size_question)
     n = nlu("how big is the third one?", "out_of_scope");   /* as the classifier reads it */
     turn(&c, &n, NULL);
     CHECK(strstr(c.r.text, "sq ft") != NULL, "a size question the classifier missed: %s", c.r.text);
+    /* a yield question names no new wish: answered, not searched again */
+    c.s.slots.purpose = PURPOSE_LIVING;
+    n = nlu("what is the rental yield of the first one?", "investment_inquiry");
+    n.found = NLU_PURPOSE;
+    n.purpose = PURPOSE_INVESTMENT;
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.slots.purpose, PURPOSE_LIVING);
+    CHECK(c.r.n_sources == 0 && strstr(c.r.text, "yield"), "the yield answered: %s", c.r.text);
     n = nlu("кто застройщик?", "project_info");
     n.language = "ru";
     turn(&c, &n, NULL);
