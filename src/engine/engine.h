@@ -104,7 +104,9 @@ int engine_chat_continue(engine *e, chat_async *pending, chat_async **again, cha
 
 /* For a channel whose client went away while the turn was pending, once
  * done(ctx) has run: the turn still runs to its end on this thread (the
- * buyer's message is not lost); its answer is dropped. */
+ * buyer's message is not lost); its answer is dropped.  It may wait for
+ * locks held by other pending turns, so the thread must not be one those
+ * turns need to go on (the HTTP channel calls it on a thread of its own). */
 void engine_chat_abandon(engine *e, chat_async *pending);
 
 /* /ready: 0 when the store answers. */

@@ -51,11 +51,15 @@
 
 static atomic_int large_uploads;      /* requests holding a large-upload slot */
 
+typedef struct abandoned abandoned;
+
 struct http_server {
     struct MHD_Daemon *d;
     engine *e;
     int port;
     atomic_int suspended;     /* connections suspended while their turn commits */
+    pthread_mutex_t abandon_mu;
+    abandoned *abandons;      /* turns whose client went away (abandon_main) */
 };
 
 /* AUTH_JWT: a Bearer token (http/admin.c), checked with the headers,
@@ -633,23 +637,101 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     return dispatch(r);
 }
 
+/* A turn whose client went away ends on a thread of its own, not on the
+ * worker: its next step may wait for a lock that was handed to another
+ * connection of the same worker (resumed, not yet run), and a worker
+ * blocked in engine_chat_abandon never runs it; both turns, the buyer's
+ * lock and the shutdown would wait for ever.  The threads are joined when
+ * done (the next abandon) and at the server's stop. */
+struct abandoned {
+    pthread_t thread;
+    http_req *r;
+    bool done;                /* under abandon_mu: the thread ends, join it */
+    abandoned *next;
+};
+
+static void *abandon_main(void *arg)
+{
+    abandoned *ab = arg;
+    http_req *r = ab->r;
+    http_server *srv = r->srv;
+    engine_chat_abandon(srv->e, r->pending);
+    arena_release(&r->a);
+    buf_free(&r->body);
+    free(r);
+    pthread_mutex_lock(&srv->abandon_mu);
+    ab->done = true;
+    pthread_mutex_unlock(&srv->abandon_mu);
+    return NULL;
+}
+
+/* Joins the abandon threads that are done, or (all) every one. */
+static void abandon_reap(http_server *srv, bool all)
+{
+    abandoned *ended = NULL;
+    pthread_mutex_lock(&srv->abandon_mu);
+    for (abandoned **p = &srv->abandons; *p;) {
+        abandoned *ab = *p;
+        if (all || ab->done) {
+            *p = ab->next;
+            ab->next = ended;
+            ended = ab;
+        } else {
+            p = &ab->next;
+        }
+    }
+    pthread_mutex_unlock(&srv->abandon_mu);
+    while (ended) {   /* outside the lock: a thread not done takes it to end */
+        abandoned *next = ended->next;
+        pthread_join(ended->thread, NULL);
+        free(ended);
+        ended = next;
+    }
+}
+
+/* Ends r's pending turn on a thread of its own; false when there is none
+ * (out of memory or threads). */
+static bool abandon_start(http_req *r)
+{
+    http_server *srv = r->srv;
+    abandon_reap(srv, false);
+    abandoned *ab = calloc(1, sizeof *ab);
+    if (ab == NULL)
+        return false;
+    ab->r = r;
+    pthread_mutex_lock(&srv->abandon_mu);
+    if (pthread_create(&ab->thread, NULL, abandon_main, ab) != 0) {
+        pthread_mutex_unlock(&srv->abandon_mu);
+        free(ab);
+        return false;
+    }
+    ab->next = srv->abandons;
+    srv->abandons = ab;
+    pthread_mutex_unlock(&srv->abandon_mu);
+    return true;
+}
+
 static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                               enum MHD_RequestTerminationCode toe)
 {
     http_req *r = *con_cls;
     if (r == NULL)
         return;
+    *con_cls = NULL;
     if (r->large_slot)
         atomic_fetch_sub(&large_uploads, 1);
     if (r->suspended)
         atomic_fetch_sub(&r->srv->suspended, 1);
     if (r->pending) {
         /* resumed (its wait is over), but the client went away before its
-         * answer: the turn still ends, here */
+         * answer: the turn still ends, on a thread of its own (see
+         * abandoned), or here when no thread can be had */
+        if (abandon_start(r))
+            return;
+        log_warn("http: no thread for a turn whose client went away; it ends on the worker");
         engine_chat_abandon(r->srv->e, r->pending);
     }
     req_free(r);
-    *con_cls = NULL;
 }
 
 __attribute__((format(printf, 2, 0)))
@@ -745,6 +827,7 @@ int http_server_start(engine *e, const char *bind_addr, int port, int threads,
         goto done;
     }
     s->e = e;
+    pthread_mutex_init(&s->abandon_mu, NULL);
     fd = listen_on(bind_addr, port, &is_v6, err);
     if (fd < 0) {
         rc = -PT_ERR_IO;
@@ -785,6 +868,8 @@ int http_server_start(engine *e, const char *bind_addr, int port, int threads,
 done:
     if (fd >= 0)
         close(fd);
+    if (s)
+        pthread_mutex_destroy(&s->abandon_mu);
     free(s);
     return rc;
 }
@@ -813,6 +898,8 @@ void http_server_stop(http_server *s)
         MHD_stop_daemon(s->d);
         if (fd != MHD_INVALID_SOCKET)
             close(fd);
+        abandon_reap(s, true);   /* the turns of clients gone end before the engine */
     }
+    pthread_mutex_destroy(&s->abandon_mu);
     free(s);
 }

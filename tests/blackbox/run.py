@@ -1,8 +1,9 @@
 """Black-box tests: the real server on loopback, driven over HTTP.
 
 Scripted multi-turn conversations in four languages, the HTTP error
-contract, restart-and-continue, concurrent messages in one session, and
-double booking.  Run by `make test` against the ASan+UBSan build, then
+contract, restart-and-continue, concurrent messages in one session,
+double booking, and clients that misbehave at the HTTP level
+(test_http.py).  Run by `make test` against the ASan+UBSan build, then
 against the release build.
 """
 import json
@@ -15,6 +16,7 @@ import threading
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Chat, Server, check, request, summary  # noqa: E402
 import test_admin  # noqa: E402
+import test_http  # noqa: E402
 
 
 def db(server):
@@ -339,6 +341,7 @@ def main():
         test_admin.run_embeddings()
     except Exception as e:
         check(False, "test_admin.run_embeddings ran", repr(e))
+    test_http.run()   # hostile and careless clients, on servers of its own
     return summary()
 
 

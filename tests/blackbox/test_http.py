@@ -1,0 +1,134 @@
+"""Black-box tests of the HTTP layer against hostile and careless clients:
+raw sockets, so every byte is the test's.
+
+run.py calls run(), which starts servers of its own: a test that finds a
+defect may leave its server wedged, and must not take the other tests
+with it.
+"""
+import json
+import os
+import socket
+import sqlite3
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Server, check  # noqa: E402
+
+
+def chat_bytes(key, query, session_id, user_id, close=True):
+    body = json.dumps({"query": query, "session_id": session_id, "user_id": user_id}).encode()
+    head = (f"POST /api/chat/query HTTP/1.1\r\nHost: t\r\nX-API-Key: {key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            + ("Connection: close\r\n" if close else "") + "\r\n")
+    return head.encode() + body
+
+
+def read_response(s, deadline):
+    """(status, body bytes) of one response read from s, or (0, what came) when
+    the connection ends or the deadline passes first."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        s.settimeout(max(0.1, deadline - time.time()))
+        try:
+            chunk = s.recv(65536)
+        except OSError:
+            return 0, data
+        if not chunk:
+            return 0, data
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length":
+            length = int(v)
+    while len(rest) < length:
+        s.settimeout(max(0.1, deadline - time.time()))
+        try:
+            chunk = s.recv(65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        rest += chunk
+    return int(head.split(b" ")[1]), rest
+
+
+def exchange(srv, raw, timeout=60):
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout)
+    try:
+        s.sendall(raw)
+        return read_response(s, time.time() + timeout)
+    finally:
+        s.close()
+
+
+def messages(srv, like):
+    con = sqlite3.connect(f"file:{srv.data}/proptalk.db?mode=ro", uri=True, timeout=30)
+    n = con.execute("select count(*) from messages where session_id like ?", (like,)).fetchone()[0]
+    con.close()
+    return n
+
+
+def test_clients_gone_mid_turn():
+    """Many messages of a few buyers at once, in several sessions each, and
+    every other client hangs up as soon as its request is sent: the turns
+    queue for the session's and the buyer's locks with their connections
+    suspended, and a connection whose client is gone is found closed when
+    it is resumed.  Its turn must still end without holding up the
+    worker thread (the other connections of the thread include the one the
+    buyer's lock was handed to)."""
+    srv = Server().start()
+    try:
+        key = srv.keys["dubai-demo"]
+        buyers, sessions, per_session = 4, 6, 5
+        socks, kept = [], []
+        for m in range(per_session):
+            for b in range(buyers):
+                for s in range(sessions):
+                    c = socket.create_connection(("127.0.0.1", srv.port), timeout=60)
+                    c.sendall(chat_bytes(key, f"a villa in JVC, message {m}", f"gone-{b}-{s}", f"gone-buyer-{b}"))
+                    socks.append(c)
+        for i, c in enumerate(socks):
+            if i % 2:
+                c.close()
+            else:
+                kept.append(c)
+        deadline = time.time() + 120
+        answered = 0
+        for c in kept:
+            st, _ = read_response(c, deadline)
+            answered += st == 200
+            c.close()
+        check(answered == len(kept), "every client that waited is answered", f"{answered} of {len(kept)}")
+        late = 0
+        for b in range(buyers):
+            st, _ = exchange(srv, chat_bytes(key, "hello again", f"gone-late-{b}", f"gone-buyer-{b}"), timeout=30)
+            late += st == 200
+        check(late == buyers, "the buyers' next messages are answered", f"{late} of {buyers}")
+        st, _ = exchange(srv, b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", timeout=30)
+        check(st == 200, "the server still answers /health", f"{st}")
+        want = 2 * (len(socks) + buyers)
+        n = messages(srv, "gone-%")
+        check(n == want, "the transcript holds every turn whose request was sent whole", f"{n} of {want}")
+    finally:
+        t0 = time.time()
+        rc = srv.stop()
+        check(rc == 0, "and SIGTERM still exits 0", f"rc={rc} after {time.time() - t0:.0f} s "
+              f"{srv.stderr_text()[-2000:]}")
+        srv.cleanup()
+
+
+def run():
+    for t in (test_clients_gone_mid_turn,):
+        try:
+            t()
+        except Exception as e:  # a crash of the test is a failure, not an abort
+            check(False, f"{t.__name__} ran", repr(e))
+
+
+if __name__ == "__main__":
+    from harness import summary
+    run()
+    sys.exit(summary())
