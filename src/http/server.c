@@ -551,6 +551,52 @@ static int64_t declared_length(struct MHD_Connection *c)
     return n;
 }
 
+/* Why the body's length is not clear (RFC 9112 6.1, 6.3), or NULL.
+ * libmicrohttpd 0.9.75 reads a body of any Transfer-Encoding but chunked
+ * to the connection's end (no answer before the client closes or the
+ * connection times out), takes the first of two Content-Lengths, and
+ * keeps the connection after a request with both headers: a proxy in
+ * front that frames the body otherwise would see a request of the
+ * client's making in it (request smuggling).  Such a request is answered
+ * 400 at once, and the connection closed. */
+typedef struct framing {
+    int te, cl;
+    bool chunked;             /* the Transfer-Encoding is "chunked" */
+    bool cl_differ;
+    const char *cl_first;
+} framing;
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    framing *f = cls;
+    if (value == NULL)
+        value = "";
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->te++;
+        f->chunked = strcasecmp(value, "chunked") == 0;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (f->cl++ == 0)
+            f->cl_first = value;
+        else if (strcmp(value, f->cl_first) != 0)
+            f->cl_differ = true;
+    }
+    return MHD_YES;
+}
+
+static const char *framing_error(struct MHD_Connection *c)
+{
+    framing f = {0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, framing_header, &f);
+    if (f.te > 1 || (f.te == 1 && !f.chunked))
+        return "Transfer-Encoding other than chunked is not supported";
+    if (f.te && f.cl)
+        return "a request has Content-Length or Transfer-Encoding, not both";
+    if (f.cl_differ)
+        return "Content-Length headers that differ";
+    return NULL;
+}
+
 static bool expects_continue(struct MHD_Connection *c)
 {
     const char *e = HEADER(c, MHD_HTTP_HEADER_EXPECT);
@@ -574,6 +620,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         route_find(r, method, url);
         r->body.cap = body_cap(r);
         r->url = arena_strdup(&r->a, url);
+        const char *bad = framing_error(conn);
+        if (bad)   /* answered before the body: libmicrohttpd reads no more, and closes */
+            return respond_error(r, PT_ERR_INVALID, bad);
         if (r->rt && r->rt->auth == AUTH_JWT) {
             /* authenticated before any body is read: only a valid token
              * may upload, and a refused one is answered like too_large */

@@ -120,12 +120,75 @@ def test_clients_gone_mid_turn():
         srv.cleanup()
 
 
+def test_body_framing(srv):
+    """A body whose length is not clear is refused at once (400, the
+    connection closed): a Transfer-Encoding but chunked, two of them,
+    Content-Length with Transfer-Encoding, or Content-Lengths that differ
+    (RFC 9112 6.1, 6.3).  libmicrohttpd alone reads the first case to the
+    connection's end (no answer until its timeout) and takes the first of
+    two lengths (a proxy taking the last sees another request: smuggling)."""
+    key = srv.keys["dubai-demo"]
+    body = json.dumps({"query": "hi", "session_id": "framing-1", "user_id": "framing-u"}).encode()
+    head = f"POST /api/chat/query HTTP/1.1\r\nHost: t\r\nX-API-Key: {key}\r\n".encode()
+    chunked = b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n"
+    cases = [
+        ("Transfer-Encoding: gzip", head + b"Transfer-Encoding: gzip\r\n\r\n" + body),
+        ("Transfer-Encoding: gzip, chunked", head + b"Transfer-Encoding: gzip, chunked\r\n\r\n" + chunked),
+        ("two Transfer-Encodings", head + b"Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n" + chunked),
+        ("Content-Length and Transfer-Encoding",
+         head + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked),
+        ("two Content-Lengths that differ",
+         head + b"Content-Length: %d\r\nContent-Length: 5\r\n\r\n" % len(body) + body),
+        ("Content-Length: 0 and another", head + b"Content-Length: 0\r\nContent-Length: 33\r\n\r\n"
+         b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n"),
+        ("a GET with Transfer-Encoding: gzip", b"GET /health HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n"),
+    ]
+    for what, raw in cases:
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+        t0 = time.time()
+        try:
+            s.sendall(raw)
+            st, text = read_response(s, t0 + 10)
+            s.settimeout(10)
+            try:
+                closed = s.recv(1) == b""
+            except socket.timeout:
+                closed = False
+            except OSError:
+                closed = True   # reset
+        finally:
+            s.close()
+        try:
+            code = json.loads(text)["error"]["code"]
+        except (ValueError, KeyError, TypeError):
+            code = None
+        check(st == 400 and code and closed and time.time() - t0 < 10,
+              f"{what}: 400 with the error body at once, the connection closed",
+              f"{st} {text[:200]!r} closed={closed} after {time.time() - t0:.1f} s")
+    st, text = exchange(srv, head + b"Content-Length: %d\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                        % (len(body), len(body)) + body)
+    check(st == 200, "two equal Content-Lengths are one", f"{st} {text[:200]!r}")
+    st, text = exchange(srv, head + b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunked)
+    check(st == 200, "a chunked body is read", f"{st} {text[:200]!r}")
+
+
 def run():
     for t in (test_clients_gone_mid_turn,):
         try:
             t()
         except Exception as e:  # a crash of the test is a failure, not an abort
             check(False, f"{t.__name__} ran", repr(e))
+    srv = Server().start()
+    try:
+        for t in (test_body_framing,):
+            try:
+                t(srv)
+            except Exception as e:
+                check(False, f"{t.__name__} ran", repr(e))
+    finally:
+        rc = srv.stop()
+        check(rc == 0, "test_http: server exits 0 on SIGTERM", f"rc={rc} {srv.stderr_text()[-2000:]}")
+        srv.cleanup()
 
 
 if __name__ == "__main__":
