@@ -603,6 +603,18 @@ static bool expects_continue(struct MHD_Connection *c)
     return e && strcasecmp(e, "100-continue") == 0;
 }
 
+/* The path of a request target in the absolute form ("http://host/path"),
+ * which a server must accept (RFC 9112 3.2.2) and libmicrohttpd 0.9.75
+ * passes on whole; otherwise url itself. */
+static const char *origin_path(const char *url)
+{
+    size_t n = strncasecmp(url, "http://", 7) == 0 ? 7 : strncasecmp(url, "https://", 8) == 0 ? 8 : 0;
+    if (n == 0)
+        return url;
+    const char *path = strchr(url + n, '/');
+    return path ? path : "/";
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
                                       const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
@@ -617,6 +629,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
             return MHD_NO;
         clock_gettime(CLOCK_MONOTONIC, &r->start);
         *con_cls = r;
+        url = origin_path(url);
         route_find(r, method, url);
         r->body.cap = body_cap(r);
         r->url = arena_strdup(&r->a, url);

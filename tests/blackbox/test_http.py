@@ -172,6 +172,21 @@ def test_body_framing(srv):
     check(st == 200, "a chunked body is read", f"{st} {text[:200]!r}")
 
 
+def test_absolute_form(srv):
+    """A request target in the absolute form is served as its path (RFC 9112
+    3.2.2: a server must accept it)."""
+    key = srv.keys["dubai-demo"]
+    st, text = exchange(srv, f"GET http://127.0.0.1:{srv.port}/health HTTP/1.1\r\nHost: t\r\n"
+                        "Connection: close\r\n\r\n".encode())
+    check(st == 200 and b'"ok"' in text, "GET http://host:port/health is /health", f"{st} {text[:200]!r}")
+    raw = chat_bytes(key, "hi", "absolute-1", "absolute-u")
+    raw = raw.replace(b"POST /api/chat/query", b"POST HTTP://127.0.0.1/api/chat/query?x=1", 1)
+    st, text = exchange(srv, raw)
+    check(st == 200 and b'"answer"' in text, "POST HTTP://host/api/chat/query?x=1 is the chat", f"{st} {text[:200]!r}")
+    st, text = exchange(srv, b"GET http://127.0.0.1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    check(st == 404 and b"not_found" in text, "GET http://host (the path /) is 404", f"{st} {text[:200]!r}")
+
+
 def run():
     for t in (test_clients_gone_mid_turn,):
         try:
@@ -180,7 +195,7 @@ def run():
             check(False, f"{t.__name__} ran", repr(e))
     srv = Server().start()
     try:
-        for t in (test_body_framing,):
+        for t in (test_body_framing, test_absolute_form):
             try:
                 t(srv)
             except Exception as e:
