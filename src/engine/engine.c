@@ -1000,10 +1000,12 @@ static int chat_take_user(chat_async *ca, chat_async **pending, char **json, pt_
     int rc = e->user_locks.ops->enqueue(&e->user_locks, ca->user_key, &ca->user_waiter,
                                         &ca->user_token, err);
     if (rc < 0) {
-        if (rc == -PT_ERR_RATE_LIMITED)   /* the backend knows keys, not buyers */
+        if (rc == -PT_ERR_RATE_LIMITED) {   /* the backend knows keys, not buyers */
+            pt_error_clear(err);            /* pt_fail keeps a message already set */
             rc = pt_fail(err, PT_ERR_RATE_LIMITED,
                          "%d messages of this buyer's conversations are already waiting; send "
                          "the next one after an answer", LOCK_MAX_WAITING);
+        }
         e->locks.ops->release(&e->locks, ca->lock_key, ca->token);
         turn_account(e, ca->started, rc);
         return rc;
@@ -1072,10 +1074,12 @@ static int chat_start(engine *e, tenant_rt *rt, const chat_request *req, arena *
     }
     ca->waiter = (lock_waiter){.grant = lock_granted, .ctx = ca};
     rc = e->locks.ops->enqueue(&e->locks, ca->lock_key, &ca->waiter, &ca->token, err);
-    if (rc == -PT_ERR_RATE_LIMITED)   /* the backend knows keys, not conversations */
+    if (rc == -PT_ERR_RATE_LIMITED) {   /* the backend knows keys, not conversations */
+        pt_error_clear(err);              /* pt_fail keeps a message already set */
         rc = pt_fail(err, PT_ERR_RATE_LIMITED,
                      "%d messages of this conversation are already waiting; send the next one "
                      "after an answer", LOCK_MAX_WAITING);
+    }
     if (rc < 0)
         goto done;
     if (rc == 0) {   /* an earlier message of the session is in its turn */

@@ -187,6 +187,39 @@ def test_absolute_form(srv):
     check(st == 404 and b"not_found" in text, "GET http://host (the path /) is 404", f"{st} {text[:200]!r}")
 
 
+def test_busy_conversation(srv):
+    """200 messages of one conversation at once: each is answered, 200 or
+    429 once 64 wait for the session's turn (the 429 says so, in words for
+    the client, not the lock's), and the transcript holds each answered
+    turn once, its answer with it."""
+    key = srv.keys["dubai-demo"]
+    socks = []
+    for i in range(200):
+        c = socket.create_connection(("127.0.0.1", srv.port), timeout=60)
+        socks.append(c)
+    for i, c in enumerate(socks):
+        c.sendall(chat_bytes(key, f"villa in JVC, message {i}", "busy-1", "busy-u"))
+    deadline = time.time() + 120
+    status, busy = {}, []
+    for i, c in enumerate(socks):
+        st, text = read_response(c, deadline)
+        status[i] = st
+        if st == 429:
+            busy.append(text)
+        c.close()
+    ok = [i for i, st in status.items() if st == 200]
+    check(all(st in (200, 429) for st in status.values()), "200 messages at once: each is answered 200 or 429",
+          str({st for st in status.values()}))
+    check(busy and all(b"this conversation are already waiting" in t for t in busy),
+          "a 429 says the conversation's messages are waiting", str(busy[:1]))
+    con = sqlite3.connect(f"file:{srv.data}/proptalk.db?mode=ro", uri=True, timeout=30)
+    rows = con.execute("select user_text, assistant_text from turns where session_id = 'busy-1' order by id").fetchall()
+    con.close()
+    stored = sorted(int(u.rsplit(" ", 1)[1]) for u, _ in rows)
+    check(stored == sorted(ok) and all(a for _, a in rows), "the transcript holds each answered turn once, answered",
+          f"{len(stored)} stored, {len(ok)} answered")
+
+
 def run():
     for t in (test_clients_gone_mid_turn,):
         try:
@@ -195,7 +228,7 @@ def run():
             check(False, f"{t.__name__} ran", repr(e))
     srv = Server().start()
     try:
-        for t in (test_body_framing, test_absolute_form):
+        for t in (test_body_framing, test_absolute_form, test_busy_conversation):
             try:
                 t(srv)
             except Exception as e:
