@@ -501,6 +501,21 @@ static nlu_result nlu(const char *text, const char *intent)
     return n;
 }
 
+/* "2bhk in whitefield under 2 cr to buy", as the NLU reads it. */
+static nlu_result whitefield_search(void)
+{
+    nlu_result n = nlu("2bhk in whitefield under 2 cr to buy", "property_search");
+    n.found = NLU_BEDROOMS | NLU_LOCATIONS | NLU_BUDGET | NLU_TX;
+    n.bedrooms = 2;
+    n.tx = TX_BUY;
+    n.n_locations = 1;
+    n.locations[0] = "Whitefield";
+    n.has_budget_max = true;
+    n.budget_max = 20000000;
+    snprintf(n.currency, sizeof n.currency, "INR");
+    return n;
+}
+
 typedef struct convo {
     session s;
     profile p;
@@ -559,15 +574,7 @@ TEST(test_dialog_flow)
     CHECK_INT(c.s.slots.purpose, PURPOSE_LIVING);
     CHECK_INT(c.s.pending, PEND_TRANSACTION);   /* living buyers may rent */
 
-    n = nlu("2bhk in whitefield under 2 cr to buy", "property_search");
-    n.found = NLU_BEDROOMS | NLU_LOCATIONS | NLU_BUDGET | NLU_TX;
-    n.bedrooms = 2;
-    n.tx = TX_BUY;
-    n.n_locations = 1;
-    n.locations[0] = "Whitefield";
-    n.has_budget_max = true;
-    n.budget_max = 20000000;
-    snprintf(n.currency, sizeof n.currency, "INR");
+    n = whitefield_search();
     turn(&c, &n, NULL);
     CHECK_INT(c.s.state, ST_VALUE_PROPOSITION);
     CHECK_INT(c.s.pending, PEND_PHONE);
@@ -633,15 +640,7 @@ TEST(test_frustration_capped)
 {
     convo c;
     convo_init(&c, "capped");
-    nlu_result n = nlu("2bhk in whitefield under 2 cr to buy", "property_search");
-    n.found = NLU_BEDROOMS | NLU_LOCATIONS | NLU_BUDGET | NLU_TX;
-    n.bedrooms = 2;
-    n.tx = TX_BUY;
-    n.n_locations = 1;
-    n.locations[0] = "Whitefield";
-    n.has_budget_max = true;
-    n.budget_max = 20000000;
-    snprintf(n.currency, sizeof n.currency, "INR");
+    nlu_result n = whitefield_search();
     turn(&c, &n, NULL);
     CHECK(c.r.n_sources >= 1, "listings shown: %d", c.r.n_sources);
     for (int i = 0; i < 4; i++) {
@@ -662,15 +661,7 @@ TEST(test_size_question)
 {
     convo c;
     convo_init(&c, "size");
-    nlu_result n = nlu("2bhk in whitefield under 2 cr to buy", "property_search");
-    n.found = NLU_BEDROOMS | NLU_LOCATIONS | NLU_BUDGET | NLU_TX;
-    n.bedrooms = 2;
-    n.tx = TX_BUY;
-    n.n_locations = 1;
-    n.locations[0] = "Whitefield";
-    n.has_budget_max = true;
-    n.budget_max = 20000000;
-    snprintf(n.currency, sizeof n.currency, "INR");
+    nlu_result n = whitefield_search();
     turn(&c, &n, NULL);
     CHECK(c.r.n_sources >= 2, "listings shown: %d", c.r.n_sources);
     char area[32];
