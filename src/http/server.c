@@ -715,6 +715,7 @@ struct abandoned {
 static void *abandon_main(void *arg)
 {
     abandoned *ab = arg;
+    pthread_setname_np(pthread_self(), "pt-abandoned");   /* else the worker's name */
     http_req *r = ab->r;
     http_server *srv = r->srv;
     engine_chat_abandon(srv->e, r->pending);
