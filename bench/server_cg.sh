@@ -19,16 +19,8 @@ trap 'rm -rf "$out"' EXIT
 run() {   # run N_CONVS N_HEALTH: the callgrind total
     local data pid port key
     data=$(mktemp -d)
-    port=$((20000 + RANDOM % 20000))
-    PROPTALK_DATA=$data PROPTALK_LOG=error PROPTALK_SQLITE_SYNC=normal valgrind --tool=callgrind \
-        --separate-threads=no --callgrind-out-file="$out/cg.$1" "$bin" serve --demo --port $port \
-        --bind 127.0.0.1 > "$data/out" 2> "$data/err" &
-    pid=$!
-    for _ in $(seq 1 1200); do grep -q listening "$data/out" 2> /dev/null && break; sleep 0.25; done
-    key=$(python3 -c 'import json,sys
-for l in open(sys.argv[1]):
-    o=json.loads(l)
-    if "demo" in o: print([t["api_key"] for t in o["demo"]["tenants"] if t["slug"]=="dubai-demo"][0])' "$data/out")
+    PROPTALK_SQLITE_SYNC=normal DEMO_SERVER_WRAP="valgrind --tool=callgrind --separate-threads=no
+        --callgrind-out-file=$out/cg.$1" demo_server_start "$bin" "$data"
     python3 - "$port" "$key" "$1" "$2" << 'PY'
 import http.client, json, sys
 port, key, n, health = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
