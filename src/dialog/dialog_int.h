@@ -21,6 +21,9 @@ const char *word(const dialog_env *env, const session *s, const char *key,
 /* The language's separator of the items of a list (the pack's list_sep:
  * ", " in English, "، " in Arabic and Persian). */
 const char *list_sep(const dialog_env *env, const session *s);
+/* A list as stored ("pool;gym;parking", the importer's form) joined with
+ * list_sep, every item kept; stored itself when out of memory. */
+const char *list_text(const dialog_env *env, const session *s, const char *stored);
 /* Does the folded message (msg_len bytes) hold a phrase of cue list key?
  * hits: its pack_cue_scan, which answers for the first PACK_CUE_BITS lists;
  * later lists are searched phrase by phrase. */

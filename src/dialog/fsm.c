@@ -1118,15 +1118,8 @@ static int answer_about(turn *t, const listing *l)
     }
     /* stored "Pool;Gym;Parking" (the importer's form), said as a list */
     const char *amenities = "";
-    if (l->amenities && *l->amenities && pack_template_uses(tp, "amenities")) {
-        const char *parts[32];
-        int np = 0;
-        char *copy = arena_strdup(env->arena, l->amenities);
-        for (char *save = NULL, *a = copy ? strtok_r(copy, ";", &save) : NULL; a && np < 32;
-             a = strtok_r(NULL, ";", &save))
-            parts[np++] = a;
-        amenities = np ? dialog_join(env->arena, parts, np, list_sep(env, s)) : l->amenities;
-    }
+    if (l->amenities && *l->amenities && pack_template_uses(tp, "amenities"))
+        amenities = list_text(env, s, l->amenities);
     const char *vars[] = {
         "title", listing_title(l), "price", price,
         "area", area, "bedrooms", beds,

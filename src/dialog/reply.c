@@ -39,6 +39,27 @@ const char *list_sep(const dialog_env *env, const session *s)
     return *sep ? sep : ", ";
 }
 
+const char *list_text(const dialog_env *env, const session *s, const char *stored)
+{
+    const char *sep = list_sep(env, s);
+    size_t seps = 0, sl = strlen(sep), n = strlen(stored);
+    for (const char *p = stored; (p = strchr(p, ';')) != NULL; p++)
+        seps++;
+    char *out = arena_alloc(env->arena, n + seps * sl + 1), *o = out;
+    if (out == NULL)
+        return stored;
+    for (const char *p = stored; *p; p++) {
+        if (*p == ';') {
+            memcpy(o, sep, sl);
+            o += sl;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 const char *count_key(const dialog_env *env, const session *s, const char *key, long n)
 {
     if (n != 1 && n != 2)
