@@ -23,9 +23,11 @@
  * amount give max only; "above/over/at least/min/more than/from X" and
  * "X+"/"X or more" give min only; "between X and Y", "from X to Y", "X-Y",
  * "X to Y" give both, the multiplier and currency of one side carrying over
- * to the other ("1-2 Cr").  "around/about/approx/~ X" gives
- * min = X * 0.9 and max = X * 1.1 (rounded to whole units).  A later amount
- * can fill the side still empty ("at least 1M but under 2M").
+ * to the other ("1-2 Cr"); the Arabic "and" may be written onto the second
+ * amount ("بين مليون ومليونين", "بين اثنين وثلاثه ملايين").
+ * "around/about/approx/~ X" gives min = X * 0.9 and max = X * 1.1 (rounded
+ * to whole units).  A later amount can fill the side still empty ("at least
+ * 1M but under 2M").
  *
  * Currency: the first one said; else ctx_currency; else INR when lakh or
  * crore was used; else "".
@@ -300,6 +302,7 @@ typedef struct amount {
     bool bare_ok;       /* numeric, >= 1000, not a year: a keyword may make it money */
     bool grouped;       /* written with digit grouping: "2,000,000", "1,20,00,000" */
     bool word;          /* a word that is an amount ("مليونين") */
+    bool wa;            /* said with the Arabic "and" attached: "ومليونين" */
     bool notmoney;
     int64_t plus;       /* a smaller amount said after it: "2 million 500 thousand" */
 } amount;
@@ -513,13 +516,89 @@ static void amount_tail(lex_cache *lc, int j, bool num_attached_ok, amount *a)
     a->end = j;
 }
 
+/* The Arabic (and Persian) "and" written onto the next word: "ومليونين",
+ * "وثلاثه ملايين".  Its length in bytes when token j starts with it and
+ * goes on, else 0. */
+#define WA "\xD9\x88"   /* U+0648 */
+static size_t wa_prefix(const nlu_toks *tk, int j)
+{
+    return j >= 0 && j < tk->n && tk->t[j].kind == TK_WORD && tk->t[j].len > 2
+                   && memcmp(tk->s + tk->t[j].off, WA, 2) == 0
+               ? 2
+               : 0;
+}
+
+/* match() at token j with its first skip bytes left out (skip 0: match). */
+static int match_from(lex_cache *lc, int j, size_t skip, unsigned cats, const lex_item **it)
+{
+    if (skip == 0)
+        return match(lc, j, cats, it);
+    return lex_match_cat_from(lc->t, lc->tk, j, skip, cats, it);
+}
+
+/* An amount said in words from token j (its first skip bytes left out: a
+ * prefixed "and"): a word amount, a number word before a multiplier or
+ * next to a range separator, or a lone multiplier.  Fills *a from its
+ * number part on. */
+static bool amount_word(lex_cache *lc, int j, size_t skip, amount *a)
+{
+    const nlu_toks *tk = lc->tk;
+    const lex_item *it;
+    int c;
+    if ((c = match_from(lc, j, skip, CAT(B_WORDAMT), &it)) > 0) {
+        a->mant = word_amounts[it->val];
+        a->mult = M_NONE;
+        a->word = true;
+        amount_tail(lc, j + c, true, a);
+        a->bare_ok = false;
+        return true;
+    }
+    if ((c = match_from(lc, j, skip, CAT(B_NUMWORD), &it)) > 0) {
+        int tenths = it->val, k = j + c;
+        if (nlu_tok_is(tk, k, "a") && tenths == 5)
+            k++;   /* "half a million" */
+        const lex_item *u;
+        int h = tenths % 10 == 0 ? match(lc, k, CAT(B_HALF), &u) : 0;
+        if (h > 0 && unit_at(lc, k + h, false, &u)) {
+            tenths += 5;   /* "یک و نیم میلیون", "one and a half million" */
+            k += h;
+        }
+        int m = unit_at(lc, k, false, &u);
+        if (!m && (skip > 0 || (j > 0 && match(lc, j - 1, CAT(B_SEP) | CAT(B_SEPAND), &u) > 0) ||
+                   match(lc, k, CAT(B_SEP) | CAT(B_SEPAND), &u) > 0 || wa_prefix(tk, k))) {
+            /* one side of a range takes the other side's unit:
+             * "от миллиона до полутора", "two to three million",
+             * "بين اثنين وثلاثه ملايين"; alone it is not money (money_like()
+             * is false) */
+            a->mant = tenths;
+            a->dec = 1;
+            a->end = k;
+            return true;
+        }
+        if (!m || tk->t[k].len == 1)
+            return false;   /* "two thousand" is fine, but "a m" is not */
+        a->mant = tenths;
+        a->dec = 1;
+        a->mult = m;
+        amount_tail(lc, k + 1, true, a);
+        return true;
+    }
+    if (match_from(lc, j, skip, CAT(B_UNIT), &it) > 0 && (it->val & UF_STANDALONE)) {
+        /* "مليون درهم", "under a million" handled above; a lone "million" */
+        a->mant = 1;
+        a->mult = it->val & 0xFF;
+        amount_tail(lc, j + 1, true, a);
+        return true;
+    }
+    return false;
+}
+
 /* Reads an amount that starts at token i, if any.  Returns true and fills
  * *a. */
 static bool amount_at(lex_cache *lc, int i, amount *a)
 {
     const nlu_toks *tk = lc->tk;
     const lex_item *it;
-    int c;
     memset(a, 0, sizeof *a);
     a->cur = -1;
     a->suffix = -1;
@@ -559,48 +638,13 @@ static bool amount_at(lex_cache *lc, int i, amount *a)
         amount_tail(lc, next, false, a);
         return true;
     }
-    if ((c = match(lc, j, CAT(B_WORDAMT), &it)) > 0) {
-        a->mant = word_amounts[it->val];
-        a->mult = M_NONE;
-        a->word = true;
-        amount_tail(lc, j + c, true, a);
-        a->bare_ok = false;
+    if (amount_word(lc, j, 0, a))
         return true;
-    }
-    if ((c = match(lc, j, CAT(B_NUMWORD), &it)) > 0) {
-        int tenths = it->val, k = j + c;
-        if (nlu_tok_is(tk, k, "a") && tenths == 5)
-            k++;   /* "half a million" */
-        const lex_item *u;
-        int h = tenths % 10 == 0 ? match(lc, k, CAT(B_HALF), &u) : 0;
-        if (h > 0 && unit_at(lc, k + h, false, &u)) {
-            tenths += 5;   /* "یک و نیم میلیون", "one and a half million" */
-            k += h;
-        }
-        int m = unit_at(lc, k, false, &u);
-        if (!m && ((j > 0 && match(lc, j - 1, CAT(B_SEP) | CAT(B_SEPAND), &u) > 0) ||
-                   match(lc, k, CAT(B_SEP) | CAT(B_SEPAND), &u) > 0)) {
-            /* one side of a range takes the other side's unit:
-             * "от миллиона до полутора", "two to three million"; alone it
-             * is not money (money_like() is false) */
-            a->mant = tenths;
-            a->dec = 1;
-            a->end = k;
-            return true;
-        }
-        if (!m || tk->t[k].len == 1)
-            return false;   /* "two thousand" is fine, but "a m" is not */
-        a->mant = tenths;
-        a->dec = 1;
-        a->mult = m;
-        amount_tail(lc, k + 1, true, a);
-        return true;
-    }
-    if (match(lc, j, CAT(B_UNIT), &it) > 0 && (it->val & UF_STANDALONE)) {
-        /* "مليون درهم", "under a million" handled above; a lone "million" */
-        a->mant = 1;
-        a->mult = it->val & 0xFF;
-        amount_tail(lc, j + 1, true, a);
+    /* "ومليونين": the rest of the word after "and", when no currency came
+     * first; the range and compound rules below read the "and" */
+    size_t wa = j == i ? wa_prefix(tk, j) : 0;
+    if (wa && amount_word(lc, j, wa, a)) {
+        a->wa = true;
         return true;
     }
     return false;
@@ -680,9 +724,12 @@ bool nlu_budget_scan(const nlu_toks *tk, const char *ctx_currency, nlu_budget *o
             p10 *= 10;
         if (k + 1 < na && a->mant % p10 == 0 && a->mult >= M_CRORE && !a->notmoney) {
             amount *n2 = &am[k + 1];
+            /* said right after it, or after "and" ("و", "ومليون") */
+            bool next_to = n2->start == a->end && !n2->wa;
             int c = n2->start == a->end ? 0 : match(lc, a->end, CAT(B_SEPAND), &it);
+            bool anded = (c > 0 && n2->start == a->end + c) || (n2->wa && n2->start == a->end);
             int64_t v2 = amount_value(n2, n2->mult);
-            if ((n2->start == a->end || (c > 0 && n2->start == a->end + c && q != B_QBETWEEN)) &&
+            if ((next_to || (anded && q != B_QBETWEEN)) &&
                 !n2->notmoney && n2->mult != M_NONE && v2 > 0 && v2 < mult_value[a->mult] &&
                 (n2->cur < 0 || a->cur < 0 || n2->cur == a->cur)) {
                 a->plus += v2;
@@ -700,6 +747,9 @@ bool nlu_budget_scan(const nlu_toks *tk, const char *ctx_currency, nlu_budget *o
             int sep = a->end, c = match(lc, sep, CAT(B_SEP) | CAT(B_SEPAND), &it);
             if (c > 0 && am[k + 1].start == sep + c
                 && (it->cat == B_SEP || q == B_QBETWEEN))
+                b = &am[k + 1];
+            /* "بين مليون ومليونين": the "and" is on the second amount */
+            if (c == 0 && am[k + 1].wa && am[k + 1].start == sep && q == B_QBETWEEN)
                 b = &am[k + 1];
             /* "from X to Y" with "to" read as a separator, not "up to" */
         }

@@ -116,6 +116,12 @@ int lex_match(const lex_table *t, const nlu_toks *tk, int i, const lex_item **ou
 int lex_match_cat(const lex_table *t, const nlu_toks *tk, int i, unsigned catmask,
                   const lex_item **out);
 
+/* Like lex_match_cat with the first skip bytes of token i left out: a
+ * clitic cut off its word (the Arabic "and" in "ومليونين").  skip must end
+ * on a character boundary; nothing matches when it covers the whole token. */
+int lex_match_cat_from(const lex_table *t, const nlu_toks *tk, int i, size_t skip,
+                       unsigned catmask, const lex_item **out);
+
 /* A memo of first-token lookups for one table over one token array: each
  * parser asks about the same tokens many times with different category
  * masks.  Lives on the caller's stack (about 6 KiB); no allocation. */

@@ -261,9 +261,9 @@ void lex_build(lex_table *t, const lex_item *items, int n)
     pthread_mutex_unlock(&registry_lock);
 }
 
-/* Do the phrase's tokens match the message from token i?  Returns the
- * number of tokens covered, or 0. */
-static int phrase_at(const char *ph, const nlu_toks *tk, int i)
+/* Do the phrase's tokens match the message from token i (its first skip
+ * bytes left out)?  Returns the number of tokens covered, or 0. */
+static int phrase_at(const char *ph, const nlu_toks *tk, int i, size_t skip)
 {
     int covered = 0;
     const char *p = ph;
@@ -275,9 +275,14 @@ static int phrase_at(const char *ph, const nlu_toks *tk, int i)
         if (j >= tk->n || (tk->t[j].flags & (TF_PHONE | TF_EMAIL)))
             return 0;
         const nlu_tok *t = &tk->t[j];
-        if (stem ? t->len < cl : t->len != cl)
+        size_t off = t->off, tl = t->len;
+        if (covered == 0) {
+            off += skip;
+            tl -= skip;
+        }
+        if (stem ? tl < cl : tl != cl)
             return 0;
-        if (memcmp(tk->s + t->off, p, cl) != 0)
+        if (memcmp(tk->s + off, p, cl) != 0)
             return 0;
         covered++;
         p += pl;
@@ -287,8 +292,8 @@ static int phrase_at(const char *ph, const nlu_toks *tk, int i)
     return covered;
 }
 
-static void probe(const lex_table *t, uint32_t h, const nlu_toks *tk, int i, unsigned mask,
-                  int *best, const lex_item **out)
+static void probe(const lex_table *t, uint32_t h, const nlu_toks *tk, int i, size_t skip,
+                  unsigned mask, int *best, const lex_item **out)
 {
     for (int k = t->head[h % LEX_SLOTS]; k >= 0; k = t->next[k]) {
         if (t->key[k] != h)
@@ -296,7 +301,7 @@ static void probe(const lex_table *t, uint32_t h, const nlu_toks *tk, int i, uns
         const lex_item *it = &t->items[k];
         if (it->cat < 0 || it->cat >= 32 || !(mask & (1u << it->cat)))
             continue;
-        int c = phrase_at(it->phrase, tk, i);
+        int c = phrase_at(it->phrase, tk, i, skip);
         if (c > *best || (c == *best && c > 0 && it < *out)) {
             *best = c;
             *out = it;
@@ -304,29 +309,36 @@ static void probe(const lex_table *t, uint32_t h, const nlu_toks *tk, int i, uns
     }
 }
 
-int lex_match_cat(const lex_table *t, const nlu_toks *tk, int i, unsigned catmask,
-                  const lex_item **out)
+int lex_match_cat_from(const lex_table *t, const nlu_toks *tk, int i, size_t skip,
+                       unsigned catmask, const lex_item **out)
 {
     int best = 0;
     *out = NULL;
-    if (i < 0 || i >= tk->n || (tk->t[i].flags & (TF_PHONE | TF_EMAIL)))
+    if (i < 0 || i >= tk->n || (tk->t[i].flags & (TF_PHONE | TF_EMAIL)) || skip >= tk->t[i].len)
         return 0;
     const nlu_tok *tok = &tk->t[i];
-    probe(t, tok->hash, tk, i, catmask, &best, out);
-    const char *s = tk->s + tok->off;
+    const char *s = tk->s + tok->off + skip;
+    size_t len = tok->len - skip;
+    probe(t, skip ? nlu_fnv1a(s, len) : tok->hash, tk, i, skip, catmask, &best, out);
     unsigned char b0 = (unsigned char)s[0];
     if (t->stem_lens && tok->kind == TK_WORD
         && (t->stem_first[b0 >> 6] & ((uint64_t)1 << (b0 & 63)))) {
         uint32_t h = FNV_OFFSET;
-        size_t lim = tok->len < (size_t)t->stem_max ? tok->len : (size_t)t->stem_max;
+        size_t lim = len < (size_t)t->stem_max ? len : (size_t)t->stem_max;
         for (size_t l = 1; l <= lim; l++) {
             h ^= (unsigned char)s[l - 1];
             h *= FNV_PRIME;
             if (t->stem_lens & ((uint64_t)1 << l))
-                probe(t, h, tk, i, catmask, &best, out);
+                probe(t, h, tk, i, skip, catmask, &best, out);
         }
     }
     return best;
+}
+
+int lex_match_cat(const lex_table *t, const nlu_toks *tk, int i, unsigned catmask,
+                  const lex_item **out)
+{
+    return lex_match_cat_from(t, tk, i, 0, catmask, out);
 }
 
 int lex_match(const lex_table *t, const nlu_toks *tk, int i, const lex_item **out)
@@ -404,7 +416,7 @@ int lex_cmatch_slow(lex_cache *c, int i, unsigned catmask, const lex_item **out)
         const lex_item *it = &c->t->items[c->pool[c->start[i] + q]];
         if (it->cat < 0 || it->cat >= 32 || !(catmask & (1u << it->cat)))
             continue;
-        int m = phrase_at(it->phrase, tk, i);
+        int m = phrase_at(it->phrase, tk, i, 0);
         if (m > best || (m == best && m > 0 && it < *out)) {
             best = m;
             *out = it;

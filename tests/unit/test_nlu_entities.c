@@ -314,6 +314,30 @@ static const budget_case budget_cases[] = {
     {"minimum 1 cr maximum 2 cr", "INR", 10000000, 20000000, "INR"},
     {"2M max", "AED", NONE, 2000000, "AED"},
     {"2M max, 3 bedrooms", "AED", NONE, 2000000, "AED"},
+    /* "between X and Y" in words, both ends set; the Arabic "and" written
+     * onto the second amount ("ومليونين") joins a range after "between"
+     * and a compound otherwise; a unit said once at the end serves both */
+    {"ما بين مليون ومليونين", "AED", 1000000, 2000000, "AED"},
+    {"بين مليون ومليونين", "AED", 1000000, 2000000, "AED"},
+    {"ميزانيتي ما بين مليون ومليونين درهم", NULL, 1000000, 2000000, "AED"},
+    {"بين مليونين وثلاثة ملايين", "AED", 2000000, 3000000, "AED"},
+    {"بين اثنين وثلاثة مليون", "AED", 2000000, 3000000, "AED"},
+    {"مليون وخمسمية الف", "AED", NONE, 1500000, "AED"},
+    {"ومليون درهم", NULL, NONE, 1000000, "AED"},
+    {"بين مليون و مليونين", "AED", 1000000, 2000000, "AED"},
+    {"من مليون إلى مليونين", "AED", 1000000, 2000000, "AED"},
+    {"بين ٢ و ٣ مليون", "AED", 2000000, 3000000, "AED"},
+    {"بین یک میلیون و دو میلیون", "AED", 1000000, 2000000, "AED"},
+    {"بین ۲ تا ۳ میلیون", "AED", 2000000, 3000000, "AED"},
+    {"از ۱ تا ۲ میلیون", "AED", 1000000, 2000000, "AED"},
+    {"от миллиона до двух миллионов", "AED", 1000000, 2000000, "AED"},
+    {"между 2 и 3 млн", "AED", 2000000, 3000000, "AED"},
+    {"от 1 до 2 миллионов", "AED", 1000000, 2000000, "AED"},
+    {"between one and two million", "AED", 1000000, 2000000, "AED"},
+    {"1-2M", "AED", 1000000, 2000000, "AED"},
+    {"2 bed 1-2M", "AED", 1000000, 2000000, "AED"},
+    {"2 bed under 2M", "AED", NONE, 2000000, "AED"},
+    {"وسط المدينة", "AED", NONE, NONE, NULL},
 };
 
 TEST(test_budget)
