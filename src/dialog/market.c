@@ -35,7 +35,7 @@ bool dialog_cue(const dialog_env *env, uint64_t hits, const char *key, const cha
     const pack_phrase *ph = NULL;
     int n = pack_cue_phrases(env->pack, key, &ph);
     for (int i = 0; i < n; i++)
-        if (ph[i].n <= msg_len && memmem(msg, msg_len, ph[i].s, ph[i].n))
+        if (pack_cue_in(msg, msg_len, &ph[i]))
             return true;
     return false;
 }

@@ -1079,6 +1079,54 @@ static int cue_index(const pack *p, const char *key)
     return -1;
 }
 
+/* The length of the decimal digit (ASCII, Arabic-Indic U+0660..0669,
+ * Persian U+06F0..06F9) that starts at s (n bytes there), or 0. */
+static size_t digit_head(const unsigned char *s, size_t n)
+{
+    if (n >= 1 && s[0] >= '0' && s[0] <= '9')
+        return 1;
+    if (n >= 2 && ((s[0] == 0xD9 && s[1] >= 0xA0 && s[1] <= 0xA9)
+                   || (s[0] == 0xDB && s[1] >= 0xB0 && s[1] <= 0xB9)))
+        return 2;
+    return 0;
+}
+
+/* The same for the digit that ends at s[n - 1]. */
+static size_t digit_tail(const unsigned char *s, size_t n)
+{
+    if (n >= 1 && s[n - 1] >= '0' && s[n - 1] <= '9')
+        return 1;
+    return n >= 2 && digit_head(s + n - 2, 2) == 2 ? 2 : 0;
+}
+
+/* A phrase of n bytes found at text[i]: does it stand on its own at an end
+ * that is a digit?  "number 1" is not in "number 12", nor "1st" in "21st". */
+static bool cue_digits_apart(const unsigned char *text, size_t tn, size_t i,
+                             const unsigned char *ph, size_t n)
+{
+    if (digit_head(ph, n) && digit_tail(text, i))
+        return false;
+    if (digit_tail(ph, n) && digit_head(text + i + n, tn - i - n))
+        return false;
+    return true;
+}
+
+bool pack_cue_in(const char *text, size_t n, const pack_phrase *ph)
+{
+    const unsigned char *t = (const unsigned char *)text, *s = (const unsigned char *)ph->s;
+    if (ph->n == 0 || ph->n > n)
+        return false;
+    for (const unsigned char *at = t; (size_t)(at - t) + ph->n <= n;) {
+        const unsigned char *f = memmem(at, n - (size_t)(at - t), s, ph->n);
+        if (f == NULL)
+            return false;
+        if (cue_digits_apart(t, n, (size_t)(f - t), s, ph->n))
+            return true;
+        at = f + 1;
+    }
+    return false;
+}
+
 int pack_cue_count(const pack *p)
 {
     return p ? p->n_cues : 0;
@@ -1100,7 +1148,7 @@ uint64_t pack_cue_scan(const pack *p, const char *text, size_t n)
         for (uint32_t k = p->cue_singles ? p->cue_first[t[i]] : 0,
                       end = p->cue_singles ? p->cue_first[t[i] + 1] : 0; k < end; k++) {
             const cue_ref *r = &p->cue_refs[k];
-            if (r->n == 1)
+            if (r->n == 1 && cue_digits_apart(t, n, i, (const unsigned char *)r->s, 1))
                 hits |= r->bit;
         }
         if (i + 1 == n)
@@ -1110,7 +1158,8 @@ uint64_t pack_cue_scan(const pack *p, const char *text, size_t n)
         unsigned b = cue_pair(t[i], t[i + 1]);
         for (uint32_t k = p->cue_first[b], end = p->cue_first[b + 1]; k < end; k++) {
             const cue_ref *r = &p->cue_refs[k];
-            if ((hits & r->bit) == 0 && r->n <= n - i && memcmp(t + i, r->s, r->n) == 0)
+            if ((hits & r->bit) == 0 && r->n <= n - i && memcmp(t + i, r->s, r->n) == 0
+                && cue_digits_apart(t, n, i, (const unsigned char *)r->s, r->n))
                 hits |= r->bit;
         }
     }

@@ -111,10 +111,16 @@ const pack_template *pack_template_get(const pack *p, lang l, const char *key);
  * what a message is searched for, built at load.  Returns the count. */
 int pack_cue_phrases(const pack *p, const char *key, const pack_phrase **out);
 
+/* Whether folded text[0..n) holds phrase ph: anywhere, as a substring (a
+ * stem like "инвестиц" or a word with an Arabic prefix), except that an end
+ * of the phrase that is a digit (ASCII, Arabic or Persian) must not touch
+ * another digit: "number 1" is not in "number 12", nor "1st" in "21st". */
+bool pack_cue_in(const char *text, size_t n, const pack_phrase *ph);
+
 /* The cue lists a folded text holds a phrase of, in one pass over it: bit
  * i is set when a phrase of list i (pack_cue_id) occurs in text[0..n), as
- * a memmem of each phrase would find.  Lists from PACK_CUE_BITS on are not
- * in it (search them with pack_cue_phrases). */
+ * pack_cue_in finds it.  Lists from PACK_CUE_BITS on are not in it (search
+ * them with pack_cue_phrases and pack_cue_in). */
 #define PACK_CUE_BITS 64
 uint64_t pack_cue_scan(const pack *p, const char *text, size_t n);
 /* The index of cue list key, or -1 when the pack has none. */

@@ -786,6 +786,20 @@ TEST(test_ordinal_reference)
     CHECK_STR(c.s.focus, before);
     CHECK(strstr(c.r.text, "no number 7") != NULL, "past the list: %s", c.r.text);
     CHECK_INT(c.s.pending, PEND_PHONE);
+    /* an ordinal phrase inside a longer number is not that ordinal: the
+     * listing in focus stays (it became the first, or the second) */
+    static const char *const longer[] = {"tell me about number 12", "is it free on the 21st?",
+                                         "and #12?", "what about the 22nd floor one",
+                                         "كم سعر رقم ١٢؟", "قیمت شماره ۱۲ چقدر است؟", "а №12?"};
+    n = nlu("how much is the third one?", "price_inquiry");
+    turn(&c, &n, NULL);
+    CHECK_STR(c.s.focus, c.s.shown[2]);
+    for (size_t i = 0; i < sizeof longer / sizeof longer[0]; i++) {
+        n = nlu(longer[i], "price_inquiry");
+        turn(&c, &n, NULL);
+        CHECK(strcmp(c.s.focus, c.s.shown[2]) == 0, "\"%s\": focus moved to %s", longer[i],
+              c.s.focus);
+    }
     arena_release(&c.a);
 }
 

@@ -734,8 +734,9 @@ TEST(test_render_real_template)
 
 /* ---- cue phrases -------------------------------------------------------- */
 
-/* pack_cue_scan finds, in one pass, what a memmem of every phrase finds;
- * pack_fold of plain ASCII is utf8proc's fold (lower case). */
+/* pack_cue_scan finds, in one pass, what pack_cue_in of every phrase finds
+ * (a memmem, but a digit at an end of the phrase must not touch another
+ * digit); pack_fold of plain ASCII is utf8proc's fold (lower case). */
 TEST(test_cue_scan)
 {
     pack *p = NULL;
@@ -745,13 +746,16 @@ TEST(test_cue_scan)
     if (rc)
         return;
     static const char *const keys[] = {"cue_cheaper", "cue_better", "cue_compare", "cue_emerging",
-                                       "cue_investment"};
+                                       "cue_investment", "cue_ordinal_1", "cue_ordinal_2",
+                                       "cue_ordinal_3"};
     static const char *const msgs[] = {
         "", "a", "hi", "something CHEAPER please", "Compare JVC vs Marina", "which is better?",
         "Is JVC an emerging area with good ROI?", "I can stretch my budget, upgrade me",
         "canvas", "yield", "UPCOMING", "Дешевле", "сравни Dubai Marina и JVC", "أرخص",
         "ارزان‌تر", "Résumé of the Investment", "up-and-coming? or up and coming", "vs",
         "pay a little more for a better option", "ROI", "roi\tyield\ncheapest",
+        "number 12", "number 1", "on the 21st", "the 1st", "#12 or #1", "no. 13", "option 1,",
+        "رقم ١٢", "رقم ١", "رقم 12", "شماره ۱۲", "شماره ۱۳؟", "№12", "№ 1", "22nd floor", "3rd",
     };
     for (size_t m = 0; m < sizeof msgs / sizeof msgs[0]; m++) {
         arena a;
@@ -769,9 +773,9 @@ TEST(test_cue_scan)
             int np = pack_cue_phrases(p, keys[k], &ph);
             bool want = false;
             for (int i = 0; i < np; i++)
-                want |= ph[i].n <= n && memmem(f, n, ph[i].s, ph[i].n) != NULL;
-            CHECK(((hits >> id) & 1) == want, "\"%s\" %s: scan %d, memmem %d", msgs[m], keys[k],
-                  (int)((hits >> id) & 1), want);
+                want |= pack_cue_in(f, n, &ph[i]);
+            CHECK(((hits >> id) & 1) == want, "\"%s\" %s: scan %d, pack_cue_in %d", msgs[m],
+                  keys[k], (int)((hits >> id) & 1), want);
         }
         arena_release(&a);
     }
@@ -799,7 +803,7 @@ TEST(test_cue_scan)
                 memcpy(f + n, ph->s + from, to - from);
                 n += to - from;
                 if (rand_r(&seed) % 2)
-                    f[n++] = " ?x"[rand_r(&seed) % 3];
+                    f[n++] = " ?x1"[rand_r(&seed) % 4];
             }
             f[n] = '\0';
             uint64_t hits = pack_cue_scan(p, f, n);
@@ -807,9 +811,10 @@ TEST(test_cue_scan)
                 int id = pack_cue_id(p, keys[k]);
                 bool want = false;
                 for (int i = 0; i < nall[k]; i++)
-                    want |= all[k][i].n <= n && memmem(f, n, all[k][i].s, all[k][i].n) != NULL;
+                    want |= pack_cue_in(f, n, &all[k][i]);
                 if ((((hits >> id) & 1) != want) && bad++ < 5)
-                    CHECK(0, "\"%s\" %s: scan %d, memmem %d", f, keys[k], (int)((hits >> id) & 1), want);
+                    CHECK(0, "\"%s\" %s: scan %d, pack_cue_in %d", f, keys[k],
+                          (int)((hits >> id) & 1), want);
             }
         }
         CHECK_INT(bad, 0);
@@ -820,6 +825,23 @@ TEST(test_cue_scan)
     CHECK_STR(pack_fold(&a, "ÉCOLE"), "ecole");
     arena_release(&a);
     CHECK_INT(pack_cue_id(p, "cue_nothing"), -1);
+    /* a digit at an end of a phrase stands apart from other digits, in
+     * ASCII, Arabic and Persian digits; elsewhere a phrase is a substring */
+    static const struct { const char *text, *phrase; bool in; } apart[] = {
+        {"number 12", "number 1", false}, {"number 1", "number 1", true},
+        {"number 1, then 12", "number 1", true}, {"number 12 and number 1?", "number 1", true},
+        {"the 21st", "1st", false}, {"1st", "1st", true}, {"the 1st.", "1st", true},
+        {"11th", "1th", false}, {"#12", "#1", false}, {"#1!", "#1", true},
+        {"رقم ١٢", "رقم ١", false}, {"رقم ١؟", "رقم ١", true}, {"شماره ۱۲", "شماره ۱", false},
+        {"شماره ۱", "شماره ۱", true}, {"٢1st", "1st", false}, {"۳1st", "1st", false},
+        {"investments", "invest", true}, {"инвестиции", "инвестиц", true}, {"x1y", "1", true},
+        {"21", "1", false}, {"12", "1", false}, {"", "1", false},
+    };
+    for (size_t i = 0; i < sizeof apart / sizeof apart[0]; i++) {
+        pack_phrase ph = {apart[i].phrase, strlen(apart[i].phrase)};
+        CHECK(pack_cue_in(apart[i].text, strlen(apart[i].text), &ph) == apart[i].in,
+              "\"%s\" in \"%s\": want %d", apart[i].phrase, apart[i].text, apart[i].in);
+    }
     pack_free(p);
 }
 
