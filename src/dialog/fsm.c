@@ -1422,8 +1422,11 @@ static event classify(turn *t)
         return EV_SLOT_PICK;
     if (intent_is(n, "schedule_visit") || intent_is(n, "request_callback"))
         return EV_SCHEDULE;
+    /* a day said while a visit is being arranged, also while its phone is
+     * awaited: "the 1st of December" is a day, not the first listing */
     if ((n->found & NLU_WHEN) && (s->state == ST_ENGAGEMENT || s->state == ST_HANDOFF_SCHEDULE
-                                  || s->state == ST_COMPLETED))
+                                  || s->state == ST_COMPLETED
+                                  || (s->want_visit && s->pending == PEND_PHONE)))
         return EV_SCHEDULE;
     if (t->market != MK_NONE && !t->currency_mismatch)
         return EV_MARKET;

@@ -803,6 +803,47 @@ TEST(test_ordinal_reference)
     arena_release(&c.a);
 }
 
+/* "the 1st of December" while a visit is being arranged is a day, not the
+ * first listing: with slots offered, and with the visit wished before the
+ * phone was given (the day is kept for when it arrives). */
+TEST(test_date_not_ordinal)
+{
+    convo c;
+    convo_init(&c, "dateord");
+    search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
+    CHECK(c.s.n_shown >= 3, "listings shown: %d", c.s.n_shown);
+    nlu_result n = nlu("how much is the third one?", "price_inquiry");
+    turn(&c, &n, NULL);
+    CHECK_STR(c.s.focus, c.s.shown[2]);
+    n = nlu("can I see it", "schedule_visit");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.pending, PEND_PHONE);
+    CHECK(c.s.want_visit, "the visit is wished");
+    /* the classifier reads it as a question about a project */
+    n = nlu("the 1st of December", "project_info");
+    n.found = NLU_WHEN;
+    snprintf(n.when, sizeof n.when, "2026-12-01T00:00");
+    turn(&c, &n, NULL);
+    CHECK_STR(c.s.focus, c.s.shown[2]);
+    CHECK_STR(c.s.want_when, "2026-12-01T00:00");
+    CHECK_INT(c.s.pending, PEND_PHONE);
+
+    n = nlu("+91 98450 12345", "inform");
+    n.found = NLU_PHONE;
+    snprintf(n.phone, sizeof n.phone, "+919845012345");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.state, ST_HANDOFF_SCHEDULE);
+    CHECK_INT(c.s.pending, PEND_APPOINTMENT);
+    n = nlu("the 1st of December", "project_info");
+    n.found = NLU_WHEN;
+    snprintf(n.when, sizeof n.when, "2026-12-01T00:00");
+    turn(&c, &n, NULL);
+    CHECK_STR(c.s.focus, c.s.shown[2]);
+    CHECK_INT(c.s.state, ST_HANDOFF_SCHEDULE);
+    CHECK_INT(c.s.pending, PEND_APPOINTMENT);
+    arena_release(&c.a);
+}
+
 TEST(test_typed_more)
 {
     /* "more" typed after listings is the "Show more options" button (the
@@ -884,6 +925,7 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
           RUN(test_frustration_capped);
           RUN(test_size_question);
-          RUN(test_lead_reasons); RUN(test_objections); RUN(test_ordinal_reference); RUN(test_typed_more);
+          RUN(test_lead_reasons); RUN(test_objections); RUN(test_ordinal_reference); RUN(test_date_not_ordinal);
+          RUN(test_typed_more);
           RUN(test_search_saying_investment); RUN(test_welcome_back_in_language); RUN(test_stale_slot_not_taken);
           teardown();)
