@@ -2,9 +2,9 @@
 
 Scripted multi-turn conversations in four languages, the HTTP error
 contract, restart-and-continue, concurrent messages in one session,
-double booking, and clients that misbehave at the HTTP level
-(test_http.py).  Run by `make test` against the ASan+UBSan build, then
-against the release build.
+double booking, clients that misbehave at the HTTP level (test_http.py),
+and a hard kill under load (test_crash.py).  Run by `make test` against
+the ASan+UBSan build, then against the release build.
 """
 import json
 import os
@@ -16,6 +16,7 @@ import threading
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Chat, Server, check, request, summary  # noqa: E402
 import test_admin  # noqa: E402
+import test_crash  # noqa: E402
 import test_http  # noqa: E402
 
 
@@ -342,6 +343,7 @@ def main():
     except Exception as e:
         check(False, "test_admin.run_embeddings ran", repr(e))
     test_http.run()   # hostile and careless clients, on servers of its own
+    test_crash.run()  # SIGKILL under load, on a server of its own
     return summary()
 
 
