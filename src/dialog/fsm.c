@@ -38,6 +38,7 @@ typedef enum event {
     EV_MARKET,      /* cheaper / better options, compare areas, an area as an
                        investment, emerging areas (market.c) */
     EV_SLOTS,       /* the message filled or changed slots */
+    EV_BUTTON_SAME, /* a slot-value button for a value already taken */
     EV_QUESTION,    /* a question about listings, prices, areas */
     EV_GREETING, EV_THANKS, EV_GOODBYE, EV_AFFIRM, EV_DENY, EV_COMPLAINT,
     EV_OTHER,       /* nothing usable */
@@ -45,7 +46,7 @@ typedef enum event {
 } event;
 
 static const char *const event_names[EV__COUNT] = {
-    "slot_pick", "action", "more", "human", "phone", "schedule", "market", "slots", "question", "greeting",
+    "slot_pick", "action", "more", "human", "phone", "schedule", "market", "slots", "button_same", "question", "greeting",
     "thanks", "goodbye", "affirm", "deny", "complaint", "other",
 };
 
@@ -58,6 +59,8 @@ typedef struct turn {
     reply *r;
     pt_error *err;
     bool slots_changed;
+    bool button_same;        /* a slot-value button ("purpose:", "beds:", ...) whose
+                                value is valid and already the slot's */
     bool currency_mismatch;
     bool returning;          /* first turn of a returning buyer's new session */
     market_kind market;      /* the market question the message asks, if any */
@@ -247,32 +250,46 @@ static void absorb(turn *t)
     const char *rest = NULL;
     const char *cb = t->cb;
 
+    /* a button's value that is already the slot's (a second press, or an
+     * old message's button) is noted as same: it asks for nothing new */
+    bool same = false;
     if (cb_prefix(cb, "purpose:", &rest)) {
         purpose p = purpose_from_name(rest);
         if (p && p != sl->purpose) { sl->purpose = p; ch = true; }
+        same = p && p == sl->purpose && !ch;
     } else if (cb_prefix(cb, "tx:", &rest)) {
         transaction x = tx_from_name(rest);
         if (x && x != sl->tx) { sl->tx = x; ch = true; }
+        same = x && !ch;
     } else if (cb_prefix(cb, "type:", &rest)) {
         property_type x = ptype_from_name(rest);
         if (x && x != sl->type) { sl->type = x; ch = true; }
+        same = x && !ch;
     } else if (cb_prefix(cb, "beds:", &rest)) {
         long long b;
-        if (bare_int(rest, &b) && b <= 20 && b != sl->bedrooms) { sl->bedrooms = (int)b; ch = true; }
+        bool valid = bare_int(rest, &b) && b <= 20;
+        if (valid && b != sl->bedrooms) { sl->bedrooms = (int)b; ch = true; }
+        same = valid && !ch;
     } else if (cb_prefix(cb, "budget:", &rest)) {
         char *end = NULL;
         long long lo = strtoll(rest, &end, 10);
         long long hi = (end && *end == '-') ? strtoll(end + 1, NULL, 10) : 0;
-        if (lo >= 0 && hi >= 0)
+        bool valid = lo >= 0 && hi >= 0 && (lo > 0 || hi > 0);
+        if (valid)
             set_budget(s, lo > 0, lo, hi > 0, hi, &ch);
         dialog_copy(sl->currency, sizeof sl->currency, t->env->tenant->currency);
+        same = valid && !ch;
     } else if (cb_prefix(cb, "loc:", &rest)) {
         if (strcmp(rest, "any") == 0) {
             if (!s->location_any || sl->n_locations) { s->location_any = true; sl->n_locations = 0; ch = true; }
+            same = !ch;
         } else if (*rest) {
             add_location(s, rest, &ch);
+            for (int i = 0; !ch && i < sl->n_locations; i++)
+                same |= strcasecmp(sl->locations[i], rest) == 0;
         }
     }
+    t->button_same = same;
 
     /* "what is the rental yield of the third one?" asks about a listing
      * shown: the purpose its words suggest (investment) is not a new wish,
@@ -615,8 +632,25 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
     }
     /* the best listing is what "it" means until the buyer picks another */
     dialog_copy(s->focus, sizeof s->focus, s->shown[0]);
-    add_action(r, word(env, s, "action_schedule", NULL));
+    if (s->appointment_id == 0)
+        add_action(r, word(env, s, "action_schedule", NULL));
     add_action(r, word(env, s, "action_brochure", NULL));
+    /* listings shown after a booking (a changed wish, an old slot button,
+     * "more") leave it as it was: the state stays COMPLETED and no second
+     * viewing is offered (the state went back to ENGAGEMENT, with a
+     * "Schedule" button, while the viewing stood).  A handed-off buyer's
+     * turn goes on below, as before. */
+    if (s->appointment_id > 0 && s->state != ST_HUMAN_HANDOFF) {
+        const char *bv[] = {"when", s->appointment_when, "agent", s->appointment_agent, NULL};
+        say(env, s, r, "booking_kept", bv, false);
+        s->state = ST_COMPLETED;
+        s->pending = PEND_NONE;
+        r->n_buttons = 0;
+        add_button_ref(r, word(env, s, "action_more", NULL), "action:more");
+        add_button_ref(r, word(env, s, "action_cheaper", NULL), "market:cheaper");
+        add_button_ref(r, word(env, s, "action_better", NULL), "market:better");
+        return 0;
+    }
     if (s->phone[0] == '\0') {
         s->state = ST_VALUE_PROPOSITION;
         return ask(t, PEND_PHONE);
@@ -1313,6 +1347,30 @@ static int on_other(turn *t)
     return 0;
 }
 
+/* A slot-value button whose value is already taken: a second press, or a
+ * button of an earlier message (the purpose buttons of the welcome, pressed
+ * after a booking).  Nothing is new, so nothing is searched again: what is
+ * noted is said, then the conversation goes on where it was (the pending
+ * question with its buttons, the booking, or the listings' buttons). */
+static int on_button_same(turn *t)
+{
+    session *s = t->s;
+    const char *vars[] = {"summary", slots_summary(t->env, s), NULL};
+    say(t->env, s, t->r, "button_same", vars, false);
+    if (s->pending != PEND_NONE)
+        return reask(t);
+    t->r->n_buttons = 0;
+    if (s->appointment_id > 0) {
+        const char *bv[] = {"when", s->appointment_when, "agent", s->appointment_agent, NULL};
+        say(t->env, s, t->r, "already_booked", bv, false);
+    } else if (results_shown(s)) {
+        add_button_ref(t->r, word(t->env, s, "action_schedule", NULL), "action:schedule");
+    }
+    if (results_shown(s))
+        add_button_ref(t->r, word(t->env, s, "action_more", NULL), "action:more");
+    return 0;
+}
+
 static int on_greeting(turn *t)
 {
     if (t->s->pending == PEND_NONE)
@@ -1383,6 +1441,7 @@ static const struct transition {
     {S(ST_START), ANY_STATE, on_welcome, "anything else at START: welcome and ask the goal"},
     {ANY_STATE, EV_QUESTION, on_question, "FAQ tolerance: answer from the data, ask the pending question again"},
     {S(ST_HUMAN_HANDOFF), ANY_STATE, on_human_waiting, "handed off: an agent will call"},
+    {ANY_STATE, EV_BUTTON_SAME, on_button_same, "a slot button for a value already taken (pressed again, or an old one): said to be noted, nothing searched again, the conversation goes on"},
     {ANY_STATE, EV_GREETING, on_greeting, "greeting mid-conversation: back to the question"},
     {ANY_STATE, EV_THANKS, on_thanks, "thanks"},
     {ANY_STATE, EV_GOODBYE, on_goodbye, "goodbye"},
@@ -1411,6 +1470,8 @@ static event classify(turn *t)
         return EV_SLOTS;
     if (t->cb && t->market != MK_NONE)
         return EV_MARKET;
+    if (t->button_same)
+        return EV_BUTTON_SAME;
     if (n == NULL)
         return EV_OTHER;
     if (intent_is(n, "human_agent"))

@@ -921,6 +921,95 @@ TEST(test_stale_slot_not_taken)
     arena_release(&c.a);
 }
 
+/* A living buyer's 2BHK search in Whitefield, a phone, a viewing booked
+ * (the store's booking stood in for by dialog_booking_done). */
+static void book_whitefield(convo *c)
+{
+    nlu_result n = nlu("hi", "greeting");
+    turn(c, &n, NULL);
+    turn(c, NULL, "purpose:living");
+    search_whitefield(c, "2bhk in whitefield under 2 cr", "property_search");
+    n = nlu("+91 98450 12345", "inform");
+    n.found = NLU_PHONE;
+    snprintf(n.phone, sizeof n.phone, "+919845012345");
+    turn(c, &n, NULL);
+    n = nlu("can I see it", "schedule_visit");
+    turn(c, &n, NULL);
+    char pick[32];
+    snprintf(pick, sizeof pick, "%s", c->r.buttons[0].data);
+    turn(c, NULL, pick);
+    CHECK_INT(c->s.state, ST_COMPLETED);
+    dialog_booking_done(&c->s, &c->p, &c->r, 7);
+}
+
+TEST(test_stale_button_after_booking)
+{
+    /* an old slot-value button pressed after a booking: one that changes
+     * nothing searches nothing; one that changes a slot shows the matches,
+     * and the booking stays (the state went back to ENGAGEMENT with a
+     * "Schedule" button, and a same-value press searched again from there) */
+    convo c;
+    convo_init(&c, "stale-purpose");
+    book_whitefield(&c);
+    turn(&c, NULL, "purpose:living");   /* as set */
+    CHECK_INT(c.s.state, ST_COMPLETED);
+    CHECK(c.r.n_sources == 0, "nothing searched: %d listings", c.r.n_sources);
+    CHECK(strstr(c.r.text, "already have a viewing") != NULL, "the booking recalled: %s", c.r.text);
+    CHECK(strstr(c.r.text, "did not catch") == NULL, "understood: %s", c.r.text);
+
+    turn(&c, NULL, "purpose:investment");   /* another */
+    CHECK_INT(c.s.slots.purpose, PURPOSE_INVESTMENT);
+    CHECK(c.r.n_sources > 0, "the matches shown");
+    CHECK_INT(c.s.state, ST_COMPLETED);
+    CHECK_INT(c.s.pending, PEND_NONE);
+    CHECK(c.s.appointment_id == 7 && c.r.book_slot == 0, "the booking kept, none added");
+    CHECK(!has_button(&c.r, "action:schedule"), "no second viewing offered");
+    CHECK(has_button(&c.r, "action:more"), "more offered");
+    CHECK(strstr(c.r.text, "still booked") != NULL, "the booking said to stand: %s", c.r.text);
+
+    turn(&c, NULL, "purpose:investment");   /* the same one again */
+    CHECK(c.r.n_sources == 0, "a press that changes nothing searches nothing: %d listings", c.r.n_sources);
+    CHECK_INT(c.s.state, ST_COMPLETED);
+
+    turn(&c, NULL, "action:more");   /* listings after a booking keep it */
+    CHECK(c.r.n_sources > 0, "more listings");
+    CHECK_INT(c.s.state, ST_COMPLETED);
+    CHECK(!has_button(&c.r, "action:schedule"), "no second viewing offered after more");
+    arena_release(&c.a);
+}
+
+TEST(test_stale_button_same_value)
+{
+    /* a button pressed again for a value already taken (a double tap, an
+     * old message) is not "did not catch that": the pending question comes
+     * again with its buttons, nothing counts as a zombie answer */
+    convo c;
+    convo_init(&c, "stale-same");
+    nlu_result n = nlu("hi", "greeting");
+    turn(&c, &n, NULL);
+    turn(&c, NULL, "purpose:investment");
+    CHECK_INT(c.s.pending, PEND_BUDGET);
+    turn(&c, NULL, "purpose:investment");
+    CHECK_INT(c.s.pending, PEND_BUDGET);
+    CHECK_INT(c.s.state, ST_SLOT_FILLING);
+    CHECK(c.r.n_buttons > 0 && strncmp(c.r.buttons[0].data, "budget:", 7) == 0, "the budget buttons again");
+    CHECK(strstr(c.r.text, "did not catch") == NULL, "not a zombie answer: %s", c.r.text);
+    CHECK(strstr(c.r.text, "investment") != NULL, "what is noted is said: %s", c.r.text);
+    CHECK_INT(c.s.zombie_repeats, 0);
+    /* a value no button has: as before, the question again */
+    turn(&c, NULL, "purpose:yacht");
+    CHECK_INT(c.s.pending, PEND_BUDGET);
+    CHECK_INT(c.s.slots.purpose, PURPOSE_INVESTMENT);
+    /* a budget button without an amount clears no budget (it set none,
+     * and the budget was asked for again) */
+    turn(&c, NULL, "budget:0-20000000");
+    CHECK(c.s.slots.has_budget_max && c.s.slots.budget_max == 20000000, "the budget taken");
+    turn(&c, NULL, "budget:none");
+    CHECK(c.s.slots.has_budget_max && c.s.slots.budget_max == 20000000, "the budget kept");
+    CHECK(c.s.pending != PEND_BUDGET, "the budget not asked again");
+    arena_release(&c.a);
+}
+
 TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
           RUN(test_frustration_capped);
@@ -928,4 +1017,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_lead_reasons); RUN(test_objections); RUN(test_ordinal_reference); RUN(test_date_not_ordinal);
           RUN(test_typed_more);
           RUN(test_search_saying_investment); RUN(test_welcome_back_in_language); RUN(test_stale_slot_not_taken);
+          RUN(test_stale_button_after_booking); RUN(test_stale_button_same_value);
           teardown();)
