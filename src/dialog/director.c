@@ -212,25 +212,61 @@ void director_update(const dialog_env *env, session *s, profile *p, const nlu_re
     }
 }
 
+/* What a listing's urgency names: its project, else its title. */
+static const char *urgency_name(const listing *l)
+{
+    return l->project && *l->project ? l->project : (l->title ? l->title : l->id);
+}
+
+#define DIRECTOR_URGENCY_MAX 8   /* projects named in one line (a list shows at most 5) */
+
 void director_urgency(const dialog_env *env, const session *s, const listing *items, int n, reply *r)
 {
     int max_units = pack_settings_get(env->pack)->urgency_units_max;
+    /* the listings with few units, one per project (the first one's
+     * number), and whether every listing shown has the same few */
+    const listing *hit[DIRECTOR_URGENCY_MAX];
+    int n_hit = 0, n_few = 0;
+    bool same_units = true;
     for (int i = 0; i < n; i++) {
         const listing *l = &items[i];
         if (l->units_available <= 0 || l->units_available > max_units)
             continue;
-        /* one line per project */
+        if (n_few++ > 0 && l->units_available != hit[0]->units_available)
+            same_units = false;
         bool seen = false;
-        for (int j = 0; j < i && !seen; j++)
-            seen = items[j].project && l->project && strcmp(items[j].project, l->project) == 0
-                   && items[j].units_available > 0 && items[j].units_available <= max_units;
-        if (seen)
-            continue;
-        char units[16];
-        dialog_int_text(units, l->units_available);
-        const char *vars[] = {"units", units, "project", l->project && *l->project ? l->project : (l->title ? l->title : l->id), NULL};
-        const char *text = word(env, s, count_key(env, s, "urgency", l->units_available), vars);
-        if (text[0])
-            r->text = arena_join(env->arena, r->text, "\n⚡ ", text);
+        for (int j = 0; j < n_hit && !seen; j++)
+            seen = hit[j]->project && l->project && strcmp(hit[j]->project, l->project) == 0;
+        if (!seen && n_hit < DIRECTOR_URGENCY_MAX)
+            hit[n_hit++] = l;
     }
+    if (n_hit == 0)
+        return;
+    /* said once an answer (it was a line a project: five one-unit rentals
+     * said "Only 1 unit left" five times): one project by name; every
+     * listing shown with the same few units as "each of these"; else the
+     * projects with their numbers, joined with the language's list_sep */
+    char units[16];
+    dialog_int_text(units, hit[0]->units_available);
+    const char *text;
+    if (n_hit == 1) {
+        const char *vars[] = {"units", units, "project", urgency_name(hit[0]), NULL};
+        text = word(env, s, count_key(env, s, "urgency", hit[0]->units_available), vars);
+    } else if (n_few == n && same_units) {
+        const char *vars[] = {"units", units, NULL};
+        text = word(env, s, count_key(env, s, "urgency_each", hit[0]->units_available), vars);
+    } else {
+        const pack_template *item = pack_template_get(env->pack, s->language, "urgency_item");
+        const char *parts[DIRECTOR_URGENCY_MAX];
+        for (int i = 0; i < n_hit; i++) {
+            char u[16];
+            dialog_int_text(u, hit[i]->units_available);
+            const char *iv[] = {"units", u, "project", urgency_name(hit[i]), NULL};
+            parts[i] = item ? pack_template_render(env->arena, item, iv) : "";
+        }
+        const char *vars[] = {"list", dialog_join(env->arena, parts, n_hit, list_sep(env, s)), NULL};
+        text = word(env, s, "urgency_several", vars);
+    }
+    if (text && text[0])
+        r->text = arena_join(env->arena, r->text, "\n⚡ ", text);
 }

@@ -412,9 +412,8 @@ TEST(test_one_unit)
     reply r;
     memset(&r, 0, sizeof r);
     r.text = "";
-    director_urgency(&env, &s, l, 2, &r);
-    CHECK(r.text && strstr(r.text, "Only 1 unit left in Opal Court.")
-          && strstr(r.text, "Only 3 units left in Layla Heights."), "%s", r.text);
+    director_urgency(&env, &s, l, 1, &r);
+    CHECK(r.text && strstr(r.text, "Only 1 unit left in Opal Court."), "%s", r.text);
     s.language = LANG_RU;
     lines = listing_lines(&env, &s, NULL, l, 1);
     CHECK(lines && strstr(lines, "осталось объектов: 1"), "%s", lines);
@@ -458,5 +457,88 @@ TEST(test_one_unit)
     pack_free(p);
 }
 
+/* How many times needle is in hay. */
+static int count_of(const char *hay, const char *needle)
+{
+    int k = 0;
+    for (const char *p = hay; p && (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        k++;
+    return k;
+}
+
+/* Urgency is said once an answer, whatever the number of listings it holds
+ * for (five one-unit rentals said "Only 1 unit left in ..." five times), and
+ * only from the listings' own numbers, in every language. */
+TEST(test_urgency_once)
+{
+    pack *p = NULL;
+    pt_error err = {0};
+    if (pack_load("packs", "bangalore-demo", &p, &err) != 0) {
+        CHECK(0, "load: %s", err.msg);
+        return;
+    }
+    tenant tn = {0};
+    memcpy(tn.currency, "INR", 4);
+    arena a;
+    arena_init(&a, 0);
+    dialog_env env = {.tenant = &tn, .pack = p, .arena = &a};
+    session s = {0};
+    static const char *const projects[] = {"Gulmohar Meadows", "Lotus Springs", "Tamarind Residency",
+                                           "Emerald Meadows", "Neem Enclave"};
+    listing l[5];
+    memset(l, 0, sizeof l);
+    for (int i = 0; i < 5; i++) {
+        l[i].id = projects[i];
+        l[i].title = projects[i];
+        l[i].project = projects[i];
+        l[i].tx = TX_RENT;
+        l[i].units_available = 1;
+        l[i].bedrooms = 2;
+        l[i].price = 400000;
+    }
+    for (int k = 0; k < LANG__COUNT; k++) {
+        s.language = (lang)k;
+        reply r;
+        memset(&r, 0, sizeof r);
+        r.text = "";
+        /* every listing shown has one unit: one line for them all */
+        director_urgency(&env, &s, l, 5, &r);
+        CHECK(count_of(r.text, "⚡") == 1, "%s, five with 1 unit: %s", lang_name(s.language), r.text);
+        CHECK(count_of(r.text, "Lotus Springs") <= 1 && strchr(r.text, '{') == NULL, "%s: %s",
+              lang_name(s.language), r.text);
+        /* some with few units, with their own numbers: one line naming them */
+        l[1].units_available = 20;
+        l[3].units_available = 4;
+        l[4].project = "Gulmohar Meadows";   /* a project is named once */
+        memset(&r, 0, sizeof r);
+        r.text = "";
+        director_urgency(&env, &s, l, 5, &r);
+        CHECK(count_of(r.text, "⚡") == 1, "%s, three: %s", lang_name(s.language), r.text);
+        CHECK(count_of(r.text, "Gulmohar Meadows") == 1 && strstr(r.text, "Tamarind Residency")
+                  && strstr(r.text, "Emerald Meadows") && !strstr(r.text, "Lotus Springs")
+                  && strstr(r.text, "4") && strchr(r.text, '{') == NULL,
+              "%s, three: %s", lang_name(s.language), r.text);
+        if (s.language == LANG_AR || s.language == LANG_FA)
+            CHECK(strstr(r.text, "، ") != NULL, "%s: the language's comma: %s", lang_name(s.language), r.text);
+        if (s.language == LANG_EN)
+            CHECK(strstr(r.text, "1 in Gulmohar Meadows, 1 in Tamarind Residency, 4 in Emerald Meadows"),
+                  "en: %s", r.text);
+        /* none with few units: nothing said */
+        for (int i = 0; i < 5; i++)
+            l[i].units_available = 30;
+        memset(&r, 0, sizeof r);
+        r.text = "";
+        director_urgency(&env, &s, l, 5, &r);
+        CHECK(count_of(r.text, "⚡") == 0, "%s, none: %s", lang_name(s.language), r.text);
+        for (int i = 0; i < 5; i++) {
+            l[i].units_available = 1;
+            l[i].project = projects[i];
+        }
+    }
+    arena_release(&a);
+    pack_free(p);
+}
+
 TEST_MAIN(RUN(test_objection_kinds); RUN(test_has_casei); RUN(test_cat); RUN(test_market_kind);
-          RUN(test_listing_lines); RUN(test_one_unit);)
+          RUN(test_listing_lines); RUN(test_one_unit);
+          RUN(test_urgency_once);)
