@@ -206,6 +206,12 @@ int dialog_booking_failed(const dialog_env *env, session *s, reply *r, pt_error 
 /* The booking succeeded: records it in the session. */
 void dialog_booking_done(session *s, profile *p, const reply *r, int64_t appointment_id);
 
+/* f kept within 0..10, the range of session.frustration and of the answer's
+ * sentiment.frustration (CONTRACT.md §5): after each turn's sum, after a
+ * repeated question's +2, and in the answer, whatever an older record holds.
+ * The one place the cap is written. */
+int dialog_frustration_cap(int f);
+
 /* Lead scores (0..10) and temperature from the session and profile, with
  * reasons appended to r (may be NULL).  See docs/lead-scoring.md. */
 void lead_score(const session *s, profile *p, reply *r);

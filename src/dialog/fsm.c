@@ -1185,7 +1185,7 @@ static int on_question(turn *t)
     dialog_cat(fp, sizeof fp, fp, s->focus);
     if (s->last_question[0] && strcmp(fp, s->last_question) == 0) {
         /* after the turn's own cap (dialog_turn): kept within 0..10 here too */
-        s->frustration = s->frustration + 2 > 10 ? 10 : s->frustration + 2;
+        s->frustration = dialog_frustration_cap(s->frustration + 2);
         add_reason(t->r, "question asked again");
     }
     dialog_copy(s->last_question, sizeof s->last_question, fp);
@@ -1564,8 +1564,8 @@ int dialog_turn(const dialog_env *env, session *s, profile *p, const nlu_result 
     absorb(&t);
     /* frustration builds over the conversation and fades slowly */
     if (n) {
-        int f = s->frustration * 7 / 10 + n->frustration + (intent_is(n, "complaint") ? 2 : 0);
-        s->frustration = f > 10 ? 10 : f;
+        s->frustration = dialog_frustration_cap(s->frustration * 7 / 10 + n->frustration
+                                                + (intent_is(n, "complaint") ? 2 : 0));
     }
     event ev = classify(&t);
     if (ev != EV_OTHER)
@@ -1588,6 +1588,11 @@ int dialog_turn(const dialog_env *env, session *s, profile *p, const nlu_result 
     director_update(env, s, p, n, r);
     lead_score(s, p, r);
     return 0;
+}
+
+int dialog_frustration_cap(int f)
+{
+    return f < 0 ? 0 : f > 10 ? 10 : f;
 }
 
 int dialog_booking_failed(const dialog_env *env, session *s, reply *r, pt_error *err)

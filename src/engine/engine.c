@@ -687,7 +687,7 @@ static __attribute__((noinline)) void answer_head(jsonw *w, buf *b, const chat_r
     if (n && n->frustration > frustration)
         frustration = n->frustration;
     /* §5: 0..10, whatever an older record holds */
-    frustration = frustration < 0 ? 0 : frustration > 10 ? 10 : frustration;
+    frustration = dialog_frustration_cap(frustration);
     jw_init_arena(w, b, a, 4096);   /* a typical answer: no regrowth, no copy */
     jw_obj(w);
     jw_kstr(w, "answer", r->text ? r->text : "");

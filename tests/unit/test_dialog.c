@@ -651,6 +651,11 @@ TEST(test_frustration_capped)
               c.s.frustration);
     }
     CHECK_INT(c.s.frustration, 10);
+    /* the one cap (dialog_frustration_cap), which the answer uses too */
+    CHECK_INT(dialog_frustration_cap(-3), 0);
+    CHECK_INT(dialog_frustration_cap(0), 0);
+    CHECK_INT(dialog_frustration_cap(7), 7);
+    CHECK_INT(dialog_frustration_cap(12), 10);
     arena_release(&c.a);
 }
 
