@@ -3,8 +3,9 @@
  * (nlu_analyze: normalisation, language, intent, every entity, sentiment)
  * and its §4 JSON line, with a model trained on the default pack (or a
  * small built-in one when the pack is not found) and the two demo tenant
- * contexts in turn.  Checks the invariants of nlu.h and that the JSON line
- * parses and carries the cleaned text.
+ * contexts in turn (a gazetteer with a few cues of areas not wanted).
+ * Checks the invariants of nlu.h and that the JSON line parses and
+ * carries the cleaned text.
  */
 #include <jansson.h>
 #include <math.h>
@@ -39,6 +40,12 @@ static void setup(void)
     }
     if (nlu_gazetteer_build(canon, (int)(sizeof canon / sizeof canon[0]), aliases, &gz, &err) != 0)
         abort();
+    /* a few cues of each kind (the pack's lists are longer) */
+    if (nlu_gazetteer_add_cues(gz, NLU_LOC_NOT, "not|not in|instead of|кроме|مش|به جز", &err) ||
+        nlu_gazetteer_add_cues(gz, NLU_LOC_KEEP, "why not|почему не", &err) ||
+        nlu_gazetteer_add_cues(gz, NLU_LOC_AND, "or|and|или|او", &err) ||
+        nlu_gazetteer_add_cues(gz, NLU_LOC_NOT_AFTER, "no|نه|не надо", &err))
+        abort();
 }
 
 static void check(const nlu_result *r)
@@ -52,6 +59,14 @@ static void check(const nlu_result *r)
         abort();
     if (r->n_locations < 0 || r->n_locations > NLU_MAX_LOCATIONS)
         abort();
+    /* an area is wanted or excluded, never both */
+    if (r->n_excluded_locations < 0 || r->n_excluded_locations > NLU_MAX_LOCATIONS ||
+        ((r->found & NLU_EXCLUDED_LOCATIONS) != 0) != (r->n_excluded_locations > 0))
+        abort();
+    for (int i = 0; i < r->n_excluded_locations; i++)
+        for (int k = 0; k < r->n_locations; k++)
+            if (r->excluded_locations[i] == NULL || r->excluded_locations[i] == r->locations[k])
+                abort();
     if ((r->found & NLU_BUDGET) && r->has_budget_min && r->has_budget_max &&
         r->budget_min > r->budget_max)
         abort();

@@ -143,6 +143,29 @@ static void rt_release(tenant_rt *rt)
     free(rt);
 }
 
+int engine_gazetteer_cues(nlu_gazetteer *g, const pack *pk, pt_error *err)
+{
+    static const struct {
+        const char *key;
+        nlu_loc_cue kind;
+    } lists[] = {
+        {"cue_loc_not", NLU_LOC_NOT}, {"cue_loc_keep", NLU_LOC_KEEP},
+        {"cue_loc_and", NLU_LOC_AND}, {"cue_loc_not_after", NLU_LOC_NOT_AFTER},
+    };
+    int rc = 0;
+    if (g == NULL || pk == NULL)
+        goto done;
+    for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++)
+        for (int l = 0; l < LANG__COUNT; l++) {
+            /* a language without the list falls back to English's: added once */
+            const pack_template *tp = pack_template_get(pk, (lang)l, lists[k].key);
+            if (tp && (rc = nlu_gazetteer_add_cues(g, lists[k].kind, tp->text, err)) < 0)
+                goto done;
+        }
+done:
+    return rc;
+}
+
 int engine_build_gazetteer(store *s, const tenant *t, const pack *pk, arena *keep,
                            store_locality_stats **localities, int *n_localities,
                            nlu_gazetteer **out, pt_error *err)
@@ -187,6 +210,10 @@ int engine_build_gazetteer(store *s, const tenant *t, const pack *pk, arena *kee
         line = eol ? eol + 1 : NULL;
     }
     rc = nlu_gazetteer_build(names, n, buf_cstr(&aliases), out, err);
+    if (rc == 0 && (rc = engine_gazetteer_cues(*out, pk, err)) < 0) {
+        nlu_gazetteer_free(*out);
+        *out = NULL;
+    }
     if (rc == 0 && localities) {
         *localities = ls;
         *n_localities = n;

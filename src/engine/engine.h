@@ -123,7 +123,8 @@ store *engine_store_get(engine *e);
 void engine_store_put(engine *e, store *s);
 
 /* A tenant's gazetteer: the localities of its listings plus the pack's alias
- * lines whose canonical name is one of them.  The locality figures are
+ * lines whose canonical name is one of them, and the pack's cues of areas
+ * not wanted (engine_gazetteer_cues).  The locality figures are
  * allocated in a and returned through *localities / *n (both may be NULL).
  * *out is freed with nlu_gazetteer_free().  Errors: store errors, NOMEM. */
 struct pack;
@@ -131,6 +132,13 @@ struct nlu_gazetteer;
 int engine_build_gazetteer(store *s, const tenant *t, const struct pack *pk, arena *a,
                            store_locality_stats **localities, int *n,
                            struct nlu_gazetteer **out, pt_error *err);
+
+/* Gives gazetteer g the pack's cue_loc_not, cue_loc_keep, cue_loc_and and
+ * cue_loc_not_after lists of every language (nlu_gazetteer_add_cues): the
+ * words that tell an area the buyer does not want.  engine_build_gazetteer
+ * calls it; tools that build a gazetteer themselves call it before sharing
+ * g.  pk may be NULL (no cues).  Errors: NOMEM. */
+int engine_gazetteer_cues(struct nlu_gazetteer *g, const struct pack *pk, pt_error *err);
 
 /* API keys: "pt_" + 40 hex chars from libsodium randomness, and the hex
  * SHA-256 the store keeps (hex buffer >= 65 bytes). */

@@ -6,7 +6,8 @@
  * The text is tokenized once.  Order matters: e-mail addresses and phone
  * numbers are found first and their tokens flagged, so the budget, time and
  * bedroom parsers never read a phone number as money or an hour.  Then
- * budget, bedrooms/type/transaction/purpose, localities and the date/time.
+ * budget, bedrooms/type/transaction/purpose, localities (wanted or
+ * excluded: locality.c) and the date/time.
  *
  * Phone-like spans: runs of digits, '+', spaces, dashes, dots and brackets
  * holding at least 7 digits, not glued to letters, not an ISO or dotted
@@ -223,7 +224,8 @@ int nlu_extract_entities_toks(const nlu_context *ctx, nlu_toks *tk, arena *a, nl
     const char *norm = tk->s;
     size_t len = tk->len;
     out->found &= ~(unsigned)(NLU_BUDGET | NLU_BEDROOMS | NLU_PTYPE | NLU_TX | NLU_PURPOSE
-                              | NLU_LOCATIONS | NLU_PHONE | NLU_EMAIL | NLU_WHEN);
+                              | NLU_LOCATIONS | NLU_EXCLUDED_LOCATIONS | NLU_PHONE | NLU_EMAIL
+                              | NLU_WHEN);
     out->has_budget_min = out->has_budget_max = false;
     out->budget_min = out->budget_max = 0;
     out->currency[0] = '\0';
@@ -232,6 +234,7 @@ int nlu_extract_entities_toks(const nlu_context *ctx, nlu_toks *tk, arena *a, nl
     out->tx = TX_NONE;
     out->purpose = PURPOSE_NONE;
     out->n_locations = 0;
+    out->n_excluded_locations = 0;
     out->phone[0] = '\0';
     out->phone_rejected = NULL;
     out->email = NULL;
@@ -284,9 +287,13 @@ int nlu_extract_entities_toks(const nlu_context *ctx, nlu_toks *tk, arena *a, nl
     }
 
     if (ctx && ctx->gazetteer) {
-        out->n_locations = nlu_gazetteer_scan(ctx->gazetteer, tk, out->locations, NLU_MAX_LOCATIONS);
+        nlu_gazetteer_scan_sides(ctx->gazetteer, tk, out->locations, &out->n_locations,
+                                 out->excluded_locations, &out->n_excluded_locations,
+                                 NLU_MAX_LOCATIONS);
         if (out->n_locations > 0)
             out->found |= NLU_LOCATIONS;
+        if (out->n_excluded_locations > 0)
+            out->found |= NLU_EXCLUDED_LOCATIONS;
     }
 
     if (nlu_when_scan(tk, ctx ? ctx->now : 0, ctx ? ctx->timezone : NULL, out->when,

@@ -185,6 +185,14 @@ void nlu_parse_attrs(const char *norm, size_t len, nlu_attrs *out);
 /* locality.c: up to max canonical names (gazetteer-owned) in order of
  * appearance, no duplicates.  Returns how many. */
 int nlu_gazetteer_scan(const nlu_gazetteer *g, const nlu_toks *tk, const char **names, int max);
+/* locality.c: the same localities split by what the cues of
+ * nlu_gazetteer_add_cues say around each: wanted (up to max, *n_wanted) and
+ * excluded (up to max, *n_excluded), each in order of appearance, without
+ * duplicates.  A locality said more than once takes its last mention's
+ * side ("Marina? not Marina, JVC" excludes it).  Out-params may not be
+ * NULL. */
+void nlu_gazetteer_scan_sides(const nlu_gazetteer *g, const nlu_toks *tk, const char **wanted,
+                              int *n_wanted, const char **excluded, int *n_excluded, int max);
 int nlu_gazetteer_match(const nlu_gazetteer *g, const char *norm, size_t len, const char **names,
                         int max);
 /* Damerau (optimal string alignment) distance of two code point strings,

@@ -32,6 +32,23 @@
  * 64-bit bigram signature rejects most of those before any edit distance
  * is computed.  No scan of the whole gazetteer per token.
  *
+ * Wanted or excluded (nlu_gazetteer_scan_sides): the cue phrases of
+ * nlu_gazetteer_add_cues (a pack's cue_loc_* lists) decide, around each
+ * locality found, whether the buyer wants it.  They are matched on whole
+ * tokens with nothing skipped, so punctuation always ends a cue's reach:
+ * "not Marina, JVC" excludes Marina only, "no, in Marina" and "not sure,
+ * maybe Marina" exclude nothing, and a negation after the locality ("Marina,
+ * not too expensive") is no cue before anything.  At a locality: the longest
+ * NLU_LOC_NOT / NLU_LOC_KEEP phrase ending right before it decides (NOT:
+ * excluded; KEEP, as "why not": wanted); else an NLU_LOC_AND phrase that
+ * fills the whole gap after an excluded locality excludes it too ("not
+ * Marina or JBR"); else an NLU_LOC_NOT_AFTER phrase right after it, at the
+ * end of the message or before punctuation other than a question mark,
+ * excludes it ("مارینا نه، جی وی سی").  The cues are sorted by the hash of
+ * the token next to the locality (the last one, or the first for
+ * NLU_LOC_NOT_AFTER): a lookup is a binary search, and only localities
+ * found cost one.
+ *
  * Memory: the gazetteer owns everything (an arena for strings and code
  * points, one heap array of entries).  Immutable after building, so any
  * number of threads may match with it at once.
@@ -64,6 +81,18 @@ typedef struct gz_entry {
     uint32_t order;           /* insertion order: ties go to the earlier */
 } gz_entry;
 
+/* A cue phrase: its normalised tokens (at most GZ_CUE_TOKS). */
+#define GZ_CUE_TOKS 6
+typedef struct gz_cue {
+    uint32_t key;             /* hash of the token next to the locality: the last, or
+                                 the first for NLU_LOC_NOT_AFTER */
+    uint8_t kind;             /* nlu_loc_cue */
+    uint8_t ntok;
+    uint16_t len[GZ_CUE_TOKS];
+    uint32_t hash[GZ_CUE_TOKS];
+    const char *tok[GZ_CUE_TOKS];   /* the tokens' bytes, in the gazetteer's arena */
+} gz_cue;
+
 typedef struct gz_canon {
     const char *key;          /* normalised canonical name */
     const char *name;         /* as first given */
@@ -86,6 +115,8 @@ struct nlu_gazetteer {
     uint64_t lw[128][GZ_MAX_WORDS + 1], lg[128][GZ_MAX_WORDS + 1];
     gz_canon *canon;          /* open addressing on key, size ccap (power of 2) */
     int ncanon, ccap;
+    gz_cue *cue;              /* heap, sorted by (key, kind) */
+    int ncue, capcue;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -495,6 +526,7 @@ void nlu_gazetteer_free(nlu_gazetteer *g)
     free(g->kw);
     free(g->kg);
     free(g->canon);
+    free(g->cue);
     arena_release(&g->mem);
     free(g);
 }
@@ -608,6 +640,90 @@ done:
     return rc;
 }
 
+static int cue_cmp(const void *pa, const void *pb)
+{
+    const gz_cue *a = pa, *b = pb;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return a->kind < b->kind ? -1 : a->kind > b->kind ? 1 : 0;
+}
+
+/* Whether g already has cue c (same kind, same tokens). */
+static bool cue_known(const nlu_gazetteer *g, const gz_cue *c)
+{
+    for (int i = 0; i < g->ncue; i++) {
+        const gz_cue *o = &g->cue[i];
+        if (o->key != c->key || o->kind != c->kind || o->ntok != c->ntok)
+            continue;
+        bool same = true;
+        for (int q = 0; q < c->ntok && same; q++)
+            same = o->len[q] == c->len[q] && memcmp(o->tok[q], c->tok[q], c->len[q]) == 0;
+        if (same)
+            return true;
+    }
+    return false;
+}
+
+/* See nlu.h.  The phrases are normalised into g's arena. */
+int nlu_gazetteer_add_cues(nlu_gazetteer *g, nlu_loc_cue kind, const char *text, pt_error *err)
+{
+    int rc = 0;
+    nlu_toks *tk = NULL;
+    if (g == NULL || text == NULL || (unsigned)kind >= NLU_LOC__COUNT)
+        goto done;
+    if ((tk = malloc(sizeof *tk)) == NULL) {
+        rc = -PT_ERR_NOMEM;
+        goto fail;
+    }
+    for (const char *p = text; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        const char *ph = p;
+        char *norm = NULL;
+        size_t nl = 0;
+        p = bar ? bar + 1 : p + n;
+        if (n == 0 || n > 256)
+            continue;
+        if ((rc = nlu_normalize(&g->mem, ph, n, &norm, &nl)) < 0)
+            goto fail;
+        nlu_tokenize(tk, norm, nl);
+        if (tk->n == 0 || tk->n > GZ_CUE_TOKS)
+            continue;
+        gz_cue c;
+        memset(&c, 0, sizeof c);
+        c.kind = (uint8_t)kind;
+        c.ntok = (uint8_t)tk->n;
+        for (int q = 0; q < tk->n; q++) {
+            c.hash[q] = tk->t[q].hash;
+            c.len[q] = tk->t[q].len;
+            c.tok[q] = norm + tk->t[q].off;
+        }
+        c.key = kind == NLU_LOC_NOT_AFTER ? c.hash[0] : c.hash[c.ntok - 1];
+        if (cue_known(g, &c))
+            continue;
+        if (g->ncue == g->capcue) {
+            int ncap = g->capcue ? g->capcue * 2 : 64;
+            gz_cue *nc = realloc(g->cue, (size_t)ncap * sizeof *nc);
+            if (nc == NULL) {
+                rc = -PT_ERR_NOMEM;
+                goto fail;
+            }
+            g->cue = nc;
+            g->capcue = ncap;
+        }
+        g->cue[g->ncue++] = c;
+    }
+    if (g->ncue > 1)
+        qsort(g->cue, (size_t)g->ncue, sizeof *g->cue, cue_cmp);
+    goto done;
+fail:
+    if (rc == -PT_ERR_NOMEM)
+        pt_fail(err, PT_ERR_NOMEM, "gazetteer: out of memory");
+done:
+    free(tk);
+    return rc;
+}
+
 /* ---- matching --------------------------------------------------------- */
 
 typedef struct mword {
@@ -652,11 +768,14 @@ static void consider(best_match *b, const gz_entry *e, int cov, int dist)
     }
 }
 
-int nlu_gazetteer_scan(const nlu_gazetteer *g, const nlu_toks *tk, const char **names, int max)
+/* Called for each locality found, in order: its canonical name and the
+ * tokens [tok, end) it covers.  Returns false to stop the walk. */
+typedef bool (*gz_take)(void *ud, const char *canonical, int tok, int end);
+
+/* Finds the localities of tk word by word (the matching of the file
+ * comment) and hands each to take. */
+static void gz_walk(const nlu_gazetteer *g, const nlu_toks *tk, gz_take take, void *ud)
 {
-    int found = 0;
-    if (g == NULL || g->n == 0 || max <= 0)
-        return 0;
     pthread_once(&stop_once, stop_init);
     uint32_t cps[GZ_MSG_CPS];
     mword w[NLU_MAX_TOKS];
@@ -682,7 +801,7 @@ int nlu_gazetteer_scan(const nlu_gazetteer *g, const nlu_toks *tk, const char **
         brk = false;
     }
 
-    for (int i = 0; i < nw && found < max;) {
+    for (int i = 0; i < nw;) {
         best_match best = {NULL, 0, 0};
         uint32_t c0 = cps[w[i].cps];
         /* the entries starting with this letter, in both orders */
@@ -768,15 +887,184 @@ int nlu_gazetteer_scan(const nlu_gazetteer *g, const nlu_toks *tk, const char **
             i++;
             continue;
         }
-        bool dup = false;
-        for (int k = 0; k < found; k++)
-            if (names[k] == best.e->canonical)
-                dup = true;
-        if (!dup)
-            names[found++] = best.e->canonical;
+        if (!take(ud, best.e->canonical, w[i].tok, w[i + best.cov - 1].tok + 1))
+            break;
         i += best.cov;
     }
-    return found;
+}
+
+/* nlu_gazetteer_scan's list: distinct names, at most max. */
+typedef struct gz_names {
+    const char **names;
+    int n, max;
+} gz_names;
+
+static bool take_name(void *ud, const char *canonical, int tok, int end)
+{
+    gz_names *l = ud;
+    (void)tok;
+    (void)end;
+    for (int k = 0; k < l->n; k++)
+        if (l->names[k] == canonical)
+            return true;
+    l->names[l->n++] = canonical;
+    return l->n < l->max;
+}
+
+int nlu_gazetteer_scan(const nlu_gazetteer *g, const nlu_toks *tk, const char **names, int max)
+{
+    gz_names l = {names, 0, max};
+    if (g == NULL || g->n == 0 || max <= 0)
+        return 0;
+    gz_walk(g, tk, take_name, &l);
+    return l.n;
+}
+
+/* ---- wanted or excluded ------------------------------------------------ */
+
+/* Whether the tokens of c are tk's from token `from` on. */
+static bool cue_at(const gz_cue *c, const nlu_toks *tk, int from)
+{
+    if (from < 0 || from + c->ntok > tk->n)
+        return false;
+    for (int q = 0; q < c->ntok; q++) {
+        const nlu_tok *t = &tk->t[from + q];
+        if (t->hash != c->hash[q] || t->len != c->len[q]
+            || memcmp(tk->s + t->off, c->tok[q], t->len) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* Index of the first cue of g whose key is >= key. */
+static int cue_lower(const nlu_gazetteer *g, uint32_t key)
+{
+    int lo = 0, hi = g->ncue;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (g->cue[mid].key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The side the cues before the locality at token `tok` give it: the
+ * longest NOT or KEEP phrase ending at tok - 1 (KEEP wins a tie).  1:
+ * excluded, 0: kept wanted, -1: no such phrase. */
+static int cue_before(const nlu_gazetteer *g, const nlu_toks *tk, int tok)
+{
+    int last = tok - 1, best = 0, side = -1;
+    if (last < 0)
+        return -1;
+    uint32_t key = tk->t[last].hash;
+    for (int i = cue_lower(g, key); i < g->ncue && g->cue[i].key == key; i++) {
+        const gz_cue *c = &g->cue[i];
+        if (c->kind != NLU_LOC_NOT && c->kind != NLU_LOC_KEEP)
+            continue;
+        if (c->ntok < best || (c->ntok == best && c->kind == NLU_LOC_NOT))
+            continue;
+        if (cue_at(c, tk, last - c->ntok + 1)) {
+            best = c->ntok;
+            side = c->kind == NLU_LOC_NOT;
+        }
+    }
+    return side;
+}
+
+/* Whether an AND phrase is exactly the tokens [from, to). */
+static bool cue_and(const nlu_gazetteer *g, const nlu_toks *tk, int from, int to)
+{
+    if (to - from < 1 || to - from > GZ_CUE_TOKS)
+        return false;
+    uint32_t key = tk->t[to - 1].hash;
+    for (int i = cue_lower(g, key); i < g->ncue && g->cue[i].key == key; i++)
+        if (g->cue[i].kind == NLU_LOC_AND && g->cue[i].ntok == to - from
+            && cue_at(&g->cue[i], tk, from))
+            return true;
+    return false;
+}
+
+/* Whether a NOT_AFTER phrase starts at token `end` and is followed by the
+ * end of the message or by punctuation other than a question mark. */
+static bool cue_after(const nlu_gazetteer *g, const nlu_toks *tk, int end)
+{
+    if (end >= tk->n)
+        return false;
+    uint32_t key = tk->t[end].hash;
+    for (int i = cue_lower(g, key); i < g->ncue && g->cue[i].key == key; i++) {
+        const gz_cue *c = &g->cue[i];
+        if (c->kind != NLU_LOC_NOT_AFTER || !cue_at(c, tk, end))
+            continue;
+        int next = end + c->ntok;
+        if (next >= tk->n)
+            return true;
+        if (tk->t[next].kind == TK_PUNCT && !nlu_tok_punct(tk, next, '?')
+            && !(tk->t[next].len == 2 && memcmp(tk->s + tk->t[next].off, "\xd8\x9f", 2) == 0))
+            return true;
+    }
+    return false;
+}
+
+/* The walk of nlu_gazetteer_scan_sides: each distinct name with the side
+ * of its last mention, in order of first mention. */
+#define GZ_SIDE_NAMES (2 * NLU_MAX_LOCATIONS)
+typedef struct gz_sides {
+    const nlu_gazetteer *g;
+    const nlu_toks *tk;
+    const char *name[GZ_SIDE_NAMES];
+    bool excluded[GZ_SIDE_NAMES];
+    int n;
+    int prev_end;             /* tokens after the previous mention, -1 before the first */
+    bool prev_excluded;
+} gz_sides;
+
+static bool take_side(void *ud, const char *canonical, int tok, int end)
+{
+    gz_sides *sd = ud;
+    bool ex = false;
+    if (sd->g->ncue > 0) {
+        int before = cue_before(sd->g, sd->tk, tok);
+        if (before >= 0)
+            ex = before == 1;
+        else if (sd->prev_excluded && sd->prev_end >= 0 && cue_and(sd->g, sd->tk, sd->prev_end, tok))
+            ex = true;
+        else
+            ex = cue_after(sd->g, sd->tk, end);
+    }
+    sd->prev_end = end;
+    sd->prev_excluded = ex;
+    for (int k = 0; k < sd->n; k++)
+        if (sd->name[k] == canonical) {
+            sd->excluded[k] = ex;
+            return true;
+        }
+    sd->name[sd->n] = canonical;
+    sd->excluded[sd->n] = ex;
+    sd->n++;
+    return sd->n < GZ_SIDE_NAMES;
+}
+
+void nlu_gazetteer_scan_sides(const nlu_gazetteer *g, const nlu_toks *tk, const char **wanted,
+                              int *n_wanted, const char **excluded, int *n_excluded, int max)
+{
+    gz_sides sd;
+    *n_wanted = *n_excluded = 0;
+    if (g == NULL || g->n == 0 || max <= 0)
+        return;
+    sd.g = g;
+    sd.tk = tk;
+    sd.n = 0;
+    sd.prev_end = -1;
+    sd.prev_excluded = false;
+    gz_walk(g, tk, take_side, &sd);
+    for (int k = 0; k < sd.n; k++) {
+        if (sd.excluded[k] && *n_excluded < max)
+            excluded[(*n_excluded)++] = sd.name[k];
+        else if (!sd.excluded[k] && *n_wanted < max)
+            wanted[(*n_wanted)++] = sd.name[k];
+    }
 }
 
 int nlu_gazetteer_match(const nlu_gazetteer *g, const char *norm, size_t len, const char **names,

@@ -237,8 +237,10 @@ static void apply_rules(const char *norm, size_t len, const nlu_toks *tk, nlu_re
     bool one_email, question;
     text_shape(norm, len, &letters, &digits, &words, &one_email, &question);
 
+    /* an area the buyer does not want is an area said, as before the two
+     * were told apart ("not in Marina" is a short answer) */
     const unsigned slot_bits = NLU_BUDGET | NLU_BEDROOMS | NLU_PTYPE | NLU_TX | NLU_PURPOSE |
-                               NLU_LOCATIONS | NLU_PHONE | NLU_EMAIL;
+                               NLU_LOCATIONS | NLU_EXCLUDED_LOCATIONS | NLU_PHONE | NLU_EMAIL;
     bool value_only = (letters == 0 && digits > 0) || one_email;
     bool unplaced = out->confidence < NLU_RULE_UNSURE;
     bool short_answer = words <= NLU_SHORT_WORDS && (out->found & slot_bits) && unplaced &&
@@ -249,7 +251,8 @@ static void apply_rules(const char *norm, size_t len, const nlu_toks *tk, nlu_re
         return;
     }
     /* the label convention between the two slot-filling intents */
-    const unsigned property_bits = NLU_BUDGET | NLU_BEDROOMS | NLU_PTYPE | NLU_LOCATIONS;
+    const unsigned property_bits = NLU_BUDGET | NLU_BEDROOMS | NLU_PTYPE | NLU_LOCATIONS |
+                                   NLU_EXCLUDED_LOCATIONS;
     /* the request frame is looked for only when it decides something */
     if (strcmp(out->intent, "inform") == 0) {
         if ((out->found & property_bits) && has_request_frame(tk))
@@ -381,6 +384,16 @@ char *nlu_result_to_json(const nlu_result *r)
         for (int i = 0; i < n; i++)
             if (r->locations[i])
                 jw_str(&w, r->locations[i]);
+        jw_end(&w);
+    }
+    if ((r->found & NLU_EXCLUDED_LOCATIONS) && r->n_excluded_locations > 0) {
+        int n = r->n_excluded_locations < NLU_MAX_LOCATIONS ? r->n_excluded_locations
+                                                            : NLU_MAX_LOCATIONS;
+        jw_key(&w, "excluded_locations");
+        jw_arr(&w);
+        for (int i = 0; i < n; i++)
+            if (r->excluded_locations[i])
+                jw_str(&w, r->excluded_locations[i]);
         jw_end(&w);
     }
     if ((r->found & NLU_PHONE) && r->phone[0])

@@ -57,6 +57,31 @@ int nlu_gazetteer_build(const char *const *canonical, int n_canonical,
                         const char *aliases_text, nlu_gazetteer **out, pt_error *err);
 void nlu_gazetteer_free(nlu_gazetteer *g);
 
+/* Cue phrases that tell a locality the buyer does NOT want from one that is
+ * wanted (see locality.c, "Wanted or excluded").  Each kind is matched on
+ * whole normalised tokens:
+ *   NLU_LOC_NOT        ends right before the locality: it is excluded
+ *                      ("not", "not in", "instead of", "except", "кроме")
+ *   NLU_LOC_KEEP       ends right before the locality and, when longer than
+ *                      the NLU_LOC_NOT phrase found there, keeps it wanted
+ *                      ("why not", "not only")
+ *   NLU_LOC_AND        fills the whole gap between an excluded locality and
+ *                      the next one, which is then excluded too ("not
+ *                      Marina or JBR")
+ *   NLU_LOC_NOT_AFTER  starts right after the locality and ends the message
+ *                      or its clause (punctuation other than '?' follows):
+ *                      excluded ("مارینا نه", "Марину не надо") */
+typedef enum nlu_loc_cue {
+    NLU_LOC_NOT = 0, NLU_LOC_KEEP, NLU_LOC_AND, NLU_LOC_NOT_AFTER, NLU_LOC__COUNT
+} nlu_loc_cue;
+
+/* Adds the '|'-separated phrases of text (any spelling: they are normalised
+ * as messages are; empty phrases and phrases already there are skipped; at
+ * most 6 tokens each, longer ones are skipped) as cues of that kind.  Part of
+ * building: call it before g is shared with other threads.  text may be
+ * NULL.  Errors: PT_ERR_NOMEM. */
+int nlu_gazetteer_add_cues(nlu_gazetteer *g, nlu_loc_cue kind, const char *text, pt_error *err);
+
 /* ---- analysis --------------------------------------------------------- */
 
 /* Per-tenant context of an analysis.  All fields optional (NULL / 0). */
@@ -77,7 +102,7 @@ const char *nlu_sentiment_name(nlu_sentiment_label l);
 enum {
     NLU_BUDGET = 1 << 0, NLU_BEDROOMS = 1 << 1, NLU_PTYPE = 1 << 2, NLU_TX = 1 << 3,
     NLU_PURPOSE = 1 << 4, NLU_LOCATIONS = 1 << 5, NLU_PHONE = 1 << 6, NLU_EMAIL = 1 << 7,
-    NLU_WHEN = 1 << 8,
+    NLU_WHEN = 1 << 8, NLU_EXCLUDED_LOCATIONS = 1 << 9,
 };
 
 #define NLU_MAX_LOCATIONS 4
@@ -100,7 +125,13 @@ typedef struct nlu_result {
     transaction tx;
     purpose purpose;
     int n_locations;
-    const char *locations[NLU_MAX_LOCATIONS];  /* canonical names (gazetteer-owned) */
+    const char *locations[NLU_MAX_LOCATIONS];  /* canonical names (gazetteer-owned) of the
+                                                  localities the buyer wants */
+    /* Localities the buyer said they do not want ("not Marina", "JVC
+     * instead of Marina": Dubai Marina here, JVC in locations); never also
+     * in locations.  found & NLU_EXCLUDED_LOCATIONS when n > 0. */
+    int n_excluded_locations;
+    const char *excluded_locations[NLU_MAX_LOCATIONS];
     char phone[20];              /* E.164, when found & NLU_PHONE */
     /* When the message held something phone-like that failed §6, the reason
      * ("too few distinct digits", "sequential digits", ...), else NULL. */

@@ -125,10 +125,10 @@ static int run_sets(const char *data, const char *packs, const char *split, FILE
 
     printf("\nEntities, all languages (exact = expected value found exactly; spurious = found "
            "where none was said)\n");
-    printf("  %-14s %9s %7s %8s %10s\n", "entity", "expected", "exact", "rate", "spurious");
+    printf("  %-18s %9s %7s %8s %10s\n", "entity", "expected", "exact", "rate", "spurious");
     for (int k = 0; k < EV_N_ENT; k++) {
         ev_ent_stats *st = &all.ent[k];
-        printf("  %-14s %9d %7d %8.3f %6d/%d\n", ev_entity_names[k], st->expected, st->exact,
+        printf("  %-18s %9d %7d %8.3f %6d/%d\n", ev_entity_names[k], st->expected, st->exact,
                st->expected ? (double)st->exact / st->expected : 0, st->spurious,
                st->lines - st->expected);
     }

@@ -6,8 +6,8 @@
  * training time.
  *
  * Entity values are compared as the §4 JSON would print them: the budget
- * as (min, max, currency) with null sides, locations as a set of canonical
- * names, the rest as strings or integers.
+ * as (min, max, currency) with null sides, locations (and excluded
+ * locations) as a set of canonical names, the rest as strings or integers.
  */
 #include "nlu_eval.h"
 
@@ -18,12 +18,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/engine.h"
 #include "nlu/nlu_int.h"
+#include "pack/pack.h"
 #include "util/tz.h"
 
 const char *const ev_entity_names[EV_N_ENT] = {
-    "budget", "bedrooms", "property_type", "transaction", "purpose", "locations", "phone",
-    "email", "when",
+    "budget", "bedrooms", "property_type", "transaction", "purpose", "locations",
+    "excluded_locations", "phone", "email", "when",
 };
 
 double ev_now_seconds(void)
@@ -130,6 +132,8 @@ int ev_env_load(ev_env *env, const char *data_dir, const char *root)
     json_error_t je;
     json_t *doc = NULL;
     char *aliases = NULL;
+    pack *pk = NULL;
+    pt_error perr = {0};
     const char *name;
     json_t *tj;
 
@@ -152,6 +156,13 @@ int ev_env_load(ev_env *env, const char *data_dir, const char *root)
     aliases = slurp(path, NULL);
     if (aliases == NULL) {
         fprintf(stderr, "eval: cannot read %s\n", path);
+        goto done;
+    }
+    /* the cues of areas not wanted come from the default pack, as the
+     * engine gives them to a tenant's gazetteer */
+    snprintf(path, sizeof path, "%s/packs", root);
+    if (pack_load(path, NULL, &pk, &perr) != 0) {
+        fprintf(stderr, "eval: pack %s: %s\n", path, perr.msg);
         goto done;
     }
     json_object_foreach(tenants, name, tj) {
@@ -182,6 +193,8 @@ int ev_env_load(ev_env *env, const char *data_dir, const char *root)
         char *own = aliases_for(aliases, names, n);
         pt_error err = {0};
         int brc = own ? nlu_gazetteer_build(names, n, own, &t->gz, &err) : -1;
+        if (brc == 0)
+            brc = engine_gazetteer_cues(t->gz, pk, &err);
         free(own);
         free(names);
         if (brc < 0) {
@@ -201,6 +214,7 @@ int ev_env_load(ev_env *env, const char *data_dir, const char *root)
     }
     rc = 0;
 done:
+    pack_free(pk);
     free(aliases);
     json_decref(doc);
     if (rc)
@@ -340,6 +354,14 @@ static json_t *predicted(const nlu_result *r, int k)
             json_array_append_new(a, json_string(r->locations[i]));
         return a;
     }
+    case EV_EXCLUDED: {
+        if (!(r->found & NLU_EXCLUDED_LOCATIONS) || r->n_excluded_locations <= 0)
+            return NULL;
+        json_t *a = json_array();
+        for (int i = 0; i < r->n_excluded_locations && i < NLU_MAX_LOCATIONS; i++)
+            json_array_append_new(a, json_string(r->excluded_locations[i]));
+        return a;
+    }
     case EV_PHONE:
         return (r->found & NLU_PHONE) && r->phone[0] ? json_string(r->phone) : NULL;
     case EV_EMAIL:
@@ -350,10 +372,11 @@ static json_t *predicted(const nlu_result *r, int k)
     return NULL;
 }
 
-/* Locations compare as sets; everything else with json_equal. */
+/* Locations (wanted or excluded) compare as sets; everything else with
+ * json_equal. */
 static bool same_value(int k, json_t *want, json_t *got)
 {
-    if (k != EV_LOCATIONS)
+    if (k != EV_LOCATIONS && k != EV_EXCLUDED)
         return json_equal(want, got);
     if (!json_is_array(want) || !json_is_array(got) ||
         json_array_size(want) != json_array_size(got))

@@ -43,15 +43,16 @@ typedef struct ev_env {
 
 /* Reads <data_dir>/tenants.json, builds each tenant's gazetteer from its
  * localities and the alias file named there (relative to root, the
- * repository top).  Returns 0 or -1 with a message on stderr. */
+ * repository top), with the cues of areas not wanted of root/packs
+ * (engine_gazetteer_cues).  Returns 0 or -1 with a message on stderr. */
 int ev_env_load(ev_env *env, const char *data_dir, const char *root);
 void ev_env_free(ev_env *env);
 const ev_tenant *ev_env_find(const ev_env *env, const char *name);
 
 /* Entity kinds scored one by one. */
 enum {
-    EV_BUDGET, EV_BEDROOMS, EV_PTYPE, EV_TX, EV_PURPOSE, EV_LOCATIONS, EV_PHONE, EV_EMAIL,
-    EV_WHEN, EV_N_ENT
+    EV_BUDGET, EV_BEDROOMS, EV_PTYPE, EV_TX, EV_PURPOSE, EV_LOCATIONS, EV_EXCLUDED, EV_PHONE,
+    EV_EMAIL, EV_WHEN, EV_N_ENT
 };
 extern const char *const ev_entity_names[EV_N_ENT];
 

@@ -10,8 +10,10 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "engine/engine.h"
 #include "nlu/entities_int.h"
 #include "nlu/nlu_int.h"
+#include "pack/pack.h"
 
 #define NONE INT64_MIN
 
@@ -637,6 +639,124 @@ TEST(test_locality)
     nlu_gazetteer_free(g);
 }
 
+/* Wanted and excluded localities, with the cue lists of the shipped pack
+ * (packs/default/replies/ *.json cue_loc_*), as the engine gives them. */
+typedef struct side_case {
+    const char *text;
+    const char *want[3];
+    const char *excl[3];
+} side_case;
+
+TEST(test_locality_sides)
+{
+    nlu_gazetteer *g = NULL;
+    pack *pk = NULL;
+    pt_error err = {0};
+    CHECK_INT(nlu_gazetteer_build(canon, (int)(sizeof canon / sizeof canon[0]), aliases, &g, &err), 0);
+    CHECK(pack_load("packs", NULL, &pk, &err) == 0, "pack: %s", err.msg);
+    if (g == NULL || pk == NULL)
+        goto done;
+    /* without cues every locality is wanted, as before */
+    nlu_context ctx = {.gazetteer = g};
+    nlu_result r;
+    analyze(&ctx, "not Marina, JVC", &r);
+    CHECK(r.n_locations == 2 && r.n_excluded_locations == 0, "no cues: %d wanted, %d excluded",
+          r.n_locations, r.n_excluded_locations);
+    CHECK_INT(engine_gazetteer_cues(g, pk, &err), 0);
+    /* a second time adds nothing (each phrase once) */
+    CHECK_INT(engine_gazetteer_cues(g, pk, &err), 0);
+
+#define DM "Dubai Marina"
+#define JVC "Jumeirah Village Circle"
+#define BB "Business Bay"
+    static const side_case cases[] = {
+        /* en: the phrasings supported */
+        {"not Marina, JVC", {JVC}, {DM}},
+        {"JVC instead of Marina", {JVC}, {DM}},
+        {"JVC rather than marina", {JVC}, {DM}},
+        {"not in Whitefield", {NULL}, {"Whitefield"}},
+        {"anything but Business Bay", {NULL}, {BB}},
+        {"forget Marina, show me JLT", {"Jumeirah Lake Towers"}, {DM}},
+        {"other than downtown, what do you have in business bay", {BB}, {"Downtown Dubai"}},
+        {"I don't want Marina anymore", {NULL}, {DM}},
+        {"JVC and not Marina", {JVC}, {DM}},
+        {"not Marina or JVC", {NULL}, {DM, JVC}},
+        {"not Marina, JVC or JLT", {JVC, "Jumeirah Lake Towers"}, {DM}},
+        {"Marina no, JVC", {JVC}, {DM}},
+        {"Marina? not Marina, JVC", {JVC}, {DM}},
+        /* en: not exclusions */
+        {"Marina or JVC", {DM, JVC}, {NULL}},
+        {"no, in Marina", {DM}, {NULL}},
+        {"no, Marina", {DM}, {NULL}},
+        {"not sure, maybe Marina", {DM}, {NULL}},
+        {"not sure maybe Marina", {DM}, {NULL}},
+        {"I do not mind, Marina is fine", {DM}, {NULL}},
+        {"I don't mind Marina", {DM}, {NULL}},
+        {"Marina, not too expensive", {DM}, {NULL}},
+        {"Marina not too expensive", {DM}, {NULL}},
+        {"why not Marina?", {DM}, {NULL}},
+        {"not only Marina but also JVC", {DM, JVC}, {NULL}},
+        {"not far from Marina", {DM}, {NULL}},
+        {"Marina no?", {DM}, {NULL}},
+        {"Marina, JVC", {DM, JVC}, {NULL}},
+        /* ar */
+        {"مش دبي مارينا، بزنس باي", {BB}, {DM}},
+        {"بزنس باي بدلاً من مارينا", {BB}, {DM}},
+        {"ليس في مارينا", {NULL}, {DM}},
+        {"أي منطقة إلا مارينا", {NULL}, {DM}},
+        {"مارينا لا، بزنس باي", {BB}, {DM}},
+        {"لا، في مارينا", {DM}, {NULL}},
+        {"مارينا او بزنس باي", {DM, BB}, {NULL}},
+        {"مش بس مارينا", {DM}, {NULL}},
+        /* fa */
+        {"مارینا نه، بزنس بای", {BB}, {DM}},
+        {"به جز مارینا", {NULL}, {DM}},
+        {"بزنس بای به‌جای دبی مارینا", {BB}, {DM}},
+        {"مارینا رو نمی‌خوام", {NULL}, {DM}},
+        {"نه، مارینا", {DM}, {NULL}},
+        {"مارینا یا بزنس بای", {DM, BB}, {NULL}},
+        {"مارینا نه؟", {DM}, {NULL}},
+        /* ru */
+        {"не Марина, а JVC", {JVC}, {DM}},
+        {"кроме Марины", {NULL}, {DM}},
+        {"вместо Марины JVC", {JVC}, {DM}},
+        {"только не в Дубай Марине", {NULL}, {DM}},
+        {"Марину не надо, давайте JVC", {JVC}, {DM}},
+        {"не знаю, может Марина", {DM}, {NULL}},
+        {"Марина или JVC", {DM, JVC}, {NULL}},
+        {"Марина, не дороже 2 млн", {DM}, {NULL}},
+        {"почему бы не Марина", {DM}, {NULL}},
+    };
+#undef DM
+#undef JVC
+#undef BB
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const side_case *c = &cases[i];
+        analyze(&ctx, c->text, &r);
+        int nw = 0, nx = 0;
+        while (nw < 3 && c->want[nw])
+            nw++;
+        while (nx < 3 && c->excl[nx])
+            nx++;
+        bool ok = r.n_locations == nw && r.n_excluded_locations == nx
+                  && ((r.found & NLU_LOCATIONS) != 0) == (nw > 0)
+                  && ((r.found & NLU_EXCLUDED_LOCATIONS) != 0) == (nx > 0);
+        for (int k = 0; ok && k < nw; k++)
+            ok = strcmp(r.locations[k], c->want[k]) == 0;
+        for (int k = 0; ok && k < nx; k++)
+            ok = strcmp(r.excluded_locations[k], c->excl[k]) == 0;
+        CHECK(ok, "\"%s\": wanted %d [%s, %s], excluded %d [%s, %s]; want %d [%s], excluded %d [%s]",
+              c->text, r.n_locations, r.n_locations > 0 ? r.locations[0] : "",
+              r.n_locations > 1 ? r.locations[1] : "", r.n_excluded_locations,
+              r.n_excluded_locations > 0 ? r.excluded_locations[0] : "",
+              r.n_excluded_locations > 1 ? r.excluded_locations[1] : "", nw,
+              nw ? c->want[0] : "", nx, nx ? c->excl[0] : "");
+    }
+done:
+    pack_free(pk);
+    nlu_gazetteer_free(g);
+}
+
 TEST(test_locality_large)
 {
     /* 6000 synthetic names: matching stays correct and fast */
@@ -1049,16 +1169,16 @@ TEST(test_sentiment)
 static void check_phrase(const char *phrase, void *ud)
 {
     int *count = ud;
-    char buf[256];
+    char text[256];
     size_t n = 0;
     /* drop the '*' of stems before normalising */
-    for (const char *p = phrase; *p && n + 1 < sizeof buf; p++)
+    for (const char *p = phrase; *p && n + 1 < sizeof text; p++)
         if (*p != '*')
-            buf[n++] = *p;
-    buf[n] = '\0';
-    const char *got = norm_of(buf);
+            text[n++] = *p;
+    text[n] = '\0';
+    const char *got = norm_of(text);
     (*count)++;
-    CHECK(strcmp(got, buf) == 0, "lexicon phrase \"%s\" normalises to \"%s\"", buf, got);
+    CHECK(strcmp(got, text) == 0, "lexicon phrase \"%s\" normalises to \"%s\"", text, got);
 }
 
 TEST(test_lexicons_normalised)
@@ -1161,6 +1281,7 @@ TEST_MAIN({
     RUN(test_phone_in_message);
     RUN(test_email);
     RUN(test_locality);
+    RUN(test_locality_sides);
     RUN(test_locality_large);
     RUN(test_attrs);
     RUN(test_when);

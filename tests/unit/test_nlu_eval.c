@@ -303,6 +303,13 @@ static char *ref_json(const nlu_result *r)
                 json_array_append_new(a, jstr_ref(r->locations[i]));
         json_object_set_new(e, "locations", a);
     }
+    if ((r->found & NLU_EXCLUDED_LOCATIONS) && r->n_excluded_locations > 0) {
+        json_t *a = json_array();
+        for (int i = 0; i < r->n_excluded_locations && i < NLU_MAX_LOCATIONS; i++)
+            if (r->excluded_locations[i])
+                json_array_append_new(a, jstr_ref(r->excluded_locations[i]));
+        json_object_set_new(e, "excluded_locations", a);
+    }
     if ((r->found & NLU_PHONE) && r->phone[0])
         json_object_set_new(e, "phone", jstr_ref(r->phone));
     if ((r->found & NLU_EMAIL) && r->email && r->email[0])
@@ -395,6 +402,10 @@ TEST(json_writer_matches_jansson)
     r.has_budget_min = true;
     r.budget_min = 999999999999999LL;
     json_same(&r, "locations, e-mail, a large budget");
+    r.found |= NLU_EXCLUDED_LOCATIONS;
+    r.n_excluded_locations = 1;
+    r.excluded_locations[0] = "JVC";
+    json_same(&r, "excluded locations");
 }
 
 /* The lexicon phrases of every table built so far (the request frames of
@@ -402,17 +413,17 @@ TEST(json_writer_matches_jansson)
 static void check_phrase(const char *phrase, void *ud)
 {
     int *count = ud;
-    char buf[256], *norm = NULL;
+    char text[256], *norm = NULL;
     size_t n = 0, nl = 0;
     arena a;
     arena_init(&a, 0);
-    for (const char *p = phrase; *p && n + 1 < sizeof buf; p++)
+    for (const char *p = phrase; *p && n + 1 < sizeof text; p++)
         if (*p != '*')
-            buf[n++] = *p;
-    buf[n] = '\0';
+            text[n++] = *p;
+    text[n] = '\0';
     (*count)++;
-    CHECK(nlu_normalize(&a, buf, n, &norm, &nl) == 0 && strcmp(norm, buf) == 0,
-          "lexicon phrase \"%s\" normalises to \"%s\"", buf, norm ? norm : "(null)");
+    CHECK(nlu_normalize(&a, text, n, &norm, &nl) == 0 && strcmp(norm, text) == 0,
+          "lexicon phrase \"%s\" normalises to \"%s\"", text, norm ? norm : "(null)");
     arena_release(&a);
 }
 
