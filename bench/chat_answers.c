@@ -6,7 +6,7 @@
  * plays a set of conversations with both (bench/chat.lua's eight messages,
  * then others: areas, budgets, types, words such as "pool" or "school",
  * Arabic and Russian, "more", "cheaper", "better", questions about the
- * listings shown) through engine_chat, printing each answer without
+ * listings shown, areas ruled out) through engine_chat, printing each answer without
  * response_time_ms.  Then it changes listings through a second store handle,
  * as the admin API or an import would (a new listing, an update of another's
  * words and price, a delete), and plays the whole set again: the answers
@@ -64,6 +64,12 @@ static const conv convs[] = {
     {"bangalore-demo", {"4 BHK in Hebbal or Yelahanka between 2 and 3 Cr", "Lakeview project"}},
     {"bangalore-demo", {"whitfield 3bhk 1.5cr gated community", "@market:better",
                         "@action:more"}},
+    /* areas ruled out (after the others, so their session ids stay) */
+    {"dubai-demo", {"2 bedroom apartment in Dubai Marina under 3 million", "not Marina, JVC",
+                    "JBR instead of JVC", "not JBR", "Business Bay"}},
+    {"dubai-demo", {"شقة غرفتين في دبي مارينا بثلاثة ملايين درهم", "مش مارينا، بزنس باي"}},
+    {"bangalore-demo", {"2 BHK in Whitefield under 1 Cr", "no, in Whitefield",
+                        "not sure, maybe Hebbal"}},
 };
 #define N_CONVS (int)(sizeof convs / sizeof convs[0])
 

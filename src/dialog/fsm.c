@@ -61,6 +61,7 @@ typedef struct turn {
     bool slots_changed;
     bool button_same;        /* a slot-value button ("purpose:", "beds:", ...) whose
                                 value is valid and already the slot's */
+    bool areas_dropped;      /* the message ruled out every area the slot had */
     bool currency_mismatch;
     bool returning;          /* first turn of a returning buyer's new session */
     market_kind market;      /* the market question the message asks, if any */
@@ -223,6 +224,20 @@ static void add_location(session *s, const char *name, bool *changed)
     *changed = true;
 }
 
+/* Takes an area the buyer ruled out off the location slot. */
+static void remove_location(session *s, const char *name, bool *changed)
+{
+    slots *sl = &s->slots;
+    for (int i = 0; i < sl->n_locations; i++)
+        if (strcasecmp(sl->locations[i], name) == 0) {
+            for (int k = i + 1; k < sl->n_locations; k++)
+                memcpy(sl->locations[k - 1], sl->locations[k], sizeof sl->locations[0]);
+            sl->n_locations--;
+            *changed = true;
+            return;
+        }
+}
+
 static void set_budget(session *s, bool has_min, money min, bool has_max, money max, bool *changed)
 {
     slots *sl = &s->slots;
@@ -313,10 +328,20 @@ static void absorb(turn *t)
             ch = true;
         }
         /* the areas of a comparison or an outlook question are its subject,
-         * not where the buyer wants to live */
-        if ((n->found & NLU_LOCATIONS) && t->market != MK_COMPARE && t->market != MK_AREA)
-            for (int i = 0; i < n->n_locations; i++)
-                add_location(s, n->locations[i], &ch);
+         * not where the buyer wants to live.  Areas ruled out go first, so
+         * "not Marina, JVC" and "JVC instead of Marina" replace Marina with
+         * JVC even in a full slot */
+        if (t->market != MK_COMPARE && t->market != MK_AREA) {
+            bool dropped = false;
+            if (n->found & NLU_EXCLUDED_LOCATIONS)
+                for (int i = 0; i < n->n_excluded_locations; i++)
+                    remove_location(s, n->excluded_locations[i], &dropped);
+            if (n->found & NLU_LOCATIONS)
+                for (int i = 0; i < n->n_locations; i++)
+                    add_location(s, n->locations[i], &ch);
+            t->areas_dropped = dropped && !has_location(s);
+            ch |= dropped;
+        }
         if (n->found & NLU_BUDGET) {
             if (n->currency[0] && strcasecmp(n->currency, t->env->tenant->currency) != 0) {
                 t->currency_mismatch = true;
@@ -683,7 +708,9 @@ static int advance(turn *t)
     }
     if (ready_to_search(s))
         return show_results(t, false);
-    pending_slot next = next_missing(s);
+    /* every area ruled out ("not Marina" when Marina was the only one):
+     * which area then, before anything else */
+    pending_slot next = t->areas_dropped ? PEND_LOCATION : next_missing(s);
     if (t->slots_changed) {
         const char *vars[] = {"summary", slots_summary(t->env, s), NULL};
         say(t->env, s, t->r, "noted", vars, false);
@@ -837,8 +864,11 @@ static int on_welcome(turn *t)
 static int on_slots(turn *t)
 {
     session *s = t->s;
-    /* after listings were shown, new wishes mean a new search */
-    if (!t->currency_mismatch && results_shown(s) && s->state != ST_SLOT_FILLING && s->state != ST_WARMUP)
+    /* after listings were shown, new wishes mean a new search; not one
+     * "anywhere" when the buyer ruled out every area asked for: advance()
+     * asks for the area */
+    if (!t->currency_mismatch && results_shown(s) && s->state != ST_SLOT_FILLING && s->state != ST_WARMUP
+        && !t->areas_dropped)
         return show_results(t, false);
     return advance(t);
 }

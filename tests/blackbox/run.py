@@ -156,6 +156,31 @@ def test_one_message_search(srv):
     check("INR" == a["sources"][0]["currency"], "INR listings")
 
 
+def test_area_ruled_out(srv):
+    # the area refused leaves the slot and the one named with it replaces it
+    c = Chat(srv, "bangalore-demo", "not-area-1")
+    a = c.say("Show me 2BHK in Whitefield under 2 Cr")
+    check(a["slots"]["locations"] == ["Whitefield"], "Whitefield asked for", str(a["slots"]))
+    a = c.say("not Whitefield, Hebbal")
+    check(a["slots"]["locations"] == ["Hebbal"], "\"not Whitefield, Hebbal\": the slot is [Hebbal]",
+          str(a["slots"]))
+    check(a["state"] == "VALUE_PROPOSITION" and a["sources"] and a["sources"][0]["locality"] == "Hebbal",
+          "the search runs again, in Hebbal", str(a)[:300])
+    a = c.say("not Hebbal")
+    check(a["slots"]["locations"] == [] and a["pending_slot"] == "location" and not a["sources"],
+          "the last area refused: the area is asked for, no search anywhere", str(a)[:300])
+    check(any(b["data"] == "loc:any" for b in a["buttons"]), "with the area buttons", str(a["buttons"]))
+    a = c.say("no, in Whitefield")
+    check(a["slots"]["locations"] == ["Whitefield"] and a["sources"],
+          "\"no, in Whitefield\" wants Whitefield", str(a)[:300])
+    c = Chat(srv, "dubai-demo", "not-area-ru")
+    a = c.say("Ищу квартиру в Дубай Марина до 2 млн дирхамов")
+    check(a["slots"]["locations"] == ["Dubai Marina"], "ru: Dubai Marina asked for", str(a["slots"]))
+    a = c.say("не Марина, а JVC")
+    check(a["slots"]["locations"] == ["Jumeirah Village Circle"], "ru: \"не Марина, а JVC\" replaces it",
+          str(a["slots"]))
+
+
 def test_faq_and_zombie(srv):
     c = Chat(srv, "dubai-demo", "zombie-1")
     c.say("hello")
@@ -321,7 +346,8 @@ def main():
         check(False, "test_help_lists_environment ran", repr(e))
     srv = Server().start()
     try:
-        for t in (test_health, test_errors, test_issue_flow_dubai, test_one_message_search, test_faq_and_zombie,
+        for t in (test_health, test_errors, test_issue_flow_dubai, test_one_message_search, test_area_ruled_out,
+                  test_faq_and_zombie,
                   test_languages, test_returning_user, test_human_handoff, test_concurrent_session,
                   test_double_booking):
             try:

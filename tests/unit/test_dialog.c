@@ -1015,6 +1015,110 @@ TEST(test_stale_button_same_value)
     arena_release(&c.a);
 }
 
+/* "not Whitefield, Hebbal" as the NLU reads it: wanted, then excluded
+ * (either list may be empty). */
+static nlu_result areas(const char *text, const char *want, const char *excl)
+{
+    nlu_result n = nlu(text, "inform");
+    if (want) {
+        n.found |= NLU_LOCATIONS;
+        n.locations[n.n_locations++] = want;
+    }
+    if (excl) {
+        n.found |= NLU_EXCLUDED_LOCATIONS;
+        n.excluded_locations[n.n_excluded_locations++] = excl;
+    }
+    return n;
+}
+
+/* Every listing of the reply is in locality loc. */
+static bool all_in(const reply *r, const char *loc)
+{
+    for (int k = 0; k < r->n_sources; k++)
+        if (r->sources[k].locality == NULL || strcmp(r->sources[k].locality, loc) != 0)
+            return false;
+    return r->n_sources > 0;
+}
+
+TEST(test_area_ruled_out)
+{
+    /* an area ruled out leaves the slot, and an area named with it takes
+     * its place: the search runs again on the new slot */
+    convo c;
+    convo_init(&c, "notarea");
+    search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
+    CHECK(all_in(&c.r, "Whitefield"), "listings in Whitefield");
+    nlu_result n = areas("not whitefield, hebbal", "Hebbal", "Whitefield");
+    turn(&c, &n, NULL);
+    CHECK(c.s.slots.n_locations == 1 && strcmp(c.s.slots.locations[0], "Hebbal") == 0,
+          "slot [Hebbal]: %d [%s]", c.s.slots.n_locations,
+          c.s.slots.n_locations ? c.s.slots.locations[0] : "");
+    CHECK(all_in(&c.r, "Hebbal"), "searched again, in Hebbal: %d listings", c.r.n_sources);
+    CHECK_INT(c.s.state, ST_VALUE_PROPOSITION);
+
+    /* two areas, one ruled out: the other stays and is searched */
+    n = areas("marathahalli too", "Marathahalli", NULL);
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.slots.n_locations, 2);
+    n = areas("actually not hebbal", NULL, "Hebbal");
+    turn(&c, &n, NULL);
+    CHECK(c.s.slots.n_locations == 1 && strcmp(c.s.slots.locations[0], "Marathahalli") == 0,
+          "slot [Marathahalli]");
+    CHECK(all_in(&c.r, "Marathahalli"), "searched again, in Marathahalli: %d listings",
+          c.r.n_sources);
+
+    /* the last area ruled out: no search "anywhere", the area is asked for */
+    n = areas("not marathahalli", NULL, "Marathahalli");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.slots.n_locations, 0);
+    CHECK(!c.s.location_any, "not \"any area\"");
+    CHECK_INT(c.r.n_sources, 0);
+    CHECK_INT(c.s.pending, PEND_LOCATION);
+    CHECK(has_button(&c.r, "loc:any") && c.r.n_buttons >= 2, "area buttons: %d", c.r.n_buttons);
+    n = areas("hebbal then", "Hebbal", NULL);
+    turn(&c, &n, NULL);
+    CHECK(all_in(&c.r, "Hebbal"), "the answer searches: %d listings", c.r.n_sources);
+
+    /* an area ruled out that was never asked for changes nothing */
+    n = areas("not whitefield", NULL, "Whitefield");
+    turn(&c, &n, NULL);
+    CHECK(c.s.slots.n_locations == 1 && strcmp(c.s.slots.locations[0], "Hebbal") == 0,
+          "slot still [Hebbal]");
+    arena_release(&c.a);
+
+    /* a full slot: the replacement still fits */
+    convo_init(&c, "notarea-full");
+    search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
+    static const char *const more[] = {"Hebbal", "Marathahalli", "Yelahanka"};
+    for (int i = 0; i < 3; i++) {
+        n = areas("and", more[i], NULL);
+        turn(&c, &n, NULL);
+    }
+    CHECK_INT(c.s.slots.n_locations, 4);
+    n = areas("koramangala instead of whitefield", "Koramangala", "Whitefield");
+    turn(&c, &n, NULL);
+    bool has_k = false, has_w = false;
+    for (int i = 0; i < c.s.slots.n_locations; i++) {
+        has_k |= strcmp(c.s.slots.locations[i], "Koramangala") == 0;
+        has_w |= strcmp(c.s.slots.locations[i], "Whitefield") == 0;
+    }
+    CHECK(c.s.slots.n_locations == 4 && has_k && !has_w, "replaced in a full slot");
+    arena_release(&c.a);
+
+    /* while qualifying: the area is asked for next */
+    convo_init(&c, "notarea-early");
+    n = nlu("hi", "greeting");
+    turn(&c, &n, NULL);
+    n = areas("whitefield", "Whitefield", NULL);
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.pending, PEND_PURPOSE);
+    n = areas("no, not whitefield", NULL, "Whitefield");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.slots.n_locations, 0);
+    CHECK_INT(c.s.pending, PEND_LOCATION);
+    arena_release(&c.a);
+}
+
 TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
           RUN(test_frustration_capped);
@@ -1023,4 +1127,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_typed_more);
           RUN(test_search_saying_investment); RUN(test_welcome_back_in_language); RUN(test_stale_slot_not_taken);
           RUN(test_stale_button_after_booking); RUN(test_stale_button_same_value);
+          RUN(test_area_ruled_out);
           teardown();)
