@@ -301,9 +301,6 @@ done:
 
 /* ---- numbers and dates ------------------------------------------------- */
 
-/* Parses a decimal number: optional sign, digits with optional thousands
- * commas between digits ("1,500,000", "15,00,000"), optional fraction and
- * exponent.  Returns 0 or -1 when s is not such a number. */
 /* The common case of parse_decimal: [-]digits[.digits] with at most 15
  * digits in all, which (digits / 10^k, both exact in a double) rounds the
  * same as strtod.  Returns 0, or -1 to leave the text to the general path. */
@@ -338,30 +335,55 @@ static int parse_decimal_fast(const char *s, double *out)
     return 0;
 }
 
+/* Do the comma-separated groups of an integer part, of lengths len[0..n)
+ * (n >= 2), read as thousands ("1,500,000": 1-3 digits, then threes) or
+ * lakhs ("15,00,000": 1-2 digits, then twos, then three)? */
+static bool groups_ok(const int *len, int n)
+{
+    int mid = n > 2 ? len[1] : 3;
+    if (len[n - 1] != 3 || len[0] < 1 || len[0] > (mid == 2 ? 2 : 3))
+        return false;
+    for (int k = 1; k < n - 1; k++)
+        if (len[k] != mid || (mid != 2 && mid != 3))
+            return false;
+    return true;
+}
+
+/* Parses a decimal number: optional sign, digits with optional separators
+ * grouping the integer part as thousands ("1,500,000") or lakhs
+ * ("15,00,000"), optional fraction and exponent.  Any other comma ("1,2",
+ * the decimal comma of "1.500,50") makes it not a number rather than a
+ * silently different one.  Returns 0 or -1 when s is not such a number. */
 static int parse_decimal(const char *s, double *out)
 {
     char tmp[64];
     if (parse_decimal_fast(s, out) == 0)
         return 0;
     size_t o = 0;
-    int digits = 0;
+    int digits = 0, group[16], n_groups = 1;
+    bool in_int = true;      /* still in the integer part */
     const char *p = s;
     if (*p == '+' || *p == '-') {
         if (*p == '-')
             tmp[o++] = '-';
         p++;
     }
+    group[0] = 0;
     for (; *p; p++) {
         char c = *p;
         if (c >= '0' && c <= '9') {
             digits++;
+            if (in_int)
+                group[n_groups - 1]++;
         } else if (c == ',') {
-            if (p == s || !(p[-1] >= '0' && p[-1] <= '9') || !(p[1] >= '0' && p[1] <= '9'))
+            if (!in_int || group[n_groups - 1] == 0 || n_groups == 16)
                 return -1;
+            group[n_groups++] = 0;
             continue;
         } else if (c == '.' || c == 'e' || c == 'E' || ((c == '+' || c == '-') &&
                                                         (p[-1] == 'e' || p[-1] == 'E'))) {
             /* checked by strtod below */
+            in_int = false;
         } else {
             return -1;
         }
@@ -370,7 +392,7 @@ static int parse_decimal(const char *s, double *out)
         tmp[o++] = c;
     }
     tmp[o] = '\0';
-    if (digits == 0)
+    if (digits == 0 || (n_groups > 1 && !groups_ok(group, n_groups)))
         return -1;
     char *end = NULL;
     errno = 0;

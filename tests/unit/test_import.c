@@ -219,6 +219,47 @@ TEST(test_csv_bad_rows)
     free(json);
 }
 
+/* Separators must group digits as thousands ("1,500,000") or lakhs
+ * ("15,00,000"); anything else is a typo or a decimal comma, and a silent
+ * 12 for "1,2" or 1.5005 for "1.500,50" would be a wrong price. */
+TEST(test_csv_number_grouping)
+{
+    pt_error err = {0};
+    arena a;
+    listing l;
+    arena_init(&a, 0);
+    const char *csv =
+        "id,title,property_type,transaction,price,area_sqft\n"     /* line 1 */
+        "G1,t,villa,sale,\"1,500,000\",\"1,250.5\"\n"              /* 2 */
+        "G2,t,villa,sale,\"15,00,000\",\n"                        /* 3 */
+        "G3,t,villa,sale,\"1,23,45,678\",\n"                      /* 4 */
+        "G4,t,villa,sale,\"12,345\",\n"                           /* 5 */
+        "B1,t,villa,sale,\"1,2\",\n"                              /* 6 */
+        "B2,t,villa,sale,\"1.500,50\",\n"                         /* 7 */
+        "B3,t,villa,sale,\"1,5000\",\n"                           /* 8 */
+        "B4,t,villa,sale,\"1,234,56\",\n"                         /* 9 */
+        "B5,t,villa,sale,\"1,23,456,789\",\n"                     /* 10 */
+        "B6,t,villa,sale,\"1234,567\",\n"                         /* 11 */
+        "B7,t,villa,sale,100,\"1,5\"\n"                           /* 12 */
+        "B8,t,villa,sale,\"1e1,000\",\n";                         /* 13 */
+    CHECK_INT(import_text(csv, &err), 0);
+    CHECK_INT(rep.imported, 4);
+    CHECK_INT(rep.rejected, 8);
+    CHECK(get("G1", &a, &l) == 0 && l.price == 1500000 && l.area_sqft == 1250.5, "G1 %lld",
+          (long long)l.price);
+    CHECK(get("G2", &a, &l) == 0 && l.price == 1500000, "G2 %lld", (long long)l.price);
+    CHECK(get("G3", &a, &l) == 0 && l.price == 12345678, "G3 %lld", (long long)l.price);
+    CHECK(get("G4", &a, &l) == 0 && l.price == 12345, "G4 %lld", (long long)l.price);
+    CHECK_STR(error_for_line(6), "price \"1,2\" is not a number");
+    CHECK_STR(error_for_line(7), "price \"1.500,50\" is not a number");
+    for (long line = 8; line <= 11; line++)
+        CHECK(error_for_line(line) && strstr(error_for_line(line), "is not a number"),
+              "line %ld: %s", line, error_for_line(line) ? error_for_line(line) : "(imported)");
+    CHECK_STR(error_for_line(12), "area_sqft \"1,5\" is not a number");
+    CHECK(error_for_line(13) != NULL, "a comma in the exponent");
+    arena_release(&a);
+}
+
 TEST(test_csv_header_errors)
 {
     pt_error err = {0};
@@ -509,6 +550,7 @@ TEST_MAIN(
     RUN(test_csv_basic);
     RUN(test_csv_bom_crlf_order_extra);
     RUN(test_csv_bad_rows);
+    RUN(test_csv_number_grouping);
     RUN(test_csv_header_errors);
     RUN(test_csv_unterminated_quote);
     RUN(test_csv_semicolon_and_file);
