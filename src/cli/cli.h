@@ -54,6 +54,11 @@ int cli_parse(int argc, char **argv, const cli_opt *opts, int n, const char **po
  * naming the option. */
 int cli_int(const char *opt, const char *s, long min, long max, long *out, pt_error *err);
 
+/* Is s valid UTF-8?  cli_text_ok: and free of control characters (C0 and
+ * DEL), for names and ids that end up in answers and JSON. */
+bool cli_utf8_ok(const char *s);
+bool cli_text_ok(const char *s);
+
 /* ---- environment ---------------------------------------------------------- */
 
 /* PROPTALK_DATA, or "./data". */

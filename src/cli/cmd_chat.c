@@ -86,6 +86,10 @@ int cmd_chat(int argc, char **argv)
     rc = cli_parse(argc, argv, opts, 2, pos, 0, &n_pos, &err);
     if (rc == 0 && slug == NULL)
         rc = pt_fail(&err, PT_ERR_INVALID, "--tenant is required");
+    /* checked once here: every turn would fail on it */
+    if (rc == 0 && user && (!engine_id_valid(user) || !cli_utf8_ok(user)))
+        rc = pt_fail(&err, PT_ERR_INVALID, "--user must be 1 to 128 bytes of UTF-8 without "
+                     "control characters");
     if (rc) {
         status = cli_usage("chat", &err, cli_usage_chat);
         goto done;

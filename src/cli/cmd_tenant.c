@@ -68,13 +68,6 @@ static int check_timezone(const char *tz, pt_error *err)
     return 0;
 }
 
-static bool utf8_ok(const char *s)
-{
-    json_t *j = json_string(s);   /* jansson validates UTF-8 */
-    json_decref(j);
-    return j != NULL;
-}
-
 static int tenant_create(int argc, char **argv)
 {
     int rc = 0, status = CLI_OK;
@@ -112,9 +105,9 @@ static int tenant_create(int argc, char **argv)
         rc = pt_fail(&err, PT_ERR_INVALID, "language \"%.20s\" is not en, ar, fa or ru", language);
         goto fail;
     }
-    if (name && (name[0] == '\0' || strlen(name) >= sizeof t.name || !utf8_ok(name))) {
-        rc = pt_fail(&err, PT_ERR_INVALID, "name must be 1 to %zu bytes of UTF-8",
-                     sizeof t.name - 1);
+    if (name && (name[0] == '\0' || strlen(name) >= sizeof t.name || !cli_text_ok(name))) {
+        rc = pt_fail(&err, PT_ERR_INVALID, "name must be 1 to %zu bytes of UTF-8 without "
+                     "control characters", sizeof t.name - 1);
         goto fail;
     }
     snprintf(t.slug, sizeof t.slug, "%s", slug);

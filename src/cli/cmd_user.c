@@ -22,15 +22,18 @@ const char cli_usage_user[] =
 #define PASSWORD_MAX 128
 #define PASSWORD_GENERATED 20
 
-/* A plain, deliberately simple address check: one '@', a dotted domain, no
- * spaces or control characters, at most 254 bytes.  Lower-cased in place. */
+/* A plain, deliberately simple address check: one '@', a dotted domain
+ * without empty labels, UTF-8 without spaces or control characters, at most
+ * 254 bytes.  Lower-cased in place. */
 static int check_email(char *e, pt_error *err)
 {
     size_t n = strlen(e);
     char *at = strchr(e, '@');
+    if (!cli_utf8_ok(e))
+        return pt_fail(err, PT_ERR_INVALID, "email is not valid UTF-8");
     if (n == 0 || n > 254 || at == NULL || at == e || strchr(at + 1, '@') ||
         (size_t)(at - e) > 64 || strchr(at + 1, '.') == NULL || at[1] == '.' ||
-        e[n - 1] == '.')
+        e[n - 1] == '.' || strstr(at + 1, ".."))
         return pt_fail(err, PT_ERR_INVALID, "email \"%.80s\" is not an address", e);
     for (char *p = e; *p; p++) {
         if ((unsigned char)*p <= ' ' || *p == 0x7f)
@@ -107,6 +110,10 @@ static int user_create(int argc, char **argv)
         if (n < PASSWORD_MIN || n > PASSWORD_MAX) {
             rc = pt_fail(&err, PT_ERR_INVALID, "password must be %d to %d characters",
                          PASSWORD_MIN, PASSWORD_MAX);
+            goto fail;
+        }
+        if (!cli_utf8_ok(password)) {   /* the JSON login could never send it */
+            rc = pt_fail(&err, PT_ERR_INVALID, "password is not valid UTF-8");
             goto fail;
         }
     } else {

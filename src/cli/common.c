@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 int cli_parse(int argc, char **argv, const cli_opt *opts, int n, const char **pos,
               int max_pos, int *n_pos, pt_error *err)
 {
@@ -66,6 +68,21 @@ int cli_int(const char *opt, const char *s, long min, long max, long *out, pt_er
                        opt, s, min, max);
     *out = v;
     return 0;
+}
+
+bool cli_utf8_ok(const char *s)
+{
+    json_t *j = json_string(s);   /* jansson validates UTF-8 */
+    json_decref(j);
+    return j != NULL;
+}
+
+bool cli_text_ok(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return cli_utf8_ok(s);
 }
 
 const char *cli_data_dir(void)

@@ -639,7 +639,7 @@ void engine_api_key_hash(const char *key, char hex[65])
 
 /* ---- the turn ------------------------------------------------------------ */
 
-static bool valid_id(const char *s)
+bool engine_id_valid(const char *s)
 {
     if (s == NULL || *s == '\0' || strlen(s) > MAX_ID_BYTES)
         return false;
@@ -655,9 +655,9 @@ static int validate(const chat_request *req, pt_error *err)
         return pt_fail(err, PT_ERR_MISSING, "\"session_id\" is required");
     if (req->user_id == NULL || req->user_id[0] == '\0')
         return pt_fail(err, PT_ERR_MISSING, "\"user_id\" is required");
-    if (!valid_id(req->session_id))
+    if (!engine_id_valid(req->session_id))
         return pt_fail(err, PT_ERR_UNPROCESSABLE, "\"session_id\" must be 1-%d printable bytes", MAX_ID_BYTES);
-    if (!valid_id(req->user_id))
+    if (!engine_id_valid(req->user_id))
         return pt_fail(err, PT_ERR_UNPROCESSABLE, "\"user_id\" must be 1-%d printable bytes", MAX_ID_BYTES);
     bool has_cb = req->callback_data && req->callback_data[0];
     if ((req->query == NULL || req->query[0] == '\0') && !has_cb)

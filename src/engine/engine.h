@@ -19,6 +19,7 @@
 #ifndef PT_ENGINE_H
 #define PT_ENGINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -68,6 +69,10 @@ typedef struct chat_request {
     const char *channel;        /* "web", "cli", ... or NULL */
     time_t now;                 /* 0: the current time */
 } chat_request;
+
+/* Is id a session_id or user_id the engine accepts (1 to 128 bytes, no
+ * control characters)?  For callers that check a fixed id once, up front. */
+bool engine_id_valid(const char *id);
 
 /* Handles one message for the tenant that owns api_key.  On success *json is
  * the §5 answer object, allocated in arena a.  Errors: PT_ERR_UNAUTHORIZED

@@ -3,8 +3,9 @@
 Scripted multi-turn conversations in four languages, the HTTP error
 contract, restart-and-continue, concurrent messages in one session,
 double booking, clients that misbehave at the HTTP level (test_http.py),
-and a hard kill under load (test_crash.py).  Run by `make test` against
-the ASan+UBSan build, then against the release build.
+the command line (test_cli.py) and a hard kill under load (test_crash.py).
+Run by `make test` against the ASan+UBSan build, then against the release
+build.
 """
 import json
 import os
@@ -16,6 +17,7 @@ import threading
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Chat, Server, check, request, summary  # noqa: E402
 import test_admin  # noqa: E402
+import test_cli  # noqa: E402
 import test_crash  # noqa: E402
 import test_http  # noqa: E402
 
@@ -344,6 +346,7 @@ def main():
         test_help_lists_environment()
     except Exception as e:
         check(False, "test_help_lists_environment ran", repr(e))
+    test_cli.run()   # the command line on a data folder of its own
     srv = Server().start()
     try:
         for t in (test_health, test_errors, test_issue_flow_dubai, test_one_message_search, test_area_ruled_out,

@@ -1,0 +1,115 @@
+"""Black-box tests of the command line (CONTRACT.md §2) on a fresh data
+folder, no server: what a careless or hostile user types must end in a
+non-zero exit and one clear line on stderr, and must not leave half-made
+state behind (a login that cannot be used, a tenant whose key was lost).
+
+run.py calls run(); it can also run alone: python3 tests/blackbox/test_cli.py
+"""
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import BIN, ROOT, check, summary  # noqa: E402
+
+
+class Cli:
+    """Runs proptalk commands against one fresh data folder."""
+
+    def __init__(self):
+        self.data = tempfile.mkdtemp(prefix="proptalk-cli-")
+        self.env = dict(os.environ, PROPTALK_DATA=self.data, PROPTALK_PACKS=os.path.join(ROOT, "packs"),
+                        PROPTALK_LOG="warn")
+        for k in ("PROPTALK_DB", "PROPTALK_LLM_URL", "PROPTALK_REDIS"):
+            self.env.pop(k, None)
+
+    def run(self, *args, stdin=b"", stdout=subprocess.PIPE):
+        """(exit status, stdout text, stderr text); args may hold bytes."""
+        p = subprocess.run([BIN, *args], input=stdin, stdout=stdout, stderr=subprocess.PIPE,
+                           env=self.env, cwd=ROOT, timeout=120)
+        out = p.stdout.decode("utf-8", "replace") if p.stdout is not None else ""
+        return p.returncode, out, p.stderr.decode("utf-8", "replace")
+
+    def db(self, sql, *params):
+        con = sqlite3.connect(f"file:{self.data}/proptalk.db?mode=ro", uri=True, timeout=30)
+        try:
+            return con.execute(sql, params).fetchall()
+        finally:
+            con.close()
+
+    def cleanup(self):
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+def one_error_line(err, cmd):
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    return len(lines) == 1 and lines[0].startswith(f"proptalk {cmd}: ")
+
+
+def test_user_create_checks_text(cli):
+    """Bytes that are not UTF-8 never reach the users table: such an email was
+    stored and then reported as "out of memory" (the JSON answer could not be
+    made), a password could never be typed into the JSON login."""
+    rc, out, err = cli.run("user", "create", "--email", b"d@\xff.example.com", "--role", "agent",
+                           "--tenant", "acme", "--password", "secret-pass")
+    check(rc == 1 and one_error_line(err, "user create") and "email" in err and "memory" not in err,
+          "user create: an email that is not UTF-8 is refused, naming the email", f"rc={rc} {err!r}")
+    rows = cli.db("select count(*) from users")
+    check(rows == [(0,)], "user create: the refused email left no user behind", str(rows))
+    rc, out, err = cli.run("user", "create", "--email", "e@example..com", "--role", "agent", "--tenant", "acme")
+    check(rc == 1 and "email" in err and out == "", "user create: an email with \"..\" is refused", f"{rc} {err!r}")
+    rc, out, err = cli.run("user", "create", "--email", "f@example.com", "--role", "agent", "--tenant", "acme",
+                           "--password", b"\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8")
+    check(rc == 1 and one_error_line(err, "user create") and "password" in err,
+          "user create: a password that is not UTF-8 is refused", f"rc={rc} {err!r}")
+    rc, out, err = cli.run("user", "create", "--email", "G@Example.com", "--role", "agent", "--tenant", "acme",
+                           "--password", "pässwörd-ok")
+    check(rc == 0 and json.loads(out).get("user") == "g@example.com",
+          "user create: a UTF-8 password and a mixed-case email are fine", f"rc={rc} {out!r} {err!r}")
+
+
+def test_tenant_name_checks_text(cli):
+    """A display name with a line break or a tab would break every greeting
+    that quotes it."""
+    for name in ("Acme\nHomes", "Acme\tHomes", "Acme\x7fHomes"):
+        rc, out, err = cli.run("tenant", "create", "ctl", "--name", name)
+        check(rc == 1 and one_error_line(err, "tenant create") and "name" in err and out == "",
+              f"tenant create: a name with control character {name[4]!r} is refused", f"rc={rc} {err!r}")
+    check(cli.db("select slug from tenants where slug='ctl'") == [], "tenant create: nothing was created")
+    rc, out, err = cli.run("tenant", "create", "uni", "--name", "Dubai / Homes ☀ دبي")
+    check(rc == 0 and json.loads(out).get("tenant") == "uni", "tenant create: a Unicode name with a slash is fine",
+          f"rc={rc} {err!r}")
+
+
+def test_chat_checks_user_first(cli):
+    """A --user the engine would refuse fails the command at once, instead of
+    failing every turn of a conversation that then exits 0."""
+    for user in ("", "a\x01b", "u" * 129, b"a\xffb"):
+        rc, out, err = cli.run("chat", "--tenant", "acme", "--user", user, stdin=b"hello\nhi\n")
+        check(rc == 2 and "--user" in err and out == "",
+              f"chat: --user {user[:8]!r} is refused before any turn", f"rc={rc} out={out[:80]!r} {err!r}")
+    rc, out, err = cli.run("chat", "--tenant", "acme", "--user", "cli-tester", stdin=b"hello\n")
+    check(rc == 0 and out.strip() != "", "chat: a good --user talks", f"rc={rc} {err!r}")
+
+
+def run():
+    cli = Cli()
+    try:
+        rc, out, err = cli.run("tenant", "create", "acme", "--currency", "AED", "--region", "AE")
+        check(rc == 0 and json.loads(out).get("tenant") == "acme", "cli: tenant create acme", err)
+        for t in (test_user_create_checks_text, test_tenant_name_checks_text, test_chat_checks_user_first):
+            try:
+                t(cli)
+            except Exception as e:  # a crash of the test is a failure, not an abort
+                check(False, f"{t.__name__} ran", repr(e))
+    finally:
+        cli.cleanup()
+
+
+if __name__ == "__main__":
+    run()
+    sys.exit(summary())
