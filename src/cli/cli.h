@@ -90,6 +90,12 @@ int cli_usage(const char *cmd, const pt_error *err, const char *usage);
  * stdout fails (a closed pipe). */
 int cli_print_line(const char *text);
 
+/* cli_print_line() for a command's result line, after its work is done.
+ * When stdout fails, says so on stderr in one line, with `done` (what was
+ * done anyway) and the line itself (it may hold a key shown only once),
+ * and returns CLI_FAIL; else CLI_OK. */
+int cli_print_result(const char *cmd, const char *line, const char *done);
+
 /* The usage lines of the commands, for main's help and for usage errors. */
 extern const char cli_usage_serve[], cli_usage_tenant[], cli_usage_user[],
     cli_usage_import[], cli_usage_nlu[], cli_usage_chat[];

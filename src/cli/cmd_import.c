@@ -117,8 +117,12 @@ int cmd_import(int argc, char **argv)
         line = import_report_json(rep);
         if (line && rep->imported > 0)
             import_embed(s, &t, &line);
-        if (line == NULL || cli_print_line(line) != 0)
+        if (line == NULL) {
+            fprintf(stderr, "proptalk import: out of memory writing the report\n");
             status = CLI_FAIL;
+        } else {
+            status = cli_print_result("import", line, "the import was committed");
+        }
     }
     if (rc)
         goto fail;

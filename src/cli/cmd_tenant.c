@@ -131,8 +131,8 @@ static int tenant_create(int argc, char **argv)
         rc = pt_fail(&err, PT_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    if (cli_print_line(line) != 0)
-        status = CLI_FAIL;
+    status = cli_print_result("tenant create", line,
+                              "the tenant was created and its key is shown only here");
     goto done;
 fail:
     status = cli_fail("tenant create", &err);

@@ -153,8 +153,7 @@ static int user_create(int argc, char **argv)
         rc = pt_fail(&err, PT_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    if (cli_print_line(line) != 0)
-        status = CLI_FAIL;
+    status = cli_print_result("user create", line, "the user was created");
     goto done;
 fail:
     status = cli_fail("user create", &err);

@@ -183,3 +183,13 @@ int cli_print_line(const char *text)
         return -1;
     return 0;
 }
+
+int cli_print_result(const char *cmd, const char *line, const char *done)
+{
+    errno = 0;
+    if (cli_print_line(line) == 0)
+        return CLI_OK;
+    fprintf(stderr, "proptalk %s: cannot write to standard output (%s); %s: %s\n", cmd,
+            errno ? strerror(errno) : "write error", done, line);
+    return CLI_FAIL;
+}

@@ -96,12 +96,35 @@ def test_chat_checks_user_first(cli):
     check(rc == 0 and out.strip() != "", "chat: a good --user talks", f"rc={rc} {err!r}")
 
 
+def test_stdout_failure_is_reported(cli):
+    """The API key and a generated password are shown once: when standard
+    output cannot take them, stderr says so and carries the line, and the
+    exit status is 1 (it was 1 with nothing said, the key lost for good)."""
+    if not os.path.exists("/dev/full"):
+        return
+    with open("/dev/full", "wb") as full:
+        rc, _, err = cli.run("tenant", "create", "lost", stdout=full)
+        check(rc == 1 and one_error_line(err, "tenant create") and "standard output" in err and '"api_key"' in err,
+              "tenant create: a failed write of the key is said on stderr, with the key", f"rc={rc} {err!r}")
+        rc, _, err = cli.run("user", "create", "--email", "h@example.com", "--role", "agent", "--tenant", "acme",
+                             stdout=full)
+        check(rc == 1 and one_error_line(err, "user create") and '"password"' in err,
+              "user create: a failed write of the generated password is said on stderr, with it", f"rc={rc} {err!r}")
+        with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
+            f.write("id,title,property_type,transaction,price\nCLI-1,One,villa,sale,100\n")
+        rc, _, err = cli.run("import", "--tenant", "acme", f.name, stdout=full)
+        os.unlink(f.name)
+        check(rc == 1 and one_error_line(err, "import") and "standard output" in err and '"imported":1' in err,
+              "import: a failed write of the report is said on stderr", f"rc={rc} {err!r}")
+
+
 def run():
     cli = Cli()
     try:
         rc, out, err = cli.run("tenant", "create", "acme", "--currency", "AED", "--region", "AE")
         check(rc == 0 and json.loads(out).get("tenant") == "acme", "cli: tenant create acme", err)
-        for t in (test_user_create_checks_text, test_tenant_name_checks_text, test_chat_checks_user_first):
+        for t in (test_user_create_checks_text, test_tenant_name_checks_text, test_chat_checks_user_first,
+                  test_stdout_failure_is_reported):
             try:
                 t(cli)
             except Exception as e:  # a crash of the test is a failure, not an abort
