@@ -20,7 +20,9 @@
  * failure loses at most the batch in flight.  The batch is large because a
  * bulk load costs per batch (each batch rewrites the index pages it touches
  * and re-indexes its text in one pass); the price is that other writers of
- * the database (chat turns) wait for the batch in flight, about a second.
+ * the database (chat turns, in this process or another) wait for the batch
+ * in flight, about a second: the writer pauses IMPORT_YIELD_MS (pipe.h)
+ * after each full batch to let them in.
  * The store is put in its bulk-load mode for the import (store.h).
  *
  * Files stream: CSV through a bounded record buffer; a JSON file is mapped

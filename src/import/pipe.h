@@ -37,6 +37,7 @@
 #endif
 #define IMPORT_CHUNK_BYTES (512u << 10)   /* strings of a chunk, before it is sent */
 #define IMPORT_QUEUE 2
+#define IMPORT_YIELD_MS 20   /* the writer's pause between two batches (pipe.c) */
 
 typedef struct import_pipe import_pipe;
 

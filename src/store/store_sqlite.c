@@ -19,7 +19,8 @@
  * process-wide mutex kept per database path before BEGIN IMMEDIATE and
  * releases it at COMMIT/ROLLBACK, so the threads of one process queue on a
  * mutex rather than in SQLite's sleeping busy handler; other processes
- * (the CLI importing while the server runs) meet busy_timeout=5000.  Reads
+ * (the CLI importing while the server runs) meet sq_busy, which polls every
+ * 2 ms for 5 s (so it catches an importer's pause between batches).  Reads
  * take no lock (WAL readers never block).  A thread must not open a second
  * write transaction on another handle of the same database while it holds
  * one: that would wait on itself.
@@ -1870,6 +1871,24 @@ static void sq_memo_set(sq_memo_slot *c, int kind, tenant_id t, const char *key,
     memcpy(c->key, key, len + 1);
 }
 
+/* The busy handler of the store's connections: another process holds the
+ * write lock (`proptalk import` while the server runs, or the other way
+ * round).  It polls every SQ_BUSY_POLL_MS for SQ_BUSY_TIMEOUT_MS, then
+ * SQLITE_BUSY.  SQLite's own (sqlite3_busy_timeout) sleeps longer and longer,
+ * 100 ms at last, between polls, and so missed the pause an importer makes
+ * between its batches (pipe.c): a turn waited for a whole import, or failed
+ * after 5 s with "database is locked".  n is the number of earlier calls. */
+#define SQ_BUSY_POLL_MS 2
+#define SQ_BUSY_TIMEOUT_MS 5000
+static int sq_busy(void *arg, int n)
+{
+    (void)arg;
+    if ((long)n * SQ_BUSY_POLL_MS >= SQ_BUSY_TIMEOUT_MS)
+        return 0;
+    sqlite3_sleep(SQ_BUSY_POLL_MS);
+    return 1;
+}
+
 /* Takes the writer mutex and opens a write transaction of the given kind. */
 static int sq_write_open(sq *q, enum sq_tx kind, pt_error *err)
 {
@@ -2239,7 +2258,7 @@ static int sq_open(store *s, const char *url, pt_error *err)
         rc = sq_fail(q, err, rc, "database \"%s\"", path);
         goto done;
     }
-    sqlite3_busy_timeout(q->db, 5000);
+    sqlite3_busy_handler(q->db, sq_busy, NULL);
 
     const char *sync = getenv("PROPTALK_SQLITE_SYNC");
     bool normal = sync && strcasecmp(sync, "normal") == 0;
