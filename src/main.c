@@ -40,7 +40,8 @@ static void help(FILE *out)
 
 int main(int argc, char **argv)
 {
-    log_init();
+    /* info lines are for the server's log; a command that succeeds is quiet */
+    log_init_default(argc >= 2 && strcmp(argv[1], "serve") == 0 ? LOG_INFO : LOG_WARN);
     signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         help(stderr);

@@ -13,7 +13,13 @@ static int log_level = LOG_INFO;
 
 void log_init(void)
 {
+    log_init_default(LOG_INFO);
+}
+
+void log_init_default(int level)
+{
     const char *s = getenv("PROPTALK_LOG");
+    log_level = level;
     if (s == NULL)
         return;
     if (strcmp(s, "error") == 0) log_level = LOG_ERROR;

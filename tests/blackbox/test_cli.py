@@ -118,13 +118,31 @@ def test_stdout_failure_is_reported(cli):
               "import: a failed write of the report is said on stderr", f"rc={rc} {err!r}")
 
 
+def test_quiet_success(cli):
+    """A command that succeeds says nothing on stderr: the first use of a data
+    folder printed ten "schema migrated" lines, every chat "N tenants
+    loaded" (info logs, for the server).  PROPTALK_LOG=info brings them back."""
+    quiet = Cli()
+    try:
+        quiet.env.pop("PROPTALK_LOG", None)
+        rc, out, err = quiet.run("tenant", "create", "q1")
+        check(rc == 0 and err == "", "tenant create on a fresh data folder: nothing on stderr", repr(err[:300]))
+        rc, out, err = quiet.run("chat", "--tenant", "q1", "--user", "u1", stdin=b"hello\n")
+        check(rc == 0 and out.strip() and err == "", "chat: nothing on stderr", repr(err[:300]))
+        quiet.env["PROPTALK_LOG"] = "info"
+        rc, out, err = quiet.run("chat", "--tenant", "q1", "--user", "u1", stdin=b"hello\n")
+        check(rc == 0 and "tenants loaded" in err, "chat with PROPTALK_LOG=info: the info lines", repr(err[:300]))
+    finally:
+        quiet.cleanup()
+
+
 def run():
     cli = Cli()
     try:
         rc, out, err = cli.run("tenant", "create", "acme", "--currency", "AED", "--region", "AE")
         check(rc == 0 and json.loads(out).get("tenant") == "acme", "cli: tenant create acme", err)
         for t in (test_user_create_checks_text, test_tenant_name_checks_text, test_chat_checks_user_first,
-                  test_stdout_failure_is_reported):
+                  test_stdout_failure_is_reported, test_quiet_success):
             try:
                 t(cli)
             except Exception as e:  # a crash of the test is a failure, not an abort
