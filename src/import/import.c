@@ -782,7 +782,19 @@ static int csv_header(importer *im, const csv_record *rec)
         }
         if (col >= 0) {
             seen[col] = true;
-        } else if (name && (im->header_names[i] = strdup(name)) == NULL) {
+            continue;
+        }
+        /* an extra column is kept under its normalised name: two alike would
+         * overwrite each other in every row's attributes */
+        for (int k = 0; name && k < i; k++)
+            if (im->header_names[k] && strcmp(im->header_names[k], name) == 0) {
+                char shown[64];
+                import_text_clean(shown, sizeof shown, name);
+                rc = pt_fail(im->err, PT_ERR_INVALID, "header: column \"%s\" appears twice",
+                             shown);
+                goto done;
+            }
+        if (name && (im->header_names[i] = strdup(name)) == NULL) {
             rc = pt_fail(im->err, PT_ERR_NOMEM, "out of memory reading the header");
             goto done;
         }

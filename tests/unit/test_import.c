@@ -277,6 +277,14 @@ TEST(test_csv_header_errors)
               -PT_ERR_INVALID);
     CHECK(strstr(err.msg, "appears twice"), "%s", err.msg);
 
+    /* extra columns are kept by their normalised name: two that normalise
+     * alike would lose one of them, row after row */
+    pt_error_clear(&err);
+    CHECK_INT(import_text("id,price,property_type,transaction,title,View,Floor Plan,floor-plan\n"
+                          "X,1,villa,sale,T,sea,a,b\n", &err), -PT_ERR_INVALID);
+    CHECK(strstr(err.msg, "\"floor_plan\" appears twice"), "%s", err.msg);
+    CHECK_INT(rep.imported, 0);
+
     pt_error_clear(&err);
     CHECK_INT(import_text("   \n\t ", &err), -PT_ERR_INVALID);
 
