@@ -819,21 +819,35 @@ done:
     return rc;
 }
 
+/* Is every field of rec whitespace (a line blank to the eye, "  " or
+ * " , ,\t")?  Such a record is skipped like an empty line (csv.h). */
+static bool record_blank(const csv_record *rec)
+{
+    for (int i = 0; i < rec->n_fields; i++)
+        for (size_t k = 0; k < rec->lens[i]; k++)
+            if (!is_space(rec->fields[i][k]))
+                return false;
+    return true;
+}
+
 static int csv_on_record(void *ctx, const csv_record *rec)
 {
     importer *im = ctx;
     int rc = 0;
+    bool any = false;        /* some field is more than whitespace */
     json_t *attrs = NULL;
     import_row r;
 
     if (!im->have_header)
-        return csv_header(im, rec);
+        return rec->error == NULL && record_blank(rec) ? 0 : csv_header(im, rec);
     arena_release(&im->a);
     if (rec->error) {
         reject(im, rec->line, "%s", rec->error);
         goto done;
     }
     if (rec->n_fields != im->n_header) {
+        if (record_blank(rec))
+            goto done;
         reject(im, rec->line, "row has %d field%s, the header has %d", rec->n_fields,
                rec->n_fields == 1 ? "" : "s", im->n_header);
         goto done;
@@ -847,6 +861,7 @@ static int csv_on_record(void *ctx, const csv_record *rec)
             goto done;
         }
         const char *val = trim_in_place((char *)rec->fields[i], rec->lens[i]);
+        any |= val != NULL;
         if (im->col_of[i] >= 0) {
             r.v[im->col_of[i]] = val;
             continue;
@@ -863,6 +878,8 @@ static int csv_on_record(void *ctx, const csv_record *rec)
         }
         json_object_set_new(attrs, name, json_string(val));
     }
+    if (!any)
+        goto done;   /* only whitespace: a blank line */
     r.attributes_json = attributes_text(&im->a, attrs, 0);
     rc = import_row_emit(im, &r);
 done:

@@ -6,8 +6,8 @@
  *   - CSV (§3): RFC 4180, header in any order, unknown columns kept as the
  *     listing's attributes_json.  Required columns: id, price, property_type,
  *     transaction and title or project.  A column named twice (after
- *     normalising: case, spaces, dashes) refuses the file.  Line numbers
- *     are file lines.
+ *     normalising: case, spaces, dashes) refuses the file.  Lines of
+ *     whitespace only are skipped.  Line numbers are file lines.
  *   - a JSON array of the same objects (numbers may be JSON numbers,
  *     amenities a JSON array).  An element's line is where it starts.
  *   - a RESO Data Dictionary payload {"value": [Property, ...]} (ListingKey,

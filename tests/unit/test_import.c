@@ -161,10 +161,18 @@ TEST(test_csv_bom_crlf_order_extra)
         "900000,B1,sale,apartment,Sea Breeze,sea,12\r\n"
         "\r\n"
         ",,,,,,\r\n"
-        "1200000,B2,sale,penthouse,Sky Home,,\r\n";
+        "   \r\n"                       /* blank to the eye: skipped like an empty line */
+        " , ,\t, , , , \r\n"
+        "1200000,B2,sale,penthouse,Sky Home,,\r\n"
+        "\t\r\n";
     CHECK_INT(import_text(csv, &err), 0);
     CHECK_INT(rep.imported, 2);
     CHECK_INT(rep.rejected, 0);
+    CHECK(rep.n_errors == 0, "line %ld: %s", rep.errors[0].line, rep.errors[0].message);
+    /* ... also before the header */
+    CHECK_INT(import_text("  \n\t\nid,title,property_type,transaction,price\nB3,T,villa,sale,5\n",
+                          &err), 0);
+    CHECK_INT(rep.imported, 1);
     CHECK_INT(get("B1", &a, &l), 0);
     CHECK_INT(l.price, 900000);
     CHECK_STR(l.attributes_json, "{\"view\":\"sea\",\"floor\":\"12\"}");
