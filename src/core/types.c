@@ -74,7 +74,8 @@ listing_status lstatus_from_name(const char *s)
         return LSTATUS_NONE;
     if (strcasecmp(s, "ready") == 0)
         return LSTATUS_READY;
-    if (strcasecmp(s, "off_plan") == 0 || strcasecmp(s, "off-plan") == 0 || strcasecmp(s, "offplan") == 0)
+    if (strcasecmp(s, "off_plan") == 0 || strcasecmp(s, "off-plan") == 0 ||
+        strcasecmp(s, "off plan") == 0 || strcasecmp(s, "offplan") == 0)
         return LSTATUS_OFF_PLAN;
     return LSTATUS_NONE;
 }

@@ -173,6 +173,12 @@ TEST(test_csv_bom_crlf_order_extra)
     CHECK_INT(import_text("  \n\t\nid,title,property_type,transaction,price\nB3,T,villa,sale,5\n",
                           &err), 0);
     CHECK_INT(rep.imported, 1);
+    /* status as a spreadsheet shows it */
+    CHECK_INT(import_text("id,title,property_type,transaction,price,status\n"
+                          "B4,T,villa,sale,5,Off Plan\nB5,T,villa,sale,5,OFF-PLAN\n"
+                          "B6,T,villa,sale,5,Ready\n", &err), 0);
+    CHECK_INT(rep.imported, 3);
+    CHECK(get("B4", &a, &l) == 0 && l.status == LSTATUS_OFF_PLAN, "\"Off Plan\" is off_plan");
     CHECK_INT(get("B1", &a, &l), 0);
     CHECK_INT(l.price, 900000);
     CHECK_STR(l.attributes_json, "{\"view\":\"sea\",\"floor\":\"12\"}");
