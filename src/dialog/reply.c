@@ -230,9 +230,10 @@ static const char *type_word(const dialog_env *env, const session *s, property_t
 /* The values of a listing line, in the order line_names gives their names
  * (the placeholders listing_line may use). */
 enum { LV_INDEX, LV_TITLE, LV_PROJECT, LV_LOCALITY, LV_BEDROOMS, LV_TYPE, LV_AREA, LV_PRICE,
-       LV_UNITS, LV_HOME, LV__COUNT };
+       LV_UNITS, LV_HOME, LV_WHERE, LV_SIZE, LV__COUNT };
 static const char *const line_names[LV__COUNT] = {
     "index", "title", "project", "locality", "bedrooms", "type", "area", "price", "units", "home",
+    "where", "size",
 };
 /* {home}: the bedrooms and the type in the language's order
  * (listing_home), or the type alone (listing_home_type) when the bedrooms
@@ -241,6 +242,11 @@ static const char *const line_names[LV__COUNT] = {
 static const char *const home_names[] = {"bedrooms", "type"};
 static const char *const beds_names[] = {"n"};
 static const char *const units_names[] = {"units"};
+/* {where}: listing_where with the locality (else the city), or nothing when
+ * the listing has neither; {size}: listing_size with the area, or nothing
+ * when it is not known (a line without them said "Plot 7, : plot, ? sq ft") */
+static const char *const where_names[] = {"locality"};
+static const char *const size_names[] = {"area"};
 
 /* The templates of a listing line, looked up and bound to their values'
  * names once for all the lines of an answer. */
@@ -248,6 +254,7 @@ typedef struct line_templates {
     pack_bound line, beds, units;      /* listing_line, bedrooms_n, units_left */
     pack_bound home, home_type;        /* listing_home, listing_home_type */
     pack_bound unit;                   /* units_left_one (one unit), else units_left */
+    pack_bound where, size;            /* listing_where, listing_size */
     pack_str studio, unknown, per_year;   /* bedrooms_studio, units_unknown, per_year:
                                            * rendered when first needed (s NULL: not yet) */
     pack_str type[PTYPE__COUNT];       /* type words, rendered when first needed */
@@ -258,8 +265,21 @@ typedef struct line_templates {
 /* One line's values and the buffers some of them point into. */
 typedef struct line_vals {
     pack_str v[LV__COUNT];
-    char idx[16], area[48], price[128], units[64], home[128];
+    char idx[16], area[48], price[128], units[64], home[128], where[160], size[96];
 } line_vals;
+
+/* b rendered with the one value v into buf (size n), else into the arena. */
+static pack_str part_text(const dialog_env *env, const pack_bound *b, pack_str v, char *buf,
+                          size_t n)
+{
+    size_t len = pack_bound_len(b, &v);
+    if (len < n) {
+        pack_bound_put(b, &v, buf);
+        return (pack_str){buf, len};
+    }
+    const char *t = pack_bound_render(env->arena, b, &v, &len);
+    return t ? (pack_str){t, len} : (pack_str){NULL, 0};
+}
 
 static inline pack_str str_of(const char *s)
 {
@@ -285,6 +305,10 @@ static void line_fill(const dialog_env *env, const session *s, line_templates *l
     lv->v[LV_TITLE] = str_of(l->title ? l->title : l->id);
     lv->v[LV_PROJECT] = str_of(l->project);
     lv->v[LV_LOCALITY] = str_of(l->locality);
+    const char *place = l->locality && *l->locality ? l->locality : l->city;
+    lv->v[LV_WHERE] = place && *place ? part_text(env, &lt->where, str_of(place), lv->where,
+                                                  sizeof lv->where)
+                                      : (pack_str){"", 0};
     pack_str beds = {"", 0};
     if (l->bedrooms >= 0 && lt->beds_text.s && lt->beds_n == l->bedrooms) {
         beds = lt->beds_text;   /* the lines of a search mostly share it */
@@ -363,8 +387,10 @@ static void line_fill(const dialog_env *env, const session *s, line_templates *l
     if (l->area_sqft > 0) {   /* grouped(): the (empty) currency's space first */
         money_format(lv->area, sizeof lv->area, (money)(l->area_sqft + 0.5), "", 0);
         lv->v[LV_AREA] = str_of(lv->area[0] == ' ' ? lv->area + 1 : lv->area);
+        lv->v[LV_SIZE] = part_text(env, &lt->size, lv->v[LV_AREA], lv->size, sizeof lv->size);
     } else {
-        lv->v[LV_AREA] = (pack_str){"?", 1};
+        lv->v[LV_AREA] = (pack_str){"?", 1};   /* a pack's line of {area} itself */
+        lv->v[LV_SIZE] = (pack_str){"", 0};
     }
 }
 
@@ -392,6 +418,8 @@ const char *listing_lines(const dialog_env *env, const session *s, const char *h
         pack_bind(&lt.unit, pack_template_get(env->pack, s->language,
                                               count_key(env, s, "units_left", 1)),
                   units_names, 1);
+        pack_bind(&lt.where, pack_template_get(env->pack, s->language, "listing_where"), where_names, 1);
+        pack_bind(&lt.size, pack_template_get(env->pack, s->language, "listing_size"), size_names, 1);
     }
     size_t nh = head ? strlen(head) : 0, total = nh + 1;
     size_t len_v[8], *len = n > 8 ? arena_alloc(env->arena, sizeof *len * (size_t)n) : len_v;

@@ -294,11 +294,17 @@ static const char *ref_line(const dialog_env *env, const session *s, const listi
     const char *hv[] = {"bedrooms", beds, "type", type, NULL};
     const char *home = ref_word(env, s, beds[0] == '\0' || l->type == PTYPE_STUDIO
                                             ? "listing_home_type" : "listing_home", hv);
+    const char *place = l->locality && *l->locality ? l->locality : l->city;
+    const char *wv[] = {"locality", place, NULL};
+    const char *where = place && *place ? ref_word(env, s, "listing_where", wv) : "";
+    const char *area_text = l->area_sqft > 0 ? (area[0] == ' ' ? area + 1 : area) : "?";
+    const char *sv[] = {"area", area_text, NULL};
+    const char *size = l->area_sqft > 0 ? ref_word(env, s, "listing_size", sv) : "";
     const char *vars[] = {
         "index", idx, "title", l->title ? l->title : l->id, "project", l->project ? l->project : "",
         "locality", l->locality ? l->locality : "", "bedrooms", beds,
-        "type", type, "area", l->area_sqft > 0 ? (area[0] == ' ' ? area + 1 : area) : "?",
-        "price", price, "units", units_text, "home", home, NULL,
+        "type", type, "area", area_text,
+        "price", price, "units", units_text, "home", home, "where", where, "size", size, NULL,
     };
     return ref_word(env, s, "listing_line", vars);
 }
@@ -317,8 +323,8 @@ static const char *ref_listing_lines(const dialog_env *env, const session *s, co
  * gives: 0 to 12 listings (past the 8 kept on the stack), every language,
  * two packs and currencies, random bedrooms (unknown, studio, shared by
  * lines or not), units (unknown, 0, many), areas (unknown, small, large),
- * sale and rent, every type, titles missing (the id then), projects and
- * localities missing, heads missing or not. */
+ * sale and rent, every type, titles missing (the id then), projects,
+ * localities and cities missing, heads missing or not. */
 TEST(test_listing_lines)
 {
     static const char *const slugs[] = {"dubai-demo", "bangalore-demo"};
@@ -352,12 +358,13 @@ TEST(test_listing_lines)
                 l->title = titles[rand_r(&seed) % (sizeof titles / sizeof titles[0])];
                 l->project = places[rand_r(&seed) % (sizeof places / sizeof places[0])];
                 l->locality = places[rand_r(&seed) % (sizeof places / sizeof places[0])];
+                l->city = places[rand_r(&seed) % (sizeof places / sizeof places[0])];
                 l->type = (property_type)(rand_r(&seed) % PTYPE__COUNT);
                 l->tx = rand_r(&seed) % 3 == 0 ? TX_RENT : TX_BUY;
                 l->bedrooms = rand_r(&seed) % 2 ? shared_beds : (int)(rand_r(&seed) % 7) - 1;
                 l->units_available = (int)(rand_r(&seed) % 5) - 1;
                 if (rand_r(&seed) % 4 == 0)
-                    l->units_available = 1000000 + (int)rand_r(&seed);
+                    l->units_available = 1000000 + (int)(rand_r(&seed) % 1000000000);
                 l->area_sqft = rand_r(&seed) % 4 == 0 ? -1 : (double)(rand_r(&seed) % 20000) / 3;
                 l->price = (money)rand_r(&seed) * (rand_r(&seed) % 3 ? 100 : 1);
             }
@@ -453,6 +460,29 @@ TEST(test_one_unit)
     s.language = LANG_EN;
     sum = slots_summary(&env, &s);
     CHECK(sum && strstr(sum, ", "), "%s", sum);
+    /* a listing without a locality names its city, and one without either
+     * or without an area leaves them out: no "Plot 7, : plot, ? sq ft" */
+    memset(l, 0, sizeof l);
+    l[0].id = "P7";
+    l[0].title = "Plot 7";
+    l[0].type = PTYPE_PLOT;
+    l[0].bedrooms = -1;
+    l[0].area_sqft = -1;
+    l[0].units_available = 1;
+    l[0].price = 900000;
+    l[1] = l[0];
+    l[1].city = "Dubai";
+    l[1].area_sqft = 5000;
+    for (int k = 0; k < LANG__COUNT; k++) {
+        s.language = (lang)k;
+        lines = listing_lines(&env, &s, NULL, l, 2);
+        const char *second = lines ? strstr(lines, "\n2. ") : NULL;
+        CHECK(lines && second && !strstr(lines, "?") && !strstr(lines, ", :") && !strstr(lines, "، :")
+                  && strstr(lines, "1. Plot 7: ")
+                  && (strstr(second, "Plot 7, Dubai: ") || strstr(second, "Plot 7، Dubai: "))
+                  && strstr(second, "5,000"),
+              "%s", lines ? lines : "(null)");
+    }
     arena_release(&a);
     pack_free(p);
 }
