@@ -1178,6 +1178,7 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
         }
     }
     const char *cb = req->callback_data && req->callback_data[0] ? req->callback_data : NULL;
+    dialog_state state_before = s->state;
     rc = dialog_turn(&env, s, p, n, cb, r, err);
     if (rc)
         goto done;
@@ -1208,7 +1209,9 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
             lead_score(s, p, NULL);
         }
     }
-    if (s->state == ST_HUMAN_HANDOFF)
+    /* a conversation handed to a person counts once, when it is (its later
+     * turns in HUMAN_HANDOFF are the wait for the agent) */
+    if (s->state == ST_HUMAN_HANDOFF && state_before != ST_HUMAN_HANDOFF)
         atomic_fetch_add(&e->handoffs, 1);
 
     size_t lead_slots_len = 0;
@@ -1488,6 +1491,9 @@ int engine_metrics(engine *e, buf *b)
     rc |= buf_printf(b, "# HELP proptalk_bookings_total Viewings booked.\n"
                         "# TYPE proptalk_bookings_total counter\nproptalk_bookings_total %lu\n",
                      atomic_load(&e->bookings));
+    rc |= buf_printf(b, "# HELP proptalk_handoffs_total Conversations handed to a person (asked for, or frustrated).\n"
+                        "# TYPE proptalk_handoffs_total counter\nproptalk_handoffs_total %lu\n",
+                     atomic_load(&e->handoffs));
     rc |= buf_printf(b, "# HELP proptalk_booking_conflicts_total Bookings refused because the slot was taken.\n"
                         "# TYPE proptalk_booking_conflicts_total counter\nproptalk_booking_conflicts_total %lu\n",
                      atomic_load(&e->booking_conflicts));

@@ -239,8 +239,23 @@ def test_human_handoff(srv):
     c = Chat(srv, "dubai-demo", "human-1")
     c.say("hi")
     c.say("I want to talk to a human")
+    before = metric(srv, "proptalk_handoffs_total")
     a = c.say("please connect me to a real person, agent now")
     check(a["state"] == "HUMAN_HANDOFF", "repeated human requests hand off", str(a)[:300])
+    a = c.say("ok, when will they call?")
+    check(a["state"] == "HUMAN_HANDOFF", "still handed off", str(a)[:300])
+    after = metric(srv, "proptalk_handoffs_total")
+    # the handoff counts once, not once a turn spent waiting for the agent
+    check(after is not None and before is not None and after - before == 1,
+          "/metrics counts the handoff once", f"{before} -> {after}")
+
+
+def metric(srv, name):
+    st, body, _ = request(srv, "GET", "/metrics")
+    for line in body.splitlines() if st == 200 else []:
+        if line.startswith(name + " "):
+            return int(line.split()[1])
+    return None
 
 
 def test_concurrent_session(srv):
