@@ -5,7 +5,9 @@
  * listings it shows) and its buttons numbered "[1] Investment"; typing a button's number
  * presses it (sends its data as callback_data).  /quit or end of input
  * leaves.  The session id is new for every run; the user id defaults to
- * "cli-<login name>" so a returning user is recognised.
+ * "cli-<login name>" so a returning user is recognised.  A message that
+ * could not be sent or answered is reported on stderr, the conversation
+ * goes on, and the exit status is then 1.
  */
 #include "cli/cli.h"
 
@@ -69,7 +71,7 @@ static const char *button_for(const char *line, const buttons *bt)
 
 int cmd_chat(int argc, char **argv)
 {
-    int rc = 0, status = CLI_OK;
+    int rc = 0, status = CLI_OK, failed = 0;   /* failed: messages not answered */
     pt_error err = {0};
     const char *slug = NULL, *user = NULL;
     const char *pos[1];
@@ -143,10 +145,14 @@ int cmd_chat(int argc, char **argv)
         if (fgets(line, sizeof line, stdin) == NULL)
             break;
         size_t n = strlen(line);
-        if (n > 0 && line[n - 1] != '\n' && !feof(stdin)) {
-            int c;   /* a line past the cap: skip the rest of it */
+        if (n > CHAT_LINE_MAX && line[n - 1] != '\n') {
+            int c;   /* a line past the cap: not sent cut short; the rest skipped */
             while ((c = getchar()) != EOF && c != '\n')
                 ;
+            fprintf(stderr, "proptalk chat: a message is at most %d bytes; that one was not sent\n",
+                    CHAT_LINE_MAX);
+            failed++;
+            continue;
         }
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = '\0';
@@ -162,13 +168,17 @@ int cmd_chat(int argc, char **argv)
         req.query = req.callback_data ? "" : line;
         char *json = NULL;
         pt_error e2 = {0};
-        if (engine_chat_slug(e, t.slug, &req, &a, &json, &e2) != 0)
+        if (engine_chat_slug(e, t.slug, &req, &a, &json, &e2) != 0) {
             fprintf(stderr, "proptalk chat: %s\n", e2.msg);
-        else
+            failed++;
+        } else
             show_answer(json, bt);
         fflush(stdout);
         arena_release(&a);
     }
+    /* a script piping messages in learns that some were not answered */
+    if (failed > 0)
+        status = CLI_FAIL;
     goto done;
 fail:
     status = cli_fail("chat", &err);

@@ -96,6 +96,22 @@ def test_chat_checks_user_first(cli):
     check(rc == 0 and out.strip() != "", "chat: a good --user talks", f"rc={rc} {err!r}")
 
 
+def test_chat_long_line(cli):
+    """A message over the 4096 bytes a turn takes is not sent cut short (its
+    first 4095 bytes were), is reported, and the conversation goes on; the
+    exit status tells a script that a message was not answered."""
+    long = b"I want a villa " + b"x" * 5000
+    rc, out, err = cli.run("chat", "--tenant", "acme", "--user", "cli-long", stdin=long + b"\nhello\n")
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    check(rc == 1 and len(lines) == 1 and "at most 4096 bytes" in lines[0] and out.strip() != "",
+          "chat: a line over the cap is refused, the next one answered, exit 1",
+          f"rc={rc} out={out[:80]!r} {err!r}")
+    n = cli.db("select count(*) from messages where text like 'I want a villa%'")[0][0]
+    check(n == 0, "chat: nothing of the long line is stored", f"{n} rows")
+    rc, out, err = cli.run("chat", "--tenant", "acme", "--user", "cli-long", stdin=b"x" * 4096 + b"\n")
+    check(rc == 0 and err == "", "chat: a line of exactly 4096 bytes is sent", f"rc={rc} {err!r}")
+
+
 def test_stdout_failure_is_reported(cli):
     """The API key and a generated password are shown once: when standard
     output cannot take them, stderr says so and carries the line, and the
@@ -141,7 +157,7 @@ def run():
     try:
         rc, out, err = cli.run("tenant", "create", "acme", "--currency", "AED", "--region", "AE")
         check(rc == 0 and json.loads(out).get("tenant") == "acme", "cli: tenant create acme", err)
-        for t in (test_user_create_checks_text, test_tenant_name_checks_text, test_chat_checks_user_first,
+        for t in (test_user_create_checks_text, test_tenant_name_checks_text, test_chat_checks_user_first, test_chat_long_line,
                   test_stdout_failure_is_reported, test_quiet_success):
             try:
                 t(cli)
