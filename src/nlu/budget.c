@@ -4,8 +4,12 @@
  * said (CONTRACT.md §4 "budget").
  *
  * An amount is a number ("2", "1.5", "1,5", "2,000,000", "1,20,00,000",
- * "2 000 000") or a number word ("two", "a", "half", "полтора", "دو"),
- * optionally followed by a multiplier (K, lakh/lac/L, crore/cr, M/mn/million,
+ * "2 000 000") or a number in words ("two", "a", "half", "полтора", "دو";
+ * parts make one number, largest first: "twenty five", "one hundred and
+ * fifty", "сто пятьдесят", "بیست و پنج", "مئه وخمسون", the Arabic units
+ * before their tens "خمسه وعشرين"; two parts of the same rank are two
+ * numbers: "between two and three million" is a range), optionally
+ * followed by a multiplier (K, lakh/lac/L, crore/cr, M/mn/million,
  * bn and their Arabic, Persian and Russian words) and with a currency before
  * or after (AED, ₹, rupees, $, درهم, دلار, рупий...).  A few words carry both
  * ("مليونين" = 2 million, "الفين" = 2000, "полмиллиона").
@@ -52,6 +56,18 @@ enum {
     B_SUFMAX, B_SUFMIN,                                          /* after */
     B_NOTMONEY,     /* a non-money word after a number */
     B_DISTANCE,     /* "from"/"away"/"walk" after "500 m": meters */
+    B_NUMJOIN,      /* between the parts of a number in words; val: J_* */
+};
+
+/* B_NUMWORD val: the number in tenths, and NW_UNITS_FIRST on the Arabic
+ * tens, which follow their units with "و" ("خمسه وعشرين" = 25) */
+#define NW_UNITS_FIRST 0x4000   /* lex_item.val is 16 bits; tenths stay below 10000 */
+#define NW_TENTHS(v) ((v) & 0x3FFF)
+/* B_NUMJOIN val: which parts a joiner may join */
+enum {
+    J_ANY = 0,      /* "و": any smaller part ("بیست و پنج", "مئه وخمسون") */
+    J_HUNDREDS,     /* "and": only after hundreds ("one hundred and fifty") */
+    J_HYPHEN,       /* "-" written onto both: tens and units ("twenty-five") */
 };
 
 enum { M_NONE = 0, M_K, M_LAKH, M_CRORE, M_MILLION, M_BILLION };
@@ -111,13 +127,35 @@ static const lex_item budget_items[] = {
     {"thirty", B_NUMWORD, 300}, {"forty", B_NUMWORD, 400}, {"sixty", B_NUMWORD, 600},
     {"seventy", B_NUMWORD, 700}, {"eighty", B_NUMWORD, 800}, {"ninety", B_NUMWORD, 900},
     {"five hundred", B_NUMWORD, 5000},
+    {"eleven", B_NUMWORD, 110}, {"twelve", B_NUMWORD, 120}, {"thirteen", B_NUMWORD, 130},
+    {"fourteen", B_NUMWORD, 140}, {"fifteen", B_NUMWORD, 150}, {"sixteen", B_NUMWORD, 160},
+    {"seventeen", B_NUMWORD, 170}, {"eighteen", B_NUMWORD, 180},
+    {"nineteen", B_NUMWORD, 190},
     {"واحد", B_NUMWORD, 10}, {"اثنين", B_NUMWORD, 20}, {"اثنان", B_NUMWORD, 20},
     {"ست", B_NUMWORD, 60}, {"سبع", B_NUMWORD, 70}, {"ثمان", B_NUMWORD, 80},
-    {"تسع", B_NUMWORD, 90}, {"عشر", B_NUMWORD, 100}, {"عشرين", B_NUMWORD, 200},
-    {"ثلاثين", B_NUMWORD, 300}, {"اربعين", B_NUMWORD, 400}, {"خمسين", B_NUMWORD, 500},
-    {"ستين", B_NUMWORD, 600}, {"سبعين", B_NUMWORD, 700}, {"ثمانين", B_NUMWORD, 800},
-    {"تسعين", B_NUMWORD, 900}, {"ميه", B_NUMWORD, 1000}, {"مئه", B_NUMWORD, 1000},
+    {"تسع", B_NUMWORD, 90}, {"عشر", B_NUMWORD, 100},
+    {"عشرين", B_NUMWORD, 200 | NW_UNITS_FIRST}, {"عشرون", B_NUMWORD, 200 | NW_UNITS_FIRST},
+    {"ثلاثين", B_NUMWORD, 300 | NW_UNITS_FIRST}, {"ثلاثون", B_NUMWORD, 300 | NW_UNITS_FIRST},
+    {"اربعين", B_NUMWORD, 400 | NW_UNITS_FIRST}, {"اربعون", B_NUMWORD, 400 | NW_UNITS_FIRST},
+    {"خمسين", B_NUMWORD, 500 | NW_UNITS_FIRST}, {"خمسون", B_NUMWORD, 500 | NW_UNITS_FIRST},
+    {"ستين", B_NUMWORD, 600 | NW_UNITS_FIRST}, {"ستون", B_NUMWORD, 600 | NW_UNITS_FIRST},
+    {"سبعين", B_NUMWORD, 700 | NW_UNITS_FIRST}, {"سبعون", B_NUMWORD, 700 | NW_UNITS_FIRST},
+    {"ثمانين", B_NUMWORD, 800 | NW_UNITS_FIRST}, {"ثمانون", B_NUMWORD, 800 | NW_UNITS_FIRST},
+    {"تسعين", B_NUMWORD, 900 | NW_UNITS_FIRST}, {"تسعون", B_NUMWORD, 900 | NW_UNITS_FIRST},
+    {"احد عشر", B_NUMWORD, 110}, {"اثنا عشر", B_NUMWORD, 120}, {"اثني عشر", B_NUMWORD, 120},
+    {"ثلاثه عشر", B_NUMWORD, 130}, {"ثلاث عشره", B_NUMWORD, 130},
+    {"اربعه عشر", B_NUMWORD, 140}, {"اربع عشره", B_NUMWORD, 140},
+    {"خمسه عشر", B_NUMWORD, 150}, {"خمس عشره", B_NUMWORD, 150},
+    {"سته عشر", B_NUMWORD, 160}, {"ست عشره", B_NUMWORD, 160},
+    {"سبعه عشر", B_NUMWORD, 170}, {"سبع عشره", B_NUMWORD, 170},
+    {"ثمانيه عشر", B_NUMWORD, 180}, {"ثماني عشره", B_NUMWORD, 180},
+    {"تسعه عشر", B_NUMWORD, 190}, {"تسع عشره", B_NUMWORD, 190},
+    {"ميه", B_NUMWORD, 1000}, {"مئه", B_NUMWORD, 1000},
     {"مائه", B_NUMWORD, 1000}, {"ميتين", B_NUMWORD, 2000}, {"مئتين", B_NUMWORD, 2000},
+    {"مئتان", B_NUMWORD, 2000}, {"مائتين", B_NUMWORD, 2000}, {"مائتان", B_NUMWORD, 2000},
+    {"ثلاثمئه", B_NUMWORD, 3000}, {"اربعمئه", B_NUMWORD, 4000}, {"خمسمئه", B_NUMWORD, 5000},
+    {"ستمئه", B_NUMWORD, 6000}, {"سبعمئه", B_NUMWORD, 7000}, {"ثمانمئه", B_NUMWORD, 8000},
+    {"تسعمئه", B_NUMWORD, 9000},
     {"ثلاثمائه", B_NUMWORD, 3000}, {"ثلاثميه", B_NUMWORD, 3000},
     {"اربعمائه", B_NUMWORD, 4000}, {"اربعميه", B_NUMWORD, 4000},
     {"خمسمائه", B_NUMWORD, 5000}, {"خمسميه", B_NUMWORD, 5000},
@@ -134,6 +172,12 @@ static const lex_item budget_items[] = {
     {"چهار", B_NUMWORD, 40}, {"پنج", B_NUMWORD, 50}, {"شش", B_NUMWORD, 60},
     {"هفت", B_NUMWORD, 70}, {"هشت", B_NUMWORD, 80}, {"نه", B_NUMWORD, 90},
     {"ده", B_NUMWORD, 100}, {"نيم", B_NUMWORD, 5}, {"بيست", B_NUMWORD, 200},
+    {"سي", B_NUMWORD, 300},
+    {"يازده", B_NUMWORD, 110}, {"دوازده", B_NUMWORD, 120}, {"سيزده", B_NUMWORD, 130},
+    {"چهارده", B_NUMWORD, 140}, {"پانزده", B_NUMWORD, 150}, {"پونزده", B_NUMWORD, 150},
+    {"شانزده", B_NUMWORD, 160}, {"شونزده", B_NUMWORD, 160}, {"هفده", B_NUMWORD, 170},
+    {"هيفده", B_NUMWORD, 170}, {"هجده", B_NUMWORD, 180}, {"هيجده", B_NUMWORD, 180},
+    {"نوزده", B_NUMWORD, 190},
     {"چهل", B_NUMWORD, 400}, {"پنجاه", B_NUMWORD, 500}, {"شصت", B_NUMWORD, 600},
     {"هفتاد", B_NUMWORD, 700}, {"هشتاد", B_NUMWORD, 800}, {"نود", B_NUMWORD, 900},
     {"صد", B_NUMWORD, 1000}, {"دويست", B_NUMWORD, 2000}, {"سيصد", B_NUMWORD, 3000},
@@ -157,8 +201,30 @@ static const lex_item budget_items[] = {
     {"пятьсот", B_NUMWORD, 5000}, {"шестьсот", B_NUMWORD, 6000},
     {"семьсот", B_NUMWORD, 7000}, {"восемьсот", B_NUMWORD, 8000},
     {"девятьсот", B_NUMWORD, 9000},
+    {"одиннадцать", B_NUMWORD, 110}, {"двенадцать", B_NUMWORD, 120},
+    {"тринадцать", B_NUMWORD, 130}, {"четырнадцать", B_NUMWORD, 140},
+    {"пятнадцать", B_NUMWORD, 150}, {"шестнадцать", B_NUMWORD, 160},
+    {"семнадцать", B_NUMWORD, 170}, {"восемнадцать", B_NUMWORD, 180},
+    {"девятнадцать", B_NUMWORD, 190},
+    /* the genitive after "от"/"до": "от двадцати пяти тысяч" */
+    {"одиннадцати", B_NUMWORD, 110}, {"двенадцати", B_NUMWORD, 120},
+    {"тринадцати", B_NUMWORD, 130}, {"четырнадцати", B_NUMWORD, 140},
+    {"пятнадцати", B_NUMWORD, 150}, {"шестнадцати", B_NUMWORD, 160},
+    {"семнадцати", B_NUMWORD, 170}, {"восемнадцати", B_NUMWORD, 180},
+    {"девятнадцати", B_NUMWORD, 190}, {"двадцати", B_NUMWORD, 200},
+    {"тридцати", B_NUMWORD, 300}, {"сорока", B_NUMWORD, 400},
+    {"пятидесяти", B_NUMWORD, 500}, {"шестидесяти", B_NUMWORD, 600},
+    {"семидесяти", B_NUMWORD, 700}, {"восьмидесяти", B_NUMWORD, 800},
+    {"девяноста", B_NUMWORD, 900}, {"ста", B_NUMWORD, 1000}, {"двухсот", B_NUMWORD, 2000},
+    {"трехсот", B_NUMWORD, 3000}, {"четырехсот", B_NUMWORD, 4000},
+    {"пятисот", B_NUMWORD, 5000}, {"шестисот", B_NUMWORD, 6000},
+    {"семисот", B_NUMWORD, 7000}, {"восьмисот", B_NUMWORD, 8000},
+    {"девятисот", B_NUMWORD, 9000},
     {"and a half", B_HALF, 5}, {"ونص", B_HALF, 5}, {"و نص", B_HALF, 5}, {"ونصف", B_HALF, 5},
     {"و نصف", B_HALF, 5}, {"و نيم", B_HALF, 5}, {"ونيم", B_HALF, 5},
+    {"с половиной", B_HALF, 5},
+    /* joiners between the parts of a number in words */
+    {"و", B_NUMJOIN, J_ANY}, {"and", B_NUMJOIN, J_HUNDREDS}, {"-", B_NUMJOIN, J_HYPHEN},
     /* currencies */
     {"aed", B_CUR, C_AED}, {"dirham", B_CUR, C_AED}, {"dirhams", B_CUR, C_AED},
     {"dhs", B_CUR, C_AED}, {"dh", B_CUR, C_AED}, {"درهم", B_CUR, C_AED}, {"دراهم", B_CUR, C_AED},
@@ -536,6 +602,96 @@ static int match_from(lex_cache *lc, int j, size_t skip, unsigned cats, const le
     return lex_match_cat_from(lc->t, lc->tk, j, skip, cats, it);
 }
 
+/* One part of a number in words at token j (its first skip bytes left
+ * out): a number word, or units then "hundred" ("two hundred", "ثلاث
+ * مئه", "دو صد").  Returns the tokens it covers (0: none) and sets *tenths
+ * and *units_first (an Arabic tens word). */
+static int number_part(lex_cache *lc, int j, size_t skip, int *tenths, bool *units_first)
+{
+    const lex_item *it, *h;
+    int c = match_from(lc, j, skip, CAT(B_NUMWORD), &it);
+    if (c <= 0)
+        return 0;
+    *tenths = NW_TENTHS(it->val);
+    *units_first = (it->val & NW_UNITS_FIRST) != 0;
+    if (*tenths % 10 == 0 && *tenths >= 10 && *tenths <= 90
+        && match(lc, j + c, CAT(B_NUMWORD), &h) == 1 && NW_TENTHS(h->val) == 1000) {
+        *tenths *= 100;
+        *units_first = false;
+        c++;
+    }
+    return c;
+}
+
+/* 1 units, 2 tens (10-99), 3 hundreds: the rank of a whole number < 1000 */
+static int number_rank(int n)
+{
+    return n < 10 ? 1 : n < 100 ? 2 : 3;
+}
+
+/* A number said in words from token j (its first skip bytes left out): its
+ * parts composed into one value, largest first ("twenty five", "one hundred
+ * and fifty", "сто пятьдесят", "بیست و پنج", "مئه وخمسون"), or the Arabic
+ * units before their tens with "و" ("خمسه وعشرين" = 25).  A part of the same
+ * or a higher rank than the one before starts another number ("two and
+ * three": a range), as do units after Arabic tens ("بين عشرين وخمسه وعشرين":
+ * 20 and 25).  A fraction ("half", "полтора") stands alone.  Returns the
+ * token after it (j: none) and sets *tenths. */
+static int number_words(lex_cache *lc, int j, size_t skip, int *tenths)
+{
+    const nlu_toks *tk = lc->tk;
+    int v;
+    bool uf;
+    int c = number_part(lc, j, skip, &v, &uf);
+    if (c == 0)
+        return j;
+    int k = j + c;
+    *tenths = v;
+    if (v % 10 != 0)
+        return k;
+    int n = v / 10;
+    int low = number_rank(n);   /* the rank of the last part; 0: no more */
+    if (n >= 10 && n < 20)
+        low = 0;                /* "fifteen", "ten": nothing smaller follows */
+    bool last_tens_ar = uf, tens_used = low == 2;
+    while (low > 0) {
+        const lex_item *it;
+        int jk = k, join = -1;
+        size_t js = 0;
+        int jc = match(lc, k, CAT(B_NUMJOIN), &it);
+        if (jc > 0) {
+            join = it->val;
+            jk = k + jc;
+            if (join == J_HYPHEN && !(nlu_tok_attached(tk, k) && nlu_tok_attached(tk, jk)))
+                break;
+        } else if (wa_prefix(tk, k)) {
+            join = J_ANY;
+            js = 2;
+        }
+        int pv;
+        bool puf;
+        int pc = number_part(lc, jk, js, &pv, &puf);
+        if (pc == 0 || pv % 10 != 0)
+            break;
+        int pn = pv / 10, pr = number_rank(pn);
+        if (join == J_ANY && puf && low == 1 && !tens_used && pn >= 20) {
+            low = 0;   /* "خمسه وعشرين" */
+        } else {
+            bool joined = join < 0 || join == J_ANY || (join == J_HUNDREDS && low == 3)
+                          || (join == J_HYPHEN && low == 2 && pr == 1);
+            if (!joined || pr >= low || (last_tens_ar && pr == 1))
+                break;
+            low = pn >= 10 && pn < 20 ? 0 : pr;
+            tens_used |= pr == 2;
+            last_tens_ar = puf;
+        }
+        n += pn;
+        k = jk + pc;
+    }
+    *tenths = n * 10;
+    return k;
+}
+
 /* An amount said in words from token j (its first skip bytes left out: a
  * prefixed "and"): a word amount, a number word before a multiplier or
  * next to a range separator, or a lone multiplier.  Fills *a from its
@@ -553,8 +709,8 @@ static bool amount_word(lex_cache *lc, int j, size_t skip, amount *a)
         a->bare_ok = false;
         return true;
     }
-    if ((c = match_from(lc, j, skip, CAT(B_NUMWORD), &it)) > 0) {
-        int tenths = it->val, k = j + c;
+    int tenths, k = number_words(lc, j, skip, &tenths);
+    if (k > j) {
         if (nlu_tok_is(tk, k, "a") && tenths == 5)
             k++;   /* "half a million" */
         const lex_item *u;
