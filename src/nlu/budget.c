@@ -12,7 +12,10 @@
  * followed by a multiplier (K, lakh/lac/L, crore/cr, M/mn/million,
  * bn and their Arabic, Persian and Russian words) and with a currency before
  * or after (AED, ₹, rupees, $, درهم, دلار, рупий...).  A few words carry both
- * ("مليونين" = 2 million, "الفين" = 2000, "полмиллиона").
+ * ("مليونين" = 2 million, "الفين" = 2000, "полмиллиона", the construct
+ * "مليوني درهم").  The Arabic "and" and "for" written onto an amount word
+ * are read ("ومليونين", "بمليون"); a word that only starts with و or ب
+ * is not an amount ("بيت", "برج").
  *
  * Only money-like amounts count: a multiplier or a currency must be said,
  * or the number is written with digit grouping ("2,000,000", "1,20,00,000",
@@ -63,6 +66,9 @@ enum {
  * tens, which follow their units with "و" ("خمسه وعشرين" = 25) */
 #define NW_UNITS_FIRST 0x4000   /* lex_item.val is 16 bits; tenths stay below 10000 */
 #define NW_TENTHS(v) ((v) & 0x3FFF)
+/* B_WORDAMT val: the index, and WF_ARTICLE on a word with the article:
+ * never read after the clitic "ب" ("واحد بالمليون" is "one in a million") */
+#define WF_ARTICLE 0x100
 /* B_NUMJOIN val: which parts a joiner may join */
 enum {
     J_ANY = 0,      /* "و": any smaller part ("بیست و پنج", "مئه وخمسون") */
@@ -114,9 +120,12 @@ static const lex_item budget_items[] = {
     {"مليونين", B_WORDAMT, 0}, {"الفين", B_WORDAMT, 1}, {"полмиллиона", B_WORDAMT, 2},
     {"مليارين", B_WORDAMT, 3}, {"полтора миллиона", B_WORDAMT, 4},
     {"half a million", B_WORDAMT, 2}, {"half million", B_WORDAMT, 2},
-    {"مليونان", B_WORDAMT, 0}, {"المليونين", B_WORDAMT, 0}, {"المليون", B_WORDAMT, 5},
+    {"مليونان", B_WORDAMT, 0}, {"المليونين", B_WORDAMT, 0 | WF_ARTICLE},
+    {"المليون", B_WORDAMT, 5 | WF_ARTICLE},
     {"الفان", B_WORDAMT, 1}, {"نص مليون", B_WORDAMT, 2}, {"نصف مليون", B_WORDAMT, 2},
     {"half a crore", B_WORDAMT, 6}, {"half crore", B_WORDAMT, 6},
+    /* the construct dual before a noun: "بمليوني درهم", "الفي دولار" */
+    {"مليوني", B_WORDAMT, 0}, {"الفي", B_WORDAMT, 1}, {"ملياري", B_WORDAMT, 3},
     /* number words (tenths), valid only right before a multiplier */
     {"a", B_NUMWORD, 10}, {"one", B_NUMWORD, 10}, {"two", B_NUMWORD, 20},
     {"three", B_NUMWORD, 30}, {"four", B_NUMWORD, 40}, {"five", B_NUMWORD, 50},
@@ -582,16 +591,23 @@ static void amount_tail(lex_cache *lc, int j, bool num_attached_ok, amount *a)
     a->end = j;
 }
 
-/* The Arabic (and Persian) "and" written onto the next word: "ومليونين",
- * "وثلاثه ملايين".  Its length in bytes when token j starts with it and
- * goes on, else 0. */
+/* A one-letter clitic written onto the next word: the Arabic (and
+ * Persian) "and" ("ومليونين", "وثلاثه ملايين") and the Arabic "for/with"
+ * ("بمليون", "بمليوني درهم").  Its length in bytes when token j starts
+ * with it and goes on, else 0. */
 #define WA "\xD9\x88"   /* U+0648 */
-static size_t wa_prefix(const nlu_toks *tk, int j)
+#define BI "\xD8\xA8"   /* U+0628 */
+static inline size_t clitic_prefix(const nlu_toks *tk, int j, const char *letter)
 {
-    return j >= 0 && j < tk->n && tk->t[j].kind == TK_WORD && tk->t[j].len > 2
-                   && memcmp(tk->s + tk->t[j].off, WA, 2) == 0
-               ? 2
-               : 0;
+    if (j < 0 || j >= tk->n || tk->t[j].kind != TK_WORD || tk->t[j].len <= 2)
+        return 0;
+    const char *s = tk->s + tk->t[j].off;
+    return s[0] == letter[0] && s[1] == letter[1] ? 2 : 0;
+}
+
+static inline size_t wa_prefix(const nlu_toks *tk, int j)
+{
+    return clitic_prefix(tk, j, WA);
 }
 
 /* match() at token j with its first skip bytes left out (skip 0: match). */
@@ -692,17 +708,23 @@ static int number_words(lex_cache *lc, int j, size_t skip, int *tenths)
     return k;
 }
 
-/* An amount said in words from token j (its first skip bytes left out: a
- * prefixed "and"): a word amount, a number word before a multiplier or
- * next to a range separator, or a lone multiplier.  Fills *a from its
- * number part on. */
-static bool amount_word(lex_cache *lc, int j, size_t skip, amount *a)
+enum { CL_NONE, CL_WA, CL_BI };   /* the clitic before an amount word */
+
+/* An amount said in words from token j (its first skip bytes left out: the
+ * clitic cl): a word amount, a number word before a multiplier or next to
+ * a range separator, or a lone multiplier.  Fills *a from its number part
+ * on. */
+static bool amount_word(lex_cache *lc, int j, size_t skip, int cl, amount *a)
 {
     const nlu_toks *tk = lc->tk;
     const lex_item *it;
     int c;
-    if ((c = match_from(lc, j, skip, CAT(B_WORDAMT), &it)) > 0) {
-        a->mant = word_amounts[it->val];
+    /* most words are none of these: one lookup tells */
+    if (match_from(lc, j, skip, CAT(B_WORDAMT) | CAT(B_NUMWORD) | CAT(B_UNIT), &it) == 0)
+        return false;
+    if ((c = match_from(lc, j, skip, CAT(B_WORDAMT), &it)) > 0
+        && !(cl == CL_BI && (it->val & WF_ARTICLE))) {
+        a->mant = word_amounts[it->val & 0xFF];
         a->mult = M_NONE;
         a->word = true;
         amount_tail(lc, j + c, true, a);
@@ -720,12 +742,16 @@ static bool amount_word(lex_cache *lc, int j, size_t skip, amount *a)
             k += h;
         }
         int m = unit_at(lc, k, false, &u);
-        if (!m && (skip > 0 || (j > 0 && match(lc, j - 1, CAT(B_SEP) | CAT(B_SEPAND), &u) > 0) ||
-                   match(lc, k, CAT(B_SEP) | CAT(B_SEPAND), &u) > 0 || wa_prefix(tk, k))) {
-            /* one side of a range takes the other side's unit:
-             * "от миллиона до полутора", "two to three million",
-             * "بين اثنين وثلاثه ملايين"; alone it is not money (money_like()
-             * is false) */
+        /* one side of a range takes the other side's unit: "от миллиона
+         * до полутора", "two to three million", "بين اثنين وثلاثه ملايين";
+         * alone it is not money (money_like() is false).  After "ب" only a
+         * separator makes it one ("بخمسه الي سته ملايين"): "بست" is a word */
+        bool side = cl == CL_BI ? match(lc, k, CAT(B_SEP), &u) > 0
+                                : cl == CL_WA
+                                      || (j > 0 && match(lc, j - 1, CAT(B_SEP) | CAT(B_SEPAND), &u) > 0)
+                                      || match(lc, k, CAT(B_SEP) | CAT(B_SEPAND), &u) > 0
+                                      || wa_prefix(tk, k);
+        if (!m && side) {
             a->mant = tenths;
             a->dec = 1;
             a->end = k;
@@ -794,16 +820,19 @@ static bool amount_at(lex_cache *lc, int i, amount *a)
         amount_tail(lc, next, false, a);
         return true;
     }
-    if (amount_word(lc, j, 0, a))
+    if (amount_word(lc, j, 0, CL_NONE, a))
         return true;
     /* "ومليونين": the rest of the word after "and", when no currency came
      * first; the range and compound rules below read the "and" */
     size_t wa = j == i ? wa_prefix(tk, j) : 0;
-    if (wa && amount_word(lc, j, wa, a)) {
+    if (wa && amount_word(lc, j, wa, CL_WA, a)) {
         a->wa = true;
         return true;
     }
-    return false;
+    /* "بمليون", "بمليوني درهم": "for" an amount; only an amount word after
+     * the clitic counts ("بيت", "بحر", "برج" are words of their own) */
+    size_t bi = j == i ? clitic_prefix(tk, j, BI) : 0;
+    return bi && amount_word(lc, j, bi, CL_BI, a);
 }
 
 /* The qualifier that governs an amount starting at token s: among the

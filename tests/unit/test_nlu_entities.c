@@ -384,6 +384,25 @@ static const budget_case budget_cases[] = {
     {"بين اثنين وثلاثة ملايين", "AED", 2000000, 3000000, "AED"},
     {"بين عشرين وخمسة وعشرين الف", "AED", 20000, 25000, "AED"},
     {"بين عشرين وثلاثين الف", "AED", 20000, 30000, "AED"},
+    /* the Arabic "ب" ("for/with") written onto the amount, and the
+     * construct dual before a noun ("مليوني درهم"); a word that merely
+     * starts with ب is no amount, nor "بالمليون" ("one in a million") */
+    {"شقة بمليون", "AED", NONE, 1000000, "AED"},
+    {"شقة للبيع في دبي مارينا بمليوني درهم", NULL, NONE, 2000000, "AED"},
+    {"مليوني درهم", NULL, NONE, 2000000, "AED"},
+    {"فيلا بمليونين", "AED", NONE, 2000000, "AED"},
+    {"شقة بمليون ونص", "AED", NONE, 1500000, "AED"},
+    {"بنص مليون", "AED", NONE, 500000, "AED"},
+    {"بخمسة وعشرين الف درهم", NULL, NONE, 25000, "AED"},
+    {"بألفي دولار", "AED", NONE, 2000, "USD"},
+    {"بخمسة الى ستة ملايين", "AED", 5000000, 6000000, "AED"},
+    {"بيت في البحر", "AED", NONE, NONE, NULL},
+    {"برج خليفة", "AED", NONE, NONE, NULL},
+    {"بحر وبرج", "AED", NONE, NONE, NULL},
+    {"بدو", "AED", NONE, NONE, NULL},
+    {"بست غرف", "AED", NONE, NONE, NULL},
+    {"فرصة واحد بالمليون", "AED", NONE, NONE, NULL},
+    {"با بودجه ۲ میلیون", "AED", NONE, 2000000, "AED"},
 };
 
 TEST(test_budget)
