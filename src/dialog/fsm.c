@@ -665,25 +665,21 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
      * viewing is offered (the state went back to ENGAGEMENT, with a
      * "Schedule" button, while the viewing stood).  A handed-off buyer's
      * turn goes on below, as before. */
-    if (s->appointment_id > 0 && s->state != ST_HUMAN_HANDOFF) {
+    bool booked = s->appointment_id > 0 && s->state != ST_HUMAN_HANDOFF;
+    if (booked) {
         const char *bv[] = {"when", s->appointment_when, "agent", s->appointment_agent, NULL};
         say(env, s, r, "booking_kept", bv, false);
         s->state = ST_COMPLETED;
-        s->pending = PEND_NONE;
-        r->n_buttons = 0;
-        add_button_ref(r, word(env, s, "action_more", NULL), "action:more");
-        add_button_ref(r, word(env, s, "action_cheaper", NULL), "market:cheaper");
-        add_button_ref(r, word(env, s, "action_better", NULL), "market:better");
-        return 0;
-    }
-    if (s->phone[0] == '\0') {
+    } else if (s->phone[0] == '\0') {
         s->state = ST_VALUE_PROPOSITION;
         return ask(t, PEND_PHONE);
+    } else {
+        s->state = ST_ENGAGEMENT;
     }
-    s->state = ST_ENGAGEMENT;
     s->pending = PEND_NONE;
     r->n_buttons = 0;
-    add_button_ref(r, word(env, s, "action_schedule", NULL), "action:schedule");
+    if (!booked)
+        add_button_ref(r, word(env, s, "action_schedule", NULL), "action:schedule");
     add_button_ref(r, word(env, s, "action_more", NULL), "action:more");
     add_button_ref(r, word(env, s, "action_cheaper", NULL), "market:cheaper");
     add_button_ref(r, word(env, s, "action_better", NULL), "market:better");
