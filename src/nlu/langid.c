@@ -8,8 +8,10 @@
  *     the script with the most letters wins, Latin counting half because
  *     project names, "JVC", "AED" and "2BHK" are Latin in every language;
  *   - Arabic script is Persian ("fa") when Persian-only letters (پ چ ژ گ ک ی)
- *     or common Persian words (است، می، را، برای، خانه ...) outweigh the
- *     Arabic-only signs (ة ى أ إ, words such as في، هل، اريد، شكرا); Urdu
+ *     or common Persian words (است، می، را، برای، خانه ...) and Persian digits
+ *     (۴ ۵ ۶: U+06F0..06F9, one hint a message) outweigh the Arabic-only
+ *     signs (ة ى أ إ, words such as في، هل، اريد، شكرا, Arabic-Indic digits
+ *     U+0660..0669, one hint); Urdu
  *     letters (ٹ ڈ ڑ ں ے) give "ur"; otherwise it is Arabic ("ar");
  *   - Cyrillic is Russian unless Ukrainian or Kazakh letters appear;
  *   - Latin is English unless at least two stop words of French, German,
@@ -382,6 +384,7 @@ typedef struct langid_state {
     int latin_content;          /* Latin letters in words that tell a language */
     int persian_letters, arabic_letters, urdu_letters;
     int persian_hits, arabic_hits, al_words;
+    int persian_digits, arabic_digits;   /* 1: the message has ۰-۹ / ٠-٩ (a hint each) */
     int cyr_uk, cyr_kk;
     int en_hits;
     int latin_hits[N_LATIN_LANGS];
@@ -505,8 +508,12 @@ const char *nlu_detect_language_ex(const char *raw, size_t len, bool *sure)
                 }
             } else if (c < 0x80 && c >= '0' && c <= '9') {
                 word_digit = 1;
-            } else if ((c >= 0x660 && c <= 0x669) || (c >= 0x6F0 && c <= 0x6F9)) {
+            } else if (c >= 0x660 && c <= 0x669) {
                 word_digit = 1;
+                st.arabic_digits = 1;
+            } else if (c >= 0x6F0 && c <= 0x6F9) {
+                word_digit = 1;
+                st.persian_digits = 1;
             } else if (c == '@') {
                 word_at = 1;
             }
@@ -572,8 +579,9 @@ const char *nlu_detect_language_ex(const char *raw, size_t len, bool *sure)
         break;
     case SC_ARABIC: {
         int n = st.letters[SC_ARABIC];
-        double fa = st.persian_letters + 2.0 * st.persian_hits;
-        double ar = st.arabic_letters + 2.0 * st.arabic_hits + 0.5 * st.al_words;
+        /* the digits' forms differ too ("شماره من ۰۵۰..." was Arabic) */
+        double fa = st.persian_letters + 2.0 * st.persian_hits + st.persian_digits;
+        double ar = st.arabic_letters + 2.0 * st.arabic_hits + 0.5 * st.al_words + st.arabic_digits;
         if (st.urdu_letters > 0 && st.urdu_letters >= st.arabic_letters) {
             code = "ur";
             ok = n >= 2;

@@ -272,6 +272,9 @@ TEST(langid)
         {"قیمتش چنده؟", "fa", 1},
         {"مرسی", "fa", 1},
         {"ميزانيتي مليون درهم", "ar", 1},
+        {"شماره من ۰۵۰۴۱۲۷۷۸۹", "fa", 1},           /* Persian digits, shared words */
+        {"رقمي ٠٥٠٤١٢٧٧٨٩", "ar", 1},               /* Arabic-Indic digits */
+        {"۰۵۰۴۱۲۷۷۸۹", "en", 0},                    /* digits alone tell nothing sure */
         {"Bonjour, je cherche un appartement", "fr", 1},
         {"Hallo, ich suche eine Wohnung in Dubai", "de", 1},
         {"नमस्ते मुझे घर चाहिए", "hi", 1},
