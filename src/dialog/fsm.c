@@ -534,7 +534,10 @@ static const char *relaxed_text(turn *t, const search_result *res)
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (res->relaxed & names[i].bit)
             parts[n++] = word(env, s, names[i].key, NULL);
-    return dialog_join(env->arena, parts, n, "; ");
+    /* the parts may hold the list comma themselves ("Hebbal, Whitefield's
+     * neighbour"): the language's semicolon (relax_sep) parts them */
+    const char *sep = word(env, s, "relax_sep", NULL);
+    return dialog_join(env->arena, parts, n, sep[0] ? sep : "; ");
 }
 
 /* The median price of the listings shown last: "cheaper" and "better" are

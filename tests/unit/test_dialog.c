@@ -1015,6 +1015,43 @@ TEST(test_stale_button_same_value)
     arena_release(&c.a);
 }
 
+/* The closest listings' relaxations are parted with the language's
+ * semicolon (relax_sep): "؛ " in Persian and Arabic, "; " was said in every
+ * language. */
+TEST(test_relaxed_parts_in_language)
+{
+    static const struct { lang lg; const char *code, *sep, *not_sep; } langs[] = {
+        {LANG_FA, "fa", "\xd8\x9b ", "; "}, {LANG_AR, "ar", "\xd8\x9b ", "; "}, {LANG_EN, "en", "; ", "\xd8\x9b"},
+    };
+    for (size_t k = 0; k < sizeof langs / sizeof langs[0]; k++) {
+        convo c;
+        convo_init(&c, "relaxsep");
+        c.s.language = langs[k].lg;
+        /* a 4-bedroom villa in Whitefield under 42 lakh: no such home, so
+         * more than one wish is widened */
+        nlu_result n = nlu("4 bedroom villa in whitefield under 42 lakh", "property_search");
+        n.language = langs[k].code;
+        n.found = NLU_BEDROOMS | NLU_LOCATIONS | NLU_BUDGET | NLU_TX | NLU_PTYPE | NLU_PURPOSE;
+        n.bedrooms = 4;
+        n.type = PTYPE_VILLA;
+        n.tx = TX_BUY;
+        n.purpose = PURPOSE_LIVING;
+        n.n_locations = 1;
+        n.locations[0] = "Whitefield";
+        n.has_budget_max = true;
+        n.budget_max = 4200000;
+        snprintf(n.currency, sizeof n.currency, "INR");
+        turn(&c, &n, NULL);
+        const char *t = c.r.text ? c.r.text : "";
+        const char *head_end = strchr(t, '\n');
+        size_t head = head_end ? (size_t)(head_end - t) : strlen(t);
+        char first[1024];
+        snprintf(first, sizeof first, "%.*s", (int)(head < sizeof first - 1 ? head : sizeof first - 1), t);
+        CHECK(strstr(first, langs[k].sep) && !strstr(first, langs[k].not_sep), "%s: %s", langs[k].code, first);
+        arena_release(&c.a);
+    }
+}
+
 /* "not Whitefield, Hebbal" as the NLU reads it: wanted, then excluded
  * (either list may be empty). */
 static nlu_result areas(const char *text, const char *want, const char *excl)
@@ -1127,5 +1164,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_typed_more);
           RUN(test_search_saying_investment); RUN(test_welcome_back_in_language); RUN(test_stale_slot_not_taken);
           RUN(test_stale_button_after_booking); RUN(test_stale_button_same_value);
-          RUN(test_area_ruled_out);
+          RUN(test_area_ruled_out); RUN(test_relaxed_parts_in_language);
           teardown();)
