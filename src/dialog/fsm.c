@@ -1119,14 +1119,199 @@ static int resolve_listing(turn *t, listing *out, bool *found, bool by_name)
     return 0;
 }
 
+/* ---- a question naming amenities -------------------------------------- */
+
+/* The pack's amenities: cue list cue_amenity_NAME holds what a buyer calls
+ * the amenity NAME in every language ("pool|swimming", "مسبح", "استخر",
+ * "бассейн"), and the same phrases find it in a listing's own amenities
+ * ("Community Pool", "private pool"), so a tenant adds one ("maid's room",
+ * "beach access") in its pack; amenity_NAME is its name in an answer. */
+#define AMENITY_CUE "cue_amenity_"
+#define AMENITY_MAX 16      /* amenities asked about in one message */
+#define AMENITY_SPANS 64    /* phrases found in one text */
+
+/* The amenity phrases in folded text[0..n) (lists: the amenity lists to
+ * look for, as pack_cue_scan's bits), in the order they start, into sp
+ * (AMENITY_SPANS): one pass over the text for the lists the scan answers
+ * for, a search per phrase for the others.  A phrase inside a longer phrase
+ * of another amenity is that one's: "parking" and "car park" are not also a
+ * park.  Returns the count. */
+static int amenity_spans(const pack *p, uint64_t lists, const char *text, size_t n, pack_cue_span *sp)
+{
+    int ns = pack_cue_spans(p, lists, text, n, sp, AMENITY_SPANS);
+    bool sorted = true;
+    for (int id = PACK_CUE_BITS, count = pack_cue_count(p); id < count && ns < AMENITY_SPANS; id++) {
+        const char *key = pack_cue_key(p, id);
+        if (strncmp(key, AMENITY_CUE, sizeof AMENITY_CUE - 1) != 0)
+            continue;
+        const pack_phrase *ph = NULL;
+        int np = pack_cue_phrases(p, key, &ph);
+        for (int k = 0; k < np && ns < AMENITY_SPANS; k++)
+            for (size_t from = 0; ph[k].n > 0 && from + ph[k].n <= n && ns < AMENITY_SPANS;) {
+                const char *f = memmem(text + from, n - from, ph[k].s, ph[k].n);
+                if (f == NULL)
+                    break;
+                from = (size_t)(f - text);
+                sp[ns++] = (pack_cue_span){from, ph[k].n, id};
+                sorted = false;
+                from++;
+            }
+    }
+    for (int i = 1; !sorted && i < ns; i++)
+        for (int j = i; j > 0 && sp[j].at < sp[j - 1].at; j--) {
+            pack_cue_span x = sp[j];
+            sp[j] = sp[j - 1], sp[j - 1] = x;
+        }
+    bool inside[AMENITY_SPANS];   /* in one of another amenity that starts no later */
+    for (int i = 0; i < ns; i++) {
+        inside[i] = false;
+        for (int j = 0; j < ns && sp[j].at <= sp[i].at && !inside[i]; j++)
+            inside[i] = sp[j].list != sp[i].list && sp[i].at + sp[i].n <= sp[j].at + sp[j].n
+                        && sp[j].n > sp[i].n;
+    }
+    int kept = 0;
+    for (int i = 0; i < ns; i++)
+        if (!inside[i])
+            sp[kept++] = sp[i];
+    return kept;
+}
+
+/* parts[0..n) as one list: list_sep between them, and the pack's last_key
+ * ("list_and": " and ", "list_or": " or ") before the last.  NULL when out
+ * of memory. */
+static const char *join_list(const dialog_env *env, const session *s, const char *const *parts, int n,
+                             const char *last_key)
+{
+    if (n <= 1)
+        return n == 1 ? parts[0] : "";
+    const char *sep = list_sep(env, s), *last = word(env, s, last_key, NULL);
+    const char *three[] = {dialog_join(env->arena, parts, n - 1, sep), *last ? last : sep, parts[n - 1]};
+    return three[0] ? dialog_join(env->arena, three, 3, "") : NULL;
+}
+
+/* The answer to a question naming amenities ("does it have a pool?",
+ * "pool and gym?", "مع مسبح", "есть бассейн?") about l, whose amenities are
+ * not empty: yes or no for each from l's own amenities (answer_amenity_yes,
+ * _no, _some), then the rest of them (answer_amenity_also, or
+ * answer_amenity_others after a no).  Nothing is said of an amenity the data
+ * does not have but that it is not listed.  false when the message names no
+ * amenity of the pack (or memory ran out): the whole list is the answer. */
+static bool answer_amenities_named(turn *t, const listing *l)
+{
+    const dialog_env *env = t->env;
+    session *s = t->s;
+    const pack *p = env->pack;
+    const char *msg = folded_text(t);
+    uint64_t lists = pack_cue_mask(p, AMENITY_CUE);
+    pack_cue_span sp[AMENITY_SPANS];
+    int ns = amenity_spans(p, t->msg.hits & lists, msg, t->msg.len, sp);
+    int asked[AMENITY_MAX], na = 0;   /* in the order said */
+    for (int i = 0; i < ns; i++) {
+        int k = 0;
+        while (k < na && asked[k] != sp[i].list)
+            k++;
+        if (k == na && na < AMENITY_MAX)
+            asked[na++] = sp[i].list;
+    }
+    if (na == 0)
+        return false;
+    /* the listing's amenities folded as one text (';' stays), searched in
+     * one pass; item k of it is item k of the stored list */
+    const char *folded = pack_fold(env->arena, l->amenities);
+    if (folded == NULL)
+        return false;
+    int n_items = 1;
+    for (const char *c = l->amenities; (c = strchr(c, ';')) != NULL; c++)
+        n_items++;
+    char *item_asked = arena_zalloc(env->arena, (size_t)n_items);
+    const char **has = arena_alloc(env->arena, sizeof *has * (size_t)n_items);
+    const char **rest = arena_alloc(env->arena, sizeof *rest * (size_t)n_items);
+    if (item_asked == NULL || has == NULL || rest == NULL)
+        return false;
+    bool found[AMENITY_MAX] = {false};
+    ns = amenity_spans(p, lists, folded, strlen(folded), sp);
+    int item = 0;
+    size_t item_at = 0;   /* where item starts in folded */
+    for (int i = 0; i < ns; i++) {
+        for (const char *c; item_at < sp[i].at
+                            && (c = memchr(folded + item_at, ';', sp[i].at - item_at)) != NULL;)
+            item++, item_at = (size_t)(c - folded) + 1;
+        for (int a = 0; a < na && item < n_items; a++)
+            if (asked[a] == sp[i].list)
+                found[a] = true, item_asked[item] = 1;
+    }
+    int n_has = 0, n_rest = 0;
+    item = 0;
+    for (const char *c = l->amenities; *c; item++) {
+        const char *semi = strchr(c, ';');
+        size_t len = semi ? (size_t)(semi - c) : strlen(c);
+        const char *it = c;
+        c = semi ? semi + 1 : c + len;
+        while (len > 0 && isspace((unsigned char)*it))
+            it++, len--;
+        while (len > 0 && isspace((unsigned char)it[len - 1]))
+            len--;
+        if (len == 0)
+            continue;
+        char *own = arena_strndup(env->arena, it, len);
+        if (own == NULL)
+            return false;
+        if (item_asked[item])
+            has[n_has++] = own;
+        else
+            rest[n_rest++] = own;
+    }
+    /* the ones not found by the pack's name in the buyer's language */
+    const char *missing[AMENITY_MAX];
+    int n_missing = 0;
+    for (int a = 0; a < na; a++) {
+        if (found[a])
+            continue;
+        const char *name = pack_cue_key(p, asked[a]) + sizeof AMENITY_CUE - 1;
+        char nkey[64];
+        dialog_cat(nkey, sizeof nkey, "amenity_", name);
+        const char *said = word(env, s, nkey, NULL);
+        if (!*said) {   /* a list without its name: the key's, "maids_room" said "maids room" */
+            char *own = arena_strdup(env->arena, name);
+            if (own == NULL)
+                return false;
+            for (char *u = own; *u; u++)
+                if (*u == '_')
+                    *u = ' ';
+            said = own;
+        }
+        missing[n_missing++] = said;
+    }
+    const char *has_text = join_list(env, s, has, n_has, "list_and");
+    const char *missing_text = join_list(env, s, missing, n_missing, "list_or");
+    const char *rest_text = dialog_join(env->arena, rest, n_rest, list_sep(env, s));
+    if (has_text == NULL || missing_text == NULL || rest_text == NULL)
+        return false;
+    const char *also = "";
+    if (n_rest > 0) {
+        const char *av[] = {"amenities", rest_text, NULL};
+        also = word(env, s, n_has ? "answer_amenity_also" : "answer_amenity_others", av);
+    }
+    const char *key = n_missing == 0 ? "answer_amenity_yes"
+                      : n_has == 0   ? "answer_amenity_no"
+                                     : "answer_amenity_some";
+    const char *vars[] = {"title", listing_title(l), "has", has_text, "missing", missing_text,
+                          "also", also, NULL};
+    return say(env, s, t->r, key, vars, false) != NULL;
+}
+
 static int answer_about(turn *t, const listing *l)
 {
     const dialog_env *env = t->env;
     session *s = t->s;
     const nlu_result *n = t->n;
     const char *key = "answer_price";
-    if (intent_is(n, "amenities_inquiry"))
-        key = l->amenities && *l->amenities ? "answer_amenities" : "answer_amenities_none";
+    if (intent_is(n, "amenities_inquiry")) {
+        bool listed = l->amenities && *l->amenities;
+        if (listed && answer_amenities_named(t, l))
+            return 0;
+        key = listed ? "answer_amenities" : "answer_amenities_none";
+    }
     else if (intent_is(n, "location_inquiry"))
         key = "answer_location";
     else if (intent_is(n, "payment_plan"))

@@ -1132,6 +1132,11 @@ int pack_cue_count(const pack *p)
     return p ? p->n_cues : 0;
 }
 
+const char *pack_cue_key(const pack *p, int id)
+{
+    return p && id >= 0 && id < p->n_cues ? p->cues[id].key : NULL;
+}
+
 int pack_cue_id(const pack *p, const char *key)
 {
     return cue_index(p, key);
@@ -1164,6 +1169,46 @@ uint64_t pack_cue_scan(const pack *p, const char *text, size_t n)
         }
     }
     return hits;
+}
+
+uint64_t pack_cue_mask(const pack *p, const char *prefix)
+{
+    uint64_t m = 0;
+    for (int i = 0; p && i < p->n_cues && i < PACK_CUE_BITS; i++) {
+        const char *k = p->cues[i].key, *x = prefix;
+        while (*x && *k == *x)   /* most keys part from the prefix in a few bytes */
+            k++, x++;
+        if (*x == '\0')
+            m |= (uint64_t)1 << i;
+    }
+    return m;
+}
+
+int pack_cue_spans(const pack *p, uint64_t lists, const char *text, size_t n, pack_cue_span *out,
+                   int max)
+{
+    int k_out = 0;
+    if (p == NULL || p->cue_refs == NULL || lists == 0)
+        return 0;
+    const unsigned char *t = (const unsigned char *)text;
+    for (size_t i = 0; i < n && k_out < max; i++) {
+        for (uint32_t k = p->cue_singles ? p->cue_first[t[i]] : 0,
+                      end = p->cue_singles ? p->cue_first[t[i] + 1] : 0; k < end && k_out < max; k++) {
+            const cue_ref *r = &p->cue_refs[k];
+            if ((lists & r->bit) && r->n == 1 && cue_digits_apart(t, n, i, (const unsigned char *)r->s, 1))
+                out[k_out++] = (pack_cue_span){i, 1, __builtin_ctzll(r->bit)};
+        }
+        if (i + 1 == n)
+            break;
+        unsigned b = cue_pair(t[i], t[i + 1]);
+        for (uint32_t k = p->cue_first[b], end = p->cue_first[b + 1]; k < end && k_out < max; k++) {
+            const cue_ref *r = &p->cue_refs[k];
+            if ((lists & r->bit) && r->n <= n - i && memcmp(t + i, r->s, r->n) == 0
+                && cue_digits_apart(t, n, i, (const unsigned char *)r->s, r->n))
+                out[k_out++] = (pack_cue_span){i, r->n, __builtin_ctzll(r->bit)};
+        }
+    }
+    return k_out;
 }
 
 int pack_cue_phrases(const pack *p, const char *key, const pack_phrase **out)

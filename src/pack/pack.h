@@ -128,6 +128,21 @@ int pack_cue_id(const pack *p, const char *key);
 /* How many cue lists the pack has (when at most PACK_CUE_BITS, a scan
  * answers for all of them). */
 int pack_cue_count(const pack *p);
+/* The key of cue list id (0 <= id < pack_cue_count), or NULL. */
+const char *pack_cue_key(const pack *p, int id);
+/* The lists among the first PACK_CUE_BITS whose keys start with prefix (a
+ * family: "cue_amenity_"), as pack_cue_scan's bits. */
+uint64_t pack_cue_mask(const pack *p, const char *prefix);
+/* Where a phrase of a list of lists (pack_cue_scan's bits) occurs in folded
+ * text[0..n), as pack_cue_in finds it: every occurrence, in the order they
+ * start, into out (at most max).  One pass over the text, as the scan.
+ * Returns the count. */
+typedef struct pack_cue_span {
+    size_t at, n;
+    int list;                      /* pack_cue_id */
+} pack_cue_span;
+int pack_cue_spans(const pack *p, uint64_t lists, const char *text, size_t n, pack_cue_span *out,
+                   int max);
 
 /* text case-folded and without accents, the way cue phrases are, in a.
  * NULL when text is NULL, not UTF-8, or memory runs out. */

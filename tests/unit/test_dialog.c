@@ -1156,6 +1156,153 @@ TEST(test_area_ruled_out)
     arena_release(&c.a);
 }
 
+/* "does it have a pool?" about a listing shown is answered yes or no from
+ * its amenities, each amenity asked about on its own, in every language
+ * (it was the whole list, and a listing without a pool was answered with
+ * its other amenities, the missing pool left unsaid).  The buyer's words
+ * are the pack's cue_amenity_* lists; the listing's own words ("Community
+ * Pool", "Covered Parking") are matched case-insensitively, and "parking"
+ * is not a park. */
+static void amenity_ask(convo *c, const char *text, const char *language)
+{
+    nlu_result n = nlu(text, "amenities_inquiry");
+    n.language = language;
+    c->s.last_question[0] = '\0';   /* not "asked again": each is a new question */
+    turn(c, &n, NULL);
+}
+
+TEST(test_amenity_question)
+{
+    pt_error err = {0};
+    listing x = {0};
+    x.id = "AMN-1";
+    x.title = "Sigma Court";
+    x.project = "Sigma Court";
+    x.locality = "Hebbal";
+    x.city = "Bangalore";
+    x.type = PTYPE_APARTMENT;
+    x.tx = TX_BUY;
+    x.bedrooms = 2;
+    x.price = 9000000;
+    snprintf(x.currency, sizeof x.currency, "INR");
+    x.amenities = "Community Pool;Gym;Covered Parking;Sauna";
+    CHECK(st->ops->listing_upsert(st, ten.id, &x, &err) == 0, "upsert: %s", err.msg);
+    x.id = "AMN-0";
+    x.title = "Omega Plot";
+    x.project = "Omega Plot";
+    x.amenities = NULL;
+    CHECK(st->ops->listing_upsert(st, ten.id, &x, &err) == 0, "upsert: %s", err.msg);
+
+    convo c;
+    convo_init(&c, "amenity");
+    search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
+    CHECK(c.s.n_shown >= 2, "listings shown: %d", c.s.n_shown);
+    snprintf(c.s.shown[0], sizeof c.s.shown[0], "AMN-1");
+    snprintf(c.s.shown[1], sizeof c.s.shown[1], "AMN-0");
+    snprintf(c.s.focus, sizeof c.s.focus, "AMN-1");
+
+    static const struct {
+        const char *text, *lang, *want, *also, *not;
+    } cases[] = {
+        /* yes, with the rest of the list after it */
+        {"does it have a pool?", "en",
+         "Yes, Sigma Court lists Community Pool.",
+         "It also offers: Gym, Covered Parking, Sauna.", "No"},
+        {"فيه مسبح؟", "ar",
+         "نعم، يتوفر في Sigma Court: Community Pool.",
+         "ويوفر أيضًا: Gym، Covered Parking، Sauna.", "لا،"},
+        {"استخر داره؟", "fa",
+         "بله، Sigma Court این امکانات را دارد: Community Pool.",
+         "امکانات دیگر: Gym، Covered Parking، Sauna.", "خیر"},
+        {"есть бассейн?", "ru",
+         "Да, у объекта Sigma Court есть: Community Pool.",
+         "Также есть: Gym, Covered Parking, Sauna.", "Нет"},
+        /* no: said so, then what it has */
+        {"is there a playground?", "en",
+         "No, Sigma Court has no kids play area listed.",
+         "It offers: Community Pool, Gym, Covered Parking, Sauna.", "Yes"},
+        {"هل يوجد ملعب أطفال؟", "ar",
+         "لا، لا يوجد منطقة ألعاب للأطفال ضمن المرافق المذكورة للعقار Sigma Court.",
+         "ويوفر: Community Pool، Gym، Covered Parking، Sauna.", "نعم"},
+        {"زمین بازی بچه ها داره؟", "fa",
+         "خیر، زمین بازی کودکان در امکانات ثبت‌شده‌ی Sigma Court نیست.",
+         "امکانات آن: Community Pool، Gym، Covered Parking، Sauna.", "بله"},
+        {"есть детская площадка?", "ru",
+         "Нет, в списке удобств Sigma Court не указано: детская площадка.",
+         "Есть: Community Pool, Gym, Covered Parking, Sauna.", "Да"},
+        /* two at once, one there and one not; "parking" is not a park */
+        {"pool and a park?", "en",
+         "Sigma Court lists Community Pool, but no park.",
+         "It also offers: Gym, Covered Parking, Sauna.", "Yes"},
+        {"parking and gym?", "en",
+         "Yes, Sigma Court lists Gym and Covered Parking.",
+         "It also offers: Community Pool, Sauna.", "but no"},
+        {"مسبح وحديقة عامة؟", "ar",
+         "يتوفر في Sigma Court: Community Pool، لكن لا يوجد حديقة عامة ضمن مرافقه المذكورة.",
+         "ويوفر أيضًا: Gym، Covered Parking، Sauna.", "نعم"},
+        {"استخر و سونا داره؟", "fa",
+         "بله، Sigma Court این امکانات را دارد: Community Pool و Sauna.",
+         "امکانات دیگر: Gym، Covered Parking.", "خیر"},
+        {"есть сауна и пляж?", "ru",
+         "У объекта Sigma Court есть: Sauna, но не указано: пляж.",
+         "Также есть: Community Pool, Gym, Covered Parking.", "Да,"},
+        {"is there a sauna or a beach or a park?", "en",
+         "Sigma Court lists Sauna, but no beach access or park.",
+         NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        amenity_ask(&c, cases[i].text, cases[i].lang);
+        CHECK(strstr(c.r.text, cases[i].want) == c.r.text, "\"%s\": %s", cases[i].text, c.r.text);
+        CHECK(cases[i].also == NULL || strstr(c.r.text, cases[i].also) != NULL, "\"%s\": the rest: %s",
+              cases[i].text, c.r.text);
+        CHECK(cases[i].not == NULL || strstr(c.r.text, cases[i].not) == NULL, "\"%s\": %s", cases[i].text,
+              c.r.text);
+        CHECK_STR(c.s.focus, "AMN-1");
+    }
+    /* no amenity named: the whole list, as before */
+    amenity_ask(&c, "what amenities does it have?", "en");
+    CHECK(strstr(c.r.text, "Sigma Court offers: Community Pool, Gym, Covered Parking, Sauna.") == c.r.text,
+          "the whole list: %s", c.r.text);
+    /* "the second one" has none at all: said so, whatever is asked */
+    amenity_ask(&c, "does the second one have a pool?", "en");
+    CHECK_STR(c.s.focus, "AMN-0");
+    CHECK(strstr(c.r.text, "Our data lists no amenities for Omega Plot.") == c.r.text, "none: %s", c.r.text);
+    amenity_ask(&c, "а в нём есть бассейн?", "ru");
+    CHECK(strstr(c.r.text, "В наших данных не указаны удобства для Omega Plot.") == c.r.text, "none: %s",
+          c.r.text);
+
+    /* a tenant's own amenity: a cue list in its pack, said by its key's
+     * words when the pack gives it no name */
+    char tdir[160], cmd[1024], cwd[256];
+    snprintf(tdir, sizeof tdir, "%s/packs", dir);
+    CHECK(getcwd(cwd, sizeof cwd) != NULL, "cwd");
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/acme/replies && ln -s %s/packs/default %s/default && printf '%%s' "
+             "'{\"cue_amenity_wine_cellar\": {\"text\": \"wine cellar|wine room\"}}' > "
+             "%s/acme/replies/en.json",
+             tdir, cwd, tdir, tdir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    pack *acme = NULL;
+    CHECK(pack_load(tdir, "acme", &acme, &err) == 0, "acme pack: %s", err.msg);
+    if (acme) {
+        c.env.pack = acme;
+        snprintf(c.s.focus, sizeof c.s.focus, "AMN-1");
+        amenity_ask(&c, "is there a wine cellar?", "en");
+        CHECK(strstr(c.r.text, "No, Sigma Court has no wine cellar listed.") == c.r.text, "%s", c.r.text);
+        x.id = "AMN-2";
+        x.title = "Kappa Villas";
+        x.amenities = "Private Pool;Wine Cellar";
+        CHECK(st->ops->listing_upsert(st, ten.id, &x, &err) == 0, "upsert: %s", err.msg);
+        snprintf(c.s.focus, sizeof c.s.focus, "AMN-2");
+        amenity_ask(&c, "a wine room and a pool?", "en");
+        CHECK(strstr(c.r.text, "Yes, Kappa Villas lists Private Pool and Wine Cellar.") == c.r.text, "%s",
+              c.r.text);
+        c.env.pack = pk;
+        pack_free(acme);
+    }
+    arena_release(&c.a);
+}
+
 TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
           RUN(test_frustration_capped);
@@ -1165,4 +1312,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_search_saying_investment); RUN(test_welcome_back_in_language); RUN(test_stale_slot_not_taken);
           RUN(test_stale_button_after_booking); RUN(test_stale_button_same_value);
           RUN(test_area_ruled_out); RUN(test_relaxed_parts_in_language);
+          RUN(test_amenity_question);
           teardown();)

@@ -757,6 +757,10 @@ TEST(test_cue_scan)
         "number 12", "number 1", "on the 21st", "the 1st", "#12 or #1", "no. 13", "option 1,",
         "رقم ١٢", "رقم ١", "رقم 12", "شماره ۱۲", "شماره ۱۳؟", "№12", "№ 1", "22nd floor", "3rd",
     };
+    /* the default pack's lists (the amenities' among them) all answer in
+     * the one scan a turn */
+    CHECK(pack_cue_count(p) <= PACK_CUE_BITS, "%d cue lists", pack_cue_count(p));
+    CHECK(pack_cue_key(p, -1) == NULL && pack_cue_key(p, pack_cue_count(p)) == NULL, "no key past the lists");
     for (size_t m = 0; m < sizeof msgs / sizeof msgs[0]; m++) {
         arena a;
         arena_init(&a, 0);
@@ -766,9 +770,19 @@ TEST(test_cue_scan)
             f = "";
         size_t n = strlen(f);
         uint64_t hits = pack_cue_scan(p, f, n);
+        /* the spans of every list: where the scan's hits are, in order */
+        pack_cue_span sp[64];
+        int ns = pack_cue_spans(p, ~(uint64_t)0, f, n, sp, 64);
+        uint64_t span_bits = 0;
+        for (int i = 0; i < ns; i++) {
+            span_bits |= (uint64_t)1 << sp[i].list;
+            CHECK(sp[i].at + sp[i].n <= n && (i == 0 || sp[i - 1].at <= sp[i].at), "\"%s\": span %d", msgs[m], i);
+        }
+        CHECK(ns == 64 || span_bits == hits, "\"%s\": spans and scan agree", msgs[m]);
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
             int id = pack_cue_id(p, keys[k]);
             CHECK(id >= 0 && id < PACK_CUE_BITS, "%s has an id", keys[k]);
+            CHECK(id < 0 || strcmp(pack_cue_key(p, id), keys[k]) == 0, "%s: its key back", keys[k]);
             const pack_phrase *ph = NULL;
             int np = pack_cue_phrases(p, keys[k], &ph);
             bool want = false;
