@@ -1206,7 +1206,7 @@ TEST(test_amenity_question)
     } cases[] = {
         /* yes, with the rest of the list after it */
         {"does it have a pool?", "en",
-         "Yes, Sigma Court lists Community Pool.",
+         "Yes, the amenities of Sigma Court include Community Pool.",
          "It also offers: Gym, Covered Parking, Sauna.", "No"},
         {"فيه مسبح؟", "ar",
          "نعم، يتوفر في Sigma Court: Community Pool.",
@@ -1232,10 +1232,10 @@ TEST(test_amenity_question)
          "Есть: Community Pool, Gym, Covered Parking, Sauna.", "Да"},
         /* two at once, one there and one not; "parking" is not a park */
         {"pool and a park?", "en",
-         "Sigma Court lists Community Pool, but no park.",
+         "The amenities of Sigma Court include Community Pool, but no park.",
          "It also offers: Gym, Covered Parking, Sauna.", "Yes"},
         {"parking and gym?", "en",
-         "Yes, Sigma Court lists Gym and Covered Parking.",
+         "Yes, the amenities of Sigma Court include Gym and Covered Parking.",
          "It also offers: Community Pool, Sauna.", "but no"},
         {"مسبح وحديقة عامة؟", "ar",
          "يتوفر في Sigma Court: Community Pool، لكن لا يوجد حديقة عامة ضمن مرافقه المذكورة.",
@@ -1247,7 +1247,7 @@ TEST(test_amenity_question)
          "У объекта Sigma Court есть: Sauna, но не указано: пляж.",
          "Также есть: Community Pool, Gym, Covered Parking.", "Да,"},
         {"is there a sauna or a beach or a park?", "en",
-         "Sigma Court lists Sauna, but no beach access or park.",
+         "The amenities of Sigma Court include Sauna, but no beach access or park.",
          NULL, NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -1295,7 +1295,7 @@ TEST(test_amenity_question)
         CHECK(st->ops->listing_upsert(st, ten.id, &x, &err) == 0, "upsert: %s", err.msg);
         snprintf(c.s.focus, sizeof c.s.focus, "AMN-2");
         amenity_ask(&c, "a wine room and a pool?", "en");
-        CHECK(strstr(c.r.text, "Yes, Kappa Villas lists Private Pool and Wine Cellar.") == c.r.text, "%s",
+        CHECK(strstr(c.r.text, "Yes, the amenities of Kappa Villas include Private Pool and Wine Cellar.") == c.r.text, "%s",
               c.r.text);
         c.env.pack = pk;
         pack_free(acme);
