@@ -970,11 +970,17 @@ static int on_human(turn *t)
     return reask(t);
 }
 
+/* Handed off already: with a phone the agent has what they need; without
+ * one they have nothing yet, so the phone is what is asked for (saying "an
+ * agent has your details" then asking for the number contradicted itself). */
 static int on_human_waiting(turn *t)
 {
+    if (t->s->phone[0] == '\0') {
+        say(t->env, t->s, t->r, "human_waiting_phone", NULL, false);
+        t->s->pending = PEND_PHONE;
+        return 0;
+    }
     say(t->env, t->s, t->r, "human_waiting", NULL, false);
-    if (t->s->phone[0] == '\0')
-        return ask(t, PEND_PHONE);
     return 0;
 }
 
@@ -1033,7 +1039,9 @@ static int on_phone(turn *t)
         s->pending = PEND_NONE;
         return 0;
     }
-    /* volunteered before any listing: keep qualifying */
+    /* volunteered before any listing: said to be saved, then on with
+     * qualifying (it went unmentioned, as if it had not been read) */
+    say(env, s, t->r, "phone_noted", vars, false);
     s->pending = PEND_NONE;
     return advance(t);
 }

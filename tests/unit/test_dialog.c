@@ -1303,6 +1303,58 @@ TEST(test_amenity_question)
     arena_release(&c.a);
 }
 
+/* A handed-off buyer without a phone who asks again is asked for the phone,
+ * not told an agent has their details (they have none yet). */
+TEST(test_handoff_waiting_without_phone)
+{
+    convo c;
+    convo_init(&c, "waitphone");
+    nlu_result n = nlu("hi", "greeting");
+    turn(&c, &n, NULL);
+    for (int i = 0; i < 3 && c.s.state != ST_HUMAN_HANDOFF; i++) {
+        n = nlu("I want to talk to a human", "human_agent");
+        turn(&c, &n, NULL);
+    }
+    CHECK_INT(c.s.state, ST_HUMAN_HANDOFF);
+    CHECK_INT(c.s.pending, PEND_PHONE);
+    n = nlu("hello? a human please", "human_agent");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.state, ST_HUMAN_HANDOFF);
+    CHECK_INT(c.s.pending, PEND_PHONE);
+    CHECK(strstr(c.r.text, "your details") == NULL, "no details were given: %s", c.r.text);
+    CHECK(strstr(c.r.text, "phone number") != NULL, "the phone is asked for: %s", c.r.text);
+    CHECK(strstr(c.r.text, "viewing") == NULL, "not the listings' phone question: %s", c.r.text);
+    n = nlu("+91 98450 12345", "inform");
+    n.found = NLU_PHONE;
+    snprintf(n.phone, sizeof n.phone, "+919845012345");
+    turn(&c, &n, NULL);
+    n = nlu("is anyone there?", "human_agent");
+    turn(&c, &n, NULL);
+    CHECK(strstr(c.r.text, "your details") != NULL, "with a phone the agent has them: %s", c.r.text);
+    CHECK_INT(c.s.pending, PEND_NONE);
+    arena_release(&c.a);
+}
+
+/* A phone given while qualifying, before any listing, is said to be saved
+ * and the next question follows. */
+TEST(test_phone_volunteered_noted)
+{
+    convo c;
+    convo_init(&c, "phonenoted");
+    nlu_result n = nlu("hi", "greeting");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.pending, PEND_PURPOSE);
+    n = nlu("my number is +91 98450 12345", "inform");
+    n.found = NLU_PHONE;
+    snprintf(n.phone, sizeof n.phone, "+919845012345");
+    turn(&c, &n, NULL);
+    CHECK_STR(c.s.phone, "+919845012345");
+    CHECK(strstr(c.r.text, "+919845012345") != NULL, "the phone is acknowledged: %s", c.r.text);
+    CHECK_INT(c.s.pending, PEND_PURPOSE);
+    CHECK(has_button(&c.r, "purpose:investment"), "and the question is asked again");
+    arena_release(&c.a);
+}
+
 TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
           RUN(test_frustration_capped);
@@ -1313,4 +1365,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_stale_button_after_booking); RUN(test_stale_button_same_value);
           RUN(test_area_ruled_out); RUN(test_relaxed_parts_in_language);
           RUN(test_amenity_question);
+          RUN(test_handoff_waiting_without_phone); RUN(test_phone_volunteered_noted);
           teardown();)
