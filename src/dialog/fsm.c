@@ -911,7 +911,11 @@ static int on_market(turn *t)
         break;
     }
     case MK_AREA:
-        rc = market_answer_area(env, s, t->r, tx, n->locations[0]);
+        /* an area as an investment is an area to buy in: its sale figures
+         * and yields, whatever the buyer is looking for now (a renter's
+         * "is JVC a good investment?" was answered from rents, with no
+         * yield and rents as prices) */
+        rc = market_answer_area(env, s, t->r, TX_BUY, n->locations[0]);
         break;
     case MK_EMERGING:
         rc = market_answer_emerging(env, s, t->r, tx,

@@ -122,8 +122,10 @@ static const char *count_text(const dialog_env *env, long v)
     return arena_strdup(env->arena, b[0] == ' ' ? b + 1 : b);
 }
 
-/* "₹7,480/sq ft, 3.6% yield, 15,625 listings (32% off plan)" */
-static const char *figures_text(const dialog_env *env, const session *s, const market_area *m)
+/* "₹7,480/sq ft, 3.6% yield, 15,625 listings (32% off plan)"; the typical
+ * price is a rent (per year) when the figures are of rentals */
+static const char *figures_text(const dialog_env *env, const session *s, const market_area *m,
+                                transaction tx)
 {
     const store_market_figures *f = m->f;
     const char *vars[] = {
@@ -131,7 +133,7 @@ static const char *figures_text(const dialog_env *env, const session *s, const m
         "yield", f->avg_yield >= 0 ? num1(env, f->avg_yield) : "?",
         "listings", count_text(env, f->listings),
         "offplan", pct0(env, m->off_plan_pct),
-        "median", price_text(env, s, f->median_price, TX_BUY),
+        "median", price_text(env, s, f->median_price, tx == TX_RENT ? TX_RENT : TX_BUY),
         NULL,
     };
     return word(env, s, f->avg_yield >= 0 ? "market_figures" : "market_figures_no_yield", vars);
@@ -153,8 +155,8 @@ int market_answer_compare(const dialog_env *env, const session *s, reply *r, tra
         say(env, s, r, "market_no_data", vars, false);
         return 0;
     }
-    const char *vars[] = {"a", a, "b", b, "fa", figures_text(env, s, &ma),
-                          "fb", figures_text(env, s, &mb), NULL};
+    const char *vars[] = {"a", a, "b", b, "fa", figures_text(env, s, &ma, tx),
+                          "fb", figures_text(env, s, &mb, tx), NULL};
     say(env, s, r, "compare_answer", vars, false);
     /* the verdict: price per sq ft, then yield */
     double gap = market_ppsf_gap_pct(&ma, &mb);
@@ -195,7 +197,7 @@ int market_answer_area(const dialog_env *env, const session *s, reply *r, transa
     }
     const char *city = m.city.city ? m.city.city : "";
     const char *vars[] = {
-        "locality", locality, "city", city, "figures", figures_text(env, s, &m),
+        "locality", locality, "city", city, "figures", figures_text(env, s, &m, tx),
         "city_ppsf", ppsf_text(env, m.city.median_ppsf),
         "city_yield", m.city.avg_yield >= 0 ? num1(env, m.city.avg_yield) : "?",
         "pct", pct0(env, m.ppsf_vs_city_pct), "pts", num1(env, m.yield_vs_city_pts < 0
@@ -203,7 +205,9 @@ int market_answer_area(const dialog_env *env, const session *s, reply *r, transa
                                                           : m.yield_vs_city_pts),
         NULL,
     };
-    say(env, s, r, "area_answer", vars, false);
+    /* no yield known across the city (rentals, or sales without yields):
+     * the city's line without one, not "?% yield" */
+    say(env, s, r, m.city.avg_yield >= 0 ? "area_answer" : "area_answer_no_yield", vars, false);
     char key[32];
     snprintf(key, sizeof key, "verdict_%s", market_verdict_name(m.verdict));
     say(env, s, r, key, vars, false);
@@ -243,7 +247,7 @@ int market_answer_emerging(const dialog_env *env, const session *s, reply *r, tr
     for (int i = 0; i < n; i++) {
         const char *lv[] = {"index", arena_printf(env->arena, "%d", i + 1),
                             "locality", best[i].loc->locality,
-                            "figures", figures_text(env, s, &best[i]),
+                            "figures", figures_text(env, s, &best[i], tx),
                             "pct", pct0(env, best[i].ppsf_vs_city_pct), NULL};
         const char *line = word(env, s, "emerging_line", lv);
         lines = i ? arena_join(env->arena, lines, "\n", line) : line;

@@ -1355,6 +1355,56 @@ TEST(test_phone_volunteered_noted)
     arena_release(&c.a);
 }
 
+/* Area figures: rentals have no yield, so the city's line says none (not
+ * "?% yield") and their typical price is a rent; Russian says the count of
+ * listings without a noun to agree with it ("2 объектов"); an outlook as an
+ * investment is from the sale figures even while the buyer rents. */
+TEST(test_market_area_figures)
+{
+    static store_locality_stats hand[2];
+    memset(hand, 0, sizeof hand);
+    const char *names[2] = {"Whitefield", "Hebbal"};
+    for (int i = 0; i < 2; i++) {
+        hand[i].locality = names[i];
+        hand[i].city = "Bangalore";
+        hand[i].sale = (store_market_figures){.listings = 2, .median_price = 9000000,
+                                              .median_price_per_sqft = 7000 + 500 * i,
+                                              .avg_yield = -1};
+        hand[i].rent = (store_market_figures){.listings = 2, .median_price = 400000,
+                                              .median_price_per_sqft = 30 + i, .avg_yield = -1};
+    }
+    convo c;
+    convo_init(&c, "mkt");
+    c.env.localities = hand;
+    c.env.n_localities = 2;
+    c.r = (reply){0};
+    CHECK(market_answer_area(&c.env, &c.s, &c.r, TX_RENT, "Whitefield") == 0, "area answer");
+    CHECK(strstr(c.r.text, "?") == NULL, "no unknown figure said: %s", c.r.text);
+    CHECK(strstr(c.r.text, "per year") != NULL, "a rent is a rent: %s", c.r.text);
+    c.r = (reply){0};
+    c.s.language = LANG_RU;
+    CHECK(market_answer_compare(&c.env, &c.s, &c.r, TX_BUY, "Whitefield", "Hebbal") == 0, "compare");
+    CHECK(strstr(c.r.text, "2 объектов") == NULL, "no noun disagreeing with 2: %s", c.r.text);
+    arena_release(&c.a);
+
+    /* a renter asks about an area as an investment: the sale figures */
+    convo_init(&c, "mkt-rent");
+    nlu_result n = nlu("i want to rent", "property_search");
+    n.found = NLU_TX;
+    n.tx = TX_RENT;
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.slots.tx, TX_RENT);
+    n = nlu("is hebbal a good investment?", "investment_inquiry");
+    n.found = NLU_LOCATIONS;
+    n.n_locations = 1;
+    n.locations[0] = "Hebbal";
+    turn(&c, &n, NULL);
+    CHECK(strstr(c.r.text, "Hebbal") != NULL && strstr(c.r.text, "per year") == NULL,
+          "sale figures, not rents: %s", c.r.text);
+    CHECK_INT(c.s.slots.tx, TX_RENT);
+    arena_release(&c.a);
+}
+
 TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
           RUN(test_frustration_capped);
@@ -1366,4 +1416,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_area_ruled_out); RUN(test_relaxed_parts_in_language);
           RUN(test_amenity_question);
           RUN(test_handoff_waiting_without_phone); RUN(test_phone_volunteered_noted);
+          RUN(test_market_area_figures);
           teardown();)
