@@ -963,12 +963,15 @@ static int handoff(turn *t)
     return 0;
 }
 
+/* A first request for a person while qualifying: the pending question
+ * first (human_faq); with nothing left to qualify (no question, the phone,
+ * or a viewing slot pending) or asked again: handed off. */
 static int on_human(turn *t)
 {
     session *s = t->s;
     s->human_requests++;
     if (s->human_requests >= settings(t)->human_requests_handoff || s->pending == PEND_NONE
-        || s->pending == PEND_PHONE)
+        || s->pending == PEND_PHONE || s->pending == PEND_APPOINTMENT)
         return handoff(t);
     say(t->env, s, t->r, "human_faq", NULL, false);
     return reask(t);

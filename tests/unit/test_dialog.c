@@ -1405,6 +1405,29 @@ TEST(test_market_area_figures)
     arena_release(&c.a);
 }
 
+/* A request for a person while viewing slots are offered: nothing is left
+ * to qualify, so it is handed off at once ("two quick questions first" was
+ * said, and then the slots again). */
+TEST(test_human_while_slots_offered)
+{
+    convo c;
+    convo_init(&c, "humanslots");
+    search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
+    nlu_result n = nlu("+91 98450 12345", "inform");
+    n.found = NLU_PHONE;
+    snprintf(n.phone, sizeof n.phone, "+919845012345");
+    turn(&c, &n, NULL);
+    n = nlu("can I see it", "schedule_visit");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.pending, PEND_APPOINTMENT);
+    n = nlu("are you a bot?", "human_agent");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.state, ST_HUMAN_HANDOFF);
+    CHECK(strstr(c.r.text, "question") == NULL, "no questions are left: %s", c.r.text);
+    CHECK(strstr(c.r.text, "Asha Rao") != NULL, "the agent is named: %s", c.r.text);
+    arena_release(&c.a);
+}
+
 TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
           RUN(test_frustration_capped);
@@ -1416,5 +1439,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_area_ruled_out); RUN(test_relaxed_parts_in_language);
           RUN(test_amenity_question);
           RUN(test_handoff_waiting_without_phone); RUN(test_phone_volunteered_noted);
-          RUN(test_market_area_figures);
+          RUN(test_market_area_figures); RUN(test_human_while_slots_offered);
           teardown();)
