@@ -499,6 +499,43 @@ static int count_of(const char *hay, const char *needle)
 /* Urgency is said once an answer, whatever the number of listings it holds
  * for (five one-unit rentals said "Only 1 unit left in ..." five times), and
  * only from the listings' own numbers, in every language. */
+/* The listings' intro agrees with one (and, in Arabic, two): "Вот
+ * подходящие вам варианты, всего 1" and "إليك 1 من العروض" were said. */
+TEST(test_results_intro_counts)
+{
+    pack *p = NULL;
+    pt_error err = {0};
+    if (pack_load("packs", "dubai-demo", &p, &err) != 0) {
+        CHECK(0, "load: %s", err.msg);
+        return;
+    }
+    tenant tn = {0};
+    memcpy(tn.currency, "AED", 4);
+    arena a;
+    arena_init(&a, 0);
+    dialog_env env = {.tenant = &tn, .pack = p, .arena = &a};
+    session s = {0};
+    static const struct { lang lg; long n; const char *want, *not_want; } cases[] = {
+        {LANG_RU, 1, "Вот подходящий вам вариант:", "всего"},
+        {LANG_RU, 3, "всего 3", NULL},
+        {LANG_AR, 1, "عرضًا واحدًا", "1"},
+        {LANG_AR, 2, "عرضين", "2"},
+        {LANG_AR, 5, "5", NULL},
+        {LANG_EN, 1, "Here is 1 listing", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        s.language = cases[i].lg;
+        char n[16];
+        snprintf(n, sizeof n, "%ld", cases[i].n);
+        const char *vars[] = {"count", n, NULL};
+        const char *t = ref_word(&env, &s, count_key(&env, &s, "results_intro", cases[i].n), vars);
+        CHECK(t && strstr(t, cases[i].want) && (!cases[i].not_want || !strstr(t, cases[i].not_want)),
+              "%s %ld: %s", lang_name(cases[i].lg), cases[i].n, t ? t : "(null)");
+    }
+    arena_release(&a);
+    pack_free(p);
+}
+
 TEST(test_urgency_once)
 {
     pack *p = NULL;
@@ -571,4 +608,4 @@ TEST(test_urgency_once)
 
 TEST_MAIN(RUN(test_objection_kinds); RUN(test_has_casei); RUN(test_cat); RUN(test_market_kind);
           RUN(test_listing_lines); RUN(test_one_unit);
-          RUN(test_urgency_once);)
+          RUN(test_results_intro_counts); RUN(test_urgency_once);)
