@@ -1428,6 +1428,38 @@ TEST(test_human_while_slots_offered)
     arena_release(&c.a);
 }
 
+TEST(test_phone_reason_said)
+{
+    /* each refusal of nlu_phone_parse is told with its own reason: a number
+     * too short was "too few different digits" ("few" matched it) */
+    static const struct { const char *number, *region, *says, *not_says; } cases[] = {
+        {"0501234", "AE", "10 to 15 digits", "different digits"},     /* too few digits */
+        {"+971 50 41", "AE", "10 to 15 digits", "different digits"},  /* too few digits */
+        {"+971 50 111 1111", "AE", "repeats one digit", NULL},
+        {"+971 55 555 5555", "AE", "different digits", NULL},
+        {"123456789", "AE", "sequence", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char e164[20];
+        const char *why = NULL;
+        int rc = nlu_phone_parse(cases[i].number, strlen(cases[i].number), cases[i].region, e164,
+                                 &why);
+        CHECK(rc != 0 && why, "%s refused", cases[i].number);
+        convo c;
+        convo_init(&c, "phone-why");
+        search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
+        nlu_result n = nlu(cases[i].number, "inform");
+        n.phone_rejected = why;
+        turn(&c, &n, NULL);
+        CHECK(strstr(c.r.text, cases[i].says) != NULL, "%s (%s): %s", cases[i].number, why,
+              c.r.text);
+        CHECK(cases[i].not_says == NULL || strstr(c.r.text, cases[i].not_says) == NULL,
+              "%s (%s): %s", cases[i].number, why, c.r.text);
+        CHECK_INT(c.s.pending, PEND_PHONE);
+        arena_release(&c.a);
+    }
+}
+
 TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
           RUN(test_frustration_capped);
@@ -1440,4 +1472,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_amenity_question);
           RUN(test_handoff_waiting_without_phone); RUN(test_phone_volunteered_noted);
           RUN(test_market_area_figures); RUN(test_human_while_slots_offered);
+          RUN(test_phone_reason_said);
           teardown();)
