@@ -964,6 +964,19 @@ static const attr_case attr_cases[] = {
     {"для жизни", -1, PTYPE_NONE, TX_NONE, PURPOSE_LIVING},
     {"ради ВНЖ", -1, PTYPE_NONE, TX_NONE, PURPOSE_RESIDENCY},
     {"резидентство", -1, PTYPE_NONE, TX_NONE, PURPOSE_RESIDENCY},
+    /* the yield of a rent is investment, not a rent (Persian and Arabic
+     * said "rent" for the question "how much rental yield does it make?") */
+    {"بازدهی اجاره‌اش چقدره؟", -1, PTYPE_NONE, TX_NONE, PURPOSE_INVESTMENT},
+    {"سود اجاره چقدره", -1, PTYPE_NONE, TX_NONE, PURPOSE_INVESTMENT},
+    {"درآمد اجاره‌ای چقدره", -1, PTYPE_NONE, TX_NONE, PURPOSE_INVESTMENT},
+    {"عائد الإيجار كم؟", -1, PTYPE_NONE, TX_NONE, PURPOSE_INVESTMENT},
+    {"كم العائد على الإيجار", -1, PTYPE_NONE, TX_NONE, PURPOSE_INVESTMENT},
+    {"دخل الإيجار", -1, PTYPE_NONE, TX_NONE, PURPOSE_INVESTMENT},
+    {"доходность аренды", -1, PTYPE_NONE, TX_NONE, PURPOSE_INVESTMENT},
+    {"доход от аренды", -1, PTYPE_NONE, TX_NONE, PURPOSE_INVESTMENT},
+    {"yield on rent", -1, PTYPE_NONE, TX_NONE, PURPOSE_INVESTMENT},
+    {"rent yield", -1, PTYPE_NONE, TX_NONE, PURPOSE_INVESTMENT},
+    {"اجاره ماهانه", -1, PTYPE_NONE, TX_RENT, PURPOSE_NONE},
     /* nothing */
     {"hello", -1, PTYPE_NONE, TX_NONE, PURPOSE_NONE},
 };
