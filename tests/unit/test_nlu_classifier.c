@@ -272,6 +272,15 @@ TEST(langid)
         {"قیمتش چنده؟", "fa", 1},
         {"مرسی", "fa", 1},
         {"ميزانيتي مليون درهم", "ar", 1},
+        /* short Persian answers without a Persian-only letter (they were
+         * sure Arabic and turned a Persian conversation Arabic) */
+        {"دو خوابه", "fa", 1},
+        {"سه خوابه", "fa", 1},
+        {"فردا صبح", "fa", 1},
+        {"ساعت سه", "fa", 1},
+        {"شنبه ساعت ١١", "fa", 1},
+        {"بكرة الساعة عشرة", "ar", 1},
+        {"غرفتين نوم", "ar", 1},
         {"شماره من ۰۵۰۴۱۲۷۷۸۹", "fa", 1},           /* Persian digits, shared words */
         {"رقمي ٠٥٠٤١٢٧٧٨٩", "ar", 1},               /* Arabic-Indic digits */
         {"۰۵۰۴۱۲۷۷۸۹", "en", 0},                    /* digits alone tell nothing sure */
