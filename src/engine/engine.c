@@ -151,6 +151,7 @@ int engine_gazetteer_cues(nlu_gazetteer *g, const pack *pk, pt_error *err)
     } lists[] = {
         {"cue_loc_not", NLU_LOC_NOT}, {"cue_loc_keep", NLU_LOC_KEEP},
         {"cue_loc_and", NLU_LOC_AND}, {"cue_loc_not_after", NLU_LOC_NOT_AFTER},
+        {"cue_loc_not_bare", NLU_LOC_NOT_BARE},
     };
     int rc = 0;
     if (g == NULL || pk == NULL)

@@ -138,8 +138,8 @@ int engine_build_gazetteer(store *s, const tenant *t, const struct pack *pk, are
                            store_locality_stats **localities, int *n,
                            struct nlu_gazetteer **out, pt_error *err);
 
-/* Gives gazetteer g the pack's cue_loc_not, cue_loc_keep, cue_loc_and and
- * cue_loc_not_after lists of every language (nlu_gazetteer_add_cues): the
+/* Gives gazetteer g the pack's cue_loc_not, cue_loc_keep, cue_loc_and,
+ * cue_loc_not_after and cue_loc_not_bare lists of every language (nlu_gazetteer_add_cues): the
  * words that tell an area the buyer does not want.  engine_build_gazetteer
  * calls it; tools that build a gazetteer themselves call it before sharing
  * g.  pk may be NULL (no cues).  Errors: NOMEM. */

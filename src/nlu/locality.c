@@ -44,7 +44,10 @@
  * fills the whole gap after an excluded locality excludes it too ("not
  * Marina or JBR"); else an NLU_LOC_NOT_AFTER phrase right after it, at the
  * end of the message or before punctuation other than a question mark,
- * excludes it ("مارینا نه، جی وی سی").  The cues are sorted by the hash of
+ * excludes it ("مارینا نه، جی وی سی"); else an NLU_LOC_NOT_BARE "no" right
+ * before it excludes it when the locality before was excluded ("no Marina
+ * no JVC") or, decided at the next mention, when another locality follows
+ * ("no Marina, JVC"); "no Marina" alone stays wanted.  The cues are sorted by the hash of
  * the token next to the locality (the last one, or the first for
  * NLU_LOC_NOT_AFTER): a lookup is a binary search, and only localities
  * found cost one.
@@ -986,6 +989,20 @@ static bool cue_and(const nlu_gazetteer *g, const nlu_toks *tk, int from, int to
     return false;
 }
 
+/* Whether a NOT_BARE phrase ("no", "نه") ends right before token `tok`. */
+static bool cue_bare_before(const nlu_gazetteer *g, const nlu_toks *tk, int tok)
+{
+    int last = tok - 1;
+    if (last < 0)
+        return false;
+    uint32_t key = tk->t[last].hash;
+    for (int i = cue_lower(g, key); i < g->ncue && g->cue[i].key == key; i++)
+        if (g->cue[i].kind == NLU_LOC_NOT_BARE
+            && cue_at(&g->cue[i], tk, last - g->cue[i].ntok + 1))
+            return true;
+    return false;
+}
+
 /* Whether a NOT_AFTER phrase starts at token `end` and is followed by the
  * end of the message or by punctuation other than a question mark. */
 static bool cue_after(const nlu_gazetteer *g, const nlu_toks *tk, int end)
@@ -1018,31 +1035,47 @@ typedef struct gz_sides {
     int n;
     int prev_end;             /* tokens after the previous mention, -1 before the first */
     bool prev_excluded;
+    int bare;                 /* name index of the previous mention, after a bare "no"
+                                 and not yet excluded; -1: none */
 } gz_sides;
 
 static bool take_side(void *ud, const char *canonical, int tok, int end)
 {
     gz_sides *sd = ud;
-    bool ex = false;
+    bool ex = false, bare = false;
+    if (sd->bare >= 0 && sd->name[sd->bare] != canonical) {
+        /* "no Marina, JVC": another area follows, so "no" ruled Marina out */
+        sd->excluded[sd->bare] = true;
+        sd->prev_excluded = true;
+    }
+    sd->bare = -1;
     if (sd->g->ncue > 0) {
         int before = cue_before(sd->g, sd->tk, tok);
         if (before >= 0)
             ex = before == 1;
         else if (sd->prev_excluded && sd->prev_end >= 0 && cue_and(sd->g, sd->tk, sd->prev_end, tok))
             ex = true;
-        else
-            ex = cue_after(sd->g, sd->tk, end);
+        else if (cue_after(sd->g, sd->tk, end))
+            ex = true;
+        else if (cue_bare_before(sd->g, sd->tk, tok)) {
+            /* "no Marina no JVC": out when the one before is; else what
+             * follows decides (another area: out; nothing: wanted) */
+            ex = sd->prev_excluded;
+            bare = !ex;
+        }
     }
     sd->prev_end = end;
     sd->prev_excluded = ex;
-    for (int k = 0; k < sd->n; k++)
-        if (sd->name[k] == canonical) {
-            sd->excluded[k] = ex;
-            return true;
-        }
-    sd->name[sd->n] = canonical;
-    sd->excluded[sd->n] = ex;
-    sd->n++;
+    int k = 0;
+    while (k < sd->n && sd->name[k] != canonical)
+        k++;
+    if (k == sd->n) {
+        sd->name[sd->n] = canonical;
+        sd->n++;
+    }
+    sd->excluded[k] = ex;
+    if (bare)
+        sd->bare = k;
     return sd->n < GZ_SIDE_NAMES;
 }
 
@@ -1058,6 +1091,7 @@ void nlu_gazetteer_scan_sides(const nlu_gazetteer *g, const nlu_toks *tk, const 
     sd.n = 0;
     sd.prev_end = -1;
     sd.prev_excluded = false;
+    sd.bare = -1;
     gz_walk(g, tk, take_side, &sd);
     for (int k = 0; k < sd.n; k++) {
         if (sd.excluded[k] && *n_excluded < max)

@@ -70,9 +70,15 @@ void nlu_gazetteer_free(nlu_gazetteer *g);
  *                      Marina or JBR")
  *   NLU_LOC_NOT_AFTER  starts right after the locality and ends the message
  *                      or its clause (punctuation other than '?' follows):
- *                      excluded ("مارینا نه", "Марину не надо") */
+ *                      excluded ("مارینا نه", "Марину не надо")
+ *   NLU_LOC_NOT_BARE   a bare "no" ending right before the locality, where
+ *                      no NLU_LOC_NOT / NLU_LOC_KEEP phrase is: excluded
+ *                      when another locality follows in the message ("no
+ *                      Marina, JVC") or the one before was excluded ("no
+ *                      Marina no JVC"); alone ("no Marina") it stays wanted */
 typedef enum nlu_loc_cue {
-    NLU_LOC_NOT = 0, NLU_LOC_KEEP, NLU_LOC_AND, NLU_LOC_NOT_AFTER, NLU_LOC__COUNT
+    NLU_LOC_NOT = 0, NLU_LOC_KEEP, NLU_LOC_AND, NLU_LOC_NOT_AFTER, NLU_LOC_NOT_BARE,
+    NLU_LOC__COUNT
 } nlu_loc_cue;
 
 /* Adds the '|'-separated phrases of text (any spelling: they are normalised

@@ -762,6 +762,28 @@ TEST(test_locality_sides)
         {"not far from Marina", {DM}, {NULL}},
         {"Marina no?", {DM}, {NULL}},
         {"Marina, JVC", {DM, JVC}, {NULL}},
+        /* a bare "no" right before an area rules it out when another area
+         * follows ("no Marina, JVC": what else would JVC be?) or when it
+         * goes on a list of areas ruled out ("no Marina no JVC"); alone,
+         * "no Marina" may be "no, Marina" and keeps it */
+        {"no Marina, JVC", {JVC}, {DM}},
+        {"no marina jvc", {JVC}, {DM}},
+        {"no Marina no JVC, Business Bay", {BB}, {DM, JVC}},
+        {"no Marina or JVC", {NULL}, {DM, JVC}},
+        {"no Marina", {DM}, {NULL}},
+        {"no, Marina, JVC", {DM, JVC}, {NULL}},
+        {"JVC no Marina", {JVC, DM}, {NULL}},
+        {"لا مارينا، بزنس باي", {BB}, {DM}},
+        {"لا مارينا ولا بزنس باي", {NULL}, {DM, BB}},
+        {"لا مارينا", {DM}, {NULL}},
+        {"لا، مارينا، بزنس باي", {DM, BB}, {NULL}},
+        {"مارينا ولا بزنس باي؟", {DM, BB}, {NULL}},
+        {"نه مارینا، بزنس بای", {BB}, {DM}},
+        {"نه مارینا نه بزنس بای", {NULL}, {DM, BB}},
+        {"نه مارینا", {DM}, {NULL}},
+        {"نه، مارینا، بزنس بای", {DM, BB}, {NULL}},
+        {"нет Марина, JVC", {JVC}, {DM}},
+        {"нет, Марина, JVC", {DM, JVC}, {NULL}},
         /* ar */
         {"مش دبي مارينا، بزنس باي", {BB}, {DM}},
         {"بزنس باي بدلاً من مارينا", {BB}, {DM}},
