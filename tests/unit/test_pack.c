@@ -167,6 +167,26 @@ static void placeholders(const char *s, char *out, size_t size)
         o += (size_t)snprintf(out + o, o < size ? size - o : 0, "%s,", names[i]);
 }
 
+/* Is every name of the list sub (placeholders()'s "a,b,") in the list of? */
+static bool placeholders_within(const char *sub, const char *of)
+{
+    for (const char *a = sub; *a;) {
+        const char *e = strchr(a, ',');
+        size_t n = e ? (size_t)(e - a) : strlen(a);
+        bool found = false;
+        for (const char *b = of; *b && !found;) {
+            const char *f = strchr(b, ',');
+            size_t m = f ? (size_t)(f - b) : strlen(b);
+            found = m == n && memcmp(a, b, n) == 0;
+            b += m + (f != NULL);
+        }
+        if (!found)
+            return false;
+        a += n + (e != NULL);
+    }
+    return true;
+}
+
 TEST(test_translations_complete)
 {
     json_error_t je;
@@ -202,7 +222,12 @@ TEST(test_translations_complete)
             }
             placeholders(te, pe, sizeof pe);
             placeholders(tw, pw, sizeof pw);
-            if (strcmp(pe, pw) != 0) {
+            /* a one or two twin may say its number in words ("عرضًا
+             * واحدًا", "Вот подходящий вам вариант"): it may leave out
+             * placeholders, never add one */
+            size_t kl = strlen(k);
+            bool twin = kl > 4 && (strcmp(k + kl - 4, "_one") == 0 || strcmp(k + kl - 4, "_two") == 0);
+            if (twin ? !placeholders_within(pw, pe) : strcmp(pe, pw) != 0) {
                 fprintf(stderr, "  %s: %s placeholders \"%s\" vs en \"%s\"\n", path, k, pw, pe);
                 bad++;
             }
