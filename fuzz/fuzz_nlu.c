@@ -44,7 +44,8 @@ static void setup(void)
     if (nlu_gazetteer_add_cues(gz, NLU_LOC_NOT, "not|not in|instead of|кроме|مش|به جز", &err) ||
         nlu_gazetteer_add_cues(gz, NLU_LOC_KEEP, "why not|почему не", &err) ||
         nlu_gazetteer_add_cues(gz, NLU_LOC_AND, "or|and|или|او", &err) ||
-        nlu_gazetteer_add_cues(gz, NLU_LOC_NOT_AFTER, "no|نه|не надо", &err))
+        nlu_gazetteer_add_cues(gz, NLU_LOC_NOT_AFTER, "no|نه|не надо", &err) ||
+        nlu_gazetteer_add_cues(gz, NLU_LOC_NOT_BARE, "no|نه|لا|нет", &err))
         abort();
 }
 
