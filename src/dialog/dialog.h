@@ -75,6 +75,7 @@ const char *buyer_stage_name(buyer_stage s);
 #define DIALOG_MAX_SHOWN 5
 #define DIALOG_MAX_OFFERED 4
 #define DIALOG_MAX_COACHING 16
+#define DIALOG_MAX_RULED_OUT 8
 #define DIALOG_ID_LEN 64
 
 /* One conversation (persisted as JSON by the engine between turns). */
@@ -98,6 +99,9 @@ typedef struct session {
     bool want_when_has_time;
     bool want_visit;              /* asked to schedule before giving a phone */
     bool location_any;            /* the buyer said any area is fine */
+    int n_ruled_out;
+    char ruled_out[DIALOG_MAX_RULED_OUT][64];   /* areas the buyer ruled out, kept out of
+                                                 every search until named again */
     int n_offered;
     int64_t offered[DIALOG_MAX_OFFERED];   /* slot ids offered as buttons */
     int64_t appointment_id;

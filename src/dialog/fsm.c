@@ -211,9 +211,22 @@ static bool listing_question(const nlu_result *n)
 
 /* ---- slots ------------------------------------------------------------ */
 
+/* Takes name off the areas ruled out (named again: wanted again). */
+static void unrule_location(session *s, const char *name)
+{
+    for (int i = 0; i < s->n_ruled_out; i++)
+        if (strcasecmp(s->ruled_out[i], name) == 0) {
+            for (int k = i + 1; k < s->n_ruled_out; k++)
+                memcpy(s->ruled_out[k - 1], s->ruled_out[k], sizeof s->ruled_out[0]);
+            s->n_ruled_out--;
+            return;
+        }
+}
+
 static void add_location(session *s, const char *name, bool *changed)
 {
     slots *sl = &s->slots;
+    unrule_location(s, name);
     for (int i = 0; i < sl->n_locations; i++)
         if (strcasecmp(sl->locations[i], name) == 0)
             return;
@@ -224,10 +237,19 @@ static void add_location(session *s, const char *name, bool *changed)
     *changed = true;
 }
 
-/* Takes an area the buyer ruled out off the location slot. */
+/* Takes an area the buyer ruled out off the location slot, and keeps it
+ * out of the searches that follow (a relaxed search brought it back as the
+ * closest: "not Whitefield, Yelahanka" showed Whitefield).  The oldest is
+ * forgotten when the list is full. */
 static void remove_location(session *s, const char *name, bool *changed)
 {
     slots *sl = &s->slots;
+    unrule_location(s, name);
+    if (s->n_ruled_out == DIALOG_MAX_RULED_OUT) {
+        memmove(s->ruled_out[0], s->ruled_out[1], sizeof s->ruled_out[0] * (DIALOG_MAX_RULED_OUT - 1));
+        s->n_ruled_out--;
+    }
+    dialog_copy(s->ruled_out[s->n_ruled_out++], sizeof s->ruled_out[0], name);
     for (int i = 0; i < sl->n_locations; i++)
         if (strcasecmp(sl->locations[i], name) == 0) {
             for (int k = i + 1; k < sl->n_locations; k++)
@@ -583,10 +605,14 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
             exclude[n_ex++] = s->shown[i];
     for (int i = 0; more && i < t->p->n_viewed && i < PROFILE_MAX_VIEWED; i++)
         exclude[n_ex++] = t->p->viewed[i];
+    const char *ruled_out[DIALOG_MAX_RULED_OUT];
+    for (int i = 0; i < s->n_ruled_out; i++)
+        ruled_out[i] = s->ruled_out[i];
     search_request req = {
         .slots = &s->slots, .currency = env->tenant->currency,
         .want_min = cfg->results_min, .want_max = cfg->results_max < DIALOG_MAX_SHOWN ? cfg->results_max : DIALOG_MAX_SHOWN,
         .tolerance_pct = cfg->price_tolerance_pct, .exclude_ids = exclude, .n_exclude = n_ex,
+        .exclude_localities = ruled_out, .n_exclude_localities = s->n_ruled_out,
         .text = t->n ? t->n->text : NULL, .localities = env->localities,
         .n_localities = env->n_localities, .mode = mode,
         .reference = mode != SEARCH_FIT ? shown_reference(t) : 0,

@@ -257,6 +257,7 @@ char *session_to_json_len(const session *s, arena *a, size_t *len)
     REC_TRUE(&w, "want_when_has_time", s->want_when_has_time);
     REC_TRUE(&w, "want_visit", s->want_visit);
     REC_TRUE(&w, "location_any", s->location_any);
+    REC_STRINGS(&w, "ruled_out", s->ruled_out, s->n_ruled_out);
     REC_INTS(&w, "offered", s->offered, s->n_offered);
     REC_INT(&w, "appointment_id", s->appointment_id);
     REC_STR(&w, "appointment_when", s->appointment_when);
@@ -309,6 +310,11 @@ void session_from_json(session *s, const char *text)
     s->want_when_has_time = json_is_true(json_object_get(o, "want_when_has_time"));
     s->want_visit = json_is_true(json_object_get(o, "want_visit"));
     s->location_any = json_is_true(json_object_get(o, "location_any"));
+    json_array_foreach(json_object_get(o, "ruled_out"), i, it) {
+        if (s->n_ruled_out >= DIALOG_MAX_RULED_OUT)
+            break;
+        copy_str(s->ruled_out[s->n_ruled_out++], sizeof s->ruled_out[0], it);
+    }
     json_array_foreach(json_object_get(o, "offered"), i, it) {
         if (s->n_offered >= DIALOG_MAX_OFFERED || !json_is_integer(it))
             break;

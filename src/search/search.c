@@ -183,6 +183,15 @@ static int id_set_reserve(id_set *set, arena *a)
     return 0;
 }
 
+/* Whether locality name is one the buyer ruled out. */
+static bool locality_ruled_out(const search_request *req, const char *name)
+{
+    for (int i = 0; i < req->n_exclude_localities; i++)
+        if (name && req->exclude_localities[i] && strcasecmp(req->exclude_localities[i], name) == 0)
+            return true;
+    return false;
+}
+
 static bool excluded(const ctx *c, const char *id)
 {
     for (int i = 0; i < c->req->n_exclude; i++)
@@ -224,7 +233,8 @@ static bool step_matches(const ctx *c, const step *st, transaction tx, const lis
 
 static int cand_add(ctx *c, const step *st, const listing *l)
 {
-    if (c->n >= MAX_CANDS || excluded(c, l->id))
+    if (c->n >= MAX_CANDS || excluded(c, l->id)
+        || (c->req->n_exclude_localities && locality_ruled_out(c->req, l->locality)))
         return 0;
     if (id_set_reserve(&c->seen, c->a) != 0)
         return pt_fail(c->err, PT_ERR_NOMEM, "search: out of memory");
@@ -736,7 +746,7 @@ static int search_run(store *s, tenant_id t, const search_request *req, arena *a
                     dup |= strcasecmp(name, c.named[q]) == 0;
                 for (int q = 0; q < n_neigh; q++)
                     dup |= strcasecmp(name, neigh[q]) == 0;
-                if (dup)
+                if (dup || locality_ruled_out(req, name))
                     continue;
                 if (n_neigh == 0) {
                     int self = locality_index(req->localities, req->n_localities, c.named[k]);

@@ -69,6 +69,9 @@ typedef struct search_request {
     int tolerance_pct;            /* budget widening for the first relaxation */
     const char *const *exclude_ids;  /* listings already shown (for "more") */
     int n_exclude;
+    const char *const *exclude_localities;  /* areas the buyer ruled out: no listing in
+                                     them, at any step, and no neighbour step there */
+    int n_exclude_localities;
     /* issue 4 */
     const char *text;             /* the buyer's own words, for text relevance; NULL: none */
     const store_locality_stats *localities;  /* the tenant's localities (centroids, market

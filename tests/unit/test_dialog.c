@@ -217,6 +217,8 @@ TEST(test_session_json)
     s.offered[0] = 7;
     s.offered[1] = 9;
     snprintf(s.phone, sizeof s.phone, "+919845012345");
+    s.n_ruled_out = 1;
+    snprintf(s.ruled_out[0], sizeof s.ruled_out[0], "Hebbal");
     char *j = session_to_json(&s, &a);
     CHECK(j != NULL, "dump");
     session_init(&back, LANG_EN);
@@ -230,6 +232,8 @@ TEST(test_session_json)
     CHECK_STR(back.slots.locations[0], "Whitefield");
     CHECK_INT(back.offered[1], 9);
     CHECK_STR(back.phone, "+919845012345");
+    CHECK(back.n_ruled_out == 1 && strcmp(back.ruled_out[0], "Hebbal") == 0,
+          "ruled-out areas kept: %d", back.n_ruled_out);
     /* damaged rows give a fresh conversation, never a crash */
     session_from_json(&back, "{\"state\": 42, \"slots\": [1,2], \"shown\": {\"x\":1}}");
     CHECK_INT(back.state, ST_START);
@@ -1460,6 +1464,39 @@ TEST(test_phone_reason_said)
     }
 }
 
+TEST(test_ruled_out_not_offered)
+{
+    /* an area ruled out is not brought back by the relaxation ("not
+     * Whitefield, Yelahanka" showed Whitefield's listings as the closest
+     * when Yelahanka had none), nor later in the conversation; naming it
+     * again wants it again */
+    convo c;
+    convo_init(&c, "notarea-relax");
+    search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
+    CHECK(all_in(&c.r, "Whitefield"), "listings in Whitefield");
+    nlu_result n = areas("not whitefield, yelahanka", "Yelahanka", "Whitefield");
+    turn(&c, &n, NULL);
+    CHECK(c.r.n_sources > 0, "the closest listings are shown");
+    for (int k = 0; k < c.r.n_sources; k++)
+        CHECK(strcmp(c.r.sources[k].locality, "Whitefield") != 0, "%s is in Whitefield",
+              c.r.sources[k].id);
+    n = nlu("3 bedrooms", "inform");
+    n.found = NLU_BEDROOMS;
+    n.bedrooms = 3;
+    turn(&c, &n, NULL);
+    CHECK(c.r.n_sources > 0, "searched again");
+    for (int k = 0; k < c.r.n_sources; k++)
+        CHECK(strcmp(c.r.sources[k].locality, "Whitefield") != 0, "later: %s is in Whitefield",
+              c.r.sources[k].id);
+    n = areas("whitefield after all", "Whitefield", NULL);
+    turn(&c, &n, NULL);
+    bool in_w = false;
+    for (int k = 0; k < c.r.n_sources; k++)
+        in_w |= strcmp(c.r.sources[k].locality, "Whitefield") == 0;
+    CHECK(in_w, "wanted again: Whitefield's listings are shown");
+    arena_release(&c.a);
+}
+
 TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
           RUN(test_frustration_capped);
@@ -1473,4 +1510,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_handoff_waiting_without_phone); RUN(test_phone_volunteered_noted);
           RUN(test_market_area_figures); RUN(test_human_while_slots_offered);
           RUN(test_phone_reason_said);
+          RUN(test_ruled_out_not_offered);
           teardown();)
