@@ -138,6 +138,7 @@ typedef struct profile {
     double engagement_score, intent_to_buy_score;
     char temperature[8];
     int appointments;
+    int language;                 /* lang of the buyer's last sure message; -1: not known */
 } profile;
 
 void session_init(session *s, lang default_lang);

@@ -1788,11 +1788,17 @@ int dialog_turn(const dialog_env *env, session *s, profile *p, const nlu_result 
     memset(&r->n_actions, 0, sizeof *r - offsetof(reply, n_actions));
     turn t = {.env = env, .s = s, .p = p, .n = n, .cb = callback_data, .r = r, .err = err};
     /* the buyer's language: when the text says so clearly, or on the first
-     * message when it is our best guess */
+     * message when it is our best guess; a returning buyer's unsure first
+     * message ("سلام" is Arabic and Persian) takes the language they spoke
+     * last time */
     if (n && (n->language_sure || s->turns == 0)) {
         int l = lang_from_name(n->language);
+        if (!n->language_sure && p->language >= 0 && p->language < LANG__COUNT)
+            l = p->language;
         if (l >= 0)
             s->language = (lang)l;
+        if (n->language_sure && l >= 0)
+            p->language = l;
     }
     if (s->turns == 0) {
         t.returning = p->sessions > 0 && strcmp(p->last_session, env->session_id) != 0;

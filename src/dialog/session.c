@@ -70,6 +70,7 @@ void profile_init(profile *p)
     memset(p, 0, sizeof *p);
     slots_init(&p->preferences);
     snprintf(p->temperature, sizeof p->temperature, "cold");
+    p->language = -1;
 }
 
 /* ---- slots ------------------------------------------------------------ */
@@ -398,6 +399,8 @@ char *profile_to_json_len(const profile *p, arena *a, size_t *len)
     if (strcmp(p->temperature, "cold") != 0)
         jw_kstr(&w, "temperature", p->temperature);
     REC_INT(&w, "appointments", p->appointments);
+    if (p->language >= 0 && p->language < LANG__COUNT)
+        jw_kstr(&w, "language", lang_name((lang)p->language));
     jw_end(&w);
     return record_finish(&w, &b, a, len);
 }
@@ -440,6 +443,7 @@ void profile_from_json(profile *p, const char *text)
     p->intent_to_buy_score = getd(o, "intent_to_buy_score", 0);
     copy_str(p->temperature, sizeof p->temperature, json_object_get(o, "temperature"));
     p->appointments = geti(o, "appointments", 0);
+    p->language = lang_from_name(json_string_value(json_object_get(o, "language")));
 done:
     json_decref(o);
 }

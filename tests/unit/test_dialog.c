@@ -1497,6 +1497,59 @@ TEST(test_ruled_out_not_offered)
     arena_release(&c.a);
 }
 
+TEST(test_returning_language)
+{
+    /* a returning buyer's first message that could be either language
+     * ("سلام": Arabic and Persian) is taken in the language of their last
+     * conversation (a Persian buyer was welcomed back in Arabic); a sure
+     * language still wins; the profile learns the language said surely */
+    static const struct { const char *prof_lang, *lang; bool sure; const char *in; } cases[] = {
+        {"fa", "ar", false, "Alpha Residency در Whitefield"},
+        {"ar", "ar", false, "Alpha Residency في Whitefield"},
+        {"fa", "ar", true, "Alpha Residency في Whitefield"},
+        {NULL, "ar", false, "Alpha Residency في Whitefield"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        convo c;
+        convo_init(&c, "back-lang-new");
+        c.p.sessions = 1;
+        snprintf(c.p.last_session, sizeof c.p.last_session, "back-lang-old");
+        c.p.n_viewed = 1;
+        snprintf(c.p.viewed[0], sizeof c.p.viewed[0], "L000");
+        snprintf(c.p.last_viewed.project, sizeof c.p.last_viewed.project, "Alpha Residency");
+        snprintf(c.p.last_viewed.locality, sizeof c.p.last_viewed.locality, "Whitefield");
+        if (cases[i].prof_lang) {
+            /* the language comes back from the stored profile */
+            profile with;
+            profile_init(&with);
+            char json[64];
+            snprintf(json, sizeof json, "{\"language\":\"%s\"}", cases[i].prof_lang);
+            profile_from_json(&with, json);
+            c.p.language = with.language;
+        }
+        nlu_result n = nlu("سلام", "greeting");
+        n.language = cases[i].lang;
+        n.language_sure = cases[i].sure;
+        turn(&c, &n, NULL);
+        CHECK(strstr(c.r.text, cases[i].in) != NULL, "case %zu: %s", i, c.r.text);
+        arena_release(&c.a);
+    }
+    /* learnt from a sure message, kept through JSON */
+    convo c;
+    convo_init(&c, "lang-learn");
+    nlu_result n = nlu("سلام، یک آپارتمان می‌خواهم", "greeting");
+    n.language = "fa";
+    turn(&c, &n, NULL);
+    arena a;
+    arena_init(&a, 0);
+    profile back;
+    profile_init(&back);
+    profile_from_json(&back, profile_to_json(&c.p, &a));
+    CHECK_INT(back.language, LANG_FA);
+    arena_release(&a);
+    arena_release(&c.a);
+}
+
 TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
           RUN(test_frustration_capped);
@@ -1511,4 +1564,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_market_area_figures); RUN(test_human_while_slots_offered);
           RUN(test_phone_reason_said);
           RUN(test_ruled_out_not_offered);
+          RUN(test_returning_language);
           teardown();)
