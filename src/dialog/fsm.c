@@ -1381,8 +1381,12 @@ static int answer_about(turn *t, const listing *l)
         snprintf(yield, sizeof yield, "%.1f", l->rental_yield);
     if (pack_template_uses(tp, "bathrooms"))
         snprintf(baths, sizeof baths, "%g", l->bathrooms >= 0 ? l->bathrooms : 0);
-    if (pack_template_uses(tp, "area"))
-        snprintf(area, sizeof area, "%.0f", l->area_sqft);
+    if (pack_template_uses(tp, "area")) {
+        /* grouped as in the listing lines (reply.c): "1,065", not "1065" */
+        money_format(area, sizeof area, (money)(l->area_sqft + 0.5), "", 0);
+        if (area[0] == ' ')
+            memmove(area, area + 1, strlen(area));
+    }
     const char *price = "", *beds = "", *type = "";
     if (pack_template_uses(tp, "price"))
         price = price_text(env, s, l->price, l->tx);

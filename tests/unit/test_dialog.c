@@ -673,8 +673,12 @@ TEST(test_size_question)
     nlu_result n = whitefield_search();
     turn(&c, &n, NULL);
     CHECK(c.r.n_sources >= 2, "listings shown: %d", c.r.n_sources);
+    /* grouped as in the list ("1,065 sq ft" there was "1065 sq ft" here) */
     char area[32];
-    snprintf(area, sizeof area, "%.0f", c.r.sources[1].area_sqft);
+    money_format(area, sizeof area, (money)(c.r.sources[1].area_sqft + 0.5), "", 0);
+    memmove(area, area + (area[0] == ' '), strlen(area + (area[0] == ' ')) + 1);
+    CHECK(c.r.sources[1].area_sqft >= 1000, "a size with a thousands group: %.0f",
+          c.r.sources[1].area_sqft);
     n = nlu("how big is the second one?", "project_info");
     turn(&c, &n, NULL);
     CHECK(strstr(c.r.text, "sq ft") && strstr(c.r.text, area), "the second one's size (%s): %s", area,
