@@ -181,6 +181,20 @@ def test_area_ruled_out(srv):
     a = c.say("не Марина, а JVC")
     check(a["slots"]["locations"] == ["Jumeirah Village Circle"], "ru: \"не Марина, а JVC\" replaces it",
           str(a["slots"]))
+    # a bare "no" before an area with another after it; the Arabic spelling
+    # "بالم جميرا"; the area ruled out is not brought back as the neighbour
+    for lang, first, then in [
+            ("ar", "شقة غرفتين في دبي مارينا بمليونين درهم", "لا مارينا، بالم جميرا"),
+            ("fa", "آپارتمان دو خوابه در دبی مارینا با بودجه ۲ میلیون درهم", "نه مارینا، پالم جمیرا")]:
+        c = Chat(srv, "dubai-demo", f"not-area-bare-{lang}")
+        a = c.say(first)
+        check(a["slots"]["locations"] == ["Dubai Marina"], f"{lang}: Dubai Marina asked for", str(a["slots"]))
+        a = c.say(then)
+        check(a["slots"]["locations"] == ["Palm Jumeirah"], f"{lang}: \"{then}\" replaces Marina",
+              str(a["slots"]))
+        check(a["language"] == lang and a["sources"]
+              and all(x["locality"] != "Dubai Marina" for x in a["sources"]),
+              f"{lang}: no listing in the area ruled out", str(a)[:400])
 
 
 def test_faq_and_zombie(srv):
