@@ -496,9 +496,6 @@ static int count_of(const char *hay, const char *needle)
     return k;
 }
 
-/* Urgency is said once an answer, whatever the number of listings it holds
- * for (five one-unit rentals said "Only 1 unit left in ..." five times), and
- * only from the listings' own numbers, in every language. */
 /* The listings' intro agrees with one (and, in Arabic, two): "Вот
  * подходящие вам варианты, всего 1" and "إليك 1 من العروض" were said. */
 TEST(test_results_intro_counts)
@@ -536,6 +533,9 @@ TEST(test_results_intro_counts)
     pack_free(p);
 }
 
+/* Urgency is said once an answer, whatever the number of listings it holds
+ * for (five one-unit rentals said "Only 1 unit left in ..." five times), and
+ * only from the listings' own numbers, in every language. */
 TEST(test_urgency_once)
 {
     pack *p = NULL;
