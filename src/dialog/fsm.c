@@ -38,7 +38,8 @@ typedef enum event {
     EV_MARKET,      /* cheaper / better options, compare areas, an area as an
                        investment, emerging areas (market.c) */
     EV_SLOTS,       /* the message filled or changed slots */
-    EV_BUTTON_SAME, /* a slot-value button for a value already taken */
+    EV_BUTTON_SAME, /* a slot-value button for a value already taken, or wishes
+                       typed again that are all noted */
     EV_QUESTION,    /* a question about listings, prices, areas */
     EV_GREETING, EV_THANKS, EV_GOODBYE, EV_AFFIRM, EV_DENY, EV_COMPLAINT,
     EV_OTHER,       /* nothing usable */
@@ -61,6 +62,8 @@ typedef struct turn {
     bool slots_changed;
     bool button_same;        /* a slot-value button ("purpose:", "beds:", ...) whose
                                 value is valid and already the slot's */
+    bool typed_same;         /* a typed message whose wishes are all already noted
+                                ("I want to buy" said twice) */
     bool areas_dropped;      /* the message ruled out every area the slot had */
     bool currency_mismatch;
     bool returning;          /* first turn of a returning buyer's new session */
@@ -392,6 +395,13 @@ static void absorb(turn *t)
         ch = true;
     }
     t->slots_changed = ch;
+    /* wishes typed again that change nothing ("I want to buy" once more, "an
+     * apartment" when it is noted): said to be noted, like an old button,
+     * not "did not catch that" (which counted as an unrelated reply) */
+    enum { SLOT_BITS = NLU_PURPOSE | NLU_TX | NLU_PTYPE | NLU_BEDROOMS | NLU_LOCATIONS | NLU_BUDGET };
+    t->typed_same = n && cb == NULL && !ch && !t->currency_mismatch && !about_shown
+                    && t->market == MK_NONE && (n->found & SLOT_BITS)
+                    && !(n->found & NLU_EXCLUDED_LOCATIONS);
 }
 
 /* The next slot to ask for, in the order a sales agent would. */
@@ -1610,7 +1620,7 @@ static int on_other(turn *t)
 
 /* A slot-value button whose value is already taken: a second press, or a
  * button of an earlier message (the purpose buttons of the welcome, pressed
- * after a booking).  Nothing is new, so nothing is searched again: what is
+ * after a booking); or wishes typed again that are all noted already.  Nothing is new, so nothing is searched again: what is
  * noted is said, then the conversation goes on where it was (the pending
  * question with its buttons, the booking, or the listings' buttons). */
 static int on_button_same(turn *t)
@@ -1702,7 +1712,7 @@ static const struct transition {
     {S(ST_START), ANY_STATE, on_welcome, "anything else at START: welcome and ask the goal"},
     {ANY_STATE, EV_QUESTION, on_question, "FAQ tolerance: answer from the data, ask the pending question again"},
     {S(ST_HUMAN_HANDOFF), ANY_STATE, on_human_waiting, "handed off: an agent will call"},
-    {ANY_STATE, EV_BUTTON_SAME, on_button_same, "a slot button for a value already taken (pressed again, or an old one): said to be noted, nothing searched again, the conversation goes on"},
+    {ANY_STATE, EV_BUTTON_SAME, on_button_same, "a slot button for a value already taken (pressed again, or an old one), or wishes typed again: said to be noted, nothing searched again, the conversation goes on"},
     {ANY_STATE, EV_GREETING, on_greeting, "greeting mid-conversation: back to the question"},
     {ANY_STATE, EV_THANKS, on_thanks, "thanks"},
     {ANY_STATE, EV_GOODBYE, on_goodbye, "goodbye"},
@@ -1762,6 +1772,8 @@ static event classify(turn *t)
      * pack's cue_size) about listings shown is a question about them */
     if (results_shown(s) && intent_is(n, "out_of_scope") && cue_in(t, "cue_size"))
         return EV_QUESTION;
+    if (t->typed_same && (intent_is(n, "inform") || intent_is(n, "property_search")))
+        return EV_BUTTON_SAME;
     if (intent_is(n, "greeting"))
         return EV_GREETING;
     if (intent_is(n, "thanks"))

@@ -1554,6 +1554,41 @@ TEST(test_returning_language)
     arena_release(&c.a);
 }
 
+/* Wishes typed again that change nothing ("I want to buy" twice, "an
+ * apartment" when it is noted) are said to be noted and the question is
+ * asked again: "did not catch that" was said, and counted as a reply off
+ * the question (two more and the buyer was handed off). */
+TEST(test_typed_same_wish)
+{
+    convo c;
+    convo_init(&c, "typedsame");
+    nlu_result n = nlu("hi", "greeting");
+    turn(&c, &n, NULL);
+    for (int k = 0; k < 3; k++) {
+        n = nlu("I want to buy", "inform");
+        n.found = NLU_TX;
+        n.tx = TX_BUY;
+        turn(&c, &n, NULL);
+        CHECK_INT(c.s.slots.tx, TX_BUY);
+        CHECK_INT(c.s.pending, PEND_PURPOSE);
+        CHECK(has_button(&c.r, "purpose:investment"), "the question again, with its buttons");
+        if (k > 0) {
+            CHECK(strstr(c.r.text, "did not catch") == NULL && strstr(c.r.text, "noted already"),
+                  "said to be noted: %s", c.r.text);
+            CHECK_INT(c.s.zombie_repeats, 0);
+        }
+    }
+    CHECK(c.s.state != ST_HUMAN_HANDOFF, "not handed off");
+    /* a wish that is new is still taken as one */
+    n = nlu("an apartment", "property_search");
+    n.found = NLU_PTYPE;
+    n.type = PTYPE_APARTMENT;
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.slots.type, PTYPE_APARTMENT);
+    CHECK(strstr(c.r.text, "noted already") == NULL, "a new wish: %s", c.r.text);
+    arena_release(&c.a);
+}
+
 TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
           RUN(test_frustration_capped);
@@ -1568,5 +1603,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_market_area_figures); RUN(test_human_while_slots_offered);
           RUN(test_phone_reason_said);
           RUN(test_ruled_out_not_offered);
-          RUN(test_returning_language);
+          RUN(test_returning_language); RUN(test_typed_same_wish);
           teardown();)
