@@ -289,6 +289,7 @@ static void absorb(turn *t)
     bool ch = false;
     const char *rest = NULL;
     const char *cb = t->cb;
+    property_type type_before = sl->type;
 
     /* a button's value that is already the slot's (a second press, or an
      * old message's button) is noted as same: it asks for nothing new */
@@ -387,8 +388,19 @@ static void absorb(turn *t)
             }
         }
     }
-    if (sl->type == PTYPE_STUDIO && sl->bedrooms < 0)
+    /* a studio has no bedroom: one chosen after "3 bedrooms" drops the 3
+     * (the search went on mixing 3-bedroom flats in), and leaving a studio
+     * for another type drops its 0, unless the message said bedrooms too */
+    bool beds_said = (n && (n->found & NLU_BEDROOMS)) || cb_prefix(cb, "beds:", &rest);
+    if (sl->type == PTYPE_STUDIO && sl->bedrooms < 0) {
         sl->bedrooms = 0;
+    } else if (sl->type == PTYPE_STUDIO && type_before != PTYPE_STUDIO && !beds_said && sl->bedrooms != 0) {
+        sl->bedrooms = 0;
+        ch = true;
+    } else if (type_before == PTYPE_STUDIO && sl->type != PTYPE_STUDIO && !beds_said && sl->bedrooms == 0) {
+        sl->bedrooms = -1;
+        ch = true;
+    }
     /* investment and residency buyers buy */
     if (sl->tx == TX_NONE && (sl->purpose == PURPOSE_INVESTMENT || sl->purpose == PURPOSE_RESIDENCY)) {
         sl->tx = TX_BUY;

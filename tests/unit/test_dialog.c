@@ -1589,6 +1589,47 @@ TEST(test_typed_same_wish)
     arena_release(&c.a);
 }
 
+/* A studio chosen after "3 bedrooms" has no bedroom ("хочу студию" after
+ * 3-bedroom listings kept the 3, and the search mixed 3-bedroom flats in),
+ * and an apartment chosen after a studio has its bedrooms to be asked. */
+TEST(test_studio_drops_bedrooms)
+{
+    convo c;
+    convo_init(&c, "studiobeds");
+    nlu_result n = nlu("hi", "greeting");
+    turn(&c, &n, NULL);
+    n = nlu("a 3 bedroom apartment", "property_search");
+    n.found = NLU_PTYPE | NLU_BEDROOMS;
+    n.type = PTYPE_APARTMENT;
+    n.bedrooms = 3;
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.slots.bedrooms, 3);
+    n = nlu("a studio", "property_search");
+    n.found = NLU_PTYPE;
+    n.type = PTYPE_STUDIO;
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.slots.type, PTYPE_STUDIO);
+    CHECK_INT(c.s.slots.bedrooms, 0);
+    n = nlu("an apartment", "property_search");
+    n.found = NLU_PTYPE;
+    n.type = PTYPE_APARTMENT;
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.slots.type, PTYPE_APARTMENT);
+    CHECK_INT(c.s.slots.bedrooms, -1);
+    /* bedrooms said with the new type are kept */
+    n = nlu("a studio", "property_search");
+    n.found = NLU_PTYPE;
+    n.type = PTYPE_STUDIO;
+    turn(&c, &n, NULL);
+    n = nlu("a 2 bedroom apartment", "property_search");
+    n.found = NLU_PTYPE | NLU_BEDROOMS;
+    n.type = PTYPE_APARTMENT;
+    n.bedrooms = 2;
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.slots.bedrooms, 2);
+    arena_release(&c.a);
+}
+
 TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
           RUN(test_frustration_capped);
@@ -1603,5 +1644,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_market_area_figures); RUN(test_human_while_slots_offered);
           RUN(test_phone_reason_said);
           RUN(test_ruled_out_not_offered);
-          RUN(test_returning_language); RUN(test_typed_same_wish);
+          RUN(test_returning_language); RUN(test_typed_same_wish); RUN(test_studio_drops_bedrooms);
           teardown();)
