@@ -15,7 +15,9 @@
  * в субботу в следующий понедельник) forms.
  * Times: "5pm", "5:30 pm", "17:00", "at 5", "10am", "noon", "5 o'clock",
  * الساعه 5، ساعت 5، в 5 вечера, "in 2 hours", "in an hour", "after 10 minutes",
- * "через 15 минут", "after 5" (as "at 5"); day parts morning 10:00,
+ * "через 15 минут", "after 5" (as "at 5"); an hour in words after "at"
+ * or before am/pm ("at ten", "в десять утра", "ساعت ده", "الساعه العاشره",
+ * one to twelve; not "в три спальни"); day parts morning 10:00,
  * noon 12:00, afternoon 15:00, evening 18:00, night 20:00 (صباحا/الصبح،
  * الظهر، العصر، مساء، بالليل; صبح، ظهر، بعد از ظهر، عصر، شب; утром, днем,
  * вечером, ночью).  An hour without am/pm is read in business hours: 1-7
@@ -56,6 +58,7 @@ enum {
     W_NOTTIME,      /* a word after a number that is not a time */
     W_ORD,          /* st nd rd th */
     W_OF,
+    W_HOURWORD,     /* val: 1..12, an hour in words ("ten", "десять", "ده", "العاشره") */
 };
 
 enum { DP_NONE = 0, DP_MORNING, DP_NOON, DP_AFTERNOON, DP_EVENING, DP_NIGHT };
@@ -136,6 +139,29 @@ static const lex_item when_items[] = {
     {"at", W_AT, 0}, {"@", W_AT, 0}, {"around", W_AT, 0}, {"by", W_AT, 0},
     {"الساعه", W_AT, 0}, {"ساعه", W_AT, 0}, {"ساعت", W_AT, 0},
     {"в", W_AT, 0}, {"к", W_AT, 0}, {"около", W_AT, 0},
+    /* an hour in words: a time only after "at" or before am/pm/o'clock
+     * ("at ten", "в десять утра", "ساعت ده", "الساعه العاشره") */
+    {"one", W_HOURWORD, 1}, {"two", W_HOURWORD, 2}, {"three", W_HOURWORD, 3},
+    {"four", W_HOURWORD, 4}, {"five", W_HOURWORD, 5}, {"six", W_HOURWORD, 6},
+    {"seven", W_HOURWORD, 7}, {"eight", W_HOURWORD, 8}, {"nine", W_HOURWORD, 9},
+    {"ten", W_HOURWORD, 10}, {"eleven", W_HOURWORD, 11}, {"twelve", W_HOURWORD, 12},
+    {"два", W_HOURWORD, 2}, {"три", W_HOURWORD, 3}, {"четыре", W_HOURWORD, 4},
+    {"пять", W_HOURWORD, 5}, {"шесть", W_HOURWORD, 6}, {"семь", W_HOURWORD, 7},
+    {"восемь", W_HOURWORD, 8}, {"девять", W_HOURWORD, 9}, {"десять", W_HOURWORD, 10},
+    {"одиннадцать", W_HOURWORD, 11}, {"двенадцать", W_HOURWORD, 12},
+    {"يك", W_HOURWORD, 1}, {"دو", W_HOURWORD, 2}, {"سه", W_HOURWORD, 3},
+    {"چهار", W_HOURWORD, 4}, {"پنج", W_HOURWORD, 5}, {"شش", W_HOURWORD, 6},
+    {"هفت", W_HOURWORD, 7}, {"هشت", W_HOURWORD, 8}, {"نه", W_HOURWORD, 9},
+    {"ده", W_HOURWORD, 10}, {"يازده", W_HOURWORD, 11}, {"دوازده", W_HOURWORD, 12},
+    {"واحده", W_HOURWORD, 1}, {"اثنين", W_HOURWORD, 2}, {"ثنتين", W_HOURWORD, 2},
+    {"ثلاثه", W_HOURWORD, 3}, {"اربعه", W_HOURWORD, 4}, {"خمسه", W_HOURWORD, 5},
+    {"سته", W_HOURWORD, 6}, {"سبعه", W_HOURWORD, 7}, {"ثمانيه", W_HOURWORD, 8},
+    {"تسعه", W_HOURWORD, 9}, {"عشره", W_HOURWORD, 10}, {"احدعش", W_HOURWORD, 11},
+    {"اطنعش", W_HOURWORD, 12}, {"الواحده", W_HOURWORD, 1}, {"الثانيه", W_HOURWORD, 2},
+    {"الثالثه", W_HOURWORD, 3}, {"الرابعه", W_HOURWORD, 4}, {"الخامسه", W_HOURWORD, 5},
+    {"السادسه", W_HOURWORD, 6}, {"السابعه", W_HOURWORD, 7}, {"الثامنه", W_HOURWORD, 8},
+    {"التاسعه", W_HOURWORD, 9}, {"العاشره", W_HOURWORD, 10},
+    {"الحاديه عشره", W_HOURWORD, 11}, {"الثانيه عشره", W_HOURWORD, 12},
     {"o'clock", W_OCLOCK, 0}, {"oclock", W_OCLOCK, 0}, {"hrs", W_OCLOCK, 0},
     {"h", W_OCLOCK, 0}, {"час", W_OCLOCK, 0}, {"часа", W_OCLOCK, 0}, {"часов", W_OCLOCK, 0},
     /* greetings */
@@ -187,6 +213,7 @@ static const lex_item when_items[] = {
     {"k", W_NOTTIME, 0}, {"m", W_NOTTIME, 0}, {"lakh", W_NOTTIME, 0}, {"lakhs", W_NOTTIME, 0},
     {"cr", W_NOTTIME, 0}, {"crore", W_NOTTIME, 0}, {"aed", W_NOTTIME, 0},
     {"inr", W_NOTTIME, 0}, {"sqft", W_NOTTIME, 0}, {"%", W_NOTTIME, 0},
+    {"point", W_NOTTIME, 0},   /* "at one point" */
     {"percent", W_NOTTIME, 0}, {"years", W_NOTTIME, 0}, {"floor", W_NOTTIME, 0},
     {"млн", W_NOTTIME, 0}, {"спальн*", W_NOTTIME, 0}, {"комнат*", W_NOTTIME, 0},
     {"مليون", W_NOTTIME, 0}, {"غرف", W_NOTTIME, 0}, {"ميليون", W_NOTTIME, 0},
@@ -584,6 +611,22 @@ static void parse(lex_cache *lc, when_parse *w)
         case W_AT:
             keep_at = true;
             break;
+        case W_HOURWORD: {
+            /* an hour in words is a time after "at" ("at ten", "ساعت ده") or
+             * with am/pm or o'clock after it ("ten am", "десять утра"); not
+             * "в три спальни", nor a number word anywhere else */
+            when_parse tmp = *w;
+            int sfx = hour_suffix(lc, i + c, &tmp);
+            const lex_item *nt;
+            if (sfx > 0) {
+                w->ampm = tmp.ampm ? tmp.ampm : w->ampm;
+                set_time(w, it->val, 0);
+                c += sfx;
+            } else if (after_at && wmatch(lc, i + c, CAT(W_NOTTIME), &nt) == 0) {
+                set_time(w, it->val, 0);
+            }
+            break;
+        }
         case W_IN:
             keep_in = true;
             /* "after 5" is a time as "at 5" is ("after 3 days" stays a
