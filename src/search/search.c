@@ -842,6 +842,12 @@ static int search_run(store *s, tenant_id t, const search_request *req, arena *a
         step st = {.relax = SEARCH_RELAX_BUDGET, .has_target = true,
                    .target = has_hi ? hi : lo, .locs = locs, .n_locs = c.n_named,
                    .type = type, .bedrooms = beds};
+        /* "cheaper" never shows dearer: only under what was shown (the
+         * nearest prices on either side were shown above it) */
+        if (mode == SEARCH_CHEAPER) {
+            st.has_hi = true;
+            st.hi = base - 1;
+        }
         rc = round_run(&c, &st, 1);
         if (rc)
             return rc;

@@ -424,6 +424,17 @@ TEST(test_cheaper_and_better)
     CHECK(search_listings(st, ten.id, &req, &a, &r, &err) == 0, "search: %s", err.msg);
     CHECK_INT(r.band_base, sl.budget_max / 2);
     CHECK(r.band_max <= sl.budget_max / 2, "below what was shown");
+    /* nothing is cheaper than what was shown: "cheaper" shows nothing
+     * dearer (the last round took the nearest prices on either side) */
+    money cheapest = 0;
+    for (int i = 0; i < n_all; i++)
+        if (all[i].tx == TX_BUY && (cheapest == 0 || all[i].price < cheapest))
+            cheapest = all[i].price;
+    req.reference = cheapest + 1;
+    CHECK(search_listings(st, ten.id, &req, &a, &r, &err) == 0, "search: %s", err.msg);
+    for (int i = 0; i < r.n; i++)
+        CHECK(r.items[i].price < req.reference, "cheaper than what was shown: %lld",
+              (long long)r.items[i].price);
     arena_release(&a);
 }
 
