@@ -358,7 +358,7 @@ static void absorb(turn *t)
          * "not Marina, JVC" and "JVC instead of Marina" replace Marina with
          * JVC even in a full slot */
         if (t->market != MK_COMPARE && t->market != MK_AREA) {
-            bool dropped = false;
+            bool dropped = false, had_area = has_location(s);
             if (n->found & NLU_EXCLUDED_LOCATIONS)
                 for (int i = 0; i < n->n_excluded_locations; i++)
                     remove_location(s, n->excluded_locations[i], &dropped);
@@ -367,6 +367,13 @@ static void absorb(turn *t)
                     add_location(s, n->locations[i], &ch);
             t->areas_dropped = dropped && !has_location(s);
             ch |= dropped;
+            /* areas only ruled out, with none asked for yet ("anything but
+             * Business Bay"): any other area (was "did not catch that") */
+            if ((n->found & NLU_EXCLUDED_LOCATIONS) && !had_area && !has_location(s)
+                && n->n_excluded_locations > 0) {
+                s->location_any = true;
+                ch = true;
+            }
         }
         if (n->found & NLU_BUDGET) {
             if (n->currency[0] && strcasecmp(n->currency, t->env->tenant->currency) != 0) {

@@ -1501,6 +1501,36 @@ TEST(test_ruled_out_not_offered)
     arena_release(&c.a);
 }
 
+/* Areas only ruled out while none was asked for ("anything but Whitefield")
+ * mean any other area: "did not catch that" was said and nothing kept. */
+TEST(test_anything_but_area)
+{
+    convo c;
+    convo_init(&c, "anythingbut");
+    nlu_result n = nlu("hi", "greeting");
+    turn(&c, &n, NULL);
+    n = nlu("a 2 bedroom apartment to buy under 2 cr", "property_search");
+    n.found = NLU_BEDROOMS | NLU_PTYPE | NLU_TX | NLU_BUDGET | NLU_PURPOSE;
+    n.bedrooms = 2;
+    n.type = PTYPE_APARTMENT;
+    n.tx = TX_BUY;
+    n.purpose = PURPOSE_LIVING;
+    n.has_budget_max = true;
+    n.budget_max = 20000000;
+    snprintf(n.currency, sizeof n.currency, "INR");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.pending, PEND_LOCATION);
+    n = areas("anything but whitefield", NULL, "Whitefield");
+    turn(&c, &n, NULL);
+    CHECK(c.s.location_any, "any other area");
+    CHECK(strstr(c.r.text, "did not catch") == NULL, "%s", c.r.text);
+    CHECK(c.r.n_sources > 0, "listings shown");
+    for (int k = 0; k < c.r.n_sources; k++)
+        CHECK(strcmp(c.r.sources[k].locality, "Whitefield") != 0, "%s is in Whitefield",
+              c.r.sources[k].id);
+    arena_release(&c.a);
+}
+
 TEST(test_returning_language)
 {
     /* a returning buyer's first message that could be either language
@@ -1644,5 +1674,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_market_area_figures); RUN(test_human_while_slots_offered);
           RUN(test_phone_reason_said);
           RUN(test_ruled_out_not_offered);
-          RUN(test_returning_language); RUN(test_typed_same_wish); RUN(test_studio_drops_bedrooms);
+          RUN(test_returning_language); RUN(test_typed_same_wish); RUN(test_studio_drops_bedrooms); RUN(test_anything_but_area);
           teardown();)
