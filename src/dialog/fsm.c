@@ -358,10 +358,15 @@ static void absorb(turn *t)
          * "not Marina, JVC" and "JVC instead of Marina" replace Marina with
          * JVC even in a full slot */
         if (t->market != MK_COMPARE && t->market != MK_AREA) {
-            bool dropped = false, had_area = has_location(s);
+            bool dropped = false, had_area = has_location(s), newly_ruled = false;
             if (n->found & NLU_EXCLUDED_LOCATIONS)
-                for (int i = 0; i < n->n_excluded_locations; i++)
+                for (int i = 0; i < n->n_excluded_locations; i++) {
+                    bool known = false;
+                    for (int k = 0; k < s->n_ruled_out && !known; k++)
+                        known = strcasecmp(s->ruled_out[k], n->excluded_locations[i]) == 0;
+                    newly_ruled |= !known;
                     remove_location(s, n->excluded_locations[i], &dropped);
+                }
             if (n->found & NLU_LOCATIONS)
                 for (int i = 0; i < n->n_locations; i++)
                     add_location(s, n->locations[i], &ch);
@@ -374,6 +379,9 @@ static void absorb(turn *t)
                 s->location_any = true;
                 ch = true;
             }
+            /* any area already, and one more ruled out: the search changes */
+            if (newly_ruled && s->location_any && had_area)
+                ch = true;
         }
         if (n->found & NLU_BUDGET) {
             if (n->currency[0] && strcasecmp(n->currency, t->env->tenant->currency) != 0) {

@@ -1528,6 +1528,15 @@ TEST(test_anything_but_area)
     for (int k = 0; k < c.r.n_sources; k++)
         CHECK(strcmp(c.r.sources[k].locality, "Whitefield") != 0, "%s is in Whitefield",
               c.r.sources[k].id);
+    /* one more ruled out with any area taken: searched again without it */
+    n = areas("not hebbal either", NULL, "Hebbal");
+    turn(&c, &n, NULL);
+    CHECK(strstr(c.r.text, "did not catch") == NULL, "%s", c.r.text);
+    CHECK(c.r.n_sources > 0, "listings shown again");
+    for (int k = 0; k < c.r.n_sources; k++)
+        CHECK(strcmp(c.r.sources[k].locality, "Whitefield") != 0
+                  && strcmp(c.r.sources[k].locality, "Hebbal") != 0,
+              "%s is in %s", c.r.sources[k].id, c.r.sources[k].locality);
     arena_release(&c.a);
 }
 
