@@ -520,6 +520,15 @@ static nlu_result whitefield_search(void)
     return n;
 }
 
+/* text giving the phone +91 98450 12345, as the NLU reads it. */
+static nlu_result phone_given(const char *text)
+{
+    nlu_result n = nlu(text, "inform");
+    n.found = NLU_PHONE;
+    snprintf(n.phone, sizeof n.phone, "+919845012345");
+    return n;
+}
+
 typedef struct convo {
     session s;
     profile p;
@@ -596,9 +605,7 @@ TEST(test_dialog_flow)
     CHECK(strstr(c.r.text, "pool") != NULL, "amenities from the data: %s", c.r.text);
     CHECK(strchr(c.r.text, ';') == NULL, "amenities said as a list, not as stored: %s", c.r.text);
 
-    n = nlu("+91 98450 12345", "inform");
-    n.found = NLU_PHONE;
-    snprintf(n.phone, sizeof n.phone, "+919845012345");
+    n = phone_given("+91 98450 12345");
     turn(&c, &n, NULL);
     CHECK_INT(c.s.state, ST_ENGAGEMENT);
 
@@ -841,9 +848,7 @@ TEST(test_date_not_ordinal)
     CHECK_STR(c.s.want_when, "2026-12-01T00:00");
     CHECK_INT(c.s.pending, PEND_PHONE);
 
-    n = nlu("+91 98450 12345", "inform");
-    n.found = NLU_PHONE;
-    snprintf(n.phone, sizeof n.phone, "+919845012345");
+    n = phone_given("+91 98450 12345");
     turn(&c, &n, NULL);
     CHECK_INT(c.s.state, ST_HANDOFF_SCHEDULE);
     CHECK_INT(c.s.pending, PEND_APPOINTMENT);
@@ -923,9 +928,7 @@ TEST(test_stale_slot_not_taken)
     convo c;
     convo_init(&c, "stale");
     search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
-    nlu_result n = nlu("+91 98450 12345", "inform");
-    n.found = NLU_PHONE;
-    snprintf(n.phone, sizeof n.phone, "+919845012345");
+    nlu_result n = phone_given("+91 98450 12345");
     turn(&c, &n, NULL);
     turn(&c, NULL, "slot:987654");
     CHECK_INT(c.s.state, ST_HANDOFF_SCHEDULE);
@@ -942,9 +945,7 @@ static void book_whitefield(convo *c)
     turn(c, &n, NULL);
     turn(c, NULL, "purpose:living");
     search_whitefield(c, "2bhk in whitefield under 2 cr", "property_search");
-    n = nlu("+91 98450 12345", "inform");
-    n.found = NLU_PHONE;
-    snprintf(n.phone, sizeof n.phone, "+919845012345");
+    n = phone_given("+91 98450 12345");
     turn(c, &n, NULL);
     n = nlu("can I see it", "schedule_visit");
     turn(c, &n, NULL);
@@ -1332,9 +1333,7 @@ TEST(test_handoff_waiting_without_phone)
     CHECK(strstr(c.r.text, "your details") == NULL, "no details were given: %s", c.r.text);
     CHECK(strstr(c.r.text, "phone number") != NULL, "the phone is asked for: %s", c.r.text);
     CHECK(strstr(c.r.text, "viewing") == NULL, "not the listings' phone question: %s", c.r.text);
-    n = nlu("+91 98450 12345", "inform");
-    n.found = NLU_PHONE;
-    snprintf(n.phone, sizeof n.phone, "+919845012345");
+    n = phone_given("+91 98450 12345");
     turn(&c, &n, NULL);
     n = nlu("is anyone there?", "human_agent");
     turn(&c, &n, NULL);
@@ -1352,9 +1351,7 @@ TEST(test_phone_volunteered_noted)
     nlu_result n = nlu("hi", "greeting");
     turn(&c, &n, NULL);
     CHECK_INT(c.s.pending, PEND_PURPOSE);
-    n = nlu("my number is +91 98450 12345", "inform");
-    n.found = NLU_PHONE;
-    snprintf(n.phone, sizeof n.phone, "+919845012345");
+    n = phone_given("my number is +91 98450 12345");
     turn(&c, &n, NULL);
     CHECK_STR(c.s.phone, "+919845012345");
     CHECK(strstr(c.r.text, "+919845012345") != NULL, "the phone is acknowledged: %s", c.r.text);
@@ -1421,9 +1418,7 @@ TEST(test_human_while_slots_offered)
     convo c;
     convo_init(&c, "humanslots");
     search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
-    nlu_result n = nlu("+91 98450 12345", "inform");
-    n.found = NLU_PHONE;
-    snprintf(n.phone, sizeof n.phone, "+919845012345");
+    nlu_result n = phone_given("+91 98450 12345");
     turn(&c, &n, NULL);
     n = nlu("can I see it", "schedule_visit");
     turn(&c, &n, NULL);
