@@ -383,22 +383,45 @@ TEST(test_listing_lines)
     CHECK(cases == 800, "%d cases", cases);
 }
 
+/* A tenant of the currency on the slug's pack, and an arena: what the
+ * tests of rendered text set up.  false (a failed check) when the pack
+ * does not load. */
+typedef struct text_fixture {
+    pack *p;
+    tenant tn;
+    arena a;
+    dialog_env env;
+} text_fixture;
+
+static bool fixture_open(text_fixture *f, const char *slug, const char *currency)
+{
+    pt_error err = {0};
+    memset(f, 0, sizeof *f);
+    if (pack_load("packs", slug, &f->p, &err) != 0) {
+        CHECK(0, "load %s: %s", slug, err.msg);
+        return false;
+    }
+    snprintf(f->tn.currency, sizeof f->tn.currency, "%s", currency);
+    arena_init(&f->a, 0);
+    f->env = (dialog_env){.tenant = &f->tn, .pack = f->p, .arena = &f->a};
+    return true;
+}
+
+static void fixture_close(text_fixture *f)
+{
+    arena_release(&f->a);
+    pack_free(f->p);
+}
+
 /* One unit is "1 unit left" in English, in the line and in the urgency
  * note ("1 units left" before); the other languages' packs word it as for
  * any number. */
 TEST(test_one_unit)
 {
-    pack *p = NULL;
-    pt_error err = {0};
-    if (pack_load("packs", "dubai-demo", &p, &err) != 0) {
-        CHECK(0, "load: %s", err.msg);
+    text_fixture f;
+    if (!fixture_open(&f, "dubai-demo", "AED"))
         return;
-    }
-    tenant tn = {0};
-    memcpy(tn.currency, "AED", 4);
-    arena a;
-    arena_init(&a, 0);
-    dialog_env env = {.tenant = &tn, .pack = p, .arena = &a};
+    dialog_env env = f.env;
     session s = {0};
     s.language = LANG_EN;
     listing l[2];
@@ -483,8 +506,7 @@ TEST(test_one_unit)
                   && strstr(second, "5,000"),
               "%s", lines ? lines : "(null)");
     }
-    arena_release(&a);
-    pack_free(p);
+    fixture_close(&f);
 }
 
 /* How many times needle is in hay. */
@@ -500,17 +522,10 @@ static int count_of(const char *hay, const char *needle)
  * подходящие вам варианты, всего 1" and "إليك 1 من العروض" were said. */
 TEST(test_results_intro_counts)
 {
-    pack *p = NULL;
-    pt_error err = {0};
-    if (pack_load("packs", "dubai-demo", &p, &err) != 0) {
-        CHECK(0, "load: %s", err.msg);
+    text_fixture f;
+    if (!fixture_open(&f, "dubai-demo", "AED"))
         return;
-    }
-    tenant tn = {0};
-    memcpy(tn.currency, "AED", 4);
-    arena a;
-    arena_init(&a, 0);
-    dialog_env env = {.tenant = &tn, .pack = p, .arena = &a};
+    dialog_env env = f.env;
     session s = {0};
     static const struct { lang lg; long n; const char *want, *not_want; } cases[] = {
         {LANG_RU, 1, "Вот подходящий вам вариант:", "всего"},
@@ -529,8 +544,7 @@ TEST(test_results_intro_counts)
         CHECK(t && strstr(t, cases[i].want) && (!cases[i].not_want || !strstr(t, cases[i].not_want)),
               "%s %ld: %s", lang_name(cases[i].lg), cases[i].n, t ? t : "(null)");
     }
-    arena_release(&a);
-    pack_free(p);
+    fixture_close(&f);
 }
 
 /* Urgency is said once an answer, whatever the number of listings it holds
@@ -538,17 +552,10 @@ TEST(test_results_intro_counts)
  * only from the listings' own numbers, in every language. */
 TEST(test_urgency_once)
 {
-    pack *p = NULL;
-    pt_error err = {0};
-    if (pack_load("packs", "bangalore-demo", &p, &err) != 0) {
-        CHECK(0, "load: %s", err.msg);
+    text_fixture f;
+    if (!fixture_open(&f, "bangalore-demo", "INR"))
         return;
-    }
-    tenant tn = {0};
-    memcpy(tn.currency, "INR", 4);
-    arena a;
-    arena_init(&a, 0);
-    dialog_env env = {.tenant = &tn, .pack = p, .arena = &a};
+    dialog_env env = f.env;
     session s = {0};
     static const char *const projects[] = {"Gulmohar Meadows", "Lotus Springs", "Tamarind Residency",
                                            "Emerald Meadows", "Neem Enclave"};
@@ -602,8 +609,7 @@ TEST(test_urgency_once)
             l[i].project = projects[i];
         }
     }
-    arena_release(&a);
-    pack_free(p);
+    fixture_close(&f);
 }
 
 TEST_MAIN(RUN(test_objection_kinds); RUN(test_has_casei); RUN(test_cat); RUN(test_market_kind);
