@@ -214,26 +214,33 @@ static bool listing_question(const nlu_result *n)
 
 /* ---- slots ------------------------------------------------------------ */
 
-/* Takes name off the areas ruled out (named again: wanted again). */
-static void unrule_location(session *s, const char *name)
+/* The index of name (any case) among the area names names[0..n), or -1:
+ * the location slot and the areas ruled out are such lists. */
+static int area_index(char (*names)[64], int n, const char *name)
 {
-    for (int i = 0; i < s->n_ruled_out; i++)
-        if (strcasecmp(s->ruled_out[i], name) == 0) {
-            for (int k = i + 1; k < s->n_ruled_out; k++)
-                memcpy(s->ruled_out[k - 1], s->ruled_out[k], sizeof s->ruled_out[0]);
-            s->n_ruled_out--;
-            return;
-        }
+    for (int i = 0; i < n; i++)
+        if (strcasecmp(names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* Takes name off names[0..*n), the others keeping their order; whether it
+ * was there. */
+static bool area_drop(char (*names)[64], int *n, const char *name)
+{
+    int i = area_index(names, *n, name);
+    if (i < 0)
+        return false;
+    memmove(names[i], names[i + 1], sizeof names[0] * (size_t)(*n - i - 1));
+    (*n)--;
+    return true;
 }
 
 static void add_location(session *s, const char *name, bool *changed)
 {
     slots *sl = &s->slots;
-    unrule_location(s, name);
-    for (int i = 0; i < sl->n_locations; i++)
-        if (strcasecmp(sl->locations[i], name) == 0)
-            return;
-    if (sl->n_locations >= 4)
+    area_drop(s->ruled_out, &s->n_ruled_out, name);   /* named again: wanted again */
+    if (area_index(sl->locations, sl->n_locations, name) >= 0 || sl->n_locations >= 4)
         return;
     dialog_copy(sl->locations[sl->n_locations++], sizeof sl->locations[0], name);
     s->location_any = false;
@@ -247,20 +254,14 @@ static void add_location(session *s, const char *name, bool *changed)
 static void remove_location(session *s, const char *name, bool *changed)
 {
     slots *sl = &s->slots;
-    unrule_location(s, name);
+    area_drop(s->ruled_out, &s->n_ruled_out, name);
     if (s->n_ruled_out == DIALOG_MAX_RULED_OUT) {
         memmove(s->ruled_out[0], s->ruled_out[1], sizeof s->ruled_out[0] * (DIALOG_MAX_RULED_OUT - 1));
         s->n_ruled_out--;
     }
     dialog_copy(s->ruled_out[s->n_ruled_out++], sizeof s->ruled_out[0], name);
-    for (int i = 0; i < sl->n_locations; i++)
-        if (strcasecmp(sl->locations[i], name) == 0) {
-            for (int k = i + 1; k < sl->n_locations; k++)
-                memcpy(sl->locations[k - 1], sl->locations[k], sizeof sl->locations[0]);
-            sl->n_locations--;
-            *changed = true;
-            return;
-        }
+    if (area_drop(sl->locations, &sl->n_locations, name))
+        *changed = true;
 }
 
 static void set_budget(session *s, bool has_min, money min, bool has_max, money max, bool *changed)
@@ -326,8 +327,7 @@ static void absorb(turn *t)
             same = !ch;
         } else if (*rest) {
             add_location(s, rest, &ch);
-            for (int i = 0; !ch && i < sl->n_locations; i++)
-                same |= strcasecmp(sl->locations[i], rest) == 0;
+            same = !ch && area_index(sl->locations, sl->n_locations, rest) >= 0;
         }
     }
     t->button_same = same;
@@ -361,10 +361,8 @@ static void absorb(turn *t)
             bool dropped = false, had_area = has_location(s), newly_ruled = false;
             if (n->found & NLU_EXCLUDED_LOCATIONS)
                 for (int i = 0; i < n->n_excluded_locations; i++) {
-                    bool known = false;
-                    for (int k = 0; k < s->n_ruled_out && !known; k++)
-                        known = strcasecmp(s->ruled_out[k], n->excluded_locations[i]) == 0;
-                    newly_ruled |= !known;
+                    newly_ruled |= area_index(s->ruled_out, s->n_ruled_out,
+                                              n->excluded_locations[i]) < 0;
                     remove_location(s, n->excluded_locations[i], &dropped);
                 }
             if (n->found & NLU_LOCATIONS)
