@@ -976,31 +976,33 @@ static int cue_before(const nlu_gazetteer *g, const nlu_toks *tk, int tok)
     return side;
 }
 
+/* Whether a cue of this kind ends at token `last` (of ntok tokens; 0: any
+ * length). */
+static bool cue_ends_at(const nlu_gazetteer *g, const nlu_toks *tk, nlu_loc_cue kind, int last,
+                        int ntok)
+{
+    if (last < 0 || last >= tk->n)
+        return false;
+    uint32_t key = tk->t[last].hash;
+    for (int i = cue_lower(g, key); i < g->ncue && g->cue[i].key == key; i++) {
+        const gz_cue *c = &g->cue[i];
+        if (c->kind == kind && (ntok == 0 || c->ntok == ntok) && cue_at(c, tk, last - c->ntok + 1))
+            return true;
+    }
+    return false;
+}
+
 /* Whether an AND phrase is exactly the tokens [from, to). */
 static bool cue_and(const nlu_gazetteer *g, const nlu_toks *tk, int from, int to)
 {
-    if (to - from < 1 || to - from > GZ_CUE_TOKS)
-        return false;
-    uint32_t key = tk->t[to - 1].hash;
-    for (int i = cue_lower(g, key); i < g->ncue && g->cue[i].key == key; i++)
-        if (g->cue[i].kind == NLU_LOC_AND && g->cue[i].ntok == to - from
-            && cue_at(&g->cue[i], tk, from))
-            return true;
-    return false;
+    return to - from >= 1 && to - from <= GZ_CUE_TOKS
+           && cue_ends_at(g, tk, NLU_LOC_AND, to - 1, to - from);
 }
 
 /* Whether a NOT_BARE phrase ("no", "نه") ends right before token `tok`. */
 static bool cue_bare_before(const nlu_gazetteer *g, const nlu_toks *tk, int tok)
 {
-    int last = tok - 1;
-    if (last < 0)
-        return false;
-    uint32_t key = tk->t[last].hash;
-    for (int i = cue_lower(g, key); i < g->ncue && g->cue[i].key == key; i++)
-        if (g->cue[i].kind == NLU_LOC_NOT_BARE
-            && cue_at(&g->cue[i], tk, last - g->cue[i].ntok + 1))
-            return true;
-    return false;
+    return cue_ends_at(g, tk, NLU_LOC_NOT_BARE, tok - 1, 0);
 }
 
 /* Whether a NOT_AFTER phrase starts at token `end` and is followed by the
