@@ -1142,32 +1142,54 @@ int pack_cue_id(const pack *p, const char *key)
     return cue_index(p, key);
 }
 
-uint64_t pack_cue_scan(const pack *p, const char *text, size_t n)
+/* The one pass of pack_cue_scan and pack_cue_spans over t[0..n): each
+ * phrase of the lists in `lists` found there (a digit end never touching
+ * another digit).  With out NULL it gathers the lists' bits into *hits (a
+ * list found is not looked for again); else it records each phrase found
+ * into out, up to max, and returns how many. */
+static inline __attribute__((always_inline)) int cue_walk(const pack *p, const unsigned char *t,
+                                                          size_t n, uint64_t lists, uint64_t *hits,
+                                                          pack_cue_span *out, int max)
 {
-    uint64_t hits = 0;
-    if (p == NULL || p->cue_refs == NULL)
-        return 0;
-    const unsigned char *t = (const unsigned char *)text;
-    for (size_t i = 0; i < n; i++) {
+    int k_out = 0;
+    for (size_t i = 0; i < n && k_out < max; i++) {
         /* phrases of this one byte */
         for (uint32_t k = p->cue_singles ? p->cue_first[t[i]] : 0,
-                      end = p->cue_singles ? p->cue_first[t[i] + 1] : 0; k < end; k++) {
+                      end = p->cue_singles ? p->cue_first[t[i] + 1] : 0; k < end && k_out < max; k++) {
             const cue_ref *r = &p->cue_refs[k];
-            if (r->n == 1 && cue_digits_apart(t, n, i, (const unsigned char *)r->s, 1))
-                hits |= r->bit;
+            if ((lists & r->bit) && r->n == 1 && cue_digits_apart(t, n, i, (const unsigned char *)r->s, 1)) {
+                if (out)
+                    out[k_out++] = (pack_cue_span){i, 1, __builtin_ctzll(r->bit)};
+                else
+                    *hits |= r->bit;
+            }
         }
         if (i + 1 == n)
             break;
         /* longer phrases starting with these two bytes (or sharing their
          * bucket) */
         unsigned b = cue_pair(t[i], t[i + 1]);
-        for (uint32_t k = p->cue_first[b], end = p->cue_first[b + 1]; k < end; k++) {
+        for (uint32_t k = p->cue_first[b], end = p->cue_first[b + 1]; k < end && k_out < max; k++) {
             const cue_ref *r = &p->cue_refs[k];
-            if ((hits & r->bit) == 0 && r->n <= n - i && memcmp(t + i, r->s, r->n) == 0
-                && cue_digits_apart(t, n, i, (const unsigned char *)r->s, r->n))
-                hits |= r->bit;
+            if ((out ? (lists & r->bit) : (*hits & r->bit) == 0) && r->n <= n - i
+                && memcmp(t + i, r->s, r->n) == 0
+                && cue_digits_apart(t, n, i, (const unsigned char *)r->s, r->n)) {
+                if (out)
+                    out[k_out++] = (pack_cue_span){i, r->n, __builtin_ctzll(r->bit)};
+                else
+                    *hits |= r->bit;
+            }
         }
     }
+    return k_out;
+}
+
+uint64_t pack_cue_scan(const pack *p, const char *text, size_t n)
+{
+    uint64_t hits = 0;
+    if (p == NULL || p->cue_refs == NULL)
+        return 0;
+    cue_walk(p, (const unsigned char *)text, n, ~(uint64_t)0, &hits, NULL, INT_MAX);
     return hits;
 }
 
@@ -1187,28 +1209,9 @@ uint64_t pack_cue_mask(const pack *p, const char *prefix)
 int pack_cue_spans(const pack *p, uint64_t lists, const char *text, size_t n, pack_cue_span *out,
                    int max)
 {
-    int k_out = 0;
     if (p == NULL || p->cue_refs == NULL || lists == 0)
         return 0;
-    const unsigned char *t = (const unsigned char *)text;
-    for (size_t i = 0; i < n && k_out < max; i++) {
-        for (uint32_t k = p->cue_singles ? p->cue_first[t[i]] : 0,
-                      end = p->cue_singles ? p->cue_first[t[i] + 1] : 0; k < end && k_out < max; k++) {
-            const cue_ref *r = &p->cue_refs[k];
-            if ((lists & r->bit) && r->n == 1 && cue_digits_apart(t, n, i, (const unsigned char *)r->s, 1))
-                out[k_out++] = (pack_cue_span){i, 1, __builtin_ctzll(r->bit)};
-        }
-        if (i + 1 == n)
-            break;
-        unsigned b = cue_pair(t[i], t[i + 1]);
-        for (uint32_t k = p->cue_first[b], end = p->cue_first[b + 1]; k < end && k_out < max; k++) {
-            const cue_ref *r = &p->cue_refs[k];
-            if ((lists & r->bit) && r->n <= n - i && memcmp(t + i, r->s, r->n) == 0
-                && cue_digits_apart(t, n, i, (const unsigned char *)r->s, r->n))
-                out[k_out++] = (pack_cue_span){i, r->n, __builtin_ctzll(r->bit)};
-        }
-    }
-    return k_out;
+    return cue_walk(p, (const unsigned char *)text, n, lists, NULL, out, max);
 }
 
 int pack_cue_phrases(const pack *p, const char *key, const pack_phrase **out)
