@@ -328,6 +328,17 @@ int cmd_nlu(int argc, char **argv)
         run.ctx.currency = t.currency;
         run.ctx.region = t.region;
         run.ctx.timezone = t.timezone;
+    } else if (packs[0]) {
+        /* no tenant: no localities, but the default pack's cue words (a
+         * rent's period: "40k a month") still apply */
+        rc = pack_load(packs, NULL, &pk, &err);
+        if (rc == 0)
+            rc = nlu_gazetteer_build(NULL, 0, NULL, &gz, &err);
+        if (rc == 0)
+            rc = engine_gazetteer_cues(gz, pk, &err);
+        if (rc)
+            goto fail;
+        run.ctx.gazetteer = gz;
     }
     run.ctx.now = time(NULL);
     if (now_s) {

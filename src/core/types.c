@@ -53,6 +53,24 @@ transaction tx_from_name(const char *s)
     return TX_NONE;
 }
 
+const char *period_name(rent_period p)
+{
+    return p == PERIOD_MONTH ? "month" : p == PERIOD_YEAR ? "year" : NULL;
+}
+
+rent_period period_from_name(const char *s)
+{
+    if (s == NULL)
+        return PERIOD_NONE;
+    return strcmp(s, "month") == 0 ? PERIOD_MONTH : strcmp(s, "year") == 0 ? PERIOD_YEAR
+                                                                          : PERIOD_NONE;
+}
+
+int period_per_year(rent_period p)
+{
+    return p == PERIOD_MONTH ? 12 : p == PERIOD_YEAR ? 1 : 0;
+}
+
 const char *purpose_name(purpose p)
 {
     return (p > 0 && p < PURPOSE__COUNT) ? purpose_names[p] : NULL;

@@ -26,6 +26,12 @@ typedef enum transaction {
     TX_NONE = 0, TX_BUY, TX_RENT, TX__COUNT
 } transaction;
 
+/* The period a rent amount is said in.  Listing rents are per year
+ * (CONTRACT.md §3); a buyer may say theirs per month ("40k a month"). */
+typedef enum rent_period {
+    PERIOD_NONE = 0, PERIOD_MONTH, PERIOD_YEAR, PERIOD__COUNT
+} rent_period;
+
 typedef enum purpose {
     PURPOSE_NONE = 0, PURPOSE_INVESTMENT, PURPOSE_LIVING, PURPOSE_RESIDENCY, PURPOSE__COUNT
 } purpose;
@@ -47,6 +53,10 @@ property_type ptype_from_name(const char *s);
 const char *tx_name(transaction t);            /* "buy" / "rent" / NULL */
 const char *listing_tx_name(transaction t);    /* "sale" / "rent" / NULL */
 transaction tx_from_name(const char *s);       /* accepts buy, sale, rent */
+const char *period_name(rent_period p);        /* "month" / "year" / NULL */
+rent_period period_from_name(const char *s);   /* month, year; else PERIOD_NONE */
+/* How many of period p make a year (the listings' period): 12, 1, 0 for none. */
+int period_per_year(rent_period p);
 const char *purpose_name(purpose p);
 purpose purpose_from_name(const char *s);
 const char *lstatus_name(listing_status s);
@@ -99,6 +109,10 @@ typedef struct slots {
     int bedrooms;               /* -1 unknown, 0 studio */
     int n_locations;
     char locations[4][64];      /* canonical locality names */
+    /* A rent budget: the period the buyer speaks in (the answers echo it
+     * "under ₹40,000 a month"); budget_min/max are always in the listings'
+     * period, per year.  PERIOD_NONE for a purchase or when unknown. */
+    rent_period budget_period;
 } slots;
 
 void slots_init(slots *s);

@@ -163,6 +163,17 @@ int engine_gazetteer_cues(nlu_gazetteer *g, const pack *pk, pt_error *err)
             if (tp && (rc = nlu_gazetteer_add_cues(g, lists[k].kind, tp->text, err)) < 0)
                 goto done;
         }
+    /* the period a rent is said in: "40k a month", "80 الف سنويا" */
+    static const struct {
+        const char *key;
+        rent_period p;
+    } periods[] = {{"cue_period_month", PERIOD_MONTH}, {"cue_period_year", PERIOD_YEAR}};
+    for (size_t k = 0; k < sizeof periods / sizeof periods[0]; k++)
+        for (int l = 0; l < LANG__COUNT; l++) {
+            const pack_template *tp = pack_template_get(pk, (lang)l, periods[k].key);
+            if (tp && (rc = nlu_gazetteer_add_period_cues(g, periods[k].p, tp->text, err)) < 0)
+                goto done;
+        }
 done:
     return rc;
 }

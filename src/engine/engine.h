@@ -140,7 +140,9 @@ int engine_build_gazetteer(store *s, const tenant *t, const struct pack *pk, are
 
 /* Gives gazetteer g the pack's cue_loc_not, cue_loc_keep, cue_loc_and,
  * cue_loc_not_after and cue_loc_not_bare lists of every language (nlu_gazetteer_add_cues): the
- * words that tell an area the buyer does not want.  engine_build_gazetteer
+ * words that tell an area the buyer does not want; and its cue_period_month
+ * and cue_period_year lists (nlu_gazetteer_add_period_cues): the words of a
+ * rent's period ("a month", "в год").  engine_build_gazetteer
  * calls it; tools that build a gazetteer themselves call it before sharing
  * g.  pk may be NULL (no cues).  Errors: NOMEM. */
 int engine_gazetteer_cues(struct nlu_gazetteer *g, const struct pack *pk, pt_error *err);

@@ -39,6 +39,16 @@
  * Currency: the first one said; else ctx_currency; else INR when lakh or
  * crore was used; else "".
  *
+ * Period (amount_period): with the gazetteer's period cues (the pack's
+ * cue_period_month / cue_period_year: "a month", "pm", "/mo", "в месяц",
+ * "شهريا", "در ماه", "a year", "per annum"...), a phrase right after an
+ * amount, or ending at most two words before it with no punctuation
+ * between ("monthly budget 40k"), gives the budget's period.  A number of
+ * at least 1000 with a period after it is money ("for 6000 a month"), and
+ * "pm" after one is "per month", not a time ("40,000 pm").  The amounts
+ * stay as said: which period listings are priced in is the dialog's
+ * business.
+ *
  * Not for: prices of listings (import), formatting money (core/money.c).
  */
 #include "nlu/entities_int.h"
@@ -380,6 +390,8 @@ typedef struct amount {
     bool wa;            /* said with the Arabic "and" attached: "ومليونين" */
     bool notmoney;
     int64_t plus;       /* a smaller amount said after it: "2 million 500 thousand" */
+    rent_period period; /* amount_period */
+    bool period_after;  /* the period phrase follows it: a bare number is money */
 } amount;
 
 #define MAX_AMOUNTS 16
@@ -866,12 +878,51 @@ static int qualifier_before(lex_cache *lc, int s, int prev_end)
 static bool money_like(const amount *a)
 {
     return !a->notmoney
-           && (a->mult != M_NONE || a->cur >= 0 || a->word || (a->grouped && a->bare_ok));
+           && (a->mult != M_NONE || a->cur >= 0 || a->word || (a->grouped && a->bare_ok)
+               || (a->period_after && a->bare_ok));
+}
+
+/* ---- the period of a rent ---------------------------------------------- */
+
+/* The period said with amount a (g's period cues; see the opening
+ * comment): a phrase at a->end, which the amount then takes in, else the
+ * longest one ending one to two tokens before a->start, or right at it, from
+ * prev_end on, with no punctuation between.  Amounts that are no money
+ * (other than by "pm" after a number of at least 1000) get none. */
+static void amount_period(const nlu_gazetteer *g, const nlu_toks *tk, amount *a, int prev_end)
+{
+    int n = 0;
+    if (g == NULL)
+        return;
+    rent_period p = nlu_gazetteer_period_at(g, tk, a->end, &n);
+    if (p != PERIOD_NONE && (!a->notmoney || a->bare_ok)) {
+        a->notmoney = false;   /* "40,000 pm": per month, not a time */
+        a->period = p;
+        a->period_after = true;
+        a->end += n;
+        return;
+    }
+    if (a->notmoney)
+        return;
+    for (int s = a->start - 1; s >= prev_end && s >= a->start - 2 - NLU_CUE_TOKS; s--) {
+        p = nlu_gazetteer_period_at(g, tk, s, &n);
+        int e = s + n;
+        if (p == PERIOD_NONE || e > a->start || e < a->start - 2)
+            continue;
+        bool punct = false;
+        for (int k = e; k < a->start; k++)
+            punct |= tk->t[k].kind == TK_PUNCT;
+        if (!punct) {
+            a->period = p;
+            return;
+        }
+    }
 }
 
 /* ---- the scan ---------------------------------------------------------- */
 
-bool nlu_budget_scan(const nlu_toks *tk, const char *ctx_currency, nlu_budget *out)
+bool nlu_budget_scan(const nlu_toks *tk, const char *ctx_currency, const nlu_gazetteer *periods,
+                     nlu_budget *out)
 {
     pthread_once(&budget_once, budget_init);
     memset(out, 0, sizeof *out);
@@ -887,6 +938,7 @@ bool nlu_budget_scan(const nlu_toks *tk, const char *ctx_currency, nlu_budget *o
             continue;
         }
         if (amount_at(lc, i, &am[na]) && am[na].end > i) {
+            amount_period(periods, tk, &am[na], na > 0 ? am[na - 1].end : 0);
             i = am[na].end;
             na++;
         } else {
@@ -975,6 +1027,7 @@ bool nlu_budget_scan(const nlu_toks *tk, const char *ctx_currency, nlu_budget *o
                     out->max = v2;
                     if (cur < 0)
                         cur = ra.cur;
+                    out->period = ra.period ? ra.period : rb.period;
                     lakh_crore |= ra.mult == M_LAKH || ra.mult == M_CRORE
                                   || rb.mult == M_LAKH || rb.mult == M_CRORE;
                     break;
@@ -1022,6 +1075,8 @@ bool nlu_budget_scan(const nlu_toks *tk, const char *ctx_currency, nlu_budget *o
         if (used) {
             if (cur < 0)
                 cur = a->cur;
+            if (out->period == PERIOD_NONE)
+                out->period = a->period;
             lakh_crore |= a->mult == M_LAKH || a->mult == M_CRORE;
         }
     }
@@ -1042,7 +1097,7 @@ bool nlu_parse_budget(const char *norm, size_t len, const char *ctx_currency, nl
 {
     nlu_toks tk;
     nlu_tokenize(&tk, norm, len);
-    return nlu_budget_scan(&tk, ctx_currency, out);
+    return nlu_budget_scan(&tk, ctx_currency, NULL, out);
 }
 
 bool nlu_budget_money_context(const nlu_toks *tk, int i, int j)

@@ -229,6 +229,7 @@ int nlu_extract_entities_toks(const nlu_context *ctx, nlu_toks *tk, arena *a, nl
     out->has_budget_min = out->has_budget_max = false;
     out->budget_min = out->budget_max = 0;
     out->currency[0] = '\0';
+    out->budget_period = PERIOD_NONE;
     out->bedrooms = -1;
     out->type = PTYPE_NONE;
     out->tx = TX_NONE;
@@ -258,13 +259,14 @@ int nlu_extract_entities_toks(const nlu_context *ctx, nlu_toks *tk, arena *a, nl
     scan_phones(ctx, tk, out);
 
     nlu_budget b;
-    if (nlu_budget_scan(tk, ctx ? ctx->currency : NULL, &b)) {
+    if (nlu_budget_scan(tk, ctx ? ctx->currency : NULL, ctx ? ctx->gazetteer : NULL, &b)) {
         out->found |= NLU_BUDGET;
         out->has_budget_min = b.has_min;
         out->has_budget_max = b.has_max;
         out->budget_min = b.min;
         out->budget_max = b.max;
         memcpy(out->currency, b.currency, sizeof out->currency);
+        out->budget_period = b.period;
     }
 
     nlu_attrs at;

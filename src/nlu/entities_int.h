@@ -160,10 +160,14 @@ typedef struct nlu_budget {
     bool has_min, has_max;
     money min, max;
     char currency[4];      /* "" when neither said nor given by the context */
+    rent_period period;    /* a period phrase with the amount ("a month"), else NONE */
 } nlu_budget;
 
-/* budget.c: the buyer's budget in tk.  Returns true when one was found. */
-bool nlu_budget_scan(const nlu_toks *tk, const char *ctx_currency, nlu_budget *out);
+/* budget.c: the buyer's budget in tk.  Returns true when one was found.
+ * periods: the gazetteer whose period cues (nlu_gazetteer_add_period_cues)
+ * tell a rent's period, or NULL (none is read). */
+bool nlu_budget_scan(const nlu_toks *tk, const char *ctx_currency, const nlu_gazetteer *periods,
+                     nlu_budget *out);
 /* Text-level convenience (tokenizes s). */
 bool nlu_parse_budget(const char *norm, size_t len, const char *ctx_currency, nlu_budget *out);
 /* True when tokens [i, j) are directly followed or preceded by a money word
@@ -181,6 +185,13 @@ typedef struct nlu_attrs {
 /* attrs.c: bedrooms, property type, transaction and purpose. */
 void nlu_attrs_scan(const nlu_toks *tk, nlu_attrs *out);
 void nlu_parse_attrs(const char *norm, size_t len, nlu_attrs *out);
+
+/* The most tokens of a cue phrase (nlu_gazetteer_add_cues). */
+#define NLU_CUE_TOKS 6
+/* locality.c: the period of the longest period cue of g starting at token
+ * i (PERIOD_NONE: none; g may be NULL), its length in tokens in *ntok (0:
+ * none; ntok may be NULL). */
+rent_period nlu_gazetteer_period_at(const nlu_gazetteer *g, const nlu_toks *tk, int i, int *ntok);
 
 /* locality.c: up to max canonical names (gazetteer-owned) in order of
  * appearance, no duplicates.  Returns how many. */

@@ -52,6 +52,11 @@
  * NLU_LOC_NOT_AFTER): a lookup is a binary search, and only localities
  * found cost one.
  *
+ * The gazetteer also keeps the pack's cue phrases of a rent's period
+ * (nlu_gazetteer_add_period_cues), for the budget scan: kinds after the
+ * locality cues (GZ_PERIOD_KIND), keyed by their first token, found by
+ * nlu_gazetteer_period_at.
+ *
  * Memory: the gazetteer owns everything (an arena for strings and code
  * points, one heap array of entries).  Immutable after building, so any
  * number of threads may match with it at once.
@@ -85,11 +90,13 @@ typedef struct gz_entry {
 } gz_entry;
 
 /* A cue phrase: its normalised tokens (at most GZ_CUE_TOKS). */
-#define GZ_CUE_TOKS 6
+#define GZ_CUE_TOKS NLU_CUE_TOKS
+/* The kind of a period cue: after the nlu_loc_cue kinds */
+#define GZ_PERIOD_KIND(p) (NLU_LOC__COUNT + (int)(p))
 typedef struct gz_cue {
     uint32_t key;             /* hash of the token next to the locality: the last, or
-                                 the first for NLU_LOC_NOT_AFTER */
-    uint8_t kind;             /* nlu_loc_cue */
+                                 the first for NLU_LOC_NOT_AFTER and the period cues */
+    uint8_t kind;             /* nlu_loc_cue, or GZ_PERIOD_KIND(rent_period) */
     uint8_t ntok;
     uint16_t len[GZ_CUE_TOKS];
     uint32_t hash[GZ_CUE_TOKS];
@@ -667,12 +674,14 @@ static bool cue_known(const nlu_gazetteer *g, const gz_cue *c)
     return false;
 }
 
-/* See nlu.h.  The phrases are normalised into g's arena. */
-int nlu_gazetteer_add_cues(nlu_gazetteer *g, nlu_loc_cue kind, const char *text, pt_error *err)
+/* Adds the '|'-separated phrases of text as cues of kind (an nlu_loc_cue
+ * or GZ_PERIOD_KIND), keyed by their first token when key_first, else by
+ * their last.  The phrases are normalised into g's arena. */
+static int cues_add(nlu_gazetteer *g, int kind, bool key_first, const char *text, pt_error *err)
 {
     int rc = 0;
     nlu_toks *tk = NULL;
-    if (g == NULL || text == NULL || (unsigned)kind >= NLU_LOC__COUNT)
+    if (g == NULL || text == NULL)
         goto done;
     if ((tk = malloc(sizeof *tk)) == NULL) {
         rc = -PT_ERR_NOMEM;
@@ -701,7 +710,7 @@ int nlu_gazetteer_add_cues(nlu_gazetteer *g, nlu_loc_cue kind, const char *text,
             c.len[q] = tk->t[q].len;
             c.tok[q] = norm + tk->t[q].off;
         }
-        c.key = kind == NLU_LOC_NOT_AFTER ? c.hash[0] : c.hash[c.ntok - 1];
+        c.key = key_first ? c.hash[0] : c.hash[c.ntok - 1];
         if (cue_known(g, &c))
             continue;
         if (g->ncue == g->capcue) {
@@ -725,6 +734,23 @@ fail:
 done:
     free(tk);
     return rc;
+}
+
+/* See nlu.h. */
+int nlu_gazetteer_add_cues(nlu_gazetteer *g, nlu_loc_cue kind, const char *text, pt_error *err)
+{
+    if ((unsigned)kind >= NLU_LOC__COUNT)
+        return 0;
+    return cues_add(g, (int)kind, kind == NLU_LOC_NOT_AFTER, text, err);
+}
+
+/* See nlu.h. */
+int nlu_gazetteer_add_period_cues(nlu_gazetteer *g, rent_period p, const char *text,
+                                  pt_error *err)
+{
+    if (p != PERIOD_MONTH && p != PERIOD_YEAR)
+        return 0;
+    return cues_add(g, GZ_PERIOD_KIND(p), true, text, err);
 }
 
 /* ---- matching --------------------------------------------------------- */
@@ -974,6 +1000,29 @@ static int cue_before(const nlu_gazetteer *g, const nlu_toks *tk, int tok)
         }
     }
     return side;
+}
+
+/* See entities_int.h: the longest period phrase starting at token i. */
+rent_period nlu_gazetteer_period_at(const nlu_gazetteer *g, const nlu_toks *tk, int i, int *ntok)
+{
+    rent_period p = PERIOD_NONE;
+    int best = 0;
+    if (g == NULL || g->ncue == 0 || i < 0 || i >= tk->n)
+        goto done;
+    uint32_t key = tk->t[i].hash;
+    for (int k = cue_lower(g, key); k < g->ncue && g->cue[k].key == key; k++) {
+        const gz_cue *c = &g->cue[k];
+        if (c->kind <= NLU_LOC__COUNT || c->kind >= GZ_PERIOD_KIND(PERIOD__COUNT) || c->ntok <= best)
+            continue;
+        if (cue_at(c, tk, i)) {
+            best = c->ntok;
+            p = (rent_period)(c->kind - NLU_LOC__COUNT);
+        }
+    }
+done:
+    if (ntok)
+        *ntok = best;
+    return p;
 }
 
 /* Whether a cue of this kind ends at token `last` (of ntok tokens; 0: any

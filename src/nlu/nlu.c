@@ -367,6 +367,8 @@ char *nlu_result_to_json(const nlu_result *r)
         jw_kint_or_null(&w, "min", r->has_budget_min, (int64_t)r->budget_min);
         jw_kint_or_null(&w, "max", r->has_budget_max, (int64_t)r->budget_max);
         jw_kstr(&w, "currency", r->currency[0] ? r->currency : NULL);
+        if (period_name(r->budget_period))
+            jw_kstr(&w, "period", period_name(r->budget_period));
         jw_end(&w);
     }
     if ((r->found & NLU_BEDROOMS) && r->bedrooms >= 0)

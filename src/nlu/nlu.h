@@ -88,6 +88,17 @@ typedef enum nlu_loc_cue {
  * NULL.  Errors: PT_ERR_NOMEM. */
 int nlu_gazetteer_add_cues(nlu_gazetteer *g, nlu_loc_cue kind, const char *text, pt_error *err);
 
+/* Cue phrases of the period a rent amount is said in (a pack's
+ * cue_period_month and cue_period_year lists): a phrase right after an
+ * amount ("40k a month", "6000 درهم شهريا", "50 тысяч в месяц"; a number
+ * of at least 1000 followed by one is money) or ending at most two words
+ * before it, with no punctuation between ("monthly budget 40k", "ماهانه ۶
+ * هزار") sets the budget's period.  The same phrase rules as
+ * nlu_gazetteer_add_cues; p is PERIOD_MONTH or PERIOD_YEAR (else nothing
+ * is added).  Errors: PT_ERR_NOMEM. */
+int nlu_gazetteer_add_period_cues(nlu_gazetteer *g, rent_period p, const char *text,
+                                  pt_error *err);
+
 /* ---- analysis --------------------------------------------------------- */
 
 /* Per-tenant context of an analysis.  All fields optional (NULL / 0). */
@@ -126,6 +137,8 @@ typedef struct nlu_result {
     bool has_budget_min, has_budget_max;
     money budget_min, budget_max;
     char currency[4];
+    rent_period budget_period;   /* said with the amount ("a month"), else PERIOD_NONE;
+                                    the amounts are as said, not converted */
     int bedrooms;                /* valid when found & NLU_BEDROOMS; 0 = studio */
     property_type type;
     transaction tx;

@@ -1301,6 +1301,90 @@ TEST(test_lexicons_normalised)
     CHECK(count > 500, "only %d phrases checked", count);
 }
 
+/* A rent's period said with the amount: the pack's cue_period_month and
+ * cue_period_year phrases (packs/default/replies/ *.json) right after the
+ * amount, or just before it, as the engine gives them to the gazetteer.
+ * The amounts stay as said (whole units); budget_period says which period. */
+typedef struct period_case {
+    const char *text;
+    const char *currency;
+    long long min, max;      /* -1: not set */
+    rent_period period;
+} period_case;
+
+TEST(test_budget_period)
+{
+    nlu_gazetteer *g = NULL;
+    pack *pk = NULL;
+    pt_error err = {0};
+    CHECK_INT(nlu_gazetteer_build(canon, (int)(sizeof canon / sizeof canon[0]), aliases, &g, &err), 0);
+    CHECK(pack_load("packs", NULL, &pk, &err) == 0, "pack: %s", err.msg);
+    if (g == NULL || pk == NULL)
+        goto done;
+    CHECK_INT(engine_gazetteer_cues(g, pk, &err), 0);
+    static const period_case cases[] = {
+        {"rent 40k a month", "INR", -1, 40000, PERIOD_MONTH},
+        {"I want to rent a 1 bedroom in JVC for 6000 a month", "AED", -1, 6000, PERIOD_MONTH},
+        {"40,000 per month", "INR", -1, 40000, PERIOD_MONTH},
+        {"under 40000 pm", "INR", -1, 40000, PERIOD_MONTH},
+        {"40,000 pm", "INR", -1, 40000, PERIOD_MONTH},
+        {"40k p.m.", "INR", -1, 40000, PERIOD_MONTH},
+        {"40k/month", "INR", -1, 40000, PERIOD_MONTH},
+        {"budget 40k /mo", "INR", -1, 40000, PERIOD_MONTH},
+        {"30-40k monthly", "INR", 30000, 40000, PERIOD_MONTH},
+        {"monthly budget 40k", "INR", -1, 40000, PERIOD_MONTH},
+        {"my budget is 80k AED a year", "AED", -1, 80000, PERIOD_YEAR},
+        {"around 100k per annum", "AED", 90000, 110000, PERIOD_YEAR},
+        {"under 90,000 yearly", "AED", -1, 90000, PERIOD_YEAR},
+        {"до 50 тысяч в месяц", "AED", -1, 50000, PERIOD_MONTH},
+        {"бюджет 300 тысяч в год", "AED", -1, 300000, PERIOD_YEAR},
+        {"6000 درهم شهريا", "AED", -1, 6000, PERIOD_MONTH},
+        {"ميزانيتي 6000 درهم في الشهر", "AED", -1, 6000, PERIOD_MONTH},
+        {"ايجار ٦ الاف بالشهر", "AED", -1, 6000, PERIOD_MONTH},
+        {"80 الف درهم سنويا", "AED", -1, 80000, PERIOD_YEAR},
+        {"۶ هزار درهم در ماه", "AED", -1, 6000, PERIOD_MONTH},
+        {"ماهانه ۶ هزار درهم", "AED", -1, 6000, PERIOD_MONTH},
+        {"سالانه ۸۰ هزار درهم", "AED", -1, 80000, PERIOD_YEAR},
+        /* no period */
+        {"budget 40k", "INR", -1, 40000, PERIOD_NONE},
+        {"budget 80 lakhs, moving in a month", "INR", -1, 8000000, PERIOD_NONE},
+        {"2 bhk under 1 cr, 3 months from now", "INR", -1, 10000000, PERIOD_NONE},
+        {"visit at 5 pm", "INR", -1, -1, PERIOD_NONE},
+        {"a year ago I paid 6000", "AED", -1, -1, PERIOD_NONE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const period_case *c = &cases[i];
+        nlu_context ctx = {.gazetteer = g, .currency = c->currency};
+        nlu_result r;
+        analyze(&ctx, c->text, &r);
+        long long mn = r.has_budget_min ? (long long)r.budget_min : -1;
+        long long mx = r.has_budget_max ? (long long)r.budget_max : -1;
+        CHECK(mn == c->min && mx == c->max && r.budget_period == c->period,
+              "\"%s\": %lld..%lld period %d, want %lld..%lld period %d", c->text, mn, mx,
+              (int)r.budget_period, c->min, c->max, (int)c->period);
+    }
+    /* the §4 JSON names the period only when it was said */
+    nlu_context ctx = {.gazetteer = g, .currency = "INR"};
+    nlu_result r;
+    analyze(&ctx, "rent 40k a month", &r);
+    char *js = nlu_result_to_json(&r);
+    CHECK(js && strstr(js, "\"budget\": {\"min\": null, \"max\": 40000, \"currency\": \"INR\", \"period\": \"month\"}"),
+          "json %s", js ? js : "(null)");
+    free(js);
+    analyze(&ctx, "budget 40k", &r);
+    js = nlu_result_to_json(&r);
+    CHECK(js && strstr(js, "\"period\"") == NULL, "json %s", js ? js : "(null)");
+    free(js);
+    /* without the pack's cues (no gazetteer) nothing is read as a period */
+    nlu_context bare = {.currency = "INR"};
+    analyze(&bare, "rent 40k a month", &r);
+    CHECK(r.has_budget_max && r.budget_max == 40000 && r.budget_period == PERIOD_NONE,
+          "no cues: %lld period %d", (long long)r.budget_max, (int)r.budget_period);
+done:
+    pack_free(pk);
+    nlu_gazetteer_free(g);
+}
+
 /* ---- a whole message ------------------------------------------------------ */
 
 TEST(test_combined)
@@ -1400,6 +1484,7 @@ TEST_MAIN({
     RUN(test_when);
     RUN(test_sentiment);
     RUN(test_lexicons_normalised);
+    RUN(test_budget_period);
     RUN(test_combined);
     RUN(test_robust);
     arena_release(&A);
