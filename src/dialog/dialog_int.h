@@ -49,6 +49,16 @@ const char *listing_lines(const dialog_env *env, const session *s, const char *h
                           const listing *items, int n);
 /* "budget AED 1.8M to AED 2.2M, villa, Dubai Marina" */
 const char *slots_summary(const dialog_env *env, const session *s);
+/* A budget in words, "under ₹40,000 a month": the amounts are per year for
+ * a rent (as listing prices are) and shown in period p (PERIOD_MONTH: a
+ * twelfth, then the pack's budget_month "{budget} a month"; PERIOD_YEAR:
+ * budget_year; PERIOD_NONE: as they are, no period).  In env's arena. */
+const char *budget_words(const dialog_env *env, const session *s, bool has_min, money min,
+                         bool has_max, money max, rent_period p);
+/* budget (already in words) with period p's words around it; budget itself
+ * for PERIOD_NONE. */
+const char *budget_period_words(const dialog_env *env, const session *s, const char *budget,
+                                rent_period p);
 
 /* What snprintf(dst, size, "%s%s", a, b) writes (cut at size - 1 bytes,
  * NUL-terminated; size > 0), without printf: the dialog copies ids and

@@ -23,6 +23,7 @@
 #include "util/tz.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,6 +66,8 @@ typedef struct turn {
     bool typed_same;         /* a typed message whose wishes are all already noted
                                 ("I want to buy" said twice) */
     bool areas_dropped;      /* the message ruled out every area the slot had */
+    bool budget_dropped;     /* the buyer switched between buying and renting: the
+                                budget of the other no longer applies */
     bool currency_mismatch;
     bool returning;          /* first turn of a returning buyer's new session */
     market_kind market;      /* the market question the message asks, if any */
@@ -281,6 +284,63 @@ static void set_budget(session *s, bool has_min, money min, bool has_max, money 
     sl->budget_max = has_max ? max : 0;
 }
 
+/* Takes a budget the buyer gave (whole units as said) into the slots.  A
+ * rent's amounts are kept per year, as listing rents are priced
+ * (CONTRACT.md §3): said per month ("40k a month", or with no period where
+ * the tenant's market quotes rents monthly: pack_rent_period) they are
+ * made twelve times larger, and the period is kept for the echo ("under
+ * ₹40,000 a month").  A period said before buy or rent is: a rent. */
+static void take_budget(turn *t, bool has_min, money min, bool has_max, money max,
+                        rent_period said, bool *changed)
+{
+    session *s = t->s;
+    slots *sl = &s->slots;
+    if (said != PERIOD_NONE && sl->tx == TX_NONE) {
+        sl->tx = TX_RENT;
+        *changed = true;
+    }
+    rent_period p = sl->tx != TX_RENT    ? PERIOD_NONE
+                    : said != PERIOD_NONE ? said
+                                          : pack_rent_period(t->env->pack, t->env->tenant->currency);
+    int f = period_per_year(p);
+    if (f > 1) {
+        min *= f;   /* amounts are at most 10^15 (budget.c): no overflow */
+        max *= f;
+    }
+    set_budget(s, has_min, min, has_max, max, changed);
+    sl->budget_period = p;
+}
+
+/* Whether a budget said before buy or rent was, with no period (amount:
+ * its max, else its min), reads as a rent once the buyer says "rent": taken
+ * in the tenant's rent period, it is nearer the tenant's typical rent than
+ * its typical price, on a log scale, as the search chooses a transaction
+ * for a budget alone (search.c choose_tx).  "budget 40k" then "rent" in
+ * Bangalore is ₹40,000 a month; "80 lakhs to 1.2 crore" is a purchase
+ * budget.  True when the figures cannot tell. */
+static bool budget_reads_as_rent(const turn *t, money amount)
+{
+    const dialog_env *env = t->env;
+    double sale = 0, rent = 0;
+    int ns = 0, nr = 0;
+    for (int i = 0; i < env->n_localities; i++) {
+        const store_locality_stats *l = &env->localities[i];
+        if (l->sale.listings && l->sale.median_price > 0) {
+            sale += log((double)l->sale.median_price);
+            ns++;
+        }
+        if (l->rent.listings && l->rent.median_price > 0) {
+            rent += log((double)l->rent.median_price);
+            nr++;
+        }
+    }
+    int f = period_per_year(pack_rent_period(env->pack, env->tenant->currency));
+    if (ns == 0 || nr == 0 || amount <= 0 || f < 1)
+        return true;
+    double b = log((double)amount * f);
+    return fabs(b - rent / nr) < fabs(b - sale / ns);
+}
+
 /* Takes every slot value the message or the button carries. */
 static void absorb(turn *t)
 {
@@ -291,6 +351,8 @@ static void absorb(turn *t)
     const char *rest = NULL;
     const char *cb = t->cb;
     property_type type_before = sl->type;
+    transaction tx_before = sl->tx;
+    bool budget_said = false;
 
     /* a button's value that is already the slot's (a second press, or an
      * old message's button) is noted as same: it asks for nothing new */
@@ -317,8 +379,14 @@ static void absorb(turn *t)
         long long lo = strtoll(rest, &end, 10);
         long long hi = (end && *end == '-') ? strtoll(end + 1, NULL, 10) : 0;
         bool valid = lo >= 0 && hi >= 0 && (lo > 0 || hi > 0);
-        if (valid)
+        if (valid) {
+            /* the bands are in the listings' period: a rent's per year */
             set_budget(s, lo > 0, lo, hi > 0, hi, &ch);
+            sl->budget_period = sl->tx == TX_RENT
+                                    ? pack_rent_period(t->env->pack, t->env->tenant->currency)
+                                    : PERIOD_NONE;
+            budget_said = true;
+        }
         dialog_copy(sl->currency, sizeof sl->currency, t->env->tenant->currency);
         same = valid && !ch;
     } else if (cb_prefix(cb, "loc:", &rest)) {
@@ -385,8 +453,10 @@ static void absorb(turn *t)
             if (n->currency[0] && strcasecmp(n->currency, t->env->tenant->currency) != 0) {
                 t->currency_mismatch = true;
             } else {
-                set_budget(s, n->has_budget_min, n->budget_min, n->has_budget_max, n->budget_max, &ch);
+                take_budget(t, n->has_budget_min, n->budget_min, n->has_budget_max, n->budget_max,
+                            n->budget_period, &ch);
                 dialog_copy(sl->currency, sizeof sl->currency, t->env->tenant->currency);
+                budget_said = true;
             }
         }
         /* a bare number answers the question that was asked */
@@ -396,8 +466,9 @@ static void absorb(turn *t)
                 sl->bedrooms = (int)v;
                 ch = true;
             } else if (s->pending == PEND_BUDGET && v >= 1000) {
-                set_budget(s, false, 0, true, (money)v, &ch);
+                take_budget(t, false, 0, true, (money)v, PERIOD_NONE, &ch);
                 dialog_copy(sl->currency, sizeof sl->currency, t->env->tenant->currency);
+                budget_said = true;
             }
         }
     }
@@ -418,6 +489,24 @@ static void absorb(turn *t)
     if (sl->tx == TX_NONE && (sl->purpose == PURPOSE_INVESTMENT || sl->purpose == PURPOSE_RESIDENCY)) {
         sl->tx = TX_BUY;
         ch = true;
+    }
+    /* a budget is to buy or to rent: from buying to renting (or back),
+     * the one given before no longer applies (₹1.2 Cr is no rent); it is
+     * set aside, said so, and the budget is asked again with the buttons
+     * of the new transaction (a budget in the same message is taken as
+     * it is).  A budget given before buy or rent was said, with no period,
+     * is read when "rent" comes: a rent's in the tenant's period when it
+     * reads as one, else a purchase budget, set aside the same way */
+    if (has_budget(s) && !budget_said && tx_before != sl->tx) {
+        bool rent_now = tx_before == TX_NONE && sl->tx == TX_RENT && sl->budget_period == PERIOD_NONE;
+        if (rent_now && budget_reads_as_rent(t, sl->has_budget_max ? sl->budget_max : sl->budget_min)) {
+            take_budget(t, sl->has_budget_min, sl->budget_min, sl->has_budget_max, sl->budget_max,
+                        PERIOD_NONE, &ch);
+        } else if (rent_now || (tx_before != TX_NONE && sl->tx != TX_NONE)) {
+            set_budget(s, false, 0, false, 0, &ch);
+            sl->budget_period = PERIOD_NONE;
+            t->budget_dropped = true;
+        }
     }
     t->slots_changed = ch;
     /* wishes typed again that change nothing ("I want to buy" once more, "an
@@ -463,6 +552,11 @@ static int budget_buttons(turn *t)
     const money (*bands)[2] = NULL;
     transaction tx = t->s->slots.tx ? t->s->slots.tx : TX_BUY;
     int nb = pack_budget_bands(t->env->pack, t->env->tenant->currency, tx, &bands);
+    /* rent bands are per year; their labels are in the tenant's period
+     * ("under ₹25,000 a month"), their data stays per year */
+    rent_period rp = tx == TX_RENT ? pack_rent_period(t->env->pack, t->env->tenant->currency)
+                                   : PERIOD_NONE;
+    int f = period_per_year(rp);
     /* the three label templates, looked up once for the bands */
     static const char *const keys[3] = {"budget_under", "budget_over", "budget_range"};
     const pack_template *tp[3];
@@ -473,11 +567,13 @@ static int budget_buttons(turn *t)
         int k = bands[i][0] <= 0 ? 0 : bands[i][1] <= 0 ? 1 : 2;
         /* only the amounts the label's template names are formatted */
         if (tp[k] && pack_template_uses(tp[k], "min"))
-            money_format(lo, sizeof lo, bands[i][0], t->env->tenant->currency, 1);
+            money_format(lo, sizeof lo, f > 1 ? bands[i][0] / f : bands[i][0], t->env->tenant->currency, 1);
         if (tp[k] && pack_template_uses(tp[k], "max"))
-            money_format(hi, sizeof hi, bands[i][1], t->env->tenant->currency, 1);
+            money_format(hi, sizeof hi, f > 1 ? bands[i][1] / f : bands[i][1], t->env->tenant->currency, 1);
         const char *vars[] = {"min", lo, "max", hi, NULL};
         const char *w = tp[k] ? pack_template_render(t->env->arena, tp[k], vars) : "";
+        if (rp != PERIOD_NONE)
+            w = budget_period_words(t->env, t->s, w, rp);
         dialog_copy(label, sizeof label, w ? w : "");
         if (label[0])
             label[0] = (char)toupper((unsigned char)label[0]);
@@ -537,7 +633,12 @@ static int ask(turn *t, pending_slot p)
     case PEND_BEDROOMS: say(env, s, r, "ask_bedrooms", NULL, true); break;
     case PEND_BUDGET: {
         const char *vars[] = {"currency", env->tenant->currency, NULL};
-        say(env, s, r, "ask_budget", vars, true);
+        /* a rent: in the period the tenant's market quotes rents in */
+        rent_period rp = s->slots.tx == TX_RENT ? pack_rent_period(env->pack, env->tenant->currency)
+                                                : PERIOD_NONE;
+        say(env, s, r, rp == PERIOD_MONTH ? "ask_budget_month" : rp == PERIOD_YEAR ? "ask_budget_year"
+                                                                                    : "ask_budget",
+            vars, true);
         return budget_buttons(t);
     }
     case PEND_LOCATION:
@@ -576,7 +677,17 @@ static const char *relaxed_text(turn *t, const search_result *res)
          * where what was asked for starts */
         money p = res->beyond_tolerance && res->above_from ? res->above_from
                   : res->widened_max ? res->widened_max : res->widened_min;
-        const char *pv[] = {"price", price_text(env, s, p, res->items[0].tx), NULL};
+        /* a rent budget said per month: this figure too ("the same from
+         * ₹86,000 a month"); the listings keep their own, per year */
+        const char *price;
+        if (res->items[0].tx == TX_RENT && s->slots.budget_period == PERIOD_MONTH) {
+            char buf[64];
+            money_format(buf, sizeof buf, (p + 6) / 12, env->tenant->currency, 0);
+            price = budget_period_words(env, s, arena_strdup(env->arena, buf), PERIOD_MONTH);
+        } else {
+            price = price_text(env, s, p, res->items[0].tx);
+        }
+        const char *pv[] = {"price", price, NULL};
         parts[n++] = word(env, s, res->beyond_tolerance ? "relax_budget_from" : "relax_budget", pv);
     }
     if ((res->relaxed & SEARCH_RELAX_NEIGHBOUR) && res->neighbour && res->neighbour_of) {
@@ -771,6 +882,9 @@ static int advance(turn *t)
     /* every area ruled out ("not Marina" when Marina was the only one):
      * which area then, before anything else */
     pending_slot next = t->areas_dropped ? PEND_LOCATION : next_missing(s);
+    if (t->budget_dropped)
+        say(t->env, s, t->r, s->slots.tx == TX_RENT ? "budget_dropped_rent" : "budget_dropped_buy",
+            NULL, false);
     if (t->slots_changed) {
         const char *vars[] = {"summary", slots_summary(t->env, s), NULL};
         say(t->env, s, t->r, "noted", vars, false);
@@ -928,7 +1042,7 @@ static int on_slots(turn *t)
      * "anywhere" when the buyer ruled out every area asked for: advance()
      * asks for the area */
     if (!t->currency_mismatch && results_shown(s) && s->state != ST_SLOT_FILLING && s->state != ST_WARMUP
-        && !t->areas_dropped)
+        && !t->areas_dropped && !t->budget_dropped)
         return show_results(t, false);
     return advance(t);
 }

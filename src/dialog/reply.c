@@ -445,6 +445,33 @@ const char *listing_lines(const dialog_env *env, const session *s, const char *h
     return out;
 }
 
+const char *budget_period_words(const dialog_env *env, const session *s, const char *budget,
+                                rent_period p)
+{
+    const char *key = p == PERIOD_MONTH ? "budget_month" : p == PERIOD_YEAR ? "budget_year" : NULL;
+    if (key == NULL || budget == NULL)
+        return budget;
+    const char *vars[] = {"budget", budget, NULL};
+    return word(env, s, key, vars);
+}
+
+const char *budget_words(const dialog_env *env, const session *s, bool has_min, money min,
+                         bool has_max, money max, rent_period p)
+{
+    char lo[48], hi[48];
+    int f = period_per_year(p);
+    if (f > 1) {   /* shown per month, rounded to whole units */
+        min = (min + f / 2) / f;
+        max = (max + f / 2) / f;
+    }
+    money_format(lo, sizeof lo, min, env->tenant->currency, 1);
+    money_format(hi, sizeof hi, max, env->tenant->currency, 1);
+    const char *vars[] = {"min", lo, "max", hi, NULL};
+    const char *w = word(env, s, has_min && has_max ? "budget_range"
+                                 : has_max ? "budget_under" : "budget_over", vars);
+    return budget_period_words(env, s, w, p);
+}
+
 const char *slots_summary(const dialog_env *env, const session *s)
 {
     const slots *sl = &s->slots;
@@ -468,14 +495,9 @@ const char *slots_summary(const dialog_env *env, const session *s)
             parts[n++] = word(env, s, key, NULL);
         }
     }
-    if (sl->has_budget_min || sl->has_budget_max) {
-        char lo[48], hi[48];
-        money_format(lo, sizeof lo, sl->budget_min, env->tenant->currency, 1);
-        money_format(hi, sizeof hi, sl->budget_max, env->tenant->currency, 1);
-        const char *vars[] = {"min", lo, "max", hi, NULL};
-        parts[n++] = word(env, s, sl->has_budget_min && sl->has_budget_max ? "budget_range"
-                                  : sl->has_budget_max ? "budget_under" : "budget_over", vars);
-    }
+    if (sl->has_budget_min || sl->has_budget_max)
+        parts[n++] = budget_words(env, s, sl->has_budget_min, sl->budget_min, sl->has_budget_max,
+                                  sl->budget_max, sl->tx == TX_RENT ? sl->budget_period : PERIOD_NONE);
     if (sl->bedrooms >= 0 && sl->type != PTYPE_STUDIO) {
         char b[16];
         dialog_int_text(b, sl->bedrooms);

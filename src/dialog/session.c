@@ -82,6 +82,10 @@ void dialog_slots_write(jsonw *w, const slots *sl)
     jw_kint_or_null(w, "budget_min", sl->has_budget_min, sl->budget_min);
     jw_kint_or_null(w, "budget_max", sl->has_budget_max, sl->budget_max);
     jw_kstr(w, "currency", sl->currency[0] ? sl->currency : NULL);
+    /* a rent's budget is per year, as listing rents; the period the buyer
+     * speaks in, only when there is one */
+    if (period_name(sl->budget_period))
+        jw_kstr(w, "budget_period", period_name(sl->budget_period));
     jw_kstr(w, "property_type", ptype_name(sl->type));
     jw_kstr(w, "transaction", tx_name(sl->tx));
     jw_kint_or_null(w, "bedrooms", sl->bedrooms >= 0, sl->bedrooms);
@@ -117,6 +121,7 @@ static void slots_from_json(slots *sl, json_t *o)
         sl->budget_max = json_integer_value(v);
     }
     copy_str(sl->currency, sizeof sl->currency, json_object_get(o, "currency"));
+    sl->budget_period = period_from_name(json_string_value(json_object_get(o, "budget_period")));
     sl->type = ptype_from_name(json_string_value(json_object_get(o, "property_type")));
     sl->tx = tx_from_name(json_string_value(json_object_get(o, "transaction")));
     v = json_object_get(o, "bedrooms");
@@ -202,6 +207,7 @@ static void record_slots_write(jsonw *w, const slots *sl)
     if (sl->has_budget_max)
         jw_kint(w, "budget_max", sl->budget_max);
     REC_STR(w, "currency", sl->currency);
+    REC_STR(w, "budget_period", period_name(sl->budget_period));
     REC_STR(w, "property_type", ptype_name(sl->type));
     REC_STR(w, "transaction", tx_name(sl->tx));
     if (sl->bedrooms >= 0)

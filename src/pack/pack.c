@@ -85,11 +85,20 @@ typedef struct cue_ref {
     uint64_t bit;                  /* 1 << its list's index */
 } cue_ref;
 
+/* The period a currency's market quotes rents in (budgets.json "rent_period") */
+#define PACK_RENT_PERIODS_MAX 32
+typedef struct rent_period_entry {
+    char currency[4];
+    rent_period period;
+} rent_period_entry;
+
 struct pack {
     arena mem;                     /* owns every string and band array */
     tmpl_table tmpl[LANG__COUNT];
     budget_entry *budgets;         /* heap */
     int n_budgets, cap_budgets;
+    rent_period_entry rent_periods[PACK_RENT_PERIODS_MAX];
+    int n_rent_periods;
     pack_coaching_rule *rules;     /* heap; strings in the arena */
     int n_rules, cap_rules;
     pack_settings settings;
@@ -561,9 +570,27 @@ static int load_budgets(pack *p, const char *dir, pt_error *err)
             if (strcmp(p->budgets[i].currency, cur) != 0)
                 p->budgets[w++] = p->budgets[i];
         p->n_budgets = w;
+        w = 0;
+        for (int i = 0; i < p->n_rent_periods; i++)
+            if (strcmp(p->rent_periods[i].currency, cur) != 0)
+                p->rent_periods[w++] = p->rent_periods[i];
+        p->n_rent_periods = w;
         const char *txs;
         json_t *arr;
         json_object_foreach(byTx, txs, arr) {
+            if (strcmp(txs, "rent_period") == 0) {
+                rent_period rp = period_from_name(json_string_value(arr));
+                if (rp == PERIOD_NONE || p->n_rent_periods == PACK_RENT_PERIODS_MAX) {
+                    rc = pt_fail(err, PT_ERR_INVALID,
+                                 "pack file \"%s\": \"%s\": \"rent_period\" must be \"month\" or "
+                                 "\"year\" (at most %d currencies)", path, cur, PACK_RENT_PERIODS_MAX);
+                    goto done;
+                }
+                rent_period_entry *e = &p->rent_periods[p->n_rent_periods++];
+                memcpy(e->currency, cur, 4);
+                e->period = rp;
+                continue;
+            }
             transaction tx = tx_from_name(txs);
             if (tx == TX_NONE) {
                 rc = pt_fail(err, PT_ERR_INVALID,
@@ -1328,6 +1355,14 @@ int pack_budget_bands(const pack *p, const char *currency, transaction tx,
         }
     }
     return 0;
+}
+
+rent_period pack_rent_period(const pack *p, const char *currency)
+{
+    for (int i = 0; p && currency && i < p->n_rent_periods; i++)
+        if (strcasecmp(p->rent_periods[i].currency, currency) == 0)
+            return p->rent_periods[i].period;
+    return PERIOD_YEAR;
 }
 
 int pack_coaching_rules(const pack *p, const pack_coaching_rule **rules)

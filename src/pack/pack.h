@@ -4,7 +4,8 @@
  * aliases, dialog settings, intent examples).  Files live under packs/:
  *
  *   packs/default/replies/<lang>.json   {"key": {"text": "...", "buttons": [{"label","data"}]}}
- *   packs/default/budgets.json          {"AED": {"buy": [[0,1000000],...], "rent": [...]}, ...}
+ *   packs/default/budgets.json          {"AED": {"buy": [[0,1000000],...], "rent": [...],
+ *                                        "rent_period": "year"}, ...}
  *   packs/default/coaching.json         {"rules": [{"id","when":{...},"once","text":{"en":...}}]}
  *   packs/default/settings.json         {"urgency_units_max": 5, ...}
  *   packs/default/localities.tsv        alias<TAB>Canonical Name
@@ -152,6 +153,13 @@ char *pack_fold(arena *a, const char *text);
  * means no upper bound.  Returns the number of bands (0 if none). */
 int pack_budget_bands(const pack *p, const char *currency, transaction tx,
                       const money (**bands)[2]);
+
+/* The period a currency's market quotes rents in, for a rent amount said
+ * without one ("budget 40k": a month in India, a year in Dubai) and for
+ * the rent budget buttons' labels: budgets.json "rent_period" ("month" or
+ * "year"); PERIOD_YEAR, the listings' own period, when not given.  Rent
+ * bands are always per year, as listing rents are (CONTRACT.md §3). */
+rent_period pack_rent_period(const pack *p, const char *currency);
 
 int pack_coaching_rules(const pack *p, const pack_coaching_rule **rules);
 const pack_settings *pack_settings_get(const pack *p);

@@ -20,6 +20,7 @@ import test_admin  # noqa: E402
 import test_cli  # noqa: E402
 import test_crash  # noqa: E402
 import test_http  # noqa: E402
+import test_rent  # noqa: E402
 
 
 def db(server):
@@ -381,7 +382,8 @@ def main():
         for t in (test_health, test_errors, test_issue_flow_dubai, test_one_message_search, test_area_ruled_out,
                   test_faq_and_zombie,
                   test_languages, test_returning_user, test_human_handoff, test_concurrent_session,
-                  test_double_booking):
+                  test_double_booking,
+                  test_rent.test_rent_budget):
             try:
                 t(srv)
             except Exception as e:  # a crash of the test is a failure, not an abort

@@ -1664,6 +1664,153 @@ TEST(test_studio_drops_bedrooms)
     arena_release(&c.a);
 }
 
+/* "rent 40k a month", as the NLU reads it (period: PERIOD_NONE for "rent
+ * 40k"). */
+static nlu_result rent_budget(const char *text, money max, rent_period period)
+{
+    nlu_result n = nlu(text, "inform");
+    n.found = NLU_BUDGET | NLU_TX;
+    n.tx = TX_RENT;
+    n.has_budget_max = true;
+    n.budget_max = max;
+    n.budget_period = period;
+    snprintf(n.currency, sizeof n.currency, "INR");
+    return n;
+}
+
+/* Every listing of the reply is a rent at most max a year. */
+static bool all_rents_under(const reply *r, money max)
+{
+    for (int k = 0; k < r->n_sources; k++)
+        if (r->sources[k].tx != TX_RENT || r->sources[k].price > max)
+            return false;
+    return r->n_sources > 0;
+}
+
+TEST(test_rent_budget)
+{
+    /* a sale budget is no rent budget: switching from buying to renting
+     * sets it aside, says so and asks for the rent, with the rent buttons
+     * labelled in the tenant's period (INR: a month) and their data per
+     * year, as listing rents are */
+    convo c;
+    convo_init(&c, "rentbudget");
+    c.s.slots.purpose = PURPOSE_LIVING;   /* "to live in", said before */
+    search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
+    CHECK(c.r.n_sources > 0, "sale listings shown");
+    nlu_result n = nlu("what about rent?", "property_search");
+    n.found = NLU_TX;
+    n.tx = TX_RENT;
+    turn(&c, &n, NULL);
+    CHECK(!c.s.slots.has_budget_min && !c.s.slots.has_budget_max, "sale budget dropped: max %lld",
+          (long long)c.s.slots.budget_max);
+    CHECK_INT(c.s.pending, PEND_BUDGET);
+    CHECK_INT(c.r.n_sources, 0);
+    CHECK(strstr(c.r.text, "purchase budget does not carry over to renting")
+          && strstr(c.r.text, "monthly rent"), "said and asked: %s", c.r.text);
+    CHECK(has_button(&c.r, "budget:0-300000") && c.r.n_buttons > 0
+          && strcmp(c.r.buttons[0].label, "Under ₹25,000 a month") == 0,
+          "rent buttons: %s", c.r.n_buttons ? c.r.buttons[0].label : "(none)");
+
+    /* "rent 40k a month": compared per year (₹4.8 L), echoed per month */
+    n = rent_budget("rent 40k a month", 40000, PERIOD_MONTH);
+    turn(&c, &n, NULL);
+    CHECK(c.s.slots.has_budget_max && c.s.slots.budget_max == 480000, "per year: %lld",
+          (long long)c.s.slots.budget_max);
+    CHECK_INT(c.s.slots.budget_period, PERIOD_MONTH);
+    CHECK(all_rents_under(&c.r, 480000), "rents within ₹4.8 L a year: %d", c.r.n_sources);
+    CHECK(strstr(c.r.text, "under ₹40,000 a month") != NULL, "echo: %s", c.r.text);
+
+    /* no period said: the tenant's (INR rents are quoted monthly) */
+    n = rent_budget("rent 35k", 35000, PERIOD_NONE);
+    turn(&c, &n, NULL);
+    CHECK(c.s.slots.budget_max == 420000 && c.s.slots.budget_period == PERIOD_MONTH,
+          "monthly by default: %lld period %d", (long long)c.s.slots.budget_max,
+          (int)c.s.slots.budget_period);
+    /* said per year: taken as it is, echoed per year */
+    n = rent_budget("4.5 lakh a year", 450000, PERIOD_YEAR);
+    turn(&c, &n, NULL);
+    CHECK(c.s.slots.budget_max == 450000 && c.s.slots.budget_period == PERIOD_YEAR,
+          "per year: %lld period %d", (long long)c.s.slots.budget_max, (int)c.s.slots.budget_period);
+    CHECK(strstr(c.r.text, "a year") != NULL, "echo per year: %s", c.r.text);
+
+    /* and back to buying: the rent budget is set aside the same way */
+    n = nlu("actually I want to buy", "property_search");
+    n.found = NLU_TX;
+    n.tx = TX_BUY;
+    turn(&c, &n, NULL);
+    CHECK(!c.s.slots.has_budget_max && c.s.slots.budget_period == PERIOD_NONE, "rent budget dropped");
+    CHECK(strstr(c.r.text, "rent budget does not carry over to buying") != NULL, "said: %s", c.r.text);
+    CHECK(has_button(&c.r, "budget:0-5000000"), "purchase buttons");
+    arena_release(&c.a);
+
+    /* a budget said before buy or rent: "rent" reads it as a rent in the
+     * tenant's period when it is one, else as a purchase budget */
+    convo_init(&c, "rentlater");
+    n = nlu("2bhk in whitefield, budget 40k", "property_search");
+    n.found = NLU_BUDGET | NLU_LOCATIONS | NLU_BEDROOMS;
+    n.has_budget_max = true;
+    n.budget_max = 40000;
+    n.bedrooms = 2;
+    n.n_locations = 1;
+    n.locations[0] = "Whitefield";
+    turn(&c, &n, NULL);
+    n = nlu("to rent", "inform");
+    n.found = NLU_TX;
+    n.tx = TX_RENT;
+    turn(&c, &n, NULL);
+    CHECK(c.s.slots.budget_max == 480000 && c.s.slots.budget_period == PERIOD_MONTH,
+          "40k read as a month's rent: %lld", (long long)c.s.slots.budget_max);
+    arena_release(&c.a);
+    convo_init(&c, "rentlater2");
+    n = nlu("2bhk in whitefield to live in, budget 80 lakhs", "property_search");
+    n.found = NLU_BUDGET | NLU_LOCATIONS | NLU_BEDROOMS | NLU_PURPOSE;
+    n.purpose = PURPOSE_LIVING;
+    n.has_budget_max = true;
+    n.budget_max = 8000000;
+    n.bedrooms = 2;
+    n.n_locations = 1;
+    n.locations[0] = "Whitefield";
+    turn(&c, &n, NULL);
+    CHECK(c.r.n_sources > 0, "listings for 80 lakhs");
+    n = nlu("what about rent?", "property_search");
+    n.found = NLU_TX;
+    n.tx = TX_RENT;
+    turn(&c, &n, NULL);
+    CHECK(!c.s.slots.has_budget_max && c.s.pending == PEND_BUDGET,
+          "80 lakhs is no rent: dropped, asked (max %lld)", (long long)c.s.slots.budget_max);
+    arena_release(&c.a);
+
+    /* the period is kept with the session */
+    {
+        arena a;
+        arena_init(&a, 0);
+        session s, back;
+        session_init(&s, LANG_EN);
+        s.slots.tx = TX_RENT;
+        s.slots.has_budget_max = true;
+        s.slots.budget_max = 480000;
+        s.slots.budget_period = PERIOD_MONTH;
+        char *j = session_to_json(&s, &a);
+        session_init(&back, LANG_EN);
+        session_from_json(&back, j ? j : "{}");
+        CHECK(back.slots.budget_max == 480000 && back.slots.budget_period == PERIOD_MONTH,
+              "round trip: %lld period %d", (long long)back.slots.budget_max,
+              (int)back.slots.budget_period);
+        arena_release(&a);
+    }
+
+    /* a period with no transaction yet: a rent */
+    convo_init(&c, "rentperiod");
+    n = rent_budget("40k a month", 40000, PERIOD_MONTH);
+    n.found = NLU_BUDGET;
+    n.tx = TX_NONE;
+    turn(&c, &n, NULL);
+    CHECK(c.s.slots.tx == TX_RENT && c.s.slots.budget_max == 480000, "tx %d max %lld",
+          (int)c.s.slots.tx, (long long)c.s.slots.budget_max);
+    arena_release(&c.a);
+}
+
 TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
           RUN(test_frustration_capped);
@@ -1679,4 +1826,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_phone_reason_said);
           RUN(test_ruled_out_not_offered);
           RUN(test_returning_language); RUN(test_typed_same_wish); RUN(test_studio_drops_bedrooms); RUN(test_anything_but_area);
+          RUN(test_rent_budget);
           teardown();)

@@ -112,6 +112,9 @@ TEST(test_default_pack)
     CHECK(pack_budget_bands(p, "USD", TX_BUY, &b) >= 3, "USD buy bands");
     CHECK(pack_budget_bands(p, "USD", TX_RENT, &b) >= 3, "USD rent bands");
     CHECK(pack_budget_bands(p, "XYZ", TX_BUY, &b) == 0 && b == NULL, "unknown currency: none");
+    /* rents quoted per month in India, per year in Dubai */
+    CHECK_INT(pack_rent_period(p, "INR"), PERIOD_MONTH);
+    CHECK_INT(pack_rent_period(p, "AED"), PERIOD_YEAR);
 
     const pack_coaching_rule *r = NULL;
     n = pack_coaching_rules(p, &r);
@@ -287,8 +290,9 @@ TEST(test_tenant_override)
     write_file("default/replies/ar.json", "{\"hello\": {\"text\": \"مرحبا {name}\"}}");
     write_file("default/settings.json", "{\"results_max\": 6}");
     write_file("default/budgets.json",
-               "{\"AED\": {\"buy\": [[0, 1000000], [1000000, 0]], \"rent\": [[0, 50000], [50000, 0]]},"
-               " \"INR\": {\"buy\": [[0, 5000000], [5000000, 0]]}}");
+               "{\"AED\": {\"buy\": [[0, 1000000], [1000000, 0]], \"rent\": [[0, 50000], [50000, 0]],"
+               " \"rent_period\": \"month\"},"
+               " \"INR\": {\"buy\": [[0, 5000000], [5000000, 0]], \"rent_period\": \"month\"}}");
     write_file("default/coaching.json",
                "{\"rules\": [{\"id\": \"a\", \"when\": {\"turns_min\": 3}, \"once\": true,"
                " \"text\": {\"en\": \"A\", \"ru\": \"А\"}},"
@@ -339,6 +343,12 @@ TEST(test_tenant_override)
         CHECK_INT(b[1][1], 5000000);
     CHECK_INT(pack_budget_bands(p, "AED", TX_RENT, &b), 0);
     CHECK_INT(pack_budget_bands(p, "INR", TX_BUY, &b), 2);
+    /* the rent period goes with its currency: the tenant's AED has none
+     * (a year, the listings' own), INR keeps the default's */
+    CHECK_INT(pack_rent_period(d, "AED"), PERIOD_MONTH);
+    CHECK_INT(pack_rent_period(p, "AED"), PERIOD_YEAR);
+    CHECK_INT(pack_rent_period(p, "inr"), PERIOD_MONTH);
+    CHECK_INT(pack_rent_period(p, "XYZ"), PERIOD_YEAR);
 
     /* coaching: same id replaced, new ids added */
     const pack_coaching_rule *r = NULL;
@@ -403,6 +413,7 @@ TEST(test_malformed)
     expect_invalid("t1/settings.json", "{\"results_min\": 9, \"results_max\": 4}", "results_min");
     expect_invalid("default/budgets.json", "{\"AED\": {\"buy\": [[5, 1]]}}", "band 1");
     expect_invalid("default/budgets.json", "{\"AED\": {\"lease\": []}}", "lease");
+    expect_invalid("default/budgets.json", "{\"AED\": {\"rent_period\": \"week\"}}", "rent_period");
     expect_invalid("default/coaching.json", "{\"rules\": [{\"id\": \"x\", \"text\": {\"ar\": \"ا\"}}]}",
                    "English");
     expect_invalid("default/coaching.json",
