@@ -885,10 +885,11 @@ static bool money_like(const amount *a)
 /* ---- the period of a rent ---------------------------------------------- */
 
 /* The period said with amount a (g's period cues; see the opening
- * comment): a phrase at a->end, which the amount then takes in, else the
- * longest one ending one to two tokens before a->start, or right at it, from
- * prev_end on, with no punctuation between.  Amounts that are no money
- * (other than by "pm" after a number of at least 1000) get none. */
+ * comment): the longest phrase starting at a->end, which the amount then
+ * takes in; else the nearest one ending at a->start or at most two tokens
+ * before it, from prev_end on, with no punctuation between.  Amounts that
+ * are no money (other than by "pm" after a number of at least 1000) get
+ * none. */
 static void amount_period(const nlu_gazetteer *g, const nlu_toks *tk, amount *a, int prev_end)
 {
     int n = 0;

@@ -282,12 +282,15 @@ static char *ref_json(const nlu_result *r)
     json_object_set_new(o, "language", jstr_ref(r->language ? r->language : "en"));
     json_object_set_new(in, "name", jstr_ref(r->intent ? r->intent : "out_of_scope"));
     json_object_set_new(in, "confidence", jreal_ref(r->confidence));
-    if (r->found & NLU_BUDGET)
-        json_object_set_new(e, "budget",
-                            json_pack("{s:o, s:o, s:o}",
-                                      "min", r->has_budget_min ? json_integer(r->budget_min) : json_null(),
-                                      "max", r->has_budget_max ? json_integer(r->budget_max) : json_null(),
-                                      "currency", r->currency[0] ? jstr_ref(r->currency) : json_null()));
+    if (r->found & NLU_BUDGET) {
+        json_t *b = json_pack("{s:o, s:o, s:o}",
+                              "min", r->has_budget_min ? json_integer(r->budget_min) : json_null(),
+                              "max", r->has_budget_max ? json_integer(r->budget_max) : json_null(),
+                              "currency", r->currency[0] ? jstr_ref(r->currency) : json_null());
+        if (period_name(r->budget_period))   /* only when one was said */
+            json_object_set_new(b, "period", jstr_ref(period_name(r->budget_period)));
+        json_object_set_new(e, "budget", b);
+    }
     if ((r->found & NLU_BEDROOMS) && r->bedrooms >= 0)
         json_object_set_new(e, "bedrooms", json_integer(r->bedrooms));
     if ((r->found & NLU_PTYPE) && ptype_name(r->type))
