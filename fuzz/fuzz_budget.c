@@ -2,7 +2,9 @@
  * fuzz_budget.c - libFuzzer target for the budget parser and, around it,
  * normalisation, the whole entity extraction and sentiment: arbitrary bytes
  * in, no crash, no leak, and the budget invariants hold (min <= max, amounts
- * not negative, a 3-letter currency or none).
+ * not negative, a 3-letter currency or none, a known rent period).  The
+ * entity extraction runs with a gazetteer holding rent period cues like the
+ * pack's (cue_period_month / cue_period_year), built once.
  *
  *   clang -fsanitize=fuzzer,address,undefined -Isrc -include src/util/banned.h \
  *     fuzz/fuzz_budget.c src/nlu/{normalize,lex,entities,budget,phone,attrs,locality,when,sentiment}.c \
@@ -27,6 +29,26 @@ static void check_budget(const nlu_budget *b)
         abort();
 }
 
+/* A gazetteer with no localities and the period cues (leaked at exit, as
+ * libFuzzer targets keep their one-time state). */
+static const nlu_gazetteer *periods(void)
+{
+    static nlu_gazetteer *g;
+    static int built;
+    if (!built) {
+        built = 1;
+        pt_error err = {0};
+        if (nlu_gazetteer_build(NULL, 0, NULL, &g, &err) == 0) {
+            nlu_gazetteer_add_period_cues(g, PERIOD_MONTH,
+                                          "a month|per month|monthly|pm|p.m.|/mo|в месяц|شهريا|"
+                                          "في الشهر|در ماه|ماهانه", &err);
+            nlu_gazetteer_add_period_cues(g, PERIOD_YEAR, "a year|per annum|yearly|в год|سنويا|سالانه",
+                                          &err);
+        }
+    }
+    return g;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const curs[] = {NULL, "AED", "INR", "USD", ""};
@@ -49,13 +71,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check_budget(&b);
         nlu_result r;
         memset(&r, 0, sizeof r);
-        nlu_context ctx = {.currency = cur, .region = "AE", .timezone = "Asia/Dubai",
-                           .now = 1795078800};
+        nlu_context ctx = {.gazetteer = periods(), .currency = cur, .region = "AE",
+                           .timezone = "Asia/Dubai", .now = 1795078800};
         if (nlu_extract_entities(&ctx, norm, nl, &a, &r) == 0) {
             if ((r.found & NLU_BUDGET) && r.has_budget_min && r.has_budget_max
                 && r.budget_min > r.budget_max)
                 abort();
             if ((r.found & NLU_PHONE) && r.phone[0] != '+')
+                abort();
+            if ((unsigned)r.budget_period >= PERIOD__COUNT
+                || (r.budget_period != PERIOD_NONE && !(r.found & NLU_BUDGET)))
                 abort();
         }
         nlu_sentiment((const char *)data, size, norm, nl, &r);
