@@ -8,10 +8,15 @@
  * parts make one number, largest first: "twenty five", "one hundred and
  * fifty", "сто пятьдесят", "بیست و پنج", "مئه وخمسون", the Arabic units
  * before their tens "خمسه وعشرين"; two parts of the same rank are two
- * numbers: "between two and three million" is a range), optionally
- * followed by a multiplier (K, lakh/lac/L, crore/cr, M/mn/million,
- * bn and their Arabic, Persian and Russian words) and with a currency before
- * or after (AED, ₹, rupees, $, درهم, دلار, рупий...).  A few words carry both
+ * numbers: "between two and three million" is a range; "point" says its
+ * tenths: "two point five", "دو ممیز پنج"), optionally followed by a
+ * multiplier (K, lakh/lac/L, crore/cr, M/mn/million, bn and their Arabic,
+ * Persian and Russian words) and with a currency before or after (AED, ₹,
+ * rupees, $, درهم, دلار, рупий...).  Tens or hundreds in words after
+ * "thousand" are the rest of the amount ("two thousand five hundred", "две
+ * тысячи пятьсот", "دو هزار و پانصد", "ألفين وخمسمائة": 2500), as a smaller
+ * amount with its own multiplier is after a larger one ("one million two
+ * hundred thousand", "2 million 500 thousand").  A few words carry both
  * ("مليونين" = 2 million, "الفين" = 2000, "полмиллиона", the construct
  * "مليوني درهم").  The Arabic "and" and "for" written onto an amount word
  * are read ("ومليونين", "بمليون"); a word that only starts with و or ب
@@ -70,6 +75,7 @@ enum {
     B_NOTMONEY,     /* a non-money word after a number */
     B_DISTANCE,     /* "from"/"away"/"walk" after "500 m": meters */
     B_NUMJOIN,      /* between the parts of a number in words; val: J_* */
+    B_POINT,        /* "point" between a number in words and its tenths */
 };
 
 /* B_NUMWORD val: the number in tenths, and NW_UNITS_FIRST on the Arabic
@@ -244,6 +250,8 @@ static const lex_item budget_items[] = {
     {"с половиной", B_HALF, 5},
     /* joiners between the parts of a number in words */
     {"و", B_NUMJOIN, J_ANY}, {"and", B_NUMJOIN, J_HUNDREDS}, {"-", B_NUMJOIN, J_HYPHEN},
+    /* the decimal point said: "two point five million" */
+    {"point", B_POINT, 0}, {"فاصله", B_POINT, 0}, {"مميز", B_POINT, 0},
     /* currencies */
     {"aed", B_CUR, C_AED}, {"dirham", B_CUR, C_AED}, {"dirhams", B_CUR, C_AED},
     {"dhs", B_CUR, C_AED}, {"dh", B_CUR, C_AED}, {"درهم", B_CUR, C_AED}, {"دراهم", B_CUR, C_AED},
@@ -537,8 +545,11 @@ static int unit_at(lex_cache *lc, int j, bool attached, const lex_item **it)
     return (*it)->val & 0xFF;
 }
 
+static int thousands_rest(lex_cache *lc, int j, amount *a);
+
 /* Parses what follows the number part of an amount at token j: multiplier,
- * "and a half", currency, suffix qualifiers and non-money words. */
+ * the rest after thousands, "and a half", currency, suffix qualifiers and
+ * non-money words. */
 static void amount_tail(lex_cache *lc, int j, bool num_attached_ok, amount *a)
 {
     const nlu_toks *tk = lc->tk;
@@ -567,6 +578,8 @@ static void amount_tail(lex_cache *lc, int j, bool num_attached_ok, amount *a)
                 j++;
         }
     }
+    if (a->mult == M_K || (a->word && a->mant % 1000 == 0 && a->mant < 1000000))
+        j = thousands_rest(lc, j, a);   /* "2 thousand five hundred", "ألفين وخمسمائة" */
     if (a->mult != M_NONE && (c = match(lc, j, CAT(B_HALF), &it)) > 0) {
         if (a->dec == 0) {   /* "مليون ونص" = 1.5 million */
             a->mant = a->mant * 10 + 5;
@@ -720,6 +733,46 @@ static int number_words(lex_cache *lc, int j, size_t skip, int *tenths)
     return k;
 }
 
+static int qualifier_before(lex_cache *lc, int s, int prev_end);
+
+/* The rest of an amount after its thousands (token j on), said in words:
+ * tens or hundreds, after "and"/"و" or not ("two thousand five hundred",
+ * "две тысячи пятьсот", "دو هزار و پانصد", "ألفين وخمسمائة").  Not a
+ * number of its own: one with a multiplier or "and a half" after it ("two
+ * million five hundred thousand" is a compound of two amounts), one that
+ * counts something ("fifty thousand twenty units"), units ("fifty thousand
+ * a month", "... three bedrooms"), nor, after "and", the other side of a
+ * range ("between twenty thousand and thirty").  Adds it to a->plus and
+ * returns the token after it; j when there is none. */
+static int thousands_rest(lex_cache *lc, int j, amount *a)
+{
+    const nlu_toks *tk = lc->tk;
+    const lex_item *it;
+    int64_t p10 = 1;
+    for (int d = 0; d < a->dec; d++)
+        p10 *= 10;
+    if (a->mant % p10 != 0)
+        return j;   /* "2.5 thousand": no whole thousands */
+    int k = j;
+    size_t skip = 0;
+    int c = match(lc, j, CAT(B_NUMJOIN), &it);
+    if (c > 0 && it->val == J_HYPHEN)
+        return j;
+    if (c > 0)
+        k = j + c;
+    else if (wa_prefix(tk, j))
+        skip = 2;
+    int tenths, e = number_words(lc, k, skip, &tenths);
+    if (e == k || tenths % 10 != 0 || tenths < 100)
+        return j;
+    if (unit_at(lc, e, false, &it) || match(lc, e, CAT(B_HALF) | CAT(B_NOTMONEY), &it) > 0)
+        return j;
+    if ((c > 0 || skip) && qualifier_before(lc, a->start, 0) == B_QBETWEEN)
+        return j;
+    a->plus += tenths / 10;
+    return e;
+}
+
 enum { CL_NONE, CL_WA, CL_BI };   /* the clitic before an amount word */
 
 /* An amount said in words from token j (its first skip bytes left out: the
@@ -748,6 +801,13 @@ static bool amount_word(lex_cache *lc, int j, size_t skip, int cl, amount *a)
         if (nlu_tok_is(tk, k, "a") && tenths == 5)
             k++;   /* "half a million" */
         const lex_item *u;
+        int pv;
+        bool puf;
+        if (tenths % 10 == 0 && match(lc, k, CAT(B_POINT), &u) == 1
+            && number_part(lc, k + 1, 0, &pv, &puf) == 1 && pv % 10 == 0 && pv <= 90) {
+            tenths += pv / 10;   /* "two point five million": 2.5 */
+            k += 2;
+        }
         int h = tenths % 10 == 0 ? match(lc, k, CAT(B_HALF), &u) : 0;
         if (h > 0 && unit_at(lc, k + h, false, &u)) {
             tenths += 5;   /* "یک و نیم میلیون", "one and a half million" */

@@ -403,6 +403,32 @@ static const budget_case budget_cases[] = {
     {"بست غرف", "AED", NONE, NONE, NULL},
     {"فرصة واحد بالمليون", "AED", NONE, NONE, NULL},
     {"با بودجه ۲ میلیون", "AED", NONE, 2000000, "AED"},
+    /* a number in words after "thousand" is the rest of the amount (tens or
+     * hundreds), not a number of its own; "point" says a decimal */
+    {"two thousand five hundred", "AED", NONE, 2500, "AED"},
+    {"twenty five thousand five hundred", "AED", NONE, 25500, "AED"},
+    {"under two thousand five hundred dollars", "AED", NONE, 2500, "USD"},
+    {"around two thousand five hundred", "AED", 2250, 2750, "AED"},
+    {"from two thousand five hundred to three thousand", "AED", 2500, 3000, "AED"},
+    {"2 thousand five hundred", "AED", NONE, 2500, "AED"},
+    {"one million two hundred thousand", "AED", NONE, 1200000, "AED"},
+    {"one million two hundred thousand five hundred", "AED", NONE, 1200500, "AED"},
+    {"two point five million", "AED", NONE, 2500000, "AED"},
+    {"under one point two million dirhams", NULL, NONE, 1200000, "AED"},
+    {"fifty thousand a month", "AED", NONE, 50000, "AED"},
+    {"under fifty thousand three bedrooms", "AED", NONE, 50000, "AED"},
+    {"under fifty thousand twenty units", "AED", NONE, 50000, "AED"},
+    {"between twenty thousand and thirty", "AED", 20000, 30000, "AED"},
+    {"две тысячи пятьсот", "AED", NONE, 2500, "AED"},
+    {"до двух тысяч пятисот долларов", "AED", NONE, 2500, "USD"},
+    {"один миллион двести тысяч", "AED", NONE, 1200000, "AED"},
+    {"полтора миллиона", "AED", NONE, 1500000, "AED"},
+    {"ألفين وخمسمائة", "AED", NONE, 2500, "AED"},
+    {"مليون ومئتين ألف", "AED", NONE, 1200000, "AED"},
+    {"اثنين فاصلة خمسة مليون", "AED", NONE, 2500000, "AED"},
+    {"دو هزار و پانصد", "AED", NONE, 2500, "AED"},
+    {"یک میلیون و دویست هزار", "AED", NONE, 1200000, "AED"},
+    {"دو ممیز پنج میلیون", "AED", NONE, 2500000, "AED"},
 };
 
 TEST(test_budget)
