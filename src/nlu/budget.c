@@ -131,7 +131,7 @@ static const lex_item budget_items[] = {
     {"лям", B_UNIT, M_MILLION | UF_STANDALONE}, {"ляма", B_UNIT, M_MILLION},
     {"лямов", B_UNIT, M_MILLION}, {"млрд", B_UNIT, M_BILLION},
     {"миллиард", B_UNIT, M_BILLION | UF_STANDALONE}, {"миллиарда", B_UNIT, M_BILLION},
-    {"миллиардов", B_UNIT, M_BILLION}, {"лакх", B_UNIT, M_LAKH}, {"крор", B_UNIT, M_CRORE},
+    {"миллиардов", B_UNIT, M_BILLION}, {"лакх*", B_UNIT, M_LAKH}, {"крор*", B_UNIT, M_CRORE},
     /* words that are whole amounts */
     {"مليونين", B_WORDAMT, 0}, {"الفين", B_WORDAMT, 1}, {"полмиллиона", B_WORDAMT, 2},
     {"مليارين", B_WORDAMT, 3}, {"полтора миллиона", B_WORDAMT, 4},

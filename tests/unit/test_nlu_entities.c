@@ -429,6 +429,11 @@ static const budget_case budget_cases[] = {
     {"دو هزار و پانصد", "AED", NONE, 2500, "AED"},
     {"یک میلیون و دویست هزار", "AED", NONE, 1200000, "AED"},
     {"دو ممیز پنج میلیون", "AED", NONE, 2500000, "AED"},
+    /* lakh and crore in Russian, in any case */
+    {"до 90 лакхов", NULL, NONE, 9000000, "INR"},
+    {"бюджет 50 лакха", NULL, NONE, 5000000, "INR"},
+    {"от 1 до 2 кроров", NULL, 10000000, 20000000, "INR"},
+    {"до 2 крор рупий", NULL, NONE, 20000000, "INR"},
 };
 
 TEST(test_budget)
