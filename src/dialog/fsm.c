@@ -1340,10 +1340,9 @@ static int amenity_spans(const pack *p, uint64_t lists, const char *text, size_t
         int np = pack_cue_phrases(p, key, &ph);
         for (int k = 0; k < np && ns < AMENITY_SPANS; k++)
             for (size_t from = 0; ph[k].n > 0 && from + ph[k].n <= n && ns < AMENITY_SPANS;) {
-                const char *f = memmem(text + from, n - from, ph[k].s, ph[k].n);
-                if (f == NULL)
+                from = pack_cue_find(text, n, from, &ph[k]);
+                if (from == n)
                     break;
-                from = (size_t)(f - text);
                 sp[ns++] = (pack_cue_span){from, ph[k].n, id};
                 sorted = false;
                 from++;

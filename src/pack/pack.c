@@ -83,6 +83,7 @@ typedef struct cue_ref {
     const char *s;
     size_t n;
     uint64_t bit;                  /* 1 << its list's index */
+    bool whole;                    /* ends in a letter and is no stem: a word end */
 } cue_ref;
 
 /* The period a currency's market quotes rents in (budgets.json "rent_period") */
@@ -1001,13 +1002,16 @@ static int cue_add(pack *p, const char *key, const char *folded)
             ph++, n--;
         while (n > 0 && ph[n - 1] == ' ')
             n--;
+        bool stem = n > 0 && ph[n - 1] == '*';   /* "инвестиц*": letters may follow */
+        if (stem)
+            n--;
         bool seen = n == 0;
         for (int i = 0; i < c->n && !seen; i++)
-            seen = c->v[i].n == n && memcmp(c->v[i].s, ph, n) == 0;
+            seen = c->v[i].n == n && c->v[i].stem == stem && memcmp(c->v[i].s, ph, n) == 0;
         if (!seen) {
             if (grow((void **)&c->v, c->n, &c->cap, sizeof *c->v))
                 return -PT_ERR_NOMEM;
-            c->v[c->n++] = (pack_phrase){ph, n};
+            c->v[c->n++] = (pack_phrase){ph, n, stem};
         }
         if (bar == NULL)
             break;
@@ -1040,6 +1044,45 @@ char *pack_fold(arena *a, const char *text)
     char *r = n >= 0 && f ? arena_strdup(a, (const char *)f) : NULL;
     free(f);
     return r;
+}
+
+/* What the code point at s (n bytes there) is to a word: 'L' a letter or a
+ * combining mark (any script), 'D' a decimal digit, 0 neither (or not
+ * UTF-8). */
+static int word_class(const unsigned char *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (s[0] < 0x80)
+        return (s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z' ? 'L'
+               : s[0] >= '0' && s[0] <= '9'                 ? 'D'
+                                                             : 0;
+    utf8proc_int32_t c;
+    if (utf8proc_iterate(s, (utf8proc_ssize_t)(n < 4 ? n : 4), &c) < 0)
+        return 0;
+    switch (utf8proc_category(c)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+        return 'L';
+    case UTF8PROC_CATEGORY_ND:
+        return 'D';
+    default:
+        return 0;
+    }
+}
+
+/* Whether phrase ph must end at a word end: it ends in a letter (or a mark)
+ * and is no stem.  A digit end has its own rule (cue_digits_apart). */
+static bool cue_whole(const pack_phrase *ph)
+{
+    const unsigned char *s = (const unsigned char *)ph->s;
+    if (ph->stem || ph->n == 0)
+        return false;
+    size_t k = ph->n - 1;
+    while (k > 0 && (s[k] & 0xC0) == 0x80 && ph->n - k < 4)
+        k--;   /* back to the lead byte of the last code point */
+    return word_class(s + k, ph->n - k) == 'L';
 }
 
 /* The cue lists (cue_* templates) of every language merged, after all
@@ -1086,7 +1129,8 @@ static int cues_build(pack *p)
     for (int i = 0; i < p->n_cues && i < PACK_CUE_BITS; i++)
         for (int k = 0; k < p->cues[i].n; k++) {
             const pack_phrase *ph = &p->cues[i].v[k];
-            p->cue_refs[pos[cue_bucket(ph)]++] = (cue_ref){ph->s, ph->n, (uint64_t)1 << i};
+            p->cue_refs[pos[cue_bucket(ph)]++] = (cue_ref){ph->s, ph->n, (uint64_t)1 << i,
+                                                           cue_whole(ph)};
         }
     free(cnt);
     return 0;
@@ -1138,20 +1182,36 @@ static bool cue_digits_apart(const unsigned char *text, size_t tn, size_t i,
     return true;
 }
 
-bool pack_cue_in(const char *text, size_t n, const pack_phrase *ph)
+/* A phrase of n bytes found at text[i] (whole: cue_whole of it): do its
+ * ends stand apart?  cue_digits_apart, and a word end after a whole one:
+ * "second" is not in "seconds".  Only a phrase found is checked, so the
+ * scan costs no more where nothing matches. */
+static inline bool cue_apart(const unsigned char *text, size_t tn, size_t i,
+                             const unsigned char *ph, size_t n, bool whole)
+{
+    return cue_digits_apart(text, tn, i, ph, n) && !(whole && word_class(text + i + n, tn - i - n));
+}
+
+size_t pack_cue_find(const char *text, size_t n, size_t from, const pack_phrase *ph)
 {
     const unsigned char *t = (const unsigned char *)text, *s = (const unsigned char *)ph->s;
-    if (ph->n == 0 || ph->n > n)
-        return false;
-    for (const unsigned char *at = t; (size_t)(at - t) + ph->n <= n;) {
+    if (ph->n == 0 || from > n || ph->n > n - from)
+        return n;
+    bool whole = cue_whole(ph);
+    for (const unsigned char *at = t + from; (size_t)(at - t) + ph->n <= n;) {
         const unsigned char *f = memmem(at, n - (size_t)(at - t), s, ph->n);
         if (f == NULL)
-            return false;
-        if (cue_digits_apart(t, n, (size_t)(f - t), s, ph->n))
-            return true;
+            return n;
+        if (cue_apart(t, n, (size_t)(f - t), s, ph->n, whole))
+            return (size_t)(f - t);
         at = f + 1;
     }
-    return false;
+    return n;
+}
+
+bool pack_cue_in(const char *text, size_t n, const pack_phrase *ph)
+{
+    return pack_cue_find(text, n, 0, ph) < n;
 }
 
 int pack_cue_count(const pack *p)
@@ -1170,8 +1230,8 @@ int pack_cue_id(const pack *p, const char *key)
 }
 
 /* The one pass of pack_cue_scan and pack_cue_spans over t[0..n): each
- * phrase of the lists in `lists` found there (a digit end never touching
- * another digit).  With out NULL it gathers the lists' bits into *hits (a
+ * phrase of the lists in `lists` found there with its ends apart
+ * (cue_apart).  With out NULL it gathers the lists' bits into *hits (a
  * list found is not looked for again); else it records each phrase found
  * into out, up to max, and returns how many. */
 static inline __attribute__((always_inline)) int cue_walk(const pack *p, const unsigned char *t,
@@ -1184,7 +1244,8 @@ static inline __attribute__((always_inline)) int cue_walk(const pack *p, const u
         for (uint32_t k = p->cue_singles ? p->cue_first[t[i]] : 0,
                       end = p->cue_singles ? p->cue_first[t[i] + 1] : 0; k < end && k_out < max; k++) {
             const cue_ref *r = &p->cue_refs[k];
-            if ((lists & r->bit) && r->n == 1 && cue_digits_apart(t, n, i, (const unsigned char *)r->s, 1)) {
+            if ((lists & r->bit) && r->n == 1
+                && cue_apart(t, n, i, (const unsigned char *)r->s, 1, r->whole)) {
                 if (out)
                     out[k_out++] = (pack_cue_span){i, 1, __builtin_ctzll(r->bit)};
                 else
@@ -1200,7 +1261,7 @@ static inline __attribute__((always_inline)) int cue_walk(const pack *p, const u
             const cue_ref *r = &p->cue_refs[k];
             if ((out ? (lists & r->bit) : (*hits & r->bit) == 0) && r->n <= n - i
                 && memcmp(t + i, r->s, r->n) == 0
-                && cue_digits_apart(t, n, i, (const unsigned char *)r->s, r->n)) {
+                && cue_apart(t, n, i, (const unsigned char *)r->s, r->n, r->whole)) {
                 if (out)
                     out[k_out++] = (pack_cue_span){i, r->n, __builtin_ctzll(r->bit)};
                 else

@@ -4,6 +4,7 @@
  * aliases, dialog settings, intent examples).  Files live under packs/:
  *
  *   packs/default/replies/<lang>.json   {"key": {"text": "...", "buttons": [{"label","data"}]}}
+ *                                       (cue_* keys: '|'-separated phrases, packs/README.md)
  *   packs/default/budgets.json          {"AED": {"buy": [[0,1000000],...], "rent": [...],
  *                                        "rent_period": "year"}, ...}
  *   packs/default/coaching.json         {"rules": [{"id","when":{...},"once","text":{"en":...}}]}
@@ -69,10 +70,12 @@ typedef struct pack_template {
     int n_far;                     /* placeholders past the slots (slot PACK_SLOTS_MAX) */
 } pack_template;
 
-/* One phrase of a cue list (not NUL-terminated). */
+/* One phrase of a cue list (not NUL-terminated).  stem: the pack wrote it
+ * with a '*' at its end (left out of s): letters may follow it. */
 typedef struct pack_phrase {
     const char *s;
     size_t n;
+    bool stem;
 } pack_phrase;
 
 /* A coaching rule.  Conditions not given are -1 / NULL (match anything). */
@@ -108,15 +111,23 @@ void pack_free(pack *p);
 const pack_template *pack_template_get(const pack *p, lang l, const char *key);
 
 /* The phrases of cue list key (a cue_* template: '|'-separated phrases) in
- * every language at once, folded (case and accents), trimmed, each once:
- * what a message is searched for, built at load.  Returns the count. */
+ * every language at once, folded (case and accents), trimmed, a '*' at the
+ * end read as the stem mark, each once: what a message is searched for,
+ * built at load.  Returns the count. */
 int pack_cue_phrases(const pack *p, const char *key, const pack_phrase **out);
 
-/* Whether folded text[0..n) holds phrase ph: anywhere, as a substring (a
- * stem like "инвестиц" or a word with an Arabic prefix), except that an end
- * of the phrase that is a digit (ASCII, Arabic or Persian) must not touch
- * another digit: "number 1" is not in "number 12", nor "1st" in "21st". */
+/* Whether folded text[0..n) holds phrase ph.  It may start inside a word
+ * (an Arabic prefix: "والمسبح"), but its ends stand apart: a start that is
+ * a digit (ASCII, Arabic or Persian) must not follow another digit, an end
+ * that is a digit must not touch another ("number 1" is not in "number
+ * 12", nor "1st" in "21st"), and an end that is a letter must not be
+ * followed by a letter or a digit ("second" is not in "seconds", nor
+ * "الأول" in "الأولوية") unless ph is a stem ("инвестиц*" is in
+ * "инвестиции"). */
 bool pack_cue_in(const char *text, size_t n, const pack_phrase *ph);
+/* Where phrase ph first occurs in folded text[from..n), as pack_cue_in
+ * finds it: its offset, or n when nowhere. */
+size_t pack_cue_find(const char *text, size_t n, size_t from, const pack_phrase *ph);
 
 /* The cue lists a folded text holds a phrase of, in one pass over it: bit
  * i is set when a phrase of list i (pack_cue_id) occurs in text[0..n), as

@@ -876,7 +876,9 @@ TEST(test_cue_scan)
     arena_release(&a);
     CHECK_INT(pack_cue_id(p, "cue_nothing"), -1);
     /* a digit at an end of a phrase stands apart from other digits, in
-     * ASCII, Arabic and Persian digits; elsewhere a phrase is a substring */
+     * ASCII, Arabic and Persian digits; a letter at its end from other
+     * letters and digits, unless it is a stem ("invest*"); its start may be
+     * inside a word (an Arabic prefix) */
     static const struct { const char *text, *phrase; bool in; } apart[] = {
         {"number 12", "number 1", false}, {"number 1", "number 1", true},
         {"number 1, then 12", "number 1", true}, {"number 12 and number 1?", "number 1", true},
@@ -884,13 +886,98 @@ TEST(test_cue_scan)
         {"11th", "1th", false}, {"#12", "#1", false}, {"#1!", "#1", true},
         {"رقم ١٢", "رقم ١", false}, {"رقم ١؟", "رقم ١", true}, {"شماره ۱۲", "شماره ۱", false},
         {"شماره ۱", "شماره ۱", true}, {"٢1st", "1st", false}, {"۳1st", "1st", false},
-        {"investments", "invest", true}, {"инвестиции", "инвестиц", true}, {"x1y", "1", true},
+        {"investments", "invest*", true}, {"инвестиции", "инвестиц*", true}, {"x1y", "1", true},
+        {"investments", "invest", false}, {"инвестиции", "инвестиц", false},
+        {"invest, then", "invest", true}, {"invest", "invest", true}, {"invest2", "invest", false},
+        {"الاولويه", "الاول", false}, {"الاول؟", "الاول", true}, {"والاول", "الاول", true},
         {"21", "1", false}, {"12", "1", false}, {"", "1", false},
     };
     for (size_t i = 0; i < sizeof apart / sizeof apart[0]; i++) {
-        pack_phrase ph = {apart[i].phrase, strlen(apart[i].phrase)};
+        size_t pn = strlen(apart[i].phrase);
+        bool stem = pn > 0 && apart[i].phrase[pn - 1] == '*';
+        pack_phrase ph = {apart[i].phrase, pn - stem, stem};
         CHECK(pack_cue_in(apart[i].text, strlen(apart[i].text), &ph) == apart[i].in,
               "\"%s\" in \"%s\": want %d", apart[i].phrase, apart[i].text, apart[i].in);
+    }
+    pack_free(p);
+}
+
+/* A phrase that ends in a letter is a whole word at its end: a letter or a
+ * digit right after it means it is not there ("second" is not in
+ * "seconds", "الأول" not in "الأولوية"), unless the pack wrote it as a stem
+ * ("инвестиц*", "бассейн*", "investment*"): then any letters may follow. */
+TEST(test_cue_word_ends)
+{
+    pack *p = NULL;
+    pt_error err = {0};
+    int rc = pack_load("packs", NULL, &p, &err);
+    CHECK(rc == 0, "pack_load(packs): %s", err.msg);
+    if (rc)
+        return;
+    static const struct { const char *text, *list; bool in; } cases[] = {
+        /* letters after a whole word */
+        {"how many seconds to the metro?", "cue_ordinal_2", false},
+        {"ما هي الأولوية؟", "cue_ordinal_1", false},
+        {"moreover, the view", "cue_more", false},
+        {"a heroic view", "cue_investment", false},
+        {"is it thirdly or fourthly", "cue_ordinal_3", false},
+        {"parking?", "cue_amenity_park", false},
+        {"la secondaria", "cue_ordinal_2", false},
+        {"كم الدفعة الأولية؟", "cue_ordinal_1", false},
+        {"invsearch", "cue_compare", false},
+        /* a whole word still is one before a space, punctuation or the end */
+        {"the second.", "cue_ordinal_2", true},
+        {"second", "cue_ordinal_2", true},
+        {"الأول؟", "cue_ordinal_1", true},
+        {"the second-hand one", "cue_ordinal_2", true},
+        {"ارزان‌تر", "cue_cheaper", true},
+        {"no. 1, please", "cue_ordinal_1", true},
+        {"номер 1", "cue_ordinal_1", true},
+        /* stems: the words the lists meant to match with their endings */
+        {"Investments in Dubai", "cue_investment", true},
+        {"инвестиции", "cue_investment", true},
+        {"какая доходность?", "cue_investment", true},
+        {"فرص استثمارية", "cue_investment", true},
+        {"с бассейном?", "cue_amenity_pool", true},
+        {"are the pools heated", "cue_amenity_pool", true},
+        {"استخرش بزرگه؟", "cue_amenity_pool", true},
+        {"ارزانترین", "cue_cheaper", true},
+        {"рядом с детской площадкой", "cue_amenity_kids_play_area", true},
+        {"есть парковка?", "cue_amenity_parking", true},
+        {"is there a gymnasium", "cue_amenity_gym", true},
+        {"can I compare them", "cue_compare", true},
+        {"compared to JVC", "cue_compare", true},
+        {"how many parkings come with it", "cue_amenity_parking", true},
+        {"منطقه رو به رشده؟", "cue_emerging", true},
+        {"کدوم بهتره؟", "cue_compare", true},
+        {"نزدیک متروئه؟", "cue_amenity_metro", true},
+        {"الشقة الثانيه", "cue_ordinal_2", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        arena a;
+        arena_init(&a, 0);
+        const char *f = pack_fold(&a, cases[i].text);
+        size_t n = f ? strlen(f) : 0;
+        int id = pack_cue_id(p, cases[i].list);
+        CHECK(f != NULL && id >= 0 && id < PACK_CUE_BITS, "%s", cases[i].list);
+        if (f == NULL || id < 0 || id >= PACK_CUE_BITS) {
+            arena_release(&a);
+            continue;
+        }
+        uint64_t hits = pack_cue_scan(p, f, n);
+        CHECK((((hits >> id) & 1) != 0) == cases[i].in, "\"%s\" %s: scan %d, want %d",
+              cases[i].text, cases[i].list, (int)((hits >> id) & 1), cases[i].in);
+        /* the spans and pack_cue_in say the same */
+        pack_cue_span sp[64];
+        int ns = pack_cue_spans(p, (uint64_t)1 << id, f, n, sp, 64);
+        CHECK((ns > 0) == cases[i].in, "\"%s\" %s: %d spans", cases[i].text, cases[i].list, ns);
+        const pack_phrase *ph = NULL;
+        int np = pack_cue_phrases(p, cases[i].list, &ph);
+        bool in = false;
+        for (int k = 0; k < np; k++)
+            in |= pack_cue_in(f, n, &ph[k]);
+        CHECK(in == cases[i].in, "\"%s\" %s: pack_cue_in %d", cases[i].text, cases[i].list, in);
+        arena_release(&a);
     }
     pack_free(p);
 }
@@ -905,4 +992,5 @@ TEST_MAIN(
     RUN(test_template_pieces);
     RUN(test_render_random_values);
     RUN(test_cue_scan);
+    RUN(test_cue_word_ends);
 )
