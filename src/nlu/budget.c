@@ -357,10 +357,12 @@ static const lex_item budget_items[] = {
     {"متر", B_NOTMONEY, 0}, {"قدم", B_NOTMONEY, 0}, {"ايام", B_NOTMONEY, 0},
     {"خوابه", B_NOTMONEY, 0}, {"خواب", B_NOTMONEY, 0}, {"اتاق", B_NOTMONEY, 0},
     {"سال", B_NOTMONEY, 0}, {"روز", B_NOTMONEY, 0}, {"ساعت", B_NOTMONEY, 0},
+    {"دقيقه", B_NOTMONEY, 0}, {"دقايق", B_NOTMONEY, 0},
     {"комнат*", B_NOTMONEY, 0}, {"спал*", B_NOTMONEY, 0}, {"кв", B_NOTMONEY, 0},
     {"метр*", B_NOTMONEY, 0}, {"год*", B_NOTMONEY, 0}, {"лет", B_NOTMONEY, 0},
     {"этаж*", B_NOTMONEY, 0}, {"дн*", B_NOTMONEY, 0}, {"час*", B_NOTMONEY, 0},
     {"утра", B_NOTMONEY, 0}, {"вечера", B_NOTMONEY, 0}, {"санузл*", B_NOTMONEY, 0},
+    {"минут*", B_NOTMONEY, 0},
     /* "500 m from the beach" is a distance */
     {"from", B_DISTANCE, 0}, {"away", B_DISTANCE, 0}, {"walk*", B_DISTANCE, 0},
     {"of", B_DISTANCE, 0}, {"to the", B_DISTANCE, 0}, {"distance", B_DISTANCE, 0},
