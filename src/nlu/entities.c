@@ -241,6 +241,7 @@ int nlu_extract_entities_toks(const nlu_context *ctx, nlu_toks *tk, arena *a, nl
     out->email = NULL;
     out->when[0] = '\0';
     out->when_has_time = false;
+    out->when_has_day = false;
 
     /* e-mail */
     size_t es = 0, el = nlu_find_email(norm ? norm : "", len, &es);
@@ -299,7 +300,7 @@ int nlu_extract_entities_toks(const nlu_context *ctx, nlu_toks *tk, arena *a, nl
     }
 
     if (nlu_when_scan(tk, ctx ? ctx->now : 0, ctx ? ctx->timezone : NULL, out->when,
-                      &out->when_has_time))
+                      &out->when_has_time, &out->when_has_day))
         out->found |= NLU_WHEN;
 done:
     return rc;

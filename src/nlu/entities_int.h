@@ -211,9 +211,11 @@ int nlu_gazetteer_match(const nlu_gazetteer *g, const char *norm, size_t len, co
 int nlu_edit_distance(const uint32_t *a, int na, const uint32_t *b, int nb, int max);
 
 /* when.c: a date/time relative to now in timezone tz (IANA; NULL = UTC).
- * Writes "YYYY-MM-DDTHH:MM" (local) into out and sets *has_time.  Returns
- * true when something was found. */
-bool nlu_when_scan(const nlu_toks *tk, time_t now, const char *tz, char out[20], bool *has_time);
+ * Writes "YYYY-MM-DDTHH:MM" (local) into out and sets *has_time, and
+ * *has_day (may be NULL) when a day was said, not reckoned from a time
+ * alone.  Returns true when something was found. */
+bool nlu_when_scan(const nlu_toks *tk, time_t now, const char *tz, char out[20], bool *has_time,
+                   bool *has_day);
 bool nlu_parse_when(const char *norm, size_t len, time_t now, const char *tz, char out[20],
                     bool *has_time);
 /* UTC offset (seconds) of tz at instant t; built-in values for the common

@@ -158,6 +158,8 @@ typedef struct nlu_result {
     const char *email;
     char when[20];               /* "YYYY-MM-DDTHH:MM" local time of the tenant */
     bool when_has_time;          /* false: only a day was said ("on Saturday") */
+    bool when_has_day;           /* a day was said ("Saturday at 11"); false for a time
+                                    alone ("at 11", "in 2 hours"), whose day is reckoned */
     /* sentiment */
     nlu_sentiment_label sentiment;
     double sentiment_score;      /* -1..1 */

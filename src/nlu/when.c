@@ -665,12 +665,15 @@ static void parse(lex_cache *lc, when_parse *w)
  * booked in the working day, and by 17:00 hardly any of today's is left. */
 #define WHEN_DAY_OVER (17 * 3600)
 
-bool nlu_when_scan(const nlu_toks *tk, time_t now, const char *tz, char out[20], bool *has_time)
+bool nlu_when_scan(const nlu_toks *tk, time_t now, const char *tz, char out[20], bool *has_time,
+                   bool *has_day)
 {
     pthread_once(&when_once, when_init);
     when_parse w = {.day_off = -1, .weekday = -1, .hour = -1, .minute = -1, .plus_min = -1};
     out[0] = '\0';
     *has_time = false;
+    if (has_day)
+        *has_day = false;
     lex_cache cache;
     lex_cache_init(&cache, &when_lex, tk);
     parse(&cache, &w);
@@ -767,6 +770,8 @@ bool nlu_when_scan(const nlu_toks *tk, time_t now, const char *tz, char out[20],
     if (y < 0 || y > 9999)
         return false;
     *has_time = hour >= 0;
+    if (has_day)
+        *has_day = any_day;
     if (hour < 0)
         hour = minute = 0;
     if (hour > 23 || minute < 0 || minute > 59)
@@ -794,5 +799,5 @@ bool nlu_parse_when(const char *norm, size_t len, time_t now, const char *tz, ch
 {
     nlu_toks tk;
     nlu_tokenize(&tk, norm, len);
-    return nlu_when_scan(&tk, now, tz, out, has_time);
+    return nlu_when_scan(&tk, now, tz, out, has_time, NULL);
 }

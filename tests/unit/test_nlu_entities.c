@@ -1227,6 +1227,25 @@ TEST(test_when)
     CHECK_STR(out, "2026-11-20T00:00");
 }
 
+/* Whether a day was said, or reckoned from a time alone: "at 12" while
+ * viewing slots are offered is one of theirs, "Sunday at 11" a new day. */
+TEST(test_when_has_day)
+{
+    static const struct { const char *text; bool has_day; } cases[] = {
+        {"at 12", false}, {"11am", false}, {"the 10 o'clock one", false}, {"الساعة ١١", false},
+        {"ساعت ۱۱", false}, {"в 11", false}, {"in 2 hours", false},
+        {"Sunday at 11", true}, {"tomorrow 10am", true}, {"on Saturday", true},
+        {"21/11 at 5pm", true}, {"в субботу в 11", true}, {"فردا ساعت ۱۱", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nlu_context ctx = {.timezone = "Asia/Dubai", .now = NOW_DUBAI, .region = "AE"};
+        nlu_result r;
+        analyze(&ctx, cases[i].text, &r);
+        CHECK((r.found & NLU_WHEN) && r.when_has_day == cases[i].has_day, "\"%s\": %s, day %d", cases[i].text,
+              r.when, r.when_has_day);
+    }
+}
+
 /* ---- sentiment --------------------------------------------------------- */
 
 typedef struct sent_case {
@@ -1515,7 +1534,7 @@ TEST_MAIN({
     RUN(test_locality_sides);
     RUN(test_locality_large);
     RUN(test_attrs);
-    RUN(test_when);
+    RUN(test_when); RUN(test_when_has_day);
     RUN(test_sentiment);
     RUN(test_lexicons_normalised);
     RUN(test_budget_period);
