@@ -30,7 +30,8 @@
 #include <strings.h>
 
 typedef enum event {
-    EV_SLOT_PICK,   /* a "slot:ID" button, or a typed time matching an offered slot */
+    EV_SLOT_PICK,   /* a "slot:ID" button, or a typed message choosing among the
+                       slots offered (read_slot_choice) */
     EV_ACTION,      /* an "action:..." button */
     EV_MORE,        /* "more" typed after listings: the "Show more options" button */
     EV_HUMAN,       /* asks for a person */
@@ -52,6 +53,18 @@ static const char *const event_names[EV__COUNT] = {
     "thanks", "goodbye", "affirm", "deny", "complaint", "other",
 };
 
+/* What a typed message says of the viewing slots offered (read_slot_choice). */
+typedef struct slot_choice {
+    bool said;        /* it speaks of them: a place in the list, a time, an agent */
+    int n;            /* the offered slots meeting all it says */
+    int64_t id;       /* the one, when n == 1 */
+    bool time_only;   /* a time alone: no place in the list, no name */
+    int hour, minute; /* the time, when one was said */
+    char day[11];     /* "YYYY-MM-DD" the offered slots are on, "" unknown */
+    store_slot *free; /* the free slots read (arena), nfree of them */
+    int nfree;
+} slot_choice;
+
 typedef struct turn {
     const dialog_env *env;
     session *s;
@@ -72,6 +85,7 @@ typedef struct turn {
     bool returning;          /* first turn of a returning buyer's new session */
     market_kind market;      /* the market question the message asks, if any */
     dialog_msg msg;          /* folded and scanned (msg.folded NULL: not yet) */
+    slot_choice choice;      /* read by classify while slots are offered */
 } turn;
 
 typedef int (*handler)(turn *t);
@@ -959,6 +973,146 @@ static int free_slots(turn *t, time_t from, time_t to, int limit, store_slot **o
     return st->ops->slots_free(st, t->env->tenant->id, from, to, limit, t->env->arena, out, n, t->err);
 }
 
+/* ---- a slot chosen by typing ----------------------------------------- */
+
+/* The whole message as a number, 0..99, in ASCII, Arabic-Indic or Persian
+ * digits ("2", "١", " ۱ ", "3."), less spaces and punctuation at its ends;
+ * -1 when it is anything else. */
+static int bare_number(const char *text)
+{
+    if (text == NULL)
+        return -1;
+    const unsigned char *p = (const unsigned char *)text;
+    size_t a = 0, b = strlen(text);
+    while (a < b && (isspace(p[a]) || ispunct(p[a])))
+        a++;
+    while (b > a && (isspace(p[b - 1]) || ispunct(p[b - 1])))
+        b--;
+    /* the Arabic question mark (U+061F) */
+    if (b - a >= 2 && p[b - 2] == 0xD8 && p[b - 1] == 0x9F)
+        b -= 2;
+    int v = 0, digits = 0;
+    while (a < b) {
+        int d;
+        if (isdigit(p[a])) {
+            d = p[a] - '0';
+            a++;
+        } else if (a + 1 < b && ((p[a] == 0xD9 && p[a + 1] >= 0xA0 && p[a + 1] <= 0xA9)
+                                 || (p[a] == 0xDB && p[a + 1] >= 0xB0 && p[a + 1] <= 0xB9))) {
+            d = p[a + 1] - (p[a] == 0xD9 ? 0xA0 : 0xB0);
+            a += 2;
+        } else {
+            return -1;
+        }
+        if (++digits > 2)
+            return -1;
+        v = v * 10 + d;
+    }
+    return digits ? v : -1;
+}
+
+/* How many words of an agent's name (of three letters or more: not "Al")
+ * text[0..tl) holds as words of its own, ASCII case folded. */
+static int name_words_in(const char *text, size_t tl, const char *name)
+{
+    int hits = 0;
+    for (const char *w = name; w && *w;) {
+        size_t n = strcspn(w, " ");
+        for (size_t i = 0; n >= 3 && i + n <= tl; i++) {
+            unsigned char before = i ? (unsigned char)text[i - 1] : ' ';
+            unsigned char after = (unsigned char)text[i + n];   /* '\0' at the end */
+            if (!isalnum(before) && before < 0x80 && !isalnum(after) && after < 0x80
+                && strncasecmp(text + i, w, n) == 0) {
+                hits++;
+                break;
+            }
+        }
+        w += n;
+        while (*w == ' ')
+            w++;
+    }
+    return hits;
+}
+
+/* Reads into t->choice what a typed message says of the viewing slots
+ * offered (s->offered, shown as buttons) while they are pending: their
+ * place in the list ("the second one", "last", "2", "١": the pack's
+ * cue_ordinal_N and cue_ordinal_last lists, as for the listings, or the
+ * whole message a number), their time ("11am", "at 12", "الساعة ١١": a
+ * time the NLU reads, alone or with the slots' own day), their agent's name
+ * ("Sara", not in a question about a listing), or several at once ("Sara
+ * at 11").  The slots meeting all of it are the choice.  A day said is a
+ * day ("the 1st of December" is not the first slot), and a time on another
+ * day than the slots' is a new wish: neither is a choice. */
+static void read_slot_choice(turn *t)
+{
+    slot_choice *c = &t->choice;
+    const nlu_result *n = t->n;
+    session *s = t->s;
+    memset(c, 0, sizeof *c);
+    if (t->cb || n == NULL || s->state != ST_HANDOFF_SCHEDULE || s->n_offered <= 0)
+        return;
+    bool when = (n->found & NLU_WHEN) != 0;
+    if (when && !n->when_has_time)
+        return;
+    bool time = when && strlen(n->when) >= 16;
+    bool day = time && n->when_has_day;
+    if (time && sscanf(n->when + 11, "%d:%d", &c->hour, &c->minute) != 2)
+        time = false;
+    int place = 0;   /* 1-based; past the list: no slot */
+    if (!day) {
+        place = ordinal_of(t);
+        if (place == 0 && cue_in(t, "cue_ordinal_last"))
+            place = s->n_offered;
+        int v = place == 0 && !time ? bare_number(n->text) : -1;
+        if (v >= 0)
+            place = v > 0 ? v : s->n_offered + 1;
+    }
+    /* the offered slots' times and agents, in one read of the free ones */
+    store *st = t->env->store;
+    pt_error e = {0};
+    if (st->ops->slots_free(st, t->env->tenant->id, t->env->now, t->env->now + 15 * 86400, 1000,
+                            t->env->arena, &c->free, &c->nfree, &e))
+        c->nfree = 0;
+    const store_slot *sl[DIALOG_MAX_OFFERED] = {0};
+    for (int i = 0; i < s->n_offered; i++)
+        for (int k = 0; k < c->nfree && !sl[i]; k++)
+            if (c->free[k].id == s->offered[i])
+                sl[i] = &c->free[k];
+    bool at[DIALOG_MAX_OFFERED] = {0};
+    int score[DIALOG_MAX_OFFERED] = {0}, best = 0, n_at = 0;
+    const char *text = n->text ? n->text : "";
+    size_t tl = strlen(text);
+    bool names = !listing_question(n) && !intent_is(n, "deny") && !intent_is(n, "thanks")
+                 && !intent_is(n, "goodbye");
+    for (int i = 0; i < s->n_offered; i++) {
+        if (sl[i] == NULL)
+            continue;
+        struct tm tm;
+        tz_localtime(t->env->tenant->timezone, (time_t)sl[i]->starts_at, &tm);
+        char ymd[11];
+        strftime(ymd, sizeof ymd, "%Y-%m-%d", &tm);
+        if (c->day[0] == '\0')
+            dialog_copy(c->day, sizeof c->day, ymd);
+        at[i] = time && tm.tm_hour == c->hour && tm.tm_min == c->minute
+                && (!day || strncmp(n->when, ymd, 10) == 0);
+        n_at += at[i];
+        if (names && sl[i]->agent_name)
+            score[i] = name_words_in(text, tl, sl[i]->agent_name);
+        if (score[i] > best)
+            best = score[i];
+    }
+    if (day && n_at == 0)
+        return;
+    c->said = place > 0 || time || best > 0;
+    c->time_only = time && place == 0 && best == 0;
+    for (int i = 0; c->said && i < s->n_offered; i++)
+        if ((place == 0 || i == place - 1) && (!time || at[i]) && (best == 0 || score[i] == best)) {
+            c->n++;
+            c->id = s->offered[i];
+        }
+}
+
 /* Offers 3-4 real free slots as buttons, on the day asked for when there is
  * one, else the nearest ones. */
 static int offer_slots(turn *t, bool after_taken)
@@ -1692,6 +1846,52 @@ static int book(turn *t, int64_t id)
     return 0;
 }
 
+/* A time alone that is none of the offered slots' ("at 3pm" when 10:00 to
+ * 13:00 were offered): on their day, a free slot at that time is booked
+ * (the slots around it are offered first, so it is one of them: two agents
+ * free then are offered to choose from); else it is said not to be free and
+ * the day's free slots are offered again. */
+static int time_not_offered(turn *t)
+{
+    const slot_choice *c = &t->choice;
+    session *s = t->s;
+    int y, mo, d;
+    time_t at = 0;
+    if (sscanf(c->day, "%d-%d-%d", &y, &mo, &d) == 3) {
+        struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = c->hour,
+                        .tm_min = c->minute};
+        at = tz_mktime(t->env->tenant->timezone, &tm);
+    }
+    bool free_then = false;
+    for (int k = 0; at > t->env->now && k < c->nfree && !free_then; k++)
+        free_then = c->free[k].starts_at == (int64_t)at;
+    if (!free_then) {
+        char hm[8];
+        snprintf(hm, sizeof hm, "%02d:%02d", c->hour, c->minute);
+        const char *vars[] = {"time", hm, NULL};
+        say(t->env, s, t->r, "slot_not_free", vars, false);
+        return offer_slots(t, false);
+    }
+    snprintf(s->want_when, sizeof s->want_when, "%sT%02d:%02d", c->day, c->hour, c->minute);
+    s->want_when_has_time = true;
+    int rc = offer_slots(t, false);
+    if (rc || s->state != ST_HANDOFF_SCHEDULE)
+        return rc;
+    int64_t id = 0;
+    int same = 0;
+    for (int i = 0; i < s->n_offered; i++)
+        for (int k = 0; k < c->nfree; k++)
+            if (c->free[k].id == s->offered[i] && c->free[k].starts_at == (int64_t)at) {
+                id = s->offered[i];
+                same++;
+            }
+    if (same != 1)
+        return 0;
+    t->r->text = NULL;
+    t->r->n_buttons = 0;
+    return book(t, id);
+}
+
 static int on_slot_pick(turn *t)
 {
     const char *rest = NULL;
@@ -1701,18 +1901,17 @@ static int on_slot_pick(turn *t)
             return book(t, id);
         return offer_slots(t, false);
     }
-    /* a typed time that matches an offered slot */
-    store_slot sl;
-    for (int i = 0; i < t->s->n_offered; i++) {
-        if (find_offered_slot(t, t->s->offered[i], &sl) != 0)
-            continue;
-        struct tm tm;
-        tz_localtime(t->env->tenant->timezone, (time_t)sl.starts_at, &tm);
-        char hm[16];
-        snprintf(hm, sizeof hm, "%02d:%02d", tm.tm_hour, tm.tm_min);
-        if (strlen(t->n->when) >= 16 && strcmp(t->n->when + 11, hm) == 0)
-            return book(t, sl.id);
-    }
+    /* typed: one offered slot is booked as its button; a time alone that
+     * is none of them is looked for on their day; anything else (none, or
+     * several: "Sara" with two of hers, "5" of four) is asked again */
+    const slot_choice *c = &t->choice;
+    if (c->n == 1)
+        return book(t, c->id);
+    if (c->n == 0 && c->time_only)
+        return time_not_offered(t);
+    char count[16];
+    const char *vars[] = {"count", dialog_int_text(count, t->s->n_offered), NULL};
+    say(t->env, t->s, t->r, "slot_which", vars, false);
     return offer_slots(t, false);
 }
 
@@ -1836,7 +2035,7 @@ static const struct transition {
     handler fn;
     const char *rule;
 } transitions[] = {
-    {ANY_STATE, EV_SLOT_PICK, on_slot_pick, "a slot button books that slot (phone first)"},
+    {ANY_STATE, EV_SLOT_PICK, on_slot_pick, "a slot button, or one offered slot chosen by typing (its place, time or agent), books that slot (phone first); none or several: asked again"},
     {ANY_STATE, EV_ACTION, on_action, "action buttons: schedule, more, human"},
     {ANY_STATE, EV_MORE, on_more, "\"more\" typed after listings: the next ones, as the button"},
     {S(ST_HUMAN_HANDOFF), EV_HUMAN, on_human_waiting, "already handed off: reassure"},
@@ -1887,8 +2086,10 @@ static event classify(turn *t)
         return EV_HUMAN;
     if ((n->found & NLU_PHONE) || n->phone_rejected)
         return EV_PHONE;
-    if (s->state == ST_HANDOFF_SCHEDULE && (n->found & NLU_WHEN) && n->when_has_time
-        && !intent_is(n, "schedule_visit"))
+    /* an offered slot chosen by typing: before the wish to visit a day and
+     * before a question ("the first one" is a slot, not a listing) */
+    read_slot_choice(t);
+    if (t->choice.said)
         return EV_SLOT_PICK;
     if (intent_is(n, "schedule_visit") || intent_is(n, "request_callback"))
         return EV_SCHEDULE;

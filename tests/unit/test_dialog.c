@@ -11,6 +11,7 @@
 #include "dialog/dialog_int.h"
 #include "search/search.h"
 #include "store/store.h"
+#include "util/tz.h"
 
 #include <limits.h>
 #include <math.h>
@@ -1811,6 +1812,179 @@ TEST(test_rent_budget)
     arena_release(&c.a);
 }
 
+/* ---- a viewing slot chosen by typing ---------------------------------- */
+
+/* Day 12 from now (local "YYYY-MM-DD" into day), past Asha's slots, with
+ * slots of three more agents, made once: 10:00 Omar Khan, 11:00 and 12:00
+ * Priya Nair, 15:00 Lina Haddad (the four offered), 16:00 Priya (free, not
+ * offered). */
+static void typed_day(char day[11])
+{
+    static char made[11];
+    if (made[0] == '\0') {
+        pt_error err = {0};
+        struct tm tm;
+        tz_localtime(ten.timezone, time(NULL) + 12 * 86400, &tm);
+        strftime(made, sizeof made, "%Y-%m-%d", &tm);
+        static const struct { const char *name; int hour; } at[] = {
+            {"Omar Khan", 10}, {"Priya Nair", 11}, {"Priya Nair", 12}, {"Lina Haddad", 15}, {"Priya Nair", 16},
+        };
+        int64_t ids[3] = {0};
+        for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+            int a = at[i].name[0] == 'O' ? 0 : at[i].name[0] == 'P' ? 1 : 2;
+            if (ids[a] == 0)
+                CHECK(st->ops->agent_create(st, ten.id, at[i].name, "x@x", &ids[a], &err) == 0, "agent: %s",
+                      err.msg);
+            tm.tm_hour = at[i].hour;
+            tm.tm_min = tm.tm_sec = 0;
+            int64_t start = tz_mktime(ten.timezone, &tm);
+            CHECK(st->ops->slot_add(st, ten.id, ids[a], start, start + 3600, &err) == 0, "slot: %s", err.msg);
+        }
+    }
+    memcpy(day, made, sizeof made);
+}
+
+/* A conversation up to the four slots of typed_day offered, its phone given. */
+static void offer_typed_day(convo *c, const char *sid, const char *day)
+{
+    convo_init(c, sid);
+    search_whitefield(c, "2bhk in whitefield under 2 cr", "property_search");
+    nlu_result n = phone_given("+91 98450 12345");
+    turn(c, &n, NULL);
+    n = nlu("can I see it then", "schedule_visit");
+    n.found = NLU_WHEN;
+    snprintf(n.when, sizeof n.when, "%sT00:00", day);
+    turn(c, &n, NULL);
+    CHECK_INT(c->s.state, ST_HANDOFF_SCHEDULE);
+    CHECK_INT(c->s.n_offered, 4);
+}
+
+/* A time alone, as the NLU reads "11am" (its day reckoned: today's date). */
+static nlu_result time_alone(const char *text, const char *language, int hour)
+{
+    nlu_result n = nlu(text, "inform");
+    n.language = language;
+    n.found = NLU_WHEN;
+    struct tm tm;
+    tz_localtime(ten.timezone, time(NULL), &tm);
+    snprintf(n.when, sizeof n.when, "%04d-%02d-%02dT%02d:00", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             hour);
+    n.when_has_time = true;
+    return n;
+}
+
+/* While viewing slots are offered, a typed place in the list, a bare
+ * number, a time or an agent's name picks that slot and books it as its
+ * button would (r.book_slot, COMPLETED), in every language; "the first
+ * one" is the first slot, not the first listing ("1" was not understood,
+ * and "the first one" answered about listing 1). */
+TEST(test_typed_slot_choice)
+{
+    char day[11];
+    typed_day(day);
+    static const struct { const char *text, *lang, *intent; int hour; int slot; } cases[] = {
+        {"1", "en", "inform", -1, 0}, {"the first one", "en", "project_info", -1, 0},
+        {"first", "en", "complaint", -1, 0}, {"the second one", "en", "inform", -1, 1},
+        {"last", "en", "inform", -1, 3}, {"the last one", "en", "project_info", -1, 3},
+        {"11am", "en", "inform", 11, 1}, {"at 12", "en", "schedule_visit", 12, 2},
+        {"the 10 o'clock one", "en", "schedule_visit", 10, 0}, {"Omar", "en", "inform", -1, 0},
+        {"lina please", "en", "inform", -1, 3}, {"Priya at 12", "en", "inform", 12, 2},
+        {"الأول", "ar", "payment_plan", -1, 0}, {"الثاني", "ar", "inform", -1, 1},
+        {"١", "ar", "inform", -1, 0}, {"الساعة ١١", "ar", "schedule_visit", 11, 1},
+        {"الأخير", "ar", "inform", -1, 3},
+        {"اولی", "fa", "affirm", -1, 0}, {"دومی", "fa", "inform", -1, 1}, {"۱", "fa", "inform", -1, 0},
+        {"ساعت ۱۱", "fa", "schedule_visit", 11, 1}, {"آخری", "fa", "inform", -1, 3},
+        {"первый", "ru", "payment_plan", -1, 0}, {"второй", "ru", "inform", -1, 1}, {"1", "ru", "inform", -1, 0},
+        {"в 11", "ru", "inform", 11, 1}, {"последний", "ru", "inform", -1, 3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        convo c;
+        offer_typed_day(&c, "typedslot", day);
+        char focus[DIALOG_ID_LEN];
+        snprintf(focus, sizeof focus, "%s", c.s.focus);
+        int64_t want = c.s.offered[cases[i].slot];
+        nlu_result n = cases[i].hour >= 0 ? time_alone(cases[i].text, cases[i].lang, cases[i].hour)
+                                          : nlu(cases[i].text, cases[i].intent);
+        n.language = cases[i].lang;
+        n.intent = cases[i].intent;
+        turn(&c, &n, NULL);
+        CHECK(c.r.book_slot == want && c.s.state == ST_COMPLETED, "\"%s\": booked %lld (want %lld), state %d: %s",
+              cases[i].text, (long long)c.r.book_slot, (long long)want, c.s.state, c.r.text);
+        CHECK(strcmp(c.s.focus, focus) == 0, "\"%s\": the listing in focus stays", cases[i].text);
+        arena_release(&c.a);
+    }
+}
+
+/* What picks no single offered slot is asked again with the buttons, and
+ * books nothing: a number past the list, an agent with two of them, a
+ * time none has (said not to be free); a time on another day is that day
+ * asked for; a free time of their day not offered is booked. */
+TEST(test_typed_slot_not_one)
+{
+    char day[11];
+    typed_day(day);
+    static const struct { const char *text; int hour; const char *said; } again[] = {
+        {"5", -1, "type its number (1 to 4)"}, {"11", -1, "type its number"}, {"0", -1, "type its number"},
+        {"Priya", -1, "Which one do you mean?"}, {"the 7th one", -1, "type its number (1 to 4)"},
+        {"at 2pm", 14, "Sorry, 14:00 is not free."},
+    };
+    for (size_t i = 0; i < sizeof again / sizeof again[0]; i++) {
+        convo c;
+        offer_typed_day(&c, "typednot", day);
+        int64_t before[DIALOG_MAX_OFFERED];
+        memcpy(before, c.s.offered, sizeof before);
+        nlu_result n = again[i].hour >= 0 ? time_alone(again[i].text, "en", again[i].hour)
+                                          : nlu(again[i].text, "inform");
+        turn(&c, &n, NULL);
+        CHECK(c.r.book_slot == 0 && c.s.state == ST_HANDOFF_SCHEDULE && c.s.pending == PEND_APPOINTMENT,
+              "\"%s\": nothing booked, asked again (state %d)", again[i].text, c.s.state);
+        CHECK(c.r.text && strstr(c.r.text, again[i].said), "\"%s\": %s", again[i].text, c.r.text);
+        CHECK(c.r.n_buttons == 4 && memcmp(before, c.s.offered, sizeof before) == 0,
+              "\"%s\": the same four slots again", again[i].text);
+        arena_release(&c.a);
+    }
+    /* another day with a time: that day's slots, nothing booked */
+    convo c;
+    offer_typed_day(&c, "typedday", day);
+    nlu_result n = time_alone("Sunday at 11", "en", 11);
+    n.when_has_day = true;
+    n.intent = "schedule_visit";
+    turn(&c, &n, NULL);
+    CHECK(c.r.book_slot == 0 && c.s.state == ST_HANDOFF_SCHEDULE, "another day: nothing booked");
+    CHECK_STR(c.s.want_when, n.when);
+    arena_release(&c.a);
+    /* the same day with a time of its offered slots: that slot */
+    offer_typed_day(&c, "typedsameday", day);
+    int64_t want = c.s.offered[1];
+    n = time_alone("on that day at 11", "en", 11);
+    memcpy(n.when, day, 10);
+    n.when_has_day = true;
+    turn(&c, &n, NULL);
+    CHECK(c.r.book_slot == want, "the slots' own day at 11: the 11:00 slot");
+    arena_release(&c.a);
+    /* a free time of the day not offered (Priya at 16:00): booked at once */
+    offer_typed_day(&c, "typedfree", day);
+    n = time_alone("at 4pm", "en", 16);
+    turn(&c, &n, NULL);
+    CHECK(c.r.book_slot > 0 && c.s.state == ST_COMPLETED && strstr(c.r.text, "16:00")
+          && strstr(c.r.text, "Priya Nair"), "a free time not offered: booked, %s", c.r.text);
+    arena_release(&c.a);
+    /* no slots pending: a number is nothing, an ordinal is a listing */
+    convo_init(&c, "typedlisting");
+    search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
+    n = phone_given("+91 98450 12345");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.state, ST_ENGAGEMENT);
+    n = nlu("how much is the second one?", "price_inquiry");
+    turn(&c, &n, NULL);
+    CHECK_STR(c.s.focus, c.s.shown[1]);
+    CHECK(c.r.book_slot == 0, "no slot booked");
+    n = nlu("1", "inform");
+    turn(&c, &n, NULL);
+    CHECK(c.r.book_slot == 0 && c.s.state == ST_ENGAGEMENT, "\"1\" books nothing");
+    arena_release(&c.a);
+}
+
 TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
           RUN(test_frustration_capped);
@@ -1827,4 +2001,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_ruled_out_not_offered);
           RUN(test_returning_language); RUN(test_typed_same_wish); RUN(test_studio_drops_bedrooms); RUN(test_anything_but_area);
           RUN(test_rent_budget);
+          RUN(test_typed_slot_choice); RUN(test_typed_slot_not_one);
           teardown();)
