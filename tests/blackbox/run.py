@@ -240,6 +240,54 @@ def test_languages(srv):
         check(a["state"] == "ENGAGEMENT", f"{lang}: phone accepted", str(a)[:200])
 
 
+def test_typed_slot(srv):
+    """A viewing slot chosen by typing, one conversation per language: a
+    number past the list is asked again with the same buttons; a place in
+    the list, a bare number or a time books that slot as its button."""
+    import re
+    en = ["hi", "I want to invest", "around 2 million AED", "apartment in JVC"]
+    cases = [
+        ("en", en, "I want to see it on Saturday", "5", None),
+        ("ar", ["أبحث عن شقة في دبي مارينا بميزانية 2 مليون درهم"], "أريد معاينة يوم السبت", "٧", ("الثاني", 1)),
+        ("fa", ["دنبال آپارتمان در دبی مارینا با بودجه ۲ میلیون درهم هستم"], "می‌خواهم شنبه بازدید کنم", "۹",
+         ("۱", 0)),
+        ("ru", ["Ищу квартиру в Дубай Марина до 2 млн дирхамов"], "хочу посмотреть в субботу", "7",
+         ("последний", -1)),
+    ]
+    for lang, search, visit, past, pick in cases:
+        c = Chat(srv, "dubai-demo", f"typed-slot-{lang}")
+        for m in search:
+            a = c.say(m)
+        a = c.say("+971 50 412 7789")
+        check(a["state"] == "ENGAGEMENT", f"{lang}: phone accepted after listings", str(a)[:300])
+        a = c.say(visit)
+        slots = [b for b in a["buttons"] if b["data"].startswith("slot:")]
+        check(a["state"] == "HANDOFF_SCHEDULE" and 2 <= len(slots) <= 4, f"{lang}: slots offered", str(a)[:400])
+        if len(slots) < 2:
+            continue
+        a = c.say(past)
+        again = [b for b in a["buttons"] if b["data"].startswith("slot:")]
+        check(a["state"] == "HANDOFF_SCHEDULE" and "appointment" not in a and again == slots,
+              f"{lang}: \"{past}\" is past the list: asked again with the same buttons", str(a)[:400])
+        if pick is None:
+            # the second slot's time as a buyer says it ("the 11 o'clock one",
+            # "the 1 o'clock one": an hour 1-7 is afternoon)
+            h = int(re.search(r"(\d\d):00", slots[1]["label"]).group(1))
+            text, index = f"the {h - 12 if h > 12 else h} o'clock one", 1
+        else:
+            text, index = pick
+        want = slots[index]
+        a = c.say(text)
+        when = re.search(r"\d\d/\d\d \d\d:\d\d", want["label"]).group(0)
+        check(a["state"] == "COMPLETED" and a.get("appointment") and when in a["answer"],
+              f"{lang}: \"{text}\" books {want['label']}", str(a)[:400])
+        con = db(srv)
+        n = con.execute("select count(*) from appointments where session_id=? and slot_id=?",
+                        (f"typed-slot-{lang}", int(want["data"].split(":")[1]))).fetchone()[0]
+        con.close()
+        check(n == 1, f"{lang}: the typed choice is booked once, that slot", f"count={n}")
+
+
 def test_returning_user(srv):
     c = Chat(srv, "bangalore-demo", "ret-1", user_id="returning-user")
     a = c.say("2BHK in Whitefield under 2 Cr")
@@ -381,7 +429,7 @@ def main():
     try:
         for t in (test_health, test_errors, test_issue_flow_dubai, test_one_message_search, test_area_ruled_out,
                   test_faq_and_zombie,
-                  test_languages, test_returning_user, test_human_handoff, test_concurrent_session,
+                  test_languages, test_typed_slot, test_returning_user, test_human_handoff, test_concurrent_session,
                   test_double_booking,
                   test_rent.test_rent_budget):
             try:
