@@ -1055,12 +1055,19 @@ static void read_slot_choice(turn *t)
     bool when = (n->found & NLU_WHEN) != 0;
     if (when && !n->when_has_time)
         return;
+    /* a "no" ("not the first one") chooses no slot */
+    if (intent_is(n, "deny"))
+        return;
     bool time = when && strlen(n->when) >= 16;
     bool day = time && n->when_has_day;
     if (time && sscanf(n->when + 11, "%d:%d", &c->hour, &c->minute) != 2)
         time = false;
     int place = 0;   /* 1-based; past the list: no slot */
-    if (!day) {
+    /* a sure question about a listing ("how much is the second one?"):
+     * its ordinal is a listing's, as outside slot picking ("первый" alone
+     * reads as a payment question, unsure: a slot's place) */
+    bool about_listing = listing_question(n) && n->confidence >= 0.8;
+    if (!day && !about_listing) {
         place = ordinal_of(t);
         if (place == 0 && cue_in(t, "cue_ordinal_last"))
             place = s->n_offered;
