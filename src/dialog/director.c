@@ -58,6 +58,8 @@ static bool rule_matches(const pack_coaching_rule *rule, const session *s)
         if (!pn || rule->purpose[0] != pn[0] || strcmp(rule->purpose, pn) != 0)
             return false;
     }
+    if (rule->purpose_not & (1u << s->slots.purpose) & ~(1u << PURPOSE_NONE))
+        return false;
     if (rule->objection) {
         int n = strcmp(rule->objection, "price") == 0 ? s->objections_price
                 : strcmp(rule->objection, "location") == 0 ? s->objections_location

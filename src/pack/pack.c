@@ -668,13 +668,36 @@ static int cond_str(pack *p, const char *path, const char *id, json_t *when, con
     return *out ? 0 : -PT_ERR_NOMEM;
 }
 
+/* Reads the optional "purpose_not" condition: a purpose name or a list of
+ * them, as bits 1 << purpose; 0 when absent. */
+static int cond_purpose_not(const char *path, const char *id, json_t *when, unsigned *out,
+                            pt_error *err)
+{
+    json_t *v = json_object_get(when, "purpose_not");
+    *out = 0;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    size_t n = json_is_array(v) ? json_array_size(v) : 1;
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_is_array(v) ? json_array_get(v, i) : v;
+        purpose pu = json_is_string(e) ? purpose_from_name(json_string_value(e)) : PURPOSE_NONE;
+        if (pu == PURPOSE_NONE || strcmp(purpose_name(pu), json_string_value(e)) != 0)
+            return pt_fail(err, PT_ERR_INVALID,
+                           "pack file \"%s\": rule \"%s\": unknown purpose_not \"%s\" "
+                           "(investment, living or residency)",
+                           path, id, json_is_string(e) ? json_string_value(e) : "(not a string)");
+        *out |= 1u << pu;
+    }
+    return 0;
+}
+
 static int rule_parse(pack *p, const char *path, json_t *r, int index, pack_coaching_rule *out,
                       pt_error *err)
 {
     static const char *const purposes[] = {"investment", "living", "residency", NULL};
     static const char *const when_keys[] = {"listings_seen_min", "family_homes_seen_min",
-                                            "turns_min", "stage", "purpose", "objection",
-                                            "once", NULL};
+                                            "turns_min", "stage", "purpose", "purpose_not",
+                                            "objection", "once", NULL};
     int rc = 0;
     memset(out, 0, sizeof *out);
     json_t *id = json_object_get(r, "id");
@@ -712,6 +735,7 @@ static int rule_parse(pack *p, const char *path, json_t *r, int index, pack_coac
         (rc = cond_int(path, ids, when, "turns_min", &out->turns_min, err)) ||
         (rc = cond_str(p, path, ids, when, "stage", stage_names, &out->stage, err)) ||
         (rc = cond_str(p, path, ids, when, "purpose", purposes, &out->purpose, err)) ||
+        (rc = cond_purpose_not(path, ids, when, &out->purpose_not, err)) ||
         (rc = cond_str(p, path, ids, when, "objection", objection_names, &out->objection, err)))
         goto done;
     json_t *once = json_object_get(r, "once");

@@ -13,6 +13,11 @@
  *   packs/default/intents/<lang>.json   {"intents": {"name": ["utterance", ...]}}
  *   packs/<tenant-slug>/...             the same files, overriding default key by key
  *
+ * A coaching rule's "when" conditions (all must hold; see pack_coaching_rule
+ * and docs/dialog.md): listings_seen_min, family_homes_seen_min, turns_min,
+ * stage, purpose, purpose_not (a purpose or a list: not for a buyer who said
+ * one of them), objection.
+ *
  * Layers merge explicitly (nginx merge_loc_conf): built-in defaults, then
  * packs/default, then packs/<slug>.  A template missing in a language falls
  * back to English.  A pack is immutable once loaded and shared by threads.
@@ -86,6 +91,9 @@ typedef struct pack_coaching_rule {
     int turns_min;
     const char *stage;            /* awareness, consideration, decision */
     const char *purpose;          /* investment, living, residency */
+    unsigned purpose_not;         /* bit 1 << purpose: not for a buyer who gave one of these
+                                   * purposes ("purpose_not": a name or a list of names); a
+                                   * buyer who has not said a purpose yet is not ruled out */
     const char *objection;        /* price, location, trust, timing */
     bool once;
     const char *text[LANG__COUNT];/* per language; NULL falls back to en */

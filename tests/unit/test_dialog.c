@@ -738,6 +738,43 @@ TEST(test_lead_reasons)
     CHECK_INT(r.n_reasons, 4);
 }
 
+/* The coaching a buyer of purpose pu gets after seeing three family homes
+ * (the rules of their own purpose already shown): the schools tip is for
+ * someone who will live there, not for an investor.  NULL: none. */
+static const char *family_coaching(convo *c, purpose pu)
+{
+    convo_init(c, "coach");
+    c->s.slots.purpose = pu;
+    c->s.listings_seen = 3;
+    c->s.family_homes_seen = 3;
+    c->s.turns = 4;
+    c->s.state = ST_ENGAGEMENT;
+    dialog_copy(c->s.coaching[c->s.n_coaching++], sizeof c->s.coaching[0], "investment_yields");
+    dialog_copy(c->s.coaching[c->s.n_coaching++], sizeof c->s.coaching[0], "residency_visa");
+    memset(&c->r, 0, sizeof c->r);
+    director_update(&c->env, &c->s, &c->p, NULL, &c->r);
+    return c->r.text;
+}
+
+TEST(test_schools_tip_not_for_investors)
+{
+    convo c;
+    const char *t = family_coaching(&c, PURPOSE_LIVING);
+    CHECK(t && strstr(t, "schools"), "living buyer gets the schools tip: %s", t ? t : "(none)");
+    arena_release(&c.a);
+    t = family_coaching(&c, PURPOSE_RESIDENCY);
+    CHECK(t && strstr(t, "schools"), "residency buyer (moving there) gets it: %s", t ? t : "(none)");
+    arena_release(&c.a);
+    t = family_coaching(&c, PURPOSE_NONE);
+    CHECK(t && strstr(t, "schools"), "purpose not said: the tip stands: %s", t ? t : "(none)");
+    arena_release(&c.a);
+    t = family_coaching(&c, PURPOSE_INVESTMENT);
+    CHECK(t == NULL || strstr(t, "schools") == NULL, "no schools tip for an investor: %s", t);
+    for (int i = 0; i < c.s.n_coaching; i++)
+        CHECK(strcmp(c.s.coaching[i], "schools_family") != 0, "schools_family not recorded");
+    arena_release(&c.a);
+}
+
 TEST(test_objections)
 {
     /* each kind counts once per message, in any letter case, in every script */
@@ -2020,4 +2057,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_returning_language); RUN(test_typed_same_wish); RUN(test_studio_drops_bedrooms); RUN(test_anything_but_area);
           RUN(test_rent_budget);
           RUN(test_typed_slot_choice); RUN(test_typed_slot_not_one);
+          RUN(test_schools_tip_not_for_investors);
           teardown();)

@@ -303,7 +303,8 @@ TEST(test_tenant_override)
     write_file("acme/budgets.json", "{\"AED\": {\"buy\": [[0, 2000000], [2000000, 5000000], [5000000, 0]]}}");
     write_file("acme/coaching.json",
                "{\"rules\": [{\"id\": \"b\", \"when\": {\"stage\": \"decision\"}, \"text\": {\"en\": \"B2\"}},"
-               " {\"id\": \"c\", \"when\": {\"objection\": \"price\"}, \"text\": \"C\"}]}");
+               " {\"id\": \"c\", \"when\": {\"objection\": \"price\","
+               " \"purpose_not\": [\"investment\", \"residency\"]}, \"text\": \"C\"}]}");
     write_file("acme/localities.tsv", "marina\tDubai Marina\n");
     write_file("acme/intents/en.json", "{\"intents\": {}}");
 
@@ -366,6 +367,8 @@ TEST(test_tenant_override)
         CHECK(r[1].purpose == NULL && !r[1].once, "rule b replaced entirely");
         CHECK_STR(r[2].id, "c");
         CHECK_STR(r[2].objection, "price");
+        CHECK_INT(r[2].purpose_not, (1u << PURPOSE_INVESTMENT) | (1u << PURPOSE_RESIDENCY));
+        CHECK_INT(r[0].purpose_not, 0);
         CHECK_STR(r[2].text[LANG_EN], "C");
     }
 
@@ -420,6 +423,12 @@ TEST(test_malformed)
                    "{\"rules\": [{\"id\": \"x\", \"when\": {\"stage\": \"late\"}, \"text\": \"X\"}]}",
                    "late");
     expect_invalid("t1/coaching.json", "[1, 2]", "top level");
+    expect_invalid("default/coaching.json",
+                   "{\"rules\": [{\"id\": \"x\", \"when\": {\"purpose_not\": \"investor\"}, \"text\": \"X\"}]}",
+                   "investor");
+    expect_invalid("default/coaching.json",
+                   "{\"rules\": [{\"id\": \"x\", \"when\": {\"purpose_not\": [\"living\", 3]}, \"text\": \"X\"}]}",
+                   "purpose_not");
     expect_invalid("default/localities.tsv", "JVC\tJumeirah Village Circle\nmarina Dubai Marina\n",
                    "line 2");
     expect_invalid("t1/localities.tsv", "bad\xff\tX\n", "UTF-8");
