@@ -197,6 +197,7 @@ typedef struct reply {
     const char *book_listing;     /* listing the viewing is for, or NULL */
     const char *book_when;        /* display text of the slot */
     const char *book_agent;
+    bool no_coaching;             /* the answer stands alone: no coaching tip this turn */
 } reply;
 
 /* Runs one buyer turn.  s and p are updated in place; *r is filled (arena).

@@ -188,9 +188,10 @@ void director_update(const dialog_env *env, session *s, profile *p, const nlu_re
 
     /* coaching: the first matching rule not shown yet, at most one every
      * DIRECTOR_COACHING_GAP turns, and never on top of a refusal, a slot
-     * offer, a handoff or a booking */
+     * offer, a handoff, a booking or an answer that must stand alone
+     * (r->no_coaching) */
     if (s->state == ST_HUMAN_HANDOFF || s->state == ST_HARD_GATE || s->state == ST_HANDOFF_SCHEDULE
-        || r->book_slot > 0 || (s->last_coaching_turn > 0 && s->turns - s->last_coaching_turn < DIRECTOR_COACHING_GAP))
+        || r->book_slot > 0 || r->no_coaching || (s->last_coaching_turn > 0 && s->turns - s->last_coaching_turn < DIRECTOR_COACHING_GAP))
         return;
     const pack_coaching_rule *rules = NULL;
     int nr = pack_coaching_rules(env->pack, &rules);

@@ -749,6 +749,29 @@ static money shown_reference(turn *t)
     return n ? p[n / 2] : 0;
 }
 
+/* "Cheaper" with nothing under what was shown: those are the most
+ * affordable homes that fit the wish.  They stay the list shown (an ordinal
+ * still names one of them) and the conversation stays where it was, with
+ * an offer to change the area, type or budget; no coaching tip, which
+ * could offer cheaper options the answer just said do not exist.  (It was
+ * "nothing found" and the budget question, as if the wish had no match.) */
+static int cheapest_shown(turn *t)
+{
+    const dialog_env *env = t->env;
+    session *s = t->s;
+    reply *r = t->r;
+    say(env, s, r, "cheaper_none", NULL, false);
+    r->no_coaching = true;
+    if (s->pending != PEND_NONE)
+        return reask(t);
+    r->n_buttons = 0;
+    if (!(s->appointment_id > 0 && s->state != ST_HUMAN_HANDOFF))
+        add_button_ref(r, word(env, s, "action_schedule", NULL), "action:schedule");
+    add_button_ref(r, word(env, s, "action_more", NULL), "action:more");
+    add_button_ref(r, word(env, s, "action_better", NULL), "market:better");
+    return 0;
+}
+
 static int show_results_mode(turn *t, bool more, search_mode mode)
 {
     const dialog_env *env = t->env;
@@ -782,6 +805,9 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
     int rc = search_listings(env->store, env->tenant->id, &req, env->arena, &res, t->err);
     if (rc)
         return rc;
+    /* "cheaper" under the cheapest that fits: what was shown is the bottom */
+    if (res.n == 0 && mode == SEARCH_CHEAPER && results_shown(s))
+        return cheapest_shown(t);
     /* "more" past what fits: the buyer has seen it all, which is not
      * "nothing matches" */
     if (res.n == 0) {

@@ -775,6 +775,45 @@ TEST(test_schools_tip_not_for_investors)
     arena_release(&c.a);
 }
 
+/* "cheaper" once nothing is cheaper than what was shown: the answer says
+ * these are the most affordable that fit, keeps them as the shown list (an
+ * ordinal still means one of them) and offers to change the wish, instead
+ * of "nothing found" and the budget question. */
+TEST(test_cheaper_at_the_bottom)
+{
+    convo c;
+    convo_init(&c, "cheapest");
+    turn(&c, NULL, "purpose:living");
+    nlu_result n = whitefield_search();
+    turn(&c, &n, NULL);
+    CHECK(c.r.n_sources >= 3, "listings shown: %d", c.r.n_sources);
+    n = nlu("+919876543210", "inform");
+    n.found = NLU_PHONE;
+    snprintf(n.phone, sizeof n.phone, "+919876543210");
+    turn(&c, &n, NULL);
+    int presses = 0;
+    do {
+        turn(&c, NULL, "market:cheaper");
+        presses++;
+    } while (c.r.n_sources > 0 && presses < 40);
+    CHECK(c.r.n_sources == 0 && presses > 1, "came to the bottom after %d presses", presses);
+    CHECK(strstr(c.r.text, "most affordable") != NULL, "says these are the cheapest: %s", c.r.text);
+    CHECK(strstr(c.r.text, "could not find") == NULL, "not \"nothing found\": %s", c.r.text);
+    CHECK(c.s.n_shown > 0, "the last list stays the shown one");
+    CHECK(c.s.state == ST_ENGAGEMENT, "state stays (%d)", c.s.state);
+    CHECK(c.s.pending != PEND_BUDGET, "no budget question");
+    CHECK(!has_button(&c.r, "market:cheaper"), "no second \"cheaper\" button");
+    CHECK(has_button(&c.r, "action:schedule"), "a viewing still offered");
+    CHECK(strstr(c.r.text, "💡") == NULL, "no coaching on it: %s", c.r.text);
+    /* a typed "cheaper" (a price objection too) gets the same, without the
+     * coaching tip that offers cheaper options */
+    n = nlu("anything cheaper?", "price_inquiry");
+    turn(&c, &n, NULL);
+    CHECK(strstr(c.r.text, "most affordable") != NULL, "typed: %s", c.r.text);
+    CHECK(strstr(c.r.text, "💡") == NULL, "no coaching that offers cheaper: %s", c.r.text);
+    arena_release(&c.a);
+}
+
 TEST(test_objections)
 {
     /* each kind counts once per message, in any letter case, in every script */
@@ -2058,4 +2097,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_rent_budget);
           RUN(test_typed_slot_choice); RUN(test_typed_slot_not_one);
           RUN(test_schools_tip_not_for_investors);
+          RUN(test_cheaper_at_the_bottom);
           teardown();)
