@@ -373,6 +373,63 @@ TEST(test_reimport_updates_and_batches)
     arena_release(&a);
 }
 
+/* An id given twice in one file: the later row is rejected with its line
+ * (naming the first), the first stands, and the counts are true.  A row
+ * that was itself rejected does not take the id.  An id from an earlier
+ * import is an update (test_reimport_updates_and_batches). */
+TEST(test_duplicate_ids)
+{
+    pt_error err = {0};
+    arena a;
+    listing l;
+    arena_init(&a, 0);
+    const char *csv =
+        "id,title,price,property_type,transaction\n"   /* 1 */
+        "D1,First,100,apartment,sale\n"                /* 2 */
+        "D2,Other,200,villa,sale\n"                    /* 3 */
+        "D1,Second,300,apartment,sale\n"               /* 4 */
+        "D3,Bad price,abc,villa,sale\n"                /* 5 */
+        "D3,Good now,400,villa,sale\n"                 /* 6 */
+        "D1,Third,500,apartment,sale\n";               /* 7 */
+    CHECK_INT(import_text(csv, &err), 0);
+    CHECK_INT(rep.imported, 3);
+    CHECK_INT(rep.rejected, 3);
+    CHECK(error_for_line(4) && strstr(error_for_line(4), "\"D1\"") &&
+          strstr(error_for_line(4), "line 2"), "line 4: %s", error_for_line(4) ? error_for_line(4) : "(none)");
+    CHECK(error_for_line(7) && strstr(error_for_line(7), "line 2"), "line 7 names line 2");
+    CHECK(error_for_line(6) == NULL, "a rejected row does not take the id");
+    CHECK_INT(get("D1", &a, &l), 0);
+    CHECK_STR(l.title, "First");
+    CHECK_INT(l.price, 100);
+    CHECK_INT(get("D3", &a, &l), 0);
+    CHECK_STR(l.title, "Good now");
+
+    /* JSON, read from a file (the reader on its own thread) */
+    const char *json =
+        "[\n"                                                                      /* 1 */
+        "  {\"id\": \"E1\", \"title\": \"One\", \"price\": 1, \"property_type\": \"plot\","
+        " \"transaction\": \"sale\"},\n"                                           /* 2 */
+        "  {\"id\": \"E1\", \"title\": \"Two\", \"price\": 2, \"property_type\": \"plot\","
+        " \"transaction\": \"sale\"}\n"                                            /* 3 */
+        "]\n";
+    CHECK_INT(import_as_file("dup.json", json, strlen(json), &err), 0);
+    CHECK_INT(rep.imported, 1);
+    CHECK_INT(rep.rejected, 1);
+    CHECK(error_for_line(3) && strstr(error_for_line(3), "line 2"), "json line 3: %s",
+          error_for_line(3) ? error_for_line(3) : "(none)");
+    CHECK_INT(get("E1", &a, &l), 0);
+    CHECK_STR(l.title, "One");
+
+    /* the next file may give D1 again: an update */
+    CHECK_INT(import_text("id,title,price,property_type,transaction\nD1,Updated,600,villa,sale\n",
+                          &err), 0);
+    CHECK_INT(rep.imported, 1);
+    CHECK_INT(rep.rejected, 0);
+    CHECK_INT(get("D1", &a, &l), 0);
+    CHECK_STR(l.title, "Updated");
+    arena_release(&a);
+}
+
 TEST(test_json_array)
 {
     pt_error err = {0};
@@ -577,6 +634,7 @@ TEST_MAIN(
     RUN(test_csv_unterminated_quote);
     RUN(test_csv_semicolon_and_file);
     RUN(test_reimport_updates_and_batches);
+    RUN(test_duplicate_ids);
     RUN(test_json_array);
     RUN(test_reso);
     RUN(test_csv_reader_chunks);
