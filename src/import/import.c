@@ -706,17 +706,21 @@ bad:
  * that a second row with an id is rejected (the first one stands) rather
  * than counted twice and silently overwriting it; an id from an earlier
  * import is an update.  One lookup a row, in memory: an open-addressing
- * table of (hash, record) slots at most half full, over one growing
- * buffer of records [line][id NUL] (at 1M rows of 10-byte ids, about 32 MB
- * of slots and 19 MB of records). */
+ * table at most half full of 8-byte slots (32 bits of the id's hash and
+ * where its record is), over one growing buffer of records [line][id NUL],
+ * each padded to IDS_ALIGN bytes.  At 1M rows of 10-byte ids: 16 MB of
+ * slots and 24 MB of records. */
 struct id_slot {
-    uint64_t h;
-    size_t at;               /* 1 + the record's offset in id_text; 0: empty */
+    uint32_t tag;            /* the hash's high 32 bits */
+    uint32_t at;             /* 1 + the record's offset in id_text / IDS_ALIGN; 0: empty */
 };
 
 #define IDS_SEED 0x1d5e7ULL
+#define IDS_ALIGN 4
+#define IDS_TEXT_MAX ((size_t)UINT32_MAX * IDS_ALIGN - 1)   /* offsets past this do not fit */
 
-/* Doubles the table (or makes its first 4096 slots). */
+/* Doubles the table (or makes its first 4096 slots); a slot's place is
+ * hashed again from its record, since the slot keeps only the tag. */
 static int ids_grow(importer *im)
 {
     size_t cap = im->ids_cap ? im->ids_cap * 2 : 4096;
@@ -726,7 +730,8 @@ static int ids_grow(importer *im)
     for (size_t i = 0; i < im->ids_cap; i++) {
         if (im->ids[i].at == 0)
             continue;
-        size_t j = im->ids[i].h & (cap - 1);
+        const char *id = im->id_text + (size_t)(im->ids[i].at - 1) * IDS_ALIGN + sizeof(long);
+        size_t j = hash_words(IDS_SEED, id, strlen(id)) & (cap - 1);
         while (t[j].at)
             j = (j + 1) & (cap - 1);
         t[j] = im->ids[i];
@@ -738,26 +743,30 @@ static int ids_grow(importer *im)
 }
 
 /* Whether id was upserted earlier in this file: *first is that row's line
- * (0: not given yet, and id is now recorded as given on line).  Returns 0
- * or -PT_ERR_NOMEM. */
+ * (0: not given yet, and id is now recorded as given on line).  Returns 0,
+ * -PT_ERR_NOMEM, or -PT_ERR_TOO_LARGE (records past IDS_TEXT_MAX, some
+ * hundreds of millions of rows). */
 static int ids_given(importer *im, const char *id, long line, long *first)
 {
     size_t n = strlen(id);
     uint64_t h = hash_words(IDS_SEED, id, n);
+    uint32_t tag = (uint32_t)(h >> 32);
     *first = 0;
     if (2 * (im->ids_n + 1) > im->ids_cap && ids_grow(im) != 0)
         return -PT_ERR_NOMEM;
     size_t j = h & (im->ids_cap - 1);
     for (; im->ids[j].at; j = (j + 1) & (im->ids_cap - 1)) {
-        if (im->ids[j].h != h)
+        if (im->ids[j].tag != tag)
             continue;
-        const char *rec = im->id_text + im->ids[j].at - 1;
+        const char *rec = im->id_text + (size_t)(im->ids[j].at - 1) * IDS_ALIGN;
         if (strcmp(rec + sizeof(long), id) == 0) {
             memcpy(first, rec, sizeof(long));
             return 0;
         }
     }
-    size_t need = sizeof(long) + n + 1;
+    size_t need = (sizeof(long) + n + 1 + IDS_ALIGN - 1) / IDS_ALIGN * IDS_ALIGN;
+    if (im->id_text_len + need > IDS_TEXT_MAX)
+        return -PT_ERR_TOO_LARGE;
     if (im->id_text_len + need > im->id_text_cap) {
         size_t cap = im->id_text_cap ? im->id_text_cap * 2 : 64u << 10;
         while (cap < im->id_text_len + need)
@@ -771,7 +780,7 @@ static int ids_given(importer *im, const char *id, long line, long *first)
     char *rec = im->id_text + im->id_text_len;
     memcpy(rec, &line, sizeof(long));
     memcpy(rec + sizeof(long), id, n + 1);
-    im->ids[j] = (struct id_slot){.h = h, .at = im->id_text_len + 1};
+    im->ids[j] = (struct id_slot){.tag = tag, .at = (uint32_t)(im->id_text_len / IDS_ALIGN + 1)};
     im->id_text_len += need;
     im->ids_n++;
     return 0;
@@ -796,7 +805,11 @@ static int import_row_emit(importer *im, const import_row *r)
     if (row_to_listing(im, r, &l) != 0 || im->stop != 0)
         return im->stop;
     long first = 0;
-    if (ids_given(im, l.id, r->line, &first) != 0)
+    int rc = ids_given(im, l.id, r->line, &first);
+    if (rc == -PT_ERR_TOO_LARGE)
+        im->stop = pt_fail(im->err, PT_ERR_TOO_LARGE, "too many rows in one file to check their ids "
+                           "for duplicates (split the file)");
+    else if (rc)
         im->stop = pt_fail(im->err, PT_ERR_NOMEM, "out of memory");
     else if (first)
         reject(im, r->line, "%s \"%s\" is given twice in this file (first on line %ld)",

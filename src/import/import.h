@@ -20,7 +20,7 @@
  * id given by an earlier good row of the same file rejects the later row
  * (the message names the first row's line; the first row stands); an id
  * already in the store from an earlier import is an update.  The reader
- * keeps the file's ids for that (about 50 bytes a row).
+ * keeps the file's ids for that (about 40 bytes a row).
  * Rows are upserted in batches of IMPORT_BATCH per store transaction, so a
  * re-import of an id updates it in place; a committed batch is durable and a
  * failure loses at most the batch in flight.  The batch is large because a

@@ -420,6 +420,22 @@ TEST(test_duplicate_ids)
     CHECK_INT(get("E1", &a, &l), 0);
     CHECK_STR(l.title, "One");
 
+    /* past the table's first growth: 5,000 ids, then the first 100 again */
+    size_t cap = 6000 * 48, o = 0;
+    char *big = malloc(cap);
+    o += (size_t)snprintf(big + o, cap - o, "id,title,price,property_type,transaction\n");
+    for (int i = 0; i < 5100; i++)
+        o += (size_t)snprintf(big + o, cap - o, "G%d,Home,%d,apartment,sale\n", i % 5000, 1000 + i);
+    CHECK_INT(import_as_file("dup_big.csv", big, o, &err), 0);
+    CHECK_INT(rep.imported, 5000);
+    CHECK_INT(rep.rejected, 100);
+    CHECK(error_for_line(5002) && strstr(error_for_line(5002), "\"G0\"") &&
+          strstr(error_for_line(5002), "line 2)"), "G0 again: %s",
+          error_for_line(5002) ? error_for_line(5002) : "(none)");
+    CHECK_INT(get("G7", &a, &l), 0);
+    CHECK_INT(l.price, 1007);
+    free(big);
+
     /* the next file may give D1 again: an update */
     CHECK_INT(import_text("id,title,price,property_type,transaction\nD1,Updated,600,villa,sale\n",
                           &err), 0);
