@@ -1,7 +1,7 @@
 /*
  * cmd_tenant.c - `proptalk tenant create SLUG [--name] [--currency]
  * [--region] [--language] [--timezone]` (CONTRACT.md §2): validates the
- * settings, makes a new API key (the store keeps only its hash) and prints
+ * settings (the currency and region against the ISO lists, core/iso.h), makes a new API key (the store keeps only its hash) and prints
  * {"tenant": SLUG, "api_key": KEY}.  The key is shown once; it cannot be
  * read back later.
  */
@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "core/iso.h"
 #include "engine/engine.h"
 #include "util/tz.h"
 
@@ -57,6 +58,18 @@ static int check_letters(const char *what, const char *s, size_t n, char *out, p
     return 0;
 }
 
+/* A real code of ISO 4217 (currency) or ISO 3166-1 alpha-2 (region), once
+ * check_letters has upper-cased it into code. */
+static int check_code(const char *what, const char *given, const char *code, pt_error *err)
+{
+    bool currency = strcmp(what, "currency") == 0;
+    if (currency ? iso_currency_known(code) : iso_region_known(code))
+        return 0;
+    return pt_fail(err, PT_ERR_INVALID, "%s \"%s\" is not an %s code (e.g. %s)", what, given,
+                   currency ? "ISO 4217 currency" : "ISO 3166-1 alpha-2 country",
+                   currency ? "AED, INR, USD" : "AE, IN, US");
+}
+
 static int check_timezone(const char *tz, pt_error *err)
 {
     if (strcmp(tz, "UTC") == 0)
@@ -98,7 +111,9 @@ static int tenant_create(int argc, char **argv)
     int lg = lang_from_name(language);
     if ((rc = check_slug(slug, &err)) ||
         (rc = check_letters("currency", currency, 3, t.currency, &err)) ||
+        (rc = check_code("currency", currency, t.currency, &err)) ||
         (rc = check_letters("region", region, 2, t.region, &err)) ||
+        (rc = check_code("region", region, t.region, &err)) ||
         (rc = check_timezone(zone, &err)))
         goto fail;
     if (lg < 0) {

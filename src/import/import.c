@@ -37,6 +37,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "core/iso.h"
 #include "util/arena.h"
 #include "util/hash.h"
 
@@ -589,16 +590,11 @@ static int row_to_listing(importer *im, const import_row *r, listing *l)
     /* currency: the tenant's by default */
     if (v[COL_CURRENCY]) {
         const char *c = v[COL_CURRENCY];
-        if (strlen(c) != 3)
-            BAD("%s \"%s\" is not an ISO 4217 code", nm[COL_CURRENCY], quote_value(a, c));
-        for (int i = 0; i < 3; i++) {
-            char ch = c[i];
-            if (ch >= 'a' && ch <= 'z')
-                ch = (char)(ch - 'a' + 'A');
-            if (ch < 'A' || ch > 'Z')
-                BAD("%s \"%s\" is not an ISO 4217 code", nm[COL_CURRENCY], quote_value(a, c));
-            l->currency[i] = ch;
-        }
+        if (!iso_currency_known(c))
+            BAD("%s \"%s\" is not an ISO 4217 currency code", nm[COL_CURRENCY],
+                quote_value(a, c));
+        for (int i = 0; i < 3; i++)
+            l->currency[i] = (char)(c[i] >= 'a' && c[i] <= 'z' ? c[i] - 'a' + 'A' : c[i]);
     } else {
         memcpy(l->currency, im->t->currency, 3);
     }

@@ -16,6 +16,7 @@
  * any number of threads may read it at once.
  */
 #include "pack/pack.h"
+#include "core/iso.h"
 #include "util/copy.h"
 
 #include <errno.h>
@@ -495,6 +496,7 @@ static budget_entry *budget_find(pack *p, const char *currency, transaction tx)
     return NULL;
 }
 
+/* Upper case, and a real ISO 4217 currency (core/iso.h). */
 static bool currency_ok(const char *c)
 {
     if (strlen(c) != 3)
@@ -502,7 +504,7 @@ static bool currency_ok(const char *c)
     for (int i = 0; i < 3; i++)
         if (c[i] < 'A' || c[i] > 'Z')
             return false;
-    return true;
+    return iso_currency_known(c);
 }
 
 /* Parses the bands of one currency and transaction into e. */

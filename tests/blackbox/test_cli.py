@@ -85,6 +85,23 @@ def test_tenant_name_checks_text(cli):
           f"rc={rc} {err!r}")
 
 
+def test_tenant_codes_are_real(cli):
+    """--currency and --region are checked against ISO 4217 and ISO 3166-1,
+    not only for their shape: "XYZ" has the shape of a currency code and is
+    none; the error names the value."""
+    for opt, val, what in (("--currency", "XYZ", "ISO 4217"), ("--currency", "XAU", "ISO 4217"),
+                           ("--region", "XX", "ISO 3166-1"), ("--region", "UK", "ISO 3166-1")):
+        rc, out, err = cli.run("tenant", "create", "codes", opt, val)
+        check(rc == 1 and one_error_line(err, "tenant create") and f'"{val}"' in err and what in err
+              and out == "", f"tenant create: {opt} {val} is refused, naming it", f"rc={rc} {err!r}")
+    check(cli.db("select slug from tenants where slug='codes'") == [], "tenant create: no tenant from bad codes")
+    rc, out, err = cli.run("tenant", "create", "codes", "--currency", "sar", "--region", "sa")
+    check(rc == 0 and json.loads(out).get("tenant") == "codes", "tenant create: real codes in lower case are fine",
+          f"rc={rc} {err!r}")
+    check(cli.db("select currency, region from tenants where slug='codes'") == [("SAR", "SA")],
+          "tenant create: the codes are stored upper case", str(cli.db("select currency, region from tenants where slug='codes'")))
+
+
 def test_chat_checks_user_first(cli):
     """A --user the engine would refuse fails the command at once, instead of
     failing every turn of a conversation that then exits 0."""
@@ -157,7 +174,8 @@ def run():
     try:
         rc, out, err = cli.run("tenant", "create", "acme", "--currency", "AED", "--region", "AE")
         check(rc == 0 and json.loads(out).get("tenant") == "acme", "cli: tenant create acme", err)
-        for t in (test_user_create_checks_text, test_tenant_name_checks_text, test_chat_checks_user_first, test_chat_long_line,
+        for t in (test_user_create_checks_text, test_tenant_name_checks_text, test_tenant_codes_are_real,
+                  test_chat_checks_user_first, test_chat_long_line,
                   test_stdout_failure_is_reported, test_quiet_success):
             try:
                 t(cli)

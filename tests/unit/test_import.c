@@ -205,7 +205,7 @@ TEST(test_csv_bad_rows)
         "C10,Date,,,,Loc,villa,sale,2,,,100,,,,12/2026,,,,,\n"          /* 11 */
         "C11,Status,,,,Loc,villa,sale,2,,,100,,,soon,,,,,,\n"           /* 12 */
         "C12,Lat only,,,,Loc,villa,sale,2,,,100,,,,,,25.1,,,\n"         /* 13 */
-        "C13,Cur,,,,Loc,villa,sale,2,,,100,dollars,,,,,,,,\n"           /* 14 */
+        "C13,Cur,,,,Loc,villa,sale,2,,,100,XYZ,,,,,,,,\n"               /* 14 */
         "C14,\"Multi\nline\",,,,Loc,villa,sale,2,,,100,,,,,,,,,\n"      /* 15-16 */
         "C15,Bad \xff utf8,,,,Loc,villa,sale,2,,,100,,,,,,,,,\n"        /* 17 */
         "C16,Good again,,,,Loc,villa,sale,n/a,,,\"2,00,000\",,,,,,,,,\n"; /* 18 */
@@ -223,7 +223,8 @@ TEST(test_csv_bad_rows)
     CHECK(error_for_line(11) && strstr(error_for_line(11), "completion_date \"12/2026\""), "date");
     CHECK(error_for_line(12) && strstr(error_for_line(12), "status \"soon\""), "status");
     CHECK_STR(error_for_line(13), "latitude is given without longitude");
-    CHECK(error_for_line(14) && strstr(error_for_line(14), "currency \"dollars\""), "currency");
+    CHECK(error_for_line(14) && strstr(error_for_line(14), "currency \"XYZ\" is not an ISO 4217"),
+          "currency: %s", error_for_line(14) ? error_for_line(14) : "(none)");
     CHECK(error_for_line(17) && strstr(error_for_line(17), "UTF-8"), "utf8");
     CHECK(error_for_line(15) == NULL && error_for_line(18) == NULL, "good rows");
 
@@ -446,6 +447,34 @@ TEST(test_duplicate_ids)
     arena_release(&a);
 }
 
+/* A row's currency is a real ISO 4217 currency code, not only three letters. */
+TEST(test_currency_codes)
+{
+    pt_error err = {0};
+    arena a;
+    listing l;
+    arena_init(&a, 0);
+    const char *csv =
+        "id,title,price,property_type,transaction,currency\n"   /* 1 */
+        "K1,Riyal,100,villa,sale,sar\n"                          /* 2 */
+        "K2,Made up,100,villa,sale,XYZ\n"                        /* 3 */
+        "K3,Gold,100,villa,sale,XAU\n"                           /* 4 */
+        "K4,Word,100,villa,sale,dollars\n"                       /* 5 */
+        "K5,CFA,100,villa,sale,XOF\n"                            /* 6 */
+        "K6,Default,100,villa,sale,\n";                          /* 7 */
+    CHECK_INT(import_text(csv, &err), 0);
+    CHECK_INT(rep.imported, 3);
+    CHECK_INT(rep.rejected, 3);
+    CHECK_STR(error_for_line(3), "currency \"XYZ\" is not an ISO 4217 currency code");
+    CHECK_STR(error_for_line(4), "currency \"XAU\" is not an ISO 4217 currency code");
+    CHECK_STR(error_for_line(5), "currency \"dollars\" is not an ISO 4217 currency code");
+    CHECK_INT(get("K1", &a, &l), 0);
+    CHECK_STR(l.currency, "SAR");
+    CHECK_INT(get("K6", &a, &l), 0);
+    CHECK_STR(l.currency, "AED");
+    arena_release(&a);
+}
+
 TEST(test_json_array)
 {
     pt_error err = {0};
@@ -651,6 +680,7 @@ TEST_MAIN(
     RUN(test_csv_semicolon_and_file);
     RUN(test_reimport_updates_and_batches);
     RUN(test_duplicate_ids);
+    RUN(test_currency_codes);
     RUN(test_json_array);
     RUN(test_reso);
     RUN(test_csv_reader_chunks);

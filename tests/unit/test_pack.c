@@ -417,6 +417,7 @@ TEST(test_malformed)
     expect_invalid("default/budgets.json", "{\"AED\": {\"buy\": [[5, 1]]}}", "band 1");
     expect_invalid("default/budgets.json", "{\"AED\": {\"lease\": []}}", "lease");
     expect_invalid("default/budgets.json", "{\"AED\": {\"rent_period\": \"week\"}}", "rent_period");
+    expect_invalid("default/budgets.json", "{\"XYZ\": {\"buy\": [[0, 1]]}}", "\"XYZ\": want an ISO 4217");
     expect_invalid("default/coaching.json", "{\"rules\": [{\"id\": \"x\", \"text\": {\"ar\": \"ا\"}}]}",
                    "English");
     expect_invalid("default/coaching.json",

@@ -11,6 +11,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/tz.h"
+#include "core/iso.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -791,4 +792,49 @@ TEST(test_jsonw_fast_paths)
     CHECK_INT(same, 3000);
 }
 
-TEST_MAIN(RUN(test_arena); RUN(test_arena_spares); RUN(test_arena_spare_bins); RUN(test_buf); RUN(test_errors); RUN(test_tz); RUN(test_jsonw); RUN(test_jsonw_literal_keys); RUN(test_jsonw_escape_random); RUN(test_jsonw_arena); RUN(test_jsonw_reals); RUN(test_jsonw_fast_paths);)
+/* ISO 4217 and ISO 3166-1 alpha-2: real codes, not only their shape; and,
+ * where Debian's iso-codes data is installed, the same answer for each of
+ * its codes (less the non-money currencies iso.c leaves out). */
+TEST(test_iso_codes)
+{
+    const char *cur_yes[] = {"AED", "aed", "INR", "USD", "EUR", "SAR", "XOF", "XCG", "ZWG", "RUB", "IRR"};
+    const char *cur_no[] = {"XYZ", "XAU", "XXX", "XTS", "AE", "AEDX", "A1D", "", "ÄED"};
+    for (size_t i = 0; i < sizeof cur_yes / sizeof *cur_yes; i++)
+        CHECK(iso_currency_known(cur_yes[i]), "currency %s", cur_yes[i]);
+    for (size_t i = 0; i < sizeof cur_no / sizeof *cur_no; i++)
+        CHECK(!iso_currency_known(cur_no[i]), "not a currency: %s", cur_no[i]);
+    CHECK(!iso_currency_known(NULL) && !iso_region_known(NULL), "NULL");
+    const char *reg_yes[] = {"AE", "ae", "IN", "US", "GB", "SA", "IR", "RU", "ZW", "AD"};
+    const char *reg_no[] = {"XX", "UK", "EU", "ZZ", "A", "AEX", "1A", ""};
+    for (size_t i = 0; i < sizeof reg_yes / sizeof *reg_yes; i++)
+        CHECK(iso_region_known(reg_yes[i]), "region %s", reg_yes[i]);
+    for (size_t i = 0; i < sizeof reg_no / sizeof *reg_no; i++)
+        CHECK(!iso_region_known(reg_no[i]), "not a region: %s", reg_no[i]);
+
+    static const char *const files[2] = {"/usr/share/iso-codes/json/iso_4217.json",
+                                         "/usr/share/iso-codes/json/iso_3166-1.json"};
+    for (int f = 0; f < 2; f++) {
+        json_t *root = json_load_file(files[f], 0, NULL);
+        if (root == NULL) {
+            printf("    (no %s; skipped)\n", files[f]);
+            continue;
+        }
+        json_t *arr = json_object_get(root, f == 0 ? "4217" : "3166-1");
+        size_t i;
+        json_t *e;
+        int n = 0;
+        json_array_foreach(arr, i, e) {
+            const char *code = json_string_value(json_object_get(e, f == 0 ? "alpha_3" : "alpha_2"));
+            if (code == NULL)
+                continue;
+            bool money = f == 1 || !strstr("XAG XAU XBA XBB XBC XBD XDR XPD XPT XSU XTS XUA XXX", code);
+            bool got = f == 0 ? iso_currency_known(code) : iso_region_known(code);
+            CHECK(got == money, "%s %s", f == 0 ? "currency" : "region", code);
+            n++;
+        }
+        CHECK(n > 100, "%d codes in %s", n, files[f]);
+        json_decref(root);
+    }
+}
+
+TEST_MAIN(RUN(test_arena); RUN(test_arena_spares); RUN(test_arena_spare_bins); RUN(test_buf); RUN(test_errors); RUN(test_tz); RUN(test_jsonw); RUN(test_jsonw_literal_keys); RUN(test_jsonw_escape_random); RUN(test_jsonw_arena); RUN(test_jsonw_reals); RUN(test_jsonw_fast_paths); RUN(test_iso_codes);)
