@@ -724,8 +724,9 @@ static const char *relaxed_text(turn *t, const search_result *res)
 
 /* The median price of the listings shown last: "cheaper" and "better" are
  * around it when the buyer gave no budget or what was shown is well under
- * the budget (search.h, reference).  0 when none can be read. */
-static money shown_reference(turn *t)
+ * the budget (search.h, reference).  0 when none can be read.  *tx: their
+ * transaction when they all share one (TX_NONE otherwise). */
+static money shown_reference(turn *t, transaction *tx)
 {
     money p[DIALOG_MAX_SHOWN];
     const char *ids[DIALOG_MAX_SHOWN];
@@ -738,8 +739,10 @@ static money shown_reference(turn *t)
     if (n_ids > 0 && listing_cache_get_many(t->env->listings, t->env->store, t->env->tenant->id,
                                             ids, n_ids, t->env->arena, got, have, &e) == 0)
         for (int i = 0; i < n_ids; i++)
-            if (have[i])
+            if (have[i]) {
+                *tx = n == 0 || *tx == got[i].tx ? got[i].tx : TX_NONE;
                 p[n++] = got[i].price;
+            }
     for (int i = 1; i < n; i++)
         for (int j = i; j > 0 && p[j - 1] > p[j]; j--) {
             money x = p[j];
@@ -791,14 +794,23 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
     const char *ruled_out[DIALOG_MAX_RULED_OUT];
     for (int i = 0; i < s->n_ruled_out; i++)
         ruled_out[i] = s->ruled_out[i];
+    /* "cheaper" or "better" than what was shown: of the same transaction.
+     * Buy or rent never said, the search chooses one for the amount, and
+     * 10-20% under studios for sale could read as a rent (a villa for rent
+     * shown as "cheaper" than studios for sale) */
+    transaction shown_tx = TX_NONE;
+    money reference = mode != SEARCH_FIT ? shown_reference(t, &shown_tx) : 0;
+    slots wish = s->slots;
+    if (wish.tx == TX_NONE)
+        wish.tx = shown_tx;
     search_request req = {
-        .slots = &s->slots, .currency = env->tenant->currency,
+        .slots = &wish, .currency = env->tenant->currency,
         .want_min = cfg->results_min, .want_max = cfg->results_max < DIALOG_MAX_SHOWN ? cfg->results_max : DIALOG_MAX_SHOWN,
         .tolerance_pct = cfg->price_tolerance_pct, .exclude_ids = exclude, .n_exclude = n_ex,
         .exclude_localities = ruled_out, .n_exclude_localities = s->n_ruled_out,
         .text = t->n ? t->n->text : NULL, .localities = env->localities,
         .n_localities = env->n_localities, .mode = mode,
-        .reference = mode != SEARCH_FIT ? shown_reference(t) : 0,
+        .reference = reference,
         .semantic_ids = env->semantic_ids, .n_semantic = env->n_semantic,
     };
     search_result res;

@@ -431,7 +431,7 @@ def main():
                   test_faq_and_zombie,
                   test_languages, test_typed_slot, test_returning_user, test_human_handoff, test_concurrent_session,
                   test_double_booking,
-                  test_rent.test_rent_budget):
+                  test_rent.test_rent_budget, test_rent.test_cheaper_keeps_transaction):
             try:
                 t(srv)
             except Exception as e:  # a crash of the test is a failure, not an abort

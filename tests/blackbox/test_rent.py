@@ -60,3 +60,23 @@ def test_rent_budget(srv):
     sl = a["slots"]
     check(sl["budget_max"] == 80000 and sl.get("budget_period") == "year", "rent: AED 80k unsaid is a year",
           str(sl))
+
+
+def test_cheaper_keeps_transaction(srv):
+    """"cheaper" than the sales shown is a cheaper sale.  Buy or rent never
+    said, the search chose sales for the budget; "cheaper" around the shown
+    median (AED 455,000) chose rents instead and showed a villa for rent at
+    AED 375,000 a year as cheaper than studios for sale."""
+    c = Chat(srv, "dubai-demo", "bb-cheaper-tx")
+    c.say("hi")
+    c.say("living")
+    c.say("under 600k AED")
+    c.say("studio")
+    a = c.say("Dubai South")
+    src = a.get("sources", [])
+    check(src and all(s["transaction"] == "sale" for s in src), "cheaper: sales shown first", str(src)[:300])
+    a = c.say("cheaper")
+    src = a.get("sources", [])
+    check(all(s["transaction"] == "sale" for s in src), "cheaper: sales again, no rent",
+          str([(s["title"], s["transaction"], s["price"]) for s in src])[:300])
+    check("per year" not in a["answer"], "cheaper: no yearly rent figures", a["answer"][:300])
