@@ -1206,7 +1206,7 @@ static int chat_run(chat_async *ca, chat_async **pending, char **json, pt_error 
         int64_t appt = 0;
         pt_error berr = {0};
         int brc = st->ops->appointment_book(st, rt->t.id, r->book_slot, req->user_id, req->session_id,
-                                            s->phone, &appt, &berr);
+                                            s->phone, r->book_listing, &appt, &berr);
         if (brc == -PT_ERR_CONFLICT || brc == -PT_ERR_NOT_FOUND) {
             atomic_fetch_add(&e->booking_conflicts, 1);
             rc = dialog_booking_failed(&env, s, r, err);

@@ -101,6 +101,16 @@ typedef struct store_slot {
     int64_t starts_at, ends_at;
 } store_slot;
 
+/* A booked viewing, as the buyer asks after it ("when is my visit?"). */
+typedef struct store_appointment {
+    int64_t id;
+    int64_t starts_at, ends_at;     /* the slot's, UTC seconds */
+    const char *agent_name;
+    const char *listing_id;         /* NULL: booked with no listing in focus */
+    const char *listing_title;      /* NULL when no listing, or it is gone */
+    const char *session_id;         /* the conversation that booked it */
+} store_appointment;
+
 typedef struct store_user {
     int64_t id;
     const char *email;
@@ -218,15 +228,22 @@ typedef struct store_ops {
      * limit, spread across agents when several share a start time. */
     int (*slots_free)(store *s, tenant_id t, int64_t from, int64_t to, int limit, arena *a,
                       store_slot **out, int *n, pt_error *err);
-    /* Books slot_id for the lead.  PT_ERR_CONFLICT when it is already booked,
-     * PT_ERR_NOT_FOUND when no such slot of this tenant.  *appointment_id set.
-     * Inside a turn it joins the turn's transaction. */
+    /* Books slot_id for the lead, for listing_id (NULL: none).
+     * PT_ERR_CONFLICT when it is already booked, PT_ERR_NOT_FOUND when no
+     * such slot of this tenant.  *appointment_id set.  Inside a turn it
+     * joins the turn's transaction. */
     int (*appointment_book)(store *s, tenant_id t, int64_t slot_id, const char *user_id,
-                            const char *session_id, const char *phone,
+                            const char *session_id, const char *phone, const char *listing_id,
                             int64_t *appointment_id, pt_error *err);
     /* Appointments of the session; session_id NULL: of the whole tenant. */
     int (*appointment_count)(store *s, tenant_id t, const char *session_id, int64_t *out,
                              pt_error *err);
+    /* The buyer's (user_id, any session) viewings whose slot ends after now,
+     * earliest first, at most limit (<= 0: 5), into an arena array.  A NULL
+     * or empty user_id has none.  Read only when the buyer asks. */
+    int (*appointments_upcoming)(store *s, tenant_id t, const char *user_id, int64_t now,
+                                 int limit, arena *a, store_appointment **out, int *n,
+                                 pt_error *err);
 
     /* -- conversation turns -- */
     int (*turn_begin)(store *s, pt_error *err);

@@ -571,10 +571,17 @@ static const char migration_10[] =
     "  SELECT 2 * id + 1, tenant_id, session_id, 'assistant', assistant_text,"
     "  assistant_meta, created_at FROM turns WHERE assistant_text IS NOT NULL;";
 
+/* Migration 11: a viewing remembers the listing it is for, and a buyer's
+ * viewings are found by user_id ("when is my visit?" in a later session
+ * reads them; appointments_upcoming).  Older rows have no listing. */
+static const char migration_11[] =
+    "ALTER TABLE appointments ADD COLUMN listing_id TEXT;"
+    "CREATE INDEX appointments_user ON appointments(tenant_id, user_id);";
+
 /* migrations[i] brings the schema to version i + 1. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
-                                         migration_9, migration_10};
+                                         migration_9, migration_10, migration_11};
 #define SQ_SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ------------------------------------------------------------------------ */
@@ -704,8 +711,18 @@ static const char *const migrations[] = {migration_1, migration_2, migration_3, 
     X(ST_SLOT_EXISTS, "SELECT 1 FROM agent_slots WHERE id = ?1 AND tenant_id = ?2") \
     X(ST_APPT_INSERT,                                                         \
       "INSERT INTO appointments (tenant_id, slot_id, user_id, session_id,"    \
-      " phone, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"                   \
+      " phone, created_at, listing_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"   \
       " ON CONFLICT (slot_id) DO NOTHING")                                    \
+    /* a buyer's viewings that have not ended, earliest first, with the   */ \
+    /* agent and the listing's title when it still exists                 */ \
+    X(ST_APPT_UPCOMING,                                                       \
+      "SELECT a.id, s.starts_at, s.ends_at, g.name, a.listing_id, l.title,"   \
+      " a.session_id FROM appointments a INDEXED BY appointments_user"        \
+      " JOIN agent_slots s ON s.id = a.slot_id"                               \
+      " JOIN agents g ON g.id = s.agent_id"                                   \
+      " LEFT JOIN listings l ON l.tenant_id = a.tenant_id AND l.id = a.listing_id" \
+      " WHERE a.tenant_id = ?1 AND a.user_id = ?2 AND s.ends_at > ?3"         \
+      " ORDER BY s.starts_at, a.id LIMIT ?4")                                 \
     X(ST_APPT_COUNT_SESSION,                                                  \
       "SELECT count(*) FROM appointments WHERE tenant_id = ?1"                \
       " AND session_id = ?2")                                                 \
@@ -3981,7 +3998,7 @@ done:
 
 static int sq_appointment_book(store *s, tenant_id t, int64_t slot_id, const char *user_id,
                                const char *session_id, const char *phone,
-                               int64_t *appointment_id, pt_error *err)
+                               const char *listing_id, int64_t *appointment_id, pt_error *err)
 {
     sq *q = s->impl;
     sqlite3_stmt *ex = q->st[ST_SLOT_EXISTS], *st = q->st[ST_APPT_INSERT];
@@ -4007,7 +4024,7 @@ static int sq_appointment_book(store *s, tenant_id t, int64_t slot_id, const cha
 
     b = sqlite3_bind_int64(st, 1, t) | sqlite3_bind_int64(st, 2, slot_id) |
         bind_text(st, 3, user_id) | bind_text(st, 4, session_id) | bind_text(st, 5, phone) |
-        sqlite3_bind_int64(st, 6, now_utc());
+        sqlite3_bind_int64(st, 6, now_utc()) | bind_text(st, 7, listing_id);
     if (b != SQLITE_OK) {
         rc = sq_fail(q, err, b, "slot %lld: bind", (long long)slot_id);
         goto done;
@@ -4037,6 +4054,58 @@ static int sq_appointment_count(store *s, tenant_id t, const char *session_id, i
     if (b != SQLITE_OK)
         return sq_fail(q, err, b, "appointment count: bind");
     return sq_count(q, st, out, "appointment count", err);
+}
+
+static int sq_appointments_upcoming(store *s, tenant_id t, const char *user_id, int64_t now,
+                                    int limit, arena *a, store_appointment **out, int *n,
+                                    pt_error *err)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->st[ST_APPT_UPCOMING];
+    sq_reader rd = {a, st, 0};
+    store_appointment *items = NULL;
+    int count = 0, cap = 0, rc = 0, r;
+
+    *out = NULL;
+    *n = 0;
+    if (user_id == NULL || user_id[0] == '\0')
+        return 0;
+    if (limit <= 0)
+        limit = 5;
+    int b = sqlite3_bind_int64(st, 1, t) | bind_text(st, 2, user_id) |
+            sqlite3_bind_int64(st, 3, now) | sqlite3_bind_int(st, 4, limit);
+    if (b != SQLITE_OK) {
+        rc = sq_fail(q, err, b, "upcoming appointments: bind");
+        goto done;
+    }
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        items = arena_grow(a, items, count, &cap, sizeof *items);
+        if (items == NULL) {
+            rc = pt_fail(err, PT_ERR_NOMEM, "upcoming appointments: out of memory");
+            goto done;
+        }
+        store_appointment *o = &items[count++];
+        o->id = sqlite3_column_int64(st, 0);
+        o->starts_at = sqlite3_column_int64(st, 1);
+        o->ends_at = sqlite3_column_int64(st, 2);
+        o->agent_name = rd_str(&rd, 3);
+        o->listing_id = rd_str(&rd, 4);
+        o->listing_title = rd_str(&rd, 5);
+        o->session_id = rd_str(&rd, 6);
+        if (rd.oom) {
+            rc = pt_fail(err, PT_ERR_NOMEM, "upcoming appointments: out of memory");
+            goto done;
+        }
+    }
+    if (r != SQLITE_DONE) {
+        rc = sq_fail(q, err, r, "upcoming appointments");
+        goto done;
+    }
+    *out = items;
+    *n = count;
+done:
+    sqlite3_reset(st);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -4998,6 +5067,7 @@ const store_ops store_sqlite_ops = {
     .slots_free = sq_slots_free,
     .appointment_book = sq_appointment_book,
     .appointment_count = sq_appointment_count,
+    .appointments_upcoming = sq_appointments_upcoming,
     .turn_begin = sq_turn_begin,
     .turn_commit = sq_turn_commit,
     .turn_rollback = sq_turn_rollback,

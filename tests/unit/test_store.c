@@ -31,7 +31,7 @@
 
 static char tmpdir[256];
 
-#define SCHEMA_LATEST 10  /* migrations in store_sqlite.c */
+#define SCHEMA_LATEST 11  /* migrations in store_sqlite.c */
 
 /* "sqlite:<tmpdir>/<name>" into out. */
 static const char *db_url(char *out, size_t n, const char *name)
@@ -250,8 +250,11 @@ TEST(test_upgrade_old_database)
     store_close(s);
 
     /* roll the file back to schema version 1: no FTS (v2), no vectors (v3),
-     * the version 1 indexes (v4), no listing versions (v7) */
-    CHECK_INT(raw_exec(url, "DROP TRIGGER listings_fts_ad; DROP TRIGGER listings_fts_au;"
+     * the version 1 indexes (v4), no listing versions (v7), appointments
+     * without their listing (v11) */
+    CHECK_INT(raw_exec(url, "DROP INDEX appointments_user;"
+                       "ALTER TABLE appointments DROP COLUMN listing_id;"
+                       "DROP TRIGGER listings_fts_ad; DROP TRIGGER listings_fts_au;"
                        "DROP TRIGGER listings_fts_ad_deferred;"
                        "DROP TRIGGER listings_fts_au_deferred; DROP TABLE listings_fts;"
                        "DROP TABLE listings_fts_defer; DROP TABLE listings_fts_pending;"
@@ -1038,7 +1041,7 @@ TEST(test_agents_and_slots)
           err.msg);
     int64_t appt = 0;
     CHECK(n == 1 && s->ops->appointment_book(s, t, sl[0].id, "u1", "s1", "+971501234567",
-                                             &appt, &err) == 0, "book: %s", err.msg);
+                                             NULL, &appt, &err) == 0, "book: %s", err.msg);
     CHECK(appt > 0, "appointment id");
     CHECK(s->ops->slots_free(s, t, T + 3600, T + 7200, 5, &a, &sl, &n, &err) == 0, "%s",
           err.msg);
@@ -1078,10 +1081,10 @@ TEST(test_booking)
         goto done;
 
     pt_error_clear(&err);
-    CHECK(s->ops->appointment_book(s, t, sl[0].id, "u1", "sess-1", NULL, &id1, &err) == 0,
+    CHECK(s->ops->appointment_book(s, t, sl[0].id, "u1", "sess-1", NULL, NULL, &id1, &err) == 0,
           "book: %s", err.msg);
     pt_error_clear(&err);
-    CHECK_INT(s->ops->appointment_book(s, t, sl[0].id, "u2", "sess-2", NULL, &id2, &err),
+    CHECK_INT(s->ops->appointment_book(s, t, sl[0].id, "u2", "sess-2", NULL, NULL, &id2, &err),
               -PT_ERR_CONFLICT);
     char want[64];
     snprintf(want, sizeof want, "slot %lld is already booked", (long long)sl[0].id);
@@ -1094,11 +1097,11 @@ TEST(test_booking)
     CHECK_INT(count, 0);
 
     pt_error_clear(&err);
-    CHECK_INT(s->ops->appointment_book(s, t, 99999, "u1", "sess-1", NULL, &id2, &err),
+    CHECK_INT(s->ops->appointment_book(s, t, 99999, "u1", "sess-1", NULL, NULL, &id2, &err),
               -PT_ERR_NOT_FOUND);
     /* tenant t cannot book tenant u's slot */
     pt_error_clear(&err);
-    CHECK_INT(s->ops->appointment_book(s, t, sl2[0].id, "u1", "sess-1", NULL, &id2, &err),
+    CHECK_INT(s->ops->appointment_book(s, t, sl2[0].id, "u1", "sess-1", NULL, NULL, &id2, &err),
               -PT_ERR_NOT_FOUND);
     s->ops->appointment_count(s, u, NULL, &count, &err);
     CHECK_INT(count, 0);
@@ -1106,7 +1109,7 @@ TEST(test_booking)
     /* inside a turn a conflict leaves the turn usable */
     pt_error_clear(&err);
     CHECK(s->ops->turn_begin(s, &err) == 0, "begin: %s", err.msg);
-    CHECK_INT(s->ops->appointment_book(s, t, sl[0].id, "u3", "sess-3", NULL, &id2, &err),
+    CHECK_INT(s->ops->appointment_book(s, t, sl[0].id, "u3", "sess-3", NULL, NULL, &id2, &err),
               -PT_ERR_CONFLICT);
     pt_error_clear(&err);
     CHECK(s->ops->session_put(s, t, "sess-3", "u3", "{\"s\":1}", &err) == 0, "put: %s",
@@ -1115,6 +1118,83 @@ TEST(test_booking)
     char *json = NULL;
     s->ops->session_get(s, t, "sess-3", &a, &json, &err);
     CHECK_STR(json, "{\"s\":1}");
+done:
+    arena_release(&a);
+    store_close(s);
+}
+
+/* A buyer's viewings across sessions, as "when is my visit?" reads them:
+ * by user_id within the tenant, only those not over, earliest first, with
+ * the agent and the listing's title. */
+TEST(test_appointments_upcoming)
+{
+    char url[512];
+    pt_error err = {0};
+    store *s = open_or_die(db_url(url, sizeof url, "upcoming.db"));
+    tenant_id t = make_tenant(s, "dxb", "k");
+    tenant_id u = make_tenant(s, "other", "k2");
+    int64_t ag = 0, ag2 = 0, id = 0;
+    CHECK(s->ops->agent_create(s, t, "Ann", NULL, &ag, &err) == 0, "%s", err.msg);
+    CHECK(s->ops->agent_create(s, u, "Zed", NULL, &ag2, &err) == 0, "%s", err.msg);
+    /* [past 100-200] [3000-4000] [5000-6000] [7000-8000]; tenant u: 3000-4000 */
+    static const int64_t starts[] = {100, 3000, 5000, 7000};
+    for (int i = 0; i < 4; i++)
+        CHECK(s->ops->slot_add(s, t, ag, starts[i], starts[i] + (i ? 1000 : 100), &err) == 0, "%s",
+              err.msg);
+    CHECK(s->ops->slot_add(s, u, ag2, 3000, 4000, &err) == 0, "%s", err.msg);
+    listing l = {.id = "L1", .title = "Sigma Court", .locality = "JVC", .price = 2000000,
+                 .currency = "AED", .bedrooms = 2, .type = PTYPE_APARTMENT, .tx = TX_BUY};
+    CHECK(s->ops->import_begin(s, &err) == 0 && s->ops->listing_upsert(s, t, &l, &err) == 0
+              && s->ops->import_commit(s, &err) == 0, "listing: %s", err.msg);
+
+    arena a;
+    arena_init(&a, 0);
+    store_slot *sl = NULL, *sl2 = NULL;
+    int n = 0, n2 = 0;
+    CHECK(s->ops->slots_free(s, t, 0, 10000, 10, &a, &sl, &n, &err) == 0 && n == 4, "4 slots");
+    CHECK(s->ops->slots_free(s, u, 0, 10000, 10, &a, &sl2, &n2, &err) == 0 && n2 == 1, "1 slot");
+    if (n != 4 || n2 != 1)
+        goto done;
+    /* u1: the past one, 5000 for L1 in s1, 3000 without a listing in s2;
+     * u2: 7000; u1 at tenant u too */
+    CHECK(s->ops->appointment_book(s, t, sl[0].id, "u1", "s1", NULL, "L1", &id, &err) == 0, "%s", err.msg);
+    CHECK(s->ops->appointment_book(s, t, sl[2].id, "u1", "s1", NULL, "L1", &id, &err) == 0, "%s", err.msg);
+    CHECK(s->ops->appointment_book(s, t, sl[1].id, "u1", "s2", NULL, NULL, &id, &err) == 0, "%s", err.msg);
+    CHECK(s->ops->appointment_book(s, t, sl[3].id, "u2", "s9", NULL, NULL, &id, &err) == 0, "%s", err.msg);
+    CHECK(s->ops->appointment_book(s, u, sl2[0].id, "u1", "s1", NULL, NULL, &id, &err) == 0, "%s", err.msg);
+
+    store_appointment *ap = NULL;
+    int na = -1;
+    CHECK(s->ops->appointments_upcoming(s, t, "u1", 1000, 0, &a, &ap, &na, &err) == 0, "%s", err.msg);
+    CHECK_INT(na, 2);
+    if (na == 2) {
+        CHECK_INT(ap[0].starts_at, 3000);
+        CHECK_INT(ap[0].ends_at, 4000);
+        CHECK_STR(ap[0].agent_name, "Ann");
+        CHECK(ap[0].listing_id == NULL && ap[0].listing_title == NULL, "no listing");
+        CHECK_STR(ap[0].session_id, "s2");
+        CHECK_INT(ap[1].starts_at, 5000);
+        CHECK_STR(ap[1].listing_id, "L1");
+        CHECK_STR(ap[1].listing_title, "Sigma Court");
+        CHECK_STR(ap[1].session_id, "s1");
+    }
+    /* one that is under way still counts; the limit holds */
+    CHECK(s->ops->appointments_upcoming(s, t, "u1", 3500, 1, &a, &ap, &na, &err) == 0 && na == 1
+              && ap[0].starts_at == 3000, "under way, limit 1");
+    /* a viewing of a listing since deleted keeps its id, without a title */
+    CHECK(s->ops->listing_delete(s, t, "L1", &err) == 0, "%s", err.msg);
+    CHECK(s->ops->appointments_upcoming(s, t, "u1", 4500, 0, &a, &ap, &na, &err) == 0 && na == 1
+              && ap[0].listing_title == NULL && str_eq(ap[0].listing_id, "L1"), "listing gone");
+    CHECK(s->ops->appointments_upcoming(s, t, "u2", 1000, 0, &a, &ap, &na, &err) == 0 && na == 1
+              && ap[0].starts_at == 7000, "u2 has its own");
+    CHECK(s->ops->appointments_upcoming(s, u, "u1", 1000, 0, &a, &ap, &na, &err) == 0 && na == 1
+              && str_eq(ap[0].agent_name, "Zed"), "tenant u: its own only");
+    CHECK(s->ops->appointments_upcoming(s, t, "nobody", 0, 0, &a, &ap, &na, &err) == 0 && na == 0,
+          "nobody has none");
+    CHECK(s->ops->appointments_upcoming(s, t, NULL, 0, 0, &a, &ap, &na, &err) == 0 && na == 0
+              && ap == NULL, "no user: none");
+    CHECK(s->ops->appointments_upcoming(s, t, "u1", 9000, 0, &a, &ap, &na, &err) == 0 && na == 0,
+          "all over");
 done:
     arena_release(&a);
     store_close(s);
@@ -1148,7 +1228,7 @@ static void *race_thread(void *p)
         if ((r->thread + i) % 2) {   /* half of them inside a turn */
             rc = s->ops->turn_begin(s, &err);
             if (rc == 0) {
-                rc = s->ops->appointment_book(s, r->t, r->slots[i], "u", sess, NULL, &id, &err);
+                rc = s->ops->appointment_book(s, r->t, r->slots[i], "u", sess, NULL, NULL, &id, &err);
                 int rc2 = s->ops->session_put(s, r->t, sess, "u", "{}", &err);
                 if (rc2 == 0)
                     rc2 = s->ops->turn_commit(s, &err);
@@ -1158,7 +1238,7 @@ static void *race_thread(void *p)
                     rc = rc2;
             }
         } else {
-            rc = s->ops->appointment_book(s, r->t, r->slots[i], "u", sess, NULL, &id, &err);
+            rc = s->ops->appointment_book(s, r->t, r->slots[i], "u", sess, NULL, NULL, &id, &err);
         }
         if (rc == 0)
             r->booked++;
@@ -1283,7 +1363,7 @@ TEST(test_turns)
     CHECK(s->ops->session_put(s, t, "s1", "u1", "{\"x\":1}", &err) == 0, "%s", err.msg);
     CHECK(s->ops->message_append(s, t, "s1", "user", "hi", NULL, &err) == 0, "%s", err.msg);
     CHECK(s->ops->profile_put(s, t, "u1", "{}", &err) == 0, "%s", err.msg);
-    CHECK(n == 1 && s->ops->appointment_book(s, t, sl[0].id, "u1", "s1", NULL, &appt,
+    CHECK(n == 1 && s->ops->appointment_book(s, t, sl[0].id, "u1", "s1", NULL, NULL, &appt,
                                              &err) == 0, "%s", err.msg);
     s->ops->turn_rollback(s);
     CHECK(s->ops->session_get(s, t, "s1", &a, &json, &err) == 0 && json == NULL,
@@ -1548,8 +1628,11 @@ TEST(test_transcript_rows)
               -PT_ERR_NOT_FOUND);
     store_close(s);
 
-    /* a version 9 file: messages was a table, a row per message */
-    CHECK_INT(raw_exec(url, "DROP VIEW messages; DROP TABLE turns;"
+    /* a version 9 file: messages was a table, a row per message (and the
+     * appointments had no listing, v11) */
+    CHECK_INT(raw_exec(url, "DROP INDEX appointments_user;"
+                       "ALTER TABLE appointments DROP COLUMN listing_id;"
+                       "DROP VIEW messages; DROP TABLE turns;"
                        "ALTER TABLE sessions DROP COLUMN last_turn;"
                        "CREATE TABLE messages ("
                        "  id INTEGER PRIMARY KEY,"
@@ -2695,6 +2778,7 @@ TEST_MAIN(
     RUN(test_locality_stats);
     RUN(test_agents_and_slots);
     RUN(test_booking);
+    RUN(test_appointments_upcoming);
     RUN(test_booking_race);
     RUN(test_turns);
     RUN(test_transcript_rows);
