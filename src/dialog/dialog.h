@@ -115,6 +115,11 @@ typedef struct session {
     double engagement;            /* 0..10 */
     bool welcomed_back;
     int last_coaching_turn;       /* turn of the last coaching prompt */
+    bool phone_from_profile;      /* phone is the profile's (a validated number of an
+                                     earlier session), not typed in this one */
+    bool phone_on_file_said;      /* "I have your number ending in 89" was said */
+    bool offer_continue;          /* a returning buyer was offered their last search
+                                     (action:continue / action:fresh, yes / no) */
 } session;
 
 /* The buyer across sessions (persisted as JSON). */

@@ -184,7 +184,12 @@ void director_update(const dialog_env *env, session *s, profile *p, const nlu_re
         }
         p->sentiment[p->n_sentiment++] = (signed char)(n->sentiment_score > 0.2 ? 1 : n->sentiment_score < -0.2 ? -1 : 0);
     }
-    p->preferences = s->slots;
+    /* the buyer's last search, for the next conversation's welcome back; a
+     * new conversation with nothing said yet (a "hi") keeps the last one */
+    const slots *sl = &s->slots;
+    if (sl->purpose || sl->tx || sl->has_budget_min || sl->has_budget_max || sl->type
+        || sl->bedrooms >= 0 || sl->n_locations > 0)
+        p->preferences = s->slots;
 
     /* coaching: the first matching rule not shown yet, at most one every
      * DIRECTOR_COACHING_GAP turns, and never on top of a refusal, a slot

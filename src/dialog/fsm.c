@@ -37,6 +37,7 @@ typedef enum event {
     EV_HUMAN,       /* asks for a person */
     EV_PHONE,       /* a phone number, valid or not */
     EV_SCHEDULE,    /* wants a viewing / a call */
+    EV_MY_BOOKING,  /* asks after their viewing: "when is my visit?" (cue_my_booking) */
     EV_MARKET,      /* cheaper / better options, compare areas, an area as an
                        investment, emerging areas (market.c) */
     EV_SLOTS,       /* the message filled or changed slots */
@@ -49,7 +50,7 @@ typedef enum event {
 } event;
 
 static const char *const event_names[EV__COUNT] = {
-    "slot_pick", "action", "more", "human", "phone", "schedule", "market", "slots", "button_same", "question", "greeting",
+    "slot_pick", "action", "more", "human", "phone", "schedule", "my_booking", "market", "slots", "button_same", "question", "greeting",
     "thanks", "goodbye", "affirm", "deny", "complaint", "other",
 };
 
@@ -83,6 +84,8 @@ typedef struct turn {
                                 budget of the other no longer applies */
     bool currency_mismatch;
     bool returning;          /* first turn of a returning buyer's new session */
+    bool offer_continue;     /* the last search was offered before this turn
+                                (session.offer_continue, cleared for the turn) */
     market_kind market;      /* the market question the message asks, if any */
     dialog_msg msg;          /* folded and scanned (msg.folded NULL: not yet) */
     slot_choice choice;      /* read by classify while slots are offered */
@@ -665,10 +668,14 @@ static int ask(turn *t, pending_slot p)
 }
 
 static int offer_slots(turn *t, bool after_taken);
+static int offer_continue(turn *t);
 
-/* Asks the pending question again, with its buttons. */
+/* Asks the pending question again, with its buttons (the offer of the
+ * last search, when it was the question). */
 static int reask(turn *t)
 {
+    if (t->offer_continue)
+        return offer_continue(t);
     if (t->s->pending == PEND_APPOINTMENT)
         return offer_slots(t, false);
     if (t->s->pending != PEND_NONE)
@@ -773,6 +780,20 @@ static int cheapest_shown(turn *t)
     add_button_ref(r, word(env, s, "action_more", NULL), "action:more");
     add_button_ref(r, word(env, s, "action_better", NULL), "market:better");
     return 0;
+}
+
+/* The profile's phone stands in for the hard gate: said once a session,
+ * by its last two digits only (a shared screen need not show the number). */
+static void say_phone_on_file(turn *t)
+{
+    session *s = t->s;
+    if (!s->phone_from_profile || s->phone_on_file_said || s->phone[0] == '\0')
+        return;
+    size_t n = strlen(s->phone);
+    const char *vars[] = {"last", s->phone + (n > 2 ? n - 2 : 0), NULL};
+    say(t->env, s, t->r, "phone_on_file", vars, false);
+    add_reason(t->r, "phone number from the buyer's profile");
+    s->phone_on_file_said = true;
 }
 
 static int show_results_mode(turn *t, bool more, search_mode mode)
@@ -901,6 +922,7 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
         s->state = ST_VALUE_PROPOSITION;
         return ask(t, PEND_PHONE);
     } else {
+        say_phone_on_file(t);
         s->state = ST_ENGAGEMENT;
     }
     s->pending = PEND_NONE;
@@ -1222,9 +1244,84 @@ static int offer_slots(turn *t, bool after_taken)
 
 /* ---- handlers --------------------------------------------------------- */
 
+/* Whether the profile's last search says enough to go on with: a budget,
+ * an area, or what kind of home. */
+static bool search_to_continue(const profile *p)
+{
+    const slots *pr = &p->preferences;
+    return pr->has_budget_min || pr->has_budget_max || pr->n_locations > 0
+           || pr->type != PTYPE_NONE || pr->bedrooms >= 0;
+}
+
+/* Offers a returning buyer their last search ("Shall we continue your last
+ * search (investment, AED 1.8M to AED 2.2M, apartment, JVC)?") with
+ * [Continue that search] [Something new]; yes and no typed work as the
+ * buttons.  The goal stays the pending question: a wish typed instead
+ * starts the new search as before. */
+static int offer_continue(turn *t)
+{
+    session *s = t->s;
+    session last = *s;   /* the summary of the profile's slots, in the buyer's words */
+    last.slots = t->p->preferences;
+    last.location_any = false;
+    const char *vars[] = {"summary", slots_summary(t->env, &last), NULL};
+    say(t->env, s, t->r, "welcome_continue", vars, true);
+    s->offer_continue = true;
+    if (s->state == ST_START)
+        s->state = ST_WARMUP;
+    s->pending = PEND_PURPOSE;
+    return 0;
+}
+
+/* [Continue that search] or a yes to it: the slots the session lacks are
+ * the profile's, then listings (the phone the profile holds spares the
+ * hard gate) or the next question. */
+static int continue_search(turn *t)
+{
+    session *s = t->s;
+    slots *sl = &s->slots;
+    const slots *pr = &t->p->preferences;
+    s->offer_continue = false;
+    if (sl->purpose == PURPOSE_NONE)
+        sl->purpose = pr->purpose;
+    if (sl->tx == TX_NONE)
+        sl->tx = pr->tx;
+    if (!has_budget(s) && (pr->has_budget_min || pr->has_budget_max)) {
+        bool ch = false;
+        set_budget(s, pr->has_budget_min, pr->budget_min, pr->has_budget_max, pr->budget_max, &ch);
+        dialog_copy(sl->currency, sizeof sl->currency, t->env->tenant->currency);
+    }
+    if (sl->type == PTYPE_NONE)
+        sl->type = pr->type;
+    if (sl->bedrooms < 0)
+        sl->bedrooms = pr->bedrooms;
+    if (!has_location(s))
+        for (int i = 0; i < pr->n_locations; i++) {
+            bool ch = false;
+            add_location(s, pr->locations[i], &ch);
+        }
+    t->slots_changed = true;
+    add_reason(t->r, "continued the last search from the profile");
+    if (ready_to_search(s) && !t->currency_mismatch) {   /* what the listings are for */
+        const char *vars[] = {"summary", slots_summary(t->env, s), NULL};
+        say(t->env, s, t->r, "noted", vars, false);
+    }
+    return advance(t);
+}
+
+/* [Something new] or a no to the last search: the goal, as for a new buyer. */
+static int fresh_search(turn *t)
+{
+    t->s->offer_continue = false;
+    t->s->state = ST_WARMUP;
+    return ask(t, PEND_PURPOSE);
+}
+
 static int on_welcome(turn *t)
 {
     const char *vars[] = {"tenant", t->env->tenant->name, NULL};
+    if (t->returning && search_to_continue(t->p))
+        return offer_continue(t);
     if (t->returning)
         say(t->env, t->s, t->r, "ask_purpose", NULL, true);
     else
@@ -1237,6 +1334,12 @@ static int on_welcome(turn *t)
 static int on_slots(turn *t)
 {
     session *s = t->s;
+    /* wishes typed while the last search is offered ("show me apartments
+     * in JVC") change it: the rest of it still holds, unless they leave
+     * buying for renting or the other way (its budget meant the other) */
+    transaction last_tx = t->p->preferences.tx;
+    if (t->offer_continue && (s->slots.tx == TX_NONE || last_tx == TX_NONE || s->slots.tx == last_tx))
+        return continue_search(t);
     /* after listings were shown, new wishes mean a new search; not one
      * "anywhere" when the buyer ruled out every area asked for: advance()
      * asks for the area */
@@ -1406,6 +1509,7 @@ static int on_phone(turn *t)
     }
     dialog_copy(s->phone, sizeof s->phone, n->phone);
     dialog_copy(t->p->phone, sizeof t->p->phone, n->phone);
+    s->phone_from_profile = false;   /* typed now: no "ending in" about it */
     const char *vars[] = {"phone", s->phone, NULL};
     if (s->state == ST_HUMAN_HANDOFF) {
         s->pending = PEND_NONE;
@@ -1450,7 +1554,75 @@ static int on_schedule(turn *t)
         s->pending = PEND_PHONE;
         return 0;
     }
+    say_phone_on_file(t);
     return offer_slots(t, false);
+}
+
+/* "When is my visit?", "my booking", "موعدي", "моя запись": the buyer's
+ * viewings not yet over, from the store (booked in this conversation or an
+ * earlier one: they are the buyer's, by user_id), or that none is booked
+ * with an offer to book one.  Read only when asked.  Then the
+ * conversation goes on where it was, as after any question: the pending
+ * question with its buttons (the free slots while a viewing is being
+ * arranged), or the listings' buttons. */
+#define MY_BOOKINGS_SAID 5
+static int on_my_booking(turn *t)
+{
+    const dialog_env *env = t->env;
+    session *s = t->s;
+    reply *r = t->r;
+    store *st = env->store;
+    store_appointment *ap = NULL;
+    int n = 0;
+    int rc = st->ops->appointments_upcoming(st, env->tenant->id, env->user_id, (int64_t)env->now,
+                                            MY_BOOKINGS_SAID, env->arena, &ap, &n, t->err);
+    if (rc)
+        return rc;
+    if (n == 0) {
+        say(env, s, r, "my_booking_none", NULL, false);
+    } else {
+        const char *lines[MY_BOOKINGS_SAID + 1];
+        int k = 0;
+        for (int i = 0; i < n && i < MY_BOOKINGS_SAID; i++) {
+            store_slot sl = {.starts_at = ap[i].starts_at};
+            const char *title = ap[i].listing_title ? ap[i].listing_title : ap[i].listing_id;
+            const char *vars[] = {"when", slot_when(t, &sl), "agent", ap[i].agent_name ? ap[i].agent_name : "",
+                                  "listing", title ? arena_printf(env->arena, " (%s)", title) : "", NULL};
+            if (n == 1) {
+                say(env, s, r, "my_booking_one", vars, false);
+                break;
+            }
+            if (k == 0) {
+                char count[16];
+                dialog_int_text(count, n);
+                const char *cv[] = {"count", count, NULL};
+                lines[k++] = word(env, s, "my_bookings", cv);
+            }
+            lines[k++] = word(env, s, "my_booking_line", vars);
+        }
+        if (k > 0) {
+            const char *text = dialog_join(env->arena, lines, k, "\n");
+            if (text == NULL)
+                return pt_fail(t->err, PT_ERR_NOMEM, "out of memory");
+            if (r->text == NULL || r->text[0] == '\0')
+                r->text = text;
+            else
+                r->text = arena_join(env->arena, r->text, "\n\n", text);
+        }
+    }
+    add_reason(r, arena_printf(env->arena, "booked viewings read from the store: %d", n));
+    if (s->state == ST_START)
+        return on_welcome(t);
+    if (t->offer_continue || s->pending != PEND_NONE)
+        return reask(t);
+    r->n_buttons = 0;
+    if (s->state == ST_HUMAN_HANDOFF)
+        return 0;
+    if (s->appointment_id == 0)
+        add_button_ref(r, word(env, s, "action_schedule", NULL), "action:schedule");
+    if (results_shown(s))
+        add_button_ref(r, word(env, s, "action_more", NULL), "action:more");
+    return 0;
 }
 
 static const char *listing_title(const listing *l)
@@ -1973,6 +2145,10 @@ static int on_action(turn *t)
         t->s->human_requests = settings(t)->human_requests_handoff;
         return handoff(t);
     }
+    if (strcmp(rest, "continue") == 0)
+        return continue_search(t);
+    if (strcmp(rest, "fresh") == 0)
+        return fresh_search(t);
     return reask(t);
 }
 
@@ -2046,6 +2222,8 @@ static int on_goodbye(turn *t)
 static int on_affirm(turn *t)
 {
     session *s = t->s;
+    if (t->offer_continue)   /* "yes" to the last search */
+        return continue_search(t);
     if (s->state == ST_ENGAGEMENT && s->phone[0])
         return on_schedule(t);
     if (s->pending == PEND_NONE) {
@@ -2057,6 +2235,8 @@ static int on_affirm(turn *t)
 
 static int on_deny(turn *t)
 {
+    if (t->offer_continue)   /* "no" to the last search: something new */
+        return fresh_search(t);
     return on_other(t);
 }
 
@@ -2087,6 +2267,7 @@ static const struct transition {
     {ANY_STATE, EV_HUMAN, on_human, "first request answered then back to the question; repeated -> HUMAN_HANDOFF"},
     {ANY_STATE, EV_PHONE, on_phone, "hard gate: valid phone -> ENGAGEMENT, invalid -> HARD_GATE with reason"},
     {ANY_STATE, EV_SCHEDULE, on_schedule, "viewing wanted: phone first, then 3-4 free agent slots"},
+    {ANY_STATE, EV_MY_BOOKING, on_my_booking, "\"when is my visit?\": the buyer's booked viewings from the store (any session), or none and an offer to book; then back to the question"},
     {ANY_STATE, EV_MARKET, on_market, "market questions (cheaper, better for a bit more, compare areas, an area as an investment, emerging areas): from the inventory's numbers, then back to the question"},
     {ANY_STATE, EV_SLOTS, on_slots, "new slot values: results when enough is known, else the next question"},
     {S(ST_START), EV_QUESTION, on_question, "answer, then welcome"},
@@ -2136,6 +2317,10 @@ static event classify(turn *t)
     read_slot_choice(t);
     if (t->choice.said)
         return EV_SLOT_PICK;
+    /* "when is my visit?" asks after a booking; with a day or a time in it
+     * ("book my visit for Saturday") it is a wish to visit */
+    if (!(n->found & NLU_WHEN) && cue_in(t, "cue_my_booking"))
+        return EV_MY_BOOKING;
     if (intent_is(n, "schedule_visit") || intent_is(n, "request_callback"))
         return EV_SCHEDULE;
     /* a day said while a visit is being arranged, also while its phone is
@@ -2201,6 +2386,12 @@ int dialog_turn(const dialog_env *env, session *s, profile *p, const nlu_result 
             p->language = l;
     }
     if (s->turns == 0) {
+        /* a validated number of an earlier conversation is not asked for
+         * again (the profile keeps only numbers that passed the check) */
+        if (p->phone[0] && s->phone[0] == '\0') {
+            dialog_copy(s->phone, sizeof s->phone, p->phone);
+            s->phone_from_profile = true;
+        }
         t.returning = p->sessions > 0 && strcmp(p->last_session, env->session_id) != 0;
         p->sessions++;
         dialog_copy(p->last_session, sizeof p->last_session, env->session_id);
@@ -2221,6 +2412,10 @@ int dialog_turn(const dialog_env *env, session *s, profile *p, const nlu_result 
         }
     }
     s->turns++;
+    /* the offer of the last search holds for one answer: a question or an
+     * unrelated reply shows it again (reask), anything else moves on */
+    t.offer_continue = s->offer_continue;
+    s->offer_continue = false;
     if (callback_data == NULL && n && n->text)
         folded_text(&t);   /* the market question is the first to read it */
     t.market = market_kind_of(env, s, n, callback_data, t.msg.folded ? &t.msg : NULL);

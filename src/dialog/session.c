@@ -278,6 +278,9 @@ char *session_to_json_len(const session *s, arena *a, size_t *len)
         jw_kstr(&w, "stage", buyer_stage_name(s->stage));
     REC_REAL(&w, "engagement", s->engagement);
     REC_TRUE(&w, "welcomed_back", s->welcomed_back);
+    REC_TRUE(&w, "phone_from_profile", s->phone_from_profile);
+    REC_TRUE(&w, "phone_on_file_said", s->phone_on_file_said);
+    REC_TRUE(&w, "offer_continue", s->offer_continue);
     REC_INT(&w, "last_coaching_turn", s->last_coaching_turn);
     jw_end(&w);
     return record_finish(&w, &b, a, len);
@@ -346,6 +349,9 @@ void session_from_json(session *s, const char *text)
             s->stage = (buyer_stage)k;
     s->engagement = getd(o, "engagement", 0);
     s->welcomed_back = json_is_true(json_object_get(o, "welcomed_back"));
+    s->phone_from_profile = json_is_true(json_object_get(o, "phone_from_profile"));
+    s->phone_on_file_said = json_is_true(json_object_get(o, "phone_on_file_said"));
+    s->offer_continue = json_is_true(json_object_get(o, "offer_continue"));
     s->last_coaching_turn = geti(o, "last_coaching_turn", 0);
 done:
     json_decref(o);

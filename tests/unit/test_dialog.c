@@ -367,6 +367,7 @@ TEST(test_record_compact)
     s.questions = 4;
     snprintf(s.want_when, sizeof s.want_when, "tomorrow 5pm");
     s.want_when_has_time = s.want_visit = s.location_any = s.welcomed_back = true;
+    s.phone_from_profile = s.phone_on_file_said = s.offer_continue = true;
     s.n_offered = 2;
     s.offered[0] = 0;
     s.offered[1] = 12;
@@ -1031,6 +1032,261 @@ static void book_whitefield(convo *c)
     turn(c, NULL, pick);
     CHECK_INT(c->s.state, ST_COMPLETED);
     dialog_booking_done(&c->s, &c->p, &c->r, 7);
+}
+
+/* A new conversation of a buyer who spoke before: the profile of c_old
+ * (sessions, last session, what they searched and viewed, their phone). */
+static void convo_again(convo *c, const convo *c_old, const char *sid)
+{
+    convo_init(c, sid);
+    c->env.user_id = c_old->env.user_id;
+    c->p = c_old->p;
+}
+
+static bool reason_has(const reply *r, const char *what)
+{
+    for (int i = 0; i < r->n_reasons; i++)
+        if (strstr(r->reasons[i], what))
+            return true;
+    return false;
+}
+
+TEST(test_returning_phone_not_asked)
+{
+    /* a returning buyer whose profile holds a validated phone is not asked
+     * for it again: the listings come with "your number ending in 45" (not
+     * the whole number), a viewing goes straight to the free slots, and a
+     * new number typed replaces it */
+    convo old;
+    convo_init(&old, "ph-old");
+    old.env.user_id = "u-phone";
+    book_whitefield(&old);
+    CHECK_STR(old.p.phone, "+919845012345");
+    arena_release(&old.a);
+
+    convo c;
+    convo_again(&c, &old, "ph-new");
+    nlu_result n = nlu("hi", "greeting");
+    turn(&c, &n, NULL);
+    turn(&c, NULL, "action:fresh");
+    search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
+    CHECK(c.r.n_sources > 0, "listings");
+    CHECK_INT(c.s.state, ST_ENGAGEMENT);
+    CHECK_INT(c.s.pending, PEND_NONE);
+    CHECK(strstr(c.r.text, "ending in 45") != NULL, "the number on file said: %s", c.r.text);
+    CHECK(strstr(c.r.text, "9845012345") == NULL && strstr(c.r.text, "phone number with") == NULL,
+          "not echoed, not asked: %s", c.r.text);
+    CHECK(has_button(&c.r, "action:schedule"), "a viewing offered");
+    /* the lead counts the number the buyer gave (in an earlier session) */
+    CHECK(reason_has(&c.r, "phone number given"), "phone counted in the lead");
+
+    n = nlu("can I see it", "schedule_visit");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.state, ST_HANDOFF_SCHEDULE);
+    CHECK(strstr(c.r.text, "ending in") == NULL, "said once: %s", c.r.text);
+    CHECK(c.r.n_buttons > 0 && strncmp(c.r.buttons[0].data, "slot:", 5) == 0, "slots offered");
+
+    /* a new valid number replaces the stored one */
+    n = phone_given("+91 98450 67890");
+    snprintf(n.phone, sizeof n.phone, "+919845067890");
+    turn(&c, &n, NULL);
+    CHECK_STR(c.s.phone, "+919845067890");
+    CHECK_STR(c.p.phone, "+919845067890");
+    CHECK(!c.s.phone_from_profile, "typed now");
+    arena_release(&c.a);
+
+    /* straight to a viewing in a new conversation: no hard gate either */
+    convo d;
+    convo_again(&d, &c, "ph-third");
+    n = nlu("I would like a viewing", "schedule_visit");
+    turn(&d, &n, NULL);
+    CHECK_INT(d.s.state, ST_HANDOFF_SCHEDULE);
+    CHECK(strstr(d.r.text, "ending in 90") != NULL, "the number on file said: %s", d.r.text);
+    arena_release(&d.a);
+}
+
+/* The booking of c's reply made in the store, as the engine does. */
+static void book_in_store(convo *c)
+{
+    pt_error err = {0};
+    int64_t id = 0;
+    CHECK(c->r.book_slot > 0, "a booking asked for");
+    CHECK(st->ops->appointment_book(st, ten.id, c->r.book_slot, c->env.user_id, c->env.session_id,
+                                    c->s.phone, c->r.book_listing, &id, &err) == 0,
+          "book: %s", err.msg);
+    dialog_booking_done(&c->s, &c->p, &c->r, id);
+}
+
+TEST(test_my_booking)
+{
+    /* "when is my visit?" answers from the store: the day, time, agent and
+     * listing, in the conversation that booked it and in a later one, in
+     * the buyer's language; then the pending question again */
+    convo c;
+    convo_init(&c, "mb-1");
+    c.env.user_id = "u-mybooking";
+    nlu_result n = nlu("when is my visit?", "schedule_visit");
+    turn(&c, &n, NULL);   /* before anything: none, then the welcome */
+    CHECK(strstr(c.r.text, "no viewing booked yet") != NULL, "none yet: %s", c.r.text);
+    CHECK(has_button(&c.r, "purpose:investment"), "the goal asked");
+    CHECK_INT(c.s.state, ST_WARMUP);
+    turn(&c, NULL, "purpose:living");
+    search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
+    n = phone_given("+91 98450 12345");
+    turn(&c, &n, NULL);
+    n = nlu("can I see it", "schedule_visit");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.state, ST_HANDOFF_SCHEDULE);
+    /* while the slots are offered: none booked yet, the slots again */
+    n = nlu("what time is my viewing?", "schedule_visit");
+    turn(&c, &n, NULL);
+    CHECK(strstr(c.r.text, "no viewing booked yet") != NULL, "none yet: %s", c.r.text);
+    CHECK_INT(c.s.state, ST_HANDOFF_SCHEDULE);
+    CHECK_INT(c.s.pending, PEND_APPOINTMENT);
+    CHECK(c.r.n_buttons > 0 && strncmp(c.r.buttons[0].data, "slot:", 5) == 0, "the slots again");
+    char pick[32];
+    snprintf(pick, sizeof pick, "%s", c.r.buttons[0].data);
+    turn(&c, NULL, pick);
+    CHECK_INT(c.s.state, ST_COMPLETED);
+    const char *booked = arena_strdup(&c.a, c.r.text);
+    book_in_store(&c);
+
+    n = nlu("when is my visit?", "schedule_visit");
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.state, ST_COMPLETED);
+    CHECK(strstr(c.r.text, "Your viewing is booked for") != NULL, "the booking: %s", c.r.text);
+    CHECK(strstr(c.r.text, "Asha Rao") != NULL, "the agent: %s", c.r.text);
+    /* the same day, time and listing the booking said */
+    const char *when = strstr(booked, "Booked: ");
+    CHECK(when != NULL, "%s", booked);
+    if (when) {
+        char day_time[64];
+        snprintf(day_time, sizeof day_time, "%.*s", (int)(strstr(when, " with") - when - 8), when + 8);
+        CHECK(strstr(c.r.text, day_time) != NULL, "%s in: %s", day_time, c.r.text);
+        const char *paren = strchr(booked, '('), *said = strchr(c.r.text, '(');
+        CHECK(paren && said && strncmp(said, paren, (size_t)(strchr(paren, ')') - paren + 1)) == 0,
+              "the listing: %s / %s", booked, c.r.text);
+    }
+    CHECK(c.r.book_slot == 0, "nothing booked");
+    CHECK(!has_button(&c.r, "action:schedule"), "no second viewing offered");
+
+    /* a new conversation of the same buyer: from the store, then the offer
+     * of the last search stays on the table */
+    convo d;
+    convo_again(&d, &c, "mb-2");
+    n = nlu("hi", "greeting");
+    turn(&d, &n, NULL);
+    n = nlu("when is my appointment", "out_of_scope");
+    turn(&d, &n, NULL);
+    CHECK(strstr(d.r.text, "Your viewing is booked for") != NULL, "later session: %s", d.r.text);
+    CHECK(strstr(d.r.text, "Asha Rao") != NULL, "the agent: %s", d.r.text);
+    CHECK(has_button(&d.r, "action:continue") && has_button(&d.r, "action:fresh"),
+          "the offer again");
+    CHECK(strstr(d.r.text, "phone") == NULL, "no phone asked: %s", d.r.text);
+    arena_release(&d.a);
+
+    /* in Arabic and Russian */
+    static const struct { const char *lang, *text, *want; } cases[] = {
+        {"ar", "متى موعدي؟", "موعد معاينتك محجوز"}, {"ru", "когда мой просмотр?", "Ваш просмотр назначен"},
+        {"fa", "بازدیدم کی است؟", "بازدید شما برای"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        convo e;
+        convo_again(&e, &c, cases[i].lang);
+        n = nlu(cases[i].text, "schedule_visit");
+        n.language = cases[i].lang;
+        turn(&e, &n, NULL);
+        CHECK(strstr(e.r.text, cases[i].want) != NULL, "%s: %s", cases[i].lang, e.r.text);
+        CHECK(strstr(e.r.text, "Asha Rao") != NULL, "%s: %s", cases[i].lang, e.r.text);
+        arena_release(&e.a);
+    }
+
+    /* another buyer has none */
+    convo f;
+    convo_init(&f, "mb-other");
+    f.env.user_id = "u-mybooking-2";
+    n = nlu("my booking?", "out_of_scope");
+    turn(&f, &n, NULL);
+    CHECK(strstr(f.r.text, "no viewing booked yet") != NULL, "not another's: %s", f.r.text);
+    arena_release(&f.a);
+
+    /* with a day it is a wish to visit: "book my visit for Saturday" */
+    convo g;
+    convo_again(&g, &c, "mb-day");
+    n = nlu("book my visit for saturday", "schedule_visit");
+    n.found = NLU_WHEN;
+    snprintf(n.when, sizeof n.when, "2030-01-05");
+    turn(&g, &n, NULL);
+    CHECK(strstr(g.r.text, "Your viewing is booked for") == NULL, "a wish: %s", g.r.text);
+    CHECK_INT(g.s.state, ST_HANDOFF_SCHEDULE);
+    arena_release(&g.a);
+    arena_release(&c.a);
+}
+
+TEST(test_continue_last_search)
+{
+    /* a returning buyer is offered the last search: continue fills the
+     * slots and shows listings (the phone on file: no hard gate), something
+     * new asks the goal; yes and no typed work as the buttons; a question
+     * keeps the offer; wishes typed change it */
+    convo old;
+    convo_init(&old, "cs-old");
+    old.env.user_id = "u-continue";
+    book_whitefield(&old);
+    arena_release(&old.a);
+    static const char *const how[] = {"action:continue", "yes", "action:fresh", "no", "typed"};
+    for (int k = 0; k < 5; k++) {
+        convo c;
+        convo_again(&c, &old, "cs-new");
+        nlu_result n = nlu("hi", "greeting");
+        turn(&c, &n, NULL);
+        CHECK(strstr(c.r.text, "Welcome back") != NULL, "%s", c.r.text);
+        CHECK(strstr(c.r.text, "continue your last search") != NULL && strstr(c.r.text, "Whitefield"),
+              "the offer: %s", c.r.text);
+        CHECK(has_button(&c.r, "action:continue") && has_button(&c.r, "action:fresh"), "its buttons");
+        /* a "hi" leaves the last search in the profile */
+        CHECK_INT(c.p.preferences.n_locations, 1);
+        n = nlu("is there a pool?", "amenities_inquiry");   /* FAQ tolerance */
+        turn(&c, &n, NULL);
+        CHECK(has_button(&c.r, "action:continue"), "the offer kept after a question: %s", c.r.text);
+        bool go_on = k == 0 || k == 1 || k == 4;
+        if (how[k][0] == 'a') {
+            turn(&c, NULL, how[k]);
+        } else if (k == 4) {
+            n = nlu("show me apartments in Hebbal", "property_search");
+            n.found = NLU_LOCATIONS;
+            n.n_locations = 1;
+            n.locations[0] = "Hebbal";
+            turn(&c, &n, NULL);
+        } else {
+            n = nlu(how[k], k == 1 ? "affirm" : "deny");
+            turn(&c, &n, NULL);
+        }
+        if (go_on) {
+            CHECK(c.r.n_sources > 0, "%s: listings", how[k]);
+            CHECK_INT(c.s.state, ST_ENGAGEMENT);
+            CHECK(c.s.slots.has_budget_max && c.s.slots.bedrooms == 2 && c.s.slots.purpose == PURPOSE_LIVING,
+                  "%s: the last search's slots", how[k]);
+            CHECK_STR(c.s.slots.locations[0], k == 4 ? "Hebbal" : "Whitefield");
+            CHECK(strstr(c.r.text, "ending in 45") != NULL, "%s: %s", how[k], c.r.text);
+        } else {
+            CHECK(c.r.n_sources == 0, "%s: nothing searched", how[k]);
+            CHECK_INT(c.s.state, ST_WARMUP);
+            CHECK_INT(c.s.pending, PEND_PURPOSE);
+            CHECK(has_button(&c.r, "purpose:investment"), "%s: the goal asked: %s", how[k], c.r.text);
+            CHECK(c.s.slots.n_locations == 0 && !c.s.slots.has_budget_max, "%s: nothing taken", how[k]);
+        }
+        arena_release(&c.a);
+    }
+    /* in Russian */
+    convo r;
+    convo_again(&r, &old, "cs-ru");
+    nlu_result n = nlu("привет", "greeting");
+    n.language = "ru";
+    turn(&r, &n, NULL);
+    CHECK(strstr(r.r.text, "Продолжим ваш прошлый поиск") != NULL, "ru: %s", r.r.text);
+    CHECK(has_button(&r.r, "action:continue"), "ru buttons");
+    arena_release(&r.a);
 }
 
 TEST(test_stale_button_after_booking)
@@ -2098,4 +2354,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_typed_slot_choice); RUN(test_typed_slot_not_one);
           RUN(test_schools_tip_not_for_investors);
           RUN(test_cheaper_at_the_bottom);
+          RUN(test_returning_phone_not_asked); RUN(test_my_booking); RUN(test_continue_last_search);
           teardown();)
