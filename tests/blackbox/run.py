@@ -402,6 +402,77 @@ def test_restart_continue():
         srv.cleanup()
 
 
+def test_returning_buyer_restart():
+    """A buyer books, the server restarts, the buyer comes back in a new session: the visit is
+    told from the store, the last search is offered and continued, and the phone on file spares
+    the hard gate (said by its last digits only).  In English, then Arabic and Russian."""
+    import re
+    srv = Server().start()
+    try:
+        c = Chat(srv, "dubai-demo", "rb-1", user_id="rb-buyer")
+        for m in ("hi", "I want to invest", "around 2 million AED", "apartment in JVC", "+971 50 412 7789",
+                  "Saturday"):
+            a = c.say(m)
+        check(a["state"] == "HANDOFF_SCHEDULE", "returning: slots offered", str(a)[:300])
+        a = c.say("when is my visit?")
+        check("no viewing booked yet" in a["answer"] and a["state"] == "HANDOFF_SCHEDULE"
+              and any(b["data"].startswith("slot:") for b in a["buttons"]),
+              "before booking: none yet, and the slots again", str(a)[:400])
+        a = c.say("10:00")
+        check(a["state"] == "COMPLETED", "returning: booked", str(a)[:300])
+        m = re.search(r"Booked: (.+?) with (.+?) \((.+?)\)\.", a["answer"])
+        check(m is not None, "the booking names when, agent and listing", a["answer"][:300])
+        when, agent, title = m.groups() if m else ("?", "?", "?")
+        a = c.say("what time is my viewing?")
+        check(f"{when} with {agent} ({title})" in a["answer"], "same session: the booking told",
+              a["answer"][:300])
+
+        srv.stop()
+        srv.start()
+        c2 = Chat(srv, "dubai-demo", "rb-2", user_id="rb-buyer")
+        a = c2.say("hi")
+        datas = [b["data"] for b in a["buttons"]]
+        check("Welcome back" in a["answer"] and "Jumeirah Village Circle" in a["answer"]
+              and "action:continue" in datas and "action:fresh" in datas,
+              "after a restart: welcomed back with the last search offered", str(a)[:400])
+        a = c2.say("when is my visit?")
+        check(f"{when} with {agent} ({title})" in a["answer"], "later session: the booking told from the store",
+              a["answer"][:300])
+        check("action:continue" in [b["data"] for b in a["buttons"]] and a["pending_slot"] == "purpose",
+              "and the offer stays", str(a)[:300])
+        a = c2.press("action:continue")
+        check(a["sources"] and a["state"] == "ENGAGEMENT" and a["pending_slot"] is None,
+              "continue: the last search's listings, no hard gate", str(a)[:300])
+        check(a["slots"]["budget_max"] and a["slots"]["locations"] == ["Jumeirah Village Circle"],
+              "continue: the slots filled from the profile", str(a["slots"]))
+        check("ending in 89" in a["answer"] and "4127789" not in a["answer"],
+              "the phone on file said by its last digits only", a["answer"][-300:])
+        check(any("phone number given" in r for r in a["lead"]["reasons"]),
+              "the lead counts the phone on file", str(a["lead"]))
+        a = c2.say("can I see it on Sunday?")
+        check(a["state"] == "HANDOFF_SCHEDULE" and "phone" not in a["answer"].lower(),
+              "a viewing without asking the phone again", str(a)[:300])
+
+        # Arabic and Russian, new sessions of the same buyer
+        a = Chat(srv, "dubai-demo", "rb-ar", user_id="rb-buyer").say("متى موعدي؟")
+        check("موعد معاينتك محجوز" in a["answer"] and agent in a["answer"] and a["language"] == "ar",
+              "ar: the booking told", a["answer"][:300])
+        r = Chat(srv, "dubai-demo", "rb-ru", user_id="rb-buyer")
+        a = r.say("Здравствуйте")
+        check("Продолжим ваш прошлый поиск" in a["answer"], "ru: the last search offered", a["answer"][:300])
+        a = r.say("Когда мой просмотр?")
+        check("Ваш просмотр назначен" in a["answer"] and agent in a["answer"], "ru: the booking told",
+              a["answer"][:300])
+        a = r.say("да")
+        check(a["sources"] and a["state"] == "ENGAGEMENT", "ru: yes continues the last search", str(a)[:300])
+        a = Chat(srv, "dubai-demo", "rb-none", user_id="rb-nobody").say("Когда мой просмотр?")
+        check("нет записи на просмотр" in a["answer"], "ru: another buyer has none", a["answer"][:300])
+    finally:
+        rc = srv.stop()
+        check(rc == 0, "clean shutdown exits 0 (no leaks under ASan)", f"rc={rc} {srv.stderr_text()[-2000:]}")
+        srv.cleanup()
+
+
 def test_help_lists_environment():
     """`proptalk help` names every PROPTALK_ variable the code reads."""
     import re
@@ -446,6 +517,10 @@ def main():
         test_restart_continue()
     except Exception as e:
         check(False, "test_restart_continue ran", repr(e))
+    try:
+        test_returning_buyer_restart()
+    except Exception as e:
+        check(False, "test_returning_buyer_restart ran", repr(e))
     try:
         test_admin.run_embeddings()
     except Exception as e:
