@@ -1256,8 +1256,8 @@ static bool search_to_continue(const profile *p)
 /* Offers a returning buyer their last search ("Shall we continue your last
  * search (investment, AED 1.8M to AED 2.2M, apartment, JVC)?") with
  * [Continue that search] [Something new]; yes and no typed work as the
- * buttons.  The goal stays the pending question: a wish typed instead
- * starts the new search as before. */
+ * buttons.  The goal stays the pending question; wishes typed instead
+ * change the last search (on_slots). */
 static int offer_continue(turn *t)
 {
     session *s = t->s;

@@ -1170,6 +1170,7 @@ TEST(test_my_booking)
     CHECK(c.r.book_slot == 0, "nothing booked");
     CHECK(!has_button(&c.r, "action:schedule"), "no second viewing offered");
 
+
     /* a new conversation of the same buyer: from the store, then the offer
      * of the last search stays on the table */
     convo d;
@@ -1220,6 +1221,28 @@ TEST(test_my_booking)
     CHECK(strstr(g.r.text, "Your viewing is booked for") == NULL, "a wish: %s", g.r.text);
     CHECK_INT(g.s.state, ST_HANDOFF_SCHEDULE);
     arena_release(&g.a);
+
+    /* two viewings (the second booked elsewhere, with no listing): both,
+     * earliest first, each on its line */
+    {
+        pt_error err = {0};
+        store_slot *free_sl = NULL;
+        int n_free = 0;
+        int64_t id2 = 0;
+        CHECK(st->ops->slots_free(st, ten.id, c.env.now + 5 * 86400, c.env.now + 6 * 86400, 1, &c.a, &free_sl,
+                                  &n_free, &err) == 0 && n_free == 1, "a free slot: %s", err.msg);
+        if (n_free == 1)
+            CHECK(st->ops->appointment_book(st, ten.id, free_sl[0].id, c.env.user_id, "mb-elsewhere", NULL, NULL,
+                                            &id2, &err) == 0, "book: %s", err.msg);
+        n = nlu("my appointments", "out_of_scope");
+        turn(&c, &n, NULL);
+        CHECK(strncmp(c.r.text, "Your booked viewings (2):\n", 26) == 0, "both: %s", c.r.text);
+        const char *second = strchr(c.r.text + 26, '\n'), *with = strstr(c.r.text, "Asha Rao (");
+        size_t second_len = second ? strcspn(second + 1, "\n") : 0;
+        CHECK(second && with && with < second && second_len > 0
+                  && memchr(second + 1, '(', second_len) == NULL && strstr(second + 1, "Asha Rao"),
+              "the booking with its listing first, then the one without: %s", c.r.text);
+    }
     arena_release(&c.a);
 }
 
