@@ -796,6 +796,18 @@ static void say_phone_on_file(turn *t)
     s->phone_on_file_said = true;
 }
 
+/* The phone as an answer names it: typed in this conversation, the number
+ * itself; the profile's, "your number ending in 89" (phone_ending). */
+static const char *phone_said(turn *t)
+{
+    session *s = t->s;
+    if (!s->phone_from_profile)
+        return s->phone;
+    size_t n = strlen(s->phone);
+    const char *vars[] = {"last", s->phone + (n > 2 ? n - 2 : 0), NULL};
+    return word(t->env, s, "phone_ending", vars);
+}
+
 static int show_results_mode(turn *t, bool more, search_mode mode)
 {
     const dialog_env *env = t->env;
@@ -2051,7 +2063,7 @@ static int book(turn *t, int64_t id)
     resolve_listing(t, &l, &found, true);
     const char *for_listing = found ? arena_printf(env->arena, " (%s)", listing_title(&l)) : "";
     const char *vars[] = {"when", when, "agent", sl.agent_name ? sl.agent_name : "", "listing", for_listing,
-                          "phone", s->phone, NULL};
+                          "phone", phone_said(t), NULL};
     r->n_buttons = 0;
     say(env, s, r, "booked", vars, false);
     r->book_slot = id;

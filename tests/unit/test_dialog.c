@@ -1102,6 +1102,13 @@ TEST(test_returning_phone_not_asked)
     turn(&d, &n, NULL);
     CHECK_INT(d.s.state, ST_HANDOFF_SCHEDULE);
     CHECK(strstr(d.r.text, "ending in 90") != NULL, "the number on file said: %s", d.r.text);
+    /* the booking's reminder names it the same way, not the whole number */
+    char pick[32];
+    snprintf(pick, sizeof pick, "%s", d.r.n_buttons ? d.r.buttons[0].data : "slot:0");
+    turn(&d, NULL, pick);
+    CHECK_INT(d.s.state, ST_COMPLETED);
+    CHECK(strstr(d.r.text, "reminder to your number ending in 90") != NULL && strstr(d.r.text, "9845067890") == NULL,
+          "the reminder: %s", d.r.text);
     arena_release(&d.a);
 }
 
