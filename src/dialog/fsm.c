@@ -897,8 +897,13 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
         if (l->bedrooms >= 2 && (l->type == PTYPE_VILLA || l->type == PTYPE_TOWNHOUSE
                                  || l->type == PTYPE_APARTMENT || l->type == PTYPE_PENTHOUSE))
             s->family_homes_seen++;
-        /* the profile keeps the most recent first */
-        profile *p = t->p;
+    }
+    /* the profile keeps the most recent first, and of one list the best
+     * first: the best is what the next welcome back names ("Last time you
+     * explored ...": it named the list's last, not the one shown first) */
+    profile *p = t->p;
+    for (int i = s->n_shown - 1; i >= 0; i--) {
+        const listing *l = &res.items[i];
         int k = p->n_viewed < PROFILE_MAX_VIEWED ? p->n_viewed : PROFILE_MAX_VIEWED - 1;
         for (int j = 0; j < p->n_viewed; j++)
             if (strcmp(p->viewed[j], l->id) == 0) {
@@ -907,11 +912,13 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
             }
         memmove(&p->viewed[1], &p->viewed[0], sizeof p->viewed[0] * (size_t)k);
         dialog_copy(p->viewed[0], sizeof p->viewed[0], l->id);
-        dialog_copy(p->last_viewed.title, sizeof p->last_viewed.title, l->title ? l->title : "");
-        dialog_copy(p->last_viewed.project, sizeof p->last_viewed.project,
-                    l->project ? l->project : "");
-        dialog_copy(p->last_viewed.locality, sizeof p->last_viewed.locality,
-                    l->locality ? l->locality : "");
+        if (i == 0) {   /* viewed[0]'s names */
+            dialog_copy(p->last_viewed.title, sizeof p->last_viewed.title, l->title ? l->title : "");
+            dialog_copy(p->last_viewed.project, sizeof p->last_viewed.project,
+                        l->project ? l->project : "");
+            dialog_copy(p->last_viewed.locality, sizeof p->last_viewed.locality,
+                        l->locality ? l->locality : "");
+        }
         if (k == p->n_viewed && p->n_viewed < PROFILE_MAX_VIEWED)
             p->n_viewed++;
     }

@@ -1051,6 +1051,23 @@ static bool reason_has(const reply *r, const char *what)
     return false;
 }
 
+TEST(test_last_viewed_is_the_best)
+{
+    /* the welcome back names the best listing of the last list (the first
+     * shown), not the last of it */
+    convo c;
+    convo_init(&c, "lv");
+    search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
+    CHECK(c.r.n_sources > 1, "listings");
+    if (c.r.n_sources > 1) {
+        CHECK_STR(c.p.viewed[0], c.r.sources[0].id);
+        CHECK_STR(c.p.viewed[1], c.r.sources[1].id);
+        CHECK_STR(c.p.last_viewed.title, c.r.sources[0].title);
+        CHECK_INT(c.p.n_viewed, c.r.n_sources);
+    }
+    arena_release(&c.a);
+}
+
 TEST(test_returning_phone_not_asked)
 {
     /* a returning buyer whose profile holds a validated phone is not asked
@@ -2384,5 +2401,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_typed_slot_choice); RUN(test_typed_slot_not_one);
           RUN(test_schools_tip_not_for_investors);
           RUN(test_cheaper_at_the_bottom);
-          RUN(test_returning_phone_not_asked); RUN(test_my_booking); RUN(test_continue_last_search);
+          RUN(test_last_viewed_is_the_best); RUN(test_returning_phone_not_asked); RUN(test_my_booking); RUN(test_continue_last_search);
           teardown();)
