@@ -2340,6 +2340,10 @@ static event classify(turn *t)
      * ("book my visit for Saturday") it is a wish to visit */
     if (!(n->found & NLU_WHEN) && cue_in(t, "cue_my_booking"))
         return EV_MY_BOOKING;
+    /* "something new", "start over" to the offer of the last search: its
+     * [Something new], as a "no" (read as a search or a question before) */
+    if (t->offer_continue && !t->slots_changed && cue_in(t, "cue_fresh_search"))
+        return EV_DENY;
     if (intent_is(n, "schedule_visit") || intent_is(n, "request_callback"))
         return EV_SCHEDULE;
     /* a day said while a visit is being arranged, also while its phone is

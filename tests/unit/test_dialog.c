@@ -1281,8 +1281,8 @@ TEST(test_continue_last_search)
     old.env.user_id = "u-continue";
     book_whitefield(&old);
     arena_release(&old.a);
-    static const char *const how[] = {"action:continue", "yes", "action:fresh", "no", "typed"};
-    for (int k = 0; k < 5; k++) {
+    static const char *const how[] = {"action:continue", "yes", "action:fresh", "no", "typed", "start over"};
+    for (int k = 0; k < 6; k++) {
         convo c;
         convo_again(&c, &old, "cs-new");
         nlu_result n = nlu("hi", "greeting");
@@ -1306,7 +1306,7 @@ TEST(test_continue_last_search)
             n.locations[0] = "Hebbal";
             turn(&c, &n, NULL);
         } else {
-            n = nlu(how[k], k == 1 ? "affirm" : "deny");
+            n = nlu(how[k], k == 1 ? "affirm" : k == 3 ? "deny" : "project_info");
             turn(&c, &n, NULL);
         }
         if (go_on) {
