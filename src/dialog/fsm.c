@@ -1308,6 +1308,7 @@ static int continue_search(turn *t)
     if (!has_budget(s) && (pr->has_budget_min || pr->has_budget_max)) {
         bool ch = false;
         set_budget(s, pr->has_budget_min, pr->budget_min, pr->has_budget_max, pr->budget_max, &ch);
+        sl->budget_period = pr->budget_period;   /* a rent budget said back per month, as said */
         dialog_copy(sl->currency, sizeof sl->currency, t->env->tenant->currency);
     }
     if (sl->type == PTYPE_NONE)

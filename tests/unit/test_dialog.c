@@ -1325,6 +1325,21 @@ TEST(test_continue_last_search)
         }
         arena_release(&c.a);
     }
+    /* a rent search said per month goes on per month */
+    {
+        convo m;
+        convo_again(&m, &old, "cs-rent");
+        m.p.preferences.tx = TX_RENT;
+        m.p.preferences.purpose = PURPOSE_LIVING;
+        m.p.preferences.budget_max = 600000;   /* per year, as listing rents */
+        m.p.preferences.budget_period = PERIOD_MONTH;
+        nlu_result hi = nlu("hi", "greeting");
+        turn(&m, &hi, NULL);
+        turn(&m, NULL, "action:continue");
+        CHECK_INT(m.s.slots.budget_period, PERIOD_MONTH);
+        CHECK_INT(m.s.slots.tx, TX_RENT);
+        arena_release(&m.a);
+    }
     /* in Russian */
     convo r;
     convo_again(&r, &old, "cs-ru");
