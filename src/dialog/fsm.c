@@ -89,6 +89,9 @@ typedef struct turn {
     market_kind market;      /* the market question the message asks, if any */
     dialog_msg msg;          /* folded and scanned (msg.folded NULL: not yet) */
     slot_choice choice;      /* read by classify while slots are offered */
+    int asked;               /* the fact of a listing asked about (fact_asked; 0: not yet) */
+    int cmp[2];              /* "compare 1 and 2": the two listings (1-based), when */
+    int n_cmp;               /* n_cmp == 2 (compare_asked) */
 } turn;
 
 typedef int (*handler)(turn *t);
@@ -182,16 +185,21 @@ static bool cue_in(turn *t, const char *key)
  * words are the pack's cue_ordinal_N lists, so every language has its own;
  * the classifier reads such a message as a question and gives no number. */
 #define DIALOG_MAX_ORDINAL 9
-static int ordinal_of(turn *t)
+static const char *ordinal_key(int k)
 {
     static const char *const keys[DIALOG_MAX_ORDINAL + 1] = {
         NULL, "cue_ordinal_1", "cue_ordinal_2", "cue_ordinal_3", "cue_ordinal_4",
         "cue_ordinal_5", "cue_ordinal_6", "cue_ordinal_7", "cue_ordinal_8", "cue_ordinal_9",
     };
+    return keys[k];
+}
+
+static int ordinal_of(turn *t)
+{
     if (*folded_text(t) == '\0')
         return 0;
     for (int k = 1; k <= DIALOG_MAX_ORDINAL; k++)
-        if (cue_in(t, keys[k]))
+        if (cue_in(t, ordinal_key(k)))
             return k;
     return 0;
 }
@@ -220,6 +228,99 @@ static bool asks_more(turn *t)
         if (ph[i].n == b - a && ph[i].n > 0 && memcmp(msg + a, ph[i].s, ph[i].n) == 0)
             return true;
     return false;
+}
+
+/* The fact of a listing a question asks about, by the pack's cue lists
+ * (every language's words in one list), first match in this order: a fact
+ * the data does not hold (service charge, floor, view: cue_not_in_data,
+ * which "price per sq ft" or "floor area" must not be taken for), the
+ * price per sq ft (before the size: "sq ft" is a size word), the
+ * completion, the size (its answer names the rooms too), the bathrooms
+ * (before the bedrooms: "ванная комната" holds "комнат"), the bedrooms.
+ * Read from the turn's one scan of the message (bits of msg.hits), once. */
+enum {
+    FACT_UNSET = 0, FACT_NONE, FACT_NOT_IN_DATA, FACT_PPSF, FACT_COMPLETION, FACT_SIZE,
+    FACT_BATHROOMS, FACT_BEDROOMS
+};
+static int fact_asked(turn *t)
+{
+    static const char *const keys[] = {
+        [FACT_NOT_IN_DATA] = "cue_not_in_data", [FACT_PPSF] = "cue_ppsf",
+        [FACT_COMPLETION] = "cue_completion", [FACT_SIZE] = "cue_size",
+        [FACT_BATHROOMS] = "cue_bathrooms", [FACT_BEDROOMS] = "cue_bedrooms",
+    };
+    if (t->asked == FACT_UNSET) {
+        t->asked = FACT_NONE;
+        if (*folded_text(t) != '\0')
+            for (int f = FACT_NOT_IN_DATA; f <= FACT_BEDROOMS; f++)
+                if (cue_in(t, keys[f])) {
+                    t->asked = f;
+                    break;
+                }
+    }
+    return t->asked;
+}
+
+/* A digit (ASCII, Arabic-Indic or Persian) at msg[i]: its value and its
+ * length in *len, or -1. */
+static int digit_at(const char *msg, size_t n, size_t i, size_t *len)
+{
+    unsigned char c = (unsigned char)msg[i];
+    if (c >= '0' && c <= '9') {
+        *len = 1;
+        return c - '0';
+    }
+    unsigned char d = i + 1 < n ? (unsigned char)msg[i + 1] : 0;
+    if ((c == 0xD9 && d >= 0xA0 && d <= 0xA9) || (c == 0xDB && d >= 0xB0 && d <= 0xB9)) {
+        *len = 2;
+        return d - (c == 0xD9 ? 0xA0 : 0xB0);
+    }
+    return -1;
+}
+
+/* A one-digit number standing alone at msg[i] (len bytes): no digit or
+ * ASCII letter touches it ("2" of "2bhk", "12", "3m" is none). */
+static bool digit_alone(const char *msg, size_t n, size_t i, size_t len)
+{
+    size_t k;
+    if (i > 0 && isalnum((unsigned char)msg[i - 1]))
+        return false;
+    if (i >= 2 && digit_at(msg, n, i - 2, &k) >= 0 && k == 2)
+        return false;
+    return i + len >= n || (!isalnum((unsigned char)msg[i + len]) && digit_at(msg, n, i + len, &k) < 0);
+}
+
+/* Two listings shown that the message asks to compare ("compare 1 and 2",
+ * "the first vs the second", "сравни первый и второй"): a phrase of
+ * cue_compare, and two listings named by ordinals (cue_ordinal_N) or by
+ * numbers standing alone; the two lowest into t->cmp.  Only read after a
+ * cue_compare hit, so a turn without one pays a bit test. */
+static bool compare_asked(turn *t)
+{
+    if (t->n_cmp == 2)
+        return true;
+    if (t->s->n_shown < 2 || !cue_in(t, "cue_compare"))
+        return false;
+    bool named[DIALOG_MAX_ORDINAL + 1] = {false};
+    for (int k = 1; k <= DIALOG_MAX_ORDINAL; k++)
+        named[k] = cue_in(t, ordinal_key(k));
+    const char *msg = t->msg.folded;
+    for (size_t i = 0, len = 1; i < t->msg.len; i += len) {
+        int v = digit_at(msg, t->msg.len, i, &len);
+        if (v < 0)
+            len = 1;
+        else if (v >= 1 && digit_alone(msg, t->msg.len, i, len))
+            named[v] = true;
+    }
+    t->n_cmp = 0;
+    for (int k = 1; k <= DIALOG_MAX_ORDINAL && t->n_cmp < 2; k++)
+        if (named[k])
+            t->cmp[t->n_cmp++] = k;
+    if (t->n_cmp != 2) {
+        t->n_cmp = 0;
+        return false;
+    }
+    return true;
 }
 
 /* A question about a listing (its price, place, amenities, payment plan,
@@ -1882,18 +1983,79 @@ static bool answer_amenities_named(turn *t, const listing *l)
     return say(env, s, t->r, key, vars, false) != NULL;
 }
 
+/* The price of l per sq ft in whole units of the currency ("AED 1,757"),
+ * worked out from its listed price and size; NULL without a size.  A
+ * rent's is per year, as its price is. */
+static const char *ppsf_of(const dialog_env *env, const listing *l)
+{
+    if (l->area_sqft <= 0 || l->price <= 0)
+        return NULL;
+    char b[48];
+    money_format(b, sizeof b, (money)((double)l->price / l->area_sqft + 0.5), env->tenant->currency, 0);
+    return arena_strdup(env->arena, b);
+}
+
+/* "2 bedrooms", "غرفتا نوم", "спален — 2" (the pack's rooms_KIND, _one, _two). */
+static const char *rooms_text(const dialog_env *env, const session *s, const char *kind, double n)
+{
+    char nb[24];
+    snprintf(nb, sizeof nb, "%g", n);
+    const char *vars[] = {"n", nb, NULL};
+    long whole = n == (double)(long)n ? (long)n : 0;
+    return word(env, s, count_key(env, s, kind, whole), vars);
+}
+
+/* The answer's template for a fact of l asked about (fact_asked), or NULL
+ * when the intent's answer stands (FACT_SIZE has its own, answer_size). */
+static const char *fact_key(const listing *l, int fact)
+{
+    bool date = l->completion_date && *l->completion_date;
+    switch (fact) {
+    case FACT_PPSF:
+        return l->area_sqft <= 0 || l->price <= 0 ? "answer_ppsf_no_area"
+               : l->tx == TX_RENT                 ? "answer_ppsf_rent"
+                                                  : "answer_ppsf";
+    case FACT_COMPLETION:
+        if (l->status == LSTATUS_OFF_PLAN)
+            return date ? "answer_completion_off_plan" : "answer_completion_off_plan_no_date";
+        if (l->status == LSTATUS_READY)
+            return "answer_completion_ready";
+        return date ? "answer_completion_date" : "answer_completion_unknown";
+    case FACT_SIZE:
+        return "answer_size";
+    case FACT_BATHROOMS:
+        return l->bathrooms < 0 ? "answer_bathrooms_unknown"
+               : l->bedrooms > 0 ? "answer_bathrooms"
+                                 : "answer_bathrooms_only";
+    case FACT_BEDROOMS:
+        return l->bedrooms < 0    ? "answer_bedrooms_unknown"
+               : l->bedrooms == 0 ? "answer_bedrooms_studio"
+               : l->bathrooms >= 0 ? "answer_bedrooms"
+                                   : "answer_bedrooms_only";
+    default:
+        return NULL;
+    }
+}
+
 static int answer_about(turn *t, const listing *l)
 {
     const dialog_env *env = t->env;
     session *s = t->s;
     const nlu_result *n = t->n;
     const char *key = "answer_price";
-    if (intent_is(n, "amenities_inquiry")) {
-        bool listed = l->amenities && *l->amenities;
-        if (listed && answer_amenities_named(t, l))
-            return 0;
+    /* an amenity named gets its yes or no; then a fact the data does not
+     * hold is said to be missing, whatever the intent (a service charge
+     * was answered with the price, a floor with the area); the intents
+     * with answers of their own next; then the fact the words ask about
+     * (the bedrooms were answered with the developer or the price) */
+    int fact = fact_asked(t);
+    bool listed = l->amenities && *l->amenities;
+    if (intent_is(n, "amenities_inquiry") && listed && answer_amenities_named(t, l))
+        return 0;
+    if (fact == FACT_NOT_IN_DATA)
+        key = "answer_not_in_data";
+    else if (intent_is(n, "amenities_inquiry"))
         key = listed ? "answer_amenities" : "answer_amenities_none";
-    }
     else if (intent_is(n, "location_inquiry"))
         key = "answer_location";
     else if (intent_is(n, "payment_plan"))
@@ -1903,11 +2065,11 @@ static int answer_about(turn *t, const listing *l)
     else if (intent_is(n, "brochure_request"))
         key = "answer_brochure";
     /* a question about the size ("how big", "المساحة", "متراژ", "площадь":
-     * the pack's cue_size) is classified as project_info or price_inquiry;
-     * it gets the size, not the developer (English words in the code before,
-     * and project_info always answered with the developer) */
-    else if (cue_in(t, "cue_size"))
-        key = "answer_size";
+     * the pack's cue_size), the bedrooms, the completion... is classified
+     * as project_info or price_inquiry; it gets that fact, not the
+     * developer or the price */
+    else if (fact_key(l, fact))
+        key = fact_key(l, fact);
     else if (intent_is(n, "project_info"))   /* without a developer, no "is by ," */
         key = l->developer && *l->developer ? "answer_project" : "answer_project_no_developer";
     /* only what the answer's template names is worked out (a template
@@ -1926,9 +2088,15 @@ static int answer_about(turn *t, const listing *l)
         if (area[0] == ' ')
             memmove(area, area + 1, strlen(area));
     }
-    const char *price = "", *beds = "", *type = "";
+    const char *price = "", *beds = "", *type = "", *ppsf = "", *rooms = "", *bathrooms = "";
     if (pack_template_uses(tp, "price"))
         price = price_text(env, s, l->price, l->tx);
+    if (pack_template_uses(tp, "ppsf") && (ppsf = ppsf_of(env, l)) == NULL)
+        ppsf = "";
+    if (pack_template_uses(tp, "beds") && l->bedrooms > 0)
+        rooms = rooms_text(env, s, "rooms_bedrooms", l->bedrooms);
+    if (pack_template_uses(tp, "baths") && l->bathrooms >= 0)
+        bathrooms = rooms_text(env, s, "rooms_bathrooms", l->bathrooms);
     if (pack_template_uses(tp, "bedrooms")) {
         char nb[16];
         dialog_int_text(nb, l->bedrooms);
@@ -1961,9 +2129,89 @@ static int answer_about(turn *t, const listing *l)
         "amenities", amenities, "locality", l->locality ? l->locality : "",
         "city", l->city ? l->city : "", "completion", l->completion_date ? l->completion_date : "",
         "yield", yield, "developer", l->developer ? l->developer : "", "project", l->project ? l->project : "",
-        "status", status, NULL,
+        "status", status, "ppsf", ppsf, "beds", rooms, "baths", bathrooms, NULL,
     };
     say(env, s, t->r, key, vars, false);
+    return 0;
+}
+
+/* One line of a comparison: "1. Azure Heights: AED 1,880,000; 1,070 sq
+ * ft; 2 bedrooms; AED 1,757 per sq ft; 9 units left; off-plan, completion
+ * 2027-06-30; rental yield 6.5%", each fact only when the data has it. */
+static const char *compare_line(turn *t, const listing *l, int index)
+{
+    const dialog_env *env = t->env;
+    const session *s = t->s;
+    const char *facts[8];
+    int nf = 0;
+    char num[32], idx[16];
+    facts[nf++] = price_text(env, s, l->price, l->tx);
+    if (l->area_sqft > 0) {
+        money_format(num, sizeof num, (money)(l->area_sqft + 0.5), "", 0);
+        const char *vars[] = {"area", num + (num[0] == ' '), NULL};
+        facts[nf++] = word(env, s, "compare_fact_size", vars);
+    }
+    if (l->bedrooms == 0)
+        facts[nf++] = word(env, s, "bedrooms_studio", NULL);
+    else if (l->bedrooms > 0)
+        facts[nf++] = rooms_text(env, s, "rooms_bedrooms", l->bedrooms);
+    const char *ppsf = ppsf_of(env, l);
+    if (ppsf) {
+        const char *vars[] = {"ppsf", ppsf, NULL};
+        facts[nf++] = word(env, s, l->tx == TX_RENT ? "compare_fact_ppsf_rent" : "compare_fact_ppsf", vars);
+    }
+    if (l->units_available >= 0) {
+        const char *vars[] = {"units", dialog_int_text(idx, l->units_available), NULL};
+        facts[nf++] = word(env, s, count_key(env, s, "units_left", l->units_available), vars);
+    }
+    if (l->status == LSTATUS_OFF_PLAN && l->completion_date && *l->completion_date) {
+        const char *vars[] = {"completion", l->completion_date, NULL};
+        facts[nf++] = word(env, s, "compare_fact_off_plan", vars);
+    } else if (l->status == LSTATUS_OFF_PLAN) {
+        facts[nf++] = word(env, s, "status_off_plan", NULL);
+    } else if (l->status == LSTATUS_READY) {
+        facts[nf++] = word(env, s, "compare_fact_ready", NULL);
+    }
+    if (l->rental_yield > 0) {
+        snprintf(num, sizeof num, "%.1f", l->rental_yield);
+        const char *vars[] = {"yield", num, NULL};
+        facts[nf++] = word(env, s, "compare_fact_yield", vars);
+    }
+    const char *joined = dialog_join(env->arena, facts, nf, word(env, s, "facts_sep", NULL));
+    const char *vars[] = {"index", dialog_int_text(idx, index), "title", listing_title(l),
+                          "facts", joined ? joined : "", NULL};
+    return word(env, s, "compare_line", vars);
+}
+
+/* "compare 1 and 2": the two listings shown (t->cmp) side by side from the
+ * data (compare_listings), then which costs less per sq ft when both
+ * prices are of the same kind (a sale's, a year's rent). */
+static int answer_compare(turn *t)
+{
+    const dialog_env *env = t->env;
+    session *s = t->s;
+    const char *ids[2] = {s->shown[t->cmp[0] - 1], s->shown[t->cmp[1] - 1]};
+    listing got[2];
+    bool have[2] = {false, false};
+    pt_error e = {0};
+    if (listing_cache_get_many(env->listings, env->store, env->tenant->id, ids, 2, env->arena, got, have, &e)
+        || !have[0] || !have[1])
+        return 0;   /* as if none were found: the question is asked again */
+    const char *vars[] = {"first", compare_line(t, &got[0], t->cmp[0]),
+                          "second", compare_line(t, &got[1], t->cmp[1]), NULL};
+    say(env, s, t->r, "compare_listings", vars, false);
+    bool a_ok = got[0].area_sqft > 0 && got[0].price > 0, b_ok = got[1].area_sqft > 0 && got[1].price > 0;
+    if (a_ok && b_ok && got[0].tx == got[1].tx) {
+        double pa = (double)got[0].price / got[0].area_sqft, pb = (double)got[1].price / got[1].area_sqft;
+        bool a_cheaper = pa <= pb;
+        double lo = a_cheaper ? pa : pb, hi = a_cheaper ? pb : pa;
+        int pct = (int)((hi - lo) / hi * 100 + 0.5);
+        char cheaper[16], dearer[16], p[16];
+        const char *cv[] = {"cheaper", dialog_int_text(cheaper, t->cmp[a_cheaper ? 0 : 1]),
+                            "dearer", dialog_int_text(dearer, t->cmp[a_cheaper ? 1 : 0]),
+                            "pct", dialog_int_text(p, pct), NULL};
+        say(env, s, t->r, pct >= 2 ? "compare_listings_ppsf" : "compare_listings_ppsf_similar", cv, false);
+    }
     return 0;
 }
 
@@ -1975,14 +2223,24 @@ static int on_question(turn *t)
     /* "the second one" picks the second listing shown (before, any ordinal
      * answered about the one in focus); one past the list is told so.
      * Picked first: the repeated-question check below is about it. */
-    int ord = results_shown(s) ? ordinal_of(t) : 0;
+    bool compare = t->n_cmp == 2;   /* "compare 1 and 2" (classify) */
+    int ord = compare ? t->cmp[1] : results_shown(s) ? ordinal_of(t) : 0;
     bool past_list = ord > s->n_shown;
-    if (ord > 0 && !past_list)
+    if (ord > 0 && !past_list && !compare)
         dialog_copy(s->focus, sizeof s->focus, s->shown[ord - 1]);
-    /* the same question again counts towards frustration */
-    char fp[160];
-    dialog_cat(fp, sizeof fp, t->n && t->n->intent ? t->n->intent : "", "|");
-    dialog_cat(fp, sizeof fp, fp, s->focus);
+    /* the same question again counts towards frustration: the same intent
+     * and fact about the same listing ("how many bedrooms", then "how many
+     * bathrooms", both project_info, were one question asked again) */
+    char fp[160], fact[16];
+    if (compare) {
+        dialog_copy(fp, sizeof fp, "compare|");
+        dialog_cat(fp, sizeof fp, fp, dialog_int_text(fact, t->cmp[0] * 10 + t->cmp[1]));
+    } else {
+        dialog_cat(fp, sizeof fp, t->n && t->n->intent ? t->n->intent : "", "|");
+        dialog_cat(fp, sizeof fp, fp, dialog_int_text(fact, fact_asked(t)));
+        dialog_cat(fp, sizeof fp, fp, "|");
+        dialog_cat(fp, sizeof fp, fp, s->focus);
+    }
     if (s->last_question[0] && strcmp(fp, s->last_question) == 0) {
         /* after the turn's own cap (dialog_turn): kept within 0..10 here too */
         s->frustration = dialog_frustration_cap(s->frustration + 2);
@@ -1992,10 +2250,12 @@ static int on_question(turn *t)
 
     listing l;
     bool found = false;
-    int rc = past_list ? 0 : resolve_listing(t, &l, &found, ord == 0);
+    int rc = past_list ? 0 : compare ? answer_compare(t) : resolve_listing(t, &l, &found, ord == 0);
     if (rc)
         return rc;
-    if (past_list) {
+    if (compare && !past_list) {
+        /* answered (or, the listings gone, nothing said: the question is asked again) */
+    } else if (past_list) {
         char idx[16], count[16];
         dialog_int_text(idx, ord);
         dialog_int_text(count, s->n_shown);
@@ -2347,6 +2607,10 @@ static event classify(turn *t)
         return EV_DENY;
     if (intent_is(n, "schedule_visit") || intent_is(n, "request_callback"))
         return EV_SCHEDULE;
+    /* "compare 1 and 2" after listings: the classifier reads it as anything
+     * (inform, a brochure, a complaint, goodbye), and "the 1st" is no day */
+    if (results_shown(s) && !t->slots_changed && compare_asked(t))
+        return EV_QUESTION;
     /* a day said while a visit is being arranged, also while its phone is
      * awaited: "the 1st of December" is a day, not the first listing */
     if ((n->found & NLU_WHEN) && (s->state == ST_ENGAGEMENT || s->state == ST_HANDOFF_SCHEDULE
@@ -2361,9 +2625,10 @@ static event classify(turn *t)
         return EV_MORE;
     if (listing_question(n))
         return EV_QUESTION;
-    /* "how big is the third one?" read as out of scope: a size word (the
-     * pack's cue_size) about listings shown is a question about them */
-    if (results_shown(s) && intent_is(n, "out_of_scope") && cue_in(t, "cue_size"))
+    /* "how big is the third one?" read as out of scope: a word of a fact of
+     * a listing (the size, the bedrooms, the completion...: fact_asked)
+     * about listings shown is a question about them */
+    if (results_shown(s) && intent_is(n, "out_of_scope") && fact_asked(t) != FACT_NONE)
         return EV_QUESTION;
     if (t->typed_same && (intent_is(n, "inform") || intent_is(n, "property_search")))
         return EV_BUTTON_SAME;

@@ -2397,6 +2397,162 @@ TEST(test_typed_slot_not_one)
     arena_release(&c.a);
 }
 
+/* Four listings of known facts, shown as the first four of a search, for
+ * the questions about listings shown (bedrooms, bathrooms, price per sq ft,
+ * completion, facts the data does not hold, two compared). */
+static void facts_listings(convo *c, const char *sid)
+{
+    pt_error err = {0};
+    listing x = {0};
+    snprintf(x.currency, sizeof x.currency, "INR");
+    x.locality = "Hebbal";
+    x.city = "Bangalore";
+    x.type = PTYPE_APARTMENT;
+    x.tx = TX_BUY;
+    x.id = "FCT-1", x.title = x.project = "Azure Heights", x.developer = "Seabreeze";
+    x.bedrooms = 2, x.bathrooms = 3, x.area_sqft = 1070, x.price = 1880000, x.units_available = 9;
+    x.status = LSTATUS_OFF_PLAN, x.completion_date = "2027-06-30", x.rental_yield = -1;
+    CHECK(st->ops->listing_upsert(st, ten.id, &x, &err) == 0, "upsert: %s", err.msg);
+    x.id = "FCT-2", x.title = x.project = "Bayfront Residences", x.developer = NULL;
+    x.bedrooms = 1, x.bathrooms = 2, x.area_sqft = 995, x.price = 1865000, x.units_available = 8;
+    x.status = LSTATUS_READY, x.completion_date = NULL, x.rental_yield = 6.5;
+    CHECK(st->ops->listing_upsert(st, ten.id, &x, &err) == 0, "upsert: %s", err.msg);
+    x.id = "FCT-3", x.title = x.project = "Cedar Rentals";
+    x.tx = TX_RENT, x.bedrooms = 1, x.bathrooms = 1, x.area_sqft = 800, x.price = 120000;
+    x.status = LSTATUS_READY;
+    CHECK(st->ops->listing_upsert(st, ten.id, &x, &err) == 0, "upsert: %s", err.msg);
+    x.id = "FCT-4", x.title = x.project = "Dune Studios";
+    x.tx = TX_BUY, x.bedrooms = 0, x.bathrooms = -1, x.area_sqft = -1, x.price = 700000;
+    x.status = LSTATUS_OFF_PLAN, x.completion_date = NULL, x.rental_yield = -1;
+    CHECK(st->ops->listing_upsert(st, ten.id, &x, &err) == 0, "upsert: %s", err.msg);
+    convo_init(c, sid);
+    search_whitefield(c, "2bhk in whitefield under 2 cr", "property_search");
+    CHECK(c->s.n_shown >= 4, "listings shown: %d", c->s.n_shown);
+    static const char *const ids[] = {"FCT-1", "FCT-2", "FCT-3", "FCT-4"};
+    for (int i = 0; i < 4; i++)
+        snprintf(c->s.shown[i], sizeof c->s.shown[i], "%s", ids[i]);
+    snprintf(c->s.focus, sizeof c->s.focus, "FCT-2");
+}
+
+static void ask(convo *c, const char *text, const char *intent, const char *language)
+{
+    nlu_result n = nlu(text, intent);
+    n.language = language;
+    turn(c, &n, NULL);
+}
+
+/* A question about one fact of a listing shown gets that fact from the
+ * data, in every language, whatever the classifier calls the question:
+ * "how many bedrooms" answered the developer (project_info) or the price
+ * (price_inquiry), "price per sq ft" the size, "when is it ready" the
+ * status without the date, and a fact the data does not hold (service
+ * charge, floor) the price. */
+TEST(test_listing_facts)
+{
+    convo c;
+    facts_listings(&c, "facts");
+    static const struct {
+        const char *text, *intent, *lang, *focus, *want, *want2, *not;
+    } cases[] = {
+        /* bedrooms, with the bathrooms when known */
+        {"how many bedrooms does the first one have?", "project_info", "en", "FCT-1",
+         "Azure Heights has 2 bedrooms and 3 bathrooms.", NULL, "Seabreeze"},
+        {"كم غرفة في الأولى؟", "price_inquiry", "ar", "FCT-1", "غرفتا نوم", NULL, "18.8 L"},
+        {"сколько спален во второй?", "price_inquiry", "ru", "FCT-2", "одна спальня", NULL, "18.65 L"},
+        {"اولی چند خوابه است؟", "price_inquiry", "fa", "FCT-1", "2 اتاق خواب", NULL, "18.8 L"},
+        {"how many bedrooms in the fourth?", "project_info", "en", "FCT-4", "Dune Studios is a studio", NULL,
+         NULL},
+        /* bathrooms first, then the bedrooms; never "0 bathrooms" for none known */
+        {"how many bathrooms in the second?", "project_info", "en", "FCT-2",
+         "Bayfront Residences has 2 bathrooms and 1 bedroom.", NULL, "sq ft"},
+        {"сколько санузлов в первой?", "project_info", "ru", "FCT-1", "санузлов — 3", NULL, NULL},
+        {"how many bathrooms in the fourth?", "project_info", "en", "FCT-4",
+         "Our data does not give the number of bathrooms", NULL, "0 bathrooms"},
+        /* price per sq ft, worked out and said to be; a rent is per year */
+        {"price per square foot of the first?", "price_inquiry", "en", "FCT-1", "1,757 per sq ft",
+         "worked out from its listed price", NULL},
+        {"كم سعر القدم المربع للأولى؟", "price_inquiry", "ar", "FCT-1", "1,757", "محسوب", NULL},
+        {"сколько стоит квадратный фут первой?", "price_inquiry", "ru", "FCT-1", "1,757 за кв. фут", NULL, NULL},
+        {"what is the rent per sq ft of the third?", "price_inquiry", "en", "FCT-3", "150 per sq ft per year",
+         "per year", NULL},
+        {"price per sq ft of the fourth?", "price_inquiry", "en", "FCT-4", "no size", NULL, "per sq ft,"},
+        /* completion: the status and the date when the data has it */
+        {"when is the first one ready?", "project_info", "en", "FCT-1", "off-plan", "2027-06-30", "Seabreeze"},
+        {"when is handover?", "project_info", "en", "FCT-1", "2027-06-30", NULL, NULL},
+        {"completion date of the second?", "project_info", "en", "FCT-2", "ready now", NULL, NULL},
+        {"متى تسليم الأولى؟", "project_info", "ar", "FCT-1", "2027-06-30", NULL, NULL},
+        {"زمان تحویل اولی کی است؟", "project_info", "fa", "FCT-1", "2027-06-30", NULL, NULL},
+        {"когда сдача первой?", "project_info", "ru", "FCT-1", "2027-06-30", NULL, NULL},
+        {"when is the fourth ready?", "project_info", "en", "FCT-4", "no completion date", NULL, NULL},
+        /* what the data does not hold is said so, never the price */
+        {"what is the service charge of the first?", "price_inquiry", "en", "FCT-1",
+         "does not include that", "agent can confirm", "18.8 L"},
+        {"which floor is the second one on?", "location_inquiry", "en", "FCT-2", "does not include that", NULL,
+         "Hebbal"},
+        {"كم رسوم الخدمة للأولى؟", "price_inquiry", "ar", "FCT-1", "لا تتضمن بياناتنا", NULL, "18.8 L"},
+        {"هزینه شارژ ساختمان اولی چقدر است؟", "price_inquiry", "fa", "FCT-1", "شامل نمی‌شود", NULL,
+         "18.8 L"},
+        {"какой этаж у второй?", "location_inquiry", "ru", "FCT-2", "этого нет", NULL, "Hebbal"},
+        /* and what it does hold is answered as before */
+        {"how much is the first one?", "price_inquiry", "en", "FCT-1", "Azure Heights: ₹", NULL, NULL},
+        /* a bedroom count that only says which one is not a question about the bedrooms */
+        {"how much is the 2 bedroom one?", "price_inquiry", "en", "FCT-1", "Azure Heights: ₹", NULL, NULL},
+        {"كم سعر الشقة بغرفتين؟", "price_inquiry", "ar", "FCT-1", "Azure Heights: ₹", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        c.s.last_question[0] = '\0';   /* not "asked again": each is a new question */
+        ask(&c, cases[i].text, cases[i].intent, cases[i].lang);
+        CHECK(strcmp(c.s.focus, cases[i].focus) == 0, "\"%s\": focus %s", cases[i].text, c.s.focus);
+        CHECK(c.r.text && strstr(c.r.text, cases[i].want), "\"%s\": %s", cases[i].text, c.r.text);
+        CHECK(cases[i].want2 == NULL || (c.r.text && strstr(c.r.text, cases[i].want2)), "\"%s\": %s",
+              cases[i].text, c.r.text);
+        CHECK(cases[i].not == NULL || (c.r.text && !strstr(c.r.text, cases[i].not)), "\"%s\": %s",
+              cases[i].text, c.r.text);
+    }
+    /* asking one listing's facts one after the other is not one question
+     * asked again (each was project_info about the same listing) */
+    c.s.last_question[0] = '\0';
+    int before = c.s.frustration;
+    ask(&c, "how many bedrooms does the first one have?", "project_info", "en");
+    ask(&c, "how many bathrooms does the first one have?", "project_info", "en");
+    ask(&c, "when is the first one ready?", "project_info", "en");
+    CHECK(c.s.frustration <= before, "frustration %d after %d", c.s.frustration, before);
+    arena_release(&c.a);
+}
+
+/* "compare 1 and 2" (as the classifier reads it: inform, a brochure, a
+ * complaint, out of scope) puts the two listings side by side from the data. */
+TEST(test_listing_compare)
+{
+    convo c;
+    facts_listings(&c, "compare");
+    static const struct { const char *text, *intent, *lang, *want; } cases[] = {
+        {"compare 1 and 2", "inform", "en", "Side by side"},
+        {"compare the first and the second", "brochure_request", "en", "Side by side"},
+        {"сравни первый и второй", "complaint", "ru", "Сравнение"},
+        {"قارن بين الأولى والثانية", "goodbye", "ar", "مقارنة"},
+        {"اولی و دومی را مقایسه کن", "out_of_scope", "fa", "مقایسه"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        c.s.last_question[0] = '\0';
+        ask(&c, cases[i].text, cases[i].intent, cases[i].lang);
+        const char *t = c.r.text ? c.r.text : "";
+        const char *a = strstr(t, "Azure Heights"), *b = strstr(t, "Bayfront Residences");
+        CHECK(strstr(t, cases[i].want) && a && b && a < b, "\"%s\": %s", cases[i].text, t);
+        CHECK(strstr(t, "18.8 L") && strstr(t, "18.65 L") && strstr(t, "1,757") && strstr(t, "1,874")
+              && strstr(t, "2027-06-30") && strstr(t, "6.5%"), "\"%s\": the facts: %s", cases[i].text, t);
+        CHECK_INT(c.s.pending, PEND_PHONE);
+    }
+    c.s.last_question[0] = '\0';
+    ask(&c, "compare 1 and 2", "inform", "en");
+    CHECK(strstr(c.r.text, "number 1 costs 6% less than number 2") != NULL, "the price per sq ft compared: %s",
+          c.r.text);
+    c.s.last_question[0] = '\0';
+    ask(&c, "compare 2 and 7", "inform", "en");
+    CHECK(strstr(c.r.text, "no number 7") != NULL, "past the list: %s", c.r.text);
+    arena_release(&c.a);
+}
+
 TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
           RUN(test_search_relaxation); RUN(test_dialog_flow); RUN(test_dialog_handoff_and_frustration);
           RUN(test_frustration_capped);
@@ -2417,4 +2573,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_schools_tip_not_for_investors);
           RUN(test_cheaper_at_the_bottom);
           RUN(test_last_viewed_is_the_best); RUN(test_returning_phone_not_asked); RUN(test_my_booking); RUN(test_continue_last_search);
+          RUN(test_listing_facts); RUN(test_listing_compare);
           teardown();)
