@@ -1,0 +1,68 @@
+"""Black-box: questions about the listings shown answer the fact asked, from
+the listing's own data (the answer's sources), in English and in Arabic,
+Persian and Russian: the bedrooms (not the developer or the price), the
+bathrooms first when asked, the price per sq ft worked out from the price
+and size, the completion date, a fact the data does not hold said to be
+missing (never the price), and two listings compared side by side.
+"""
+from harness import Chat, check
+
+
+def grouped(v):
+    return f"{int(v + 0.5):,}"
+
+
+def show(srv, sid):
+    c = Chat(srv, "dubai-demo", sid)
+    c.say("hi")
+    a = c.say("invest, 2 million, apartment, Business Bay")
+    src = a.get("sources", [])
+    check(len(src) >= 2, f"{sid}: listings shown", str(a.get("answer"))[:300])
+    return c, src
+
+
+def test_listing_facts(srv):
+    c, src = show(srv, "facts-en")
+    if len(src) < 2:
+        return
+    first, second = src[0], src[1]
+    a = c.say("how many bedrooms does the first one have?")["answer"]
+    n = first["bedrooms"]
+    check(f"has {n} bedroom" in a and (first.get("project") or "@") not in a.split(" has ")[1],
+          "bedrooms of the first: its bedroom count, not the developer", a)
+    a = c.say("how many bathrooms in the second?")["answer"]
+    b = second["bathrooms"]
+    check(f"has {b:g} bathroom" in a, "bathrooms of the second: the bathrooms first", a)
+    a = c.say("price per square foot of the first?")["answer"]
+    ppsf = grouped(first["price"] / first["area_sqft"])
+    check(f"AED {ppsf} per sq ft" in a and "worked out" in a and grouped(first["price"]) in a,
+          f"price per sq ft of the first: AED {ppsf}, said to be worked out from price and size", a)
+    a = c.say("when is handover?")["answer"]
+    if first["status"] == "off_plan" and first.get("completion_date"):
+        check("off-plan" in a and first["completion_date"] in a, "handover: off-plan and its completion date", a)
+    else:
+        check("ready" in a, "handover: ready now", a)
+    a = c.say("what is the service charge?")["answer"]
+    check("does not include" in a and grouped(first["price"]) not in a,
+          "service charge: not in our data, and not the price", a)
+    a = c.say("compare 1 and 2")["answer"]
+    i, j = a.find(first["title"]), a.find(second["title"])
+    check(0 <= i < j and grouped(first["price"]) in a and grouped(second["price"]) in a
+          and grouped(second["price"] / second["area_sqft"]) in a,
+          "compare 1 and 2: both side by side with price and price per sq ft", a)
+
+    # the same in Arabic, Russian and Persian, in a conversation of their own
+    c, src = show(srv, "facts-ar")
+    if len(src) < 2:
+        return
+    a = c.say("كم غرفة في الأولى؟")["answer"]
+    check(src[0]["title"] in a and "غرف" in a and grouped(src[0]["price"]) not in a,
+          "ar: bedrooms of the first, not its price", a)
+    a = c.say("сколько спален во второй?")["answer"]
+    check(src[1]["title"] in a and ("спал" in a) and grouped(src[1]["price"]) not in a,
+          "ru: bedrooms of the second, not its price", a)
+    a = c.say("اولی چند خوابه است؟")["answer"]
+    check(src[0]["title"] in a and "اتاق خواب" in a, "fa: bedrooms of the first", a)
+    a = c.say("قارن بين الأولى والثانية")["answer"]
+    check("مقارنة" in a and 0 <= a.find(src[0]["title"]) < a.find(src[1]["title"]),
+          "ar: the first and the second compared", a)
