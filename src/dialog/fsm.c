@@ -2021,8 +2021,8 @@ static const char *fact_key(const listing *l, int fact)
         if (l->status == LSTATUS_READY)
             return "answer_completion_ready";
         return date ? "answer_completion_date" : "answer_completion_unknown";
-    case FACT_SIZE:
-        return "answer_size";
+    case FACT_SIZE:   /* never "0 sq ft" or "0 bathrooms" for what the data lacks */
+        return l->area_sqft <= 0 ? "answer_size_unknown" : l->bathrooms < 0 ? "answer_size_no_baths" : "answer_size";
     case FACT_BATHROOMS:
         return l->bathrooms < 0 ? "answer_bathrooms_unknown"
                : l->bedrooms > 0 ? "answer_bathrooms"

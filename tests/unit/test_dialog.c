@@ -2468,6 +2468,11 @@ TEST(test_listing_facts)
         {"сколько санузлов в первой?", "project_info", "ru", "FCT-1", "санузлов — 3", NULL, NULL},
         {"how many bathrooms in the fourth?", "project_info", "en", "FCT-4",
          "Our data does not give the number of bathrooms", NULL, "0 bathrooms"},
+        /* the size likewise: none known is said so, one bathroom is one */
+        {"how big is the fourth?", "project_info", "en", "FCT-4", "Our data gives no size for Dune Studios", NULL,
+         "0 sq ft"},
+        {"what size is the third?", "project_info", "en", "FCT-3", "800 sq ft, 1-bedroom apartment, 1 bathroom.",
+         NULL, NULL},
         /* price per sq ft, worked out and said to be; a rent is per year */
         {"price per square foot of the first?", "price_inquiry", "en", "FCT-1", "1,757 per sq ft",
          "worked out from its listed price", NULL},
