@@ -235,12 +235,14 @@ static bool asks_more(turn *t)
  * the data does not hold (service charge, floor, view: cue_not_in_data,
  * which "price per sq ft" or "floor area" must not be taken for), the
  * price per sq ft (before the size: "sq ft" is a size word), the
- * completion, the size (its answer names the rooms too), the bathrooms
- * (before the bedrooms: "ванная комната" holds "комнат"), the bedrooms.
- * Read from the turn's one scan of the message (bits of msg.hits), once. */
+ * completion, the size (its answer names the rooms too), the bedrooms
+ * (their answer names the bathrooms too), the bathrooms.  The room lists
+ * hold questions ("how many bedroom", "كم غرفة"), not the bare words: "how
+ * much is the 2 bedroom one?" asks the price.  Read from the turn's one
+ * scan of the message (bits of msg.hits), once. */
 enum {
     FACT_UNSET = 0, FACT_NONE, FACT_NOT_IN_DATA, FACT_PPSF, FACT_COMPLETION, FACT_SIZE,
-    FACT_BATHROOMS, FACT_BEDROOMS
+    FACT_BEDROOMS, FACT_BATHROOMS
 };
 static int fact_asked(turn *t)
 {
@@ -252,7 +254,7 @@ static int fact_asked(turn *t)
     if (t->asked == FACT_UNSET) {
         t->asked = FACT_NONE;
         if (*folded_text(t) != '\0')
-            for (int f = FACT_NOT_IN_DATA; f <= FACT_BEDROOMS; f++)
+            for (int f = FACT_NOT_IN_DATA; f <= FACT_BATHROOMS; f++)
                 if (cue_in(t, keys[f])) {
                     t->asked = f;
                     break;
@@ -2045,31 +2047,31 @@ static int answer_about(turn *t, const listing *l)
     const char *key = "answer_price";
     /* an amenity named gets its yes or no; then a fact the data does not
      * hold is said to be missing, whatever the intent (a service charge
-     * was answered with the price, a floor with the area); the intents
-     * with answers of their own next; then the fact the words ask about
-     * (the bedrooms were answered with the developer or the price) */
+     * was answered with the price, a floor with the location); the payment
+     * plan and the yield next (their answers are about the money, which a
+     * fact's word may come with); then the fact the words ask about: a
+     * question about the size ("how big", "المساحة", "متراژ", "площадь":
+     * the pack's cue_size), the bedrooms, the completion... is classified
+     * as project_info, price_inquiry, amenities or location; it gets that
+     * fact, not the developer, the price or the amenity list */
     int fact = fact_asked(t);
     bool listed = l->amenities && *l->amenities;
     if (intent_is(n, "amenities_inquiry") && listed && answer_amenities_named(t, l))
         return 0;
     if (fact == FACT_NOT_IN_DATA)
         key = "answer_not_in_data";
-    else if (intent_is(n, "amenities_inquiry"))
-        key = listed ? "answer_amenities" : "answer_amenities_none";
-    else if (intent_is(n, "location_inquiry"))
-        key = "answer_location";
     else if (intent_is(n, "payment_plan"))
         key = l->status == LSTATUS_OFF_PLAN ? "answer_payment_plan_offplan" : "answer_payment_plan_ready";
     else if (intent_is(n, "investment_inquiry"))
         key = l->rental_yield > 0 ? "answer_yield" : "answer_yield_none";
-    else if (intent_is(n, "brochure_request"))
-        key = "answer_brochure";
-    /* a question about the size ("how big", "المساحة", "متراژ", "площадь":
-     * the pack's cue_size), the bedrooms, the completion... is classified
-     * as project_info or price_inquiry; it gets that fact, not the
-     * developer or the price */
     else if (fact_key(l, fact))
         key = fact_key(l, fact);
+    else if (intent_is(n, "amenities_inquiry"))
+        key = listed ? "answer_amenities" : "answer_amenities_none";
+    else if (intent_is(n, "location_inquiry"))
+        key = "answer_location";
+    else if (intent_is(n, "brochure_request"))
+        key = "answer_brochure";
     else if (intent_is(n, "project_info"))   /* without a developer, no "is by ," */
         key = l->developer && *l->developer ? "answer_project" : "answer_project_no_developer";
     /* only what the answer's template names is worked out (a template

@@ -2500,6 +2500,14 @@ TEST(test_listing_facts)
         {"какой этаж у второй?", "location_inquiry", "ru", "FCT-2", "этого нет", NULL, "Hebbal"},
         /* and what it does hold is answered as before */
         {"how much is the first one?", "price_inquiry", "en", "FCT-1", "Azure Heights: ₹", NULL, NULL},
+        /* the classifier's amenities (no amenity named) or location do not
+         * hide the fact asked */
+        {"how many bedrooms and bathrooms does the third have?", "amenities_inquiry", "en", "FCT-3",
+         "Cedar Rentals has 1 bedroom and 1 bathroom.", NULL, "offers"},
+        {"how many bathrooms does the second one have?", "location_inquiry", "en", "FCT-2",
+         "Bayfront Residences has 2 bathrooms", NULL, "Hebbal"},
+        /* "ready to" see it is no question about the completion */
+        {"I'm ready to see the first one", "project_info", "en", "FCT-1", "Azure Heights", NULL, "completion"},
         /* a bedroom count that only says which one is not a question about the bedrooms */
         {"how much is the 2 bedroom one?", "price_inquiry", "en", "FCT-1", "Azure Heights: ₹", NULL, NULL},
         {"كم سعر الشقة بغرفتين؟", "price_inquiry", "ar", "FCT-1", "Azure Heights: ₹", NULL, NULL},
