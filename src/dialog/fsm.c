@@ -244,18 +244,45 @@ enum {
     FACT_UNSET = 0, FACT_NONE, FACT_NOT_IN_DATA, FACT_PPSF, FACT_COMPLETION, FACT_SIZE,
     FACT_BEDROOMS, FACT_BATHROOMS
 };
+static const char *const fact_keys[] = {
+    [FACT_NOT_IN_DATA] = "cue_not_in_data", [FACT_PPSF] = "cue_ppsf",
+    [FACT_COMPLETION] = "cue_completion", [FACT_SIZE] = "cue_size",
+    [FACT_BEDROOMS] = "cue_bedrooms", [FACT_BATHROOMS] = "cue_bathrooms",
+};
+
+/* Whether cue list key is among the lists the scan found (msg.hits), when
+ * the scan answers for every list: the few lists found are named, not the
+ * key looked up (a lookup hashes the key: ~300 instructions, and a
+ * question asks about six lists).  -1 when the scan does not answer for
+ * every list (cue_in then). */
+static int hit_named(turn *t, const char *key)
+{
+    const pack *p = t->env->pack;
+    if (pack_cue_count(p) > PACK_CUE_BITS)
+        return -1;
+    for (uint64_t h = t->msg.hits; h; h &= h - 1) {
+        const char *k = pack_cue_key(p, __builtin_ctzll(h));
+        if (k && strcmp(k, key) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* cue_in, by the lists found when the scan answers for every list. */
+static bool cue_hit(turn *t, const char *key)
+{
+    folded_text(t);
+    int named = hit_named(t, key);
+    return named < 0 ? cue_in(t, key) : named == 1;
+}
+
 static int fact_asked(turn *t)
 {
-    static const char *const keys[] = {
-        [FACT_NOT_IN_DATA] = "cue_not_in_data", [FACT_PPSF] = "cue_ppsf",
-        [FACT_COMPLETION] = "cue_completion", [FACT_SIZE] = "cue_size",
-        [FACT_BATHROOMS] = "cue_bathrooms", [FACT_BEDROOMS] = "cue_bedrooms",
-    };
     if (t->asked == FACT_UNSET) {
         t->asked = FACT_NONE;
         if (*folded_text(t) != '\0')
             for (int f = FACT_NOT_IN_DATA; f <= FACT_BATHROOMS; f++)
-                if (cue_in(t, keys[f])) {
+                if (cue_hit(t, fact_keys[f])) {
                     t->asked = f;
                     break;
                 }
@@ -301,7 +328,7 @@ static bool compare_asked(turn *t)
 {
     if (t->n_cmp == 2)
         return true;
-    if (t->s->n_shown < 2 || !cue_in(t, "cue_compare"))
+    if (t->s->n_shown < 2 || !cue_hit(t, "cue_compare"))
         return false;
     bool named[DIALOG_MAX_ORDINAL + 1] = {false};
     for (int k = 1; k <= DIALOG_MAX_ORDINAL; k++)
