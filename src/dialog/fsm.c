@@ -2621,6 +2621,11 @@ static event classify(turn *t)
         return EV_HUMAN;
     if ((n->found & NLU_PHONE) || n->phone_rejected)
         return EV_PHONE;
+    /* "compare 1 and 2" after listings: the classifier reads it as anything
+     * (inform, a brochure, a complaint, goodbye); "the 1st" is no day, and
+     * while slots are offered its ordinals are listings, not a slot */
+    if (results_shown(s) && !t->slots_changed && compare_asked(t))
+        return EV_QUESTION;
     /* an offered slot chosen by typing: before the wish to visit a day and
      * before a question ("the first one" is a slot, not a listing) */
     read_slot_choice(t);
@@ -2636,10 +2641,6 @@ static event classify(turn *t)
         return EV_DENY;
     if (intent_is(n, "schedule_visit") || intent_is(n, "request_callback"))
         return EV_SCHEDULE;
-    /* "compare 1 and 2" after listings: the classifier reads it as anything
-     * (inform, a brochure, a complaint, goodbye), and "the 1st" is no day */
-    if (results_shown(s) && !t->slots_changed && compare_asked(t))
-        return EV_QUESTION;
     /* a day said while a visit is being arranged, also while its phone is
      * awaited: "the 1st of December" is a day, not the first listing */
     if ((n->found & NLU_WHEN) && (s->state == ST_ENGAGEMENT || s->state == ST_HANDOFF_SCHEDULE

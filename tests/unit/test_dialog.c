@@ -2564,6 +2564,15 @@ TEST(test_listing_compare)
     ask(&c, "compare 2 and 7", "inform", "en");
     CHECK(strstr(c.r.text, "no number 7") != NULL, "past the list: %s", c.r.text);
     arena_release(&c.a);
+    /* while viewing slots are offered, "compare the first and the second"
+     * compares listings: it books no slot (its ordinals chose slot 1) */
+    char day[11];
+    typed_day(day);
+    offer_typed_day(&c, "comparing", day);
+    nlu_result n = nlu("compare the first and the second", "inform");
+    turn(&c, &n, NULL);
+    CHECK(c.r.book_slot == 0 && c.r.text && strstr(c.r.text, "Side by side"), "slots offered: %s", c.r.text);
+    arena_release(&c.a);
 }
 
 TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_json); RUN(test_record_compact); RUN(test_search_constraints_and_diversity);
