@@ -2066,6 +2066,8 @@ static const char *fact_key(const listing *l, int fact)
     }
 }
 
+static const char *compare_line(turn *t, const listing *l, int index);
+
 static int answer_about(turn *t, const listing *l)
 {
     const dialog_env *env = t->env;
@@ -2101,6 +2103,17 @@ static int answer_about(turn *t, const listing *l)
         key = "answer_brochure";
     else if (intent_is(n, "project_info"))   /* without a developer, no "is by ," */
         key = l->developer && *l->developer ? "answer_project" : "answer_project_no_developer";
+    else if (intent_is(n, "out_of_scope") && fact == FACT_NONE) {
+        /* "tell me about the second one": nothing in particular asked, so
+         * what the data holds on it, in a comparison's line (classify) */
+        int index = 0;
+        for (int i = 0; i < s->n_shown && index == 0; i++)
+            if (l->id && strcmp(s->shown[i], l->id) == 0)
+                index = i + 1;
+        const char *vars[] = {"line", compare_line(t, l, index > 0 ? index : 1), NULL};
+        say(env, s, t->r, "answer_overview", vars, false);
+        return 0;
+    }
     /* only what the answer's template names is worked out (a template
      * leaves out what it does not say: its value would not be read) */
     const pack_template *tp = pack_template_get(env->pack, s->language, key);
@@ -2659,6 +2672,11 @@ static event classify(turn *t)
      * a listing (the size, the bedrooms, the completion...: fact_asked)
      * about listings shown is a question about them */
     if (results_shown(s) && intent_is(n, "out_of_scope") && fact_asked(t) != FACT_NONE)
+        return EV_QUESTION;
+    /* "tell me about the second one", "расскажите про второй": a listing
+     * shown named and nothing else understood is a question about it (it
+     * got the pending question alone); not a date ("the 2nd") */
+    if (results_shown(s) && intent_is(n, "out_of_scope") && !(n->found & NLU_WHEN) && ordinal_of(t) > 0)
         return EV_QUESTION;
     if (t->typed_same && (intent_is(n, "inform") || intent_is(n, "property_search")))
         return EV_BUTTON_SAME;

@@ -51,6 +51,10 @@ def test_listing_facts(srv):
           and grouped(second["price"] / second["area_sqft"]) in a,
           "compare 1 and 2: both side by side with price and price per sq ft", a)
 
+    a = c.say("tell me about the second one")["answer"]
+    check(second["title"] in a and grouped(second["price"]) in a and "per sq ft" in a,
+          "tell me about the second one: what the data holds on it", a)
+
     # the same in Arabic, Russian and Persian, in a conversation of their own
     c, src = show(srv, "facts-ar")
     if len(src) < 2:

@@ -856,6 +856,36 @@ static void search_whitefield(convo *c, const char *text, const char *intent)
     turn(c, &n, NULL);
 }
 
+/* "tell me about the first one" (out of scope to the classifier) names a
+ * listing shown and asks nothing in particular: what the data holds on it,
+ * in a line, and the focus moves to it (it got the pending question alone;
+ * a message with no ordinal still does) */
+TEST(test_listing_overview)
+{
+    convo c;
+    convo_init(&c, "overview");
+    search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
+    CHECK(c.s.n_shown >= 2, "listings shown: %d", c.s.n_shown);
+    static const struct { const char *text, *lang; } cases[] = {
+        {"tell me about the second one", "en"}, {"расскажите про второй", "ru"},
+        {"حدثني عن الثاني", "ar"}, {"درباره دومی بگو", "fa"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dialog_copy(c.s.focus, sizeof c.s.focus, c.s.shown[0]);
+        nlu_result n = nlu(cases[i].text, "out_of_scope");
+        n.language = cases[i].lang;
+        n.confidence = 0.6;
+        turn(&c, &n, NULL);
+        CHECK_STR(c.s.focus, c.s.shown[1]);
+        CHECK(c.r.text && strstr(c.r.text, "2. ") && strstr(c.r.text, "₹"),
+              "\"%s\": the second listing's line: %s", cases[i].text, c.r.text ? c.r.text : "(none)");
+    }
+    nlu_result n = nlu("tell me a joke", "out_of_scope");
+    turn(&c, &n, NULL);
+    CHECK(c.r.text && strstr(c.r.text, "₹") == NULL, "no ordinal, no listing: %s", c.r.text ? c.r.text : "(none)");
+    arena_release(&c.a);
+}
+
 TEST(test_ordinal_reference)
 {
     /* "the second one" is the second listing shown, in every language; a
@@ -2595,5 +2625,5 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_schools_tip_not_for_investors);
           RUN(test_cheaper_at_the_bottom);
           RUN(test_last_viewed_is_the_best); RUN(test_returning_phone_not_asked); RUN(test_my_booking); RUN(test_continue_last_search);
-          RUN(test_listing_facts); RUN(test_listing_compare);
+          RUN(test_listing_facts); RUN(test_listing_compare); RUN(test_listing_overview);
           teardown();)
