@@ -241,11 +241,11 @@ static bool asks_more(turn *t)
  * much is the 2 bedroom one?" asks the price.  Read from the turn's one
  * scan of the message (bits of msg.hits), once. */
 enum {
-    FACT_UNSET = 0, FACT_NONE, FACT_NOT_IN_DATA, FACT_PPSF, FACT_COMPLETION, FACT_SIZE,
+    FACT_UNSET = 0, FACT_NONE, FACT_VIEW, FACT_NOT_IN_DATA, FACT_PPSF, FACT_COMPLETION, FACT_SIZE,
     FACT_BEDROOMS, FACT_BATHROOMS
 };
 static const char *const fact_keys[] = {
-    [FACT_NOT_IN_DATA] = "cue_not_in_data", [FACT_PPSF] = "cue_ppsf",
+    [FACT_VIEW] = "cue_view", [FACT_NOT_IN_DATA] = "cue_not_in_data", [FACT_PPSF] = "cue_ppsf",
     [FACT_COMPLETION] = "cue_completion", [FACT_SIZE] = "cue_size",
     [FACT_BEDROOMS] = "cue_bedrooms", [FACT_BATHROOMS] = "cue_bathrooms",
 };
@@ -281,7 +281,7 @@ static int fact_asked(turn *t)
     if (t->asked == FACT_UNSET) {
         t->asked = FACT_NONE;
         if (*folded_text(t) != '\0')
-            for (int f = FACT_NOT_IN_DATA; f <= FACT_BATHROOMS; f++)
+            for (int f = FACT_VIEW; f <= FACT_BATHROOMS; f++)
                 if (cue_hit(t, fact_keys[f])) {
                     t->asked = f;
                     break;
@@ -2068,6 +2068,34 @@ static const char *fact_key(const listing *l, int fact)
 
 static const char *compare_line(turn *t, const listing *l, int index);
 
+/* The listing's amenities that name a view ("sea view", "Marina View"),
+ * ';'-separated as stored, in env's arena; NULL when none does. */
+static const char *view_amenities(const dialog_env *env, const listing *l)
+{
+    if (l->amenities == NULL)
+        return NULL;
+    size_t n = strlen(l->amenities);
+    char *out = arena_alloc(env->arena, n + 1);
+    if (out == NULL)
+        return NULL;
+    size_t w = 0;
+    for (const char *a = l->amenities; *a;) {
+        size_t k = strcspn(a, ";");
+        bool view = false;
+        for (size_t i = 0; i + 4 <= k && !view; i++)
+            view = strncasecmp(a + i, "view", 4) == 0;
+        if (view) {
+            if (w)
+                out[w++] = ';';
+            memcpy(out + w, a, k);
+            w += k;
+        }
+        a += k + (a[k] == ';');
+    }
+    out[w] = '\0';
+    return w ? out : NULL;
+}
+
 static int answer_about(turn *t, const listing *l)
 {
     const dialog_env *env = t->env;
@@ -2087,6 +2115,18 @@ static int answer_about(turn *t, const listing *l)
     bool listed = l->amenities && *l->amenities;
     if (intent_is(n, "amenities_inquiry") && listed && answer_amenities_named(t, l))
         return 0;
+    if (fact == FACT_VIEW) {
+        /* "what's the view like?": the views the listing's amenities name
+         * ("sea view"); none named is a fact the data does not hold (it
+         * was said to be missing when the data named a sea view) */
+        const char *views = view_amenities(env, l);
+        if (views) {
+            const char *vars[] = {"title", listing_title(l), "views", list_text(env, s, views), NULL};
+            say(env, s, t->r, "answer_view", vars, false);
+            return 0;
+        }
+        fact = FACT_NOT_IN_DATA;
+    }
     if (fact == FACT_NOT_IN_DATA)
         key = "answer_not_in_data";
     else if (intent_is(n, "payment_plan"))

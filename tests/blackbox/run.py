@@ -500,7 +500,7 @@ def main():
     srv = Server().start()
     try:
         for t in (test_health, test_errors, test_issue_flow_dubai, test_one_message_search, test_area_ruled_out,
-                  test_faq_and_zombie, test_facts.test_listing_facts,
+                  test_faq_and_zombie, test_facts.test_listing_facts, test_facts.test_view_from_data,
                   test_languages, test_typed_slot, test_returning_user, test_human_handoff, test_concurrent_session,
                   test_double_booking,
                   test_rent.test_rent_budget, test_rent.test_cheaper_keeps_transaction):

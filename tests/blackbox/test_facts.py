@@ -70,3 +70,25 @@ def test_listing_facts(srv):
     a = c.say("قارن بين الأولى والثانية")["answer"]
     check("مقارنة" in a and 0 <= a.find(src[0]["title"]) < a.find(src[1]["title"]),
           "ar: the first and the second compared", a)
+
+
+def test_view_from_data(srv):
+    """"What's the view like?" is answered from the listing's amenities when
+    they name a view ("sea view"): it said the data did not include it."""
+    c = Chat(srv, "dubai-demo", "facts-view")
+    c.say("hi")
+    a = c.say("invest, 4 million, apartment, Palm Jumeirah")
+    n = len(a.get("sources", []))
+    ords = ["first", "second", "third", "fourth", "fifth"]
+    with_view = 0
+    for i in range(min(n, 5)):
+        yes = c.say(f"does the {ords[i]} one have a sea view?")["answer"]
+        has = yes.startswith("Yes")
+        b = c.say(f"what's the view like from the {ords[i]} one?")["answer"]
+        if has:
+            with_view += 1
+            check("sea view" in b and "does not include" not in b,
+                  f"view of the {ords[i]}: its sea view, from the data", b)
+        else:
+            check("does not include" in b, f"view of the {ords[i]}: none in the data, said so", b)
+    check(with_view > 0, "view: a listing with a sea view was shown", str(n))
