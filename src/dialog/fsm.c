@@ -1220,6 +1220,25 @@ static int bare_number(const char *text)
     return digits ? v : -1;
 }
 
+/* The words of text (runs of bytes other than spaces). */
+static int word_count(const char *text)
+{
+    int n = 0;
+    for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p;) {
+        while (*p && isspace(*p))
+            p++;
+        if (*p)
+            n++;
+        while (*p && !isspace(*p))
+            p++;
+    }
+    return n;
+}
+
+/* The most words a message choosing an offered slot by its place or its
+ * agent has ("I'll take the second one", "Priya at 12 please"). */
+#define SLOT_CHOICE_WORDS 5
+
 /* How many words of an agent's name (of three letters or more: not "Al")
  * text[0..tl) holds as words of its own, ASCII case folded. */
 static int name_words_in(const char *text, size_t tl, const char *name)
@@ -1264,8 +1283,9 @@ static void read_slot_choice(turn *t)
     bool when = (n->found & NLU_WHEN) != 0;
     if (when && !n->when_has_time)
         return;
-    /* a "no" ("not the first one") chooses no slot */
-    if (intent_is(n, "deny"))
+    /* a "no" ("not the first one", "I can't do the first one", "11 does
+     * not work": cue_slot_not, whatever the intent) chooses no slot */
+    if (intent_is(n, "deny") || cue_in(t, "cue_slot_not"))
         return;
     bool time = when && strlen(n->when) >= 16;
     bool day = time && n->when_has_day;
@@ -1276,7 +1296,11 @@ static void read_slot_choice(turn *t)
      * its ordinal is a listing's, as outside slot picking ("первый" alone
      * reads as a payment question, unsure: a slot's place) */
     bool about_listing = listing_question(n) && n->confidence >= 0.8;
-    if (!day && !about_listing) {
+    /* a place or a name said inside a longer sentence is no choice ("the
+     * last time I viewed a flat the agent was late", "ok first let me
+     * check my calendar"): a choice is said in a few words */
+    bool short_msg = word_count(n->text) <= SLOT_CHOICE_WORDS;
+    if (!day && !about_listing && short_msg) {
         place = ordinal_of(t);
         if (place == 0 && cue_in(t, "cue_ordinal_last"))
             place = s->n_offered;
@@ -1299,7 +1323,7 @@ static void read_slot_choice(turn *t)
     int score[DIALOG_MAX_OFFERED] = {0}, best = 0, n_at = 0;
     const char *text = n->text ? n->text : "";
     size_t tl = strlen(text);
-    bool names = !listing_question(n) && !intent_is(n, "deny") && !intent_is(n, "thanks")
+    bool names = short_msg && !listing_question(n) && !intent_is(n, "deny") && !intent_is(n, "thanks")
                  && !intent_is(n, "goodbye");
     for (int i = 0; i < s->n_offered; i++) {
         if (sl[i] == NULL)

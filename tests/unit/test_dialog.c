@@ -2427,6 +2427,47 @@ TEST(test_typed_slot_not_one)
     arena_release(&c.a);
 }
 
+/* A place in the list or an agent's name inside a longer sentence, or a
+ * place said with a "not", is no choice of an offered slot: nothing is
+ * booked ("the last time I viewed a flat the agent was late" booked the
+ * last slot, "ok first let me check my calendar" the first, "I can't do
+ * the first one" the first). */
+TEST(test_slot_choice_not_in_a_sentence)
+{
+    char day[11];
+    typed_day(day);
+    static const struct { const char *text, *lang, *intent; } cases[] = {
+        {"the last time I viewed a flat the agent was late", "en", "complaint"},
+        {"ok first let me check my calendar", "en", "inform"},
+        {"I can't do the first one", "en", "inform"},
+        {"the second one doesn't work for me", "en", "inform"},
+        {"first I need to ask Priya something about the area", "en", "inform"},
+        {"второй не подходит", "ru", "inform"},
+        {"الأول لا يناسبني", "ar", "inform"},
+        {"اولی نمیشه", "fa", "inform"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        convo c;
+        offer_typed_day(&c, "choicesentence", day);
+        nlu_result n = nlu(cases[i].text, cases[i].intent);
+        n.language = cases[i].lang;
+        n.confidence = 0.5;
+        turn(&c, &n, NULL);
+        CHECK(c.r.book_slot == 0 && c.s.state != ST_COMPLETED, "\"%s\": booked %lld, state %d: %s",
+              cases[i].text, (long long)c.r.book_slot, c.s.state, c.r.text ? c.r.text : "");
+        arena_release(&c.a);
+    }
+    /* a short choice still books */
+    convo c;
+    offer_typed_day(&c, "choiceshort", day);
+    int64_t want = c.s.offered[1];
+    nlu_result n = nlu("I'll take the second one", "inform");
+    n.confidence = 0.5;
+    turn(&c, &n, NULL);
+    CHECK(c.r.book_slot == want, "\"I'll take the second one\": booked %lld", (long long)c.r.book_slot);
+    arena_release(&c.a);
+}
+
 /* Four listings of known facts, shown as the first four of a search, for
  * the questions about listings shown (bedrooms, bathrooms, price per sq ft,
  * completion, facts the data does not hold, two compared). */
@@ -2621,7 +2662,7 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_ruled_out_not_offered);
           RUN(test_returning_language); RUN(test_typed_same_wish); RUN(test_studio_drops_bedrooms); RUN(test_anything_but_area);
           RUN(test_rent_budget);
-          RUN(test_typed_slot_choice); RUN(test_typed_slot_not_one);
+          RUN(test_typed_slot_choice); RUN(test_typed_slot_not_one); RUN(test_slot_choice_not_in_a_sentence);
           RUN(test_schools_tip_not_for_investors);
           RUN(test_cheaper_at_the_bottom);
           RUN(test_last_viewed_is_the_best); RUN(test_returning_phone_not_asked); RUN(test_my_booking); RUN(test_continue_last_search);
