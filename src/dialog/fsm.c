@@ -431,6 +431,11 @@ static void set_budget(session *s, bool has_min, money min, bool has_max, money 
     sl->budget_max = has_max ? max : 0;
 }
 
+/* The largest amount a budget may be (the NLU's bound, budget.c): a
+ * rent's per-month amount made per year (x 12) and said back stay far
+ * from overflowing a money. */
+#define DIALOG_BUDGET_MAX 1000000000000000LL
+
 /* Takes a budget the buyer gave (whole units as said) into the slots.  A
  * rent's amounts are kept per year, as listing rents are priced
  * (CONTRACT.md §3): said per month ("40k a month", or with no period where
@@ -525,7 +530,8 @@ static void absorb(turn *t)
         char *end = NULL;
         long long lo = strtoll(rest, &end, 10);
         long long hi = (end && *end == '-') ? strtoll(end + 1, NULL, 10) : 0;
-        bool valid = lo >= 0 && hi >= 0 && (lo > 0 || hi > 0);
+        bool valid = lo >= 0 && hi >= 0 && (lo > 0 || hi > 0) && lo <= DIALOG_BUDGET_MAX
+                     && hi <= DIALOG_BUDGET_MAX;
         if (valid) {
             /* the bands are in the listings' period: a rent's per year */
             set_budget(s, lo > 0, lo, hi > 0, hi, &ch);
@@ -612,7 +618,7 @@ static void absorb(turn *t)
             if (s->pending == PEND_BEDROOMS && v <= 20) {
                 sl->bedrooms = (int)v;
                 ch = true;
-            } else if (s->pending == PEND_BUDGET && v >= 1000) {
+            } else if (s->pending == PEND_BUDGET && v >= 1000 && v <= DIALOG_BUDGET_MAX) {
                 take_budget(t, false, 0, true, (money)v, PERIOD_NONE, &ch);
                 dialog_copy(sl->currency, sizeof sl->currency, t->env->tenant->currency);
                 budget_said = true;

@@ -2468,6 +2468,31 @@ TEST(test_slot_choice_not_in_a_sentence)
     arena_release(&c.a);
 }
 
+/* A bare number answering the rent question past any budget (a phone's
+ * digits, "9000000000000000000") is no budget: made per year (x 12) it
+ * overflowed into a negative budget_max. */
+TEST(test_rent_budget_bare_number_bound)
+{
+    convo c;
+    convo_init(&c, "rentbound");
+    c.s.slots.purpose = PURPOSE_LIVING;
+    search_whitefield(&c, "2bhk in whitefield under 2 cr", "property_search");
+    nlu_result n = nlu("what about rent?", "property_search");
+    n.found = NLU_TX;
+    n.tx = TX_RENT;
+    turn(&c, &n, NULL);
+    CHECK_INT(c.s.pending, PEND_BUDGET);
+    n = nlu("9000000000000000000", "inform");
+    turn(&c, &n, NULL);
+    CHECK(!c.s.slots.has_budget_max && c.s.slots.budget_max >= 0, "no budget taken: max %lld",
+          (long long)c.s.slots.budget_max);
+    /* a budget button's data out of range is no budget either */
+    turn(&c, NULL, "budget:9223372036854775807-0");
+    CHECK(!c.s.slots.has_budget_min || c.s.slots.budget_min <= 1000000000000000LL,
+          "button past the bound: min %lld", (long long)c.s.slots.budget_min);
+    arena_release(&c.a);
+}
+
 /* Four listings of known facts, shown as the first four of a search, for
  * the questions about listings shown (bedrooms, bathrooms, price per sq ft,
  * completion, facts the data does not hold, two compared). */
@@ -2662,7 +2687,7 @@ TEST_MAIN(setup(); RUN(test_money); RUN(test_text_helpers); RUN(test_session_jso
           RUN(test_ruled_out_not_offered);
           RUN(test_returning_language); RUN(test_typed_same_wish); RUN(test_studio_drops_bedrooms); RUN(test_anything_but_area);
           RUN(test_rent_budget);
-          RUN(test_typed_slot_choice); RUN(test_typed_slot_not_one); RUN(test_slot_choice_not_in_a_sentence);
+          RUN(test_typed_slot_choice); RUN(test_typed_slot_not_one); RUN(test_slot_choice_not_in_a_sentence); RUN(test_rent_budget_bare_number_bound);
           RUN(test_schools_tip_not_for_investors);
           RUN(test_cheaper_at_the_bottom);
           RUN(test_last_viewed_is_the_best); RUN(test_returning_phone_not_asked); RUN(test_my_booking); RUN(test_continue_last_search);
