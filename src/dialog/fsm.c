@@ -2715,8 +2715,10 @@ static event classify(turn *t)
     if (t->choice.said)
         return EV_SLOT_PICK;
     /* "when is my visit?" asks after a booking; with a day or a time in it
-     * ("book my visit for Saturday") it is a wish to visit */
-    if (!(n->found & NLU_WHEN) && cue_in(t, "cue_my_booking"))
+     * ("book my visit for Saturday"), or a verb of booking ("I want to book
+     * my viewing", "schedule my site visit": cue_book_wish) it is a wish to
+     * visit */
+    if (!(n->found & NLU_WHEN) && cue_in(t, "cue_my_booking") && !cue_in(t, "cue_book_wish"))
         return EV_MY_BOOKING;
     /* "something new", "start over" to the offer of the last search: its
      * [Something new], as a "no" (read as a search or a question before) */

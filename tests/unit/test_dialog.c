@@ -1276,6 +1276,29 @@ TEST(test_my_booking)
     CHECK_INT(g.s.state, ST_HANDOFF_SCHEDULE);
     arena_release(&g.a);
 
+    /* a verb of booking is a wish to visit, not a question about one: "I
+     * want to book my viewing", "schedule my site visit" (they said "You
+     * have no viewing booked yet") */
+    static const struct { const char *lang, *text; } wishes[] = {
+        {"en", "I want to book my viewing"}, {"en", "please schedule my site visit"},
+        {"ru", "запишите меня на просмотр, мой просмотр"}, {"ar", "احجز لي موعدي"},
+        {"fa", "بازدیدم را رزرو کنید"},
+    };
+    for (size_t i = 0; i < sizeof wishes / sizeof wishes[0]; i++) {
+        convo w;
+        convo_init(&w, "mb-wish");
+        w.env.user_id = "u-mybooking-wish";
+        search_whitefield(&w, "2bhk in whitefield under 2 cr", "property_search");
+        n = phone_given("+91 98450 12345");
+        turn(&w, &n, NULL);
+        n = nlu(wishes[i].text, "schedule_visit");
+        n.language = wishes[i].lang;
+        turn(&w, &n, NULL);
+        CHECK(w.s.state == ST_HANDOFF_SCHEDULE && w.s.pending == PEND_APPOINTMENT,
+              "\"%s\": slots offered (state %d): %s", wishes[i].text, w.s.state, w.r.text);
+        arena_release(&w.a);
+    }
+
     /* two viewings (the second booked elsewhere, with no listing): both,
      * earliest first, each on its line */
     {
