@@ -48,7 +48,8 @@
  * cue_period_month / cue_period_year: "a month", "pm", "/mo", "в месяц",
  * "شهريا", "در ماه", "a year", "per annum"...), a phrase right after an
  * amount, or ending at most two words before it with no punctuation
- * between ("monthly budget 40k"), gives the budget's period.  A number of
+ * between and a first word that is a phrase alone ("monthly budget 40k";
+ * not "in a month with 2M"), gives the budget's period.  A number of
  * at least 1000 with a period after it is money ("for 6000 a month"), and
  * "pm" after one is "per month", not a time ("40,000 pm").  The amounts
  * stay as said: which period listings are priced in is the dialog's
@@ -957,7 +958,7 @@ static void amount_period(const nlu_gazetteer *g, const nlu_toks *tk, amount *a,
     int n = 0;
     if (g == NULL)
         return;
-    rent_period p = nlu_gazetteer_period_at(g, tk, a->end, &n);
+    rent_period p = nlu_gazetteer_period_at(g, tk, a->end, NLU_CUE_TOKS, &n);
     if (p != PERIOD_NONE && (!a->notmoney || a->bare_ok)) {
         a->notmoney = false;   /* "40,000 pm": per month, not a time */
         a->period = p;
@@ -968,9 +969,14 @@ static void amount_period(const nlu_gazetteer *g, const nlu_toks *tk, amount *a,
     if (a->notmoney)
         return;
     for (int s = a->start - 1; s >= prev_end && s >= a->start - 2 - NLU_CUE_TOKS; s--) {
-        p = nlu_gazetteer_period_at(g, tk, s, &n);
+        p = nlu_gazetteer_period_at(g, tk, s, NLU_CUE_TOKS, &n);
         int e = s + n;
         if (p == PERIOD_NONE || e > a->start || e < a->start - 2)
+            continue;
+        /* before the amount, a phrase counts when its first word alone is
+         * one ("monthly budget 40k", "ماهانه ۶ هزار"): "in a month with 2M"
+         * is a time, "a" no period */
+        if (n > 1 && nlu_gazetteer_period_at(g, tk, s, 1, NULL) != p)
             continue;
         bool punct = false;
         for (int k = e; k < a->start; k++)

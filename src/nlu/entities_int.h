@@ -189,9 +189,10 @@ void nlu_parse_attrs(const char *norm, size_t len, nlu_attrs *out);
 /* The most tokens of a cue phrase (nlu_gazetteer_add_cues). */
 #define NLU_CUE_TOKS 6
 /* locality.c: the period of the longest period cue of g starting at token
- * i (PERIOD_NONE: none; g may be NULL), its length in tokens in *ntok (0:
- * none; ntok may be NULL). */
-rent_period nlu_gazetteer_period_at(const nlu_gazetteer *g, const nlu_toks *tk, int i, int *ntok);
+ * i of at most max_tok tokens (PERIOD_NONE: none; g may be NULL), its
+ * length in tokens in *ntok (0: none; ntok may be NULL). */
+rent_period nlu_gazetteer_period_at(const nlu_gazetteer *g, const nlu_toks *tk, int i, int max_tok,
+                                    int *ntok);
 
 /* locality.c: up to max canonical names (gazetteer-owned) in order of
  * appearance, no duplicates.  Returns how many. */

@@ -1003,7 +1003,8 @@ static int cue_before(const nlu_gazetteer *g, const nlu_toks *tk, int tok)
 }
 
 /* See entities_int.h: the longest period phrase starting at token i. */
-rent_period nlu_gazetteer_period_at(const nlu_gazetteer *g, const nlu_toks *tk, int i, int *ntok)
+rent_period nlu_gazetteer_period_at(const nlu_gazetteer *g, const nlu_toks *tk, int i, int max_tok,
+                                    int *ntok)
 {
     rent_period p = PERIOD_NONE;
     int best = 0;
@@ -1012,7 +1013,8 @@ rent_period nlu_gazetteer_period_at(const nlu_gazetteer *g, const nlu_toks *tk, 
     uint32_t key = tk->t[i].hash;
     for (int k = cue_lower(g, key); k < g->ncue && g->cue[k].key == key; k++) {
         const gz_cue *c = &g->cue[k];
-        if (c->kind <= NLU_LOC__COUNT || c->kind >= GZ_PERIOD_KIND(PERIOD__COUNT) || c->ntok <= best)
+        if (c->kind <= NLU_LOC__COUNT || c->kind >= GZ_PERIOD_KIND(PERIOD__COUNT) || c->ntok <= best
+            || c->ntok > max_tok)
             continue;
         if (cue_at(c, tk, i)) {
             best = c->ntok;

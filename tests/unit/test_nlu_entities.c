@@ -1401,6 +1401,11 @@ TEST(test_budget_period)
         /* no period */
         {"budget 40k", "INR", -1, 40000, PERIOD_NONE},
         {"budget 80 lakhs, moving in a month", "INR", -1, 8000000, PERIOD_NONE},
+        /* before the amount a phrase counts when its first word alone is
+         * one ("monthly budget 40k"): "in a month" is a time */
+        {"moving in a month with 2M budget", "AED", -1, 2000000, PERIOD_NONE},
+        {"within a year 3 million", "AED", -1, 3000000, PERIOD_NONE},
+        {"через месяц 2 миллиона", "AED", -1, 2000000, PERIOD_NONE},
         {"2 bhk under 1 cr, 3 months from now", "INR", -1, 10000000, PERIOD_NONE},
         {"visit at 5 pm", "INR", -1, -1, PERIOD_NONE},
         {"a year ago I paid 6000", "AED", -1, -1, PERIOD_NONE},
