@@ -2625,6 +2625,11 @@ TEST(test_listing_facts)
          "Cedar Rentals has 1 bedroom and 1 bathroom.", NULL, "offers"},
         {"how many bathrooms does the second one have?", "location_inquiry", "en", "FCT-2",
          "Bayfront Residences has 2 bathrooms", NULL, "Hebbal"},
+        /* moving in said by the way is no question about the completion:
+         * "how much" is answered */
+        {"how much is the first one? we want to move in soon", "price_inquiry", "en", "FCT-1",
+         "Azure Heights: ₹", NULL, "off-plan"},
+        {"when can I move in to the first one?", "project_info", "en", "FCT-1", "2027-06-30", NULL, NULL},
         /* "ready to" see it is no question about the completion */
         {"I'm ready to see the first one", "project_info", "en", "FCT-1", "Azure Heights", NULL, "completion"},
         /* a bedroom count that only says which one is not a question about the bedrooms */
