@@ -821,6 +821,19 @@ static int reask(turn *t)
 
 /* ---- results ---------------------------------------------------------- */
 
+/* A price of the search's own (a band, where the closest starts) said as
+ * the buyer speaks of their budget: a rent budget said per month makes it
+ * per month too ("the same from ₹86,000 a month", "10-20% below ₹33,000 a
+ * month"); the listings keep their own prices, per year. */
+static const char *wish_price_text(const dialog_env *env, const session *s, money p, transaction tx)
+{
+    if (tx != TX_RENT || s->slots.budget_period != PERIOD_MONTH)
+        return price_text(env, s, p, tx);
+    char buf[64];
+    money_format(buf, sizeof buf, (p + 6) / 12, env->tenant->currency, 0);
+    return budget_period_words(env, s, arena_strdup(env->arena, buf), PERIOD_MONTH);
+}
+
 /* What the relaxed part of the answer is, in words: "what ₹2.2 Cr buys;
  * Whitefield's neighbour Marathahalli (5.8 km) at your budget". */
 static const char *relaxed_text(turn *t, const search_result *res)
@@ -834,17 +847,7 @@ static const char *relaxed_text(turn *t, const search_result *res)
          * where what was asked for starts */
         money p = res->beyond_tolerance && res->above_from ? res->above_from
                   : res->widened_max ? res->widened_max : res->widened_min;
-        /* a rent budget said per month: this figure too ("the same from
-         * ₹86,000 a month"); the listings keep their own, per year */
-        const char *price;
-        if (res->items[0].tx == TX_RENT && s->slots.budget_period == PERIOD_MONTH) {
-            char buf[64];
-            money_format(buf, sizeof buf, (p + 6) / 12, env->tenant->currency, 0);
-            price = budget_period_words(env, s, arena_strdup(env->arena, buf), PERIOD_MONTH);
-        } else {
-            price = price_text(env, s, p, res->items[0].tx);
-        }
-        const char *pv[] = {"price", price, NULL};
+        const char *pv[] = {"price", wish_price_text(env, s, p, res->items[0].tx), NULL};
         parts[n++] = word(env, s, res->beyond_tolerance ? "relax_budget_from" : "relax_budget", pv);
     }
     if ((res->relaxed & SEARCH_RELAX_NEIGHBOUR) && res->neighbour && res->neighbour_of) {
@@ -1001,9 +1004,9 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
     dialog_int_text(exact, res.n_exact);
     const char *wanted = slots_summary(env, s);
     if (res.has_band) {
-        const char *bv[] = {"min", price_text(env, s, res.band_min, res.tx),
-                            "max", price_text(env, s, res.band_max, res.tx),
-                            "base", price_text(env, s, res.band_base, res.tx), NULL};
+        const char *bv[] = {"min", wish_price_text(env, s, res.band_min, res.tx),
+                            "max", wish_price_text(env, s, res.band_max, res.tx),
+                            "base", wish_price_text(env, s, res.band_base, res.tx), NULL};
         wanted = word(env, s, mode == SEARCH_CHEAPER ? "cheaper_wanted" : "better_wanted", bv);
         if (res.n_exact == res.n) {
             const char *vars[] = {"count", count, "min", bv[1], "max", bv[3], "base", bv[5], NULL};

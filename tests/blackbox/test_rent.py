@@ -39,6 +39,12 @@ def test_rent_budget(srv):
     check("under ₹40,000 a month" in a["answer"], "rent: said back per month", a["answer"][:300])
     check(rents_within(a, 480000) or "Nothing matches" in a["answer"],
           "rent: listings are rents within it, or the closest said", str(a.get("sources"))[:300])
+    # "cheaper" than rents said per month: its figures per month too (the
+    # band was per year while the closest was per month, in one sentence)
+    a = c.say("cheaper")
+    head = a["answer"].split("\n1.")[0]
+    check("per year" not in head and ("a month" in head or "most affordable" in head),
+          "rent: cheaper said per month", head[:300])
 
     # Dubai: AED 6,000 a month is AED 72,000 a year, in four languages
     for sid, text, said in (
