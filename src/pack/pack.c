@@ -1111,6 +1111,15 @@ static bool cue_whole(const pack_phrase *ph)
     return word_class(s + k, ph->n - k) == 'L';
 }
 
+/* Whether cue list key is one the NLU alone reads, as words around an
+ * area or an amount (cue_loc_*, cue_period_*: the gazetteer's cues,
+ * engine_gazetteer_cues): the dialog's scan of each message leaves them out
+ * ("and", "or", "no", "و", "pm" would match in most messages for nothing). */
+static bool cue_nlu_only(const char *key)
+{
+    return strncmp(key, "cue_loc_", 8) == 0 || strncmp(key, "cue_period_", 11) == 0;
+}
+
 /* The cue lists (cue_* templates) of every language merged, after all
  * layers are loaded: folded once here, not for every message matched. */
 static int cues_build(pack *p)
@@ -1136,7 +1145,8 @@ static int cues_build(pack *p)
      * by bucket (a counting sort) */
     size_t total = 0;
     for (int i = 0; i < p->n_cues && i < PACK_CUE_BITS; i++)
-        total += (size_t)p->cues[i].n;
+        if (!cue_nlu_only(p->cues[i].key))
+            total += (size_t)p->cues[i].n;
     p->cue_refs = malloc(sizeof *p->cue_refs * (total ? total : 1));
     if (p->cue_refs == NULL)
         return -PT_ERR_NOMEM;
@@ -1145,7 +1155,7 @@ static int cues_build(pack *p)
         return -PT_ERR_NOMEM;
     uint32_t *pos = cnt + CUE_BUCKETS;
     for (int i = 0; i < p->n_cues && i < PACK_CUE_BITS; i++)
-        for (int k = 0; k < p->cues[i].n; k++)
+        for (int k = 0; k < p->cues[i].n && !cue_nlu_only(p->cues[i].key); k++)
             cnt[cue_bucket(&p->cues[i].v[k])]++;
     p->cue_first[0] = 0;
     for (int b = 0; b < CUE_BUCKETS; b++)
@@ -1153,7 +1163,7 @@ static int cues_build(pack *p)
     p->cue_singles = p->cue_first[256] > 0;
     memcpy(pos, p->cue_first, sizeof *pos * CUE_BUCKETS);
     for (int i = 0; i < p->n_cues && i < PACK_CUE_BITS; i++)
-        for (int k = 0; k < p->cues[i].n; k++) {
+        for (int k = 0; k < p->cues[i].n && !cue_nlu_only(p->cues[i].key); k++) {
             const pack_phrase *ph = &p->cues[i].v[k];
             p->cue_refs[pos[cue_bucket(ph)]++] = (cue_ref){ph->s, ph->n, (uint64_t)1 << i,
                                                            cue_whole(ph)};

@@ -140,7 +140,8 @@ size_t pack_cue_find(const char *text, size_t n, size_t from, const pack_phrase 
 /* The cue lists a folded text holds a phrase of, in one pass over it: bit
  * i is set when a phrase of list i (pack_cue_id) occurs in text[0..n), as
  * pack_cue_in finds it.  Lists from PACK_CUE_BITS on are not in it (search
- * them with pack_cue_phrases and pack_cue_in). */
+ * them with pack_cue_phrases and pack_cue_in), nor are the lists the NLU
+ * alone reads (cue_loc_*, cue_period_*: their bits stay 0). */
 #define PACK_CUE_BITS 64
 uint64_t pack_cue_scan(const pack *p, const char *text, size_t n);
 /* The index of cue list key, or -1 when the pack has none. */
