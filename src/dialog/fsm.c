@@ -473,24 +473,14 @@ static void take_budget(turn *t, bool has_min, money min, bool has_max, money ma
 static bool budget_reads_as_rent(const turn *t, money amount)
 {
     const dialog_env *env = t->env;
-    double sale = 0, rent = 0;
-    int ns = 0, nr = 0;
-    for (int i = 0; i < env->n_localities; i++) {
-        const store_locality_stats *l = &env->localities[i];
-        if (l->sale.listings && l->sale.median_price > 0) {
-            sale += log((double)l->sale.median_price);
-            ns++;
-        }
-        if (l->rent.listings && l->rent.median_price > 0) {
-            rent += log((double)l->rent.median_price);
-            nr++;
-        }
-    }
+    int ns, nr;
+    double sale = search_mean_log_price(env->localities, env->n_localities, TX_BUY, &ns);
+    double rent = search_mean_log_price(env->localities, env->n_localities, TX_RENT, &nr);
     int f = period_per_year(pack_rent_period(env->pack, env->tenant->currency));
     if (ns == 0 || nr == 0 || amount <= 0 || f < 1)
         return true;
     double b = log((double)amount * f);
-    return fabs(b - rent / nr) < fabs(b - sale / ns);
+    return fabs(b - rent) < fabs(b - sale);
 }
 
 /* Takes every slot value the message or the button carries. */

@@ -513,24 +513,30 @@ static void choose_tx(ctx *c, money budget)
     c->tx[1] = TX_RENT;
     if (budget <= 0 || req->localities == NULL)
         return;
-    double sale = 0, rent = 0;
-    int ns = 0, nr = 0;
-    for (int i = 0; i < req->n_localities; i++) {
-        if (req->localities[i].sale.listings && req->localities[i].sale.median_price > 0) {
-            sale += log((double)req->localities[i].sale.median_price);
-            ns++;
-        }
-        if (req->localities[i].rent.listings && req->localities[i].rent.median_price > 0) {
-            rent += log((double)req->localities[i].rent.median_price);
-            nr++;
-        }
-    }
+    int ns, nr;
+    double sale = search_mean_log_price(req->localities, req->n_localities, TX_BUY, &ns);
+    double rent = search_mean_log_price(req->localities, req->n_localities, TX_RENT, &nr);
     if (ns == 0 && nr == 0)
         return;
     double b = log((double)budget);
-    double ds = ns ? fabs(b - sale / ns) : 1e9, dr = nr ? fabs(b - rent / nr) : 1e9;
+    double ds = ns ? fabs(b - sale) : 1e9, dr = nr ? fabs(b - rent) : 1e9;
     c->tx[0] = ds <= dr ? TX_BUY : TX_RENT;
     c->n_tx = 1;
+}
+
+double search_mean_log_price(const store_locality_stats *ls, int n, transaction tx, int *count)
+{
+    double sum = 0;
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        const store_market_figures *f = figures(&ls[i], tx);
+        if (f->listings && f->median_price > 0) {
+            sum += log((double)f->median_price);
+            k++;
+        }
+    }
+    *count = k;
+    return k ? sum / k : 0;
 }
 
 /* A typical price of the tx in the named localities (or anywhere): the

@@ -118,6 +118,13 @@ typedef struct search_result {
 int search_listings(store *s, tenant_id t, const search_request *req, arena *a,
                     search_result *out, pt_error *err);
 
+/* The mean, on a log scale, of the median prices of tx (TX_RENT: rents,
+ * else sales) of the localities ls[0..n) that have one, and in *count how
+ * many do (0: the mean is 0).  What a budget alone is read against: the
+ * transaction it is nearer (the search when buy or rent was not said, the
+ * dialog when "rent" comes after a budget). */
+double search_mean_log_price(const store_locality_stats *ls, int n, transaction tx, int *count);
+
 /* Great-circle distance in km between two points (degrees). */
 double search_distance_km(double lat1, double lon1, double lat2, double lon2);
 
