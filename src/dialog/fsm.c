@@ -888,6 +888,22 @@ static money shown_reference(turn *t, transaction *tx)
     return n ? p[n / 2] : 0;
 }
 
+/* The buttons under listings shown: a viewing (unless one is booked), more,
+ * cheaper (unless the list is the cheapest that fits), better. */
+static void listing_buttons(turn *t, bool booked, bool cheaper)
+{
+    const dialog_env *env = t->env;
+    const session *s = t->s;
+    reply *r = t->r;
+    r->n_buttons = 0;
+    if (!booked)
+        add_button_ref(r, word(env, s, "action_schedule", NULL), "action:schedule");
+    add_button_ref(r, word(env, s, "action_more", NULL), "action:more");
+    if (cheaper)
+        add_button_ref(r, word(env, s, "action_cheaper", NULL), "market:cheaper");
+    add_button_ref(r, word(env, s, "action_better", NULL), "market:better");
+}
+
 /* "Cheaper" with nothing under what was shown: those are the most
  * affordable homes that fit the wish.  They stay the list shown (an ordinal
  * still names one of them) and the conversation stays where it was, with
@@ -903,11 +919,7 @@ static int cheapest_shown(turn *t)
     r->no_coaching = true;
     if (s->pending != PEND_NONE)
         return reask(t);
-    r->n_buttons = 0;
-    if (!(s->appointment_id > 0 && s->state != ST_HUMAN_HANDOFF))
-        add_button_ref(r, word(env, s, "action_schedule", NULL), "action:schedule");
-    add_button_ref(r, word(env, s, "action_more", NULL), "action:more");
-    add_button_ref(r, word(env, s, "action_better", NULL), "market:better");
+    listing_buttons(t, s->appointment_id > 0 && s->state != ST_HUMAN_HANDOFF, false);
     return 0;
 }
 
@@ -1074,12 +1086,7 @@ static int show_results_mode(turn *t, bool more, search_mode mode)
         s->state = ST_ENGAGEMENT;
     }
     s->pending = PEND_NONE;
-    r->n_buttons = 0;
-    if (!booked)
-        add_button_ref(r, word(env, s, "action_schedule", NULL), "action:schedule");
-    add_button_ref(r, word(env, s, "action_more", NULL), "action:more");
-    add_button_ref(r, word(env, s, "action_cheaper", NULL), "market:cheaper");
-    add_button_ref(r, word(env, s, "action_better", NULL), "market:better");
+    listing_buttons(t, booked, true);
     return 0;
 }
 
