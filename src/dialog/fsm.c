@@ -1208,17 +1208,11 @@ static int bare_number(const char *text)
         b -= 2;
     int v = 0, digits = 0;
     while (a < b) {
-        int d;
-        if (isdigit(p[a])) {
-            d = p[a] - '0';
-            a++;
-        } else if (a + 1 < b && ((p[a] == 0xD9 && p[a + 1] >= 0xA0 && p[a + 1] <= 0xA9)
-                                 || (p[a] == 0xDB && p[a + 1] >= 0xB0 && p[a + 1] <= 0xB9))) {
-            d = p[a + 1] - (p[a] == 0xD9 ? 0xA0 : 0xB0);
-            a += 2;
-        } else {
+        size_t len;
+        int d = digit_at(text, b, a, &len);
+        if (d < 0)
             return -1;
-        }
+        a += len;
         if (++digits > 2)
             return -1;
         v = v * 10 + d;
